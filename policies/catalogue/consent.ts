@@ -1,0 +1,95 @@
+import { P } from '../permissions.js';
+import type { Control } from '../types.js';
+
+/**
+ * Delegated permissions that give an app a user's mail or the power to send as them. A user-granted
+ * consent to any of these is the "consent phishing" foothold: the attacker's app keeps reading mail
+ * after the password is changed. The posture may add scopes; it cannot remove these.
+ */
+export const HIGH_RISK_MAIL_SCOPES: readonly string[] = [
+  'EAS.AccessAsUser.All',
+  'EWS.AccessAsUser.All',
+  'full_access_as_user',
+  'IMAP.AccessAsUser.All',
+  'Mail.Read',
+  'Mail.Read.Shared',
+  'Mail.ReadWrite',
+  'Mail.ReadWrite.Shared',
+  'Mail.Send',
+  'Mail.Send.Shared',
+  'MailboxSettings.ReadWrite',
+  'POP.AccessAsUser.All',
+  'SMTP.Send',
+];
+
+/** Users cannot consent apps into their mailboxes; an admin consent workflow with named reviewers exists. */
+export const consent: readonly Control[] = [
+  {
+    id: 'APP.CONSENT.1',
+    version: 1,
+    area: 'consent',
+    title: 'User consent is disabled, or limited to low-risk permissions from verified publishers',
+    rationale:
+      'When any user can consent any app, one click on a consent-phishing link hands an attacker a token to the mailbox that MFA and ' +
+      'password resets do not revoke.',
+    severity: 'critical',
+    frameworks: { nistCsf: ['PR.AA-05', 'GV.SC-07'], scuba: ['MS.AAD.5.2v1'], owaspNhi: ['NHI3:2025', 'NHI5:2025'] },
+    checks: [
+      { id: 'user-consent-policy', description: 'permissionGrantPolicyIdsAssignedToDefaultUserRole holds exactly the declared policy (none, or microsoft-user-default-low).' },
+    ],
+    permissions: { read: [P.policyRead], remediate: [P.policyWriteAuthorization] },
+    remediation: { automatic: true, description: 'PATCH /policies/authorizationPolicy with the declared permission grant policies.' },
+    exceptionScopes: [],
+  },
+  {
+    id: 'APP.CONSENT.2',
+    version: 1,
+    area: 'consent',
+    title: 'Admin consent workflow is enabled with named reviewers',
+    rationale:
+      'With user consent off, users need a way to ask for an app; without the workflow they work around the control. ' +
+      'Named reviewers make every approval someone\'s decision.',
+    severity: 'medium',
+    frameworks: { nistCsf: ['PR.AA-05', 'GV.RR-02'], scuba: ['MS.AAD.5.3v1'], owaspNhi: ['NHI3:2025'] },
+    checks: [
+      { id: 'admin-consent-workflow', description: 'adminConsentRequestPolicy isEnabled with the declared reviewers, notifications and request duration.' },
+    ],
+    permissions: { read: [P.policyRead, P.userRead, P.groupRead], remediate: [P.policyWriteConsentRequest] },
+    remediation: { automatic: true, description: 'PUT /policies/adminConsentRequestPolicy with the declared settings.' },
+    exceptionScopes: [],
+  },
+  {
+    id: 'APP.CONSENT.3',
+    version: 1,
+    area: 'consent',
+    title: 'Only administrators may register applications',
+    rationale:
+      'Every app registration is a new non-human identity that can hold secrets and request mail permissions; unmanaged ones are ' +
+      'never offboarded.',
+    severity: 'medium',
+    frameworks: { nistCsf: ['PR.AA-01', 'PR.AA-05'], scuba: ['MS.AAD.5.1v1'], owaspNhi: ['NHI1:2025'] },
+    checks: [
+      { id: 'app-registration-admin-only', description: 'defaultUserRolePermissions.allowedToCreateApps is false.' },
+    ],
+    permissions: { read: [P.policyRead], remediate: [P.policyWriteAuthorization] },
+    remediation: { automatic: true, description: 'PATCH /policies/authorizationPolicy defaultUserRolePermissions.allowedToCreateApps false.' },
+    exceptionScopes: [],
+  },
+  {
+    id: 'APP.CONSENT.4',
+    version: 1,
+    area: 'consent',
+    title: 'No user-granted consent to a high-risk mail permission outside a declared exception',
+    rationale:
+      'Consents granted before the policy was tightened stay valid; a user-granted Mail.ReadWrite or full_access_as_user to an unknown app ' +
+      'is the persistence the attacker needs.',
+    severity: 'critical',
+    frameworks: { nistCsf: ['PR.AA-05', 'DE.CM-09'], scuba: ['MS.AAD.5.2v1'], owaspNhi: ['NHI3:2025', 'NHI5:2025'] },
+    checks: [
+      { id: 'user-grant-high-risk-scope', description: 'No oauth2PermissionGrant with consentType Principal includes a high-risk mail scope outside a declared exception.' },
+    ],
+    permissions: { read: [P.grantRead, P.applicationRead, P.userRead], remediate: [P.grantWrite] },
+    remediation: { automatic: true, description: 'DELETE /oauth2PermissionGrants/{id}, after recording the grant in the evidence trail.' },
+    exceptionScopes: ['app', 'user'],
+  },
+];

@@ -1,0 +1,93 @@
+import { P } from '../permissions.js';
+import type { Control } from '../types.js';
+
+const exchangeRead = [P.exchangeManage, P.exchangeReader] as const;
+const exchangeWrite = [P.exchangeManage, P.exchangeAdmin] as const;
+const frameworks = { nistCsf: ['PR.DS-02', 'PR.PS-01', 'DE.CM-09'], scuba: ['MS.EXO.1.1v2'] } as const;
+
+/** Automatic forwarding to outside addresses is forbidden at every layer an attacker could use. */
+export const forwarding: readonly Control[] = [
+  {
+    id: 'MAIL.FWD.1',
+    version: 1,
+    area: 'forwarding',
+    title: 'Outbound spam filter blocks automatic external forwarding',
+    rationale:
+      'AutoForwardingMode Off stops every automatic forward to outside recipients at the transport layer, whatever a mailbox or rule says; ' +
+      'Automatic lets Microsoft change the behaviour, On allows it.',
+    severity: 'high',
+    frameworks,
+    checks: [{ id: 'outbound-autoforward-off', description: 'Every outbound spam filter policy has AutoForwardingMode Off.' }],
+    permissions: { read: exchangeRead, remediate: exchangeWrite },
+    remediation: { automatic: true, description: 'Set-HostedOutboundSpamFilterPolicy -AutoForwardingMode Off.' },
+    exceptionScopes: ['policy'],
+  },
+  {
+    id: 'MAIL.FWD.2',
+    version: 1,
+    area: 'forwarding',
+    title: 'Remote domains do not allow automatic forwarding, except declared partner domains',
+    rationale:
+      'AutoForwardEnabled on a remote domain (including the default `*`) lets forwarded mail leave for that domain. ' +
+      'Only named partner domains may be allowed, never `*`.',
+    severity: 'high',
+    frameworks,
+    checks: [
+      { id: 'remote-domain-autoforward', description: 'AutoForwardEnabled is false on every remote domain not declared as allowed.' },
+      { id: 'remote-domain-default', description: 'The default remote domain (`*`) never allows automatic forwarding.' },
+    ],
+    permissions: { read: exchangeRead, remediate: exchangeWrite },
+    remediation: { automatic: true, description: 'Set-RemoteDomain -AutoForwardEnabled $false.' },
+    exceptionScopes: ['domain'],
+  },
+  {
+    id: 'MAIL.FWD.3',
+    version: 1,
+    area: 'forwarding',
+    title: 'No mailbox forwards to an external recipient',
+    rationale:
+      'ForwardingSmtpAddress and ForwardingAddress are the first thing an attacker sets on a compromised mailbox: every message, ' +
+      'including password resets, is copied out silently.',
+    severity: 'critical',
+    frameworks,
+    checks: [
+      { id: 'mailbox-forwarding-external', description: 'No mailbox has ForwardingSmtpAddress or ForwardingAddress resolving outside the accepted domains.' },
+    ],
+    permissions: { read: exchangeRead, remediate: exchangeWrite },
+    remediation: { automatic: true, description: 'Set-Mailbox -ForwardingSmtpAddress $null -ForwardingAddress $null -DeliverToMailboxAndForward $false.' },
+    exceptionScopes: ['user'],
+  },
+  {
+    id: 'MAIL.FWD.4',
+    version: 1,
+    area: 'forwarding',
+    title: 'No inbox rule forwards or redirects to an external address',
+    rationale:
+      'Inbox rules that forward, redirect or forward-as-attachment are how business email compromise keeps reading a mailbox after the ' +
+      'password is reset; they belong to the user, so tenant settings do not show them.',
+    severity: 'critical',
+    frameworks,
+    checks: [
+      { id: 'inbox-rule-forward-external', description: 'No enabled inbox rule in any mailbox has forwardTo, forwardAsAttachmentTo or redirectTo outside the accepted domains.' },
+    ],
+    permissions: { read: [P.userRead, P.mailboxSettingsRead, P.domainRead], remediate: [P.mailboxSettingsWrite] },
+    remediation: { automatic: true, description: 'Deletes the inbox rule through Microsoft Graph, after recording it in the evidence trail.' },
+    exceptionScopes: ['user', 'rule'],
+  },
+  {
+    id: 'MAIL.FWD.5',
+    version: 1,
+    area: 'forwarding',
+    title: 'No transport rule redirects or blind-copies mail to an external address',
+    rationale:
+      'A transport rule with RedirectMessageTo or BlindCopyTo an outside address exfiltrates mail for a whole organisation and is invisible to users.',
+    severity: 'critical',
+    frameworks,
+    checks: [
+      { id: 'transport-rule-external-copy', description: 'No enabled transport rule redirects or BCCs to an address outside the accepted domains.' },
+    ],
+    permissions: { read: exchangeRead, remediate: exchangeWrite },
+    remediation: { automatic: true, description: 'Disable-TransportRule.' },
+    exceptionScopes: ['rule'],
+  },
+];

@@ -1,0 +1,36 @@
+import type { Permission } from './types.js';
+
+const graph = (name: string): Permission => ({ api: 'graph', name });
+
+/**
+ * Every permission the catalogue names, in one place. Microsoft Graph application permissions are
+ * the documented least-privileged ones for each call; Exchange Online app-only access needs the
+ * Exchange.ManageAsApp app role plus a directory role (Global Reader to read, Exchange
+ * Administrator to change settings).
+ */
+export const P = {
+  policyRead: graph('Policy.Read.All'),
+  policyWriteConditionalAccess: graph('Policy.ReadWrite.ConditionalAccess'),
+  policyWriteAuthorization: graph('Policy.ReadWrite.Authorization'),
+  policyWriteConsentRequest: graph('Policy.ReadWrite.ConsentRequest'),
+  policyReadPermissionGrant: graph('Policy.Read.PermissionGrant'),
+  domainRead: graph('Domain.Read.All'),
+  userRead: graph('User.Read.All'),
+  groupRead: graph('Group.Read.All'),
+  roleRead: graph('RoleManagement.Read.Directory'),
+  applicationRead: graph('Application.Read.All'),
+  grantRead: graph('DelegatedPermissionGrant.Read.All'),
+  grantWrite: graph('DelegatedPermissionGrant.ReadWrite.All'),
+  mailboxSettingsRead: graph('MailboxSettings.Read'),
+  mailboxSettingsWrite: graph('MailboxSettings.ReadWrite'),
+  exchangeManage: { api: 'exchange', name: 'Exchange.ManageAsApp' } as Permission,
+  exchangeReader: { api: 'entra-role', name: 'Global Reader' } as Permission,
+  exchangeAdmin: { api: 'entra-role', name: 'Exchange Administrator' } as Permission,
+} as const;
+
+/** Permissions sorted and de-duplicated, for the union over several controls. */
+export function unionPermissions(lists: Iterable<readonly Permission[]>): Permission[] {
+  const byKey = new Map<string, Permission>();
+  for (const list of lists) for (const p of list) byKey.set(`${p.api}:${p.name}`, p);
+  return [...byKey.values()].sort((a, b) => a.api.localeCompare(b.api) || a.name.localeCompare(b.name));
+}

@@ -1,0 +1,236 @@
+import { z } from 'zod';
+import { domainName, guid, isoDate, mailtoUri, upn } from './formats.js';
+
+/**
+ * The posture manifest: the whole desired state, written by `posture synth` beside cdk.tf.json as
+ * cdktf.out/stacks/<stack>/posture.json. The reconciler reads only this file and cdk.tf.json.
+ *
+ * Versioning: `manifestVersion` is an integer, bumped on any change a reader of the previous
+ * version would misread. Readers refuse versions they do not know.
+ */
+export const MANIFEST_VERSION = 1;
+export const MANIFEST_FILE = 'posture.json';
+
+const text = z.string().trim().min(1, 'must not be empty');
+const versionedControlId = z.string().regex(/^[A-Z]+\.[A-Z]+\.[0-9]+v[0-9]+$/, 'must be a versioned control id such as MAIL.DMARC.2v1');
+
+export const ownerSchema = z
+  .object({
+    /** The accountable person or function, e.g. "Mail Platform Lead". */
+    name: text,
+    /** The team that acts on findings. */
+    team: text,
+    /** A userPrincipalName, or the mail address of a group; it must resolve in the tenant (GOV.OWNER.1). */
+    contact: upn,
+  })
+  .strict();
+
+export const controlModeSchema = z.enum(['report', 'alert', 'remediate']);
+
+export const controlEntrySchema = z
+  .object({
+    id: versionedControlId,
+    mode: controlModeSchema,
+    owner: ownerSchema,
+    /** The construct that declared the control, for messages that point back at the code. */
+    declaredBy: text,
+  })
+  .strict();
+
+export const exceptionScopeSchema = z
+  .object({
+    type: z.enum(['domain', 'user', 'app', 'policy', 'rule']),
+    /** A domain name, a UPN, an app id or display name, a policy display name, or a rule name/identity. */
+    value: text,
+  })
+  .strict();
+
+export const exceptionSchema = z
+  .object({
+    /** Stable id derived from control and scope, so findings can point at the exception that covers them. */
+    id: text,
+    control: versionedControlId,
+    scope: exceptionScopeSchema,
+    reason: text,
+    approvedBy: upn,
+    expires: isoDate,
+    compensatingControl: text.optional(),
+    ticket: text.optional(),
+    declaredBy: text,
+  })
+  .strict();
+
+const dmarcPolicy = z.enum(['none', 'quarantine', 'reject']);
+const alignment = z.enum(['r', 's']);
+
+export const domainSchema = z
+  .object({
+    name: domainName,
+    /** Whether the domain sends mail. A parked domain publishes `v=spf1 -all` and needs no DKIM. */
+    sending: z.boolean(),
+    dmarc: z
+      .object({
+        policy: dmarcPolicy,
+        subdomainPolicy: dmarcPolicy,
+        pct: z.number().int().min(0).max(100),
+        rua: z.array(mailtoUri).min(1, 'needs at least one mailto: address for aggregate reports'),
+        ruf: z.array(mailtoUri),
+        adkim: alignment,
+        aspf: alignment,
+      })
+      .strict(),
+    spf: z
+      .object({
+        /** How the record must end: `-all` (hardfail) or `~all` (softfail, only where declared). */
+        all: z.enum(['-all', '~all']),
+        /** The record to publish, when the posture states it in full. */
+        record: text.optional(),
+      })
+      .strict(),
+    dkim: z.object({ enabled: z.boolean() }).strict(),
+  })
+  .strict();
+
+/** `user:<userPrincipalName>` or `group:<displayName>`: resolved to object ids against the tenant. */
+export const principalRef = z
+  .string()
+  .regex(/^(user:[^\s@]+@[^\s@]+|group:.+)$/, 'must be user:<userPrincipalName> or group:<display name>');
+
+const userValues = z.union([z.literal('All'), z.literal('None'), z.literal('GuestsOrExternalUsers'), principalRef]);
+const riskLevel = z.enum(['low', 'medium', 'high', 'none']);
+
+export const caPolicySchema = z
+  .object({
+    /** Stable key of the policy within the posture; the display name may change, the key may not. */
+    key: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes'),
+    control: versionedControlId,
+    displayName: text,
+    state: z.enum(['enabled', 'disabled', 'enabledForReportingButNotEnforced']),
+    /** When true, apply creates the policy in report-only state first. */
+    staged: z.boolean(),
+    /** Whether the policy enforces something (block, grant or session control) on the users it covers. */
+    enforcing: z.boolean(),
+    conditions: z
+      .object({
+        users: z
+          .object({
+            includeUsers: z.array(userValues),
+            excludeUsers: z.array(userValues),
+            includeGroups: z.array(principalRef),
+            excludeGroups: z.array(principalRef),
+            includeRoles: z.array(guid),
+            excludeRoles: z.array(guid),
+          })
+          .strict(),
+        applications: z
+          .object({ includeApplications: z.array(z.string()), excludeApplications: z.array(z.string()) })
+          .strict(),
+        clientAppTypes: z.array(z.enum(['all', 'browser', 'mobileAppsAndDesktopClients', 'exchangeActiveSync', 'other'])),
+        userRiskLevels: z.array(riskLevel),
+        signInRiskLevels: z.array(riskLevel),
+      })
+      .strict(),
+    grantControls: z
+      .object({
+        operator: z.enum(['AND', 'OR']),
+        builtInControls: z.array(z.enum(['block', 'mfa', 'passwordChange', 'compliantDevice', 'domainJoinedDevice', 'approvedApplication', 'compliantApplication'])),
+      })
+      .strict()
+      .nullable(),
+    sessionControls: z
+      .object({
+        signInFrequency: z
+          .object({
+            isEnabled: z.boolean(),
+            frequencyInterval: z.enum(['timeBased', 'everyTime']),
+            authenticationType: z.enum(['primaryAndSecondaryAuthentication', 'secondaryAuthentication']),
+            value: z.number().int().positive().nullable(),
+            type: z.enum(['days', 'hours']).nullable(),
+          })
+          .strict()
+          .nullable(),
+      })
+      .strict()
+      .nullable(),
+    /** The cdk.tf.json resource that carries the same policy for Terraform users. */
+    terraformAddress: text,
+  })
+  .strict();
+
+export const manifestSchema = z
+  .object({
+    manifestVersion: z.literal(MANIFEST_VERSION),
+    kind: z.literal('EmailSecurityPosture'),
+    stack: text,
+    organization: z.object({ name: text, primaryDomain: domainName, tenantId: guid.optional() }).strict(),
+    /** Accounts that must stay outside every enforcing CA policy, so the tenant can never be locked. */
+    breakGlass: z.object({ users: z.array(upn).min(1, 'declare at least one break-glass account'), groups: z.array(text) }).strict(),
+    exceptionPolicy: z.object({ maxDays: z.number().int().positive() }).strict(),
+    controls: z.array(controlEntrySchema),
+    exceptions: z.array(exceptionSchema),
+    desired: z
+      .object({
+        senderAuthentication: z.object({ domains: z.array(domainSchema) }).strict().optional(),
+        inbound: z
+          .object({
+            antiPhish: z
+              .object({
+                honorDmarcPolicy: z.literal(true),
+                dmarcRejectAction: z.enum(['Reject', 'Quarantine']),
+                dmarcQuarantineAction: z.enum(['Quarantine', 'MoveToJmf']),
+              })
+              .strict(),
+          })
+          .strict()
+          .optional(),
+        forwarding: z
+          .object({
+            autoForwardingMode: z.literal('Off'),
+            /** Remote domains that may receive automatic forwards. Never `*`. */
+            allowedRemoteDomains: z.array(domainName),
+          })
+          .strict()
+          .optional(),
+        conditionalAccess: z
+          .object({
+            privilegedRoles: z.array(guid),
+            /**
+             * Exclusions the posture declares beyond the break-glass accounts. Any other exclusion found
+             * in any policy of the tenant is undeclared (ID.CA.5).
+             */
+            exclusions: z.object({ users: z.array(upn), groups: z.array(text) }).strict(),
+            policies: z.array(caPolicySchema),
+          })
+          .strict()
+          .optional(),
+        consent: z
+          .object({
+            userConsent: z.enum(['disabled', 'lowRiskVerifiedPublishers']),
+            allowUsersToRegisterApps: z.literal(false),
+            adminConsentWorkflow: z
+              .object({
+                reviewers: z.array(principalRef).min(1, 'name at least one reviewer'),
+                notifyReviewers: z.boolean(),
+                remindersEnabled: z.boolean(),
+                requestDurationInDays: z.number().int().min(1).max(30),
+              })
+              .strict(),
+            highRiskScopes: z.array(text),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type Owner = z.infer<typeof ownerSchema>;
+export type ControlMode = z.infer<typeof controlModeSchema>;
+export type ControlEntry = z.infer<typeof controlEntrySchema>;
+export type PostureException = z.infer<typeof exceptionSchema>;
+export type ExceptionScope = z.infer<typeof exceptionScopeSchema>;
+export type DesiredDomain = z.infer<typeof domainSchema>;
+export type DesiredCaPolicy = z.infer<typeof caPolicySchema>;
+export type DesiredState = Manifest['desired'];
+

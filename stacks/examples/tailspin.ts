@@ -1,0 +1,107 @@
+import { LocalBackend, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import {
+  ConsentGovernance,
+  EmailSecurityPosture,
+  ForwardingLockdown,
+  InboundEnforcement,
+  RiskBasedAccess,
+  SenderAuthentication,
+  addDays,
+} from '../index.js';
+
+/**
+ * The posture of Tailspin Toys, a fictional 4,000-person toy maker with three mail domains, a
+ * marketing platform that is still being aligned, and a payroll provider that receives one mailbox's
+ * mail. The demo and the `compliant` and `drifted` simulator scenarios are built around it.
+ */
+export class TailspinStack extends TerraformStack {
+  readonly posture: EmailSecurityPosture;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+
+    const mailPlatform = { name: 'Mail Platform Lead', team: 'Messaging', contact: 'mail-platform@tailspintoys.example' };
+    const identity = { name: 'Identity Engineering Lead', team: 'Identity', contact: 'identity-team@tailspintoys.example' };
+    const appGovernance = { name: 'Application Governance', team: 'Security Architecture', contact: 'app-governance@tailspintoys.example' };
+    const secOps = { name: 'Security Operations Manager', team: 'SecOps', contact: 'secops@tailspintoys.example' };
+
+    // Exceptions are dated from the day of synth so this example never goes stale; a real posture
+    // writes the approved expiry date itself (e.g. expires: '2027-03-31').
+    const today = (this.node.tryGetContext('email-posture:today') as string | undefined) ?? new Date().toISOString().slice(0, 10);
+
+    this.posture = new EmailSecurityPosture(this, 'Posture', {
+      organization: { name: 'Tailspin Toys', primaryDomain: 'tailspintoys.example' },
+      breakGlass: { users: ['bg-alpha@tailspintoys.example', 'bg-bravo@tailspintoys.example'] },
+      ownership: { owner: secOps, mode: 'alert' },
+      exceptions: [
+        {
+          control: 'MAIL.FWD.3',
+          scope: { type: 'user', value: 'payroll@tailspintoys.example' },
+          reason: 'Payroll statements are forwarded to the outsourced payroll provider until its API integration goes live.',
+          approvedBy: 'ciso@tailspintoys.example',
+          expires: addDays(today, 90),
+          compensatingControl: 'Partner domain allowed on its remote domain only; TLS enforced by connector.',
+          ticket: 'RISK-2291',
+        },
+        {
+          control: 'MAIL.INBOUND.2',
+          scope: { type: 'rule', value: 'Phishing simulation vendor' },
+          reason: 'Quarterly phishing simulations must reach inboxes unfiltered.',
+          approvedBy: 'ciso@tailspintoys.example',
+          expires: addDays(today, 120),
+          ticket: 'CHG-4410',
+        },
+      ],
+    });
+
+    new SenderAuthentication(this.posture, 'SenderAuthentication', {
+      owner: mailPlatform,
+      controls: { 'MAIL.DKIM.1': { mode: 'remediate' } },
+      reportAddresses: ['mailto:dmarc-reports@tailspintoys.example'],
+      domains: [
+        {
+          name: 'tailspintoys.example',
+          alignment: { dkim: 'strict' },
+          spfRecord: 'v=spf1 include:spf.protection.outlook.com -all',
+        },
+        {
+          // The marketing platform still signs with its own domain; quarantine is declared until it aligns.
+          name: 'news.tailspintoys.example',
+          policy: 'quarantine',
+          spfAll: '~all',
+        },
+        { name: 'tailspin-toys.example', sending: false, spfRecord: 'v=spf1 -all' },
+      ],
+    });
+
+    new InboundEnforcement(this.posture, 'InboundEnforcement', { owner: mailPlatform, mode: 'remediate' });
+
+    new ForwardingLockdown(this.posture, 'ForwardingLockdown', {
+      owner: mailPlatform,
+      mode: 'remediate',
+      controls: { 'MAIL.FWD.4': { owner: secOps, mode: 'remediate' } },
+      allowedRemoteDomains: ['payroll-partner.example'],
+    });
+
+    new RiskBasedAccess(this.posture, 'RiskBasedAccess', {
+      owner: identity,
+      mode: 'remediate',
+      userRisk: { levels: ['high'], response: 'mfaAndPasswordChange' },
+      signInRisk: { levels: ['medium', 'high'], response: 'mfa' },
+      // The privileged tier is new: it runs report-only until its sign-in impact has been reviewed.
+      staged: ['privileged-user-risk'],
+    });
+
+    new ConsentGovernance(this.posture, 'ConsentGovernance', {
+      owner: appGovernance,
+      mode: 'remediate',
+      userConsent: 'disabled',
+      adminConsentWorkflow: {
+        reviewers: [{ user: 'casey.lee@tailspintoys.example' }, { group: 'App Consent Reviewers' }],
+        requestDurationInDays: 14,
+      },
+    });
+  }
+}

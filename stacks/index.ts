@@ -1,0 +1,20 @@
+/** The posture-as-code API: constructs that declare an organisation's email-security posture. */
+export { EmailSecurityPosture, DEFAULT_EXCEPTION_MAX_DAYS, TODAY_CONTEXT_KEY, addDays } from './lib/posture.js';
+export type { EmailSecurityPostureProps, ExceptionProps } from './lib/posture.js';
+export { PostureArea } from './lib/area.js';
+export type { PostureAreaProps, ControlSettings } from './lib/area.js';
+export { SenderAuthentication } from './lib/sender-authentication.js';
+export type { SenderAuthenticationProps, MailDomainProps, DmarcPolicy } from './lib/sender-authentication.js';
+export { InboundEnforcement } from './lib/inbound.js';
+export type { InboundEnforcementProps } from './lib/inbound.js';
+export { ForwardingLockdown } from './lib/forwarding.js';
+export type { ForwardingLockdownProps } from './lib/forwarding.js';
+export { RiskBasedAccess } from './lib/risk-based-access.js';
+export type { RiskBasedAccessProps } from './lib/risk-based-access.js';
+export { ConditionalAccessPolicy } from './lib/conditional-access-policy.js';
+export type { ConditionalAccessPolicyProps, RiskLevel, PolicyState, GrantControl, ClientAppType } from './lib/conditional-access-policy.js';
+export { ConsentGovernance } from './lib/consent.js';
+export type { ConsentGovernanceProps, Reviewer } from './lib/consent.js';
+export { ROLE_TEMPLATE_IDS, DEFAULT_PRIVILEGED_ROLES } from './lib/roles.js';
+export { synthesize, collectErrors, formatErrors } from './lib/synth.js';
+export type { SynthError, SynthResult, SynthOptions } from './lib/synth.js';

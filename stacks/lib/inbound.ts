@@ -1,0 +1,47 @@
+import type { DesiredState } from '../../reconciler/manifest/schema.js';
+import { PostureArea, type PostureAreaProps } from './area.js';
+import type { EmailSecurityPosture } from './posture.js';
+import type { Problems } from './problems.js';
+
+export interface InboundEnforcementProps extends PostureAreaProps {
+  /** What Exchange does with mail whose sender publishes p=reject and fails DMARC. @default 'Reject' */
+  readonly dmarcRejectAction?: 'Reject' | 'Quarantine';
+  /** What Exchange does with mail whose sender publishes p=quarantine and fails DMARC. @default 'Quarantine' */
+  readonly dmarcQuarantineAction?: 'Quarantine' | 'MoveToJmf';
+}
+
+/**
+ * Inbound mail that fails DMARC is rejected or quarantined, and nothing bypasses filtering
+ * (MAIL.INBOUND.1, MAIL.INBOUND.2). A bypass that must stay (a transport rule for a scanning
+ * appliance, say) is declared as an exception to MAIL.INBOUND.2 scoped to the rule.
+ */
+export class InboundEnforcement extends PostureArea {
+  readonly props: InboundEnforcementProps;
+
+  constructor(scope: EmailSecurityPosture, id: string, props: InboundEnforcementProps) {
+    super(scope, id, 'inbound', props);
+    this.props = props;
+  }
+
+  desiredState(): Partial<DesiredState> {
+    return {
+      inbound: {
+        antiPhish: {
+          honorDmarcPolicy: true,
+          dmarcRejectAction: this.props.dmarcRejectAction ?? 'Reject',
+          dmarcQuarantineAction: this.props.dmarcQuarantineAction ?? 'Quarantine',
+        },
+      },
+    };
+  }
+
+  protected checkProps(p: Problems): void {
+    const { dmarcRejectAction: reject, dmarcQuarantineAction: quarantine } = this.props;
+    if (reject !== undefined && reject !== 'Reject' && reject !== 'Quarantine') {
+      p.add('dmarcRejectAction', `"${String(reject)}" is not allowed: use Reject or Quarantine`);
+    }
+    if (quarantine !== undefined && quarantine !== 'Quarantine' && quarantine !== 'MoveToJmf') {
+      p.add('dmarcQuarantineAction', `"${String(quarantine)}" is not allowed: use Quarantine or MoveToJmf`);
+    }
+  }
+}

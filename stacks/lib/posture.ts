@@ -1,0 +1,327 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TerraformStack, type ISynthesisSession } from 'cdktf';
+import { Construct } from 'constructs';
+import { AzureadProvider } from '@cdktf/provider-azuread/lib/provider/index.js';
+import { DataAzureadUser } from '@cdktf/provider-azuread/lib/data-azuread-user/index.js';
+import { DataAzureadGroup } from '@cdktf/provider-azuread/lib/data-azuread-group/index.js';
+import { controlsForArea, resolveControl, versionedId } from '../../policies/catalogue.js';
+import type { ExceptionScopeType } from '../../policies/types.js';
+import { domainName, guid, isoDate, upn } from '../../reconciler/manifest/formats.js';
+import {
+  MANIFEST_FILE,
+  MANIFEST_VERSION,
+  manifestSchema,
+  type ControlEntry,
+  type ControlMode,
+  type DesiredState,
+  type Manifest,
+  type Owner,
+  type PostureException,
+} from '../../reconciler/manifest/schema.js';
+import type { PostureArea } from './area.js';
+import { validateWith, type Problems } from './problems.js';
+
+/** Default and ceiling for how long an exception may run, in days from the day of synth. */
+export const DEFAULT_EXCEPTION_MAX_DAYS = 180;
+
+/** Context key that fixes "today" for validation (YYYY-MM-DD); tests use it, real runs do not. */
+export const TODAY_CONTEXT_KEY = 'email-posture:today';
+
+/** A declared, approved, time-boxed departure from a control. */
+export interface ExceptionProps {
+  /** Control id, with or without version: `MAIL.DMARC.2` or `MAIL.DMARC.2v1`. */
+  readonly control: string;
+  /** What the exception covers; the control's catalogue entry lists the scope types it accepts. */
+  readonly scope: { readonly type: ExceptionScopeType; readonly value: string };
+  /** Why the control cannot be met here. */
+  readonly reason: string;
+  /** UPN of the person who approved the exception. Required. */
+  readonly approvedBy: string;
+  /** Last day the exception is valid, YYYY-MM-DD. Required; at most `exceptionPolicy.maxDays` ahead. */
+  readonly expires: string;
+  /** What reduces the risk meanwhile. */
+  readonly compensatingControl?: string;
+  /** Change or risk ticket, e.g. `CHG-1234`. */
+  readonly ticket?: string;
+}
+
+export interface EmailSecurityPostureProps {
+  /** The organisation whose tenant this posture describes. */
+  readonly organization: {
+    readonly name: string;
+    /** The tenant's primary (initial or verified default) domain. */
+    readonly primaryDomain: string;
+    /** Entra tenant id; optional, as the reconciler is told the tenant on its command line. */
+    readonly tenantId?: string;
+  };
+  /**
+   * Emergency-access accounts. They are excluded from every conditional access policy the posture
+   * declares, and synth fails for a policy that does not exclude them.
+   */
+  readonly breakGlass: {
+    /** userPrincipalNames; at least one. */
+    readonly users: readonly string[];
+    /** Display names of groups that hold emergency-access accounts. */
+    readonly groups?: readonly string[];
+  };
+  /** Who owns GOV.OWNER.1: that every other owner still exists. Required. */
+  readonly ownership: { readonly owner: Owner; readonly mode?: Exclude<ControlMode, 'remediate'> };
+  /** Declared exceptions. More can be added with `addException`. */
+  readonly exceptions?: readonly ExceptionProps[];
+  /** Limits on exceptions. */
+  readonly exceptionPolicy?: {
+    /** Longest an exception may run, in days from synth. @default 180 */
+    readonly maxDays?: number;
+  };
+  /** Mode of every control whose area does not say otherwise. Remediation is opt-in. @default 'report' */
+  readonly defaultMode?: ControlMode;
+}
+
+/**
+ * The root of an organisation's email-security posture. Area constructs (SenderAuthentication,
+ * InboundEnforcement, ForwardingLockdown, RiskBasedAccess, ConsentGovernance) are its children.
+ * At synth it writes the posture manifest beside cdk.tf.json.
+ */
+export class EmailSecurityPosture extends Construct {
+  /** The posture that `construct` belongs to. */
+  static of(construct: Construct): EmailSecurityPosture {
+    for (let c: Construct | undefined = construct; c; c = c.node.scope as Construct | undefined) {
+      if (c instanceof EmailSecurityPosture) return c;
+    }
+    throw new Error(`${construct.node.path} is not inside an EmailSecurityPosture`);
+  }
+
+  readonly props: EmailSecurityPostureProps;
+  readonly defaultMode: ControlMode;
+  readonly maxExceptionDays: number;
+  private readonly exceptionProps: ExceptionProps[];
+  private readonly areas: PostureArea[] = [];
+  private readonly userLookups = new Map<string, DataAzureadUser>();
+  private readonly groupLookups = new Map<string, DataAzureadGroup>();
+
+  constructor(scope: Construct, id: string, props: EmailSecurityPostureProps) {
+    super(scope, id);
+    this.props = props;
+    this.defaultMode = props.defaultMode ?? 'report';
+    this.maxExceptionDays = props.exceptionPolicy?.maxDays ?? DEFAULT_EXCEPTION_MAX_DAYS;
+    this.exceptionProps = [...(props.exceptions ?? [])];
+
+    const stack = TerraformStack.of(this);
+    if (!stack.node.tryFindChild('azuread')) {
+      new AzureadProvider(stack, 'azuread', props.organization?.tenantId ? { tenantId: props.organization.tenantId } : {});
+    }
+
+    validateWith(this, (p) => this.check(p));
+    // The manifest is written by the stack's synthesizer, right after cdk.tf.json, so it exists
+    // exactly when the Terraform output does (validation has passed by then).
+    const terraformSynthesizer = stack.synthesizer;
+    stack.synthesizer = {
+      synthesize: (session: ISynthesisSession) => {
+        terraformSynthesizer.synthesize(session);
+        const dir = join(session.outdir, session.manifest.forStack(stack).workingDirectory);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(this.toManifest(), null, 2) + '\n');
+      },
+    };
+  }
+
+  /** Adds a declared exception. */
+  addException(exception: ExceptionProps): void {
+    this.exceptionProps.push(exception);
+  }
+
+  /** Called by each area construct as it is created. */
+  registerArea(area: PostureArea): void {
+    this.areas.push(area);
+  }
+
+  /** "Today" for expiry checks, in UTC. */
+  get today(): string {
+    const fixed = this.node.tryGetContext(TODAY_CONTEXT_KEY) as string | undefined;
+    return fixed ?? new Date().toISOString().slice(0, 10);
+  }
+
+  /**
+   * The exception, if any, that covers `control` for `scope` and is in force today. Scope values
+   * compare case-insensitively (domains and UPNs are case-insensitive).
+   */
+  findException(control: string, scope: { type: ExceptionScopeType; value: string }): PostureException | undefined {
+    return this.exceptions().find(
+      (e) =>
+        e.control.replace(/v[0-9]+$/, '') === control &&
+        e.scope.type === scope.type &&
+        e.scope.value.toLowerCase() === scope.value.toLowerCase() &&
+        e.expires >= this.today,
+    );
+  }
+
+  /** A Terraform lookup of a user by UPN, shared by every policy that names the user. */
+  userObjectId(userPrincipalName: string): string {
+    const key = userPrincipalName.toLowerCase();
+    let lookup = this.userLookups.get(key);
+    if (!lookup) {
+      lookup = new DataAzureadUser(this, `user-${key.replace(/[^a-z0-9]+/g, '-')}`, { userPrincipalName: key });
+      this.userLookups.set(key, lookup);
+    }
+    return lookup.objectId;
+  }
+
+  /** A Terraform lookup of a security group by display name. */
+  groupObjectId(displayName: string): string {
+    let lookup = this.groupLookups.get(displayName);
+    if (!lookup) {
+      lookup = new DataAzureadGroup(this, `group-${displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${this.groupLookups.size}`, {
+        displayName,
+        securityEnabled: true,
+      });
+      this.groupLookups.set(displayName, lookup);
+    }
+    return lookup.objectId;
+  }
+
+  /** The declared exceptions in manifest form (control ids versioned, ids stable). */
+  exceptions(): PostureException[] {
+    return this.exceptionProps.flatMap((e) => {
+      const resolved = typeof e.control === 'string' ? resolveControl(e.control) : undefined;
+      if (!resolved || !('control' in resolved)) return [];
+      const control = versionedId(resolved.control);
+      const value = String(e.scope?.value ?? '');
+      return [
+        {
+          id: `${resolved.control.id}:${e.scope?.type}:${value.toLowerCase()}`,
+          control,
+          scope: { type: e.scope?.type, value },
+          reason: e.reason,
+          approvedBy: e.approvedBy,
+          expires: e.expires,
+          ...(e.compensatingControl !== undefined ? { compensatingControl: e.compensatingControl } : {}),
+          ...(e.ticket !== undefined ? { ticket: e.ticket } : {}),
+          declaredBy: this.node.path,
+        },
+      ];
+    });
+  }
+
+  /** The whole desired state as the reconciler will read it. Throws if the result breaks the schema. */
+  toManifest(): Manifest {
+    const controls: ControlEntry[] = [
+      ...controlsForArea('ownership').map((c) => ({
+        id: versionedId(c),
+        mode: this.props.ownership.mode ?? 'report',
+        owner: this.props.ownership.owner,
+        declaredBy: this.node.path,
+      })),
+      ...this.areas.flatMap((a) => a.controlEntries()),
+    ];
+    const desired: DesiredState = {};
+    for (const area of this.areas) Object.assign(desired, area.desiredState());
+    const manifest = {
+      manifestVersion: MANIFEST_VERSION,
+      kind: 'EmailSecurityPosture' as const,
+      stack: TerraformStack.of(this).node.id,
+      organization: {
+        name: this.props.organization.name,
+        primaryDomain: this.props.organization.primaryDomain,
+        ...(this.props.organization.tenantId ? { tenantId: this.props.organization.tenantId } : {}),
+      },
+      breakGlass: { users: this.breakGlassUsers(), groups: [...(this.props.breakGlass.groups ?? [])] },
+      exceptionPolicy: { maxDays: this.maxExceptionDays },
+      controls,
+      exceptions: this.exceptions(),
+      desired,
+    };
+    const parsed = manifestSchema.safeParse(manifest);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0]!;
+      throw new Error(`internal error: the posture manifest breaks its schema at ${first.path.join('.')}: ${first.message}`);
+    }
+    return parsed.data;
+  }
+
+  /** Break-glass UPNs, lower-cased. */
+  breakGlassUsers(): string[] {
+    return (this.props.breakGlass?.users ?? []).map((u) => u.toLowerCase());
+  }
+
+  breakGlassGroups(): string[] {
+    return [...(this.props.breakGlass?.groups ?? [])];
+  }
+
+  private check(p: Problems): void {
+    const { organization, breakGlass, ownership } = this.props;
+    if (p.required('organization', organization)) {
+      p.required('organization.name', organization.name);
+      if (p.required('organization.primaryDomain', organization.primaryDomain)) {
+        p.format('organization.primaryDomain', domainName, organization.primaryDomain);
+      }
+      if (organization.tenantId !== undefined) p.format('organization.tenantId', guid, organization.tenantId);
+    }
+    if (!breakGlass?.users?.length) {
+      p.add('breakGlass.users', 'declare at least one break-glass (emergency access) account');
+    } else {
+      breakGlass.users.forEach((u, i) => p.format(`breakGlass.users[${i}]`, upn, u));
+    }
+    checkOwner(p, 'ownership.owner', ownership?.owner);
+    if (!Number.isInteger(this.maxExceptionDays) || this.maxExceptionDays < 1) {
+      p.add('exceptionPolicy.maxDays', `must be a whole number of days of at least 1, not ${this.maxExceptionDays}`);
+    }
+    this.exceptionProps.forEach((e, i) => this.checkException(p, `exceptions[${i}]`, e));
+
+    const others = TerraformStack.of(this).node.findAll().filter((c) => c instanceof EmailSecurityPosture && c !== this);
+    if (others.length) p.add('(stack)', `a stack holds one posture; ${others.map((c) => c.node.path).join(', ')} is another`);
+
+    const seen = new Map<string, PostureArea>();
+    for (const area of this.areas) {
+      const other = seen.get(area.area);
+      if (other) p.add(area.node.id, `area "${area.area}" is already declared by ${other.node.path}; declare each area once`);
+      seen.set(area.area, area);
+    }
+  }
+
+  private checkException(p: Problems, at: string, e: ExceptionProps): void {
+    const resolved = p.required(`${at}.control`, e.control) ? resolveControl(e.control) : undefined;
+    if (resolved && 'error' in resolved) p.add(`${at}.control`, resolved.error);
+    const control = resolved && 'control' in resolved ? resolved.control : undefined;
+
+    if (p.required(`${at}.scope`, e.scope) && p.required(`${at}.scope.value`, e.scope.value)) {
+      if (control && !control.exceptionScopes.includes(e.scope.type)) {
+        p.add(
+          `${at}.scope.type`,
+          control.exceptionScopes.length
+            ? `${control.id} accepts exceptions scoped to ${control.exceptionScopes.join(', ')}, not "${e.scope.type}"`
+            : `${control.id} accepts no exceptions`,
+        );
+      }
+      if (e.scope.type === 'domain') p.format(`${at}.scope.value`, domainName, e.scope.value);
+      if (e.scope.type === 'user') p.format(`${at}.scope.value`, upn, e.scope.value);
+    }
+    p.required(`${at}.reason`, e.reason);
+    if (p.required(`${at}.approvedBy`, e.approvedBy)) p.format(`${at}.approvedBy`, upn, e.approvedBy);
+    if (p.required(`${at}.expires`, e.expires) && p.format(`${at}.expires`, isoDate, e.expires)) {
+      const limit = addDays(this.today, this.maxExceptionDays);
+      if (e.expires < this.today) p.add(`${at}.expires`, `expired on ${e.expires}; renew it with a new approval or remove it`);
+      else if (e.expires > limit) {
+        p.add(`${at}.expires`, `${e.expires} is more than ${this.maxExceptionDays} days ahead (latest allowed: ${limit})`);
+      }
+    }
+  }
+}
+
+/** Validates an owner object in place; shared by the root and every area. */
+export function checkOwner(p: Problems, at: string, owner: Owner | undefined): void {
+  if (!owner) {
+    p.add(at, 'is required: every control needs an accountable owner { name, team, contact }');
+    return;
+  }
+  p.required(`${at}.name`, owner.name);
+  p.required(`${at}.team`, owner.team);
+  if (p.required(`${at}.contact`, owner.contact)) p.format(`${at}.contact`, upn, owner.contact);
+}
+
+/** `date` (YYYY-MM-DD) plus `days`, as YYYY-MM-DD. */
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
