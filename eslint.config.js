@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   {
     // The declaration side is the only place cdktf may be imported.
-    files: ['stacks/**/*.ts', 'test/stacks/**/*.ts'],
+    files: ['stacks/**/*.ts', 'test/stacks/**/*.ts', 'test/fixtures/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -16,5 +16,5 @@ export type { ConditionalAccessPolicyProps, RiskLevel, PolicyState, GrantControl
 export { ConsentGovernance } from './lib/consent.js';
 export type { ConsentGovernanceProps, Reviewer } from './lib/consent.js';
 export { ROLE_TEMPLATE_IDS, DEFAULT_PRIVILEGED_ROLES } from './lib/roles.js';
-export { synthesize, collectErrors, formatErrors } from './lib/synth.js';
+export { synthesize, runSynth, collectErrors, formatErrors } from './lib/synth.js';
 export type { SynthError, SynthResult, SynthOptions } from './lib/synth.js';

@@ -1,5 +1,5 @@
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { PROPERTY_SEPARATOR } from './problems.js';
@@ -62,4 +62,26 @@ export function formatErrors(errors: readonly SynthError[]): string {
   const lines = errors.map((e) => `  ${e.constructPath}: ${e.property ? `${e.property}: ` : ''}${e.message}`);
   const n = errors.length;
   return `posture synth: ${n} validation error${n === 1 ? '' : 's'}; nothing was written.\n${lines.join('\n')}`;
+}
+
+/**
+ * The synth command line: validates and synthesizes, prints one clear report on failure and returns
+ * the exit code (0 written, 1 invalid or failed). A stack trace is printed only with `--debug`.
+ */
+export function runSynth(build: (app: App) => void, argv: readonly string[] = process.argv, options: SynthOptions = {}): number {
+  const debug = argv.includes('--debug') || process.env.POSTURE_DEBUG === '1';
+  try {
+    const result = synthesize(build, options);
+    if (!result.ok) {
+      console.error(formatErrors(result.errors));
+      return 1;
+    }
+    console.log(`synthesized ${result.stacks.join(', ')} into ${relative(process.cwd(), result.outdir) || '.'}`);
+    return 0;
+  } catch (err) {
+    console.error(`posture synth: ${err instanceof Error ? err.message : String(err)}; nothing was written.`);
+    if (debug && err instanceof Error) console.error(err.stack);
+    else console.error('(run with --debug for the stack trace)');
+    return 1;
+  }
 }
