@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { controlsCommand } from './controls.js';
+import { simCommand } from './sim.js';
 import { synthCommand } from './synth.js';
 
 /** Runs the `posture` command line and returns its exit code (0 success, 1 error). */
@@ -25,6 +26,7 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .usage('$0 <command> [options]\n\nEmail-security posture for Microsoft 365 / Entra ID, as code.')
     .command(synthCommand(setExit))
     .command(controlsCommand(setExit))
+    .command(simCommand(setExit))
     .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of unexpected errors' })
     .demandCommand(1, 'Name a command; see posture --help.')
     .strict()

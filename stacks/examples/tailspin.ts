@@ -24,7 +24,7 @@ export class TailspinStack extends TerraformStack {
 
     const mailPlatform = { name: 'Mail Platform Lead', team: 'Messaging', contact: 'mail-platform@tailspintoys.example' };
     const identity = { name: 'Identity Engineering Lead', team: 'Identity', contact: 'identity-team@tailspintoys.example' };
-    const appGovernance = { name: 'Application Governance', team: 'Security Architecture', contact: 'app-governance@tailspintoys.example' };
+    const appGovernance = { name: 'Dana Whitfield, Application Governance Lead', team: 'Security Architecture', contact: 'dana.whitfield@tailspintoys.example' };
     const secOps = { name: 'Security Operations Manager', team: 'SecOps', contact: 'secops@tailspintoys.example' };
 
     // Exceptions are dated from the day of synth so this example never goes stale; a real posture

@@ -1,0 +1,67 @@
+import type { CommandModule } from 'yargs';
+import { BUILT_IN_SCENARIOS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
+
+interface SimArgs {
+  scenario: string;
+  host: string;
+  port: number;
+  'exo-port': number;
+  'dns-port': number;
+  limits: boolean;
+  latency: number;
+  jitter: number;
+  mailboxes?: number;
+  'ca-policies': number;
+  'forwarding-share': number;
+}
+
+/**
+ * `posture sim`: runs the tenant simulator on loopback until interrupted, and prints its endpoints
+ * as one JSON line on stdout so a script can read them.
+ */
+export function simCommand(setExit: (code: number) => void): CommandModule<object, SimArgs> {
+  return {
+    command: 'sim',
+    describe: 'Run the local tenant simulator (Graph, Exchange admin API, DNS) and print its endpoints as JSON',
+    builder: (y) =>
+      y
+        .option('scenario', { type: 'string', default: 'compliant', describe: `Scenario: ${BUILT_IN_SCENARIOS.join(', ')}, or a scenario file` })
+        .option('host', { type: 'string', default: '127.0.0.1', describe: 'Loopback address to listen on' })
+        .option('port', { type: 'number', default: 0, describe: 'Graph port (0: any free port)' })
+        .option('exo-port', { type: 'number', default: 0, describe: 'Exchange admin API port' })
+        .option('dns-port', { type: 'number', default: 0, describe: 'DNS port (UDP and TCP)' })
+        .option('limits', { type: 'boolean', default: true, describe: "Enforce Microsoft's published throttling limits (--no-limits to turn off)" })
+        .option('latency', { type: 'number', default: 0, describe: 'Added latency per request, ms' })
+        .option('jitter', { type: 'number', default: 0, describe: 'Random extra latency up to this many ms' })
+        .option('mailboxes', { type: 'number', describe: 'Grow the scenario with this many generated users and mailboxes' })
+        .option('ca-policies', { type: 'number', default: 0, describe: 'With --mailboxes: extra generated conditional access policies' })
+        .option('forwarding-share', { type: 'number', default: 0.01, describe: 'With --mailboxes: share of generated mailboxes with an external forwarding rule' }) as never,
+    handler: async (args) => {
+      if (!['127.0.0.1', 'localhost', '::1'].includes(args.host) && !args.host.startsWith('127.')) {
+        console.error(`posture sim: --host ${args.host} is not a loopback address; the simulator only listens on loopback`);
+        return setExit(1);
+      }
+      let sim: RunningSimulator;
+      try {
+        sim = await startSimulator({
+          scenario: args.scenario,
+          host: args.host,
+          ports: { graph: args.port, exchange: args['exo-port'], dns: args['dns-port'] },
+          limits: { enabled: args.limits, latencyMs: args.latency, jitterMs: args.jitter },
+          ...(args.mailboxes ? { generate: { mailboxes: args.mailboxes, caPolicies: args['ca-policies'], forwardingShare: args['forwarding-share'] } } : {}),
+        });
+      } catch (err) {
+        console.error(`posture sim: ${(err as Error).message}`);
+        return setExit(1);
+      }
+      console.log(JSON.stringify({ graphUrl: sim.graphUrl, exoUrl: sim.exoUrl, dns: sim.dns, tenantId: sim.tenantId, scenario: args.scenario }));
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await sim.stop();
+      setExit(0);
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import type { Collection, Entity } from '../tenant/collection.js';
+import { badRequest, type SimResponse } from '../http/errors.js';
+
+/** One `prop eq value` or `startswith(prop,'value')` clause; clauses are joined by `and`. */
+export interface FilterClause {
+  field: string;
+  op: 'eq' | 'ne' | 'startswith';
+  value: string | number | boolean | null;
+}
+
+/**
+ * Parses the `$filter` forms the simulator supports (the ones the reconciler uses): equality on a
+ * property, `ne`, `startswith`, joined by `and`. Anything else is refused as Graph refuses an
+ * unsupported filter.
+ */
+export function parseFilter(filter: string, allowed: readonly string[]): FilterClause[] {
+  const clauses = filter.split(/\s+and\s+/i);
+  return clauses.map((raw) => {
+    const c = raw.trim().replace(/^\((.*)\)$/, '$1');
+    let m = /^startswith\(\s*([A-Za-z/]+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i.exec(c);
+    if (m) return check({ field: m[1]!, op: 'startswith', value: m[2]!.replace(/''/g, "'") }, allowed);
+    m = /^([A-Za-z/]+)\s+(eq|ne)\s+(.+)$/i.exec(c);
+    if (!m) throw badRequest(`Invalid filter clause: '${raw}'.`, 'BadRequest');
+    const literal = m[3]!.trim();
+    let value: FilterClause['value'];
+    if (/^'((?:[^']|'')*)'$/.test(literal)) value = literal.slice(1, -1).replace(/''/g, "'");
+    else if (literal === 'true' || literal === 'false') value = literal === 'true';
+    else if (literal === 'null') value = null;
+    else if (/^-?[0-9]+$/.test(literal)) value = Number(literal);
+    else throw badRequest(`Invalid filter clause: syntax error at '${literal}'.`, 'BadRequest');
+    return check({ field: m[1]!, op: m[2]!.toLowerCase() as 'eq' | 'ne', value }, allowed);
+  });
+}
+
+function check(c: FilterClause, allowed: readonly string[]): FilterClause {
+  if (!allowed.some((a) => a.toLowerCase() === c.field.toLowerCase())) {
+    throw badRequest(`Unsupported or invalid query filter clause specified for property '${c.field}' of resource.`, 'Request_UnsupportedQuery');
+  }
+  c.field = allowed.find((a) => a.toLowerCase() === c.field.toLowerCase())!;
+  return c;
+}
+
+const norm = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
+
+export function matches(item: Entity, clauses: readonly FilterClause[]): boolean {
+  return clauses.every((c) => {
+    const v = item[c.field];
+    if (c.op === 'startswith') return typeof v === 'string' && v.toLowerCase().startsWith(String(c.value).toLowerCase());
+    const eq = norm(v ?? null) === norm(c.value);
+    return c.op === 'eq' ? eq : !eq;
+  });
+}
+
+/** Keeps only the selected properties (Graph returns exactly what `$select` names). */
+export function select(item: Record<string, unknown>, fields: readonly string[] | undefined): Record<string, unknown> {
+  if (!fields) return item;
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    const k = Object.keys(item).find((x) => x.toLowerCase() === f.toLowerCase()) ?? f;
+    out[k] = item[k] ?? null;
+  }
+  return out;
+}
+
+export function parseSelect(query: URLSearchParams, known: readonly string[] | undefined, typeName: string): string[] | undefined {
+  const raw = query.get('$select');
+  if (!raw) return undefined;
+  const fields = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (known) {
+    for (const f of fields) {
+      if (!known.some((k) => k.toLowerCase() === f.toLowerCase())) {
+        throw badRequest(`Could not find a property named '${f}' on type '${typeName}'.`, 'BadRequest');
+      }
+    }
+  }
+  return fields;
+}
+
+export interface PageOptions {
+  /** Page size without $top. */
+  defaultTop: number;
+  /** Largest $top accepted. */
+  maxTop: number;
+  known?: readonly string[];
+  typeName: string;
+  filterable?: readonly string[];
+  /** The request URL, absolute, for building @odata.nextLink. */
+  requestUrl: URL;
+  /** The @odata.context to return. */
+  context: string;
+  /** A fault says the next link should lead back to this page. */
+  loopNextLink?: boolean;
+}
+
+interface Cursor {
+  /** Next position to read. */
+  p: number;
+}
+
+/**
+ * Answers a list request over a collection: $filter, $select, $top, $skiptoken and an absolute
+ * @odata.nextLink that keeps the query. Positions are read lazily, so a 100,000-item collection is
+ * never materialised.
+ */
+export function listPage(source: Collection | Entity[], query: URLSearchParams, o: PageOptions): SimResponse {
+  const rawTop = query.get('$top');
+  const top = rawTop === null ? o.defaultTop : Number(rawTop);
+  if (!Number.isInteger(top) || top < 1) throw badRequest(`Invalid value '${rawTop}' for query parameter $top.`, 'BadRequest');
+  if (top > o.maxTop) throw badRequest(`Invalid page size specified: '${top}'. Must be between 1 and ${o.maxTop} inclusive.`, 'Request_BadRequest');
+  const fields = parseSelect(query, o.known, o.typeName);
+  const filter = query.get('$filter');
+  const clauses = filter ? parseFilter(filter, o.filterable ?? []) : [];
+  let start = 0;
+  const token = query.get('$skiptoken');
+  if (token) {
+    try {
+      start = (JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor).p;
+      if (!Number.isInteger(start) || start < 0) throw new Error('bad');
+    } catch {
+      throw badRequest('The specified page token value has expired or is invalid.', 'Directory_ExpiredPageToken');
+    }
+  }
+
+  const items = Array.isArray(source) ? source : undefined;
+  const size = items ? items.length : (source as Collection).size;
+  const at = (p: number) => (items ? items[p] : (source as Collection).at(p));
+
+  // Equality on an indexed field answers from the index, in one page.
+  const first = clauses[0];
+  if (!items && first && first.op === 'eq' && !token && !o.loopNextLink) {
+    const hits = (source as Collection).findBy(first.field, first.value).filter((i) => matches(i, clauses));
+    if (hits.length <= top) return { status: 200, body: { '@odata.context': o.context, value: hits.map((i) => select(i, fields)) } };
+  }
+
+  const value: Record<string, unknown>[] = [];
+  let p = start;
+  for (; p < size && value.length < top; p++) {
+    const item = at(p);
+    if (item && matches(item, clauses)) value.push(select(item, fields));
+  }
+  // Skip trailing holes and non-matches so the last page carries no next link.
+  while (p < size) {
+    const item = at(p);
+    if (item && matches(item, clauses)) break;
+    p++;
+  }
+  const body: Record<string, unknown> = { '@odata.context': o.context, value };
+  if (o.loopNextLink) {
+    body['@odata.nextLink'] = o.requestUrl.toString();
+  } else if (p < size) {
+    const next = new URL(o.requestUrl);
+    next.searchParams.set('$skiptoken', Buffer.from(JSON.stringify({ p })).toString('base64url'));
+    body['@odata.nextLink'] = next.toString();
+  }
+  return { status: 200, body };
+}

@@ -1,0 +1,138 @@
+import { graphError, HttpError, type SimResponse } from '../http/errors.js';
+import type { FaultRule, Faults } from '../http/faults.js';
+import type { Throttler } from '../http/limits.js';
+import { checkBearer, GRAPH_AUDIENCE, type TokenClaims } from '../http/token.js';
+import type { Tenant } from '../tenant/tenant.js';
+import { matchRoute } from './routes.js';
+
+export interface GraphService {
+  readonly tenant: Tenant;
+  readonly faults: Faults;
+  readonly throttler: Throttler;
+  /** e.g. http://127.0.0.1:4321 */
+  baseUrl: string;
+}
+
+/** What to do with a request: answer it, or break the connection in one of the ways a fault asks. */
+export type { Outcome } from '../http/server.js';
+import type { Outcome } from '../http/server.js';
+
+const answer = (response: SimResponse): Outcome => ({ kind: 'answer', response });
+
+/** Checks the bearer token of an HTTP request; a 401 outcome when it does not pass. */
+export function authenticate(svc: GraphService, authorization: string | undefined): { claims: TokenClaims } | { outcome: Outcome } {
+  const check = checkBearer(authorization, GRAPH_AUDIENCE, svc.tenant.id);
+  if (!check.ok) {
+    const message = {
+      missing: 'Access token is empty.',
+      malformed: 'IDX14100: JWT is not well formed.',
+      expired: 'Lifetime validation failed, the token is expired.',
+      audience: 'Invalid audience.',
+      tenant: 'Access token tenant does not match the tenant of the request.',
+    }[check.reason];
+    return { outcome: answer(graphError(401, 'InvalidAuthenticationToken', message, { 'WWW-Authenticate': 'Bearer realm="", error="invalid_token"' })) };
+  }
+  if (!svc.faults.acceptToken(check.claims.uti)) {
+    return { outcome: answer(graphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.')) };
+  }
+  return { claims: check.claims };
+}
+
+function faultResponse(rule: FaultRule): SimResponse {
+  if (rule.kind === 'throttle') return graphError(429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': String(rule.retryAfter ?? 1) });
+  const status = rule.status ?? 503;
+  return graphError(status, status === 500 ? 'InternalServerError' : 'ServiceUnavailable', 'The service is temporarily unavailable. Please retry later.');
+}
+
+/**
+ * Serves one Graph request (or one $batch item, with `inBatch`): faults, the per-app limit, routing,
+ * the permission check, the route's throttling class, then the handler.
+ */
+export async function serveGraph(
+  svc: GraphService,
+  req: { method: string; url: URL; body: unknown; claims: TokenClaims; inBatch?: boolean },
+): Promise<Outcome> {
+  const m = /^\/(v1\.0|beta)(\/.*)?$/i.exec(req.url.pathname);
+  if (!m) return answer(graphError(400, 'BadRequest', `Invalid version: ${req.url.pathname.split('/')[1] ?? ''}`));
+  const version = m[1]!.toLowerCase() === 'beta' ? 'beta' : 'v1.0';
+  const path = m[2] ?? '/';
+
+  // Faults that break the connection apply to whole HTTP requests, not to $batch items.
+  let loopNextLink = false;
+  const fault = svc.faults.take('graph', req.method, req.url.pathname);
+  switch (fault?.kind) {
+    case 'loop-next-link':
+      loopNextLink = true;
+      break;
+    case 'status':
+    case 'throttle':
+      await svc.throttler.latency();
+      return answer(faultResponse(fault));
+    case 'reset':
+      if (!req.inBatch) return { kind: 'reset' };
+      break;
+    case 'slow':
+      if (!req.inBatch) return { kind: 'slow', delayMs: fault.delayMs ?? 60_000, response: await run() };
+      break;
+    case 'truncate':
+      if (!req.inBatch) return { kind: 'truncate', response: await run() };
+      break;
+  }
+
+  const admitted = req.inBatch ? { ok: true as const } : svc.throttler.admitApp(req.claims.appid);
+  if (!admitted.ok) return answer(throttled(admitted.retryAfterSeconds));
+  return answer(await run());
+
+  async function run(): Promise<SimResponse> {
+    const match = matchRoute(req.method, path);
+    if ('error' in match) {
+      if (match.error === 'method') return graphError(405, 'Request_BadRequest', `The HTTP method '${req.method}' is not allowed for this resource.`);
+      const segment = path.split('/').filter(Boolean).pop() ?? '';
+      return graphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
+    }
+    const { route, params } = match;
+    if (!route.permissions.some((p) => req.claims.roles.includes(p))) {
+      return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    }
+    let release: (() => void) | undefined;
+    const selectDiscount = req.url.searchParams.has('$select') ? 1 : 0;
+    const cost = Math.max(1, (route.cost ?? 1) - selectDiscount);
+    const admission =
+      route.throttle === 'conditional-access'
+        ? svc.throttler.admitConditionalAccess()
+        : route.throttle === 'identity'
+          ? svc.throttler.admitIdentity(req.claims.appid, cost)
+          : svc.throttler.admitMailbox(params['user'] ?? '');
+    if (!admission.ok) return throttled(admission.retryAfterSeconds);
+    release = admission.release;
+    try {
+      await svc.throttler.latency();
+      const response = route.handle({
+        tenant: svc.tenant,
+        params,
+        query: req.url.searchParams,
+        body: req.body,
+        version,
+        requestUrl: req.url,
+        baseUrl: svc.baseUrl,
+        loopNextLink,
+      });
+      if (route.throttle === 'identity') response.headers = { ...response.headers, 'x-ms-resource-unit': String(cost) };
+      return response;
+    } catch (err) {
+      if (err instanceof HttpError) return err.response;
+      throw err;
+    } finally {
+      release?.();
+    }
+  }
+}
+
+function throttled(retryAfterSeconds: number | undefined): SimResponse {
+  return graphError(
+    429,
+    'TooManyRequests',
+    'Too many requests. Please retry later.',
+    retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) },
+  );
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * The simulator's access tokens: unsigned JWTs (`alg: none`) whose claims carry what real Entra
+ * application tokens carry, so clients exercise the same paths: `aud` names the API, `roles` the
+ * application permissions, `wids` the directory roles of the application's service principal
+ * (Exchange Online app-only access is authorised by role), `tid` the tenant and `exp` the expiry.
+ */
+
+export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
+export const EXCHANGE_AUDIENCE = 'https://outlook.office365.com';
+
+/** Directory role template ids the Exchange admin API checks. */
+export const ROLE_IDS = {
+  globalAdministrator: '62e90394-69f5-4237-9190-012177145e10',
+  exchangeAdministrator: '29232cdf-9323-42fd-ade2-1d097af3e4de',
+  globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+} as const;
+
+export interface TokenClaims {
+  /** Unique token identifier, as Entra's `uti`. */
+  uti: string;
+  aud: string;
+  tid: string;
+  appid: string;
+  roles: string[];
+  wids: string[];
+  iat: number;
+  exp: number;
+}
+
+const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+/** Issues a token for the simulator. `lifetimeSeconds` defaults to one hour, as Entra does. */
+export function mintToken(options: {
+  audience?: string;
+  tenantId: string;
+  appId?: string;
+  roles?: readonly string[];
+  wids?: readonly string[];
+  lifetimeSeconds?: number;
+  now?: number;
+}): string {
+  const iat = Math.floor((options.now ?? Date.now()) / 1000);
+  const claims: TokenClaims = {
+    uti: randomUUID(),
+    aud: options.audience ?? GRAPH_AUDIENCE,
+    tid: options.tenantId,
+    appid: options.appId ?? '00000000-0000-0000-0000-00000000a11d',
+    roles: [...(options.roles ?? [])],
+    wids: [...(options.wids ?? [])],
+    iat,
+    exp: iat + (options.lifetimeSeconds ?? 3600),
+  };
+  return `${b64({ typ: 'JWT', alg: 'none' })}.${b64(claims)}.`;
+}
+
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'missing' | 'malformed' | 'expired' | 'audience' | 'tenant' };
+
+/** Reads and checks the bearer token of a request. */
+export function checkBearer(header: string | undefined, audience: string, tenantId: string, now = Date.now()): TokenCheck {
+  if (!header || !/^Bearer\s+\S+/i.test(header)) return { ok: false, reason: 'missing' };
+  const token = header.replace(/^Bearer\s+/i, '').trim();
+  const parts = token.split('.');
+  if (parts.length !== 3) return { ok: false, reason: 'malformed' };
+  let claims: TokenClaims;
+  try {
+    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as TokenClaims;
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (typeof claims.exp !== 'number' || !Array.isArray(claims.roles) || typeof claims.uti !== 'string') return { ok: false, reason: 'malformed' };
+  if (claims.exp * 1000 <= now) return { ok: false, reason: 'expired' };
+  if (claims.aud !== audience && claims.aud !== `${audience}/`) return { ok: false, reason: 'audience' };
+  if (claims.tid !== tenantId) return { ok: false, reason: 'tenant' };
+  return { ok: true, claims: { ...claims, wids: Array.isArray(claims.wids) ? claims.wids : [] } };
+}

@@ -1,0 +1,147 @@
+import { startDnsServer, zoneFromRecords, type DnsFault, type DnsQueryLogEntry } from './dns/server.js';
+import { serveExchange, type ExchangeService } from './exchange/service.js';
+import { serveBatch } from './graph/batch.js';
+import { ALL_GRAPH_PERMISSIONS } from './graph/permissions.js';
+import { authenticate, serveGraph, type GraphService } from './graph/service.js';
+import { graphError } from './http/errors.js';
+import { Faults, type FaultRule } from './http/faults.js';
+import { DEFAULT_LIMITS, Throttler, type Limits } from './http/limits.js';
+import { RequestLog } from './http/log.js';
+import { SimHttpServer, type Outcome } from './http/server.js';
+import { EXCHANGE_AUDIENCE, GRAPH_AUDIENCE, mintToken, ROLE_IDS } from './http/token.js';
+import { generateTenant, type GenerateOptions } from './scenario/generate.js';
+import { loadScenario, type Scenario } from './scenario/scenario.js';
+import { tenantFromScenario } from './tenant/from-scenario.js';
+import type { Tenant } from './tenant/tenant.js';
+
+export type { FaultRule, FaultKind } from './http/faults.js';
+export type { Limits } from './http/limits.js';
+export type { RequestLogEntry } from './http/log.js';
+export type { DnsFault } from './dns/server.js';
+export { DEFAULT_LIMITS } from './http/limits.js';
+export { mintToken, GRAPH_AUDIENCE, EXCHANGE_AUDIENCE, ROLE_IDS } from './http/token.js';
+export { ALL_GRAPH_PERMISSIONS, GRAPH_PERMISSIONS } from './graph/permissions.js';
+export { loadScenario, BUILT_IN_SCENARIOS, scenarioDrifts } from './scenario/scenario.js';
+export type { Scenario } from './scenario/scenario.js';
+
+export interface SimulatorOptions {
+  /** A built-in scenario name (`compliant`, `drifted`), a scenario file path, or a scenario object. @default 'compliant' */
+  scenario?: string | Scenario;
+  /** Grow the scenario into a large tenant (generated users, mailboxes, rules, policies). */
+  generate?: GenerateOptions;
+  /** Overrides of Microsoft's published limits, which are on by default. */
+  limits?: Partial<Limits>;
+  /** HTTP fault rules; more can be added while running with `faults.add`. */
+  faults?: readonly FaultRule[];
+  /** DNS faults by query name. */
+  dnsFaults?: Record<string, DnsFault>;
+  /** @default 127.0.0.1 */
+  host?: string;
+  /** @default 0 (any free port) for each */
+  ports?: { graph?: number; exchange?: number; dns?: number };
+}
+
+export interface RunningSimulator {
+  /** Base URL of Microsoft Graph: append /v1.0/... or /beta/... */
+  readonly graphUrl: string;
+  /** Base URL of Exchange Online: append /adminapi/beta/{tenantId}/InvokeCommand */
+  readonly exoUrl: string;
+  readonly dns: { readonly host: string; readonly port: number };
+  readonly tenantId: string;
+  /** The live tenant state (tests may inspect it). */
+  readonly tenant: Tenant;
+  /** Every HTTP request answered (Graph, Exchange, and $batch items). */
+  readonly requests: RequestLog;
+  /** Every DNS query answered or dropped. */
+  readonly dnsQueries: DnsQueryLogEntry[];
+  readonly faults: Faults;
+  setDnsFault(name: string, fault: DnsFault | undefined): void;
+  /** A token for this tenant. Graph: every permission unless `roles` says otherwise; Exchange: Exchange.ManageAsApp with the Exchange Administrator role. */
+  token(api: 'graph' | 'exchange', options?: { roles?: readonly string[]; wids?: readonly string[]; lifetimeSeconds?: number }): string;
+  stop(): Promise<void>;
+}
+
+/** Starts Graph, the Exchange admin API and DNS on loopback, serving one tenant. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const scenario = typeof options.scenario === 'object' ? options.scenario : loadScenario(options.scenario ?? 'compliant');
+  const tenant = options.generate ? generateTenant(scenario, options.generate) : tenantFromScenario(scenario);
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const throttler = new Throttler(limits, tenant.size);
+  const faults = new Faults(options.faults);
+  const requests = new RequestLog();
+  const host = options.host ?? '127.0.0.1';
+
+  const graphSvc: GraphService = { tenant, faults, throttler, baseUrl: '' };
+  let batchSeq = 0;
+  const graph = new SimHttpServer(
+    async (req): Promise<Outcome> => {
+      const auth = authenticate(graphSvc, req.headers.authorization);
+      if ('outcome' in auth) {
+        await throttler.latency();
+        return auth.outcome;
+      }
+      if (/^\/(v1\.0|beta)\/\$batch\/?$/i.test(req.url.pathname)) {
+        if (req.method !== 'POST') return { kind: 'answer', response: graphError(405, 'Request_BadRequest', '$batch takes POST.') };
+        const fault = faults.take('graph', 'POST', req.url.pathname);
+        if (fault?.kind === 'reset') return { kind: 'reset' };
+        if (fault?.kind === 'status' || fault?.kind === 'throttle') {
+          return { kind: 'answer', response: graphError(fault.kind === 'throttle' ? 429 : (fault.status ?? 503), fault.kind === 'throttle' ? 'TooManyRequests' : 'ServiceUnavailable', 'The service is temporarily unavailable.', fault.kind === 'throttle' ? { 'Retry-After': String(fault.retryAfter ?? 1) } : {}) };
+        }
+        const response = await serveBatch(graphSvc, requests, { url: req.url, body: req.body, claims: auth.claims, logIndex: ++batchSeq });
+        if (fault?.kind === 'slow') return { kind: 'slow', delayMs: fault.delayMs ?? 60_000, response };
+        if (fault?.kind === 'truncate') return { kind: 'truncate', response };
+        return { kind: 'answer', response };
+      }
+      return serveGraph(graphSvc, { method: req.method, url: req.url, body: req.body, claims: auth.claims });
+    },
+    (req, status) => requests.add({ api: 'graph', method: req.method, path: req.url.pathname + req.url.search, status, time: Date.now() }),
+  );
+  const exoSvc: ExchangeService = { tenant, faults, throttler, baseUrl: '' };
+  const exchange = new SimHttpServer(
+    (req) => serveExchange(exoSvc, req),
+    (req, status) => requests.add({ api: 'exchange', method: req.method, path: req.url.pathname + req.url.search, status, time: Date.now() }),
+  );
+
+  const dnsQueries: DnsQueryLogEntry[] = [];
+  const started: Array<{ stop(): Promise<void> }> = [];
+  try {
+    graphSvc.baseUrl = await graph.listen(host, options.ports?.graph ?? 0);
+    started.push(graph);
+    exoSvc.baseUrl = await exchange.listen(host, options.ports?.exchange ?? 0);
+    started.push(exchange);
+    const dns = await startDnsServer({
+      host,
+      port: options.ports?.dns ?? 0,
+      zone: zoneFromRecords(tenant.dns),
+      faults: { ...(options.dnsFaults ?? {}) },
+      onQuery: (e) => dnsQueries.push(e),
+    });
+    started.push(dns);
+
+    return {
+      graphUrl: graphSvc.baseUrl,
+      exoUrl: exoSvc.baseUrl,
+      dns: { host: dns.host, port: dns.port },
+      tenantId: tenant.id,
+      tenant,
+      requests,
+      dnsQueries,
+      faults,
+      setDnsFault: (name, fault) => dns.setFault(name, fault),
+      token: (api, o = {}) =>
+        mintToken({
+          audience: api === 'graph' ? GRAPH_AUDIENCE : EXCHANGE_AUDIENCE,
+          tenantId: tenant.id,
+          roles: o.roles ?? (api === 'graph' ? ALL_GRAPH_PERMISSIONS : ['Exchange.ManageAsApp']),
+          wids: o.wids ?? (api === 'exchange' ? [ROLE_IDS.exchangeAdministrator] : []),
+          ...(o.lifetimeSeconds !== undefined ? { lifetimeSeconds: o.lifetimeSeconds } : {}),
+        }),
+      stop: async () => {
+        await Promise.all(started.map((s) => s.stop()));
+      },
+    };
+  } catch (err) {
+    await Promise.all(started.map((s) => s.stop()));
+    throw err;
+  }
+}

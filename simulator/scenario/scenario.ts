@@ -1,0 +1,127 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastJsonPatch, { type Operation } from 'fast-json-patch';
+import { z } from 'zod';
+import { EXCHANGE_NOUNS, GRAPH_COLLECTIONS } from '../tenant/tenant.js';
+
+/**
+ * A scenario is a whole tenant as data: Graph objects as Graph returns them, Exchange objects as the
+ * admin API returns them (each with its Guid), inbox rules per mailbox, and DNS records. An overlay
+ * scenario `extends` another and lists its `drifts`, each a described JSON Patch, so every departure
+ * from the base is named. The format is documented in docs/scenarios.md.
+ */
+const entity = z.object({ id: z.string().min(1) }).passthrough();
+const exchangeEntity = z.object({ Guid: z.string().min(1) }).passthrough();
+const dnsRecord = z
+  .object({ name: z.string().min(1), type: z.enum(['TXT', 'CNAME', 'A', 'MX']), ttl: z.number().int().positive().optional(), data: z.union([z.string(), z.array(z.string())]) })
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string(),
+    tenant: z
+      .object({
+        id: z.guid(),
+        displayName: z.string(),
+        initialDomain: z.string().min(3),
+        size: z.enum(['small', 'medium', 'large']).optional(),
+      })
+      .strict(),
+    graph: z
+      .object({
+        ...Object.fromEntries(GRAPH_COLLECTIONS.map((c) => [c, z.array(entity)])),
+        authorizationPolicy: z.record(z.string(), z.unknown()),
+        adminConsentRequestPolicy: z.record(z.string(), z.unknown()),
+        /** Group id → member object ids. */
+        groupMembers: z.record(z.string(), z.array(z.string())),
+        /** User id → that mailbox's inbox rules, as Graph messageRule objects. */
+        messageRules: z.record(z.string(), z.array(entity)),
+      })
+      .strict(),
+    exchange: z.object(Object.fromEntries(EXCHANGE_NOUNS.map((n) => [n, z.array(exchangeEntity)]))).strict(),
+    dns: z.array(dnsRecord),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof scenarioSchema> & {
+  graph: Record<(typeof GRAPH_COLLECTIONS)[number], Array<{ id: string } & Record<string, unknown>>>;
+  exchange: Record<(typeof EXCHANGE_NOUNS)[number], Array<{ Guid: string } & Record<string, unknown>>>;
+};
+
+const overlaySchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string(),
+    extends: z.string().min(1),
+    drifts: z.array(z.object({ id: z.string().min(1), description: z.string().min(1), patch: z.array(z.record(z.string(), z.unknown())).min(1) }).strict()),
+  })
+  .strict();
+
+export type ScenarioOverlay = z.infer<typeof overlaySchema>;
+
+/** The scenarios that ship with the simulator. */
+export const BUILT_IN_SCENARIOS = ['compliant', 'drifted'] as const;
+
+const builtInPath = (name: string) => fileURLToPath(new URL(`../scenarios/${name}.json`, import.meta.url));
+
+export class ScenarioError extends Error {}
+
+/** Loads a scenario by built-in name or file path, resolving `extends` and applying drifts. */
+export function loadScenario(nameOrPath: string, seen: string[] = []): Scenario {
+  const path = (BUILT_IN_SCENARIOS as readonly string[]).includes(nameOrPath) ? builtInPath(nameOrPath) : nameOrPath;
+  if (!existsSync(path)) {
+    throw new ScenarioError(`scenario "${nameOrPath}" not found: give one of ${BUILT_IN_SCENARIOS.join(', ')} or the path of a scenario file`);
+  }
+  if (seen.includes(path)) throw new ScenarioError(`scenario ${path} extends itself through ${seen.join(' → ')}`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ScenarioError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof data === 'object' && data !== null && 'extends' in data) {
+    const overlay = overlaySchema.safeParse(data);
+    if (!overlay.success) throw new ScenarioError(`${path}: ${describe(overlay.error)}`);
+    const base = loadScenario(resolveRelative(overlay.data.extends, path), [...seen, path]);
+    return applyDrifts(base, overlay.data, path);
+  }
+  return parseScenario(data, path);
+}
+
+export function parseScenario(data: unknown, source: string): Scenario {
+  const parsed = scenarioSchema.safeParse(data);
+  if (!parsed.success) throw new ScenarioError(`${source}: ${describe(parsed.error)}`);
+  return parsed.data as Scenario;
+}
+
+/** Applies an overlay's drifts to a copy of its base; each patch must apply cleanly, `test` ops included. */
+export function applyDrifts(base: Scenario, overlay: ScenarioOverlay, source = overlay.name): Scenario {
+  let doc = structuredClone(base) as unknown;
+  for (const drift of overlay.drifts) {
+    try {
+      doc = fastJsonPatch.applyPatch(doc, drift.patch as unknown as Operation[], true, false).newDocument;
+    } catch (err) {
+      throw new ScenarioError(`${source}: drift "${drift.id}" does not apply: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  const result = parseScenario(doc, source);
+  return { ...result, name: overlay.name, description: overlay.description };
+}
+
+function resolveRelative(ref: string, from: string): string {
+  if ((BUILT_IN_SCENARIOS as readonly string[]).includes(ref)) return ref;
+  return fileURLToPath(new URL(ref, `file://${from}`));
+}
+
+function describe(error: z.ZodError): string {
+  const i = error.issues[0]!;
+  return `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}${error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : ''}`;
+}
+
+/** The drifts an overlay scenario declares, for tests that check each one is found. */
+export function scenarioDrifts(name: string): ScenarioOverlay['drifts'] {
+  const data = JSON.parse(readFileSync(builtInPath(name), 'utf8')) as unknown;
+  const overlay = overlaySchema.safeParse(data);
+  return overlay.success ? overlay.data.drifts : [];
+}
