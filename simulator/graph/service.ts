@@ -94,7 +94,6 @@ export async function serveGraph(
     if (!route.permissions.some((p) => req.claims.roles.includes(p))) {
       return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     }
-    let release: (() => void) | undefined;
     const selectDiscount = req.url.searchParams.has('$select') ? 1 : 0;
     const cost = Math.max(1, (route.cost ?? 1) - selectDiscount);
     const admission =
@@ -104,7 +103,7 @@ export async function serveGraph(
           ? svc.throttler.admitIdentity(req.claims.appid, cost)
           : svc.throttler.admitMailbox(params['user'] ?? '');
     if (!admission.ok) return throttled(admission.retryAfterSeconds);
-    release = admission.release;
+    const release = admission.release;
     try {
       await svc.throttler.latency();
       const response = route.handle({
