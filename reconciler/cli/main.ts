@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { controlsCommand } from './controls.js';
+import { planCommand, showCommand } from './plan.js';
 import { simCommand } from './sim.js';
 import { synthCommand } from './synth.js';
 
@@ -25,6 +26,9 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .scriptName('posture')
     .usage('$0 <command> [options]\n\nEmail-security posture for Microsoft 365 / Entra ID, as code.')
     .command(synthCommand(setExit))
+    .command(planCommand('plan', setExit))
+    .command(planCommand('drift', setExit))
+    .command(showCommand(setExit))
     .command(controlsCommand(setExit))
     .command(simCommand(setExit))
     .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of unexpected errors' })

@@ -1,0 +1,119 @@
+import { CATALOGUE } from '../../policies/catalogue.js';
+import type { Evaluation } from '../evaluate/context.js';
+import { diffPolicy, matchLive, project, resolvePolicy } from '../resources/conditional-access-policy.js';
+
+type Obj = Record<string, unknown>;
+const firstCheck = (id: string) => CATALOGUE.find((c) => c.id === id)!.checks[0]!.id;
+
+/**
+ * ID.CA.1–4: each declared policy exists and matches. ID.CA.5: whoever wrote a policy, an enabled or
+ * report-only policy excludes every break-glass account and nothing undeclared. A managed policy's
+ * difference that concerns its exclusions is reported once, under ID.CA.5.
+ */
+export function checkConditionalAccess(ev: Evaluation): void {
+  const ca = ev.manifest.desired.conditionalAccess;
+  if (!ca) return;
+  const controls = [...new Set([...ca.policies.map((p) => p.control.replace(/v\d+$/, '')), 'ID.CA.5'])];
+  let policies: Obj[] | undefined;
+  for (const c of controls) {
+    const got = ev.need<[Obj[], Obj[], Obj[]]>(c, [
+      [ev.live.caPolicies, 'conditional access policies'],
+      [ev.live.users, 'users'],
+      [ev.live.groups, 'groups'],
+    ]);
+    if (got) policies = got[0];
+  }
+  if (!policies || !ev.live.caPolicies?.ok) return;
+  const section = ev.live.caPolicies;
+  const evidence = (live: unknown) => ({ endpoint: '/identity/conditionalAccess/policies', readAt: section.readAt, live });
+
+  const bgUsers = ev.manifest.breakGlass.users.map((u) => ({ upn: u, id: ev.directory.userByUpn(u)?.['id'] as string | undefined }));
+  const bgGroups = ev.manifest.breakGlass.groups.map((g) => ({ name: g, id: ev.directory.groupByName(g)?.['id'] as string | undefined }));
+  const allowedUsers = new Set([...bgUsers.map((b) => b.id), ...ca.exclusions.users.map((u) => ev.directory.userByUpn(u)?.['id'] as string | undefined)].filter(Boolean).map((x) => String(x).toLowerCase()));
+  const allowedGroups = new Set([...bgGroups.map((b) => b.id), ...ca.exclusions.groups.map((g) => ev.directory.groupByName(g)?.['id'] as string | undefined)].filter(Boolean).map((x) => String(x).toLowerCase()));
+  const nameOf = (id: string) => String(ev.directory.userById(id)?.['userPrincipalName'] ?? ev.directory.groupById(id)?.['displayName'] ?? id);
+
+  /** Break-glass accounts a policy fails to exclude, and exclusions nobody declared. */
+  const exclusionProblems = (p: Obj) => {
+    const users = ((p['conditions'] as Obj)?.['users'] ?? {}) as Obj;
+    const exUsers = new Set(((users['excludeUsers'] as string[]) ?? []).map((x) => x.toLowerCase()));
+    const exGroups = new Set(((users['excludeGroups'] as string[]) ?? []).map((x) => x.toLowerCase()));
+    const missing = [
+      ...bgUsers.filter((b) => !b.id || !exUsers.has(b.id.toLowerCase())).map((b) => b.upn),
+      ...bgGroups.filter((b) => !b.id || !exGroups.has(b.id.toLowerCase())).map((b) => `group ${b.name}`),
+    ];
+    const undeclared = [
+      ...[...exUsers].filter((x) => x !== 'guestsorexternalusers' && !allowedUsers.has(x)).map(nameOf),
+      ...[...exGroups].filter((x) => !allowedGroups.has(x)).map((x) => `group ${nameOf(x)}`),
+    ];
+    return { missing, undeclared };
+  };
+
+  const matched = matchLive(ca.policies, policies);
+  const managedIds = new Set<string>();
+  for (const desired of ca.policies) {
+    const control = desired.control.replace(/v\d+$/, '');
+    const live = matched.get(desired.key);
+    const resolved = resolvePolicy(desired, ev.directory);
+    const resource = { type: 'conditionalAccessPolicy', id: (live?.['id'] as string | undefined) ?? null, name: desired.displayName };
+    const scopes = [{ type: 'policy' as const, value: desired.displayName }];
+    if (resolved.unresolved.length) {
+      ev.add({
+        control, check: firstCheck(control), resource, key: desired.key, status: 'violation', action: 'none', scopes,
+        summary: `Policy "${desired.displayName}" names ${resolved.unresolved.join(', ')}, which do not exist in the tenant; it cannot be compared or applied.`,
+        evidence: evidence(null),
+        remediation: 'Create the missing users or groups, or correct the posture.',
+      });
+      continue;
+    }
+    if (!live) {
+      ev.add({
+        control, check: firstCheck(control), resource, key: desired.key, status: 'missing', action: 'create', scopes,
+        summary: `Conditional access policy "${desired.displayName}" does not exist${desired.staged ? ' (it will be created in report-only state)' : ''}.`,
+        patch: [{ op: 'add', path: '', value: project(resolved.body) } as never],
+        evidence: evidence(null),
+      });
+      continue;
+    }
+    managedIds.add(String(live['id']));
+    const patch = diffPolicy(resolved, live);
+    if (patch.length === 0) continue;
+    const { missing, undeclared } = exclusionProblems(live);
+    const aboutExclusions = patch.some((op) => /^\/conditions\/users\/exclude(Users|Groups)/.test(op.path)) && (missing.length > 0 || undeclared.length > 0);
+    const changed = [...new Set(patch.map((op) => op.path.split('/').slice(1, 3).join('.')))].join(', ');
+    ev.add({
+      control: aboutExclusions ? 'ID.CA.5' : control,
+      check: aboutExclusions ? (missing.length ? 'ca-break-glass-excluded' : 'ca-no-undeclared-exclusions') : firstCheck(control),
+      resource, key: desired.key, status: 'drift', action: 'update', patch, scopes,
+      summary: aboutExclusions
+        ? missing.length
+          ? `Policy "${desired.displayName}" no longer excludes break-glass account${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; it could lock the organisation out.`
+          : `Policy "${desired.displayName}" excludes ${undeclared.join(', ')}, which the posture does not declare.`
+        : `Policy "${desired.displayName}" differs from the posture in ${changed}.`,
+      evidence: evidence(project(live)),
+    });
+  }
+
+  for (const p of policies) {
+    if (managedIds.has(String(p['id'])) || p['state'] === 'disabled') continue;
+    const { missing, undeclared } = exclusionProblems(p);
+    const resource = { type: 'conditionalAccessPolicy', id: String(p['id']), name: String(p['displayName']) };
+    const scopes = [{ type: 'policy' as const, value: String(p['displayName']) }];
+    if (missing.length) {
+      ev.add({
+        control: 'ID.CA.5', check: 'ca-break-glass-excluded', resource, status: 'violation', action: 'none', scopes,
+        summary: `Policy "${p['displayName']}" (not managed by the posture) applies to break-glass account${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`,
+        evidence: evidence(project(p)),
+        remediation: `Add ${missing.join(', ')} to the policy's excluded users.`,
+      });
+    }
+    if (undeclared.length) {
+      ev.add({
+        control: 'ID.CA.5', check: 'ca-no-undeclared-exclusions', resource, key: `${p['id']}/exclusions`, status: 'violation', action: 'none', scopes,
+        summary: `Policy "${p['displayName']}" excludes ${undeclared.join(', ')}, which the posture does not declare.`,
+        evidence: evidence(project(p)),
+        remediation: 'Remove the exclusion, or declare it (with an exception that expires) in the posture.',
+      });
+    }
+  }
+}

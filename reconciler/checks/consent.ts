@@ -1,0 +1,131 @@
+import type { Evaluation } from '../evaluate/context.js';
+import { patchFrom } from '../evaluate/normalise.js';
+
+type Obj = Record<string, unknown>;
+
+/** The permission grant policies that each declared user-consent setting assigns to the default user role. */
+export const USER_CONSENT_POLICIES = {
+  disabled: [] as string[],
+  lowRiskVerifiedPublishers: ['ManagePermissionGrantsForSelf.microsoft-user-default-low'],
+};
+
+/**
+ * APP.CONSENT.1–4. Only `ManagePermissionGrantsForSelf.*` entries are user consent; the
+ * `ManagePermissionGrantsForOwnedResource.*` entries are Teams resource-specific consent, outside
+ * these controls, and are left as they are.
+ */
+export function checkConsent(ev: Evaluation): void {
+  const c = ev.manifest.desired.consent;
+  if (!c) return;
+  const endpoint = '/policies/authorizationPolicy';
+
+  const authz = ev.need<[Obj]>('APP.CONSENT.1', [[ev.live.authorizationPolicy, 'the authorization policy']]);
+  ev.need<[Obj]>('APP.CONSENT.3', [[ev.live.authorizationPolicy, 'the authorization policy']]);
+  if (authz && ev.live.authorizationPolicy?.ok) {
+    const readAt = ev.live.authorizationPolicy.readAt;
+    const [policy] = authz;
+    const assigned = ((policy['permissionGrantPolicyIdsAssignedToDefaultUserRole'] as string[] | undefined) ??
+      ((policy['defaultUserRolePermissions'] as Obj | undefined)?.['permissionGrantPoliciesAssigned'] as string[] | undefined) ??
+      []) as string[];
+    const self = assigned.filter((a) => /^ManagePermissionGrantsForSelf\./i.test(a)).map((a) => a.replace(/^managePermissionGrantsForSelf/i, 'ManagePermissionGrantsForSelf')).sort();
+    const wanted = [...USER_CONSENT_POLICIES[c.userConsent]].sort();
+    if (JSON.stringify(self.map((s) => s.toLowerCase())) !== JSON.stringify(wanted.map((s) => s.toLowerCase()))) {
+      const keep = assigned.filter((a) => !/^ManagePermissionGrantsForSelf\./i.test(a));
+      ev.add({
+        control: 'APP.CONSENT.1', check: 'user-consent-policy', resource: { type: 'authorizationPolicy', id: 'authorizationPolicy', name: 'Authorization Policy' },
+        status: 'drift', action: 'update',
+        patch: patchFrom({ permissionGrantPolicyIdsAssignedToDefaultUserRole: assigned }, { permissionGrantPolicyIdsAssignedToDefaultUserRole: [...keep, ...wanted] }),
+        summary:
+          self.length === 0
+            ? `Users can consent to nothing, but the posture declares ${c.userConsent}.`
+            : `Users can consent apps by themselves under ${self.map((s) => s.split('.').slice(1).join('.')).join(', ')}; the posture declares ${c.userConsent === 'disabled' ? 'no user consent' : 'low-risk permissions from verified publishers only'}.`,
+        evidence: { endpoint, readAt, live: { permissionGrantPolicyIdsAssignedToDefaultUserRole: assigned } },
+      });
+    }
+    const createApps = (policy['defaultUserRolePermissions'] as Obj | undefined)?.['allowedToCreateApps'];
+    if (createApps !== c.allowUsersToRegisterApps) {
+      ev.add({
+        control: 'APP.CONSENT.3', check: 'app-registration-admin-only', resource: { type: 'authorizationPolicy', id: 'authorizationPolicy', name: 'Authorization Policy' },
+        status: 'drift', action: 'update',
+        patch: [{ op: 'replace', path: '/defaultUserRolePermissions/allowedToCreateApps', value: false }],
+        summary: 'Any user can register applications; only administrators should.',
+        evidence: { endpoint, readAt, live: { defaultUserRolePermissions: { allowedToCreateApps: createApps } } },
+      });
+    }
+  }
+
+  const acrp = ev.need<[Obj, Obj[], Obj[]]>('APP.CONSENT.2', [
+    [ev.live.adminConsentRequestPolicy, 'the admin consent request policy'],
+    [ev.live.users, 'users'],
+    [ev.live.groups, 'groups'],
+  ]);
+  if (acrp && ev.live.adminConsentRequestPolicy?.ok) {
+    const [policy] = acrp;
+    const w = c.adminConsentWorkflow;
+    const liveReviewers = ((policy['reviewers'] as Obj[] | undefined) ?? [])
+      .map((r) => {
+        const m = /^\/(users|groups)\/([^/]+)/.exec(String(r['query'] ?? ''));
+        if (!m) return String(r['query']);
+        const o = m[1] === 'users' ? ev.directory.userById(m[2]!) : ev.directory.groupById(m[2]!);
+        return m[1] === 'users' ? `user:${String(o?.['userPrincipalName'] ?? m[2]).toLowerCase()}` : `group:${String(o?.['displayName'] ?? m[2])}`;
+      })
+      .sort();
+    const liveView = {
+      isEnabled: policy['isEnabled'],
+      notifyReviewers: policy['notifyReviewers'],
+      remindersEnabled: policy['remindersEnabled'],
+      requestDurationInDays: policy['requestDurationInDays'],
+      reviewers: liveReviewers.map((r) => r.toLowerCase()),
+    };
+    const desiredView = {
+      isEnabled: true,
+      notifyReviewers: w.notifyReviewers,
+      remindersEnabled: w.remindersEnabled,
+      requestDurationInDays: w.requestDurationInDays,
+      reviewers: [...w.reviewers].map((r) => r.toLowerCase()).sort(),
+    };
+    const patch = patchFrom(liveView, desiredView);
+    if (patch.length) {
+      ev.add({
+        control: 'APP.CONSENT.2', check: 'admin-consent-workflow', resource: { type: 'adminConsentRequestPolicy', id: null, name: 'Admin consent request policy' },
+        status: 'drift', action: 'update', patch,
+        summary: policy['isEnabled'] ? `The admin consent workflow differs from the posture in ${[...new Set(patch.map((p) => p.path.split('/')[1]))].join(', ')}.` : 'The admin consent workflow is off: users have no sanctioned way to ask for an app.',
+        evidence: { endpoint: '/policies/adminConsentRequestPolicy', readAt: ev.live.adminConsentRequestPolicy.readAt, live: liveView },
+      });
+    }
+  }
+
+  const grants = ev.need<[Obj[], Obj[], Obj[]]>('APP.CONSENT.4', [
+    [ev.live.grants, 'delegated permission grants'],
+    [ev.live.servicePrincipals, 'service principals'],
+    [ev.live.users, 'users'],
+  ]);
+  if (grants && ev.live.grants?.ok) {
+    const [list, sps] = grants;
+    const high = new Set(c.highRiskScopes.map((s) => s.toLowerCase()));
+    const spById = new Map(sps.map((s) => [String(s['id']).toLowerCase(), s]));
+    for (const g of list) {
+      if (String(g['consentType']) !== 'Principal') continue;
+      const scopes = String(g['scope'] ?? '').split(/\s+/).filter(Boolean);
+      const risky = scopes.filter((s) => high.has(s.toLowerCase()));
+      if (!risky.length) continue;
+      const app = spById.get(String(g['clientId']).toLowerCase());
+      const user = ev.directory.userById(String(g['principalId'] ?? ''));
+      const appName = String(app?.['displayName'] ?? g['clientId']);
+      const upn = String(user?.['userPrincipalName'] ?? g['principalId']);
+      ev.add({
+        control: 'APP.CONSENT.4', check: 'user-grant-high-risk-scope', resource: { type: 'oauth2PermissionGrant', id: String(g['id']), name: `${appName} ← ${upn}` },
+        key: String(g['id']), status: 'violation', action: 'delete',
+        patch: [{ op: 'remove', path: '' } as never],
+        summary: `${upn} consented "${appName}" to ${risky.join(', ')}; the app can read or send that user's mail.`,
+        evidence: { endpoint: '/oauth2PermissionGrants', readAt: ev.live.grants.readAt, live: { ...g, app: app ? { appId: app['appId'], displayName: app['displayName'], publisherName: app['publisherName'] } : null } },
+        remediation: 'Revoke the grant, review the app, and check the user\'s mailbox for rules and sign-ins since the consent.',
+        scopes: [
+          { type: 'app', value: appName },
+          { type: 'app', value: String(app?.['appId'] ?? '') },
+          { type: 'user', value: upn },
+        ],
+      });
+    }
+  }
+}

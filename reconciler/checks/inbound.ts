@@ -1,0 +1,61 @@
+import type { Evaluation } from '../evaluate/context.js';
+import { patchFrom } from '../evaluate/normalise.js';
+
+type Obj = Record<string, unknown>;
+
+/** MAIL.INBOUND.1–2: anti-phishing honours DMARC, and nothing bypasses filtering undeclared. */
+export function checkInbound(ev: Evaluation): void {
+  const d = ev.manifest.desired.inbound;
+  if (!d) return;
+  const ap = ev.need<[Obj[]]>('MAIL.INBOUND.1', [[ev.live.antiPhish, 'anti-phishing policies']]);
+  if (ap && ev.live.antiPhish?.ok) {
+    for (const p of ap[0]) {
+      if (p['Enabled'] === false) continue;
+      const live = { HonorDmarcPolicy: p['HonorDmarcPolicy'], DmarcRejectAction: p['DmarcRejectAction'], DmarcQuarantineAction: p['DmarcQuarantineAction'] };
+      const want = { HonorDmarcPolicy: true, DmarcRejectAction: d.antiPhish.dmarcRejectAction, DmarcQuarantineAction: d.antiPhish.dmarcQuarantineAction };
+      const lower = (o: Obj) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? v.toLowerCase() : v]));
+      if (patchFrom(lower(live), lower(want)).length === 0) continue;
+      const name = String(p['Identity'] ?? p['Name']);
+      ev.add({
+        control: 'MAIL.INBOUND.1', check: live.HonorDmarcPolicy === true ? 'antiphish-dmarc-actions' : 'antiphish-honor-dmarc', resource: { type: 'antiPhishPolicy', id: String(p['Guid'] ?? name), name },
+        status: 'drift', action: 'update', patch: patchFrom(live, want),
+        summary: live.HonorDmarcPolicy === true ? `Anti-phishing policy "${name}" handles DMARC failures differently from the posture.` : `Anti-phishing policy "${name}" does not honour the sender's DMARC policy.`,
+        evidence: { endpoint: 'Exchange Get-AntiPhishPolicy', readAt: ev.live.antiPhish.readAt, live },
+        scopes: [{ type: 'policy', value: name }],
+      });
+    }
+  }
+
+  const got = ev.need<[Obj[], Obj[]]>('MAIL.INBOUND.2', [
+    [ev.live.transportRules, 'transport rules'],
+    [ev.live.contentFilter, 'spam filter policies'],
+  ]);
+  if (got && ev.live.transportRules?.ok && ev.live.contentFilter?.ok) {
+    for (const r of got[0]) {
+      if (String(r['State']).toLowerCase() !== 'enabled' || Number(r['SetSCL']) !== -1 || r['SetSCL'] === null) continue;
+      const name = String(r['Name'] ?? r['Identity']);
+      ev.add({
+        control: 'MAIL.INBOUND.2', check: 'transport-rule-scl-bypass', resource: { type: 'transportRule', id: String(r['Guid'] ?? name), name },
+        status: 'violation', action: 'update', patch: [{ op: 'replace', path: '/State', value: 'Disabled' }],
+        summary: `Transport rule "${name}" sets SCL -1: matching mail skips spam, spoof and DMARC filtering.`,
+        evidence: { endpoint: 'Exchange Get-TransportRule', readAt: ev.live.transportRules.readAt, live: { Name: name, State: r['State'], SetSCL: r['SetSCL'], SenderDomainIs: r['SenderDomainIs'] ?? null } },
+        scopes: [{ type: 'rule', value: name }],
+      });
+    }
+    for (const p of got[1]) {
+      const name = String(p['Identity'] ?? p['Name']);
+      for (const [field, kind] of [['AllowedSenderDomains', 'domain'], ['AllowedSenders', 'user']] as const) {
+        for (const value of ((p[field] as string[] | null) ?? [])) {
+          ev.add({
+            control: 'MAIL.INBOUND.2', check: 'allow-list-bypass', resource: { type: 'hostedContentFilterPolicy', id: String(p['Guid'] ?? name), name: `${name}: ${field} ${value}` },
+            key: `${name}/${field}/${value}`, status: 'violation', action: 'none',
+            summary: `Spam filter policy "${name}" allow-lists ${value}: its mail bypasses spam filtering, and spoofed mail claiming it can too.`,
+            evidence: { endpoint: 'Exchange Get-HostedContentFilterPolicy', readAt: ev.live.contentFilter.readAt, live: { Identity: name, [field]: p[field] } },
+            remediation: `Remove ${value} from ${field} of "${name}"; use the Tenant Allow/Block List with an expiry if an allow is truly needed.`,
+            scopes: [{ type: kind === 'domain' ? 'domain' : 'rule', value: kind === 'domain' ? value : `${name}/${value}` }],
+          });
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import type { Evaluation } from '../evaluate/context.js';
+import type { DesiredDomain } from '../manifest/schema.js';
+import { ABSENT, type DomainDns } from '../read/dns.js';
+
+type Obj = Record<string, unknown>;
+const STRENGTH = { none: 0, quarantine: 1, reject: 2 } as const;
+
+/** The DMARC record the posture wants published for a domain. */
+export function dmarcRecordFor(d: DesiredDomain): string {
+  const tags = [`v=DMARC1`, `p=${d.dmarc.policy}`];
+  if (d.dmarc.subdomainPolicy !== d.dmarc.policy) tags.push(`sp=${d.dmarc.subdomainPolicy}`);
+  if (d.dmarc.adkim !== 'r') tags.push(`adkim=${d.dmarc.adkim}`);
+  if (d.dmarc.aspf !== 'r') tags.push(`aspf=${d.dmarc.aspf}`);
+  if (d.dmarc.pct !== 100) tags.push(`pct=${d.dmarc.pct}`);
+  tags.push(`rua=${d.dmarc.rua.join(',')}`);
+  if (d.dmarc.ruf.length) tags.push(`ruf=${d.dmarc.ruf.join(',')}`);
+  return tags.join('; ');
+}
+
+const publish = (name: string, value: string) => `Publish TXT at ${name}: "${value}"`;
+
+/**
+ * MAIL.DMARC.1–4, MAIL.SPF.1 and MAIL.DKIM.1, per domain; one broken domain never hides another.
+ * Policy, reporting and alignment are checked only when exactly one valid record applies (otherwise
+ * MAIL.DMARC.1 says so once). A DNS failure is `not-evaluated`, never "missing".
+ */
+export function checkSenderAuthentication(ev: Evaluation): void {
+  const sa = ev.manifest.desired.senderAuthentication;
+  if (!sa || !ev.live.dns) return;
+  for (const d of sa.domains) {
+    const dns = ev.live.dns.get(d.name);
+    if (!dns) continue;
+    checkDmarc(ev, d, dns);
+    checkSpf(ev, d, dns);
+  }
+  checkDkim(ev, sa.domains);
+  checkUnmanagedDomains(ev, sa.domains);
+}
+
+function dnsFailure(ev: Evaluation, control: string, endpoint: string, readAt: string, error: string): void {
+  ev.notEvaluated(control, { ok: false, endpoint, readAt, reason: 'read-failed', error }, `DNS ${endpoint}`);
+}
+
+function checkDmarc(ev: Evaluation, d: DesiredDomain, dns: DomainDns): void {
+  const e = dns.dmarcEvaluation;
+  const name = `_dmarc.${d.name}`;
+  const resource = { type: 'domain', id: d.name, name: d.name };
+  const scopes = [{ type: 'domain' as const, value: d.name }];
+  const evidence = { endpoint: `DNS TXT ${e.recordName ?? name}`, readAt: dns.readAt, live: { record: dns.dmarc.recordText ?? dns.dmarc.recordTexts ?? null, status: e.status, policy: e.policy ?? null } };
+  const wanted = dmarcRecordFor(d);
+  if (e.status === 'error') {
+    for (const c of ['MAIL.DMARC.1', 'MAIL.DMARC.2', 'MAIL.DMARC.3', 'MAIL.DMARC.4']) dnsFailure(ev, c, `TXT ${dns.dmarc.dnsError?.name ?? name}`, dns.readAt, `${dns.dmarc.dnsError?.code ?? 'error'}: ${dns.dmarc.dnsError?.message ?? ''}`);
+    return;
+  }
+  if (e.status === 'missing' || e.status === 'invalid') {
+    ev.add({
+      control: 'MAIL.DMARC.1', check: e.status === 'missing' ? 'dmarc-record-present' : dns.dmarc.recordTexts ? 'dmarc-record-single' : 'dmarc-record-valid',
+      resource, status: e.status === 'missing' ? 'missing' : 'violation', action: 'none', scopes, evidence,
+      summary: e.status === 'missing' ? `${d.name} publishes no DMARC record: anyone can send mail as it.` : `${d.name}: ${e.summary}`,
+      remediation: publish(name, wanted),
+    });
+    return;
+  }
+  // A record applies (at the domain or its organizational domain).
+  const r = dns.dmarc.record!;
+  const problems: string[] = [];
+  const policy = e.policy ?? 'none';
+  if (STRENGTH[policy] < STRENGTH[d.dmarc.policy]) problems.push(`p=${policy} (declared ${d.dmarc.policy})`);
+  const sp = e.subdomainPolicy ?? policy;
+  if (STRENGTH[sp] < STRENGTH[d.dmarc.subdomainPolicy]) problems.push(`sp=${sp} (declared ${d.dmarc.subdomainPolicy})`);
+  if ((e.pct ?? 100) < d.dmarc.pct) problems.push(`pct=${e.pct} (declared ${d.dmarc.pct})`);
+  if (problems.length) {
+    ev.add({
+      control: 'MAIL.DMARC.2', check: STRENGTH[policy] < STRENGTH[d.dmarc.policy] ? 'dmarc-policy' : problems[0]!.startsWith('sp') ? 'dmarc-subdomain-policy' : 'dmarc-pct',
+      resource, status: 'violation', action: 'none', scopes, evidence,
+      summary: `${d.name} DMARC is weaker than the posture: ${problems.join(', ')}${policy === 'none' ? '; receivers only monitor forged mail' : ''}.`,
+      remediation: publish(name, wanted),
+    });
+  }
+  const rua = new Set(r.rua.map((u) => u.uri.toLowerCase().replace(/!.*$/, '')));
+  const missingRua = d.dmarc.rua.map((u) => u.toLowerCase().replace(/!.*$/, '')).filter((u) => !rua.has(u));
+  if (missingRua.length) {
+    ev.add({
+      control: 'MAIL.DMARC.3', check: 'dmarc-rua', resource, status: 'violation', action: 'none', scopes, evidence,
+      summary: `${d.name} DMARC aggregate reports do not go to ${missingRua.join(', ')}.`,
+      remediation: publish(name, wanted),
+    });
+  }
+  if (r.adkim !== d.dmarc.adkim || r.aspf !== d.dmarc.aspf) {
+    ev.add({
+      control: 'MAIL.DMARC.4', check: 'dmarc-alignment', resource, status: 'violation', action: 'none', scopes, evidence,
+      summary: `${d.name} DMARC alignment is adkim=${r.adkim} aspf=${r.aspf}; the posture declares adkim=${d.dmarc.adkim} aspf=${d.dmarc.aspf}.`,
+      remediation: publish(name, wanted),
+    });
+  }
+}
+
+function checkSpf(ev: Evaluation, d: DesiredDomain, dns: DomainDns): void {
+  const s = dns.spf;
+  const resource = { type: 'domain', id: d.name, name: d.name };
+  const scopes = [{ type: 'domain' as const, value: d.name }];
+  const wanted = d.spf.record ?? (d.sending ? `v=spf1 include:spf.protection.outlook.com ${d.spf.all}` : 'v=spf1 -all');
+  const evidence = { endpoint: `DNS TXT ${d.name}`, readAt: dns.readAt, live: { record: s.record ?? null, status: s.status, lookups: s.lookups } };
+  if (s.status === 'error') {
+    dnsFailure(ev, 'MAIL.SPF.1', `TXT ${s.dnsError?.name ?? d.name}`, dns.readAt, `${s.dnsError?.code ?? 'error'}: ${s.dnsError?.message ?? ''}`);
+    return;
+  }
+  const ok = s.status === 'hardfail' || (s.status === 'softfail' && d.spf.all === '~all');
+  if (ok) return;
+  const check = s.status === 'missing' ? 'spf-record-present' : s.status === 'invalid' ? 'spf-record-valid' : 'spf-all-qualifier';
+  const why =
+    s.status === 'missing'
+      ? 'publishes no SPF record'
+      : s.status === 'invalid'
+        ? `has an SPF record receivers reject (${s.errors[0]?.message ?? 'permerror'})`
+        : `has an SPF record ending in ${s.all ? `${s.all}all` : 'no all'} (${s.status}); the posture requires ${d.spf.all}`;
+  ev.add({
+    control: 'MAIL.SPF.1', check, resource, status: s.status === 'missing' ? 'missing' : 'violation', action: 'none', scopes, evidence,
+    summary: `${d.name} ${why}.`,
+    remediation: publish(d.name, wanted),
+  });
+}
+
+function checkDkim(ev: Evaluation, domains: readonly DesiredDomain[]): void {
+  const got = ev.need<[Obj[]]>('MAIL.DKIM.1', [[ev.live.dkim, 'DKIM signing configurations']]);
+  if (!got || !ev.live.dkim?.ok) return;
+  const configs = new Map(got[0].map((c) => [String(c['Domain'] ?? c['Identity']).toLowerCase(), c]));
+  for (const d of domains) {
+    if (!d.dkim.enabled) continue;
+    const c = configs.get(d.name);
+    const resource = { type: 'dkimSigningConfig', id: d.name, name: d.name };
+    const scopes = [{ type: 'domain' as const, value: d.name }];
+    if (!c || c['Enabled'] !== true) {
+      ev.add({
+        control: 'MAIL.DKIM.1', check: 'dkim-signing-enabled', resource, status: c ? 'drift' : 'missing', action: c ? 'update' : 'create', scopes,
+        patch: c ? [{ op: 'replace', path: '/Enabled', value: true }] : [{ op: 'add', path: '', value: { Domain: d.name, Enabled: true } } as never],
+        summary: `Exchange Online does not DKIM-sign mail from ${d.name}.`,
+        evidence: { endpoint: 'Exchange Get-DkimSigningConfig', readAt: ev.live.dkim.readAt, live: c ? { Domain: d.name, Enabled: c['Enabled'], Status: c['Status'] } : null },
+      });
+      continue;
+    }
+    const dns = ev.live.dns?.get(d.name);
+    if (!dns) continue;
+    const unpublished: string[] = [];
+    for (const [i, sel] of dns.dkim.entries()) {
+      const expected = String(c[`Selector${i + 1}CNAME`] ?? '').toLowerCase();
+      if (sel.error && !ABSENT.includes(sel.error)) {
+        dnsFailure(ev, 'MAIL.DKIM.1', `CNAME ${sel.name}`, dns.readAt, sel.error);
+        return;
+      }
+      if (!sel.targets?.some((t) => t.toLowerCase() === expected)) unpublished.push(`CNAME ${sel.name} → ${expected}`);
+    }
+    if (unpublished.length) {
+      ev.add({
+        control: 'MAIL.DKIM.1', check: 'dkim-selectors-published', resource, key: `${d.name}/selectors`, status: 'violation', action: 'none', scopes,
+        summary: `${d.name} does not publish the DKIM selector CNAMEs Exchange signs with, so receivers cannot verify its signatures.`,
+        evidence: { endpoint: `DNS CNAME selector1/selector2._domainkey.${d.name}`, readAt: dns.readAt, live: dns.dkim },
+        remediation: `Publish ${unpublished.join(' and ')}.`,
+      });
+    }
+  }
+}
+
+/** Accepted domains (other than the initial onmicrosoft domain) that the posture does not declare. */
+function checkUnmanagedDomains(ev: Evaluation, domains: readonly DesiredDomain[]): void {
+  if (!ev.live.acceptedDomains?.ok) return;
+  const declared = new Set(domains.map((d) => d.name));
+  for (const a of ev.live.acceptedDomains.value) {
+    const name = String(a['DomainName'] ?? '').toLowerCase();
+    if (!name || declared.has(name) || a['InitialDomain'] === true) continue;
+    ev.add({
+      control: 'MAIL.DMARC.1', check: 'dmarc-record-present', resource: { type: 'domain', id: name, name }, key: `${name}/unmanaged`,
+      status: 'unmanaged', action: 'none', scopes: [{ type: 'domain', value: name }],
+      summary: `Accepted domain ${name} is not in the posture, so nothing checks that it is protected from spoofing.`,
+      evidence: { endpoint: 'Exchange Get-AcceptedDomain', readAt: ev.live.acceptedDomains.readAt, live: { DomainName: name } },
+      remediation: 'Declare the domain in the posture (sending, or parked with p=reject and v=spf1 -all).',
+    });
+  }
+}

@@ -1,0 +1,151 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { AUTH_METHODS, CredentialError, type AuthMethod } from '../auth/tokens.js';
+import { evaluate } from '../evaluate/index.js';
+import type { PlanDocument } from '../findings/model.js';
+import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL } from '../input/connection.js';
+import { InputError, loadSynthOutput } from '../input/synth-output.js';
+import { buildPlan, exitCodeOf } from '../plan/build.js';
+import { readTenant } from '../read/live.js';
+import { renderHuman } from '../report/human.js';
+import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
+import { createLogger, redact, type LogFormat } from './log.js';
+
+export interface PlanArgs {
+  'synth-dir': string;
+  stack?: string;
+  tenant?: string;
+  auth: AuthMethod;
+  'graph-url': string;
+  'exchange-url': string;
+  'dns-server'?: string;
+  format: ReportFormat[];
+  out: string[];
+  'log-format': LogFormat;
+  timeout: number;
+  today?: string;
+  color: boolean;
+  debug: boolean;
+}
+
+/** Options shared by every command that reads the tenant. */
+export function tenantOptions<T>(y: Argv<T>) {
+  return y
+    .option('synth-dir', { type: 'string', default: 'cdktf.out', describe: 'Synthesized output to read (cdk.tf.json and posture.json per stack)' })
+    .option('stack', { type: 'string', describe: 'Stack to use when the output holds several' })
+    .option('tenant', { type: 'string', describe: 'Tenant id or initial domain (default: AZURE_TENANT_ID)' })
+    .option('auth', { choices: AUTH_METHODS, default: 'auto' as AuthMethod, describe: 'How to get tokens (auto: a pre-issued token, else AZURE_* client secret/certificate, workload identity, GitHub OIDC, Azure CLI)' })
+    .option('graph-url', { type: 'string', default: DEFAULT_GRAPH_URL, describe: 'Microsoft Graph endpoint (sovereign clouds, the simulator)' })
+    .option('exchange-url', { type: 'string', default: DEFAULT_EXCHANGE_URL, describe: 'Exchange Online endpoint' })
+    .option('dns-server', { type: 'string', describe: 'DNS server HOST:PORT (default: the system resolvers)' })
+    .option('timeout', { type: 'number', default: 30, describe: 'Seconds to wait for one answer' })
+    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, describe: 'Logs on stderr: lines, or JSON lines for pipelines' });
+}
+
+/** Output options: report formats and files. */
+export function reportOptions<T>(y: Argv<T>) {
+  return y
+    .option('format', { type: 'array', choices: REPORT_FORMATS, default: [] as ReportFormat[], describe: 'Report format(s), each paired with an --out in order' })
+    .option('out', { type: 'array', string: true, default: [] as string[], describe: 'File for each --format (stdout when a format has none)' })
+    .option('color', { type: 'boolean', default: process.stdout.isTTY === true, describe: 'Colour the human plan' });
+}
+
+/** Writes the reports asked for; the human plan goes to stdout unless a report does. */
+export function writeReports(plan: PlanDocument, args: Pick<PlanArgs, 'format' | 'out' | 'color'>, manifestPath?: string): void {
+  if (args.out.length > args.format.length) throw new InputError(`${args.out.length} --out for ${args.format.length} --format: give a --format for each --out`);
+  let stdoutUsed = false;
+  args.format.forEach((format, i) => {
+    const text = renderReport(plan, format, { ...(manifestPath ? { manifestPath } : {}) });
+    const file = args.out[i];
+    if (file) {
+      mkdirSync(dirname(resolve(file)), { recursive: true });
+      writeFileSync(file, text);
+    } else {
+      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      stdoutUsed = true;
+    }
+  });
+  if (!stdoutUsed) process.stdout.write(renderHuman(plan, { color: args.color }));
+}
+
+/** `posture plan` and `posture drift`. */
+export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => void): CommandModule<object, PlanArgs> {
+  return {
+    command: kind,
+    describe:
+      kind === 'plan'
+        ? 'Compare the tenant with the posture and show what apply would change, grouped by owner'
+        : 'Read-only drift check for scheduled jobs: the same findings, no changes proposed',
+    builder: (y) => reportOptions(tenantOptions(y)).option('today', { type: 'string', hidden: true, describe: 'Day used for exception expiry (YYYY-MM-DD)' }) as never,
+    handler: async (args) => {
+      const log = createLogger(args['log-format']);
+      try {
+        const input = loadSynthOutput(resolve(args['synth-dir']), args.stack);
+        const conn = connect({
+          ...(args.tenant ? { tenant: args.tenant } : {}),
+          auth: args.auth,
+          graphUrl: args['graph-url'],
+          exchangeUrl: args['exchange-url'],
+          ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}),
+          timeoutMs: args.timeout * 1000,
+          env: process.env,
+        });
+        log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
+        const live = await readTenant(input.manifest, {
+          graph: conn.graph,
+          exchange: conn.exchange,
+          resolver: conn.resolver,
+          progress: (done, total) => log.progress('inbox rules', done, total),
+        });
+        const today = args.today ?? new Date().toISOString().slice(0, 10);
+        const { findings, incomplete } = evaluate(input.manifest, live, today);
+        const plan = buildPlan({ kind, manifest: input.manifest, tenantId: conn.tenant, findings, incomplete });
+        writeReports(plan, args, input.manifestPath);
+        const stats = { graphRequests: conn.graph.stats.requests, exchangeRequests: conn.exchange.stats.requests, throttled: conn.graph.stats.throttled + conn.exchange.stats.throttled };
+        log.info(`${plan.findings.length} findings; ${stats.graphRequests} Graph and ${stats.exchangeRequests} Exchange requests, ${stats.throttled} throttled`, stats);
+        if (plan.incomplete.length) {
+          log.warn(`the run is incomplete; this is not a clean result. Could not read:\n${plan.incomplete.map((i) => `  - ${i.what} (${i.endpoint}): ${i.error}`).join('\n')}`);
+        }
+        setExit(exitCodeOf(plan));
+      } catch (err) {
+        fail(err, args.debug, kind);
+        setExit(1);
+      }
+    },
+  };
+}
+
+/** One clear line for an expected failure; the stack only with --debug. */
+export function fail(err: unknown, debug: boolean, command: string): void {
+  const known = err instanceof InputError || err instanceof CredentialError;
+  process.stderr.write(`posture ${command}: ${redact(err instanceof Error ? err.message : String(err))}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${redact(err.stack)}\n`);
+  else if (!known) process.stderr.write('(run with --debug for details)\n');
+}
+
+/** `posture show PLAN.json`: renders a saved plan again, in any format. */
+export function showCommand(setExit: (code: number) => void): CommandModule<object, { plan: string; format: ReportFormat[]; out: string[]; color: boolean; debug: boolean }> {
+  return {
+    command: 'show <plan>',
+    describe: 'Show a saved plan (from --format json) as a human plan or another report',
+    builder: (y) => reportOptions(y.positional('plan', { type: 'string', demandOption: true, describe: 'A plan saved with --format json' })) as never,
+    handler: (args) => {
+      try {
+        let plan: PlanDocument;
+        try {
+          plan = JSON.parse(readFileSync(args.plan, 'utf8')) as PlanDocument;
+        } catch (err) {
+          throw new InputError(`${args.plan}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
+        }
+        if (plan?.format !== 'email-posture-plan') throw new InputError(`${args.plan} is not an email-posture plan`);
+        if (plan.formatVersion !== 1) throw new InputError(`${args.plan}: plan format version ${plan.formatVersion} is not supported (this version reads 1)`);
+        writeReports(plan, args);
+        setExit(exitCodeOf(plan));
+      } catch (err) {
+        fail(err, args.debug, 'show');
+        setExit(1);
+      }
+    },
+  };
+}

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import type { Operation } from 'fast-json-patch';
+import { resolveControl, versionedId } from '../../policies/catalogue.js';
+import type { Control, ExceptionScopeType } from '../../policies/types.js';
+import type { ChangeAction, Finding, FindingResource, FindingStatus, IncompleteRead } from '../findings/model.js';
+import type { Manifest, PostureException } from '../manifest/schema.js';
+import type { LiveState, Section } from '../read/live.js';
+
+type Obj = Record<string, unknown>;
+
+/** Looks principals up by the names a posture uses: users by UPN, groups by display name or mail. */
+export interface Directory {
+  userByUpn(upn: string): Obj | undefined;
+  userById(id: string): Obj | undefined;
+  groupByName(name: string): Obj | undefined;
+  groupByMail(mail: string): Obj | undefined;
+  groupById(id: string): Obj | undefined;
+}
+
+export function directoryOf(live: LiveState): Directory {
+  const users = live.users?.ok ? live.users.value : [];
+  const groups = live.groups?.ok ? live.groups.value : [];
+  const byKey = (list: Obj[], key: string) => new Map(list.filter((o) => typeof o[key] === 'string').map((o) => [String(o[key]).toLowerCase(), o]));
+  const upn = byKey(users, 'userPrincipalName');
+  const uid = byKey(users, 'id');
+  const gname = byKey(groups, 'displayName');
+  const gmail = byKey(groups, 'mail');
+  const gid = byKey(groups, 'id');
+  return {
+    userByUpn: (v) => upn.get(v.toLowerCase()),
+    userById: (v) => uid.get(v.toLowerCase()),
+    groupByName: (v) => gname.get(v.toLowerCase()),
+    groupByMail: (v) => gmail.get(v.toLowerCase()),
+    groupById: (v) => gid.get(v.toLowerCase()),
+  };
+}
+
+export interface Scope {
+  readonly type: ExceptionScopeType;
+  readonly value: string;
+}
+
+export interface FindingInput {
+  readonly control: string;
+  readonly check: string;
+  readonly resource: FindingResource;
+  /** Identifies the problem across runs (defaults to resource type and name). */
+  readonly key?: string;
+  readonly status: Exclude<FindingStatus, 'excepted' | 'exception-expired' | 'not-evaluated'>;
+  readonly summary: string;
+  readonly patch?: readonly Operation[];
+  readonly action: ChangeAction;
+  readonly evidence: { endpoint: string; readAt: string; live: unknown };
+  readonly remediation?: string;
+  /** What an exception could cover this by. */
+  readonly scopes?: readonly Scope[];
+}
+
+/** Everything the pure evaluation needs, and where its findings go. */
+export class Evaluation {
+  readonly findings: Finding[] = [];
+  readonly incomplete: IncompleteRead[] = [];
+  readonly directory: Directory;
+  private readonly notEvaluatedKeys = new Set<string>();
+
+  constructor(
+    readonly manifest: Manifest,
+    readonly live: LiveState,
+    /** "Today" for exception expiry, YYYY-MM-DD. */
+    readonly today: string,
+  ) {
+    this.directory = directoryOf(live);
+  }
+
+  /** The declared controls of the posture, by unversioned id. */
+  entry(controlId: string) {
+    return this.manifest.controls.find((c) => c.id.replace(/v\d+$/, '') === controlId);
+  }
+
+  /** Adds a finding, applying owner, severity, mode and any exception that covers it. */
+  add(input: FindingInput): void {
+    const control = controlOf(input.control);
+    const entry = this.entry(input.control);
+    if (!entry) return;
+    const exception = this.exceptionFor(input.control, input.scopes ?? []);
+    let status: FindingStatus = input.status;
+    if (exception) status = exception.expires >= this.today ? 'excepted' : 'exception-expired';
+    const automatic = control.remediation.automatic && entry.mode === 'remediate';
+    this.findings.push({
+      id: findingId(control.id, input.check, input.resource.type, input.key ?? input.resource.name),
+      control: { id: control.id, version: control.version, versionedId: versionedId(control), title: control.title },
+      check: input.check,
+      resource: input.resource,
+      owner: entry.owner,
+      severity: control.severity,
+      status,
+      mode: entry.mode,
+      summary: input.summary,
+      patch: [...(input.patch ?? [])],
+      change: { action: status === 'excepted' ? 'none' : input.action, automatic: automatic && status !== 'excepted' && input.action !== 'none' },
+      evidence: input.evidence,
+      frameworks: control.frameworks,
+      ...(input.remediation ? { remediation: input.remediation } : {}),
+      ...(exception
+        ? { exception: { id: exception.id, approvedBy: exception.approvedBy, expires: exception.expires, reason: exception.reason, ...(exception.ticket ? { ticket: exception.ticket } : {}) } }
+        : {}),
+    });
+  }
+
+  /**
+   * Marks a control as not evaluated because a section it needs could not be read. A failed read
+   * (not a missing permission or licence) also makes the run incomplete.
+   */
+  notEvaluated(controlId: string, section: Section<unknown> & { ok: false }, what: string): void {
+    const control = controlOf(controlId);
+    const entry = this.entry(controlId);
+    if (!entry) return;
+    const key = `${controlId}|${section.endpoint}`;
+    if (this.notEvaluatedKeys.has(key)) return;
+    this.notEvaluatedKeys.add(key);
+    const detail =
+      section.reason === 'permission-missing'
+        ? `the application lacks ${section.permission ?? 'a required permission'} to read ${what}`
+        : `${what} could not be read: ${section.error}`;
+    this.findings.push({
+      id: findingId(control.id, 'not-evaluated', 'read', section.endpoint),
+      control: { id: control.id, version: control.version, versionedId: versionedId(control), title: control.title },
+      check: 'not-evaluated',
+      resource: { type: 'read', id: null, name: section.endpoint },
+      owner: entry.owner,
+      severity: control.severity,
+      status: 'not-evaluated',
+      mode: entry.mode,
+      summary: `${versionedId(control)} was not evaluated: ${detail}.`,
+      patch: [],
+      change: { action: 'none', automatic: false },
+      evidence: { endpoint: section.endpoint, readAt: section.readAt, live: null },
+      frameworks: control.frameworks,
+      notEvaluated: { reason: section.reason, detail, ...(section.permission ? { permission: section.permission } : {}) },
+    });
+    if (!this.incomplete.some((i) => i.endpoint === section.endpoint)) {
+      this.incomplete.push({ what, endpoint: section.endpoint, error: section.reason === 'permission-missing' ? `permission missing: ${section.permission ?? section.error}` : section.error });
+    }
+  }
+
+  /**
+   * The sections a check needs, when all were read; otherwise marks the control not evaluated and
+   * returns undefined.
+   */
+  need<T extends unknown[]>(controlId: string, sections: { [K in keyof T]: [Section<T[K]> | undefined, string] }): T | undefined {
+    let ok = true;
+    for (const [section, what] of sections as Array<[Section<unknown> | undefined, string]>) {
+      if (!section) continue;
+      if (!section.ok) {
+        this.notEvaluated(controlId, section, what);
+        ok = false;
+      }
+    }
+    if (!ok) return undefined;
+    return (sections as Array<[Section<unknown> | undefined, string]>).map(([s]) => (s && s.ok ? s.value : undefined)) as T;
+  }
+
+  private exceptionFor(controlId: string, scopes: readonly Scope[]): PostureException | undefined {
+    return this.manifest.exceptions.find(
+      (e) =>
+        e.control.replace(/v\d+$/, '') === controlId &&
+        scopes.some((s) => s.type === e.scope.type && s.value.toLowerCase() === e.scope.value.toLowerCase()),
+    );
+  }
+}
+
+function controlOf(id: string): Control {
+  const r = resolveControl(id);
+  if ('error' in r) throw new Error(r.error);
+  return r.control;
+}
+
+/** A finding id stable across runs: the same control, check and resource give the same id. */
+export function findingId(control: string, check: string, type: string, key: string): string {
+  return `EP-${createHash('sha256').update(`${control}\u0000${check}\u0000${type}\u0000${key.toLowerCase()}`).digest('hex').slice(0, 16)}`;
+}

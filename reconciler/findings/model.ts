@@ -1,0 +1,102 @@
+import type { Operation } from 'fast-json-patch';
+import type { FrameworkRefs, Severity } from '../../policies/types.js';
+import type { ControlMode, Owner } from '../manifest/schema.js';
+
+/**
+ * What a finding says about one resource and one check of one control.
+ * - `drift`: a managed resource differs from its declared state;
+ * - `missing`: a declared resource does not exist in the tenant;
+ * - `unmanaged`: something exists that the posture does not declare and a control forbids;
+ * - `violation`: an invariant of a control does not hold (whoever made the resource);
+ * - `excepted`: a violation or drift covered by a declared exception in force;
+ * - `exception-expired`: it would be excepted, but the exception has expired;
+ * - `not-evaluated`: the check could not run (licence missing, permission missing, read failed).
+ */
+export type FindingStatus = 'drift' | 'missing' | 'unmanaged' | 'violation' | 'excepted' | 'exception-expired' | 'not-evaluated';
+
+/** What apply would do about a finding. `none`: nothing (report-only, excepted, not remediable). */
+export type ChangeAction = 'create' | 'update' | 'delete' | 'none';
+
+export interface FindingResource {
+  /** e.g. `conditionalAccessPolicy`, `domain`, `inboxRule`, `mailbox`, `oauth2PermissionGrant`. */
+  readonly type: string;
+  /** The tenant's id of the resource, when it exists. */
+  readonly id: string | null;
+  /** A human name: display name, domain, UPN, rule name. */
+  readonly name: string;
+}
+
+export interface FindingEvidence {
+  /** Where the live value was read: a Graph URL path, an Exchange cmdlet, or a DNS name and type. */
+  readonly endpoint: string;
+  /** ISO time of the read. */
+  readonly readAt: string;
+  /** The live values the finding is about (secrets never appear here). */
+  readonly live: unknown;
+}
+
+export interface Finding {
+  /** Stable across runs for the same problem: a hash of control, check and resource key. */
+  readonly id: string;
+  readonly control: { readonly id: string; readonly version: number; readonly versionedId: string; readonly title: string };
+  /** The catalogue check that produced it. */
+  readonly check: string;
+  readonly resource: FindingResource;
+  readonly owner: Owner;
+  readonly severity: Severity;
+  readonly status: FindingStatus;
+  readonly mode: ControlMode;
+  /** One sentence a reader understands without the rest. */
+  readonly summary: string;
+  /** JSON Patch from the live state to the desired state; empty when there is nothing to patch. */
+  readonly patch: readonly Operation[];
+  /** What apply would do, and whether this control allows apply to do it. */
+  readonly change: { readonly action: ChangeAction; readonly automatic: boolean };
+  readonly evidence: FindingEvidence;
+  readonly frameworks: FrameworkRefs;
+  /** How to fix it by hand (e.g. the exact TXT record to publish). */
+  readonly remediation?: string;
+  /** For `excepted` and `exception-expired`. */
+  readonly exception?: { readonly id: string; readonly approvedBy: string; readonly expires: string; readonly reason: string; readonly ticket?: string };
+  /** For `not-evaluated`. */
+  readonly notEvaluated?: { readonly reason: 'licence-missing' | 'permission-missing' | 'read-failed'; readonly detail: string; readonly permission?: string };
+}
+
+/** A read that failed or came back incomplete: the run cannot say "no drift". */
+export interface IncompleteRead {
+  /** What could not be read, e.g. "inbox rules of 3 mailboxes" or "Get-TransportRule". */
+  readonly what: string;
+  readonly endpoint: string;
+  readonly error: string;
+}
+
+export interface PlanSummary {
+  readonly findings: number;
+  readonly byStatus: Readonly<Partial<Record<FindingStatus, number>>>;
+  readonly bySeverity: Readonly<Partial<Record<Severity, number>>>;
+  /** Keyed by owner contact. */
+  readonly byOwner: Readonly<Record<string, { readonly owner: Owner; readonly findings: number }>>;
+  readonly changes: { readonly create: number; readonly update: number; readonly delete: number };
+}
+
+/** The result of `posture plan` / `posture drift`: what `--format json` writes and `posture show` reads. */
+export interface PlanDocument {
+  readonly format: 'email-posture-plan';
+  readonly formatVersion: 1;
+  readonly createdAt: string;
+  readonly tool: { readonly name: 'email-posture'; readonly version: string };
+  /** `plan` or `drift` (read-only). */
+  readonly kind: 'plan' | 'drift';
+  readonly stack: string;
+  readonly organization: string;
+  readonly tenantId: string;
+  /** SHA-256 of the canonical manifest: what the plan was computed against. */
+  readonly desiredHash: string;
+  readonly summary: PlanSummary;
+  readonly findings: readonly Finding[];
+  /** Non-empty means the run is incomplete and exits 1, whatever the findings say. */
+  readonly incomplete: readonly IncompleteRead[];
+}
+
+/** Statuses that are problems to act on (they make `drift` exit 2). */
+export const ACTIONABLE: readonly FindingStatus[] = ['drift', 'missing', 'unmanaged', 'violation', 'exception-expired'];

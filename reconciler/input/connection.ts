@@ -1,0 +1,71 @@
+import { Resolver } from 'node:dns/promises';
+import { tokenProvider, type AuthMethod, type TokenProvider } from '../auth/tokens.js';
+import type { DnsResolver } from '../read/dns.js';
+import { ExchangeTransport } from '../transport/exchange.js';
+import { GraphTransport } from '../transport/graph.js';
+import { InputError } from './synth-output.js';
+
+export interface ConnectionOptions {
+  /** Tenant id (GUID) or initial domain. */
+  readonly tenant?: string;
+  readonly auth: AuthMethod;
+  readonly graphUrl: string;
+  readonly exchangeUrl: string;
+  /** HOST:PORT of the DNS server to ask; the system's resolvers when absent. */
+  readonly dnsServer?: string;
+  readonly timeoutMs: number;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface Connection {
+  readonly tenant: string;
+  readonly tokens: TokenProvider;
+  readonly graph: GraphTransport;
+  readonly exchange: ExchangeTransport;
+  readonly resolver: DnsResolver;
+}
+
+export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
+export const DEFAULT_EXCHANGE_URL = 'https://outlook.office365.com';
+
+/** A DNS resolver, pointed at `server` (HOST:PORT) when given. */
+export function dnsResolver(server: string | undefined, timeoutMs = 3000): DnsResolver {
+  const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
+  if (server) {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(server);
+    if (!m) throw new InputError(`--dns-server "${server}" is not HOST or HOST:PORT`);
+    try {
+      resolver.setServers([server]);
+    } catch (err) {
+      throw new InputError(`--dns-server "${server}": ${(err as Error).message}`);
+    }
+  }
+  return resolver;
+}
+
+/** Checks the endpoint options and builds the transports. No request is sent yet. */
+export function connect(o: ConnectionOptions): Connection {
+  const tenant = o.tenant ?? o.env['AZURE_TENANT_ID'];
+  if (!tenant) throw new InputError('no tenant: pass --tenant (tenant id or initial domain) or set AZURE_TENANT_ID');
+  for (const [name, url] of [['--graph-url', o.graphUrl], ['--exchange-url', o.exchangeUrl]] as const) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new InputError(`${name} "${url}" is not a URL`);
+    }
+    if (u.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && !u.hostname.startsWith('127.')) {
+      throw new InputError(`${name} ${url}: only https is allowed, except on loopback (the simulator)`);
+    }
+  }
+  const graphScope = `${new URL(o.graphUrl).origin}/.default`;
+  const exchangeScope = `${new URL(o.exchangeUrl).origin}/.default`;
+  const tokens = tokenProvider(o.auth, { env: o.env, tenant, graphScope, exchangeScope });
+  return {
+    tenant,
+    tokens,
+    graph: new GraphTransport({ baseUrl: o.graphUrl, tokens, timeoutMs: o.timeoutMs }),
+    exchange: new ExchangeTransport({ baseUrl: o.exchangeUrl, tenant, tokens, timeoutMs: o.timeoutMs }),
+    resolver: dnsResolver(o.dnsServer),
+  };
+}

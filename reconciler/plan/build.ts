@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { ACTIONABLE, type Finding, type IncompleteRead, type PlanDocument, type PlanSummary } from '../findings/model.js';
+import type { Manifest } from '../manifest/schema.js';
+import { TOOL_VERSION } from '../version.js';
+
+/** JSON with object keys sorted, so equal data always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as object)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export function summarise(findings: readonly Finding[]): PlanSummary {
+  const byStatus: Record<string, number> = {};
+  const bySeverity: Record<string, number> = {};
+  const byOwner: Record<string, { owner: Finding['owner']; findings: number }> = {};
+  const changes = { create: 0, update: 0, delete: 0 };
+  for (const f of findings) {
+    byStatus[f.status] = (byStatus[f.status] ?? 0) + 1;
+    bySeverity[f.severity] = (bySeverity[f.severity] ?? 0) + 1;
+    const key = f.owner.contact.toLowerCase();
+    byOwner[key] = { owner: f.owner, findings: (byOwner[key]?.findings ?? 0) + 1 };
+    if (f.change.automatic && f.change.action !== 'none') changes[f.change.action]++;
+  }
+  return { findings: findings.length, byStatus, bySeverity, byOwner, changes };
+}
+
+export function buildPlan(input: {
+  kind: 'plan' | 'drift';
+  manifest: Manifest;
+  tenantId: string;
+  findings: readonly Finding[];
+  incomplete: readonly IncompleteRead[];
+  now?: Date;
+}): PlanDocument {
+  return {
+    format: 'email-posture-plan',
+    formatVersion: 1,
+    createdAt: (input.now ?? new Date()).toISOString(),
+    tool: { name: 'email-posture', version: TOOL_VERSION },
+    kind: input.kind,
+    stack: input.manifest.stack,
+    organization: input.manifest.organization.name,
+    tenantId: input.tenantId,
+    desiredHash: sha256(canonicalJson(input.manifest)),
+    summary: summarise(input.findings),
+    findings: [...input.findings],
+    incomplete: [...input.incomplete],
+  };
+}
+
+/** 0: nothing to change; 2: changes or drift; 1: the run is incomplete (a read failed), whatever else it found. */
+export function exitCodeOf(plan: PlanDocument): 0 | 1 | 2 {
+  if (plan.incomplete.length > 0) return 1;
+  return plan.findings.some((f) => ACTIONABLE.includes(f.status)) ? 2 : 0;
+}

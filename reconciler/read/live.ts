@@ -1,0 +1,228 @@
+import type { TxtResolver } from '../dns/lookup.js';
+import type { Manifest } from '../manifest/schema.js';
+import { ExchangeError, type ExchangeTransport } from '../transport/exchange.js';
+import { GraphError, type GraphTransport } from '../transport/graph.js';
+import { readDns, type DomainDns } from './dns.js';
+
+type Obj = Record<string, unknown>;
+
+/**
+ * One part of the live tenant as read, or why it could not be read. A failed section is never
+ * treated as empty: checks that need it report `not-evaluated`, and the run is incomplete.
+ */
+export type Section<T> =
+  | { readonly ok: true; readonly value: T; readonly endpoint: string; readonly readAt: string }
+  | {
+      readonly ok: false;
+      readonly endpoint: string;
+      readonly readAt: string;
+      readonly error: string;
+      readonly reason: 'permission-missing' | 'licence-missing' | 'read-failed';
+      readonly permission?: string;
+    };
+
+export interface MailboxRef {
+  readonly id: string;
+  readonly upn: string;
+}
+
+export interface InboxRules {
+  readonly mailboxes: number;
+  readonly rules: ReadonlyArray<{ readonly mailbox: MailboxRef; readonly rule: Obj }>;
+}
+
+/** The live tenant, section by section. A section is absent when no declared control needs it. */
+export interface LiveState {
+  users?: Section<Obj[]>;
+  groups?: Section<Obj[]>;
+  domains?: Section<Obj[]>;
+  caPolicies?: Section<Obj[]>;
+  authorizationPolicy?: Section<Obj>;
+  adminConsentRequestPolicy?: Section<Obj>;
+  grants?: Section<Obj[]>;
+  servicePrincipals?: Section<Obj[]>;
+  outboundSpam?: Section<Obj[]>;
+  contentFilter?: Section<Obj[]>;
+  remoteDomains?: Section<Obj[]>;
+  transportRules?: Section<Obj[]>;
+  mailboxes?: Section<Obj[]>;
+  antiPhish?: Section<Obj[]>;
+  dkim?: Section<Obj[]>;
+  acceptedDomains?: Section<Obj[]>;
+  inboxRules?: Section<InboxRules>;
+  dns?: Map<string, DomainDns>;
+}
+
+export interface ReadContext {
+  readonly graph: GraphTransport;
+  readonly exchange: ExchangeTransport;
+  readonly resolver: TxtResolver & { resolveCname(name: string): Promise<string[]> };
+  /** Called as the per-mailbox scan goes (done, total). */
+  readonly progress?: (done: number, total: number) => void;
+  /** $batch requests in flight at once for the mailbox scan. @default 12 */
+  readonly batchConcurrency?: number;
+}
+
+/** The permission a Graph path needs, named in `not-evaluated` findings. */
+const GRAPH_PERMISSION: Array<[RegExp, string]> = [
+  [/conditionalAccess|authorizationPolicy|adminConsentRequestPolicy/i, 'Policy.Read.All'],
+  [/permissionGrantPolicies/i, 'Policy.Read.PermissionGrant'],
+  [/oauth2PermissionGrants/i, 'DelegatedPermissionGrant.Read.All'],
+  [/servicePrincipals/i, 'Application.Read.All'],
+  [/messageRules/i, 'MailboxSettings.Read'],
+  [/^\/?users/i, 'User.Read.All'],
+  [/^\/?groups/i, 'Group.Read.All'],
+  [/^\/?domains/i, 'Domain.Read.All'],
+];
+
+const now = () => new Date().toISOString();
+
+function failed(endpoint: string, err: unknown): Section<never> {
+  const readAt = now();
+  if (err instanceof GraphError && err.status === 403) {
+    const permission = GRAPH_PERMISSION.find(([re]) => re.test(endpoint))?.[1];
+    return { ok: false, endpoint, readAt, reason: 'permission-missing', error: err.message, ...(permission ? { permission } : {}) };
+  }
+  if (err instanceof ExchangeError && err.status === 403) {
+    return { ok: false, endpoint, readAt, reason: 'permission-missing', error: err.message, permission: 'Exchange.ManageAsApp with the Global Reader role' };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { ok: false, endpoint, readAt, reason: 'read-failed', error: message };
+}
+
+async function graphList(ctx: ReadContext, path: string): Promise<Section<Obj[]>> {
+  try {
+    return { ok: true, value: await ctx.graph.list<Obj>(path), endpoint: path, readAt: now() };
+  } catch (err) {
+    return failed(path, err);
+  }
+}
+
+async function graphGet(ctx: ReadContext, path: string): Promise<Section<Obj>> {
+  try {
+    return { ok: true, value: await ctx.graph.call<Obj>('GET', path), endpoint: path, readAt: now() };
+  } catch (err) {
+    return failed(path, err);
+  }
+}
+
+async function cmdlet(ctx: ReadContext, name: string, parameters: Obj = {}): Promise<Section<Obj[]>> {
+  const endpoint = `Exchange ${name}`;
+  try {
+    return { ok: true, value: await ctx.exchange.invoke<Obj>(name, parameters), endpoint, readAt: now() };
+  } catch (err) {
+    return failed(endpoint, err);
+  }
+}
+
+/** Which sections the declared areas need. */
+export function sectionsFor(m: Manifest): Set<keyof LiveState> {
+  const s = new Set<keyof LiveState>(['users', 'groups']);
+  const d = m.desired;
+  if (d.senderAuthentication) ['domains', 'dkim', 'acceptedDomains', 'dns'].forEach((k) => s.add(k as keyof LiveState));
+  if (d.inbound) ['antiPhish', 'transportRules', 'contentFilter'].forEach((k) => s.add(k as keyof LiveState));
+  if (d.forwarding) ['outboundSpam', 'remoteDomains', 'mailboxes', 'transportRules', 'acceptedDomains', 'inboxRules'].forEach((k) => s.add(k as keyof LiveState));
+  if (d.conditionalAccess) s.add('caPolicies');
+  if (d.consent) ['authorizationPolicy', 'adminConsentRequestPolicy', 'grants', 'servicePrincipals'].forEach((k) => s.add(k as keyof LiveState));
+  return s;
+}
+
+/**
+ * Reads every section the posture needs, each collection once, with `$select` where the API has it.
+ * Sections are read concurrently; the paced endpoints pace themselves in the transport.
+ */
+export async function readTenant(m: Manifest, ctx: ReadContext): Promise<LiveState> {
+  const need = sectionsFor(m);
+  const live: LiveState = {};
+  const jobs: Array<Promise<void>> = [];
+  const add = <K extends keyof LiveState>(key: K, read: () => Promise<LiveState[K]>) => {
+    if (need.has(key)) jobs.push(read().then((v) => void (live[key] = v)));
+  };
+  add('users', () => graphList(ctx, '/users?$select=id,userPrincipalName,displayName,accountEnabled,mail&$top=999'));
+  add('groups', () => graphList(ctx, '/groups?$select=id,displayName,mail,securityEnabled,mailEnabled&$top=999'));
+  add('domains', () => graphList(ctx, '/domains'));
+  add('caPolicies', () => graphList(ctx, '/identity/conditionalAccess/policies'));
+  add('authorizationPolicy', () => graphGet(ctx, '/policies/authorizationPolicy'));
+  add('adminConsentRequestPolicy', () => graphGet(ctx, '/policies/adminConsentRequestPolicy'));
+  add('grants', () => graphList(ctx, '/oauth2PermissionGrants?$top=999'));
+  add('servicePrincipals', () => graphList(ctx, '/servicePrincipals?$select=id,appId,displayName,publisherName,verifiedPublisher&$top=999'));
+  add('outboundSpam', () => cmdlet(ctx, 'Get-HostedOutboundSpamFilterPolicy'));
+  add('contentFilter', () => cmdlet(ctx, 'Get-HostedContentFilterPolicy'));
+  add('remoteDomains', () => cmdlet(ctx, 'Get-RemoteDomain'));
+  add('transportRules', () => cmdlet(ctx, 'Get-TransportRule'));
+  add('antiPhish', () => cmdlet(ctx, 'Get-AntiPhishPolicy'));
+  add('dkim', () => cmdlet(ctx, 'Get-DkimSigningConfig'));
+  add('acceptedDomains', () => cmdlet(ctx, 'Get-AcceptedDomain'));
+  if (need.has('dns')) jobs.push(readDns(m, ctx.resolver).then((v) => void (live.dns = v)));
+
+  // Mailboxes feed the inbox-rule scan, so they are read first on their own.
+  let mailboxes: Section<Obj[]> | undefined;
+  if (need.has('mailboxes')) {
+    mailboxes = await cmdlet(ctx, 'Get-Mailbox', { ResultSize: 'Unlimited' });
+    live.mailboxes = mailboxes;
+  }
+  if (need.has('inboxRules')) {
+    jobs.push(
+      (async () => {
+        if (!mailboxes?.ok) {
+          live.inboxRules = { ok: false, endpoint: 'inbox rules of every mailbox', readAt: now(), reason: 'read-failed', error: 'the mailbox list could not be read' };
+          return;
+        }
+        live.inboxRules = await readInboxRules(ctx, mailboxes.value);
+      })(),
+    );
+  }
+  await Promise.all(jobs);
+  return live;
+}
+
+/**
+ * Reads the inbox rules of every mailbox through Graph `$batch`, 20 mailboxes per batch, a bounded
+ * number of batches in flight. Any mailbox whose rules could not be read makes the section fail:
+ * a partial scan is never reported as a clean one.
+ */
+export async function readInboxRules(ctx: ReadContext, mailboxes: readonly Obj[]): Promise<Section<InboxRules>> {
+  const endpoint = '/users/{id}/mailFolders/inbox/messageRules ($batch)';
+  const refs: MailboxRef[] = mailboxes
+    .filter((m) => typeof m['ExternalDirectoryObjectId'] === 'string' && m['ExternalDirectoryObjectId'])
+    .map((m) => ({ id: String(m['ExternalDirectoryObjectId']), upn: String(m['UserPrincipalName'] ?? m['PrimarySmtpAddress'] ?? '') }));
+  const rules: Array<{ mailbox: MailboxRef; rule: Obj }> = [];
+  const failures: string[] = [];
+  let permissionDenied = false;
+  let done = 0;
+  const chunks: MailboxRef[][] = [];
+  for (let i = 0; i < refs.length; i += 20) chunks.push(refs.slice(i, i + 20));
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      try {
+        const replies = await ctx.graph.batch(chunk.map((m, i) => ({ id: String(i), method: 'GET', url: `/users/${m.id}/mailFolders/inbox/messageRules` })));
+        chunk.forEach((m, i) => {
+          const r = replies.get(String(i));
+          if (r && r.status === 200) {
+            for (const rule of ((r.body as { value?: Obj[] })?.value ?? [])) rules.push({ mailbox: m, rule });
+          } else if (r && r.status === 404 && (r.body as { error?: { code?: string } })?.error?.code === 'MailboxNotEnabledForRESTAPI') {
+            // An inactive or on-premises mailbox has no cloud inbox rules to read.
+          } else {
+            if (r?.status === 403) permissionDenied = true;
+            failures.push(`${m.upn || m.id}: HTTP ${r?.status ?? 0} ${(r?.body as { error?: { code?: string } })?.error?.code ?? ''}`.trim());
+          }
+        });
+      } catch (err) {
+        if (err instanceof GraphError && err.status === 403) permissionDenied = true;
+        for (const m of chunk) failures.push(`${m.upn || m.id}: ${(err as Error).message}`);
+      }
+      done += chunk.length;
+      ctx.progress?.(done, refs.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ctx.batchConcurrency ?? 12, Math.max(1, chunks.length)) }, worker));
+  if (failures.length) {
+    const error = `inbox rules of ${failures.length} of ${refs.length} mailboxes could not be read (first: ${failures[0]})`;
+    return permissionDenied
+      ? { ok: false, endpoint, readAt: now(), reason: 'permission-missing', permission: 'MailboxSettings.Read', error }
+      : { ok: false, endpoint, readAt: now(), reason: 'read-failed', error };
+  }
+  return { ok: true, value: { mailboxes: refs.length, rules }, endpoint, readAt: now() };
+}

@@ -1,0 +1,122 @@
+import type { DesiredCaPolicy } from '../manifest/schema.js';
+import type { Directory } from '../evaluate/context.js';
+import { canonical, patchFrom } from '../evaluate/normalise.js';
+
+type Obj = Record<string, unknown>;
+
+/**
+ * Conditional access policy handler: desired state (from the manifest, references resolved) and
+ * live state (from Graph) are both projected to the fields the posture governs, then put in one
+ * canonical form and diffed. Read-only fields and server defaults never show as drift.
+ */
+
+const ENUMS = new Set(['state', 'operator', 'clientAppTypes', 'userRiskLevels', 'signInRiskLevels', 'builtInControls', 'frequencyInterval', 'authenticationType', 'type', 'servicePrincipalRiskLevels']);
+const READ_ONLY = new Set(['id', 'createdDateTime', 'modifiedDateTime', 'templateId', 'deletedDateTime']);
+
+export interface ResolvedPolicy {
+  /** The policy as a Graph request body (ids resolved). */
+  readonly body: Obj;
+  /** References that could not be resolved in the tenant. */
+  readonly unresolved: readonly string[];
+}
+
+/** Turns `user:<upn>` and `group:<name>` into object ids; `All`, `None`, `GuestsOrExternalUsers` and role ids pass. */
+export function resolvePolicy(p: DesiredCaPolicy, dir: Directory): ResolvedPolicy {
+  const unresolved: string[] = [];
+  const ids = (refs: readonly string[]) =>
+    refs.map((r) => {
+      if (r.startsWith('user:')) {
+        const u = dir.userByUpn(r.slice(5));
+        if (!u) unresolved.push(r);
+        return u ? String(u['id']) : r;
+      }
+      if (r.startsWith('group:')) {
+        const g = dir.groupByName(r.slice(6));
+        if (!g) unresolved.push(r);
+        return g ? String(g['id']) : r;
+      }
+      return r;
+    });
+  const u = p.conditions.users;
+  const body: Obj = {
+    displayName: p.displayName,
+    state: p.state,
+    conditions: {
+      users: {
+        includeUsers: ids(u.includeUsers),
+        excludeUsers: ids(u.excludeUsers),
+        includeGroups: ids(u.includeGroups),
+        excludeGroups: ids(u.excludeGroups),
+        includeRoles: [...u.includeRoles],
+        excludeRoles: [...u.excludeRoles],
+      },
+      applications: { includeApplications: [...p.conditions.applications.includeApplications], excludeApplications: [...p.conditions.applications.excludeApplications] },
+      clientAppTypes: [...p.conditions.clientAppTypes],
+      userRiskLevels: [...p.conditions.userRiskLevels],
+      signInRiskLevels: [...p.conditions.signInRiskLevels],
+    },
+    grantControls: p.grantControls ? { operator: p.grantControls.operator, builtInControls: [...p.grantControls.builtInControls] } : null,
+    sessionControls: p.sessionControls?.signInFrequency
+      ? {
+          signInFrequency: {
+            isEnabled: p.sessionControls.signInFrequency.isEnabled,
+            frequencyInterval: p.sessionControls.signInFrequency.frequencyInterval,
+            authenticationType: p.sessionControls.signInFrequency.authenticationType,
+            ...(p.sessionControls.signInFrequency.value !== null ? { value: p.sessionControls.signInFrequency.value, type: p.sessionControls.signInFrequency.type } : {}),
+          },
+        }
+      : null,
+  };
+  return { body, unresolved };
+}
+
+/** The governed fields of a policy, in canonical form. Live and desired go through the same function. */
+export function project(policy: Obj): Obj {
+  const c = (policy['conditions'] ?? {}) as Obj;
+  const sif = ((policy['sessionControls'] ?? {}) as Obj)['signInFrequency'] as Obj | null | undefined;
+  const projected = {
+    displayName: policy['displayName'],
+    state: policy['state'],
+    conditions: {
+      users: c['users'],
+      applications: c['applications'],
+      clientAppTypes: c['clientAppTypes'] ?? ['all'],
+      userRiskLevels: c['userRiskLevels'],
+      signInRiskLevels: c['signInRiskLevels'],
+      servicePrincipalRiskLevels: c['servicePrincipalRiskLevels'],
+      platforms: c['platforms'],
+      locations: c['locations'],
+      devices: c['devices'],
+      clientApplications: c['clientApplications'],
+      authenticationFlows: c['authenticationFlows'],
+      insiderRiskLevels: c['insiderRiskLevels'],
+    },
+    grantControls: policy['grantControls'],
+    sessionControls: {
+      ...((policy['sessionControls'] ?? {}) as Obj),
+      signInFrequency:
+        sif && sif['isEnabled'] !== false
+          ? {
+              isEnabled: true,
+              frequencyInterval: sif['frequencyInterval'] ?? 'timeBased',
+              authenticationType: sif['authenticationType'] ?? 'primaryAndSecondaryAuthentication',
+              value: sif['frequencyInterval'] === 'everyTime' ? null : sif['value'],
+              type: sif['frequencyInterval'] === 'everyTime' ? null : sif['type'],
+            }
+          : null,
+    },
+  };
+  return (canonical(projected, { enums: ENUMS, drop: READ_ONLY }) ?? {}) as Obj;
+}
+
+/** JSON Patch from the live policy to the desired one, over the governed fields. */
+export function diffPolicy(desired: ResolvedPolicy, live: Obj): ReturnType<typeof patchFrom> {
+  return patchFrom(project(live), project(desired.body));
+}
+
+/** Live policies by display name (case-insensitive), the key that ties them to the posture. */
+export function matchLive(desired: readonly DesiredCaPolicy[], live: readonly Obj[]): Map<string, Obj | undefined> {
+  const byName = new Map<string, Obj>();
+  for (const p of live) byName.set(String(p['displayName'] ?? '').toLowerCase(), p);
+  return new Map(desired.map((d) => [d.key, byName.get(d.displayName.toLowerCase())]));
+}

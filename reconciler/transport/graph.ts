@@ -1,0 +1,158 @@
+import type { Middleware } from '@microsoft/microsoft-graph-client';
+import type { TokenProvider } from '../auth/tokens.js';
+import { send, type HttpReply } from './http.js';
+import { AuthLink, DEFAULT_RETRY, PacingLink, pipeline, RetryLink, sleep, TimeoutLink, type RetryPolicy, type Sleep, type TransportStats } from './middleware.js';
+
+/** A Graph error answer, kept whole so callers can tell a missing permission from a failure. */
+export class GraphError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly endpoint: string,
+    message: string,
+  ) {
+    super(`${endpoint}: HTTP ${status} ${code}: ${message}`);
+  }
+}
+
+export interface GraphTransportOptions {
+  /** e.g. https://graph.microsoft.com, or the simulator's URL. */
+  readonly baseUrl: string;
+  readonly tokens: TokenProvider;
+  readonly version?: 'v1.0' | 'beta';
+  readonly retry?: RetryPolicy;
+  readonly timeoutMs?: number;
+  /** Minimum spacing of conditional access and identity protection requests. @default 1000 (1 request/s) */
+  readonly pacedIntervalMs?: number;
+  readonly sleep?: Sleep;
+}
+
+/** Endpoints limited to 1 request per second per tenant, which answer 429 without Retry-After. */
+export const isPacedEndpoint = (url: URL) => /\/(identity\/conditionalAccess|identityProtection)\//i.test(url.pathname);
+
+const MAX_PAGES = 100_000;
+
+export interface BatchItem {
+  readonly id: string;
+  readonly method: 'GET' | 'DELETE' | 'POST' | 'PATCH';
+  /** Relative to the version, e.g. `/users/{id}/mailFolders/inbox/messageRules`. */
+  readonly url: string;
+  readonly body?: unknown;
+}
+
+/** The one Graph transport every resource handler uses. */
+export class GraphTransport {
+  readonly stats: TransportStats = { requests: 0, retries: 0, throttled: 0 };
+  private readonly chain: Middleware;
+  private readonly root: string;
+  private readonly wait: Sleep;
+
+  constructor(private readonly options: GraphTransportOptions) {
+    this.wait = options.sleep ?? sleep;
+    this.root = `${options.baseUrl.replace(/\/+$/, '')}/${options.version ?? 'v1.0'}`;
+    this.chain = pipeline([
+      new RetryLink(options.retry ?? DEFAULT_RETRY, this.stats, this.wait),
+      new PacingLink(isPacedEndpoint, options.pacedIntervalMs ?? 1000, this.wait),
+      new AuthLink(options.tokens, 'graph'),
+      new TimeoutLink(options.timeoutMs ?? 30_000),
+    ]);
+  }
+
+  /** Absolute URL of a path relative to the version (absolute URLs pass through). */
+  url(pathOrUrl: string): string {
+    return /^https?:\/\//i.test(pathOrUrl) ? pathOrUrl : `${this.root}${pathOrUrl.startsWith('/') ? '' : '/'}${pathOrUrl}`;
+  }
+
+  /** One request; non-2xx answers are returned, not thrown. */
+  request<T = unknown>(method: string, pathOrUrl: string, body?: unknown): Promise<HttpReply<T>> {
+    return send<T>(this.chain, method, this.url(pathOrUrl), body, {}, this.wait);
+  }
+
+  /** One request that must succeed; a GraphError otherwise. */
+  async call<T = unknown>(method: string, pathOrUrl: string, body?: unknown): Promise<T> {
+    const reply = await this.request<T>(method, pathOrUrl, body);
+    if (reply.status >= 400) throw errorOf(reply, endpointOf(this.url(pathOrUrl)));
+    return reply.body;
+  }
+
+  /**
+   * Streams a collection page by page, following absolute @odata.nextLink. A nextLink seen before
+   * (a loop) or a runaway number of pages is an error, never a silently short list.
+   */
+  async *pages<T = Record<string, unknown>>(path: string): AsyncGenerator<T[]> {
+    const seen = new Set<string>();
+    let next: string | undefined = this.url(path);
+    for (let page = 0; next; page++) {
+      if (page >= MAX_PAGES) throw new GraphError(0, 'TooManyPages', endpointOf(this.url(path)), `more than ${MAX_PAGES} pages`);
+      const body: { value?: T[]; '@odata.nextLink'?: string } = await this.call(`GET`, next);
+      if (!Array.isArray(body?.value)) throw new GraphError(0, 'UnexpectedResponse', endpointOf(next), 'the answer has no value array');
+      yield body.value;
+      const link: string | undefined = body['@odata.nextLink'];
+      if (link !== undefined) {
+        if (seen.has(link) || link === next) throw new GraphError(0, 'PagingLoop', endpointOf(this.url(path)), 'the service returned a nextLink that leads back to a page already read');
+        seen.add(link);
+      }
+      next = link;
+    }
+  }
+
+  /** A whole collection. */
+  async list<T = Record<string, unknown>>(path: string): Promise<T[]> {
+    const all: T[] = [];
+    for await (const page of this.pages<T>(path)) all.push(...page);
+    return all;
+  }
+
+  /**
+   * JSON batching, at most 20 items per call, URLs relative to the version. Items answered 429 or
+   * 5xx are sent again (after the largest Retry-After among them); the outcome of each item is
+   * returned by id.
+   */
+  async batch(items: readonly BatchItem[]): Promise<Map<string, HttpReply>> {
+    if (items.length > 20) throw new Error('a batch holds at most 20 requests');
+    const results = new Map<string, HttpReply>();
+    let pending = [...items];
+    const policy = this.options.retry ?? DEFAULT_RETRY;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const body = { requests: pending.map((i) => ({ id: i.id, method: i.method, url: i.url, ...(i.body !== undefined ? { body: i.body, headers: { 'Content-Type': 'application/json' } } : {}) })) };
+      const reply = await this.call<{ responses: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> }>('POST', '/$batch', body);
+      const retry: BatchItem[] = [];
+      let waitMs = 0;
+      for (const r of reply.responses ?? []) {
+        const item = pending.find((i) => i.id === r.id);
+        if (!item) continue;
+        if ((r.status === 429 || r.status >= 500) && attempt < policy.maxRetries) {
+          if (r.status === 429) this.stats.throttled++;
+          const after = Number(r.headers?.['Retry-After'] ?? r.headers?.['retry-after']);
+          waitMs = Math.max(waitMs, Number.isFinite(after) && after > 0 ? after * 1000 : policy.baseDelayMs * 2 ** attempt);
+          retry.push(item);
+        } else {
+          results.set(r.id, { status: r.status, headers: new Headers(r.headers ?? {}), body: r.body });
+        }
+      }
+      const missing = pending.filter((i) => !results.has(i.id) && !retry.includes(i));
+      for (const m of missing) results.set(m.id, { status: 0, headers: new Headers(), body: { error: { code: 'NoResponse', message: 'the batch answer had no response for this item' } } });
+      pending = retry;
+      if (pending.length) {
+        this.stats.retries += pending.length;
+        await this.wait(Math.min(waitMs + Math.random() * 250, policy.maxDelayMs));
+      }
+    }
+    return results;
+  }
+}
+
+/** The path (and query) of a URL, for messages and evidence. */
+export function endpointOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return decodeURIComponent(u.pathname + u.search);
+  } catch {
+    return url;
+  }
+}
+
+export function errorOf(reply: HttpReply, endpoint: string): GraphError {
+  const e = (reply.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  return new GraphError(reply.status, e?.code ?? 'Unknown', endpoint, e?.message ?? 'no error message');
+}

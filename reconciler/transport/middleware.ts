@@ -1,0 +1,165 @@
+import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
+import type { Api, TokenProvider } from '../auth/tokens.js';
+
+/**
+ * The HTTP pipeline both transports share, built from the Graph client's middleware interface and its
+ * fetch handler: retry → pacing → auth → timeout → fetch. The Graph client's own authentication
+ * handler is not used (it drops the Authorization header on http:// endpoints such as the
+ * simulator), and URLs are built here, so absolute nextLinks pass through untouched.
+ */
+
+export interface RetryPolicy {
+  /** Attempts after the first. */
+  maxRetries: number;
+  /** Backoff when the service gives no Retry-After: base × 2^attempt, plus up to 50 % jitter. */
+  baseDelayMs: number;
+  /** Longest wait honoured for one Retry-After. */
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 6, baseDelayMs: 1000, maxDelayMs: 60_000 };
+
+export type Sleep = (ms: number) => Promise<void>;
+export const sleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Statistics a run reports (and the benchmark reads). */
+export interface TransportStats {
+  requests: number;
+  retries: number;
+  throttled: number;
+}
+
+/** A network failure or a timeout: no HTTP answer at all. */
+export class NetworkError extends Error {}
+
+abstract class Link implements Middleware {
+  protected next!: Middleware;
+  setNext(m: Middleware): void {
+    this.next = m;
+  }
+  abstract execute(context: Context): Promise<void>;
+}
+
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+
+/** Retries throttled, failed and unanswered requests, honouring Retry-After; bounded, with jitter. */
+export class RetryLink extends Link {
+  constructor(
+    private readonly policy: RetryPolicy,
+    private readonly stats: TransportStats,
+    private readonly wait: Sleep,
+  ) {
+    super();
+  }
+
+  async execute(context: Context): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      let failure: unknown;
+      try {
+        context.response = undefined;
+        this.stats.requests++;
+        await this.next.execute(context);
+      } catch (err) {
+        failure = err;
+      }
+      const status = context.response?.status;
+      if (status === 429) this.stats.throttled++;
+      const retryable = failure !== undefined || (status !== undefined && RETRYABLE.has(status));
+      if (!retryable || attempt >= this.policy.maxRetries) {
+        if (failure !== undefined) throw failure instanceof NetworkError ? failure : new NetworkError(describe(failure));
+        return;
+      }
+      this.stats.retries++;
+      const retryAfter = Number(context.response?.headers.get('retry-after'));
+      const backoff = this.policy.baseDelayMs * 2 ** attempt;
+      const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff + Math.random() * backoff * 0.5;
+      await context.response?.body?.cancel().catch(() => undefined);
+      await this.wait(Math.min(delay, this.policy.maxDelayMs));
+    }
+  }
+}
+
+/**
+ * Client-side pacing for endpoints limited to N requests per second that answer 429 without
+ * Retry-After (conditional access and identity protection): requests to them start at least
+ * `intervalMs` apart.
+ */
+export class PacingLink extends Link {
+  private nextSlot = 0;
+  constructor(
+    private readonly paced: (url: URL) => boolean,
+    private readonly intervalMs: number,
+    private readonly wait: Sleep,
+  ) {
+    super();
+  }
+
+  async execute(context: Context): Promise<void> {
+    if (this.paced(new URL(String(context.request)))) {
+      const now = Date.now();
+      const slot = Math.max(now, this.nextSlot);
+      this.nextSlot = slot + this.intervalMs;
+      if (slot > now) await this.wait(slot - now);
+    }
+    await this.next.execute(context);
+  }
+}
+
+/** Sets the bearer token; after a 401 asks the provider for a new token once, when it can give one. */
+export class AuthLink extends Link {
+  constructor(
+    private readonly tokens: TokenProvider,
+    private readonly api: Api,
+  ) {
+    super();
+  }
+
+  async execute(context: Context): Promise<void> {
+    await this.send(context, false);
+    if (context.response?.status === 401 && this.tokens.canRefresh) {
+      await context.response.body?.cancel().catch(() => undefined);
+      await this.send(context, true);
+    }
+  }
+
+  private async send(context: Context, refresh: boolean): Promise<void> {
+    const token = await this.tokens.token(this.api, refresh);
+    const headers = new Headers(context.options?.headers as Record<string, string> | undefined);
+    headers.set('Authorization', `Bearer ${token}`);
+    context.options = { ...context.options, headers: Object.fromEntries(headers.entries()) };
+    await this.next.execute(context);
+  }
+}
+
+/** Gives every attempt its own deadline. */
+export class TimeoutLink extends Link {
+  constructor(private readonly timeoutMs: number) {
+    super();
+  }
+
+  async execute(context: Context): Promise<void> {
+    const original = context.options;
+    context.options = { ...original, signal: AbortSignal.timeout(this.timeoutMs) };
+    try {
+      await this.next.execute(context);
+    } catch (err) {
+      throw new NetworkError((err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : describe(err));
+    } finally {
+      context.options = original;
+    }
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; cause?: { code?: string; message?: string } };
+  return e.cause?.code ? `${e.cause.code}${e.cause.message ? ` (${e.cause.message})` : ''}` : (e.message ?? String(err));
+}
+
+/** Builds the chain and returns its head. */
+export function pipeline(links: Link[]): Middleware {
+  const handler = new HTTPMessageHandler();
+  const all: Middleware[] = [...links, handler];
+  for (let i = 0; i < all.length - 1; i++) all[i]!.setNext!(all[i + 1]!);
+  return all[0]!;
+}
