@@ -24,6 +24,7 @@ export interface PlanArgs {
   out: string[];
   'log-format': LogFormat;
   timeout: number;
+  'max-retries': number;
   today?: string;
   color: boolean;
   debug: boolean;
@@ -40,6 +41,7 @@ export function tenantOptions<T>(y: Argv<T>) {
     .option('exchange-url', { type: 'string', default: DEFAULT_EXCHANGE_URL, describe: 'Exchange Online endpoint' })
     .option('dns-server', { type: 'string', describe: 'DNS server HOST:PORT (default: the system resolvers)' })
     .option('timeout', { type: 'number', default: 30, describe: 'Seconds to wait for one answer' })
+    .option('max-retries', { type: 'number', default: 6, describe: 'Retries of a throttled or failed request (Retry-After honoured; otherwise exponential backoff with jitter)' })
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, describe: 'Logs on stderr: lines, or JSON lines for pipelines' });
 }
 
@@ -89,6 +91,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
           exchangeUrl: args['exchange-url'],
           ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}),
           timeoutMs: args.timeout * 1000,
+          maxRetries: args['max-retries'],
           env: process.env,
         });
         log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
@@ -104,6 +107,9 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
         writeReports(plan, args, input.manifestPath);
         const stats = { graphRequests: conn.graph.stats.requests, exchangeRequests: conn.exchange.stats.requests, throttled: conn.graph.stats.throttled + conn.exchange.stats.throttled };
         log.info(`${plan.findings.length} findings; ${stats.graphRequests} Graph and ${stats.exchangeRequests} Exchange requests, ${stats.throttled} throttled`, stats);
+        if (plan.incomplete.some((i) => / 401 /.test(i.error))) {
+          log.warn('the service refused the credentials (HTTP 401): check the token, or the app registration and its secret, certificate or federation');
+        }
         if (plan.incomplete.length) {
           log.warn(`the run is incomplete; this is not a clean result. Could not read:\n${plan.incomplete.map((i) => `  - ${i.what} (${i.endpoint}): ${i.error}`).join('\n')}`);
         }

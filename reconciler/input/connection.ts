@@ -3,6 +3,7 @@ import { tokenProvider, type AuthMethod, type TokenProvider } from '../auth/toke
 import type { DnsResolver } from '../read/dns.js';
 import { ExchangeTransport } from '../transport/exchange.js';
 import { GraphTransport } from '../transport/graph.js';
+import { DEFAULT_RETRY } from '../transport/middleware.js';
 import { InputError } from './synth-output.js';
 
 export interface ConnectionOptions {
@@ -14,6 +15,8 @@ export interface ConnectionOptions {
   /** HOST:PORT of the DNS server to ask; the system's resolvers when absent. */
   readonly dnsServer?: string;
   readonly timeoutMs: number;
+  /** Retries of one request. @default 6 */
+  readonly maxRetries?: number;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -60,12 +63,13 @@ export function connect(o: ConnectionOptions): Connection {
   }
   const graphScope = `${new URL(o.graphUrl).origin}/.default`;
   const exchangeScope = `${new URL(o.exchangeUrl).origin}/.default`;
+  const retry = { ...DEFAULT_RETRY, maxRetries: o.maxRetries ?? DEFAULT_RETRY.maxRetries };
   const tokens = tokenProvider(o.auth, { env: o.env, tenant, graphScope, exchangeScope });
   return {
     tenant,
     tokens,
-    graph: new GraphTransport({ baseUrl: o.graphUrl, tokens, timeoutMs: o.timeoutMs }),
-    exchange: new ExchangeTransport({ baseUrl: o.exchangeUrl, tenant, tokens, timeoutMs: o.timeoutMs }),
+    graph: new GraphTransport({ baseUrl: o.graphUrl, tokens, timeoutMs: o.timeoutMs, retry }),
+    exchange: new ExchangeTransport({ baseUrl: o.exchangeUrl, tenant, tokens, timeoutMs: o.timeoutMs, retry }),
     resolver: dnsResolver(o.dnsServer),
   };
 }

@@ -1,0 +1,149 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PlanDocument } from '../../reconciler/findings/model.js';
+import { ALL_GRAPH_PERMISSIONS, startSimulator, type FaultRule, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.js';
+import { cli, planAgainst, synthExamples, tokens } from './harness.js';
+
+let synthDir: string;
+let sim: RunningSimulator | undefined;
+beforeAll(() => {
+  synthDir = synthExamples();
+});
+afterEach(async () => {
+  await sim?.stop();
+  sim = undefined;
+});
+
+const withSim = async (o: SimulatorOptions) => (sim = await startSimulator({ scenario: 'compliant', ...o }));
+const fast = ['--max-retries', '1', '--timeout', '2', '--format', 'json'];
+
+describe('a read that fails is never reported as no drift', () => {
+  const faults: Array<[string, FaultRule, RegExp]> = [
+    ['a 5xx that persists', { route: '^/v1\\.0/users$', kind: 'status', status: 503 }, /users/],
+    ['a 429 storm', { route: '/\\$batch$', kind: 'throttle', retryAfter: 1 }, /inbox rules/],
+    ['a connection reset', { route: '/oauth2PermissionGrants', kind: 'reset' }, /delegated permission grants/],
+    ['an answer slower than the timeout', { route: '/policies/authorizationPolicy', kind: 'slow', delayMs: 10_000 }, /no answer within 2 s/],
+    ['truncated JSON', { route: '^/v1\\.0/groups$', kind: 'truncate' }, /not valid JSON/],
+    ['a nextLink that loops', { route: '^/v1\\.0/users$', kind: 'loop-next-link' }, /leads back to a page already read/],
+    ['a token that expires mid-run', { route: '/domains', kind: 'expire-token' }, /refused the credentials/],
+    ['an Exchange cmdlet failing', { api: 'exchange', route: '^Get-Mailbox$', kind: 'status', status: 503 }, /mailboxes/],
+  ];
+  it.each(faults)('%s → exit 1 naming what could not be read', async (_name, fault, message) => {
+    const s = await withSim({ faults: [fault] });
+    const r = await planAgainst(s, synthDir, fast);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the run is incomplete; this is not a clean result/);
+    expect(r.stderr).toMatch(message);
+    const plan = JSON.parse(r.stdout) as PlanDocument;
+    expect(plan.incomplete.length).toBeGreaterThan(0);
+    expect(plan.findings.some((f) => f.status === 'not-evaluated')).toBe(true);
+  });
+
+  it.each([
+    ['SERVFAIL', 'servfail'],
+    ['a timeout', 'timeout'],
+  ] as const)('DNS %s for one domain → exit 1, and the other domains are still checked', async (_name, fault) => {
+    const s = await withSim({ scenario: 'drifted', dnsFaults: { '_dmarc.news.tailspintoys.example': fault } });
+    const r = await planAgainst(s, synthDir, fast);
+    expect(r.code).toBe(1);
+    const plan = JSON.parse(r.stdout) as PlanDocument;
+    expect(plan.incomplete.map((i) => i.endpoint)).toEqual(['TXT _dmarc.news.tailspintoys.example']);
+    expect(plan.findings.filter((f) => f.status === 'not-evaluated' && f.control.id.startsWith('MAIL.DMARC')).map((f) => f.control.id)).toHaveLength(4);
+    expect(plan.findings.some((f) => f.control.id === 'MAIL.DMARC.2' && f.resource.name === 'tailspintoys.example')).toBe(true);
+  });
+
+  it('a transient fault is retried and the run completes', async () => {
+    const s = await withSim({ faults: [{ route: '^/v1\\.0/users$', kind: 'status', status: 503, times: 1 }, { route: '/domains', kind: 'reset', times: 1 }] });
+    const r = await planAgainst(s, synthDir, ['--format', 'json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as PlanDocument).findings).toEqual([]);
+  });
+});
+
+describe('a missing permission', () => {
+  it('marks what it blocks not-evaluated, naming the permission', async () => {
+    const s = await withSim({});
+    const roles = ALL_GRAPH_PERMISSIONS.filter((p) => !p.startsWith('MailboxSettings.'));
+    const r = await planAgainst(s, synthDir, fast, tokens(s, roles));
+    expect(r.code).toBe(1);
+    const plan = JSON.parse(r.stdout) as PlanDocument;
+    const f = plan.findings.find((x) => x.control.id === 'MAIL.FWD.4')!;
+    expect(f).toMatchObject({ status: 'not-evaluated', notEvaluated: { reason: 'permission-missing', permission: 'MailboxSettings.Read' } });
+    expect(f.summary).toContain('MailboxSettings.Read');
+    expect(plan.findings.filter((x) => x.status !== 'not-evaluated')).toEqual([]);
+  });
+});
+
+describe('bad input: one clear message, exit 1, no stack trace', () => {
+  const run = (args: string[]) => cli(['plan', '--tenant', '00000000-0000-0000-0000-000000000001', ...args], { POSTURE_ACCESS_TOKEN: 'x.y.z' });
+  const oneMessage = (stderr: string, pattern: RegExp) => {
+    expect(stderr).toMatch(pattern);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  };
+
+  it('synthesized output that is missing', async () => {
+    const r = await run(['--synth-dir', '/nonexistent/out']);
+    expect(r.code).toBe(1);
+    oneMessage(r.stderr, /^posture plan: no synthesized output at .*run `posture synth` first/);
+  });
+
+  it('an unknown stack, and several stacks without --stack', async () => {
+    const r = await run(['--synth-dir', synthDir, '--stack', 'nope']);
+    expect(r.code).toBe(1);
+    oneMessage(r.stderr, /unknown stack "nope": .* holds minimal, tailspin/);
+    const r2 = await run(['--synth-dir', synthDir]);
+    oneMessage(r2.stderr, /holds several stacks \(minimal, tailspin\): choose one with --stack/);
+  });
+
+  it('a malformed manifest and one of an unknown schema version', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'posture-bad-')), 'out');
+    cpSync(synthDir, dir, { recursive: true });
+    const manifest = join(dir, 'stacks', 'tailspin', 'posture.json');
+    const good = readFileSync(manifest, 'utf8');
+    writeFileSync(manifest, good.slice(0, 200));
+    let r = await run(['--synth-dir', dir, '--stack', 'tailspin']);
+    expect(r.code).toBe(1);
+    oneMessage(r.stderr, /posture\.json: not valid JSON/);
+    writeFileSync(manifest, good.replace('"manifestVersion": 1', '"manifestVersion": 7'));
+    r = await run(['--synth-dir', dir, '--stack', 'tailspin']);
+    oneMessage(r.stderr, /manifest version 7 is not supported; this version of email-posture reads version 1/);
+    writeFileSync(manifest, good.replace('"autoForwardingMode": "Off"', '"autoForwardingMode": "On"'));
+    r = await run(['--synth-dir', dir, '--stack', 'tailspin']);
+    oneMessage(r.stderr, /\$\.desired\.forwarding\.autoForwardingMode/);
+  });
+
+  it('no tenant, and no credentials', async () => {
+    let r = await cli(['plan', '--synth-dir', synthDir, '--stack', 'tailspin'], { POSTURE_ACCESS_TOKEN: 'x' });
+    expect(r.code).toBe(1);
+    oneMessage(r.stderr, /no tenant: pass --tenant/);
+    r = await cli(['plan', '--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', 't', '--auth', 'secret'], {});
+    expect(r.code).toBe(1);
+    oneMessage(r.stderr, /missing environment variables AZURE_CLIENT_ID, AZURE_CLIENT_SECRET/);
+  });
+
+  it('bad credentials are refused by the service: exit 1, and the token never printed', async () => {
+    const s = await withSim({});
+    const bad = { POSTURE_GRAPH_TOKEN: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', POSTURE_EXCHANGE_TOKEN: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ5In0.' };
+    const r = await planAgainst(s, synthDir, fast, bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/refused the credentials/);
+    expect(r.stdout + r.stderr).not.toContain('eyJzdWIiOiJ4In0');
+  });
+
+  it('an unreachable endpoint', async () => {
+    const r = await cli(
+      ['plan', '--synth-dir', synthDir, '--stack', 'minimal', '--tenant', 't', '--graph-url', 'http://127.0.0.1:9', '--exchange-url', 'http://127.0.0.1:9', '--dns-server', '127.0.0.1:9', ...fast],
+      { POSTURE_ACCESS_TOKEN: 'x.y.z' },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ECONNREFUSED/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a non-https endpoint that is not loopback', async () => {
+    const r = await run(['--synth-dir', synthDir, '--stack', 'tailspin', '--graph-url', 'http://graph.example']);
+    oneMessage(r.stderr, /only https is allowed, except on loopback/);
+  });
+});

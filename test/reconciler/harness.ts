@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, type RunningSimulator } from '../../simulator/index.js';
+import { buildApp } from '../../stacks/app.js';
+import { synthesize, TODAY_CONTEXT_KEY } from '../../stacks/index.js';
+
+export const TODAY = '2026-06-01';
+const posture = fileURLToPath(new URL('../../bin/posture.js', import.meta.url));
+
+/** Synthesizes the example postures once into a temporary folder. */
+export function synthExamples(): string {
+  const outdir = join(mkdtempSync(join(tmpdir(), 'posture-e2e-')), 'cdktf.out');
+  const r = synthesize(buildApp, { outdir, context: { [TODAY_CONTEXT_KEY]: TODAY } });
+  if (!r.ok) throw new Error('synth failed');
+  return outdir;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `posture` command line. */
+export function cli(args: readonly string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [posture, ...args], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd ? { cwd } : {}),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Tokens for the simulated tenant: every Graph permission unless `graphRoles` says otherwise; Exchange as Global Reader. */
+export function tokens(sim: RunningSimulator, graphRoles: readonly string[] = ALL_GRAPH_PERMISSIONS): Record<string, string> {
+  return {
+    POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: graphRoles }),
+    POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [ROLE_IDS.globalReader] }),
+  };
+}
+
+/** `posture plan` (or drift) against a simulator. */
+export function planAgainst(sim: RunningSimulator, synthDir: string, extra: readonly string[] = [], env: Record<string, string> = tokens(sim), command = 'plan'): Promise<CliResult> {
+  return cli(
+    [
+      command, '--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId,
+      '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`,
+      '--today', TODAY, '--color', 'false', ...extra,
+    ],
+    env,
+  );
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PlanDocument } from '../../reconciler/findings/model.js';
+import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import { planAgainst, synthExamples } from './harness.js';
+
+let synthDir: string;
+beforeAll(() => {
+  synthDir = synthExamples();
+});
+
+const json = (stdout: string) => JSON.parse(stdout) as PlanDocument;
+
+describe('plan against the compliant tenant', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ scenario: 'compliant' });
+  });
+  afterAll(() => sim.stop());
+
+  it('exits 0 with zero findings, reading through the published limits', async () => {
+    const r = await planAgainst(sim, synthDir, ['--format', 'json']);
+    expect(r.stderr).not.toMatch(/warning/);
+    expect(r.code).toBe(0);
+    const plan = json(r.stdout);
+    expect(plan.findings).toEqual([]);
+    expect(plan.incomplete).toEqual([]);
+    expect(plan.summary.changes).toEqual({ create: 0, update: 0, delete: 0 });
+  });
+
+  it('prints a human plan that says so', async () => {
+    const r = await planAgainst(sim, synthDir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('No changes. The tenant matches the posture.');
+  });
+});
+
+describe('plan against the drifted tenant', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ scenario: 'drifted' });
+  });
+  afterAll(() => sim.stop());
+
+  it('finds every planted drift with the right control and owner, and nothing else', async () => {
+    const r = await planAgainst(sim, synthDir, ['--format', 'json']);
+    expect(r.code).toBe(2);
+    const got = json(r.stdout).findings.map((f) => `${f.control.versionedId} ${f.status} ${f.owner.contact} ${f.resource.type}:${f.resource.name}`).sort();
+    expect(got).toEqual([
+      'APP.CONSENT.1v1 drift dana.whitfield@tailspintoys.example authorizationPolicy:Authorization Policy',
+      'APP.CONSENT.4v1 violation dana.whitfield@tailspintoys.example oauth2PermissionGrant:QuickMail Organizer ← taylor.nguyen@tailspintoys.example',
+      'GOV.OWNER.1v1 violation secops@tailspintoys.example user:dana.whitfield@tailspintoys.example',
+      'ID.CA.5v1 drift identity-team@tailspintoys.example conditionalAccessPolicy:EP - Sign-in risk medium+high: MFA every time',
+      'MAIL.DMARC.1v1 missing mail-platform@tailspintoys.example domain:tailspin-toys.example',
+      'MAIL.DMARC.2v1 violation mail-platform@tailspintoys.example domain:tailspintoys.example',
+      'MAIL.FWD.1v1 drift mail-platform@tailspintoys.example hostedOutboundSpamFilterPolicy:Default',
+      'MAIL.FWD.4v1 violation secops@tailspintoys.example inboxRule:morgan.reed@tailspintoys.example: "."',
+      'MAIL.INBOUND.2v1 violation mail-platform@tailspintoys.example transportRule:Partner mail bypass',
+    ]);
+  });
+
+  it('gives each finding what an owner needs: severity, evidence, a patch or a remediation, frameworks', async () => {
+    const plan = json((await planAgainst(sim, synthDir, ['--format', 'json'])).stdout);
+    for (const f of plan.findings) {
+      expect(f.id).toMatch(/^EP-[0-9a-f]{16}$/);
+      expect(f.evidence.endpoint).toBeTruthy();
+      expect(Date.parse(f.evidence.readAt)).toBeGreaterThan(0);
+      expect(f.frameworks.nistCsf.length).toBeGreaterThan(0);
+      expect(f.patch.length > 0 || Boolean(f.remediation)).toBe(true);
+    }
+    const dmarc = plan.findings.find((f) => f.control.id === 'MAIL.DMARC.2')!;
+    expect(dmarc.remediation).toBe('Publish TXT at _dmarc.tailspintoys.example: "v=DMARC1; p=reject; adkim=s; rua=mailto:dmarc-reports@tailspintoys.example"');
+    const ca = plan.findings.find((f) => f.control.id === 'ID.CA.5')!;
+    expect(ca.change).toEqual({ action: 'update', automatic: true });
+    expect(plan.findings.find((f) => f.control.id === 'MAIL.DMARC.1')!.change).toEqual({ action: 'none', automatic: false });
+  });
+
+  it('a second plan with nothing changed gives identical finding ids', async () => {
+    const a = json((await planAgainst(sim, synthDir, ['--format', 'json'])).stdout).findings.map((f) => f.id);
+    const b = json((await planAgainst(sim, synthDir, ['--format', 'json'])).stdout).findings.map((f) => f.id);
+    expect(b).toEqual(a);
+    expect(new Set(a).size).toBe(a.length);
+  });
+
+  it('drift is the same read-only check for scheduled jobs', async () => {
+    const r = await planAgainst(sim, synthDir, ['--format', 'json'], undefined, 'drift');
+    expect(r.code).toBe(2);
+    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 9 } });
+  });
+});
