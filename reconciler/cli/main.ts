@@ -2,6 +2,8 @@ import yargs from 'yargs';
 import { controlsCommand } from './controls.js';
 import { planCommand, showCommand } from './plan.js';
 import { simCommand } from './sim.js';
+import { checkDomainCommand } from './check-domain.js';
+import { permissionsCommand } from './permissions.js';
 import { synthCommand } from './synth.js';
 
 /** Runs the `posture` command line and returns its exit code (0 success, 1 error). */
@@ -30,6 +32,8 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .command(planCommand('drift', setExit))
     .command(showCommand(setExit))
     .command(controlsCommand(setExit))
+    .command(permissionsCommand(setExit))
+    .command(checkDomainCommand(setExit))
     .command(simCommand(setExit))
     .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of unexpected errors' })
     .demandCommand(1, 'Name a command; see posture --help.')

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../reconciler/findings/model.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
-import { planAgainst, synthExamples } from './harness.js';
+import { permissionsFor } from '../../reconciler/cli/permissions.js';
+import { planAgainst, synthExamples, tokens } from './harness.js';
 
 let synthDir: string;
 beforeAll(() => {
@@ -25,6 +26,13 @@ describe('plan against the compliant tenant', () => {
     expect(plan.findings).toEqual([]);
     expect(plan.incomplete).toEqual([]);
     expect(plan.summary.changes).toEqual({ create: 0, update: 0, delete: 0 });
+  });
+
+  it('needs no more than the read-only permissions `posture permissions plan` lists', async () => {
+    const graphRoles = permissionsFor('plan').filter((p) => p.api === 'graph').map((p) => p.name);
+    const r = await planAgainst(sim, synthDir, ['--format', 'json'], tokens(sim, graphRoles));
+    expect(r.code).toBe(0);
+    expect(json(r.stdout).findings).toEqual([]);
   });
 
   it('prints a human plan that says so', async () => {
