@@ -24,6 +24,8 @@ export interface GraphTransportOptions {
   readonly timeoutMs?: number;
   /** Minimum spacing of conditional access and identity protection requests. @default 1000 (1 request/s) */
   readonly pacedIntervalMs?: number;
+  /** Requests per second across Graph, $batch items counted one by one. @default 1800 (under the 2,000 per app) */
+  readonly requestsPerSecond?: number;
   readonly sleep?: Sleep;
 }
 
@@ -31,6 +33,41 @@ export interface GraphTransportOptions {
 export const isPacedEndpoint = (url: URL) => /\/(identity\/conditionalAccess|identityProtection)\//i.test(url.pathname);
 
 const MAX_PAGES = 100_000;
+
+/**
+ * A token bucket for the per-app request rate (Graph allows 2,000 requests per second per app;
+ * every $batch item counts). Keeping under it avoids 429 storms instead of recovering from them.
+ */
+export class RateLimiter {
+  private tokens: number;
+  private last = Date.now();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly wait: Sleep,
+  ) {
+    this.tokens = perSecond / 10;
+  }
+
+  /** Waits until `n` requests may be sent. */
+  acquire(n: number): Promise<void> {
+    const turn = this.queue.then(async () => {
+      for (;;) {
+        const now = Date.now();
+        this.tokens = Math.min(this.perSecond / 10, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+        this.last = now;
+        if (this.tokens >= n || this.tokens >= this.perSecond / 10) {
+          this.tokens -= n;
+          return;
+        }
+        await this.wait(Math.ceil(((n - this.tokens) / this.perSecond) * 1000));
+      }
+    });
+    this.queue = turn;
+    return turn;
+  }
+}
 
 export interface BatchItem {
   readonly id: string;
@@ -46,9 +83,11 @@ export class GraphTransport {
   private readonly chain: Middleware;
   private readonly root: string;
   private readonly wait: Sleep;
+  private readonly rate: RateLimiter;
 
   constructor(private readonly options: GraphTransportOptions) {
     this.wait = options.sleep ?? sleep;
+    this.rate = new RateLimiter(options.requestsPerSecond ?? 1800, this.wait);
     this.root = `${options.baseUrl.replace(/\/+$/, '')}/${options.version ?? 'v1.0'}`;
     this.chain = pipeline([
       new RetryLink(options.retry ?? DEFAULT_RETRY, this.stats, this.wait),
@@ -64,7 +103,8 @@ export class GraphTransport {
   }
 
   /** One request; non-2xx answers are returned, not thrown. */
-  request<T = unknown>(method: string, pathOrUrl: string, body?: unknown): Promise<HttpReply<T>> {
+  async request<T = unknown>(method: string, pathOrUrl: string, body?: unknown): Promise<HttpReply<T>> {
+    await this.rate.acquire(1);
     return send<T>(this.chain, method, this.url(pathOrUrl), body, {}, this.wait);
   }
 
@@ -115,6 +155,7 @@ export class GraphTransport {
     const policy = this.options.retry ?? DEFAULT_RETRY;
     for (let attempt = 0; pending.length > 0; attempt++) {
       const body = { requests: pending.map((i) => ({ id: i.id, method: i.method, url: i.url, ...(i.body !== undefined ? { body: i.body, headers: { 'Content-Type': 'application/json' } } : {}) })) };
+      await this.rate.acquire(pending.length - 1);
       const reply = await this.call<{ responses: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> }>('POST', '/$batch', body);
       const retry: BatchItem[] = [];
       let waitMs = 0;
