@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { controlsCommand } from './controls.js';
 import { planCommand, showCommand } from './plan.js';
 import { simCommand } from './sim.js';
+import { applyCommand } from './apply.js';
 import { checkDomainCommand } from './check-domain.js';
 import { permissionsCommand } from './permissions.js';
 import { synthCommand } from './synth.js';
@@ -31,6 +32,7 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .command(planCommand('plan', setExit))
     .command(planCommand('drift', setExit))
     .command(showCommand(setExit))
+    .command(applyCommand(setExit))
     .command(controlsCommand(setExit))
     .command(permissionsCommand(setExit))
     .command(checkDomainCommand(setExit))

@@ -2,6 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { AUTH_METHODS, CredentialError, type AuthMethod } from '../auth/tokens.js';
+import { plannedChanges } from '../apply/writes.js';
+import { directoryOf } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
 import type { PlanDocument } from '../findings/model.js';
 import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL } from '../input/connection.js';
@@ -49,15 +51,16 @@ export function tenantOptions<T>(y: Argv<T>) {
 export function reportOptions<T>(y: Argv<T>) {
   return y
     .option('format', { type: 'array', choices: REPORT_FORMATS, default: [] as ReportFormat[], describe: 'Report format(s), each paired with an --out in order' })
-    .option('out', { type: 'array', string: true, default: [] as string[], describe: 'File for each --format (stdout when a format has none)' })
+    .option('out', { type: 'array', string: true, default: [] as string[], describe: 'File for each --format (stdout when a format has none); a lone --out saves the plan as JSON for apply' })
     .option('color', { type: 'boolean', default: process.stdout.isTTY === true, describe: 'Colour the human plan' });
 }
 
 /** Writes the reports asked for; the human plan goes to stdout unless a report does. */
 export function writeReports(plan: PlanDocument, args: Pick<PlanArgs, 'format' | 'out' | 'color'>, manifestPath?: string): void {
-  if (args.out.length > args.format.length) throw new InputError(`${args.out.length} --out for ${args.format.length} --format: give a --format for each --out`);
+  const formats: ReportFormat[] = args.format.length === 0 && args.out.length === 1 ? ['json'] : args.format;
+  if (args.out.length > formats.length) throw new InputError(`${args.out.length} --out for ${formats.length} --format: give a --format for each --out`);
   let stdoutUsed = false;
-  args.format.forEach((format, i) => {
+  formats.forEach((format, i) => {
     const text = renderReport(plan, format, { ...(manifestPath ? { manifestPath } : {}) });
     const file = args.out[i];
     if (file) {
@@ -103,7 +106,8 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
         });
         const today = args.today ?? new Date().toISOString().slice(0, 10);
         const { findings, incomplete } = evaluate(input.manifest, live, today);
-        const plan = buildPlan({ kind, manifest: input.manifest, tenantId: conn.tenant, findings, incomplete });
+        const changes = kind === 'plan' ? plannedChanges(findings, input.manifest, live, directoryOf(live)) : [];
+        const plan = buildPlan({ kind, manifest: input.manifest, tenantId: conn.tenant, findings, incomplete, changes });
         writeReports(plan, args, input.manifestPath);
         const stats = { graphRequests: conn.graph.stats.requests, exchangeRequests: conn.exchange.stats.requests, throttled: conn.graph.stats.throttled + conn.exchange.stats.throttled };
         log.info(`${plan.findings.length} findings; ${stats.graphRequests} Graph and ${stats.exchangeRequests} Exchange requests, ${stats.throttled} throttled`, stats);

@@ -1,6 +1,7 @@
 import type { Operation } from 'fast-json-patch';
 import type { FrameworkRefs, Severity } from '../../policies/types.js';
 import type { ControlMode, Owner } from '../manifest/schema.js';
+import type { PlannedChange } from '../apply/writes.js';
 
 /**
  * What a finding says about one resource and one check of one control.
@@ -96,6 +97,10 @@ export interface PlanDocument {
   readonly findings: readonly Finding[];
   /** Non-empty means the run is incomplete and exits 1, whatever the findings say. */
   readonly incomplete: readonly IncompleteRead[];
+  /** What apply would write, each with the fingerprint of the live state it was computed against. */
+  readonly changes: readonly PlannedChange[];
+  /** SHA-256 of the canonical plan without this field: apply refuses a plan whose hash does not match. */
+  readonly planHash: string;
 }
 
 /** Statuses that are problems to act on (they make `drift` exit 2). */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ACTIONABLE, type Finding, type IncompleteRead, type PlanDocument, type PlanSummary } from '../findings/model.js';
 import type { Manifest } from '../manifest/schema.js';
+import type { PlannedChange } from '../apply/writes.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** JSON with object keys sorted, so equal data always hashes the same. */
@@ -39,9 +40,10 @@ export function buildPlan(input: {
   tenantId: string;
   findings: readonly Finding[];
   incomplete: readonly IncompleteRead[];
+  changes?: readonly PlannedChange[];
   now?: Date;
 }): PlanDocument {
-  return {
+  const plan: Omit<PlanDocument, 'planHash'> = {
     format: 'email-posture-plan',
     formatVersion: 1,
     createdAt: (input.now ?? new Date()).toISOString(),
@@ -54,7 +56,15 @@ export function buildPlan(input: {
     summary: summarise(input.findings),
     findings: [...input.findings],
     incomplete: [...input.incomplete],
+    changes: input.kind === 'plan' ? [...(input.changes ?? [])] : [],
   };
+  return { ...plan, planHash: planHashOf(plan) };
+}
+
+/** The hash a plan carries: SHA-256 of its canonical JSON without the planHash field. */
+export function planHashOf(plan: Omit<PlanDocument, 'planHash'> & { planHash?: string }): string {
+  const { planHash: _ignored, ...rest } = plan;
+  return sha256(canonicalJson(rest));
 }
 
 /** 0: nothing to change; 2: changes or drift; 1: the run is incomplete (a read failed), whatever else it found. */

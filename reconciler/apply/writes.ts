@@ -1,0 +1,104 @@
+import type { Directory } from '../evaluate/context.js';
+import type { Finding } from '../findings/model.js';
+import type { Manifest } from '../manifest/schema.js';
+import type { LiveState } from '../read/live.js';
+import { resolvePolicy } from '../resources/conditional-access-policy.js';
+import { USER_CONSENT_POLICIES } from '../checks/consent.js';
+import { canonicalJson, sha256 } from '../plan/build.js';
+
+type Obj = Record<string, unknown>;
+
+/** One write to the tenant, exactly as apply will send it. */
+export type Write =
+  | { readonly api: 'graph'; readonly method: 'POST' | 'PATCH' | 'PUT' | 'DELETE'; readonly path: string; readonly body?: Obj }
+  | { readonly api: 'exchange'; readonly cmdlet: string; readonly parameters: Obj };
+
+/** A change of a saved plan: what to write, and the live state it was computed against. */
+export interface PlannedChange {
+  readonly findingId: string;
+  readonly control: string;
+  readonly resource: Finding['resource'];
+  readonly action: 'create' | 'update' | 'delete';
+  /** SHA-256 of the live value the change was computed from; apply refuses when it has changed. */
+  readonly fingerprint: string;
+  readonly readAt: string;
+  readonly write: Write;
+  /** The live value before the write (also the rollback's source). */
+  readonly before: unknown;
+}
+
+export const fingerprintOf = (live: unknown) => sha256(canonicalJson(live ?? null));
+
+/** Turns the remediable findings of a plan into writes. Findings apply may not touch give none. */
+export function plannedChanges(findings: readonly Finding[], manifest: Manifest, live: LiveState, dir: Directory): PlannedChange[] {
+  const out: PlannedChange[] = [];
+  for (const f of findings) {
+    if (!f.change.automatic || f.change.action === 'none') continue;
+    const write = writeFor(f, manifest, live, dir);
+    if (!write) continue;
+    out.push({
+      findingId: f.id,
+      control: f.control.versionedId,
+      resource: f.resource,
+      action: f.change.action,
+      fingerprint: fingerprintOf(f.evidence.live),
+      readAt: f.evidence.readAt,
+      write,
+      before: f.evidence.live,
+    });
+  }
+  return out;
+}
+
+function writeFor(f: Finding, m: Manifest, live: LiveState, dir: Directory): Write | undefined {
+  const r = f.resource;
+  switch (r.type) {
+    case 'conditionalAccessPolicy': {
+      const desired = m.desired.conditionalAccess?.policies.find((p) => p.displayName === r.name);
+      if (!desired) return undefined;
+      const body = resolvePolicy(desired, dir).body;
+      if (f.change.action === 'create') return { api: 'graph', method: 'POST', path: '/identity/conditionalAccess/policies', body };
+      const changed = new Set(f.patch.map((op) => op.path.split('/')[1]!).filter(Boolean));
+      const partial = Object.fromEntries(Object.entries(body).filter(([k]) => changed.has(k)));
+      return { api: 'graph', method: 'PATCH', path: `/identity/conditionalAccess/policies/${r.id}`, body: partial };
+    }
+    case 'authorizationPolicy': {
+      if (f.control.id === 'APP.CONSENT.3') return { api: 'graph', method: 'PATCH', path: '/policies/authorizationPolicy', body: { defaultUserRolePermissions: { allowedToCreateApps: false } } };
+      const current = ((live.authorizationPolicy?.ok ? live.authorizationPolicy.value['permissionGrantPolicyIdsAssignedToDefaultUserRole'] : undefined) as string[] | undefined) ?? [];
+      const keep = current.filter((a) => !/^ManagePermissionGrantsForSelf\./i.test(a));
+      return { api: 'graph', method: 'PATCH', path: '/policies/authorizationPolicy', body: { permissionGrantPolicyIdsAssignedToDefaultUserRole: [...keep, ...USER_CONSENT_POLICIES[m.desired.consent!.userConsent]] } };
+    }
+    case 'adminConsentRequestPolicy': {
+      const w = m.desired.consent!.adminConsentWorkflow;
+      const reviewers = w.reviewers.map((ref) => {
+        if (ref.startsWith('user:')) return { query: `/users/${String(dir.userByUpn(ref.slice(5))?.['id'] ?? ref)}`, queryType: 'MicrosoftGraph', queryRoot: null };
+        return { query: `/groups/${String(dir.groupByName(ref.slice(6))?.['id'] ?? ref)}/transitiveMembers/microsoft.graph.user`, queryType: 'MicrosoftGraph', queryRoot: null };
+      });
+      return { api: 'graph', method: 'PUT', path: '/policies/adminConsentRequestPolicy', body: { isEnabled: true, notifyReviewers: w.notifyReviewers, remindersEnabled: w.remindersEnabled, requestDurationInDays: w.requestDurationInDays, reviewers } };
+    }
+    case 'oauth2PermissionGrant':
+      return { api: 'graph', method: 'DELETE', path: `/oauth2PermissionGrants/${r.id}` };
+    case 'inboxRule': {
+      const userId = (f.evidence.endpoint.match(/^\/users\/([^/]+)\//) ?? [])[1];
+      return userId ? { api: 'graph', method: 'DELETE', path: `/users/${userId}/mailFolders/inbox/messageRules/${r.id}` } : undefined;
+    }
+    case 'hostedOutboundSpamFilterPolicy':
+      return { api: 'exchange', cmdlet: 'Set-HostedOutboundSpamFilterPolicy', parameters: { Identity: r.name, AutoForwardingMode: 'Off' } };
+    case 'remoteDomain':
+      return { api: 'exchange', cmdlet: 'Set-RemoteDomain', parameters: { Identity: String((f.evidence.live as Obj)['Identity']), AutoForwardEnabled: false } };
+    case 'mailbox':
+      return { api: 'exchange', cmdlet: 'Set-Mailbox', parameters: { Identity: r.name, ForwardingSmtpAddress: null, ForwardingAddress: null, DeliverToMailboxAndForward: false } };
+    case 'antiPhishPolicy': {
+      const a = m.desired.inbound!.antiPhish;
+      return { api: 'exchange', cmdlet: 'Set-AntiPhishPolicy', parameters: { Identity: r.name, HonorDmarcPolicy: true, DmarcRejectAction: a.dmarcRejectAction, DmarcQuarantineAction: a.dmarcQuarantineAction } };
+    }
+    case 'dkimSigningConfig':
+      return f.change.action === 'create'
+        ? { api: 'exchange', cmdlet: 'New-DkimSigningConfig', parameters: { DomainName: r.name, Enabled: true } }
+        : { api: 'exchange', cmdlet: 'Set-DkimSigningConfig', parameters: { Identity: r.name, Enabled: true } };
+    case 'transportRule':
+      return { api: 'exchange', cmdlet: 'Disable-TransportRule', parameters: { Identity: r.name, Confirm: false } };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { CommandModule } from 'yargs';
+import { ApplyRefused, applyChanges, preflight, type ChangeOutcome } from '../apply/apply.js';
+import { plannedChanges, type PlannedChange } from '../apply/writes.js';
+import { directoryOf } from '../evaluate/context.js';
+import { evaluate } from '../evaluate/index.js';
+import type { PlanDocument } from '../findings/model.js';
+import { connect } from '../input/connection.js';
+import { InputError, loadSynthOutput } from '../input/synth-output.js';
+import { buildPlan } from '../plan/build.js';
+import { readTenant } from '../read/live.js';
+import { createLogger } from './log.js';
+import { fail, tenantOptions, type PlanArgs } from './plan.js';
+
+export interface ApplyArgs extends Omit<PlanArgs, 'format' | 'out' | 'color'> {
+  plan?: string;
+  'auto-approve': boolean;
+  'max-changes': number;
+}
+
+/** Hooks the evidence trail (and anything else that records a run) attaches to apply. */
+export interface ApplyRecorder {
+  start(plan: PlanDocument): void;
+  change(outcome: ChangeOutcome): void;
+  end(outcomes: readonly ChangeOutcome[], exitCode: number): void;
+}
+
+let recorderFactory: ((args: ApplyArgs) => ApplyRecorder | undefined) | undefined;
+/** Lets the evidence trail attach itself without apply knowing its format. */
+export function setApplyRecorder(factory: (args: ApplyArgs) => ApplyRecorder | undefined): void {
+  recorderFactory = factory;
+}
+
+const describe = (c: PlannedChange) =>
+  `${c.action === 'create' ? '+' : c.action === 'delete' ? '-' : '~'} ${c.resource.type} "${c.resource.name}" (${c.control}): ${
+    c.write.api === 'graph' ? `${c.write.method} ${c.write.path}` : c.write.cmdlet
+  }`;
+
+async function confirmInteractively(changes: readonly PlannedChange[]): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`\nApply ${changes.length} change${changes.length === 1 ? '' : 's'} to the tenant? Only 'yes' will be accepted: `);
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+/** `posture apply [PLAN]`: applies a reviewed plan, or plans and applies in one step with --auto-approve. */
+export function applyCommand(setExit: (code: number) => void): CommandModule<object, ApplyArgs> {
+  return {
+    command: 'apply [plan]',
+    describe: 'Apply the remediate-mode changes of a saved plan (refused when stale or altered), or plan and apply with --auto-approve',
+    builder: (y) =>
+      tenantOptions(y)
+        .positional('plan', { type: 'string', describe: 'A plan saved with `posture plan --out FILE`' })
+        .option('auto-approve', { type: 'boolean', default: false, describe: "Apply without asking for 'yes'" })
+        .option('max-changes', { type: 'number', default: 25, describe: 'Refuse to apply more changes than this in one run' })
+        .option('today', { type: 'string', hidden: true }) as never,
+    handler: async (args) => {
+      const log = createLogger(args['log-format']);
+      const today = args.today ?? new Date().toISOString().slice(0, 10);
+      try {
+        let plan: PlanDocument;
+        if (args.plan) {
+          try {
+            plan = JSON.parse(readFileSync(args.plan, 'utf8')) as PlanDocument;
+          } catch (err) {
+            throw new InputError(`${args.plan}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
+          }
+          if (plan?.format !== 'email-posture-plan') throw new InputError(`${args.plan} is not an email-posture plan`);
+        } else if (!args['auto-approve']) {
+          throw new ApplyRefused('apply without a plan file plans and applies in one step, and only with --auto-approve');
+        }
+        const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? (args.plan ? plan!.stack : undefined));
+        const conn = connect({
+          ...(args.tenant ? { tenant: args.tenant } : {}),
+          auth: args.auth,
+          graphUrl: args['graph-url'],
+          exchangeUrl: args['exchange-url'],
+          ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}),
+          timeoutMs: args.timeout * 1000,
+          maxRetries: args['max-retries'],
+          env: process.env,
+        });
+        if (!args.plan) {
+          const live = await readTenant(input.manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
+          const { findings, incomplete } = evaluate(input.manifest, live, today);
+          plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings, incomplete, changes: plannedChanges(findings, input.manifest, live, directoryOf(live)) });
+        }
+        if (plan!.changes.length === 0) {
+          process.stdout.write('No changes to apply.\n');
+          setExit(0);
+          return;
+        }
+        const { dir } = await preflight(plan!, input.manifest, conn, { maxChanges: args['max-changes'], today });
+        process.stdout.write(`${plan!.changes.length} change${plan!.changes.length === 1 ? '' : 's'} to apply:\n${plan!.changes.map((c) => `  ${describe(c)}`).join('\n')}\n`);
+        const approved = args['auto-approve'] || (process.stdin.isTTY === true && (await confirmInteractively(plan!.changes)));
+        if (!approved) {
+          throw new ApplyRefused(process.stdin.isTTY ? 'not applied: the answer was not "yes"' : "not applied: confirm with 'yes' at a terminal, or pass --auto-approve");
+        }
+        const recorder = recorderFactory?.(args);
+        recorder?.start(plan!);
+        const outcomes = await applyChanges(plan!, input.manifest, conn, dir, {
+          confirm: async () => true,
+          onChange: (o) => {
+            recorder?.change(o);
+            process.stdout.write(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${describe(o.change)}${o.error ? `\n    ${o.error}` : ''}\n`);
+          },
+        });
+        const failed = outcomes.filter((o) => o.result === 'failed');
+        const code = failed.length ? 1 : 0;
+        recorder?.end(outcomes, code);
+        process.stdout.write(
+          failed.length
+            ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, 1 failed, ${plan!.changes.length - outcomes.length} not attempted. Run plan and apply again once the cause is fixed.\n`
+            : `Apply complete: ${outcomes.length} change${outcomes.length === 1 ? '' : 's'} applied and verified.\n`,
+        );
+        setExit(code);
+      } catch (err) {
+        fail(err, args.debug, 'apply');
+        setExit(1);
+      }
+    },
+  };
+}
