@@ -40,13 +40,21 @@ export function cli(args: readonly string[], env: Record<string, string> = {}, c
   });
 }
 
-/** Tokens for the simulated tenant: every Graph permission unless `graphRoles` says otherwise; Exchange as Global Reader. */
-export function tokens(sim: RunningSimulator, graphRoles: readonly string[] = ALL_GRAPH_PERMISSIONS): Record<string, string> {
+/** Tokens for the simulated tenant: every Graph permission unless `graphRoles` says otherwise; Exchange as Global Reader (or Exchange Administrator to write). */
+export function tokens(sim: RunningSimulator, graphRoles: readonly string[] = ALL_GRAPH_PERMISSIONS, exchangeRole: string = ROLE_IDS.globalReader): Record<string, string> {
   return {
     POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: graphRoles }),
-    POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [ROLE_IDS.globalReader] }),
+    POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [exchangeRole] }),
   };
 }
+
+export const writer = (sim: RunningSimulator) => tokens(sim, ALL_GRAPH_PERMISSIONS, ROLE_IDS.exchangeAdministrator);
+
+/** Connection options of a simulator, for any command. */
+export const target = (sim: RunningSimulator, synthDir: string) => [
+  '--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId,
+  '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`, '--today', TODAY,
+];
 
 /** `posture plan` (or drift) against a simulator. */
 export function planAgainst(sim: RunningSimulator, synthDir: string, extra: readonly string[] = [], env: Record<string, string> = tokens(sim), command = 'plan'): Promise<CliResult> {
