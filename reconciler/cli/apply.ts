@@ -85,6 +85,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           maxRetries: args['max-retries'],
           env: process.env,
         });
+        log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
         if (!args.plan) {
           const live = await readTenant(input.manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
           const { findings, incomplete } = evaluate(input.manifest, live, today);
