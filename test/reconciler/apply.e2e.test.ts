@@ -75,7 +75,7 @@ describe('apply', () => {
     const s = await drifted();
     const file = join(tmp(), 'plan.json');
     const { plan: p } = await plan(s, file);
-    const tampered = structuredClone(p) as PlanDocument & { changes: Array<{ write: { parameters?: Record<string, unknown> } }> };
+    const tampered = structuredClone(p) as unknown as { changes: Array<{ write: { parameters?: Record<string, unknown> } }> };
     tampered.changes.find((c) => c.write.parameters?.['AutoForwardingMode'])!.write.parameters!['AutoForwardingMode'] = 'On';
     writeFileSync(file, JSON.stringify(tampered));
     const r = await apply(s, [file, '--auto-approve']);

@@ -1,0 +1,427 @@
+import { createHash } from 'node:crypto';
+import { escapeUTF8 } from 'entities';
+import { resolveControl } from '../../policies/catalogue.js';
+import type { Severity } from '../../policies/types.js';
+import type { Finding, FindingStatus, PlanDocument } from '../findings/model.js';
+import {
+  changesText,
+  compareFindings,
+  groupByOwner,
+  isActionable,
+  notEvaluatedText,
+  outcomeOf,
+  patchLines,
+  patchLineText,
+  SEVERITIES,
+  signOf,
+  statusLabel,
+  tally,
+  tallyText,
+  type OwnerGroup,
+  type Tally,
+} from './shared.js';
+
+/** Escapes text for HTML content and quoted attribute values. */
+const h = (text: string | number): string => escapeUTF8(String(text));
+
+const STATUS_ORDER: readonly FindingStatus[] = ['drift', 'missing', 'unmanaged', 'violation', 'exception-expired', 'excepted', 'not-evaluated'];
+
+const STYLE = `
+:root {
+  color-scheme: light;
+  --ink: #1d2433; --muted: #5b6578; --line: #dfe3ea; --paper: #ffffff; --bg: #f3f5f8;
+  --critical: #b42318; --critical-bg: #fef3f2; --high: #e04f16; --high-bg: #fff6ed;
+  --medium: #a16207; --medium-bg: #fefce8; --low: #3e5c76; --low-bg: #eff4f8;
+  --excepted: #6941c6; --excepted-bg: #f4f3ff; --noteval: #5b6578; --noteval-bg: #f2f4f7;
+  --ok: #067647; --ok-bg: #ecfdf3; --accent: #1f4e8c;
+  --mono: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
+}
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+html { background: var(--bg); }
+body { margin: 0; color: var(--ink); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+code, pre { font-family: var(--mono); font-size: 13px; }
+.page { max-width: 1180px; margin: 0 auto; padding: 0 24px 48px; }
+.top { background: #17233b; color: #fff; }
+.top .page { padding-top: 22px; padding-bottom: 22px; }
+.eyebrow { margin: 0; font-size: 12px; letter-spacing: .08em; text-transform: uppercase; color: #aab8d4; }
+.top h1 { margin: 2px 0 10px; font-size: 26px; font-weight: 650; }
+.meta { display: flex; flex-wrap: wrap; gap: 6px 24px; margin: 0; font-size: 13px; color: #d4dcec; }
+.meta div { display: flex; gap: 6px; }
+.meta dt { color: #93a3c3; }
+.meta dd { margin: 0; overflow-wrap: anywhere; }
+h2 { font-size: 19px; margin: 32px 0 12px; }
+h3 { font-size: 16px; margin: 0; }
+.banner { margin-top: 24px; border: 2px solid var(--critical); background: var(--critical-bg); border-radius: 10px; padding: 14px 18px; }
+.banner h2 { margin: 0 0 6px; color: var(--critical); font-size: 17px; }
+.banner ul { margin: 0; padding-left: 20px; }
+.banner li { margin: 4px 0; }
+.verdict { margin: 24px 0 0; padding: 14px 18px; border-radius: 10px; font-size: 17px; font-weight: 600; }
+.verdict.bad { background: var(--critical-bg); color: var(--critical); border: 1px solid #fecdca; }
+.verdict.ok { background: var(--ok-bg); color: var(--ok); border: 1px solid #abefc6; }
+.verdict .changes { display: block; font-size: 14px; font-weight: 500; color: var(--muted); margin-top: 2px; }
+.cards { display: grid; grid-template-columns: repeat(6, minmax(0, 1fr)); gap: 12px; margin: 16px 0 0; padding: 0; list-style: none; }
+.card { background: var(--paper); border: 1px solid var(--line); border-top: 4px solid var(--c, var(--line)); border-radius: 10px; padding: 10px 14px; }
+.card .n { display: block; font-size: 28px; font-weight: 700; line-height: 1.2; color: var(--c, var(--ink)); }
+.card .l { font-size: 13px; color: var(--muted); }
+.card.zero .n { color: #98a2b3; }
+.c-critical { --c: var(--critical); --cb: var(--critical-bg); } .c-high { --c: var(--high); --cb: var(--high-bg); }
+.c-medium { --c: var(--medium); --cb: var(--medium-bg); } .c-low { --c: var(--low); --cb: var(--low-bg); }
+.c-excepted { --c: var(--excepted); --cb: var(--excepted-bg); } .c-not-evaluated { --c: var(--noteval); --cb: var(--noteval-bg); }
+table { border-collapse: collapse; width: 100%; background: var(--paper); border: 1px solid var(--line); border-radius: 10px; overflow: hidden; }
+th, td { text-align: left; padding: 8px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
+thead th { background: #f8f9fb; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; }
+tbody th { font-weight: 400; }
+tbody tr:last-child td { border-bottom: 0; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; width: 84px; }
+td.num.zero { color: #b0b7c3; }
+td.num.hot { font-weight: 700; color: var(--c); }
+tfoot td { font-weight: 700; background: #f8f9fb; border-top: 1px solid var(--line); border-bottom: 0; }
+.who { font-weight: 600; }
+.sub { display: block; color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
+.filters { display: flex; flex-wrap: wrap; align-items: end; gap: 12px 18px; margin: 28px 0 0; padding: 12px 16px; background: var(--paper); border: 1px solid var(--line); border-radius: 10px; }
+.filters .field { display: flex; flex-direction: column; gap: 3px; }
+.filters label { font-size: 12px; color: var(--muted); font-weight: 600; }
+.filters select, .filters button { font: inherit; font-size: 14px; padding: 5px 8px; border: 1px solid #c7cdd8; border-radius: 6px; background: #fff; color: var(--ink); }
+.filters button { cursor: pointer; }
+.filters output { margin-left: auto; font-size: 13px; color: var(--muted); align-self: center; }
+.noscript { font-size: 13px; color: var(--muted); margin: 16px 0 0; }
+.group { margin: 0 0 22px; }
+.group > h3 { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 10px; padding: 6px 0 8px; border-bottom: 2px solid var(--line); margin-bottom: 12px; }
+.group > h3 .sub { display: inline; font-weight: 400; }
+.finding { background: var(--paper); border: 1px solid var(--line); border-left: 5px solid var(--c); border-radius: 10px; padding: 12px 16px 14px; margin: 0 0 12px; }
+.finding > header { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 8px; }
+.finding h4 { margin: 0 4px 0 2px; font-size: 15px; overflow-wrap: anywhere; }
+.rtype { font-weight: 500; color: var(--muted); font-family: var(--mono); font-size: 13px; margin-right: 4px; }
+.outcome { color: var(--muted); font-size: 13px; }
+.sign { display: inline-flex; align-items: center; justify-content: center; width: 24px; height: 24px; border-radius: 6px; font: 700 15px/1 var(--mono); background: var(--cb); color: var(--c); border: 1px solid var(--c); }
+.pill { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; background: var(--cb, #eef0f4); color: var(--c, var(--ink)); border: 1px solid var(--c, transparent); white-space: nowrap; }
+.pill.status { background: #eef0f4; color: #344054; border-color: #d0d5dd; }
+.summary { margin: 8px 0 8px; font-size: 15px; overflow-wrap: anywhere; }
+.facts { display: grid; grid-template-columns: 9.5em 1fr; gap: 3px 14px; margin: 0; font-size: 13px; }
+.facts dt { color: var(--muted); font-weight: 600; }
+.facts dd { margin: 0; overflow-wrap: anywhere; }
+.block { margin-top: 10px; }
+.block .label { font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin-bottom: 3px; }
+pre { margin: 0; padding: 8px 12px; background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.op-add { color: #067647; } .op-remove { color: #b42318; } .op-replace { color: #93370d; }
+.controls { table-layout: fixed; }
+.controls col.c-resource { width: 27%; } .controls col.c-status { width: 150px; } .controls col.c-sev { width: 96px; } .controls col.c-owner { width: 17%; }
+.controls tbody th[colspan] { background: #f8f9fb; border-top: 2px solid var(--line); padding: 10px 12px; font-size: 14px; font-weight: 600; }
+.controls tbody th[colspan] code { font-weight: 700; margin-right: 6px; }
+.controls tbody th[colspan] .pill { margin-left: 6px; }
+.controls td { overflow-wrap: anywhere; }
+.controls a { color: var(--accent); white-space: nowrap; }
+.legend { margin: -4px 0 14px; font-size: 13px; color: var(--muted); }
+.legend code { display: inline-block; min-width: 1.2em; text-align: center; font-weight: 700; color: var(--ink); }
+footer { color: var(--muted); font-size: 12px; margin-top: 36px; border-top: 1px solid var(--line); padding-top: 12px; overflow-wrap: anywhere; }
+@media (max-width: 860px) { .cards { grid-template-columns: repeat(3, minmax(0, 1fr)); } }
+@media print { .filters, .noscript { display: none !important; } .finding { break-inside: avoid; } html { background: #fff; } }
+`;
+
+const SCRIPT = `
+(() => {
+  const form = document.getElementById('filters');
+  if (!form) return;
+  form.hidden = false;
+  const note = document.getElementById('filters-note');
+  if (note) note.hidden = true;
+  const items = Array.from(document.querySelectorAll('[data-finding]'));
+  const groups = Array.from(document.querySelectorAll('[data-group]'));
+  const count = document.getElementById('filter-count');
+  const total = document.querySelectorAll('article[data-finding]').length;
+  const apply = () => {
+    const severity = form.elements.namedItem('severity').value;
+    const status = form.elements.namedItem('status').value;
+    const owner = form.elements.namedItem('owner').value;
+    let shown = 0;
+    for (const el of items) {
+      const d = el.dataset;
+      const ok = (!severity || d.severity === severity)
+        && (!status || (status === 'actionable' ? d.actionable === 'true' : d.status === status))
+        && (!owner || d.owner === owner);
+      el.hidden = !ok;
+      if (ok && el.tagName === 'ARTICLE') shown++;
+    }
+    for (const g of groups) g.hidden = !g.querySelector('[data-finding]:not([hidden])');
+    count.textContent = 'Showing ' + shown + ' of ' + total + ' findings';
+  };
+  form.addEventListener('change', apply);
+  form.addEventListener('reset', () => setTimeout(apply, 0));
+  form.addEventListener('submit', (e) => e.preventDefault());
+  apply();
+})();
+`;
+
+const cspHash = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+function severityClass(severity: Severity): string {
+  return `c-${severity}`;
+}
+
+/** The colour a finding is drawn in: its severity when actionable, else excepted or not evaluated. */
+function findingClass(f: Finding): string {
+  if (f.status === 'excepted') return 'c-excepted';
+  if (f.status === 'not-evaluated') return 'c-not-evaluated';
+  return severityClass(f.severity);
+}
+
+function anchorIds(findings: readonly Finding[]): Map<Finding, string> {
+  const used = new Set<string>();
+  const ids = new Map<Finding, string>();
+  for (const f of findings) {
+    const base = `f-${f.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    let id = base;
+    for (let n = 2; used.has(id); n++) id = `${base}-${n}`;
+    used.add(id);
+    ids.set(f, id);
+  }
+  return ids;
+}
+
+function dataAttrs(f: Finding): string {
+  return `data-finding data-severity="${h(f.severity)}" data-status="${h(f.status)}" data-actionable="${isActionable(f)}" data-owner="${h(f.owner.contact)}"`;
+}
+
+function renderCards(t: Tally): string {
+  const card = (cls: string, n: number, label: string): string =>
+    `<li class="card ${cls}${n === 0 ? ' zero' : ''}"><span class="n">${n}</span><span class="l">${h(label)}</span></li>`;
+  return [
+    '<ul class="cards" aria-label="Findings by severity">',
+    ...SEVERITIES.map((s) => card(severityClass(s), t[s], s)),
+    card('c-excepted', t.excepted, 'excepted'),
+    card('c-not-evaluated', t.notEvaluated, 'not evaluated'),
+    '</ul>',
+  ].join('\n');
+}
+
+function countCell(n: number, cls: string): string {
+  return `<td class="num ${cls}${n === 0 ? ' zero' : ' hot'}">${n}</td>`;
+}
+
+function renderOwnerTable(groups: readonly OwnerGroup[], all: Tally): string {
+  const head = [...SEVERITIES, 'excepted', 'not evaluated', 'total'].map((l) => `<th class="num" scope="col">${h(l)}</th>`).join('');
+  const row = (t: Tally): string =>
+    [
+      ...SEVERITIES.map((s) => countCell(t[s], severityClass(s))),
+      countCell(t.excepted, 'c-excepted'),
+      countCell(t.notEvaluated, 'c-not-evaluated'),
+      `<td class="num">${t.total}</td>`,
+    ].join('');
+  const rows = groups.map((g) => {
+    const t = tally(g.findings);
+    return `<tr><th scope="row"><span class="who">${h(g.owner.name)}</span><span class="sub">${h(g.owner.team)} · ${h(g.owner.contact)}</span></th>${row(t)}</tr>`;
+  });
+  return [
+    '<table class="owners">',
+    '<caption hidden>Findings by owner and severity</caption>',
+    `<thead><tr><th scope="col">Owner</th>${head}</tr></thead>`,
+    `<tbody>${rows.join('\n')}</tbody>`,
+    `<tfoot><tr><td>All owners</td>${row(all)}</tr></tfoot>`,
+    '</table>',
+  ].join('\n');
+}
+
+function renderFinding(f: Finding, id: string): string {
+  const cls = findingClass(f);
+  const facts: string[] = [
+    `<dt>Control</dt><dd><code>${h(f.control.versionedId)}</code> ${h(f.control.title)}</dd>`,
+    `<dt>Check</dt><dd><code>${h(f.check)}</code> · mode ${h(f.mode)}</dd>`,
+    `<dt>Owner</dt><dd>${h(f.owner.name)} · ${h(f.owner.team)} · ${h(f.owner.contact)}</dd>`,
+    `<dt>Evidence</dt><dd><code>${h(f.evidence.endpoint)}</code> <span class="sub">read ${h(f.evidence.readAt)}</span></dd>`,
+  ];
+  if (f.resource.id) facts.splice(3, 0, `<dt>Resource id</dt><dd><code>${h(f.resource.id)}</code></dd>`);
+  const e = f.exception;
+  if (e) {
+    const label = f.status === 'exception-expired' ? 'Exception (expired)' : 'Exception';
+    facts.push(
+      `<dt>${label}</dt><dd>${h(e.reason)}<span class="sub">${h(e.id)} · approved by ${h(e.approvedBy)} · ${f.status === 'exception-expired' ? 'expired' : 'expires'} ${h(e.expires)}${e.ticket ? ` · ticket ${h(e.ticket)}` : ''}</span></dd>`,
+    );
+  }
+  const notEvaluated = notEvaluatedText(f);
+  if (notEvaluated) facts.push(`<dt>Not evaluated</dt><dd>${h(notEvaluated)}</dd>`);
+  const patch = patchLines(f, 300);
+  const opClass = { '+': 'op-add', '-': 'op-remove', '~': 'op-replace' } as const;
+  const blocks: string[] = [];
+  if (patch.length > 0) {
+    blocks.push(
+      `<div class="block patch"><div class="label">Patch</div><pre>${patch.map((l) => `<span class="${opClass[l.sign]}">${h(patchLineText(l))}</span>`).join('\n')}</pre></div>`,
+    );
+  }
+  if (f.remediation) blocks.push(`<div class="block remediation"><div class="label">Remediation</div><pre>${h(f.remediation.trim())}</pre></div>`);
+  return [
+    `<article class="finding ${cls}" id="${h(id)}" ${dataAttrs(f)}>`,
+    '<header>',
+    `<span class="sign" title="${h(outcomeOf(f))}">${h(signOf(f))}</span>`,
+    `<h4><span class="rtype">${h(f.resource.type)}</span>${h(f.resource.name)}</h4>`,
+    `<span class="pill ${severityClass(f.severity)}">${h(f.severity)}</span>`,
+    `<span class="pill status">${h(statusLabel(f.status))}</span>`,
+    `<span class="outcome">${h(outcomeOf(f))}</span>`,
+    '</header>',
+    `<p class="summary">${h(f.summary)}</p>`,
+    `<dl class="facts">${facts.join('\n')}</dl>`,
+    ...blocks,
+    '</article>',
+  ].join('\n');
+}
+
+function renderByOwner(groups: readonly OwnerGroup[], ids: Map<Finding, string>): string {
+  return groups
+    .map((g) =>
+      [
+        `<section class="group" data-group data-owner-group="${h(g.key)}">`,
+        `<h3>${h(g.owner.name)} <span class="sub">${h(g.owner.team)} · ${h(g.owner.contact)} · ${h(tallyText(tally(g.findings)))}</span></h3>`,
+        ...g.findings.map((f) => renderFinding(f, ids.get(f)!)),
+        '</section>',
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+function renderByControl(findings: readonly Finding[], ids: Map<Finding, string>): string {
+  const byControl = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const list = byControl.get(f.control.versionedId);
+    if (list) list.push(f);
+    else byControl.set(f.control.versionedId, [f]);
+  }
+  const controls = [...byControl.entries()]
+    .map(([id, list]) => ({ id, list: list.sort(compareFindings) }))
+    .sort((a, b) => compareFindings(a.list[0]!, b.list[0]!));
+  const groups = controls.map(({ id, list }) => {
+    const first = list[0]!;
+    const resolved = resolveControl(id);
+    const severity = 'control' in resolved ? resolved.control.severity : first.severity;
+    const rows = list.map(
+      (f) =>
+        `<tr ${dataAttrs(f)}><td><code>${h(f.resource.type)}</code><br>${h(f.resource.name)}</td>` +
+        `<td><span class="pill status">${h(statusLabel(f.status))}</span></td>` +
+        `<td><span class="pill ${severityClass(f.severity)}">${h(f.severity)}</span></td>` +
+        `<td>${h(f.owner.name)}<span class="sub">${h(f.owner.team)}</span></td>` +
+        `<td>${h(f.summary)} <a href="#${h(ids.get(f)!)}">details</a></td></tr>`,
+    );
+    return [
+      '<tbody data-group>',
+      `<tr><th colspan="5" scope="rowgroup"><code>${h(id)}</code>${h(first.control.title)}<span class="pill ${severityClass(severity)}">${h(severity)}</span></th></tr>`,
+      ...rows,
+      '</tbody>',
+    ].join('\n');
+  });
+  return [
+    '<table class="controls">',
+    '<colgroup><col class="c-resource"><col class="c-status"><col class="c-sev"><col class="c-owner"><col></colgroup>',
+    '<thead><tr><th scope="col">Resource</th><th scope="col">Status</th><th scope="col">Severity</th><th scope="col">Owner</th><th scope="col">Summary</th></tr></thead>',
+    ...groups,
+    '</table>',
+  ].join('\n');
+}
+
+function renderFilters(plan: PlanDocument, groups: readonly OwnerGroup[]): string {
+  const present = new Set(plan.findings.map((f) => f.status));
+  const option = (value: string, label: string): string => `<option value="${h(value)}">${h(label)}</option>`;
+  const field = (name: string, label: string, options: string): string =>
+    `<div class="field"><label for="filter-${name}">${label}</label><select id="filter-${name}" name="${name}">${options}</select></div>`;
+  return [
+    '<form class="filters" id="filters" hidden aria-label="Filter findings">',
+    field('severity', 'Severity', `${option('', 'All severities')}${SEVERITIES.map((s) => option(s, s)).join('')}`),
+    field(
+      'status',
+      'Status',
+      `${option('', 'All statuses')}${option('actionable', 'To act on')}${STATUS_ORDER.filter((s) => present.has(s))
+        .map((s) => option(s, statusLabel(s)))
+        .join('')}`,
+    ),
+    field('owner', 'Owner', `${option('', 'All owners')}${groups.map((g) => option(g.key, `${g.owner.name} (${g.owner.team})`)).join('')}`),
+    '<button type="reset">Clear filters</button>',
+    '<output id="filter-count" aria-live="polite"></output>',
+    '</form>',
+    '<p class="noscript" id="filters-note">All findings are shown. Filtering by severity, status and owner needs JavaScript.</p>',
+  ].join('\n');
+}
+
+/**
+ * Renders a plan as one self-contained HTML page: inline CSS, no external resources, readable
+ * without JavaScript. At the top, an INCOMPLETE banner when reads failed, then the counts by
+ * severity and by owner; then every finding grouped by owner, and again by control. Filters by
+ * severity, status and owner appear only when JavaScript runs; without it everything is shown.
+ * Every tenant-supplied string is HTML-escaped, and a Content-Security-Policy forbids loading
+ * anything from anywhere.
+ */
+export function renderHtml(plan: PlanDocument): string {
+  const groups = groupByOwner(plan.findings);
+  const all = tally(plan.findings);
+  const ordered = groups.flatMap((g) => g.findings);
+  const ids = anchorIds(ordered);
+  const clean = plan.findings.length === 0 && plan.incomplete.length === 0;
+  const csp = `default-src 'none'; style-src ${cspHash(STYLE)}; script-src ${cspHash(SCRIPT)}; img-src data:; base-uri 'none'; form-action 'none'`;
+  const title = `Email posture ${plan.kind}: ${plan.organization} (${plan.stack})`;
+
+  const body: string[] = [];
+  if (plan.incomplete.length > 0) {
+    body.push(
+      '<section class="banner" role="alert" id="incomplete">',
+      '<h2>INCOMPLETE: the following could not be read; this run cannot report “no drift”</h2>',
+      '<ul>',
+      ...plan.incomplete.map((r) => `<li><strong>${h(r.what)}</strong>: ${h(r.error)} <span class="sub"><code>${h(r.endpoint)}</code></span></li>`),
+      '</ul>',
+      '</section>',
+    );
+  }
+  body.push('<section id="overview" aria-labelledby="overview-title">', '<h2 id="overview-title" hidden>Overview</h2>');
+  if (clean) {
+    body.push('<p class="verdict ok">No changes. The tenant matches the posture.</p>');
+  } else {
+    const verdictClass = all.actionable > 0 || plan.incomplete.length > 0 ? 'bad' : 'ok';
+    const headline = plan.findings.length === 0 ? 'No findings in what could be read' : `${tallyText(all)}`;
+    body.push(`<p class="verdict ${verdictClass}">${h(headline)}<span class="changes">${h(changesText(plan))}</span></p>`);
+  }
+  body.push(renderCards(all));
+  if (groups.length > 0) body.push('<h2>By owner</h2>', renderOwnerTable(groups, all));
+  body.push('</section>');
+  if (plan.findings.length > 0) {
+    body.push(
+      renderFilters(plan, groups),
+      '<section id="by-owner" aria-labelledby="by-owner-title">',
+      '<h2 id="by-owner-title">Findings by owner</h2>',
+      '<p class="legend"><code>+</code> apply creates · <code>~</code> apply updates · <code>-</code> apply deletes · <code>!</code> needs its owner · <code>=</code> excepted · <code>?</code> not evaluated</p>',
+      renderByOwner(groups, ids),
+      '</section>',
+      '<section id="by-control" aria-labelledby="by-control-title">',
+      '<h2 id="by-control-title">Findings by control</h2>',
+      renderByControl(plan.findings, ids),
+      '</section>',
+    );
+  }
+
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<meta http-equiv="Content-Security-Policy" content="${h(csp)}">`,
+    '<meta name="referrer" content="no-referrer">',
+    `<title>${h(title)}</title>`,
+    `<style>${STYLE}</style>`,
+    '</head>',
+    '<body>',
+    '<header class="top"><div class="page">',
+    `<p class="eyebrow">email-posture · ${h(plan.kind)}</p>`,
+    `<h1>${h(plan.organization)}</h1>`,
+    '<dl class="meta">',
+    `<div><dt>Stack</dt><dd>${h(plan.stack)}</dd></div>`,
+    `<div><dt>Tenant</dt><dd>${h(plan.tenantId)}</dd></div>`,
+    `<div><dt>Created</dt><dd>${h(plan.createdAt)}</dd></div>`,
+    `<div><dt>Posture</dt><dd>${h(plan.desiredHash.slice(0, 19))}…</dd></div>`,
+    '</dl>',
+    '</div></header>',
+    '<main class="page">',
+    ...body,
+    `<footer>${h(plan.tool.name)} ${h(plan.tool.version)} · ${h(plan.kind)} of stack ${h(plan.stack)} for tenant ${h(plan.tenantId)} · desired state ${h(plan.desiredHash)} · ${h(plan.createdAt)}</footer>`,
+    '</main>',
+    `<script>${SCRIPT}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,162 @@
+import { escapeUTF8 } from 'entities';
+import type { Finding, PlanDocument } from '../findings/model.js';
+import {
+  changesText,
+  exceptionText,
+  groupByOwner,
+  notEvaluatedText,
+  outcomeOf,
+  patchLines,
+  patchLineText,
+  SEVERITIES,
+  signOf,
+  statusLabel,
+  tally,
+  tallyText,
+  type OwnerGroup,
+} from './shared.js';
+
+/** GitHub refuses a pull-request comment longer than this many characters. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+
+export interface MarkdownOptions {
+  /** The longest comment to write; defaults to a little under GitHub's limit. */
+  readonly maxLength?: number;
+}
+
+/**
+ * Escapes a tenant-supplied string for inline Markdown on GitHub: HTML metacharacters become
+ * entities (so `<img …>` shows as text); emphasis, code, link, table, strikethrough, heading and
+ * math punctuation is backslash-escaped (so `|` cannot split a table cell and backticks cannot open
+ * code); a leading list, heading-underline or numbered-list marker is escaped; line breaks become
+ * spaces; and `@name` cannot mention a GitHub user or team.
+ */
+export function escapeMarkdown(text: string): string {
+  return escapeUTF8(text.replace(/[\r\n\t]+/g, ' '))
+    .replace(/[\\`*_[\]|~#$]/g, (ch) => `\\${ch}`)
+    .replace(/^(\s*)([-+=])/, '$1\\$2')
+    .replace(/^(\s*\d+)([.)])/, '$1\\$2')
+    .replace(/(^|[^\w])@(?=\w)/g, '$1@\u200b');
+}
+
+/** A fenced code block whose fence is longer than any run of backticks in the content. */
+function fenced(text: string, info = ''): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}${info}\n${text}\n${fence}`;
+}
+
+/** Text inside a fenced block: no line may close the fence, and control characters are dropped. */
+function codeText(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    out += (code < 0x20 && ch !== '\n') || code === 0x7f ? ' ' : ch;
+  }
+  return out;
+}
+
+function findingMarkdown(f: Finding): string {
+  const e = escapeMarkdown;
+  const lines: string[] = [];
+  lines.push(
+    `#### \`${signOf(f)}\` ${e(f.resource.type)} “${e(f.resource.name)}” ${e(outcomeOf(f))}`,
+    '',
+    `**${e(f.control.versionedId)}** ${e(f.control.title)}  `,
+    `Severity **${f.severity}** · status **${statusLabel(f.status)}** · check \`${f.check.replace(/`/g, '')}\``,
+    '',
+    e(f.summary),
+  );
+  const patch = patchLines(f, 200).map(patchLineText);
+  if (patch.length > 0) lines.push('', fenced(codeText(patch.join('\n')), 'diff'));
+  const exception = exceptionText(f);
+  if (exception) lines.push('', `${f.status === 'exception-expired' ? '**Exception expired:**' : '**Excepted:**'} ${e(exception)}`);
+  const notEvaluated = notEvaluatedText(f);
+  if (notEvaluated) lines.push('', `**Not evaluated:** ${e(notEvaluated)}`);
+  if (f.remediation) lines.push('', '**Remediation:**', '', fenced(codeText(f.remediation.trim())));
+  lines.push('', `<sub>Evidence: ${e(f.evidence.endpoint)} at ${e(f.evidence.readAt)} · finding ${e(f.id)}</sub>`, '');
+  return lines.join('\n');
+}
+
+function ownerSummary(group: OwnerGroup): string {
+  const t = tally(group.findings);
+  const html = (s: string): string => escapeUTF8(s.replace(/[\r\n\t]+/g, ' '));
+  return `<strong>${html(group.owner.name)}</strong> (${html(group.owner.team)}, ${html(group.owner.contact)}): ${escapeUTF8(tallyText(t))}`;
+}
+
+function headline(plan: PlanDocument): string[] {
+  const t = tally(plan.findings);
+  const title = `## email-posture ${plan.kind}: ${escapeMarkdown(plan.organization)} (stack \`${plan.stack.replace(/`/g, '')}\`)`;
+  const lines = [title, ''];
+  if (plan.findings.length === 0 && plan.incomplete.length === 0) {
+    lines.push('**No changes.** The tenant matches the posture.', '');
+  } else {
+    const bySeverity = SEVERITIES.map((s) => `${t[s]} ${s}`).join(' · ');
+    lines.push(`**${t.actionable} ${t.actionable === 1 ? 'finding' : 'findings'} to act on** (${bySeverity}) · ${t.excepted} excepted · ${t.notEvaluated} not evaluated`, '');
+    lines.push(`${changesText(plan)}.`, '');
+  }
+  if (plan.incomplete.length > 0) {
+    lines.push('> [!CAUTION]', '> **INCOMPLETE:** the following could not be read; this run cannot report "no drift":');
+    for (const read of plan.incomplete) {
+      lines.push(`> - ${escapeMarkdown(read.what)}: ${escapeMarkdown(read.error)} (${escapeMarkdown(read.endpoint)})`);
+    }
+    lines.push('');
+  }
+  return lines;
+}
+
+function ownerTable(groups: readonly OwnerGroup[]): string[] {
+  if (groups.length === 0) return [];
+  const rows = ['| Owner | Team | Critical | High | Medium | Low | Excepted | Not evaluated |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  for (const g of groups) {
+    const t = tally(g.findings);
+    rows.push(`| ${escapeMarkdown(g.owner.name)} | ${escapeMarkdown(g.owner.team)} | ${t.critical} | ${t.high} | ${t.medium} | ${t.low} | ${t.excepted} | ${t.notEvaluated} |`);
+  }
+  return [...rows, ''];
+}
+
+/**
+ * Renders a plan as a GitHub pull-request comment: a headline with the counts, a table by owner and
+ * severity, then one collapsed `<details>` per owner with its findings. Every tenant-supplied string
+ * is escaped. When the whole would exceed GitHub's comment limit the details are cut, with a note
+ * saying how many findings are left out; the headline and table are always kept.
+ */
+export function renderMarkdown(plan: PlanDocument, options: MarkdownOptions = {}): string {
+  const max = options.maxLength ?? GITHUB_COMMENT_LIMIT - 536;
+  const groups = groupByOwner(plan.findings);
+  const head = [...headline(plan), ...ownerTable(groups)].join('\n');
+  const footer = `\n<sub>${escapeUTF8(plan.tool.name)} ${escapeUTF8(plan.tool.version)} · ${escapeUTF8(plan.createdAt)} · tenant ${escapeMarkdown(plan.tenantId)}</sub>\n`;
+  const noteFor = (shown: number): string =>
+    `\n> [!WARNING]\n> **Truncated:** ${shown} of ${plan.findings.length} findings are shown in detail; ` +
+    `the comment would exceed GitHub's ${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')}-character limit. ` +
+    'The counts above cover every finding; the JSON, SARIF or HTML report has them all.\n';
+  // The longest note the comment could need, so that adding it never breaks the limit.
+  const reserve = noteFor(plan.findings.length).length + footer.length + '\n</details>\n'.length;
+
+  let body = head;
+  if (body.length + reserve > max) {
+    return `${body.slice(0, Math.max(0, max - reserve))}\n${noteFor(0)}${footer}`;
+  }
+  let shown = 0;
+  let truncated = false;
+  for (const group of groups) {
+    const open = `\n<details><summary>${ownerSummary(group)}</summary>\n\n`;
+    if (body.length + open.length + reserve > max) {
+      truncated = true;
+      break;
+    }
+    let section = open;
+    for (const f of group.findings) {
+      const block = `${findingMarkdown(f)}\n`;
+      if (body.length + section.length + block.length + reserve > max) {
+        truncated = true;
+        break;
+      }
+      section += block;
+      shown++;
+    }
+    body += `${section}</details>\n`;
+    if (truncated) break;
+  }
+  return `${body}${truncated ? noteFor(shown) : ''}${footer}`;
+}

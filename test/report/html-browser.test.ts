@@ -1,0 +1,213 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderHtml } from '../../reconciler/report/html.js';
+import { cleanPlan, driftedPlan, HOSTILE_NAME, INCOMPLETE_READ, XML_HOSTILE_NAME } from './fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const MISSING_CHROMIUM =
+  `The HTML report is checked in a real browser, but ${CHROMIUM} does not exist. ` +
+  'Install Debian’s Chromium (as root): apt-get update && apt-get install -y chromium';
+
+/** Where the screenshot of the drifted report goes: outside the repository unless told otherwise. */
+const SCREENSHOT_DIR = process.env['REPORT_SCREENSHOT_DIR'] ?? join(tmpdir(), 'email-posture-report');
+
+let browser: Browser | undefined;
+let dir: string;
+
+interface Opened {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Every request the page made besides loading the report itself. */
+  readonly requests: string[];
+  /** Console errors, page errors and dialogs: none may happen. */
+  readonly problems: string[];
+}
+
+/** Opens a report from a file, as a person would, with JavaScript on or off. */
+async function open(name: string, html: string, javaScriptEnabled: boolean): Promise<Opened> {
+  if (!browser) throw new Error(MISSING_CHROMIUM);
+  const file = join(dir, name);
+  writeFileSync(file, html);
+  const url = pathToFileURL(file).href;
+  const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const requests: string[] = [];
+  const problems: string[] = [];
+  page.on('request', (r) => {
+    if (r.url() !== url) requests.push(r.url());
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  return { context, page, requests, problems };
+}
+
+/** The visible findings in the by-owner section, by resource name. */
+async function visibleFindings(page: Page): Promise<string[]> {
+  const names: string[] = [];
+  for (const article of await page.locator('#by-owner article').all()) {
+    if (await article.isVisible()) names.push((await article.locator('h4').innerText()).trim());
+  }
+  return names;
+}
+
+describe('the browser the HTML report is checked in', () => {
+  it('is installed', () => {
+    expect(existsSync(CHROMIUM), MISSING_CHROMIUM).toBe(true);
+  });
+});
+
+describe('HTML report in a browser', () => {
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(MISSING_CHROMIUM);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    dir = mkdtempSync(join(tmpdir(), 'email-posture-html-'));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads fully without JavaScript: counts, every owner’s findings, names as text', async () => {
+    const { context, page, requests, problems } = await open('drifted-nojs.html', renderHtml(driftedPlan()), false);
+    try {
+      // No filters without JavaScript, and a word saying why.
+      expect(await page.locator('#filters').isVisible()).toBe(false);
+      expect(await page.getByText('All findings are shown. Filtering by severity, status and owner needs JavaScript.').isVisible()).toBe(true);
+
+      const banner = page.getByRole('alert');
+      expect(await banner.isVisible()).toBe(true);
+      expect(await banner.innerText()).toContain('INCOMPLETE: the following could not be read');
+      expect(await banner.innerText()).toContain(INCOMPLETE_READ.what);
+
+      // Counts by severity.
+      const cards = page.getByRole('list', { name: 'Findings by severity' });
+      expect(await cards.isVisible()).toBe(true);
+      const cardText = (await cards.innerText()).replace(/\s+/g, ' ');
+      expect(cardText).toContain('5 critical 4 high 1 medium 1 low 1 excepted 1 not evaluated');
+
+      // Counts by owner.
+      const rows = page.locator('table.owners tbody tr');
+      expect(await rows.count()).toBe(3);
+      const rowText = async (i: number): Promise<string> => (await rows.nth(i).innerText()).replace(/\s+/g, ' ').trim();
+      expect(await rows.nth(0).isVisible()).toBe(true);
+      expect(await rowText(0)).toBe('Identity Engineering Lead Identity · identity-team@tailspintoys.example 2 1 0 0 0 0 3');
+      expect(await rowText(1)).toBe('Mail Platform Lead Messaging · mail-platform@tailspintoys.example 1 3 0 1 1 0 6');
+      expect(await rowText(2)).toBe('Security Operations Manager SecOps · secops@tailspintoys.example 2 0 1 0 0 1 4');
+
+      // Every owner's findings are on screen.
+      for (const [contact, n] of [
+        ['identity-team@tailspintoys.example', 3],
+        ['mail-platform@tailspintoys.example', 6],
+        ['secops@tailspintoys.example', 4],
+      ] as const) {
+        const section = page.locator(`section[data-owner-group="${contact}"]`);
+        expect(await section.isVisible()).toBe(true);
+        const articles = section.locator('article');
+        expect(await articles.count()).toBe(n);
+        for (const a of await articles.all()) expect(await a.isVisible()).toBe(true);
+      }
+      expect(await visibleFindings(page)).toHaveLength(13);
+      expect(await page.locator('#by-control tr[data-finding]').count()).toBe(13);
+      expect(await page.locator('#by-control').isVisible()).toBe(true);
+
+      // The hostile names are text, not markup.
+      expect(await page.locator('img, iframe, object, embed').count()).toBe(0);
+      const heading = page.locator('#by-owner h4', { hasText: 'onerror' });
+      expect(await heading.innerText()).toBe(`inboxRule${HOSTILE_NAME}`);
+      const rule = page.locator('#by-owner h4', { hasText: 'Copy "legal"' });
+      expect(await rule.isVisible()).toBe(true);
+      expect(await rule.innerText()).toBe(`transportRule${XML_HOSTILE_NAME}`);
+
+      expect(requests).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('filters by severity, status and owner with JavaScript', async () => {
+    const { context, page, requests, problems } = await open('drifted-js.html', renderHtml(driftedPlan()), true);
+    try {
+      const form = page.locator('#filters');
+      expect(await form.isVisible()).toBe(true);
+      expect(await page.locator('#filters-note').isVisible()).toBe(false);
+      const count = page.locator('#filter-count');
+      expect(await count.innerText()).toBe('Showing 13 of 13 findings');
+      expect(await visibleFindings(page)).toHaveLength(13);
+
+      await page.getByLabel('Severity', { exact: true }).selectOption('critical');
+      expect(await count.innerText()).toBe('Showing 7 of 13 findings');
+      for (const a of await page.locator('#by-owner article').all()) {
+        expect(await a.isVisible()).toBe((await a.getAttribute('data-severity')) === 'critical');
+      }
+      for (const row of await page.locator('#by-control tr[data-finding]').all()) {
+        expect(await row.isVisible()).toBe((await row.getAttribute('data-severity')) === 'critical');
+      }
+      expect(await page.locator('#by-owner h4', { hasText: 'tailspintoys.example' }).first().isVisible()).toBe(false);
+      expect(await page.locator('#by-control tbody', { hasText: 'MAIL.DMARC.2v1' }).isVisible()).toBe(false);
+
+      await page.getByLabel('Status', { exact: true }).selectOption('actionable');
+      expect(await count.innerText()).toBe('Showing 5 of 13 findings');
+      expect(await page.locator('#by-owner article[data-status="excepted"]').isVisible()).toBe(false);
+
+      await page.getByRole('button', { name: 'Clear filters' }).click();
+      await expect.poll(() => count.innerText()).toBe('Showing 13 of 13 findings');
+
+      await page.getByLabel('Owner', { exact: true }).selectOption('identity-team@tailspintoys.example');
+      expect(await count.innerText()).toBe('Showing 3 of 13 findings');
+      expect(await page.locator('section[data-owner-group="identity-team@tailspintoys.example"]').isVisible()).toBe(true);
+      expect(await page.locator('section[data-owner-group="mail-platform@tailspintoys.example"]').isVisible()).toBe(false);
+      expect(await page.locator('section[data-owner-group="secops@tailspintoys.example"]').isVisible()).toBe(false);
+
+      expect(requests).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('tells a clean tenant at a glance', async () => {
+    const { context, page, problems } = await open('clean.html', renderHtml(cleanPlan()), true);
+    try {
+      expect(await page.getByText('No changes. The tenant matches the posture.').isVisible()).toBe(true);
+      expect(await page.getByRole('alert').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('takes a full-page screenshot of the drifted report', async () => {
+    const { context, page } = await open('drifted-shot.html', renderHtml(driftedPlan()), true);
+    try {
+      mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      const path = join(SCREENSHOT_DIR, 'drifted.png');
+      await page.screenshot({ path, fullPage: true });
+      expect(statSync(path).size).toBeGreaterThan(50_000);
+    } finally {
+      await context.close();
+    }
+  });
+});
