@@ -65,7 +65,7 @@ describe('apply', () => {
     const before = s.requests.entries.length;
     const r = await apply(s, [file, '--auto-approve']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^posture apply: stale plan: hostedOutboundSpamFilterPolicy "Default" changed since \d{4}-\d\d-\d\dT/);
+    expect(r.stderr).toMatch(/^posture apply: stale plan: hostedOutboundSpamFilterPolicy "Default" changed since \d{4}-\d\d-\d\dT/m);
     const graphWrites = s.requests.entries.slice(before).filter((e) => e.api === 'graph' && e.method !== 'GET' && !e.path.includes('$batch'));
     expect(graphWrites).toEqual([]);
     expect([...s.tenant.exchange.TransportRule.values()].find((t) => t['Name'] === 'Partner mail bypass')!['State']).toBe('Enabled');
