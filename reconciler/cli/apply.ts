@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
-import { ApplyRefused, applyChanges, preflight, type ChangeOutcome } from '../apply/apply.js';
+import { ApplyRefused, applyChanges, preflight } from '../apply/apply.js';
 import { plannedChanges, type PlannedChange } from '../apply/writes.js';
 import { directoryOf } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
@@ -11,6 +11,9 @@ import { connect } from '../input/connection.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
+import { applyRecorder, newRunId, planEvidence } from '../evidence/trail.js';
+import { exitCodeOf } from '../plan/build.js';
+import { actorOf, evidenceOption, openEvidence } from './evidence.js';
 import { createLogger } from './log.js';
 import { fail, tenantOptions, type PlanArgs } from './plan.js';
 
@@ -18,19 +21,6 @@ export interface ApplyArgs extends Omit<PlanArgs, 'format' | 'out' | 'color'> {
   plan?: string;
   'auto-approve': boolean;
   'max-changes': number;
-}
-
-/** Hooks the evidence trail (and anything else that records a run) attaches to apply. */
-export interface ApplyRecorder {
-  start(plan: PlanDocument): void;
-  change(outcome: ChangeOutcome): void;
-  end(outcomes: readonly ChangeOutcome[], exitCode: number): void;
-}
-
-let recorderFactory: ((args: ApplyArgs) => ApplyRecorder | undefined) | undefined;
-/** Lets the evidence trail attach itself without apply knowing its format. */
-export function setApplyRecorder(factory: (args: ApplyArgs) => ApplyRecorder | undefined): void {
-  recorderFactory = factory;
 }
 
 const describe = (c: PlannedChange) =>
@@ -54,7 +44,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
     command: 'apply [plan]',
     describe: 'Apply the remediate-mode changes of a saved plan (refused when stale or altered), or plan and apply with --auto-approve',
     builder: (y) =>
-      tenantOptions(y)
+      evidenceOption(tenantOptions(y))
         .positional('plan', { type: 'string', describe: 'A plan saved with `posture plan --out FILE`' })
         .option('auto-approve', { type: 'boolean', default: false, describe: "Apply without asking for 'yes'" })
         .option('max-changes', { type: 'number', default: 25, describe: 'Refuse to apply more changes than this in one run' })
@@ -75,6 +65,8 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           throw new ApplyRefused('apply without a plan file plans and applies in one step, and only with --auto-approve');
         }
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? (args.plan ? plan!.stack : undefined));
+        const trail = openEvidence(args.evidence);
+        const runId = newRunId();
         const conn = connect({
           ...(args.tenant ? { tenant: args.tenant } : {}),
           auth: args.auth,
@@ -90,6 +82,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           const live = await readTenant(input.manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
           const { findings, incomplete } = evaluate(input.manifest, live, today);
           plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings, incomplete, changes: plannedChanges(findings, input.manifest, live, directoryOf(live)) });
+          trail?.append(planEvidence(plan, runId, await actorOf(conn), exitCodeOf(plan)));
         }
         if (plan!.changes.length === 0) {
           process.stdout.write('No changes to apply.\n');
@@ -102,7 +95,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         if (!approved) {
           throw new ApplyRefused(process.stdin.isTTY ? 'not applied: the answer was not "yes"' : "not applied: confirm with 'yes' at a terminal, or pass --auto-approve");
         }
-        const recorder = recorderFactory?.(args);
+        const recorder = trail ? applyRecorder(trail, runId, await actorOf(conn)) : undefined;
         recorder?.start(plan!);
         const outcomes = await applyChanges(plan!, input.manifest, conn, dir, {
           confirm: async () => true,
@@ -119,6 +112,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
             ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, 1 failed, ${plan!.changes.length - outcomes.length} not attempted. Run plan and apply again once the cause is fixed.\n`
             : `Apply complete: ${outcomes.length} change${outcomes.length === 1 ? '' : 's'} applied and verified.\n`,
         );
+        if (trail) log.info(`recorded as run ${runId} in ${relative(process.cwd(), trail.path) || trail.path}`);
         setExit(code);
       } catch (err) {
         fail(err, args.debug, 'apply');

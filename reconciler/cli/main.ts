@@ -4,6 +4,8 @@ import { planCommand, showCommand } from './plan.js';
 import { simCommand } from './sim.js';
 import { applyCommand } from './apply.js';
 import { checkDomainCommand } from './check-domain.js';
+import { demoCommand } from './demo.js';
+import { evidenceCommand } from './evidence.js';
 import { permissionsCommand } from './permissions.js';
 import { synthCommand } from './synth.js';
 
@@ -33,10 +35,12 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .command(planCommand('drift', setExit))
     .command(showCommand(setExit))
     .command(applyCommand(setExit))
+    .command(evidenceCommand(setExit))
     .command(controlsCommand(setExit))
     .command(permissionsCommand(setExit))
     .command(checkDomainCommand(setExit))
     .command(simCommand(setExit))
+    .command(demoCommand(setExit))
     .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of unexpected errors' })
     .demandCommand(1, 'Name a command; see posture --help.')
     .strict()

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { AUTH_METHODS, CredentialError, type AuthMethod } from '../auth/tokens.js';
 import { plannedChanges } from '../apply/writes.js';
@@ -12,6 +12,8 @@ import { buildPlan, exitCodeOf } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
 import { renderHuman } from '../report/human.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
+import { newRunId, planEvidence } from '../evidence/trail.js';
+import { actorOf, evidenceOption, openEvidence } from './evidence.js';
 import { createLogger, redact, type LogFormat } from './log.js';
 
 export interface PlanArgs {
@@ -30,6 +32,7 @@ export interface PlanArgs {
   today?: string;
   color: boolean;
   debug: boolean;
+  evidence: string | false;
 }
 
 /** Options shared by every command that reads the tenant. */
@@ -82,11 +85,12 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
       kind === 'plan'
         ? 'Compare the tenant with the posture and show what apply would change, grouped by owner'
         : 'Read-only drift check for scheduled jobs: the same findings, no changes proposed',
-    builder: (y) => reportOptions(tenantOptions(y)).option('today', { type: 'string', hidden: true, describe: 'Day used for exception expiry (YYYY-MM-DD)' }) as never,
+    builder: (y) => evidenceOption(reportOptions(tenantOptions(y))).option('today', { type: 'string', hidden: true, describe: 'Day used for exception expiry (YYYY-MM-DD)' }) as never,
     handler: async (args) => {
       const log = createLogger(args['log-format']);
       try {
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack);
+        const trail = openEvidence(args.evidence);
         const conn = connect({
           ...(args.tenant ? { tenant: args.tenant } : {}),
           auth: args.auth,
@@ -117,7 +121,12 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
         if (plan.incomplete.length) {
           log.warn(`the run is incomplete; this is not a clean result. Could not read:\n${plan.incomplete.map((i) => `  - ${i.what} (${i.endpoint}): ${i.error}`).join('\n')}`);
         }
-        setExit(exitCodeOf(plan));
+        const code = exitCodeOf(plan);
+        if (trail) {
+          const record = trail.append(planEvidence(plan, newRunId(), await actorOf(conn), code));
+          log.info(`recorded as run ${record.runId} in ${relative(process.cwd(), trail.path) || trail.path}`);
+        }
+        setExit(code);
       } catch (err) {
         fail(err, args.debug, kind);
         setExit(1);

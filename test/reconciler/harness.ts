@@ -30,7 +30,7 @@ export function cli(args: readonly string[], env: Record<string, string> = {}, c
     const child = spawn(process.execPath, [posture, ...args], {
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(cwd ? { cwd } : {}),
+      cwd: cwd ?? mkdtempSync(join(tmpdir(), 'posture-cwd-')),
     });
     let stdout = '';
     let stderr = '';

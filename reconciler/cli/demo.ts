@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CommandModule } from 'yargs';
+import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
+
+const posture = fileURLToPath(new URL('../../bin/posture.js', import.meta.url));
+
+/**
+ * `posture demo`: the whole loop on the example posture and the simulator's drifted tenant, in
+ * under half a minute: synth, plan with every report, and with --apply, apply, a clean second plan
+ * and a verified evidence trail. The simulator is stopped on success, failure and Ctrl-C alike.
+ */
+export function demoCommand(setExit: (code: number) => void): CommandModule<object, { apply: boolean; 'out-dir': string }> {
+  return {
+    command: 'demo',
+    describe: 'Run the example posture against a simulated drifted tenant and write every report',
+    builder: (y) =>
+      y
+        .option('apply', { type: 'boolean', default: false, describe: 'Also apply the remediable changes, plan again and verify the evidence trail' })
+        .option('out-dir', { type: 'string', default: 'demo-output', describe: 'Where the reports go' }) as never,
+    handler: async (args) => {
+      const out = resolve(args['out-dir']);
+      mkdirSync(out, { recursive: true });
+      const shown = (p: string) => relative(process.cwd(), p) || p;
+      let sim: RunningSimulator | undefined;
+      let child: ChildProcess | undefined;
+      const stop = async () => {
+        child?.kill('SIGTERM');
+        await sim?.stop();
+        sim = undefined;
+      };
+      const interrupted = () => {
+        void stop().then(() => process.exit(130));
+      };
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
+      const run = (step: string, argv: string[], env: NodeJS.ProcessEnv = process.env) =>
+        new Promise<number>((done) => {
+          process.stdout.write(`\n── ${step}\n$ posture ${argv.join(' ')}\n`);
+          child = spawn(process.execPath, [posture, ...argv], { stdio: 'inherit', env });
+          child.on('close', (code) => done(code ?? 1));
+        });
+      try {
+        const started = Date.now();
+        if ((await run('Synthesize the example postures', ['synth'])) !== 0) return setExit(1);
+        sim = await startSimulator({ scenario: 'drifted' });
+        process.stdout.write(`\n── Simulated tenant "Tailspin Toys" (drifted): Graph ${sim.graphUrl}, Exchange ${sim.exoUrl}, DNS ${sim.dns.host}:${sim.dns.port}\n`);
+        const env = {
+          ...process.env,
+          POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: ALL_GRAPH_PERMISSIONS }),
+          POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [args.apply ? ROLE_IDS.exchangeAdministrator : ROLE_IDS.globalReader] }),
+        };
+        const target = ['--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`];
+        const files = { json: join(out, 'plan.json'), html: join(out, 'report.html'), markdown: join(out, 'plan.md'), sarif: join(out, 'posture.sarif'), junit: join(out, 'posture-junit.xml') };
+        const evidence = join(out, 'evidence.jsonl');
+        const planCode = await run('Plan: compare the tenant with the posture', [
+          'plan', ...target, '--evidence', evidence,
+          ...Object.entries(files).flatMap(([format, file]) => ['--format', format, '--out', file]),
+        ], env);
+        if (planCode === 1) return setExit(1);
+        process.stdout.write(`\nReports:\n${Object.entries(files).map(([f, p]) => `  ${f.padEnd(9)} ${shown(p)}`).join('\n')}\n`);
+        if (args.apply) {
+          if ((await run('Apply the reviewed plan (remediate-mode controls only)', ['apply', files.json, '--auto-approve', '--evidence', evidence, ...target], env)) !== 0) return setExit(1);
+          const second = await run('Plan again: nothing left for apply; DNS and owners are for people', ['plan', ...target, '--evidence', evidence], env);
+          if (second === 1) return setExit(1);
+          if ((await run('Verify the evidence trail', ['evidence', 'verify', evidence])) !== 0) return setExit(1);
+        }
+        process.stdout.write(`\nDemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s. Open ${shown(files.html)} in a browser.\n`);
+        setExit(0);
+      } catch (err) {
+        process.stderr.write(`posture demo: ${(err as Error).message}\n`);
+        setExit(1);
+      } finally {
+        process.off('SIGINT', interrupted);
+        process.off('SIGTERM', interrupted);
+        await stop();
+      }
+    },
+  };
+}

@@ -1,0 +1,788 @@
+/**
+ * The evidence trail: an append-only JSON Lines file in which every `plan` and every `apply` leaves
+ * records, each chained to the one before by its SHA-256 hash, so that an edited, removed, inserted
+ * or reordered record is detected and named. The format is described in docs/evidence.md.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { ChangeOutcome } from '../apply/apply.js';
+import type { PlannedChange } from '../apply/writes.js';
+import type { PlanDocument } from '../findings/model.js';
+
+/** Format version of a record (`v`). A reader refuses nothing on it today; it is hashed like any field. */
+export const EVIDENCE_FORMAT_VERSION = 1;
+
+/** The `prev` of the first record: 64 zeros. */
+export const GENESIS_PREV = '0'.repeat(64);
+
+/** Replaces every secret value and token. */
+export const REDACTED = '[redacted]';
+
+/** Who ran the command: an application (client) id or a user principal. Never a token or a secret. */
+export interface EvidenceActor {
+  readonly kind: 'application' | 'user' | 'unknown';
+  /** Application (client) id, user object id, or a description such as `unknown`. */
+  readonly id: string;
+  /** Display name or user principal name, when known. */
+  readonly name?: string;
+}
+
+/** Fields every record carries. `seq`, `prev`, `hash` and `v` are set by the trail, never by the caller. */
+export interface EvidenceRecordBase {
+  /** Record format version. */
+  readonly v: number;
+  /** 1 for the first record of the file, then 2, 3, … with no gap. */
+  readonly seq: number;
+  /** One id per command run: a plan, or an apply with all its changes. */
+  readonly runId: string;
+  /** ISO time the record was written. */
+  readonly time: string;
+  readonly actor: EvidenceActor;
+  /** `hash` of the previous record; {@link GENESIS_PREV} for the first. */
+  readonly prev: string;
+  /** SHA-256 (hex) of the record's canonical JSON without the `hash` field. */
+  readonly hash: string;
+}
+
+/** Finding counts of a plan, as in the plan document's summary. */
+export interface EvidencePlanSummary {
+  readonly findings: number;
+  /** Findings by status (`drift`, `missing`, …). */
+  readonly byStatus: Readonly<Record<string, number>>;
+  /** Changes apply would make (automatic remediation only). */
+  readonly changes: { readonly create: number; readonly update: number; readonly delete: number };
+}
+
+/** A plan (or drift) was computed. */
+export interface PlanEvidenceRecord extends EvidenceRecordBase {
+  readonly kind: 'plan';
+  /** `plan` or `drift`. */
+  readonly command: 'plan' | 'drift';
+  /** The plan document's `planHash`. */
+  readonly planHash: string;
+  /** SHA-256 of the canonical manifest the plan was computed against. */
+  readonly desiredHash: string;
+  readonly tenantId: string;
+  readonly stack: string;
+  readonly summary: EvidencePlanSummary;
+  /** The exit code of the command (0 clean, 2 changes or drift, 1 incomplete). */
+  readonly exitCode: number;
+}
+
+/** An apply began, for the plan with this hash. */
+export interface ApplyStartEvidenceRecord extends EvidenceRecordBase {
+  readonly kind: 'apply-start';
+  readonly planHash: string;
+  readonly desiredHash: string;
+  readonly tenantId: string;
+  readonly stack: string;
+  /** How many changes the apply means to make. */
+  readonly changes: number;
+}
+
+/** One change apply made, tried, or skipped. */
+export interface ChangeEvidenceRecord extends EvidenceRecordBase {
+  readonly kind: 'change';
+  readonly planHash: string;
+  /** The finding the change remediates. */
+  readonly findingId: string;
+  /** Versioned control id, e.g. `MAIL.FWD.1v1`. */
+  readonly control: string;
+  readonly resource: { readonly type: string; readonly id: string | null; readonly name: string };
+  readonly action: 'create' | 'update' | 'delete';
+  /** The live value read just before the write (`null` when the resource did not exist). */
+  readonly before: unknown;
+  /** The live value read back after the write (`null` after a delete, or when the write failed before it). */
+  readonly after: unknown;
+  readonly result: 'applied' | 'failed' | 'skipped';
+  /** Why it failed or was skipped. */
+  readonly error?: string;
+}
+
+/** An apply ended. */
+export interface ApplyEndEvidenceRecord extends EvidenceRecordBase {
+  readonly kind: 'apply-end';
+  readonly planHash: string;
+  readonly counts: { readonly applied: number; readonly failed: number; readonly skipped: number };
+  /** The exit code of the command. */
+  readonly exitCode: number;
+}
+
+/** One line of the evidence file. */
+export type EvidenceRecord = PlanEvidenceRecord | ApplyStartEvidenceRecord | ChangeEvidenceRecord | ApplyEndEvidenceRecord;
+
+export type EvidenceKind = EvidenceRecord['kind'];
+export const EVIDENCE_KINDS: readonly EvidenceKind[] = ['plan', 'apply-start', 'change', 'apply-end'];
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** What a caller appends: a record without the fields the trail sets. `time` defaults to now. */
+export type EvidenceInput = DistributiveOmit<EvidenceRecord, 'v' | 'seq' | 'prev' | 'hash' | 'time'> & { time?: string };
+
+/** The ways a trail can fail verification. */
+export type ProblemKind = 'edited' | 'removed' | 'inserted' | 'reordered' | 'malformed' | 'truncated';
+
+export interface VerifyProblem {
+  /** 1-based line of the file the problem is at (for a removed record: the line where it belongs). */
+  readonly line: number;
+  /** The record's sequence number (for a removed record: the first missing one), when known. */
+  readonly seq?: number;
+  readonly kind: ProblemKind;
+  /** One sentence, e.g. "record 7 (line 7) was edited: its hash does not match its content". */
+  readonly message: string;
+}
+
+export interface VerifyResult {
+  /** No problem at all. */
+  readonly ok: boolean;
+  /** Lines that hold a well-formed record, whatever their problems. */
+  readonly records: number;
+  /** Hash of the chain's last record: the value to keep elsewhere and pass back as `expectHead`. {@link GENESIS_PREV} for an empty trail. */
+  readonly head: string;
+  /** Sequence number of that record (0 for an empty trail). */
+  readonly headSeq: number;
+  /** In line order. */
+  readonly problems: VerifyProblem[];
+}
+
+export interface VerifyOptions {
+  /** A head hash recorded earlier (e.g. in a CI log): the trail's head must equal it. */
+  readonly expectHead?: string;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Is this a SHA-256 hex string (lower case, as the trail writes them)? */
+export function isHash(value: unknown): value is string {
+  return typeof value === 'string' && HEX64.test(value);
+}
+
+/**
+ * Canonical JSON: object keys sorted by UTF-16 code units, recursively; no whitespace; strings and
+ * numbers as `JSON.stringify` writes them; keys whose value is `undefined` left out. For the JSON
+ * values records hold this is RFC 8785 (JCS), so a record hashes the same however its line is formatted.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    return `{${Object.keys(obj)
+      .sort()
+      .filter((k) => obj[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** The hash a record must carry: SHA-256 of its canonical JSON without the `hash` field. */
+export function recordHash(record: object): string {
+  const { hash: _hash, ...rest } = record as Record<string, unknown>;
+  return sha256(canonicalJson(rest));
+}
+
+/** A new run id (a random UUID). */
+export function newRunId(): string {
+  return randomUUID();
+}
+
+/** The `plan` record of a computed plan (or drift report). */
+export function planEvidence(plan: PlanDocument, runId: string, actor: EvidenceActor, exitCode: number): EvidenceInput {
+  return {
+    kind: 'plan',
+    runId,
+    actor,
+    command: plan.kind,
+    planHash: plan.planHash,
+    desiredHash: plan.desiredHash,
+    tenantId: plan.tenantId,
+    stack: plan.stack,
+    summary: { findings: plan.summary.findings, byStatus: { ...plan.summary.byStatus }, changes: { ...plan.summary.changes } },
+    exitCode,
+  };
+}
+
+/** What apply tells a recorder (the shape of `ApplyRecorder` in reconciler/cli/apply.ts). */
+export interface ApplyEvidenceRecorder {
+  start(plan: PlanDocument): void;
+  change(outcome: ChangeOutcome): void;
+  end(outcomes: readonly ChangeOutcome[], exitCode: number): void;
+}
+
+/**
+ * Records one apply run: `apply-start`, a `change` record per change as it completes, then at the end
+ * a `skipped` change record for each planned change that was not attempted, and `apply-end`.
+ * An append that fails throws, which stops the apply: no further write goes unrecorded.
+ */
+export function applyRecorder(trail: EvidenceTrail, runId: string, actor: EvidenceActor): ApplyEvidenceRecorder {
+  let current: PlanDocument | undefined;
+  const changeRecord = (c: PlannedChange, result: 'applied' | 'failed' | 'skipped', after: unknown, error?: string): EvidenceInput => ({
+    kind: 'change',
+    runId,
+    actor,
+    planHash: current!.planHash,
+    findingId: c.findingId,
+    control: c.control,
+    resource: { type: c.resource.type, id: c.resource.id, name: c.resource.name },
+    action: c.action,
+    before: c.before ?? null,
+    after: after ?? null,
+    result,
+    ...(error !== undefined ? { error } : {}),
+  });
+  return {
+    start(plan) {
+      current = plan;
+      trail.append({ kind: 'apply-start', runId, actor, planHash: plan.planHash, desiredHash: plan.desiredHash, tenantId: plan.tenantId, stack: plan.stack, changes: plan.changes.length });
+    },
+    change(outcome) {
+      if (!current) throw new Error('evidence: a change was recorded before apply-start');
+      trail.append(changeRecord(outcome.change, outcome.result, outcome.after, outcome.error));
+    },
+    end(outcomes, exitCode) {
+      if (!current) throw new Error('evidence: apply-end was recorded before apply-start');
+      const attempted = new Set(outcomes.map((o) => o.change));
+      const skipped = current.changes.filter((c) => !attempted.has(c));
+      for (const c of skipped) trail.append(changeRecord(c, 'skipped', null, 'not attempted: apply stopped at the first failure'));
+      const applied = outcomes.filter((o) => o.result === 'applied').length;
+      trail.append({ kind: 'apply-end', runId, actor, planHash: current.planHash, counts: { applied, failed: outcomes.length - applied, skipped: skipped.length }, exitCode });
+    },
+  };
+}
+
+/**
+ * The actor an access token stands for, read from its claims: the application (`appid`/`azp`) for an
+ * app-only token, the user (`oid`) otherwise. The token itself is never kept.
+ */
+export function actorFromAccessToken(token: string): EvidenceActor {
+  try {
+    const payload = token.split('.')[1];
+    if (!payload) return { kind: 'unknown', id: 'unknown' };
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const str = (k: string) => (typeof claims[k] === 'string' && claims[k] ? (claims[k] as string) : undefined);
+    const appId = str('appid') ?? str('azp');
+    const isApp = str('idtyp') === 'app' || (!str('scp') && !str('upn') && Array.isArray(claims['roles']));
+    if (isApp && appId) {
+      const name = str('app_displayname');
+      return { kind: 'application', id: appId, ...(name ? { name } : {}) };
+    }
+    const oid = str('oid');
+    if (oid) {
+      const name = str('upn') ?? str('preferred_username') ?? str('unique_name') ?? str('name');
+      return { kind: 'user', id: oid, ...(name ? { name } : {}) };
+    }
+    if (appId) return { kind: 'application', id: appId };
+  } catch {
+    // Not a readable JWT: the actor is unknown.
+  }
+  return { kind: 'unknown', id: 'unknown' };
+}
+
+const SECRET_KEY = /secret|password|token|assertion|authorization|certificate|client_secret|private_?key|api_?key|cookie/i;
+const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+const BEARER = /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi;
+const SECRET_PARAM = /\b((?:client_secret|client_assertion|password|secret|assertion|access_token|refresh_token|id_token)=)[^&\s"']+/gi;
+const PEM = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|$)/g;
+
+function redactString(text: string): string {
+  const masked = text
+    .replace(PEM, REDACTED)
+    .replace(JWT, REDACTED)
+    .replace(BEARER, `Bearer ${REDACTED}`)
+    .replace(SECRET_PARAM, `$1${REDACTED}`);
+  return masked === `Bearer ${REDACTED}` ? REDACTED : masked;
+}
+
+/**
+ * A deep copy with every secret replaced by `"[redacted]"`: any value under a key matching
+ * /secret|password|token|assertion|authorization|certificate|client_secret|private_?key|api_?key|cookie/i
+ * (booleans and nulls, which cannot hold one, are kept), any JWT-looking string, a Bearer
+ * credential, a `client_secret=`-style parameter or a PEM block inside any string.
+ * The trail applies it to every record before hashing and writing.
+ */
+export function redactSecrets<T>(value: T): T {
+  return redactValue(value, 0) as T;
+}
+
+function redactValue(value: unknown, depth: number): unknown {
+  if (depth > 200) throw new Error('evidence value is nested too deeply (a cycle?)');
+  if (typeof value === 'string') return redactString(value);
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return redactValue((toJSON as () => unknown).call(value), depth + 1);
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== null && v !== undefined && typeof v !== 'boolean' ? REDACTED : redactValue(v, depth + 1)]),
+    );
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification
+// ---------------------------------------------------------------------------------------------
+
+interface ChainFields {
+  readonly seq: number;
+  readonly prev: string;
+  readonly hash: string;
+  readonly [key: string]: unknown;
+}
+
+interface Entry {
+  /** 1-based line number. */
+  readonly line: number;
+  /** The parsed record, when the line holds one. */
+  readonly rec?: ChainFields;
+  /** Its content matches its hash. */
+  readonly selfOk: boolean;
+  /** Sequence number used to place it: `seq`, or for a record whose content was edited, the one its links give. */
+  seq: number;
+}
+
+interface ParsedTrail {
+  readonly entries: Entry[];
+  /** Lines that hold no record (malformed or truncated), with their problem. */
+  readonly broken: VerifyProblem[];
+  /** Problems of lines that do hold a record (a valid last record without its newline). */
+  readonly notes: VerifyProblem[];
+}
+
+function parseTrail(text: string): ParsedTrail {
+  const entries: Entry[] = [];
+  const broken: VerifyProblem[] = [];
+  const notes: VerifyProblem[] = [];
+  if (text === '') return { entries, broken, notes };
+  const endsWithNewline = text.endsWith('\n');
+  const lines = text.split('\n');
+  if (endsWithNewline) lines.pop();
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    const incomplete = i === lines.length - 1 && !endsWithNewline;
+    if (raw.trim() === '') {
+      broken.push({ line, kind: 'malformed', message: `line ${line} is empty` });
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      if (incomplete) {
+        const seq = /"seq":\s*(\d+)/.exec(raw)?.[1];
+        broken.push({
+          line,
+          ...(seq ? { seq: Number(seq) } : {}),
+          kind: 'truncated',
+          message: `line ${line} is incomplete: the file ends in the middle of a record${seq ? ` (record ${seq})` : ''}, after an interrupted write or a cut`,
+        });
+      } else {
+        broken.push({ line, kind: 'malformed', message: `line ${line} is not valid JSON` });
+      }
+      return;
+    }
+    const v = value as Partial<ChainFields> | null;
+    if (!v || typeof v !== 'object' || Array.isArray(v) || !Number.isSafeInteger(v.seq) || (v.seq as number) < 1 || !isHash(v.prev) || !isHash(v.hash)) {
+      broken.push({ line, kind: incomplete ? 'truncated' : 'malformed', message: `line ${line} is not an evidence record: it lacks a valid seq, prev or hash` });
+      return;
+    }
+    const rec = v as ChainFields;
+    entries.push({ line, rec, selfOk: recordHash(rec) === rec.hash, seq: rec.seq });
+    if (incomplete) {
+      notes.push({ line, seq: rec.seq, kind: 'truncated', message: `the file does not end with a newline after record ${rec.seq} (line ${line}): the last write may be incomplete` });
+    }
+  });
+  return { entries, broken, notes };
+}
+
+/** Longest strictly increasing subsequence of `values`; returns the indexes in it. */
+function longestIncreasing(values: readonly number[]): Set<number> {
+  const tails: number[] = [];
+  const parent: number[] = new Array<number>(values.length).fill(-1);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (values[tails[mid]!]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) parent[i] = tails[lo - 1]!;
+    tails[lo] = i;
+  }
+  const keep = new Set<number>();
+  for (let i = tails.length ? tails[tails.length - 1]! : -1; i >= 0; i = parent[i]!) keep.add(i);
+  return keep;
+}
+
+/** For each position: the nearest earlier one with a greater value, and the nearest later one with a smaller value (-1: none). */
+function nearestOutOfOrder(values: readonly number[]): { previousGreater: number[]; nextSmaller: number[] } {
+  const previousGreater = new Array<number>(values.length).fill(-1);
+  const nextSmaller = new Array<number>(values.length).fill(-1);
+  const stack: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    while (stack.length && values[stack[stack.length - 1]!]! <= values[i]!) stack.pop();
+    if (stack.length) previousGreater[i] = stack[stack.length - 1]!;
+    stack.push(i);
+  }
+  stack.length = 0;
+  for (let i = values.length - 1; i >= 0; i--) {
+    while (stack.length && values[stack[stack.length - 1]!]! >= values[i]!) stack.pop();
+    if (stack.length) nextSmaller[i] = stack[stack.length - 1]!;
+    stack.push(i);
+  }
+  return { previousGreater, nextSmaller };
+}
+
+const range = (from: number, to: number) => (from === to ? `record ${from} is` : `records ${from}–${to} are`);
+const short = (hash: string) => `${hash.slice(0, 12)}…`;
+
+/**
+ * Checks a trail's text and names every problem: which record, on which line, and how it was altered.
+ * - `edited`: a record's hash does not match its content; or it matches, but the next record does not
+ *   link to it (the hash was recomputed after the edit, so the first broken link points at it);
+ * - `removed`: sequence numbers are missing (also from the end, when `expectHead` is given);
+ * - `inserted`: a record the chain does not run through (a second record with a taken seq), or
+ *   records after the expected head;
+ * - `reordered`: a record out of sequence order whose links are otherwise intact;
+ * - `malformed`: a line that is not a JSON evidence record;
+ * - `truncated`: the last line is incomplete, or the file does not end with a newline.
+ */
+export function verifyTrail(text: string, options: VerifyOptions = {}): VerifyResult {
+  const { entries, broken, notes } = parseTrail(text);
+  const problems: VerifyProblem[] = [...broken, ...notes];
+  const reported = new Set<number>();
+  const report = (p: VerifyProblem) => {
+    if (reported.has(p.line) && p.kind !== 'removed') return;
+    if (p.kind !== 'removed') reported.add(p.line);
+    problems.push(p);
+  };
+
+  // A record whose content no longer matches its hash may have had its seq edited too: place it by its links.
+  const bySelfHash = new Map<string, Entry>();
+  const byPrev = new Map<string, Entry>();
+  for (const e of entries) {
+    if (!e.selfOk) continue;
+    if (!bySelfHash.has(e.rec!.hash)) bySelfHash.set(e.rec!.hash, e);
+    if (!byPrev.has(e.rec!.prev)) byPrev.set(e.rec!.prev, e);
+  }
+  for (const e of entries) {
+    if (e.selfOk) continue;
+    const next = byPrev.get(e.rec!.hash);
+    const before = bySelfHash.get(e.rec!.prev);
+    if (next && next !== e) e.seq = next.seq - 1;
+    else if (before && before !== e) e.seq = before.seq + 1;
+    else if (e.rec!.prev === GENESIS_PREV) e.seq = 1;
+  }
+
+  // The genuine record of each seq: the one the chain runs through.
+  const candidates = new Map<number, Entry[]>();
+  for (const e of entries) candidates.set(e.seq, [...(candidates.get(e.seq) ?? []), e]);
+  const linkedFromSeq = new Map<string, Set<number>>();
+  for (const e of entries) {
+    if (!e.selfOk) continue;
+    const set = linkedFromSeq.get(e.rec!.prev) ?? new Set<number>();
+    set.add(e.seq);
+    linkedFromSeq.set(e.rec!.prev, set);
+  }
+  const genuine = new Map<number, Entry>();
+  const seqs = [...candidates.keys()].sort((a, b) => a - b);
+  for (const s of seqs) {
+    const list = candidates.get(s)!;
+    const before = genuine.get(s - 1);
+    const expectedPrev = s === 1 ? GENESIS_PREV : before?.rec!.hash;
+    const score = (e: Entry) =>
+      (linkedFromSeq.get(e.rec!.hash)?.has(s + 1) ? 8 : 0) + (e.rec!.prev === expectedPrev ? 4 : 0) + (e.selfOk ? 2 : 0) + (before && e.line > before.line ? 1 : 0);
+    const best = list.reduce((a, b) => (score(b) > score(a) ? b : a));
+    genuine.set(s, best);
+    for (const other of list) {
+      if (other === best) continue;
+      report({
+        line: other.line,
+        seq: other.rec!.seq,
+        kind: 'inserted',
+        message: `line ${other.line} holds an inserted record: it repeats seq ${s} of the record at line ${best.line}, and the chain does not run through it`,
+      });
+    }
+  }
+
+  // Edited: content that does not match its hash, or a recomputed hash the next record does not link to.
+  for (const s of seqs) {
+    const e = genuine.get(s)!;
+    if (!e.selfOk) {
+      report({ line: e.line, seq: s, kind: 'edited', message: `record ${s} (line ${e.line}) was edited: its hash does not match its content` });
+      continue;
+    }
+    if (s === 1 && e.rec!.prev !== GENESIS_PREV) {
+      report({ line: e.line, seq: s, kind: 'edited', message: `record 1 (line ${e.line}) was edited: its prev is not the genesis value (64 zeros)` });
+      continue;
+    }
+    const next = genuine.get(s + 1);
+    if (next && next.selfOk && next.rec!.prev !== e.rec!.hash) {
+      report({
+        line: e.line,
+        seq: s,
+        kind: 'edited',
+        message: `record ${s} (line ${e.line}) was edited: record ${s + 1} (line ${next.line}) does not link to it, so its hash was recomputed after a change`,
+      });
+    }
+  }
+
+  // Removed: gaps in the sequence that no malformed line accounts for.
+  const brokenLines = broken.map((p) => p.line);
+  let last = 0;
+  let lastLine = 0;
+  for (const s of seqs) {
+    const e = genuine.get(s)!;
+    const missing = s - last - 1;
+    if (missing > 0) {
+      const lo = Math.min(lastLine, e.line);
+      const hi = Math.max(lastLine, e.line);
+      const explained = brokenLines.filter((l) => l > lo && l < hi).length;
+      if (explained < missing) {
+        report({
+          line: e.line,
+          seq: last + 1,
+          kind: 'removed',
+          message: last === 0 ? `${range(1, s - 1)} missing before record ${s} (line ${e.line})` : `${range(last + 1, s - 1)} missing between ${last} and ${s} (before line ${e.line})`,
+        });
+      }
+    }
+    last = s;
+    lastLine = e.line;
+  }
+
+  // Reordered: genuine records out of sequence order.
+  const inLineOrder = [...genuine.values()].sort((a, b) => a.line - b.line);
+  const order = inLineOrder.map((e) => e.seq);
+  if (order.some((s, i) => i > 0 && s <= order[i - 1]!)) {
+    const keep = longestIncreasing(order);
+    const { previousGreater, nextSmaller } = nearestOutOfOrder(order);
+    inLineOrder.forEach((e, i) => {
+      if (keep.has(i)) return;
+      const after = inLineOrder[previousGreater[i]!];
+      const before = inLineOrder[nextSmaller[i]!];
+      const where = after ? `it comes after record ${after.seq} (line ${after.line})` : before ? `it comes before record ${before.seq} (line ${before.line})` : 'it is not in sequence order';
+      report({ line: e.line, seq: e.seq, kind: 'reordered', message: `record ${e.seq} (line ${e.line}) is out of order: ${where}` });
+    });
+  }
+
+  const headEntry = seqs.length ? genuine.get(seqs[seqs.length - 1]!)! : undefined;
+  const head = headEntry?.rec!.hash ?? GENESIS_PREV;
+  const headSeq = headEntry?.seq ?? 0;
+
+  if (options.expectHead !== undefined) {
+    const expected = options.expectHead.trim().toLowerCase();
+    if (expected !== head) {
+      const at = [...genuine.values()].find((e) => e.rec!.hash === expected) ?? entries.find((e) => e.rec!.hash === expected);
+      const endLine = Math.max(entries[entries.length - 1]?.line ?? 0, broken[broken.length - 1]?.line ?? 0);
+      if (at) {
+        const n = headSeq - at.seq;
+        problems.push({
+          line: at.line + 1,
+          seq: at.seq + 1,
+          kind: 'inserted',
+          message: `the expected head is record ${at.seq} (line ${at.line}), but ${n} record${n === 1 ? '' : 's'} follow${n === 1 ? 's' : ''} it, up to record ${headSeq}: added after the head was recorded`,
+        });
+      } else {
+        problems.push({
+          line: endLine + 1,
+          seq: headSeq + 1,
+          kind: 'removed',
+          message:
+            headSeq === 0
+              ? `the expected head ${short(expected)} is not in the file, which holds no record: the trail was emptied or replaced`
+              : `the expected head ${short(expected)} is not in the file, whose head is record ${headSeq} (line ${headEntry!.line}, ${short(head)}): records after ${headSeq} were removed, or the trail was rewritten`,
+        });
+      }
+    }
+  }
+
+  problems.sort((a, b) => a.line - b.line);
+  return { ok: problems.length === 0, records: entries.length, head, headSeq, problems };
+}
+
+/**
+ * The `change` records of one run, in file order: what a rollback undoes.
+ * Throws when the trail fails verification (an incomplete last line, as an interrupted apply
+ * leaves, is tolerated: the records before it are intact).
+ */
+export function recordsOfRun(text: string, runId: string): EvidenceRecord[] {
+  const result = verifyTrail(text);
+  const serious = result.problems.filter((p) => p.kind !== 'truncated');
+  if (serious.length) {
+    throw new Error(`the evidence trail fails verification (${serious.length} problem${serious.length === 1 ? '' : 's'}; first: ${serious[0]!.message}); it cannot be trusted for a rollback`);
+  }
+  return parseTrail(text)
+    .entries.map((e) => e.rec as unknown as EvidenceRecord)
+    .filter((r) => r.kind === 'change' && r.runId === runId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Appending
+// ---------------------------------------------------------------------------------------------
+
+function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`evidence record: ${message}`);
+}
+
+const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function validate(input: EvidenceInput): void {
+  check(EVIDENCE_KINDS.includes(input.kind), `unknown kind ${JSON.stringify((input as { kind: unknown }).kind)}`);
+  check(nonEmpty(input.runId), 'runId must be a non-empty string');
+  check(input.actor && ['application', 'user', 'unknown'].includes(input.actor.kind) && nonEmpty(input.actor.id), 'actor must have a kind (application, user or unknown) and an id');
+  check(isHash(input.planHash), 'planHash must be a lower-case SHA-256 hex string');
+  if (input.time !== undefined) check(!Number.isNaN(Date.parse(input.time)), `time ${JSON.stringify(input.time)} is not an ISO date`);
+  switch (input.kind) {
+    case 'plan':
+      check(nonEmpty(input.desiredHash), 'desiredHash is required');
+      check(input.command === 'plan' || input.command === 'drift', 'command must be plan or drift');
+      check(nonEmpty(input.tenantId) && nonEmpty(input.stack), 'tenantId and stack are required');
+      check(input.summary && count(input.summary.findings), 'summary.findings must be a count');
+      check(Number.isInteger(input.exitCode), 'exitCode must be an integer');
+      break;
+    case 'apply-start':
+      check(nonEmpty(input.desiredHash), 'desiredHash is required');
+      check(nonEmpty(input.tenantId) && nonEmpty(input.stack), 'tenantId and stack are required');
+      check(count(input.changes), 'changes must be a count');
+      break;
+    case 'change':
+      check(nonEmpty(input.findingId), 'findingId is required');
+      check(nonEmpty(input.control), 'control (the versioned control id) is required');
+      check(input.resource && nonEmpty(input.resource.type) && typeof input.resource.name === 'string', 'resource must have a type and a name');
+      check(['create', 'update', 'delete'].includes(input.action), 'action must be create, update or delete');
+      check(['applied', 'failed', 'skipped'].includes(input.result), 'result must be applied, failed or skipped');
+      break;
+    case 'apply-end':
+      check(input.counts && count(input.counts.applied) && count(input.counts.failed) && count(input.counts.skipped), 'counts must hold applied, failed and skipped');
+      check(Number.isInteger(input.exitCode), 'exitCode must be an integer');
+      break;
+  }
+}
+
+/**
+ * An evidence file opened for appending. Each {@link append} writes one line with a single
+ * append-mode write and fsyncs it before returning, so a record is either entirely in the file or
+ * (after a crash mid-write) an incomplete last line that verification reports.
+ * One writer at a time: nothing locks the file across processes.
+ */
+export class EvidenceTrail {
+  private lastSeq: number;
+  private lastHash: string;
+  private size: number;
+
+  private constructor(
+    /** The file's absolute path. */
+    readonly path: string,
+    state: { seq: number; hash: string; size: number },
+  ) {
+    this.lastSeq = state.seq;
+    this.lastHash = state.hash;
+    this.size = state.size;
+  }
+
+  /**
+   * Opens a trail, verifying the whole file first. A missing file is an empty trail (created on the
+   * first append). Throws an Error naming the first problem when the file fails verification:
+   * appending to an altered trail would make the alteration look legitimate.
+   */
+  static open(path: string): EvidenceTrail {
+    const abs = resolve(path);
+    return new EvidenceTrail(abs, EvidenceTrail.load(abs));
+  }
+
+  private static load(path: string): { seq: number; hash: string; size: number } {
+    if (!existsSync(path)) return { seq: 0, hash: GENESIS_PREV, size: 0 };
+    if (statSync(path).isDirectory()) throw new Error(`${path} is a directory, not an evidence file`);
+    const bytes = readFileSync(path);
+    const result = verifyTrail(bytes.toString('utf8'));
+    if (!result.ok) {
+      const n = result.problems.length;
+      throw new Error(
+        `refusing to append to ${path}: the evidence trail fails verification (${n} problem${n === 1 ? '' : 's'}; first: ${result.problems[0]!.message}). ` +
+          'Keep the file as it is, investigate with `posture evidence verify`, and start a new trail file.',
+      );
+    }
+    return { seq: result.headSeq, hash: result.head, size: bytes.length };
+  }
+
+  /** Sequence number of the last record (0 when the trail is empty). */
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  /** Hash of the last record ({@link GENESIS_PREV} when the trail is empty). */
+  get head(): string {
+    return this.lastHash;
+  }
+
+  /**
+   * Appends one record: redacts secrets, sets `v`, `seq`, `time` (unless given), `prev` and `hash`,
+   * writes the line and fsyncs it. Returns the record as written. Throws on an invalid record, and
+   * when the file was altered since it was opened.
+   */
+  append(input: EvidenceInput): EvidenceRecord {
+    validate(input);
+    const exists = existsSync(this.path);
+    if ((exists ? statSync(this.path).size : 0) !== this.size) {
+      const state = EvidenceTrail.load(this.path);
+      this.lastSeq = state.seq;
+      this.lastHash = state.hash;
+      this.size = state.size;
+    }
+    const { kind, runId, actor, time, v: _v, seq: _seq, prev: _prev, hash: _hash, ...rest } = input as EvidenceInput & Record<string, unknown>;
+    const fields: Record<string, unknown> = {
+      v: EVIDENCE_FORMAT_VERSION,
+      seq: this.lastSeq + 1,
+      runId,
+      time: time ?? new Date().toISOString(),
+      kind,
+      actor,
+      ...rest,
+      prev: this.lastHash,
+    };
+    if (kind === 'change') {
+      fields['before'] = fields['before'] ?? null;
+      fields['after'] = fields['after'] ?? null;
+    }
+    // Redact, then fix the value to exactly what JSON can hold, so the hash covers what is written.
+    const body = JSON.parse(JSON.stringify(redactSecrets(fields))) as Record<string, unknown>;
+    delete body['hash'];
+    const record = { ...body, hash: recordHash(body) } as unknown as EvidenceRecord;
+    const line = `${JSON.stringify(record)}\n`;
+
+    const created = !existsSync(this.path);
+    if (created) mkdirSync(dirname(this.path), { recursive: true });
+    const fd = openSync(this.path, 'a');
+    try {
+      appendFileSync(fd, line, 'utf8');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (created) syncDirectory(dirname(this.path));
+    this.lastSeq = record.seq;
+    this.lastHash = record.hash;
+    this.size += Buffer.byteLength(line, 'utf8');
+    return record;
+  }
+}
+
+/** Makes a new file's directory entry durable (not possible on every platform; best effort). */
+function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Directories cannot be opened for fsync on some platforms.
+  }
+}

@@ -1,0 +1,773 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+
+// The CI examples under examples/ are checked against the real `posture` command line: every
+// invocation must name a command, flags and choices that `posture <command> --help` prints.
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const postureBin = join(root, 'bin', 'posture.js');
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const obj = (v: unknown): Obj => (isObj(v) ? v : {});
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+// ---------------------------------------------------------------------------------------------
+// Shell: enough of bash's word splitting to find every command of a script block.
+// ---------------------------------------------------------------------------------------------
+
+/** Index of the `)` closing the `(` at `open`, skipping quoted text and nested parentheses. */
+function closingParen(src: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') i++;
+    else if (c === "'") i = src.indexOf("'", i + 1) === -1 ? src.length : src.indexOf("'", i + 1);
+    else if (c === '"') {
+      for (i++; i < src.length && src[i] !== '"'; i++) {
+        if (src[i] === '\\') i++;
+        else if (src[i] === '$' && src[i + 1] === '(') i = closingParen(src, i + 1);
+      }
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  throw new Error(`unbalanced parentheses in: ${src.slice(open, open + 60)}`);
+}
+
+const SHELL_KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', 'time', 'exec', '{', '}']);
+
+/**
+ * The simple commands of a shell script, each as its words with quotes removed: line continuations
+ * join lines; newlines, `;`, `&&`, `||`, `|`, `&` and parentheses separate commands; `$( … )` is a
+ * command of its own; comments and redirection targets are dropped.
+ */
+export function shellCommands(script: string): string[][] {
+  const src = script.replace(/\$\{\{[\s\S]*?\}\}/g, 'EXPR');
+  const commands: string[][] = [];
+  let words: string[] = [];
+  let word: string | undefined;
+  let dropNextWord = false;
+  const endWord = () => {
+    if (word !== undefined) {
+      if (dropNextWord) dropNextWord = false;
+      else words.push(word);
+    }
+    word = undefined;
+  };
+  const endCommand = () => {
+    endWord();
+    while (words.length && (SHELL_KEYWORDS.has(words[0]!) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!))) words.shift();
+    if (words.length) commands.push(words);
+    words = [];
+  };
+  const append = (s: string) => (word = (word ?? '') + s);
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    if (c === '\\' && src[i + 1] === '\n') {
+      i += 2;
+    } else if (c === '\\') {
+      append(src[i + 1] ?? '');
+      i += 2;
+    } else if (c === "'") {
+      const end = src.indexOf("'", i + 1);
+      if (end === -1) throw new Error('unterminated single quote');
+      append(src.slice(i + 1, end));
+      i = end + 1;
+    } else if (c === '"') {
+      append('');
+      for (i++; i < src.length && src[i] !== '"'; i++) {
+        if (src[i] === '\\' && '"\\$`\n'.includes(src[i + 1] ?? '')) append(src[++i]!);
+        else if (src[i] === '$' && src[i + 1] === '(') {
+          const end = closingParen(src, i + 1);
+          commands.push(...shellCommands(src.slice(i + 2, end)));
+          append('$(…)');
+          i = end;
+        } else append(src[i]!);
+      }
+      if (i >= src.length) throw new Error('unterminated double quote');
+      i++;
+    } else if (c === '$' && src[i + 1] === '(') {
+      const end = closingParen(src, i + 1);
+      commands.push(...shellCommands(src.slice(i + 2, end)));
+      append('$(…)');
+      i = end + 1;
+    } else if (c === '#' && word === undefined) {
+      while (i < src.length && src[i] !== '\n') i++;
+    } else if (c === ' ' || c === '\t') {
+      endWord();
+      i++;
+    } else if (c === '<' || c === '>') {
+      if (word !== undefined && /^\d+$/.test(word)) word = undefined;
+      endWord();
+      while (i < src.length && '<>&'.includes(src[i]!)) i++;
+      dropNextWord = true;
+    } else if ('\n;&|()`'.includes(c)) {
+      endCommand();
+      i++;
+    } else {
+      append(c);
+      i++;
+    }
+  }
+  endCommand();
+  return commands;
+}
+
+/** The arguments after `posture` of each `posture`, `npx posture` or `node bin/posture.js` command. */
+export function postureInvocations(script: string): string[][] {
+  const found: string[][] = [];
+  for (const words of shellCommands(script)) {
+    let k = 0;
+    if (words[0] === 'npx') {
+      k = 1;
+      while (k < words.length && words[k]!.startsWith('-')) k++;
+      if (words[k] !== 'posture') continue;
+    } else if (words[0] === 'node' && /(^|\/)bin\/posture\.js$/.test(words[1] ?? '')) {
+      k = 1;
+    } else if (words[0] !== 'posture') {
+      continue;
+    }
+    found.push(words.slice(k + 1));
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CLI's own help, read once per command.
+// ---------------------------------------------------------------------------------------------
+
+interface OptionHelp {
+  boolean: boolean;
+  array: boolean;
+  choices: string[] | undefined;
+}
+
+interface CommandHelp {
+  /** False when the help is not the command's own (posture prints its top-level help, exit 0, for an unknown command). */
+  exists: boolean;
+  options: Map<string, OptionHelp>;
+  subcommands: string[];
+  positionals: { required: number; max: number };
+}
+
+const helpCache = new Map<string, CommandHelp>();
+
+function sections(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of text.split('\n')) {
+    const header = /^([A-Z][A-Za-z ]*):$/.exec(line);
+    if (header) out.set(header[1]!, (current = []));
+    else if (current && line.trim() !== '') current.push(line);
+    else if (line.trim() === '') current = undefined;
+  }
+  return out;
+}
+
+function commandHelp(path: readonly string[]): CommandHelp {
+  const key = path.join(' ');
+  const cached = helpCache.get(key);
+  if (cached) return cached;
+  const r = spawnSync(process.execPath, [postureBin, ...path, '--help'], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const text = r.stdout ?? '';
+  const usage = text.split('\n')[0] ?? '';
+  const usageRest = usage.startsWith(`posture ${key}`) ? usage.slice(`posture ${key}`.length) : undefined;
+  const exists = r.status === 0 && usageRest !== undefined && (usageRest === '' || usageRest.startsWith(' '));
+  const secs = sections(text);
+
+  const options = new Map<string, OptionHelp>();
+  const blocks: string[][] = [];
+  for (const line of secs.get('Options') ?? []) {
+    if (/^ {2}-/.test(line)) blocks.push([line]);
+    else blocks.at(-1)?.push(line);
+  }
+  for (const block of blocks) {
+    const joined = block.map((l) => l.trim()).join(' ');
+    const names = /^(-[\w-]+(?:, -[\w-]+)*)/.exec(joined)![1]!.split(', ');
+    const choices = /\[choices: ([^\]]*)\]/.exec(joined)?.[1];
+    const info: OptionHelp = {
+      boolean: joined.includes('[boolean]'),
+      array: joined.includes('[array]'),
+      choices: choices === undefined ? undefined : [...choices.matchAll(/"([^"]*)"/g)].map((m) => m[1]!),
+    };
+    for (const name of names) options.set(name, info);
+  }
+
+  const subcommands = (secs.get('Commands') ?? [])
+    .map((line) => new RegExp(`^ {2}posture ${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ([\\w-]+)`).exec(line)?.[1])
+    .filter((s): s is string => s !== undefined);
+
+  const declared = (usageRest ?? '').trim().split(/\s+/).filter(Boolean);
+  const positionals = {
+    required: declared.filter((d) => d.startsWith('<')).length,
+    max: declared.some((d) => d.includes('..')) ? Infinity : declared.filter((d) => /^[<[]/.test(d)).length,
+  };
+  const help: CommandHelp = { exists, options, subcommands, positionals };
+  helpCache.set(key, help);
+  return help;
+}
+
+interface CheckedInvocation {
+  command: string;
+  flags: string[];
+  values: Map<string, string[]>;
+  positionals: string[];
+  problems: string[];
+}
+
+const isLiteral = (value: string) => !/[$]|EXPR/.test(value);
+
+/** Checks one invocation (the words after `posture`) against the help of the command it names. */
+export function checkInvocation(args: readonly string[]): CheckedInvocation {
+  const problems: string[] = [];
+  const path: string[] = [];
+  const rest = [...args];
+  if (!rest[0] || rest[0].startsWith('-')) return { command: '', flags: [], values: new Map(), positionals: [], problems: ['no command named'] };
+  path.push(rest.shift()!);
+  let help = commandHelp(path);
+  while (help.exists && rest[0] !== undefined && help.subcommands.includes(rest[0])) {
+    path.push(rest.shift()!);
+    help = commandHelp(path);
+  }
+  const command = path.join(' ');
+  if (!help.exists) return { command, flags: [], values: new Map(), positionals: [], problems: [`posture ${command}: no such command`] };
+
+  const flags: string[] = [];
+  const values = new Map<string, string[]>();
+  const positionals: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === '--') {
+      positionals.push(...rest.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    flags.push(name);
+    let option = help.options.get(name);
+    if (!option && name.startsWith('--no-') && help.options.get(`--${name.slice(5)}`)?.boolean) option = help.options.get(`--${name.slice(5)}`);
+    if (!option) {
+      problems.push(`posture ${command}: unknown flag ${name}`);
+      if (eq === -1 && rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('-')) i++;
+      continue;
+    }
+    const given: string[] = [];
+    if (eq !== -1) given.push(arg.slice(eq + 1));
+    else if (option.boolean) {
+      if (rest[i + 1] === 'true' || rest[i + 1] === 'false') given.push(rest[++i]!);
+    } else if (option.array) {
+      while (rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('-')) given.push(rest[++i]!);
+    } else if (rest[i + 1] !== undefined) given.push(rest[++i]!);
+    if (!option.boolean && given.length === 0) problems.push(`posture ${command}: ${name} has no value`);
+    values.set(name, [...(values.get(name) ?? []), ...given]);
+    for (const value of given) {
+      if (option.choices && isLiteral(value) && !option.choices.includes(value)) {
+        problems.push(`posture ${command}: ${name} ${value} is not one of ${option.choices.join(', ')}`);
+      }
+    }
+  }
+  if (positionals.length > help.positionals.max) problems.push(`posture ${command}: unexpected argument(s) ${positionals.slice(help.positionals.max).join(' ')}`);
+  if (positionals.length < help.positionals.required) problems.push(`posture ${command}: missing a required argument`);
+  return { command, flags, values, positionals, problems };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The example files.
+// ---------------------------------------------------------------------------------------------
+
+interface Workflow {
+  file: string;
+  platform: 'github' | 'azure';
+  text: string;
+  data: Obj;
+  errors: string[];
+}
+
+function load(file: string, platform: Workflow['platform']): Workflow {
+  const text = readFileSync(join(root, file), 'utf8');
+  const doc = parseDocument(text, { prettyErrors: true });
+  return { file, platform, text, data: obj(doc.toJS()), errors: [...doc.errors, ...doc.warnings].map((e) => e.message) };
+}
+
+const githubFiles = readdirSync(join(root, 'examples', 'github'))
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort()
+  .map((f) => `examples/github/${f}`);
+const azureFiles = ['examples/azure-devops/azure-pipelines.yml'];
+const workflows: Workflow[] = [...githubFiles.map((f) => load(f, 'github')), ...azureFiles.map((f) => load(f, 'azure'))];
+const github = workflows.filter((w) => w.platform === 'github');
+const azure = workflows.find((w) => w.platform === 'azure')!;
+
+const SCRIPT_KEYS = new Set(['run', 'script', 'bash', 'pwsh', 'powershell', 'inlineScript']);
+
+/** Every script block anywhere in a document, with where it is. */
+function scriptBlocks(node: unknown, where = ''): Array<{ where: string; script: string }> {
+  if (Array.isArray(node)) return node.flatMap((n, i) => scriptBlocks(n, `${where}[${i}]`));
+  if (!isObj(node)) return [];
+  return Object.entries(node).flatMap(([k, v]) => (SCRIPT_KEYS.has(k) && typeof v === 'string' ? [{ where: `${where}.${k}`, script: v }] : scriptBlocks(v, `${where}.${k}`)));
+}
+
+const stepScript = (step: Obj): string => str(step['run']) || str(step['script']) || str(step['bash']) || str(obj(step['inputs'])['script']);
+
+interface Job {
+  w: Workflow;
+  id: string;
+  job: Obj;
+  /** The stage, on Azure Pipelines. */
+  stage: Obj;
+  steps: Obj[];
+  rawSteps: unknown;
+}
+
+function githubJobs(w: Workflow): Job[] {
+  return Object.entries(obj(w.data['jobs'])).map(([id, j]) => ({ w, id, job: obj(j), stage: {}, steps: list(obj(j)['steps']).map(obj), rawSteps: obj(j)['steps'] }));
+}
+
+function azureJobs(w: Workflow): Job[] {
+  return list(w.data['stages']).flatMap((s) =>
+    list(obj(s)['jobs']).map((j) => {
+      const job = obj(j);
+      const rawSteps = job['deployment'] !== undefined ? obj(obj(obj(job['strategy'])['runOnce'])['deploy'])['steps'] : job['steps'];
+      return { w, id: str(job['job']) || str(job['deployment']), job, stage: obj(s), steps: list(rawSteps).map(obj), rawSteps };
+    }),
+  );
+}
+
+const jobsOf = (w: Workflow) => (w.platform === 'github' ? githubJobs(w) : azureJobs(w));
+const invocationsOf = (step: Obj) => postureInvocations(stepScript(step)).map(checkInvocation);
+
+let tenantCommands: string[] = [];
+
+beforeAll(() => {
+  const r = spawnSync(process.execPath, [postureBin, 'permissions', '--format', 'json'], { cwd: root, encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  const table = JSON.parse(r.stdout) as Record<string, unknown[]>;
+  tenantCommands = Object.entries(table)
+    .filter(([, perms]) => perms.length > 0)
+    .map(([c]) => c);
+}, 60_000);
+
+const touchesTenant = (step: Obj) => invocationsOf(step).some((inv) => tenantCommands.includes(inv.command));
+
+describe('the invocation checker', () => {
+  it('splits commands on newlines, operators and command substitution, and joins continued lines', () => {
+    const script = [
+      'status=0',
+      'npx posture plan --stack "$POSTURE_STACK" \\',
+      '  --format json --out plan.json || status=$?',
+      'echo "posture plan said $status" > /dev/null; npx --yes posture show plan.json',
+      'id="$(node bin/posture.js controls --format json)"  # npx posture apply --auto-approve',
+      "echo 'npx posture drift'",
+    ].join('\n');
+    expect(postureInvocations(script)).toEqual([
+      ['plan', '--stack', '$POSTURE_STACK', '--format', 'json', '--out', 'plan.json'],
+      ['show', 'plan.json'],
+      ['controls', '--format', 'json'],
+    ]);
+  });
+
+  it('finds unknown commands, unknown flags, bad choices and stray arguments', () => {
+    const problems = (line: string) => postureInvocations(line).flatMap((args) => checkInvocation(args).problems);
+    expect(problems('npx posture plna --stack x')).toEqual(['posture plna: no such command']);
+    expect(problems('npx posture plan --stak x --auth oidc --format markdown --out plan.md')).toEqual([
+      'posture plan: unknown flag --stak',
+      'posture plan: --auth oidc is not one of auto, token, secret, certificate, workload-identity, github-oidc, azure-pipelines, managed-identity, azure-cli',
+    ]);
+    expect(problems('npx posture drift extra --format pdf --out x')).toEqual([
+      'posture drift: --format pdf is not one of json, markdown, sarif, junit, html',
+      'posture drift: unexpected argument(s) extra',
+    ]);
+    expect(problems('npx posture show --format json')).toEqual(['posture show: missing a required argument']);
+    expect(problems('npx posture apply plan.json --auto-approve --auth "$AUTH"')).toEqual([]);
+  }, 120_000);
+});
+
+describe.each(workflows.map((w) => [w.file, w] as const))('%s', (_file, w) => {
+  it('parses as YAML without errors or warnings', () => {
+    expect(w.errors).toEqual([]);
+    expect(Object.keys(w.data).length).toBeGreaterThan(0);
+  });
+
+  it('every job has a list of steps, each a mapping', () => {
+    const jobs = jobsOf(w);
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const j of jobs) {
+      expect(Array.isArray(j.rawSteps), `${j.id}: steps is not a list`).toBe(true);
+      expect(j.steps.length, `${j.id}: no steps`).toBeGreaterThan(0);
+      for (const s of list(j.rawSteps)) expect(isObj(s), `${j.id}: a step is not a mapping`).toBe(true);
+    }
+    // No script block lives outside a job's steps, where the checks below would not see it.
+    const inSteps = jobs.flatMap((j) => j.steps.map(stepScript)).filter(Boolean);
+    expect(scriptBlocks(w.data).map((b) => b.script).sort()).toEqual([...inSteps].sort());
+  });
+
+  it('every posture invocation names a real command, its real flags and allowed choices', () => {
+    const blocks = scriptBlocks(w.data);
+    const problems: string[] = [];
+    const used = new Set<string>();
+    for (const block of blocks) {
+      for (const args of postureInvocations(block.script)) {
+        const inv = checkInvocation(args);
+        used.add(inv.command);
+        problems.push(...inv.problems.map((p) => `${block.where}: ${p}`));
+      }
+    }
+    expect(problems).toEqual([]);
+    expect([...used].sort()).toEqual(expect.arrayContaining(['apply', 'drift', 'plan', 'synth']));
+  }, 120_000);
+
+  it('authenticates by workload identity federation only', () => {
+    const expected = w.platform === 'github' ? 'github-oidc' : 'azure-pipelines';
+    for (const j of jobsOf(w)) {
+      for (const step of j.steps) {
+        for (const inv of invocationsOf(step)) {
+          if (!tenantCommands.includes(inv.command)) continue;
+          expect(inv.values.get('--auth'), `${j.id}: posture ${inv.command} --auth`).toEqual([expected]);
+        }
+      }
+    }
+  }, 120_000);
+
+  it('holds no secret beyond the built-in token, and no client secret or certificate', () => {
+    const secretRefs = [...w.text.matchAll(/secrets\.([A-Za-z0-9_]+)/g)].map((m) => m[1]);
+    for (const name of secretRefs) expect(name).toBe('GITHUB_TOKEN');
+    for (const forbidden of [
+      /AZURE_CLIENT_SECRET/i,
+      /AZURE_CLIENT_CERTIFICATE/i,
+      /client[-_]secret/i,
+      /certificate[-_]?path/i,
+      /\.(pem|pfx|p12)\b/i,
+      /--auth[ =](secret|certificate|token)\b/,
+      /POSTURE_(GRAPH|EXCHANGE|ACCESS)_TOKEN/,
+      /AzureKeyVault@/,
+      /isSecret/,
+    ]) {
+      expect(w.text, `${w.file} matches ${forbidden}`).not.toMatch(forbidden);
+    }
+  });
+});
+
+describe('GitHub Actions workflow', () => {
+  // The flows may live in one workflow file or several; each check looks at the job that runs them.
+  const jobs = () => github.flatMap(githubJobs);
+  const jobWith = (command: string) => jobs().filter((j) => j.steps.some((s) => invocationsOf(s).some((i) => i.command === command)));
+  const envOf = (j: Job, step: Obj = {}) => ({ ...obj(j.w.data['env']), ...obj(j.job['env']), ...obj(step['env']) });
+  const on = (j: Job) => obj(j.w.data['on']);
+
+  it('runs on pull requests, pushes to main, a schedule and on demand', () => {
+    const events = github.flatMap((w) => Object.keys(obj(w.data['on'])));
+    for (const event of ['pull_request', 'push', 'schedule', 'workflow_dispatch']) expect(events).toContain(event);
+    for (const w of github) {
+      const push = obj(w.data['on'])['push'];
+      if (push !== undefined) expect(list(obj(push)['branches'])).toEqual(['main']);
+      for (const s of list(obj(w.data['on'])['schedule'])) expect(str(obj(s)['cron'])).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
+    }
+    expect(github.flatMap((w) => list(obj(w.data['on'])['schedule'])).length).toBeGreaterThan(0);
+  });
+
+  it('asks for id-token: write wherever posture reaches the tenant, with the ids from repository variables', () => {
+    const tenantJobs = jobs().filter((j) => j.steps.some(touchesTenant));
+    expect(tenantJobs.length).toBeGreaterThanOrEqual(3);
+    for (const j of tenantJobs) {
+      const permissions = j.job['permissions'] ?? j.w.data['permissions'];
+      expect(isObj(permissions), `${j.id}: permissions must be a mapping`).toBe(true);
+      expect(obj(permissions)['id-token'], `${j.id}: id-token`).toBe('write');
+      for (const step of j.steps.filter(touchesTenant)) {
+        const env = envOf(j, step);
+        expect(str(env['AZURE_TENANT_ID'])).toMatch(/^\$\{\{\s*vars\.AZURE_TENANT_ID\s*\}\}$/);
+        expect(str(env['AZURE_CLIENT_ID'])).toMatch(/^\$\{\{\s*vars\.AZURE_CLIENT_ID\s*\}\}$/);
+      }
+    }
+    // The workflow default grants nothing; each job asks for its own.
+    for (const w of github) expect(w.data['permissions']).toEqual({});
+  }, 120_000);
+
+  it('passes values to scripts through env, never by ${{ }} inside a script', () => {
+    for (const b of github.flatMap((w) => scriptBlocks(w.data))) expect(b.script, b.where).not.toContain('${{');
+  });
+
+  it('plans on pull requests: comment, SARIF and the plan artifact', () => {
+    const [plan] = jobWith('plan');
+    expect(plan).toBeDefined();
+    expect(on(plan!)['pull_request']).toBeDefined();
+    expect(str(plan!.job['if'])).toMatch(/github\.event_name == 'pull_request'|^$/);
+    expect(obj(plan!.job['permissions'])).toMatchObject({ 'pull-requests': 'write', 'security-events': 'write', contents: 'read' });
+    const inv = plan!.steps.flatMap(invocationsOf).find((i) => i.command === 'plan')!;
+    const outs = inv.values.get('--out')!;
+    const formats = inv.values.get('--format')!;
+    const outFor = (format: string) => outs[formats.indexOf(format)];
+    expect(formats).toEqual(expect.arrayContaining(['markdown', 'sarif', 'json']));
+    expect(outs).toHaveLength(formats.length);
+    const uses = (action: string) => plan!.steps.filter((s) => str(s['uses']).startsWith(`${action}@`));
+    expect(str(obj(uses('github/codeql-action/upload-sarif')[0]?.['with'])['sarif_file'])).toBe(outFor('sarif'));
+    expect(str(obj(uses('actions/upload-artifact')[0]?.['with'])['path'])).toBe(outFor('json'));
+    expect(plan!.steps.some((s) => /gh (api|pr comment)/.test(stepScript(s)) && stepScript(s).includes(outFor('markdown')!))).toBe(true);
+    const setup = uses('actions/setup-node')[0];
+    expect(obj(setup?.['with'])).toMatchObject({ cache: 'npm' });
+    expect(String(obj(setup?.['with'])['node-version'])).toMatch(/^20/);
+  }, 120_000);
+
+  it('applies only on push to main, in the production environment, one at a time, with the downloaded reviewed plan', () => {
+    const applyJobs = jobWith('apply');
+    expect(applyJobs).toHaveLength(1);
+    const [apply] = applyJobs;
+    const condition = str(apply!.job['if']);
+    expect(list(obj(on(apply!)['push'])['branches'])).toEqual(['main']);
+    expect(condition).toContain("github.event_name == 'push'");
+    expect(condition).toContain("github.ref == 'refs/heads/main'");
+    const environment = apply!.job['environment'];
+    expect(isObj(environment) ? environment['name'] : environment).toBe('production');
+    const concurrency = obj(apply!.job['concurrency'] ?? apply!.w.data['concurrency']);
+    expect(str(concurrency['group'])).not.toBe('');
+    expect(concurrency['cancel-in-progress']).toBe(false);
+    const permissions = obj(apply!.job['permissions']);
+    expect(permissions['actions']).toBe('read');
+
+    const invocations = apply!.steps.flatMap(invocationsOf);
+    expect(invocations.map((i) => i.command)).not.toContain('plan');
+    for (const inv of invocations.filter((i) => i.command === 'apply')) {
+      expect(inv.positionals, 'apply names the saved plan').toHaveLength(1);
+      expect(inv.flags).toContain('--auto-approve');
+      const [planJob] = jobWith('plan');
+      const planInv = planJob!.steps.flatMap(invocationsOf).find((i) => i.command === 'plan')!;
+      const planJson = planInv.values.get('--out')![planInv.values.get('--format')!.indexOf('json')]!;
+      expect(basename(inv.positionals[0]!)).toBe(basename(planJson));
+      // The artifact the pull request uploaded is the one downloaded here.
+      const upload = planJob!.steps.find((s) => str(s['uses']).startsWith('actions/upload-artifact@'))!;
+      const artifact = str(obj(upload['with'])['name']).replace(/^\$\{\{\s*env\.(\w+)\s*\}\}$/, (_m, v: string) => str(envOf(planJob!)[v]));
+      expect(artifact).not.toBe('');
+      const download = apply!.steps.map(stepScript).find((s) => /gh run download/.test(s));
+      expect(download).toBeDefined();
+      const named = /--name\s+"?\$\{?(\w+)\}?"?/.exec(download!)?.[1];
+      expect(named ? str(envOf(apply!)[named]) : /--name\s+"?([\w-]+)/.exec(download!)?.[1]).toBe(artifact);
+    }
+  }, 120_000);
+
+  it('checks drift nightly and keeps the HTML report even when the check fails', () => {
+    const [drift] = jobWith('drift');
+    expect(drift).toBeDefined();
+    expect(on(drift!)['schedule']).toBeDefined();
+    expect(str(drift!.job['if'])).not.toMatch(/pull_request|'push'/);
+    const inv = drift!.steps.flatMap(invocationsOf).find((i) => i.command === 'drift')!;
+    const html = inv.values.get('--out')![inv.values.get('--format')!.indexOf('html')];
+    expect(html).toBeDefined();
+    const upload = drift!.steps.find((s) => str(s['uses']).startsWith('actions/upload-artifact@') && str(obj(s['with'])['path']).includes(html!));
+    expect(upload, 'the HTML report is uploaded').toBeDefined();
+    expect(str(upload!['if'])).toContain('always()');
+    for (const s of drift!.steps.filter(touchesTenant)) expect(s['continue-on-error']).toBeUndefined();
+  }, 120_000);
+});
+
+describe('Azure Pipelines pipeline', () => {
+  const jobs = () => azureJobs(azure);
+  const jobWith = (command: string) => jobs().filter((j) => j.steps.some((s) => invocationsOf(s).some((i) => i.command === command)));
+  const variables = () => new Map(list(azure.data['variables']).map((v) => [str(obj(v)['name']), str(obj(v)['value'])] as const));
+  const macro = (value: string) => value.replace(/\$\((\w+)\)/g, (m, name: string) => variables().get(name) ?? m);
+
+  it('has PR validation, a CI trigger on main and a nightly schedule that runs without new commits', () => {
+    expect(azure.data['pr']).toBeDefined();
+    expect(list(obj(obj(azure.data['trigger'])['branches'])['include'])).toEqual(['main']);
+    const schedules = list(azure.data['schedules']).map(obj);
+    expect(schedules.length).toBeGreaterThan(0);
+    for (const s of schedules) {
+      expect(str(s['cron'])).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
+      expect(s['always']).toBe(true);
+      expect(list(obj(s['branches'])['include'])).toEqual(['main']);
+    }
+  });
+
+  it('maps the federation variables and System.AccessToken into every step that reaches the tenant, and nothing else', () => {
+    const tenantSteps = jobs().flatMap((j) => j.steps.filter(touchesTenant));
+    expect(tenantSteps.length).toBeGreaterThanOrEqual(3);
+    for (const step of tenantSteps) {
+      expect(obj(step['env'])).toEqual({
+        AZURE_CLIENT_ID: '$(AZURE_CLIENT_ID)',
+        AZURE_TENANT_ID: '$(AZURE_TENANT_ID)',
+        AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: '$(AZURESUBSCRIPTION_SERVICE_CONNECTION_ID)',
+        SYSTEM_ACCESSTOKEN: '$(System.AccessToken)',
+      });
+    }
+    const allowed = new Set(['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURESUBSCRIPTION_SERVICE_CONNECTION_ID', 'System.AccessToken']);
+    for (const j of jobs()) {
+      for (const step of j.steps) {
+        for (const value of Object.values(obj(step['env']))) {
+          for (const m of str(value).matchAll(/\$\(([\w.]+)\)/g)) expect(allowed, `${j.id}: env maps $(${m[1]})`).toContain(m[1]);
+        }
+      }
+    }
+    // The ids are pipeline variables set outside the file, never given a value in it.
+    for (const name of allowed) expect(variables().has(name)).toBe(false);
+  }, 120_000);
+
+  it('plans on pull requests: JUnit results, a summary or comment, and the plan artifact', () => {
+    const [plan] = jobWith('plan');
+    expect(plan).toBeDefined();
+    expect(str(plan!.stage['condition'])).toContain("eq(variables['Build.Reason'], 'PullRequest')");
+    const inv = plan!.steps.flatMap(invocationsOf).find((i) => i.command === 'plan')!;
+    const formats = inv.values.get('--format')!;
+    const outFor = (format: string) => inv.values.get('--out')![formats.indexOf(format)];
+    expect(formats).toEqual(expect.arrayContaining(['markdown', 'junit', 'json']));
+    const junit = plan!.steps.find((s) => str(s['task']) === 'PublishTestResults@2')!;
+    expect(obj(junit['inputs'])).toMatchObject({ testResultsFormat: 'JUnit', testResultsFiles: outFor('junit') });
+    expect(plan!.steps.some((s) => stepScript(s).includes('##vso[task.uploadsummary]') || /pullRequests\/.*threads/.test(stepScript(s)))).toBe(true);
+    const publish = plan!.steps.find((s) => s['publish'] !== undefined)!;
+    expect(str(publish['publish'])).toBe(outFor('json'));
+    expect(macro(str(publish['artifact']))).not.toBe('');
+  }, 120_000);
+
+  it('applies only on CI builds of main, in a deployment to production, in order, with the downloaded reviewed plan', () => {
+    const applyJobs = jobWith('apply');
+    expect(applyJobs).toHaveLength(1);
+    const [apply] = applyJobs;
+    const condition = str(apply!.stage['condition']);
+    expect(condition).toContain("eq(variables['Build.SourceBranch'], 'refs/heads/main')");
+    expect(condition).toMatch(/IndividualCI|BatchedCI/);
+    expect(condition).not.toContain('PullRequest');
+    expect(apply!.stage['lockBehavior']).toBe('sequential');
+    expect(apply!.job['deployment']).toBeDefined();
+    const environment = apply!.job['environment'];
+    expect(isObj(environment) ? environment['name'] : environment).toBe('production');
+
+    const invocations = apply!.steps.flatMap(invocationsOf);
+    expect(invocations.map((i) => i.command)).not.toContain('plan');
+    const [planJob] = jobWith('plan');
+    const published = planJob!.steps.find((s) => s['publish'] !== undefined)!;
+    const download = apply!.steps.find((s) => str(s['task']) === 'DownloadPipelineArtifact@2');
+    expect(download).toBeDefined();
+    const inputs = obj(download!['inputs']);
+    expect(macro(str(inputs['artifactName'] ?? inputs['artifact']))).toBe(macro(str(published['artifact'])));
+    const target = str(inputs['targetPath'] ?? inputs['path']).replace('$(Pipeline.Workspace)', '$PIPELINE_WORKSPACE');
+    for (const inv of invocations.filter((i) => i.command === 'apply')) {
+      expect(inv.positionals, 'apply names the saved plan').toHaveLength(1);
+      expect(inv.flags).toContain('--auto-approve');
+      expect(inv.positionals[0]).toBe(`${target}/${basename(str(published['publish']))}`);
+    }
+  }, 120_000);
+
+  it('checks drift on the schedule and publishes the HTML report even when the check fails', () => {
+    const [drift] = jobWith('drift');
+    expect(drift).toBeDefined();
+    expect(str(drift!.stage['condition'])).toContain("'Schedule'");
+    const inv = drift!.steps.flatMap(invocationsOf).find((i) => i.command === 'drift')!;
+    const html = inv.values.get('--out')![inv.values.get('--format')!.indexOf('html')]!;
+    const publish = drift!.steps.find((s) => s['publish'] !== undefined)!;
+    expect(str(publish['condition'])).toBe('always()');
+    const published = str(publish['publish']).replace('$(Build.ArtifactStagingDirectory)', '$BUILD_ARTIFACTSTAGINGDIRECTORY');
+    expect(html.startsWith(`${published}/`) || html === published).toBe(true);
+    for (const s of drift!.steps.filter(touchesTenant)) expect(s['continueOnError']).toBeUndefined();
+  }, 120_000);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Exit codes: the plan and drift steps run under bash with a stand-in `npx` that exits as told.
+// ---------------------------------------------------------------------------------------------
+
+describe('exit codes of the plan and drift steps', () => {
+  const fakeBin = mkdtempSync(join(tmpdir(), 'posture-fake-npx-'));
+  writeFileSync(
+    join(fakeBin, 'npx'),
+    [
+      '#!/bin/sh',
+      'printf \'%s\\n\' "$*" >> "$FAKE_NPX_LOG"',
+      'while [ "$#" -gt 0 ]; do',
+      '  if [ "$1" = "--out" ] && [ "$#" -gt 1 ]; then mkdir -p "$(dirname "$2")"; printf \'report\\n\' > "$2"; shift; fi',
+      '  shift',
+      'done',
+      'exit "$FAKE_NPX_EXIT"',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(join(fakeBin, 'npx'), 0o755);
+
+  interface Case {
+    name: string;
+    script: string;
+    shell: string[];
+    env: Record<string, string>;
+  }
+
+  const placeholder = (v: unknown) => (/\$\{\{|\$\(/.test(String(v)) ? 'placeholder' : String(v));
+  const stepCases = (command: string): Case[] => {
+    const cases: Case[] = [];
+    for (const w of github) {
+      const defaultShell = str(obj(obj(w.data['defaults'])['run'])['shell']);
+      for (const j of githubJobs(w)) {
+        for (const step of j.steps.filter((s) => invocationsOf(s).some((i) => i.command === command))) {
+          const shell = str(step['shell']) || defaultShell || 'bash';
+          expect(shell, 'steps run under bash').toBe('bash');
+          const env = Object.fromEntries(Object.entries({ ...obj(w.data['env']), ...obj(j.job['env']), ...obj(step['env']) }).map(([k, v]) => [k, placeholder(v)]));
+          cases.push({ name: `${w.file} ${j.id}`, script: stepScript(step), shell: ['--noprofile', '--norc', '-eo', 'pipefail'], env });
+        }
+      }
+    }
+    const vars = Object.fromEntries(list(azure.data['variables']).map((v) => [str(obj(v)['name']).toUpperCase().replace(/\./g, '_'), placeholder(obj(v)['value'])]));
+    for (const j of azureJobs(azure)) {
+      for (const step of j.steps.filter((s) => invocationsOf(s).some((i) => i.command === command))) {
+        const env = { ...vars, BUILD_ARTIFACTSTAGINGDIRECTORY: 'staging', PIPELINE_WORKSPACE: 'workspace', ...Object.fromEntries(Object.entries(obj(step['env'])).map(([k, v]) => [k, placeholder(v)])) };
+        cases.push({ name: `${azure.file} ${j.id}`, script: stepScript(step), shell: ['--noprofile', '--norc'], env });
+      }
+    }
+    return cases;
+  };
+
+  const run = (c: Case, exit: number) => {
+    const dir = mkdtempSync(join(tmpdir(), 'posture-step-'));
+    const file = join(dir, 'step.sh');
+    writeFileSync(file, c.script);
+    const work = join(dir, 'work');
+    mkdirSync(work);
+    const log = join(dir, 'npx.log');
+    const r = spawnSync('bash', [...c.shell, file], {
+      cwd: work,
+      encoding: 'utf8',
+      env: {
+        ...c.env,
+        PATH: `${fakeBin}:${process.env['PATH'] ?? ''}`,
+        HOME: dir,
+        FAKE_NPX_EXIT: String(exit),
+        FAKE_NPX_LOG: log,
+        GITHUB_OUTPUT: join(dir, 'output'),
+        GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+      },
+    });
+    return { status: r.status, calls: existsSync(log) ? readFileSync(log, 'utf8') : '', output: existsSync(join(dir, 'output')) ? readFileSync(join(dir, 'output'), 'utf8') : '', stderr: r.stderr };
+  };
+
+  it('plan: exit 2 (changes to review) passes, exit 1 (error, incomplete) fails', () => {
+    const cases = stepCases('plan');
+    expect(cases.filter((c) => c.name.startsWith('examples/github/'))).toHaveLength(1);
+    expect(cases.filter((c) => c.name.startsWith('examples/azure-devops/'))).toHaveLength(1);
+    for (const c of cases) {
+      for (const [exit, passes] of [[0, true], [2, true], [1, false]] as const) {
+        const r = run(c, exit);
+        expect(r.calls, c.name).toMatch(/^posture plan /m);
+        expect(r.status === 0, `${c.name}: posture plan exiting ${exit}: ${r.stderr}`).toBe(passes);
+        if (passes && c.name.startsWith('examples/github')) expect(r.output).toContain(`exit-code=${exit}`);
+      }
+    }
+  }, 120_000);
+
+  it('drift: both exit 2 (drift found) and exit 1 (error, incomplete) fail', () => {
+    const cases = stepCases('drift');
+    expect(cases.filter((c) => c.name.startsWith('examples/github/'))).toHaveLength(1);
+    expect(cases.filter((c) => c.name.startsWith('examples/azure-devops/'))).toHaveLength(1);
+    for (const c of cases) {
+      for (const [exit, passes] of [[0, true], [2, false], [1, false]] as const) {
+        const r = run(c, exit);
+        expect(r.calls, c.name).toMatch(/^posture drift /m);
+        expect(r.status === 0, `${c.name}: posture drift exiting ${exit}: ${r.stderr}`).toBe(passes);
+      }
+    }
+  }, 120_000);
+});
