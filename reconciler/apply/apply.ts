@@ -8,6 +8,8 @@ import { canonicalJson, planHashOf, sha256 } from '../plan/build.js';
 import { readTenant, type LiveState } from '../read/live.js';
 import { diffPolicy, resolvePolicy } from '../resources/conditional-access-policy.js';
 import { errorOf } from '../transport/graph.js';
+import { restored } from './rollback.js';
+import { readGraph, readTarget, snapshot } from './target.js';
 import { fingerprintOf, type PlannedChange, type Write } from './writes.js';
 
 type Obj = Record<string, unknown>;
@@ -18,6 +20,8 @@ export class ApplyRefused extends InputError {}
 export interface ChangeOutcome {
   readonly change: PlannedChange;
   readonly result: 'applied' | 'failed';
+  /** The resource as read just before the write. */
+  readonly before?: unknown;
   readonly after?: unknown;
   readonly error?: string;
 }
@@ -43,9 +47,12 @@ export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Co
   if (fresh.incomplete.length) throw new ApplyRefused(`the tenant could not be read completely before applying: ${fresh.incomplete.map((i) => i.what).join(', ')}`);
   const byId = new Map(fresh.findings.map((f) => [f.id, f]));
   for (const c of plan.changes) {
-    const now = byId.get(c.findingId);
-    if (!now || fingerprintOf(now.evidence.live) !== c.fingerprint) {
-      throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new plan`);
+    // A rollback's changes undo earlier writes, not findings: each is checked against its resource as read now.
+    const stale = c.rollbackOf
+      ? fingerprintOf(snapshot(await readTarget(conn, c.write))) !== c.fingerprint
+      : fingerprintOf(byId.get(c.findingId)?.evidence.live) !== c.fingerprint || !byId.has(c.findingId);
+    if (stale) {
+      throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new ${c.rollbackOf ? 'rollback' : 'plan'}`);
     }
   }
   const dir = directoryOf(live);
@@ -86,12 +93,14 @@ export async function applyChanges(plan: PlanDocument, manifest: Manifest, conn:
   const outcomes: ChangeOutcome[] = [];
   for (const change of plan.changes) {
     let outcome: ChangeOutcome;
+    let before: unknown;
     try {
+      before = snapshot(await readTarget(conn, change.write));
       const created = await send(conn, change.write);
-      const after = await verify(conn, change, manifest, dir, created);
-      outcome = { change, result: 'applied', after };
+      const after = change.rollbackOf ? await verifyRestored(conn, change, created) : await verify(conn, change, manifest, dir, created);
+      outcome = { change, result: 'applied', before, after: snapshot(after) };
     } catch (err) {
-      outcome = { change, result: 'failed', error: (err as Error).message };
+      outcome = { change, result: 'failed', ...(before !== undefined ? { before } : {}), error: (err as Error).message };
     }
     outcomes.push(outcome);
     hooks.onChange?.(outcome);
@@ -155,4 +164,33 @@ async function verify(conn: Connection, c: PlannedChange, m: Manifest, dir: Dire
     }
   }
   return after;
+}
+
+/** Reads back a rollback's write and checks the recorded value is there again; returns the value read. */
+async function verifyRestored(conn: Connection, c: PlannedChange, created: unknown): Promise<unknown> {
+  const w = c.write;
+  const fail = (what: string): never => {
+    throw new Error(`the rollback of ${c.resource.type} "${c.resource.name}" did not take: ${what}`);
+  };
+  if (w.api === 'graph' && w.method === 'DELETE') {
+    if ((await readTarget(conn, w)) !== null) fail('it still exists');
+    return null;
+  }
+  if (w.api === 'graph' && w.method === 'POST') {
+    const id = (created as Obj | undefined)?.['id'];
+    if (typeof id !== 'string') fail('the service did not return the id of what it created');
+    const read = await readGraph(conn, `${w.path}/${id as string}`);
+    if (!restored(w.body, read)) fail('what was created differs from the recorded value');
+    return read;
+  }
+  const read = await readTarget(conn, w);
+  if (w.api === 'graph') {
+    if (!restored(w.body, read)) fail('the value read back differs from the recorded one');
+    return read;
+  }
+  const expected = w.cmdlet.startsWith('Enable-')
+    ? { State: 'Enabled' }
+    : Object.fromEntries(Object.entries(w.parameters).filter(([k]) => k !== 'Identity' && k !== 'Confirm'));
+  if (!restored(expected, read)) fail('the value read back differs from the recorded one');
+  return read;
 }

@@ -23,9 +23,17 @@ export interface PlannedChange {
   readonly fingerprint: string;
   readonly readAt: string;
   readonly write: Write;
-  /** The live value before the write (also the rollback's source). */
+  /** The live value the change was computed from (as the finding shows it). */
   readonly before: unknown;
+  /** Set on the changes of a rollback plan: the apply run and evidence record the change undoes. */
+  readonly rollbackOf?: { readonly runId: string; readonly seq: number };
 }
+
+/** One line for a change: sign, resource, control and the write. */
+export const describeChange = (c: PlannedChange) =>
+  `${c.action === 'create' ? '+' : c.action === 'delete' ? '-' : '~'} ${c.resource.type} "${c.resource.name}" (${c.control}): ${
+    c.write.api === 'graph' ? `${c.write.method} ${c.write.path}` : c.write.cmdlet
+  }`;
 
 export const fingerprintOf = (live: unknown) => sha256(canonicalJson(live ?? null));
 

@@ -3,11 +3,10 @@ import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
 import { ApplyRefused, applyChanges, preflight } from '../apply/apply.js';
-import { plannedChanges, type PlannedChange } from '../apply/writes.js';
+import { describeChange, plannedChanges, type PlannedChange } from '../apply/writes.js';
 import { directoryOf } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
 import type { PlanDocument } from '../findings/model.js';
-import { connect } from '../input/connection.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
@@ -15,18 +14,13 @@ import { applyRecorder, newRunId, planEvidence } from '../evidence/trail.js';
 import { exitCodeOf } from '../plan/build.js';
 import { actorOf, evidenceOption, openEvidence } from './evidence.js';
 import { createLogger } from './log.js';
-import { fail, tenantOptions, type PlanArgs } from './plan.js';
+import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
 
 export interface ApplyArgs extends Omit<PlanArgs, 'format' | 'out' | 'color'> {
   plan?: string;
   'auto-approve': boolean;
   'max-changes': number;
 }
-
-const describe = (c: PlannedChange) =>
-  `${c.action === 'create' ? '+' : c.action === 'delete' ? '-' : '~'} ${c.resource.type} "${c.resource.name}" (${c.control}): ${
-    c.write.api === 'graph' ? `${c.write.method} ${c.write.path}` : c.write.cmdlet
-  }`;
 
 async function confirmInteractively(changes: readonly PlannedChange[]): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -67,16 +61,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? (args.plan ? plan!.stack : undefined));
         const trail = openEvidence(args.evidence);
         const runId = newRunId();
-        const conn = connect({
-          ...(args.tenant ? { tenant: args.tenant } : {}),
-          auth: args.auth,
-          graphUrl: args['graph-url'],
-          exchangeUrl: args['exchange-url'],
-          ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}),
-          timeoutMs: args.timeout * 1000,
-          maxRetries: args['max-retries'],
-          env: process.env,
-        });
+        const conn = connectFrom(args);
         log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
         if (!args.plan) {
           const live = await readTenant(input.manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
@@ -90,7 +75,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           return;
         }
         const { dir } = await preflight(plan!, input.manifest, conn, { maxChanges: args['max-changes'], today });
-        process.stdout.write(`${plan!.changes.length} change${plan!.changes.length === 1 ? '' : 's'} to apply:\n${plan!.changes.map((c) => `  ${describe(c)}`).join('\n')}\n`);
+        process.stdout.write(`${plan!.changes.length} change${plan!.changes.length === 1 ? '' : 's'} to apply:\n${plan!.changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`);
         const approved = args['auto-approve'] || (process.stdin.isTTY === true && (await confirmInteractively(plan!.changes)));
         if (!approved) {
           throw new ApplyRefused(process.stdin.isTTY ? 'not applied: the answer was not "yes"' : "not applied: confirm with 'yes' at a terminal, or pass --auto-approve");
@@ -101,7 +86,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           confirm: async () => true,
           onChange: (o) => {
             recorder?.change(o);
-            process.stdout.write(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${describe(o.change)}${o.error ? `\n    ${o.error}` : ''}\n`);
+            process.stdout.write(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${describeChange(o.change)}${o.error ? `\n    ${o.error}` : ''}\n`);
           },
         });
         const failed = outcomes.filter((o) => o.result === 'failed');

@@ -7,6 +7,7 @@ import { checkDomainCommand } from './check-domain.js';
 import { demoCommand } from './demo.js';
 import { evidenceCommand } from './evidence.js';
 import { permissionsCommand } from './permissions.js';
+import { rollbackCommand } from './rollback.js';
 import { synthCommand } from './synth.js';
 
 /** Runs the `posture` command line and returns its exit code (0 success, 1 error). */
@@ -35,6 +36,7 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .command(planCommand('drift', setExit))
     .command(showCommand(setExit))
     .command(applyCommand(setExit))
+    .command(rollbackCommand(setExit))
     .command(evidenceCommand(setExit))
     .command(controlsCommand(setExit))
     .command(permissionsCommand(setExit))

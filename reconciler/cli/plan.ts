@@ -6,7 +6,7 @@ import { plannedChanges } from '../apply/writes.js';
 import { directoryOf } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
 import type { PlanDocument } from '../findings/model.js';
-import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL } from '../input/connection.js';
+import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, type Connection } from '../input/connection.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan, exitCodeOf } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
@@ -50,6 +50,20 @@ export function tenantOptions<T>(y: Argv<T>) {
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, describe: 'Logs on stderr: lines, or JSON lines for pipelines' });
 }
 
+/** Connects to the tenant the tenant options name. */
+export function connectFrom(args: Pick<PlanArgs, 'tenant' | 'auth' | 'graph-url' | 'exchange-url' | 'dns-server' | 'timeout' | 'max-retries'>): Connection {
+  return connect({
+    ...(args.tenant ? { tenant: args.tenant } : {}),
+    auth: args.auth,
+    graphUrl: args['graph-url'],
+    exchangeUrl: args['exchange-url'],
+    ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}),
+    timeoutMs: args.timeout * 1000,
+    maxRetries: args['max-retries'],
+    env: process.env,
+  });
+}
+
 /** Output options: report formats and files. */
 export function reportOptions<T>(y: Argv<T>) {
   return y
@@ -91,16 +105,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
       try {
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack);
         const trail = openEvidence(args.evidence);
-        const conn = connect({
-          ...(args.tenant ? { tenant: args.tenant } : {}),
-          auth: args.auth,
-          graphUrl: args['graph-url'],
-          exchangeUrl: args['exchange-url'],
-          ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}),
-          timeoutMs: args.timeout * 1000,
-          maxRetries: args['max-retries'],
-          env: process.env,
-        });
+        const conn = connectFrom(args);
         log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
         const live = await readTenant(input.manifest, {
           graph: conn.graph,

@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ChangeOutcome } from '../apply/apply.js';
-import type { PlannedChange } from '../apply/writes.js';
+import type { PlannedChange, Write } from '../apply/writes.js';
 import type { PlanDocument } from '../findings/model.js';
 
 /** Format version of a record (`v`). A reader refuses nothing on it today; it is hashed like any field. */
@@ -57,8 +57,10 @@ export interface EvidencePlanSummary {
 /** A plan (or drift) was computed. */
 export interface PlanEvidenceRecord extends EvidenceRecordBase {
   readonly kind: 'plan';
-  /** `plan` or `drift`. */
-  readonly command: 'plan' | 'drift';
+  /** `plan`, `drift`, or `rollback` (a plan that reverses an apply run). */
+  readonly command: 'plan' | 'drift' | 'rollback';
+  /** For a rollback plan: the apply run it reverses. */
+  readonly rollbackOf?: string;
   /** The plan document's `planHash`. */
   readonly planHash: string;
   /** SHA-256 of the canonical manifest the plan was computed against. */
@@ -91,6 +93,10 @@ export interface ChangeEvidenceRecord extends EvidenceRecordBase {
   readonly control: string;
   readonly resource: { readonly type: string; readonly id: string | null; readonly name: string };
   readonly action: 'create' | 'update' | 'delete';
+  /** The write as it was sent (what rollback reverses). */
+  readonly write?: Write;
+  /** For a change of a rollback plan: the run and record it undoes. */
+  readonly rollbackOf?: { readonly runId: string; readonly seq: number };
   /** The live value read just before the write (`null` when the resource did not exist). */
   readonly before: unknown;
   /** The live value read back after the write (`null` after a delete, or when the write failed before it). */
@@ -195,7 +201,8 @@ export function planEvidence(plan: PlanDocument, runId: string, actor: EvidenceA
     kind: 'plan',
     runId,
     actor,
-    command: plan.kind,
+    command: plan.rollbackOf ? 'rollback' : plan.kind,
+    ...(plan.rollbackOf ? { rollbackOf: plan.rollbackOf } : {}),
     planHash: plan.planHash,
     desiredHash: plan.desiredHash,
     tenantId: plan.tenantId,
@@ -219,7 +226,7 @@ export interface ApplyEvidenceRecorder {
  */
 export function applyRecorder(trail: EvidenceTrail, runId: string, actor: EvidenceActor): ApplyEvidenceRecorder {
   let current: PlanDocument | undefined;
-  const changeRecord = (c: PlannedChange, result: 'applied' | 'failed' | 'skipped', after: unknown, error?: string): EvidenceInput => ({
+  const changeRecord = (c: PlannedChange, result: 'applied' | 'failed' | 'skipped', before: unknown, after: unknown, error?: string): EvidenceInput => ({
     kind: 'change',
     runId,
     actor,
@@ -228,7 +235,9 @@ export function applyRecorder(trail: EvidenceTrail, runId: string, actor: Eviden
     control: c.control,
     resource: { type: c.resource.type, id: c.resource.id, name: c.resource.name },
     action: c.action,
-    before: c.before ?? null,
+    write: c.write,
+    ...(c.rollbackOf ? { rollbackOf: c.rollbackOf } : {}),
+    before: before ?? null,
     after: after ?? null,
     result,
     ...(error !== undefined ? { error } : {}),
@@ -240,13 +249,13 @@ export function applyRecorder(trail: EvidenceTrail, runId: string, actor: Eviden
     },
     change(outcome) {
       if (!current) throw new Error('evidence: a change was recorded before apply-start');
-      trail.append(changeRecord(outcome.change, outcome.result, outcome.after, outcome.error));
+      trail.append(changeRecord(outcome.change, outcome.result, outcome.before !== undefined ? outcome.before : outcome.change.before, outcome.after, outcome.error));
     },
     end(outcomes, exitCode) {
       if (!current) throw new Error('evidence: apply-end was recorded before apply-start');
       const attempted = new Set(outcomes.map((o) => o.change));
       const skipped = current.changes.filter((c) => !attempted.has(c));
-      for (const c of skipped) trail.append(changeRecord(c, 'skipped', null, 'not attempted: apply stopped at the first failure'));
+      for (const c of skipped) trail.append(changeRecord(c, 'skipped', c.before, null, 'not attempted: apply stopped at the first failure'));
       const applied = outcomes.filter((o) => o.result === 'applied').length;
       trail.append({ kind: 'apply-end', runId, actor, planHash: current.planHash, counts: { applied, failed: outcomes.length - applied, skipped: skipped.length }, exitCode });
     },
@@ -611,6 +620,11 @@ export function verifyTrail(text: string, options: VerifyOptions = {}): VerifyRe
  * leaves, is tolerated: the records before it are intact).
  */
 export function recordsOfRun(text: string, runId: string): EvidenceRecord[] {
+  return runRecords(text, runId).filter((r) => r.kind === 'change');
+}
+
+/** Every record of one run, in file order, under the same verification as {@link recordsOfRun}. */
+export function runRecords(text: string, runId: string): EvidenceRecord[] {
   const result = verifyTrail(text);
   const serious = result.problems.filter((p) => p.kind !== 'truncated');
   if (serious.length) {
@@ -618,7 +632,7 @@ export function recordsOfRun(text: string, runId: string): EvidenceRecord[] {
   }
   return parseTrail(text)
     .entries.map((e) => e.rec as unknown as EvidenceRecord)
-    .filter((r) => r.kind === 'change' && r.runId === runId);
+    .filter((r) => r.runId === runId);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -641,7 +655,7 @@ function validate(input: EvidenceInput): void {
   switch (input.kind) {
     case 'plan':
       check(nonEmpty(input.desiredHash), 'desiredHash is required');
-      check(input.command === 'plan' || input.command === 'drift', 'command must be plan or drift');
+      check(input.command === 'plan' || input.command === 'drift' || input.command === 'rollback', 'command must be plan, drift or rollback');
       check(nonEmpty(input.tenantId) && nonEmpty(input.stack), 'tenantId and stack are required');
       check(input.summary && count(input.summary.findings), 'summary.findings must be a count');
       check(Number.isInteger(input.exitCode), 'exitCode must be an integer');

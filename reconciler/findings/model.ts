@@ -99,6 +99,8 @@ export interface PlanDocument {
   readonly incomplete: readonly IncompleteRead[];
   /** What apply would write, each with the fingerprint of the live state it was computed against. */
   readonly changes: readonly PlannedChange[];
+  /** Set on a rollback plan: the apply run whose changes it reverses. */
+  readonly rollbackOf?: string;
   /** SHA-256 of the canonical plan without this field: apply refuses a plan whose hash does not match. */
   readonly planHash: string;
 }

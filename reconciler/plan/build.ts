@@ -41,6 +41,8 @@ export function buildPlan(input: {
   findings: readonly Finding[];
   incomplete: readonly IncompleteRead[];
   changes?: readonly PlannedChange[];
+  /** For a rollback plan: the apply run it reverses. */
+  rollbackOf?: string;
   now?: Date;
 }): PlanDocument {
   const plan: Omit<PlanDocument, 'planHash'> = {
@@ -57,6 +59,7 @@ export function buildPlan(input: {
     findings: [...input.findings],
     incomplete: [...input.incomplete],
     changes: input.kind === 'plan' ? [...(input.changes ?? [])] : [],
+    ...(input.rollbackOf ? { rollbackOf: input.rollbackOf } : {}),
   };
   return { ...plan, planHash: planHashOf(plan) };
 }

@@ -109,6 +109,7 @@ export const CMDLETS: ReadonlyMap<string, Cmdlet> = new Map(
       return next;
     }),
     setter('TransportRule', {}, (o) => ({ ...o, State: 'Disabled' }), 'Disable'),
+    setter('TransportRule', {}, (o) => ({ ...o, State: 'Enabled' }), 'Enable'),
     {
       name: 'Get-Mailbox',
       writes: false,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { badRequest, graphError, HttpError, notFound, type SimResponse } from '../http/errors.js';
 import type { Entity } from '../tenant/collection.js';
 import type { GraphCollectionName, Tenant } from '../tenant/tenant.js';
@@ -204,6 +204,33 @@ export const GRAPH_ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/oauth2PermissionGrants', permissions: P.grantRead, throttle: 'identity', cost: 2, handle: list('oauth2PermissionGrants', 'oauth2PermissionGrants', { typeName: 'microsoft.graph.oAuth2PermissionGrant', filterable: ['clientId', 'consentType', 'principalId', 'resourceId'] }) },
   { method: 'GET', pattern: '/oauth2PermissionGrants/{id}', permissions: P.grantRead, throttle: 'identity', cost: 1, handle: getOne('oauth2PermissionGrants', 'oauth2PermissionGrants', 'grant') },
   {
+    method: 'POST', pattern: '/oauth2PermissionGrants', permissions: P.grantWrite, throttle: 'identity', cost: 3,
+    handle: (c) => {
+      const b = obj(c.body);
+      const str = (k: string) => (typeof b[k] === 'string' && b[k] ? (b[k] as string) : undefined);
+      for (const k of ['clientId', 'consentType', 'resourceId']) if (!str(k)) throw badRequest(`Property '${k}' is required.`);
+      const consentType = str('consentType')!;
+      if (consentType !== 'AllPrincipals' && consentType !== 'Principal') throw badRequest(`Invalid value '${consentType}' for property 'consentType'.`);
+      if (consentType === 'Principal' && !str('principalId')) throw badRequest("Property 'principalId' is required when consentType is 'Principal'.");
+      for (const k of ['clientId', 'resourceId']) if (!c.tenant.graph.servicePrincipals.get(str(k)!)) throw notFound(`Resource '${str(k)}' does not exist or one of its queried reference-property objects are not present.`);
+      if (consentType === 'Principal' && !c.tenant.graph.users.get(str('principalId')!)) throw notFound(`Resource '${str('principalId')}' does not exist or one of its queried reference-property objects are not present.`);
+      const duplicate = c.tenant.graph.oauth2PermissionGrants
+        .findBy('clientId', str('clientId'))
+        .some((g) => String(g['resourceId']).toLowerCase() === str('resourceId')!.toLowerCase() && String(g['consentType']) === consentType && String(g['principalId'] ?? '').toLowerCase() === (str('principalId') ?? '').toLowerCase());
+      if (duplicate) throw new HttpError(graphError(409, 'Request_MultipleObjectsWithSameKeyValue', 'Permission entry already exists.'));
+      const grant: Entity = {
+        id: randomBytes(32).toString('base64url').slice(0, 43),
+        clientId: str('clientId')!,
+        consentType,
+        principalId: consentType === 'Principal' ? str('principalId')! : null,
+        resourceId: str('resourceId')!,
+        scope: str('scope') ?? '',
+      };
+      c.tenant.graph.oauth2PermissionGrants.insert(grant);
+      return { status: 201, body: { '@odata.context': ctxUrl(c, 'oauth2PermissionGrants/$entity'), ...grant } };
+    },
+  },
+  {
     method: 'DELETE', pattern: '/oauth2PermissionGrants/{id}', permissions: P.grantWrite, throttle: 'identity', cost: 3,
     handle: (c) => {
       if (!c.tenant.graph.oauth2PermissionGrants.remove(c.params['id']!)) throw notFound(`Resource '${c.params['id']}' does not exist or one of its queried reference-property objects are not present.`);
@@ -237,6 +264,28 @@ export const GRAPH_ROUTES: readonly Route[] = [
     handle: (c) => {
       const user = mailboxUser(c);
       return { status: 200, body: { '@odata.context': ctxUrl(c, `users('${c.params['user']}')/mailFolders('inbox')/messageRules`), value: c.tenant.inboxRules.list(user.id) } };
+    },
+  },
+  {
+    method: 'GET', pattern: '/users/{user}/mailFolders/inbox/messageRules/{id}', permissions: P.mailboxSettingsRead, throttle: 'mailbox',
+    handle: (c) => {
+      const user = mailboxUser(c);
+      const rule = c.tenant.inboxRules.list(user.id).find((r) => r.id === c.params['id']);
+      if (!rule) throw new HttpError(graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.'));
+      return { status: 200, body: { '@odata.context': ctxUrl(c, `users('${c.params['user']}')/mailFolders('inbox')/messageRules/$entity`), ...rule } };
+    },
+  },
+  {
+    method: 'POST', pattern: '/users/{user}/mailFolders/inbox/messageRules', permissions: P.mailboxSettingsWrite, throttle: 'mailbox',
+    handle: (c) => {
+      const user = mailboxUser(c);
+      const b = obj(c.body);
+      if (typeof b['displayName'] !== 'string' || !b['displayName']) throw new HttpError(graphError(400, 'ErrorInvalidRequest', "The rule's displayName is required."));
+      if (typeof b['sequence'] !== 'number' || !Number.isInteger(b['sequence']) || b['sequence'] < 1) throw new HttpError(graphError(400, 'ErrorInvalidRequest', "The rule's sequence must be a positive integer."));
+      const { id: _id, hasError: _hasError, isReadOnly: _readOnly, ...fields } = Object.fromEntries(Object.entries(b).filter(([k]) => !k.startsWith('@odata.')));
+      const rule: Entity = { id: `AQAAA${randomBytes(5).toString('base64')}`, isEnabled: true, ...fields, hasError: false, isReadOnly: false };
+      c.tenant.inboxRules.add(user.id, rule);
+      return { status: 201, body: { '@odata.context': ctxUrl(c, `users('${c.params['user']}')/mailFolders('inbox')/messageRules/$entity`), ...rule } };
     },
   },
   {

@@ -60,6 +60,17 @@ export class InboxRuleStore {
     return all.filter((r) => !this.removed.has(`${userId.toLowerCase()}/${r.id}`)).sort((a, b) => Number(a['sequence'] ?? 0) - Number(b['sequence'] ?? 0));
   }
 
+  /** Adds a rule to a mailbox (after its existing rules, unless it names a sequence). */
+  add(userId: string, rule: Entity): void {
+    const key = userId.toLowerCase();
+    let fixed = this.fixed.get(key);
+    if (!fixed) {
+      fixed = new ArrayCollection(this.generate?.(userId) ?? []);
+      this.fixed.set(key, fixed);
+    }
+    fixed.insert(rule);
+  }
+
   remove(userId: string, ruleId: string): boolean {
     if (!this.list(userId).some((r) => r.id === ruleId)) return false;
     this.removed.add(`${userId.toLowerCase()}/${ruleId}`);

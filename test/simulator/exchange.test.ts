@@ -94,6 +94,9 @@ describe('Exchange admin API simulator', () => {
     expect(rules.find((x: { Name: string }) => x.Name === 'Partner mail bypass')).toMatchObject({ SetSCL: -1, State: 'Enabled' });
     await exo(sim, 'Disable-TransportRule', { Identity: 'Partner mail bypass', Confirm: false });
     expect((await exo(sim, 'Get-TransportRule', { Identity: 'Partner mail bypass' })).body.value[0].State).toBe('Disabled');
+    await exo(sim, 'Enable-TransportRule', { Identity: 'Partner mail bypass', Confirm: false });
+    expect((await exo(sim, 'Get-TransportRule', { Identity: 'Partner mail bypass' })).body.value[0].State).toBe('Enabled');
+    await exo(sim, 'Disable-TransportRule', { Identity: 'Partner mail bypass', Confirm: false });
 
     await exo(sim, 'Set-AntiPhishPolicy', { Identity: 'Office365 AntiPhish Default', DmarcRejectAction: 'Quarantine' });
     expect((await exo(sim, 'Get-AntiPhishPolicy')).body.value[0].DmarcRejectAction).toBe('Quarantine');

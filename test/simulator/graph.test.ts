@@ -236,3 +236,38 @@ describe('Graph simulator', () => {
     });
   });
 });
+
+describe('Graph simulator: the creates a rollback uses', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await start({ scenario: 'drifted' });
+  });
+  afterAll(() => sim.stop());
+
+  it('creates a delegated permission grant, validating it as Graph does', async () => {
+    const [grant] = (await graph(sim, 'GET', '/v1.0/oauth2PermissionGrants')).body.value;
+    const { id, ...fields } = grant;
+    expect((await graph(sim, 'POST', '/v1.0/oauth2PermissionGrants', { body: fields })).status).toBe(409);
+    expect((await graph(sim, 'DELETE', `/v1.0/oauth2PermissionGrants/${id}`)).status).toBe(204);
+    const created = await graph(sim, 'POST', '/v1.0/oauth2PermissionGrants', { body: fields });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject(fields);
+    expect(created.body.id).not.toBe(id);
+    expect((await graph(sim, 'GET', `/v1.0/oauth2PermissionGrants/${created.body.id}`)).body).toMatchObject(fields);
+    expect((await graph(sim, 'POST', '/v1.0/oauth2PermissionGrants', { body: { ...fields, consentType: 'Everyone' } })).status).toBe(400);
+    expect((await graph(sim, 'POST', '/v1.0/oauth2PermissionGrants', { body: { ...fields, clientId: '00000000-0000-0000-0000-0000000000ff' } })).status).toBe(404);
+  });
+
+  it('creates an inbox rule and reads one rule by id', async () => {
+    const user = 'morgan.reed@tailspintoys.example';
+    const base = `/v1.0/users/${user}/mailFolders/inbox/messageRules`;
+    const rule = { displayName: 'Move newsletters', sequence: 9, isEnabled: true, conditions: { subjectContains: ['newsletter'] }, actions: { stopProcessingRules: true } };
+    expect((await graph(sim, 'POST', base, { body: { ...rule, sequence: 0 } })).status).toBe(400);
+    const created = await graph(sim, 'POST', base, { body: rule });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ ...rule, hasError: false, isReadOnly: false });
+    expect((await graph(sim, 'GET', `${base}/${created.body.id}`)).body).toMatchObject(rule);
+    expect((await graph(sim, 'GET', base)).body.value.map((r: { displayName: string }) => r.displayName)).toContain('Move newsletters');
+    expect((await graph(sim, 'GET', `${base}/AQAAAnone=`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,132 @@
+import type { ChangeEvidenceRecord, EvidenceRecord } from '../evidence/trail.js';
+import { REDACTED } from '../evidence/trail.js';
+import type { PlannedChange, Write } from './writes.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** The reverse of one recorded change, before the live state is read. */
+export interface ReverseStep {
+  readonly record: ChangeEvidenceRecord;
+  readonly write: Write;
+  readonly action: PlannedChange['action'];
+  /** The resource as the rollback addresses it (a created policy now has an id). */
+  readonly resource: PlannedChange['resource'];
+}
+
+/** A recorded change that rollback cannot reverse, and why. */
+export interface Irreversible {
+  readonly record: ChangeEvidenceRecord;
+  readonly reason: string;
+}
+
+/** Read-only properties the service sets itself; a write that restores an object leaves them out. */
+const READ_ONLY = new Set(['id', 'hasError', 'isReadOnly', 'createdDateTime', 'modifiedDateTime', 'version']);
+
+/** For each top-level property a write set, the whole value `source` held for it. */
+function pickLike(source: unknown, template: Obj): Obj {
+  const src = isObj(source) ? source : {};
+  return Object.fromEntries(Object.keys(template).map((k) => [k, src[k] ?? null]));
+}
+
+const writable = (o: Obj): Obj => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('@odata.') && !READ_ONLY.has(k)));
+
+/**
+ * The write that undoes a recorded change, from its recorded before-value (and, for a created
+ * resource, its after-value). Pure: reads nothing.
+ */
+export function reverseOf(record: ChangeEvidenceRecord): ReverseStep | Irreversible | undefined {
+  const w = record.write;
+  const before = record.before;
+  const after = record.after;
+  const no = (reason: string): Irreversible => ({ record, reason });
+  if (!w) return no('the record does not hold the write that was made');
+  if (JSON.stringify(before ?? null).includes(REDACTED)) return no('its recorded before-value has redacted parts, which cannot be written back');
+  const step = (write: Write, action: PlannedChange['action'], resource = record.resource): ReverseStep => ({ record, write, action, resource });
+
+  if (w.api === 'graph') {
+    switch (w.method) {
+      case 'PATCH':
+        if (!isObj(before)) return no('the resource did not exist before the change');
+        return step({ api: 'graph', method: 'PATCH', path: w.path, body: pickLike(before, w.body ?? {}) }, 'update');
+      case 'PUT':
+        if (!isObj(before)) return no('the resource did not exist before the change');
+        return step({ api: 'graph', method: 'PUT', path: w.path, body: writable(before) }, 'update');
+      case 'POST': {
+        const id = isObj(after) ? after['id'] : undefined;
+        if (typeof id !== 'string' || !id) return no('the id of the created resource was not recorded');
+        return step({ api: 'graph', method: 'DELETE', path: `${w.path}/${id}` }, 'delete', { ...record.resource, id });
+      }
+      case 'DELETE': {
+        if (!isObj(before)) return no('the deleted resource was not recorded');
+        if (/^\/oauth2PermissionGrants\/[^/]+$/.test(w.path)) {
+          const grant: Obj = { clientId: before['clientId'], consentType: before['consentType'], resourceId: before['resourceId'], scope: before['scope'] };
+          if (before['consentType'] === 'Principal') grant['principalId'] = before['principalId'];
+          return step({ api: 'graph', method: 'POST', path: '/oauth2PermissionGrants', body: grant }, 'create');
+        }
+        if (/\/messageRules\/[^/]+$/.test(w.path)) {
+          return step({ api: 'graph', method: 'POST', path: w.path.replace(/\/[^/]+$/, ''), body: writable(before) }, 'create');
+        }
+        return no(`a deletion at ${w.path} cannot be undone`);
+      }
+    }
+  }
+  if (w.api !== 'exchange') return undefined;
+  const identity = w.parameters['Identity'];
+  if (w.cmdlet === 'New-DkimSigningConfig') {
+    // Exchange has no cmdlet that removes a signing configuration: the reverse turns signing off.
+    return step({ api: 'exchange', cmdlet: 'Set-DkimSigningConfig', parameters: { Identity: w.parameters['DomainName'], Enabled: false } }, 'update');
+  }
+  if (!isObj(before)) return no('the object did not exist before the change');
+  if (w.cmdlet.startsWith('Disable-')) {
+    if (String(before['State']).toLowerCase() === 'disabled') return undefined;
+    return step({ api: 'exchange', cmdlet: w.cmdlet.replace(/^Disable-/, 'Enable-'), parameters: { Identity: identity, Confirm: false } }, 'update');
+  }
+  if (w.cmdlet.startsWith('Set-')) {
+    const parameters: Obj = { Identity: identity };
+    for (const k of Object.keys(w.parameters)) if (k !== 'Identity' && k !== 'Confirm') parameters[k] = before[k] === '' ? null : (before[k] ?? null);
+    return step({ api: 'exchange', cmdlet: w.cmdlet, parameters }, 'update');
+  }
+  return no(`${w.cmdlet} cannot be undone`);
+}
+
+/**
+ * The reverse steps of one apply run, last change first. Only changes that were applied are
+ * reversed; a change that failed may have been partly made and is named as irreversible.
+ */
+export function reverseRun(records: readonly EvidenceRecord[]): { steps: ReverseStep[]; irreversible: Irreversible[] } {
+  const steps: ReverseStep[] = [];
+  const irreversible: Irreversible[] = [];
+  const changes = records.filter((r): r is ChangeEvidenceRecord => r.kind === 'change');
+  for (const record of [...changes].reverse()) {
+    if (record.result === 'skipped') continue;
+    if (record.result === 'failed') {
+      irreversible.push({ record, reason: `it failed during the run (${record.error ?? 'no detail'}) and may have been partly made: check it by hand` });
+      continue;
+    }
+    const r = reverseOf(record);
+    if (!r) continue;
+    if ('reason' in r) irreversible.push(r);
+    else steps.push(r);
+  }
+  return { steps, irreversible };
+}
+
+/** Loose equality for verifying a restored value: case-insensitive strings, null = absent = "" = []. */
+export function restored(expected: unknown, actual: unknown): boolean {
+  const empty = (v: unknown) => v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
+  if (empty(expected)) return empty(actual);
+  if (typeof expected === 'string') return typeof actual === 'string' && expected.toLowerCase() === actual.toLowerCase();
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual) || actual.length !== expected.length) return false;
+    const used = new Set<number>();
+    return expected.every((e) => {
+      const i = actual.findIndex((a, j) => !used.has(j) && restored(e, a));
+      if (i < 0) return false;
+      used.add(i);
+      return true;
+    });
+  }
+  if (isObj(expected)) return Object.entries(expected).every(([k, v]) => k.startsWith('@odata.') || restored(v, isObj(actual) ? actual[k] : undefined));
+  return expected === actual;
+}

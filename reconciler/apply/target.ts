@@ -1,0 +1,49 @@
+import { redactSecrets } from '../evidence/trail.js';
+import type { Connection } from '../input/connection.js';
+import { errorOf } from '../transport/graph.js';
+import { ExchangeError } from '../transport/exchange.js';
+import type { Write } from './writes.js';
+
+type Obj = Record<string, unknown>;
+
+/**
+ * The resource a write acts on, read as the service returns it: the Graph entity at the write's
+ * path, or the Exchange object the cmdlet names. `null` when it does not exist, and for a write
+ * that creates a new resource. Apply records it as the change's before-value; rollback restores it.
+ */
+export async function readTarget(conn: Connection, w: Write): Promise<unknown> {
+  if (w.api === 'graph') {
+    return w.method === 'POST' ? null : readGraph(conn, w.path);
+  }
+  if (w.cmdlet.startsWith('New-')) return null;
+  const noun = w.cmdlet.replace(/^[A-Za-z]+-/, '');
+  try {
+    const [found] = await conn.exchange.invoke<Obj>(`Get-${noun}`, { Identity: String(w.parameters['Identity']) });
+    return found ? withoutAnnotations(found) : null;
+  } catch (err) {
+    if (err instanceof ExchangeError && /NotFound/i.test(err.type)) return null;
+    throw err;
+  }
+}
+
+/** The Graph entity at a path, without annotations; `null` when the service answers 404. */
+export async function readGraph(conn: Connection, path: string): Promise<unknown> {
+  const reply = await conn.graph.request<Obj>('GET', path);
+  if (reply.status === 404) return null;
+  if (reply.status >= 400) throw errorOf(reply, path);
+  return withoutAnnotations(reply.body);
+}
+
+/** A value without its top-level `@odata.*` annotations (they carry the endpoint's URL, not state). */
+export function withoutAnnotations(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value as Obj).filter(([k]) => !k.startsWith('@odata.')));
+}
+
+/**
+ * A read value in the form the evidence trail stores it (annotations dropped, secrets redacted,
+ * plain JSON), so a value read now compares equal to one recorded earlier.
+ */
+export function snapshot(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(redactSecrets(withoutAnnotations(value ?? null)) ?? null)) as unknown;
+}

@@ -1,0 +1,107 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { ApplyRefused } from '../apply/apply.js';
+import { reverseRun } from '../apply/rollback.js';
+import { readTarget, snapshot } from '../apply/target.js';
+import { describeChange, fingerprintOf, type PlannedChange } from '../apply/writes.js';
+import { newRunId, planEvidence, runRecords, type ApplyStartEvidenceRecord } from '../evidence/trail.js';
+import { InputError, loadSynthOutput } from '../input/synth-output.js';
+import { buildPlan, canonicalJson } from '../plan/build.js';
+import { actorOf, DEFAULT_EVIDENCE_FILE, openEvidence } from './evidence.js';
+import { createLogger } from './log.js';
+import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
+
+interface RollbackArgs extends Omit<PlanArgs, 'format' | 'out' | 'color' | 'today'> {
+  run: string;
+  out: string;
+}
+
+/**
+ * `posture rollback RUN_ID`: plans the reverse of an apply run's changes from the before-values in
+ * the evidence trail. The plan is applied with `posture apply`, under all of apply's rails.
+ */
+export function rollbackCommand(setExit: (code: number) => void): CommandModule<object, RollbackArgs> {
+  return {
+    command: 'rollback <run>',
+    describe: 'Plan the reverse of an apply run from its recorded before-values; apply it with `posture apply FILE`',
+    builder: (y) =>
+      tenantOptions(y)
+        .positional('run', { type: 'string', demandOption: true, describe: 'The run id of an apply, as its log and the evidence trail show it' })
+        .option('evidence', { type: 'string', default: DEFAULT_EVIDENCE_FILE, describe: 'The evidence file the run is recorded in; the rollback plan is recorded there too' })
+        .option('out', { type: 'string', default: 'rollback-plan.json', describe: 'Where to save the rollback plan' }) as never,
+    handler: async (args) => {
+      const log = createLogger(args['log-format']);
+      try {
+        let text: string;
+        try {
+          text = readFileSync(args.evidence || DEFAULT_EVIDENCE_FILE, 'utf8');
+        } catch (err) {
+          throw new InputError(`${args.evidence}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+        }
+        let records;
+        try {
+          records = runRecords(text, args.run);
+        } catch (err) {
+          throw new InputError(`${args.evidence}: ${(err as Error).message}`);
+        }
+        const start = records.find((r): r is ApplyStartEvidenceRecord => r.kind === 'apply-start');
+        if (!start) {
+          throw new InputError(records.length ? `run ${args.run} in ${args.evidence} is not an apply; it changed nothing` : `no run ${args.run} in ${args.evidence}`);
+        }
+        const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? start.stack);
+        const trail = openEvidence(args.evidence);
+        const conn = connectFrom({ ...args, tenant: args.tenant ?? start.tenantId });
+        if (conn.tenant !== start.tenantId) throw new ApplyRefused(`run ${args.run} changed tenant ${start.tenantId}, not ${conn.tenant}`);
+
+        const { steps, irreversible } = reverseRun(records);
+        log.info(`reading the ${steps.length} resource${steps.length === 1 ? '' : 's'} run ${args.run} changed, in tenant ${conn.tenant} (${conn.tokens.description})`);
+        const changes: PlannedChange[] = [];
+        const stale: string[] = [];
+        for (const s of steps) {
+          const readAt = new Date().toISOString();
+          const now = snapshot(await readTarget(conn, s.write));
+          // What the run left must still be there: otherwise someone changed it since, and undoing the run would undo them too.
+          if (canonicalJson(now) !== canonicalJson(snapshot(s.record.after))) {
+            stale.push(`${s.record.resource.type} "${s.record.resource.name}" changed since run ${args.run} applied it at ${s.record.time}`);
+            continue;
+          }
+          changes.push({
+            findingId: s.record.findingId,
+            control: s.record.control,
+            resource: s.resource,
+            action: s.action,
+            fingerprint: fingerprintOf(now),
+            readAt,
+            write: s.write,
+            before: now,
+            rollbackOf: { runId: args.run, seq: s.record.seq },
+          });
+        }
+        if (stale.length) {
+          throw new ApplyRefused(`cannot roll back run ${args.run}: ${stale.join('; ')}. Plan and apply the posture instead, or change these by hand`);
+        }
+        const plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings: [], incomplete: [], changes, rollbackOf: args.run });
+        mkdirSync(dirname(resolve(args.out)), { recursive: true });
+        writeFileSync(args.out, `${JSON.stringify(plan, null, 2)}\n`);
+        const shown = relative(process.cwd(), resolve(args.out)) || args.out;
+        process.stdout.write(
+          changes.length
+            ? `Rollback of run ${args.run}: ${changes.length} change${changes.length === 1 ? '' : 's'}, last change first:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`
+            : `Rollback of run ${args.run}: nothing to reverse.\n`,
+        );
+        for (const i of irreversible) process.stdout.write(`  not reversible: ${i.record.resource.type} "${i.record.resource.name}" (${i.record.control}): ${i.reason}\n`);
+        if (changes.length) process.stdout.write(`Saved to ${shown}. Review it, then: posture apply ${shown}\n`);
+        const code = irreversible.length ? 1 : changes.length ? 2 : 0;
+        if (trail) {
+          trail.append(planEvidence(plan, newRunId(), await actorOf(conn), code));
+          log.info(`recorded in ${relative(process.cwd(), trail.path) || trail.path}`);
+        }
+        setExit(code);
+      } catch (err) {
+        fail(err, args.debug, 'rollback');
+        setExit(1);
+      }
+    },
+  };
+}

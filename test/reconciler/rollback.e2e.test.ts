@@ -1,0 +1,131 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EvidenceRecord } from '../../reconciler/evidence/trail.js';
+import type { PlanDocument } from '../../reconciler/findings/model.js';
+import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import { cli, synthExamples, target, writer } from './harness.js';
+
+let synthDir: string;
+let sim: RunningSimulator | undefined;
+beforeAll(() => {
+  synthDir = synthExamples();
+});
+afterEach(async () => {
+  await sim?.stop();
+  sim = undefined;
+});
+
+const CA_NAME = 'EP - Sign-in risk medium+high: MFA every time';
+const BREAK_GLASS = 'bg-bravo@tailspintoys.example';
+
+/** The state apply touches in the drifted tenant, without what the service sets by itself on a write. */
+function touched(s: RunningSimulator) {
+  const volatile = new Set(['id', 'WhenChanged', 'modifiedDateTime']);
+  const strip = (o: Record<string, unknown> | undefined) => (o ? Object.fromEntries(Object.entries(o).filter(([k]) => !volatile.has(k))) : o);
+  const morgan = s.tenant.graph.users.findBy('userPrincipalName', 'morgan.reed@tailspintoys.example')[0]!;
+  return {
+    ca: strip(s.tenant.graph.conditionalAccessPolicies.findBy('displayName', CA_NAME)[0]),
+    authorization: s.tenant.authorizationPolicy,
+    outbound: strip([...s.tenant.exchange.HostedOutboundSpamFilterPolicy.values()][0]),
+    transportRules: [...s.tenant.exchange.TransportRule.values()].map(strip),
+    inboxRules: s.tenant.inboxRules.list(morgan.id).map(strip),
+    grants: [...s.tenant.graph.oauth2PermissionGrants.values()].map(strip).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+  };
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'posture-rollback-'));
+const tenantArgs = (s: RunningSimulator) => target(s, synthDir).filter((a, i, all) => a !== '--today' && all[i - 1] !== '--today');
+const records = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EvidenceRecord);
+
+/** Plan and apply the drifted tenant, recording in `evidence`; returns the apply's run id. */
+async function planAndApply(s: RunningSimulator, dir: string, evidence: string): Promise<string> {
+  const planFile = join(dir, 'plan.json');
+  expect((await cli(['plan', ...target(s, synthDir), '--out', planFile, '--evidence', evidence], writer(s))).code).toBe(2);
+  const r = await cli(['apply', planFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
+  expect(r.code, r.stderr).toBe(0);
+  const runId = /recorded as run ([0-9a-f-]{36})/.exec(r.stderr)?.[1];
+  expect(runId).toBeDefined();
+  return runId!;
+}
+
+describe('rollback', () => {
+  it('plans the reverse of an apply run from the evidence trail, and applying it restores the before-state', async () => {
+    const s = (sim = await startSimulator({ scenario: 'drifted' }));
+    // Make the policy's drift one that does not touch break-glass (that case is the next test): the
+    // break-glass account is excluded, but the sign-in frequency is off.
+    const ca = s.tenant.graph.conditionalAccessPolicies.findBy('displayName', CA_NAME)[0]!;
+    const bg = s.tenant.graph.users.findBy('userPrincipalName', BREAK_GLASS)[0]!;
+    const conditions = structuredClone(ca['conditions']) as { users: { excludeUsers: string[] } };
+    conditions.users.excludeUsers.push(bg.id);
+    s.tenant.graph.conditionalAccessPolicies.replace(ca.id, { ...ca, conditions, sessionControls: null });
+    const initial = touched(s);
+
+    const dir = tmp();
+    const evidence = join(dir, 'evidence.jsonl');
+    const runId = await planAndApply(s, dir, evidence);
+    expect(touched(s)).not.toEqual(initial);
+
+    const rollbackFile = join(dir, 'rollback.json');
+    const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s)], writer(s));
+    expect(rb.code, rb.stderr).toBe(2);
+    expect(rb.stdout).toContain(`Rollback of run ${runId}: 6 changes, last change first:`);
+    expect(rb.stdout).not.toContain('not reversible');
+    const plan = JSON.parse(readFileSync(rollbackFile, 'utf8')) as PlanDocument;
+    expect(plan.rollbackOf).toBe(runId);
+    expect(plan.changes.map((c) => `${c.action} ${c.resource.type}`).sort()).toEqual([
+      'create inboxRule', 'create oauth2PermissionGrant', 'update authorizationPolicy', 'update conditionalAccessPolicy', 'update hostedOutboundSpamFilterPolicy', 'update transportRule',
+    ]);
+
+    const applied = await cli(['apply', rollbackFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Apply complete: 6 changes applied and verified.');
+    expect(touched(s)).toEqual(initial);
+
+    // The trail holds the run, the rollback plan and the rollback's apply, and still verifies.
+    const recs = records(evidence);
+    expect(recs.find((r) => r.kind === 'plan' && r.command === 'rollback')).toMatchObject({ rollbackOf: runId });
+    const undone = recs.filter((r) => r.kind === 'change' && r.rollbackOf?.runId === runId);
+    expect(undone).toHaveLength(6);
+    expect((await cli(['evidence', 'verify', evidence])).code).toBe(0);
+
+    // Rolling back is not hiding: the posture's findings are back for the next plan.
+    const again = await cli(['plan', ...target(s, synthDir), '--out', join(dir, 'again.json'), '--no-evidence'], writer(s));
+    expect(again.code).toBe(2);
+    expect((JSON.parse(readFileSync(join(dir, 'again.json'), 'utf8')) as PlanDocument).changes).toHaveLength(6);
+  });
+
+  it('is subject to the break-glass rail: restoring a policy that caught a break-glass account is refused', async () => {
+    const s = (sim = await startSimulator({ scenario: 'drifted' }));
+    const dir = tmp();
+    const evidence = join(dir, 'evidence.jsonl');
+    const runId = await planAndApply(s, dir, evidence);
+    const rollbackFile = join(dir, 'rollback.json');
+    expect((await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s)], writer(s))).code).toBe(2);
+    const before = touched(s);
+    const r = await cli(['apply', rollbackFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`refusing to write conditional access policy "${CA_NAME}": it would apply to break-glass account ${BREAK_GLASS}`);
+    expect(touched(s)).toEqual(before);
+  });
+
+  it('refuses when a resource changed since the run, and for a run that is not an apply', async () => {
+    const s = (sim = await startSimulator({ scenario: 'drifted' }));
+    const dir = tmp();
+    const evidence = join(dir, 'evidence.jsonl');
+    const runId = await planAndApply(s, dir, evidence);
+    const policy = [...s.tenant.exchange.HostedOutboundSpamFilterPolicy.values()][0]!;
+    s.tenant.exchange.HostedOutboundSpamFilterPolicy.replace(policy.id, { ...policy, AutoForwardingMode: 'On' });
+    const r = await cli(['rollback', runId, '--evidence', evidence, '--out', join(dir, 'rb.json'), ...tenantArgs(s)], writer(s));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^posture rollback: cannot roll back run [0-9a-f-]+: hostedOutboundSpamFilterPolicy "Default" changed since run [0-9a-f-]+ applied it at /m);
+
+    const planRun = records(evidence).find((x) => x.kind === 'plan')!.runId;
+    const p = await cli(['rollback', planRun, '--evidence', evidence, ...tenantArgs(s)], writer(s));
+    expect(p.code).toBe(1);
+    expect(p.stderr).toContain(`run ${planRun} in ${evidence} is not an apply; it changed nothing`);
+    const unknown = await cli(['rollback', 'no-such-run', '--evidence', evidence, ...tenantArgs(s)], writer(s));
+    expect(unknown.stderr).toContain(`no run no-such-run in ${evidence}`);
+  });
+});

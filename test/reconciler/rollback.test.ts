@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { restored, reverseOf, reverseRun } from '../../reconciler/apply/rollback.js';
+import type { Write } from '../../reconciler/apply/writes.js';
+import type { ChangeEvidenceRecord } from '../../reconciler/evidence/trail.js';
+
+let seq = 0;
+const record = (write: Write, before: unknown, after: unknown, result: ChangeEvidenceRecord['result'] = 'applied'): ChangeEvidenceRecord => ({
+  v: 1, seq: ++seq, runId: 'run-1', time: '2026-06-01T10:00:00.000Z', kind: 'change', actor: { kind: 'application', id: 'app' },
+  prev: '0'.repeat(64), hash: '1'.repeat(64), planHash: '2'.repeat(64), findingId: `EP-${seq}`, control: 'MAIL.FWD.1v1',
+  resource: { type: 'thing', id: null, name: `thing ${seq}` }, action: 'update', write, before, after, result,
+});
+
+describe('reverseOf', () => {
+  it('patches back the whole before-value of each property a PATCH set', () => {
+    const before = { id: 'p1', state: 'enabled', conditions: { users: { includeUsers: ['All'], excludeUsers: ['a'] } }, grantControls: null };
+    const r = reverseOf(record({ api: 'graph', method: 'PATCH', path: '/identity/conditionalAccess/policies/p1', body: { conditions: { users: { excludeUsers: ['a', 'b'] } }, grantControls: { operator: 'OR' } } }, before, {}));
+    expect(r).toMatchObject({ action: 'update', write: { method: 'PATCH', path: '/identity/conditionalAccess/policies/p1', body: { conditions: before.conditions, grantControls: null } } });
+  });
+
+  it('deletes what a POST created, by the id read back after it', () => {
+    const r = reverseOf(record({ api: 'graph', method: 'POST', path: '/identity/conditionalAccess/policies', body: {} }, null, { id: 'new-id', displayName: 'x' }));
+    expect(r).toMatchObject({ action: 'delete', write: { method: 'DELETE', path: '/identity/conditionalAccess/policies/new-id' }, resource: { id: 'new-id' } });
+    expect(reverseOf(record({ api: 'graph', method: 'POST', path: '/identity/conditionalAccess/policies', body: {} }, null, null))).toMatchObject({ reason: /id of the created resource/ });
+  });
+
+  it('recreates a deleted grant and a deleted inbox rule without their read-only properties', () => {
+    const grant = { id: 'g1', clientId: 'c', consentType: 'Principal', principalId: 'u', resourceId: 'r', scope: 'Mail.Send' };
+    expect(reverseOf(record({ api: 'graph', method: 'DELETE', path: '/oauth2PermissionGrants/g1' }, grant, null))).toMatchObject({
+      action: 'create', write: { method: 'POST', path: '/oauth2PermissionGrants', body: { clientId: 'c', consentType: 'Principal', principalId: 'u', resourceId: 'r', scope: 'Mail.Send' } },
+    });
+    const rule = { id: 'AQ=', displayName: '.', sequence: 2, isEnabled: true, hasError: false, isReadOnly: false, actions: { forwardTo: [] } };
+    const r = reverseOf(record({ api: 'graph', method: 'DELETE', path: '/users/u1/mailFolders/inbox/messageRules/AQ=' }, rule, null));
+    expect(r).toMatchObject({ action: 'create', write: { method: 'POST', path: '/users/u1/mailFolders/inbox/messageRules', body: { displayName: '.', sequence: 2, isEnabled: true, actions: { forwardTo: [] } } } });
+    expect((r as { write: { body: object } }).write.body).not.toHaveProperty('id');
+    expect((r as { write: { body: object } }).write.body).not.toHaveProperty('hasError');
+  });
+
+  it('sets back the Exchange parameters a Set- changed, enables a disabled rule, and turns off a created DKIM configuration', () => {
+    expect(reverseOf(record({ api: 'exchange', cmdlet: 'Set-Mailbox', parameters: { Identity: 'm@x', ForwardingSmtpAddress: null, DeliverToMailboxAndForward: false } }, { ForwardingSmtpAddress: 'smtp:a@b', DeliverToMailboxAndForward: true, Other: 1 }, {}))).toMatchObject({
+      write: { cmdlet: 'Set-Mailbox', parameters: { Identity: 'm@x', ForwardingSmtpAddress: 'smtp:a@b', DeliverToMailboxAndForward: true } },
+    });
+    expect(reverseOf(record({ api: 'exchange', cmdlet: 'Disable-TransportRule', parameters: { Identity: 'r', Confirm: false } }, { State: 'Enabled' }, {}))).toMatchObject({ write: { cmdlet: 'Enable-TransportRule', parameters: { Identity: 'r' } } });
+    expect(reverseOf(record({ api: 'exchange', cmdlet: 'Disable-TransportRule', parameters: { Identity: 'r' } }, { State: 'Disabled' }, {}))).toBeUndefined();
+    expect(reverseOf(record({ api: 'exchange', cmdlet: 'New-DkimSigningConfig', parameters: { DomainName: 'x.example', Enabled: true } }, null, {}))).toMatchObject({ write: { cmdlet: 'Set-DkimSigningConfig', parameters: { Identity: 'x.example', Enabled: false } } });
+  });
+
+  it('names what it cannot reverse: no recorded write, a redacted before-value', () => {
+    const noWrite = { ...record({ api: 'graph', method: 'PATCH', path: '/x', body: {} }, {}, {}) };
+    delete (noWrite as { write?: Write }).write;
+    expect(reverseOf(noWrite)).toMatchObject({ reason: /does not hold the write/ });
+    expect(reverseOf(record({ api: 'graph', method: 'PATCH', path: '/x', body: { a: 1 } }, { a: '[redacted]' }, {}))).toMatchObject({ reason: /redacted/ });
+  });
+});
+
+describe('reverseRun', () => {
+  it('reverses applied changes last first, skips those never attempted, and names failed ones', () => {
+    const a = record({ api: 'exchange', cmdlet: 'Set-RemoteDomain', parameters: { Identity: 'A', AutoForwardEnabled: false } }, { AutoForwardEnabled: true }, {});
+    const b = record({ api: 'exchange', cmdlet: 'Set-RemoteDomain', parameters: { Identity: 'B', AutoForwardEnabled: false } }, { AutoForwardEnabled: true }, {});
+    const c = record({ api: 'exchange', cmdlet: 'Set-RemoteDomain', parameters: { Identity: 'C', AutoForwardEnabled: false } }, { AutoForwardEnabled: true }, null, 'failed');
+    const d = record({ api: 'exchange', cmdlet: 'Set-RemoteDomain', parameters: { Identity: 'D', AutoForwardEnabled: false } }, { AutoForwardEnabled: true }, null, 'skipped');
+    const { steps, irreversible } = reverseRun([a, b, c, d]);
+    expect(steps.map((s) => s.write.api === 'exchange' && s.write.parameters['Identity'])).toEqual(['B', 'A']);
+    expect(irreversible.map((i) => i.record.seq)).toEqual([c.seq]);
+  });
+});
+
+describe('restored', () => {
+  it('compares loosely where services normalise, strictly elsewhere', () => {
+    expect(restored({ a: 'Off', b: null, c: [] }, { a: 'off', c: null, extra: 1 })).toBe(true);
+    expect(restored({ list: ['x', 'y'] }, { list: ['Y', 'X'] })).toBe(true);
+    expect(restored({ a: true }, { a: false })).toBe(false);
+    expect(restored({ list: ['x'] }, { list: ['x', 'y'] })).toBe(false);
+    expect(restored({ nested: { n: 1 } }, {})).toBe(false);
+  });
+});
