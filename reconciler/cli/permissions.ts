@@ -10,6 +10,7 @@ export function permissionsFor(command: string): Permission[] {
     case 'drift':
       return unionPermissions(CATALOGUE.map((c) => c.permissions.read));
     case 'apply':
+    case 'rollback':
       return unionPermissions([...CATALOGUE.map((c) => c.permissions.read), ...CATALOGUE.filter((c) => c.remediation.automatic).map((c) => c.permissions.remediate)]).filter(
         // Exchange reads are covered by the write role.
         (p, _i, all) => !(p.api === 'entra-role' && p.name === 'Global Reader' && all.some((q) => q.name === 'Exchange Administrator')),
@@ -19,7 +20,7 @@ export function permissionsFor(command: string): Permission[] {
   }
 }
 
-export const COMMANDS_WITH_PERMISSIONS = ['plan', 'drift', 'apply', 'check-domain', 'controls', 'show', 'synth', 'sim'] as const;
+export const COMMANDS_WITH_PERMISSIONS = ['plan', 'drift', 'apply', 'rollback', 'check-domain', 'controls', 'show', 'synth', 'sim', 'evidence', 'demo'] as const;
 
 const API_NAMES: Record<Permission['api'], string> = {
   graph: 'Microsoft Graph (application permission)',

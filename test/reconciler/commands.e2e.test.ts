@@ -48,6 +48,7 @@ describe('posture permissions', () => {
     for (const p of names('plan')) expect(p).not.toMatch(/ReadWrite/);
     expect(names('plan')).toEqual(expect.arrayContaining(['Policy.Read.All', 'MailboxSettings.Read', 'Exchange.ManageAsApp', 'Global Reader']));
     expect(names('apply')).toEqual(expect.arrayContaining(['Policy.ReadWrite.ConditionalAccess', 'MailboxSettings.ReadWrite', 'DelegatedPermissionGrant.ReadWrite.All', 'Exchange Administrator']));
+    expect(names('rollback')).toEqual(names('apply'));
     expect(table['check-domain']).toEqual([]);
   });
 
