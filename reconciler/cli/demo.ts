@@ -6,6 +6,8 @@ import type { CommandModule } from 'yargs';
 import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
 
 const posture = fileURLToPath(new URL('../../bin/posture.js', import.meta.url));
+/** The repository the example posture lives in: synth runs its cdktf.json app from there, wherever the demo is started. */
+const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * `posture demo`: the whole loop on the example posture and the simulator's drifted tenant, in
@@ -26,33 +28,44 @@ export function demoCommand(setExit: (code: number) => void): CommandModule<obje
       const shown = (p: string) => relative(process.cwd(), p) || p;
       let sim: RunningSimulator | undefined;
       let child: ChildProcess | undefined;
-      const stop = async () => {
-        child?.kill('SIGTERM');
-        await sim?.stop();
-        sim = undefined;
+      let interrupted = false;
+      let stopping: Promise<void> | undefined;
+      // Once only, whichever comes first: the end of the demo or Ctrl-C (which also ends the step that runs).
+      const stop = () =>
+        (stopping ??= (async () => {
+          if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          await sim?.stop();
+          sim = undefined;
+        })());
+      const onSignal = () => {
+        interrupted = true;
+        void stop().finally(() => process.exit(130));
       };
-      const interrupted = () => {
-        void stop().then(() => process.exit(130));
-      };
-      process.once('SIGINT', interrupted);
-      process.once('SIGTERM', interrupted);
-      const run = (step: string, argv: string[], env: NodeJS.ProcessEnv = process.env) =>
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const run = (step: string, argv: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string) =>
         new Promise<number>((done) => {
+          if (interrupted) return done(1);
           process.stdout.write(`\n── ${step}\n$ posture ${argv.join(' ')}\n`);
-          child = spawn(process.execPath, [posture, ...argv], { stdio: 'inherit', env });
+          child = spawn(process.execPath, [posture, ...argv], { stdio: 'inherit', env, ...(cwd ? { cwd } : {}) });
+          child.on('error', () => done(1));
           child.on('close', (code) => done(code ?? 1));
         });
       try {
         const started = Date.now();
-        if ((await run('Synthesize the example postures', ['synth'])) !== 0) return setExit(1);
+        // Synthesized into the output folder, so the demo writes nowhere else.
+        const synthDir = join(out, 'cdktf.out');
+        if ((await run('Synthesize the example postures', ['synth', '--output', synthDir], process.env, root)) !== 0) return setExit(1);
+        if (interrupted) return;
         sim = await startSimulator({ scenario: 'drifted' });
+        if (interrupted) return;
         process.stdout.write(`\n── Simulated tenant "Tailspin Toys" (drifted): Graph ${sim.graphUrl}, Exchange ${sim.exoUrl}, DNS ${sim.dns.host}:${sim.dns.port}\n`);
         const env = {
           ...process.env,
           POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: ALL_GRAPH_PERMISSIONS }),
           POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [args.apply ? ROLE_IDS.exchangeAdministrator : ROLE_IDS.globalReader] }),
         };
-        const target = ['--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`];
+        const target = ['--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`];
         const files = { json: join(out, 'plan.json'), html: join(out, 'report.html'), markdown: join(out, 'plan.md'), sarif: join(out, 'posture.sarif'), junit: join(out, 'posture-junit.xml') };
         const evidence = join(out, 'evidence.jsonl');
         const planCode = await run('Plan: compare the tenant with the posture', [
@@ -73,8 +86,8 @@ export function demoCommand(setExit: (code: number) => void): CommandModule<obje
         process.stderr.write(`posture demo: ${(err as Error).message}\n`);
         setExit(1);
       } finally {
-        process.off('SIGINT', interrupted);
-        process.off('SIGTERM', interrupted);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         await stop();
       }
     },

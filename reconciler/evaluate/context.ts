@@ -109,7 +109,7 @@ export class Evaluation {
 
   /**
    * Marks a control as not evaluated because a section it needs could not be read. A failed read
-   * (not a missing permission or licence) also makes the run incomplete.
+   * makes the run incomplete whatever the cause (a failed read, a missing permission or licence).
    */
   notEvaluated(controlId: string, section: Section<unknown> & { ok: false }, what: string): void {
     const control = controlOf(controlId);
@@ -121,7 +121,9 @@ export class Evaluation {
     const detail =
       section.reason === 'permission-missing'
         ? `the application lacks ${section.permission ?? 'a required permission'} to read ${what}`
-        : `${what} could not be read: ${section.error}`;
+        : section.reason === 'licence-missing'
+          ? `${what} cannot be read: the tenant has no ${section.licence ?? 'licence for the feature'}`
+          : `${what} could not be read: ${section.error}`;
     this.findings.push({
       id: findingId(control.id, 'not-evaluated', 'read', section.endpoint),
       control: { id: control.id, version: control.version, versionedId: versionedId(control), title: control.title },
@@ -139,7 +141,7 @@ export class Evaluation {
       notEvaluated: { reason: section.reason, detail, ...(section.permission ? { permission: section.permission } : {}) },
     });
     if (!this.incomplete.some((i) => i.endpoint === section.endpoint)) {
-      this.incomplete.push({ what, endpoint: section.endpoint, error: section.reason === 'permission-missing' ? `permission missing: ${section.permission ?? section.error}` : section.error });
+      this.incomplete.push({ what, endpoint: section.endpoint, error: section.reason === 'permission-missing' ? `permission missing: ${section.permission ?? section.error}` : section.reason === 'licence-missing' ? `licence missing: ${section.licence ?? section.error}` : section.error });
     }
   }
 

@@ -19,6 +19,8 @@ export type Section<T> =
       readonly error: string;
       readonly reason: 'permission-missing' | 'licence-missing' | 'read-failed';
       readonly permission?: string;
+      /** For `licence-missing`: the plan the tenant lacks. */
+      readonly licence?: string;
     };
 
 export interface MailboxRef {
@@ -77,8 +79,19 @@ const GRAPH_PERMISSION: Array<[RegExp, string]> = [
 
 const now = () => new Date().toISOString();
 
+/** How Graph says the tenant lacks the plan a feature needs (Entra ID P1 for conditional access, P2 for Identity Protection). */
+const LICENCE_MISSING = /^Authentication_RequestFromNonPremiumTenantOrB2CTenant$|premium licen[cs]e|SKU required/i;
+const LICENCE_OF: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^\/identityProtection\//, 'Microsoft Entra ID P2'],
+  [/^\/identity\/conditionalAccess\//, 'Microsoft Entra ID P1'],
+];
+
 function failed(endpoint: string, err: unknown): Section<never> {
   const readAt = now();
+  if (err instanceof GraphError && err.status === 403 && (LICENCE_MISSING.test(err.code) || LICENCE_MISSING.test(err.message))) {
+    const licence = LICENCE_OF.find(([re]) => re.test(endpoint))?.[1] ?? 'a premium licence';
+    return { ok: false, endpoint, readAt, reason: 'licence-missing', error: `the tenant has no ${licence} (${err.message})`, licence };
+  }
   if (err instanceof GraphError && err.status === 403) {
     const permission = GRAPH_PERMISSION.find(([re]) => re.test(endpoint))?.[1];
     return { ok: false, endpoint, readAt, reason: 'permission-missing', error: err.message, ...(permission ? { permission } : {}) };

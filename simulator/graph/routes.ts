@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { badRequest, graphError, HttpError, notFound, type SimResponse } from '../http/errors.js';
 import type { Entity } from '../tenant/collection.js';
-import type { GraphCollectionName, Tenant } from '../tenant/tenant.js';
+import type { GraphCollectionName, Licence, Tenant } from '../tenant/tenant.js';
 import { createPolicy, mergePatch, patchPolicy } from './conditional-access.js';
 import { listPage, type PageOptions } from './odata.js';
 import { GRAPH_PERMISSIONS as P } from './permissions.js';
@@ -30,6 +30,8 @@ export interface Route {
   readonly throttle: ThrottleClass;
   /** Resource units (identity class), before the $select discount. */
   readonly cost?: number;
+  /** The service plan the feature needs; without it the tenant is answered 403. */
+  readonly licence?: Licence;
   readonly handle: (ctx: RouteContext) => SimResponse;
 }
 
@@ -160,10 +162,10 @@ function putAdminConsentRequestPolicy(c: RouteContext): SimResponse {
 /** The Graph routes the simulator serves. */
 export const GRAPH_ROUTES: readonly Route[] = [
   // Conditional access
-  { method: 'GET', pattern: '/identity/conditionalAccess/policies', permissions: P.caRead, throttle: 'conditional-access', handle: list('conditionalAccessPolicies', 'identity/conditionalAccess/policies', { typeName: 'microsoft.graph.conditionalAccessPolicy', filterable: ['displayName', 'state'] }) },
-  { method: 'GET', pattern: '/identity/conditionalAccess/policies/{id}', permissions: P.caRead, throttle: 'conditional-access', handle: getOne('conditionalAccessPolicies', 'identity/conditionalAccess/policies', 'policy') },
+  { method: 'GET', pattern: '/identity/conditionalAccess/policies', permissions: P.caRead, throttle: 'conditional-access', licence: 'AAD_PREMIUM', handle: list('conditionalAccessPolicies', 'identity/conditionalAccess/policies', { typeName: 'microsoft.graph.conditionalAccessPolicy', filterable: ['displayName', 'state'] }) },
+  { method: 'GET', pattern: '/identity/conditionalAccess/policies/{id}', permissions: P.caRead, throttle: 'conditional-access', licence: 'AAD_PREMIUM', handle: getOne('conditionalAccessPolicies', 'identity/conditionalAccess/policies', 'policy') },
   {
-    method: 'POST', pattern: '/identity/conditionalAccess/policies', permissions: P.caWrite, throttle: 'conditional-access',
+    method: 'POST', pattern: '/identity/conditionalAccess/policies', permissions: P.caWrite, throttle: 'conditional-access', licence: 'AAD_PREMIUM',
     handle: (c) => {
       const policy = createPolicy(obj(c.body)) as Entity;
       c.tenant.graph.conditionalAccessPolicies.insert(policy);
@@ -171,7 +173,7 @@ export const GRAPH_ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'PATCH', pattern: '/identity/conditionalAccess/policies/{id}', permissions: P.caWrite, throttle: 'conditional-access',
+    method: 'PATCH', pattern: '/identity/conditionalAccess/policies/{id}', permissions: P.caWrite, throttle: 'conditional-access', licence: 'AAD_PREMIUM',
     handle: (c) => {
       const existing = c.tenant.graph.conditionalAccessPolicies.get(c.params['id']!);
       if (!existing) throw notFound(`Policy '${c.params['id']}' was not found.`, 'ResourceNotFound');
@@ -180,14 +182,14 @@ export const GRAPH_ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'DELETE', pattern: '/identity/conditionalAccess/policies/{id}', permissions: P.caWrite, throttle: 'conditional-access',
+    method: 'DELETE', pattern: '/identity/conditionalAccess/policies/{id}', permissions: P.caWrite, throttle: 'conditional-access', licence: 'AAD_PREMIUM',
     handle: (c) => {
       if (!c.tenant.graph.conditionalAccessPolicies.remove(c.params['id']!)) throw notFound(`Policy '${c.params['id']}' was not found.`, 'ResourceNotFound');
       return { status: 204 };
     },
   },
-  { method: 'GET', pattern: '/identity/conditionalAccess/namedLocations', permissions: P.caRead, throttle: 'conditional-access', handle: list('namedLocations', 'identity/conditionalAccess/namedLocations', { typeName: 'microsoft.graph.namedLocation', filterable: ['displayName'] }) },
-  { method: 'GET', pattern: '/identity/conditionalAccess/namedLocations/{id}', permissions: P.caRead, throttle: 'conditional-access', handle: getOne('namedLocations', 'identity/conditionalAccess/namedLocations', 'namedLocation') },
+  { method: 'GET', pattern: '/identity/conditionalAccess/namedLocations', permissions: P.caRead, throttle: 'conditional-access', licence: 'AAD_PREMIUM', handle: list('namedLocations', 'identity/conditionalAccess/namedLocations', { typeName: 'microsoft.graph.namedLocation', filterable: ['displayName'] }) },
+  { method: 'GET', pattern: '/identity/conditionalAccess/namedLocations/{id}', permissions: P.caRead, throttle: 'conditional-access', licence: 'AAD_PREMIUM', handle: getOne('namedLocations', 'identity/conditionalAccess/namedLocations', 'namedLocation') },
 
   // Consent and authorization policies
   { method: 'GET', pattern: '/policies/authorizationPolicy', permissions: P.authorizationRead, throttle: 'identity', cost: 1, handle: (c) => ({ status: 200, body: renderAuthorizationPolicy(c) }) },
@@ -306,10 +308,10 @@ export const GRAPH_ROUTES: readonly Route[] = [
   },
 
   // Identity protection
-  { method: 'GET', pattern: '/identityProtection/riskyUsers', permissions: P.riskyUserRead, throttle: 'conditional-access', handle: list('riskyUsers', 'identityProtection/riskyUsers', { typeName: 'microsoft.graph.riskyUser', defaultTop: 20, maxTop: 500, filterable: ['riskLevel', 'riskState', 'userPrincipalName'] }) },
-  { method: 'GET', pattern: '/identityProtection/riskyUsers/{id}', permissions: P.riskyUserRead, throttle: 'conditional-access', handle: getOne('riskyUsers', 'identityProtection/riskyUsers', 'riskyUser') },
+  { method: 'GET', pattern: '/identityProtection/riskyUsers', permissions: P.riskyUserRead, throttle: 'conditional-access', licence: 'AAD_PREMIUM_P2', handle: list('riskyUsers', 'identityProtection/riskyUsers', { typeName: 'microsoft.graph.riskyUser', defaultTop: 20, maxTop: 500, filterable: ['riskLevel', 'riskState', 'userPrincipalName'] }) },
+  { method: 'GET', pattern: '/identityProtection/riskyUsers/{id}', permissions: P.riskyUserRead, throttle: 'conditional-access', licence: 'AAD_PREMIUM_P2', handle: getOne('riskyUsers', 'identityProtection/riskyUsers', 'riskyUser') },
   {
-    method: 'POST', pattern: '/identityProtection/riskyUsers/confirmCompromised', permissions: P.riskyUserWrite, throttle: 'conditional-access',
+    method: 'POST', pattern: '/identityProtection/riskyUsers/confirmCompromised', permissions: P.riskyUserWrite, throttle: 'conditional-access', licence: 'AAD_PREMIUM_P2',
     handle: (c) => {
       const ids = obj(c.body)['userIds'];
       if (!Array.isArray(ids) || ids.length === 0) throw badRequest("'userIds' must be a non-empty collection.");
@@ -334,7 +336,7 @@ export const GRAPH_ROUTES: readonly Route[] = [
       return { status: 204 };
     },
   },
-  { method: 'GET', pattern: '/identityProtection/riskDetections', permissions: P.riskDetectionRead, throttle: 'conditional-access', handle: list('riskDetections', 'identityProtection/riskDetections', { typeName: 'microsoft.graph.riskDetection', defaultTop: 20, maxTop: 500, filterable: ['userId', 'riskLevel', 'riskEventType'] }) },
+  { method: 'GET', pattern: '/identityProtection/riskDetections', permissions: P.riskDetectionRead, throttle: 'conditional-access', licence: 'AAD_PREMIUM_P2', handle: list('riskDetections', 'identityProtection/riskDetections', { typeName: 'microsoft.graph.riskDetection', defaultTop: 20, maxTop: 500, filterable: ['userId', 'riskLevel', 'riskEventType'] }) },
 ];
 
 interface CompiledRoute {

@@ -94,6 +94,9 @@ export async function serveGraph(
     if (!route.permissions.some((p) => req.claims.roles.includes(p))) {
       return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     }
+    if (route.licence && !svc.tenant.licences.has(route.licence)) {
+      return graphError(403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license");
+    }
     const selectDiscount = req.url.searchParams.has('$select') ? 1 : 0;
     const cost = Math.max(1, (route.cost ?? 1) - selectDiscount);
     const admission =

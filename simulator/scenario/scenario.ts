@@ -26,6 +26,8 @@ export const scenarioSchema = z
         displayName: z.string(),
         initialDomain: z.string().min(3),
         size: z.enum(['small', 'medium', 'large']).optional(),
+        /** Service plans the tenant holds (default both): AAD_PREMIUM (Entra ID P1) for conditional access, AAD_PREMIUM_P2 for Identity Protection. */
+        licences: z.array(z.enum(['AAD_PREMIUM', 'AAD_PREMIUM_P2'])).optional(),
       })
       .strict(),
     graph: z

@@ -1,6 +1,6 @@
 import type { Scenario } from '../scenario/scenario.js';
 import { ArrayCollection, type Collection, type Entity } from './collection.js';
-import { EXCHANGE_NOUNS, GRAPH_COLLECTIONS, INDEXED_FIELDS, InboxRuleStore, type ExchangeNoun, type GraphCollectionName, type Tenant } from './tenant.js';
+import { ALL_LICENCES, EXCHANGE_NOUNS, GRAPH_COLLECTIONS, INDEXED_FIELDS, InboxRuleStore, type ExchangeNoun, type GraphCollectionName, type Tenant } from './tenant.js';
 
 /** A tenant holding a copy of the scenario's objects (the scenario itself is never changed). */
 export function tenantFromScenario(scenario: Scenario): Tenant {
@@ -20,6 +20,7 @@ export function tenantFromScenario(scenario: Scenario): Tenant {
   return {
     id: s.tenant.id,
     size: s.tenant.size ?? 'small',
+    licences: new Set(s.tenant.licences ?? ALL_LICENCES),
     initialDomain: s.tenant.initialDomain,
     graph,
     authorizationPolicy: s.graph.authorizationPolicy,

@@ -78,10 +78,16 @@ export class InboxRuleStore {
   }
 }
 
+/** The service plans features depend on. */
+export type Licence = 'AAD_PREMIUM' | 'AAD_PREMIUM_P2';
+export const ALL_LICENCES: readonly Licence[] = ['AAD_PREMIUM', 'AAD_PREMIUM_P2'];
+
 /** The state of one simulated tenant. Handlers read and change it; scenarios and the generator build it. */
 export interface Tenant {
   readonly id: string;
   readonly size: TenantSize;
+  /** Service plans the tenant holds: AAD_PREMIUM (conditional access), AAD_PREMIUM_P2 (Identity Protection). */
+  readonly licences: Set<Licence>;
   /** The tenant's initial domain, e.g. contoso.onmicrosoft.example; DKIM selector targets live under it. */
   readonly initialDomain: string;
   readonly graph: Record<GraphCollectionName, Collection>;

@@ -360,6 +360,26 @@ beforeAll(() => {
 
 const touchesTenant = (step: Obj) => invocationsOf(step).some((inv) => tenantCommands.includes(inv.command));
 
+/** The evidence file a plan, drift or apply invocation records in: its --evidence, or the CLI's default. */
+const DEFAULT_EVIDENCE = 'posture-evidence.jsonl';
+function evidenceFileOf(inv: CheckedInvocation): string {
+  expect(inv.flags, `posture ${inv.command} records evidence`).not.toContain('--no-evidence');
+  const given = inv.values.get('--evidence');
+  return given?.at(-1) ?? DEFAULT_EVIDENCE;
+}
+
+/**
+ * In a job that runs `posture <command>`: the evidence file it records in, and the index of the
+ * first later step that runs `posture evidence verify` on that file (-1 when none does).
+ */
+function evidenceOfJob(j: Job, command: string): { file: string; step: number; verify: number } {
+  const step = j.steps.findIndex((s) => invocationsOf(s).some((i) => i.command === command));
+  expect(step, `${j.id} runs posture ${command}`).toBeGreaterThanOrEqual(0);
+  const file = evidenceFileOf(invocationsOf(j.steps[step]!).find((i) => i.command === command)!);
+  const verify = j.steps.findIndex((s, k) => k > step && invocationsOf(s).some((i) => i.command === 'evidence verify' && i.positionals[0] === file));
+  return { file, step, verify };
+}
+
 describe('the invocation checker', () => {
   it('splits commands on newlines, operators and command substitution, and joins continued lines', () => {
     const script = [
@@ -424,7 +444,7 @@ describe.each(workflows.map((w) => [w.file, w] as const))('%s', (_file, w) => {
       }
     }
     expect(problems).toEqual([]);
-    expect([...used].sort()).toEqual(expect.arrayContaining(['apply', 'drift', 'plan', 'synth']));
+    expect([...used].sort()).toEqual(expect.arrayContaining(['apply', 'drift', 'evidence verify', 'plan', 'synth']));
   }, 120_000);
 
   it('authenticates by workload identity federation only', () => {
@@ -567,6 +587,19 @@ describe('GitHub Actions workflow', () => {
     expect(str(upload!['if'])).toContain('always()');
     for (const s of drift!.steps.filter(touchesTenant)) expect(s['continue-on-error']).toBeUndefined();
   }, 120_000);
+
+  it('verifies the evidence trail after apply and after the drift check, and keeps it as an artifact even when they fail', () => {
+    for (const command of ['apply', 'drift']) {
+      const [j] = jobWith(command);
+      const { file, verify } = evidenceOfJob(j!, command);
+      expect(verify, `${j!.id}: posture evidence verify ${file} after posture ${command}`).toBeGreaterThan(0);
+      expect(str(j!.steps[verify]!['if'])).toContain('always()');
+      const upload = j!.steps.find((s) => str(s['uses']).startsWith('actions/upload-artifact@') && str(obj(s['with'])['path']).split('\n').map((l) => l.trim()).includes(file));
+      expect(upload, `${j!.id}: ${file} is uploaded`).toBeDefined();
+      expect(str(upload!['if'])).toContain('always()');
+      expect(str(obj(upload!['with'])['name'])).not.toBe('');
+    }
+  }, 120_000);
 });
 
 describe('Azure Pipelines pipeline', () => {
@@ -666,6 +699,22 @@ describe('Azure Pipelines pipeline', () => {
     const published = str(publish['publish']).replace('$(Build.ArtifactStagingDirectory)', '$BUILD_ARTIFACTSTAGINGDIRECTORY');
     expect(html.startsWith(`${published}/`) || html === published).toBe(true);
     for (const s of drift!.steps.filter(touchesTenant)) expect(s['continueOnError']).toBeUndefined();
+  }, 120_000);
+
+  it('verifies the evidence trail after apply and after the drift check, and publishes it even when they fail', () => {
+    for (const command of ['apply', 'drift']) {
+      const [j] = jobWith(command);
+      const { file, verify } = evidenceOfJob(j!, command);
+      expect(verify, `${j!.id}: posture evidence verify ${file} after posture ${command}`).toBeGreaterThan(0);
+      expect(str(j!.steps[verify]!['condition'])).toContain('always()');
+      const publish = j!.steps.find((s) => {
+        const folder = str(s['publish']).replace('$(Build.ArtifactStagingDirectory)', '$BUILD_ARTIFACTSTAGINGDIRECTORY');
+        return folder !== '' && (file === folder || file.startsWith(`${folder}/`));
+      });
+      expect(publish, `${j!.id}: ${file} is published`).toBeDefined();
+      expect(str(publish!['condition'])).toContain('always()');
+      expect(macro(str(publish!['artifact']))).not.toBe('');
+    }
   }, 120_000);
 });
 

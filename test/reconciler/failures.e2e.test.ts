@@ -74,6 +74,22 @@ describe('a missing permission', () => {
     expect(f.summary).toContain('MailboxSettings.Read');
     expect(plan.findings.filter((x) => x.status !== 'not-evaluated')).toEqual([]);
   });
+
+  it('a tenant without the licence conditional access needs: not-evaluated, naming the licence, and never clean', async () => {
+    const s = await withSim({});
+    s.tenant.licences.delete('AAD_PREMIUM');
+    const r = await planAgainst(s, synthDir, fast);
+    expect(r.code).toBe(1);
+    const plan = JSON.parse(r.stdout) as PlanDocument;
+    const ca = plan.findings.filter((x) => x.control.id.startsWith('ID.CA.'));
+    expect(ca.length).toBeGreaterThan(0);
+    for (const f of ca) {
+      expect(f).toMatchObject({ status: 'not-evaluated', notEvaluated: { reason: 'licence-missing' } });
+      expect(f.summary).toContain('the tenant has no Microsoft Entra ID P1');
+    }
+    expect(plan.incomplete).toContainEqual(expect.objectContaining({ endpoint: '/identity/conditionalAccess/policies', error: 'licence missing: Microsoft Entra ID P1' }));
+    expect(plan.findings.filter((x) => x.status !== 'not-evaluated')).toEqual([]);
+  });
 });
 
 describe('bad input: one clear message, exit 1, no stack trace', () => {
