@@ -66,7 +66,7 @@ export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Co
  */
 function checkBreakGlass(c: PlannedChange, m: Manifest, dir: Directory, live: LiveState): void {
   if (c.write.api !== 'graph' || !c.write.path.startsWith('/identity/conditionalAccess/policies') || c.write.method === 'DELETE') return;
-  const existing = c.write.method === 'PATCH' && live.caPolicies?.ok ? live.caPolicies.value.find((p) => c.write.api === 'graph' && c.write.path.endsWith(`/${String(p['id'])}`)) : undefined;
+  const existing = c.write.method === 'PATCH' && live.caPolicies?.ok ? live.caPolicies.value.find((p) => c.write.api === 'graph' && c.write.path.endsWith(`/${encodeURIComponent(String(p['id']))}`)) : undefined;
   const result = { ...(existing ?? {}), ...(c.write.body ?? {}) } as Obj;
   if (result['state'] === 'disabled') return;
   const users = (((result['conditions'] as Obj | undefined)?.['users'] ?? {}) as Obj);
@@ -124,8 +124,8 @@ async function verify(conn: Connection, c: PlannedChange, m: Manifest, dir: Dire
   };
   if (w.api === 'graph') {
     if (w.path.startsWith('/identity/conditionalAccess/policies')) {
-      const id = w.method === 'POST' ? String((created as Obj)['id']) : w.path.split('/').pop()!;
-      const live = await conn.graph.call<Obj>('GET', `/identity/conditionalAccess/policies/${id}`);
+      const path = w.method === 'POST' ? `${w.path}/${encodeURIComponent(String((created as Obj)['id']))}` : w.path;
+      const live = await conn.graph.call<Obj>('GET', path);
       const desired = m.desired.conditionalAccess!.policies.find((p) => p.displayName === c.resource.name)!;
       const left = diffPolicy(resolvePolicy(desired, dir), live);
       if (left.length) fail(`${left.length} differences remain`);
@@ -135,7 +135,7 @@ async function verify(conn: Connection, c: PlannedChange, m: Manifest, dir: Dire
       const reply = await conn.graph.request('GET', w.path);
       if (w.path.includes('/messageRules/')) {
         const list = await conn.graph.call<{ value: Obj[] }>('GET', w.path.replace(/\/[^/]+$/, ''));
-        if (list.value.some((r) => w.path.endsWith(`/${String(r['id'])}`))) fail('the rule is still there');
+        if (list.value.some((r) => w.path.endsWith(`/${encodeURIComponent(String(r['id']))}`))) fail('the rule is still there');
         return null;
       }
       if (reply.status !== 404) fail(`a read after the delete answered ${reply.status}`);
@@ -179,7 +179,7 @@ async function verifyRestored(conn: Connection, c: PlannedChange, created: unkno
   if (w.api === 'graph' && w.method === 'POST') {
     const id = (created as Obj | undefined)?.['id'];
     if (typeof id !== 'string') fail('the service did not return the id of what it created');
-    const read = await readGraph(conn, `${w.path}/${id as string}`);
+    const read = await readGraph(conn, `${w.path}/${encodeURIComponent(id as string)}`);
     if (!restored(w.body, read)) fail('what was created differs from the recorded value');
     return read;
   }

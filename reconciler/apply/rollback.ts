@@ -55,7 +55,7 @@ export function reverseOf(record: ChangeEvidenceRecord): ReverseStep | Irreversi
       case 'POST': {
         const id = isObj(after) ? after['id'] : undefined;
         if (typeof id !== 'string' || !id) return no('the id of the created resource was not recorded');
-        return step({ api: 'graph', method: 'DELETE', path: `${w.path}/${id}` }, 'delete', { ...record.resource, id });
+        return step({ api: 'graph', method: 'DELETE', path: `${w.path}/${encodeURIComponent(id)}` }, 'delete', { ...record.resource, id });
       }
       case 'DELETE': {
         if (!isObj(before)) return no('the deleted resource was not recorded');

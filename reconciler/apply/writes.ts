@@ -68,7 +68,7 @@ function writeFor(f: Finding, m: Manifest, live: LiveState, dir: Directory): Wri
       if (f.change.action === 'create') return { api: 'graph', method: 'POST', path: '/identity/conditionalAccess/policies', body };
       const changed = new Set(f.patch.map((op) => op.path.split('/')[1]!).filter(Boolean));
       const partial = Object.fromEntries(Object.entries(body).filter(([k]) => changed.has(k)));
-      return { api: 'graph', method: 'PATCH', path: `/identity/conditionalAccess/policies/${r.id}`, body: partial };
+      return { api: 'graph', method: 'PATCH', path: `/identity/conditionalAccess/policies/${encodeURIComponent(String(r.id))}`, body: partial };
     }
     case 'authorizationPolicy': {
       if (f.control.id === 'APP.CONSENT.3') return { api: 'graph', method: 'PATCH', path: '/policies/authorizationPolicy', body: { defaultUserRolePermissions: { allowedToCreateApps: false } } };
@@ -85,10 +85,10 @@ function writeFor(f: Finding, m: Manifest, live: LiveState, dir: Directory): Wri
       return { api: 'graph', method: 'PUT', path: '/policies/adminConsentRequestPolicy', body: { isEnabled: true, notifyReviewers: w.notifyReviewers, remindersEnabled: w.remindersEnabled, requestDurationInDays: w.requestDurationInDays, reviewers } };
     }
     case 'oauth2PermissionGrant':
-      return { api: 'graph', method: 'DELETE', path: `/oauth2PermissionGrants/${r.id}` };
+      return { api: 'graph', method: 'DELETE', path: `/oauth2PermissionGrants/${encodeURIComponent(String(r.id))}` };
     case 'inboxRule': {
       const userId = (f.evidence.endpoint.match(/^\/users\/([^/]+)\//) ?? [])[1];
-      return userId ? { api: 'graph', method: 'DELETE', path: `/users/${userId}/mailFolders/inbox/messageRules/${r.id}` } : undefined;
+      return userId ? { api: 'graph', method: 'DELETE', path: `/users/${userId}/mailFolders/inbox/messageRules/${encodeURIComponent(String(r.id))}` } : undefined;
     }
     case 'hostedOutboundSpamFilterPolicy':
       return { api: 'exchange', cmdlet: 'Set-HostedOutboundSpamFilterPolicy', parameters: { Identity: r.name, AutoForwardingMode: 'Off' } };

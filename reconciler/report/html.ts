@@ -74,6 +74,7 @@ thead th { background: #f8f9fb; font-size: 12px; text-transform: uppercase; lett
 tbody th { font-weight: 400; }
 tbody tr:last-child td { border-bottom: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; width: 84px; }
+th.num { white-space: nowrap; }
 td.num.zero { color: #b0b7c3; }
 td.num.hot { font-weight: 700; color: var(--c); }
 tfoot td { font-weight: 700; background: #f8f9fb; border-top: 1px solid var(--line); border-bottom: 0; }
@@ -84,6 +85,7 @@ tfoot td { font-weight: 700; background: #f8f9fb; border-top: 1px solid var(--li
 .filters label { font-size: 12px; color: var(--muted); font-weight: 600; }
 .filters select, .filters button { font: inherit; font-size: 14px; padding: 5px 8px; border: 1px solid #c7cdd8; border-radius: 6px; background: #fff; color: var(--ink); }
 .filters button { cursor: pointer; }
+.filters select { max-width: 22em; }
 .filters output { margin-left: auto; font-size: 13px; color: var(--muted); align-self: center; }
 .noscript { font-size: 13px; color: var(--muted); margin: 16px 0 0; }
 .group { margin: 0 0 22px; }
@@ -411,7 +413,7 @@ export function renderHtml(plan: PlanDocument): string {
     '<dl class="meta">',
     `<div><dt>Stack</dt><dd>${h(plan.stack)}</dd></div>`,
     `<div><dt>Tenant</dt><dd>${h(plan.tenantId)}</dd></div>`,
-    `<div><dt>Created</dt><dd>${h(plan.createdAt)}</dd></div>`,
+    `<div><dt>Created</dt><dd><time datetime="${h(plan.createdAt)}">${h(plan.createdAt.replace('T', ' ').slice(0, 16))} UTC</time></dd></div>`,
     `<div><dt>Posture</dt><dd>${h(plan.desiredHash.slice(0, 19))}…</dd></div>`,
     '</dl>',
     '</div></header>',
