@@ -21,6 +21,7 @@ describe('reverseOf', () => {
     const r = reverseOf(record({ api: 'graph', method: 'POST', path: '/identity/conditionalAccess/policies', body: {} }, null, { id: 'new-id', displayName: 'x' }));
     expect(r).toMatchObject({ action: 'delete', write: { method: 'DELETE', path: '/identity/conditionalAccess/policies/new-id' }, resource: { id: 'new-id' } });
     expect(reverseOf(record({ api: 'graph', method: 'POST', path: '/identity/conditionalAccess/policies', body: {} }, null, null))).toMatchObject({ reason: /id of the created resource/ });
+    expect(reverseOf(record({ api: 'graph', method: 'POST', path: '/users/u1/mailFolders/inbox/messageRules', body: {} }, null, { id: 'AQ/+=' }))).toMatchObject({ write: { path: '/users/u1/mailFolders/inbox/messageRules/AQ%2F%2B%3D' } });
   });
 
   it('recreates a deleted grant and a deleted inbox rule without their read-only properties', () => {

@@ -270,4 +270,14 @@ describe('Graph simulator: the creates a rollback uses', () => {
     expect((await graph(sim, 'GET', base)).body.value.map((r: { displayName: string }) => r.displayName)).toContain('Move newsletters');
     expect((await graph(sim, 'GET', `${base}/AQAAAnone=`)).status).toBe(404);
   });
+
+  it('addresses a rule whose base64 id holds "/" and "+" by its percent-encoded id', async () => {
+    const user = sim.tenant.graph.users.findBy('userPrincipalName', 'morgan.reed@tailspintoys.example')[0]!;
+    const id = 'AQAAA/x+y0=';
+    sim.tenant.inboxRules.add(user.id, { id, displayName: 'Slash', sequence: 12, isEnabled: true, conditions: {}, actions: { stopProcessingRules: true } });
+    const path = `/v1.0/users/${user.id}/mailFolders/inbox/messageRules/${encodeURIComponent(id)}`;
+    expect((await graph(sim, 'GET', path)).body).toMatchObject({ id, displayName: 'Slash' });
+    expect((await graph(sim, 'DELETE', path)).status).toBe(204);
+    expect((await graph(sim, 'GET', path)).status).toBe(404);
+  });
 });
