@@ -42,7 +42,7 @@ const t0 = performance.now();
 const child = spawn(
   process.execPath,
   [posture, 'drift', '--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl,
-    '--dns-server', `${sim.dns.host}:${sim.dns.port}`, '--format', 'json', '--out', planFile, '--log-format', 'json'],
+    '--dns-server', `${sim.dns.host}:${sim.dns.port}`, '--format', 'json', '--out', planFile, '--log-format', 'json', '--evidence', join(work, 'evidence.jsonl')],
   { env, stdio: ['ignore', 'ignore', 'pipe'] },
 );
 let peakKb = 0;
