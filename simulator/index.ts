@@ -99,7 +99,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const exoSvc: ExchangeService = { tenant, faults, throttler, baseUrl: '' };
   const exchange = new SimHttpServer(
     (req) => serveExchange(exoSvc, req),
-    (req, status) => requests.add({ api: 'exchange', method: req.method, path: req.url.pathname + req.url.search, status, time: Date.now() }),
+    (req, status) => {
+      const cmdlet = (req.body as { CmdletInput?: { CmdletName?: unknown } } | undefined)?.CmdletInput?.CmdletName;
+      requests.add({ api: 'exchange', method: req.method, path: req.url.pathname + req.url.search, status, time: Date.now(), ...(typeof cmdlet === 'string' ? { cmdlet } : {}) });
+    },
   );
 
   const dnsQueries: DnsQueryLogEntry[] = [];

@@ -8,9 +8,11 @@ import { canonicalJson, planHashOf, sha256 } from '../plan/build.js';
 import { readTenant, type LiveState } from '../read/live.js';
 import { diffPolicy, resolvePolicy } from '../resources/conditional-access-policy.js';
 import { errorOf } from '../transport/graph.js';
-import { restored } from './rollback.js';
+import { planRollback, restored } from './rollback.js';
+import { rollbackState } from './rollback-state.js';
+import { trailRecords } from '../evidence/trail.js';
 import { readGraph, readTarget, snapshot } from './target.js';
-import { fingerprintOf, type PlannedChange, type Write } from './writes.js';
+import { fingerprintOf, plannedChanges, type PlannedChange, type Write } from './writes.js';
 
 type Obj = Record<string, unknown>;
 
@@ -29,12 +31,43 @@ export interface ChangeOutcome {
 export interface ApplyHooks {
   /** Asked once, after every check passed and before the first write. */
   confirm(changes: readonly PlannedChange[]): Promise<boolean>;
-  /** Told about each change as it completes (for the evidence trail and the log). */
-  onChange?(outcome: ChangeOutcome): void;
+  /** Told about each change as it completes (for the evidence trail and the log); `false` stops the run. */
+  onChange?(outcome: ChangeOutcome): boolean | void;
 }
 
-/** Checks that make apply refuse before anything is written. Returns the fresh live state. */
-export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Connection, o: { maxChanges: number; today: string }): Promise<{ live: LiveState; dir: Directory }> {
+/** What preflight needs besides the plan. */
+export interface PreflightOptions {
+  readonly maxChanges: number;
+  readonly today: string;
+  /** The evidence trail's text: a rollback plan is checked against the run it reverses. */
+  readonly trail?: string;
+}
+
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** Checks that the file is a plan this version can apply, before trusting any field of it. */
+export function checkShape(plan: PlanDocument): void {
+  if (plan.formatVersion !== 1) throw new ApplyRefused(`plan format version ${String(plan.formatVersion)} is not supported (this version applies 1)`);
+  if (!Array.isArray(plan.changes) || !Array.isArray(plan.findings) || !Array.isArray(plan.incomplete) || typeof plan.planHash !== 'string') {
+    throw new ApplyRefused('the file is not a complete plan (changes, findings, incomplete and planHash are required)');
+  }
+  for (const c of plan.changes) {
+    if (!isObj(c) || !isObj(c.write) || !isObj(c.resource) || typeof c.fingerprint !== 'string') throw new ApplyRefused('the plan holds a change that is not well formed');
+  }
+}
+
+const same = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null);
+const edited = (c: PlannedChange, rollback: boolean) =>
+  new ApplyRefused(`the plan's change to ${c.resource.type} "${c.resource.name}" is not the one ${rollback ? 'the evidence trail' : 'the posture'} calls for: the plan file was edited; make a new ${rollback ? 'rollback' : 'plan'}`);
+
+/**
+ * Checks that make apply refuse before anything is written. The plan file is trusted for nothing it
+ * does not prove: every write is derived again, from the posture and a fresh read (or, for a
+ * rollback, from the evidence trail and a fresh read), and must be exactly the write the plan holds.
+ * Returns the fresh live state.
+ */
+export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Connection, o: PreflightOptions): Promise<{ live: LiveState; dir: Directory }> {
+  checkShape(plan);
   if (plan.planHash !== planHashOf(plan)) throw new ApplyRefused('the plan file was altered after it was made (its hash does not match its content); make a new plan');
   if (plan.kind !== 'plan') throw new ApplyRefused('this is a drift report, not a plan; make one with `posture plan --out FILE`');
   if (plan.desiredHash !== sha256(canonicalJson(manifest))) throw new ApplyRefused('the posture changed since the plan was made (the synthesized manifest differs); make a new plan');
@@ -45,42 +78,85 @@ export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Co
   const live = await readTenant(manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
   const fresh = evaluate(manifest, live, o.today);
   if (fresh.incomplete.length) throw new ApplyRefused(`the tenant could not be read completely before applying: ${fresh.incomplete.map((i) => i.what).join(', ')}`);
-  const byId = new Map(fresh.findings.map((f) => [f.id, f]));
-  for (const c of plan.changes) {
-    // A rollback's changes undo earlier writes, not findings: each is checked against its resource as read now.
-    const stale = c.rollbackOf
-      ? fingerprintOf(snapshot(await readTarget(conn, c.write))) !== c.fingerprint
-      : fingerprintOf(byId.get(c.findingId)?.evidence.live) !== c.fingerprint || !byId.has(c.findingId);
-    if (stale) {
-      throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new ${c.rollbackOf ? 'rollback' : 'plan'}`);
-    }
-  }
   const dir = directoryOf(live);
-  for (const c of plan.changes) checkBreakGlass(c, manifest, dir, live);
+  if (plan.rollbackOf) await checkRollback(plan, plan.rollbackOf, conn, o);
+  else checkPlanned(plan, manifest, live, dir, fresh.findings);
+  checkBreakGlass(plan.changes, manifest, dir, live);
   return { live, dir };
 }
 
-/**
- * The break-glass rail: no conditional access write may leave a policy that applies to a declared
- * break-glass account, whatever the plan file says.
- */
-function checkBreakGlass(c: PlannedChange, m: Manifest, dir: Directory, live: LiveState): void {
-  if (c.write.api !== 'graph' || !c.write.path.startsWith('/identity/conditionalAccess/policies') || c.write.method === 'DELETE') return;
-  const existing = c.write.method === 'PATCH' && live.caPolicies?.ok ? live.caPolicies.value.find((p) => c.write.api === 'graph' && c.write.path.endsWith(`/${encodeURIComponent(String(p['id']))}`)) : undefined;
-  const result = { ...(existing ?? {}), ...(c.write.body ?? {}) } as Obj;
-  if (result['state'] === 'disabled') return;
-  const users = (((result['conditions'] as Obj | undefined)?.['users'] ?? {}) as Obj);
-  const excluded = new Set(((users['excludeUsers'] as string[] | undefined) ?? []).map((x) => x.toLowerCase()));
-  const excludedGroups = new Set(((users['excludeGroups'] as string[] | undefined) ?? []).map((x) => x.toLowerCase()));
-  for (const upn of m.breakGlass.users) {
-    const id = dir.userByUpn(upn)?.['id'];
-    if (!id || !excluded.has(String(id).toLowerCase())) {
-      throw new ApplyRefused(`refusing to write conditional access policy "${c.resource.name}": it would apply to break-glass account ${upn}`);
+/** A plan's changes must be exactly what the posture calls for now, against the live state they were computed from. */
+function checkPlanned(plan: PlanDocument, manifest: Manifest, live: LiveState, dir: Directory, findings: ReturnType<typeof evaluate>['findings']): void {
+  const byId = new Map(findings.map((f) => [f.id, f]));
+  const expected = new Map(plannedChanges(findings, manifest, live, dir).map((c) => [c.findingId, c]));
+  for (const c of plan.changes) {
+    const now = byId.get(c.findingId);
+    if (!now || fingerprintOf(now.evidence.live) !== c.fingerprint) {
+      throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new plan`);
+    }
+    const e = expected.get(c.findingId);
+    if (c.rollbackOf || !e || e.action !== c.action || !same(e.write, c.write)) throw edited(c, false);
+  }
+}
+
+/** A rollback plan's changes must be exactly the reverse of recorded, not yet undone changes of its run, which must still be live. */
+async function checkRollback(plan: PlanDocument, runId: string, conn: Connection, o: PreflightOptions): Promise<void> {
+  if (o.trail === undefined) throw new ApplyRefused('a rollback plan is checked against the evidence trail it was made from: name it with --evidence FILE');
+  let records;
+  try {
+    records = trailRecords(o.trail);
+  } catch (err) {
+    throw new ApplyRefused(`evidence: ${(err as Error).message}`);
+  }
+  const { steps } = planRollback(records, runId);
+  const bySeq = new Map(steps.map((s) => [s.record.seq, s]));
+  for (const c of plan.changes) {
+    const s = c.rollbackOf?.runId === runId ? bySeq.get(c.rollbackOf.seq) : undefined;
+    if (!s) {
+      throw new ApplyRefused(`the rollback's change to ${c.resource.type} "${c.resource.name}" undoes no applied change of run ${runId} that is still to undo (the plan was edited, or the run was rolled back already)`);
+    }
+    if (s.action !== c.action || !same(s.write, c.write)) throw edited(c, true);
+  }
+  const { states, stale } = await rollbackState(conn, runId, plan.changes.map((c) => bySeq.get(c.rollbackOf!.seq)!));
+  if (stale.length) throw new ApplyRefused(`stale rollback: ${stale.join('; ')}`);
+  for (const c of plan.changes) {
+    if (states.get(bySeq.get(c.rollbackOf!.seq)!)!.fingerprint !== c.fingerprint) {
+      throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new rollback`);
     }
   }
-  for (const g of m.breakGlass.groups) {
-    const id = dir.groupByName(g)?.['id'];
-    if (!id || !excludedGroups.has(String(id).toLowerCase())) throw new ApplyRefused(`refusing to write conditional access policy "${c.resource.name}": it would apply to break-glass group ${g}`);
+}
+
+const CA_PATH = /^\/identity\/conditionalaccess\/policies(\/|$)/i;
+
+/**
+ * The break-glass rail: no conditional access write may leave a policy that applies to a declared
+ * break-glass account, whatever the plan file says. Each policy is judged as it would be after all
+ * the plan's writes to it so far.
+ */
+function checkBreakGlass(changes: readonly PlannedChange[], m: Manifest, dir: Directory, live: LiveState): void {
+  const after = new Map<string, Obj>();
+  for (const c of changes) {
+    if (c.write.api !== 'graph' || !CA_PATH.test(c.write.path) || c.write.method === 'DELETE') continue;
+    const path = c.write.path.toLowerCase().replace(/\/+$/, '');
+    const existing =
+      after.get(path) ??
+      (c.write.method === 'PATCH' && live.caPolicies?.ok ? live.caPolicies.value.find((p) => path.endsWith(`/${encodeURIComponent(String(p['id'])).toLowerCase()}`)) : undefined);
+    const result = { ...(existing ?? {}), ...(c.write.body ?? {}) } as Obj;
+    if (c.write.method === 'PATCH') after.set(path, result);
+    if (result['state'] === 'disabled') continue;
+    const users = (((result['conditions'] as Obj | undefined)?.['users'] ?? {}) as Obj);
+    const excluded = new Set(((users['excludeUsers'] as string[] | undefined) ?? []).map((x) => String(x).toLowerCase()));
+    const excludedGroups = new Set(((users['excludeGroups'] as string[] | undefined) ?? []).map((x) => String(x).toLowerCase()));
+    for (const upn of m.breakGlass.users) {
+      const id = dir.userByUpn(upn)?.['id'];
+      if (!id || !excluded.has(String(id).toLowerCase())) {
+        throw new ApplyRefused(`refusing to write conditional access policy "${c.resource.name}": it would apply to break-glass account ${upn}`);
+      }
+    }
+    for (const g of m.breakGlass.groups) {
+      const id = dir.groupByName(g)?.['id'];
+      if (!id || !excludedGroups.has(String(id).toLowerCase())) throw new ApplyRefused(`refusing to write conditional access policy "${c.resource.name}": it would apply to break-glass group ${g}`);
+    }
   }
 }
 
@@ -103,8 +179,8 @@ export async function applyChanges(plan: PlanDocument, manifest: Manifest, conn:
       outcome = { change, result: 'failed', ...(before !== undefined ? { before } : {}), error: (err as Error).message };
     }
     outcomes.push(outcome);
-    hooks.onChange?.(outcome);
-    if (outcome.result === 'failed') break;
+    const goOn = hooks.onChange?.(outcome);
+    if (outcome.result === 'failed' || goOn === false) break;
   }
   return outcomes;
 }

@@ -1,4 +1,5 @@
-import type { ChangeEvidenceRecord, EvidenceRecord } from '../evidence/trail.js';
+import type { ApplyStartEvidenceRecord, ChangeEvidenceRecord, EvidenceRecord } from '../evidence/trail.js';
+import { canonicalJson } from '../plan/build.js';
 import { REDACTED } from '../evidence/trail.js';
 import type { PlannedChange, Write } from './writes.js';
 
@@ -78,9 +79,10 @@ export function reverseOf(record: ChangeEvidenceRecord): ReverseStep | Irreversi
     return step({ api: 'exchange', cmdlet: 'Set-DkimSigningConfig', parameters: { Identity: w.parameters['DomainName'], Enabled: false } }, 'update');
   }
   if (!isObj(before)) return no('the object did not exist before the change');
-  if (w.cmdlet.startsWith('Disable-')) {
-    if (String(before['State']).toLowerCase() === 'disabled') return undefined;
-    return step({ api: 'exchange', cmdlet: w.cmdlet.replace(/^Disable-/, 'Enable-'), parameters: { Identity: identity, Confirm: false } }, 'update');
+  if (w.cmdlet.startsWith('Disable-') || w.cmdlet.startsWith('Enable-')) {
+    const disabling = w.cmdlet.startsWith('Disable-');
+    if (String(before['State']).toLowerCase() === (disabling ? 'disabled' : 'enabled')) return undefined;
+    return step({ api: 'exchange', cmdlet: w.cmdlet.replace(/^(Disable|Enable)-/, disabling ? 'Enable-' : 'Disable-'), parameters: { Identity: identity, Confirm: false } }, 'update');
   }
   if (w.cmdlet.startsWith('Set-')) {
     const parameters: Obj = { Identity: identity };
@@ -110,6 +112,27 @@ export function reverseRun(records: readonly EvidenceRecord[]): { steps: Reverse
     else steps.push(r);
   }
   return { steps, irreversible };
+}
+
+/**
+ * What a rollback of one apply run consists of, from the whole trail: the run's apply-start, the
+ * reverse steps of its applied changes not already undone by an earlier rollback, and what cannot be
+ * reversed. `undone` counts changes an earlier rollback already reversed.
+ */
+export function planRollback(records: readonly EvidenceRecord[], runId: string): { start?: ApplyStartEvidenceRecord; steps: ReverseStep[]; irreversible: Irreversible[]; undone: number } {
+  const ofRun = records.filter((r) => r.runId === runId);
+  const start = ofRun.find((r): r is ApplyStartEvidenceRecord => r.kind === 'apply-start');
+  const undoneSeqs = new Set(
+    records.filter((r): r is ChangeEvidenceRecord => r.kind === 'change' && r.result === 'applied' && r.rollbackOf?.runId === runId).map((r) => r.rollbackOf!.seq),
+  );
+  const { steps, irreversible } = reverseRun(ofRun.filter((r) => !(r.kind === 'change' && undoneSeqs.has(r.seq))));
+  return { ...(start ? { start } : {}), steps, irreversible, undone: undoneSeqs.size };
+}
+
+/** The resource a write acts on, as one key: several steps on one resource share it. */
+export function targetKey(w: Write): string {
+  if (w.api === 'exchange') return `exchange ${w.cmdlet.replace(/^[A-Za-z]+-/, '').toLowerCase()} ${String(w.parameters['Identity'] ?? w.parameters['DomainName']).toLowerCase()}`;
+  return w.method === 'POST' ? `graph ${w.path.toLowerCase()} ${canonicalJson(w.body ?? null)}` : `graph ${w.path.toLowerCase()}`;
 }
 
 /** Loose equality for verifying a restored value: case-insensitive strings, null = absent = "" = []. */

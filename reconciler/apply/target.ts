@@ -1,5 +1,6 @@
 import { redactSecrets } from '../evidence/trail.js';
 import type { Connection } from '../input/connection.js';
+import { canonicalJson } from '../plan/build.js';
 import { errorOf } from '../transport/graph.js';
 import { ExchangeError } from '../transport/exchange.js';
 import type { Write } from './writes.js';
@@ -13,7 +14,7 @@ type Obj = Record<string, unknown>;
  */
 export async function readTarget(conn: Connection, w: Write): Promise<unknown> {
   if (w.api === 'graph') {
-    return w.method === 'POST' ? null : readGraph(conn, w.path);
+    return w.method === 'POST' ? readCreated(conn, w) : readGraph(conn, w.path);
   }
   if (w.cmdlet.startsWith('New-')) return null;
   const noun = w.cmdlet.replace(/^[A-Za-z]+-/, '');
@@ -24,6 +25,27 @@ export async function readTarget(conn: Connection, w: Write): Promise<unknown> {
     if (err instanceof ExchangeError && /NotFound/i.test(err.type)) return null;
     throw err;
   }
+}
+
+/**
+ * For a POST that creates a delegated permission grant or an inbox rule (as a rollback does): the
+ * item that already holds the same grant or rule, if any, so creating it again would duplicate it.
+ * `null` for any other POST.
+ */
+async function readCreated(conn: Connection, w: Write & { api: 'graph' }): Promise<unknown> {
+  const b = w.body ?? {};
+  const same = (x: unknown, y: unknown) => String(x ?? '').toLowerCase() === String(y ?? '').toLowerCase();
+  if (w.path === '/oauth2PermissionGrants') {
+    const grants = await conn.graph.list<Obj>(`/oauth2PermissionGrants?$filter=${encodeURIComponent(`clientId eq '${String(b['clientId'])}'`)}`);
+    const found = grants.find((g) => same(g['resourceId'], b['resourceId']) && same(g['consentType'], b['consentType']) && same(g['principalId'], b['principalId']));
+    return found ? withoutAnnotations(found) : null;
+  }
+  if (/\/messageRules$/.test(w.path)) {
+    const rules = await conn.graph.list<Obj>(w.path);
+    const found = rules.find((r) => r['displayName'] === b['displayName'] && canonicalJson(r['actions'] ?? null) === canonicalJson(b['actions'] ?? null) && canonicalJson(r['conditions'] ?? null) === canonicalJson(b['conditions'] ?? null));
+    return found ? withoutAnnotations(found) : null;
+  }
+  return null;
 }
 
 /** The Graph entity at a path, without annotations; `null` when the service answers 404. */

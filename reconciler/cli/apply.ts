@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
-import { ApplyRefused, applyChanges, preflight } from '../apply/apply.js';
+import { ApplyRefused, applyChanges, checkShape, preflight } from '../apply/apply.js';
 import { describeChange, plannedChanges, type PlannedChange } from '../apply/writes.js';
 import { directoryOf } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
@@ -47,14 +47,13 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
       const log = createLogger(args['log-format']);
       const today = args.today ?? new Date().toISOString().slice(0, 10);
       try {
+        const maxChanges = args['max-changes'];
+        if (!Number.isInteger(maxChanges) || maxChanges < 0) throw new InputError('--max-changes must be a whole number of changes, 0 or more');
         let plan: PlanDocument;
         if (args.plan) {
-          try {
-            plan = JSON.parse(readFileSync(args.plan, 'utf8')) as PlanDocument;
-          } catch (err) {
-            throw new InputError(`${args.plan}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
-          }
+          plan = readJsonFile(args.plan) as PlanDocument;
           if (plan?.format !== 'email-posture-plan') throw new InputError(`${args.plan} is not an email-posture plan`);
+          checkShape(plan);
         } else if (!args['auto-approve']) {
           throw new ApplyRefused('apply without a plan file plans and applies in one step, and only with --auto-approve');
         }
@@ -74,7 +73,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           setExit(0);
           return;
         }
-        const { dir } = await preflight(plan!, input.manifest, conn, { maxChanges: args['max-changes'], today });
+        const { dir } = await preflight(plan!, input.manifest, conn, { maxChanges, today, ...(plan!.rollbackOf && trail ? { trail: existsSync(trail.path) ? readFileSync(trail.path, 'utf8') : '' } : {}) });
         process.stdout.write(`${plan!.changes.length} change${plan!.changes.length === 1 ? '' : 's'} to apply:\n${plan!.changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`);
         const approved = args['auto-approve'] || (process.stdin.isTTY === true && (await confirmInteractively(plan!.changes)));
         if (!approved) {
@@ -82,22 +81,33 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         }
         const recorder = trail ? applyRecorder(trail, runId, await actorOf(conn)) : undefined;
         recorder?.start(plan!);
+        let unrecorded: string | undefined;
         const outcomes = await applyChanges(plan!, input.manifest, conn, dir, {
           confirm: async () => true,
           onChange: (o) => {
-            recorder?.change(o);
             process.stdout.write(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${describeChange(o.change)}${o.error ? `\n    ${o.error}` : ''}\n`);
+            try {
+              recorder?.change(o);
+              return true;
+            } catch (err) {
+              // No write goes unrecorded: stop here, and say plainly which change the trail is missing.
+              unrecorded = `${o.result === 'applied' ? 'was applied' : 'failed'} but could not be recorded in the evidence trail (${(err as Error).message})`;
+              process.stderr.write(`posture apply: ${describeChange(o.change)} ${unrecorded}; apply stopped\n`);
+              return false;
+            }
           },
         });
         const failed = outcomes.filter((o) => o.result === 'failed');
-        const code = failed.length ? 1 : 0;
-        recorder?.end(outcomes, code);
+        const code = failed.length || unrecorded ? 1 : 0;
+        if (!unrecorded) recorder?.end(outcomes, code);
         process.stdout.write(
-          failed.length
-            ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, 1 failed, ${plan!.changes.length - outcomes.length} not attempted. Run plan and apply again once the cause is fixed.\n`
-            : `Apply complete: ${outcomes.length} change${outcomes.length === 1 ? '' : 's'} applied and verified.\n`,
+          unrecorded
+            ? `Apply stopped: the last change ${unrecorded}. ${plan!.changes.length - outcomes.length} not attempted. Keep the evidence file as it is, and record what happened by hand.\n`
+            : failed.length
+              ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, 1 failed, ${plan!.changes.length - outcomes.length} not attempted. Run plan and apply again once the cause is fixed.\n`
+              : `Apply complete: ${outcomes.length} change${outcomes.length === 1 ? '' : 's'} applied and verified.\n`,
         );
-        if (trail) log.info(`recorded as run ${runId} in ${relative(process.cwd(), trail.path) || trail.path}`);
+        if (trail && !unrecorded) log.info(`recorded as run ${runId} in ${relative(process.cwd(), trail.path) || trail.path}`);
         setExit(code);
       } catch (err) {
         fail(err, args.debug, 'apply');
@@ -105,4 +115,20 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
       }
     },
   };
+}
+
+/** A JSON file given on the command line, or one clear message. */
+export function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a plan file' : `cannot be read (${code ?? (err as Error).message})`}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new InputError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
 }

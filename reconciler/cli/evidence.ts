@@ -19,6 +19,7 @@ export function evidenceOption<T>(y: Argv<T>) {
 
 /** Opens the trail the arguments name (verifying it first), or none when recording is off. */
 export function openEvidence(file: string | false | undefined): EvidenceTrail | undefined {
+  if (Array.isArray(file)) throw new InputError('--evidence names one file; it was given more than once');
   if (file === false || file === undefined || file === '' || file === 'false') return undefined;
   try {
     return EvidenceTrail.open(file);

@@ -2,12 +2,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { ApplyRefused } from '../apply/apply.js';
-import { reverseRun } from '../apply/rollback.js';
-import { readTarget, snapshot } from '../apply/target.js';
-import { describeChange, fingerprintOf, type PlannedChange } from '../apply/writes.js';
-import { newRunId, planEvidence, runRecords, type ApplyStartEvidenceRecord } from '../evidence/trail.js';
+import { planRollback } from '../apply/rollback.js';
+import { rollbackState } from '../apply/rollback-state.js';
+import { describeChange, type PlannedChange } from '../apply/writes.js';
+import { newRunId, planEvidence, trailRecords } from '../evidence/trail.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
-import { buildPlan, canonicalJson } from '../plan/build.js';
+import { buildPlan } from '../plan/build.js';
 import { actorOf, DEFAULT_EVIDENCE_FILE, openEvidence } from './evidence.js';
 import { createLogger } from './log.js';
 import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
@@ -33,51 +33,40 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
     handler: async (args) => {
       const log = createLogger(args['log-format']);
       try {
-        let text: string;
-        try {
-          text = readFileSync(args.evidence || DEFAULT_EVIDENCE_FILE, 'utf8');
-        } catch (err) {
-          throw new InputError(`${args.evidence}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-        }
+        const file = args.evidence as unknown;
+        if (file === false || file === '' || file === 'false') throw new InputError('rollback reads the run from the evidence trail: name it with --evidence FILE');
+        if (Array.isArray(file)) throw new InputError('--evidence names one file; it was given more than once');
         let records;
         try {
-          records = runRecords(text, args.run);
+          records = trailRecords(readFileSync(file as string, 'utf8'));
         } catch (err) {
-          throw new InputError(`${args.evidence}: ${(err as Error).message}`);
+          const code = (err as NodeJS.ErrnoException).code;
+          throw new InputError(`${args.evidence}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not an evidence file' : (err as Error).message}`);
         }
-        const start = records.find((r): r is ApplyStartEvidenceRecord => r.kind === 'apply-start');
+        const { start, steps, irreversible, undone } = planRollback(records, args.run);
         if (!start) {
-          throw new InputError(records.length ? `run ${args.run} in ${args.evidence} is not an apply; it changed nothing` : `no run ${args.run} in ${args.evidence}`);
+          throw new InputError(records.some((r) => r.runId === args.run) ? `run ${args.run} in ${args.evidence} is not an apply; it changed nothing` : `no run ${args.run} in ${args.evidence}`);
         }
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? start.stack);
         const trail = openEvidence(args.evidence);
         const conn = connectFrom({ ...args, tenant: args.tenant ?? start.tenantId });
         if (conn.tenant !== start.tenantId) throw new ApplyRefused(`run ${args.run} changed tenant ${start.tenantId}, not ${conn.tenant}`);
+        if (undone) log.info(`${undone} change${undone === 1 ? ' was' : 's were'} rolled back already and ${undone === 1 ? 'is' : 'are'} left out`);
 
-        const { steps, irreversible } = reverseRun(records);
         log.info(`reading the ${steps.length} resource${steps.length === 1 ? '' : 's'} run ${args.run} changed, in tenant ${conn.tenant} (${conn.tokens.description})`);
-        const changes: PlannedChange[] = [];
-        const stale: string[] = [];
-        for (const s of steps) {
-          const readAt = new Date().toISOString();
-          const now = snapshot(await readTarget(conn, s.write));
-          // What the run left must still be there: otherwise someone changed it since, and undoing the run would undo them too.
-          if (canonicalJson(now) !== canonicalJson(snapshot(s.record.after))) {
-            stale.push(`${s.record.resource.type} "${s.record.resource.name}" changed since run ${args.run} applied it at ${s.record.time}`);
-            continue;
-          }
-          changes.push({
-            findingId: s.record.findingId,
-            control: s.record.control,
-            resource: s.resource,
-            action: s.action,
-            fingerprint: fingerprintOf(now),
-            readAt,
-            write: s.write,
-            before: now,
-            rollbackOf: { runId: args.run, seq: s.record.seq },
-          });
-        }
+        // What the run left must still be there: otherwise someone changed it since, and undoing the run would undo them too.
+        const { states, stale } = await rollbackState(conn, args.run, steps);
+        const changes: PlannedChange[] = steps.map((s) => ({
+          findingId: s.record.findingId,
+          control: s.record.control,
+          resource: s.resource,
+          action: s.action,
+          fingerprint: states.get(s)!.fingerprint,
+          readAt: states.get(s)!.readAt,
+          write: s.write,
+          before: states.get(s)!.value,
+          rollbackOf: { runId: args.run, seq: s.record.seq },
+        }));
         if (stale.length) {
           throw new ApplyRefused(`cannot roll back run ${args.run}: ${stale.join('; ')}. Plan and apply the posture instead, or change these by hand`);
         }
@@ -88,7 +77,7 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
         process.stdout.write(
           changes.length
             ? `Rollback of run ${args.run}: ${changes.length} change${changes.length === 1 ? '' : 's'}, last change first:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`
-            : `Rollback of run ${args.run}: nothing to reverse.\n`,
+            : `Rollback of run ${args.run}: nothing to reverse${undone ? ' (it was rolled back already)' : ''}.\n`,
         );
         for (const i of irreversible) process.stdout.write(`  not reversible: ${i.record.resource.type} "${i.record.resource.name}" (${i.record.control}): ${i.reason}\n`);
         if (changes.length) process.stdout.write(`Saved to ${shown}. Review it, then: posture apply ${shown}\n`);

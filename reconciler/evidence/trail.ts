@@ -625,14 +625,17 @@ export function recordsOfRun(text: string, runId: string): EvidenceRecord[] {
 
 /** Every record of one run, in file order, under the same verification as {@link recordsOfRun}. */
 export function runRecords(text: string, runId: string): EvidenceRecord[] {
+  return trailRecords(text).filter((r) => r.runId === runId);
+}
+
+/** Every record of a trail, in file order, under the same verification as {@link recordsOfRun}. */
+export function trailRecords(text: string): EvidenceRecord[] {
   const result = verifyTrail(text);
   const serious = result.problems.filter((p) => p.kind !== 'truncated');
   if (serious.length) {
     throw new Error(`the evidence trail fails verification (${serious.length} problem${serious.length === 1 ? '' : 's'}; first: ${serious[0]!.message}); it cannot be trusted for a rollback`);
   }
-  return parseTrail(text)
-    .entries.map((e) => e.rec as unknown as EvidenceRecord)
-    .filter((r) => r.runId === runId);
+  return parseTrail(text).entries.map((e) => e.rec as unknown as EvidenceRecord);
 }
 
 // ---------------------------------------------------------------------------------------------

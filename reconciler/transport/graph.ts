@@ -101,9 +101,16 @@ export class GraphTransport {
     ]);
   }
 
-  /** Absolute URL of a path relative to the version (absolute URLs pass through). */
+  /**
+   * Absolute URL of a path relative to the version. An absolute URL (a nextLink) passes through only
+   * when it is on the Graph endpoint itself: the token is never sent anywhere else.
+   */
   url(pathOrUrl: string): string {
-    return /^https?:\/\//i.test(pathOrUrl) ? pathOrUrl : `${this.root}${pathOrUrl.startsWith('/') ? '' : '/'}${pathOrUrl}`;
+    if (!/^https?:\/\//i.test(pathOrUrl)) return `${this.root}${pathOrUrl.startsWith('/') ? '' : '/'}${pathOrUrl}`;
+    if (new URL(pathOrUrl).origin !== new URL(this.root).origin) {
+      throw new GraphError(0, 'ForeignUrl', pathOrUrl, `refusing to send the Graph token to ${new URL(pathOrUrl).origin}, which is not the Graph endpoint ${new URL(this.root).origin}`);
+    }
+    return pathOrUrl;
   }
 
   /** One request; non-2xx answers are returned, not thrown. */

@@ -24,6 +24,13 @@ export type Service = (req: HttpRequest) => Promise<Outcome>;
 const MAX_BODY = 4 * 1024 * 1024;
 
 /** A loopback HTTP server for one simulated API; tracks sockets so stop() never waits on a client. */
+/** What the request log is told about an answered request (the body once it was read). */
+export interface AnsweredRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly body?: unknown;
+}
+
 export class SimHttpServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -32,7 +39,7 @@ export class SimHttpServer {
 
   constructor(
     private readonly service: Service,
-    private readonly onAnswer: (req: { method: string; url: URL }, status: number) => void,
+    private readonly onAnswer: (req: AnsweredRequest, status: number) => void,
   ) {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5_000;
@@ -84,15 +91,15 @@ export class SimHttpServer {
     }
     switch (outcome.kind) {
       case 'answer':
-        return this.send(res, { method, url }, outcome.response);
+        return this.send(res, { method, url, body }, outcome.response);
       case 'reset':
-        this.onAnswer({ method, url }, 0);
+        this.onAnswer({ method, url, body }, 0);
         req.socket.destroy();
         return;
       case 'slow': {
         const t = setTimeout(() => {
           this.timers.delete(t);
-          if (!res.destroyed) this.send(res, { method, url }, outcome.response);
+          if (!res.destroyed) this.send(res, { method, url, body }, outcome.response);
         }, outcome.delayMs);
         this.timers.add(t);
         return;
@@ -102,13 +109,13 @@ export class SimHttpServer {
         const cut = Buffer.from(text.slice(0, Math.max(1, Math.floor(text.length / 2))));
         res.writeHead(outcome.response.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(cut.length), 'request-id': randomUUID() });
         res.end(cut);
-        this.onAnswer({ method, url }, outcome.response.status);
+        this.onAnswer({ method, url, body }, outcome.response.status);
         return;
       }
     }
   }
 
-  private send(res: ServerResponse, req: { method: string; url: URL }, r: SimResponse): void {
+  private send(res: ServerResponse, req: AnsweredRequest, r: SimResponse): void {
     const headers: Record<string, string> = { 'request-id': randomUUID(), 'client-request-id': randomUUID(), ...(r.headers ?? {}) };
     if (r.body !== undefined && r.status !== 204) {
       const text = JSON.stringify(r.body);

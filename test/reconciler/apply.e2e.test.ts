@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../reconciler/findings/model.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.js';
+import type { RequestLogEntry } from '../../simulator/http/log.js';
 import { cli, synthExamples, target, writer } from './harness.js';
 
 let synthDir: string;
@@ -15,6 +16,9 @@ afterEach(async () => {
   await sim?.stop();
   sim = undefined;
 });
+
+/** A request that changes the tenant: a Graph write, or an Exchange cmdlet other than Get-. */
+const isWrite = (e: RequestLogEntry) => (e.api === 'graph' ? e.method !== 'GET' && !e.path.includes('$batch') : !/^Get-/.test(e.cmdlet ?? ''));
 
 const drifted = async (o: SimulatorOptions = {}) => (sim = await startSimulator({ scenario: 'drifted', ...o }));
 const tmp = () => mkdtempSync(join(tmpdir(), 'posture-apply-'));
@@ -98,7 +102,7 @@ describe('apply', () => {
     expect([...s.tenant.exchange.TransportRule.values()].find((t) => t['Name'] === 'Partner mail bypass')!['State']).toBe('Enabled');
   });
 
-  it('never writes a policy that would catch a break-glass account', async () => {
+  it('never writes a policy that would catch a break-glass account, even from an edited plan whose hash was recomputed', async () => {
     const s = await drifted();
     const file = join(tmp(), 'plan.json');
     const { plan: p } = await plan(s, file);
@@ -107,9 +111,46 @@ describe('apply', () => {
     change.write.body.conditions.users.excludeUsers = [];
     const { planHashOf } = await import('../../reconciler/plan/build.js');
     writeFileSync(file, JSON.stringify({ ...p, planHash: planHashOf(p) }));
+    const before = s.requests.entries.length;
     const r = await apply(s, [file, '--auto-approve']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/refusing to write conditional access policy "EP - Sign-in risk medium\+high: MFA every time": it would apply to break-glass account bg-alpha@tailspintoys\.example/);
+    expect(r.stderr).toContain('posture apply: the plan\'s change to conditionalAccessPolicy "EP - Sign-in risk medium+high: MFA every time" is not the one the posture calls for: the plan file was edited');
+    expect(s.requests.entries.slice(before).filter(isWrite)).toEqual([]);
+  });
+
+  it('writes nothing a plan file was edited to hold: another write, a disguised path, a made-up rollback, a host that is not Graph', async () => {
+    const s = await drifted();
+    const file = join(tmp(), 'plan.json');
+    const { plan: p } = await plan(s, file);
+    const { planHashOf } = await import('../../reconciler/plan/build.js');
+    const attempt = async (edit: (changes: Array<Record<string, unknown>>) => void) => {
+      const forged = structuredClone(p) as unknown as { changes: Array<Record<string, unknown>> };
+      edit(forged.changes);
+      writeFileSync(file, JSON.stringify({ ...forged, planHash: planHashOf(forged as never) }));
+      const before = s.requests.entries.length;
+      const r = await apply(s, [file, '--auto-approve']);
+      expect(r.code).toBe(1);
+      expect(s.requests.entries.slice(before).filter(isWrite)).toEqual([]);
+      return r.stderr;
+    };
+    const rule = (cs: Array<Record<string, unknown>>) => cs.find((c) => (c['resource'] as { type: string }).type === 'transportRule')!;
+    const ca = (cs: Array<Record<string, unknown>>) => cs.find((c) => (c['resource'] as { type: string }).type === 'conditionalAccessPolicy')!;
+    // Another write in place of the reviewed one.
+    expect(await attempt((cs) => (rule(cs)['write'] = { api: 'exchange', cmdlet: 'Set-RemoteDomain', parameters: { Identity: 'Default', AutoForwardEnabled: true } }))).toMatch(/is not the one the posture calls for/);
+    // The same policy under a path in other letter case.
+    expect(await attempt((cs) => {
+      const w = ca(cs)['write'] as { path: string };
+      w.path = w.path.replace('conditionalAccess', 'conditionalaccess');
+    })).toMatch(/is not the one the posture calls for/);
+    // A change dressed as a rollback of a run that never was.
+    expect(await attempt((cs) => (rule(cs)['rollbackOf'] = { runId: 'made-up', seq: 99 }))).toMatch(/is not the one the posture calls for/);
+    // A write to a host that is not the Graph endpoint: refused before any request leaves.
+    expect(await attempt((cs) => ((ca(cs)['write'] as { path: string }).path = 'http://127.0.0.1:9/steal'))).toMatch(/is not the one the posture calls for/);
+    // A bad cap is an error, not "no cap".
+    writeFileSync(file, JSON.stringify(p));
+    const r = await apply(s, [file, '--auto-approve', '--max-changes', 'abc']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('posture apply: --max-changes must be a whole number of changes, 0 or more');
   });
 
   it('a fault in the middle stops apply; plan and apply again converge, nothing applied twice', async () => {
@@ -125,5 +166,25 @@ describe('apply', () => {
     const deletes = s.requests.entries.filter((e) => e.method === 'DELETE' && e.status === 204).map((e) => e.path);
     expect(deletes).toHaveLength(2);
     expect((await plan(s)).plan.changes).toEqual([]);
+  });
+
+  it('stops, and says which change, when the evidence trail cannot record a write that was made', async () => {
+    const s = await drifted({ faults: [{ route: '/identity/conditionalAccess/policies/', method: 'PATCH', kind: 'slow', delayMs: 3000, times: 1 }] });
+    const dir = tmp();
+    const evidence = join(dir, 'evidence.jsonl');
+    const running = apply(s, ['--auto-approve', '--evidence', evidence]);
+    // While the conditional access write is on its way, the trail is damaged behind apply's back.
+    const changeRecords = () => (existsSync(evidence) ? readFileSync(evidence, 'utf8').split('\n').filter((l) => l.includes('"kind":"change"')).length : 0);
+    for (let i = 0; i < 200 && changeRecords() < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(changeRecords()).toBe(3);
+    appendFileSync(evidence, '{"not":"a record"}\n');
+    const r = await running;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/applied ~ conditionalAccessPolicy/);
+    expect(r.stderr).toMatch(/posture apply: ~ conditionalAccessPolicy "EP - Sign-in risk medium\+high: MFA every time" .* was applied but could not be recorded in the evidence trail .*; apply stopped/);
+    expect(r.stdout).toMatch(/Apply stopped: the last change was applied but could not be recorded .* 2 not attempted/);
+    expect(r.stderr).not.toMatch(/recorded as run/);
+    // Nothing after it was written.
+    expect(s.requests.entries.filter((e) => e.api === 'graph' && e.path.includes('/policies/authorizationPolicy') && e.method === 'PATCH')).toEqual([]);
   });
 });

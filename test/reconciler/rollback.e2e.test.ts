@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,8 @@ describe('rollback', () => {
     const conditions = structuredClone(ca['conditions']) as { users: { excludeUsers: string[] } };
     conditions.users.excludeUsers.push(bg.id);
     s.tenant.graph.conditionalAccessPolicies.replace(ca.id, { ...ca, conditions, sessionControls: null });
+    // A second drift on the authorization policy: the run changes that resource twice.
+    s.tenant.authorizationPolicy = { ...s.tenant.authorizationPolicy, defaultUserRolePermissions: { ...(s.tenant.authorizationPolicy['defaultUserRolePermissions'] as object), allowedToCreateApps: true } };
     const initial = touched(s);
 
     const dir = tmp();
@@ -70,30 +72,38 @@ describe('rollback', () => {
     const rollbackFile = join(dir, 'rollback.json');
     const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s)], writer(s));
     expect(rb.code, rb.stderr).toBe(2);
-    expect(rb.stdout).toContain(`Rollback of run ${runId}: 6 changes, last change first:`);
+    expect(rb.stdout).toContain(`Rollback of run ${runId}: 7 changes, last change first:`);
     expect(rb.stdout).not.toContain('not reversible');
     const plan = JSON.parse(readFileSync(rollbackFile, 'utf8')) as PlanDocument;
     expect(plan.rollbackOf).toBe(runId);
     expect(plan.changes.map((c) => `${c.action} ${c.resource.type}`).sort()).toEqual([
-      'create inboxRule', 'create oauth2PermissionGrant', 'update authorizationPolicy', 'update conditionalAccessPolicy', 'update hostedOutboundSpamFilterPolicy', 'update transportRule',
+      'create inboxRule', 'create oauth2PermissionGrant', 'update authorizationPolicy', 'update authorizationPolicy', 'update conditionalAccessPolicy', 'update hostedOutboundSpamFilterPolicy', 'update transportRule',
     ]);
 
     const applied = await cli(['apply', rollbackFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
     expect(applied.code, applied.stderr).toBe(0);
-    expect(applied.stdout).toContain('Apply complete: 6 changes applied and verified.');
+    expect(applied.stdout).toContain('Apply complete: 7 changes applied and verified.');
     expect(touched(s)).toEqual(initial);
+
+    // A run is rolled back once: the same rollback plan is refused, and a new rollback has nothing left.
+    const twice = await cli(['apply', rollbackFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/undoes no applied change of run [0-9a-f-]+ that is still to undo/);
+    const again0 = await cli(['rollback', runId, '--evidence', evidence, '--out', join(dir, 'rb2.json'), ...tenantArgs(s)], writer(s));
+    expect(again0.code).toBe(0);
+    expect(again0.stdout).toContain('nothing to reverse (it was rolled back already)');
 
     // The trail holds the run, the rollback plan and the rollback's apply, and still verifies.
     const recs = records(evidence);
     expect(recs.find((r) => r.kind === 'plan' && r.command === 'rollback')).toMatchObject({ rollbackOf: runId });
     const undone = recs.filter((r) => r.kind === 'change' && r.rollbackOf?.runId === runId);
-    expect(undone).toHaveLength(6);
+    expect(undone).toHaveLength(7);
     expect((await cli(['evidence', 'verify', evidence])).code).toBe(0);
 
     // Rolling back is not hiding: the posture's findings are back for the next plan.
     const again = await cli(['plan', ...target(s, synthDir), '--out', join(dir, 'again.json'), '--no-evidence'], writer(s));
     expect(again.code).toBe(2);
-    expect((JSON.parse(readFileSync(join(dir, 'again.json'), 'utf8')) as PlanDocument).changes).toHaveLength(6);
+    expect((JSON.parse(readFileSync(join(dir, 'again.json'), 'utf8')) as PlanDocument).changes).toHaveLength(7);
   });
 
   it('is subject to the break-glass rail: restoring a policy that caught a break-glass account is refused', async () => {
@@ -121,11 +131,41 @@ describe('rollback', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^posture rollback: cannot roll back run [0-9a-f-]+: hostedOutboundSpamFilterPolicy "Default" changed since run [0-9a-f-]+ applied it at /m);
 
+    // A deleted item that is back (someone made the rule again) is not made a second time.
+    s.tenant.exchange.HostedOutboundSpamFilterPolicy.replace(policy.id, policy);
+    const deleted = records(evidence).find((x) => x.kind === 'change' && x.resource.type === 'inboxRule') as EvidenceRecord & { before: Record<string, unknown> };
+    const morgan = s.tenant.graph.users.findBy('userPrincipalName', 'morgan.reed@tailspintoys.example')[0]!;
+    s.tenant.inboxRules.add(morgan.id, { ...deleted.before, id: 'AQAAAback=' } as never);
+    const back = await cli(['rollback', runId, '--evidence', evidence, '--out', join(dir, 'rb.json'), ...tenantArgs(s)], writer(s));
+    expect(back.code).toBe(1);
+    expect(back.stderr).toMatch(/inboxRule "morgan\.reed@tailspintoys\.example: "\."" is back since run [0-9a-f-]+ applied it at /);
+
     const planRun = records(evidence).find((x) => x.kind === 'plan')!.runId;
     const p = await cli(['rollback', planRun, '--evidence', evidence, ...tenantArgs(s)], writer(s));
     expect(p.code).toBe(1);
     expect(p.stderr).toContain(`run ${planRun} in ${evidence} is not an apply; it changed nothing`);
     const unknown = await cli(['rollback', 'no-such-run', '--evidence', evidence, ...tenantArgs(s)], writer(s));
     expect(unknown.stderr).toContain(`no run no-such-run in ${evidence}`);
+  });
+
+  it('applies only what the evidence trail holds: a rollback plan edited to write something else is refused', async () => {
+    const s = (sim = await startSimulator({ scenario: 'drifted' }));
+    const dir = tmp();
+    const evidence = join(dir, 'evidence.jsonl');
+    const runId = await planAndApply(s, dir, evidence);
+    const rollbackFile = join(dir, 'rollback.json');
+    expect((await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s)], writer(s))).code).toBe(2);
+    const { planHashOf } = await import('../../reconciler/plan/build.js');
+    const forged = JSON.parse(readFileSync(rollbackFile, 'utf8')) as { changes: Array<{ write: { api: string; body?: Record<string, unknown> } }> };
+    const grant = forged.changes.find((c) => c.write.api === 'graph' && c.write.body?.['scope'])!;
+    grant.write.body!['scope'] = 'Mail.ReadWrite Mail.Send MailboxSettings.ReadWrite';
+    writeFileSync(rollbackFile, JSON.stringify({ ...forged, planHash: planHashOf(forged as never) }));
+    const grants = s.tenant.graph.oauth2PermissionGrants.size;
+    const r = await cli(['apply', rollbackFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is not the one the evidence trail calls for: the plan file was edited/);
+    expect(s.tenant.graph.oauth2PermissionGrants.size).toBe(grants);
+    const without = await cli(['apply', rollbackFile, '--auto-approve', '--no-evidence', ...target(s, synthDir)], writer(s));
+    expect(without.stderr).toContain('a rollback plan is checked against the evidence trail it was made from');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { restored, reverseOf, reverseRun } from '../../reconciler/apply/rollback.js';
+import { planRollback, restored, reverseOf, reverseRun } from '../../reconciler/apply/rollback.js';
 import type { Write } from '../../reconciler/apply/writes.js';
-import type { ChangeEvidenceRecord } from '../../reconciler/evidence/trail.js';
+import type { ChangeEvidenceRecord, EvidenceRecord } from '../../reconciler/evidence/trail.js';
 
 let seq = 0;
 const record = (write: Write, before: unknown, after: unknown, result: ChangeEvidenceRecord['result'] = 'applied'): ChangeEvidenceRecord => ({
@@ -42,6 +42,8 @@ describe('reverseOf', () => {
     });
     expect(reverseOf(record({ api: 'exchange', cmdlet: 'Disable-TransportRule', parameters: { Identity: 'r', Confirm: false } }, { State: 'Enabled' }, {}))).toMatchObject({ write: { cmdlet: 'Enable-TransportRule', parameters: { Identity: 'r' } } });
     expect(reverseOf(record({ api: 'exchange', cmdlet: 'Disable-TransportRule', parameters: { Identity: 'r' } }, { State: 'Disabled' }, {}))).toBeUndefined();
+    // A rollback's own Enable- is reversed too, so a rollback can be rolled back.
+    expect(reverseOf(record({ api: 'exchange', cmdlet: 'Enable-TransportRule', parameters: { Identity: 'r', Confirm: false } }, { State: 'Disabled' }, {}))).toMatchObject({ write: { cmdlet: 'Disable-TransportRule', parameters: { Identity: 'r' } } });
     expect(reverseOf(record({ api: 'exchange', cmdlet: 'New-DkimSigningConfig', parameters: { DomainName: 'x.example', Enabled: true } }, null, {}))).toMatchObject({ write: { cmdlet: 'Set-DkimSigningConfig', parameters: { Identity: 'x.example', Enabled: false } } });
   });
 
@@ -62,6 +64,20 @@ describe('reverseRun', () => {
     const { steps, irreversible } = reverseRun([a, b, c, d]);
     expect(steps.map((s) => s.write.api === 'exchange' && s.write.parameters['Identity'])).toEqual(['B', 'A']);
     expect(irreversible.map((i) => i.record.seq)).toEqual([c.seq]);
+  });
+});
+
+describe('planRollback', () => {
+  it('leaves out changes an earlier rollback undid, and finds the run\'s apply-start', () => {
+    const a = record({ api: 'exchange', cmdlet: 'Set-RemoteDomain', parameters: { Identity: 'A', AutoForwardEnabled: false } }, { AutoForwardEnabled: true }, {});
+    const b = record({ api: 'exchange', cmdlet: 'Set-RemoteDomain', parameters: { Identity: 'B', AutoForwardEnabled: false } }, { AutoForwardEnabled: true }, {});
+    const start = { ...a, kind: 'apply-start', seq: 0, desiredHash: 'd', tenantId: 't', stack: 's', changes: 2 } as unknown as EvidenceRecord;
+    const undo = { ...record({ api: 'exchange', cmdlet: 'Set-RemoteDomain', parameters: { Identity: 'B', AutoForwardEnabled: true } }, {}, {}), runId: 'run-2', rollbackOf: { runId: 'run-1', seq: b.seq } };
+    const r = planRollback([start, a, b, undo], 'run-1');
+    expect(r.start).toBe(start);
+    expect(r.undone).toBe(1);
+    expect(r.steps.map((s) => s.record.seq)).toEqual([a.seq]);
+    expect(planRollback([start, a, b], 'other').start).toBeUndefined();
   });
 });
 

@@ -23,6 +23,13 @@ describe('Graph transport over real HTTP', () => {
     expect(pages).toEqual([100, 100, 63]);
   });
 
+  it('never sends the token to a host that is not the Graph endpoint', async () => {
+    const s = await start();
+    const t = graph(s);
+    await expect(t.request('GET', 'http://127.0.0.1:9/steal')).rejects.toThrow(/refusing to send the Graph token to http:\/\/127\.0\.0\.1:9/);
+    expect(t.url(`${s.graphUrl}/v1.0/users?$skiptoken=x`)).toBe(`${s.graphUrl}/v1.0/users?$skiptoken=x`);
+  });
+
   it('paces conditional access requests to 1 per second, so the 429 without Retry-After never comes', async () => {
     const s = await start();
     const t = graph(s);
