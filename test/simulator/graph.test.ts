@@ -266,7 +266,7 @@ describe('Graph simulator: the creates a rollback uses', () => {
     const created = await graph(sim, 'POST', base, { body: rule });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ ...rule, hasError: false, isReadOnly: false });
-    expect((await graph(sim, 'GET', `${base}/${created.body.id}`)).body).toMatchObject(rule);
+    expect((await graph(sim, 'GET', `${base}/${encodeURIComponent(created.body.id)}`)).body).toMatchObject(rule);
     expect((await graph(sim, 'GET', base)).body.value.map((r: { displayName: string }) => r.displayName)).toContain('Move newsletters');
     expect((await graph(sim, 'GET', `${base}/AQAAAnone=`)).status).toBe(404);
   });
