@@ -29,8 +29,6 @@ export interface ChangeOutcome {
 }
 
 export interface ApplyHooks {
-  /** Asked once, after every check passed and before the first write. */
-  confirm(changes: readonly PlannedChange[]): Promise<boolean>;
   /** Told about each change as it completes (for the evidence trail and the log); `false` stops the run. */
   onChange?(outcome: ChangeOutcome): boolean | void;
 }

@@ -83,7 +83,6 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         recorder?.start(plan!);
         let unrecorded: string | undefined;
         const outcomes = await applyChanges(plan!, input.manifest, conn, dir, {
-          confirm: async () => true,
           onChange: (o) => {
             process.stdout.write(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${describeChange(o.change)}${o.error ? `\n    ${o.error}` : ''}\n`);
             try {
