@@ -1,3 +1,4 @@
+import { describeChange } from '../apply/writes.js';
 import { createColors } from 'picocolors';
 import type { Severity } from '../../policies/types.js';
 import type { Finding, PlanDocument } from '../findings/model.js';
@@ -123,6 +124,14 @@ export function renderHuman(plan: PlanDocument, options: HumanOptions = {}): str
     ),
     '',
   );
+
+  if (plan.rollbackOf) {
+    // A rollback plan has no findings: it is the list of writes that undo an apply run.
+    const n = plan.changes.length;
+    out.push(c.bold(n ? `Rollback of run ${safe(plan.rollbackOf)}: ${n} change${n === 1 ? '' : 's'}, last change first:` : `Rollback of run ${safe(plan.rollbackOf)}: nothing to reverse.`));
+    for (const change of plan.changes) out.push(`  ${safe(describeChange(change))}`);
+    return `${out.join('\n')}\n`;
+  }
 
   if (plan.findings.length === 0 && plan.incomplete.length === 0) {
     out.push(c.green(c.bold('No changes. The tenant matches the posture.')));

@@ -76,6 +76,9 @@ describe('rollback', () => {
     expect(rb.stdout).not.toContain('not reversible');
     const plan = JSON.parse(readFileSync(rollbackFile, 'utf8')) as PlanDocument;
     expect(plan.rollbackOf).toBe(runId);
+    const shown = await cli(['show', rollbackFile, '--color', 'false']);
+    expect(shown.stdout).toContain(`Rollback of run ${runId}: 7 changes, last change first:`);
+    expect(shown.stdout).toMatch(/\+ oauth2PermissionGrant "QuickMail Organizer ← taylor\.nguyen@tailspintoys\.example" \(APP\.CONSENT\.4v1\): POST \/oauth2PermissionGrants/);
     expect(plan.changes.map((c) => `${c.action} ${c.resource.type}`).sort()).toEqual([
       'create inboxRule', 'create oauth2PermissionGrant', 'update authorizationPolicy', 'update authorizationPolicy', 'update conditionalAccessPolicy', 'update hostedOutboundSpamFilterPolicy', 'update transportRule',
     ]);
