@@ -164,6 +164,9 @@ export function showCommand(setExit: (code: number) => void): CommandModule<obje
         }
         if (plan?.format !== 'email-posture-plan') throw new InputError(`${args.plan} is not an email-posture plan`);
         if (plan.formatVersion !== 1) throw new InputError(`${args.plan}: plan format version ${plan.formatVersion} is not supported (this version reads 1)`);
+        if (plan.rollbackOf && args.format.some((f) => f !== 'json')) {
+          throw new InputError(`${args.plan} is a rollback plan: it is shown as text (no --format) or as json; the other reports are for findings`);
+        }
         writeReports(plan, args);
         setExit(exitCodeOf(plan));
       } catch (err) {

@@ -78,6 +78,9 @@ describe('rollback', () => {
     expect(plan.rollbackOf).toBe(runId);
     const shown = await cli(['show', rollbackFile, '--color', 'false']);
     expect(shown.stdout).toContain(`Rollback of run ${runId}: 7 changes, last change first:`);
+    const asMarkdown = await cli(['show', rollbackFile, '--format', 'markdown']);
+    expect(asMarkdown.code).toBe(1);
+    expect(asMarkdown.stderr).toContain('is a rollback plan: it is shown as text (no --format) or as json');
     expect(shown.stdout).toMatch(/\+ oauth2PermissionGrant "QuickMail Organizer ← taylor\.nguyen@tailspintoys\.example" \(APP\.CONSENT\.4v1\): POST \/oauth2PermissionGrants/);
     expect(plan.changes.map((c) => `${c.action} ${c.resource.type}`).sort()).toEqual([
       'create inboxRule', 'create oauth2PermissionGrant', 'update authorizationPolicy', 'update authorizationPolicy', 'update conditionalAccessPolicy', 'update hostedOutboundSpamFilterPolicy', 'update transportRule',
