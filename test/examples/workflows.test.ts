@@ -380,6 +380,59 @@ function evidenceOfJob(j: Job, command: string): { file: string; step: number; v
   return { file, step, verify };
 }
 
+/** Whether a job runs `posture <command>` in one of its steps. */
+const runs = (j: Job, command: string) => j.steps.some((s) => invocationsOf(s).some((i) => i.command === command));
+
+/**
+ * The jobs that run `posture <command>`. The rollback job also runs `posture apply`, for the plan
+ * `posture rollback` saved: it is checked on its own, not as the apply of the reviewed plan.
+ */
+const jobsRunning = (all: Job[], command: string) => all.filter((j) => runs(j, command) && (command === 'rollback' || !runs(j, 'rollback')));
+
+/** Whether an artifact name matches a glob of `*` and `?`, as gh run download --pattern and itemPattern take them. */
+const globMatches = (glob: string, name: string) =>
+  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`).test(name);
+
+/** The environment a job deploys to. */
+const environmentOf = (j: Job) => {
+  const environment = j.job['environment'];
+  return isObj(environment) ? environment['name'] : environment;
+};
+
+/**
+ * In a rollback job: `posture rollback` on a trail named with --evidence saves a plan with --out,
+ * a later step applies exactly that plan with --auto-approve and the same --evidence, and a step
+ * after that verifies the same trail. Nothing in the job makes a plan of its own.
+ */
+function rollbackSequence(j: Job) {
+  const commands = j.steps.flatMap(invocationsOf).map((i) => i.command);
+  expect(commands, `${j.id} rolls back a recorded run, it does not plan`).not.toContain('plan');
+  expect(commands.filter((c) => c === 'rollback'), `${j.id}: one posture rollback`).toHaveLength(1);
+  expect(commands.filter((c) => c === 'apply'), `${j.id}: one posture apply`).toHaveLength(1);
+  const synth = j.steps.findIndex((s) => invocationsOf(s).some((i) => i.command === 'synth'));
+  const rollback = j.steps.findIndex((s) => invocationsOf(s).some((i) => i.command === 'rollback'));
+  expect(synth, `${j.id} synthesizes the posture before the rollback`).toBeGreaterThanOrEqual(0);
+  expect(synth).toBeLessThan(rollback);
+  const rollbackInv = invocationsOf(j.steps[rollback]!).find((i) => i.command === 'rollback')!;
+  expect(rollbackInv.positionals, 'rollback names the run').toHaveLength(1);
+  expect(rollbackInv.values.get('--evidence'), 'rollback names the downloaded trail').toHaveLength(1);
+  expect(rollbackInv.values.get('--out'), 'rollback saves its plan').toHaveLength(1);
+  const file = evidenceFileOf(rollbackInv);
+  const plan = rollbackInv.values.get('--out')![0]!;
+
+  const apply = j.steps.findIndex((s) => invocationsOf(s).some((i) => i.command === 'apply'));
+  expect(apply, `${j.id} applies the rollback plan after posture rollback`).toBeGreaterThan(rollback);
+  const applyInv = invocationsOf(j.steps[apply]!).find((i) => i.command === 'apply')!;
+  expect(applyInv.positionals, 'apply names the rollback plan').toEqual([plan]);
+  expect(applyInv.flags).toContain('--auto-approve');
+  expect(applyInv.values.get('--evidence'), 'apply records in the trail the rollback was checked against').toEqual([file]);
+
+  const { file: verified, verify } = evidenceOfJob(j, 'apply');
+  expect(verified).toBe(file);
+  expect(verify, `${j.id}: posture evidence verify ${file} after the apply`).toBeGreaterThan(apply);
+  return { rollback, apply, verify, file, rollbackInv };
+}
+
 describe('the invocation checker', () => {
   it('splits commands on newlines, operators and command substitution, and joins continued lines', () => {
     const script = [
@@ -444,7 +497,7 @@ describe.each(workflows.map((w) => [w.file, w] as const))('%s', (_file, w) => {
       }
     }
     expect(problems).toEqual([]);
-    expect([...used].sort()).toEqual(expect.arrayContaining(['apply', 'drift', 'evidence verify', 'plan', 'synth']));
+    expect([...used].sort()).toEqual(expect.arrayContaining(['apply', 'drift', 'evidence verify', 'plan', 'rollback', 'synth']));
   }, 120_000);
 
   it('authenticates by workload identity federation only', () => {
@@ -481,7 +534,7 @@ describe.each(workflows.map((w) => [w.file, w] as const))('%s', (_file, w) => {
 describe('GitHub Actions workflow', () => {
   // The flows may live in one workflow file or several; each check looks at the job that runs them.
   const jobs = () => github.flatMap(githubJobs);
-  const jobWith = (command: string) => jobs().filter((j) => j.steps.some((s) => invocationsOf(s).some((i) => i.command === command)));
+  const jobWith = (command: string) => jobsRunning(jobs(), command);
   const envOf = (j: Job, step: Obj = {}) => ({ ...obj(j.w.data['env']), ...obj(j.job['env']), ...obj(step['env']) });
   const on = (j: Job) => obj(j.w.data['on']);
 
@@ -600,11 +653,75 @@ describe('GitHub Actions workflow', () => {
       expect(str(obj(upload!['with'])['name'])).not.toBe('');
     }
   }, 120_000);
+
+  it('rolls back a recorded apply by hand only, in the apply environment: rollback, apply of its plan with the same trail, then verify and upload', () => {
+    const rollbackJobs = jobWith('rollback');
+    expect(rollbackJobs).toHaveLength(1);
+    const [rb] = rollbackJobs;
+    const [apply] = jobWith('apply');
+
+    // Started by hand, with the posture run and the workflow run whose apply recorded it.
+    const inputs = obj(obj(on(rb!)['workflow_dispatch'])['inputs']);
+    for (const name of ['posture_run_id', 'apply_workflow_run']) {
+      expect(isObj(inputs[name]), `workflow_dispatch input ${name}`).toBe(true);
+      expect(obj(inputs[name])['type'] ?? 'string').toBe('string');
+    }
+    const condition = str(rb!.job['if']);
+    expect(condition).toContain("github.event_name == 'workflow_dispatch'");
+    expect(condition).toMatch(/inputs\.posture_run_id != ''/);
+    expect(condition).toContain("github.ref == 'refs/heads/main'");
+    expect(condition).not.toMatch(/pull_request|'push'|'schedule'/);
+    // No other job runs in a rollback's run.
+    for (const j of jobs().filter((j) => j.id !== rb!.id)) {
+      const c = str(j.job['if']);
+      expect(c, `${j.id} says when it runs`).not.toBe('');
+      if (c.includes('workflow_dispatch')) expect(c, `${j.id} stays out of a rollback run`).toMatch(/inputs\.posture_run_id == ''/);
+    }
+
+    // The apply's environment (its reviewers approve) and concurrency group, and least privilege.
+    expect(environmentOf(rb!)).toBe(environmentOf(apply!));
+    expect(environmentOf(rb!)).toBe('production');
+    expect(obj(rb!.job['concurrency'])['group']).toBe(obj(apply!.job['concurrency'])['group']);
+    expect(obj(rb!.job['concurrency'])['cancel-in-progress']).toBe(false);
+    expect(obj(rb!.job['permissions'])).toEqual({ contents: 'read', 'id-token': 'write', actions: 'read' });
+
+    const { rollback, apply: applyStep, verify, file, rollbackInv } = rollbackSequence(rb!);
+    const variable = (word: string | undefined) => /^\$\{?(\w+)\}?$/.exec(word ?? '')?.[1] ?? '';
+    expect(str(envOf(rb!, rb!.steps[rollback]!)[variable(rollbackInv.positionals[0])]), 'the run to roll back is the input').toMatch(/^\$\{\{\s*inputs\.posture_run_id\s*\}\}$/);
+    // The rollback plan is shown and applied only when posture rollback saved one (exit 2).
+    const id = str(rb!.steps[rollback]!['id']);
+    expect(id, 'the rollback step has an id').not.toBe('');
+    expect(str(rb!.steps[applyStep]!['if'])).toContain(`steps.${id}.outputs.`);
+    for (const k of [rollback, applyStep]) expect(rb!.steps[k]!['continue-on-error']).toBeUndefined();
+
+    // The trail is the apply job's evidence artifact of the workflow run named in the inputs.
+    const download = rb!.steps.findIndex((s) => /gh run download/.test(stepScript(s)));
+    expect(download, 'gh run download before posture rollback').toBeGreaterThanOrEqual(0);
+    expect(download).toBeLessThan(rollback);
+    const script = stepScript(rb!.steps[download]!);
+    const words = shellCommands(script).find((w) => w.slice(0, 3).join(' ') === 'gh run download')!;
+    expect(str(envOf(rb!, rb!.steps[download]!)[variable(words[3])]), 'the workflow run is the input').toMatch(/^\$\{\{\s*inputs\.apply_workflow_run\s*\}\}$/);
+    expect(words).toContain('--pattern');
+    const pattern = words[words.indexOf('--pattern') + 1]!;
+    const applyTrail = evidenceOfJob(apply!, 'apply').file;
+    const applyUpload = apply!.steps.find((s) => str(s['uses']).startsWith('actions/upload-artifact@') && str(obj(s['with'])['path']).split('\n').map((l) => l.trim()).includes(applyTrail))!;
+    const applyArtifact = str(obj(applyUpload['with'])['name']);
+    expect(globMatches(pattern, applyArtifact.replace(/\$\{\{\s*github\.run_attempt\s*\}\}/g, '1')), `${pattern} matches ${applyArtifact}`).toBe(true);
+    expect(script, 'the download leaves the trail where posture rollback reads it').toContain(file);
+
+    // The trail, now with the rollback in it, is verified and kept, also when the rollback fails.
+    expect(str(rb!.steps[verify]!['if'])).toContain('always()');
+    const upload = rb!.steps.find((s) => str(s['uses']).startsWith('actions/upload-artifact@') && str(obj(s['with'])['path']).split('\n').map((l) => l.trim()).includes(file));
+    expect(upload, `${rb!.id}: ${file} is uploaded`).toBeDefined();
+    expect(str(upload!['if'])).toContain('always()');
+    expect(str(obj(upload!['with'])['name'])).not.toBe('');
+    expect(str(obj(upload!['with'])['name'])).not.toBe(applyArtifact);
+  }, 120_000);
 });
 
 describe('Azure Pipelines pipeline', () => {
   const jobs = () => azureJobs(azure);
-  const jobWith = (command: string) => jobs().filter((j) => j.steps.some((s) => invocationsOf(s).some((i) => i.command === command)));
+  const jobWith = (command: string) => jobsRunning(jobs(), command);
   const variables = () => new Map(list(azure.data['variables']).map((v) => [str(obj(v)['name']), str(obj(v)['value'])] as const));
   const macro = (value: string) => value.replace(/\$\((\w+)\)/g, (m, name: string) => variables().get(name) ?? m);
 
@@ -716,6 +833,82 @@ describe('Azure Pipelines pipeline', () => {
       expect(macro(str(publish!['artifact']))).not.toBe('');
     }
   }, 120_000);
+
+  it('rolls back a recorded apply only in a manual run with the parameters set, in a deployment to the apply environment: rollback, apply of its plan with the same trail, then verify and publish', () => {
+    const rollbackJobs = jobWith('rollback');
+    expect(rollbackJobs).toHaveLength(1);
+    const [rb] = rollbackJobs;
+    const [apply] = jobWith('apply');
+
+    // Runtime parameters, passed on as variables: never pasted into an expression or a script.
+    const parameters = new Map(list(azure.data['parameters']).map((p) => [str(obj(p)['name']), obj(p)] as const));
+    const variableOf = (parameter: string) => [...variables()].find(([, value]) => new RegExp(`^\\$\\{\\{\\s*parameters\\.${parameter}\\s*\\}\\}$`).test(value))?.[0] ?? '';
+    for (const name of ['postureRunId', 'applyPipelineRunId']) {
+      expect(parameters.get(name), `parameter ${name}`).toBeDefined();
+      expect(parameters.get(name)!['type']).toBe('string');
+      expect(variableOf(name), `a variable holds parameters.${name}`).not.toBe('');
+    }
+    expect(azure.text.match(/\$\{\{\s*parameters\./g)).toHaveLength(parameters.size);
+    const runVariable = variableOf('postureRunId');
+    const unset = str(parameters.get('postureRunId')!['default']);
+    expect(unset, 'a default, so that every other run needs no value').not.toBe('');
+
+    const condition = str(rb!.stage['condition']);
+    expect(condition).toContain("eq(variables['Build.Reason'], 'Manual')");
+    expect(condition).toContain("eq(variables['Build.SourceBranch'], 'refs/heads/main')");
+    expect(condition).toContain(`ne(variables['${runVariable}'], '${unset}')`);
+    // No other stage runs in a rollback's run.
+    for (const j of jobs().filter((j) => j.id !== rb!.id)) {
+      const c = str(j.stage['condition']);
+      expect(c, `${j.id} says when it runs`).not.toBe('');
+      if (c.includes("'Manual'")) expect(c, `${j.id} stays out of a rollback run`).toContain(`eq(variables['${runVariable}'], '${unset}')`);
+    }
+
+    // A deployment to the apply's environment (its approvals and checks), in order.
+    expect(rb!.job['deployment']).toBeDefined();
+    expect(environmentOf(rb!)).toBe(environmentOf(apply!));
+    expect(environmentOf(rb!)).toBe('production');
+    expect(rb!.stage['lockBehavior']).toBe('sequential');
+
+    const { rollback, apply: applyStep, verify, file, rollbackInv } = rollbackSequence(rb!);
+    expect(rollbackInv.positionals[0], 'the run to roll back is the parameter').toBe(`$${runVariable}`);
+    // The rollback plan is shown and applied only when posture rollback saved one (exit 2).
+    const saved = /##vso\[task\.setvariable variable=(\w+)\]saved/.exec(stepScript(rb!.steps[rollback]!))?.[1];
+    expect(saved, 'the rollback step says when it saved a plan').toBeDefined();
+    expect(str(rb!.steps[applyStep]!['condition'])).toContain(`eq(variables['${saved}'], 'saved')`);
+    for (const k of [rollback, applyStep]) expect(rb!.steps[k]!['continueOnError']).toBeUndefined();
+
+    // The trail is the apply's evidence artifact of the pipeline run named in the parameters.
+    const download = rb!.steps.findIndex((s) => str(s['task']) === 'DownloadPipelineArtifact@2');
+    expect(download, 'DownloadPipelineArtifact@2 before posture rollback').toBeGreaterThanOrEqual(0);
+    expect(download).toBeLessThan(rollback);
+    const inputs = obj(rb!.steps[download]!['inputs']);
+    expect(inputs).toMatchObject({ buildType: 'specific', definition: '$(System.DefinitionId)', buildVersionToDownload: 'specific' });
+    const runInput = /^\$\((\w+)\)$/.exec(str(inputs['runId'] ?? inputs['pipelineId'] ?? inputs['buildId']))?.[1] ?? '';
+    const pipelineVariable = variableOf('applyPipelineRunId');
+    expect(
+      runInput === pipelineVariable || rb!.steps.slice(0, download).some((s) => stepScript(s).includes(`##vso[task.setvariable variable=${runInput}]$${pipelineVariable}`)),
+      `the run downloaded from, $(${runInput}), is the parameter`,
+    ).toBe(true);
+    const applyTrail = evidenceOfJob(apply!, 'apply').file;
+    const inFolder = (step: Obj, f: string) => {
+      const folder = str(step['publish']).replace('$(Build.ArtifactStagingDirectory)', '$BUILD_ARTIFACTSTAGINGDIRECTORY');
+      return folder !== '' && (f === folder || f.startsWith(`${folder}/`));
+    };
+    const applyArtifact = str(apply!.steps.find((s) => inFolder(s, applyTrail))!['artifact']);
+    const pattern = str(inputs['itemPattern'] ?? inputs['patterns']);
+    expect(inputs['artifactName'] ?? inputs['artifact'], 'every attempt of the apply: no single artifact name').toBeUndefined();
+    expect(globMatches(pattern.split('/')[0]!, applyArtifact.replace('$(System.JobAttempt)', '1')), `${pattern} selects ${applyArtifact}`).toBe(true);
+    expect(rb!.steps.slice(download, rollback).some((s) => stepScript(s).includes(file)), 'a step puts the trail where posture rollback reads it').toBe(true);
+
+    // The trail, now with the rollback in it, is verified and kept, also when the rollback fails.
+    expect(str(rb!.steps[verify]!['condition'])).toContain('always()');
+    const publish = rb!.steps.find((s) => inFolder(s, file));
+    expect(publish, `${rb!.id}: ${file} is published`).toBeDefined();
+    expect(str(publish!['condition'])).toContain('always()');
+    expect(macro(str(publish!['artifact']))).not.toBe('');
+    expect(str(publish!['artifact'])).not.toBe(applyArtifact);
+  }, 120_000);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -790,7 +983,7 @@ describe('exit codes of the plan and drift steps', () => {
         GITHUB_STEP_SUMMARY: join(dir, 'summary'),
       },
     });
-    return { status: r.status, calls: existsSync(log) ? readFileSync(log, 'utf8') : '', output: existsSync(join(dir, 'output')) ? readFileSync(join(dir, 'output'), 'utf8') : '', stderr: r.stderr };
+    return { status: r.status, calls: existsSync(log) ? readFileSync(log, 'utf8') : '', output: existsSync(join(dir, 'output')) ? readFileSync(join(dir, 'output'), 'utf8') : '', stdout: r.stdout, stderr: r.stderr };
   };
 
   it('plan: exit 2 (changes to review) passes, exit 1 (error, incomplete) fails', () => {
@@ -816,6 +1009,21 @@ describe('exit codes of the plan and drift steps', () => {
         const r = run(c, exit);
         expect(r.calls, c.name).toMatch(/^posture drift /m);
         expect(r.status === 0, `${c.name}: posture drift exiting ${exit}: ${r.stderr}`).toBe(passes);
+      }
+    }
+  }, 120_000);
+
+  it('rollback: exit 2 (a plan saved) goes on to apply it, exit 0 (nothing to reverse) stops successfully, exit 1 (refused) fails', () => {
+    const cases = stepCases('rollback');
+    expect(cases.filter((c) => c.name.startsWith('examples/github/'))).toHaveLength(1);
+    expect(cases.filter((c) => c.name.startsWith('examples/azure-devops/'))).toHaveLength(1);
+    for (const c of cases) {
+      for (const [exit, passes, saved] of [[2, true, true], [0, true, false], [1, false, false]] as const) {
+        const r = run(c, exit);
+        expect(r.calls, c.name).toMatch(/^posture rollback /m);
+        expect(r.status === 0, `${c.name}: posture rollback exiting ${exit}: ${r.stderr}`).toBe(passes);
+        const signalled = c.name.startsWith('examples/github') ? /=saved$/m.test(r.output) : /^##vso\[task\.setvariable variable=\w+\]saved$/m.test(r.stdout);
+        expect(signalled, `${c.name}: posture rollback exiting ${exit} leaves a plan to apply`).toBe(saved);
       }
     }
   }, 120_000);
