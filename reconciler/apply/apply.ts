@@ -1,7 +1,7 @@
 import { directoryOf, type Directory } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
 import type { PlanDocument } from '../findings/model.js';
-import type { Connection } from '../input/connection.js';
+import { sameTenant, type Connection } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
 import type { Manifest } from '../manifest/schema.js';
 import { canonicalJson, planHashOf, sha256 } from '../plan/build.js';
@@ -69,7 +69,7 @@ export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Co
   if (plan.planHash !== planHashOf(plan)) throw new ApplyRefused('the plan file was altered after it was made (its hash does not match its content); make a new plan');
   if (plan.kind !== 'plan') throw new ApplyRefused('this is a drift report, not a plan; make one with `posture plan --out FILE`');
   if (plan.desiredHash !== sha256(canonicalJson(manifest))) throw new ApplyRefused('the posture changed since the plan was made (the synthesized manifest differs); make a new plan');
-  if (plan.tenantId !== conn.tenant) throw new ApplyRefused(`the plan is for tenant ${plan.tenantId}, not ${conn.tenant}`);
+  if (typeof plan.tenantId !== 'string' || !sameTenant(plan.tenantId, conn.tenant)) throw new ApplyRefused(`the plan is for tenant ${plan.tenantId}, not ${conn.tenant}`);
   if (plan.incomplete.length) throw new ApplyRefused('the plan was made from an incomplete read; make a new plan');
   if (plan.changes.length > o.maxChanges) throw new ApplyRefused(`the plan has ${plan.changes.length} changes, more than --max-changes ${o.maxChanges}; review it in parts or raise the limit`);
 

@@ -7,6 +7,7 @@ import { describeChange, plannedChanges, type PlannedChange } from '../apply/wri
 import { directoryOf } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
 import type { PlanDocument } from '../findings/model.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
@@ -125,9 +126,13 @@ export function readJsonFile(file: string): unknown {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a plan file' : `cannot be read (${code ?? (err as Error).message})`}`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw new InputError(`${file}: not valid JSON (${(err as Error).message})`);
   }
+  const deep = tooDeep(value);
+  if (deep) throw new InputError(`${file}: nested deeper than ${MAX_JSON_DEPTH} levels (at ${deep}): not a plan file`);
+  return value;
 }

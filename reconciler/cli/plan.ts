@@ -7,6 +7,7 @@ import { directoryOf } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
 import type { PlanDocument } from '../findings/model.js';
 import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, type Connection } from '../input/connection.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan, exitCodeOf } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
@@ -162,6 +163,8 @@ export function showCommand(setExit: (code: number) => void): CommandModule<obje
         } catch (err) {
           throw new InputError(`${args.plan}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
         }
+        const deep = tooDeep(plan);
+        if (deep) throw new InputError(`${args.plan}: nested deeper than ${MAX_JSON_DEPTH} levels (at ${deep}): not a plan file`);
         if (plan?.format !== 'email-posture-plan') throw new InputError(`${args.plan} is not an email-posture plan`);
         if (plan.formatVersion !== 1) throw new InputError(`${args.plan}: plan format version ${plan.formatVersion} is not supported (this version reads 1)`);
         if (plan.rollbackOf && args.format.some((f) => f !== 'json')) {

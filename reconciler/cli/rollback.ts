@@ -6,6 +6,7 @@ import { planRollback } from '../apply/rollback.js';
 import { rollbackState } from '../apply/rollback-state.js';
 import { describeChange, type PlannedChange } from '../apply/writes.js';
 import { newRunId, planEvidence, trailRecords } from '../evidence/trail.js';
+import { sameTenant } from '../input/connection.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan } from '../plan/build.js';
 import { actorOf, DEFAULT_EVIDENCE_FILE, openEvidence } from './evidence.js';
@@ -50,7 +51,7 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? start.stack);
         const trail = openEvidence(args.evidence);
         const conn = connectFrom({ ...args, tenant: args.tenant ?? start.tenantId });
-        if (conn.tenant !== start.tenantId) throw new ApplyRefused(`run ${args.run} changed tenant ${start.tenantId}, not ${conn.tenant}`);
+        if (!sameTenant(conn.tenant, start.tenantId)) throw new ApplyRefused(`run ${args.run} changed tenant ${start.tenantId}, not ${conn.tenant}`);
         if (undone) log.info(`${undone} change${undone === 1 ? ' was' : 's were'} rolled back already and ${undone === 1 ? 'is' : 'are'} left out`);
 
         log.info(`reading the ${steps.length} resource${steps.length === 1 ? '' : 's'} run ${args.run} changed, in tenant ${conn.tenant} (${conn.tokens.description})`);

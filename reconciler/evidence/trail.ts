@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ChangeOutcome } from '../apply/apply.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import type { PlannedChange, Write } from '../apply/writes.js';
 import type { PlanDocument } from '../findings/model.js';
 
@@ -390,6 +391,11 @@ function parseTrail(text: string): ParsedTrail {
       } else {
         broken.push({ line, kind: 'malformed', message: `line ${line} is not valid JSON` });
       }
+      return;
+    }
+    const deep = tooDeep(value);
+    if (deep) {
+      broken.push({ line, kind: incomplete ? 'truncated' : 'malformed', message: `line ${line} is not an evidence record: it is nested deeper than ${MAX_JSON_DEPTH} levels (at ${deep})` });
       return;
     }
     const v = value as Partial<ChainFields> | null;

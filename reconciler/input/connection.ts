@@ -28,6 +28,9 @@ export interface Connection {
   readonly resolver: DnsResolver;
 }
 
+/** Tenant ids (GUIDs) and initial domains are both case-insensitive: one tenant, however it is written. */
+export const sameTenant = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
 export const DEFAULT_EXCHANGE_URL = 'https://outlook.office365.com';
 

@@ -35,10 +35,14 @@ export function loadSynthOutput(dir: string, stack?: string): SynthOutput {
   const rel = (p: string) => relative(process.cwd(), p) || p;
   if (!existsSync(manifestPath)) throw new InputError(`${rel(manifestPath)} is missing: the stack was not synthesized by email-posture, or the output is incomplete; run \`posture synth\``);
   if (!existsSync(terraformPath)) throw new InputError(`${rel(terraformPath)} is missing: the output is incomplete; run \`posture synth\``);
+  let terraform: unknown;
   try {
-    JSON.parse(readFileSync(terraformPath, 'utf8'));
+    terraform = JSON.parse(readFileSync(terraformPath, 'utf8'));
   } catch (err) {
     throw new InputError(`${rel(terraformPath)} is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof terraform !== 'object' || terraform === null || Array.isArray(terraform)) {
+    throw new InputError(`${rel(terraformPath)} holds ${terraform === null ? 'null' : Array.isArray(terraform) ? 'an array' : `a ${typeof terraform}`}, not a Terraform JSON configuration (an object); run \`posture synth\``);
   }
   const parsed = parseManifest(readFileSync(manifestPath, 'utf8'), rel(manifestPath));
   if (!parsed.ok) throw new InputError(parsed.errors.length === 1 ? parsed.errors[0]! : `the posture manifest is invalid:\n  ${parsed.errors.join('\n  ')}`);

@@ -289,6 +289,14 @@ describe('tampering: each kind is reported at the record and line it happened', 
     expect(brief(textOf(notRecord))).toEqual([{ kind: 'malformed', line: 3, seq: undefined }]);
   });
 
+  it('a line nested too deep to be a record: malformed, and no stack overflow', () => {
+    const { file } = writeTrail();
+    const lines = linesOf(file);
+    lines.splice(2, 0, `{"seq":3,"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    const problems = verifyTrail(textOf(lines)).problems;
+    expect(problems.filter((p) => p.kind !== 'inserted')).toEqual([{ line: 3, kind: 'malformed', message: 'line 3 is not an evidence record: it is nested deeper than 64 levels (at $.x[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0…)' }]);
+  });
+
   it('a truncated last line: truncated, and the records before it are intact', () => {
     const { file, records } = writeTrail();
     const text = readFileSync(file, 'utf8');

@@ -188,3 +188,32 @@ describe('apply', () => {
     expect(s.requests.entries.filter((e) => e.api === 'graph' && e.path.includes('/policies/authorizationPolicy') && e.method === 'PATCH')).toEqual([]);
   });
 });
+
+describe('hostile plan files and arguments', () => {
+  it('a plan file nested too deep: one clear message, from apply and from show, and nothing read or written', async () => {
+    const s = await drifted();
+    const file = join(tmp(), 'deep.json');
+    const depth = 100_000;
+    writeFileSync(file, `{"format":"email-posture-plan","formatVersion":1,"changes":[],"findings":[],"incomplete":[],"planHash":"${'0'.repeat(64)}","x":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    const before = s.requests.entries.length;
+    const r = await apply(s, [file, '--auto-approve']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^posture apply: .*deep\.json: nested deeper than 64 levels \(at \$\.x\[0\]\[0\].*\): not a plan file$/m);
+    expect(r.stderr).not.toMatch(/Maximum call stack|\n\s+at /);
+    expect(s.requests.entries.length).toBe(before);
+    const shown = await cli(['show', file]);
+    expect(shown.code).toBe(1);
+    expect(shown.stderr).toMatch(/^posture show: .*deep\.json: nested deeper than 64 levels/m);
+  });
+
+  it('compares tenant ids without regard to letter case, as GUIDs are', async () => {
+    const s = await drifted();
+    const file = join(tmp(), 'plan.json');
+    const upper = target(s, synthDir).map((a) => (a === s.tenantId ? s.tenantId.toUpperCase() : a));
+    expect(s.tenantId).not.toBe(s.tenantId.toUpperCase());
+    expect((await cli(['plan', ...upper, '--out', file, '--no-evidence'], writer(s))).code).toBe(2);
+    const r = await apply(s, [file, '--auto-approve', '--no-evidence']);
+    expect(r.stderr).not.toMatch(/the plan is for tenant/);
+    expect(r.code, r.stderr).toBe(0);
+  });
+});

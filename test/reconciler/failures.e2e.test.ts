@@ -130,6 +130,18 @@ describe('bad input: one clear message, exit 1, no stack trace', () => {
     oneMessage(r.stderr, /\$\.desired\.forwarding\.autoForwardingMode/);
   });
 
+  it('a cdk.tf.json that is valid JSON but not a configuration object', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'posture-bad-')), 'out');
+    cpSync(synthDir, dir, { recursive: true });
+    const terraform = join(dir, 'stacks', 'tailspin', 'cdk.tf.json');
+    for (const [text, what] of [['null', 'null'], ['[]', 'an array'], ['"x"', 'a string']] as const) {
+      writeFileSync(terraform, text);
+      const r = await run(['--synth-dir', dir, '--stack', 'tailspin']);
+      expect(r.code).toBe(1);
+      oneMessage(r.stderr, new RegExp(`^posture plan: .*cdk\\.tf\\.json holds ${what}, not a Terraform JSON configuration \\(an object\\); run \`posture synth\`$`, 'm'));
+    }
+  });
+
   it('no tenant, and no credentials', async () => {
     let r = await cli(['plan', '--synth-dir', synthDir, '--stack', 'tailspin'], { POSTURE_ACCESS_TOKEN: 'x' });
     expect(r.code).toBe(1);
