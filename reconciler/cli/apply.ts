@@ -69,6 +69,12 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings, incomplete, changes: plannedChanges(findings, input.manifest, live, directoryOf(live)) });
           trail?.append(planEvidence(plan, runId, await actorOf(conn), exitCodeOf(plan)));
         }
+        // A partial read is never "nothing to do": say what could not be read, before counting changes.
+        if (plan!.incomplete.length) {
+          throw new ApplyRefused(
+            `${args.plan ? 'the plan was made from an incomplete read' : 'the tenant could not be read completely'}, so nothing was applied. Could not read:\n${plan!.incomplete.map((i) => `  - ${i.what} (${i.endpoint}): ${i.error}`).join('\n')}`,
+          );
+        }
         if (plan!.changes.length === 0) {
           process.stdout.write('No changes to apply.\n');
           setExit(0);

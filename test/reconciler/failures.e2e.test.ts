@@ -1,10 +1,10 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../reconciler/findings/model.js';
 import { ALL_GRAPH_PERMISSIONS, startSimulator, type FaultRule, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.js';
-import { cli, planAgainst, synthExamples, tokens } from './harness.js';
+import { cli, planAgainst, synthExamples, target, tokens, writer } from './harness.js';
 
 let synthDir: string;
 let sim: RunningSimulator | undefined;
@@ -173,5 +173,62 @@ describe('bad input: one clear message, exit 1, no stack trace', () => {
   it('a non-https endpoint that is not loopback', async () => {
     const r = await run(['--synth-dir', synthDir, '--stack', 'tailspin', '--graph-url', 'http://graph.example']);
     oneMessage(r.stderr, /only https is allowed, except on loopback/);
+  });
+});
+
+describe('apply and rollback never call an incomplete read "nothing to do"', () => {
+  const quick = ['--max-retries', '0', '--timeout', '2'];
+  const noWrites = (s: RunningSimulator) => s.requests.entries.filter((e) => (e.api === 'graph' ? e.method !== 'GET' && !e.path.includes('$batch') : !/^Get-/.test(e.cmdlet ?? '')));
+
+  it('apply --auto-approve without a plan file, every endpoint unreachable: exit 1, naming what was not read', async () => {
+    const r = await cli(
+      ['apply', '--auto-approve', '--no-evidence', '--synth-dir', synthDir, '--stack', 'minimal', '--tenant', 't', '--graph-url', 'http://127.0.0.1:9', '--exchange-url', 'http://127.0.0.1:9', '--dns-server', '127.0.0.1:9', ...quick],
+      { POSTURE_ACCESS_TOKEN: 'x.y.z' },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain('No changes to apply');
+    expect(r.stderr).toMatch(/^posture apply: the tenant could not be read completely, so nothing was applied\. Could not read:$/m);
+    expect(r.stderr).toMatch(/^  - .*ECONNREFUSED/m);
+  });
+
+  it('apply --auto-approve without a plan file, 503 from all of Graph and Exchange: exit 1, naming what was not read', async () => {
+    const s = await withSim({ faults: [{ route: '.*', kind: 'status', status: 503 }] });
+    const r = await cli(['apply', '--auto-approve', '--no-evidence', ...target(s, synthDir), ...quick], writer(s));
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain('No changes to apply');
+    expect(r.stderr).toMatch(/the tenant could not be read completely, so nothing was applied/);
+    expect(r.stderr).toMatch(/^  - conditional access policies \(\/identity\/conditionalAccess\/policies\): .*503/m);
+    expect(r.stderr).toMatch(/^  - .*Get-HostedOutboundSpamFilterPolicy.*503/m);
+    expect(noWrites(s)).toEqual([]);
+  });
+
+  it('a saved plan made from an incomplete read, with no changes: apply exits 1 and names what the plan could not read', async () => {
+    const s = await withSim({ faults: [{ route: '^/v1\\.0/oauth2PermissionGrants', kind: 'status', status: 503 }] });
+    const file = join(mkdtempSync(join(tmpdir(), 'posture-incomplete-')), 'plan.json');
+    expect((await cli(['plan', ...target(s, synthDir), '--out', file, '--no-evidence', ...quick], writer(s))).code).toBe(1);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as PlanDocument;
+    expect(saved.changes).toEqual([]);
+    expect(saved.incomplete.length).toBeGreaterThan(0);
+    const r = await cli(['apply', file, '--auto-approve', '--no-evidence', ...target(s, synthDir)], writer(s));
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain('No changes to apply');
+    expect(r.stderr).toMatch(/the plan was made from an incomplete read, so nothing was applied\. Could not read:\n  - delegated permission grants/);
+  });
+
+  it('rollback whose reads fail: exit 1, naming what could not be read, and no plan saved', async () => {
+    const s = await withSim({ scenario: 'drifted' });
+    const dir = mkdtempSync(join(tmpdir(), 'posture-incomplete-'));
+    const evidence = join(dir, 'evidence.jsonl');
+    const applied = await cli(['apply', '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
+    expect(applied.code, applied.stderr).toBe(0);
+    const runId = /recorded as run ([0-9a-f-]{36})/.exec(applied.stderr)![1]!;
+    s.faults.add({ route: '.*', kind: 'status', status: 503 });
+    const out = join(dir, 'rollback.json');
+    const args = target(s, synthDir).filter((a, i, all) => a !== '--today' && all[i - 1] !== '--today');
+    const r = await cli(['rollback', runId, '--evidence', evidence, '--out', out, ...args, ...quick], writer(s));
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/nothing to reverse/);
+    expect(r.stderr).toMatch(/^posture rollback: .*(503|ServiceUnavailable)/m);
+    expect(existsSync(out)).toBe(false);
   });
 });
