@@ -188,7 +188,7 @@ describe('apply and rollback never call an incomplete read "nothing to do"', () 
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain('No changes to apply');
     expect(r.stderr).toMatch(/^posture apply: the tenant could not be read completely, so nothing was applied\. Could not read:$/m);
-    expect(r.stderr).toMatch(/^  - .*ECONNREFUSED/m);
+    expect(r.stderr).toMatch(/^ {2}- .*ECONNREFUSED/m);
   });
 
   it('apply --auto-approve without a plan file, 503 from all of Graph and Exchange: exit 1, naming what was not read', async () => {
@@ -197,8 +197,8 @@ describe('apply and rollback never call an incomplete read "nothing to do"', () 
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain('No changes to apply');
     expect(r.stderr).toMatch(/the tenant could not be read completely, so nothing was applied/);
-    expect(r.stderr).toMatch(/^  - conditional access policies \(\/identity\/conditionalAccess\/policies\): .*503/m);
-    expect(r.stderr).toMatch(/^  - .*Get-HostedOutboundSpamFilterPolicy.*503/m);
+    expect(r.stderr).toMatch(/^ {2}- conditional access policies \(\/identity\/conditionalAccess\/policies\): .*503/m);
+    expect(r.stderr).toMatch(/^ {2}- .*Get-HostedOutboundSpamFilterPolicy.*503/m);
     expect(noWrites(s)).toEqual([]);
   });
 
@@ -212,7 +212,7 @@ describe('apply and rollback never call an incomplete read "nothing to do"', () 
     const r = await cli(['apply', file, '--auto-approve', '--no-evidence', ...target(s, synthDir)], writer(s));
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain('No changes to apply');
-    expect(r.stderr).toMatch(/the plan was made from an incomplete read, so nothing was applied\. Could not read:\n  - delegated permission grants/);
+    expect(r.stderr).toMatch(/the plan was made from an incomplete read, so nothing was applied\. Could not read:\n {2}- delegated permission grants/);
   });
 
   it('rollback whose reads fail: exit 1, naming what could not be read, and no plan saved', async () => {
