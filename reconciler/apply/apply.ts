@@ -12,7 +12,7 @@ import { planRollback, restored } from './rollback.js';
 import { rollbackState } from './rollback-state.js';
 import { trailRecords } from '../evidence/trail.js';
 import { readGraph, readTarget, snapshot } from './target.js';
-import { fingerprintOf, plannedChanges, type PlannedChange, type Write } from './writes.js';
+import { fingerprintOf, plannedChanges, writeProblem, type PlannedChange, type Write } from './writes.js';
 
 type Obj = Record<string, unknown>;
 
@@ -72,6 +72,8 @@ export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Co
   if (typeof plan.tenantId !== 'string' || !sameTenant(plan.tenantId, conn.tenant)) throw new ApplyRefused(`the plan is for tenant ${plan.tenantId}, not ${conn.tenant}`);
   if (plan.incomplete.length) throw new ApplyRefused('the plan was made from an incomplete read; make a new plan');
   if (plan.changes.length > o.maxChanges) throw new ApplyRefused(`the plan has ${plan.changes.length} changes, more than --max-changes ${o.maxChanges}; review it in parts or raise the limit`);
+  // A rollback's writes come from the evidence trail, which anyone who can write the file can rewrite whole.
+  if (plan.rollbackOf) checkWriteTargets(plan.changes);
 
   const live = await readTenant(manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
   const fresh = evaluate(manifest, live, o.today);
@@ -79,6 +81,7 @@ export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Co
   const dir = directoryOf(live);
   if (plan.rollbackOf) await checkRollback(plan, plan.rollbackOf, conn, o);
   else checkPlanned(plan, manifest, live, dir, fresh.findings);
+  checkWriteTargets(plan.changes);
   checkBreakGlass(plan.changes, manifest, dir, live);
   return { live, dir };
 }
@@ -120,6 +123,21 @@ async function checkRollback(plan: PlanDocument, runId: string, conn: Connection
   for (const c of plan.changes) {
     if (states.get(bySeq.get(c.rollbackOf!.seq)!)!.fingerprint !== c.fingerprint) {
       throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new rollback`);
+    }
+  }
+}
+
+/**
+ * Rails judge exactly what will be sent: every write must be one apply makes, written in its one
+ * canonical form, before any other rail looks at its path. A path with a dot segment, a doubled or
+ * encoded slash, a query, or an absolute URL would be judged as one thing and sent as another.
+ */
+function checkWriteTargets(changes: readonly PlannedChange[]): void {
+  for (const c of changes) {
+    const problem = writeProblem(c.write);
+    if (problem) {
+      const where = c.write.api === 'graph' ? `${String(c.write.method)} ${JSON.stringify(c.write.path)}` : JSON.stringify(c.write.cmdlet);
+      throw new ApplyRefused(`refusing the plan's change to ${c.resource.type} "${c.resource.name}": its write ${where} is not one apply makes (${problem}); nothing was written`);
     }
   }
 }
@@ -184,6 +202,8 @@ export async function applyChanges(plan: PlanDocument, manifest: Manifest, conn:
 }
 
 async function send(conn: Connection, w: Write): Promise<unknown> {
+  const problem = writeProblem(w);
+  if (problem) throw new Error(`refusing to send a write that is not one apply makes (${problem})`);
   if (w.api === 'exchange') return conn.exchange.invoke(w.cmdlet, w.parameters);
   const reply = await conn.graph.request(w.method, w.path, w.body);
   if (reply.status >= 400) throw errorOf(reply, w.path);

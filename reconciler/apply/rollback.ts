@@ -1,7 +1,7 @@
 import type { ApplyStartEvidenceRecord, ChangeEvidenceRecord, EvidenceRecord } from '../evidence/trail.js';
 import { canonicalJson } from '../plan/build.js';
 import { REDACTED } from '../evidence/trail.js';
-import type { PlannedChange, Write } from './writes.js';
+import { writeProblem, type PlannedChange, type Write } from './writes.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -42,8 +42,13 @@ export function reverseOf(record: ChangeEvidenceRecord): ReverseStep | Irreversi
   const after = record.after;
   const no = (reason: string): Irreversible => ({ record, reason });
   if (!w) return no('the record does not hold the write that was made');
+  const recorded = writeProblem(w);
+  if (recorded) return no(`its recorded write is not one apply makes (${recorded}), so it cannot be trusted to say what to reverse`);
   if (JSON.stringify(before ?? null).includes(REDACTED)) return no('its recorded before-value has redacted parts, which cannot be written back');
-  const step = (write: Write, action: PlannedChange['action'], resource = record.resource): ReverseStep => ({ record, write, action, resource });
+  const step = (write: Write, action: PlannedChange['action'], resource = record.resource): ReverseStep | Irreversible => {
+    const problem = writeProblem(write);
+    return problem ? no(`its reverse would not be a write apply makes (${problem})`) : { record, write, action, resource };
+  };
 
   if (w.api === 'graph') {
     switch (w.method) {

@@ -35,6 +35,89 @@ export const describeChange = (c: PlannedChange) =>
     c.write.api === 'graph' ? `${c.write.method} ${c.write.path}` : c.write.cmdlet
   }`;
 
+/**
+ * Every Graph write apply (or a rollback) makes, as method and path; `{id}` is one path segment. A
+ * plan whose write is not one of these, written exactly so, is refused: the rails judge the path
+ * as it will be sent, and a path the transport or the service would normalise into another one
+ * (dot segments, doubled or encoded slashes, an absolute URL, a query) is not judged, it is refused.
+ */
+const GRAPH_WRITES: ReadonlyArray<readonly [method: string, path: string]> = [
+  ['POST', '/identity/conditionalAccess/policies'],
+  ['PATCH', '/identity/conditionalAccess/policies/{id}'],
+  ['DELETE', '/identity/conditionalAccess/policies/{id}'],
+  ['PATCH', '/policies/authorizationPolicy'],
+  ['PUT', '/policies/adminConsentRequestPolicy'],
+  ['POST', '/oauth2PermissionGrants'],
+  ['DELETE', '/oauth2PermissionGrants/{id}'],
+  ['POST', '/users/{id}/mailFolders/inbox/messageRules'],
+  ['DELETE', '/users/{id}/mailFolders/inbox/messageRules/{id}'],
+];
+
+/** Every Exchange cmdlet apply (or a rollback) runs. */
+const EXCHANGE_WRITES: ReadonlySet<string> = new Set([
+  'Set-HostedOutboundSpamFilterPolicy', 'Set-RemoteDomain', 'Set-Mailbox', 'Set-AntiPhishPolicy',
+  'New-DkimSigningConfig', 'Set-DkimSigningConfig', 'Disable-TransportRule', 'Enable-TransportRule',
+]);
+
+/** What a path segment may hold as it is (RFC 3986 pchar), besides percent-escapes. */
+const PCHAR = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+$/;
+
+/**
+ * Why an id segment is not in its normal form (RFC 3986 6.2.2), or undefined when it is: only
+ * characters a segment may hold, no escape of a character that needs none (`%2e` is a dot), and
+ * nothing that decodes to a dot segment.
+ */
+function idSegmentProblem(segment: string): string | undefined {
+  if (segment === '') return 'an empty segment';
+  if (!PCHAR.test(segment)) return `"${segment}" holds a character a path segment cannot hold unencoded`;
+  for (const [, hex] of segment.matchAll(/%([0-9A-Fa-f]{2})/g)) {
+    const ch = String.fromCharCode(parseInt(hex!, 16));
+    if (/[A-Za-z0-9\-._~]/.test(ch)) return `"${segment}" encodes "${ch}", which needs no encoding`;
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    return `"${segment}" holds a percent-encoding that is not UTF-8`;
+  }
+  // An id may hold an encoded "/" (base64 inbox rule ids do); never one that makes a dot segment once decoded.
+  if (decoded.split(/[/\\]/).some((part) => part === '.' || part === '..')) return `"${segment}" decodes to a dot segment`;
+  return undefined;
+}
+
+/**
+ * Why a write is not one apply makes, exactly as it would be sent, or undefined when it is. The
+ * break-glass rail and every other check judge a write by its path: that path must be the one the
+ * transport sends and the service routes.
+ */
+export function writeProblem(w: unknown): string | undefined {
+  if (!w || typeof w !== 'object') return 'it is not a write';
+  const write = w as Record<string, unknown>;
+  if (write['api'] === 'exchange') {
+    if (typeof write['cmdlet'] !== 'string' || !EXCHANGE_WRITES.has(write['cmdlet'])) return `${JSON.stringify(write['cmdlet'])} is not a cmdlet apply runs`;
+    if (!write['parameters'] || typeof write['parameters'] !== 'object' || Array.isArray(write['parameters'])) return 'its parameters are not an object';
+    return undefined;
+  }
+  if (write['api'] !== 'graph') return `the API ${JSON.stringify(write['api'])} is neither graph nor exchange`;
+  const { method, path } = write;
+  if (typeof path !== 'string') return 'its path is not a string';
+  if (!path.startsWith('/')) return /^[a-z][a-z0-9+.-]*:/i.test(path) ? 'it is an absolute URL, not a path on the Graph endpoint' : 'it does not start with "/"';
+  if (/[?#]/.test(path)) return 'it carries a query or a fragment';
+  if (/[\s\\\p{Cc}]/u.test(path)) return 'it holds a backslash, a space or a control character';
+  const segments = path.slice(1).split('/');
+  const routes = GRAPH_WRITES.filter(([m]) => m === method);
+  if (!routes.length) return `${JSON.stringify(method)} is not a method apply writes with`;
+  for (const [, route] of routes) {
+    const parts = route.slice(1).split('/');
+    if (parts.length !== segments.length || parts.some((part, i) => part !== '{id}' && part !== segments[i])) continue;
+    return parts.map((part, i) => (part === '{id}' ? idSegmentProblem(segments[i]!) : undefined)).find((p) => p !== undefined);
+  }
+  const dots = segments.find((seg) => seg === '.' || seg === '..' || /^(%2e|\.){1,2}$/i.test(seg));
+  if (dots !== undefined) return `it holds the dot segment "${dots}"`;
+  if (segments.includes('')) return 'it holds a doubled slash';
+  return `${method} ${JSON.stringify(path)} is not a write apply makes`;
+}
+
 export const fingerprintOf = (live: unknown) => sha256(canonicalJson(live ?? null));
 
 /** Turns the remediable findings of a plan into writes. Findings apply may not touch give none. */

@@ -174,4 +174,64 @@ describe('rollback', () => {
     const without = await cli(['apply', rollbackFile, '--auto-approve', '--no-evidence', ...target(s, synthDir)], writer(s));
     expect(without.stderr).toContain('a rollback plan is checked against the evidence trail it was made from');
   });
+
+  it.each([
+    ['a dot segment', (_s: RunningSimulator, path: string) => path.replace('/identity/', '/identity/./')],
+    ['an encoded dot segment', (_s: RunningSimulator, path: string) => path.replace('/conditionalAccess/', '/%2e/conditionalAccess/')],
+    ['a doubled slash', (_s: RunningSimulator, path: string) => path.replace('/identity/', '/identity//')],
+    ['an absolute Graph URL', (s: RunningSimulator, path: string) => `${s.graphUrl}/v1.0${path}`],
+  ])('rails judge the path that is sent: a trail rewritten to hold a conditional access path with %s does not get past the break-glass rail', async (_name, disguise) => {
+    const { recordHash } = await import('../../reconciler/evidence/trail.js');
+    const { planHashOf } = await import('../../reconciler/plan/build.js');
+    /** Rewrites the whole chain, as someone who can write the file can: edit, then recompute every hash after. */
+    const rewrite = (file: string, edit: (r: Record<string, unknown>) => void) => {
+      let prev = '0'.repeat(64);
+      const out = readFileSync(file, 'utf8').trim().split('\n').map((line) => {
+        const r = JSON.parse(line) as Record<string, unknown>;
+        edit(r);
+        r['prev'] = prev;
+        r['hash'] = recordHash(r);
+        prev = r['hash'] as string;
+        return JSON.stringify(r);
+      });
+      writeFileSync(file, `${out.join('\n')}\n`);
+    };
+    {
+      const s = (sim = await startSimulator({ scenario: 'drifted' }));
+      const dir = tmp();
+      const evidence = join(dir, 'evidence.jsonl');
+      const runId = await planAndApply(s, dir, evidence);
+      // A rollback plan made from the trail as it was, then trail and plan rewritten alike.
+      const rollbackFile = join(dir, 'rollback.json');
+      expect((await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s)], writer(s))).code).toBe(2);
+      const ca = records(evidence).find((r) => r.kind === 'change' && r.resource.type === 'conditionalAccessPolicy') as EvidenceRecord & { write: { path: string } };
+      const disguised = disguise(s, ca.write.path);
+      rewrite(evidence, (r) => {
+        if (r['seq'] === ca.seq) (r['write'] as { path: string }).path = disguised;
+      });
+      expect((await cli(['evidence', 'verify', evidence])).code).toBe(0);
+      const before = touched(s);
+
+      // The rollback command names the change as one it cannot reverse, and saves no plan for it.
+      const again = join(dir, 'rollback-again.json');
+      const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', again, ...tenantArgs(s)], writer(s));
+      expect(rb.code, disguised).toBe(1);
+      expect(rb.stdout).toContain(`not reversible: conditionalAccessPolicy "${CA_NAME}" (ID.CA.5v1): its recorded write is not one apply makes`);
+      const saved = JSON.parse(readFileSync(again, 'utf8')) as PlanDocument;
+      expect(saved.changes.some((c) => c.resource.type === 'conditionalAccessPolicy')).toBe(false);
+
+      // A rollback plan edited to match the rewritten trail is refused by apply before anything is read or written.
+      const forged = JSON.parse(readFileSync(rollbackFile, 'utf8')) as { changes: Array<{ resource: { type: string }; write: { path: string } }> };
+      forged.changes.find((c) => c.resource.type === 'conditionalAccessPolicy')!.write.path = disguised;
+      writeFileSync(rollbackFile, JSON.stringify({ ...forged, planHash: planHashOf(forged as never) }));
+      const r = await cli(['apply', rollbackFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
+      expect(r.code, disguised).toBe(1);
+      expect(r.stderr).toContain(`posture apply: refusing the plan's change to conditionalAccessPolicy "${CA_NAME}": its write PATCH ${JSON.stringify(disguised)} is not one apply makes (`);
+      expect(touched(s)).toEqual(before);
+      const bg = s.tenant.graph.users.findBy('userPrincipalName', BREAK_GLASS)[0]!;
+      const policy = s.tenant.graph.conditionalAccessPolicies.findBy('displayName', CA_NAME)[0]!;
+      expect((policy['conditions'] as { users: { excludeUsers: string[] } }).users.excludeUsers).toContain(bg.id);
+    }
+  }, 90_000);
 });
+
