@@ -88,6 +88,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
           return { kind: 'answer', response: graphError(fault.kind === 'throttle' ? 429 : (fault.status ?? 503), fault.kind === 'throttle' ? 'TooManyRequests' : 'ServiceUnavailable', 'The service is temporarily unavailable.', fault.kind === 'throttle' ? { 'Retry-After': String(fault.retryAfter ?? 1) } : {}) };
         }
         const response = await serveBatch(graphSvc, requests, { url: req.url, body: req.body, claims: auth.claims, logIndex: ++batchSeq });
+        if (fault?.kind === 'drop') return { kind: 'reset' };
         if (fault?.kind === 'slow') return { kind: 'slow', delayMs: fault.delayMs ?? 60_000, response };
         if (fault?.kind === 'truncate') return { kind: 'truncate', response };
         return { kind: 'answer', response };

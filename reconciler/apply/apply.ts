@@ -7,11 +7,13 @@ import type { Manifest } from '../manifest/schema.js';
 import { canonicalJson, planHashOf, sha256 } from '../plan/build.js';
 import { readTenant, type LiveState } from '../read/live.js';
 import { diffPolicy, resolvePolicy } from '../resources/conditional-access-policy.js';
-import { errorOf } from '../transport/graph.js';
+import { ExchangeError, isIdempotentCmdlet } from '../transport/exchange.js';
+import { errorOf, GraphError, isIdempotent } from '../transport/graph.js';
+import { OutcomeUnknownError } from '../transport/middleware.js';
 import { planRollback, restored } from './rollback.js';
 import { rollbackState } from './rollback-state.js';
 import { trailRecords } from '../evidence/trail.js';
-import { readGraph, readTarget, snapshot } from './target.js';
+import { readGraph, readTarget, settleWrite, snapshot } from './target.js';
 import { fingerprintOf, plannedChanges, writeProblem, type PlannedChange, type Write } from './writes.js';
 
 type Obj = Record<string, unknown>;
@@ -26,6 +28,8 @@ export interface ChangeOutcome {
   readonly before?: unknown;
   readonly after?: unknown;
   readonly error?: string;
+  /** How the outcome was learnt when the write's answer was not usable: what happened, and what a read showed. */
+  readonly settled?: string;
 }
 
 export interface ApplyHooks {
@@ -188,9 +192,20 @@ export async function applyChanges(plan: PlanDocument, manifest: Manifest, conn:
     let before: unknown;
     try {
       before = snapshot(await readTarget(conn, change.write));
-      const created = await send(conn, change.write);
+      let created: unknown;
+      let settled: string | undefined;
+      try {
+        created = await send(conn, change.write);
+      } catch (err) {
+        // A create or delete is never sent twice blindly: read to learn whether it took, and say so.
+        if (!outcomeUnknown(err, change.write)) throw err;
+        const s = await settleWrite(conn, change.write, before);
+        if (s.outcome !== 'took') throw new Error(`${(err as Error).message}; ${s.reason}, so it did not take, and it was not sent again`, { cause: err });
+        created = s.created;
+        settled = `${(err as Error).message}; a read shows the write took`;
+      }
       const after = change.rollbackOf ? await verifyRestored(conn, change, created) : await verify(conn, change, manifest, dir, created);
-      outcome = { change, result: 'applied', before, after: snapshot(after) };
+      outcome = { change, result: 'applied', before, after: snapshot(after), ...(settled ? { settled } : {}) };
     } catch (err) {
       outcome = { change, result: 'failed', ...(before !== undefined ? { before } : {}), error: (err as Error).message };
     }
@@ -199,6 +214,19 @@ export async function applyChanges(plan: PlanDocument, manifest: Manifest, conn:
     if (outcome.result === 'failed' || goOn === false) break;
   }
   return outcomes;
+}
+
+/**
+ * Whether a failed write may have taken: no answer (or a cut-off one) to a create or a delete, a 5xx
+ * to one, and the answers a create or delete gets when it is sent again after it took (404 for a
+ * delete, AlreadyExists for a New- cmdlet). Idempotent writes are retried by the transport instead.
+ */
+function outcomeUnknown(err: unknown, w: Write): boolean {
+  if (w.api === 'graph' ? isIdempotent(w.method) : isIdempotentCmdlet(w.cmdlet)) return false;
+  if (err instanceof OutcomeUnknownError) return true;
+  if ((err instanceof GraphError || err instanceof ExchangeError) && err.status >= 500) return true;
+  if (err instanceof GraphError && w.api === 'graph' && w.method === 'DELETE' && err.status === 404) return true;
+  return err instanceof ExchangeError && /AlreadyExists/i.test(err.type);
 }
 
 async function send(conn: Connection, w: Write): Promise<unknown> {

@@ -3,6 +3,7 @@ import type { Connection } from '../input/connection.js';
 import { canonicalJson } from '../plan/build.js';
 import { errorOf } from '../transport/graph.js';
 import { ExchangeError } from '../transport/exchange.js';
+import { restored } from './rollback.js';
 import type { Write } from './writes.js';
 
 type Obj = Record<string, unknown>;
@@ -68,4 +69,54 @@ export function withoutAnnotations(value: unknown): unknown {
  */
 export function snapshot(value: unknown): unknown {
   return JSON.parse(JSON.stringify(redactSecrets(withoutAnnotations(value ?? null)) ?? null)) as unknown;
+}
+
+/** What a read says about a write whose outcome is not known (its answer was lost, or the run was killed). */
+export type Settled =
+  | { readonly outcome: 'took'; readonly value: unknown; /** For a create: what it created, with its id. */ readonly created?: unknown }
+  | { readonly outcome: 'not-taken' | 'unclear'; readonly value: unknown; readonly reason: string };
+
+/**
+ * Reads the resource a write acts on and says whether the write took: a create finds what it
+ * created, a delete finds the resource gone, a PATCH, PUT or Set- finds the values it wrote. `before`
+ * is the resource as read before the write (as {@link snapshot} gives it). Never writes.
+ */
+export async function settleWrite(conn: Connection, w: Write, before: unknown): Promise<Settled> {
+  const unchanged = (value: unknown) => canonicalJson(snapshot(value)) === canonicalJson(snapshot(before));
+  const notTaken = (value: unknown): Settled =>
+    unchanged(value) ? { outcome: 'not-taken', value, reason: 'a read shows the resource as it was before the write' } : { outcome: 'unclear', value, reason: 'a read shows the resource neither as it was before the write nor as written' };
+  if (w.api === 'graph') {
+    if (w.method === 'POST') {
+      if (w.path === '/identity/conditionalAccess/policies') {
+        const name = (w.body ?? {})['displayName'];
+        const same = (await conn.graph.list<Obj>('/identity/conditionalAccess/policies')).filter((p) => p['displayName'] === name);
+        if (same.length === 1) return { outcome: 'took', value: withoutAnnotations(same[0]), created: same[0] };
+        if (same.length === 0) return { outcome: 'not-taken', value: null, reason: `no conditional access policy named ${JSON.stringify(name)} exists` };
+        return { outcome: 'unclear', value: null, reason: `${same.length} conditional access policies are named ${JSON.stringify(name)}` };
+      }
+      const found = await readCreated(conn, w);
+      return found ? { outcome: 'took', value: found, created: found } : { outcome: 'not-taken', value: null, reason: 'what it creates does not exist' };
+    }
+    const value = await readTarget(conn, w);
+    if (w.method === 'DELETE') return value === null ? { outcome: 'took', value: null } : notTaken(value);
+    return restored(w.body ?? {}, value) ? { outcome: 'took', value } : notTaken(value);
+  }
+  if (w.cmdlet.startsWith('New-')) {
+    const noun = w.cmdlet.replace(/^New-/, '');
+    try {
+      const [found] = await conn.exchange.invoke<Obj>(`Get-${noun}`, { Identity: String(w.parameters['DomainName'] ?? w.parameters['Identity'] ?? w.parameters['Name']) });
+      return found ? { outcome: 'took', value: withoutAnnotations(found), created: found } : { outcome: 'not-taken', value: null, reason: 'what it creates does not exist' };
+    } catch (err) {
+      if (err instanceof ExchangeError && /NotFound/i.test(err.type)) return { outcome: 'not-taken', value: null, reason: 'what it creates does not exist' };
+      throw err;
+    }
+  }
+  const value = await readTarget(conn, w);
+  if (value === null) return { outcome: 'unclear', value, reason: 'the object it sets no longer exists' };
+  const expected = w.cmdlet.startsWith('Disable-')
+    ? { State: 'Disabled' }
+    : w.cmdlet.startsWith('Enable-')
+      ? { State: 'Enabled' }
+      : Object.fromEntries(Object.entries(w.parameters).filter(([k]) => k !== 'Identity' && k !== 'Confirm'));
+  return restored(expected, value) ? { outcome: 'took', value } : notTaken(value);
 }

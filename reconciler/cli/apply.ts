@@ -91,7 +91,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         let unrecorded: string | undefined;
         const outcomes = await applyChanges(plan!, input.manifest, conn, dir, {
           onChange: (o) => {
-            process.stdout.write(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${describeChange(o.change)}${o.error ? `\n    ${o.error}` : ''}\n`);
+            process.stdout.write(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${describeChange(o.change)}${o.error ? `\n    ${o.error}` : ''}${o.settled ? `\n    ${o.settled}` : ''}\n`);
             try {
               recorder?.change(o);
               return true;

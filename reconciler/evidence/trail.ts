@@ -105,6 +105,8 @@ export interface ChangeEvidenceRecord extends EvidenceRecordBase {
   readonly result: 'applied' | 'failed' | 'skipped';
   /** Why it failed or was skipped. */
   readonly error?: string;
+  /** When the write's answer was lost or unusable: what happened, and that a read settled the result. */
+  readonly settled?: string;
 }
 
 /** An apply ended. */
@@ -227,7 +229,7 @@ export interface ApplyEvidenceRecorder {
  */
 export function applyRecorder(trail: EvidenceTrail, runId: string, actor: EvidenceActor): ApplyEvidenceRecorder {
   let current: PlanDocument | undefined;
-  const changeRecord = (c: PlannedChange, result: 'applied' | 'failed' | 'skipped', before: unknown, after: unknown, error?: string): EvidenceInput => ({
+  const changeRecord = (c: PlannedChange, result: 'applied' | 'failed' | 'skipped', before: unknown, after: unknown, error?: string, settled?: string): EvidenceInput => ({
     kind: 'change',
     runId,
     actor,
@@ -242,6 +244,7 @@ export function applyRecorder(trail: EvidenceTrail, runId: string, actor: Eviden
     after: after ?? null,
     result,
     ...(error !== undefined ? { error } : {}),
+    ...(settled !== undefined ? { settled } : {}),
   });
   return {
     start(plan) {
@@ -250,7 +253,7 @@ export function applyRecorder(trail: EvidenceTrail, runId: string, actor: Eviden
     },
     change(outcome) {
       if (!current) throw new Error('evidence: a change was recorded before apply-start');
-      trail.append(changeRecord(outcome.change, outcome.result, outcome.before !== undefined ? outcome.before : outcome.change.before, outcome.after, outcome.error));
+      trail.append(changeRecord(outcome.change, outcome.result, outcome.before !== undefined ? outcome.before : outcome.change.before, outcome.after, outcome.error, outcome.settled));
     },
     end(outcomes, exitCode) {
       if (!current) throw new Error('evidence: apply-end was recorded before apply-start');

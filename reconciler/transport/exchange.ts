@@ -9,6 +9,12 @@ interface ExchangePage<T> {
 }
 import { AuthLink, DEFAULT_RETRY, pipeline, RetryLink, sleep, TimeoutLink, type RetryPolicy, type Sleep, type TransportStats } from './middleware.js';
 
+/**
+ * Get-, Set-, Enable- and Disable- cmdlets read or set a state and may be sent again; New-, Remove-
+ * and Add- create or remove something and are not sent twice after a lost answer or a 5xx.
+ */
+export const isIdempotentCmdlet = (cmdlet: string): boolean => !/^(New|Remove|Add)-/i.test(cmdlet);
+
 /** An Exchange cmdlet that failed; `type` is the .NET exception type Exchange reports. */
 export class ExchangeError extends Error {
   constructor(
@@ -61,7 +67,7 @@ export class ExchangeTransport {
     let url: string | undefined = this.endpoint;
     for (let page = 0; url; page++) {
       if (page >= MAX_PAGES) throw new ExchangeError(0, cmdlet, '', `more than ${MAX_PAGES} pages`);
-      const reply: HttpReply<ExchangePage<T>> = await send<ExchangePage<T>>(this.chain, 'POST', url, body, headers, this.wait);
+      const reply: HttpReply<ExchangePage<T>> = await send<ExchangePage<T>>(this.chain, 'POST', url, body, headers, this.wait, isIdempotentCmdlet(cmdlet));
       if (reply.status >= 400) {
         const e = reply.body?.error;
         const type = e?.innererror?.type ?? /^\|([^|]+)\|/.exec(e?.message ?? '')?.[1] ?? '';

@@ -113,15 +113,18 @@ export class GraphTransport {
     return pathOrUrl;
   }
 
-  /** One request; non-2xx answers are returned, not thrown. */
-  async request<T = unknown>(method: string, pathOrUrl: string, body?: unknown): Promise<HttpReply<T>> {
+  /**
+   * One request; non-2xx answers are returned, not thrown. A POST or a DELETE is not sent twice
+   * after a lost answer or a 5xx (see {@link isIdempotent}): the caller reads to learn whether it took.
+   */
+  async request<T = unknown>(method: string, pathOrUrl: string, body?: unknown, idempotent = isIdempotent(method)): Promise<HttpReply<T>> {
     await this.rate.acquire(1);
-    return send<T>(this.chain, method, this.url(pathOrUrl), body, {}, this.wait);
+    return send<T>(this.chain, method, this.url(pathOrUrl), body, {}, this.wait, idempotent);
   }
 
   /** One request that must succeed; a GraphError otherwise. */
-  async call<T = unknown>(method: string, pathOrUrl: string, body?: unknown): Promise<T> {
-    const reply = await this.request<T>(method, pathOrUrl, body);
+  async call<T = unknown>(method: string, pathOrUrl: string, body?: unknown, idempotent = isIdempotent(method)): Promise<T> {
+    const reply = await this.request<T>(method, pathOrUrl, body, idempotent);
     if (reply.status >= 400) throw errorOf(reply, endpointOf(this.url(pathOrUrl)));
     return reply.body;
   }
@@ -167,7 +170,9 @@ export class GraphTransport {
     for (let attempt = 0; pending.length > 0; attempt++) {
       const body = { requests: pending.map((i) => ({ id: i.id, method: i.method, url: i.url, ...(i.body !== undefined ? { body: i.body, headers: { 'Content-Type': 'application/json' } } : {}) })) };
       await this.rate.acquire(pending.length - 1);
-      const reply = await this.call<{ responses: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> }>('POST', '/$batch', body);
+      // A batch of reads may be sent again; one holding a write may not.
+      const reads = pending.every((i) => i.method === 'GET');
+      const reply = await this.call<{ responses: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> }>('POST', '/$batch', body, reads);
       const retry: BatchItem[] = [];
       let waitMs = 0;
       for (const r of reply.responses ?? []) {
@@ -193,6 +198,9 @@ export class GraphTransport {
     return results;
   }
 }
+
+/** GET, PATCH and PUT set a state and may be sent again; POST creates and DELETE removes, and may not. */
+export const isIdempotent = (method: string): boolean => !['POST', 'DELETE'].includes(method.toUpperCase());
 
 /** The path (and query) of a URL, for messages and evidence. */
 export function endpointOf(url: string): string {

@@ -33,6 +33,18 @@ export interface TransportStats {
 /** A network failure or a timeout: no HTTP answer at all. */
 export class NetworkError extends Error {}
 
+/**
+ * No usable answer to a request that is not safe to send twice (a create or a delete): it may or
+ * may not have been carried out. It is not sent again; the caller reads the target to learn which.
+ */
+export class OutcomeUnknownError extends NetworkError {}
+
+/** The context of a request the pipeline must not send twice unless the service says it did not carry it out. */
+export interface WriteContext extends Context {
+  /** `false` for a create or a delete: resent only after a 429 (not carried out), never after a lost answer. */
+  idempotent?: boolean;
+}
+
 abstract class Link implements Middleware {
   protected next!: Middleware;
   setNext(m: Middleware): void {
@@ -43,7 +55,11 @@ abstract class Link implements Middleware {
 
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 
-/** Retries throttled, failed and unanswered requests, honouring Retry-After; bounded, with jitter. */
+/**
+ * Retries throttled, failed and unanswered requests, honouring Retry-After; bounded, with jitter.
+ * A request that is not idempotent (see {@link WriteContext}) is retried only after a 429, which
+ * says it was not carried out: a lost answer throws {@link OutcomeUnknownError}, a 5xx is returned.
+ */
 export class RetryLink extends Link {
   constructor(
     private readonly policy: RetryPolicy,
@@ -65,7 +81,10 @@ export class RetryLink extends Link {
       }
       const status = context.response?.status;
       if (status === 429) this.stats.throttled++;
-      const retryable = failure !== undefined || (status !== undefined && RETRYABLE.has(status));
+      if ((context as WriteContext).idempotent === false && failure !== undefined) {
+        throw new OutcomeUnknownError(`no answer (${failure instanceof Error ? failure.message : describe(failure)}): it may have been carried out, so it was not sent again`);
+      }
+      const retryable = (context as WriteContext).idempotent === false ? status === 429 : failure !== undefined || (status !== undefined && RETRYABLE.has(status));
       if (!retryable || attempt >= this.policy.maxRetries) {
         if (failure !== undefined) throw failure instanceof NetworkError ? failure : new NetworkError(describe(failure));
         return;

@@ -96,6 +96,7 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
       response = invoke();
     }
   }
+  if (fault?.kind === 'drop') return { kind: 'reset' };
   if (fault?.kind === 'slow') return { kind: 'slow', delayMs: fault.delayMs ?? 60_000, response };
   if (fault?.kind === 'truncate') return { kind: 'truncate', response };
   return answer(response);

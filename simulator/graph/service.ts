@@ -71,6 +71,12 @@ export async function serveGraph(
     case 'reset':
       if (!req.inBatch) return { kind: 'reset' };
       break;
+    case 'drop':
+      if (!req.inBatch) {
+        await run();
+        return { kind: 'reset' };
+      }
+      break;
     case 'slow':
       if (!req.inBatch) return { kind: 'slow', delayMs: fault.delayMs ?? 60_000, response: await run() };
       break;

@@ -7,8 +7,10 @@ export type FaultKind =
   | 'status'
   /** Answer 429 with Retry-After `retryAfter` seconds (default 1): a throttling storm. */
   | 'throttle'
-  /** Destroy the connection without an answer. */
+  /** Destroy the connection without an answer, before the request is carried out. */
   | 'reset'
+  /** Carry the request out, then destroy the connection: the write took, its answer is lost. */
+  | 'drop'
   /** Answer after `delayMs` (default 60 s), longer than a client's timeout. */
   | 'slow'
   /** Answer 200 with the body cut in half: invalid JSON. */

@@ -217,3 +217,66 @@ describe('hostile plan files and arguments', () => {
     expect(r.code, r.stderr).toBe(0);
   });
 });
+
+describe('a create or delete whose answer is lost is never sent again blindly', () => {
+  const CA_NAME = 'EP - Sign-in risk medium+high: MFA every time';
+  const changeOf = (evidence: string, type: string) =>
+    readFileSync(evidence, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r['kind'] === 'change' && (r['resource'] as { type: string }).type === type)!;
+
+  it('a conditional access policy created, answer lost: one policy, recorded as applied', async () => {
+    const s = await drifted({ faults: [{ route: '/identity/conditionalAccess/policies$', method: 'POST', kind: 'drop', times: 1 }] });
+    s.tenant.graph.conditionalAccessPolicies.remove(s.tenant.graph.conditionalAccessPolicies.findBy('displayName', CA_NAME)[0]!.id);
+    const evidence = join(tmp(), 'evidence.jsonl');
+    const r = await apply(s, ['--auto-approve', '--evidence', evidence]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(s.tenant.graph.conditionalAccessPolicies.findBy('displayName', CA_NAME)).toHaveLength(1);
+    expect(s.requests.entries.filter((e) => e.method === 'POST' && e.path.endsWith('/identity/conditionalAccess/policies'))).toHaveLength(1);
+    expect(r.stdout).toMatch(/applied \+ conditionalAccessPolicy "EP - Sign-in risk medium\+high: MFA every time"[^\n]*\n {4}no answer \(.*\): it may have been carried out, so it was not sent again; a read shows the write took/);
+    const record = changeOf(evidence, 'conditionalAccessPolicy');
+    expect(record).toMatchObject({ result: 'applied', after: { displayName: CA_NAME } });
+    expect(record['settled']).toMatch(/a read shows the write took/);
+    expect((record['after'] as { id: string }).id).toBe(s.tenant.graph.conditionalAccessPolicies.findBy('displayName', CA_NAME)[0]!.id);
+  });
+
+  it('a permission grant deleted, answer lost: recorded as applied, and rollback can reverse it', async () => {
+    const s = await drifted({ faults: [{ route: '/oauth2PermissionGrants/', method: 'DELETE', kind: 'drop', times: 1 }] });
+    const dir = tmp();
+    const evidence = join(dir, 'evidence.jsonl');
+    const r = await apply(s, ['--auto-approve', '--evidence', evidence]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(s.requests.entries.filter((e) => e.method === 'DELETE' && e.path.includes('/oauth2PermissionGrants/'))).toHaveLength(1);
+    const record = changeOf(evidence, 'oauth2PermissionGrant');
+    expect(record).toMatchObject({ result: 'applied', after: null });
+    const runId = record['runId'] as string;
+    const args = target(s, synthDir).filter((a, i, all) => a !== '--today' && all[i - 1] !== '--today');
+    const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', join(dir, 'rb.json'), '--restore-insecure', ...args], writer(s));
+    expect(rb.stdout).not.toMatch(/not reversible/);
+    expect(rb.stdout).toMatch(/\+ oauth2PermissionGrant "QuickMail Organizer/);
+  });
+
+  it('a DKIM signing configuration created, answer lost: apply goes on, recorded as applied', async () => {
+    const s = await drifted({ faults: [{ api: 'exchange', route: '^New-DkimSigningConfig$', kind: 'drop', times: 1 }] });
+    const news = [...s.tenant.exchange.DkimSigningConfig.values()].find((d) => d['Domain'] === 'news.tailspintoys.example')!;
+    s.tenant.exchange.DkimSigningConfig.remove(news.id);
+    const evidence = join(tmp(), 'evidence.jsonl');
+    const r = await apply(s, ['--auto-approve', '--evidence', evidence]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/AlreadyExists/);
+    expect([...s.tenant.exchange.DkimSigningConfig.values()].filter((d) => d['Domain'] === 'news.tailspintoys.example')).toHaveLength(1);
+    expect(s.requests.entries.filter((e) => e.cmdlet === 'New-DkimSigningConfig')).toHaveLength(1);
+    expect(changeOf(evidence, 'dkimSigningConfig')).toMatchObject({ result: 'applied', after: { Domain: 'news.tailspintoys.example', Enabled: true } });
+  });
+
+  it('a delete whose answer is lost before it was carried out: read, found still there, not sent again, and stopped', async () => {
+    const s = await drifted({ faults: [{ route: '/oauth2PermissionGrants/', method: 'DELETE', kind: 'reset', times: 1 }] });
+    const evidence = join(tmp(), 'evidence.jsonl');
+    const grants = s.tenant.graph.oauth2PermissionGrants.size;
+    const r = await apply(s, ['--auto-approve', '--evidence', evidence]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAILED +- oauth2PermissionGrant .*\n {4}no answer .*: it may have been carried out, so it was not sent again; a read shows the resource as it was before the write, so it did not take, and it was not sent again/);
+    expect(s.requests.entries.filter((e) => e.method === 'DELETE' && e.path.includes('/oauth2PermissionGrants/'))).toHaveLength(1);
+    expect(s.tenant.graph.oauth2PermissionGrants.size).toBe(grants);
+    expect(changeOf(evidence, 'oauth2PermissionGrant')).toMatchObject({ result: 'failed' });
+  });
+});
+

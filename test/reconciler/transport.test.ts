@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TokenProvider } from '../../reconciler/auth/tokens.js';
 import { ExchangeTransport } from '../../reconciler/transport/exchange.js';
 import { GraphError, GraphTransport } from '../../reconciler/transport/graph.js';
+import { OutcomeUnknownError } from '../../reconciler/transport/middleware.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.js';
 
 let sim: RunningSimulator | undefined;
@@ -94,4 +95,39 @@ describe('Exchange transport', () => {
     const t = new ExchangeTransport({ baseUrl: s.exoUrl, tenant: s.tenantId, tokens: fixed(s) });
     await expect(t.invoke('Get-RemoteDomain', { Identity: 'nope' })).rejects.toThrow(/^Get-RemoteDomain: HTTP 404 Microsoft\.Exchange\.Configuration\.Tasks\.ManagementObjectNotFoundException: The operation couldn't be performed/);
   });
+
+  it('never sends a create or a delete twice after a lost answer or a 5xx; a 429 (not carried out) is sent again', async () => {
+    const s = await start({
+      limits: { enabled: false },
+      faults: [
+        { route: '/oauth2PermissionGrants/', method: 'DELETE', kind: 'drop', times: 1 },
+        { route: '/identity/conditionalAccess/policies$', method: 'POST', kind: 'status', status: 503, times: 1 },
+        { route: '/policies/authorizationPolicy', method: 'PATCH', kind: 'reset', times: 1 },
+        { route: '^/v1\\.0/groups$', kind: 'reset', times: 1 },
+        { route: '^/v1\\.0/oauth2PermissionGrants$', method: 'POST', kind: 'throttle', retryAfter: 1, times: 1 },
+      ],
+    });
+    const t = graph(s);
+    const [grant] = [...s.tenant.graph.oauth2PermissionGrants.values()];
+    await expect(t.request('DELETE', `/oauth2PermissionGrants/${grant!.id}`)).rejects.toBeInstanceOf(OutcomeUnknownError);
+    expect(s.requests.count((e) => e.method === 'DELETE')).toBe(1);
+    expect((await t.request('POST', '/identity/conditionalAccess/policies', { displayName: 'x' })).status).toBe(503);
+    expect(s.requests.count((e) => e.method === 'POST' && e.path.includes('conditionalAccess'))).toBe(1);
+    // PATCH and GET set or read a state: sent again.
+    expect((await t.request('PATCH', '/policies/authorizationPolicy', { allowInvitesFrom: 'everyone' })).status).toBe(204);
+    expect((await t.list('/groups')).length).toBeGreaterThan(0);
+    // A 429 says the request was not carried out: a create is sent again after it.
+    const created = await t.request('POST', '/oauth2PermissionGrants', { clientId: grant!['clientId'], consentType: 'AllPrincipals', resourceId: grant!['resourceId'], scope: 'User.Read' });
+    expect(created.status).toBe(201);
+    expect(s.requests.count((e) => e.method === 'POST' && e.path.endsWith('/oauth2PermissionGrants'))).toBe(2);
+
+    const x = new ExchangeTransport({ baseUrl: s.exoUrl, tenant: s.tenantId, tokens: fixed(s), retry: { maxRetries: 3, baseDelayMs: 50, maxDelayMs: 2000 } });
+    s.faults.add({ api: 'exchange', route: '^New-DkimSigningConfig$', kind: 'drop', times: 1 });
+    s.faults.add({ api: 'exchange', route: '^Set-RemoteDomain$', kind: 'drop', times: 1 });
+    await expect(x.invoke('New-DkimSigningConfig', { DomainName: 'tailspintoys.example', Enabled: true })).rejects.toBeInstanceOf(OutcomeUnknownError);
+    expect(s.requests.count((e) => e.cmdlet === 'New-DkimSigningConfig')).toBe(1);
+    await x.invoke('Set-RemoteDomain', { Identity: 'Default', AutoForwardEnabled: false });
+    expect(s.requests.count((e) => e.cmdlet === 'Set-RemoteDomain')).toBe(2);
+  });
 });
+

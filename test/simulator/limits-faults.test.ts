@@ -89,6 +89,18 @@ describe('fault injection by route', () => {
     expect((await graph(sim, 'GET', '/v1.0/domains')).status).toBe(200);
   });
 
+  it('a dropped answer: the request is carried out, then the connection is destroyed', async () => {
+    sim = await start({ faults: [{ route: '/oauth2PermissionGrants/', method: 'DELETE', kind: 'drop', times: 1 }] });
+    const [grant] = [...sim.tenant.graph.oauth2PermissionGrants.values()];
+    await expect(graph(sim, 'DELETE', `/v1.0/oauth2PermissionGrants/${grant!.id}`)).rejects.toThrow();
+    expect(sim.tenant.graph.oauth2PermissionGrants.get(grant!.id)).toBeUndefined();
+    expect((await graph(sim, 'DELETE', `/v1.0/oauth2PermissionGrants/${grant!.id}`)).status).toBe(404);
+    await sim.stop();
+    sim = await start({ faults: [{ api: 'exchange', route: '^Set-RemoteDomain$', kind: 'drop', times: 1 }] });
+    await expect(exo(sim, 'Set-RemoteDomain', { Identity: 'Default', AutoForwardEnabled: true })).rejects.toThrow();
+    expect([...sim.tenant.exchange.RemoteDomain.values()].find((d) => d['Identity'] === 'Default')!['AutoForwardEnabled']).toBe(true);
+  });
+
   it('an answer slower than the client waits', async () => {
     sim = await start({ faults: [{ route: '/domains', kind: 'slow', delayMs: 5_000 }] });
     const res = fetch(`${sim.graphUrl}/v1.0/domains`, { headers: { Authorization: `Bearer ${sim.token('graph')}` }, signal: AbortSignal.timeout(200) });
