@@ -13,7 +13,7 @@ import { buildPlan } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
 import { applyRecorder, newRunId, planEvidence } from '../evidence/trail.js';
 import { exitCodeOf } from '../plan/build.js';
-import { actorOf, evidenceOption, openEvidence } from './evidence.js';
+import { actorOf, evidenceOption, expectedHead, expectHeadOption, openEvidence } from './evidence.js';
 import { createLogger } from './log.js';
 import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
 
@@ -21,6 +21,7 @@ export interface ApplyArgs extends Omit<PlanArgs, 'format' | 'out' | 'color'> {
   plan?: string;
   'auto-approve': boolean;
   'max-changes': number;
+  'expect-head'?: string;
 }
 
 async function confirmInteractively(changes: readonly PlannedChange[]): Promise<boolean> {
@@ -39,7 +40,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
     command: 'apply [plan]',
     describe: 'Apply the remediate-mode changes of a saved plan (refused when stale or altered), or plan and apply with --auto-approve',
     builder: (y) =>
-      evidenceOption(tenantOptions(y))
+      expectHeadOption(evidenceOption(tenantOptions(y)))
         .positional('plan', { type: 'string', describe: 'A plan saved with `posture plan --out FILE`' })
         .option('auto-approve', { type: 'boolean', default: false, describe: "Apply without asking for 'yes'" })
         .option('max-changes', { type: 'number', default: 25, describe: 'Refuse to apply more changes than this in one run' })
@@ -59,7 +60,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           throw new ApplyRefused('apply without a plan file plans and applies in one step, and only with --auto-approve');
         }
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? (args.plan ? plan!.stack : undefined));
-        const trail = openEvidence(args.evidence);
+        const trail = openEvidence(args.evidence, expectedHead(args['expect-head']));
         const runId = newRunId();
         const conn = connectFrom(args);
         log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);

@@ -17,12 +17,31 @@ export function evidenceOption<T>(y: Argv<T>) {
   });
 }
 
-/** Opens the trail the arguments name (verifying it first), or none when recording is off. */
-export function openEvidence(file: string | false | undefined): EvidenceTrail | undefined {
+/** `--expect-head HASH`: the evidence trail must still end with a head kept from an earlier run. */
+export function expectHeadOption<T>(y: Argv<T>) {
+  return y.option('expect-head', {
+    type: 'string',
+    describe: 'A head hash kept from an earlier run (CI log, PR comment): refuse, writing nothing, unless the evidence trail still ends with it',
+  });
+}
+
+/** The `--expect-head` value, checked: a SHA-256 hex hash, or undefined when not given. */
+export function expectedHead(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const head = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  if (!isHash(head)) throw new InputError('--expect-head must be a SHA-256 hash: 64 hexadecimal characters');
+  return head;
+}
+
+/** Opens the trail the arguments name (verifying it first, and that it ends with `expectHead` when given), or none when recording is off. */
+export function openEvidence(file: string | false | undefined, expectHead?: string): EvidenceTrail | undefined {
   if (Array.isArray(file)) throw new InputError('--evidence names one file; it was given more than once');
-  if (file === false || file === undefined || file === '' || file === 'false') return undefined;
+  if (file === false || file === undefined || file === '' || file === 'false') {
+    if (expectHead !== undefined) throw new InputError('--expect-head checks the evidence trail: it cannot be used with --no-evidence');
+    return undefined;
+  }
   try {
-    return EvidenceTrail.open(file);
+    return EvidenceTrail.open(file, expectHead !== undefined ? { expectHead } : {});
   } catch (err) {
     throw new InputError(`evidence: ${(err as Error).message}`);
   }

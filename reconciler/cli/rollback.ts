@@ -9,13 +9,14 @@ import { newRunId, planEvidence, trailRecords } from '../evidence/trail.js';
 import { sameTenant } from '../input/connection.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan } from '../plan/build.js';
-import { actorOf, DEFAULT_EVIDENCE_FILE, openEvidence } from './evidence.js';
+import { actorOf, DEFAULT_EVIDENCE_FILE, expectedHead, expectHeadOption, openEvidence } from './evidence.js';
 import { createLogger } from './log.js';
 import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
 
 interface RollbackArgs extends Omit<PlanArgs, 'format' | 'out' | 'color' | 'today'> {
   run: string;
   out: string;
+  'expect-head'?: string;
 }
 
 /**
@@ -27,7 +28,7 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
     command: 'rollback <run>',
     describe: 'Plan the reverse of an apply run from its recorded before-values; apply it with `posture apply FILE`',
     builder: (y) =>
-      tenantOptions(y)
+      expectHeadOption(tenantOptions(y))
         .positional('run', { type: 'string', demandOption: true, describe: 'The run id of an apply, as its log and the evidence trail show it' })
         .option('evidence', { type: 'string', default: DEFAULT_EVIDENCE_FILE, describe: 'The evidence file the run is recorded in; the rollback plan is recorded there too' })
         .option('out', { type: 'string', default: 'rollback-plan.json', describe: 'Where to save the rollback plan' }) as never,
@@ -37,6 +38,8 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
         const file = args.evidence as unknown;
         if (file === false || file === '' || file === 'false') throw new InputError('rollback reads the run from the evidence trail: name it with --evidence FILE');
         if (Array.isArray(file)) throw new InputError('--evidence names one file; it was given more than once');
+        const expectHead = expectedHead(args['expect-head']);
+        if (expectHead !== undefined) openEvidence(file as string, expectHead);
         let records;
         try {
           records = trailRecords(readFileSync(file as string, 'utf8'));
@@ -49,7 +52,7 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
           throw new InputError(records.some((r) => r.runId === args.run) ? `run ${args.run} in ${args.evidence} is not an apply; it changed nothing` : `no run ${args.run} in ${args.evidence}`);
         }
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? start.stack);
-        const trail = openEvidence(args.evidence);
+        const trail = openEvidence(args.evidence, expectHead);
         const conn = connectFrom({ ...args, tenant: args.tenant ?? start.tenantId });
         if (!sameTenant(conn.tenant, start.tenantId)) throw new ApplyRefused(`run ${args.run} changed tenant ${start.tenantId}, not ${conn.tenant}`);
         if (undone) log.info(`${undone} change${undone === 1 ? ' was' : 's were'} rolled back already and ${undone === 1 ? 'is' : 'are'} left out`);

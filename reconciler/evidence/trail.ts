@@ -691,42 +691,61 @@ function validate(input: EvidenceInput): void {
   }
 }
 
+/** What a trail was when it was last read or written by this process. */
+interface TrailState {
+  readonly seq: number;
+  readonly hash: string;
+  /** Bytes in the file. */
+  readonly size: number;
+  /** SHA-256 of those bytes: the file must still start with exactly them. */
+  readonly digest: string;
+}
+
+/** Options of {@link EvidenceTrail.open}. */
+export interface OpenOptions {
+  /** A head hash kept elsewhere (a CI log): the trail must end with it, or nothing is appended. */
+  readonly expectHead?: string;
+}
+
 /**
  * An evidence file opened for appending. Each {@link append} writes one line with a single
  * append-mode write and fsyncs it before returning, so a record is either entirely in the file or
  * (after a crash mid-write) an incomplete last line that verification reports.
- * One writer at a time: nothing locks the file across processes.
+ * Before each append the file must still start with every byte this run saw: a trail deleted,
+ * emptied, shortened or rewritten since it was opened is never continued (a new chain at seq 1
+ * would verify, and hide what the old one held). Records another writer appended are picked up.
  */
 export class EvidenceTrail {
-  private lastSeq: number;
-  private lastHash: string;
-  private size: number;
+  private state: TrailState;
 
   private constructor(
     /** The file's absolute path. */
     readonly path: string,
-    state: { seq: number; hash: string; size: number },
+    state: TrailState,
   ) {
-    this.lastSeq = state.seq;
-    this.lastHash = state.hash;
-    this.size = state.size;
+    this.state = state;
   }
 
   /**
    * Opens a trail, verifying the whole file first. A missing file is an empty trail (created on the
-   * first append). Throws an Error naming the first problem when the file fails verification:
-   * appending to an altered trail would make the alteration look legitimate.
+   * first append). Throws an Error naming the first problem when the file fails verification, or
+   * when it does not end with `expectHead`: appending to an altered trail would make the alteration
+   * look legitimate.
    */
-  static open(path: string): EvidenceTrail {
+  static open(path: string, options: OpenOptions = {}): EvidenceTrail {
     const abs = resolve(path);
-    return new EvidenceTrail(abs, EvidenceTrail.load(abs));
+    const state = EvidenceTrail.load(abs, readTrailBytes(abs), options.expectHead);
+    return new EvidenceTrail(abs, state);
   }
 
-  private static load(path: string): { seq: number; hash: string; size: number } {
-    if (!existsSync(path)) return { seq: 0, hash: GENESIS_PREV, size: 0 };
-    if (statSync(path).isDirectory()) throw new Error(`${path} is a directory, not an evidence file`);
-    const bytes = readFileSync(path);
-    const result = verifyTrail(bytes.toString('utf8'));
+  private static load(path: string, bytes: Buffer | undefined, expectHead?: string): TrailState {
+    if (!bytes) {
+      if (expectHead !== undefined && expectHead !== GENESIS_PREV) {
+        throw new Error(`refusing to append to ${path}: there is no such file, but its head was expected to be ${short(expectHead)}: the trail was deleted or moved`);
+      }
+      return { seq: 0, hash: GENESIS_PREV, size: 0, digest: sha256Bytes(Buffer.alloc(0)) };
+    }
+    const result = verifyTrail(bytes.toString('utf8'), expectHead !== undefined ? { expectHead } : {});
     if (!result.ok) {
       const n = result.problems.length;
       throw new Error(
@@ -734,17 +753,41 @@ export class EvidenceTrail {
           'Keep the file as it is, investigate with `posture evidence verify`, and start a new trail file.',
       );
     }
-    return { seq: result.headSeq, hash: result.head, size: bytes.length };
+    return { seq: result.headSeq, hash: result.head, size: bytes.length, digest: sha256Bytes(bytes) };
   }
 
   /** Sequence number of the last record (0 when the trail is empty). */
   get seq(): number {
-    return this.lastSeq;
+    return this.state.seq;
   }
 
   /** Hash of the last record ({@link GENESIS_PREV} when the trail is empty). */
   get head(): string {
-    return this.lastHash;
+    return this.state.hash;
+  }
+
+  /**
+   * The file as it is now, checked against what this run saw: still starting with the same bytes
+   * (records appended by another writer are verified and taken in), never deleted, emptied,
+   * shortened or rewritten. Throws, naming what happened, otherwise.
+   */
+  private current(): Buffer | undefined {
+    const bytes = readTrailBytes(this.path);
+    const known = this.state;
+    const held = `it held ${known.seq} record${known.seq === 1 ? '' : 's'}, head ${short(known.hash)}`;
+    const refuse = (what: string) =>
+      new Error(`refusing to append to ${this.path}: ${what} since this run opened it (${held}); a new chain would hide the records it held. Keep what is left as it is, restore the file from a copy, and investigate`);
+    if (!bytes) {
+      if (known.size > 0) throw refuse('the evidence trail was deleted or moved');
+      return undefined;
+    }
+    if (bytes.length === known.size && sha256Bytes(bytes) === known.digest) return bytes;
+    // Changed: what verification says comes first (it names edited and removed records).
+    const state = EvidenceTrail.load(this.path, bytes);
+    if (bytes.length < known.size) throw refuse(bytes.length === 0 ? 'the evidence trail was emptied' : `the evidence trail shrank from ${known.size} to ${bytes.length} bytes`);
+    if (sha256Bytes(bytes.subarray(0, known.size)) !== known.digest) throw refuse('the evidence trail was rewritten');
+    this.state = state;
+    return bytes;
   }
 
   /**
@@ -754,23 +797,17 @@ export class EvidenceTrail {
    */
   append(input: EvidenceInput): EvidenceRecord {
     validate(input);
-    const exists = existsSync(this.path);
-    if ((exists ? statSync(this.path).size : 0) !== this.size) {
-      const state = EvidenceTrail.load(this.path);
-      this.lastSeq = state.seq;
-      this.lastHash = state.hash;
-      this.size = state.size;
-    }
+    const bytes = this.current();
     const { kind, runId, actor, time, v: _v, seq: _seq, prev: _prev, hash: _hash, ...rest } = input as EvidenceInput & Record<string, unknown>;
     const fields: Record<string, unknown> = {
       v: EVIDENCE_FORMAT_VERSION,
-      seq: this.lastSeq + 1,
+      seq: this.state.seq + 1,
       runId,
       time: time ?? new Date().toISOString(),
       kind,
       actor,
       ...rest,
-      prev: this.lastHash,
+      prev: this.state.hash,
     };
     if (kind === 'change') {
       fields['before'] = fields['before'] ?? null;
@@ -780,24 +817,32 @@ export class EvidenceTrail {
     const body = JSON.parse(JSON.stringify(redactSecrets(fields))) as Record<string, unknown>;
     delete body['hash'];
     const record = { ...body, hash: recordHash(body) } as unknown as EvidenceRecord;
-    const line = `${JSON.stringify(record)}\n`;
+    const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
 
-    const created = !existsSync(this.path);
+    const created = !bytes;
     if (created) mkdirSync(dirname(this.path), { recursive: true });
     const fd = openSync(this.path, 'a');
     try {
-      appendFileSync(fd, line, 'utf8');
+      appendFileSync(fd, line);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     if (created) syncDirectory(dirname(this.path));
-    this.lastSeq = record.seq;
-    this.lastHash = record.hash;
-    this.size += Buffer.byteLength(line, 'utf8');
+    const written = Buffer.concat([bytes ?? Buffer.alloc(0), line]);
+    this.state = { seq: record.seq, hash: record.hash, size: written.length, digest: sha256Bytes(written) };
     return record;
   }
 }
+
+/** The file's bytes, or undefined when there is no such file. */
+function readTrailBytes(path: string): Buffer | undefined {
+  if (!existsSync(path)) return undefined;
+  if (statSync(path).isDirectory()) throw new Error(`${path} is a directory, not an evidence file`);
+  return readFileSync(path);
+}
+
+const sha256Bytes = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Makes a new file's directory entry durable (not possible on every platform; best effort). */
 function syncDirectory(dir: string): void {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -431,6 +431,51 @@ describe('EvidenceTrail.open on a trail that fails verification', () => {
     lines.splice(2, 1);
     writeFileSync(file, textOf(lines));
     expect(() => trail.append({ kind: 'apply-end', runId: 'r', actor: ACTOR, planHash: PLAN_HASH, counts: { applied: 0, failed: 0, skipped: 0 }, exitCode: 0 })).toThrow(/record 3 is missing/);
+  });
+});
+
+describe('a trail that shrank or vanished since it was opened', () => {
+  const end = { kind: 'apply-end' as const, runId: 'r', actor: ACTOR, planHash: PLAN_HASH, counts: { applied: 0, failed: 0, skipped: 0 }, exitCode: 0 };
+
+  it('deleted: refused, and no new chain is started at seq 1', () => {
+    const { file } = writeTrail();
+    const trail = EvidenceTrail.open(file);
+    rmSync(file);
+    expect(() => trail.append(end)).toThrow(/^refusing to append to .*evidence\.jsonl: the evidence trail was deleted or moved since this run opened it \(it held 7 records, head [0-9a-f]{12}…\); a new chain would hide the records it held/);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('emptied or shortened to an intact shorter chain: refused, the file left as it is', () => {
+    const { file } = writeTrail();
+    const trail = EvidenceTrail.open(file);
+    writeFileSync(file, '');
+    expect(() => trail.append(end)).toThrow(/the evidence trail was emptied since this run opened it \(it held 7 records/);
+    expect(readFileSync(file, 'utf8')).toBe('');
+    writeTrail();
+    const again = EvidenceTrail.open(file);
+    const shorter = textOf(linesOf(file).slice(0, 3));
+    writeFileSync(file, shorter);
+    expect(() => again.append(end)).toThrow(/the evidence trail shrank from \d+ to \d+ bytes since this run opened it/);
+    expect(readFileSync(file, 'utf8')).toBe(shorter);
+  });
+
+  it('replaced by another intact chain of the same length or longer: refused', () => {
+    const { file } = writeTrail();
+    const trail = EvidenceTrail.open(file);
+    const other = join(dir, 'other.jsonl');
+    const replacement = EvidenceTrail.open(other);
+    while (replacement.seq < 12) replacement.append({ ...end, runId: `someone-else-${replacement.seq}` });
+    expect(readFileSync(other).length).toBeGreaterThan(readFileSync(file).length);
+    writeFileSync(file, readFileSync(other));
+    expect(() => trail.append(end)).toThrow(/the evidence trail was rewritten since this run opened it/);
+  });
+
+  it('opened with the head kept elsewhere: refused unless the trail still ends there', () => {
+    const { file, records } = writeTrail();
+    expect(EvidenceTrail.open(file, { expectHead: records[6]!.hash }).seq).toBe(7);
+    expect(() => EvidenceTrail.open(file, { expectHead: records[5]!.hash })).toThrow(/fails verification \(1 problem; first: the expected head is record 6 \(line 6\), but 1 record follows it/);
+    rmSync(file);
+    expect(() => EvidenceTrail.open(file, { expectHead: records[6]!.hash })).toThrow(/there is no such file, but its head was expected to be [0-9a-f]{12}…: the trail was deleted or moved/);
   });
 });
 

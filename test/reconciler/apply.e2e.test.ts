@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -277,6 +277,54 @@ describe('a create or delete whose answer is lost is never sent again blindly', 
     expect(s.requests.entries.filter((e) => e.method === 'DELETE' && e.path.includes('/oauth2PermissionGrants/'))).toHaveLength(1);
     expect(s.tenant.graph.oauth2PermissionGrants.size).toBe(grants);
     expect(changeOf(evidence, 'oauth2PermissionGrant')).toMatchObject({ result: 'failed' });
+  });
+});
+
+describe('the evidence trail an apply continues', () => {
+  it('deleted or emptied during an apply: the next record is refused, no new chain starts at seq 1, and apply stops', async () => {
+    for (const damage of ['delete', 'empty'] as const) {
+      const s = await drifted({ faults: [{ route: '/identity/conditionalAccess/policies/', method: 'PATCH', kind: 'slow', delayMs: 3000, times: 1 }] });
+      const evidence = join(tmp(), 'evidence.jsonl');
+      const running = apply(s, ['--auto-approve', '--evidence', evidence]);
+      const changeRecords = () => (existsSync(evidence) ? readFileSync(evidence, 'utf8').split('\n').filter((l) => l.includes('"kind":"change"')).length : 0);
+      for (let i = 0; i < 200 && changeRecords() < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(changeRecords()).toBe(3);
+      if (damage === 'delete') rmSync(evidence);
+      else writeFileSync(evidence, '');
+      const r = await running;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`could not be recorded in the evidence trail \\(refusing to append to .*evidence\\.jsonl: the evidence trail was ${damage === 'delete' ? 'deleted or moved' : 'emptied'} since this run opened it`));
+      expect(r.stdout).toMatch(/Apply stopped: the last change was applied but could not be recorded/);
+      if (damage === 'delete') expect(existsSync(evidence)).toBe(false);
+      else expect(readFileSync(evidence, 'utf8')).toBe('');
+      expect(s.requests.entries.filter((e) => e.api === 'graph' && e.path.includes('/policies/authorizationPolicy') && e.method === 'PATCH')).toEqual([]);
+      await s.stop();
+      sim = undefined;
+    }
+  }, 90_000);
+
+  it('--expect-head: apply refuses a trail that no longer ends with the head kept from the last run, and writes nothing', async () => {
+    const s = await drifted();
+    const dir = tmp();
+    const evidence = join(dir, 'evidence.jsonl');
+    const file = join(dir, 'plan.json');
+    expect((await cli(['plan', ...target(s, synthDir), '--out', file, '--evidence', evidence], writer(s))).code).toBe(2);
+    const head = /head ([0-9a-f]{64})/.exec((await cli(['evidence', 'verify', evidence])).stdout)![1]!;
+    // Someone cuts the trail and writes a fresh plan record in its place: a valid chain, another head.
+    writeFileSync(evidence, '');
+    expect((await cli(['plan', ...target(s, synthDir), '--out', join(dir, 'other.json'), '--evidence', evidence], writer(s))).code).toBe(2);
+    const before = s.requests.entries.length;
+    const r = await apply(s, [file, '--auto-approve', '--evidence', evidence, '--expect-head', head]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^posture apply: evidence: refusing to append to .*evidence\\.jsonl: the evidence trail fails verification \\(1 problem; first: the expected head ${head.slice(0, 12)}… is not in the file`, 'm'));
+    expect(s.requests.entries.slice(before).filter(isWrite)).toEqual([]);
+    const bad = await apply(s, [file, '--auto-approve', '--no-evidence', '--expect-head', head]);
+    expect(bad.stderr).toContain('posture apply: --expect-head checks the evidence trail: it cannot be used with --no-evidence');
+    const notHash = await apply(s, [file, '--auto-approve', '--evidence', evidence, '--expect-head', 'abc']);
+    expect(notHash.stderr).toContain('posture apply: --expect-head must be a SHA-256 hash: 64 hexadecimal characters');
+    const now = /head ([0-9a-f]{64})/.exec((await cli(['evidence', 'verify', evidence])).stdout)![1]!;
+    const ok = await apply(s, [join(dir, 'other.json'), '--auto-approve', '--evidence', evidence, '--expect-head', now.toUpperCase()]);
+    expect(ok.code, ok.stderr).toBe(0);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +152,23 @@ describe('rollback', () => {
     expect(p.stderr).toContain(`run ${planRun} in ${evidence} is not an apply; it changed nothing`);
     const unknown = await cli(['rollback', 'no-such-run', '--evidence', evidence, ...tenantArgs(s)], writer(s));
     expect(unknown.stderr).toContain(`no run no-such-run in ${evidence}`);
+  });
+
+  it('--expect-head: rollback refuses a trail that no longer ends with the head kept after the apply', async () => {
+    const s = (sim = await startSimulator({ scenario: 'drifted' }));
+    const dir = tmp();
+    const evidence = join(dir, 'evidence.jsonl');
+    const runId = await planAndApply(s, dir, evidence);
+    const head = /head ([0-9a-f]{64})/.exec((await cli(['evidence', 'verify', evidence])).stdout)![1]!;
+    // The last records (the apply's end) are cut: the chain still verifies, the kept head is gone.
+    const lines = readFileSync(evidence, 'utf8').trim().split('\n');
+    writeFileSync(evidence, `${lines.slice(0, -1).join('\n')}\n`);
+    expect((await cli(['evidence', 'verify', evidence])).code).toBe(0);
+    const out = join(dir, 'rb.json');
+    const r = await cli(['rollback', runId, '--evidence', evidence, '--out', out, '--expect-head', head, ...tenantArgs(s)], writer(s));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^posture rollback: evidence: refusing to append to .*: the evidence trail fails verification \(1 problem; first: the expected head [0-9a-f]{12}… is not in the file/m);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('applies only what the evidence trail holds: a rollback plan edited to write something else is refused', async () => {
