@@ -89,6 +89,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         }
         const response = await serveBatch(graphSvc, requests, { url: req.url, body: req.body, claims: auth.claims, logIndex: ++batchSeq });
         if (fault?.kind === 'drop') return { kind: 'reset' };
+        if (fault?.kind === 'hold') await faults.hold();
         if (fault?.kind === 'slow') return { kind: 'slow', delayMs: fault.delayMs ?? 60_000, response };
         if (fault?.kind === 'truncate') return { kind: 'truncate', response };
         return { kind: 'answer', response };
@@ -141,6 +142,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
           ...(o.lifetimeSeconds !== undefined ? { lifetimeSeconds: o.lifetimeSeconds } : {}),
         }),
       stop: async () => {
+        faults.release();
         await Promise.all(started.map((s) => s.stop()));
       },
     };

@@ -97,6 +97,7 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
     }
   }
   if (fault?.kind === 'drop') return { kind: 'reset' };
+  if (fault?.kind === 'hold') await svc.faults.hold();
   if (fault?.kind === 'slow') return { kind: 'slow', delayMs: fault.delayMs ?? 60_000, response };
   if (fault?.kind === 'truncate') return { kind: 'truncate', response };
   return answer(response);

@@ -80,6 +80,13 @@ export async function serveGraph(
     case 'slow':
       if (!req.inBatch) return { kind: 'slow', delayMs: fault.delayMs ?? 60_000, response: await run() };
       break;
+    case 'hold':
+      if (!req.inBatch) {
+        const response = await run();
+        await svc.faults.hold();
+        return answer(response);
+      }
+      break;
     case 'truncate':
       if (!req.inBatch) return { kind: 'truncate', response: await run() };
       break;

@@ -13,6 +13,12 @@ export type FaultKind =
   | 'drop'
   /** Answer after `delayMs` (default 60 s), longer than a client's timeout. */
   | 'slow'
+  /**
+   * Carry the request out, then keep the answer back until {@link Faults.release}: a write that took
+   * and whose answer has not come yet. {@link Faults.held} says when a request is held, so a test can
+   * act at that moment (kill the client, damage its files) without guessing at timing.
+   */
+  | 'hold'
   /** Answer 200 with the body cut in half: invalid JSON. */
   | 'truncate'
   /** Answer normally, but with an @odata.nextLink that leads back to the same page. */
@@ -47,6 +53,8 @@ export class Faults {
   private rules: ActiveRule[] = [];
   private readonly liveTokens = new Set<string>();
   private readonly expiredTokens = new Set<string>();
+  private holding: Array<() => void> = [];
+  private holdWaiters: Array<() => void> = [];
 
   constructor(rules: readonly FaultRule[] = []) {
     for (const r of rules) this.add(r);
@@ -59,6 +67,24 @@ export class Faults {
   clear(): void {
     this.rules = [];
     this.expiredTokens.clear();
+  }
+
+  /** Keeps a `hold` fault's answer back: resolves when {@link release} is called. */
+  hold(): Promise<void> {
+    return new Promise((resolve) => {
+      this.holding.push(resolve);
+      for (const w of this.holdWaiters.splice(0)) w();
+    });
+  }
+
+  /** Resolves as soon as a request is held by a `hold` fault (at once when one is held already). */
+  held(): Promise<void> {
+    return this.holding.length ? Promise.resolve() : new Promise((resolve) => this.holdWaiters.push(resolve));
+  }
+
+  /** Lets every held answer go (to a client that may be gone by now). */
+  release(): void {
+    for (const r of this.holding.splice(0)) r();
   }
 
   /** Records a token in use; false when an `expire-token` fault has expired it. */

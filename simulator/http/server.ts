@@ -116,6 +116,8 @@ export class SimHttpServer {
   }
 
   private send(res: ServerResponse, req: AnsweredRequest, r: SimResponse): void {
+    // The client went away while the answer was held back: the request was carried out, unanswered.
+    if (res.destroyed) return this.onAnswer(req, 0);
     const headers: Record<string, string> = { 'request-id': randomUUID(), 'client-request-id': randomUUID(), ...(r.headers ?? {}) };
     if (r.body !== undefined && r.status !== 204) {
       const text = JSON.stringify(r.body);

@@ -101,6 +101,30 @@ describe('fault injection by route', () => {
     expect([...sim.tenant.exchange.RemoteDomain.values()].find((d) => d['Identity'] === 'Default')!['AutoForwardEnabled']).toBe(true);
   });
 
+  it('a held answer: the request is carried out, and answered only when the test releases it', async () => {
+    sim = await start({ faults: [{ route: '/policies/authorizationPolicy', method: 'PATCH', kind: 'hold', times: 1 }] });
+    expect(sim.tenant.authorizationPolicy['allowInvitesFrom']).not.toBe('none');
+    let answered = false;
+    const patch = graph(sim, 'PATCH', '/v1.0/policies/authorizationPolicy', { body: { allowInvitesFrom: 'none' } }).then((r) => {
+      answered = true;
+      return r;
+    });
+    await sim.faults.held();
+    expect(sim.tenant.authorizationPolicy['allowInvitesFrom']).toBe('none');
+    expect(answered).toBe(false);
+    sim.faults.release();
+    expect((await patch).status).toBe(204);
+    // Exchange too: the cmdlet ran before its answer is held back.
+    sim.faults.add({ api: 'exchange', route: '^Set-RemoteDomain$', kind: 'hold', times: 1 });
+    const domain = () => [...sim!.tenant.exchange.RemoteDomain.values()].find((d) => d['Identity'] === 'Default')!;
+    expect(domain()['AutoForwardEnabled']).toBe(false);
+    const set = exo(sim, 'Set-RemoteDomain', { Identity: 'Default', AutoForwardEnabled: true });
+    await sim.faults.held();
+    expect([...sim.tenant.exchange.RemoteDomain.values()].find((d) => d['Identity'] === 'Default')!['AutoForwardEnabled']).toBe(true);
+    sim.faults.release();
+    expect((await set).status).toBe(200);
+  });
+
   it('an answer slower than the client waits', async () => {
     sim = await start({ faults: [{ route: '/domains', kind: 'slow', delayMs: 5_000 }] });
     const res = fetch(`${sim.graphUrl}/v1.0/domains`, { headers: { Authorization: `Bearer ${sim.token('graph')}` }, signal: AbortSignal.timeout(200) });
