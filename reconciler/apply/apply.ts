@@ -10,16 +10,23 @@ import { diffPolicy, resolvePolicy } from '../resources/conditional-access-polic
 import { ExchangeError, isIdempotentCmdlet } from '../transport/exchange.js';
 import { errorOf, GraphError, isIdempotent } from '../transport/graph.js';
 import { OutcomeUnknownError } from '../transport/middleware.js';
-import { planRollback, restored } from './rollback.js';
+import { findingsRestored, planRollback, restored } from './rollback.js';
 import { rollbackState } from './rollback-state.js';
-import { trailRecords } from '../evidence/trail.js';
+import { trailRecords, type RefusalReason } from '../evidence/trail.js';
 import { readGraph, readTarget, settleWrite, snapshot } from './target.js';
 import { fingerprintOf, plannedChanges, writeProblem, type PlannedChange, type Write } from './writes.js';
 
 type Obj = Record<string, unknown>;
 
-/** Apply refuses: nothing has been written. */
-export class ApplyRefused extends InputError {}
+/** Apply refuses: nothing has been written. `reason` says which rail refused, for the evidence trail. */
+export class ApplyRefused extends InputError {
+  constructor(
+    message: string,
+    readonly reason: RefusalReason = 'refused',
+  ) {
+    super(message);
+  }
+}
 
 export interface ChangeOutcome {
   readonly change: PlannedChange;
@@ -33,6 +40,11 @@ export interface ChangeOutcome {
 }
 
 export interface ApplyHooks {
+  /**
+   * Told just before each write, with the resource as read before it (the evidence trail records
+   * the intent). `false` stops the run before that write is sent.
+   */
+  beforeWrite?(change: PlannedChange, before: unknown): boolean | void;
   /** Told about each change as it completes (for the evidence trail and the log); `false` stops the run. */
   onChange?(outcome: ChangeOutcome): boolean | void;
 }
@@ -49,18 +61,18 @@ const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.i
 
 /** Checks that the file is a plan this version can apply, before trusting any field of it. */
 export function checkShape(plan: PlanDocument): void {
-  if (plan.formatVersion !== 1) throw new ApplyRefused(`plan format version ${String(plan.formatVersion)} is not supported (this version applies 1)`);
+  if (plan.formatVersion !== 1) throw new ApplyRefused(`plan format version ${String(plan.formatVersion)} is not supported (this version applies 1)`, 'not-a-plan');
   if (!Array.isArray(plan.changes) || !Array.isArray(plan.findings) || !Array.isArray(plan.incomplete) || typeof plan.planHash !== 'string') {
-    throw new ApplyRefused('the file is not a complete plan (changes, findings, incomplete and planHash are required)');
+    throw new ApplyRefused('the file is not a complete plan (changes, findings, incomplete and planHash are required)', 'not-a-plan');
   }
   for (const c of plan.changes) {
-    if (!isObj(c) || !isObj(c.write) || !isObj(c.resource) || typeof c.fingerprint !== 'string') throw new ApplyRefused('the plan holds a change that is not well formed');
+    if (!isObj(c) || !isObj(c.write) || !isObj(c.resource) || typeof c.fingerprint !== 'string') throw new ApplyRefused('the plan holds a change that is not well formed', 'altered');
   }
 }
 
 const same = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null);
 const edited = (c: PlannedChange, rollback: boolean) =>
-  new ApplyRefused(`the plan's change to ${c.resource.type} "${c.resource.name}" is not the one ${rollback ? 'the evidence trail' : 'the posture'} calls for: the plan file was edited; make a new ${rollback ? 'rollback' : 'plan'}`);
+  new ApplyRefused(`the plan's change to ${c.resource.type} "${c.resource.name}" is not the one ${rollback ? 'the evidence trail' : 'the posture'} calls for: the plan file was edited; make a new ${rollback ? 'rollback' : 'plan'}`, 'altered');
 
 /**
  * Checks that make apply refuse before anything is written. The plan file is trusted for nothing it
@@ -70,18 +82,18 @@ const edited = (c: PlannedChange, rollback: boolean) =>
  */
 export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Connection, o: PreflightOptions): Promise<{ live: LiveState; dir: Directory }> {
   checkShape(plan);
-  if (plan.planHash !== planHashOf(plan)) throw new ApplyRefused('the plan file was altered after it was made (its hash does not match its content); make a new plan');
-  if (plan.kind !== 'plan') throw new ApplyRefused('this is a drift report, not a plan; make one with `posture plan --out FILE`');
-  if (plan.desiredHash !== sha256(canonicalJson(manifest))) throw new ApplyRefused('the posture changed since the plan was made (the synthesized manifest differs); make a new plan');
-  if (typeof plan.tenantId !== 'string' || !sameTenant(plan.tenantId, conn.tenant)) throw new ApplyRefused(`the plan is for tenant ${plan.tenantId}, not ${conn.tenant}`);
-  if (plan.incomplete.length) throw new ApplyRefused('the plan was made from an incomplete read; make a new plan');
-  if (plan.changes.length > o.maxChanges) throw new ApplyRefused(`the plan has ${plan.changes.length} changes, more than --max-changes ${o.maxChanges}; review it in parts or raise the limit`);
+  if (plan.planHash !== planHashOf(plan)) throw new ApplyRefused('the plan file was altered after it was made (its hash does not match its content); make a new plan', 'altered');
+  if (plan.kind !== 'plan') throw new ApplyRefused('this is a drift report, not a plan; make one with `posture plan --out FILE`', 'not-a-plan');
+  if (plan.desiredHash !== sha256(canonicalJson(manifest))) throw new ApplyRefused('the posture changed since the plan was made (the synthesized manifest differs); make a new plan', 'stale');
+  if (typeof plan.tenantId !== 'string' || !sameTenant(plan.tenantId, conn.tenant)) throw new ApplyRefused(`the plan is for tenant ${plan.tenantId}, not ${conn.tenant}`, 'tenant');
+  if (plan.incomplete.length) throw new ApplyRefused('the plan was made from an incomplete read; make a new plan', 'incomplete-read');
+  if (plan.changes.length > o.maxChanges) throw new ApplyRefused(`the plan has ${plan.changes.length} changes, more than --max-changes ${o.maxChanges}; review it in parts or raise the limit`, 'max-changes');
   // A rollback's writes come from the evidence trail, which anyone who can write the file can rewrite whole.
   if (plan.rollbackOf) checkWriteTargets(plan.changes);
 
   const live = await readTenant(manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
   const fresh = evaluate(manifest, live, o.today);
-  if (fresh.incomplete.length) throw new ApplyRefused(`the tenant could not be read completely before applying: ${fresh.incomplete.map((i) => i.what).join(', ')}`);
+  if (fresh.incomplete.length) throw new ApplyRefused(`the tenant could not be read completely before applying: ${fresh.incomplete.map((i) => i.what).join(', ')}`, 'incomplete-read');
   const dir = directoryOf(live);
   if (plan.rollbackOf) await checkRollback(plan, plan.rollbackOf, conn, o);
   else checkPlanned(plan, manifest, live, dir, fresh.findings);
@@ -97,7 +109,7 @@ function checkPlanned(plan: PlanDocument, manifest: Manifest, live: LiveState, d
   for (const c of plan.changes) {
     const now = byId.get(c.findingId);
     if (!now || fingerprintOf(now.evidence.live) !== c.fingerprint) {
-      throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new plan`);
+      throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new plan`, 'stale');
     }
     const e = expected.get(c.findingId);
     if (c.rollbackOf || !e || e.action !== c.action || !same(e.write, c.write)) throw edited(c, false);
@@ -106,27 +118,34 @@ function checkPlanned(plan: PlanDocument, manifest: Manifest, live: LiveState, d
 
 /** A rollback plan's changes must be exactly the reverse of recorded, not yet undone changes of its run, which must still be live. */
 async function checkRollback(plan: PlanDocument, runId: string, conn: Connection, o: PreflightOptions): Promise<void> {
-  if (o.trail === undefined) throw new ApplyRefused('a rollback plan is checked against the evidence trail it was made from: name it with --evidence FILE');
+  if (o.trail === undefined) throw new ApplyRefused('a rollback plan is checked against the evidence trail it was made from: name it with --evidence FILE', 'evidence');
   let records;
   try {
     records = trailRecords(o.trail);
   } catch (err) {
-    throw new ApplyRefused(`evidence: ${(err as Error).message}`);
+    throw new ApplyRefused(`evidence: ${(err as Error).message}`, 'evidence');
   }
   const { steps } = planRollback(records, runId);
   const bySeq = new Map(steps.map((s) => [s.record.seq, s]));
   for (const c of plan.changes) {
     const s = c.rollbackOf?.runId === runId ? bySeq.get(c.rollbackOf.seq) : undefined;
     if (!s) {
-      throw new ApplyRefused(`the rollback's change to ${c.resource.type} "${c.resource.name}" undoes no applied change of run ${runId} that is still to undo (the plan was edited, or the run was rolled back already)`);
+      throw new ApplyRefused(`the rollback's change to ${c.resource.type} "${c.resource.name}" undoes no applied change of run ${runId} that is still to undo (the plan was edited, or the run was rolled back already)`, 'altered');
     }
     if (s.action !== c.action || !same(s.write, c.write)) throw edited(c, true);
   }
+  const restores = findingsRestored(plan.changes.map((c) => bySeq.get(c.rollbackOf!.seq)!));
+  if (!same(restores, plan.restores ?? [])) {
+    throw new ApplyRefused(
+      `the rollback plan does not list the ${restores.length} finding${restores.length === 1 ? '' : 's'} it brings back as the evidence trail says (it lists ${plan.restores?.length ?? 0}): the plan file was edited; make a new rollback`,
+      'altered',
+    );
+  }
   const { states, stale } = await rollbackState(conn, runId, plan.changes.map((c) => bySeq.get(c.rollbackOf!.seq)!));
-  if (stale.length) throw new ApplyRefused(`stale rollback: ${stale.join('; ')}`);
+  if (stale.length) throw new ApplyRefused(`stale rollback: ${stale.join('; ')}`, 'stale');
   for (const c of plan.changes) {
     if (states.get(bySeq.get(c.rollbackOf!.seq)!)!.fingerprint !== c.fingerprint) {
-      throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new rollback`);
+      throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new rollback`, 'stale');
     }
   }
 }
@@ -141,7 +160,7 @@ function checkWriteTargets(changes: readonly PlannedChange[]): void {
     const problem = writeProblem(c.write);
     if (problem) {
       const where = c.write.api === 'graph' ? `${String(c.write.method)} ${JSON.stringify(c.write.path)}` : JSON.stringify(c.write.cmdlet);
-      throw new ApplyRefused(`refusing the plan's change to ${c.resource.type} "${c.resource.name}": its write ${where} is not one apply makes (${problem}); nothing was written`);
+      throw new ApplyRefused(`refusing the plan's change to ${c.resource.type} "${c.resource.name}": its write ${where} is not one apply makes (${problem}); nothing was written`, 'rail');
     }
   }
 }
@@ -170,12 +189,12 @@ function checkBreakGlass(changes: readonly PlannedChange[], m: Manifest, dir: Di
     for (const upn of m.breakGlass.users) {
       const id = dir.userByUpn(upn)?.['id'];
       if (!id || !excluded.has(String(id).toLowerCase())) {
-        throw new ApplyRefused(`refusing to write conditional access policy "${c.resource.name}": it would apply to break-glass account ${upn}`);
+        throw new ApplyRefused(`refusing to write conditional access policy "${c.resource.name}": it would apply to break-glass account ${upn}`, 'rail');
       }
     }
     for (const g of m.breakGlass.groups) {
       const id = dir.groupByName(g)?.['id'];
-      if (!id || !excludedGroups.has(String(id).toLowerCase())) throw new ApplyRefused(`refusing to write conditional access policy "${c.resource.name}": it would apply to break-glass group ${g}`);
+      if (!id || !excludedGroups.has(String(id).toLowerCase())) throw new ApplyRefused(`refusing to write conditional access policy "${c.resource.name}": it would apply to break-glass group ${g}`, 'rail');
     }
   }
 }
@@ -192,6 +211,14 @@ export async function applyChanges(plan: PlanDocument, manifest: Manifest, conn:
     let before: unknown;
     try {
       before = snapshot(await readTarget(conn, change.write));
+    } catch (err) {
+      outcome = { change, result: 'failed', error: (err as Error).message };
+      outcomes.push(outcome);
+      hooks.onChange?.(outcome);
+      break;
+    }
+    if (hooks.beforeWrite?.(change, before) === false) break;
+    try {
       let created: unknown;
       let settled: string | undefined;
       try {
@@ -200,14 +227,16 @@ export async function applyChanges(plan: PlanDocument, manifest: Manifest, conn:
         // A create or delete is never sent twice blindly: read to learn whether it took, and say so.
         if (!outcomeUnknown(err, change.write)) throw err;
         const s = await settleWrite(conn, change.write, before);
-        if (s.outcome !== 'took') throw new Error(`${(err as Error).message}; ${s.reason}, so it did not take, and it was not sent again`, { cause: err });
+        if (s.outcome !== 'took') {
+          throw new Error(`${(err as Error).message}; ${s.reason}, so ${s.outcome === 'not-taken' ? 'it did not take' : 'whether it took is not known: check it by hand'}, and it was not sent again`, { cause: err });
+        }
         created = s.created;
         settled = `${(err as Error).message}; a read shows the write took`;
       }
       const after = change.rollbackOf ? await verifyRestored(conn, change, created) : await verify(conn, change, manifest, dir, created);
       outcome = { change, result: 'applied', before, after: snapshot(after), ...(settled ? { settled } : {}) };
     } catch (err) {
-      outcome = { change, result: 'failed', ...(before !== undefined ? { before } : {}), error: (err as Error).message };
+      outcome = { change, result: 'failed', before, error: (err as Error).message };
     }
     outcomes.push(outcome);
     const goOn = hooks.onChange?.(outcome);

@@ -1,4 +1,6 @@
+import { resolveControl } from '../../policies/catalogue.js';
 import type { ApplyStartEvidenceRecord, ChangeEvidenceRecord, EvidenceRecord } from '../evidence/trail.js';
+import type { RestoredFinding } from '../findings/model.js';
 import { canonicalJson } from '../plan/build.js';
 import { REDACTED } from '../evidence/trail.js';
 import { writeProblem, type PlannedChange, type Write } from './writes.js';
@@ -132,6 +134,27 @@ export function planRollback(records: readonly EvidenceRecord[], runId: string):
   );
   const { steps, irreversible } = reverseRun(ofRun.filter((r) => !(r.kind === 'change' && undoneSeqs.has(r.seq))));
   return { ...(start ? { start } : {}), steps, irreversible, undone: undoneSeqs.size };
+}
+
+/**
+ * The findings a rollback brings back: every step that undoes a security fix (a change an apply
+ * made for a finding). A step that undoes a rollback's change makes the fix again, and brings back
+ * nothing. Pure.
+ */
+export function findingsRestored(steps: readonly Pick<ReverseStep, 'record'>[]): RestoredFinding[] {
+  return steps
+    .filter((s) => !s.record.rollbackOf)
+    .map(({ record }) => {
+      const found = resolveControl(record.control.replace(/v[0-9]+$/, ''));
+      const control = 'control' in found ? found.control : undefined;
+      return {
+        findingId: record.findingId,
+        control: record.control,
+        title: control?.title ?? record.control,
+        severity: control?.severity ?? 'unknown',
+        resource: { type: record.resource.type, id: record.resource.id, name: record.resource.name },
+      };
+    });
 }
 
 /** The resource a write acts on, as one key: several steps on one resource share it. */

@@ -1,21 +1,24 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
 import { ApplyRefused, applyChanges, checkShape, preflight } from '../apply/apply.js';
 import { describeChange, plannedChanges, type PlannedChange } from '../apply/writes.js';
-import { directoryOf } from '../evaluate/context.js';
+import { directoryOf, type Directory } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
 import type { PlanDocument } from '../findings/model.js';
+import { renderRestores } from '../report/human.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
-import { applyRecorder, newRunId, planEvidence } from '../evidence/trail.js';
+import { applyRecorder, isHash, planEvidence } from '../evidence/trail.js';
 import { exitCodeOf } from '../plan/build.js';
-import { actorOf, evidenceOption, expectedHead, expectHeadOption, openEvidence } from './evidence.js';
+import { evidenceOption, expectedHead, expectHeadOption } from './evidence.js';
 import { createLogger } from './log.js';
 import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
+import { openRun, recordRefusal, type OpenRun } from './run.js';
 
 export interface ApplyArgs extends Omit<PlanArgs, 'format' | 'out' | 'color'> {
   plan?: string;
@@ -48,49 +51,86 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
     handler: async (args) => {
       const log = createLogger(args['log-format']);
       const today = args.today ?? new Date().toISOString().slice(0, 10);
+      let run: OpenRun | undefined;
       try {
         const maxChanges = args['max-changes'];
         if (!Number.isInteger(maxChanges) || maxChanges < 0) throw new InputError('--max-changes must be a whole number of changes, 0 or more');
-        let plan: PlanDocument;
+        let plan: PlanDocument | undefined;
+        let planFile: { path: string; sha256: string } | undefined;
         if (args.plan) {
           plan = readJsonFile(args.plan) as PlanDocument;
           if (plan?.format !== 'email-posture-plan') throw new InputError(`${args.plan} is not an email-posture plan`);
-          checkShape(plan);
+          planFile = { path: args.plan, sha256: createHash('sha256').update(readFileSync(args.plan)).digest('hex') };
         } else if (!args['auto-approve']) {
           throw new ApplyRefused('apply without a plan file plans and applies in one step, and only with --auto-approve');
         }
-        const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? (args.plan ? plan!.stack : undefined));
-        const trail = openEvidence(args.evidence, expectedHead(args['expect-head']));
-        const runId = newRunId();
+        const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? (plan && typeof plan.stack === 'string' ? plan.stack : undefined));
+        const expectHead = expectedHead(args['expect-head']);
         const conn = connectFrom(args);
-        log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
-        if (!args.plan) {
-          const live = await readTenant(input.manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
-          const { findings, incomplete } = evaluate(input.manifest, live, today);
-          plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings, incomplete, changes: plannedChanges(findings, input.manifest, live, directoryOf(live)) });
-          trail?.append(planEvidence(plan, runId, await actorOf(conn), exitCodeOf(plan)));
+        // One apply or rollback at a time per tenant and trail; an interrupted one is settled first.
+        run = await openRun({ conn, evidence: args.evidence, expectHead, log });
+        const { trail, runId, actor } = run;
+        const attempt = () => ({
+          command: 'apply' as const,
+          tenantId: conn.tenant,
+          stack: input.stack,
+          ...(plan && isHash(plan.planHash) ? { planHash: plan.planHash } : {}),
+          ...(planFile ? { planFile } : {}),
+          ...(plan && typeof plan.rollbackOf === 'string' ? { rollbackOf: plan.rollbackOf } : {}),
+          ...(plan && Array.isArray(plan.changes) ? { changes: plan.changes.length } : {}),
+        });
+        let dir: Directory;
+        try {
+          if (plan) checkShape(plan);
+          log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
+          if (!plan) {
+            const live = await readTenant(input.manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
+            const { findings, incomplete } = evaluate(input.manifest, live, today);
+            plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings, incomplete, changes: plannedChanges(findings, input.manifest, live, directoryOf(live)) });
+            trail?.append(planEvidence(plan, runId, actor, exitCodeOf(plan)));
+          }
+          const p = plan;
+          // A partial read is never "nothing to do": say what could not be read, before counting changes.
+          if (p.incomplete.length) {
+            throw new ApplyRefused(
+              `${args.plan ? 'the plan was made from an incomplete read' : 'the tenant could not be read completely'}, so nothing was applied. Could not read:\n${p.incomplete.map((i) => `  - ${i.what} (${i.endpoint}): ${i.error}`).join('\n')}`,
+              'incomplete-read',
+            );
+          }
+          if (p.changes.length === 0) {
+            process.stdout.write('No changes to apply.\n');
+            setExit(0);
+            return;
+          }
+          ({ dir } = await preflight(p, input.manifest, conn, { maxChanges, today, ...(p.rollbackOf && trail ? { trail: existsSync(trail.path) ? readFileSync(trail.path, 'utf8') : '' } : {}) }));
+          process.stdout.write(`${p.changes.length} change${p.changes.length === 1 ? '' : 's'} to apply:\n${p.changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`);
+          if (p.restores?.length) process.stdout.write(renderRestores(p.restores));
+          const approved = args['auto-approve'] || (process.stdin.isTTY === true && (await confirmInteractively(p.changes)));
+          if (!approved) {
+            throw new ApplyRefused(process.stdin.isTTY ? 'not applied: the answer was not "yes"' : "not applied: confirm with 'yes' at a terminal, or pass --auto-approve", 'not-approved');
+          }
+        } catch (err) {
+          if (err instanceof ApplyRefused) recordRefusal(run, err, attempt(), log);
+          throw err;
         }
-        // A partial read is never "nothing to do": say what could not be read, before counting changes.
-        if (plan!.incomplete.length) {
-          throw new ApplyRefused(
-            `${args.plan ? 'the plan was made from an incomplete read' : 'the tenant could not be read completely'}, so nothing was applied. Could not read:\n${plan!.incomplete.map((i) => `  - ${i.what} (${i.endpoint}): ${i.error}`).join('\n')}`,
-          );
-        }
-        if (plan!.changes.length === 0) {
-          process.stdout.write('No changes to apply.\n');
-          setExit(0);
-          return;
-        }
-        const { dir } = await preflight(plan!, input.manifest, conn, { maxChanges, today, ...(plan!.rollbackOf && trail ? { trail: existsSync(trail.path) ? readFileSync(trail.path, 'utf8') : '' } : {}) });
-        process.stdout.write(`${plan!.changes.length} change${plan!.changes.length === 1 ? '' : 's'} to apply:\n${plan!.changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`);
-        const approved = args['auto-approve'] || (process.stdin.isTTY === true && (await confirmInteractively(plan!.changes)));
-        if (!approved) {
-          throw new ApplyRefused(process.stdin.isTTY ? 'not applied: the answer was not "yes"' : "not applied: confirm with 'yes' at a terminal, or pass --auto-approve");
-        }
-        const recorder = trail ? applyRecorder(trail, runId, await actorOf(conn)) : undefined;
-        recorder?.start(plan!);
+        const p = plan;
+        const recorder = trail ? applyRecorder(trail, runId, actor) : undefined;
+        recorder?.start(p);
         let unrecorded: string | undefined;
-        const outcomes = await applyChanges(plan!, input.manifest, conn, dir, {
+        let notStarted: string | undefined;
+        const outcomes = await applyChanges(p, input.manifest, conn, dir, {
+          beforeWrite: (change, before) => {
+            // The intent is on disk before the write is sent; and no write starts without the lock.
+            try {
+              run!.lock.assertHeld();
+              recorder?.intent(change, before);
+              return true;
+            } catch (err) {
+              notStarted = `${describeChange(change)} was not sent: ${(err as Error).message}`;
+              process.stderr.write(`posture apply: ${notStarted}; apply stopped\n`);
+              return false;
+            }
+          },
           onChange: (o) => {
             process.stdout.write(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${describeChange(o.change)}${o.error ? `\n    ${o.error}` : ''}${o.settled ? `\n    ${o.settled}` : ''}\n`);
             try {
@@ -105,20 +145,32 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           },
         });
         const failed = outcomes.filter((o) => o.result === 'failed');
-        const code = failed.length || unrecorded ? 1 : 0;
-        if (!unrecorded) recorder?.end(outcomes, code);
+        const code = failed.length || unrecorded || notStarted ? 1 : 0;
+        let ended = !unrecorded;
+        if (!unrecorded) {
+          try {
+            recorder?.end(outcomes, code);
+          } catch (err) {
+            ended = false;
+            process.stderr.write(`posture apply: the end of the run could not be recorded in the evidence trail (${(err as Error).message})\n`);
+          }
+        }
         process.stdout.write(
           unrecorded
-            ? `Apply stopped: the last change ${unrecorded}. ${plan!.changes.length - outcomes.length} not attempted. Keep the evidence file as it is, and record what happened by hand.\n`
-            : failed.length
-              ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, 1 failed, ${plan!.changes.length - outcomes.length} not attempted. Run plan and apply again once the cause is fixed.\n`
-              : `Apply complete: ${outcomes.length} change${outcomes.length === 1 ? '' : 's'} applied and verified.\n`,
+            ? `Apply stopped: the last change ${unrecorded}. ${p.changes.length - outcomes.length} not attempted. Keep the evidence file as it is, and record what happened by hand.\n`
+            : notStarted
+              ? `Apply stopped before a write: ${outcomes.length - failed.length} applied, ${p.changes.length - outcomes.length} not attempted.\n`
+              : failed.length
+                ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, 1 failed, ${p.changes.length - outcomes.length} not attempted. Run plan and apply again once the cause is fixed.\n`
+                : `Apply complete: ${outcomes.length} change${outcomes.length === 1 ? '' : 's'} applied and verified.\n`,
         );
-        if (trail && !unrecorded) log.info(`recorded as run ${runId} in ${relative(process.cwd(), trail.path) || trail.path}`);
+        if (trail && ended) log.info(`recorded as run ${runId} in ${relative(process.cwd(), trail.path) || trail.path}`);
         setExit(code);
       } catch (err) {
         fail(err, args.debug, 'apply');
         setExit(1);
+      } finally {
+        await run?.lock.release();
       }
     },
   };

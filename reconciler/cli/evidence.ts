@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { actorFromAccessToken, EvidenceTrail, isHash, verifyTrail, type EvidenceActor, type VerifyResult } from '../evidence/trail.js';
+import { describeHolder, trailLockHolder } from '../apply/lock.js';
+import { actorFromAccessToken, EvidenceTrail, interruptedApplies, isHash, trailRecords, verifyTrail, type EvidenceActor, type VerifyResult } from '../evidence/trail.js';
 import type { Connection } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
 import { fail } from './plan.js';
@@ -33,10 +34,17 @@ export function expectedHead(value: unknown): string | undefined {
   return head;
 }
 
-/** Opens the trail the arguments name (verifying it first, and that it ends with `expectHead` when given), or none when recording is off. */
-export function openEvidence(file: string | false | undefined, expectHead?: string): EvidenceTrail | undefined {
+/** The evidence file `--evidence` names, or undefined when recording is off (`--no-evidence`). */
+export function evidenceFile(file: unknown): string | undefined {
   if (Array.isArray(file)) throw new InputError('--evidence names one file; it was given more than once');
-  if (file === false || file === undefined || file === '' || file === 'false') {
+  if (file === false || file === undefined || file === '' || file === 'false') return undefined;
+  return String(file);
+}
+
+/** Opens the trail the arguments name (verifying it first, and that it ends with `expectHead` when given), or none when recording is off. */
+export function openEvidence(given: string | false | undefined, expectHead?: string): EvidenceTrail | undefined {
+  const file = evidenceFile(given);
+  if (file === undefined) {
     if (expectHead !== undefined) throw new InputError('--expect-head checks the evidence trail: it cannot be used with --no-evidence');
     return undefined;
   }
@@ -76,9 +84,51 @@ function readTrail(file: string): string {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function renderText(result: VerifyResult): string {
-  if (result.ok) return `${plural(result.records, 'record')}, chain intact, head ${result.head}\n`;
+/** An apply run of the trail that began and did not end, as verify reports it. */
+interface Unfinished {
+  readonly runId: string;
+  readonly seq: number;
+  readonly started: string;
+  /** `interrupted` (nothing is running it) or `running` (a live run holds the trail's lock). */
+  readonly state: 'interrupted' | 'running';
+  readonly message: string;
+}
+
+const what = (r: { resource: { type: string; name: string } }) => `${r.resource.type} "${r.resource.name}"`;
+
+/** The apply runs without an end record: interrupted (a killed process), or still running. */
+function unfinishedRuns(file: string, text: string): Unfinished[] {
+  const runs = interruptedApplies(trailRecords(text, { tolerateProblems: true }));
+  const holder = runs.length ? trailLockHolder(file) : undefined;
+  return runs.map((run, i) => {
+    const { start } = run;
+    const head = `apply run ${start.runId} (record ${start.seq}, started ${start.time})`;
+    if (holder && i === runs.length - 1) {
+      return { runId: start.runId, seq: start.seq, started: start.time, state: 'running' as const, message: `${head} has no end record yet: it is running (${describeHolder(holder)})` };
+    }
+    const doing = run.pending.length
+      ? `it was writing ${run.pending.map((p) => `${what(p)} (intent, record ${p.seq})`).join(', ')}, and whether that write took is not recorded`
+      : run.recordsIntents
+        ? `${run.changes.length} of its ${start.changes} changes are recorded, and no write was under way`
+        : `${run.changes.length} of its ${start.changes} changes are recorded; it recorded no intents (an earlier version), so a write after its last record may be missing`;
+    return {
+      runId: start.runId,
+      seq: start.seq,
+      started: start.time,
+      state: 'interrupted' as const,
+      message: `${head} has no end record: it was interrupted (a killed process?); ${doing}. The next posture apply or rollback with this trail reads the tenant to settle it, and records what it finds`,
+    };
+  });
+}
+
+function renderText(result: VerifyResult, unfinished: readonly Unfinished[]): string {
+  const notes = unfinished.map((u) => `${u.message}\n`).join('');
+  const interrupted = unfinished.filter((u) => u.state === 'interrupted').length;
+  if (result.ok) {
+    return `${notes}${plural(result.records, 'record')}, chain intact, head ${result.head}${interrupted ? `; ${interrupted === 1 ? '1 apply run was' : `${interrupted} apply runs were`} interrupted and not settled` : ''}\n`;
+  }
   const lines = result.problems.map((p) => `${p.message}\n`);
+  lines.push(notes);
   lines.push(`${plural(result.records, 'record')}, ${plural(result.problems.length, 'problem')}: the trail has been altered or damaged\n`);
   return lines.join('');
 }
@@ -97,13 +147,15 @@ function verifyCommand(setExit: (code: number) => void): CommandModule<object, V
       try {
         const expectHead = args['expect-head']?.trim().toLowerCase();
         if (expectHead !== undefined && !isHash(expectHead)) throw new InputError('--expect-head must be a SHA-256 hash: 64 hexadecimal characters');
-        const result = verifyTrail(readTrail(args.file), expectHead !== undefined ? { expectHead } : {});
+        const text = readTrail(args.file);
+        const result = verifyTrail(text, expectHead !== undefined ? { expectHead } : {});
+        const unfinished = unfinishedRuns(args.file, text);
         if (args.format === 'json') {
-          process.stdout.write(`${JSON.stringify({ file: args.file, ...result, ...(expectHead !== undefined ? { expectHead } : {}) }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ file: args.file, ...result, ...(expectHead !== undefined ? { expectHead } : {}), unfinished }, null, 2)}\n`);
         } else {
-          process.stdout.write(renderText(result));
+          process.stdout.write(renderText(result, unfinished));
         }
-        setExit(result.ok ? 0 : 1);
+        setExit(result.ok && !unfinished.some((u) => u.state === 'interrupted') ? 0 : 1);
       } catch (err) {
         fail(err, args.debug === true, 'evidence verify');
         setExit(1);

@@ -2,21 +2,24 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { ApplyRefused } from '../apply/apply.js';
-import { planRollback } from '../apply/rollback.js';
+import { findingsRestored, planRollback } from '../apply/rollback.js';
 import { rollbackState } from '../apply/rollback-state.js';
 import { describeChange, type PlannedChange } from '../apply/writes.js';
 import { newRunId, planEvidence, trailRecords } from '../evidence/trail.js';
 import { sameTenant } from '../input/connection.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan } from '../plan/build.js';
-import { actorOf, DEFAULT_EVIDENCE_FILE, expectedHead, expectHeadOption, openEvidence } from './evidence.js';
+import { renderRestores } from '../report/human.js';
+import { DEFAULT_EVIDENCE_FILE, expectedHead, expectHeadOption, openEvidence } from './evidence.js';
 import { createLogger } from './log.js';
 import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
+import { openRun, recordRefusal, type OpenRun } from './run.js';
 
 interface RollbackArgs extends Omit<PlanArgs, 'format' | 'out' | 'color' | 'today'> {
   run: string;
   out: string;
   'expect-head'?: string;
+  'restore-insecure': boolean;
 }
 
 /**
@@ -31,69 +34,96 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
       expectHeadOption(tenantOptions(y))
         .positional('run', { type: 'string', demandOption: true, describe: 'The run id of an apply, as its log and the evidence trail show it' })
         .option('evidence', { type: 'string', default: DEFAULT_EVIDENCE_FILE, describe: 'The evidence file the run is recorded in; the rollback plan is recorded there too' })
-        .option('out', { type: 'string', default: 'rollback-plan.json', describe: 'Where to save the rollback plan' }) as never,
+        .option('out', { type: 'string', default: 'rollback-plan.json', describe: 'Where to save the rollback plan' })
+        .option('restore-insecure', {
+          type: 'boolean',
+          default: false,
+          describe: 'Undo security fixes: the rollback brings back the findings the run fixed (an exfiltrating inbox rule, a risky consent grant, …); without it, such a rollback is refused',
+        }) as never,
     handler: async (args) => {
       const log = createLogger(args['log-format']);
+      let run: OpenRun | undefined;
       try {
         const file = args.evidence as unknown;
         if (file === false || file === '' || file === 'false') throw new InputError('rollback reads the run from the evidence trail: name it with --evidence FILE');
         if (Array.isArray(file)) throw new InputError('--evidence names one file; it was given more than once');
         const expectHead = expectedHead(args['expect-head']);
         if (expectHead !== undefined) openEvidence(file as string, expectHead);
-        let records;
+        const read = () => {
+          try {
+            return trailRecords(readFileSync(file as string, 'utf8'));
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            throw new InputError(`${args.evidence}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not an evidence file' : (err as Error).message}`);
+          }
+        };
+        const first = planRollback(read(), args.run).start;
+        if (!first) {
+          throw new InputError(read().some((r) => r.runId === args.run) ? `run ${args.run} in ${args.evidence} is not an apply; it changed nothing` : `no run ${args.run} in ${args.evidence}`);
+        }
+        const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? first.stack);
+        const conn = connectFrom({ ...args, tenant: args.tenant ?? first.tenantId });
+        // The same lock as apply; and an interrupted apply (this one, perhaps) is settled before its changes are reversed.
+        run = await openRun({ conn, evidence: file as string, expectHead, log });
+        const { trail } = run;
+        const { start, steps, irreversible, undone } = planRollback(read(), args.run);
+        const attempt = () => ({ command: 'rollback' as const, rollbackOf: args.run, tenantId: conn.tenant, stack: input.stack, changes: steps.length });
         try {
-          records = trailRecords(readFileSync(file as string, 'utf8'));
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          throw new InputError(`${args.evidence}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not an evidence file' : (err as Error).message}`);
-        }
-        const { start, steps, irreversible, undone } = planRollback(records, args.run);
-        if (!start) {
-          throw new InputError(records.some((r) => r.runId === args.run) ? `run ${args.run} in ${args.evidence} is not an apply; it changed nothing` : `no run ${args.run} in ${args.evidence}`);
-        }
-        const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? start.stack);
-        const trail = openEvidence(args.evidence, expectHead);
-        const conn = connectFrom({ ...args, tenant: args.tenant ?? start.tenantId });
-        if (!sameTenant(conn.tenant, start.tenantId)) throw new ApplyRefused(`run ${args.run} changed tenant ${start.tenantId}, not ${conn.tenant}`);
-        if (undone) log.info(`${undone} change${undone === 1 ? ' was' : 's were'} rolled back already and ${undone === 1 ? 'is' : 'are'} left out`);
+          if (!sameTenant(conn.tenant, start!.tenantId)) throw new ApplyRefused(`run ${args.run} changed tenant ${start!.tenantId}, not ${conn.tenant}`, 'tenant');
+          if (undone) log.info(`${undone} change${undone === 1 ? ' was' : 's were'} rolled back already and ${undone === 1 ? 'is' : 'are'} left out`);
 
-        log.info(`reading the ${steps.length} resource${steps.length === 1 ? '' : 's'} run ${args.run} changed, in tenant ${conn.tenant} (${conn.tokens.description})`);
-        // What the run left must still be there: otherwise someone changed it since, and undoing the run would undo them too.
-        const { states, stale } = await rollbackState(conn, args.run, steps);
-        const changes: PlannedChange[] = steps.map((s) => ({
-          findingId: s.record.findingId,
-          control: s.record.control,
-          resource: s.resource,
-          action: s.action,
-          fingerprint: states.get(s)!.fingerprint,
-          readAt: states.get(s)!.readAt,
-          write: s.write,
-          before: states.get(s)!.value,
-          rollbackOf: { runId: args.run, seq: s.record.seq },
-        }));
-        if (stale.length) {
-          throw new ApplyRefused(`cannot roll back run ${args.run}: ${stale.join('; ')}. Plan and apply the posture instead, or change these by hand`);
+          log.info(`reading the ${steps.length} resource${steps.length === 1 ? '' : 's'} run ${args.run} changed, in tenant ${conn.tenant} (${conn.tokens.description})`);
+          // What the run left must still be there: otherwise someone changed it since, and undoing the run would undo them too.
+          const { states, stale } = await rollbackState(conn, args.run, steps);
+          if (stale.length) {
+            throw new ApplyRefused(`cannot roll back run ${args.run}: ${stale.join('; ')}. Plan and apply the posture instead, or change these by hand`, 'stale');
+          }
+          // Undoing a security fix brings its finding back: only on purpose, and said in the plan.
+          const restores = findingsRestored(steps);
+          if (restores.length && !args['restore-insecure']) {
+            throw new ApplyRefused(
+              `refusing to roll back run ${args.run} without --restore-insecure. ${renderRestores(restores)}No plan was saved. To restore that insecure state on purpose, run rollback again with --restore-insecure`,
+              'restore-insecure',
+            );
+          }
+          const changes: PlannedChange[] = steps.map((s) => ({
+            findingId: s.record.findingId,
+            control: s.record.control,
+            resource: s.resource,
+            action: s.action,
+            fingerprint: states.get(s)!.fingerprint,
+            readAt: states.get(s)!.readAt,
+            write: s.write,
+            before: states.get(s)!.value,
+            rollbackOf: { runId: args.run, seq: s.record.seq },
+          }));
+          const plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings: [], incomplete: [], changes, rollbackOf: args.run, restores });
+          mkdirSync(dirname(resolve(args.out)), { recursive: true });
+          writeFileSync(args.out, `${JSON.stringify(plan, null, 2)}\n`);
+          const shown = relative(process.cwd(), resolve(args.out)) || args.out;
+          process.stdout.write(
+            changes.length
+              ? `Rollback of run ${args.run}: ${changes.length} change${changes.length === 1 ? '' : 's'}, last change first:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`
+              : `Rollback of run ${args.run}: nothing to reverse${undone ? ' (it was rolled back already)' : ''}.\n`,
+          );
+          if (restores.length) process.stdout.write(renderRestores(restores));
+          for (const i of irreversible) process.stdout.write(`  not reversible: ${i.record.resource.type} "${i.record.resource.name}" (${i.record.control}): ${i.reason}\n`);
+          if (changes.length) process.stdout.write(`Saved to ${shown}. Review it, then: posture apply ${shown}\n`);
+          const code = irreversible.length ? 1 : changes.length ? 2 : 0;
+          if (trail) {
+            trail.append(planEvidence(plan, newRunId(), run.actor, code));
+            log.info(`recorded in ${relative(process.cwd(), trail.path) || trail.path}`);
+          }
+          setExit(code);
+        } catch (err) {
+          if (err instanceof ApplyRefused) recordRefusal(run, err, attempt(), log);
+          throw err;
         }
-        const plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings: [], incomplete: [], changes, rollbackOf: args.run });
-        mkdirSync(dirname(resolve(args.out)), { recursive: true });
-        writeFileSync(args.out, `${JSON.stringify(plan, null, 2)}\n`);
-        const shown = relative(process.cwd(), resolve(args.out)) || args.out;
-        process.stdout.write(
-          changes.length
-            ? `Rollback of run ${args.run}: ${changes.length} change${changes.length === 1 ? '' : 's'}, last change first:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`
-            : `Rollback of run ${args.run}: nothing to reverse${undone ? ' (it was rolled back already)' : ''}.\n`,
-        );
-        for (const i of irreversible) process.stdout.write(`  not reversible: ${i.record.resource.type} "${i.record.resource.name}" (${i.record.control}): ${i.reason}\n`);
-        if (changes.length) process.stdout.write(`Saved to ${shown}. Review it, then: posture apply ${shown}\n`);
-        const code = irreversible.length ? 1 : changes.length ? 2 : 0;
-        if (trail) {
-          trail.append(planEvidence(plan, newRunId(), await actorOf(conn), code));
-          log.info(`recorded in ${relative(process.cwd(), trail.path) || trail.path}`);
-        }
-        setExit(code);
       } catch (err) {
         fail(err, args.debug, 'rollback');
         setExit(1);
+      } finally {
+        await run?.lock.release();
       }
     },
   };

@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import lockfile from 'proper-lockfile';
 import type { ChangeOutcome } from '../apply/apply.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import type { PlannedChange, Write } from '../apply/writes.js';
@@ -105,8 +106,31 @@ export interface ChangeEvidenceRecord extends EvidenceRecordBase {
   readonly result: 'applied' | 'failed' | 'skipped';
   /** Why it failed or was skipped. */
   readonly error?: string;
-  /** When the write's answer was lost or unusable: what happened, and that a read settled the result. */
+  /** When the write's answer was lost or unusable, or its run was interrupted: what happened, and that a read settled the result. */
   readonly settled?: string;
+  /** The `seq` of the `intent` record written just before the write (absent in trails of earlier versions). */
+  readonly intent?: number;
+  /** For the outcome of an interrupted run's write, recorded by a later run: that run's id. */
+  readonly settledBy?: string;
+}
+
+/**
+ * A write is about to be sent: written (and fsynced) before it, so that a run killed between the
+ * write and its `change` record leaves the intent behind, for `evidence verify` to report and the
+ * next apply or rollback to settle by reading the target.
+ */
+export interface IntentEvidenceRecord extends EvidenceRecordBase {
+  readonly kind: 'intent';
+  readonly planHash: string;
+  readonly findingId: string;
+  readonly control: string;
+  readonly resource: { readonly type: string; readonly id: string | null; readonly name: string };
+  readonly action: 'create' | 'update' | 'delete';
+  /** The write about to be sent. */
+  readonly write: Write;
+  readonly rollbackOf?: { readonly runId: string; readonly seq: number };
+  /** The resource as read just before the write (`null` when it did not exist). */
+  readonly before: unknown;
 }
 
 /** An apply ended. */
@@ -114,15 +138,53 @@ export interface ApplyEndEvidenceRecord extends EvidenceRecordBase {
   readonly kind: 'apply-end';
   readonly planHash: string;
   readonly counts: { readonly applied: number; readonly failed: number; readonly skipped: number };
-  /** The exit code of the command. */
+  /** The exit code of the command (1 for an interrupted run settled by a later one). */
   readonly exitCode: number;
+  /** For an interrupted run, ended by a later run that settled it: what happened. */
+  readonly settled?: string;
+  /** For an interrupted run: the id of the run that settled it. */
+  readonly settledBy?: string;
+}
+
+/** Why apply or rollback refused, before writing anything. */
+export type RefusalReason =
+  | 'altered'
+  | 'stale'
+  | 'rail'
+  | 'max-changes'
+  | 'incomplete-read'
+  | 'tenant'
+  | 'not-approved'
+  | 'restore-insecure'
+  | 'not-a-plan'
+  | 'evidence'
+  | 'interrupted-run'
+  | 'refused';
+
+/** An apply or rollback refused: who tried what, and why. Nothing was written to the tenant. */
+export interface RefusalEvidenceRecord extends EvidenceRecordBase {
+  readonly kind: 'refusal';
+  readonly command: 'apply' | 'rollback';
+  readonly reason: RefusalReason;
+  /** The message the command printed. */
+  readonly message: string;
+  /** The `planHash` the refused plan claims, when it holds one. */
+  readonly planHash?: string;
+  /** The plan file as given on the command line, and the SHA-256 of its bytes. */
+  readonly planFile?: { readonly path: string; readonly sha256: string };
+  /** For a rollback plan, or a rollback: the apply run it reverses. */
+  readonly rollbackOf?: string;
+  /** How many changes the refused plan holds, when known. */
+  readonly changes?: number;
+  readonly tenantId: string;
+  readonly stack?: string;
 }
 
 /** One line of the evidence file. */
-export type EvidenceRecord = PlanEvidenceRecord | ApplyStartEvidenceRecord | ChangeEvidenceRecord | ApplyEndEvidenceRecord;
+export type EvidenceRecord = PlanEvidenceRecord | ApplyStartEvidenceRecord | IntentEvidenceRecord | ChangeEvidenceRecord | ApplyEndEvidenceRecord | RefusalEvidenceRecord;
 
 export type EvidenceKind = EvidenceRecord['kind'];
-export const EVIDENCE_KINDS: readonly EvidenceKind[] = ['plan', 'apply-start', 'change', 'apply-end'];
+export const EVIDENCE_KINDS: readonly EvidenceKind[] = ['plan', 'apply-start', 'intent', 'change', 'apply-end', 'refusal'];
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -218,38 +280,51 @@ export function planEvidence(plan: PlanDocument, runId: string, actor: EvidenceA
 /** What apply tells a recorder (the shape of `ApplyRecorder` in reconciler/cli/apply.ts). */
 export interface ApplyEvidenceRecorder {
   start(plan: PlanDocument): void;
+  /** Before each write: the intent, with the resource as read just before it. */
+  intent(change: PlannedChange, before: unknown): void;
   change(outcome: ChangeOutcome): void;
   end(outcomes: readonly ChangeOutcome[], exitCode: number): void;
 }
 
 /**
- * Records one apply run: `apply-start`, a `change` record per change as it completes, then at the end
- * a `skipped` change record for each planned change that was not attempted, and `apply-end`.
+ * Records one apply run: `apply-start`; for each change an `intent` just before its write and a
+ * `change` record once it completed; then at the end a `skipped` change record for each planned
+ * change that was not attempted, and `apply-end`.
  * An append that fails throws, which stops the apply: no further write goes unrecorded.
  */
 export function applyRecorder(trail: EvidenceTrail, runId: string, actor: EvidenceActor): ApplyEvidenceRecorder {
   let current: PlanDocument | undefined;
-  const changeRecord = (c: PlannedChange, result: 'applied' | 'failed' | 'skipped', before: unknown, after: unknown, error?: string, settled?: string): EvidenceInput => ({
-    kind: 'change',
-    runId,
-    actor,
-    planHash: current!.planHash,
+  const intents = new Map<PlannedChange, number>();
+  const about = (c: PlannedChange) => ({
     findingId: c.findingId,
     control: c.control,
     resource: { type: c.resource.type, id: c.resource.id, name: c.resource.name },
     action: c.action,
     write: c.write,
     ...(c.rollbackOf ? { rollbackOf: c.rollbackOf } : {}),
+  });
+  const changeRecord = (c: PlannedChange, result: 'applied' | 'failed' | 'skipped', before: unknown, after: unknown, error?: string, settled?: string): EvidenceInput => ({
+    kind: 'change',
+    runId,
+    actor,
+    planHash: current!.planHash,
+    ...about(c),
     before: before ?? null,
     after: after ?? null,
     result,
     ...(error !== undefined ? { error } : {}),
     ...(settled !== undefined ? { settled } : {}),
+    ...(intents.has(c) ? { intent: intents.get(c)! } : {}),
   });
   return {
     start(plan) {
       current = plan;
       trail.append({ kind: 'apply-start', runId, actor, planHash: plan.planHash, desiredHash: plan.desiredHash, tenantId: plan.tenantId, stack: plan.stack, changes: plan.changes.length });
+    },
+    intent(change, before) {
+      if (!current) throw new Error('evidence: an intent was recorded before apply-start');
+      const record = trail.append({ kind: 'intent', runId, actor, planHash: current.planHash, ...about(change), before: before ?? null });
+      intents.set(change, record.seq);
     },
     change(outcome) {
       if (!current) throw new Error('evidence: a change was recorded before apply-start');
@@ -264,6 +339,39 @@ export function applyRecorder(trail: EvidenceTrail, runId: string, actor: Eviden
       trail.append({ kind: 'apply-end', runId, actor, planHash: current.planHash, counts: { applied, failed: outcomes.length - applied, skipped: skipped.length }, exitCode });
     },
   };
+}
+
+/** An apply run that has an `apply-start` and no `apply-end`: it was killed, or is still running. */
+export interface InterruptedApply {
+  readonly start: ApplyStartEvidenceRecord;
+  /** Its `change` records so far. */
+  readonly changes: readonly ChangeEvidenceRecord[];
+  /** Its intents without an outcome: the write each names was being sent when the run stopped. */
+  readonly pending: readonly IntentEvidenceRecord[];
+  /** Whether the run recorded intents at all (trails of earlier versions do not). */
+  readonly recordsIntents: boolean;
+}
+
+/** The apply runs of a trail that began and did not end, in file order. Pure. */
+export function interruptedApplies(records: readonly EvidenceRecord[]): InterruptedApply[] {
+  const ended = new Set(records.filter((r) => r.kind === 'apply-end').map((r) => r.runId));
+  return records
+    .filter((r): r is ApplyStartEvidenceRecord => r.kind === 'apply-start' && !ended.has(r.runId))
+    .map((start) => {
+      const ofRun = records.filter((r) => r.runId === start.runId);
+      const changes = ofRun.filter((r): r is ChangeEvidenceRecord => r.kind === 'change');
+      const intents = ofRun.filter((r): r is IntentEvidenceRecord => r.kind === 'intent');
+      const answered = new Set(changes.map((c) => c.intent).filter((n): n is number => n !== undefined));
+      return { start, changes, pending: intents.filter((i) => !answered.has(i.seq)), recordsIntents: intents.length > 0 };
+    });
+}
+
+/** A refusal to record: everything but what the trail and the run id add. */
+export type RefusalInput = Omit<RefusalEvidenceRecord, keyof EvidenceRecordBase | 'kind'>;
+
+/** The `refusal` record of an apply or rollback that refused. */
+export function refusalEvidence(runId: string, actor: EvidenceActor, refusal: RefusalInput): EvidenceInput {
+  return { kind: 'refusal', runId, actor, ...refusal };
 }
 
 /**
@@ -637,8 +745,13 @@ export function runRecords(text: string, runId: string): EvidenceRecord[] {
   return trailRecords(text).filter((r) => r.runId === runId);
 }
 
-/** Every record of a trail, in file order, under the same verification as {@link recordsOfRun}. */
-export function trailRecords(text: string): EvidenceRecord[] {
+/**
+ * Every record of a trail, in file order, under the same verification as {@link recordsOfRun}.
+ * With `tolerateProblems`, every line that holds a record, whatever verification says (for reports
+ * about a trail whose problems are reported separately).
+ */
+export function trailRecords(text: string, options: { tolerateProblems?: boolean } = {}): EvidenceRecord[] {
+  if (options.tolerateProblems) return parseTrail(text).entries.map((e) => e.rec as unknown as EvidenceRecord);
   const result = verifyTrail(text);
   const serious = result.problems.filter((p) => p.kind !== 'truncated');
   if (serious.length) {
@@ -662,7 +775,7 @@ function validate(input: EvidenceInput): void {
   check(EVIDENCE_KINDS.includes(input.kind), `unknown kind ${JSON.stringify((input as { kind: unknown }).kind)}`);
   check(nonEmpty(input.runId), 'runId must be a non-empty string');
   check(input.actor && ['application', 'user', 'unknown'].includes(input.actor.kind) && nonEmpty(input.actor.id), 'actor must have a kind (application, user or unknown) and an id');
-  check(isHash(input.planHash), 'planHash must be a lower-case SHA-256 hex string');
+  if (input.kind !== 'refusal' || input.planHash !== undefined) check(isHash(input.planHash), 'planHash must be a lower-case SHA-256 hex string');
   if (input.time !== undefined) check(!Number.isNaN(Date.parse(input.time)), `time ${JSON.stringify(input.time)} is not an ISO date`);
   switch (input.kind) {
     case 'plan':
@@ -684,9 +797,21 @@ function validate(input: EvidenceInput): void {
       check(['create', 'update', 'delete'].includes(input.action), 'action must be create, update or delete');
       check(['applied', 'failed', 'skipped'].includes(input.result), 'result must be applied, failed or skipped');
       break;
+    case 'intent':
+      check(nonEmpty(input.findingId), 'findingId is required');
+      check(nonEmpty(input.control), 'control (the versioned control id) is required');
+      check(input.resource && nonEmpty(input.resource.type) && typeof input.resource.name === 'string', 'resource must have a type and a name');
+      check(['create', 'update', 'delete'].includes(input.action), 'action must be create, update or delete');
+      check(!!input.write && typeof input.write === 'object', 'write (the write about to be sent) is required');
+      break;
     case 'apply-end':
       check(input.counts && count(input.counts.applied) && count(input.counts.failed) && count(input.counts.skipped), 'counts must hold applied, failed and skipped');
       check(Number.isInteger(input.exitCode), 'exitCode must be an integer');
+      break;
+    case 'refusal':
+      check(input.command === 'apply' || input.command === 'rollback', 'command must be apply or rollback');
+      check(nonEmpty(input.reason) && nonEmpty(input.message), 'reason and message are required');
+      check(nonEmpty(input.tenantId), 'tenantId is required');
       break;
   }
 }
@@ -793,10 +918,16 @@ export class EvidenceTrail {
   /**
    * Appends one record: redacts secrets, sets `v`, `seq`, `time` (unless given), `prev` and `hash`,
    * writes the line and fsyncs it. Returns the record as written. Throws on an invalid record, and
-   * when the file was altered since it was opened.
+   * when the file was altered since it was opened. Writers of one trail (an apply and a nightly
+   * drift check, say) take turns: each append holds the trail's append lock from reading the head
+   * to the fsync, so two records never claim the same seq.
    */
   append(input: EvidenceInput): EvidenceRecord {
     validate(input);
+    return withAppendLock(this.path, () => this.appendLocked(input));
+  }
+
+  private appendLocked(input: EvidenceInput): EvidenceRecord {
     const bytes = this.current();
     const { kind, runId, actor, time, v: _v, seq: _seq, prev: _prev, hash: _hash, ...rest } = input as EvidenceInput & Record<string, unknown>;
     const fields: Record<string, unknown> = {
@@ -832,6 +963,38 @@ export class EvidenceTrail {
     const written = Buffer.concat([bytes ?? Buffer.alloc(0), line]);
     this.state = { seq: record.seq, hash: record.hash, size: written.length, digest: sha256Bytes(written) };
     return record;
+  }
+}
+
+/** How long an append waits for another writer's append, and when a writer's append lock counts as left behind. */
+const APPEND_WAIT_MS = 15_000;
+const APPEND_STALE_MS = 10_000;
+
+/**
+ * Runs `fn` holding the trail's append lock (`<file>.append.lock`, made atomically by
+ * proper-lockfile): held for one record only, so another writer waits milliseconds. A lock left by
+ * a process killed mid-append is taken over once it is {@link APPEND_STALE_MS} old.
+ */
+function withAppendLock<T>(path: string, fn: () => T): T {
+  mkdirSync(dirname(path), { recursive: true });
+  const deadline = Date.now() + APPEND_WAIT_MS;
+  for (;;) {
+    let release: () => void;
+    try {
+      // Its own name (not the trail's): proper-lockfile keeps one lock per name, and the run lock has the trail's.
+      release = lockfile.lockSync(`${path}.append`, { realpath: false, stale: APPEND_STALE_MS, onCompromised: () => {} });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ELOCKED') throw new Error(`cannot lock ${path} for appending (${(err as Error).message})`, { cause: err });
+      if (Date.now() > deadline) throw new Error(`cannot append to ${path}: another writer has held its append lock (${path}.append.lock) for more than ${APPEND_WAIT_MS / 1000} s`, { cause: err });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      continue;
+    }
+    try {
+      return fn();
+    } finally {
+      release();
+    }
   }
 }
 

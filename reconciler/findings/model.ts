@@ -101,8 +101,24 @@ export interface PlanDocument {
   readonly changes: readonly PlannedChange[];
   /** Set on a rollback plan: the apply run whose changes it reverses. */
   readonly rollbackOf?: string;
+  /**
+   * On a rollback plan: the findings it brings back, one per security fix of the run it undoes.
+   * `posture rollback` makes such a plan only with `--restore-insecure`; apply checks the list.
+   */
+  readonly restores?: readonly RestoredFinding[];
   /** SHA-256 of the canonical plan without this field: apply refuses a plan whose hash does not match. */
   readonly planHash: string;
+}
+
+/** A finding a rollback brings back: an apply run fixed it, and undoing that fix makes it true again. */
+export interface RestoredFinding {
+  readonly findingId: string;
+  /** Versioned control id, e.g. `MAIL.FWD.3v1`. */
+  readonly control: string;
+  /** The control's title, from the catalogue (the id again when the catalogue no longer has it). */
+  readonly title: string;
+  readonly severity: Severity | 'unknown';
+  readonly resource: FindingResource;
 }
 
 /** Statuses that are problems to act on (they make `drift` exit 2). */

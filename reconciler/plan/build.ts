@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ACTIONABLE, type Finding, type IncompleteRead, type PlanDocument, type PlanSummary } from '../findings/model.js';
+import { ACTIONABLE, type Finding, type IncompleteRead, type PlanDocument, type PlanSummary, type RestoredFinding } from '../findings/model.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { PlannedChange } from '../apply/writes.js';
 import { TOOL_VERSION } from '../version.js';
@@ -43,6 +43,8 @@ export function buildPlan(input: {
   changes?: readonly PlannedChange[];
   /** For a rollback plan: the apply run it reverses. */
   rollbackOf?: string;
+  /** For a rollback plan: the findings it brings back. */
+  restores?: readonly RestoredFinding[];
   now?: Date;
 }): PlanDocument {
   const plan: Omit<PlanDocument, 'planHash'> = {
@@ -60,6 +62,7 @@ export function buildPlan(input: {
     incomplete: [...input.incomplete],
     changes: input.kind === 'plan' ? [...(input.changes ?? [])] : [],
     ...(input.rollbackOf ? { rollbackOf: input.rollbackOf } : {}),
+    ...(input.restores?.length ? { restores: input.restores } : {}),
   };
   return { ...plan, planHash: planHashOf(plan) };
 }

@@ -1,7 +1,7 @@
 import { describeChange } from '../apply/writes.js';
 import { createColors } from 'picocolors';
 import type { Severity } from '../../policies/types.js';
-import type { Finding, PlanDocument } from '../findings/model.js';
+import type { Finding, PlanDocument, RestoredFinding } from '../findings/model.js';
 import {
   changesText,
   exceptionText,
@@ -29,6 +29,14 @@ type Colors = ReturnType<typeof createColors>;
  * which could move the cursor or recolour the screen) and bidirectional overrides are shown as
  * `\xNN` / `\u{NNNN}` instead of being written raw. Newlines become spaces unless `keepNewlines`.
  */
+/** The findings a rollback brings back, one line each: what the person approving it must see. */
+export function renderRestores(restores: readonly RestoredFinding[]): string {
+  const n = restores.length;
+  return `This rollback undoes ${n} security fix${n === 1 ? '' : 'es'} and brings back ${n === 1 ? 'its finding' : 'their findings'}:\n${restores
+    .map((r) => `  ! [${terminalSafe(r.severity)}] ${terminalSafe(r.control)} ${terminalSafe(r.title)}: ${terminalSafe(r.resource.type)} "${terminalSafe(r.resource.name)}"`)
+    .join('\n')}\n`;
+}
+
 export function terminalSafe(text: string, keepNewlines = false): string {
   let out = '';
   for (const ch of text) {
@@ -130,6 +138,7 @@ export function renderHuman(plan: PlanDocument, options: HumanOptions = {}): str
     const n = plan.changes.length;
     out.push(c.bold(n ? `Rollback of run ${safe(plan.rollbackOf)}: ${n} change${n === 1 ? '' : 's'}, last change first:` : `Rollback of run ${safe(plan.rollbackOf)}: nothing to reverse.`));
     for (const change of plan.changes) out.push(`  ${safe(describeChange(change))}`);
+    if (plan.restores?.length) out.push(renderRestores(plan.restores).trimEnd());
     return `${out.join('\n')}\n`;
   }
 

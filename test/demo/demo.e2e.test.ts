@@ -24,7 +24,7 @@ function startDemo(args: readonly string[]): { child: Demo; cwd: string } {
   dirs.push(cwd);
   const child = spawn(process.execPath, [posture, 'demo', ...args], {
     cwd,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', NO_COLOR: '1' },
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', NO_COLOR: '1', POSTURE_LOCK_DIR: join(cwd, 'locks') },
     stdio: ['ignore', 'pipe', 'pipe'],
   }) as Demo;
   let stdout = '';

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -477,6 +478,29 @@ describe('a trail that shrank or vanished since it was opened', () => {
     rmSync(file);
     expect(() => EvidenceTrail.open(file, { expectHead: records[6]!.hash })).toThrow(/there is no such file, but its head was expected to be [0-9a-f]{12}…: the trail was deleted or moved/);
   });
+});
+
+describe('several writers of one trail at once', () => {
+  it('four processes appending at the same time: every record in one intact chain, no seq taken twice', async () => {
+    const file = join(dir, 'evidence.jsonl');
+    const trailModule = new URL('../../reconciler/evidence/trail.ts', import.meta.url).href;
+    const writer = (n: number) =>
+      new Promise<number | null>((resolvePromise) => {
+        const script = `
+          const { EvidenceTrail } = await import(${JSON.stringify(trailModule)});
+          const trail = EvidenceTrail.open(${JSON.stringify(file)});
+          for (let i = 0; i < 40; i++) trail.append({ kind: 'apply-end', runId: 'writer-${n}-' + i, actor: ${JSON.stringify(ACTOR)}, planHash: ${JSON.stringify(PLAN_HASH)}, counts: { applied: 0, failed: 0, skipped: 0 }, exitCode: 0 });
+        `;
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+        child.on('close', resolvePromise);
+      });
+    const codes = await Promise.all([1, 2, 3, 4].map(writer));
+    expect(codes).toEqual([0, 0, 0, 0]);
+    const result = verifyTrail(readFileSync(file, 'utf8'));
+    expect(result.problems).toEqual([]);
+    expect(result.headSeq).toBe(160);
+    expect(existsSync(`${file}.append.lock`)).toBe(false);
+  }, 120_000);
 });
 
 describe('recordsOfRun', () => {

@@ -417,6 +417,7 @@ function rollbackSequence(j: Job) {
   expect(rollbackInv.positionals, 'rollback names the run').toHaveLength(1);
   expect(rollbackInv.values.get('--evidence'), 'rollback names the downloaded trail').toHaveLength(1);
   expect(rollbackInv.values.get('--out'), 'rollback saves its plan').toHaveLength(1);
+  expect(rollbackInv.flags, 'rollback says it means to undo security fixes').toContain('--restore-insecure');
   const file = evidenceFileOf(rollbackInv);
   const plan = rollbackInv.values.get('--out')![0]!;
 

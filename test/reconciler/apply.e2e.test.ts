@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,9 @@ describe('apply', () => {
     for (const c of first.plan.changes) expect(c.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(first.plan.planHash).toMatch(/^[0-9a-f]{64}$/);
 
+    // Pacing is per process and the service's limit per tenant: let the plan's last conditional
+    // access request leave the service's one-second window before apply's first one.
+    await new Promise((r) => setTimeout(r, 1100));
     const r = await apply(s, [file, '--auto-approve']);
     expect(r.stderr).not.toMatch(/posture apply:|warning/);
     expect(r.code).toBe(0);
@@ -169,15 +173,16 @@ describe('apply', () => {
   });
 
   it('stops, and says which change, when the evidence trail cannot record a write that was made', async () => {
-    const s = await drifted({ faults: [{ route: '/identity/conditionalAccess/policies/', method: 'PATCH', kind: 'slow', delayMs: 3000, times: 1 }] });
+    const s = await drifted({ faults: [{ route: '/identity/conditionalAccess/policies/', method: 'PATCH', kind: 'hold', times: 1 }] });
     const dir = tmp();
     const evidence = join(dir, 'evidence.jsonl');
     const running = apply(s, ['--auto-approve', '--evidence', evidence]);
     // While the conditional access write is on its way, the trail is damaged behind apply's back.
     const changeRecords = () => (existsSync(evidence) ? readFileSync(evidence, 'utf8').split('\n').filter((l) => l.includes('"kind":"change"')).length : 0);
-    for (let i = 0; i < 200 && changeRecords() < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    await s.faults.held();
     expect(changeRecords()).toBe(3);
     appendFileSync(evidence, '{"not":"a record"}\n');
+    s.faults.release();
     const r = await running;
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/applied ~ conditionalAccessPolicy/);
@@ -283,14 +288,15 @@ describe('a create or delete whose answer is lost is never sent again blindly', 
 describe('the evidence trail an apply continues', () => {
   it('deleted or emptied during an apply: the next record is refused, no new chain starts at seq 1, and apply stops', async () => {
     for (const damage of ['delete', 'empty'] as const) {
-      const s = await drifted({ faults: [{ route: '/identity/conditionalAccess/policies/', method: 'PATCH', kind: 'slow', delayMs: 3000, times: 1 }] });
+      const s = await drifted({ faults: [{ route: '/identity/conditionalAccess/policies/', method: 'PATCH', kind: 'hold', times: 1 }] });
       const evidence = join(tmp(), 'evidence.jsonl');
       const running = apply(s, ['--auto-approve', '--evidence', evidence]);
       const changeRecords = () => (existsSync(evidence) ? readFileSync(evidence, 'utf8').split('\n').filter((l) => l.includes('"kind":"change"')).length : 0);
-      for (let i = 0; i < 200 && changeRecords() < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      await s.faults.held();
       expect(changeRecords()).toBe(3);
       if (damage === 'delete') rmSync(evidence);
       else writeFileSync(evidence, '');
+      s.faults.release();
       const r = await running;
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`could not be recorded in the evidence trail \\(refusing to append to .*evidence\\.jsonl: the evidence trail was ${damage === 'delete' ? 'deleted or moved' : 'emptied'} since this run opened it`));
@@ -328,3 +334,51 @@ describe('the evidence trail an apply continues', () => {
   });
 });
 
+
+describe('a refusal is evidence too', () => {
+  it('stale, altered, more than --max-changes, not approved: each a refusal record naming who tried which plan, and why; nothing written', async () => {
+    const s = await drifted();
+    const dir = tmp();
+    const evidence = join(dir, 'evidence.jsonl');
+    const file = join(dir, 'plan.json');
+    expect((await cli(['plan', ...target(s, synthDir), '--out', file, '--evidence', evidence], writer(s))).code).toBe(2);
+    const reviewed = readFileSync(file, 'utf8');
+    const p = JSON.parse(reviewed) as PlanDocument;
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const refusals = () => readFileSync(evidence, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r['kind'] === 'refusal');
+    const before = s.requests.entries.length;
+
+    // More changes than allowed.
+    let r = await apply(s, [file, '--auto-approve', '--evidence', evidence, '--max-changes', '3']);
+    expect(r.code).toBe(1);
+    // Not approved (no terminal, no --auto-approve).
+    r = await apply(s, [file, '--evidence', evidence]);
+    expect(r.code).toBe(1);
+    // Altered: the file no longer matches its hash.
+    const altered = reviewed.replace('"Off"', '"On"');
+    expect(altered).not.toBe(reviewed);
+    writeFileSync(file, altered);
+    r = await apply(s, [file, '--auto-approve', '--evidence', evidence]);
+    expect(r.code).toBe(1);
+    // Stale: the tenant changed since the plan.
+    writeFileSync(file, reviewed);
+    const outbound = [...s.tenant.exchange.HostedOutboundSpamFilterPolicy.values()][0]!;
+    s.tenant.exchange.HostedOutboundSpamFilterPolicy.replace(outbound.id, { ...outbound, AutoForwardingMode: 'Automatic' });
+    r = await apply(s, [file, '--auto-approve', '--evidence', evidence]);
+    expect(r.code).toBe(1);
+
+    expect(s.requests.entries.slice(before).filter(isWrite)).toEqual([]);
+    const actor = { kind: 'application', id: expect.any(String) as string };
+    const common = { command: 'apply', tenantId: s.tenantId, stack: 'tailspin', planHash: p.planHash, changes: 6, actor: expect.objectContaining(actor) as unknown };
+    expect(refusals()).toEqual([
+      expect.objectContaining({ ...common, reason: 'max-changes', message: 'the plan has 6 changes, more than --max-changes 3; review it in parts or raise the limit', planFile: { path: file, sha256: sha(reviewed) } }),
+      expect.objectContaining({ ...common, reason: 'not-approved', message: "not applied: confirm with 'yes' at a terminal, or pass --auto-approve", planFile: { path: file, sha256: sha(reviewed) } }),
+      expect.objectContaining({ ...common, reason: 'altered', message: 'the plan file was altered after it was made (its hash does not match its content); make a new plan', planFile: { path: file, sha256: sha(altered) } }),
+      expect.objectContaining({ ...common, reason: 'stale', message: expect.stringMatching(/^stale plan: hostedOutboundSpamFilterPolicy "Default" changed since /) as unknown, planFile: { path: file, sha256: sha(reviewed) } }),
+    ]);
+    expect(refusals().some((r) => 'rollbackOf' in r)).toBe(false);
+    // No apply was begun, and the trail still verifies.
+    expect(readFileSync(evidence, 'utf8')).not.toContain('"kind":"apply-start"');
+    expect((await cli(['evidence', 'verify', evidence])).code).toBe(0);
+  });
+});

@@ -225,7 +225,7 @@ describe('apply and rollback never call an incomplete read "nothing to do"', () 
     s.faults.add({ route: '.*', kind: 'status', status: 503 });
     const out = join(dir, 'rollback.json');
     const args = target(s, synthDir).filter((a, i, all) => a !== '--today' && all[i - 1] !== '--today');
-    const r = await cli(['rollback', runId, '--evidence', evidence, '--out', out, ...args, ...quick], writer(s));
+    const r = await cli(['rollback', runId, '--evidence', evidence, '--out', out, '--restore-insecure', ...args, ...quick], writer(s));
     expect(r.code).toBe(1);
     expect(r.stdout).not.toMatch(/nothing to reverse/);
     expect(r.stderr).toMatch(/^posture rollback: .*(503|ServiceUnavailable)/m);

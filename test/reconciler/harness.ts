@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,20 +24,31 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Where the commands of this test file keep their tenant locks: one folder per file, so files run
+ * in parallel never share a lock (the simulated tenants have the same id), and the commands of one
+ * file do, as two runs on one machine would.
+ */
+export const LOCK_DIR = mkdtempSync(join(tmpdir(), 'posture-locks-'));
+
 /** Runs the real `posture` command line. */
 export function cli(args: readonly string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [posture, ...args], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: cwd ?? mkdtempSync(join(tmpdir(), 'posture-cwd-')),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return startCli(args, env, cwd).done;
+}
+
+/** Starts the real `posture` command line; `child.pid` is its process, `done` its result. */
+export function startCli(args: readonly string[], env: Record<string, string> = {}, cwd?: string): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [posture, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', POSTURE_LOCK_DIR: LOCK_DIR, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: cwd ?? mkdtempSync(join(tmpdir(), 'posture-cwd-')),
   });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done };
 }
 
 /** Tokens for the simulated tenant: every Graph permission unless `graphRoles` says otherwise; Exchange as Global Reader (or Exchange Administrator to write). */

@@ -70,7 +70,7 @@ describe('rollback', () => {
     expect(touched(s)).not.toEqual(initial);
 
     const rollbackFile = join(dir, 'rollback.json');
-    const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s)], writer(s));
+    const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s), '--restore-insecure'], writer(s));
     expect(rb.code, rb.stderr).toBe(2);
     expect(rb.stdout).toContain(`Rollback of run ${runId}: 7 changes, last change first:`);
     expect(rb.stdout).not.toContain('not reversible');
@@ -95,7 +95,7 @@ describe('rollback', () => {
     const twice = await cli(['apply', rollbackFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/undoes no applied change of run [0-9a-f-]+ that is still to undo/);
-    const again0 = await cli(['rollback', runId, '--evidence', evidence, '--out', join(dir, 'rb2.json'), ...tenantArgs(s)], writer(s));
+    const again0 = await cli(['rollback', runId, '--evidence', evidence, '--out', join(dir, 'rb2.json'), ...tenantArgs(s), '--restore-insecure'], writer(s));
     expect(again0.code).toBe(0);
     expect(again0.stdout).toContain('nothing to reverse (it was rolled back already)');
 
@@ -118,12 +118,56 @@ describe('rollback', () => {
     const evidence = join(dir, 'evidence.jsonl');
     const runId = await planAndApply(s, dir, evidence);
     const rollbackFile = join(dir, 'rollback.json');
-    expect((await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s)], writer(s))).code).toBe(2);
+    expect((await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s), '--restore-insecure'], writer(s))).code).toBe(2);
     const before = touched(s);
     const r = await cli(['apply', rollbackFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`refusing to write conditional access policy "${CA_NAME}": it would apply to break-glass account ${BREAK_GLASS}`);
     expect(touched(s)).toEqual(before);
+    expect(records(evidence).filter((x) => x.kind === 'refusal')).toMatchObject([
+      { command: 'apply', reason: 'rail', rollbackOf: runId, message: `refusing to write conditional access policy "${CA_NAME}": it would apply to break-glass account ${BREAK_GLASS}` },
+    ]);
+  });
+
+  it('undoing security fixes needs --restore-insecure, and the plan names each finding it brings back', async () => {
+    const s = (sim = await startSimulator({ scenario: 'drifted' }));
+    const dir = tmp();
+    const evidence = join(dir, 'evidence.jsonl');
+    const runId = await planAndApply(s, dir, evidence);
+    const rollbackFile = join(dir, 'rollback.json');
+    const before = touched(s);
+
+    // Without the flag: refused, each finding named, nothing saved, and the refusal recorded.
+    const refused = await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s)], writer(s));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`posture rollback: refusing to roll back run ${runId} without --restore-insecure. This rollback undoes 6 security fixes and brings back their findings:`);
+    expect(refused.stderr).toMatch(/^ {2}! \[critical\] MAIL\.FWD\.4v1 No inbox rule forwards or redirects to an external address: inboxRule "morgan\.reed@tailspintoys\.example: /m);
+    expect(refused.stderr).toMatch(/^ {2}! \[critical\] APP\.CONSENT\.4v1 No user-granted consent to a high-risk mail permission[^\n]*: oauth2PermissionGrant "QuickMail Organizer ← taylor\.nguyen@tailspintoys\.example"$/m);
+    expect(refused.stderr).toContain('No plan was saved. To restore that insecure state on purpose, run rollback again with --restore-insecure');
+    expect(existsSync(rollbackFile)).toBe(false);
+    const refusal = records(evidence).find((r) => r.kind === 'refusal')!;
+    expect(refusal).toMatchObject({ command: 'rollback', reason: 'restore-insecure', rollbackOf: runId, tenantId: s.tenantId, changes: 6, actor: { kind: 'application' } });
+
+    // With it: the plan lists them, and so do show and apply before they write.
+    const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, '--restore-insecure', ...tenantArgs(s)], writer(s));
+    expect(rb.code, rb.stderr).toBe(2);
+    expect(rb.stdout).toContain('This rollback undoes 6 security fixes and brings back their findings:');
+    const plan = JSON.parse(readFileSync(rollbackFile, 'utf8')) as PlanDocument;
+    expect(plan.restores!.map((r) => r.resource.type).sort()).toEqual(['authorizationPolicy', 'conditionalAccessPolicy', 'hostedOutboundSpamFilterPolicy', 'inboxRule', 'oauth2PermissionGrant', 'transportRule']);
+    for (const r of plan.restores!) expect(r.title).not.toBe(r.control);
+    const shown = await cli(['show', rollbackFile, '--color', 'false']);
+    expect(shown.stdout).toContain('This rollback undoes 6 security fixes and brings back their findings:');
+
+    // A plan edited to hide what it brings back (hash recomputed) is refused.
+    const { planHashOf } = await import('../../reconciler/plan/build.js');
+    const hidden = { ...plan, restores: plan.restores!.filter((r) => r.resource.type !== 'inboxRule') };
+    const hiddenFile = join(dir, 'hidden.json');
+    writeFileSync(hiddenFile, JSON.stringify({ ...hidden, planHash: planHashOf(hidden) }));
+    const edited = await cli(['apply', hiddenFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
+    expect(edited.code).toBe(1);
+    expect(edited.stderr).toContain('posture apply: the rollback plan does not list the 6 findings it brings back as the evidence trail says (it lists 5): the plan file was edited; make a new rollback');
+    expect(touched(s)).toEqual(before);
+    expect(records(evidence).filter((r) => r.kind === 'refusal').map((r) => (r as { reason: string }).reason)).toEqual(['restore-insecure', 'altered']);
   });
 
   it('refuses when a resource changed since the run, and for a run that is not an apply', async () => {
@@ -133,7 +177,7 @@ describe('rollback', () => {
     const runId = await planAndApply(s, dir, evidence);
     const policy = [...s.tenant.exchange.HostedOutboundSpamFilterPolicy.values()][0]!;
     s.tenant.exchange.HostedOutboundSpamFilterPolicy.replace(policy.id, { ...policy, AutoForwardingMode: 'On' });
-    const r = await cli(['rollback', runId, '--evidence', evidence, '--out', join(dir, 'rb.json'), ...tenantArgs(s)], writer(s));
+    const r = await cli(['rollback', runId, '--evidence', evidence, '--out', join(dir, 'rb.json'), ...tenantArgs(s), '--restore-insecure'], writer(s));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^posture rollback: cannot roll back run [0-9a-f-]+: hostedOutboundSpamFilterPolicy "Default" changed since run [0-9a-f-]+ applied it at /m);
 
@@ -142,15 +186,15 @@ describe('rollback', () => {
     const deleted = records(evidence).find((x) => x.kind === 'change' && x.resource.type === 'inboxRule') as EvidenceRecord & { before: Record<string, unknown> };
     const morgan = s.tenant.graph.users.findBy('userPrincipalName', 'morgan.reed@tailspintoys.example')[0]!;
     s.tenant.inboxRules.add(morgan.id, { ...deleted.before, id: 'AQAAAback=' } as never);
-    const back = await cli(['rollback', runId, '--evidence', evidence, '--out', join(dir, 'rb.json'), ...tenantArgs(s)], writer(s));
+    const back = await cli(['rollback', runId, '--evidence', evidence, '--out', join(dir, 'rb.json'), ...tenantArgs(s), '--restore-insecure'], writer(s));
     expect(back.code).toBe(1);
     expect(back.stderr).toMatch(/inboxRule "morgan\.reed@tailspintoys\.example: "\."" is back since run [0-9a-f-]+ applied it at /);
 
     const planRun = records(evidence).find((x) => x.kind === 'plan')!.runId;
-    const p = await cli(['rollback', planRun, '--evidence', evidence, ...tenantArgs(s)], writer(s));
+    const p = await cli(['rollback', planRun, '--evidence', evidence, ...tenantArgs(s), '--restore-insecure'], writer(s));
     expect(p.code).toBe(1);
     expect(p.stderr).toContain(`run ${planRun} in ${evidence} is not an apply; it changed nothing`);
-    const unknown = await cli(['rollback', 'no-such-run', '--evidence', evidence, ...tenantArgs(s)], writer(s));
+    const unknown = await cli(['rollback', 'no-such-run', '--evidence', evidence, ...tenantArgs(s), '--restore-insecure'], writer(s));
     expect(unknown.stderr).toContain(`no run no-such-run in ${evidence}`);
   });
 
@@ -165,7 +209,7 @@ describe('rollback', () => {
     writeFileSync(evidence, `${lines.slice(0, -1).join('\n')}\n`);
     expect((await cli(['evidence', 'verify', evidence])).code).toBe(0);
     const out = join(dir, 'rb.json');
-    const r = await cli(['rollback', runId, '--evidence', evidence, '--out', out, '--expect-head', head, ...tenantArgs(s)], writer(s));
+    const r = await cli(['rollback', runId, '--evidence', evidence, '--out', out, '--expect-head', head, ...tenantArgs(s), '--restore-insecure'], writer(s));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^posture rollback: evidence: refusing to append to .*: the evidence trail fails verification \(1 problem; first: the expected head [0-9a-f]{12}… is not in the file/m);
     expect(existsSync(out)).toBe(false);
@@ -177,7 +221,7 @@ describe('rollback', () => {
     const evidence = join(dir, 'evidence.jsonl');
     const runId = await planAndApply(s, dir, evidence);
     const rollbackFile = join(dir, 'rollback.json');
-    expect((await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s)], writer(s))).code).toBe(2);
+    expect((await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s), '--restore-insecure'], writer(s))).code).toBe(2);
     const { planHashOf } = await import('../../reconciler/plan/build.js');
     const forged = JSON.parse(readFileSync(rollbackFile, 'utf8')) as { changes: Array<{ write: { api: string; body?: Record<string, unknown> } }> };
     const grant = forged.changes.find((c) => c.write.api === 'graph' && c.write.body?.['scope'])!;
@@ -220,7 +264,7 @@ describe('rollback', () => {
       const runId = await planAndApply(s, dir, evidence);
       // A rollback plan made from the trail as it was, then trail and plan rewritten alike.
       const rollbackFile = join(dir, 'rollback.json');
-      expect((await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s)], writer(s))).code).toBe(2);
+      expect((await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s), '--restore-insecure'], writer(s))).code).toBe(2);
       const ca = records(evidence).find((r) => r.kind === 'change' && r.resource.type === 'conditionalAccessPolicy') as EvidenceRecord & { write: { path: string } };
       const disguised = disguise(s, ca.write.path);
       rewrite(evidence, (r) => {
@@ -231,7 +275,7 @@ describe('rollback', () => {
 
       // The rollback command names the change as one it cannot reverse, and saves no plan for it.
       const again = join(dir, 'rollback-again.json');
-      const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', again, ...tenantArgs(s)], writer(s));
+      const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', again, ...tenantArgs(s), '--restore-insecure'], writer(s));
       expect(rb.code, disguised).toBe(1);
       expect(rb.stdout).toContain(`not reversible: conditionalAccessPolicy "${CA_NAME}" (ID.CA.5v1): its recorded write is not one apply makes`);
       const saved = JSON.parse(readFileSync(again, 'utf8')) as PlanDocument;

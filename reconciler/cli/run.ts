@@ -1,0 +1,53 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { ApplyRefused } from '../apply/apply.js';
+import { takeRunLock, type RunLock } from '../apply/lock.js';
+import { settleInterrupted } from '../apply/settle.js';
+import { newRunId, refusalEvidence, trailRecords, type EvidenceActor, type EvidenceTrail, type RefusalInput } from '../evidence/trail.js';
+import type { Connection } from '../input/connection.js';
+import { actorOf, evidenceFile, openEvidence } from './evidence.js';
+import type { Logger } from './log.js';
+
+/** What apply and rollback hold while they run. */
+export interface OpenRun {
+  readonly lock: RunLock;
+  readonly trail: EvidenceTrail | undefined;
+  readonly runId: string;
+  readonly actor: EvidenceActor;
+}
+
+/**
+ * What apply and rollback do before anything else: take the run lock of the tenant and the
+ * evidence trail (refused, naming the holder, when another run has it), open the trail (checking
+ * `expectHead`), and settle any apply run of the trail that was interrupted: read what it was
+ * writing, and record the outcome and its end. Nothing is written to the tenant.
+ */
+export async function openRun(o: { conn: Connection; evidence: string | false | undefined; expectHead?: string | undefined; log: Logger }): Promise<OpenRun> {
+  const file = evidenceFile(o.evidence);
+  const lock = await takeRunLock({ tenant: o.conn.tenant, ...(file !== undefined ? { trail: file } : {}), notice: (m) => o.log.warn(m) });
+  try {
+    const trail = openEvidence(o.evidence, o.expectHead);
+    const runId = newRunId();
+    const actor = trail ? await actorOf(o.conn) : { kind: 'unknown' as const, id: 'unknown' };
+    if (trail && existsSync(trail.path)) {
+      const settlements = await settleInterrupted(trailRecords(readFileSync(trail.path, 'utf8')), o.conn, { runId, actor });
+      for (const s of settlements) {
+        for (const r of s.records) trail.append(r);
+        o.log.warn(`apply run ${s.run.start.runId} (started ${s.run.start.time}) was interrupted and never ended: ${s.lines.join('; ')}. Recorded in the evidence trail; its end record now says so`);
+      }
+    }
+    return { lock, trail, runId, actor };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+/** Records a refusal in the trail (when there is one); says so on stderr when even that fails. */
+export function recordRefusal(run: OpenRun | undefined, err: ApplyRefused, what: Omit<RefusalInput, 'reason' | 'message'>, log: Logger): void {
+  if (!run?.trail) return;
+  try {
+    run.trail.append(refusalEvidence(run.runId, run.actor, { ...what, reason: err.reason, message: err.message }));
+  } catch (e) {
+    log.warn(`the refusal could not be recorded in the evidence trail (${(e as Error).message})`);
+  }
+}
