@@ -21,6 +21,7 @@ import {
 } from '../../reconciler/manifest/schema.js';
 import type { PostureArea } from './area.js';
 import { validateWith, type Problems } from './problems.js';
+import { emailSecurityPostureProps } from './prop-schemas.js';
 
 /** Default and ceiling for how long an exception may run, in days from the day of synth. */
 export const DEFAULT_EXCEPTION_MAX_DAYS = 180;
@@ -105,14 +106,16 @@ export class EmailSecurityPosture extends Construct {
     this.props = props;
     this.defaultMode = props.defaultMode ?? 'report';
     this.maxExceptionDays = props.exceptionPolicy?.maxDays ?? DEFAULT_EXCEPTION_MAX_DAYS;
-    this.exceptionProps = [...(props.exceptions ?? [])];
+    this.exceptionProps = Array.isArray(props.exceptions) ? [...props.exceptions] : [];
 
     const stack = TerraformStack.of(this);
     if (!stack.node.tryFindChild('azuread')) {
       new AzureadProvider(stack, 'azuread', props.organization?.tenantId ? { tenantId: props.organization.tenantId } : {});
     }
 
-    validateWith(this, (p) => this.check(p));
+    // The props' schema sees the exceptions added with addException too.
+    const exceptions = () => (props.exceptions === undefined || Array.isArray(props.exceptions) ? this.exceptionProps : props.exceptions);
+    validateWith(this, (p) => p.props(emailSecurityPostureProps, { ...props, exceptions: exceptions() }) && this.check(p));
     // The manifest is written by the stack's synthesizer, right after cdk.tf.json, so it exists
     // exactly when the Terraform output does (validation has passed by then).
     const terraformSynthesizer = stack.synthesizer;
@@ -241,11 +244,13 @@ export class EmailSecurityPosture extends Construct {
 
   /** Break-glass UPNs, lower-cased. */
   breakGlassUsers(): string[] {
-    return (this.props.breakGlass?.users ?? []).map((u) => u.toLowerCase());
+    const users: unknown = this.props.breakGlass?.users;
+    return Array.isArray(users) ? users.map((u) => String(u).toLowerCase()) : [];
   }
 
   breakGlassGroups(): string[] {
-    return [...(this.props.breakGlass?.groups ?? [])];
+    const groups: unknown = this.props.breakGlass?.groups;
+    return Array.isArray(groups) ? groups.map(String) : [];
   }
 
   private check(p: Problems): void {
