@@ -11,6 +11,13 @@ import { domainName, guid, isoDate, mailtoUri, upn } from './formats.js';
 export const MANIFEST_VERSION = 1;
 export const MANIFEST_FILE = 'posture.json';
 
+/**
+ * Written at the root of the synthesized output (beside stacks/) when a synth fails, and removed
+ * with the rest of the output by the next synth that succeeds. The reconciler refuses an output that
+ * holds it: the stacks there are from an earlier synth, not from the posture as it is now.
+ */
+export const SYNTH_FAILED_FILE = 'synth-failed.json';
+
 const text = z.string().trim().min(1, 'must not be empty');
 const versionedControlId = z.string().regex(/^[A-Z]+\.[A-Z]+\.[0-9]+v[0-9]+$/, 'must be a versioned control id such as MAIL.DMARC.2v1');
 
