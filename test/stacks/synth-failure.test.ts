@@ -120,18 +120,27 @@ describe("the README's example, exactly as written there", () => {
     const good = await synth(cwd, example);
     expect(good).toMatchObject({ code: 0, stdout: expect.stringContaining('synthesized contoso into cdktf.out') });
 
-    const broken = example.replace("new ForwardingLockdown(posture, 'ForwardingLockdown', { owner, mode: 'remediate' });", "new ForwardingLockdown(posture, 'ForwardingLockdown', { owner, mode: 'remediate', allowedRemoteDomain: ['partner.example'] });");
-    expect(broken).not.toBe(example);
-    const failed = await synth(cwd, broken);
+    // An exception that has expired: a validation error synth has always caught.
+    const expired = example.replace("expires: '2027-03-31'", "expires: '2026-11-30'");
+    expect(expired).not.toBe(example);
+    const failed = await synth(cwd, expired);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('posture synth: 1 validation error; nothing was written.');
-    expect(failed.stderr).toContain('contoso/Posture/ForwardingLockdown: allowedRemoteDomain: unknown property of ForwardingLockdown; did you mean allowedRemoteDomains?');
+    expect(failed.stderr).toContain('contoso/Posture: exceptions[0].expires: expired on 2026-11-30');
     expect(failed.stderr).toContain(`The earlier output in cdktf.out is kept but marked as failed (${SYNTH_FAILED_FILE})`);
 
     const plan = await cli(['plan', '--synth-dir', join(cwd, 'cdktf.out'), '--stack', 'contoso', '--tenant', '00000000-0000-0000-0000-000000000001'], { POSTURE_ACCESS_TOKEN: 'x.y.z' });
     expect(plan.code).toBe(1);
     expect(plan.stderr).toMatch(REFUSED);
     expect(plan.stdout).not.toMatch(/No changes/);
+
+    // A misspelled prop fails the same way.
+    const misspelled = example.replace("{ owner, mode: 'remediate' }", "{ owner, mode: 'remediate', allowedRemoteDomain: ['partner.example'] }");
+    expect(misspelled).not.toBe(example);
+    const typo = await synth(cwd, misspelled);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('contoso/Posture/ForwardingLockdown: allowedRemoteDomain: unknown property of ForwardingLockdown; did you mean allowedRemoteDomains?');
+    expect(existsSync(join(cwd, 'cdktf.out', SYNTH_FAILED_FILE))).toBe(true);
 
     const again = await synth(cwd, example);
     expect(again.code).toBe(0);
