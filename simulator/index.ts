@@ -92,7 +92,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         if (fault?.kind === 'truncate') return { kind: 'truncate', response };
         return { kind: 'answer', response };
       }
-      return serveGraph(graphSvc, { method: req.method, url: req.url, body: req.body, claims: auth.claims });
+      return serveGraph(graphSvc, { method: req.method, url: req.url, body: req.body, claims: auth.claims, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
     },
     (req, status) => requests.add({ api: 'graph', method: req.method, path: req.url.pathname + req.url.search, status, time: Date.now() }),
   );

@@ -1,6 +1,6 @@
 import type { ApplyStartEvidenceRecord, ChangeEvidenceRecord, EvidenceRecord } from '../evidence/trail.js';
 import { canonicalJson } from '../plan/build.js';
-import { REDACTED } from '../evidence/trail.js';
+import { REDACTED } from '../redact.js';
 import type { PlannedChange, Write } from './writes.js';
 
 type Obj = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { redactSecrets } from '../evidence/trail.js';
+import { redactSecrets } from '../redact.js';
 import type { Connection } from '../input/connection.js';
 import { canonicalJson } from '../plan/build.js';
 import { errorOf } from '../transport/graph.js';

@@ -8,6 +8,7 @@ import {
   WorkloadIdentityCredential,
   type TokenCredential,
 } from '@azure/identity';
+import { rememberSecret } from '../redact.js';
 
 /** The two APIs the reconciler calls, each with its own token audience. */
 export type Api = 'graph' | 'exchange';
@@ -31,6 +32,8 @@ export function envTokenProvider(env: NodeJS.ProcessEnv): TokenProvider | undefi
   const graph = env['POSTURE_GRAPH_TOKEN'] ?? env['POSTURE_ACCESS_TOKEN'];
   const exchange = env['POSTURE_EXCHANGE_TOKEN'] ?? env['POSTURE_ACCESS_TOKEN'];
   if (!graph && !exchange) return undefined;
+  rememberSecret(graph);
+  rememberSecret(exchange);
   return {
     canRefresh: false,
     description: 'pre-issued access token from the environment',
@@ -42,9 +45,13 @@ export function envTokenProvider(env: NodeJS.ProcessEnv): TokenProvider | undefi
   };
 }
 
+/** Environment variables that hold a secret: masked wherever their value would appear. */
+const SECRET_VARIABLES = new Set(['AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'SYSTEM_ACCESSTOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+
 function need(env: NodeJS.ProcessEnv, ...names: string[]): string[] {
   const missing = names.filter((n) => !env[n]);
   if (missing.length) throw new CredentialError(`missing environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  for (const n of names) if (SECRET_VARIABLES.has(n)) rememberSecret(env[n]);
   return names.map((n) => env[n]!);
 }
 
@@ -54,7 +61,9 @@ function githubAssertion(env: NodeJS.ProcessEnv): () => Promise<string> {
     const [url, bearer] = need(env, 'ACTIONS_ID_TOKEN_REQUEST_URL', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN');
     const res = await fetch(`${url}&audience=api://AzureADTokenExchange`, { headers: { Authorization: `Bearer ${bearer}` } });
     if (!res.ok) throw new CredentialError(`GitHub OIDC token request failed with HTTP ${res.status}`);
-    return ((await res.json()) as { value: string }).value;
+    const assertion = ((await res.json()) as { value: string }).value;
+    rememberSecret(assertion);
+    return assertion;
   };
 }
 
@@ -72,6 +81,7 @@ export function credentialFor(method: Exclude<AuthMethod, 'auto' | 'token'>, env
     }
     case 'certificate': {
       const [clientId, certificatePath] = need(env, 'AZURE_CLIENT_ID', 'AZURE_CLIENT_CERTIFICATE_PATH');
+      rememberSecret(env['AZURE_CLIENT_CERTIFICATE_PASSWORD']);
       return new ClientCertificateCredential(requireTenant(), clientId!, { certificatePath: certificatePath!, ...(env['AZURE_CLIENT_CERTIFICATE_PASSWORD'] ? { certificatePassword: env['AZURE_CLIENT_CERTIFICATE_PASSWORD'] } : {}) });
     }
     case 'workload-identity': {
@@ -135,6 +145,7 @@ export function tokenProvider(
         throw new CredentialError(`could not get a token with the ${chosen} credential: ${firstLine((err as Error).message)}`);
       }
       if (!got) throw new CredentialError(`the ${chosen} credential returned no token`);
+      rememberSecret(got.token);
       cache.set(api, { token: got.token, expires: got.expiresOnTimestamp });
       return got.token;
     },

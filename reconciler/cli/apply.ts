@@ -13,7 +13,9 @@ import { readTenant } from '../read/live.js';
 import { applyRecorder, newRunId, planEvidence } from '../evidence/trail.js';
 import { exitCodeOf } from '../plan/build.js';
 import { actorOf, evidenceOption, openEvidence } from './evidence.js';
-import { createLogger } from './log.js';
+import { createLogger, printable } from './log.js';
+import { terminalSafe } from '../safe-text.js';
+import { dayOption, wholeNumberOption } from './options.js';
 import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
 
 export interface ApplyArgs extends Omit<PlanArgs, 'format' | 'out' | 'color'> {
@@ -41,8 +43,8 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
       evidenceOption(tenantOptions(y))
         .positional('plan', { type: 'string', describe: 'A plan saved with `posture plan --out FILE`' })
         .option('auto-approve', { type: 'boolean', default: false, describe: "Apply without asking for 'yes'" })
-        .option('max-changes', { type: 'number', default: 25, describe: 'Refuse to apply more changes than this in one run' })
-        .option('today', { type: 'string', hidden: true }) as never,
+        .option('max-changes', wholeNumberOption('max-changes', { min: 0, max: 10_000, unit: 'changes', default: 25, describe: 'Refuse to apply more changes than this in one run' }))
+        .option('today', dayOption('today', 'Day used for exception expiry (YYYY-MM-DD)', true)) as never,
     handler: async (args) => {
       const log = createLogger(args['log-format']);
       const today = args.today ?? new Date().toISOString().slice(0, 10);
@@ -74,7 +76,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           return;
         }
         const { dir } = await preflight(plan!, input.manifest, conn, { maxChanges, today, ...(plan!.rollbackOf && trail ? { trail: existsSync(trail.path) ? readFileSync(trail.path, 'utf8') : '' } : {}) });
-        process.stdout.write(`${plan!.changes.length} change${plan!.changes.length === 1 ? '' : 's'} to apply:\n${plan!.changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`);
+        process.stdout.write(printable(`${plan!.changes.length} change${plan!.changes.length === 1 ? '' : 's'} to apply:\n${plan!.changes.map((c) => `  ${terminalSafe(describeChange(c))}`).join('\n')}\n`));
         const approved = args['auto-approve'] || (process.stdin.isTTY === true && (await confirmInteractively(plan!.changes)));
         if (!approved) {
           throw new ApplyRefused(process.stdin.isTTY ? 'not applied: the answer was not "yes"' : "not applied: confirm with 'yes' at a terminal, or pass --auto-approve");
@@ -84,14 +86,14 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         let unrecorded: string | undefined;
         const outcomes = await applyChanges(plan!, input.manifest, conn, dir, {
           onChange: (o) => {
-            process.stdout.write(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${describeChange(o.change)}${o.error ? `\n    ${o.error}` : ''}\n`);
+            process.stdout.write(printable(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${terminalSafe(describeChange(o.change))}${o.error ? `\n    ${terminalSafe(o.error)}` : ''}\n`));
             try {
               recorder?.change(o);
               return true;
             } catch (err) {
               // No write goes unrecorded: stop here, and say plainly which change the trail is missing.
               unrecorded = `${o.result === 'applied' ? 'was applied' : 'failed'} but could not be recorded in the evidence trail (${(err as Error).message})`;
-              process.stderr.write(`posture apply: ${describeChange(o.change)} ${unrecorded}; apply stopped\n`);
+              process.stderr.write(printable(`posture apply: ${terminalSafe(describeChange(o.change))} ${terminalSafe(unrecorded)}; apply stopped\n`));
               return false;
             }
           },
@@ -99,13 +101,13 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         const failed = outcomes.filter((o) => o.result === 'failed');
         const code = failed.length || unrecorded ? 1 : 0;
         if (!unrecorded) recorder?.end(outcomes, code);
-        process.stdout.write(
+        process.stdout.write(printable(
           unrecorded
-            ? `Apply stopped: the last change ${unrecorded}. ${plan!.changes.length - outcomes.length} not attempted. Keep the evidence file as it is, and record what happened by hand.\n`
+            ? `Apply stopped: the last change ${terminalSafe(unrecorded)}. ${plan!.changes.length - outcomes.length} not attempted. Keep the evidence file as it is, and record what happened by hand.\n`
             : failed.length
               ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, 1 failed, ${plan!.changes.length - outcomes.length} not attempted. Run plan and apply again once the cause is fixed.\n`
               : `Apply complete: ${outcomes.length} change${outcomes.length === 1 ? '' : 's'} applied and verified.\n`,
-        );
+        ));
         if (trail && !unrecorded) log.info(`recorded as run ${runId} in ${relative(process.cwd(), trail.path) || trail.path}`);
         setExit(code);
       } catch (err) {

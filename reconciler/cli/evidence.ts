@@ -3,7 +3,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { actorFromAccessToken, EvidenceTrail, isHash, verifyTrail, type EvidenceActor, type VerifyResult } from '../evidence/trail.js';
 import type { Connection } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
+import { jsonLine, printable } from './log.js';
 import { fail } from './plan.js';
+import { terminalSafe } from '../safe-text.js';
 
 /** The evidence file plan, drift, apply and rollback append to unless told otherwise. */
 export const DEFAULT_EVIDENCE_FILE = 'posture-evidence.jsonl';
@@ -59,7 +61,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function renderText(result: VerifyResult): string {
   if (result.ok) return `${plural(result.records, 'record')}, chain intact, head ${result.head}\n`;
-  const lines = result.problems.map((p) => `${p.message}\n`);
+  const lines = result.problems.map((p) => `${terminalSafe(p.message)}\n`);
   lines.push(`${plural(result.records, 'record')}, ${plural(result.problems.length, 'problem')}: the trail has been altered or damaged\n`);
   return lines.join('');
 }
@@ -80,9 +82,9 @@ function verifyCommand(setExit: (code: number) => void): CommandModule<object, V
         if (expectHead !== undefined && !isHash(expectHead)) throw new InputError('--expect-head must be a SHA-256 hash: 64 hexadecimal characters');
         const result = verifyTrail(readTrail(args.file), expectHead !== undefined ? { expectHead } : {});
         if (args.format === 'json') {
-          process.stdout.write(`${JSON.stringify({ file: args.file, ...result, ...(expectHead !== undefined ? { expectHead } : {}) }, null, 2)}\n`);
+          process.stdout.write(`${jsonLine({ file: args.file, ...result, ...(expectHead !== undefined ? { expectHead } : {}) }, 2)}\n`);
         } else {
-          process.stdout.write(renderText(result));
+          process.stdout.write(printable(renderText(result)));
         }
         setExit(result.ok ? 0 : 1);
       } catch (err) {

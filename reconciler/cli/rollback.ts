@@ -9,7 +9,8 @@ import { newRunId, planEvidence, trailRecords } from '../evidence/trail.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan } from '../plan/build.js';
 import { actorOf, DEFAULT_EVIDENCE_FILE, openEvidence } from './evidence.js';
-import { createLogger } from './log.js';
+import { createLogger, printable } from './log.js';
+import { jsonSafe, terminalSafe } from '../safe-text.js';
 import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
 
 interface RollbackArgs extends Omit<PlanArgs, 'format' | 'out' | 'color' | 'today'> {
@@ -72,15 +73,15 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
         }
         const plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings: [], incomplete: [], changes, rollbackOf: args.run });
         mkdirSync(dirname(resolve(args.out)), { recursive: true });
-        writeFileSync(args.out, `${JSON.stringify(plan, null, 2)}\n`);
+        writeFileSync(args.out, `${jsonSafe(JSON.stringify(plan, null, 2))}\n`);
         const shown = relative(process.cwd(), resolve(args.out)) || args.out;
-        process.stdout.write(
+        process.stdout.write(printable(
           changes.length
-            ? `Rollback of run ${args.run}: ${changes.length} change${changes.length === 1 ? '' : 's'}, last change first:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`
-            : `Rollback of run ${args.run}: nothing to reverse${undone ? ' (it was rolled back already)' : ''}.\n`,
-        );
-        for (const i of irreversible) process.stdout.write(`  not reversible: ${i.record.resource.type} "${i.record.resource.name}" (${i.record.control}): ${i.reason}\n`);
-        if (changes.length) process.stdout.write(`Saved to ${shown}. Review it, then: posture apply ${shown}\n`);
+            ? `Rollback of run ${terminalSafe(args.run)}: ${changes.length} change${changes.length === 1 ? '' : 's'}, last change first:\n${changes.map((c) => `  ${terminalSafe(describeChange(c))}`).join('\n')}\n`
+            : `Rollback of run ${terminalSafe(args.run)}: nothing to reverse${undone ? ' (it was rolled back already)' : ''}.\n`,
+        ));
+        for (const i of irreversible) process.stdout.write(printable(`  not reversible: ${terminalSafe(`${i.record.resource.type} "${i.record.resource.name}" (${i.record.control}): ${i.reason}`)}\n`));
+        if (changes.length) process.stdout.write(printable(`Saved to ${terminalSafe(shown)}. Review it, then: posture apply ${terminalSafe(shown)}\n`));
         const code = irreversible.length ? 1 : changes.length ? 2 : 0;
         if (trail) {
           trail.append(planEvidence(plan, newRunId(), await actorOf(conn), code));

@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
 import { tokenProvider, type AuthMethod, type TokenProvider } from '../auth/tokens.js';
 import type { DnsResolver } from '../read/dns.js';
 import { ExchangeTransport } from '../transport/exchange.js';
@@ -31,6 +32,22 @@ export interface Connection {
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
 export const DEFAULT_EXCHANGE_URL = 'https://outlook.office365.com';
 
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether a host name is a loopback address: an IPv4 address in 127.0.0.0/8, ::1 (IPv4-mapped forms
+ * included), or `localhost`. A name that merely starts like one (`127.evil.example`) is not.
+ * Takes a URL's `hostname` (IPv6 in brackets) or a bare address.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (name.toLowerCase() === 'localhost') return true;
+  const family = isIP(name);
+  return family !== 0 && LOOPBACK.check(name, family === 6 ? 'ipv6' : 'ipv4');
+}
+
 /** A DNS resolver, pointed at `server` (HOST:PORT) when given. */
 export function dnsResolver(server: string | undefined, timeoutMs = 3000): DnsResolver {
   const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
@@ -57,9 +74,10 @@ export function connect(o: ConnectionOptions): Connection {
     } catch {
       throw new InputError(`${name} "${url}" is not a URL`);
     }
-    if (u.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && !u.hostname.startsWith('127.')) {
-      throw new InputError(`${name} ${url}: only https is allowed, except on loopback (the simulator)`);
+    if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) {
+      throw new InputError(`${name} ${url}: only https is allowed, except on loopback (127.0.0.0/8, ::1, localhost: the simulator)`);
     }
+    if (u.username || u.password || u.search || u.hash) throw new InputError(`${name} ${url}: give the endpoint only, without credentials, query or fragment`);
   }
   const graphScope = `${new URL(o.graphUrl).origin}/.default`;
   const exchangeScope = `${new URL(o.exchangeUrl).origin}/.default`;

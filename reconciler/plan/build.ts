@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ACTIONABLE, type Finding, type IncompleteRead, type PlanDocument, type PlanSummary } from '../findings/model.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { PlannedChange } from '../apply/writes.js';
+import { redactSecrets } from '../redact.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** JSON with object keys sorted, so equal data always hashes the same. */
@@ -45,7 +46,9 @@ export function buildPlan(input: {
   rollbackOf?: string;
   now?: Date;
 }): PlanDocument {
-  const plan: Omit<PlanDocument, 'planHash'> = {
+  // Redacted before hashing: a token a service echoed into an error, or a secret in a value read,
+  // is in no plan file, and the hash covers exactly what the file holds.
+  const plan: Omit<PlanDocument, 'planHash'> = redactSecrets({
     format: 'email-posture-plan',
     formatVersion: 1,
     createdAt: (input.now ?? new Date()).toISOString(),
@@ -60,7 +63,7 @@ export function buildPlan(input: {
     incomplete: [...input.incomplete],
     changes: input.kind === 'plan' ? [...(input.changes ?? [])] : [],
     ...(input.rollbackOf ? { rollbackOf: input.rollbackOf } : {}),
-  };
+  });
   return { ...plan, planHash: planHashOf(plan) };
 }
 

@@ -1,5 +1,7 @@
 import { describeChange } from '../apply/writes.js';
 import { createColors } from 'picocolors';
+import { redactSecrets } from '../redact.js';
+import { mapStrings, terminalSafe } from '../safe-text.js';
 import type { Severity } from '../../policies/types.js';
 import type { Finding, PlanDocument } from '../findings/model.js';
 import {
@@ -24,23 +26,7 @@ export interface HumanOptions {
 
 type Colors = ReturnType<typeof createColors>;
 
-/**
- * Makes a tenant-supplied string safe to print on a terminal: control characters (ESC above all,
- * which could move the cursor or recolour the screen) and bidirectional overrides are shown as
- * `\xNN` / `\u{NNNN}` instead of being written raw. Newlines become spaces unless `keepNewlines`.
- */
-export function terminalSafe(text: string, keepNewlines = false): string {
-  let out = '';
-  for (const ch of text) {
-    const code = ch.codePointAt(0)!;
-    if (ch === '\n' && keepNewlines) out += ch;
-    else if (ch === '\n' || ch === '\t' || ch === '\r') out += ' ';
-    else if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else if ((code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) out += `\\u{${code.toString(16)}}`;
-    else out += ch;
-  }
-  return out;
-}
+export { terminalSafe } from '../safe-text.js';
 
 function signColor(c: Colors, sign: FindingSign): (s: string) => string {
   switch (sign) {
@@ -112,9 +98,13 @@ function renderFinding(f: Finding, c: Colors): string[] {
  * Renders a plan for a terminal, in the manner of `terraform plan`: the findings grouped by owner,
  * each a block headed by its sign (`+` create, `~` update, `-` delete, `!` no automatic change,
  * `=` excepted, `?` not evaluated), then the summary line, then a loud INCOMPLETE section when some
- * reads failed. A plan with no findings and nothing incomplete reads "No changes.".
+ * reads failed. A plan with no findings and nothing incomplete reads "No changes.". Secrets are
+ * redacted, and every string from outside is made safe for a terminal.
  */
-export function renderHuman(plan: PlanDocument, options: HumanOptions = {}): string {
+export function renderHuman(input: PlanDocument, options: HumanOptions = {}): string {
+  // Every string of the plan (a saved plan file is outside input too) loses its control characters
+  // here; single-line fields also lose their newlines where they are printed.
+  const plan = mapStrings(redactSecrets(input), (s) => terminalSafe(s, true));
   const c = createColors(options.color === true);
   const out: string[] = [];
   const safe = (s: string): string => terminalSafe(s);

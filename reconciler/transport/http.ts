@@ -1,5 +1,5 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
-import { NetworkError, sleep, type Sleep } from './middleware.js';
+import { NetworkError, originOf, RefusedRequestError, sleep, type Sleep } from './middleware.js';
 
 export interface HttpReply<T = unknown> {
   readonly status: number;
@@ -12,7 +12,9 @@ export class MalformedResponseError extends Error {}
 
 /**
  * Sends one request through a middleware chain and parses the JSON body. A body that does not parse
- * (a truncated answer) is retried a few times like a network failure, then reported.
+ * (a truncated answer) is retried a few times like a network failure, then reported. Redirects are
+ * never followed: a 3xx answer is a failed request, whatever origin it points to, so an answer is
+ * only ever read from the URL the request was sent to.
  */
 export async function send<T>(chain: Middleware, method: string, url: string, body: unknown, headers: Record<string, string> = {}, wait: Sleep = sleep): Promise<HttpReply<T>> {
   for (let attempt = 0; ; attempt++) {
@@ -22,11 +24,16 @@ export async function send<T>(chain: Middleware, method: string, url: string, bo
         method,
         headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        redirect: 'manual',
       },
     };
     await chain.execute(context);
     const res = context.response;
     if (!res) throw new NetworkError('no response');
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new RefusedRequestError(redirectMessage(res, url));
+    }
     const text = await res.text().catch((err: Error) => {
       throw new NetworkError(`the answer was cut off (${err.message})`);
     });
@@ -38,4 +45,19 @@ export async function send<T>(chain: Middleware, method: string, url: string, bo
       await wait(500 * (attempt + 1));
     }
   }
+}
+
+/** What a refused redirect says: where it pointed (origin and path, never its query), and why it was not followed. */
+function redirectMessage(res: Response, url: string): string {
+  const location = res.headers.get('location');
+  let where = 'nowhere (no Location)';
+  if (location) {
+    try {
+      const to = new URL(location, url);
+      where = `${to.pathname === '/' ? to.origin : `${to.origin}${to.pathname}`}${to.origin === originOf(url) ? '' : ' (another origin)'}`;
+    } catch {
+      where = 'a Location that is not a URL';
+    }
+  }
+  return `HTTP ${res.status} redirect to ${where} not followed: answers are read only from the URL asked, on ${originOf(url) ?? url}`;
 }

@@ -79,6 +79,10 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
     case 'loop-next-link':
       loop = true;
       break;
+    case 'redirect':
+      return answer({ status: fault.status ?? 302, headers: { Location: fault.url ?? '/' } });
+    case 'echo-token':
+      return answer(exchangeError(fault.status ?? 400, 'System.ArgumentException', `The request could not be processed with the header 'Authorization: ${req.headers.authorization ?? ''}'.`));
   }
 
   const cmdlet = CMDLETS.get(name.toLowerCase());
@@ -98,6 +102,9 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
   }
   if (fault?.kind === 'slow') return { kind: 'slow', delayMs: fault.delayMs ?? 60_000, response };
   if (fault?.kind === 'truncate') return { kind: 'truncate', response };
+  if (fault?.kind === 'foreign-next-link' && response.status === 200 && response.body && typeof response.body === 'object') {
+    (response.body as Record<string, unknown>)['@odata.nextLink'] = fault.url;
+  }
   return answer(response);
 
   function invoke(): SimResponse {

@@ -50,7 +50,7 @@ function faultResponse(rule: FaultRule): SimResponse {
  */
 export async function serveGraph(
   svc: GraphService,
-  req: { method: string; url: URL; body: unknown; claims: TokenClaims; inBatch?: boolean },
+  req: { method: string; url: URL; body: unknown; claims: TokenClaims; inBatch?: boolean; authorization?: string },
 ): Promise<Outcome> {
   const m = /^\/(v1\.0|beta)(\/.*)?$/i.exec(req.url.pathname);
   if (!m) return answer(graphError(400, 'BadRequest', `Invalid version: ${req.url.pathname.split('/')[1] ?? ''}`));
@@ -77,6 +77,16 @@ export async function serveGraph(
     case 'truncate':
       if (!req.inBatch) return { kind: 'truncate', response: await run() };
       break;
+    case 'redirect':
+      return answer({ status: fault.status ?? 302, headers: { Location: fault.url ?? '/' } });
+    case 'echo-token':
+      return answer(graphError(fault.status ?? 400, 'BadRequest', `Invalid request: the header 'Authorization: ${req.authorization ?? ''}' could not be processed.`));
+    case 'foreign-next-link': {
+      const response = await run();
+      const body = response.body as Record<string, unknown> | undefined;
+      if (response.status === 200 && body && Array.isArray(body['value'])) body['@odata.nextLink'] = fault.url;
+      return answer(response);
+    }
   }
 
   const admitted = req.inBatch ? { ok: true as const } : svc.throttler.admitApp(req.claims.appid);
