@@ -12,10 +12,19 @@ import { synthCommand } from './synth.js';
 import { refuseRepeats, UsageError } from './options.js';
 import { printable } from './log.js';
 
-/** `apply`, `evidence verify`: the command the arguments name, for messages. */
+const COMMANDS = new Set(['synth', 'plan', 'drift', 'show', 'apply', 'rollback', 'evidence', 'controls', 'permissions', 'check-domain', 'sim', 'demo']);
+
+/** `apply`, `evidence verify`: the command the arguments name, for messages ('' when they name none). */
 function commandOf(argv: readonly string[]): string {
   const words = argv.filter((a) => !a.startsWith('-'));
-  return words[0] === 'evidence' && words[1] === 'verify' ? 'evidence verify' : (words[0] ?? '');
+  if (!COMMANDS.has(words[0] ?? '')) return '';
+  return words[0] === 'evidence' && words[1] === 'verify' ? 'evidence verify' : words[0]!;
+}
+
+/** yargs' suggestion for a misspelled command says which word it means. */
+function usageMessage(msg: string, argv: readonly string[]): string {
+  const first = argv.find((a) => !a.startsWith('-'));
+  return /^Did you mean /.test(msg) && first ? `unknown command "${first}". ${msg}` : msg;
 }
 
 /**
@@ -33,7 +42,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     await run(argv, setExit);
   } catch (err) {
     const command = err instanceof UsageError ? commandOf(argv) : '';
-    process.stderr.write(`posture${command ? ` ${command}` : ''}: ${printable(err instanceof Error ? err.message : String(err))}\n`);
+    const message = err instanceof UsageError ? usageMessage(err.message, argv) : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`posture${command ? ` ${command}` : ''}: ${printable(message)}\n`);
     if (err instanceof UsageError) process.stderr.write(`(see posture ${command ? `${command} ` : ''}--help)\n`);
     else if (debug && err instanceof Error && err.stack) process.stderr.write(`${printable(err.stack)}\n`);
     return 1;
@@ -60,7 +70,7 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .command(simCommand(setExit))
     .command(demoCommand(setExit))
     .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of unexpected errors' })
-    .demandCommand(1, 'Name a command; see posture --help.')
+    .demandCommand(1, 'Name a command.')
     .strict()
     .strictOptions()
     .recommendCommands()
