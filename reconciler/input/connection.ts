@@ -67,6 +67,8 @@ export function dnsResolver(server: string | undefined, timeoutMs = 3000): DnsRe
 export function connect(o: ConnectionOptions): Connection {
   const tenant = o.tenant ?? o.env['AZURE_TENANT_ID'];
   if (!tenant) throw new InputError('no tenant: pass --tenant (tenant id or initial domain) or set AZURE_TENANT_ID');
+  // It becomes part of the Exchange URL path: nothing in it may change that URL.
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(tenant)) throw new InputError(`tenant ${JSON.stringify(tenant)} is not a tenant id (GUID) or initial domain`);
   for (const [name, url] of [['--graph-url', o.graphUrl], ['--exchange-url', o.exchangeUrl]] as const) {
     let u: URL;
     try {

@@ -37,3 +37,13 @@ describe('plain http only on a loopback address', () => {
     expect(isLoopbackHost('::')).toBe(false);
   });
 });
+
+describe('the tenant', () => {
+  it('is a tenant id or a domain name: nothing that would change the Exchange URL it goes into', () => {
+    const tenant = (t: string) => () => connect({ tenant: t, auth: 'token', graphUrl: 'https://graph.microsoft.com', exchangeUrl: 'https://outlook.office365.com', timeoutMs: 1000, env });
+    for (const t of ['6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', 'contoso.onmicrosoft.com', 't']) expect(tenant(t), t).not.toThrow();
+    for (const t of ['../../other/InvokeCommand', 'contoso.example?x=1', 'contoso#', 'a b', '@evil.example']) {
+      expect(tenant(t), t).toThrow(/is not a tenant id \(GUID\) or initial domain/);
+    }
+  });
+});
