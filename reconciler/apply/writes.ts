@@ -2,6 +2,7 @@ import type { Directory } from '../evaluate/context.js';
 import type { Finding } from '../findings/model.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { LiveState } from '../read/live.js';
+import { withoutAnnotations } from '../evaluate/normalise.js';
 import { resolvePolicy } from '../resources/conditional-access-policy.js';
 import { USER_CONSENT_POLICIES } from '../checks/consent.js';
 import { canonicalJson, sha256 } from '../plan/build.js';
@@ -35,7 +36,8 @@ export const describeChange = (c: PlannedChange) =>
     c.write.api === 'graph' ? `${c.write.method} ${c.write.path}` : c.write.cmdlet
   }`;
 
-export const fingerprintOf = (live: unknown) => sha256(canonicalJson(live ?? null));
+/** SHA-256 of a live value in canonical JSON, OData annotations left out: the same state always has the same fingerprint. */
+export const fingerprintOf = (live: unknown) => sha256(canonicalJson(withoutAnnotations(live ?? null)));
 
 /** Turns the remediable findings of a plan into writes. Findings apply may not touch give none. */
 export function plannedChanges(findings: readonly Finding[], manifest: Manifest, live: LiveState, dir: Directory): PlannedChange[] {

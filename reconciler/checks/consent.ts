@@ -10,6 +10,15 @@ export const USER_CONSENT_POLICIES = {
 };
 
 /**
+ * The user or group a reviewer query names. The portal and older clients write the query with the
+ * API version (`/v1.0/users/{id}`), the API itself with none (`/users/{id}`); both name the same reviewer.
+ */
+export function reviewerTarget(query: string): { kind: 'users' | 'groups'; id: string } | undefined {
+  const m = /^(?:https:\/\/[^/]+)?(?:\/(?:v1\.0|beta))?\/(users|groups)\/([^/?#]+)/i.exec(query.trim());
+  return m ? { kind: m[1]!.toLowerCase() as 'users' | 'groups', id: decodeURIComponent(m[2]!) } : undefined;
+}
+
+/**
  * APP.CONSENT.1–4. Only `ManagePermissionGrantsForSelf.*` entries are user consent; the
  * `ManagePermissionGrantsForOwnedResource.*` entries are Teams resource-specific consent, outside
  * these controls, and are left as they are.
@@ -64,10 +73,10 @@ export function checkConsent(ev: Evaluation): void {
     const w = c.adminConsentWorkflow;
     const liveReviewers = ((policy['reviewers'] as Obj[] | undefined) ?? [])
       .map((r) => {
-        const m = /^\/(users|groups)\/([^/]+)/.exec(String(r['query'] ?? ''));
-        if (!m) return String(r['query']);
-        const o = m[1] === 'users' ? ev.directory.userById(m[2]!) : ev.directory.groupById(m[2]!);
-        return m[1] === 'users' ? `user:${String(o?.['userPrincipalName'] ?? m[2]).toLowerCase()}` : `group:${String(o?.['displayName'] ?? m[2])}`;
+        const target = reviewerTarget(String(r['query'] ?? ''));
+        if (!target) return String(r['query']);
+        const o = target.kind === 'users' ? ev.directory.userById(target.id) : ev.directory.groupById(target.id);
+        return target.kind === 'users' ? `user:${String(o?.['userPrincipalName'] ?? target.id).toLowerCase()}` : `group:${String(o?.['displayName'] ?? target.id)}`;
       })
       .sort();
     const liveView = {

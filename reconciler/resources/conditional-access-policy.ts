@@ -74,6 +74,9 @@ export function resolvePolicy(p: DesiredCaPolicy, dir: Directory): ResolvedPolic
 export function project(policy: Obj): Obj {
   const c = (policy['conditions'] ?? {}) as Obj;
   const sif = ((policy['sessionControls'] ?? {}) as Obj)['signInFrequency'] as Obj | null | undefined;
+  // disableResilienceDefaults is not governed: false is the service default (Graph answers false or
+  // null alike), and true only refuses to extend sessions during an outage, which is stricter.
+  const { disableResilienceDefaults: _resilience, ...session } = (policy['sessionControls'] ?? {}) as Obj;
   const projected = {
     displayName: policy['displayName'],
     state: policy['state'],
@@ -93,7 +96,7 @@ export function project(policy: Obj): Obj {
     },
     grantControls: policy['grantControls'],
     sessionControls: {
-      ...((policy['sessionControls'] ?? {}) as Obj),
+      ...session,
       signInFrequency:
         sif && sif['isEnabled'] !== false
           ? {
