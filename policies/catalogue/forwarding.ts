@@ -70,7 +70,7 @@ export const forwarding: readonly Control[] = [
     checks: [
       { id: 'inbox-rule-forward-external', description: 'No enabled inbox rule in any mailbox has forwardTo, forwardAsAttachmentTo or redirectTo outside the accepted domains.' },
     ],
-    permissions: { read: [P.userRead, P.mailboxSettingsRead, P.domainRead], remediate: [P.mailboxSettingsWrite] },
+    permissions: { read: [P.mailboxSettingsRead, ...exchangeRead], remediate: [P.mailboxSettingsWrite] },
     remediation: { automatic: true, description: 'Deletes the inbox rule through Microsoft Graph, after recording it in the evidence trail.' },
     exceptionScopes: ['user', 'rule'],
   },

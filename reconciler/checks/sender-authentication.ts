@@ -161,18 +161,45 @@ function checkDkim(ev: Evaluation, domains: readonly DesiredDomain[]): void {
   }
 }
 
-/** Accepted domains (other than the initial onmicrosoft domain) that the posture does not declare. */
+/**
+ * The mail domains of the tenant: every verified domain of the directory (Graph /domains) and every
+ * accepted domain of Exchange Online, each marked Microsoft-managed when Microsoft owns its DNS: the
+ * initial domain and the Exchange coexistence (hybrid routing) domain.
+ */
+export function tenantDomains(verified: readonly Obj[], accepted: readonly Obj[]): Map<string, { microsoftManaged: boolean; initial: boolean; from: string }> {
+  const out = new Map<string, { microsoftManaged: boolean; initial: boolean; from: string }>();
+  const add = (name: string, initial: boolean, managed: boolean, from: string) => {
+    const key = name.toLowerCase();
+    if (!key) return;
+    const had = out.get(key);
+    const microsoftOwned = managed || initial || /\.onmicrosoft\.com$/.test(key);
+    out.set(key, { microsoftManaged: (had?.microsoftManaged ?? false) || microsoftOwned, initial: (had?.initial ?? false) || initial, from: had?.from ?? from });
+  };
+  for (const d of verified) if (d['isVerified'] !== false) add(String(d['id'] ?? ''), d['isInitial'] === true, false, '/domains');
+  for (const a of accepted) add(String(a['DomainName'] ?? ''), a['InitialDomain'] === true, a['IsCoexistenceDomain'] === true, 'Exchange Get-AcceptedDomain');
+  return out;
+}
+
+/**
+ * Domains of the tenant that the posture does not declare. Microsoft-managed domains (initial and
+ * coexistence) are left out: Microsoft publishes their DNS, so nobody in the organisation can act on
+ * a DNS finding for them.
+ */
 function checkUnmanagedDomains(ev: Evaluation, domains: readonly DesiredDomain[]): void {
-  if (!ev.live.acceptedDomains?.ok) return;
+  const got = ev.need<[Obj[], Obj[]]>('MAIL.DMARC.1', [
+    [ev.live.domains, 'verified domains of the tenant'],
+    [ev.live.acceptedDomains, 'accepted domains'],
+  ]);
+  if (!got) return;
+  const readAt = (from: string) => (from === '/domains' ? ev.live.domains : ev.live.acceptedDomains)!.readAt;
   const declared = new Set(domains.map((d) => d.name));
-  for (const a of ev.live.acceptedDomains.value) {
-    const name = String(a['DomainName'] ?? '').toLowerCase();
-    if (!name || declared.has(name) || a['InitialDomain'] === true) continue;
+  for (const [name, d] of tenantDomains(got[0], got[1])) {
+    if (declared.has(name) || d.microsoftManaged) continue;
     ev.add({
       control: 'MAIL.DMARC.1', check: 'dmarc-record-present', resource: { type: 'domain', id: name, name }, key: `${name}/unmanaged`,
       status: 'unmanaged', action: 'none', scopes: [{ type: 'domain', value: name }],
-      summary: `Accepted domain ${name} is not in the posture, so nothing checks that it is protected from spoofing.`,
-      evidence: { endpoint: 'Exchange Get-AcceptedDomain', readAt: ev.live.acceptedDomains.readAt, live: { DomainName: name } },
+      summary: `Domain ${name} of the tenant is not in the posture, so nothing checks that it is protected from spoofing.`,
+      evidence: { endpoint: d.from, readAt: readAt(d.from), live: { domain: name } },
       remediation: 'Declare the domain in the posture (sending, or parked with p=reject and v=spf1 -all).',
     });
   }

@@ -140,9 +140,13 @@ export class Evaluation {
       frameworks: control.frameworks,
       notEvaluated: { reason: section.reason, detail, ...(section.permission ? { permission: section.permission } : {}) },
     });
-    if (!this.incomplete.some((i) => i.endpoint === section.endpoint)) {
-      this.incomplete.push({ what, endpoint: section.endpoint, error: section.reason === 'permission-missing' ? `permission missing: ${section.permission ?? section.error}` : section.reason === 'licence-missing' ? `licence missing: ${section.licence ?? section.error}` : section.error });
-    }
+    this.unread(section, what);
+  }
+
+  /** Lists a failed read as incomplete (once per endpoint), whether or not a check needed it. */
+  unread(section: Section<unknown> & { ok: false }, what: string): void {
+    if (this.incomplete.some((i) => i.endpoint === section.endpoint)) return;
+    this.incomplete.push({ what, endpoint: section.endpoint, error: section.reason === 'permission-missing' ? `permission missing: ${section.permission ?? section.error}` : section.reason === 'licence-missing' ? `licence missing: ${section.licence ?? section.error}` : section.error });
   }
 
   /**

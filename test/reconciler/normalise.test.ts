@@ -5,6 +5,7 @@ import { restored } from '../../reconciler/apply/rollback.js';
 import { snapshot } from '../../reconciler/apply/target.js';
 import { fingerprintOf } from '../../reconciler/apply/writes.js';
 import { reviewerTarget } from '../../reconciler/checks/consent.js';
+import { evaluate } from '../../reconciler/evaluate/index.js';
 import { diffPolicy, project, resolvePolicy } from '../../reconciler/resources/conditional-access-policy.js';
 import { loadScenario, startSimulator } from '../../simulator/index.js';
 import { build, declareAll } from '../stacks/helpers.js';
@@ -107,5 +108,23 @@ describe('conditional access normalisation', () => {
     const desired = manifest.desired.conditionalAccess!.policies[0]!;
     const empty = directoryOf({ users: { ok: true, value: [], endpoint: '', readAt: '' }, groups: { ok: true, value: [], endpoint: '', readAt: '' } });
     expect(resolvePolicy(desired, empty).unresolved).toEqual(['user:bg1@contoso.example', 'user:bg2@contoso.example']);
+  });
+});
+
+describe('a failed read', () => {
+  it('makes the run incomplete even when no declared control needs it', () => {
+    const manifest = build(declareAll).posture.toManifest();
+    delete (manifest.desired as { consent?: unknown }).consent;
+    const ok = <T>(value: T) => ({ ok: true as const, value, endpoint: '', readAt: '2026-06-01T00:00:00Z' });
+    const { incomplete } = evaluate(
+      manifest,
+      {
+        users: ok([]),
+        groups: ok([]),
+        grants: { ok: false, endpoint: '/oauth2PermissionGrants?$top=999', readAt: '2026-06-01T00:00:00Z', reason: 'permission-missing', permission: 'DelegatedPermissionGrant.Read.All', error: 'Insufficient privileges' },
+      },
+      '2026-06-01',
+    );
+    expect(incomplete).toContainEqual({ what: 'delegated permission grants', endpoint: '/oauth2PermissionGrants?$top=999', error: 'permission missing: DelegatedPermissionGrant.Read.All' });
   });
 });
