@@ -190,9 +190,25 @@ export async function readTenant(m: Manifest, ctx: ReadContext): Promise<LiveSta
 }
 
 /**
+ * The rules of one mailbox from a `$batch` item answered 200: a `value` array of rule objects, and
+ * maybe an `@odata.nextLink` to the rest. Anything else is a malformed answer, never "no rules".
+ */
+function rulesPage(body: unknown): { value: Obj[]; next?: string } | { error: string } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { error: `the answer is ${body === null ? 'null' : Array.isArray(body) ? 'an array' : typeof body}, not a collection of rules` };
+  const b = body as Obj;
+  if (!Array.isArray(b['value'])) return { error: 'the answer has no value array' };
+  if (!b['value'].every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) return { error: 'the value array holds something that is not a rule' };
+  const next = b['@odata.nextLink'];
+  if (next !== undefined && typeof next !== 'string') return { error: 'the answer has an @odata.nextLink that is not a URL' };
+  return { value: b['value'] as Obj[], ...(next !== undefined ? { next } : {}) };
+}
+
+/**
  * Reads the inbox rules of every mailbox through Graph `$batch`, 20 mailboxes per batch, a bounded
- * number of batches in flight. Any mailbox whose rules could not be read makes the section fail:
- * a partial scan is never reported as a clean one.
+ * number of batches in flight. A mailbox whose answer carries an `@odata.nextLink` has the rest read
+ * through the Graph transport (which follows links on the Graph endpoint only). Any mailbox whose
+ * rules could not be read, or whose answer is malformed, makes the section fail: a partial scan is
+ * never reported as a clean one.
  */
 export async function readInboxRules(ctx: ReadContext, mailboxes: readonly Obj[]): Promise<Section<InboxRules>> {
   const endpoint = '/users/{id}/mailFolders/inbox/messageRules ($batch)';
@@ -209,12 +225,19 @@ export async function readInboxRules(ctx: ReadContext, mailboxes: readonly Obj[]
   const worker = async () => {
     while (next < chunks.length) {
       const chunk = chunks[next++]!;
+      const more: Array<{ mailbox: MailboxRef; link: string }> = [];
       try {
         const replies = await ctx.graph.batch(chunk.map((m, i) => ({ id: String(i), method: 'GET', url: `/users/${m.id}/mailFolders/inbox/messageRules` })));
         chunk.forEach((m, i) => {
           const r = replies.get(String(i));
           if (r && r.status === 200) {
-            for (const rule of ((r.body as { value?: Obj[] })?.value ?? [])) rules.push({ mailbox: m, rule });
+            const page = rulesPage(r.body);
+            if ('error' in page) {
+              failures.push(`${m.upn || m.id}: malformed answer: ${page.error}`);
+              return;
+            }
+            for (const rule of page.value) rules.push({ mailbox: m, rule });
+            if (page.next !== undefined) more.push({ mailbox: m, link: page.next });
           } else if (r && r.status === 404 && (r.body as { error?: { code?: string } })?.error?.code === 'MailboxNotEnabledForRESTAPI') {
             // An inactive or on-premises mailbox has no cloud inbox rules to read.
           } else {
@@ -225,6 +248,17 @@ export async function readInboxRules(ctx: ReadContext, mailboxes: readonly Obj[]
       } catch (err) {
         if (err instanceof GraphError && err.status === 403) permissionDenied = true;
         for (const m of chunk) failures.push(`${m.upn || m.id}: ${(err as Error).message}`);
+      }
+      for (const { mailbox, link } of more) {
+        try {
+          const rest = await ctx.graph.list<unknown>(link);
+          const page = rulesPage({ value: rest });
+          if ('error' in page) failures.push(`${mailbox.upn || mailbox.id}: malformed answer: ${page.error}`);
+          else for (const rule of page.value) rules.push({ mailbox, rule });
+        } catch (err) {
+          if (err instanceof GraphError && err.status === 403) permissionDenied = true;
+          failures.push(`${mailbox.upn || mailbox.id}: ${(err as Error).message}`);
+        }
       }
       done += chunk.length;
       ctx.progress?.(done, refs.length);

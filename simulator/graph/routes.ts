@@ -283,7 +283,11 @@ export const GRAPH_ROUTES: readonly Route[] = [
     method: 'GET', pattern: '/users/{user}/mailFolders/inbox/messageRules', permissions: P.mailboxSettingsRead, throttle: 'mailbox',
     handle: (c) => {
       const user = mailboxUser(c);
-      return { status: 200, body: { '@odata.context': ctxUrl(c, `users('${c.params['user']}')/mailFolders('inbox')/messageRules`), value: c.tenant.inboxRules.list(user.id) } };
+      // Outlook pages collections: 10 rules a page unless $top says otherwise, the rest behind @odata.nextLink.
+      return listPage(c.tenant.inboxRules.list(user.id), c.query, {
+        defaultTop: 10, maxTop: 1000, typeName: 'microsoft.graph.messageRule', requestUrl: c.requestUrl,
+        context: ctxUrl(c, `users('${c.params['user']}')/mailFolders('inbox')/messageRules`), loopNextLink: c.loopNextLink,
+      });
     },
   },
   {

@@ -68,6 +68,9 @@ export async function serveGraph(
     case 'throttle':
       await svc.throttler.latency();
       return answer(faultResponse(fault));
+    case 'body':
+      await svc.throttler.latency();
+      return answer({ status: 200, body: 'body' in fault ? fault.body : null });
     case 'reset':
       if (!req.inBatch) return { kind: 'reset' };
       break;

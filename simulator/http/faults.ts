@@ -22,7 +22,9 @@ export type FaultKind =
   /** A hostile answer: `status` (default 302) with `Location: url`. */
   | 'redirect'
   /** A hostile or broken service: `status` (default 400) with an error message that repeats the request's Authorization header. */
-  | 'echo-token';
+  | 'echo-token'
+  /** Answer 200 with `body` in place of the real answer: a malformed or hostile answer (in $batch, the item's body). */
+  | 'body';
 
 export interface FaultRule {
   api?: 'graph' | 'exchange';
@@ -35,6 +37,8 @@ export interface FaultRule {
   delayMs?: number;
   /** Where `foreign-next-link` and `redirect` point. */
   url?: string;
+  /** For `body`: the JSON body to answer with (null included). */
+  body?: unknown;
   /** Let this many matching requests through first. @default 0 */
   after?: number;
   /** Affect at most this many matching requests. @default unlimited */
