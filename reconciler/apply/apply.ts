@@ -201,7 +201,7 @@ async function verify(conn: Connection, c: PlannedChange, m: Manifest, dir: Dire
       const path = w.method === 'POST' ? `${w.path}/${encodeURIComponent(String((created as Obj)['id']))}` : w.path;
       const live = await conn.graph.call<Obj>('GET', path);
       const desired = m.desired.conditionalAccess!.policies.find((p) => p.displayName === c.resource.name)!;
-      const left = diffPolicy(resolvePolicy(desired, dir), live);
+      const left = diffPolicy(resolvePolicy(desired, dir, { live, breakGlass: m.breakGlass }), live);
       if (left.length) fail(`${left.length} differences remain`);
       return live;
     }

@@ -66,8 +66,10 @@ function writeFor(f: Finding, m: Manifest, live: LiveState, dir: Directory): Wri
     case 'conditionalAccessPolicy': {
       const desired = m.desired.conditionalAccess?.policies.find((p) => p.displayName === r.name);
       if (!desired) return undefined;
-      const body = resolvePolicy(desired, dir).body;
-      if (f.change.action === 'create') return { api: 'graph', method: 'POST', path: '/identity/conditionalAccess/policies', body };
+      if (f.change.action === 'create') return { api: 'graph', method: 'POST', path: '/identity/conditionalAccess/policies', body: resolvePolicy(desired, dir).body };
+      // Written over the live policy: declared exclusions it does not hold stay out, so the write never loosens it.
+      const current = live.caPolicies?.ok ? live.caPolicies.value.find((p) => String(p['id']) === String(r.id)) : undefined;
+      const body = resolvePolicy(desired, dir, { ...(current ? { live: current } : {}), breakGlass: m.breakGlass }).body;
       const changed = new Set(f.patch.map((op) => op.path.split('/')[1]!).filter(Boolean));
       const partial = Object.fromEntries(Object.entries(body).filter(([k]) => changed.has(k)));
       return { api: 'graph', method: 'PATCH', path: `/identity/conditionalAccess/policies/${encodeURIComponent(String(r.id))}`, body: partial };
