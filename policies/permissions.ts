@@ -19,6 +19,7 @@ export const P = {
   applicationRead: graph('Application.Read.All'),
   grantRead: graph('DelegatedPermissionGrant.Read.All'),
   grantWrite: graph('DelegatedPermissionGrant.ReadWrite.All'),
+  appRoleAssignmentWrite: graph('AppRoleAssignment.ReadWrite.All'),
   mailboxSettingsRead: graph('MailboxSettings.Read'),
   mailboxSettingsWrite: graph('MailboxSettings.ReadWrite'),
   exchangeManage: { api: 'exchange', name: 'Exchange.ManageAsApp' } as Permission,

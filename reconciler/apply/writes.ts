@@ -90,6 +90,10 @@ function writeFor(f: Finding, m: Manifest, live: LiveState, dir: Directory): Wri
     }
     case 'oauth2PermissionGrant':
       return { api: 'graph', method: 'DELETE', path: `/oauth2PermissionGrants/${encodeURIComponent(String(r.id))}` };
+    case 'appRoleAssignment': {
+      const resourceId = (f.evidence.live as Obj | null)?.['resourceId'];
+      return typeof resourceId === 'string' ? { api: 'graph', method: 'DELETE', path: `/servicePrincipals/${encodeURIComponent(resourceId)}/appRoleAssignedTo/${encodeURIComponent(String(r.id))}` } : undefined;
+    }
     case 'inboxRule': {
       const userId = (f.evidence.endpoint.match(/^\/users\/([^/]+)\//) ?? [])[1];
       return userId ? { api: 'graph', method: 'DELETE', path: `/users/${userId}/mailFolders/inbox/messageRules/${encodeURIComponent(String(r.id))}` } : undefined;

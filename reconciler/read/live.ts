@@ -1,3 +1,5 @@
+import { MAIL_API_APP_IDS } from '../../policies/catalogue.js';
+import { sendsToManager } from '../checks/recipients.js';
 import type { TxtResolver } from '../dns/lookup.js';
 import type { Manifest } from '../manifest/schema.js';
 import { ExchangeError, type ExchangeTransport } from '../transport/exchange.js';
@@ -28,6 +30,12 @@ export interface MailboxRef {
   readonly upn: string;
 }
 
+/** Application permissions to the mail APIs: their service principals (with app roles) and the assignments granted for them. */
+export interface AppPermissions {
+  readonly resources: readonly Obj[];
+  readonly assignments: readonly Obj[];
+}
+
 export interface InboxRules {
   readonly mailboxes: number;
   readonly rules: ReadonlyArray<{ readonly mailbox: MailboxRef; readonly rule: Obj }>;
@@ -51,6 +59,11 @@ export interface LiveState {
   antiPhish?: Section<Obj[]>;
   dkim?: Section<Obj[]>;
   acceptedDomains?: Section<Obj[]>;
+  mailContacts?: Section<Obj[]>;
+  mailUsers?: Section<Obj[]>;
+  /** Get-User, read only when a transport rule sends mail to the sender's manager. */
+  exchangeUsers?: Section<Obj[]>;
+  appPermissions?: Section<AppPermissions>;
   inboxRules?: Section<InboxRules>;
   dns?: Map<string, DomainDns>;
 }
@@ -134,9 +147,9 @@ export function sectionsFor(m: Manifest): Set<keyof LiveState> {
   const d = m.desired;
   if (d.senderAuthentication) ['domains', 'dkim', 'acceptedDomains', 'dns'].forEach((k) => s.add(k as keyof LiveState));
   if (d.inbound) ['antiPhish', 'transportRules', 'contentFilter'].forEach((k) => s.add(k as keyof LiveState));
-  if (d.forwarding) ['outboundSpam', 'remoteDomains', 'mailboxes', 'transportRules', 'acceptedDomains', 'inboxRules'].forEach((k) => s.add(k as keyof LiveState));
+  if (d.forwarding) ['outboundSpam', 'remoteDomains', 'mailboxes', 'transportRules', 'acceptedDomains', 'mailContacts', 'mailUsers', 'inboxRules'].forEach((k) => s.add(k as keyof LiveState));
   if (d.conditionalAccess) s.add('caPolicies');
-  if (d.consent) ['authorizationPolicy', 'adminConsentRequestPolicy', 'grants', 'servicePrincipals'].forEach((k) => s.add(k as keyof LiveState));
+  if (d.consent) ['authorizationPolicy', 'adminConsentRequestPolicy', 'grants', 'servicePrincipals', 'appPermissions'].forEach((k) => s.add(k as keyof LiveState));
   return s;
 }
 
@@ -158,11 +171,21 @@ export async function readTenant(m: Manifest, ctx: ReadContext): Promise<LiveSta
   add('authorizationPolicy', () => graphGet(ctx, '/policies/authorizationPolicy'));
   add('adminConsentRequestPolicy', () => graphGet(ctx, '/policies/adminConsentRequestPolicy'));
   add('grants', () => graphList(ctx, '/oauth2PermissionGrants?$top=999'));
-  add('servicePrincipals', () => graphList(ctx, '/servicePrincipals?$select=id,appId,displayName,publisherName,verifiedPublisher&$top=999'));
+  add('servicePrincipals', () => graphList(ctx, '/servicePrincipals?$select=id,appId,displayName,publisherName,verifiedPublisher,appOwnerOrganizationId,servicePrincipalType&$top=999'));
+  add('appPermissions', () => readAppPermissions(ctx));
   add('outboundSpam', () => cmdlet(ctx, 'Get-HostedOutboundSpamFilterPolicy'));
   add('contentFilter', () => cmdlet(ctx, 'Get-HostedContentFilterPolicy'));
   add('remoteDomains', () => cmdlet(ctx, 'Get-RemoteDomain'));
-  add('transportRules', () => cmdlet(ctx, 'Get-TransportRule'));
+  add('transportRules', async () => {
+    const rules = await cmdlet(ctx, 'Get-TransportRule');
+    // A rule that sends mail to the sender's manager reaches whoever the managers are: read them then.
+    if (need.has('mailContacts') && rules.ok && rules.value.some((r) => String(r['State']).toLowerCase() === 'enabled' && sendsToManager(r))) {
+      live.exchangeUsers = await cmdlet(ctx, 'Get-User', { ResultSize: 'Unlimited' });
+    }
+    return rules;
+  });
+  add('mailContacts', () => cmdlet(ctx, 'Get-MailContact', { ResultSize: 'Unlimited' }));
+  add('mailUsers', () => cmdlet(ctx, 'Get-MailUser', { ResultSize: 'Unlimited' }));
   add('antiPhish', () => cmdlet(ctx, 'Get-AntiPhishPolicy'));
   add('dkim', () => cmdlet(ctx, 'Get-DkimSigningConfig'));
   add('acceptedDomains', () => cmdlet(ctx, 'Get-AcceptedDomain'));
@@ -187,6 +210,28 @@ export async function readTenant(m: Manifest, ctx: ReadContext): Promise<LiveSta
   }
   await Promise.all(jobs);
   return live;
+}
+
+/**
+ * The application permissions granted for the mail APIs (Microsoft Graph, Office 365 Exchange
+ * Online): each API's service principal with its app roles, and every app role assignment for it.
+ */
+async function readAppPermissions(ctx: ReadContext): Promise<Section<AppPermissions>> {
+  const endpoint = '/servicePrincipals/{id}/appRoleAssignedTo';
+  try {
+    const resources: Obj[] = [];
+    const assignments: Obj[] = [];
+    for (const appId of MAIL_API_APP_IDS) {
+      const found = await ctx.graph.list<Obj>(`/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}&$select=id,appId,displayName,appRoles`);
+      for (const sp of found) {
+        resources.push(sp);
+        assignments.push(...(await ctx.graph.list<Obj>(`/servicePrincipals/${encodeURIComponent(String(sp['id']))}/appRoleAssignedTo?$top=999`)));
+      }
+    }
+    return { ok: true, value: { resources, assignments }, endpoint, readAt: now() };
+  } catch (err) {
+    return failed(endpoint, err);
+  }
 }
 
 /**

@@ -260,6 +260,36 @@ export const GRAPH_ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/servicePrincipals', permissions: P.servicePrincipalRead, throttle: 'identity', cost: 2, handle: list('servicePrincipals', 'servicePrincipals', { typeName: 'microsoft.graph.servicePrincipal', filterable: ['appId', 'displayName', 'servicePrincipalType'] }) },
   { method: 'GET', pattern: '/servicePrincipals/{id}', permissions: P.servicePrincipalRead, throttle: 'identity', cost: 1, handle: getOne('servicePrincipals', 'servicePrincipals', 'servicePrincipal') },
 
+  // Application permissions: app role assignments granted for a resource service principal (its API)
+  {
+    method: 'GET', pattern: '/servicePrincipals/{id}/appRoleAssignedTo', permissions: P.servicePrincipalRead, throttle: 'identity', cost: 2,
+    handle: (c) => {
+      const sp = c.tenant.graph.servicePrincipals.get(c.params['id']!);
+      if (!sp) throw notFound(`Resource '${c.params['id']}' does not exist or one of its queried reference-property objects are not present.`);
+      return listPage(c.tenant.graph.appRoleAssignments.findBy('resourceId', sp.id), c.query, {
+        defaultTop: 100, maxTop: 999, typeName: 'microsoft.graph.appRoleAssignment', requestUrl: c.requestUrl,
+        context: ctxUrl(c, `servicePrincipals('${sp.id}')/appRoleAssignedTo`), loopNextLink: c.loopNextLink,
+      });
+    },
+  },
+  {
+    method: 'GET', pattern: '/servicePrincipals/{id}/appRoleAssignedTo/{assignment}', permissions: P.servicePrincipalRead, throttle: 'identity', cost: 1,
+    handle: (c) => {
+      const a = c.tenant.graph.appRoleAssignments.get(c.params['assignment']!);
+      if (!a || String(a['resourceId']).toLowerCase() !== c.params['id']!.toLowerCase()) throw notFound(`Resource '${c.params['assignment']}' does not exist or one of its queried reference-property objects are not present.`);
+      return { status: 200, body: { '@odata.context': ctxUrl(c, `servicePrincipals('${c.params['id']}')/appRoleAssignedTo/$entity`), ...a } };
+    },
+  },
+  {
+    method: 'DELETE', pattern: '/servicePrincipals/{id}/appRoleAssignedTo/{assignment}', permissions: P.appRoleAssignmentWrite, throttle: 'identity', cost: 3,
+    handle: (c) => {
+      const a = c.tenant.graph.appRoleAssignments.get(c.params['assignment']!);
+      if (!a || String(a['resourceId']).toLowerCase() !== c.params['id']!.toLowerCase()) throw notFound(`Resource '${c.params['assignment']}' does not exist or one of its queried reference-property objects are not present.`);
+      c.tenant.graph.appRoleAssignments.remove(a.id);
+      return { status: 204 };
+    },
+  },
+
   // Directory
   { method: 'GET', pattern: '/domains', permissions: P.domainRead, throttle: 'identity', cost: 2, handle: list('domains', 'domains', { typeName: 'microsoft.graph.domain', filterable: ['isVerified', 'isDefault'] }) },
   { method: 'GET', pattern: '/domains/{id}', permissions: P.domainRead, throttle: 'identity', cost: 1, handle: getOne('domains', 'domains', 'domain') },
