@@ -63,6 +63,7 @@ export const forwarding: readonly Control[] = [
     permissions: { read: recipientsRead, remediate: exchangeWrite },
     remediation: { automatic: true, description: 'Set-Mailbox -ForwardingSmtpAddress $null -ForwardingAddress $null -DeliverToMailboxAndForward $false.' },
     exceptionScopes: ['user'],
+    exceptionDestinations: true,
   },
   {
     id: 'MAIL.FWD.4',
@@ -80,6 +81,7 @@ export const forwarding: readonly Control[] = [
     permissions: { read: [P.mailboxSettingsRead, ...recipientsRead], remediate: [P.mailboxSettingsWrite] },
     remediation: { automatic: true, description: 'Deletes the inbox rule through Microsoft Graph, after recording it in the evidence trail.' },
     exceptionScopes: ['user', 'rule'],
+    exceptionDestinations: true,
   },
   {
     id: 'MAIL.FWD.5',
@@ -103,5 +105,6 @@ export const forwarding: readonly Control[] = [
     permissions: { read: recipientsRead, remediate: exchangeWrite },
     remediation: { automatic: true, description: 'Disable-TransportRule.' },
     exceptionScopes: ['rule'],
+    exceptionDestinations: true,
   },
 ];

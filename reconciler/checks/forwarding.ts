@@ -102,7 +102,7 @@ export function checkForwarding(ev: Evaluation): void {
           { op: 'replace', path: '/DeliverToMailboxAndForward', value: false },
         ],
         summary: `Mailbox ${upn} forwards all mail to ${external.map(describeDestination).join(', ')}, outside the organisation.`,
-        evidence,
+        evidence, destinations: external.map((d) => d.address),
         remediation: 'Treat it as a possible compromise: clear the forwarding, revoke the user\'s sessions and review sign-ins.',
         scopes: [{ type: 'user', value: upn }],
       });
@@ -132,6 +132,7 @@ export function checkForwarding(ev: Evaluation): void {
         key: `${mailbox.id}/${rule['id']}`, status: 'violation', action: 'delete', patch: [{ op: 'remove', path: '' } as never],
         summary: `An inbox rule of ${mailbox.upn} ("${name}") ${external.map((e) => `${e.kind === 'redirectTo' ? 'redirects' : 'forwards'} to ${describeDestination(e.d)}`).join(' and ')}, outside the organisation.`,
         evidence: { endpoint: `/users/${mailbox.id}/mailFolders/inbox/messageRules`, readAt: ev.live.inboxRules.readAt, live: rule },
+        destinations: external.map((e) => e.d.address),
         remediation: 'Treat it as a compromised mailbox: delete the rule, revoke the user\'s sessions and require a password change.',
         scopes: [
           { type: 'user', value: mailbox.upn },
@@ -187,7 +188,7 @@ export function checkForwarding(ev: Evaluation): void {
         control: 'MAIL.FWD.5', check: 'transport-rule-external-copy', resource,
         status: 'violation', action: 'update', patch: [{ op: 'replace', path: '/State', value: 'Disabled' }],
         summary: `Transport rule "${name}" ${sends.join('; ')}: mail leaves the organisation.`,
-        evidence,
+        evidence, destinations: external.map((d) => d.address),
         scopes: [{ type: 'rule', value: name }],
       });
     }

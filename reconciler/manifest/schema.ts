@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { domainName, guid, isoDate, mailtoUri, upn } from './formats.js';
+import { domainName, guid, isoDate, mailDestination, mailtoUri, upn } from './formats.js';
 
 /**
  * The posture manifest: the whole desired state, written by `posture synth` beside cdk.tf.json as
@@ -49,6 +49,11 @@ export const exceptionScopeSchema = z
     type: z.enum(['domain', 'user', 'app', 'policy', 'rule']),
     /** A domain name, a UPN, an app id or display name, a policy display name, or a rule name/identity. */
     value: text,
+    /**
+     * Where the excepted mail may go, for controls whose findings have a destination (forwarding):
+     * addresses or domains. A live destination outside them is a finding, not excepted. Absent: any.
+     */
+    destinations: z.array(mailDestination).min(1, 'name at least one address or domain, or leave destinations out').optional(),
   })
   .strict();
 
