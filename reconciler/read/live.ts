@@ -179,7 +179,7 @@ export async function readTenant(m: Manifest, ctx: ReadContext): Promise<LiveSta
   add('transportRules', async () => {
     const rules = await cmdlet(ctx, 'Get-TransportRule');
     // A rule that sends mail to the sender's manager reaches whoever the managers are: read them then.
-    if (need.has('mailContacts') && rules.ok && rules.value.some((r) => String(r['State']).toLowerCase() === 'enabled' && sendsToManager(r))) {
+    if (m.desired.forwarding && rules.ok && rules.value.some((r) => String(r['State']).toLowerCase() === 'enabled' && sendsToManager(r))) {
       live.exchangeUsers = await cmdlet(ctx, 'Get-User', { ResultSize: 'Unlimited' });
     }
     return rules;
