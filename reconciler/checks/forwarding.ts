@@ -1,5 +1,5 @@
 import type { Evaluation } from '../evaluate/context.js';
-import type { Section } from '../read/live.js';
+import type { InboxRules, Section } from '../read/live.js';
 import { describeDestination, Recipients, sendsToManager, type Destination } from './recipients.js';
 
 type Obj = Record<string, unknown>;
@@ -24,7 +24,6 @@ const COPYING_ACTIONS: ReadonlyArray<readonly [string, string]> = [
   ['ModerateMessageByUser', 'sends mail for approval to'],
   ['GenerateIncidentReport', 'sends incident reports to'],
 ];
-
 
 /** MAIL.FWD.1–5: no automatic forwarding to outside addresses at any layer. */
 export function checkForwarding(ev: Evaluation): void {
@@ -109,10 +108,7 @@ export function checkForwarding(ev: Evaluation): void {
     }
   }
 
-  const rules = ev.need<[{ rules: ReadonlyArray<{ mailbox: { id: string; upn: string }; rule: Obj }> }, ...Obj[][]]>('MAIL.FWD.4', [
-    [ev.live.inboxRules, 'inbox rules of every mailbox'],
-    ...recipientSections(),
-  ] as never);
+  const rules = ev.need<[InboxRules, ...Obj[][]]>('MAIL.FWD.4', [[ev.live.inboxRules, 'inbox rules of every mailbox'], ...recipientSections()]);
   if (rules && ev.live.inboxRules?.ok) {
     const to = recipients(rules.slice(1) as Obj[][]);
     for (const { mailbox, rule } of rules[0].rules) {
