@@ -69,7 +69,7 @@ function areaProps<T extends PostureAreaProps>(own: Shape<Omit<T, keyof PostureA
 const exceptionProps = props<ExceptionProps>({
   control: text,
   // The scope types a control accepts are checked per control, with that control's list.
-  scope: props<ExceptionProps['scope']>({ type: text, value: text }).optional(),
+  scope: props<ExceptionProps['scope']>({ type: text, value: text, destinations: texts }).optional(),
   reason: text,
   approvedBy: text,
   expires: text,
