@@ -282,7 +282,7 @@ describe('validation at synth: every error names the construct path and the prop
           'test/Posture: organization.tenantID: unknown property; did you mean tenantId?',
           'test/Posture: breakGlass.group: unknown property; did you mean groups?',
           'test/Posture: ownership.owner.contakt: unknown property; did you mean contact?',
-          'test/Posture: exceptions[0].scope.note: unknown property (known: type, value)',
+          'test/Posture: exceptions[0].scope.note: unknown property (known: type, value, destinations)',
           'test/Posture: exceptions[0].approvedby: unknown property; did you mean approvedBy?',
           'test/Posture: exceptionPolicy.maxDay: unknown property; did you mean maxDays?',
           'test/Posture: defaultmode: unknown property of EmailSecurityPosture; did you mean defaultMode?',
