@@ -53,11 +53,11 @@ const tenant = (edit: (s: Scenario) => void = () => {}): Scenario => {
 };
 const args = (s: RunningSimulator) => [
   '--synth-dir', synthDir, '--stack', 'contoso', '--tenant', s.tenantId,
-  '--graph-url', s.graphUrl, '--exchange-url', s.exoUrl, '--dns-server', `${s.dns.host}:${s.dns.port}`, '--today', TODAY, '--color', 'false',
+  '--graph-url', s.graphUrl, '--exchange-url', s.exoUrl, '--dns-server', `${s.dns.host}:${s.dns.port}`, '--today', TODAY,
 ];
 async function plan(s: RunningSimulator): Promise<{ r: CliResult; plan: PlanDocument }> {
   const out = join(mkdtempSync(join(tmpdir(), 'posture-readme-plan-')), 'plan.json');
-  const r = await cli(['plan', ...args(s), '--out', out], tokens(s));
+  const r = await cli(['plan', ...args(s), '--color', 'false', '--out', out], tokens(s));
   return { r, plan: JSON.parse(readFileSync(out, 'utf8')) as PlanDocument };
 }
 
