@@ -17,6 +17,7 @@ import { createLogger, printable } from './log.js';
 import { terminalSafe } from '../safe-text.js';
 import { dayOption, wholeNumberOption } from './options.js';
 import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
+import { signIn } from '../input/connection.js';
 
 export interface ApplyArgs extends Omit<PlanArgs, 'format' | 'out' | 'color'> {
   plan?: string;
@@ -64,6 +65,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         const runId = newRunId();
         const conn = connectFrom(args);
         log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
+        await signIn(conn);
         if (!args.plan) {
           const live = await readTenant(input.manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
           const { findings, incomplete } = evaluate(input.manifest, live, today);

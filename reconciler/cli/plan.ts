@@ -6,7 +6,7 @@ import { plannedChanges } from '../apply/writes.js';
 import { directoryOf } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
 import type { PlanDocument } from '../findings/model.js';
-import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, type Connection } from '../input/connection.js';
+import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, signIn, type Connection } from '../input/connection.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan, exitCodeOf } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
@@ -43,7 +43,7 @@ export function tenantOptions<T>(y: Argv<T>) {
     .option('synth-dir', { type: 'string', default: 'cdktf.out', describe: 'Synthesized output to read (cdk.tf.json and posture.json per stack)' })
     .option('stack', { type: 'string', describe: 'Stack to use when the output holds several' })
     .option('tenant', { type: 'string', describe: 'Tenant id or initial domain (default: AZURE_TENANT_ID)' })
-    .option('auth', { choices: AUTH_METHODS, default: 'auto' as AuthMethod, describe: 'How to get tokens (auto: a pre-issued token, else AZURE_* client secret/certificate, workload identity, GitHub OIDC, Azure CLI)' })
+    .option('auth', { choices: AUTH_METHODS, default: 'auto' as AuthMethod, describe: 'How to get tokens (auto: a pre-issued token, else AZURE_* client secret/certificate, workload identity, GitHub OIDC, Azure Pipelines, a managed identity endpoint, the Azure CLI)' })
     .option('graph-url', { type: 'string', default: DEFAULT_GRAPH_URL, describe: 'Microsoft Graph endpoint (sovereign clouds, the simulator)' })
     .option('exchange-url', { type: 'string', default: DEFAULT_EXCHANGE_URL, describe: 'Exchange Online endpoint' })
     .option('dns-server', { type: 'string', describe: 'DNS server HOST:PORT (default: the system resolvers)' })
@@ -109,6 +109,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
         const trail = openEvidence(args.evidence);
         const conn = connectFrom(args);
         log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
+        await signIn(conn);
         const live = await readTenant(input.manifest, {
           graph: conn.graph,
           exchange: conn.exchange,

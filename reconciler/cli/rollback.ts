@@ -12,6 +12,7 @@ import { actorOf, DEFAULT_EVIDENCE_FILE, openEvidence } from './evidence.js';
 import { createLogger, printable } from './log.js';
 import { jsonSafe, terminalSafe } from '../safe-text.js';
 import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
+import { signIn } from '../input/connection.js';
 
 interface RollbackArgs extends Omit<PlanArgs, 'format' | 'out' | 'color' | 'today'> {
   run: string;
@@ -52,6 +53,7 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
         const trail = openEvidence(args.evidence);
         const conn = connectFrom({ ...args, tenant: args.tenant ?? start.tenantId });
         if (conn.tenant !== start.tenantId) throw new ApplyRefused(`run ${args.run} changed tenant ${start.tenantId}, not ${conn.tenant}`);
+        await signIn(conn);
         if (undone) log.info(`${undone} change${undone === 1 ? ' was' : 's were'} rolled back already and ${undone === 1 ? 'is' : 'are'} left out`);
 
         log.info(`reading the ${steps.length} resource${steps.length === 1 ? '' : 's'} run ${args.run} changed, in tenant ${conn.tenant} (${conn.tokens.description})`);

@@ -1,6 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { tokenProvider, type AuthMethod, type TokenProvider } from '../auth/tokens.js';
+import { scopeFor, tokenProvider, type AuthMethod, type TokenProvider } from '../auth/tokens.js';
 import type { DnsResolver } from '../read/dns.js';
 import { ExchangeTransport } from '../transport/exchange.js';
 import { GraphTransport } from '../transport/graph.js';
@@ -63,6 +63,11 @@ export function dnsResolver(server: string | undefined, timeoutMs = 3000): DnsRe
   return resolver;
 }
 
+/** Is the URL's host this machine: localhost, an IPv4 address in 127.0.0.0/8 or [::1]? */
+export function isLoopbackUrl(u: URL): boolean {
+  return isLoopbackHost(u.hostname);
+}
+
 /** Checks the endpoint options and builds the transports. No request is sent yet. */
 export function connect(o: ConnectionOptions): Connection {
   const tenant = o.tenant ?? o.env['AZURE_TENANT_ID'];
@@ -81,8 +86,8 @@ export function connect(o: ConnectionOptions): Connection {
     }
     if (u.username || u.password || u.search || u.hash) throw new InputError(`${name} ${url}: give the endpoint only, without credentials, query or fragment`);
   }
-  const graphScope = `${new URL(o.graphUrl).origin}/.default`;
-  const exchangeScope = `${new URL(o.exchangeUrl).origin}/.default`;
+  const graphScope = scopeFor('graph', new URL(o.graphUrl), isLoopbackUrl(new URL(o.graphUrl)));
+  const exchangeScope = scopeFor('exchange', new URL(o.exchangeUrl), isLoopbackUrl(new URL(o.exchangeUrl)));
   const retry = { ...DEFAULT_RETRY, maxRetries: o.maxRetries ?? DEFAULT_RETRY.maxRetries };
   const tokens = tokenProvider(o.auth, { env: o.env, tenant, graphScope, exchangeScope });
   return {
@@ -92,4 +97,15 @@ export function connect(o: ConnectionOptions): Connection {
     exchange: new ExchangeTransport({ baseUrl: o.exchangeUrl, tenant, tokens, timeoutMs: o.timeoutMs, retry }),
     resolver: dnsResolver(o.dnsServer),
   };
+}
+
+/**
+ * Gets the Graph and Exchange tokens before anything is read, so a credential that does not work
+ * stops the run with one message instead of failing every read. Pre-issued tokens are not checked
+ * here: the service judges them.
+ */
+export async function signIn(conn: Connection): Promise<void> {
+  if (!conn.tokens.canRefresh) return;
+  await conn.tokens.token('graph');
+  await conn.tokens.token('exchange');
 }

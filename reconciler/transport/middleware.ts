@@ -1,6 +1,6 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
-import type { Api, TokenProvider } from '../auth/tokens.js';
+import { CredentialError, type Api, type TokenProvider } from '../auth/tokens.js';
 
 /**
  * The HTTP pipeline both transports share, built from the Graph client's middleware interface and its
@@ -68,6 +68,8 @@ export class RetryLink extends Link {
         await this.next.execute(context);
       } catch (err) {
         if (err instanceof RefusedRequestError) throw err;
+        // No token could be had: asking again at once would fail the same way.
+        if (err instanceof CredentialError) throw err;
         failure = err;
       }
       const status = context.response?.status;

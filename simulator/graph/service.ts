@@ -1,7 +1,7 @@
 import { graphError, HttpError, type SimResponse } from '../http/errors.js';
 import type { FaultRule, Faults } from '../http/faults.js';
 import type { Throttler } from '../http/limits.js';
-import { checkBearer, GRAPH_AUDIENCE, type TokenClaims } from '../http/token.js';
+import { checkBearer, GRAPH_AUDIENCE, type TokenClaims, type TokenTrust } from '../http/token.js';
 import type { Tenant } from '../tenant/tenant.js';
 import { matchRoute } from './routes.js';
 
@@ -11,6 +11,8 @@ export interface GraphService {
   readonly throttler: Throttler;
   /** e.g. http://127.0.0.1:4321 */
   baseUrl: string;
+  /** The identity endpoint's signing keys, when it runs. */
+  trust?: TokenTrust;
 }
 
 /** What to do with a request: answer it, or break the connection in one of the ways a fault asks. */
@@ -21,11 +23,12 @@ const answer = (response: SimResponse): Outcome => ({ kind: 'answer', response }
 
 /** Checks the bearer token of an HTTP request; a 401 outcome when it does not pass. */
 export function authenticate(svc: GraphService, authorization: string | undefined): { claims: TokenClaims } | { outcome: Outcome } {
-  const check = checkBearer(authorization, GRAPH_AUDIENCE, svc.tenant.id);
+  const check = checkBearer(authorization, GRAPH_AUDIENCE, svc.tenant.id, Date.now(), svc.trust);
   if (!check.ok) {
     const message = {
       missing: 'Access token is empty.',
       malformed: 'IDX14100: JWT is not well formed.',
+      signature: 'IDX10511: Signature validation failed.',
       expired: 'Lifetime validation failed, the token is expired.',
       audience: 'Invalid audience.',
       tenant: 'Access token tenant does not match the tenant of the request.',

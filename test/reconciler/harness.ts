@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, type RunningSimulator } from '../../simulator/index.js';
 import { buildApp } from '../../stacks/app.js';
 import { synthesize, TODAY_CONTEXT_KEY } from '../../stacks/index.js';
+import { withGuard } from '../setup/loopback.js';
 
 export const TODAY = '2026-06-01';
 const posture = fileURLToPath(new URL('../../bin/posture.js', import.meta.url));
@@ -24,11 +25,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `posture` command line. */
+/** Runs the real `posture` command line, with the loopback guard loaded. */
 export function cli(args: readonly string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [posture, ...args], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env, NODE_OPTIONS: withGuard(env['NODE_OPTIONS']) },
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: cwd ?? mkdtempSync(join(tmpdir(), 'posture-cwd-')),
     });
