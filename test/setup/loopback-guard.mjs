@@ -35,7 +35,7 @@ export function connectTarget(args) {
   return { host: typeof a[1] === 'string' ? a[1] : 'localhost', port: first };
 }
 
-const state = { installed: false, violations: [], seen: [], onViolation: undefined };
+const state = { installed: false, violations: [], seen: [], onViolation: undefined, connect: undefined };
 
 /** Destinations refused so far (in this process). */
 export const violations = state.violations;
@@ -64,6 +64,20 @@ function guardResolver(target, servers) {
 }
 
 /**
+ * For the guard's own tests: runs `body` with the connect underneath the guard replaced by `fake`,
+ * so that even a guard that failed to stop a connection would send nothing.
+ */
+export async function withUnderlyingConnect(fake, body) {
+  const real = state.connect;
+  state.connect = fake;
+  try {
+    return await body();
+  } finally {
+    state.connect = real;
+  }
+}
+
+/**
  * Installs the guard once per process. `mode: 'throw'` throws where the request was made (and
  * records it); `mode: 'exit'` prints the refusal and ends the process with code 97.
  */
@@ -80,21 +94,23 @@ export function installLoopbackGuard({ mode }) {
           throw new Error(message);
         };
 
-  const connect = net.Socket.prototype.connect;
+  state.connect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function (...args) {
     const target = connectTarget(args);
     if (target) {
       state.seen.push(String(target.host));
       if (!isLoopbackHost(String(target.host))) refuse(`a connection to ${target.host}:${target.port}`);
     }
-    return connect.apply(this, args);
+    return state.connect.apply(this, args);
   };
 
   for (const mod of [dns, dnsPromises]) {
     for (const name of ['lookup', 'lookupService']) {
       const original = mod[name];
       mod[name] = function (host, ...rest) {
-        if (!isLoopbackHost(String(host))) refuse(`a lookup of ${host}`);
+        // An address is looked up without asking anyone (sockets look up the address they bind to);
+        // a name other than localhost would be asked of a resolver.
+        if (net.isIP(String(host)) === 0 && !isLoopbackHost(String(host))) refuse(`a lookup of ${host}`);
         return original.call(this, host, ...rest);
       };
     }
