@@ -100,9 +100,30 @@ describe('identity endpoints', () => {
     const endpoint = `${sim.identity!.authorityHost}/${sim.tenantId}/oauth2/v2.0/token`;
     const form = async (aud: string, jti: string) => ({ grant_type: 'client_credentials', client_id: 'c1c1c1c1-0000-4000-8000-000000000001', scope: 'https://graph.microsoft.com/.default', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await assertion(aud, jti) });
     expect((await token(await form('https://elsewhere.example/token', 'a'))).status).toBe(400);
+    const stale = await new SignJWT({ jti: 'c' }).setProtectedHeader({ alg: 'PS256', 'x5t#S256': x5t }).setIssuer('c1c1c1c1-0000-4000-8000-000000000001').setSubject('c1c1c1c1-0000-4000-8000-000000000001').setAudience(endpoint).setIssuedAt(Math.floor(Date.now() / 1000) - 3600).setNotBefore(Math.floor(Date.now() / 1000) - 3600).setExpirationTime(Math.floor(Date.now() / 1000) - 1800).sign(key);
+    const expiredAssertion = await token({ ...(await form(endpoint, 'c')), client_assertion: stale });
+    expect(expiredAssertion).toMatchObject({ status: 400, body: { error_codes: [700024] } });
     expect((await token(await form(endpoint, 'b'))).status).toBe(200);
     const replay = await token(await form(endpoint, 'b'));
     expect(replay).toMatchObject({ status: 400, body: { error_codes: [50027] } });
+  });
+});
+
+describe('federated assertions', () => {
+  it('are checked against the issuer’s published keys: a token signed by another key under the same issuer is refused', async () => {
+    const { SigningKey } = await import('../../simulator/identity/keys.js');
+    const id = sim.identity!;
+    const job = await id.federation.githubJob({ repository: 'contoso/posture', event: 'pull_request' });
+    id.registerApp({ clientId: 'f1f1f1f1-0000-4000-8000-000000000001', federatedCredentials: [{ name: 'pr', issuer: job.issuer, subject: job.subject, audiences: ['api://AzureADTokenExchange'] }] });
+    const form = (assertion: string) => ({ grant_type: 'client_credentials', client_id: 'f1f1f1f1-0000-4000-8000-000000000001', scope: 'https://graph.microsoft.com/.default', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+    const res = await fetch(`${job.env.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=api://AzureADTokenExchange`, { headers: { Authorization: `Bearer ${job.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` }, dispatcher } as unknown as RequestInit);
+    const genuine = ((await res.json()) as { value: string }).value;
+    expect((await token(form(genuine))).status).toBe(200);
+    const now = Math.floor(Date.now() / 1000);
+    const forged = await (await SigningKey.create()).sign({ ...decodeJwt(genuine), jti: 'forged', iat: now, nbf: now, exp: now + 300 });
+    expect(await token(form(forged))).toMatchObject({ status: 401, body: { error_codes: [50013] } });
+    // The GitHub stand-in itself: a wrong bearer gets nothing.
+    expect((await fetch(job.env.ACTIONS_ID_TOKEN_REQUEST_URL, { headers: { Authorization: 'Bearer nope' }, dispatcher } as unknown as RequestInit)).status).toBe(401);
   });
 });
 
