@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { permissionsFor } from '../../reconciler/cli/permissions.js';
 import { azureDevOpsSubject, githubSubject, type GitHubJob } from '../../simulator/index.js';
-import { azureDevOpsCredential, documentedPermissions, githubSubjects, README } from './federation.js';
+import { azureDevOpsCredential, documentedPermissions, githubSubjects, README, tableAfter } from './federation.js';
 
 // The README's sign-in tables against what they describe: the permissions `posture permissions`
 // names, and the federated credential subjects the example pipelines' jobs present. The sign-in
@@ -57,6 +57,12 @@ describe('README: signing in', () => {
       expect(d.app, d.subject).toBe(d.subject.includes(':environment:') ? 'writer' : 'reader');
     }
     expect(README).toContain('Issuer `https://token.actions.githubusercontent.com`, audience `api://AzureADTokenExchange`');
+  });
+
+  it('says the same as the setup guide of examples/', () => {
+    const guide = readFileSync(`${root}examples/README.md`, 'utf8');
+    const rows = tableAfter(guide, '### 2. GitHub Actions').map(([subject, , app]) => `${/`([^`]+)`/.exec(subject!)![1]} ${app}`);
+    expect(rows.sort()).toEqual(githubSubjects().map((d) => `${d.subject} ${d.app}`).sort());
   });
 
   it('gives the issuer and subject forms of an Azure DevOps service connection', () => {
