@@ -6,7 +6,7 @@ import { ownership } from './catalogue/ownership.js';
 import { senderAuthentication } from './catalogue/sender-authentication.js';
 import type { Control, ControlArea } from './types.js';
 
-export { HIGH_RISK_MAIL_SCOPES } from './catalogue/consent.js';
+export { HIGH_RISK_MAIL_APP_ROLES, HIGH_RISK_MAIL_SCOPES, MAIL_API_APP_IDS, MICROSOFT_TENANT_IDS } from './catalogue/consent.js';
 export type * from './types.js';
 
 /** Every control, in catalogue order. */

@@ -54,7 +54,7 @@ export function renderControlsMarkdown(controls: readonly Control[] = CATALOGUE)
         `- Read permissions: ${permissionText(c.permissions.read)}`,
         `- Remediate permissions: ${permissionText(c.permissions.remediate)}`,
         `- Remediation: ${c.remediation.automatic ? 'automatic in remediate mode' : 'by the owner'}. ${c.remediation.description}`,
-        `- Exceptions may be scoped to: ${c.exceptionScopes.length ? c.exceptionScopes.join(', ') : 'nothing (no exceptions)'}`,
+        `- Exceptions may be scoped to: ${c.exceptionScopes.length ? c.exceptionScopes.join(', ') : 'nothing (no exceptions)'}${c.exceptionDestinations ? '; `scope.destinations` pins the addresses or domains the excepted mail may go to' : ''}`,
         '- Checks:',
         ...c.checks.map((k) => `  - \`${k.id}\`: ${k.description}`),
       );

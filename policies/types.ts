@@ -71,4 +71,9 @@ export interface Control {
   };
   /** What an exception to this control may be scoped to. */
   readonly exceptionScopes: readonly ExceptionScopeType[];
+  /**
+   * Whether the control's findings have a destination (an address mail goes to), so an exception
+   * may pin the destinations it allows (`scope.destinations`).
+   */
+  readonly exceptionDestinations?: boolean;
 }

@@ -12,6 +12,7 @@ import { EXCHANGE_AUDIENCE, GRAPH_AUDIENCE, mintToken, ROLE_IDS } from './http/t
 import { generateTenant, type GenerateOptions } from './scenario/generate.js';
 import { loadScenario, type Scenario } from './scenario/scenario.js';
 import { tenantFromScenario } from './tenant/from-scenario.js';
+import { startIdentity, type IdentityOptions, type RunningIdentity } from './identity/index.js';
 import type { Tenant } from './tenant/tenant.js';
 
 export type { FaultRule, FaultKind } from './http/faults.js';
@@ -23,6 +24,7 @@ export { mintToken, GRAPH_AUDIENCE, EXCHANGE_AUDIENCE, ROLE_IDS } from './http/t
 export { ALL_GRAPH_PERMISSIONS, GRAPH_PERMISSIONS } from './graph/permissions.js';
 export { loadScenario, BUILT_IN_SCENARIOS, scenarioDrifts } from './scenario/scenario.js';
 export type { Scenario } from './scenario/scenario.js';
+export * from './identity/index.js';
 
 export interface SimulatorOptions {
   /** A built-in scenario name (`compliant`, `drifted`), a scenario file path, or a scenario object. @default 'compliant' */
@@ -35,6 +37,11 @@ export interface SimulatorOptions {
   faults?: readonly FaultRule[];
   /** DNS faults by query name. */
   dnsFaults?: Record<string, DnsFault>;
+  /**
+   * Serve the identity endpoints too (the Microsoft identity platform on HTTPS, managed identity,
+   * and stand-in GitHub Actions, Azure DevOps and Kubernetes token issuers). Off by default.
+   */
+  identity?: IdentityOptions | boolean;
   /** @default 127.0.0.1 */
   host?: string;
   /** @default 0 (any free port) for each */
@@ -55,6 +62,8 @@ export interface RunningSimulator {
   /** Every DNS query answered or dropped. */
   readonly dnsQueries: DnsQueryLogEntry[];
   readonly faults: Faults;
+  /** The identity endpoints, when started with `identity`. */
+  readonly identity: RunningIdentity | undefined;
   setDnsFault(name: string, fault: DnsFault | undefined): void;
   /** A token for this tenant. Graph: every permission unless `roles` says otherwise; Exchange: Exchange.ManageAsApp with the Exchange Administrator role. */
   token(api: 'graph' | 'exchange', options?: { roles?: readonly string[]; wids?: readonly string[]; lifetimeSeconds?: number }): string;
@@ -94,7 +103,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         if (fault?.kind === 'truncate') return { kind: 'truncate', response };
         return { kind: 'answer', response };
       }
-      return serveGraph(graphSvc, { method: req.method, url: req.url, body: req.body, claims: auth.claims });
+      return serveGraph(graphSvc, { method: req.method, url: req.url, body: req.body, claims: auth.claims, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
     },
     (req, status) => requests.add({ api: 'graph', method: req.method, path: req.url.pathname + req.url.search, status, time: Date.now() }),
   );
@@ -114,6 +123,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     started.push(graph);
     exoSvc.baseUrl = await exchange.listen(host, options.ports?.exchange ?? 0);
     started.push(exchange);
+    let identity: RunningIdentity | undefined;
+    if (options.identity) {
+      identity = await startIdentity({
+        host,
+        requests,
+        options: options.identity === true ? {} : options.identity,
+        tenant: {
+          id: tenant.id,
+          displayName: scenario.tenant.displayName,
+          matches: (name) => [tenant.id, tenant.initialDomain].some((n) => n.toLowerCase() === name.toLowerCase()) || tenant.graph.domains.get(name.toLowerCase()) !== undefined,
+        },
+      });
+      started.push(identity);
+      graphSvc.trust = identity.trust;
+      exoSvc.trust = identity.trust;
+    }
     const dns = await startDnsServer({
       host,
       port: options.ports?.dns ?? 0,
@@ -132,6 +157,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       requests,
       dnsQueries,
       faults,
+      identity,
       setDnsFault: (name, fault) => dns.setFault(name, fault),
       token: (api, o = {}) =>
         mintToken({

@@ -1,7 +1,7 @@
 import { P } from '../permissions.js';
 import type { Control } from '../types.js';
 
-const read = [P.policyRead, P.userRead, P.groupRead, P.roleRead] as const;
+const read = [P.policyRead, P.userRead, P.groupRead] as const;
 const remediate = [P.policyRead, P.policyWriteConditionalAccess] as const;
 const remediation = {
   automatic: true,

@@ -22,6 +22,28 @@ export const HIGH_RISK_MAIL_SCOPES: readonly string[] = [
   'SMTP.Send',
 ];
 
+/** The mail APIs whose application permissions APP.CONSENT.5 reads: Microsoft Graph and Office 365 Exchange Online. */
+export const MAIL_API_APP_IDS: readonly string[] = ['00000003-0000-0000-c000-000000000000', '00000002-0000-0ff1-ce00-000000000000'];
+
+/**
+ * Application permissions (app roles of the mail APIs) that read or send every mailbox's mail with
+ * no user involved. MailboxSettings.ReadWrite is left out: the posture's own application needs it to
+ * delete forwarding rules, and the rules it could create are what MAIL.FWD.4 finds.
+ */
+export const HIGH_RISK_MAIL_APP_ROLES: readonly string[] = [
+  'EWS.AccessAsApp',
+  'full_access_as_app',
+  'IMAP.AccessAsApp',
+  'Mail.Read',
+  'Mail.ReadWrite',
+  'Mail.Send',
+  'POP.AccessAsApp',
+  'SMTP.SendAsApp',
+];
+
+/** Tenants that own Microsoft's first-party applications (appOwnerOrganizationId). */
+export const MICROSOFT_TENANT_IDS: readonly string[] = ['f8cdef31-a31e-4b4a-93e4-5f571e91255a', '72f988bf-86f1-41af-91ab-2d7cd011db47'];
+
 /** Users cannot consent apps into their mailboxes; an admin consent workflow with named reviewers exists. */
 export const consent: readonly Control[] = [
   {
@@ -91,5 +113,27 @@ export const consent: readonly Control[] = [
     permissions: { read: [P.grantRead, P.applicationRead, P.userRead], remediate: [P.grantWrite] },
     remediation: { automatic: true, description: 'DELETE /oauth2PermissionGrants/{id}, after recording the grant in the evidence trail.' },
     exceptionScopes: ['app', 'user'],
+  },
+  {
+    id: 'APP.CONSENT.5',
+    version: 1,
+    area: 'consent',
+    title: 'No third-party app holds a high-risk mail permission for the whole organisation outside a declared exception',
+    rationale:
+      'An admin consent on behalf of all users, or an application permission such as Mail.ReadWrite, Mail.Send or full_access_as_app, ' +
+      'gives an app every mailbox at once, with no user signing in; a consent-phished administrator or a stolen app secret turns it into ' +
+      'silent exfiltration that no user-level control sees.',
+    severity: 'critical',
+    frameworks: { nistCsf: ['PR.AA-05', 'DE.CM-09'], scuba: ['MS.AAD.5.2v1'], owaspNhi: ['NHI3:2025', 'NHI5:2025'] },
+    checks: [
+      { id: 'tenant-wide-grant-high-risk-scope', description: 'No oauth2PermissionGrant with consentType AllPrincipals gives a non-Microsoft app a high-risk mail scope.' },
+      { id: 'app-permission-high-risk', description: 'No non-Microsoft service principal holds a high-risk application permission of Microsoft Graph or Exchange Online (Mail.Read, Mail.ReadWrite, Mail.Send, full_access_as_app, EWS/IMAP/POP/SMTP as app).' },
+    ],
+    permissions: { read: [P.grantRead, P.applicationRead], remediate: [P.grantWrite, P.appRoleAssignmentWrite] },
+    remediation: {
+      automatic: true,
+      description: 'DELETE /oauth2PermissionGrants/{id}, or DELETE /servicePrincipals/{resourceId}/appRoleAssignedTo/{id}, after recording it in the evidence trail.',
+    },
+    exceptionScopes: ['app'],
   },
 ];

@@ -3,6 +3,8 @@ import type { Control } from '../types.js';
 
 const exchangeRead = [P.exchangeManage, P.exchangeReader] as const;
 const exchangeWrite = [P.exchangeManage, P.exchangeAdmin] as const;
+/** Recipients are resolved as Exchange does: mailboxes, mail users and mail contacts (Exchange), groups (Graph). */
+const recipientsRead = [...exchangeRead, P.groupRead] as const;
 const frameworks = { nistCsf: ['PR.DS-02', 'PR.PS-01', 'DE.CM-09'], scuba: ['MS.EXO.1.1v2'] } as const;
 
 /** Automatic forwarding to outside addresses is forbidden at every layer an attacker could use. */
@@ -51,11 +53,17 @@ export const forwarding: readonly Control[] = [
     severity: 'critical',
     frameworks,
     checks: [
-      { id: 'mailbox-forwarding-external', description: 'No mailbox has ForwardingSmtpAddress or ForwardingAddress resolving outside the accepted domains.' },
+      {
+        id: 'mailbox-forwarding-external',
+        description:
+          'No mailbox forwards outside the accepted domains: ForwardingSmtpAddress, or a ForwardingAddress (a recipient identity) that resolves ' +
+          'to a mail contact or mail user whose external address is outside; a ForwardingAddress that resolves to no recipient is reported too.',
+      },
     ],
-    permissions: { read: exchangeRead, remediate: exchangeWrite },
+    permissions: { read: recipientsRead, remediate: exchangeWrite },
     remediation: { automatic: true, description: 'Set-Mailbox -ForwardingSmtpAddress $null -ForwardingAddress $null -DeliverToMailboxAndForward $false.' },
     exceptionScopes: ['user'],
+    exceptionDestinations: true,
   },
   {
     id: 'MAIL.FWD.4',
@@ -68,26 +76,35 @@ export const forwarding: readonly Control[] = [
     severity: 'critical',
     frameworks,
     checks: [
-      { id: 'inbox-rule-forward-external', description: 'No enabled inbox rule in any mailbox has forwardTo, forwardAsAttachmentTo or redirectTo outside the accepted domains.' },
+      { id: 'inbox-rule-forward-external', description: 'No enabled inbox rule in any mailbox has forwardTo, forwardAsAttachmentTo or redirectTo outside the accepted domains (an address of a mail contact or mail user counts where it delivers).' },
     ],
-    permissions: { read: [P.userRead, P.mailboxSettingsRead, P.domainRead], remediate: [P.mailboxSettingsWrite] },
+    permissions: { read: [P.mailboxSettingsRead, ...recipientsRead], remediate: [P.mailboxSettingsWrite] },
     remediation: { automatic: true, description: 'Deletes the inbox rule through Microsoft Graph, after recording it in the evidence trail.' },
     exceptionScopes: ['user', 'rule'],
+    exceptionDestinations: true,
   },
   {
     id: 'MAIL.FWD.5',
     version: 1,
     area: 'forwarding',
-    title: 'No transport rule redirects or blind-copies mail to an external address',
+    title: 'No transport rule sends copies of mail to an external address',
     rationale:
-      'A transport rule with RedirectMessageTo or BlindCopyTo an outside address exfiltrates mail for a whole organisation and is invisible to users.',
+      'A transport rule that redirects, copies, blind-copies, adds a recipient, sends for moderation, sends an incident report or adds the ' +
+      'sender\'s manager with an outside address exfiltrates mail for a whole organisation and is invisible to users.',
     severity: 'critical',
     frameworks,
     checks: [
-      { id: 'transport-rule-external-copy', description: 'No enabled transport rule redirects or BCCs to an address outside the accepted domains.' },
+      {
+        id: 'transport-rule-external-copy',
+        description:
+          'No enabled transport rule sends mail outside the accepted domains by RedirectMessageTo, BlindCopyTo, CopyTo, AddToRecipients, ' +
+          'ModerateMessageByUser or GenerateIncidentReport, or to a sender\'s manager (AddManagerAsRecipientType, ModerateMessageByManager) ' +
+          'who is outside; recipients are resolved as Exchange does.',
+      },
     ],
-    permissions: { read: exchangeRead, remediate: exchangeWrite },
+    permissions: { read: recipientsRead, remediate: exchangeWrite },
     remediation: { automatic: true, description: 'Disable-TransportRule.' },
     exceptionScopes: ['rule'],
+    exceptionDestinations: true,
   },
 ];

@@ -2,6 +2,8 @@ import { P } from '../permissions.js';
 import type { Control } from '../types.js';
 
 const dnsOnly = { read: [P.domainRead], remediate: [] } as const;
+/** MAIL.DMARC.1 also finds the tenant's domains the posture does not declare: Graph's verified domains and Exchange's accepted domains. */
+const tenantDomains = { read: [P.domainRead, P.exchangeManage, P.exchangeReader], remediate: [] } as const;
 const dnsIsNeverWritten =
   'DNS is never written by apply. The finding carries the exact TXT record to publish; the domain owner publishes it with their DNS provider.';
 
@@ -22,7 +24,7 @@ export const senderAuthentication: readonly Control[] = [
       { id: 'dmarc-record-single', description: 'There is exactly one such record.' },
       { id: 'dmarc-record-valid', description: 'The record parses strictly: v first, a valid p, valid tag values.' },
     ],
-    permissions: dnsOnly,
+    permissions: tenantDomains,
     remediation: { automatic: false, description: dnsIsNeverWritten },
     exceptionScopes: ['domain'],
   },
@@ -112,7 +114,7 @@ export const senderAuthentication: readonly Control[] = [
       { id: 'dkim-signing-enabled', description: 'Get-DkimSigningConfig shows Enabled for the domain.' },
       { id: 'dkim-selectors-published', description: 'selector1._domainkey and selector2._domainkey resolve to the keys Exchange expects.' },
     ],
-    permissions: { read: [P.domainRead, P.exchangeManage, P.exchangeReader], remediate: [P.exchangeManage, P.exchangeAdmin] },
+    permissions: { read: [P.exchangeManage, P.exchangeReader], remediate: [P.exchangeManage, P.exchangeAdmin] },
     remediation: {
       automatic: true,
       description: 'New-DkimSigningConfig or Set-DkimSigningConfig -Enabled $true. Selector CNAMEs are reported for the domain owner to publish.',

@@ -278,15 +278,16 @@ async function verify(conn: Connection, c: PlannedChange, m: Manifest, dir: Dire
       const path = w.method === 'POST' ? `${w.path}/${encodeURIComponent(String((created as Obj)['id']))}` : w.path;
       const live = await conn.graph.call<Obj>('GET', path);
       const desired = m.desired.conditionalAccess!.policies.find((p) => p.displayName === c.resource.name)!;
-      const left = diffPolicy(resolvePolicy(desired, dir), live);
+      const left = diffPolicy(resolvePolicy(desired, dir, { live, breakGlass: m.breakGlass }), live);
       if (left.length) fail(`${left.length} differences remain`);
       return live;
     }
     if (w.method === 'DELETE') {
       const reply = await conn.graph.request('GET', w.path);
       if (w.path.includes('/messageRules/')) {
-        const list = await conn.graph.call<{ value: Obj[] }>('GET', w.path.replace(/\/[^/]+$/, ''));
-        if (list.value.some((r) => w.path.endsWith(`/${encodeURIComponent(String(r['id']))}`))) fail('the rule is still there');
+        // Every page of the mailbox's rules: the rule may sit past the first.
+        const list = await conn.graph.list<Obj>(w.path.replace(/\/[^/]+$/, ''));
+        if (list.some((r) => w.path.endsWith(`/${encodeURIComponent(String(r['id']))}`))) fail('the rule is still there');
         return null;
       }
       if (reply.status !== 404) fail(`a read after the delete answered ${reply.status}`);

@@ -1,8 +1,9 @@
 import { resolveControl } from '../../policies/catalogue.js';
 import type { ApplyStartEvidenceRecord, ChangeEvidenceRecord, EvidenceRecord } from '../evidence/trail.js';
 import type { RestoredFinding } from '../findings/model.js';
+import { isAnnotation, withoutAnnotations } from '../evaluate/normalise.js';
 import { canonicalJson } from '../plan/build.js';
-import { REDACTED } from '../evidence/trail.js';
+import { REDACTED } from '../redact.js';
 import { writeProblem, type PlannedChange, type Write } from './writes.js';
 
 type Obj = Record<string, unknown>;
@@ -32,7 +33,7 @@ function pickLike(source: unknown, template: Obj): Obj {
   return Object.fromEntries(Object.keys(template).map((k) => [k, src[k] ?? null]));
 }
 
-const writable = (o: Obj): Obj => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('@odata.') && !READ_ONLY.has(k)));
+const writable = (o: Obj): Obj => Object.fromEntries(Object.entries(withoutAnnotations(o) as Obj).filter(([k]) => !READ_ONLY.has(k)));
 
 /**
  * The write that undoes a recorded change, from its recorded before-value (and, for a created
@@ -178,6 +179,6 @@ export function restored(expected: unknown, actual: unknown): boolean {
       return true;
     });
   }
-  if (isObj(expected)) return Object.entries(expected).every(([k, v]) => k.startsWith('@odata.') || restored(v, isObj(actual) ? actual[k] : undefined));
+  if (isObj(expected)) return Object.entries(expected).every(([k, v]) => isAnnotation(k) || restored(v, isObj(actual) ? actual[k] : undefined));
   return expected === actual;
 }

@@ -1,5 +1,6 @@
-import { redactSecrets } from '../evidence/trail.js';
+import { redactSecrets } from '../redact.js';
 import type { Connection } from '../input/connection.js';
+import { withoutAnnotations } from '../evaluate/normalise.js';
 import { canonicalJson } from '../plan/build.js';
 import { errorOf } from '../transport/graph.js';
 import { ExchangeError } from '../transport/exchange.js';
@@ -57,11 +58,8 @@ export async function readGraph(conn: Connection, path: string): Promise<unknown
   return withoutAnnotations(reply.body);
 }
 
-/** A value without its top-level `@odata.*` annotations (they carry the endpoint's URL, not state). */
-export function withoutAnnotations(value: unknown): unknown {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
-  return Object.fromEntries(Object.entries(value as Obj).filter(([k]) => !k.startsWith('@odata.')));
-}
+/** A value without its OData annotations, at any depth (they carry the endpoint's URL, not state). */
+export { withoutAnnotations };
 
 /**
  * A read value in the form the evidence trail stores it (annotations dropped, secrets redacted,

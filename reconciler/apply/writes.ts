@@ -2,6 +2,7 @@ import type { Directory } from '../evaluate/context.js';
 import type { Finding } from '../findings/model.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { LiveState } from '../read/live.js';
+import { withoutAnnotations } from '../evaluate/normalise.js';
 import { resolvePolicy } from '../resources/conditional-access-policy.js';
 import { USER_CONSENT_POLICIES } from '../checks/consent.js';
 import { canonicalJson, sha256 } from '../plan/build.js';
@@ -49,6 +50,7 @@ const GRAPH_WRITES: ReadonlyArray<readonly [method: string, path: string]> = [
   ['PUT', '/policies/adminConsentRequestPolicy'],
   ['POST', '/oauth2PermissionGrants'],
   ['DELETE', '/oauth2PermissionGrants/{id}'],
+  ['DELETE', '/servicePrincipals/{id}/appRoleAssignedTo/{id}'],
   ['POST', '/users/{id}/mailFolders/inbox/messageRules'],
   ['DELETE', '/users/{id}/mailFolders/inbox/messageRules/{id}'],
 ];
@@ -118,7 +120,8 @@ export function writeProblem(w: unknown): string | undefined {
   return `${method} ${JSON.stringify(path)} is not a write apply makes`;
 }
 
-export const fingerprintOf = (live: unknown) => sha256(canonicalJson(live ?? null));
+/** SHA-256 of a live value in canonical JSON, OData annotations left out: the same state always has the same fingerprint. */
+export const fingerprintOf = (live: unknown) => sha256(canonicalJson(withoutAnnotations(live ?? null)));
 
 /** Turns the remediable findings of a plan into writes. Findings apply may not touch give none. */
 export function plannedChanges(findings: readonly Finding[], manifest: Manifest, live: LiveState, dir: Directory): PlannedChange[] {
@@ -147,8 +150,10 @@ function writeFor(f: Finding, m: Manifest, live: LiveState, dir: Directory): Wri
     case 'conditionalAccessPolicy': {
       const desired = m.desired.conditionalAccess?.policies.find((p) => p.displayName === r.name);
       if (!desired) return undefined;
-      const body = resolvePolicy(desired, dir).body;
-      if (f.change.action === 'create') return { api: 'graph', method: 'POST', path: '/identity/conditionalAccess/policies', body };
+      if (f.change.action === 'create') return { api: 'graph', method: 'POST', path: '/identity/conditionalAccess/policies', body: resolvePolicy(desired, dir).body };
+      // Written over the live policy: declared exclusions it does not hold stay out, so the write never loosens it.
+      const current = live.caPolicies?.ok ? live.caPolicies.value.find((p) => String(p['id']) === String(r.id)) : undefined;
+      const body = resolvePolicy(desired, dir, { ...(current ? { live: current } : {}), breakGlass: m.breakGlass }).body;
       const changed = new Set(f.patch.map((op) => op.path.split('/')[1]!).filter(Boolean));
       const partial = Object.fromEntries(Object.entries(body).filter(([k]) => changed.has(k)));
       return { api: 'graph', method: 'PATCH', path: `/identity/conditionalAccess/policies/${encodeURIComponent(String(r.id))}`, body: partial };
@@ -169,6 +174,10 @@ function writeFor(f: Finding, m: Manifest, live: LiveState, dir: Directory): Wri
     }
     case 'oauth2PermissionGrant':
       return { api: 'graph', method: 'DELETE', path: `/oauth2PermissionGrants/${encodeURIComponent(String(r.id))}` };
+    case 'appRoleAssignment': {
+      const resourceId = (f.evidence.live as Obj | null)?.['resourceId'];
+      return typeof resourceId === 'string' ? { api: 'graph', method: 'DELETE', path: `/servicePrincipals/${encodeURIComponent(resourceId)}/appRoleAssignedTo/${encodeURIComponent(String(r.id))}` } : undefined;
+    }
     case 'inboxRule': {
       const userId = (f.evidence.endpoint.match(/^\/users\/([^/]+)\//) ?? [])[1];
       return userId ? { api: 'graph', method: 'DELETE', path: `/users/${userId}/mailFolders/inbox/messageRules/${encodeURIComponent(String(r.id))}` } : undefined;

@@ -54,7 +54,7 @@ export function checkConditionalAccess(ev: Evaluation): void {
   for (const desired of ca.policies) {
     const control = desired.control.replace(/v\d+$/, '');
     const live = matched.get(desired.key);
-    const resolved = resolvePolicy(desired, ev.directory);
+    const resolved = resolvePolicy(desired, ev.directory, { ...(live ? { live } : {}), breakGlass: ev.manifest.breakGlass });
     const resource = { type: 'conditionalAccessPolicy', id: (live?.['id'] as string | undefined) ?? null, name: desired.displayName };
     const scopes = [{ type: 'policy' as const, value: desired.displayName }];
     if (resolved.unresolved.length) {

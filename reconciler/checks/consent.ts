@@ -1,4 +1,6 @@
+import { HIGH_RISK_MAIL_APP_ROLES, MICROSOFT_TENANT_IDS } from '../../policies/catalogue.js';
 import type { Evaluation } from '../evaluate/context.js';
+import type { AppPermissions } from '../read/live.js';
 import { patchFrom } from '../evaluate/normalise.js';
 
 type Obj = Record<string, unknown>;
@@ -10,7 +12,16 @@ export const USER_CONSENT_POLICIES = {
 };
 
 /**
- * APP.CONSENT.1–4. Only `ManagePermissionGrantsForSelf.*` entries are user consent; the
+ * The user or group a reviewer query names. The portal and older clients write the query with the
+ * API version (`/v1.0/users/{id}`), the API itself with none (`/users/{id}`); both name the same reviewer.
+ */
+export function reviewerTarget(query: string): { kind: 'users' | 'groups'; id: string } | undefined {
+  const m = /^(?:https:\/\/[^/]+)?(?:\/(?:v1\.0|beta))?\/(users|groups)\/([^/?#]+)/i.exec(query.trim());
+  return m ? { kind: m[1]!.toLowerCase() as 'users' | 'groups', id: decodeURIComponent(m[2]!) } : undefined;
+}
+
+/**
+ * APP.CONSENT.1–5. Only `ManagePermissionGrantsForSelf.*` entries are user consent; the
  * `ManagePermissionGrantsForOwnedResource.*` entries are Teams resource-specific consent, outside
  * these controls, and are left as they are.
  */
@@ -64,10 +75,10 @@ export function checkConsent(ev: Evaluation): void {
     const w = c.adminConsentWorkflow;
     const liveReviewers = ((policy['reviewers'] as Obj[] | undefined) ?? [])
       .map((r) => {
-        const m = /^\/(users|groups)\/([^/]+)/.exec(String(r['query'] ?? ''));
-        if (!m) return String(r['query']);
-        const o = m[1] === 'users' ? ev.directory.userById(m[2]!) : ev.directory.groupById(m[2]!);
-        return m[1] === 'users' ? `user:${String(o?.['userPrincipalName'] ?? m[2]).toLowerCase()}` : `group:${String(o?.['displayName'] ?? m[2])}`;
+        const target = reviewerTarget(String(r['query'] ?? ''));
+        if (!target) return String(r['query']);
+        const o = target.kind === 'users' ? ev.directory.userById(target.id) : ev.directory.groupById(target.id);
+        return target.kind === 'users' ? `user:${String(o?.['userPrincipalName'] ?? target.id).toLowerCase()}` : `group:${String(o?.['displayName'] ?? target.id)}`;
       })
       .sort();
     const liveView = {
@@ -128,4 +139,59 @@ export function checkConsent(ev: Evaluation): void {
       });
     }
   }
+
+  // APP.CONSENT.5: what a third-party app holds for the whole organisation, with no user consenting.
+  const wide = ev.need<[Obj[], Obj[], AppPermissions]>('APP.CONSENT.5', [
+    [ev.live.grants, 'delegated permission grants'],
+    [ev.live.servicePrincipals, 'service principals'],
+    [ev.live.appPermissions, 'application permissions to the mail APIs'],
+  ]);
+  if (wide && ev.live.grants?.ok && ev.live.appPermissions?.ok) {
+    const [list, sps, perms] = wide;
+    const high = new Set(c.highRiskScopes.map((s) => s.toLowerCase()));
+    const spById = new Map(sps.map((s) => [String(s['id']).toLowerCase(), s]));
+    const firstParty = (sp: Obj | undefined) => !!sp && MICROSOFT_TENANT_IDS.includes(String(sp['appOwnerOrganizationId'] ?? '').toLowerCase());
+    const appOf = (id: unknown) => spById.get(String(id ?? '').toLowerCase());
+    const appScopes = (app: Obj | undefined, id: unknown) => [
+      { type: 'app' as const, value: String(app?.['displayName'] ?? id) },
+      { type: 'app' as const, value: String(app?.['appId'] ?? '') },
+    ];
+    const appLive = (app: Obj | undefined) => (app ? { appId: app['appId'], displayName: app['displayName'], publisherName: app['publisherName'], appOwnerOrganizationId: app['appOwnerOrganizationId'] ?? null } : null);
+    for (const g of list) {
+      if (String(g['consentType']) !== 'AllPrincipals') continue;
+      const risky = String(g['scope'] ?? '').split(/\s+/).filter((s) => s && high.has(s.toLowerCase()));
+      const app = appOf(g['clientId']);
+      if (!risky.length || firstParty(app)) continue;
+      const appName = String(app?.['displayName'] ?? g['clientId']);
+      ev.add({
+        control: 'APP.CONSENT.5', check: 'tenant-wide-grant-high-risk-scope', resource: { type: 'oauth2PermissionGrant', id: String(g['id']), name: `${appName} ← all users` },
+        key: String(g['id']), status: 'violation', action: 'delete', patch: [{ op: 'remove', path: '' } as never],
+        summary: `"${appName}" was consented for every user of the organisation to ${risky.join(', ')}; it can read or send the mail of anyone who signs in to it.`,
+        evidence: { endpoint: '/oauth2PermissionGrants', readAt: ev.live.grants.readAt, live: { ...g, app: appLive(app) } },
+        remediation: 'Revoke the grant, review the app and who consented it, and check the audit log for what it accessed.',
+        scopes: appScopes(app, g['clientId']),
+      });
+    }
+    const roles = new Map<string, { value: string; api: string }>();
+    for (const r of perms.resources) {
+      for (const role of (Array.isArray(r['appRoles']) ? r['appRoles'] : []) as Obj[]) roles.set(String(role['id']).toLowerCase(), { value: String(role['value']), api: String(r['displayName']) });
+    }
+    const riskyRoles = new Set(HIGH_RISK_MAIL_APP_ROLES.map((r) => r.toLowerCase()));
+    for (const a of perms.assignments) {
+      if (String(a['principalType']) !== 'ServicePrincipal') continue;
+      const role = roles.get(String(a['appRoleId']).toLowerCase());
+      const app = appOf(a['principalId']);
+      if (!role || !riskyRoles.has(role.value.toLowerCase()) || firstParty(app)) continue;
+      const appName = String(app?.['displayName'] ?? a['principalDisplayName'] ?? a['principalId']);
+      ev.add({
+        control: 'APP.CONSENT.5', check: 'app-permission-high-risk', resource: { type: 'appRoleAssignment', id: String(a['id']), name: `${appName} → ${role.api} ${role.value}` },
+        key: String(a['id']), status: 'violation', action: 'delete', patch: [{ op: 'remove', path: '' } as never],
+        summary: `"${appName}" holds the application permission ${role.value} of ${role.api}: it can ${/send/i.test(role.value) ? 'send mail as' : 'read the mail of'} every mailbox without any user signing in.`,
+        evidence: { endpoint: `/servicePrincipals/${String(a['resourceId'])}/appRoleAssignedTo`, readAt: ev.live.appPermissions.readAt, live: { ...a, permission: role.value, app: appLive(app) } },
+        remediation: 'Remove the permission, rotate or remove the app\'s credentials, and review what it accessed in the audit log.',
+        scopes: appScopes(app, a['principalId']),
+      });
+    }
+  }
+
 }

@@ -121,58 +121,99 @@ function checkSpf(ev: Evaluation, d: DesiredDomain, dns: DomainDns): void {
   });
 }
 
+/**
+ * MAIL.DKIM.1 for every domain that sends: each declared sending domain (signing enabled and its
+ * selector CNAMEs published) and the tenant's initial domain, which every mailbox can send from
+ * (signing enabled; Microsoft publishes its selectors). A DNS failure on one domain makes that
+ * domain not evaluated and never hides another domain's findings.
+ */
 function checkDkim(ev: Evaluation, domains: readonly DesiredDomain[]): void {
   const got = ev.need<[Obj[]]>('MAIL.DKIM.1', [[ev.live.dkim, 'DKIM signing configurations']]);
   if (!got || !ev.live.dkim?.ok) return;
+  const dkim = ev.live.dkim;
   const configs = new Map(got[0].map((c) => [String(c['Domain'] ?? c['Identity']).toLowerCase(), c]));
-  for (const d of domains) {
-    if (!d.dkim.enabled) continue;
-    const c = configs.get(d.name);
-    const resource = { type: 'dkimSigningConfig', id: d.name, name: d.name };
-    const scopes = [{ type: 'domain' as const, value: d.name }];
+  const targets: Array<{ name: string; selectors: boolean }> = domains.filter((d) => d.dkim.enabled).map((d) => ({ name: d.name, selectors: true }));
+  const accepted = ev.need<[Obj[]]>('MAIL.DKIM.1', [[ev.live.acceptedDomains, 'accepted domains']]);
+  const declared = new Set(domains.map((d) => d.name));
+  for (const a of accepted?.[0] ?? []) {
+    const name = String(a['DomainName'] ?? '').toLowerCase();
+    if (name && a['InitialDomain'] === true && !declared.has(name)) targets.push({ name, selectors: false });
+  }
+  for (const { name, selectors } of targets) {
+    const c = configs.get(name);
+    const resource = { type: 'dkimSigningConfig', id: name, name };
+    const scopes = [{ type: 'domain' as const, value: name }];
     if (!c || c['Enabled'] !== true) {
       ev.add({
         control: 'MAIL.DKIM.1', check: 'dkim-signing-enabled', resource, status: c ? 'drift' : 'missing', action: c ? 'update' : 'create', scopes,
-        patch: c ? [{ op: 'replace', path: '/Enabled', value: true }] : [{ op: 'add', path: '', value: { Domain: d.name, Enabled: true } } as never],
-        summary: `Exchange Online does not DKIM-sign mail from ${d.name}.`,
-        evidence: { endpoint: 'Exchange Get-DkimSigningConfig', readAt: ev.live.dkim.readAt, live: c ? { Domain: d.name, Enabled: c['Enabled'], Status: c['Status'] } : null },
+        patch: c ? [{ op: 'replace', path: '/Enabled', value: true }] : [{ op: 'add', path: '', value: { Domain: name, Enabled: true } } as never],
+        summary: `Exchange Online does not DKIM-sign mail from ${name}${selectors ? '' : ' (the initial domain, which every mailbox can send from)'}.`,
+        evidence: { endpoint: 'Exchange Get-DkimSigningConfig', readAt: dkim.readAt, live: c ? { Domain: name, Enabled: c['Enabled'], Status: c['Status'] } : null },
       });
       continue;
     }
-    const dns = ev.live.dns?.get(d.name);
+    const dns = selectors ? ev.live.dns?.get(name) : undefined;
     if (!dns) continue;
+    const broken = dns.dkim.find((sel) => sel.error && !ABSENT.includes(sel.error));
+    if (broken) {
+      dnsFailure(ev, 'MAIL.DKIM.1', `CNAME ${broken.name}`, dns.readAt, broken.error!);
+      continue;
+    }
     const unpublished: string[] = [];
     for (const [i, sel] of dns.dkim.entries()) {
       const expected = String(c[`Selector${i + 1}CNAME`] ?? '').toLowerCase();
-      if (sel.error && !ABSENT.includes(sel.error)) {
-        dnsFailure(ev, 'MAIL.DKIM.1', `CNAME ${sel.name}`, dns.readAt, sel.error);
-        return;
-      }
       if (!sel.targets?.some((t) => t.toLowerCase() === expected)) unpublished.push(`CNAME ${sel.name} → ${expected}`);
     }
     if (unpublished.length) {
       ev.add({
-        control: 'MAIL.DKIM.1', check: 'dkim-selectors-published', resource, key: `${d.name}/selectors`, status: 'violation', action: 'none', scopes,
-        summary: `${d.name} does not publish the DKIM selector CNAMEs Exchange signs with, so receivers cannot verify its signatures.`,
-        evidence: { endpoint: `DNS CNAME selector1/selector2._domainkey.${d.name}`, readAt: dns.readAt, live: dns.dkim },
+        control: 'MAIL.DKIM.1', check: 'dkim-selectors-published', resource, key: `${name}/selectors`, status: 'violation', action: 'none', scopes,
+        summary: `${name} does not publish the DKIM selector CNAMEs Exchange signs with, so receivers cannot verify its signatures.`,
+        evidence: { endpoint: `DNS CNAME selector1/selector2._domainkey.${name}`, readAt: dns.readAt, live: dns.dkim },
         remediation: `Publish ${unpublished.join(' and ')}.`,
       });
     }
   }
 }
 
-/** Accepted domains (other than the initial onmicrosoft domain) that the posture does not declare. */
+/**
+ * The mail domains of the tenant: every verified domain of the directory (Graph /domains) and every
+ * accepted domain of Exchange Online, each marked Microsoft-managed when Microsoft owns its DNS: the
+ * initial domain and the Exchange coexistence (hybrid routing) domain.
+ */
+export function tenantDomains(verified: readonly Obj[], accepted: readonly Obj[]): Map<string, { microsoftManaged: boolean; initial: boolean; from: string }> {
+  const out = new Map<string, { microsoftManaged: boolean; initial: boolean; from: string }>();
+  const add = (name: string, initial: boolean, managed: boolean, from: string) => {
+    const key = name.toLowerCase();
+    if (!key) return;
+    const had = out.get(key);
+    const microsoftOwned = managed || initial || /\.onmicrosoft\.com$/.test(key);
+    out.set(key, { microsoftManaged: (had?.microsoftManaged ?? false) || microsoftOwned, initial: (had?.initial ?? false) || initial, from: had?.from ?? from });
+  };
+  for (const d of verified) if (d['isVerified'] !== false) add(String(d['id'] ?? ''), d['isInitial'] === true, false, '/domains');
+  for (const a of accepted) add(String(a['DomainName'] ?? ''), a['InitialDomain'] === true, a['IsCoexistenceDomain'] === true, 'Exchange Get-AcceptedDomain');
+  return out;
+}
+
+/**
+ * Domains of the tenant that the posture does not declare. Microsoft-managed domains (initial and
+ * coexistence) are left out: Microsoft publishes their DNS, so nobody in the organisation can act on
+ * a DNS finding for them.
+ */
 function checkUnmanagedDomains(ev: Evaluation, domains: readonly DesiredDomain[]): void {
-  if (!ev.live.acceptedDomains?.ok) return;
+  const got = ev.need<[Obj[], Obj[]]>('MAIL.DMARC.1', [
+    [ev.live.domains, 'verified domains of the tenant'],
+    [ev.live.acceptedDomains, 'accepted domains'],
+  ]);
+  if (!got) return;
+  const readAt = (from: string) => (from === '/domains' ? ev.live.domains : ev.live.acceptedDomains)!.readAt;
   const declared = new Set(domains.map((d) => d.name));
-  for (const a of ev.live.acceptedDomains.value) {
-    const name = String(a['DomainName'] ?? '').toLowerCase();
-    if (!name || declared.has(name) || a['InitialDomain'] === true) continue;
+  for (const [name, d] of tenantDomains(got[0], got[1])) {
+    if (declared.has(name) || d.microsoftManaged) continue;
     ev.add({
       control: 'MAIL.DMARC.1', check: 'dmarc-record-present', resource: { type: 'domain', id: name, name }, key: `${name}/unmanaged`,
       status: 'unmanaged', action: 'none', scopes: [{ type: 'domain', value: name }],
-      summary: `Accepted domain ${name} is not in the posture, so nothing checks that it is protected from spoofing.`,
-      evidence: { endpoint: 'Exchange Get-AcceptedDomain', readAt: ev.live.acceptedDomains.readAt, live: { DomainName: name } },
+      summary: `Domain ${name} of the tenant is not in the posture, so nothing checks that it is protected from spoofing.`,
+      evidence: { endpoint: d.from, readAt: readAt(d.from), live: { domain: name } },
       remediation: 'Declare the domain in the posture (sending, or parked with p=reject and v=spf1 -all).',
     });
   }

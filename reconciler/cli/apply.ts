@@ -16,9 +16,12 @@ import { readTenant } from '../read/live.js';
 import { applyRecorder, isHash, planEvidence } from '../evidence/trail.js';
 import { exitCodeOf } from '../plan/build.js';
 import { evidenceOption, expectedHead, expectHeadOption } from './evidence.js';
-import { createLogger } from './log.js';
+import { createLogger, printable } from './log.js';
+import { terminalSafe } from '../safe-text.js';
+import { dayOption, wholeNumberOption } from './options.js';
 import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
 import { openRun, recordRefusal, type OpenRun } from './run.js';
+import { signIn } from '../input/connection.js';
 
 export interface ApplyArgs extends Omit<PlanArgs, 'format' | 'out' | 'color'> {
   plan?: string;
@@ -46,8 +49,8 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
       expectHeadOption(evidenceOption(tenantOptions(y)))
         .positional('plan', { type: 'string', describe: 'A plan saved with `posture plan --out FILE`' })
         .option('auto-approve', { type: 'boolean', default: false, describe: "Apply without asking for 'yes'" })
-        .option('max-changes', { type: 'number', default: 25, describe: 'Refuse to apply more changes than this in one run' })
-        .option('today', { type: 'string', hidden: true }) as never,
+        .option('max-changes', wholeNumberOption('max-changes', { min: 0, max: 10_000, unit: 'changes', default: 25, describe: 'Refuse to apply more changes than this in one run' }))
+        .option('today', dayOption('today', 'Day used for exception expiry (YYYY-MM-DD)', true)) as never,
     handler: async (args) => {
       const log = createLogger(args['log-format']);
       const today = args.today ?? new Date().toISOString().slice(0, 10);
@@ -83,6 +86,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         try {
           if (plan) checkShape(plan);
           log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
+          await signIn(conn);
           if (!plan) {
             const live = await readTenant(input.manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
             const { findings, incomplete } = evaluate(input.manifest, live, today);
@@ -103,8 +107,8 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
             return;
           }
           ({ dir } = await preflight(p, input.manifest, conn, { maxChanges, today, ...(p.rollbackOf && trail ? { trail: existsSync(trail.path) ? readFileSync(trail.path, 'utf8') : '' } : {}) }));
-          process.stdout.write(`${p.changes.length} change${p.changes.length === 1 ? '' : 's'} to apply:\n${p.changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`);
-          if (p.restores?.length) process.stdout.write(renderRestores(p.restores));
+          process.stdout.write(printable(`${p.changes.length} change${p.changes.length === 1 ? '' : 's'} to apply:\n${p.changes.map((c) => `  ${terminalSafe(describeChange(c))}`).join('\n')}\n`));
+          if (p.restores?.length) process.stdout.write(printable(renderRestores(p.restores)));
           const approved = args['auto-approve'] || (process.stdin.isTTY === true && (await confirmInteractively(p.changes)));
           if (!approved) {
             throw new ApplyRefused(process.stdin.isTTY ? 'not applied: the answer was not "yes"' : "not applied: confirm with 'yes' at a terminal, or pass --auto-approve", 'not-approved');
@@ -127,19 +131,19 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
               return true;
             } catch (err) {
               notStarted = `${describeChange(change)} was not sent: ${(err as Error).message}`;
-              process.stderr.write(`posture apply: ${notStarted}; apply stopped\n`);
+              process.stderr.write(printable(`posture apply: ${terminalSafe(notStarted)}; apply stopped\n`));
               return false;
             }
           },
           onChange: (o) => {
-            process.stdout.write(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${describeChange(o.change)}${o.error ? `\n    ${o.error}` : ''}${o.settled ? `\n    ${o.settled}` : ''}\n`);
+            process.stdout.write(printable(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${terminalSafe(describeChange(o.change))}${o.error ? `\n    ${terminalSafe(o.error)}` : ''}${o.settled ? `\n    ${terminalSafe(o.settled)}` : ''}\n`));
             try {
               recorder?.change(o);
               return true;
             } catch (err) {
               // No write goes unrecorded: stop here, and say plainly which change the trail is missing.
               unrecorded = `${o.result === 'applied' ? 'was applied' : 'failed'} but could not be recorded in the evidence trail (${(err as Error).message})`;
-              process.stderr.write(`posture apply: ${describeChange(o.change)} ${unrecorded}; apply stopped\n`);
+              process.stderr.write(printable(`posture apply: ${terminalSafe(describeChange(o.change))} ${terminalSafe(unrecorded)}; apply stopped\n`));
               return false;
             }
           },
@@ -152,18 +156,18 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
             recorder?.end(outcomes, code);
           } catch (err) {
             ended = false;
-            process.stderr.write(`posture apply: the end of the run could not be recorded in the evidence trail (${(err as Error).message})\n`);
+            process.stderr.write(printable(`posture apply: the end of the run could not be recorded in the evidence trail (${terminalSafe((err as Error).message)})\n`));
           }
         }
-        process.stdout.write(
+        process.stdout.write(printable(
           unrecorded
-            ? `Apply stopped: the last change ${unrecorded}. ${p.changes.length - outcomes.length} not attempted. Keep the evidence file as it is, and record what happened by hand.\n`
+            ? `Apply stopped: the last change ${terminalSafe(unrecorded)}. ${p.changes.length - outcomes.length} not attempted. Keep the evidence file as it is, and record what happened by hand.\n`
             : notStarted
               ? `Apply stopped before a write: ${outcomes.length - failed.length} applied, ${p.changes.length - outcomes.length} not attempted.\n`
               : failed.length
                 ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, 1 failed, ${p.changes.length - outcomes.length} not attempted. Run plan and apply again once the cause is fixed.\n`
                 : `Apply complete: ${outcomes.length} change${outcomes.length === 1 ? '' : 's'} applied and verified.\n`,
-        );
+        ));
         if (trail && ended) log.info(`recorded as run ${runId} in ${relative(process.cwd(), trail.path) || trail.path}`);
         setExit(code);
       } catch (err) {

@@ -4,6 +4,7 @@ import { dnsResolver } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
 import { readDomainDns, type DomainDns } from '../read/dns.js';
 import { fail } from './plan.js';
+import { jsonSafe, terminalSafe } from '../safe-text.js';
 
 /** The check-domain answer for one domain: what receivers will do with mail claiming it. */
 export function domainReport(d: DomainDns) {
@@ -60,15 +61,17 @@ export function checkDomainCommand(setExit: (code: number) => void): CommandModu
         const resolver = dnsResolver(args['dns-server']);
         const reports = (await Promise.all(names.map((n) => readDomainDns(n, resolver)))).map(domainReport);
         if (args.format === 'json') {
-          console.log(JSON.stringify(reports, null, 2));
+          process.stdout.write(`${jsonSafe(JSON.stringify(reports, null, 2))}\n`);
         } else {
+          // DNS records are whoever owns the domain's to write: nothing of them reaches the terminal raw.
+          const line = (text: string) => process.stdout.write(`${terminalSafe(text)}\n`);
           for (const r of reports) {
-            console.log(`${r.domain}`);
-            console.log(`  DMARC  ${r.dmarc.status.padEnd(10)} ${r.dmarc.summary}`);
-            for (const e of r.dmarc.errors) console.log(`         error: ${e}`);
-            console.log(`  SPF    ${r.spf.status.padEnd(10)} ${r.spf.record ?? '(no record)'}${r.spf.lookups ? ` (${r.spf.lookups} DNS lookups)` : ''}`);
-            for (const e of r.spf.errors) console.log(`         error: ${e}`);
-            for (const s of r.dkim.selectors) console.log(`  DKIM   ${s.name} ${s.cname ? `→ ${s.cname}` : s.error ? `error: ${s.error}` : 'not published'}`);
+            line(`${r.domain}`);
+            line(`  DMARC  ${r.dmarc.status.padEnd(10)} ${r.dmarc.summary}`);
+            for (const e of r.dmarc.errors) line(`         error: ${e}`);
+            line(`  SPF    ${r.spf.status.padEnd(10)} ${r.spf.record ?? '(no record)'}${r.spf.lookups ? ` (${r.spf.lookups} DNS lookups)` : ''}`);
+            for (const e of r.spf.errors) line(`         error: ${e}`);
+            for (const s of r.dkim.selectors) line(`  DKIM   ${s.name} ${s.cname ? `→ ${s.cname}` : s.error ? `error: ${s.error}` : 'not published'}`);
           }
         }
         const dnsFailed = reports.some((r) => r.dmarc.status === 'error' || r.spf.status === 'error');

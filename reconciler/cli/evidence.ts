@@ -4,7 +4,9 @@ import { describeHolder, trailLockHolder } from '../apply/lock.js';
 import { actorFromAccessToken, EvidenceTrail, interruptedApplies, isHash, trailRecords, verifyTrail, type EvidenceActor, type VerifyResult } from '../evidence/trail.js';
 import type { Connection } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
+import { jsonLine, printable } from './log.js';
 import { fail } from './plan.js';
+import { terminalSafe } from '../safe-text.js';
 
 /** The evidence file plan, drift, apply and rollback append to unless told otherwise. */
 export const DEFAULT_EVIDENCE_FILE = 'posture-evidence.jsonl';
@@ -122,12 +124,12 @@ function unfinishedRuns(file: string, text: string): Unfinished[] {
 }
 
 function renderText(result: VerifyResult, unfinished: readonly Unfinished[]): string {
-  const notes = unfinished.map((u) => `${u.message}\n`).join('');
+  const notes = unfinished.map((u) => `${terminalSafe(u.message)}\n`).join('');
   const interrupted = unfinished.filter((u) => u.state === 'interrupted').length;
   if (result.ok) {
     return `${notes}${plural(result.records, 'record')}, chain intact, head ${result.head}${interrupted ? `; ${interrupted === 1 ? '1 apply run was' : `${interrupted} apply runs were`} interrupted and not settled` : ''}\n`;
   }
-  const lines = result.problems.map((p) => `${p.message}\n`);
+  const lines = result.problems.map((p) => `${terminalSafe(p.message)}\n`);
   lines.push(notes);
   lines.push(`${plural(result.records, 'record')}, ${plural(result.problems.length, 'problem')}: the trail has been altered or damaged\n`);
   return lines.join('');
@@ -151,9 +153,9 @@ function verifyCommand(setExit: (code: number) => void): CommandModule<object, V
         const result = verifyTrail(text, expectHead !== undefined ? { expectHead } : {});
         const unfinished = unfinishedRuns(args.file, text);
         if (args.format === 'json') {
-          process.stdout.write(`${JSON.stringify({ file: args.file, ...result, ...(expectHead !== undefined ? { expectHead } : {}), unfinished }, null, 2)}\n`);
+          process.stdout.write(`${jsonLine({ file: args.file, ...result, ...(expectHead !== undefined ? { expectHead } : {}), unfinished }, 2)}\n`);
         } else {
-          process.stdout.write(renderText(result, unfinished));
+          process.stdout.write(printable(renderText(result, unfinished)));
         }
         setExit(result.ok && !unfinished.some((u) => u.state === 'interrupted') ? 0 : 1);
       } catch (err) {

@@ -1,13 +1,20 @@
-/** Run logs on stderr: plain lines, or JSON lines for pipelines. Secrets are masked before anything is written. */
+/**
+ * Run logs on stderr: plain lines, or JSON lines for pipelines. Secrets are masked before anything is
+ * written, and no control or bidirectional formatting character reaches the terminal.
+ */
+import { redactSecrets, redactText } from '../redact.js';
+import { jsonSafe, terminalSafe } from '../safe-text.js';
+
 export type LogFormat = 'text' | 'json';
 
-const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
-const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
-const SECRET_ENV = /((?:client_secret|password|secret|assertion)=)[^&\s]+/gi;
+/** A line of text for a terminal: secrets masked, control characters shown as escapes (newlines kept). */
+export function printable(text: string): string {
+  return terminalSafe(redactText(text), true);
+}
 
-/** Masks tokens and secrets in a message. */
-export function redact(text: string): string {
-  return text.replace(JWT, '[token]').replace(BEARER, '$1[token]').replace(SECRET_ENV, '$1[secret]');
+/** JSON for stdout or a log: secrets masked, unsafe characters escaped; one line unless `indent`. */
+export function jsonLine(value: unknown, indent?: number): string {
+  return jsonSafe(JSON.stringify(redactSecrets(value), null, indent));
 }
 
 export interface Logger {
@@ -23,8 +30,8 @@ export function createLogger(format: LogFormat, stream: NodeJS.WriteStream = pro
   const write = (level: string, message: string, fields: Record<string, unknown> = {}) => {
     if (tty && lastLine) stream.write('\n');
     lastLine = 0;
-    if (format === 'json') stream.write(`${redact(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields }))}\n`);
-    else stream.write(`${redact(message)}\n`);
+    if (format === 'json') stream.write(`${jsonLine({ time: new Date().toISOString(), level, message, ...fields })}\n`);
+    else stream.write(`${printable(message)}\n`);
   };
   return {
     info: (m, f) => write('info', m, f),
@@ -33,7 +40,7 @@ export function createLogger(format: LogFormat, stream: NodeJS.WriteStream = pro
       if (tty) {
         const width = 30;
         const filled = total ? Math.round((done / total) * width) : width;
-        stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+        stream.write(`\r${printable(label)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
         lastLine = 1;
         if (done >= total) {
           stream.write('\n');
@@ -44,8 +51,8 @@ export function createLogger(format: LogFormat, stream: NodeJS.WriteStream = pro
       const now = Date.now();
       if (done >= total || now - lastLine > 5000) {
         lastLine = now;
-        if (format === 'json') stream.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', message: label, done, total })}\n`);
-        else stream.write(`${label}: ${done}/${total}\n`);
+        if (format === 'json') stream.write(`${jsonLine({ time: new Date().toISOString(), level: 'info', message: label, done, total })}\n`);
+        else stream.write(`${printable(label)}: ${done}/${total}\n`);
       }
     },
   };

@@ -9,8 +9,29 @@ import { evidenceCommand } from './evidence.js';
 import { permissionsCommand } from './permissions.js';
 import { rollbackCommand } from './rollback.js';
 import { synthCommand } from './synth.js';
+import { refuseRepeats, UsageError } from './options.js';
+import { printable } from './log.js';
 
-/** Runs the `posture` command line and returns its exit code (0 success, 1 error). */
+const COMMANDS = new Set(['synth', 'plan', 'drift', 'show', 'apply', 'rollback', 'evidence', 'controls', 'permissions', 'check-domain', 'sim', 'demo']);
+
+/** `apply`, `evidence verify`: the command the arguments name, for messages ('' when they name none). */
+function commandOf(argv: readonly string[]): string {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  if (!COMMANDS.has(words[0] ?? '')) return '';
+  return words[0] === 'evidence' && words[1] === 'verify' ? 'evidence verify' : words[0]!;
+}
+
+/** yargs' suggestion for a misspelled command says which word it means. */
+function usageMessage(msg: string, argv: readonly string[]): string {
+  const first = argv.find((a) => !a.startsWith('-'));
+  return /^Did you mean /.test(msg) && first ? `unknown command "${first}". ${msg}` : msg;
+}
+
+/**
+ * Runs the `posture` command line and returns its exit code (0 success, 1 error). A command line
+ * that does not parse (an unknown or misspelled option or command, a bad value) is exit 1 with one
+ * message, and the command does not run: nothing is read or written.
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   const setExit = (code: number) => {
@@ -20,8 +41,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await run(argv, setExit);
   } catch (err) {
-    console.error(`posture: ${err instanceof Error ? err.message : String(err)}`);
-    if (debug && err instanceof Error) console.error(err.stack);
+    const command = err instanceof UsageError ? commandOf(argv) : '';
+    const message = err instanceof UsageError ? usageMessage(err.message, argv) : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`posture${command ? ` ${command}` : ''}: ${printable(message)}\n`);
+    if (err instanceof UsageError) process.stderr.write(`(see posture ${command ? `${command} ` : ''}--help)\n`);
+    else if (debug && err instanceof Error && err.stack) process.stderr.write(`${printable(err.stack)}\n`);
     return 1;
   }
   return exitCode;
@@ -30,6 +54,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function run(argv: readonly string[], setExit: (code: number) => void): Promise<void> {
   await yargs([...argv])
     .scriptName('posture')
+    // Options are read by their --names only; without camelCase copies an unknown one is named once.
+    .parserConfiguration({ 'camel-case-expansion': false })
     .usage('$0 <command> [options]\n\nEmail-security posture for Microsoft 365 / Entra ID, as code.')
     .command(synthCommand(setExit))
     .command(planCommand('plan', setExit))
@@ -44,13 +70,15 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .command(simCommand(setExit))
     .command(demoCommand(setExit))
     .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of unexpected errors' })
-    .demandCommand(1, 'Name a command; see posture --help.')
+    .demandCommand(1, 'Name a command.')
     .strict()
+    .strictOptions()
     .recommendCommands()
+    .middleware(refuseRepeats as never)
     .fail((msg, err) => {
-      if (err) throw err;
-      console.error(`posture: ${msg}\n(see posture --help)`);
-      setExit(1);
+      // Thrown, not printed: yargs would otherwise go on and run the command with what it parsed.
+      if (err && err.name !== 'YError' && !(err instanceof UsageError)) throw err;
+      throw new UsageError(msg || err?.message || 'the command line could not be read');
     })
     .help()
     .version(false)

@@ -6,7 +6,7 @@ import { plannedChanges } from '../apply/writes.js';
 import { directoryOf } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
 import type { PlanDocument } from '../findings/model.js';
-import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, type Connection } from '../input/connection.js';
+import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, signIn, type Connection } from '../input/connection.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan, exitCodeOf } from '../plan/build.js';
@@ -15,7 +15,9 @@ import { renderHuman } from '../report/human.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
 import { newRunId, planEvidence } from '../evidence/trail.js';
 import { actorOf, evidenceOption, openEvidence } from './evidence.js';
-import { createLogger, redact, type LogFormat } from './log.js';
+import { createLogger, printable, type LogFormat } from './log.js';
+import { terminalSafe } from '../safe-text.js';
+import { dayOption, wholeNumberOption } from './options.js';
 
 export interface PlanArgs {
   'synth-dir': string;
@@ -42,12 +44,12 @@ export function tenantOptions<T>(y: Argv<T>) {
     .option('synth-dir', { type: 'string', default: 'cdktf.out', describe: 'Synthesized output to read (cdk.tf.json and posture.json per stack)' })
     .option('stack', { type: 'string', describe: 'Stack to use when the output holds several' })
     .option('tenant', { type: 'string', describe: 'Tenant id or initial domain (default: AZURE_TENANT_ID)' })
-    .option('auth', { choices: AUTH_METHODS, default: 'auto' as AuthMethod, describe: 'How to get tokens (auto: a pre-issued token, else AZURE_* client secret/certificate, workload identity, GitHub OIDC, Azure CLI)' })
+    .option('auth', { choices: AUTH_METHODS, default: 'auto' as AuthMethod, describe: 'How to get tokens (auto: a pre-issued token, else AZURE_* client secret/certificate, workload identity, GitHub OIDC, Azure Pipelines, a managed identity endpoint, the Azure CLI)' })
     .option('graph-url', { type: 'string', default: DEFAULT_GRAPH_URL, describe: 'Microsoft Graph endpoint (sovereign clouds, the simulator)' })
     .option('exchange-url', { type: 'string', default: DEFAULT_EXCHANGE_URL, describe: 'Exchange Online endpoint' })
     .option('dns-server', { type: 'string', describe: 'DNS server HOST:PORT (default: the system resolvers)' })
-    .option('timeout', { type: 'number', default: 30, describe: 'Seconds to wait for one answer' })
-    .option('max-retries', { type: 'number', default: 6, describe: 'Retries of a throttled or failed request (Retry-After honoured; otherwise exponential backoff with jitter)' })
+    .option('timeout', wholeNumberOption('timeout', { min: 1, max: 3600, unit: 'seconds', default: 30, describe: 'Seconds to wait for one answer' }))
+    .option('max-retries', wholeNumberOption('max-retries', { min: 0, max: 20, unit: 'retries', default: 6, describe: 'Retries of a throttled or failed request (Retry-After honoured; otherwise exponential backoff with jitter)' }))
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, describe: 'Logs on stderr: lines, or JSON lines for pipelines' });
 }
 
@@ -100,7 +102,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
       kind === 'plan'
         ? 'Compare the tenant with the posture and show what apply would change, grouped by owner'
         : 'Read-only drift check for scheduled jobs: the same findings, no changes proposed',
-    builder: (y) => evidenceOption(reportOptions(tenantOptions(y))).option('today', { type: 'string', hidden: true, describe: 'Day used for exception expiry (YYYY-MM-DD)' }) as never,
+    builder: (y) => evidenceOption(reportOptions(tenantOptions(y))).option('today', dayOption('today', 'Day used for exception expiry (YYYY-MM-DD)', true)) as never,
     handler: async (args) => {
       const log = createLogger(args['log-format']);
       try {
@@ -108,6 +110,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
         const trail = openEvidence(args.evidence);
         const conn = connectFrom(args);
         log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
+        await signIn(conn);
         const live = await readTenant(input.manifest, {
           graph: conn.graph,
           exchange: conn.exchange,
@@ -125,7 +128,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
           log.warn('the service refused the credentials (HTTP 401): check the token, or the app registration and its secret, certificate or federation');
         }
         if (plan.incomplete.length) {
-          log.warn(`the run is incomplete; this is not a clean result. Could not read:\n${plan.incomplete.map((i) => `  - ${i.what} (${i.endpoint}): ${i.error}`).join('\n')}`);
+          log.warn(`the run is incomplete; this is not a clean result. Could not read:\n${plan.incomplete.map((i) => `  - ${terminalSafe(i.what)} (${terminalSafe(i.endpoint)}): ${terminalSafe(i.error)}`).join('\n')}`);
         }
         const code = exitCodeOf(plan);
         if (trail) {
@@ -144,8 +147,8 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
 /** One clear line for an expected failure; the stack only with --debug. */
 export function fail(err: unknown, debug: boolean, command: string): void {
   const known = err instanceof InputError || err instanceof CredentialError;
-  process.stderr.write(`posture ${command}: ${redact(err instanceof Error ? err.message : String(err))}\n`);
-  if (debug && err instanceof Error && err.stack) process.stderr.write(`${redact(err.stack)}\n`);
+  process.stderr.write(`posture ${command}: ${printable(err instanceof Error ? err.message : String(err))}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${printable(err.stack)}\n`);
   else if (!known) process.stderr.write('(run with --debug for details)\n');
 }
 

@@ -11,9 +11,11 @@ import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan } from '../plan/build.js';
 import { renderRestores } from '../report/human.js';
 import { DEFAULT_EVIDENCE_FILE, expectedHead, expectHeadOption, openEvidence } from './evidence.js';
-import { createLogger } from './log.js';
+import { createLogger, printable } from './log.js';
+import { jsonSafe, terminalSafe } from '../safe-text.js';
 import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
 import { openRun, recordRefusal, type OpenRun } from './run.js';
+import { signIn } from '../input/connection.js';
 
 interface RollbackArgs extends Omit<PlanArgs, 'format' | 'out' | 'color' | 'today'> {
   run: string;
@@ -63,6 +65,7 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
         }
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? first.stack);
         const conn = connectFrom({ ...args, tenant: args.tenant ?? first.tenantId });
+        await signIn(conn);
         // The same lock as apply; and an interrupted apply (this one, perhaps) is settled before its changes are reversed.
         run = await openRun({ conn, evidence: file as string, expectHead, log });
         const { trail } = run;
@@ -99,16 +102,16 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
           }));
           const plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings: [], incomplete: [], changes, rollbackOf: args.run, restores });
           mkdirSync(dirname(resolve(args.out)), { recursive: true });
-          writeFileSync(args.out, `${JSON.stringify(plan, null, 2)}\n`);
+          writeFileSync(args.out, `${jsonSafe(JSON.stringify(plan, null, 2))}\n`);
           const shown = relative(process.cwd(), resolve(args.out)) || args.out;
-          process.stdout.write(
+          process.stdout.write(printable(
             changes.length
-              ? `Rollback of run ${args.run}: ${changes.length} change${changes.length === 1 ? '' : 's'}, last change first:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`
-              : `Rollback of run ${args.run}: nothing to reverse${undone ? ' (it was rolled back already)' : ''}.\n`,
-          );
-          if (restores.length) process.stdout.write(renderRestores(restores));
-          for (const i of irreversible) process.stdout.write(`  not reversible: ${i.record.resource.type} "${i.record.resource.name}" (${i.record.control}): ${i.reason}\n`);
-          if (changes.length) process.stdout.write(`Saved to ${shown}. Review it, then: posture apply ${shown}\n`);
+              ? `Rollback of run ${terminalSafe(args.run)}: ${changes.length} change${changes.length === 1 ? '' : 's'}, last change first:\n${changes.map((c) => `  ${terminalSafe(describeChange(c))}`).join('\n')}\n`
+              : `Rollback of run ${terminalSafe(args.run)}: nothing to reverse${undone ? ' (it was rolled back already)' : ''}.\n`,
+          ));
+          if (restores.length) process.stdout.write(printable(renderRestores(restores)));
+          for (const i of irreversible) process.stdout.write(printable(`  not reversible: ${terminalSafe(`${i.record.resource.type} "${i.record.resource.name}" (${i.record.control}): ${i.reason}`)}\n`));
+          if (changes.length) process.stdout.write(printable(`Saved to ${terminalSafe(shown)}. Review it, then: posture apply ${terminalSafe(shown)}\n`));
           const code = irreversible.length ? 1 : changes.length ? 2 : 0;
           if (trail) {
             trail.append(planEvidence(plan, newRunId(), run.actor, code));

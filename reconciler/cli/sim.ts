@@ -1,4 +1,6 @@
 import type { CommandModule } from 'yargs';
+import { isLoopbackHost } from '../input/connection.js';
+import { numberOption, wholeNumberOption } from './options.js';
 import { BUILT_IN_SCENARIOS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
 
 interface SimArgs {
@@ -27,17 +29,17 @@ export function simCommand(setExit: (code: number) => void): CommandModule<objec
       y
         .option('scenario', { type: 'string', default: 'compliant', describe: `Scenario: ${BUILT_IN_SCENARIOS.join(', ')}, or a scenario file` })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'Loopback address to listen on' })
-        .option('port', { type: 'number', default: 0, describe: 'Graph port (0: any free port)' })
-        .option('exo-port', { type: 'number', default: 0, describe: 'Exchange admin API port' })
-        .option('dns-port', { type: 'number', default: 0, describe: 'DNS port (UDP and TCP)' })
+        .option('port', wholeNumberOption('port', { min: 0, max: 65_535, default: 0, describe: 'Graph port (0: any free port)' }))
+        .option('exo-port', wholeNumberOption('exo-port', { min: 0, max: 65_535, default: 0, describe: 'Exchange admin API port' }))
+        .option('dns-port', wholeNumberOption('dns-port', { min: 0, max: 65_535, default: 0, describe: 'DNS port (UDP and TCP)' }))
         .option('limits', { type: 'boolean', default: true, describe: "Enforce Microsoft's published throttling limits (--no-limits to turn off)" })
-        .option('latency', { type: 'number', default: 0, describe: 'Added latency per request, ms' })
-        .option('jitter', { type: 'number', default: 0, describe: 'Random extra latency up to this many ms' })
-        .option('mailboxes', { type: 'number', describe: 'Grow the scenario with this many generated users and mailboxes' })
-        .option('ca-policies', { type: 'number', default: 0, describe: 'With --mailboxes: extra generated conditional access policies' })
-        .option('forwarding-share', { type: 'number', default: 0.01, describe: 'With --mailboxes: share of generated mailboxes with an external forwarding rule' }) as never,
+        .option('latency', wholeNumberOption('latency', { min: 0, max: 60_000, unit: 'milliseconds', default: 0, describe: 'Added latency per request, ms' }))
+        .option('jitter', wholeNumberOption('jitter', { min: 0, max: 60_000, unit: 'milliseconds', default: 0, describe: 'Random extra latency up to this many ms' }))
+        .option('mailboxes', wholeNumberOption('mailboxes', { min: 1, max: 1_000_000, unit: 'mailboxes', describe: 'Grow the scenario with this many generated users and mailboxes' }))
+        .option('ca-policies', wholeNumberOption('ca-policies', { min: 0, max: 10_000, unit: 'policies', default: 0, describe: 'With --mailboxes: extra generated conditional access policies' }))
+        .option('forwarding-share', numberOption('forwarding-share', { min: 0, max: 1, default: 0.01, describe: 'With --mailboxes: share of generated mailboxes with an external forwarding rule' })) as never,
     handler: async (args) => {
-      if (!['127.0.0.1', 'localhost', '::1'].includes(args.host) && !args.host.startsWith('127.')) {
+      if (!isLoopbackHost(args.host)) {
         console.error(`posture sim: --host ${args.host} is not a loopback address; the simulator only listens on loopback`);
         return setExit(1);
       }

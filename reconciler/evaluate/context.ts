@@ -54,7 +54,15 @@ export interface FindingInput {
   readonly remediation?: string;
   /** What an exception could cover this by. */
   readonly scopes?: readonly Scope[];
+  /**
+   * Where the finding's mail goes (addresses), for controls with destinations: an exception that
+   * names destinations covers the finding only when every one of these is among them.
+   */
+  readonly destinations?: readonly string[];
 }
+
+/** Whether `address` is `allowed` (an address) or inside it (a domain). */
+const allows = (allowed: string, address: string) => (allowed.includes('@') ? allowed.toLowerCase() === address.toLowerCase() : address.toLowerCase().endsWith(`@${allowed.toLowerCase()}`));
 
 /** Everything the pure evaluation needs, and where its findings go. */
 export class Evaluation {
@@ -82,7 +90,11 @@ export class Evaluation {
     const control = controlOf(input.control);
     const entry = this.entry(input.control);
     if (!entry) return;
-    const exception = this.exceptionFor(input.control, input.scopes ?? []);
+    const inScope = this.exceptionFor(input.control, input.scopes ?? []);
+    // An exception that pins destinations covers only mail going to them: anywhere else is the finding it was.
+    const outside = inScope?.scope.destinations ? (input.destinations ?? []).filter((d) => !inScope.scope.destinations!.some((a) => allows(a, d))) : [];
+    const pinned = inScope?.scope.destinations !== undefined && (outside.length > 0 || !(input.destinations ?? []).length);
+    const exception = pinned ? undefined : inScope;
     let status: FindingStatus = input.status;
     if (exception) status = exception.expires >= this.today ? 'excepted' : 'exception-expired';
     const automatic = control.remediation.automatic && entry.mode === 'remediate';
@@ -95,7 +107,7 @@ export class Evaluation {
       severity: control.severity,
       status,
       mode: entry.mode,
-      summary: input.summary,
+      summary: pinned ? `${input.summary} Exception ${inScope!.id} allows only ${inScope!.scope.destinations!.join(', ')}${outside.length ? `, not ${outside.join(', ')}` : ''}.` : input.summary,
       patch: [...(input.patch ?? [])],
       change: { action: status === 'excepted' ? 'none' : input.action, automatic: automatic && status !== 'excepted' && input.action !== 'none' },
       evidence: input.evidence,
@@ -140,9 +152,13 @@ export class Evaluation {
       frameworks: control.frameworks,
       notEvaluated: { reason: section.reason, detail, ...(section.permission ? { permission: section.permission } : {}) },
     });
-    if (!this.incomplete.some((i) => i.endpoint === section.endpoint)) {
-      this.incomplete.push({ what, endpoint: section.endpoint, error: section.reason === 'permission-missing' ? `permission missing: ${section.permission ?? section.error}` : section.reason === 'licence-missing' ? `licence missing: ${section.licence ?? section.error}` : section.error });
-    }
+    this.unread(section, what);
+  }
+
+  /** Lists a failed read as incomplete (once per endpoint), whether or not a check needed it. */
+  unread(section: Section<unknown> & { ok: false }, what: string): void {
+    if (this.incomplete.some((i) => i.endpoint === section.endpoint)) return;
+    this.incomplete.push({ what, endpoint: section.endpoint, error: section.reason === 'permission-missing' ? `permission missing: ${section.permission ?? section.error}` : section.reason === 'licence-missing' ? `licence missing: ${section.licence ?? section.error}` : section.error });
   }
 
   /**

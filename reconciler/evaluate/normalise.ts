@@ -1,11 +1,25 @@
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
 
 /**
+ * An OData annotation rather than a property: `@odata.context`, `@odata.type`, and the instance
+ * annotations Graph puts beside a property, such as `authenticationStrength@odata.context` inside
+ * every conditional access policy's grantControls. They describe the answer, never the state.
+ */
+export const isAnnotation = (key: string): boolean => key.startsWith('@odata') || key.includes('@odata.');
+
+/** A copy of `value` without OData annotations at any depth. Every comparison and fingerprint reads values through it. */
+export function withoutAnnotations(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutAnnotations);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([k]) => !isAnnotation(k)).map(([k, v]) => [k, withoutAnnotations(v)]));
+}
+
+/**
  * One canonical form for both sides of a diff, so only real differences show:
  * - null, undefined, [] and {} are all "absent" and dropped;
  * - arrays of plain values are sets: de-duplicated and sorted;
  * - values of the named enum properties compare case-insensitively (lower-cased);
- * - properties named in `drop` (read-only or server-managed) are removed at any depth.
+ * - properties named in `drop` (read-only or server-managed) and OData annotations are removed at any depth.
  */
 export function canonical(value: unknown, o: { enums?: ReadonlySet<string>; drop?: ReadonlySet<string> } = {}, key = ''): unknown {
   if (value === null || value === undefined) return undefined;
@@ -18,7 +32,7 @@ export function canonical(value: unknown, o: { enums?: ReadonlySet<string>; drop
   if (typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(value as object).sort()) {
-      if (k.startsWith('@odata') || o.drop?.has(k)) continue;
+      if (isAnnotation(k) || o.drop?.has(k)) continue;
       const v = canonical((value as Record<string, unknown>)[k], o, k);
       if (v !== undefined) out[k] = v;
     }

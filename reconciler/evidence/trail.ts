@@ -11,6 +11,7 @@ import type { ChangeOutcome } from '../apply/apply.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import type { PlannedChange, Write } from '../apply/writes.js';
 import type { PlanDocument } from '../findings/model.js';
+import { redactSecrets } from '../redact.js';
 
 /** Format version of a record (`v`). A reader refuses nothing on it today; it is hashed like any field. */
 export const EVIDENCE_FORMAT_VERSION = 1;
@@ -18,8 +19,7 @@ export const EVIDENCE_FORMAT_VERSION = 1;
 /** The `prev` of the first record: 64 zeros. */
 export const GENESIS_PREV = '0'.repeat(64);
 
-/** Replaces every secret value and token. */
-export const REDACTED = '[redacted]';
+export { REDACTED, redactSecrets } from '../redact.js';
 
 /** Who ran the command: an application (client) id or a user principal. Never a token or a secret. */
 export interface EvidenceActor {
@@ -400,46 +400,6 @@ export function actorFromAccessToken(token: string): EvidenceActor {
     // Not a readable JWT: the actor is unknown.
   }
   return { kind: 'unknown', id: 'unknown' };
-}
-
-const SECRET_KEY = /secret|password|token|assertion|authorization|certificate|client_secret|private_?key|api_?key|cookie/i;
-const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
-const BEARER = /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi;
-const SECRET_PARAM = /\b((?:client_secret|client_assertion|password|secret|assertion|access_token|refresh_token|id_token)=)[^&\s"']+/gi;
-const PEM = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|$)/g;
-
-function redactString(text: string): string {
-  const masked = text
-    .replace(PEM, REDACTED)
-    .replace(JWT, REDACTED)
-    .replace(BEARER, `Bearer ${REDACTED}`)
-    .replace(SECRET_PARAM, `$1${REDACTED}`);
-  return masked === `Bearer ${REDACTED}` ? REDACTED : masked;
-}
-
-/**
- * A deep copy with every secret replaced by `"[redacted]"`: any value under a key matching
- * /secret|password|token|assertion|authorization|certificate|client_secret|private_?key|api_?key|cookie/i
- * (booleans and nulls, which cannot hold one, are kept), any JWT-looking string, a Bearer
- * credential, a `client_secret=`-style parameter or a PEM block inside any string.
- * The trail applies it to every record before hashing and writing.
- */
-export function redactSecrets<T>(value: T): T {
-  return redactValue(value, 0) as T;
-}
-
-function redactValue(value: unknown, depth: number): unknown {
-  if (depth > 200) throw new Error('evidence value is nested too deeply (a cycle?)');
-  if (typeof value === 'string') return redactString(value);
-  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
-  if (value !== null && typeof value === 'object') {
-    const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') return redactValue((toJSON as () => unknown).call(value), depth + 1);
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== null && v !== undefined && typeof v !== 'boolean' ? REDACTED : redactValue(v, depth + 1)]),
-    );
-  }
-  return value;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { Resolver } from 'node:dns/promises';
-import { tokenProvider, type AuthMethod, type TokenProvider } from '../auth/tokens.js';
+import { BlockList, isIP } from 'node:net';
+import { scopeFor, tokenProvider, type AuthMethod, type TokenProvider } from '../auth/tokens.js';
 import type { DnsResolver } from '../read/dns.js';
 import { ExchangeTransport } from '../transport/exchange.js';
 import { GraphTransport } from '../transport/graph.js';
@@ -34,6 +35,22 @@ export const sameTenant = (a: string, b: string): boolean => a.toLowerCase() ===
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
 export const DEFAULT_EXCHANGE_URL = 'https://outlook.office365.com';
 
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether a host name is a loopback address: an IPv4 address in 127.0.0.0/8, ::1 (IPv4-mapped forms
+ * included), or `localhost`. A name that merely starts like one (`127.evil.example`) is not.
+ * Takes a URL's `hostname` (IPv6 in brackets) or a bare address.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (name.toLowerCase() === 'localhost') return true;
+  const family = isIP(name);
+  return family !== 0 && LOOPBACK.check(name, family === 6 ? 'ipv6' : 'ipv4');
+}
+
 /** A DNS resolver, pointed at `server` (HOST:PORT) when given. */
 export function dnsResolver(server: string | undefined, timeoutMs = 3000): DnsResolver {
   const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
@@ -49,10 +66,17 @@ export function dnsResolver(server: string | undefined, timeoutMs = 3000): DnsRe
   return resolver;
 }
 
+/** Is the URL's host this machine: localhost, an IPv4 address in 127.0.0.0/8 or [::1]? */
+export function isLoopbackUrl(u: URL): boolean {
+  return isLoopbackHost(u.hostname);
+}
+
 /** Checks the endpoint options and builds the transports. No request is sent yet. */
 export function connect(o: ConnectionOptions): Connection {
   const tenant = o.tenant ?? o.env['AZURE_TENANT_ID'];
   if (!tenant) throw new InputError('no tenant: pass --tenant (tenant id or initial domain) or set AZURE_TENANT_ID');
+  // It becomes part of the Exchange URL path: nothing in it may change that URL.
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(tenant)) throw new InputError(`tenant ${JSON.stringify(tenant)} is not a tenant id (GUID) or initial domain`);
   for (const [name, url] of [['--graph-url', o.graphUrl], ['--exchange-url', o.exchangeUrl]] as const) {
     let u: URL;
     try {
@@ -60,12 +84,13 @@ export function connect(o: ConnectionOptions): Connection {
     } catch {
       throw new InputError(`${name} "${url}" is not a URL`);
     }
-    if (u.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && !u.hostname.startsWith('127.')) {
-      throw new InputError(`${name} ${url}: only https is allowed, except on loopback (the simulator)`);
+    if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) {
+      throw new InputError(`${name} ${url}: only https is allowed, except on loopback (127.0.0.0/8, ::1, localhost: the simulator)`);
     }
+    if (u.username || u.password || u.search || u.hash) throw new InputError(`${name} ${url}: give the endpoint only, without credentials, query or fragment`);
   }
-  const graphScope = `${new URL(o.graphUrl).origin}/.default`;
-  const exchangeScope = `${new URL(o.exchangeUrl).origin}/.default`;
+  const graphScope = scopeFor('graph', new URL(o.graphUrl), isLoopbackUrl(new URL(o.graphUrl)));
+  const exchangeScope = scopeFor('exchange', new URL(o.exchangeUrl), isLoopbackUrl(new URL(o.exchangeUrl)));
   const retry = { ...DEFAULT_RETRY, maxRetries: o.maxRetries ?? DEFAULT_RETRY.maxRetries };
   const tokens = tokenProvider(o.auth, { env: o.env, tenant, graphScope, exchangeScope });
   return {
@@ -75,4 +100,15 @@ export function connect(o: ConnectionOptions): Connection {
     exchange: new ExchangeTransport({ baseUrl: o.exchangeUrl, tenant, tokens, timeoutMs: o.timeoutMs, retry }),
     resolver: dnsResolver(o.dnsServer),
   };
+}
+
+/**
+ * Gets the Graph and Exchange tokens before anything is read, so a credential that does not work
+ * stops the run with one message instead of failing every read. Pre-issued tokens are not checked
+ * here: the service judges them.
+ */
+export async function signIn(conn: Connection): Promise<void> {
+  if (!conn.tokens.canRefresh) return;
+  await conn.tokens.token('graph');
+  await conn.tokens.token('exchange');
 }

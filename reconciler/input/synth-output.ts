@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseManifest } from '../manifest/parse.js';
-import { MANIFEST_FILE, type Manifest } from '../manifest/schema.js';
+import { MANIFEST_FILE, SYNTH_FAILED_FILE, type Manifest } from '../manifest/schema.js';
 
 /** Bad input: one clear message, exit 1, no stack trace. */
 export class InputError extends Error {}
@@ -16,11 +16,15 @@ export interface SynthOutput {
 /**
  * Reads one stack of the synthesized output: its posture manifest (validated, version checked) and
  * the presence and syntax of its cdk.tf.json. The reconciler reads nothing else of the posture.
+ * An output marked by a failed synth is refused: its stacks are not the posture as it is now.
  */
 export function loadSynthOutput(dir: string, stack?: string): SynthOutput {
   const shown = relative(process.cwd(), dir) || dir;
   const stacksDir = join(dir, 'stacks');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`no synthesized output at ${shown}: run \`posture synth\` first, or pass --synth-dir`);
+  if (existsSync(join(dir, SYNTH_FAILED_FILE))) {
+    throw new InputError(`the last synth failed: run \`posture synth\` again (the stacks in ${shown} are from an earlier synth and may not match the posture)`);
+  }
   if (!existsSync(stacksDir)) throw new InputError(`${shown} holds no stacks/ folder: it is not cdktf output; run \`posture synth\``);
   const stacks = readdirSync(stacksDir).filter((s) => statSync(join(stacksDir, s)).isDirectory()).sort();
   if (stacks.length === 0) throw new InputError(`${shown}/stacks is empty: run \`posture synth\``);

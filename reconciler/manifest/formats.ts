@@ -14,6 +14,11 @@ export const domainName = z
 /** A userPrincipalName or a mail address (the two share the addr-spec form). */
 export const upn = z.email({ message: 'must be a user principal name or mail address such as alex@contoso.example' });
 
+/** Where mail may go: a mail address (`payroll@provider.example`) or a whole domain (`provider.example`). */
+export const mailDestination = z
+  .string()
+  .refine((v) => upn.safeParse(v).success || domainName.safeParse(v).success, 'must be a mail address such as statements@provider.example or a lower-case domain such as provider.example');
+
 /** An Entra object id or role template id. */
 export const guid = z.guid({ message: 'must be a GUID such as 62e90394-69f5-4237-9190-012177145e10' });
 

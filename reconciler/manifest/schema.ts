@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { domainName, guid, isoDate, mailtoUri, upn } from './formats.js';
+import { domainName, guid, isoDate, mailDestination, mailtoUri, upn } from './formats.js';
 
 /**
  * The posture manifest: the whole desired state, written by `posture synth` beside cdk.tf.json as
@@ -10,6 +10,13 @@ import { domainName, guid, isoDate, mailtoUri, upn } from './formats.js';
  */
 export const MANIFEST_VERSION = 1;
 export const MANIFEST_FILE = 'posture.json';
+
+/**
+ * Written at the root of the synthesized output (beside stacks/) when a synth fails, and removed
+ * with the rest of the output by the next synth that succeeds. The reconciler refuses an output that
+ * holds it: the stacks there are from an earlier synth, not from the posture as it is now.
+ */
+export const SYNTH_FAILED_FILE = 'synth-failed.json';
 
 const text = z.string().trim().min(1, 'must not be empty');
 const versionedControlId = z.string().regex(/^[A-Z]+\.[A-Z]+\.[0-9]+v[0-9]+$/, 'must be a versioned control id such as MAIL.DMARC.2v1');
@@ -42,6 +49,11 @@ export const exceptionScopeSchema = z
     type: z.enum(['domain', 'user', 'app', 'policy', 'rule']),
     /** A domain name, a UPN, an app id or display name, a policy display name, or a rule name/identity. */
     value: text,
+    /**
+     * Where the excepted mail may go, for controls whose findings have a destination (forwarding):
+     * addresses or domains. A live destination outside them is a finding, not excepted. Absent: any.
+     */
+    destinations: z.array(mailDestination).min(1, 'name at least one address or domain, or leave destinations out').optional(),
   })
   .strict();
 

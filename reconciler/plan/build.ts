@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ACTIONABLE, type Finding, type IncompleteRead, type PlanDocument, type PlanSummary, type RestoredFinding } from '../findings/model.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { PlannedChange } from '../apply/writes.js';
+import { redactSecrets } from '../redact.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** JSON with object keys sorted, so equal data always hashes the same. */
@@ -47,7 +48,9 @@ export function buildPlan(input: {
   restores?: readonly RestoredFinding[];
   now?: Date;
 }): PlanDocument {
-  const plan: Omit<PlanDocument, 'planHash'> = {
+  // Redacted before hashing: a token a service echoed into an error, or a secret in a value read,
+  // is in no plan file, and the hash covers exactly what the file holds.
+  const plan: Omit<PlanDocument, 'planHash'> = redactSecrets({
     format: 'email-posture-plan',
     formatVersion: 1,
     createdAt: (input.now ?? new Date()).toISOString(),
@@ -63,7 +66,7 @@ export function buildPlan(input: {
     changes: input.kind === 'plan' ? [...(input.changes ?? [])] : [],
     ...(input.rollbackOf ? { rollbackOf: input.rollbackOf } : {}),
     ...(input.restores?.length ? { restores: input.restores } : {}),
-  };
+  });
   return { ...plan, planHash: planHashOf(plan) };
 }
 

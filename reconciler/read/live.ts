@@ -1,3 +1,5 @@
+import { MAIL_API_APP_IDS } from '../../policies/catalogue.js';
+import { sendsToManager } from '../checks/recipients.js';
 import type { TxtResolver } from '../dns/lookup.js';
 import type { Manifest } from '../manifest/schema.js';
 import { ExchangeError, type ExchangeTransport } from '../transport/exchange.js';
@@ -28,6 +30,12 @@ export interface MailboxRef {
   readonly upn: string;
 }
 
+/** Application permissions to the mail APIs: their service principals (with app roles) and the assignments granted for them. */
+export interface AppPermissions {
+  readonly resources: readonly Obj[];
+  readonly assignments: readonly Obj[];
+}
+
 export interface InboxRules {
   readonly mailboxes: number;
   readonly rules: ReadonlyArray<{ readonly mailbox: MailboxRef; readonly rule: Obj }>;
@@ -51,6 +59,11 @@ export interface LiveState {
   antiPhish?: Section<Obj[]>;
   dkim?: Section<Obj[]>;
   acceptedDomains?: Section<Obj[]>;
+  mailContacts?: Section<Obj[]>;
+  mailUsers?: Section<Obj[]>;
+  /** Get-User, read only when a transport rule sends mail to the sender's manager. */
+  exchangeUsers?: Section<Obj[]>;
+  appPermissions?: Section<AppPermissions>;
   inboxRules?: Section<InboxRules>;
   dns?: Map<string, DomainDns>;
 }
@@ -134,9 +147,9 @@ export function sectionsFor(m: Manifest): Set<keyof LiveState> {
   const d = m.desired;
   if (d.senderAuthentication) ['domains', 'dkim', 'acceptedDomains', 'dns'].forEach((k) => s.add(k as keyof LiveState));
   if (d.inbound) ['antiPhish', 'transportRules', 'contentFilter'].forEach((k) => s.add(k as keyof LiveState));
-  if (d.forwarding) ['outboundSpam', 'remoteDomains', 'mailboxes', 'transportRules', 'acceptedDomains', 'inboxRules'].forEach((k) => s.add(k as keyof LiveState));
+  if (d.forwarding) ['outboundSpam', 'remoteDomains', 'mailboxes', 'transportRules', 'acceptedDomains', 'mailContacts', 'mailUsers', 'inboxRules'].forEach((k) => s.add(k as keyof LiveState));
   if (d.conditionalAccess) s.add('caPolicies');
-  if (d.consent) ['authorizationPolicy', 'adminConsentRequestPolicy', 'grants', 'servicePrincipals'].forEach((k) => s.add(k as keyof LiveState));
+  if (d.consent) ['authorizationPolicy', 'adminConsentRequestPolicy', 'grants', 'servicePrincipals', 'appPermissions'].forEach((k) => s.add(k as keyof LiveState));
   return s;
 }
 
@@ -158,11 +171,21 @@ export async function readTenant(m: Manifest, ctx: ReadContext): Promise<LiveSta
   add('authorizationPolicy', () => graphGet(ctx, '/policies/authorizationPolicy'));
   add('adminConsentRequestPolicy', () => graphGet(ctx, '/policies/adminConsentRequestPolicy'));
   add('grants', () => graphList(ctx, '/oauth2PermissionGrants?$top=999'));
-  add('servicePrincipals', () => graphList(ctx, '/servicePrincipals?$select=id,appId,displayName,publisherName,verifiedPublisher&$top=999'));
+  add('servicePrincipals', () => graphList(ctx, '/servicePrincipals?$select=id,appId,displayName,publisherName,verifiedPublisher,appOwnerOrganizationId,servicePrincipalType&$top=999'));
+  add('appPermissions', () => readAppPermissions(ctx));
   add('outboundSpam', () => cmdlet(ctx, 'Get-HostedOutboundSpamFilterPolicy'));
   add('contentFilter', () => cmdlet(ctx, 'Get-HostedContentFilterPolicy'));
   add('remoteDomains', () => cmdlet(ctx, 'Get-RemoteDomain'));
-  add('transportRules', () => cmdlet(ctx, 'Get-TransportRule'));
+  add('transportRules', async () => {
+    const rules = await cmdlet(ctx, 'Get-TransportRule');
+    // A rule that sends mail to the sender's manager reaches whoever the managers are: read them then.
+    if (m.desired.forwarding && rules.ok && rules.value.some((r) => String(r['State']).toLowerCase() === 'enabled' && sendsToManager(r))) {
+      live.exchangeUsers = await cmdlet(ctx, 'Get-User', { ResultSize: 'Unlimited' });
+    }
+    return rules;
+  });
+  add('mailContacts', () => cmdlet(ctx, 'Get-MailContact', { ResultSize: 'Unlimited' }));
+  add('mailUsers', () => cmdlet(ctx, 'Get-MailUser', { ResultSize: 'Unlimited' }));
   add('antiPhish', () => cmdlet(ctx, 'Get-AntiPhishPolicy'));
   add('dkim', () => cmdlet(ctx, 'Get-DkimSigningConfig'));
   add('acceptedDomains', () => cmdlet(ctx, 'Get-AcceptedDomain'));
@@ -190,9 +213,47 @@ export async function readTenant(m: Manifest, ctx: ReadContext): Promise<LiveSta
 }
 
 /**
+ * The application permissions granted for the mail APIs (Microsoft Graph, Office 365 Exchange
+ * Online): each API's service principal with its app roles, and every app role assignment for it.
+ */
+async function readAppPermissions(ctx: ReadContext): Promise<Section<AppPermissions>> {
+  const endpoint = '/servicePrincipals/{id}/appRoleAssignedTo';
+  try {
+    const resources: Obj[] = [];
+    const assignments: Obj[] = [];
+    for (const appId of MAIL_API_APP_IDS) {
+      const found = await ctx.graph.list<Obj>(`/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}&$select=id,appId,displayName,appRoles`);
+      for (const sp of found) {
+        resources.push(sp);
+        assignments.push(...(await ctx.graph.list<Obj>(`/servicePrincipals/${encodeURIComponent(String(sp['id']))}/appRoleAssignedTo?$top=999`)));
+      }
+    }
+    return { ok: true, value: { resources, assignments }, endpoint, readAt: now() };
+  } catch (err) {
+    return failed(endpoint, err);
+  }
+}
+
+/**
+ * The rules of one mailbox from a `$batch` item answered 200: a `value` array of rule objects, and
+ * maybe an `@odata.nextLink` to the rest. Anything else is a malformed answer, never "no rules".
+ */
+function rulesPage(body: unknown): { value: Obj[]; next?: string } | { error: string } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { error: `the answer is ${body === null ? 'null' : Array.isArray(body) ? 'an array' : typeof body}, not a collection of rules` };
+  const b = body as Obj;
+  if (!Array.isArray(b['value'])) return { error: 'the answer has no value array' };
+  if (!b['value'].every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) return { error: 'the value array holds something that is not a rule' };
+  const next = b['@odata.nextLink'];
+  if (next !== undefined && typeof next !== 'string') return { error: 'the answer has an @odata.nextLink that is not a URL' };
+  return { value: b['value'] as Obj[], ...(next !== undefined ? { next } : {}) };
+}
+
+/**
  * Reads the inbox rules of every mailbox through Graph `$batch`, 20 mailboxes per batch, a bounded
- * number of batches in flight. Any mailbox whose rules could not be read makes the section fail:
- * a partial scan is never reported as a clean one.
+ * number of batches in flight. A mailbox whose answer carries an `@odata.nextLink` has the rest read
+ * through the Graph transport (which follows links on the Graph endpoint only). Any mailbox whose
+ * rules could not be read, or whose answer is malformed, makes the section fail: a partial scan is
+ * never reported as a clean one.
  */
 export async function readInboxRules(ctx: ReadContext, mailboxes: readonly Obj[]): Promise<Section<InboxRules>> {
   const endpoint = '/users/{id}/mailFolders/inbox/messageRules ($batch)';
@@ -209,12 +270,19 @@ export async function readInboxRules(ctx: ReadContext, mailboxes: readonly Obj[]
   const worker = async () => {
     while (next < chunks.length) {
       const chunk = chunks[next++]!;
+      const more: Array<{ mailbox: MailboxRef; link: string }> = [];
       try {
         const replies = await ctx.graph.batch(chunk.map((m, i) => ({ id: String(i), method: 'GET', url: `/users/${m.id}/mailFolders/inbox/messageRules` })));
         chunk.forEach((m, i) => {
           const r = replies.get(String(i));
           if (r && r.status === 200) {
-            for (const rule of ((r.body as { value?: Obj[] })?.value ?? [])) rules.push({ mailbox: m, rule });
+            const page = rulesPage(r.body);
+            if ('error' in page) {
+              failures.push(`${m.upn || m.id}: malformed answer: ${page.error}`);
+              return;
+            }
+            for (const rule of page.value) rules.push({ mailbox: m, rule });
+            if (page.next !== undefined) more.push({ mailbox: m, link: page.next });
           } else if (r && r.status === 404 && (r.body as { error?: { code?: string } })?.error?.code === 'MailboxNotEnabledForRESTAPI') {
             // An inactive or on-premises mailbox has no cloud inbox rules to read.
           } else {
@@ -225,6 +293,17 @@ export async function readInboxRules(ctx: ReadContext, mailboxes: readonly Obj[]
       } catch (err) {
         if (err instanceof GraphError && err.status === 403) permissionDenied = true;
         for (const m of chunk) failures.push(`${m.upn || m.id}: ${(err as Error).message}`);
+      }
+      for (const { mailbox, link } of more) {
+        try {
+          const rest = await ctx.graph.list<unknown>(link);
+          const page = rulesPage({ value: rest });
+          if ('error' in page) failures.push(`${mailbox.upn || mailbox.id}: malformed answer: ${page.error}`);
+          else for (const rule of page.value) rules.push({ mailbox, rule });
+        } catch (err) {
+          if (err instanceof GraphError && err.status === 403) permissionDenied = true;
+          failures.push(`${mailbox.upn || mailbox.id}: ${(err as Error).message}`);
+        }
       }
       done += chunk.length;
       ctx.progress?.(done, refs.length);

@@ -3,6 +3,8 @@ import { escapeUTF8 } from 'entities';
 import { resolveControl } from '../../policies/catalogue.js';
 import type { Severity } from '../../policies/types.js';
 import type { Finding, FindingStatus, PlanDocument } from '../findings/model.js';
+import { redactSecrets } from '../redact.js';
+import { neutralise } from '../safe-text.js';
 import {
   changesText,
   compareFindings,
@@ -21,8 +23,11 @@ import {
   type Tally,
 } from './shared.js';
 
-/** Escapes text for HTML content and quoted attribute values. */
-const h = (text: string | number): string => escapeUTF8(String(text));
+/**
+ * Escapes text for HTML content and quoted attribute values. Control characters and bidirectional
+ * formatting (which would reorder what the page shows) are shown as escapes; newlines and tabs stay.
+ */
+const h = (text: string | number): string => escapeUTF8(neutralise(String(text), '\n\r\t'));
 
 const STATUS_ORDER: readonly FindingStatus[] = ['drift', 'missing', 'unmanaged', 'violation', 'exception-expired', 'excepted', 'not-evaluated'];
 
@@ -346,10 +351,11 @@ function renderFilters(plan: PlanDocument, groups: readonly OwnerGroup[]): strin
  * without JavaScript. At the top, an INCOMPLETE banner when reads failed, then the counts by
  * severity and by owner; then every finding grouped by owner, and again by control. Filters by
  * severity, status and owner appear only when JavaScript runs; without it everything is shown.
- * Every tenant-supplied string is HTML-escaped, and a Content-Security-Policy forbids loading
- * anything from anywhere.
+ * Every tenant-supplied string is HTML-escaped, secrets are redacted, and a Content-Security-Policy
+ * forbids loading anything from anywhere.
  */
-export function renderHtml(plan: PlanDocument): string {
+export function renderHtml(input: PlanDocument): string {
+  const plan = redactSecrets(input);
   const groups = groupByOwner(plan.findings);
   const all = tally(plan.findings);
   const ordered = groups.flatMap((g) => g.findings);

@@ -1,5 +1,7 @@
 import { describeChange } from '../apply/writes.js';
 import { createColors } from 'picocolors';
+import { redactSecrets } from '../redact.js';
+import { mapStrings, terminalSafe } from '../safe-text.js';
 import type { Severity } from '../../policies/types.js';
 import type { Finding, PlanDocument, RestoredFinding } from '../findings/model.js';
 import {
@@ -24,11 +26,6 @@ export interface HumanOptions {
 
 type Colors = ReturnType<typeof createColors>;
 
-/**
- * Makes a tenant-supplied string safe to print on a terminal: control characters (ESC above all,
- * which could move the cursor or recolour the screen) and bidirectional overrides are shown as
- * `\xNN` / `\u{NNNN}` instead of being written raw. Newlines become spaces unless `keepNewlines`.
- */
 /** The findings a rollback brings back, one line each: what the person approving it must see. */
 export function renderRestores(restores: readonly RestoredFinding[]): string {
   const n = restores.length;
@@ -37,18 +34,7 @@ export function renderRestores(restores: readonly RestoredFinding[]): string {
     .join('\n')}\n`;
 }
 
-export function terminalSafe(text: string, keepNewlines = false): string {
-  let out = '';
-  for (const ch of text) {
-    const code = ch.codePointAt(0)!;
-    if (ch === '\n' && keepNewlines) out += ch;
-    else if (ch === '\n' || ch === '\t' || ch === '\r') out += ' ';
-    else if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else if ((code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) out += `\\u{${code.toString(16)}}`;
-    else out += ch;
-  }
-  return out;
-}
+export { terminalSafe } from '../safe-text.js';
 
 function signColor(c: Colors, sign: FindingSign): (s: string) => string {
   switch (sign) {
@@ -120,9 +106,13 @@ function renderFinding(f: Finding, c: Colors): string[] {
  * Renders a plan for a terminal, in the manner of `terraform plan`: the findings grouped by owner,
  * each a block headed by its sign (`+` create, `~` update, `-` delete, `!` no automatic change,
  * `=` excepted, `?` not evaluated), then the summary line, then a loud INCOMPLETE section when some
- * reads failed. A plan with no findings and nothing incomplete reads "No changes.".
+ * reads failed. A plan with no findings and nothing incomplete reads "No changes.". Secrets are
+ * redacted, and every string from outside is made safe for a terminal.
  */
-export function renderHuman(plan: PlanDocument, options: HumanOptions = {}): string {
+export function renderHuman(input: PlanDocument, options: HumanOptions = {}): string {
+  // Every string of the plan (a saved plan file is outside input too) loses its control characters
+  // here; single-line fields also lose their newlines where they are printed.
+  const plan = mapStrings(redactSecrets(input), (s) => terminalSafe(s, true));
   const c = createColors(options.color === true);
   const out: string[] = [];
   const safe = (s: string): string => terminalSafe(s);

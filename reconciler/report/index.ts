@@ -1,4 +1,6 @@
 import type { PlanDocument } from '../findings/model.js';
+import { redactSecrets } from '../redact.js';
+import { jsonSafe } from '../safe-text.js';
 import { renderHtml } from './html.js';
 import { renderJunit, type JunitOptions } from './junit.js';
 import { renderMarkdown, type MarkdownOptions } from './markdown.js';
@@ -27,12 +29,13 @@ export function isReportFormat(value: string): value is ReportFormat {
 /**
  * Renders a plan in one format: `json` is the plan document itself (what `posture show` reads
  * back), `markdown` a pull-request comment, `sarif` GitHub code scanning, `junit` Azure DevOps and
- * Jenkins test results, `html` a self-contained page.
+ * Jenkins test results, `html` a self-contained page. Every format is redacted (no token or secret
+ * the plan may hold is written) and carries no raw control or bidirectional formatting character.
  */
 export function renderReport(plan: PlanDocument, format: ReportFormat, options: ReportOptions = {}): string {
   switch (format) {
     case 'json':
-      return JSON.stringify(plan, null, 2);
+      return jsonSafe(JSON.stringify(redactSecrets(plan), null, 2));
     case 'markdown':
       return renderMarkdown(plan, options);
     case 'sarif':

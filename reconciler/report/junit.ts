@@ -1,6 +1,8 @@
 import { escapeUTF8 } from 'entities';
 import { CATALOGUE, resolveControl, versionedId, type Control } from '../../policies/catalogue.js';
 import type { Finding, PlanDocument } from '../findings/model.js';
+import { redactSecrets } from '../redact.js';
+import { isUnsafeCodePoint, visibleEscape } from '../safe-text.js';
 import {
   compareFindings,
   exceptionText,
@@ -20,13 +22,17 @@ export interface JunitOptions {
   readonly controls?: readonly string[];
 }
 
-/** Replaces what XML 1.0 cannot carry at all (most control characters, lone surrogates, U+FFFE/F). */
+/**
+ * Replaces what XML 1.0 cannot carry at all (most control characters, lone surrogates, U+FFFE/F)
+ * with U+FFFD, and shows what it can carry but a test report must not (DEL, C1 controls,
+ * bidirectional formatting, line separators) as escapes such as `\u{202e}`.
+ */
 function xmlChars(text: string): string {
   let out = '';
   for (const ch of text) {
     const c = ch.codePointAt(0)!;
     const allowed = c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || c >= 0x10000;
-    out += allowed ? ch : '\ufffd';
+    out += !allowed ? '\ufffd' : c >= 0x20 && isUnsafeCodePoint(c) ? visibleEscape(c) : ch;
   }
   return out;
 }
@@ -94,7 +100,8 @@ interface Suite {
  * for each evaluated control without a finding, so the run shows what was checked. Failed reads
  * are errors in a `reads` suite.
  */
-export function renderJunit(plan: PlanDocument, options: JunitOptions = {}): string {
+export function renderJunit(input: PlanDocument, options: JunitOptions = {}): string {
+  const plan = redactSecrets(input);
   const evaluated = options.controls ?? CATALOGUE.map(versionedId);
   const suites = new Map<string, Suite>();
   const suiteFor = (id: string, fallbackTitle: string): Suite => {

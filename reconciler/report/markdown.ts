@@ -1,5 +1,7 @@
 import { escapeUTF8 } from 'entities';
 import type { Finding, PlanDocument } from '../findings/model.js';
+import { redactSecrets } from '../redact.js';
+import { neutralise } from '../safe-text.js';
 import {
   changesText,
   exceptionText,
@@ -25,19 +27,37 @@ export interface MarkdownOptions {
 }
 
 /**
- * Escapes a tenant-supplied string for inline Markdown on GitHub: HTML metacharacters become
+ * Escapes a tenant-supplied string for inline Markdown on GitHub: control characters and
+ * bidirectional formatting are shown as escapes (`\x1b`, `\u{202e}`); HTML metacharacters become
  * entities (so `<img …>` shows as text); emphasis, code, link, table, strikethrough, heading and
  * math punctuation is backslash-escaped (so `|` cannot split a table cell and backticks cannot open
  * code); a leading list, heading-underline or numbered-list marker is escaped; line breaks become
- * spaces; and `@name` cannot mention a GitHub user or team.
+ * spaces; `@name` cannot mention a GitHub user or team; and a bare URL or `www.` name cannot become
+ * a link.
  */
 export function escapeMarkdown(text: string): string {
-  return escapeUTF8(text.replace(/[\r\n\t]+/g, ' '))
-    .replace(/[\\`*_[\]|~#$]/g, (ch) => `\\${ch}`)
-    .replace(/^(\s*)([-+=])/, '$1\\$2')
-    .replace(/^(\s*\d+)([.)])/, '$1\\$2')
-    .replace(/(^|[^\w])@(?=\w)/g, '$1@\u200b');
+  return breakAutolinks(
+    escapeUTF8(neutralise(text.replace(/[\r\n\t]+/g, ' ')))
+      .replace(/[\\`*_[\]|~#$]/g, (ch) => `\\${ch}`)
+      .replace(/^(\s*)([-+=])/, '$1\\$2')
+      .replace(/^(\s*\d+)([.)])/, '$1\\$2')
+      .replace(/(^|[^\w])@(?=\w)/g, '$1@\u200b'),
+  );
 }
+
+/**
+ * GitHub turns `http://…`, `https://…`, `ftp://…` and `www.…` in running text into links. A zero-width
+ * joiner after the scheme or the `www` stops that; the text reads the same.
+ */
+function breakAutolinks(text: string): string {
+  return text.replace(/(?<=[a-z0-9])(?=:\/\/)/gi, '\u200d').replace(/(www)(?=\.)/gi, '$1\u200d');
+}
+
+/** Text of the tool's own HTML (`<summary>`, `<sub>`): entities, and no control characters or line breaks. */
+const html = (s: string): string => escapeUTF8(neutralise(s.replace(/[\r\n\t]+/g, ' ')));
+
+/** Text of an inline code span: no backtick can close it, no control character or line break. */
+const codeSpan = (s: string): string => `\`${neutralise(s.replace(/[\r\n\t]+/g, ' ').replace(/`/g, ''))}\``;
 
 /** A fenced code block whose fence is longer than any run of backticks in the content. */
 function fenced(text: string, info = ''): string {
@@ -46,14 +66,9 @@ function fenced(text: string, info = ''): string {
   return `${fence}${info}\n${text}\n${fence}`;
 }
 
-/** Text inside a fenced block: no line may close the fence, and control characters are dropped. */
+/** Text inside a fenced block: tabs and carriage returns become spaces, other control and bidirectional characters escapes. */
 function codeText(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    const code = ch.codePointAt(0)!;
-    out += (code < 0x20 && ch !== '\n') || code === 0x7f ? ' ' : ch;
-  }
-  return out;
+  return neutralise(text.replace(/[\t\r]/g, ' '), '\n');
 }
 
 function findingMarkdown(f: Finding): string {
@@ -63,7 +78,7 @@ function findingMarkdown(f: Finding): string {
     `#### \`${signOf(f)}\` ${e(f.resource.type)} “${e(f.resource.name)}” ${e(outcomeOf(f))}`,
     '',
     `**${e(f.control.versionedId)}** ${e(f.control.title)}  `,
-    `Severity **${f.severity}** · status **${statusLabel(f.status)}** · check \`${f.check.replace(/`/g, '')}\``,
+    `Severity **${e(f.severity)}** · status **${e(statusLabel(f.status))}** · check ${codeSpan(f.check)}`,
     '',
     e(f.summary),
   );
@@ -80,20 +95,19 @@ function findingMarkdown(f: Finding): string {
 
 function ownerSummary(group: OwnerGroup): string {
   const t = tally(group.findings);
-  const html = (s: string): string => escapeUTF8(s.replace(/[\r\n\t]+/g, ' '));
   return `<strong>${html(group.owner.name)}</strong> (${html(group.owner.team)}, ${html(group.owner.contact)}): ${escapeUTF8(tallyText(t))}`;
 }
 
 function headline(plan: PlanDocument): string[] {
   const t = tally(plan.findings);
-  const title = `## email-posture ${plan.kind}: ${escapeMarkdown(plan.organization)} (stack \`${plan.stack.replace(/`/g, '')}\`)`;
+  const title = `## email-posture ${escapeMarkdown(plan.kind)}: ${escapeMarkdown(plan.organization)} (stack ${codeSpan(plan.stack)})`;
   const lines = [title, ''];
   if (plan.findings.length === 0 && plan.incomplete.length === 0) {
     lines.push('**No changes.** The tenant matches the posture.', '');
   } else {
     const bySeverity = SEVERITIES.map((s) => `${t[s]} ${s}`).join(' · ');
     lines.push(`**${t.actionable} ${t.actionable === 1 ? 'finding' : 'findings'} to act on** (${bySeverity}) · ${t.excepted} excepted · ${t.notEvaluated} not evaluated`, '');
-    lines.push(`${changesText(plan)}.`, '');
+    lines.push(`${escapeMarkdown(changesText(plan))}.`, '');
   }
   if (plan.incomplete.length > 0) {
     lines.push('> [!CAUTION]', '> **INCOMPLETE:** the following could not be read; this run cannot report "no drift":');
@@ -121,11 +135,12 @@ function ownerTable(groups: readonly OwnerGroup[]): string[] {
  * is escaped. When the whole would exceed GitHub's comment limit the details are cut, with a note
  * saying how many findings are left out; the headline and table are always kept.
  */
-export function renderMarkdown(plan: PlanDocument, options: MarkdownOptions = {}): string {
+export function renderMarkdown(input: PlanDocument, options: MarkdownOptions = {}): string {
+  const plan = redactSecrets(input);
   const max = options.maxLength ?? GITHUB_COMMENT_LIMIT - 536;
   const groups = groupByOwner(plan.findings);
   const head = [...headline(plan), ...ownerTable(groups)].join('\n');
-  const footer = `\n<sub>${escapeUTF8(plan.tool.name)} ${escapeUTF8(plan.tool.version)} · ${escapeUTF8(plan.createdAt)} · tenant ${escapeMarkdown(plan.tenantId)}</sub>\n`;
+  const footer = `\n<sub>${html(plan.tool.name)} ${html(plan.tool.version)} · ${html(plan.createdAt)} · tenant ${escapeMarkdown(plan.tenantId)}</sub>\n`;
   const noteFor = (shown: number): string =>
     `\n> [!WARNING]\n> **Truncated:** ${shown} of ${plan.findings.length} findings are shown in detail; ` +
     `the comment would exceed GitHub's ${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')}-character limit. ` +

@@ -3,6 +3,8 @@ import { resolveControl, type Control } from '../../policies/catalogue.js';
 import type { FrameworkRefs, Severity } from '../../policies/types.js';
 import type { Finding, PlanDocument } from '../findings/model.js';
 import { MANIFEST_FILE } from '../manifest/schema.js';
+import { redactSecrets } from '../redact.js';
+import { jsonSafe, neutralise } from '../safe-text.js';
 import { exceptionText, isActionable, notEvaluatedText, outcomeOf, patchLines, patchLineText, statusLabel } from './shared.js';
 
 /** Where SARIF consumers find the schema of the format. */
@@ -41,6 +43,9 @@ function frameworkLines(frameworks: FrameworkRefs): string[] {
   if (frameworks.owaspNhi?.length) lines.push(`OWASP NHI: ${frameworks.owaspNhi.join(', ')}`);
   return lines;
 }
+
+/** Text a code-scanning page shows: no control or bidirectional formatting character; newlines stay. */
+const shown = (text: string): string => neutralise(text, '\n');
 
 /** The catalogue control a finding names, when the catalogue has that exact version. */
 function catalogueControl(finding: Finding): Control | undefined {
@@ -88,7 +93,7 @@ function ruleFor(finding: Finding): ReportingDescriptor {
 function locationFor(finding: Finding, manifestPath: string): Location {
   return {
     physicalLocation: { artifactLocation: { uri: manifestPath }, region: { startLine: 1 } },
-    logicalLocations: [{ name: finding.resource.name, fullyQualifiedName: `${finding.resource.type}/${finding.resource.name}`, kind: 'resource' }],
+    logicalLocations: [{ name: shown(finding.resource.name), fullyQualifiedName: shown(`${finding.resource.type}/${finding.resource.name}`), kind: 'resource' }],
   };
 }
 
@@ -99,7 +104,7 @@ function resultFor(finding: Finding, ruleIndex: number, manifestPath: string): R
     ruleIndex,
     kind: 'fail',
     level: SARIF_LEVEL[finding.severity],
-    message: { text: finding.summary },
+    message: { text: shown(finding.summary) },
     locations: [locationFor(finding, manifestPath)],
     partialFingerprints: { findingId: finding.id },
     properties: {
@@ -121,7 +126,7 @@ function resultFor(finding: Finding, ruleIndex: number, manifestPath: string): R
       {
         kind: 'external',
         status: 'accepted',
-        justification: exceptionText(finding) ?? 'Covered by a declared exception.',
+        justification: shown(exceptionText(finding) ?? 'Covered by a declared exception.'),
         ...(finding.exception ? { properties: { exceptionId: finding.exception.id, approvedBy: finding.exception.approvedBy, expires: finding.exception.expires } } : {}),
       },
     ];
@@ -135,9 +140,12 @@ function resultFor(finding: Finding, ruleIndex: number, manifestPath: string): R
  * accepted external suppression. Findings that were not evaluated, and reads that failed, are tool
  * execution notifications; a failed read marks the invocation unsuccessful. Every result points at
  * the posture manifest (code scanning needs a file) and names the tenant resource as a logical
- * location; `partialFingerprints.findingId` lets GitHub track one problem across runs.
+ * location; `partialFingerprints.findingId` lets GitHub track one problem across runs. Secrets are
+ * redacted; the texts code scanning shows carry no control or bidirectional formatting character,
+ * and the data in property bags carries them only as JSON escapes.
  */
-export function renderSarif(plan: PlanDocument, options: SarifOptions = {}): string {
+export function renderSarif(input: PlanDocument, options: SarifOptions = {}): string {
+  const plan = redactSecrets(input);
   const manifestPath = (options.manifestPath ?? `cdktf.out/stacks/${plan.stack}/${MANIFEST_FILE}`).replace(/\\/g, '/').replace(/^\.\//, '');
   const rules: ReportingDescriptor[] = [];
   const ruleIndex = new Map<string, number>();
@@ -159,7 +167,7 @@ export function renderSarif(plan: PlanDocument, options: SarifOptions = {}): str
       notifications.push({
         level: 'warning',
         message: {
-          text: `${f.control.versionedId} ${f.check} was not evaluated for ${f.resource.type}/${f.resource.name}: ${notEvaluatedText(f) ?? statusLabel(f.status)}`,
+          text: shown(`${f.control.versionedId} ${f.check} was not evaluated for ${f.resource.type}/${f.resource.name}: ${notEvaluatedText(f) ?? statusLabel(f.status)}`),
         },
         descriptor: { id: `not-evaluated/${f.notEvaluated?.reason ?? 'unknown'}` },
         associatedRule: { id: f.control.versionedId, index: indexOf(f) },
@@ -171,7 +179,7 @@ export function renderSarif(plan: PlanDocument, options: SarifOptions = {}): str
   for (const read of plan.incomplete) {
     notifications.push({
       level: 'error',
-      message: { text: `Could not read ${read.what} (${read.endpoint}): ${read.error}. This run cannot report "no drift".` },
+      message: { text: shown(`Could not read ${read.what} (${read.endpoint}): ${read.error}. This run cannot report "no drift".`) },
       descriptor: { id: 'incomplete-read' },
       properties: { what: read.what, endpoint: read.endpoint, error: read.error },
     });
@@ -202,5 +210,5 @@ export function renderSarif(plan: PlanDocument, options: SarifOptions = {}): str
       },
     ],
   };
-  return `${JSON.stringify(log, null, 2)}\n`;
+  return `${jsonSafe(JSON.stringify(log, null, 2))}\n`;
 }

@@ -20,8 +20,54 @@ export interface ResolvedPolicy {
   readonly unresolved: readonly string[];
 }
 
-/** Turns `user:<upn>` and `group:<name>` into object ids; `All`, `None`, `GuestsOrExternalUsers` and role ids pass. */
-export function resolvePolicy(p: DesiredCaPolicy, dir: Directory): ResolvedPolicy {
+/** What a live policy may be held to besides its declaration. */
+export interface ResolveOptions {
+  /**
+   * The live policy the declaration is compared with or written over. Declared exclusions are the
+   * most a policy may exclude, not a demand: an exclusion the live policy leaves out is left out of
+   * the desired state too, so a policy stricter than the posture is no drift and no write loosens it.
+   */
+  readonly live?: Obj;
+  /** Break-glass accounts, whose exclusions are required whatever the live policy holds. */
+  readonly breakGlass?: { readonly users: readonly string[]; readonly groups: readonly string[] };
+}
+
+/** The exclusion lists a policy declares, and the break-glass references among them that are required. */
+const EXCLUSIONS = [
+  ['users', 'excludeUsers'],
+  ['users', 'excludeGroups'],
+  ['users', 'excludeRoles'],
+  ['applications', 'excludeApplications'],
+] as const;
+
+/**
+ * Turns `user:<upn>` and `group:<name>` into object ids; `All`, `None`, `GuestsOrExternalUsers` and
+ * role ids pass. With `live`, declared exclusions that the live policy does not hold are dropped,
+ * except the break-glass ones.
+ */
+export function resolvePolicy(p: DesiredCaPolicy, dir: Directory, o: ResolveOptions = {}): ResolvedPolicy {
+  const resolved = resolveDeclared(p, dir);
+  if (!o.live) return resolved;
+  const required = new Set<string>();
+  for (const upn of o.breakGlass?.users ?? []) {
+    const id = dir.userByUpn(upn)?.['id'];
+    if (id) required.add(String(id).toLowerCase());
+  }
+  for (const name of o.breakGlass?.groups ?? []) {
+    const id = dir.groupByName(name)?.['id'];
+    if (id) required.add(String(id).toLowerCase());
+  }
+  const body = structuredClone(resolved.body) as Obj;
+  const liveConditions = (o.live['conditions'] ?? {}) as Obj;
+  for (const [part, list] of EXCLUSIONS) {
+    const desiredPart = (body['conditions'] as Obj)[part] as Obj;
+    const held = new Set((((liveConditions[part] ?? {}) as Obj)[list] as unknown[] | undefined ?? []).map((x) => String(x).toLowerCase()));
+    desiredPart[list] = ((desiredPart[list] as string[] | undefined) ?? []).filter((x) => required.has(x.toLowerCase()) || held.has(x.toLowerCase()));
+  }
+  return { body, unresolved: resolved.unresolved };
+}
+
+function resolveDeclared(p: DesiredCaPolicy, dir: Directory): ResolvedPolicy {
   const unresolved: string[] = [];
   const ids = (refs: readonly string[]) =>
     refs.map((r) => {
@@ -74,6 +120,9 @@ export function resolvePolicy(p: DesiredCaPolicy, dir: Directory): ResolvedPolic
 export function project(policy: Obj): Obj {
   const c = (policy['conditions'] ?? {}) as Obj;
   const sif = ((policy['sessionControls'] ?? {}) as Obj)['signInFrequency'] as Obj | null | undefined;
+  // disableResilienceDefaults is not governed: false is the service default (Graph answers false or
+  // null alike), and true only refuses to extend sessions during an outage, which is stricter.
+  const { disableResilienceDefaults: _resilience, ...session } = (policy['sessionControls'] ?? {}) as Obj;
   const projected = {
     displayName: policy['displayName'],
     state: policy['state'],
@@ -93,7 +142,7 @@ export function project(policy: Obj): Obj {
     },
     grantControls: policy['grantControls'],
     sessionControls: {
-      ...((policy['sessionControls'] ?? {}) as Obj),
+      ...session,
       signInFrequency:
         sif && sif['isEnabled'] !== false
           ? {

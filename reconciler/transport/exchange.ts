@@ -7,7 +7,7 @@ interface ExchangePage<T> {
   '@odata.nextLink'?: string;
   error?: { message?: string; innererror?: { type?: string; message?: string } };
 }
-import { AuthLink, DEFAULT_RETRY, pipeline, RetryLink, sleep, TimeoutLink, type RetryPolicy, type Sleep, type TransportStats } from './middleware.js';
+import { AuthLink, DEFAULT_RETRY, originOf, pipeline, RetryLink, sleep, TimeoutLink, type RetryPolicy, type Sleep, type TransportStats } from './middleware.js';
 
 /**
  * Get-, Set-, Enable- and Disable- cmdlets read or set a state and may be sent again; New-, Remove-
@@ -53,7 +53,7 @@ export class ExchangeTransport {
     this.endpoint = `${options.baseUrl.replace(/\/+$/, '')}/adminapi/beta/${options.tenant}/InvokeCommand`;
     this.chain = pipeline([
       new RetryLink(options.retry ?? DEFAULT_RETRY, this.stats, this.wait),
-      new AuthLink(options.tokens, 'exchange'),
+      new AuthLink(options.tokens, 'exchange', new URL(this.endpoint).origin),
       new TimeoutLink(options.timeoutMs ?? 60_000),
     ]);
   }
@@ -76,12 +76,18 @@ export class ExchangeTransport {
       }
       if (!Array.isArray(reply.body?.value)) throw new ExchangeError(reply.status, cmdlet, '', 'the answer has no value array');
       out.push(...reply.body.value);
-      const next: string | undefined = reply.body['@odata.nextLink'];
+      const next: unknown = reply.body['@odata.nextLink'];
       if (next !== undefined) {
-        if (seen.has(next) || next === url) throw new ExchangeError(reply.status, cmdlet, '', 'the service returned a nextLink that leads back to a page already read');
-        seen.add(next);
+        // The nextLink is POSTed with the token: it must be on the Exchange endpoint itself.
+        const origin = typeof next === 'string' ? originOf(next) : undefined;
+        if (origin === undefined) throw new ExchangeError(reply.status, cmdlet, '', 'the service returned a nextLink that is not a URL');
+        if (origin !== originOf(this.endpoint)) {
+          throw new ExchangeError(reply.status, cmdlet, '', `the service returned a nextLink to ${origin}, which is not the Exchange endpoint ${originOf(this.endpoint)}: the token is never sent there, and the result is not complete`);
+        }
+        if (seen.has(next as string) || next === url) throw new ExchangeError(reply.status, cmdlet, '', 'the service returned a nextLink that leads back to a page already read');
+        seen.add(next as string);
       }
-      url = next;
+      url = next as string | undefined;
     }
     return out;
   }

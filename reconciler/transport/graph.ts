@@ -96,7 +96,7 @@ export class GraphTransport {
     this.chain = pipeline([
       new RetryLink(options.retry ?? DEFAULT_RETRY, this.stats, this.wait),
       new PacingLink(isPacedEndpoint, options.pacedIntervalMs ?? 1100, this.wait),
-      new AuthLink(options.tokens, 'graph'),
+      new AuthLink(options.tokens, 'graph', new URL(this.root).origin),
       new TimeoutLink(options.timeoutMs ?? 30_000),
     ]);
   }
@@ -141,7 +141,8 @@ export class GraphTransport {
       const body: { value?: T[]; '@odata.nextLink'?: string } = await this.call(`GET`, next);
       if (!Array.isArray(body?.value)) throw new GraphError(0, 'UnexpectedResponse', endpointOf(next), 'the answer has no value array');
       yield body.value;
-      const link: string | undefined = body['@odata.nextLink'];
+      const link: unknown = body['@odata.nextLink'];
+      if (link !== undefined && typeof link !== 'string') throw new GraphError(0, 'UnexpectedResponse', endpointOf(next), 'the service returned a nextLink that is not a URL');
       if (link !== undefined) {
         if (seen.has(link) || link === next) throw new GraphError(0, 'PagingLoop', endpointOf(this.url(path)), 'the service returned a nextLink that leads back to a page already read');
         seen.add(link);

@@ -1,5 +1,5 @@
 import type { Middleware } from '@microsoft/microsoft-graph-client';
-import { NetworkError, OutcomeUnknownError, sleep, type Sleep, type WriteContext } from './middleware.js';
+import { NetworkError, originOf, OutcomeUnknownError, RefusedRequestError, sleep, type Sleep, type WriteContext } from './middleware.js';
 
 export interface HttpReply<T = unknown> {
   readonly status: number;
@@ -14,7 +14,9 @@ export class MalformedResponseError extends Error {}
  * Sends one request through a middleware chain and parses the JSON body. A body that does not parse
  * (a truncated answer) is retried a few times like a network failure, then reported. A request that
  * is not `idempotent` is never sent again after an answer that was cut off: it may have been carried
- * out, and {@link OutcomeUnknownError} says so.
+ * out, and {@link OutcomeUnknownError} says so. Redirects are never followed: a 3xx answer is a
+ * failed request, whatever origin it points to, so an answer is only ever read from the URL the
+ * request was sent to.
  */
 export async function send<T>(chain: Middleware, method: string, url: string, body: unknown, headers: Record<string, string> = {}, wait: Sleep = sleep, idempotent = true): Promise<HttpReply<T>> {
   for (let attempt = 0; ; attempt++) {
@@ -25,11 +27,16 @@ export async function send<T>(chain: Middleware, method: string, url: string, bo
         method,
         headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        redirect: 'manual',
       },
     };
     await chain.execute(context);
     const res = context.response;
     if (!res) throw new NetworkError('no response');
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new RefusedRequestError(redirectMessage(res, url));
+    }
     const text = await res.text().catch((err: Error) => {
       if (!idempotent) throw new OutcomeUnknownError(`the answer was cut off (${err.message}): it may have been carried out, so it was not sent again`);
       throw new NetworkError(`the answer was cut off (${err.message})`);
@@ -43,4 +50,19 @@ export async function send<T>(chain: Middleware, method: string, url: string, bo
       await wait(500 * (attempt + 1));
     }
   }
+}
+
+/** What a refused redirect says: where it pointed (origin and path, never its query), and why it was not followed. */
+function redirectMessage(res: Response, url: string): string {
+  const location = res.headers.get('location');
+  let where = 'nowhere (no Location)';
+  if (location) {
+    try {
+      const to = new URL(location, url);
+      where = `${to.pathname === '/' ? to.origin : `${to.origin}${to.pathname}`}${to.origin === originOf(url) ? '' : ' (another origin)'}`;
+    } catch {
+      where = 'a Location that is not a URL';
+    }
+  }
+  return `HTTP ${res.status} redirect to ${where} not followed: answers are read only from the URL asked, on ${originOf(url) ?? url}`;
 }

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
-import type { Api, TokenProvider } from '../auth/tokens.js';
+import { CredentialError, type Api, type TokenProvider } from '../auth/tokens.js';
 
 /**
  * The HTTP pipeline both transports share, built from the Graph client's middleware interface and its
@@ -45,6 +45,12 @@ export interface WriteContext extends Context {
   idempotent?: boolean;
 }
 
+/**
+ * A request the transport will not send, or an answer it will not read: a URL on another origin
+ * than the transport's own (the token goes nowhere else), or a redirect. Never retried.
+ */
+export class RefusedRequestError extends Error {}
+
 abstract class Link implements Middleware {
   protected next!: Middleware;
   setNext(m: Middleware): void {
@@ -77,6 +83,9 @@ export class RetryLink extends Link {
         this.stats.requests++;
         await this.next.execute(context);
       } catch (err) {
+        if (err instanceof RefusedRequestError) throw err;
+        // No token could be had: asking again at once would fail the same way.
+        if (err instanceof CredentialError) throw err;
         failure = err;
       }
       const status = context.response?.status;
@@ -125,16 +134,25 @@ export class PacingLink extends Link {
   }
 }
 
-/** Sets the bearer token; after a 401 asks the provider for a new token once, when it can give one. */
+/**
+ * Sets the bearer token, only on requests to the transport's own origin (any other is refused, so
+ * no URL an answer supplies can take the token elsewhere); after a 401 asks the provider for a new
+ * token once, when it can give one.
+ */
 export class AuthLink extends Link {
   constructor(
     private readonly tokens: TokenProvider,
     private readonly api: Api,
+    private readonly origin: string,
   ) {
     super();
   }
 
   async execute(context: Context): Promise<void> {
+    const target = originOf(String(context.request));
+    if (target !== this.origin) {
+      throw new RefusedRequestError(`refusing to send the ${this.api === 'graph' ? 'Graph' : 'Exchange'} token to ${target ?? 'a URL that does not parse'}, which is not the configured endpoint ${this.origin}`);
+    }
     await this.send(context, false);
     if (context.response?.status === 401 && this.tokens.canRefresh) {
       await context.response.body?.cancel().catch(() => undefined);
@@ -167,6 +185,15 @@ export class TimeoutLink extends Link {
     } finally {
       context.options = original;
     }
+  }
+}
+
+/** The origin of a URL (`https://graph.microsoft.com`), or undefined when it does not parse. */
+export function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
   }
 }
 

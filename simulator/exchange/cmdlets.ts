@@ -184,6 +184,9 @@ export const CMDLETS: ReadonlyMap<string, Cmdlet> = new Map(
       },
     },
     getter('AcceptedDomain', ['Identity', 'Name', 'DomainName', 'Guid']),
+    getter('MailContact', ['Identity', 'Name', 'Alias', 'DisplayName', 'PrimarySmtpAddress', 'Guid', 'DistinguishedName']),
+    getter('MailUser', ['Identity', 'Name', 'Alias', 'DisplayName', 'UserPrincipalName', 'PrimarySmtpAddress', 'ExternalDirectoryObjectId', 'Guid', 'DistinguishedName']),
+    getter('User', ['Identity', 'Name', 'UserPrincipalName', 'ExternalDirectoryObjectId', 'Guid', 'DistinguishedName']),
     {
       name: 'Get-InboxRule',
       writes: false,

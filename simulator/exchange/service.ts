@@ -3,7 +3,7 @@ import type { SimResponse } from '../http/errors.js';
 import type { Faults } from '../http/faults.js';
 import type { Throttler } from '../http/limits.js';
 import type { HttpRequest, Outcome } from '../http/server.js';
-import { checkBearer, EXCHANGE_AUDIENCE, ROLE_IDS } from '../http/token.js';
+import { checkBearer, EXCHANGE_AUDIENCE, ROLE_IDS, type TokenTrust } from '../http/token.js';
 import type { Entity } from '../tenant/collection.js';
 import type { Tenant } from '../tenant/tenant.js';
 import { bindParameters, CMDLETS, CmdletError } from './cmdlets.js';
@@ -13,6 +13,8 @@ export interface ExchangeService {
   readonly faults: Faults;
   readonly throttler: Throttler;
   baseUrl: string;
+  /** The identity endpoint's signing keys, when it runs. */
+  trust?: TokenTrust;
 }
 
 const DEFAULT_PAGE = 1000;
@@ -50,7 +52,7 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
   if (m[1]!.toLowerCase() !== svc.tenant.id.toLowerCase() && m[1]!.toLowerCase() !== svc.tenant.initialDomain.toLowerCase()) {
     return answer(exchangeError(404, 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException', `The tenant '${m[1]}' was not found.`));
   }
-  const auth = checkBearer(req.headers.authorization, EXCHANGE_AUDIENCE, svc.tenant.id);
+  const auth = checkBearer(req.headers.authorization, EXCHANGE_AUDIENCE, svc.tenant.id, Date.now(), svc.trust);
   if (!auth.ok || !svc.faults.acceptToken(auth.claims.uti)) {
     const reason = auth.ok ? 'expired' : auth.reason;
     return answer(exchangeError(401, 'System.UnauthorizedAccessException', reason === 'expired' ? 'The access token has expired.' : `The access token is ${reason === 'missing' ? 'missing' : 'invalid'}.`, { 'WWW-Authenticate': 'Bearer' }));
@@ -79,6 +81,10 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
     case 'loop-next-link':
       loop = true;
       break;
+    case 'redirect':
+      return answer({ status: fault.status ?? 302, headers: { Location: fault.url ?? '/' } });
+    case 'echo-token':
+      return answer(exchangeError(fault.status ?? 400, 'System.ArgumentException', `The request could not be processed with the header 'Authorization: ${req.headers.authorization ?? ''}'.`));
   }
 
   const cmdlet = CMDLETS.get(name.toLowerCase());
@@ -100,6 +106,9 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
   if (fault?.kind === 'hold') await svc.faults.hold();
   if (fault?.kind === 'slow') return { kind: 'slow', delayMs: fault.delayMs ?? 60_000, response };
   if (fault?.kind === 'truncate') return { kind: 'truncate', response };
+  if (fault?.kind === 'foreign-next-link' && response.status === 200 && response.body && typeof response.body === 'object') {
+    (response.body as Record<string, unknown>)['@odata.nextLink'] = fault.url;
+  }
   return answer(response);
 
   function invoke(): SimResponse {

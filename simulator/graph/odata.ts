@@ -90,6 +90,8 @@ export interface PageOptions {
   context: string;
   /** A fault says the next link should lead back to this page. */
   loopNextLink?: boolean;
+  /** How an item is shown in the answer (instance annotations the service adds), before $select. */
+  render?: (item: Entity) => Record<string, unknown>;
 }
 
 interface Cursor {
@@ -121,6 +123,7 @@ export function listPage(source: Collection | Entity[], query: URLSearchParams, 
     }
   }
 
+  const show = o.render ?? ((i: Entity) => i);
   const items = Array.isArray(source) ? source : undefined;
   const size = items ? items.length : (source as Collection).size;
   const at = (p: number) => (items ? items[p] : (source as Collection).at(p));
@@ -129,14 +132,14 @@ export function listPage(source: Collection | Entity[], query: URLSearchParams, 
   const first = clauses[0];
   if (!items && first && first.op === 'eq' && !token && !o.loopNextLink) {
     const hits = (source as Collection).findBy(first.field, first.value).filter((i) => matches(i, clauses));
-    if (hits.length <= top) return { status: 200, body: { '@odata.context': o.context, value: hits.map((i) => select(i, fields)) } };
+    if (hits.length <= top) return { status: 200, body: { '@odata.context': o.context, value: hits.map((i) => select(show(i), fields)) } };
   }
 
   const value: Record<string, unknown>[] = [];
   let p = start;
   for (; p < size && value.length < top; p++) {
     const item = at(p);
-    if (item && matches(item, clauses)) value.push(select(item, fields));
+    if (item && matches(item, clauses)) value.push(select(show(item), fields));
   }
   // Skip trailing holes and non-matches so the last page carries no next link.
   while (p < size) {

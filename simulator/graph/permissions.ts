@@ -10,6 +10,7 @@ export const GRAPH_PERMISSIONS = {
   grantRead: ['DelegatedPermissionGrant.Read.All', 'DelegatedPermissionGrant.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   grantWrite: ['DelegatedPermissionGrant.ReadWrite.All'],
   servicePrincipalRead: ['Application.Read.All', 'Application.ReadWrite.All', 'Directory.Read.All'],
+  appRoleAssignmentWrite: ['AppRoleAssignment.ReadWrite.All'],
   domainRead: ['Domain.Read.All', 'Domain.ReadWrite.All', 'Directory.Read.All'],
   userRead: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   groupRead: ['Group.Read.All', 'GroupMember.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All'],

@@ -55,12 +55,30 @@ function list(name: GraphCollectionName, fragment: string, o: Partial<PageOption
     });
 }
 
-function getOne(name: GraphCollectionName, fragment: string, what: string, lookupField?: string) {
+function getOne(name: GraphCollectionName, fragment: string, what: string, lookupField?: string, render?: (c: RouteContext, item: Entity) => Record<string, unknown>) {
   return (c: RouteContext): SimResponse => {
     const id = c.params['id']!;
     const item = c.tenant.graph[name].get(id) ?? (lookupField ? c.tenant.graph[name].findBy(lookupField, id)[0] : undefined);
     if (!item) throw notFound(`Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
-    return { status: 200, body: { '@odata.context': ctxUrl(c, `${fragment}/$entity`), ...item } };
+    return { status: 200, body: { '@odata.context': ctxUrl(c, `${fragment}/$entity`), ...(render ? render(c, item) : item) } };
+  };
+}
+
+/**
+ * A conditional access policy as Graph shows it: grantControls carries the instance annotation of
+ * its authenticationStrength navigation property beside the property itself, on every answer.
+ */
+function renderCaPolicy(c: RouteContext, p: Entity): Record<string, unknown> {
+  const grant = p['grantControls'] as Record<string, unknown> | null | undefined;
+  if (!grant || typeof grant !== 'object') return p;
+  const { authenticationStrength, ...rest } = grant;
+  return {
+    ...p,
+    grantControls: {
+      ...rest,
+      'authenticationStrength@odata.context': ctxUrl(c, `identity/conditionalAccess/policies('${p.id}')/grantControls/authenticationStrength/$entity`),
+      authenticationStrength: authenticationStrength ?? null,
+    },
   };
 }
 
@@ -139,7 +157,7 @@ function putAdminConsentRequestPolicy(c: RouteContext): SimResponse {
   if (!Array.isArray(reviewers)) throw badRequest("'reviewers' must be a collection.");
   for (const r of reviewers as Record<string, unknown>[]) {
     if (typeof r?.['query'] !== 'string' || r['queryType'] !== 'MicrosoftGraph') throw badRequest("Each reviewer needs a 'query' and queryType 'MicrosoftGraph'.");
-    const m = /^\/(users|groups)\/([^/]+)/.exec(r['query']);
+    const m = /^(?:\/(?:v1\.0|beta))?\/(users|groups)\/([^/]+)/.exec(r['query']);
     if (!m || !c.tenant.graph[m[1] as 'users' | 'groups'].get(m[2]!)) throw badRequest(`Reviewer query '${r['query']}' does not resolve to a user or group.`);
   }
   const days = body['requestDurationInDays'];
@@ -162,14 +180,14 @@ function putAdminConsentRequestPolicy(c: RouteContext): SimResponse {
 /** The Graph routes the simulator serves. */
 export const GRAPH_ROUTES: readonly Route[] = [
   // Conditional access
-  { method: 'GET', pattern: '/identity/conditionalAccess/policies', permissions: P.caRead, throttle: 'conditional-access', licence: 'AAD_PREMIUM', handle: list('conditionalAccessPolicies', 'identity/conditionalAccess/policies', { typeName: 'microsoft.graph.conditionalAccessPolicy', filterable: ['displayName', 'state'] }) },
-  { method: 'GET', pattern: '/identity/conditionalAccess/policies/{id}', permissions: P.caRead, throttle: 'conditional-access', licence: 'AAD_PREMIUM', handle: getOne('conditionalAccessPolicies', 'identity/conditionalAccess/policies', 'policy') },
+  { method: 'GET', pattern: '/identity/conditionalAccess/policies', permissions: P.caRead, throttle: 'conditional-access', licence: 'AAD_PREMIUM', handle: (c) => list('conditionalAccessPolicies', 'identity/conditionalAccess/policies', { typeName: 'microsoft.graph.conditionalAccessPolicy', filterable: ['displayName', 'state'], render: (p) => renderCaPolicy(c, p) })(c) },
+  { method: 'GET', pattern: '/identity/conditionalAccess/policies/{id}', permissions: P.caRead, throttle: 'conditional-access', licence: 'AAD_PREMIUM', handle: getOne('conditionalAccessPolicies', 'identity/conditionalAccess/policies', 'policy', undefined, renderCaPolicy) },
   {
     method: 'POST', pattern: '/identity/conditionalAccess/policies', permissions: P.caWrite, throttle: 'conditional-access', licence: 'AAD_PREMIUM',
     handle: (c) => {
       const policy = createPolicy(obj(c.body)) as Entity;
       c.tenant.graph.conditionalAccessPolicies.insert(policy);
-      return { status: 201, headers: { Location: `${c.baseUrl}/${c.version}/identity/conditionalAccess/policies/${policy.id}` }, body: { '@odata.context': ctxUrl(c, 'identity/conditionalAccess/policies/$entity'), ...policy } };
+      return { status: 201, headers: { Location: `${c.baseUrl}/${c.version}/identity/conditionalAccess/policies/${policy.id}` }, body: { '@odata.context': ctxUrl(c, 'identity/conditionalAccess/policies/$entity'), ...renderCaPolicy(c, policy) } };
     },
   },
   {
@@ -242,6 +260,36 @@ export const GRAPH_ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/servicePrincipals', permissions: P.servicePrincipalRead, throttle: 'identity', cost: 2, handle: list('servicePrincipals', 'servicePrincipals', { typeName: 'microsoft.graph.servicePrincipal', filterable: ['appId', 'displayName', 'servicePrincipalType'] }) },
   { method: 'GET', pattern: '/servicePrincipals/{id}', permissions: P.servicePrincipalRead, throttle: 'identity', cost: 1, handle: getOne('servicePrincipals', 'servicePrincipals', 'servicePrincipal') },
 
+  // Application permissions: app role assignments granted for a resource service principal (its API)
+  {
+    method: 'GET', pattern: '/servicePrincipals/{id}/appRoleAssignedTo', permissions: P.servicePrincipalRead, throttle: 'identity', cost: 2,
+    handle: (c) => {
+      const sp = c.tenant.graph.servicePrincipals.get(c.params['id']!);
+      if (!sp) throw notFound(`Resource '${c.params['id']}' does not exist or one of its queried reference-property objects are not present.`);
+      return listPage(c.tenant.graph.appRoleAssignments.findBy('resourceId', sp.id), c.query, {
+        defaultTop: 100, maxTop: 999, typeName: 'microsoft.graph.appRoleAssignment', requestUrl: c.requestUrl,
+        context: ctxUrl(c, `servicePrincipals('${sp.id}')/appRoleAssignedTo`), loopNextLink: c.loopNextLink,
+      });
+    },
+  },
+  {
+    method: 'GET', pattern: '/servicePrincipals/{id}/appRoleAssignedTo/{assignment}', permissions: P.servicePrincipalRead, throttle: 'identity', cost: 1,
+    handle: (c) => {
+      const a = c.tenant.graph.appRoleAssignments.get(c.params['assignment']!);
+      if (!a || String(a['resourceId']).toLowerCase() !== c.params['id']!.toLowerCase()) throw notFound(`Resource '${c.params['assignment']}' does not exist or one of its queried reference-property objects are not present.`);
+      return { status: 200, body: { '@odata.context': ctxUrl(c, `servicePrincipals('${c.params['id']}')/appRoleAssignedTo/$entity`), ...a } };
+    },
+  },
+  {
+    method: 'DELETE', pattern: '/servicePrincipals/{id}/appRoleAssignedTo/{assignment}', permissions: P.appRoleAssignmentWrite, throttle: 'identity', cost: 3,
+    handle: (c) => {
+      const a = c.tenant.graph.appRoleAssignments.get(c.params['assignment']!);
+      if (!a || String(a['resourceId']).toLowerCase() !== c.params['id']!.toLowerCase()) throw notFound(`Resource '${c.params['assignment']}' does not exist or one of its queried reference-property objects are not present.`);
+      c.tenant.graph.appRoleAssignments.remove(a.id);
+      return { status: 204 };
+    },
+  },
+
   // Directory
   { method: 'GET', pattern: '/domains', permissions: P.domainRead, throttle: 'identity', cost: 2, handle: list('domains', 'domains', { typeName: 'microsoft.graph.domain', filterable: ['isVerified', 'isDefault'] }) },
   { method: 'GET', pattern: '/domains/{id}', permissions: P.domainRead, throttle: 'identity', cost: 1, handle: getOne('domains', 'domains', 'domain') },
@@ -265,7 +313,11 @@ export const GRAPH_ROUTES: readonly Route[] = [
     method: 'GET', pattern: '/users/{user}/mailFolders/inbox/messageRules', permissions: P.mailboxSettingsRead, throttle: 'mailbox',
     handle: (c) => {
       const user = mailboxUser(c);
-      return { status: 200, body: { '@odata.context': ctxUrl(c, `users('${c.params['user']}')/mailFolders('inbox')/messageRules`), value: c.tenant.inboxRules.list(user.id) } };
+      // Outlook pages collections: 10 rules a page unless $top says otherwise, the rest behind @odata.nextLink.
+      return listPage(c.tenant.inboxRules.list(user.id), c.query, {
+        defaultTop: 10, maxTop: 1000, typeName: 'microsoft.graph.messageRule', requestUrl: c.requestUrl,
+        context: ctxUrl(c, `users('${c.params['user']}')/mailFolders('inbox')/messageRules`), loopNextLink: c.loopNextLink,
+      });
     },
   },
   {

@@ -1,7 +1,7 @@
 import { graphError, HttpError, type SimResponse } from '../http/errors.js';
 import type { FaultRule, Faults } from '../http/faults.js';
 import type { Throttler } from '../http/limits.js';
-import { checkBearer, GRAPH_AUDIENCE, type TokenClaims } from '../http/token.js';
+import { checkBearer, GRAPH_AUDIENCE, type TokenClaims, type TokenTrust } from '../http/token.js';
 import type { Tenant } from '../tenant/tenant.js';
 import { matchRoute } from './routes.js';
 
@@ -11,6 +11,8 @@ export interface GraphService {
   readonly throttler: Throttler;
   /** e.g. http://127.0.0.1:4321 */
   baseUrl: string;
+  /** The identity endpoint's signing keys, when it runs. */
+  trust?: TokenTrust;
 }
 
 /** What to do with a request: answer it, or break the connection in one of the ways a fault asks. */
@@ -21,11 +23,12 @@ const answer = (response: SimResponse): Outcome => ({ kind: 'answer', response }
 
 /** Checks the bearer token of an HTTP request; a 401 outcome when it does not pass. */
 export function authenticate(svc: GraphService, authorization: string | undefined): { claims: TokenClaims } | { outcome: Outcome } {
-  const check = checkBearer(authorization, GRAPH_AUDIENCE, svc.tenant.id);
+  const check = checkBearer(authorization, GRAPH_AUDIENCE, svc.tenant.id, Date.now(), svc.trust);
   if (!check.ok) {
     const message = {
       missing: 'Access token is empty.',
       malformed: 'IDX14100: JWT is not well formed.',
+      signature: 'IDX10511: Signature validation failed.',
       expired: 'Lifetime validation failed, the token is expired.',
       audience: 'Invalid audience.',
       tenant: 'Access token tenant does not match the tenant of the request.',
@@ -50,7 +53,7 @@ function faultResponse(rule: FaultRule): SimResponse {
  */
 export async function serveGraph(
   svc: GraphService,
-  req: { method: string; url: URL; body: unknown; claims: TokenClaims; inBatch?: boolean },
+  req: { method: string; url: URL; body: unknown; claims: TokenClaims; inBatch?: boolean; authorization?: string },
 ): Promise<Outcome> {
   const m = /^\/(v1\.0|beta)(\/.*)?$/i.exec(req.url.pathname);
   if (!m) return answer(graphError(400, 'BadRequest', `Invalid version: ${req.url.pathname.split('/')[1] ?? ''}`));
@@ -68,6 +71,9 @@ export async function serveGraph(
     case 'throttle':
       await svc.throttler.latency();
       return answer(faultResponse(fault));
+    case 'body':
+      await svc.throttler.latency();
+      return answer({ status: 200, body: 'body' in fault ? fault.body : null });
     case 'reset':
       if (!req.inBatch) return { kind: 'reset' };
       break;
@@ -90,6 +96,16 @@ export async function serveGraph(
     case 'truncate':
       if (!req.inBatch) return { kind: 'truncate', response: await run() };
       break;
+    case 'redirect':
+      return answer({ status: fault.status ?? 302, headers: { Location: fault.url ?? '/' } });
+    case 'echo-token':
+      return answer(graphError(fault.status ?? 400, 'BadRequest', `Invalid request: the header 'Authorization: ${req.authorization ?? ''}' could not be processed.`));
+    case 'foreign-next-link': {
+      const response = await run();
+      const body = response.body as Record<string, unknown> | undefined;
+      if (response.status === 200 && body && Array.isArray(body['value'])) body['@odata.nextLink'] = fault.url;
+      return answer(response);
+    }
   }
 
   const admitted = req.inBatch ? { ok: true as const } : svc.throttler.admitApp(req.claims.appid);

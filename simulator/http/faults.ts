@@ -24,7 +24,15 @@ export type FaultKind =
   /** Answer normally, but with an @odata.nextLink that leads back to the same page. */
   | 'loop-next-link'
   /** Every token issued before this moment is now expired: 401 until the client gets a new one. */
-  | 'expire-token';
+  | 'expire-token'
+  /** A hostile answer: the page as usual, with an @odata.nextLink to `url` (another host). */
+  | 'foreign-next-link'
+  /** A hostile answer: `status` (default 302) with `Location: url`. */
+  | 'redirect'
+  /** A hostile or broken service: `status` (default 400) with an error message that repeats the request's Authorization header. */
+  | 'echo-token'
+  /** Answer 200 with `body` in place of the real answer: a malformed or hostile answer (in $batch, the item's body). */
+  | 'body';
 
 export interface FaultRule {
   api?: 'graph' | 'exchange';
@@ -35,6 +43,10 @@ export interface FaultRule {
   status?: number;
   retryAfter?: number;
   delayMs?: number;
+  /** Where `foreign-next-link` and `redirect` point. */
+  url?: string;
+  /** For `body`: the JSON body to answer with (null included). */
+  body?: unknown;
   /** Let this many matching requests through first. @default 0 */
   after?: number;
   /** Affect at most this many matching requests. @default unlimited */

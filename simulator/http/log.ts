@@ -1,6 +1,6 @@
 /** One request the simulator answered; tests and benchmarks count what the client did from these. */
 export interface RequestLogEntry {
-  readonly api: 'graph' | 'exchange';
+  readonly api: 'graph' | 'exchange' | 'identity';
   readonly method: string;
   /** Path and query as requested, e.g. `/v1.0/users?$top=999`; for a $batch item, its relative URL. */
   readonly path: string;

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { SimResponse } from './errors.js';
@@ -15,15 +16,21 @@ export interface HttpRequest {
   /** Absolute URL as the client addressed it. */
   readonly url: URL;
   readonly headers: IncomingMessage['headers'];
-  /** Parsed JSON body, or undefined when there was none. */
+  /** Parsed JSON body (the text itself for a server made with `body: 'text'`), or undefined when there was none. */
   readonly body: unknown;
+}
+
+export interface SimHttpServerOptions {
+  /** Serve HTTPS with this key and certificate (PEM) instead of HTTP. */
+  readonly tls?: { readonly key: string; readonly cert: string };
+  /** `json` (default): bodies must be JSON; `text`: the service gets the body as text, whatever its type. */
+  readonly body?: 'json' | 'text';
 }
 
 export type Service = (req: HttpRequest) => Promise<Outcome>;
 
 const MAX_BODY = 4 * 1024 * 1024;
 
-/** A loopback HTTP server for one simulated API; tracks sockets so stop() never waits on a client. */
 /** What the request log is told about an answered request (the body once it was read). */
 export interface AnsweredRequest {
   readonly method: string;
@@ -31,6 +38,7 @@ export interface AnsweredRequest {
   readonly body?: unknown;
 }
 
+/** A loopback HTTP(S) server for one simulated API; tracks sockets so stop() never waits on a client. */
 export class SimHttpServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -40,10 +48,12 @@ export class SimHttpServer {
   constructor(
     private readonly service: Service,
     private readonly onAnswer: (req: AnsweredRequest, status: number) => void,
+    private readonly options: SimHttpServerOptions = {},
   ) {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createServer(handler);
     this.server.keepAliveTimeout = 5_000;
-    this.server.on('connection', (s) => {
+    this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
@@ -55,7 +65,7 @@ export class SimHttpServer {
       this.server.listen(port, host, () => resolve());
     });
     const a = this.server.address() as AddressInfo;
-    this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${a.port}`;
+    this.baseUrl = `${this.options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${a.port}`;
     return this.baseUrl;
   }
 
@@ -76,7 +86,9 @@ export class SimHttpServer {
       return this.send(res, { method, url }, jsonError(413, 'RequestEntityTooLarge', 'The request body is too large.'));
     }
     let body: unknown;
-    if (raw.length > 0) {
+    if (this.options.body === 'text') {
+      if (raw.length > 0) body = raw.toString('utf8');
+    } else if (raw.length > 0) {
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {
@@ -120,8 +132,8 @@ export class SimHttpServer {
     if (res.destroyed) return this.onAnswer(req, 0);
     const headers: Record<string, string> = { 'request-id': randomUUID(), 'client-request-id': randomUUID(), ...(r.headers ?? {}) };
     if (r.body !== undefined && r.status !== 204) {
-      const text = JSON.stringify(r.body);
-      headers['Content-Type'] = 'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8';
+      const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+      headers['Content-Type'] ??= 'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8';
       headers['Content-Length'] = String(Buffer.byteLength(text));
       res.writeHead(r.status, headers);
       res.end(text);

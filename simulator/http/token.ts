@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, verify, type KeyObject } from 'node:crypto';
 
 /**
- * The simulator's access tokens: unsigned JWTs (`alg: none`) whose claims carry what real Entra
- * application tokens carry, so clients exercise the same paths: `aud` names the API, `roles` the
- * application permissions, `wids` the directory roles of the application's service principal
- * (Exchange Online app-only access is authorised by role), `tid` the tenant and `exp` the expiry.
+ * The simulator's access tokens carry what real Entra application tokens carry, so clients exercise
+ * the same paths: `aud` names the API, `roles` the application permissions, `wids` the directory
+ * roles of the application's service principal (Exchange Online app-only access is authorised by
+ * role), `tid` the tenant and `exp` the expiry. Tokens from the identity endpoint
+ * (`simulator/identity/`) are signed (RS256) and their signature is checked; tokens made with
+ * {@link mintToken} are unsigned (`alg: none`) and stand for a pre-issued token.
  */
 
 export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
@@ -55,19 +57,31 @@ export function mintToken(options: {
   return `${b64({ typ: 'JWT', alg: 'none' })}.${b64(claims)}.`;
 }
 
-export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'missing' | 'malformed' | 'expired' | 'audience' | 'tenant' };
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'missing' | 'malformed' | 'signature' | 'expired' | 'audience' | 'tenant' };
 
-/** Reads and checks the bearer token of a request. */
-export function checkBearer(header: string | undefined, audience: string, tenantId: string, now = Date.now()): TokenCheck {
+/** The keys signed tokens are checked with, by key id (the identity endpoint's published keys). */
+export interface TokenTrust {
+  key(kid: string): KeyObject | undefined;
+}
+
+/** Reads and checks the bearer token of a request. A signed token must verify against a key of `trust`. */
+export function checkBearer(header: string | undefined, audience: string, tenantId: string, now = Date.now(), trust?: TokenTrust): TokenCheck {
   if (!header || !/^Bearer\s+\S+/i.test(header)) return { ok: false, reason: 'missing' };
   const token = header.replace(/^Bearer\s+/i, '').trim();
   const parts = token.split('.');
   if (parts.length !== 3) return { ok: false, reason: 'malformed' };
   let claims: TokenClaims;
+  let head: { alg?: unknown; kid?: unknown };
   try {
+    head = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as { alg?: unknown; kid?: unknown };
     claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as TokenClaims;
   } catch {
     return { ok: false, reason: 'malformed' };
+  }
+  if (typeof head !== 'object' || head === null || typeof claims !== 'object' || claims === null) return { ok: false, reason: 'malformed' };
+  if (head.alg !== 'none') {
+    const key = head.alg === 'RS256' && typeof head.kid === 'string' ? trust?.key(head.kid) : undefined;
+    if (!key || !verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2]!, 'base64url'))) return { ok: false, reason: 'signature' };
   }
   if (typeof claims.exp !== 'number' || !Array.isArray(claims.roles) || typeof claims.uti !== 'string') return { ok: false, reason: 'malformed' };
   if (claims.exp * 1000 <= now) return { ok: false, reason: 'expired' };

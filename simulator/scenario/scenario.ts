@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { z } from 'zod';
-import { EXCHANGE_NOUNS, GRAPH_COLLECTIONS } from '../tenant/tenant.js';
+import { EXCHANGE_NOUNS, GRAPH_COLLECTIONS, OPTIONAL_COLLECTIONS } from '../tenant/tenant.js';
 
 /**
  * A scenario is a whole tenant as data: Graph objects as Graph returns them, Exchange objects as the
@@ -32,7 +32,7 @@ export const scenarioSchema = z
       .strict(),
     graph: z
       .object({
-        ...Object.fromEntries(GRAPH_COLLECTIONS.map((c) => [c, z.array(entity)])),
+        ...Object.fromEntries(GRAPH_COLLECTIONS.map((c) => [c, OPTIONAL_COLLECTIONS.includes(c) ? z.array(entity).default([]) : z.array(entity)])),
         authorizationPolicy: z.record(z.string(), z.unknown()),
         adminConsentRequestPolicy: z.record(z.string(), z.unknown()),
         /** Group id → member object ids. */
@@ -41,7 +41,7 @@ export const scenarioSchema = z
         messageRules: z.record(z.string(), z.array(entity)),
       })
       .strict(),
-    exchange: z.object(Object.fromEntries(EXCHANGE_NOUNS.map((n) => [n, z.array(exchangeEntity)]))).strict(),
+    exchange: z.object(Object.fromEntries(EXCHANGE_NOUNS.map((n) => [n, OPTIONAL_COLLECTIONS.includes(n) ? z.array(exchangeEntity).default([]) : z.array(exchangeEntity)]))).strict(),
     dns: z.array(dnsRecord),
   })
   .strict();

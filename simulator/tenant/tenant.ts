@@ -12,11 +12,15 @@ export const GRAPH_COLLECTIONS = [
   'permissionGrantPolicies',
   'oauth2PermissionGrants',
   'servicePrincipals',
+  'appRoleAssignments',
   'roleAssignments',
   'riskyUsers',
   'riskDetections',
 ] as const;
 export type GraphCollectionName = (typeof GRAPH_COLLECTIONS)[number];
+
+/** Graph collections and Exchange nouns a scenario may leave out (they default to empty). */
+export const OPTIONAL_COLLECTIONS: readonly string[] = ['appRoleAssignments', 'MailContact', 'MailUser', 'User'];
 
 /** Exchange Online object types the simulator serves, by cmdlet noun. */
 export const EXCHANGE_NOUNS = [
@@ -28,6 +32,9 @@ export const EXCHANGE_NOUNS = [
   'AntiPhishPolicy',
   'DkimSigningConfig',
   'AcceptedDomain',
+  'MailContact',
+  'MailUser',
+  'User',
 ] as const;
 export type ExchangeNoun = (typeof EXCHANGE_NOUNS)[number];
 
@@ -37,6 +44,7 @@ export const INDEXED_FIELDS: Partial<Record<GraphCollectionName, string[]>> = {
   groups: ['displayName', 'mail'],
   oauth2PermissionGrants: ['clientId', 'principalId'],
   servicePrincipals: ['appId'],
+  appRoleAssignments: ['resourceId', 'principalId'],
   roleAssignments: ['roleDefinitionId', 'principalId'],
 };
 

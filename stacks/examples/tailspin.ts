@@ -38,7 +38,8 @@ export class TailspinStack extends TerraformStack {
       exceptions: [
         {
           control: 'MAIL.FWD.3',
-          scope: { type: 'user', value: 'payroll@tailspintoys.example' },
+          // Pinned to the provider's domain: forwarding anywhere else is still a finding.
+          scope: { type: 'user', value: 'payroll@tailspintoys.example', destinations: ['payroll-partner.example'] },
           reason: 'Payroll statements are forwarded to the outsourced payroll provider until its API integration goes live.',
           approvedBy: 'ciso@tailspintoys.example',
           expires: addDays(today, 90),

@@ -3,7 +3,8 @@ import { controlsForArea, resolveControl, versionedId } from '../../policies/cat
 import type { Control, ControlArea } from '../../policies/types.js';
 import type { ControlEntry, ControlMode, DesiredState, Owner } from '../../reconciler/manifest/schema.js';
 import { EmailSecurityPosture, checkOwner } from './posture.js';
-import { validateWith, type Problems } from './problems.js';
+import { checkShape, validateWith, type Problems } from './problems.js';
+import type { PropsSchema } from './prop-schemas.js';
 
 /** Owner and mode of one control, overriding the area's. */
 export interface ControlSettings {
@@ -32,14 +33,19 @@ export abstract class PostureArea extends Construct {
   readonly posture: EmailSecurityPosture;
   readonly area: ControlArea;
   private readonly areaProps: PostureAreaProps;
+  /** Whether the props match their schema (no unknown property, enum value or type is wrong). */
+  protected readonly propsMatchSchema: boolean;
 
-  protected constructor(scope: EmailSecurityPosture, id: string, area: ControlArea, props: PostureAreaProps) {
+  protected constructor(scope: EmailSecurityPosture, id: string, area: ControlArea, props: PostureAreaProps, schema: PropsSchema) {
     super(scope, id);
     this.posture = EmailSecurityPosture.of(scope);
     this.area = area;
     this.areaProps = props;
+    this.propsMatchSchema = checkShape(schema, props).problems.length === 0;
     this.posture.registerArea(this);
     validateWith(this, (p) => {
+      // The area's own checks rely on the props' types; unknown properties and enum values do not stop them.
+      if (!p.props(schema, props)) return;
       this.checkControls(p);
       this.checkProps(p);
     });

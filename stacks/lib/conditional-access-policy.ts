@@ -4,7 +4,8 @@ import { resolveControl, versionedId } from '../../policies/catalogue.js';
 import type { DesiredCaPolicy } from '../../reconciler/manifest/schema.js';
 import { guid, upn } from '../../reconciler/manifest/formats.js';
 import { EmailSecurityPosture } from './posture.js';
-import { validateWith, type Problems } from './problems.js';
+import { checkShape, validateWith, type Problems } from './problems.js';
+import { conditionalAccessPolicyProps } from './prop-schemas.js';
 
 export type RiskLevel = 'low' | 'medium' | 'high';
 export type PolicyState = 'enabled' | 'disabled' | 'enabledForReportingButNotEnforced';
@@ -12,10 +13,6 @@ export type GrantControl = 'block' | 'mfa' | 'passwordChange' | 'compliantDevice
 export type ClientAppType = 'all' | 'browser' | 'mobileAppsAndDesktopClients' | 'exchangeActiveSync' | 'other';
 
 const SPECIAL_USERS = ['All', 'None', 'GuestsOrExternalUsers'];
-const STATES: readonly PolicyState[] = ['enabled', 'disabled', 'enabledForReportingButNotEnforced'];
-const RISK_LEVELS: readonly string[] = ['low', 'medium', 'high'];
-const GRANTS: readonly string[] = ['block', 'mfa', 'passwordChange', 'compliantDevice', 'domainJoinedDevice', 'approvedApplication', 'compliantApplication'];
-const CLIENT_APP_TYPES: readonly string[] = ['all', 'browser', 'mobileAppsAndDesktopClients', 'exchangeActiveSync', 'other'];
 
 export interface ConditionalAccessPolicyProps {
   /** Stable key within the posture (lower case, dashes). The reconciler matches live policies by display name, and the key names the policy in findings. */
@@ -72,22 +69,25 @@ export class ConditionalAccessPolicy extends Construct {
     super(scope, id);
     this.props = props;
     this.posture = EmailSecurityPosture.of(scope);
-    const users = props.users ?? { include: [] };
+    // Props with a value of the wrong type give the Terraform resource nothing to build from; their
+    // errors are reported at synth, which then writes nothing.
+    const source: Partial<ConditionalAccessPolicyProps> = checkShape(conditionalAccessPolicyProps, props).wellFormed ? props : {};
+    const users = source.users ?? { include: [] };
     const userIds = (list: readonly string[] = []) =>
       list.map((u) => (SPECIAL_USERS.includes(u) ? u : this.posture.userObjectId(u)));
     const groupIds = (list: readonly string[] = []) => list.map((g) => this.posture.groupObjectId(g));
-    const sif = props.signInFrequency;
+    const sif = source.signInFrequency;
 
     this.resource = new AzureadConditionalAccessPolicy(this, 'policy', {
-      displayName: props.displayName,
+      displayName: source.displayName ?? '',
       state: this.effectiveState,
       conditions: {
-        clientAppTypes: [...(props.clientAppTypes ?? ['all'])],
-        userRiskLevels: props.userRiskLevels ? [...props.userRiskLevels] : undefined,
-        signInRiskLevels: props.signInRiskLevels ? [...props.signInRiskLevels] : undefined,
+        clientAppTypes: [...(source.clientAppTypes ?? ['all'])],
+        userRiskLevels: source.userRiskLevels ? [...source.userRiskLevels] : undefined,
+        signInRiskLevels: source.signInRiskLevels ? [...source.signInRiskLevels] : undefined,
         applications: {
-          includedApplications: [...(props.applications?.include ?? ['All'])],
-          excludedApplications: props.applications?.exclude ? [...props.applications.exclude] : undefined,
+          includedApplications: [...(source.applications?.include ?? ['All'])],
+          excludedApplications: source.applications?.exclude ? [...source.applications.exclude] : undefined,
         },
         users: {
           includedUsers: userIds(users.include),
@@ -98,7 +98,7 @@ export class ConditionalAccessPolicy extends Construct {
           excludedRoles: [...(users.excludeRoles ?? [])],
         },
       },
-      grantControls: props.grant ? { operator: props.grant.operator ?? 'OR', builtInControls: [...props.grant.controls] } : undefined,
+      grantControls: source.grant ? { operator: source.grant.operator ?? 'OR', builtInControls: [...(source.grant.controls ?? [])] } : undefined,
       sessionControls:
         sif === 'everyTime'
           ? { signInFrequencyInterval: 'everyTime', signInFrequencyAuthenticationType: 'primaryAndSecondaryAuthentication' }
@@ -106,7 +106,7 @@ export class ConditionalAccessPolicy extends Construct {
             ? { signInFrequency: sif.value, signInFrequencyPeriod: sif.type, signInFrequencyInterval: 'timeBased' }
             : undefined,
     });
-    validateWith(this, (p) => this.check(p));
+    validateWith(this, (p) => p.props(conditionalAccessPolicyProps, this.props) && this.check(p));
   }
 
   /** The state the policy must be in: report-only while staged. */
@@ -172,7 +172,6 @@ export class ConditionalAccessPolicy extends Construct {
       else if (r.control.area !== 'conditional-access') p.add('control', `${r.control.id} is not a conditional access control`);
     }
     const state = props.state ?? 'enabled';
-    if (!STATES.includes(state)) p.add('state', `"${state}" is not a policy state (${STATES.join(', ')})`);
     if (props.staged && props.state === 'disabled') p.add('staged', 'a disabled policy cannot be staged; drop staged or set state');
 
     const users = props.users;
@@ -196,12 +195,8 @@ export class ConditionalAccessPolicy extends Construct {
       if (missingGroups.length) p.add('users.excludeGroups', `does not exclude break-glass group(s) ${missingGroups.join(', ')}`);
     }
 
-    props.userRiskLevels?.forEach((l, i) => RISK_LEVELS.includes(l) || p.add(`userRiskLevels[${i}]`, `"${l}" is not a risk level (low, medium, high)`));
-    props.signInRiskLevels?.forEach((l, i) => RISK_LEVELS.includes(l) || p.add(`signInRiskLevels[${i}]`, `"${l}" is not a risk level (low, medium, high)`));
-    props.clientAppTypes?.forEach((c, i) => CLIENT_APP_TYPES.includes(c) || p.add(`clientAppTypes[${i}]`, `"${c}" is not a client app type (${CLIENT_APP_TYPES.join(', ')})`));
-
+    // State, risk levels, client app types, grant controls and operator are enums, checked with the props' schema.
     const grants = props.grant?.controls ?? [];
-    grants.forEach((g, i) => GRANTS.includes(g) || p.add(`grant.controls[${i}]`, `"${g}" is not a built-in grant control (${GRANTS.join(', ')})`));
     if (props.grant && grants.length === 0) p.add('grant.controls', 'name at least one control, or leave grant out');
     if (grants.includes('block') && grants.length > 1) p.add('grant.controls', 'block cannot be combined with other controls');
     const hasRisk = (props.userRiskLevels?.length ?? 0) > 0 || (props.signInRiskLevels?.length ?? 0) > 0;

@@ -4,6 +4,7 @@ import { upn } from '../../reconciler/manifest/formats.js';
 import { PostureArea, type PostureAreaProps } from './area.js';
 import type { EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
+import { consentGovernanceProps } from './prop-schemas.js';
 
 /** A reviewer of admin consent requests: a user by UPN or a group by display name. */
 export type Reviewer = { readonly user: string } | { readonly group: string };
@@ -37,7 +38,7 @@ export class ConsentGovernance extends PostureArea {
   readonly props: ConsentGovernanceProps;
 
   constructor(scope: EmailSecurityPosture, id: string, props: ConsentGovernanceProps) {
-    super(scope, id, 'consent', props);
+    super(scope, id, 'consent', props, consentGovernanceProps);
     this.props = props;
   }
 
@@ -60,10 +61,6 @@ export class ConsentGovernance extends PostureArea {
   }
 
   protected checkProps(p: Problems): void {
-    const c = this.props.userConsent;
-    if (c !== undefined && c !== 'disabled' && c !== 'lowRiskVerifiedPublishers') {
-      p.add('userConsent', `"${String(c)}" is not allowed: use disabled or lowRiskVerifiedPublishers`);
-    }
     const w = this.props.adminConsentWorkflow;
     if (!p.required('adminConsentWorkflow', w)) return;
     if (!w.reviewers?.length) p.add('adminConsentWorkflow.reviewers', 'name at least one reviewer ({ user } or { group })');

@@ -3,6 +3,7 @@ import { domainName } from '../../reconciler/manifest/formats.js';
 import { PostureArea, type PostureAreaProps } from './area.js';
 import type { EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
+import { forwardingLockdownProps } from './prop-schemas.js';
 
 export interface ForwardingLockdownProps extends PostureAreaProps {
   /**
@@ -20,7 +21,7 @@ export class ForwardingLockdown extends PostureArea {
   readonly props: ForwardingLockdownProps;
 
   constructor(scope: EmailSecurityPosture, id: string, props: ForwardingLockdownProps) {
-    super(scope, id, 'forwarding', props);
+    super(scope, id, 'forwarding', props, forwardingLockdownProps);
     this.props = props;
   }
 

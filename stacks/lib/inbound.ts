@@ -1,7 +1,7 @@
 import type { DesiredState } from '../../reconciler/manifest/schema.js';
 import { PostureArea, type PostureAreaProps } from './area.js';
 import type { EmailSecurityPosture } from './posture.js';
-import type { Problems } from './problems.js';
+import { inboundEnforcementProps } from './prop-schemas.js';
 
 export interface InboundEnforcementProps extends PostureAreaProps {
   /** What Exchange does with mail whose sender publishes p=reject and fails DMARC. @default 'Reject' */
@@ -19,7 +19,7 @@ export class InboundEnforcement extends PostureArea {
   readonly props: InboundEnforcementProps;
 
   constructor(scope: EmailSecurityPosture, id: string, props: InboundEnforcementProps) {
-    super(scope, id, 'inbound', props);
+    super(scope, id, 'inbound', props, inboundEnforcementProps);
     this.props = props;
   }
 
@@ -35,13 +35,6 @@ export class InboundEnforcement extends PostureArea {
     };
   }
 
-  protected checkProps(p: Problems): void {
-    const { dmarcRejectAction: reject, dmarcQuarantineAction: quarantine } = this.props;
-    if (reject !== undefined && reject !== 'Reject' && reject !== 'Quarantine') {
-      p.add('dmarcRejectAction', `"${String(reject)}" is not allowed: use Reject or Quarantine`);
-    }
-    if (quarantine !== undefined && quarantine !== 'Quarantine' && quarantine !== 'MoveToJmf') {
-      p.add('dmarcQuarantineAction', `"${String(quarantine)}" is not allowed: use Quarantine or MoveToJmf`);
-    }
-  }
+  /** Both actions are enums, checked with the props' schema. */
+  protected checkProps(): void {}
 }

@@ -7,7 +7,7 @@ import { DataAzureadUser } from '@cdktf/provider-azuread/lib/data-azuread-user/i
 import { DataAzureadGroup } from '@cdktf/provider-azuread/lib/data-azuread-group/index.js';
 import { controlsForArea, resolveControl, versionedId } from '../../policies/catalogue.js';
 import type { ExceptionScopeType } from '../../policies/types.js';
-import { domainName, guid, isoDate, upn } from '../../reconciler/manifest/formats.js';
+import { domainName, guid, isoDate, mailDestination, upn } from '../../reconciler/manifest/formats.js';
 import {
   MANIFEST_FILE,
   MANIFEST_VERSION,
@@ -21,6 +21,7 @@ import {
 } from '../../reconciler/manifest/schema.js';
 import type { PostureArea } from './area.js';
 import { validateWith, type Problems } from './problems.js';
+import { emailSecurityPostureProps } from './prop-schemas.js';
 
 /** Default and ceiling for how long an exception may run, in days from the day of synth. */
 export const DEFAULT_EXCEPTION_MAX_DAYS = 180;
@@ -32,8 +33,12 @@ export const TODAY_CONTEXT_KEY = 'email-posture:today';
 export interface ExceptionProps {
   /** Control id, with or without version: `MAIL.DMARC.2` or `MAIL.DMARC.2v1`. */
   readonly control: string;
-  /** What the exception covers; the control's catalogue entry lists the scope types it accepts. */
-  readonly scope: { readonly type: ExceptionScopeType; readonly value: string };
+  /**
+   * What the exception covers; the control's catalogue entry lists the scope types it accepts. For a
+   * forwarding control, `destinations` pins where the excepted mail may go (addresses or domains):
+   * forwarding anywhere else stays a finding.
+   */
+  readonly scope: { readonly type: ExceptionScopeType; readonly value: string; readonly destinations?: readonly string[] };
   /** Why the control cannot be met here. */
   readonly reason: string;
   /** UPN of the person who approved the exception. Required. */
@@ -105,14 +110,16 @@ export class EmailSecurityPosture extends Construct {
     this.props = props;
     this.defaultMode = props.defaultMode ?? 'report';
     this.maxExceptionDays = props.exceptionPolicy?.maxDays ?? DEFAULT_EXCEPTION_MAX_DAYS;
-    this.exceptionProps = [...(props.exceptions ?? [])];
+    this.exceptionProps = Array.isArray(props.exceptions) ? [...props.exceptions] : [];
 
     const stack = TerraformStack.of(this);
     if (!stack.node.tryFindChild('azuread')) {
       new AzureadProvider(stack, 'azuread', props.organization?.tenantId ? { tenantId: props.organization.tenantId } : {});
     }
 
-    validateWith(this, (p) => this.check(p));
+    // The props' schema sees the exceptions added with addException too.
+    const exceptions = () => (props.exceptions === undefined || Array.isArray(props.exceptions) ? this.exceptionProps : props.exceptions);
+    validateWith(this, (p) => p.props(emailSecurityPostureProps, { ...props, exceptions: exceptions() }) && this.check(p));
     // The manifest is written by the stack's synthesizer, right after cdk.tf.json, so it exists
     // exactly when the Terraform output does (validation has passed by then).
     const terraformSynthesizer = stack.synthesizer;
@@ -191,7 +198,7 @@ export class EmailSecurityPosture extends Construct {
         {
           id: `${resolved.control.id}:${e.scope?.type}:${value.toLowerCase()}`,
           control,
-          scope: { type: e.scope?.type, value },
+          scope: { type: e.scope?.type, value, ...(e.scope?.destinations !== undefined ? { destinations: e.scope.destinations.map((d) => String(d).toLowerCase()) } : {}) },
           reason: e.reason,
           approvedBy: e.approvedBy,
           expires: e.expires,
@@ -241,11 +248,13 @@ export class EmailSecurityPosture extends Construct {
 
   /** Break-glass UPNs, lower-cased. */
   breakGlassUsers(): string[] {
-    return (this.props.breakGlass?.users ?? []).map((u) => u.toLowerCase());
+    const users: unknown = this.props.breakGlass?.users;
+    return Array.isArray(users) ? users.map((u) => String(u).toLowerCase()) : [];
   }
 
   breakGlassGroups(): string[] {
-    return [...(this.props.breakGlass?.groups ?? [])];
+    const groups: unknown = this.props.breakGlass?.groups;
+    return Array.isArray(groups) ? groups.map(String) : [];
   }
 
   private check(p: Problems): void {
@@ -295,6 +304,11 @@ export class EmailSecurityPosture extends Construct {
       }
       if (e.scope.type === 'domain') p.format(`${at}.scope.value`, domainName, e.scope.value);
       if (e.scope.type === 'user') p.format(`${at}.scope.value`, upn, e.scope.value);
+      if (e.scope.destinations !== undefined) {
+        if (control && !control.exceptionDestinations) p.add(`${at}.scope.destinations`, `${control.id} has no destination to pin; leave destinations out`);
+        else if (!Array.isArray(e.scope.destinations) || e.scope.destinations.length === 0) p.add(`${at}.scope.destinations`, 'name at least one address or domain, or leave destinations out');
+        else e.scope.destinations.forEach((d, i) => p.format(`${at}.scope.destinations[${i}]`, mailDestination, typeof d === 'string' ? d.toLowerCase() : d));
+      }
     }
     p.required(`${at}.reason`, e.reason);
     if (p.required(`${at}.approvedBy`, e.approvedBy)) p.format(`${at}.approvedBy`, upn, e.approvedBy);

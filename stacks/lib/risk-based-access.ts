@@ -4,10 +4,10 @@ import { PostureArea, type PostureAreaProps } from './area.js';
 import { ConditionalAccessPolicy, type ConditionalAccessPolicyProps, type PolicyState, type RiskLevel } from './conditional-access-policy.js';
 import type { EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
+import { riskBasedAccessProps } from './prop-schemas.js';
 import { DEFAULT_PRIVILEGED_ROLES } from './roles.js';
 
 export type RiskBasedAccessPolicyKey = 'user-risk' | 'sign-in-risk' | 'privileged-user-risk' | 'legacy-authentication';
-const POLICY_KEYS: readonly string[] = ['user-risk', 'sign-in-risk', 'privileged-user-risk', 'legacy-authentication'];
 
 export interface RiskBasedAccessProps extends PostureAreaProps {
   /** Prefix of every policy display name, so the posture's policies are easy to find. @default 'EP' */
@@ -56,8 +56,11 @@ export class RiskBasedAccess extends PostureArea {
   private readonly policies: ConditionalAccessPolicy[] = [];
 
   constructor(scope: EmailSecurityPosture, id: string, props: RiskBasedAccessProps) {
-    super(scope, id, 'conditional-access', props);
+    super(scope, id, 'conditional-access', props, riskBasedAccessProps);
     this.props = props;
+    // Policies built from props that break their schema would only repeat its errors (or fail on a
+    // value of the wrong type); the props' own errors are reported instead.
+    if (!this.propsMatchSchema) return;
     const prefix = props.namePrefix ?? 'EP';
     const staged = new Set<string>(props.staged ?? []);
     const base = {
@@ -138,7 +141,6 @@ export class RiskBasedAccess extends PostureArea {
   }
 
   protected checkProps(p: Problems): void {
-    (this.props.staged ?? []).forEach((k, i) => POLICY_KEYS.includes(k) || p.add(`staged[${i}]`, `"${k}" is not a policy key (${POLICY_KEYS.join(', ')})`));
     (this.props.exclusions?.users ?? []).forEach((u, i) => p.format(`exclusions.users[${i}]`, upn, u));
     (this.props.privileged?.roles ?? []).forEach((r, i) => p.format(`privileged.roles[${i}]`, guid, r));
     if (this.props.privileged?.roles && this.props.privileged.roles.length === 0) {

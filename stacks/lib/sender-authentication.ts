@@ -3,6 +3,7 @@ import { domainName, mailtoUri } from '../../reconciler/manifest/formats.js';
 import { PostureArea, type PostureAreaProps } from './area.js';
 import type { EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
+import { senderAuthenticationProps } from './prop-schemas.js';
 
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
 const STRENGTH: Record<DmarcPolicy, number> = { none: 0, quarantine: 1, reject: 2 };
@@ -54,7 +55,7 @@ export class SenderAuthentication extends PostureArea {
   readonly props: SenderAuthenticationProps;
 
   constructor(scope: EmailSecurityPosture, id: string, props: SenderAuthenticationProps) {
-    super(scope, id, 'sender-authentication', props);
+    super(scope, id, 'sender-authentication', props, senderAuthenticationProps);
     this.props = props;
   }
 
@@ -100,16 +101,15 @@ export class SenderAuthentication extends PostureArea {
       seen.add(d.name);
 
       const excepted = (control: string) => this.posture.findException(control, { type: 'domain', value: d.name });
-      if (!(d.dmarc.policy in STRENGTH)) p.add(`${at}.policy`, `"${d.dmarc.policy}" is not a DMARC policy (none, quarantine, reject)`);
-      else if (d.dmarc.policy === 'none' && !excepted('MAIL.DMARC.2')) {
+      // Policy values outside none, quarantine and reject are refused by the props' schema.
+      if (d.dmarc.policy === 'none' && !excepted('MAIL.DMARC.2')) {
         p.add(
           `${at}.policy`,
           `"none" is weaker than the catalogue minimum for ${d.name} (reject, or a declared quarantine) and no MAIL.DMARC.2 exception covers the domain`,
         );
       }
-      if (!(d.dmarc.subdomainPolicy in STRENGTH)) {
-        p.add(`${at}.subdomainPolicy`, `"${d.dmarc.subdomainPolicy}" is not a DMARC policy (none, quarantine, reject)`);
-      } else if (
+      if (
+        Object.hasOwn(STRENGTH, d.dmarc.subdomainPolicy) &&
         STRENGTH[d.dmarc.subdomainPolicy] < STRENGTH[d.dmarc.policy] &&
         STRENGTH[d.dmarc.subdomainPolicy] < STRENGTH.quarantine &&
         !excepted('MAIL.DMARC.2')
@@ -124,9 +124,6 @@ export class SenderAuthentication extends PostureArea {
       if (d.dmarc.rua.length === 0) p.add(`${at}.rua`, 'needs at least one mailto: address for aggregate reports (or set reportAddresses)');
       d.dmarc.rua.forEach((u, k) => p.format(raw.rua ? `${at}.rua[${k}]` : `reportAddresses[${k}]`, mailtoUri, u));
       d.dmarc.ruf.forEach((u, k) => p.format(`${at}.ruf[${k}]`, mailtoUri, u));
-      if (raw.spfAll !== undefined && raw.spfAll !== '-all' && raw.spfAll !== '~all') {
-        p.add(`${at}.spfAll`, `"${raw.spfAll}" is not allowed: use -all, or ~all where softfail is declared`);
-      }
       if (raw.spfRecord !== undefined) {
         if (!/^v=spf1(\s|$)/i.test(raw.spfRecord)) p.add(`${at}.spfRecord`, 'must start with "v=spf1"');
         else if (!raw.spfRecord.trim().toLowerCase().endsWith(` ${d.spf.all}`)) {

@@ -1,7 +1,8 @@
-import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
+import { SYNTH_FAILED_FILE } from '../../reconciler/manifest/schema.js';
 import { PROPERTY_SEPARATOR } from './problems.js';
 
 /** One validation error, located by construct path and property. */
@@ -34,27 +35,83 @@ export function collectErrors(root: IConstruct): SynthError[] {
   );
 }
 
+/** The folder a synth writes to. */
+function outputDirectory(options: SynthOptions = {}): string {
+  return resolve(options.outdir ?? process.env.CDKTF_OUTDIR ?? 'cdktf.out');
+}
+
 /**
  * Builds the app, validates every construct and only then synthesizes. The app is synthesized into a
  * temporary folder beside `outdir` that replaces `outdir` when everything succeeded, so a failed
- * synth writes nothing and never leaves half an output behind.
+ * synth writes no stack and never leaves half an output behind.
+ *
+ * A failed synth (invalid posture, or an error while building or writing) leaves an earlier output
+ * in `outdir` where it is, for inspection, but marks it with SYNTH_FAILED_FILE, which the reconciler
+ * refuses: a plan must never run against stacks that are not the posture as it is now. If the mark
+ * cannot be written, the earlier stacks are removed instead.
  */
 export function synthesize(build: (app: App) => void, options: SynthOptions = {}): SynthResult {
-  const outdir = resolve(options.outdir ?? process.env.CDKTF_OUTDIR ?? 'cdktf.out');
+  const outdir = outputDirectory(options);
   const staging = mkdtempSync(join(dirname(outdir), '.posture-synth-'));
   try {
     const app = new App({ outdir: staging, context: options.context ?? {}, skipValidation: false });
     build(app);
     const errors = collectErrors(app);
-    if (errors.length) return { ok: false, errors };
+    if (errors.length) {
+      markFailed(outdir, { errors });
+      return { ok: false, errors };
+    }
     app.synth();
+    if (outputState(outdir) === 'other') {
+      throw new Error(`${outdir} exists and is not a synthesized output (no manifest.json or stacks/), so it is not replaced: choose another output folder`);
+    }
     rmSync(outdir, { recursive: true, force: true });
     renameSync(staging, outdir);
     const stacks = app.node.children.filter((c) => TerraformStack.isStack(c)).map((c) => c.node.id);
     return { ok: true, outdir, stacks };
+  } catch (err) {
+    markFailed(outdir, { error: err instanceof Error ? err.message : String(err) });
+    throw err;
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+type OutputState = 'absent' | 'empty' | 'output' | 'other';
+
+/** What `dir` holds: nothing, an output a synth wrote (cdktf's manifest.json, stacks/, a failure mark), or something else. */
+function outputState(dir: string): OutputState {
+  if (!existsSync(dir)) return 'absent';
+  if (!statSync(dir).isDirectory()) return 'other';
+  const names = readdirSync(dir);
+  if (names.length === 0) return 'empty';
+  return names.some((n) => n === 'manifest.json' || n === 'stacks' || n === SYNTH_FAILED_FILE) ? 'output' : 'other';
+}
+
+/** Marks an earlier output as not current (or, failing that, removes its stacks); leaves any other folder alone. */
+function markFailed(outdir: string, failure: { errors: readonly SynthError[] } | { error: string }): void {
+  if (outputState(outdir) !== 'output') return;
+  const mark = join(outdir, SYNTH_FAILED_FILE);
+  const partial = `${mark}.${process.pid}.tmp`;
+  try {
+    const body = { kind: 'EmailSecurityPostureSynthFailure', failedAt: new Date().toISOString(), ...failure };
+    writeFileSync(partial, JSON.stringify(body, null, 2) + '\n');
+    renameSync(partial, mark);
+  } catch {
+    rmSync(partial, { force: true });
+    rmSync(join(outdir, 'stacks'), { recursive: true, force: true });
+  }
+}
+
+/** What became of an earlier output after a failed synth, as a line for the person who ran it. */
+function earlierOutputNote(outdir: string, had: OutputState): string | undefined {
+  if (had !== 'output') return undefined;
+  const shown = relative(process.cwd(), outdir) || '.';
+  if (existsSync(join(outdir, SYNTH_FAILED_FILE))) {
+    return `The earlier output in ${shown} is kept but marked as failed (${SYNTH_FAILED_FILE}): plan, drift, apply and rollback refuse it until a synth succeeds.`;
+  }
+  if (!existsSync(join(outdir, 'stacks'))) return `The earlier output in ${shown} could not be marked as failed, so its stacks were removed.`;
+  return `The earlier output in ${shown} could not be marked as failed or removed: delete it before running plan or apply.`;
 }
 
 /** The errors as one message: a line per error, construct path then property. */
@@ -66,15 +123,25 @@ export function formatErrors(errors: readonly SynthError[]): string {
 
 /**
  * The synth command line: validates and synthesizes, prints one clear report on failure and returns
- * the exit code (0 written, 1 invalid or failed). A stack trace is printed only with `--debug`.
+ * the exit code (0 written, 1 invalid or failed). On failure it also sets `process.exitCode` to 1, so
+ * an app that calls `runSynth(...)` without using the result still exits 1. A stack trace is printed
+ * only with `--debug`.
  */
 export function runSynth(build: (app: App) => void, argv: readonly string[] = process.argv, options: SynthOptions = {}): number {
   const debug = argv.includes('--debug') || process.env.POSTURE_DEBUG === '1';
+  const outdir = outputDirectory(options);
+  const had = outputState(outdir);
+  const fail = (): 1 => {
+    const note = earlierOutputNote(outdir, had);
+    if (note) console.error(note);
+    process.exitCode = 1;
+    return 1;
+  };
   try {
     const result = synthesize(build, options);
     if (!result.ok) {
       console.error(formatErrors(result.errors));
-      return 1;
+      return fail();
     }
     console.log(`synthesized ${result.stacks.join(', ')} into ${relative(process.cwd(), result.outdir) || '.'}`);
     return 0;
@@ -82,6 +149,6 @@ export function runSynth(build: (app: App) => void, argv: readonly string[] = pr
     console.error(`posture synth: ${err instanceof Error ? err.message : String(err)}; nothing was written.`);
     if (debug && err instanceof Error) console.error(err.stack);
     else console.error('(run with --debug for the stack trace)');
-    return 1;
+    return fail();
   }
 }

@@ -174,6 +174,19 @@ describe('bad input: one clear message, exit 1, no stack trace', () => {
     const r = await run(['--synth-dir', synthDir, '--stack', 'tailspin', '--graph-url', 'http://graph.example']);
     oneMessage(r.stderr, /only https is allowed, except on loopback/);
   });
+
+  it('a non-https endpoint whose name only starts like a loopback address', async () => {
+    const r = await run(['--synth-dir', synthDir, '--stack', 'tailspin', '--graph-url', 'http://127.0.0.1.example:8080']);
+    expect(r.code).toBe(1);
+    oneMessage(r.stderr, /--graph-url http:\/\/127\.0\.0\.1\.example:8080: only https is allowed, except on loopback/);
+  });
+
+  it('azure-pipelines outside a pipeline: the missing variable named, no stack trace', async () => {
+    const r = await cli(['plan', '--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', 't', '--auth', 'azure-pipelines'], { AZURE_CLIENT_ID: 'c', AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: 's', SYSTEM_ACCESSTOKEN: 'x' });
+    expect(r.code).toBe(1);
+    oneMessage(r.stderr, /^posture plan: missing environment variable SYSTEM_OIDCREQUESTURI$/m);
+    expect(r.stderr).not.toContain('--debug');
+  });
 });
 
 describe('apply and rollback never call an incomplete read "nothing to do"', () => {

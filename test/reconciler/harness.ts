@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, type RunningSimulator } from '../../simulator/index.js';
 import { buildApp } from '../../stacks/app.js';
 import { synthesize, TODAY_CONTEXT_KEY } from '../../stacks/index.js';
+import { withGuard } from '../setup/loopback.js';
 
 export const TODAY = '2026-06-01';
 const posture = fileURLToPath(new URL('../../bin/posture.js', import.meta.url));
@@ -31,7 +32,7 @@ export interface CliResult {
  */
 export const LOCK_DIR = mkdtempSync(join(tmpdir(), 'posture-locks-'));
 
-/** Runs the real `posture` command line. */
+/** Runs the real `posture` command line, with the loopback guard loaded. */
 export function cli(args: readonly string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
   return startCli(args, env, cwd).done;
 }
@@ -39,7 +40,7 @@ export function cli(args: readonly string[], env: Record<string, string> = {}, c
 /** Starts the real `posture` command line; `child.pid` is its process, `done` its result. */
 export function startCli(args: readonly string[], env: Record<string, string> = {}, cwd?: string): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [posture, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', POSTURE_LOCK_DIR: LOCK_DIR, ...env },
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', POSTURE_LOCK_DIR: LOCK_DIR, ...env, NODE_OPTIONS: withGuard(env['NODE_OPTIONS']) },
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: cwd ?? mkdtempSync(join(tmpdir(), 'posture-cwd-')),
   });

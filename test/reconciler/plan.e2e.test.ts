@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../reconciler/findings/model.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { permissionsFor } from '../../reconciler/cli/permissions.js';
+import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS } from '../../simulator/index.js';
 import { planAgainst, synthExamples, tokens } from './harness.js';
 
 let synthDir: string;
@@ -33,6 +34,35 @@ describe('plan against the compliant tenant', () => {
     const r = await planAgainst(sim, synthDir, ['--format', 'json'], tokens(sim, graphRoles));
     expect(r.code).toBe(0);
     expect(json(r.stdout).findings).toEqual([]);
+  });
+
+  // Every permission the command lists is one a read needs, and a read refused for lack of it makes
+  // the run incomplete, naming the permission: none is listed for nothing, none fails silently.
+  const planGraph = permissionsFor('plan').filter((p) => p.api === 'graph').map((p) => p.name);
+  it.each(planGraph)('without %s, the plan exits 1 and names it as not read', async (missing) => {
+    const granted = planGraph.filter((p) => p !== missing);
+    const r = await planAgainst(sim, synthDir, ['--format', 'json', '--max-retries', '1'], tokens(sim, granted));
+    expect(r.code).toBe(1);
+    const plan = json(r.stdout);
+    expect(plan.incomplete.map((i) => i.error)).toContain(`permission missing: ${missing}`);
+    expect(r.stderr).toMatch(/the run is incomplete; this is not a clean result/);
+    expect(r.stderr).toContain(missing);
+  });
+
+  it.each([
+    ['the Exchange.ManageAsApp application permission', [] as string[], [ROLE_IDS.globalReader]],
+    ['the Global Reader directory role', ['Exchange.ManageAsApp'], [] as string[]],
+  ])('without %s, the plan exits 1 and names Exchange as not read', async (_what, roles, wids) => {
+    expect(permissionsFor('plan').map((p) => p.name)).toEqual(expect.arrayContaining(['Exchange.ManageAsApp', 'Global Reader']));
+    const env = {
+      POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: ALL_GRAPH_PERMISSIONS }),
+      POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles, wids }),
+    };
+    const r = await planAgainst(sim, synthDir, ['--format', 'json', '--max-retries', '1'], env);
+    expect(r.code).toBe(1);
+    const plan = json(r.stdout);
+    expect(plan.incomplete.map((i) => i.endpoint)).toEqual(expect.arrayContaining(['Exchange Get-AcceptedDomain', 'Exchange Get-Mailbox', 'Exchange Get-DkimSigningConfig']));
+    expect(plan.incomplete.every((i) => !i.endpoint.startsWith('Exchange') || i.error === 'permission missing: Exchange.ManageAsApp with the Global Reader role')).toBe(true);
   });
 
   it('prints a human plan that says so', async () => {

@@ -2,13 +2,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TokenProvider } from '../../reconciler/auth/tokens.js';
 import { ExchangeTransport } from '../../reconciler/transport/exchange.js';
 import { GraphError, GraphTransport } from '../../reconciler/transport/graph.js';
-import { OutcomeUnknownError } from '../../reconciler/transport/middleware.js';
+import { send } from '../../reconciler/transport/http.js';
+import { AuthLink, OutcomeUnknownError, pipeline, RefusedRequestError } from '../../reconciler/transport/middleware.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.js';
+import { startCollector, type Collector } from './collector.js';
 
 let sim: RunningSimulator | undefined;
+let collector: Collector | undefined;
 afterEach(async () => {
   await sim?.stop();
+  await collector?.stop();
   sim = undefined;
+  collector = undefined;
 });
 
 const fixed = (s: RunningSimulator): TokenProvider => ({ canRefresh: false, description: 'test', token: async (api) => s.token(api) });
@@ -32,12 +37,18 @@ describe('Graph transport over real HTTP', () => {
   });
 
   it('paces conditional access requests to 1 per second, so the 429 without Retry-After never comes', async () => {
-    const s = await start();
-    const t = graph(s);
-    const started = performance.now();
+    // The waits the pacing asks for are computed, not measured, so this holds on a loaded machine.
+    const s = await start({ limits: { enabled: false } });
+    const waits: number[] = [];
+    const t = new GraphTransport({ baseUrl: s.graphUrl, tokens: fixed(s), sleep: async (ms) => void waits.push(ms) });
     await Promise.all([t.list('/identity/conditionalAccess/policies'), t.list('/identity/conditionalAccess/policies'), t.list('/identity/conditionalAccess/policies')]);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(1900);
-    expect(s.requests.count((e) => e.status === 429)).toBe(0);
+    await t.list('/users?$select=id');
+    expect(s.requests.count((e) => e.path.startsWith('/v1.0/identity/conditionalAccess'))).toBe(3);
+    // The second and third requests were each held back until their own slot, 1.1 s after the one before.
+    expect(waits).toHaveLength(2);
+    const [second, third] = [...waits].sort((a, b) => a - b);
+    expect(second).toBeGreaterThan(1000);
+    expect(third! - second!).toBeGreaterThan(1000);
   });
 
   it('honours Retry-After on 429 and retries 5xx, within its bound', async () => {
@@ -131,3 +142,60 @@ describe('Exchange transport', () => {
   });
 });
 
+describe('tokens go only to their own origin; redirects are never followed', () => {
+  const exchange = (s: RunningSimulator) => new ExchangeTransport({ baseUrl: s.exoUrl, tenant: s.tenantId, tokens: fixed(s), retry: { maxRetries: 3, baseDelayMs: 50, maxDelayMs: 2000 } });
+  const other = async () => (collector = await startCollector());
+
+  it('the Exchange transport refuses a nextLink to another host: no request, no token, a failed read', async () => {
+    const c = await other();
+    const s = await start({ limits: { enabled: false }, faults: [{ api: 'exchange', route: '^Get-Mailbox$', kind: 'foreign-next-link', url: `${c.url}/adminapi/beta/x/InvokeCommand?$skiptoken=1` }] });
+    await expect(exchange(s).invoke('Get-Mailbox', { ResultSize: 'Unlimited' })).rejects.toThrow(
+      new RegExp(`^Get-Mailbox: HTTP 200: the service returned a nextLink to ${c.url.replace(/\./g, '\\.')}, which is not the Exchange endpoint`),
+    );
+    expect(c.requests).toEqual([]);
+  });
+
+  it('the Graph transport refuses a nextLink to another host', async () => {
+    const c = await other();
+    const s = await start({ limits: { enabled: false }, faults: [{ route: '^/v1.0/domains$', kind: 'foreign-next-link', url: `${c.url}/v1.0/domains?$skiptoken=1` }] });
+    await expect(graph(s).list('/domains')).rejects.toThrow(/refusing to send the Graph token to http:\/\/127\.0\.0\.1:\d+, which is not the Graph endpoint/);
+    expect(c.requests).toEqual([]);
+  });
+
+  it('a redirect to another host is a failed read, not its body taken as tenant data', async () => {
+    const c = await other();
+    const s = await start({
+      limits: { enabled: false },
+      faults: [
+        { route: '^/v1.0/domains$', kind: 'redirect', status: 302, url: `${c.url}/v1.0/domains` },
+        { api: 'exchange', route: '^Get-AcceptedDomain$', kind: 'redirect', status: 307, url: `${c.url}/adminapi/beta/x/InvokeCommand` },
+      ],
+    });
+    await expect(graph(s).list('/domains')).rejects.toThrow(/^HTTP 302 redirect to http:\/\/127\.0\.0\.1:\d+\/v1\.0\/domains \(another origin\) not followed/);
+    await expect(exchange(s).invoke('Get-AcceptedDomain')).rejects.toThrow(/^HTTP 307 redirect to http:\/\/127\.0\.0\.1:\d+\/adminapi\/beta\/x\/InvokeCommand \(another origin\) not followed/);
+    expect(c.requests).toEqual([]);
+    // Refused once, not retried: a redirect is an answer, not a failure that may pass.
+    expect(s.requests.count((e) => e.path.startsWith('/v1.0/domains'))).toBe(1);
+  });
+
+  it('a redirect on the same host is not followed either: the answer is read only from the URL asked', async () => {
+    const s = await start({ limits: { enabled: false }, faults: [{ route: '^/v1.0/domains$', kind: 'redirect', status: 301, url: '/v1.0/users', times: 1 }] });
+    const t = graph(s);
+    await expect(t.list('/domains')).rejects.toThrow(/^HTTP 301 redirect to http:\/\/127\.0\.0\.1:\d+\/v1\.0\/users not followed/);
+    expect(s.requests.count((e) => e.path.startsWith('/v1.0/users'))).toBe(0);
+    expect((await t.list('/domains')).length).toBe(4);
+  });
+
+  it('the auth link puts the token on requests to its own origin only, whatever URL reaches it', async () => {
+    const c = await other();
+    const s = await start({ limits: { enabled: false } });
+    let asked = 0;
+    const tokens: TokenProvider = { canRefresh: false, description: 'test', token: async () => (asked++, s.token('graph')) };
+    const chain = pipeline([new AuthLink(tokens, 'graph', new URL(s.graphUrl).origin)]);
+    await expect(send(chain, 'GET', `${c.url}/v1.0/domains`, undefined)).rejects.toBeInstanceOf(RefusedRequestError);
+    await expect(send(chain, 'GET', `${c.url}/v1.0/domains`, undefined)).rejects.toThrow(/refusing to send the Graph token to http:\/\/127\.0\.0\.1:\d+, which is not the configured endpoint/);
+    expect(c.requests).toEqual([]);
+    expect(asked).toBe(0);
+    expect((await send<{ value: unknown[] }>(chain, 'GET', `${s.graphUrl}/v1.0/domains`, undefined)).body.value).toHaveLength(4);
+  });
+});

@@ -36,4 +36,40 @@ describe('posture sim', () => {
       expect(err).toMatch(/^posture sim: /);
     }
   });
+
+  /** Runs `posture sim` with these arguments, stopping it if it starts after all. */
+  const refused = async (args: string[]): Promise<{ code: number | null; err: string; out: string }> => {
+    const child = spawn(process.execPath, [posture, 'sim', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    let out = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const stop = setTimeout(() => child.kill('SIGTERM'), 15_000);
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    clearTimeout(stop);
+    return { code, err, out };
+  };
+
+  it('refuses a host that only starts like a loopback address', async () => {
+    for (const host of ['127.evil.example', '127.0.0.1.nip.io', 'localhost.evil.example']) {
+      const r = await refused(['--host', host]);
+      expect(r.code, host).toBe(1);
+      expect(r.err).toBe(`posture sim: --host ${host} is not a loopback address; the simulator only listens on loopback\n`);
+    }
+  });
+
+  it('refuses a number that is not one, or out of range, before starting', async () => {
+    for (const [args, message] of [
+      [['--port', 'abc'], /^posture sim: --port must be a whole number, 0 or more and at most 65,535; "abc" is not\n/],
+      [['--dns-port', '70000'], /^posture sim: --dns-port must be a whole number, 0 or more and at most 65,535; 70000 is not\n/],
+      [['--latency', '-5'], /^posture sim: --latency must be a whole number of milliseconds, 0 or more and at most 60,000; -5 is not\n/],
+      [['--mailboxes', '1e9'], /^posture sim: --mailboxes must be a whole number of mailboxes, 1 or more and at most 1,000,000; 1000000000 is not\n/],
+      [['--mailboxes', '10', '--forwarding-share', '2'], /^posture sim: --forwarding-share must be a number from 0 to 1; 2 is not\n/],
+    ] as const) {
+      const r = await refused([...args]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err).toMatch(message);
+      expect(r.out).toBe('');
+    }
+  });
 });

@@ -13,7 +13,7 @@ describe('Exchange admin API simulator', () => {
     const r = await exo(sim, 'Get-AcceptedDomain');
     expect(r.status).toBe(200);
     expect(r.body['@odata.context']).toContain(`/adminapi/beta/${sim.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`);
-    expect(r.body.value.map((d: { DomainName: string }) => d.DomainName).sort()).toEqual(['news.tailspintoys.example', 'tailspin-toys.example', 'tailspintoys.example', 'tailspintoys.onmicrosoft.example']);
+    expect(r.body.value.map((d: { DomainName: string }) => d.DomainName).sort()).toEqual(['news.tailspintoys.example', 'tailspin-toys.example', 'tailspintoys.example', 'tailspintoys.mail.onmicrosoft.example', 'tailspintoys.onmicrosoft.example']);
     expect(r.body.value[0]).not.toHaveProperty('id');
   });
 

@@ -100,6 +100,23 @@ describe('Graph simulator', () => {
       }
     });
 
+    it('answers conditional access policies with the annotations and server defaults real Graph sends', async () => {
+      const r = await graph(sim, 'GET', '/v1.0/identity/conditionalAccess/policies');
+      for (const p of r.body.value) {
+        expect(p.grantControls).toMatchObject({ customAuthenticationFactors: [], termsOfUse: [], authenticationStrength: null });
+        expect(p.grantControls['authenticationStrength@odata.context']).toBe(`${sim.graphUrl}/v1.0/$metadata#identity/conditionalAccess/policies('${p.id}')/grantControls/authenticationStrength/$entity`);
+        expect(p.conditions.applications).toMatchObject({ includeUserActions: [], includeAuthenticationContextClassReferences: [], applicationFilter: null });
+        expect(p.conditions.users).toMatchObject({ includeGuestsOrExternalUsers: null, excludeGuestsOrExternalUsers: null });
+      }
+      expect(r.body.value.some((p: { sessionControls: { disableResilienceDefaults?: boolean } | null }) => p.sessionControls?.disableResilienceDefaults === false)).toBe(true);
+      const one = await graph(sim, 'GET', `/v1.0/identity/conditionalAccess/policies/${r.body.value[0].id}`);
+      expect(one.body.grantControls).toHaveProperty(['authenticationStrength@odata.context']);
+      const stored = sim.tenant.graph.conditionalAccessPolicies.get(r.body.value[0].id)!;
+      expect(stored['grantControls']).not.toHaveProperty(['authenticationStrength@odata.context']);
+      const acrp = await graph(sim, 'GET', '/v1.0/policies/adminConsentRequestPolicy');
+      expect(acrp.body.reviewers.map((x: { query: string }) => x.query)).toContainEqual(expect.stringMatching(/^\/v1\.0\/users\//));
+    });
+
     it('authorizationPolicy has the documented fields, the newer permissionGrantPolicyIdsAssignedToDefaultUserRole, and the v1.0 mirror', async () => {
       const v1 = await graph(sim, 'GET', '/v1.0/policies/authorizationPolicy');
       for (const k of keysOf(ref('graph/authorizationPolicy-get.response.json'))) expect(v1.body).toHaveProperty(k);

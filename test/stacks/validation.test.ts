@@ -244,6 +244,257 @@ describe('validation at synth: every error names the construct path and the prop
     });
   });
 
+  describe('unknown properties: an error at synth, never dropped', () => {
+    const bg = ['bg1@contoso.example', 'bg2@contoso.example'];
+    const lines = (declare: (p: EmailSecurityPosture) => unknown, props?: object) =>
+      errorLines(build((p) => void declare(p), (props ?? postureProps()) as never));
+
+    it('a misspelled prop: allowedRemoteDomain for allowedRemoteDomains', () => {
+      expect(lines((p) => new ForwardingLockdown(p, 'Fwd', { owner, allowedRemoteDomain: ['partner.example'] } as never))).toEqual([
+        'test/Posture/Fwd: allowedRemoteDomain: unknown property of ForwardingLockdown; did you mean allowedRemoteDomains?',
+      ]);
+      // The construct's own checks still run beside it: every problem is reported at once.
+      expect(lines((p) => new ForwardingLockdown(p, 'Fwd', { allowedRemoteDomain: ['partner.example'] } as never))).toEqual([
+        'test/Posture/Fwd: allowedRemoteDomain: unknown property of ForwardingLockdown; did you mean allowedRemoteDomains?',
+        expect.stringMatching(/^test\/Posture\/Fwd: owner: is required/),
+      ]);
+    });
+
+    it('a name nothing is close to lists the known properties', () => {
+      expect(lines((p) => new InboundEnforcement(p, 'Inbound', { owner, quarantineEverything: true } as never))).toEqual([
+        'test/Posture/Inbound: quarantineEverything: unknown property of InboundEnforcement (known: owner, mode, controls, dmarcRejectAction, dmarcQuarantineAction)',
+      ]);
+    });
+
+    it.each<[string, (p: EmailSecurityPosture) => unknown, object | undefined, string[]]>([
+      [
+        'EmailSecurityPosture, its organization, owner and exceptions',
+        () => {},
+        postureProps({
+          defaultmode: 'report',
+          organization: { name: 'C', primaryDomain: 'contoso.example', tenantID: '00000000-0000-0000-0000-000000000001' },
+          breakGlass: { users: bg, group: ['Emergency'] },
+          ownership: { owner: { ...owner, contakt: 'x@contoso.example' } },
+          exceptionPolicy: { maxDay: 30 },
+          exceptions: [{ ...exception(), approvedby: 'ciso@contoso.example', scope: { type: 'domain', value: 'legacy.example', note: 'x' } }],
+        } as never),
+        [
+          'test/Posture: organization.tenantID: unknown property; did you mean tenantId?',
+          'test/Posture: breakGlass.group: unknown property; did you mean groups?',
+          'test/Posture: ownership.owner.contakt: unknown property; did you mean contact?',
+          'test/Posture: exceptions[0].scope.note: unknown property (known: type, value, destinations)',
+          'test/Posture: exceptions[0].approvedby: unknown property; did you mean approvedBy?',
+          'test/Posture: exceptionPolicy.maxDay: unknown property; did you mean maxDays?',
+          'test/Posture: defaultmode: unknown property of EmailSecurityPosture; did you mean defaultMode?',
+        ],
+      ],
+      [
+        'an exception added with addException',
+        (p) => p.addException({ ...exception(), ticekt: 'CHG-1' } as never),
+        undefined,
+        ['test/Posture: exceptions[0].ticekt: unknown property; did you mean ticket?'],
+      ],
+      [
+        'an area owner and a per-control override',
+        (p) => new ForwardingLockdown(p, 'Fwd', { owner: { ...owner, email: 'a@contoso.example' }, controls: { 'MAIL.FWD.3': { mdoe: 'alert' } } } as never),
+        undefined,
+        [
+          'test/Posture/Fwd: owner.email: unknown property (known: name, team, contact)',
+          'test/Posture/Fwd: controls["MAIL.FWD.3"].mdoe: unknown property; did you mean mode?',
+        ],
+      ],
+      [
+        'SenderAuthentication and its domains entries',
+        (p) =>
+          new SenderAuthentication(p, 'Dmarc', {
+            owner,
+            reportAddress: ['mailto:d@contoso.example'],
+            reportAddresses: ['mailto:d@contoso.example'],
+            domains: [{ name: 'contoso.example' }, { name: 'legacy.example', polcy: 'none', alignment: { dkm: 'strict' } }],
+          } as never),
+        undefined,
+        [
+          'test/Posture/Dmarc: domains[1].alignment.dkm: unknown property; did you mean dkim?',
+          'test/Posture/Dmarc: domains[1].polcy: unknown property; did you mean policy?',
+          'test/Posture/Dmarc: reportAddress: unknown property of SenderAuthentication; did you mean reportAddresses?',
+        ],
+      ],
+      [
+        'RiskBasedAccess and its nested objects',
+        (p) => new RiskBasedAccess(p, 'Risk', { owner, userRisk: { respones: 'block' }, privileged: { role: [] }, exclusions: { user: [] } } as never),
+        undefined,
+        [
+          'test/Posture/Risk: userRisk.respones: unknown property; did you mean response?',
+          'test/Posture/Risk: privileged.role: unknown property; did you mean roles?',
+          'test/Posture/Risk: exclusions.user: unknown property; did you mean users?',
+        ],
+      ],
+      [
+        'a ConditionalAccessPolicy (addPolicy) and its users, grant and sign-in frequency',
+        (p) =>
+          new RiskBasedAccess(p, 'Risk', { owner }).addPolicy('Custom', {
+            key: 'custom',
+            control: 'ID.CA.2',
+            displayName: 'Custom',
+            users: { include: ['All'], exclude: bg, exlude: ['x@contoso.example'] },
+            signInRiskLevels: ['high'],
+            grant: { controls: ['mfa'], operater: 'OR' },
+            signInFrequency: { value: 4, type: 'hours', unit: 'h' },
+            stagged: true,
+          } as never),
+        undefined,
+        [
+          'test/Posture/Risk/Custom: users.exlude: unknown property; did you mean exclude?',
+          'test/Posture/Risk/Custom: grant.operater: unknown property; did you mean operator?',
+          'test/Posture/Risk/Custom: signInFrequency.unit: unknown property (known: value, type)',
+          'test/Posture/Risk/Custom: stagged: unknown property of ConditionalAccessPolicy; did you mean staged?',
+        ],
+      ],
+      [
+        'ConsentGovernance, its workflow and reviewers',
+        (p) => new ConsentGovernance(p, 'Consent', { owner, adminConsentWorkflow: { reviewers: [{ user: 'r@contoso.example', name: 'R' }], notify: true } } as never),
+        undefined,
+        [
+          'test/Posture/Consent: adminConsentWorkflow.reviewers[0].name: unknown property (known: user, group)',
+          'test/Posture/Consent: adminConsentWorkflow.notify: unknown property (known: reviewers, notifyReviewers, remindersEnabled, requestDurationInDays)',
+        ],
+      ],
+    ])('%s', (_name, declare, props, expected) => {
+      expect(lines(declare, props)).toEqual(expected);
+    });
+
+    it('a property name with control characters is shown escaped', () => {
+      expect(lines((p) => new ForwardingLockdown(p, 'Fwd', { owner, 'x\u001b[2J': 1 } as never))).toEqual([
+        'test/Posture/Fwd: ["x\\u001b[2J"]: unknown property of ForwardingLockdown (known: owner, mode, controls, allowedRemoteDomains)',
+      ]);
+    });
+
+    it('a value of the wrong type is named, and the construct does not fail on it', () => {
+      expect(lines((p) => new ForwardingLockdown(p, 'Fwd', { owner, allowedRemoteDomains: 'partner.example' } as never))).toEqual([
+        'test/Posture/Fwd: allowedRemoteDomains: must be an array, not a string ("partner.example")',
+      ]);
+      expect(
+        lines((p) =>
+          new RiskBasedAccess(p, 'Risk', { owner }).addPolicy('Custom', {
+            key: 'custom', control: 'ID.CA.2', displayName: 'Custom', users: { include: 'All', exclude: bg }, signInRiskLevels: ['high'], grant: { controls: ['mfa'] },
+          } as never),
+        ),
+      ).toEqual(['test/Posture/Risk/Custom: users.include: must be an array, not a string ("All")']);
+      expect(lines((p) => new RiskBasedAccess(p, 'Risk', { owner, userRisk: { levels: 'high' } } as never))).toEqual([
+        'test/Posture/Risk: userRisk.levels: must be an array, not a string ("high")',
+      ]);
+      expect(lines(() => {}, postureProps({ exceptions: { control: 'MAIL.FWD.3' } as never, breakGlass: { users: [7] as never } }))).toEqual([
+        'test/Posture: breakGlass.users[0]: must be a string, not a number (7)',
+        'test/Posture: exceptions: must be an array, not an object',
+      ]);
+    });
+
+    it('every property the constructs declare is accepted', () => {
+      const full = postureProps({
+        organization: { name: 'Contoso', primaryDomain: 'contoso.example', tenantId: '00000000-0000-0000-0000-000000000001' },
+        breakGlass: { users: bg, groups: ['Emergency Access'] },
+        ownership: { owner, mode: 'alert' },
+        exceptions: [{ ...exception(), compensatingControl: 'Monitored daily', ticket: 'RISK-1' }],
+        exceptionPolicy: { maxDays: 90 },
+        defaultMode: 'alert',
+      });
+      const declare = (p: EmailSecurityPosture) => {
+        new SenderAuthentication(p, 'Dmarc', {
+          owner,
+          mode: 'report',
+          controls: { 'MAIL.DKIM.1': { owner, mode: 'remediate' } },
+          reportAddresses: ['mailto:d@contoso.example'],
+          domains: [
+            { name: 'contoso.example', sending: true, policy: 'reject', subdomainPolicy: 'reject', pct: 100, rua: ['mailto:r@contoso.example'], ruf: ['mailto:f@contoso.example'], alignment: { dkim: 'strict', spf: 'relaxed' }, spfAll: '-all', spfRecord: 'v=spf1 include:spf.protection.outlook.com -all', dkim: true },
+            { name: 'legacy.example', policy: 'none' },
+          ],
+        });
+        new InboundEnforcement(p, 'Inbound', { owner, dmarcRejectAction: 'Quarantine', dmarcQuarantineAction: 'MoveToJmf' });
+        new ForwardingLockdown(p, 'Fwd', { owner, allowedRemoteDomains: ['partner.example'] });
+        const risk = new RiskBasedAccess(p, 'Risk', {
+          owner,
+          namePrefix: 'CA',
+          state: 'enabledForReportingButNotEnforced',
+          staged: ['user-risk', 'sign-in-risk', 'privileged-user-risk', 'legacy-authentication'],
+          userRisk: { levels: ['medium', 'high'], response: 'block' },
+          signInRisk: { levels: ['high'], response: 'block' },
+          privileged: { roles: ['62e90394-69f5-4237-9190-012177145e10'], userRiskLevels: ['low', 'medium', 'high'] },
+          exclusions: { users: ['sync@contoso.example'], groups: ['Sync Accounts'] },
+        });
+        risk.addPolicy('Custom', {
+          key: 'custom',
+          control: 'ID.CA.2',
+          displayName: 'Custom',
+          state: 'enabled',
+          staged: true,
+          users: { include: ['All'], exclude: bg, includeGroups: ['Staff'], excludeGroups: ['Emergency Access'], includeRoles: [], excludeRoles: [] },
+          applications: { include: ['All'], exclude: [] },
+          clientAppTypes: ['browser', 'mobileAppsAndDesktopClients'],
+          userRiskLevels: ['low'],
+          signInRiskLevels: ['low'],
+          grant: { operator: 'AND', controls: ['mfa', 'compliantDevice'] },
+          signInFrequency: { value: 4, type: 'hours' },
+        });
+        new ConsentGovernance(p, 'Consent', {
+          owner,
+          userConsent: 'lowRiskVerifiedPublishers',
+          adminConsentWorkflow: { reviewers: [{ user: 'r@contoso.example' }, { group: 'App Reviewers' }], notifyReviewers: false, remindersEnabled: false, requestDurationInDays: 14 },
+          additionalHighRiskScopes: ['Files.ReadWrite.All'],
+        });
+      };
+      expect(errorLines(build(declare, full))).toEqual([]);
+    });
+  });
+
+  describe('enum values: the construct path, the property and the allowed values', () => {
+    const bg = ['bg1@contoso.example', 'bg2@contoso.example'];
+    const policy = (over: object) => (p: EmailSecurityPosture) =>
+      new RiskBasedAccess(p, 'Risk', { owner }).addPolicy('Custom', {
+        key: 'custom', control: 'ID.CA.2', displayName: 'Custom', users: { include: ['All'], exclude: bg }, signInRiskLevels: ['high'], grant: { controls: ['mfa'] }, ...over,
+      } as never);
+
+    it.each<[string, (p: EmailSecurityPosture) => unknown, object | undefined, string]>([
+      ['defaultMode', () => {}, postureProps({ defaultMode: 'enforce' as never }), 'test/Posture: defaultMode: "enforce" is not allowed: use report, alert or remediate'],
+      ['ownership.mode', () => {}, postureProps({ ownership: { owner, mode: 'remediate' as never } }), 'test/Posture: ownership.mode: "remediate" is not allowed: use report or alert'],
+      ['an area mode', (p) => new ForwardingLockdown(p, 'Fwd', { owner, mode: 'remediat' as never }), undefined, 'test/Posture/Fwd: mode: "remediat" is not allowed: use report, alert or remediate'],
+      ['a per-control mode', (p) => new ForwardingLockdown(p, 'Fwd', { owner, controls: { 'MAIL.FWD.3': { mode: 'fix' as never } } }), undefined, 'test/Posture/Fwd: controls["MAIL.FWD.3"].mode: "fix" is not allowed: use report, alert or remediate'],
+      ['a DMARC policy', dmarc([{ name: 'contoso.example', policy: 'rejectt' }]), undefined, 'test/Posture/Dmarc: domains[0].policy: "rejectt" is not allowed: use none, quarantine or reject'],
+      ['a subdomain policy', dmarc([{ name: 'contoso.example', subdomainPolicy: 'nonee' }]), undefined, 'test/Posture/Dmarc: domains[0].subdomainPolicy: "nonee" is not allowed: use none, quarantine or reject'],
+      ['an alignment', dmarc([{ name: 'contoso.example', alignment: { spf: 'strong' } }]), undefined, 'test/Posture/Dmarc: domains[0].alignment.spf: "strong" is not allowed: use relaxed or strict'],
+      ['an SPF ending', dmarc([{ name: 'contoso.example', spfAll: '?all' }]), undefined, 'test/Posture/Dmarc: domains[0].spfAll: "?all" is not allowed: use -all or ~all'],
+      ['dmarcRejectAction', (p) => new InboundEnforcement(p, 'Inbound', { owner, dmarcRejectAction: 'Delete' as never }), undefined, 'test/Posture/Inbound: dmarcRejectAction: "Delete" is not allowed: use Reject or Quarantine'],
+      ['dmarcQuarantineAction', (p) => new InboundEnforcement(p, 'Inbound', { owner, dmarcQuarantineAction: 'Junk' as never }), undefined, 'test/Posture/Inbound: dmarcQuarantineAction: "Junk" is not allowed: use Quarantine or MoveToJmf'],
+      ['userRisk.response', (p) => new RiskBasedAccess(p, 'Risk', { owner, userRisk: { response: 'blockk' as never } }), undefined, 'test/Posture/Risk: userRisk.response: "blockk" is not allowed: use block or mfaAndPasswordChange'],
+      ['signInRisk.response', (p) => new RiskBasedAccess(p, 'Risk', { owner, signInRisk: { response: 'mfaAndPasswordChange' as never } }), undefined, 'test/Posture/Risk: signInRisk.response: "mfaAndPasswordChange" is not allowed: use mfa or block'],
+      ['a risk level', (p) => new RiskBasedAccess(p, 'Risk', { owner, signInRisk: { levels: ['severe' as never] } }), undefined, 'test/Posture/Risk: signInRisk.levels[0]: "severe" is not allowed: use low, medium or high'],
+      ['a privileged risk level', (p) => new RiskBasedAccess(p, 'Risk', { owner, privileged: { userRiskLevels: ['none' as never] } }), undefined, 'test/Posture/Risk: privileged.userRiskLevels[0]: "none" is not allowed: use low, medium or high'],
+      ['the area state', (p) => new RiskBasedAccess(p, 'Risk', { owner, state: 'disabled' as never }), undefined, 'test/Posture/Risk: state: "disabled" is not allowed: use enabled or enabledForReportingButNotEnforced'],
+      ['a staged key', (p) => new RiskBasedAccess(p, 'Risk', { owner, staged: ['user_risk' as never] }), undefined, 'test/Posture/Risk: staged[0]: "user_risk" is not allowed: use user-risk, sign-in-risk, privileged-user-risk or legacy-authentication'],
+      ['a policy state', policy({ state: 'on' }), undefined, 'test/Posture/Risk/Custom: state: "on" is not allowed: use enabled, disabled or enabledForReportingButNotEnforced'],
+      ['a client app type', policy({ clientAppTypes: ['imap'] }), undefined, 'test/Posture/Risk/Custom: clientAppTypes[0]: "imap" is not allowed: use all, browser, mobileAppsAndDesktopClients, exchangeActiveSync or other'],
+      ['a policy risk level', policy({ userRiskLevels: ['High'] }), undefined, 'test/Posture/Risk/Custom: userRiskLevels[0]: "High" is not allowed: use low, medium or high'],
+      ['a grant operator', policy({ grant: { operator: 'XOR', controls: ['mfa'] } }), undefined, 'test/Posture/Risk/Custom: grant.operator: "XOR" is not allowed: use AND or OR'],
+      ['a grant control', policy({ grant: { controls: ['mfaa'] } }), undefined, 'test/Posture/Risk/Custom: grant.controls[0]: "mfaa" is not allowed: use block, mfa, passwordChange, compliantDevice, domainJoinedDevice, approvedApplication or compliantApplication'],
+      ['a sign-in frequency', policy({ signInFrequency: 'sometimes' }), undefined, 'test/Posture/Risk/Custom: signInFrequency: "sometimes" is not allowed: use everyTime or { value, type }'],
+      ['a sign-in frequency unit', policy({ signInFrequency: { value: 1, type: 'weeks' } }), undefined, 'test/Posture/Risk/Custom: signInFrequency.type: "weeks" is not allowed: use hours or days'],
+      ['userConsent', (p) => new ConsentGovernance(p, 'Consent', { owner, userConsent: 'all' as never, adminConsentWorkflow: { reviewers: [{ user: 'r@contoso.example' }] } }), undefined, 'test/Posture/Consent: userConsent: "all" is not allowed: use disabled or lowRiskVerifiedPublishers'],
+    ])('%s', (_name, declare, props, expected) => {
+      expect(errorLines(build((p) => void declare(p), (props ?? postureProps()) as never))).toEqual([expected]);
+    });
+
+    it('an invalid mode fails validation with its construct path, not with an internal error at synth', () => {
+      const outdir = join(mkdtempSync(join(tmpdir(), 'posture-')), 'out');
+      const result = synthesize((app) => {
+        const p = new EmailSecurityPosture(new TerraformStack(app, 'modes'), 'Posture', postureProps());
+        new ForwardingLockdown(p, 'Fwd', { owner, controls: { 'MAIL.FWD.3': { mode: 'remediat' as never } } });
+      }, { outdir, context: { [TODAY_CONTEXT_KEY]: TODAY } });
+      expect(result).toEqual({
+        ok: false,
+        errors: [{ constructPath: 'modes/Posture/Fwd', property: 'controls["MAIL.FWD.3"].mode', message: '"remediat" is not allowed: use report, alert or remediate' }],
+      });
+    });
+  });
+
   it('reports all errors together, across constructs', () => {
     const lines = errorLines(
       build((p) => {
