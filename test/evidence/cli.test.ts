@@ -106,13 +106,25 @@ describe('posture evidence verify', () => {
     ]);
   });
 
-  it('exits 1 when the head is not the expected one (the last record was removed)', async () => {
+  it('exits 1 when the head is not the expected one (the last records were removed)', async () => {
     const { file, records } = writeTrail();
-    writeFileSync(file, `${lines(file).slice(0, -1).join('\n')}\n`);
+    // The whole apply run cut off: a valid, shorter chain, which only the kept head shows.
+    writeFileSync(file, `${lines(file).slice(0, 1).join('\n')}\n`);
     expect(await run('verify', file)).toBe(0);
     stdout = '';
     expect(await run('verify', file, '--expect-head', records[5]!.hash)).toBe(1);
-    expect(stdout).toMatch(/^the expected head [0-9a-f]{12}… is not in the file, whose head is record 5 \(line 5, [0-9a-f]{12}…\): records after 5 were removed, or the trail was rewritten\n5 records, 1 problem: /);
+    expect(stdout).toMatch(/^the expected head [0-9a-f]{12}… is not in the file, whose head is record 1 \(line 1, [0-9a-f]{12}…\): records after 1 were removed, or the trail was rewritten\n1 record, 1 problem: /);
+  });
+
+  it('an apply whose end record was removed is reported as interrupted, even without the kept head', async () => {
+    const { file, records } = writeTrail();
+    writeFileSync(file, `${lines(file).slice(0, -1).join('\n')}\n`);
+    expect(await run('verify', file)).toBe(1);
+    expect(stdout).toContain(`apply run run-2 (record 2, started ${records[1]!.time}) has no end record: it was interrupted`);
+    expect(stdout).toMatch(/5 records, chain intact, head [0-9a-f]{64}; 1 apply run was interrupted and not settled\n$/);
+    stdout = '';
+    expect(await run('verify', file, '--expect-head', records[5]!.hash)).toBe(1);
+    expect(stdout).toMatch(/the expected head [0-9a-f]{12}… is not in the file, whose head is record 5 \(line 5, [0-9a-f]{12}…\): records after 5 were removed, or the trail was rewritten\n/);
   });
 
   it('--format json gives the result as one document', async () => {

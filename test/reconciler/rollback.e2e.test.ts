@@ -204,10 +204,13 @@ describe('rollback', () => {
     const evidence = join(dir, 'evidence.jsonl');
     const runId = await planAndApply(s, dir, evidence);
     const head = /head ([0-9a-f]{64})/.exec((await cli(['evidence', 'verify', evidence])).stdout)![1]!;
-    // The last records (the apply's end) are cut: the chain still verifies, the kept head is gone.
+    // The last record (the apply's end) is cut: the chain still links, the kept head is gone, and
+    // verify reports the apply as interrupted.
     const lines = readFileSync(evidence, 'utf8').trim().split('\n');
     writeFileSync(evidence, `${lines.slice(0, -1).join('\n')}\n`);
-    expect((await cli(['evidence', 'verify', evidence])).code).toBe(0);
+    const verified = await cli(['evidence', 'verify', evidence]);
+    expect(verified.code).toBe(1);
+    expect(verified.stdout).toMatch(/chain intact, head [0-9a-f]{64}; 1 apply run was interrupted and not settled/);
     const out = join(dir, 'rb.json');
     const r = await cli(['rollback', runId, '--evidence', evidence, '--out', out, '--expect-head', head, ...tenantArgs(s), '--restore-insecure'], writer(s));
     expect(r.code).toBe(1);
