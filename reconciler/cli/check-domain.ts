@@ -4,7 +4,7 @@ import { dnsResolver } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
 import { readDomainDns, type DomainDns } from '../read/dns.js';
 import { fail } from './plan.js';
-import { jsonSafe, terminalSafe } from '../safe-text.js';
+import { jsonLine, printableLine } from './log.js';
 
 /** The check-domain answer for one domain: what receivers will do with mail claiming it. */
 export function domainReport(d: DomainDns) {
@@ -61,10 +61,10 @@ export function checkDomainCommand(setExit: (code: number) => void): CommandModu
         const resolver = dnsResolver(args['dns-server']);
         const reports = (await Promise.all(names.map((n) => readDomainDns(n, resolver)))).map(domainReport);
         if (args.format === 'json') {
-          process.stdout.write(`${jsonSafe(JSON.stringify(reports, null, 2))}\n`);
+          process.stdout.write(`${jsonLine(reports, 2)}\n`);
         } else {
           // DNS records are whoever owns the domain's to write: nothing of them reaches the terminal raw.
-          const line = (text: string) => process.stdout.write(`${terminalSafe(text)}\n`);
+          const line = (text: string) => process.stdout.write(`${printableLine(text)}\n`);
           for (const r of reports) {
             line(`${r.domain}`);
             line(`  DMARC  ${r.dmarc.status.padEnd(10)} ${r.dmarc.summary}`);

@@ -4,6 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import { printableLine } from './log.js';
 
 const posture = fileURLToPath(new URL('../../bin/posture.js', import.meta.url));
 /** The repository the example posture lives in: synth runs its cdktf.json app from there, wherever the demo is started. */
@@ -83,7 +84,7 @@ export function demoCommand(setExit: (code: number) => void): CommandModule<obje
         process.stdout.write(`\nDemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s. Open ${shown(files.html)} in a browser.\n`);
         setExit(0);
       } catch (err) {
-        process.stderr.write(`posture demo: ${(err as Error).message}\n`);
+        process.stderr.write(`posture demo: ${printableLine((err as Error).message)}\n`);
         setExit(1);
       } finally {
         process.off('SIGINT', onSignal);

@@ -12,6 +12,11 @@ export function printable(text: string): string {
   return terminalSafe(redactText(text), true);
 }
 
+/** One line of text for a terminal: secrets masked, control characters shown as escapes, line breaks as spaces. */
+export function printableLine(text: string): string {
+  return terminalSafe(redactText(text));
+}
+
 /** JSON for stdout or a log: secrets masked, unsafe characters escaped; one line unless `indent`. */
 export function jsonLine(value: unknown, indent?: number): string {
   return jsonSafe(JSON.stringify(redactSecrets(value), null, indent));

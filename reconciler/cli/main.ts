@@ -9,7 +9,7 @@ import { evidenceCommand } from './evidence.js';
 import { permissionsCommand } from './permissions.js';
 import { rollbackCommand } from './rollback.js';
 import { synthCommand } from './synth.js';
-import { refuseRepeats, UsageError } from './options.js';
+import { refuseMisreadWords, refuseRepeats, UsageError } from './options.js';
 import { printable } from './log.js';
 
 const COMMANDS = new Set(['synth', 'plan', 'drift', 'show', 'apply', 'rollback', 'evidence', 'controls', 'permissions', 'check-domain', 'sim', 'demo']);
@@ -21,10 +21,10 @@ function commandOf(argv: readonly string[]): string {
   return words[0] === 'evidence' && words[1] === 'verify' ? 'evidence verify' : words[0]!;
 }
 
-/** yargs' suggestion for a misspelled command says which word it means. */
+/** yargs' suggestion for a misspelled command says which word it means (`plna`, or `verfy` of `evidence verfy`). */
 function usageMessage(msg: string, argv: readonly string[]): string {
-  const first = argv.find((a) => !a.startsWith('-'));
-  return /^Did you mean /.test(msg) && first ? `unknown command "${first}". ${msg}` : msg;
+  const unknown = argv.find((a) => !a.startsWith('-') && !COMMANDS.has(a) && a !== 'verify');
+  return /^Did you mean /.test(msg) && unknown ? `unknown command "${unknown}". ${msg}` : msg;
 }
 
 /**
@@ -75,6 +75,7 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .strictOptions()
     .recommendCommands()
     .middleware(refuseRepeats as never)
+    .middleware(refuseMisreadWords(argv) as never)
     .fail((msg, err) => {
       // Thrown, not printed: yargs would otherwise go on and run the command with what it parsed.
       if (err && err.name !== 'YError' && !(err instanceof UsageError)) throw err;

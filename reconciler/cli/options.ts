@@ -68,13 +68,62 @@ export function dayOption(name: string, describe: string, hidden = false): Optio
   };
 }
 
+interface ParserOptions {
+  key: Record<string, unknown>;
+  array: string[];
+  boolean: string[];
+}
+
+const optionsOf = (y: Argv): ParserOptions => (y as unknown as { getOptions(): ParserOptions }).getOptions();
+
 /**
  * Refuses an option given more than once when it takes one value (`--stack a --stack b` would
  * otherwise arrive as a list no command expects). Runs as global middleware, after parsing.
  */
 export function refuseRepeats(argv: Record<string, unknown>, y: Argv): void {
-  const options = (y as unknown as { getOptions(): { key: Record<string, unknown>; array: string[] } }).getOptions();
+  const options = optionsOf(y);
   for (const key of Object.keys(options.key)) {
     if (Array.isArray(argv[key]) && !options.array.includes(key)) throw new UsageError(`--${key} was given more than once`);
   }
+}
+
+/** Options whose `--no-` form means something: the switches, and `--no-evidence` (record nothing). */
+const NEGATABLE_VALUE_OPTIONS = new Set(['evidence']);
+
+/**
+ * What the parser would take in silently and the command then misread, refused from the words as
+ * given (`raw`): a switch with a value other than true or false (`--auto-approve=yes` is false to
+ * the parser, `--limits=off` too), an option left without its value (`--evidence` at the end, or
+ * `--dns-server=`, would quietly mean the default or nothing), a `--no-` form of an option that
+ * takes a value (`--no-dns-server`), and anything after `--`, which no command reads.
+ */
+export function refuseMisreadWords(raw: readonly string[]) {
+  return (_argv: Record<string, unknown>, y: Argv): void => {
+    const options = optionsOf(y);
+    const known = new Set(Object.keys(options.key));
+    const end = raw.indexOf('--');
+    if (end >= 0 && end < raw.length - 1) throw new UsageError(`${JSON.stringify(raw[end + 1])} after "--": no command takes arguments there`);
+    for (let i = 0; i < (end >= 0 ? end : raw.length); i++) {
+      const m = /^--([^=]+)(=([\s\S]*))?$/.exec(raw[i]!);
+      if (!m) continue;
+      const [, word, assigned, value] = m as unknown as [string, string, string | undefined, string | undefined];
+      const negated = !known.has(word) && word.startsWith('no-') && known.has(word.slice(3));
+      const name = negated ? word.slice(3) : word;
+      if (!known.has(name)) continue; // strict mode names it
+      const shownValue = JSON.stringify(value);
+      if (options.boolean.includes(name)) {
+        if (assigned !== undefined && (negated || (value !== 'true' && value !== 'false'))) {
+          throw new UsageError(`--${word} is a switch: give it alone${negated ? '' : ' (or as --no-' + name + ')'}; ${shownValue} is not a value it takes`);
+        }
+        continue;
+      }
+      if (negated) {
+        if (!NEGATABLE_VALUE_OPTIONS.has(name) || assigned !== undefined) throw new UsageError(`--${word} is not an option: --${name} takes a value`);
+        continue;
+      }
+      const next = assigned !== undefined ? value : raw[i + 1];
+      const missing = next === undefined || (assigned === undefined && (i + 1 === end || /^-/.test(next) && !/^-\d/.test(next)));
+      if (missing || next.trim() === '') throw new UsageError(`--${name} needs a value${missing ? '' : '; it was given an empty one'}`);
+    }
+  };
 }

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { isLoopbackHost } from '../input/connection.js';
 import { numberOption, wholeNumberOption } from './options.js';
 import { BUILT_IN_SCENARIOS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import { printableLine } from './log.js';
 
 interface SimArgs {
   scenario: string;
@@ -40,7 +41,7 @@ export function simCommand(setExit: (code: number) => void): CommandModule<objec
         .option('forwarding-share', numberOption('forwarding-share', { min: 0, max: 1, default: 0.01, describe: 'With --mailboxes: share of generated mailboxes with an external forwarding rule' })) as never,
     handler: async (args) => {
       if (!isLoopbackHost(args.host)) {
-        console.error(`posture sim: --host ${args.host} is not a loopback address; the simulator only listens on loopback`);
+        console.error(printableLine(`posture sim: --host ${args.host} is not a loopback address; the simulator only listens on loopback`));
         return setExit(1);
       }
       let sim: RunningSimulator;
@@ -53,7 +54,7 @@ export function simCommand(setExit: (code: number) => void): CommandModule<objec
           ...(args.mailboxes ? { generate: { mailboxes: args.mailboxes, caPolicies: args['ca-policies'], forwardingShare: args['forwarding-share'] } } : {}),
         });
       } catch (err) {
-        console.error(`posture sim: ${(err as Error).message}`);
+        console.error(printableLine(`posture sim: ${(err as Error).message}`));
         return setExit(1);
       }
       console.log(JSON.stringify({ graphUrl: sim.graphUrl, exoUrl: sim.exoUrl, dns: sim.dns, tenantId: sim.tenantId, scenario: args.scenario }));

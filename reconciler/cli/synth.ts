@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { printableLine } from './log.js';
 
 interface CdktfJson {
   app?: string;
@@ -25,11 +26,11 @@ export function synthCommand(setExit: (code: number) => void): CommandModule<obj
       try {
         config = JSON.parse(readFileSync(args.config, 'utf8')) as CdktfJson;
       } catch (err) {
-        console.error(`posture synth: cannot read ${args.config}: ${(err as Error).message}`);
+        console.error(printableLine(`posture synth: cannot read ${args.config}: ${(err as Error).message}`));
         return setExit(1);
       }
       if (!config.app) {
-        console.error(`posture synth: ${args.config} names no "app" to run`);
+        console.error(printableLine(`posture synth: ${args.config} names no "app" to run`));
         return setExit(1);
       }
       const outdir = resolve(args.output ?? config.output ?? 'cdktf.out');
@@ -40,7 +41,7 @@ export function synthCommand(setExit: (code: number) => void): CommandModule<obj
           env: { ...process.env, CDKTF_OUTDIR: outdir },
         });
         child.on('error', (err) => {
-          console.error(`posture synth: cannot run "${config.app}": ${err.message}`);
+          console.error(printableLine(`posture synth: cannot run "${config.app}": ${err.message}`));
           done(1);
         });
         child.on('exit', (c) => done(c ?? 1));

@@ -41,7 +41,8 @@ LOOPBACK.addAddress('::1', 'ipv6');
 
 /**
  * Whether a host name is a loopback address: an IPv4 address in 127.0.0.0/8, ::1 (IPv4-mapped forms
- * included), or `localhost`. A name that merely starts like one (`127.evil.example`) is not.
+ * included), or `localhost`. A name that merely starts like one (`127.evil.example`) is not, and
+ * neither is `localhost.`: an absolute name a resolver may send to DNS instead of the hosts file.
  * Takes a URL's `hostname` (IPv6 in brackets) or a bare address.
  */
 export function isLoopbackHost(host: string): boolean {

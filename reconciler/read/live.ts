@@ -4,6 +4,7 @@ import type { TxtResolver } from '../dns/lookup.js';
 import type { Manifest } from '../manifest/schema.js';
 import { ExchangeError, type ExchangeTransport } from '../transport/exchange.js';
 import { GraphError, type GraphTransport } from '../transport/graph.js';
+import { nextLinkFormProblem } from '../transport/middleware.js';
 import { readDns, type DomainDns } from './dns.js';
 
 type Obj = Record<string, unknown>;
@@ -245,6 +246,10 @@ function rulesPage(body: unknown): { value: Obj[]; next?: string } | { error: st
   if (!b['value'].every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) return { error: 'the value array holds something that is not a rule' };
   const next = b['@odata.nextLink'];
   if (next !== undefined && typeof next !== 'string') return { error: 'the answer has an @odata.nextLink that is not a URL' };
+  // Followed through the Graph transport, which resolves a path against its own root: only an
+  // absolute link is a link (`//other.example/…` is another host, not a path on Graph).
+  const problem = next === undefined ? undefined : nextLinkFormProblem(next);
+  if (problem) return { error: problem };
   return { value: b['value'] as Obj[], ...(next !== undefined ? { next } : {}) };
 }
 

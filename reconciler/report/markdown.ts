@@ -53,6 +53,16 @@ function breakAutolinks(text: string): string {
   return text.replace(/(?<=[a-z0-9])(?=:\/\/)/gi, '\u200d').replace(/(www)(?=\.)/gi, '$1\u200d');
 }
 
+/**
+ * {@link escapeMarkdown} for a string the tenant (or whoever phished a mailbox in it) wrote: an inbox
+ * rule's name, a summary quoting one, a service's error. An e-mail address in it is not turned into
+ * a mailto: link either (a zero-width joiner after the `@`), so a name cannot put an address one
+ * click away from a reviewer.
+ */
+export function escapeTenantMarkdown(text: string): string {
+  return escapeMarkdown(text).replace(/(?<=[A-Za-z0-9._+-])@(?=[A-Za-z0-9])/g, '@\u200d');
+}
+
 /** Text of the tool's own HTML (`<summary>`, `<sub>`): entities, and no control characters or line breaks. */
 const html = (s: string): string => escapeUTF8(neutralise(s.replace(/[\r\n\t]+/g, ' ')));
 
@@ -75,12 +85,12 @@ function findingMarkdown(f: Finding): string {
   const e = escapeMarkdown;
   const lines: string[] = [];
   lines.push(
-    `#### \`${signOf(f)}\` ${e(f.resource.type)} “${e(f.resource.name)}” ${e(outcomeOf(f))}`,
+    `#### \`${signOf(f)}\` ${e(f.resource.type)} “${escapeTenantMarkdown(f.resource.name)}” ${e(outcomeOf(f))}`,
     '',
     `**${e(f.control.versionedId)}** ${e(f.control.title)}  `,
     `Severity **${e(f.severity)}** · status **${e(statusLabel(f.status))}** · check ${codeSpan(f.check)}`,
     '',
-    e(f.summary),
+    escapeTenantMarkdown(f.summary),
   );
   const patch = patchLines(f, 200).map(patchLineText);
   if (patch.length > 0) lines.push('', fenced(codeText(patch.join('\n')), 'diff'));
@@ -89,7 +99,7 @@ function findingMarkdown(f: Finding): string {
   const notEvaluated = notEvaluatedText(f);
   if (notEvaluated) lines.push('', `**Not evaluated:** ${e(notEvaluated)}`);
   if (f.remediation) lines.push('', '**Remediation:**', '', fenced(codeText(f.remediation.trim())));
-  lines.push('', `<sub>Evidence: ${e(f.evidence.endpoint)} at ${e(f.evidence.readAt)} · finding ${e(f.id)}</sub>`, '');
+  lines.push('', `<sub>Evidence: ${escapeTenantMarkdown(f.evidence.endpoint)} at ${e(f.evidence.readAt)} · finding ${e(f.id)}</sub>`, '');
   return lines.join('\n');
 }
 
@@ -112,7 +122,7 @@ function headline(plan: PlanDocument): string[] {
   if (plan.incomplete.length > 0) {
     lines.push('> [!CAUTION]', '> **INCOMPLETE:** the following could not be read; this run cannot report "no drift":');
     for (const read of plan.incomplete) {
-      lines.push(`> - ${escapeMarkdown(read.what)}: ${escapeMarkdown(read.error)} (${escapeMarkdown(read.endpoint)})`);
+      lines.push(`> - ${escapeMarkdown(read.what)}: ${escapeTenantMarkdown(read.error)} (${escapeMarkdown(read.endpoint)})`);
     }
     lines.push('');
   }

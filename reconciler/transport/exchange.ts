@@ -7,7 +7,7 @@ interface ExchangePage<T> {
   '@odata.nextLink'?: string;
   error?: { message?: string; innererror?: { type?: string; message?: string } };
 }
-import { AuthLink, DEFAULT_RETRY, originOf, pipeline, RetryLink, sleep, TimeoutLink, type RetryPolicy, type Sleep, type TransportStats } from './middleware.js';
+import { AuthLink, DEFAULT_RETRY, nextLinkFormProblem, originOf, pipeline, RetryLink, sleep, TimeoutLink, type RetryPolicy, type Sleep, type TransportStats } from './middleware.js';
 
 /**
  * Get-, Set-, Enable- and Disable- cmdlets read or set a state and may be sent again; New-, Remove-
@@ -79,8 +79,9 @@ export class ExchangeTransport {
       const next: unknown = reply.body['@odata.nextLink'];
       if (next !== undefined) {
         // The nextLink is POSTed with the token: it must be on the Exchange endpoint itself.
-        const origin = typeof next === 'string' ? originOf(next) : undefined;
-        if (origin === undefined) throw new ExchangeError(reply.status, cmdlet, '', 'the service returned a nextLink that is not a URL');
+        const problem = nextLinkFormProblem(next);
+        if (problem) throw new ExchangeError(reply.status, cmdlet, '', problem);
+        const origin = originOf(next as string);
         if (origin !== originOf(this.endpoint)) {
           throw new ExchangeError(reply.status, cmdlet, '', `the service returned a nextLink to ${origin}, which is not the Exchange endpoint ${originOf(this.endpoint)}: the token is never sent there, and the result is not complete`);
         }

@@ -1,7 +1,7 @@
 import type { Middleware } from '@microsoft/microsoft-graph-client';
 import type { TokenProvider } from '../auth/tokens.js';
 import { send, type HttpReply } from './http.js';
-import { AuthLink, DEFAULT_RETRY, PacingLink, pipeline, RetryLink, sleep, TimeoutLink, type RetryPolicy, type Sleep, type TransportStats } from './middleware.js';
+import { AuthLink, DEFAULT_RETRY, nextLinkFormProblem, PacingLink, pipeline, RetryLink, sleep, TimeoutLink, type RetryPolicy, type Sleep, type TransportStats } from './middleware.js';
 
 /** A Graph error answer, kept whole so callers can tell a missing permission from a failure. */
 export class GraphError extends Error {
@@ -142,12 +142,13 @@ export class GraphTransport {
       if (!Array.isArray(body?.value)) throw new GraphError(0, 'UnexpectedResponse', endpointOf(next), 'the answer has no value array');
       yield body.value;
       const link: unknown = body['@odata.nextLink'];
-      if (link !== undefined && typeof link !== 'string') throw new GraphError(0, 'UnexpectedResponse', endpointOf(next), 'the service returned a nextLink that is not a URL');
-      if (link !== undefined) {
+      const problem = link === undefined ? undefined : nextLinkFormProblem(link);
+      if (problem) throw new GraphError(0, 'UnexpectedResponse', endpointOf(next), problem);
+      if (typeof link === 'string') {
         if (seen.has(link) || link === next) throw new GraphError(0, 'PagingLoop', endpointOf(this.url(path)), 'the service returned a nextLink that leads back to a page already read');
         seen.add(link);
       }
-      next = link;
+      next = link as string | undefined;
     }
   }
 

@@ -149,10 +149,13 @@ export class AuthLink extends Link {
   }
 
   async execute(context: Context): Promise<void> {
-    const target = originOf(String(context.request));
+    const url = String(context.request);
+    const target = originOf(url);
+    const name = this.api === 'graph' ? 'Graph' : 'Exchange';
     if (target !== this.origin) {
-      throw new RefusedRequestError(`refusing to send the ${this.api === 'graph' ? 'Graph' : 'Exchange'} token to ${target ?? 'a URL that does not parse'}, which is not the configured endpoint ${this.origin}`);
+      throw new RefusedRequestError(`refusing to send the ${name} token to ${target ?? 'a URL that does not parse'}, which is not the configured endpoint ${this.origin}`);
     }
+    if (hasUserInfo(url)) throw new RefusedRequestError(`refusing to send the ${name} token to a URL with a user name or password in it (on ${target})`);
     await this.send(context, false);
     if (context.response?.status === 401 && this.tokens.canRefresh) {
       await context.response.body?.cancel().catch(() => undefined);
@@ -186,6 +189,37 @@ export class TimeoutLink extends Link {
       context.options = original;
     }
   }
+}
+
+const hasUserInfo = (url: string): boolean => {
+  try {
+    const u = new URL(url);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * What is wrong with an `@odata.nextLink` an answer gave, or undefined when it can be followed as
+ * far as its form goes: it must be an absolute http(s) URL (a relative or protocol-relative link
+ * means whatever its reader resolves it against; `//other.example/…` is another host), with no
+ * user name or password in it. Whether it is on the transport's own origin is checked as well,
+ * by each transport, before the token goes anywhere. Leading or trailing space, control
+ * characters and backslashes, which URL parsers drop or turn into slashes, are refused rather than
+ * guessed at.
+ */
+export function nextLinkFormProblem(link: unknown): string | undefined {
+  if (typeof link !== 'string') return 'the service returned a nextLink that is not a URL';
+  let u: URL;
+  try {
+    u = new URL(link);
+  } catch {
+    return 'the service returned a nextLink that is not an absolute URL';
+  }
+  if (!/^https?:\/\/[^\s\\]/i.test(link) || /\\|\s$/.test(link) || [...link].some((ch) => ch.charCodeAt(0) < 0x20) || (u.protocol !== 'https:' && u.protocol !== 'http:')) return 'the service returned a nextLink that is not an absolute http(s) URL';
+  if (u.username !== '' || u.password !== '') return 'the service returned a nextLink with a user name or password in it';
+  return undefined;
 }
 
 /** The origin of a URL (`https://graph.microsoft.com`), or undefined when it does not parse. */

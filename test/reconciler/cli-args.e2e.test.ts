@@ -90,6 +90,38 @@ describe('a command line that does not parse stops the command before anything i
   }, SLOW);
 });
 
+describe('words the parser would take in quietly are refused too', () => {
+  it('apply with --evidence left without its file writes nothing (it used to apply and record nothing)', async () => {
+    const cwd = tmp();
+    await refused(['apply', '--auto-approve', ...target(sim, synthDir), '--evidence'], /^posture apply: --evidence needs a value\n/, cwd);
+    await refused(['apply', '--auto-approve', '--evidence=', ...target(sim, synthDir)], /^posture apply: --evidence needs a value; it was given an empty one\n/, cwd);
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(sim.tenant.inboxRules.list(sim.tenant.graph.users.findBy('userPrincipalName', 'morgan.reed@tailspintoys.example')[0]!['id'] as string)).not.toEqual([]);
+  }, SLOW);
+
+  it('a switch given a value other than true or false, a --no- form of a valued option, an empty value, words after --', async () => {
+    await refused(['plan', ...target(sim, synthDir), '--color=yes'], /^posture plan: --color is a switch: give it alone \(or as --no-color\); "yes" is not a value it takes\n/);
+    await refused(['apply', '--auto-approve=yes', ...target(sim, synthDir)], /^posture apply: --auto-approve is a switch: give it alone \(or as --no-auto-approve\); "yes" is not a value it takes\n/);
+    await refused(['sim', '--limits=off'], /^posture sim: --limits is a switch: give it alone \(or as --no-limits\); "off" is not a value it takes\n/);
+    await refused(['check-domain', 'tailspintoys.example', '--no-dns-server'], /^posture check-domain: --no-dns-server is not an option: --dns-server takes a value\n/);
+    await refused(['check-domain', 'tailspintoys.example', '--dns-server='], /^posture check-domain: --dns-server needs a value; it was given an empty one\n/);
+    await refused(['drift', '--tenant=', ...noToday().slice(0, 4)], /^posture drift: --tenant needs a value; it was given an empty one\n/);
+    await refused(['plan', ...target(sim, synthDir), '--out', '--format', 'json'], /^posture plan: --out needs a value\n/);
+    await refused(['apply', '--auto-approve', ...target(sim, synthDir), '--', '--max-chnages', '1'], /^posture apply: "--max-chnages" after "--": no command takes arguments there\n/);
+    await refused(['evidence', 'verfy', 'x'], /^posture evidence: unknown command "verfy"\. Did you mean verify\?\n/);
+  }, SLOW);
+
+  it('the forms that mean something are still read: --no-evidence, --no-color, --switch=false, --option=value', async () => {
+    const cwd = tmp();
+    const r = await cli(['plan', ...target(sim, synthDir), '--no-evidence', '--no-color', '--max-retries=0'], writer(sim), cwd);
+    expect(r.code, r.stderr).toBe(2);
+    expect(readdirSync(cwd)).toEqual([]);
+    const shown = await cli(['plan', ...target(sim, synthDir), '--no-evidence', '--color=false'], writer(sim), cwd);
+    expect(shown.code, shown.stderr).toBe(2);
+    expect(shown.stdout).not.toContain('\u001b[');
+  }, SLOW);
+});
+
 describe('every numeric option is a whole number in its range', () => {
   it('--max-retries and --timeout of every command that reads the tenant', async () => {
     const cases: Array<[string, string, string]> = [['plan', 'abc', '"abc"'], ['drift', '1e9', '1000000000'], ['apply', '-1', '-1'], ['plan', '1.5', '1\\.5'], ['drift', '21', '21']];

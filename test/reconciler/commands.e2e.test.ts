@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import { startDnsServer } from '../../simulator/dns/server.js';
+import { isUnsafeCodePoint } from '../../reconciler/safe-text.js';
 import { cli } from './harness.js';
 
 describe('posture check-domain', () => {
@@ -35,6 +37,30 @@ describe('posture check-domain', () => {
     const bad = await cli(['check-domain', 'not a domain', '--dns-server', dns()]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^posture check-domain: "not a domain" is not a domain name/);
+  });
+});
+
+describe('posture check-domain with records whoever owns the domain wrote', () => {
+  it('shows no raw control or bidirectional character, as text or as JSON', async () => {
+    const dns = await startDnsServer({
+      zone: [
+        { name: '_dmarc.hostile.example', type: 'TXT', data: 'v=DMARC1; p=none; rua=mailto:a@hostile.example\u001b[2J\u001b]0;pwned\u0007 \u202egnp.exe' },
+        { name: 'hostile.example', type: 'TXT', data: 'v=spf1 include:x\u001b[31m.hostile.example \u2066-all\u2069 \u0085forged' },
+      ],
+    });
+    try {
+      for (const format of ['text', 'json']) {
+        const r = await cli(['check-domain', 'hostile.example', '--dns-server', `${dns.host}:${dns.port}`, '--format', format]);
+        expect(r.stderr).toBe('');
+        // A TXT record is bytes: what is not ASCII arrives one character per byte, C1 controls among them.
+        const raw = [...r.stdout].filter((ch) => ch !== '\n' && isUnsafeCodePoint(ch.codePointAt(0)!));
+        expect(raw, format).toEqual([]);
+        if (format === 'text') expect(r.stdout).toContain('v=spf1 include:x\\x1b[31m.hostile.example');
+        else expect((JSON.parse(r.stdout) as Array<{ spf: { record: string } }>)[0]!.spf.record.startsWith('v=spf1 include:x\u001b[31m.hostile.example ')).toBe(true);
+      }
+    } finally {
+      await dns.stop();
+    }
   });
 });
 

@@ -25,6 +25,24 @@ describe('plain http only on a loopback address', () => {
     expect(at('https://graph.microsoft.com/?x=1')).toThrow(/without credentials, query or fragment/);
   });
 
+  it('parses the forms a URL can give a loopback address in, and refuses the look-alikes', () => {
+    // The URL parser normalises these to 127.0.0.1 or ::1 before the check: they are loopback.
+    for (const url of ['http://0x7f.1', 'http://2130706433', 'http://127.0.0.1.', 'http://[0:0:0:0:0:0:0:1]', 'HTTP://127.0.0.1:8080', 'http://[::FFFF:127.0.0.1]']) {
+      expect(at(url), url).not.toThrow();
+    }
+    // An IPv4-mapped address outside 127/8, the deprecated IPv4-compatible form, userinfo that names a
+    // loopback address before another host, and localhost with its trailing dot (an absolute name a
+    // resolver may look up in DNS rather than the hosts file) are not loopback.
+    for (const url of ['http://[::ffff:10.0.0.1]', 'http://[::127.0.0.1]', 'http://127.0.0.1@evil.example', 'http://localhost@evil.example', 'http://localhost.', 'http://LOCALHOST.', 'http://sub.localhost', 'http://0.0.0.0', 'http://[::]']) {
+      expect(at(url), url).toThrow(/only https is allowed, except on loopback/);
+    }
+    expect(isLoopbackHost('localhost.')).toBe(false);
+    expect(isLoopbackHost('LocalHost')).toBe(true);
+    expect(isLoopbackHost('::ffff:127.0.0.1')).toBe(true);
+    expect(isLoopbackHost('::ffff:7f00:1')).toBe(true);
+    expect(isLoopbackHost('::7f00:1')).toBe(false);
+  });
+
   it('tells a loopback address by parsing it, not by its first characters', () => {
     expect(isLoopbackHost('127.0.0.1')).toBe(true);
     expect(isLoopbackHost('127.255.255.254')).toBe(true);

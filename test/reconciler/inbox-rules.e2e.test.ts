@@ -38,6 +38,20 @@ describe('inbox rules read through $batch', () => {
     expect(r.stderr).toMatch(/the run is incomplete; this is not a clean result/);
   });
 
+  it.each([
+    ['protocol-relative, to another host', `//127.0.0.2:9/v1.0/users/${MORGAN}/mailFolders/inbox/messageRules?$skiptoken=x`, /nextLink that is not an absolute URL/],
+    ['a path', `/v1.0/users/${MORGAN}/mailFolders/inbox/messageRules?$skiptoken=x`, /nextLink that is not an absolute URL/],
+    ['with a user name and password', `http://user:secret@127.0.0.1:9/v1.0/users/${MORGAN}/mailFolders/inbox/messageRules`, /nextLink with a user name or password in it/],
+  ])('an item\'s nextLink (%s) is a malformed answer, and nothing is requested for it', async (_what, link, reason) => {
+    sim = await startSimulator({ scenario: 'drifted', faults: [{ route: morganRules, kind: 'body', body: { value: [], '@odata.nextLink': link } }] });
+    const r = await planAgainst(sim, synthDir, fast);
+    expect(r.code).toBe(1);
+    const error = plan(r.stdout).incomplete[0]!.error;
+    expect(error).toMatch(/morgan\.reed@tailspintoys\.example: malformed answer: /);
+    expect(error).toMatch(reason);
+    expect(sim.requests.entries.filter((e) => e.batch === undefined && e.path.includes('messageRules'))).toEqual([]);
+  });
+
   it('an item\'s nextLink is followed, so a forwarding rule past the first page is found; apply deletes it and a second plan is clean', async () => {
     const scenario = loadScenario('compliant');
     const benign = Array.from({ length: 11 }, (_, i) => ({

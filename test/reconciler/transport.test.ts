@@ -199,3 +199,94 @@ describe('tokens go only to their own origin; redirects are never followed', () 
     expect((await send<{ value: unknown[] }>(chain, 'GET', `${s.graphUrl}/v1.0/domains`, undefined)).body.value).toHaveLength(4);
   });
 });
+
+describe('what a hostile answer may try: every redirect status, and nextLinks that are not plainly on the endpoint', () => {
+  const exchange = (s: RunningSimulator) => new ExchangeTransport({ baseUrl: s.exoUrl, tenant: s.tenantId, tokens: fixed(s), retry: { maxRetries: 3, baseDelayMs: 50, maxDelayMs: 2000 } });
+  const outcome = (p: Promise<unknown[]>) => p.then((v) => `read ${v.length}`, (e: Error) => e.message);
+
+  it.each([301, 302, 303, 307, 308])('HTTP %i to another host is a failed read on both transports, sent once, never followed', async (status) => {
+    const c = (collector = await startCollector());
+    const s = await start({
+      limits: { enabled: false },
+      faults: [
+        { route: '^/v1.0/domains$', kind: 'redirect', status, url: `${c.url}/v1.0/domains` },
+        { api: 'exchange', route: '^Get-AcceptedDomain$', kind: 'redirect', status, url: `${c.url}/adminapi/beta/x/InvokeCommand` },
+      ],
+    });
+    await expect(graph(s).list('/domains')).rejects.toThrow(new RegExp(`^HTTP ${status} redirect to http://127\\.0\\.0\\.1:\\d+/v1\\.0/domains \\(another origin\\) not followed`));
+    await expect(exchange(s).invoke('Get-AcceptedDomain')).rejects.toThrow(new RegExp(`^HTTP ${status} redirect to http://127\\.0\\.0\\.1:\\d+/adminapi/beta/x/InvokeCommand \\(another origin\\) not followed`));
+    expect(c.requests).toEqual([]);
+    expect(s.requests.entries.map((e) => e.status)).toEqual([status, status]);
+  });
+
+  it('a redirect to a protocol-relative Location is refused too, and says it points elsewhere', async () => {
+    const c = (collector = await startCollector());
+    const s = await start({ limits: { enabled: false }, faults: [{ route: '^/v1.0/domains$', kind: 'redirect', status: 302, url: `//${new URL(c.url).host}/v1.0/domains` }] });
+    await expect(graph(s).list('/domains')).rejects.toThrow(/^HTTP 302 redirect to http:\/\/127\.0\.0\.1:\d+\/v1\.0\/domains \(another origin\) not followed/);
+    expect(c.requests).toEqual([]);
+  });
+
+  /** nextLinks a hostile answer could give, each with the reason it is refused; `own` is the transport's endpoint, `other` the collector's host. */
+  const hostileLinks = (own: string, other: string, path: string): Array<[string, RegExp]> => {
+    const o = new URL(own);
+    return [
+      [`//${other}${path}?$skiptoken=1`, /nextLink that is not an absolute URL/],
+      [`${path}?$skiptoken=2`, /nextLink that is not an absolute URL/],
+      [`http:${other}${path}?$skiptoken=3`, /nextLink that is not an absolute http\(s\) URL/],
+      [`http:\\\\${other}${path}?$skiptoken=4`, /nextLink that is not an absolute http\(s\) URL/],
+      [`  ${o.origin}${path}?$skiptoken=5`, /nextLink that is not an absolute http\(s\) URL/],
+      [`${o.protocol}//${o.host}@${other}${path}?$skiptoken=6`, /nextLink with a user name or password in it/],
+      [`${o.protocol}//user:secret@${o.host}${path}?$skiptoken=7`, /nextLink with a user name or password in it/],
+      [`ftp://${o.host}${path}`, /nextLink that is not an absolute http\(s\) URL/],
+    ];
+  };
+
+  it('Graph: a relative, protocol-relative, malformed or credential-carrying nextLink is a failed read; nothing is sent for it', async () => {
+    const c = (collector = await startCollector());
+    const s = await start({ limits: { enabled: false } });
+    for (const [link, reason] of hostileLinks(s.graphUrl, new URL(c.url).host, '/v1.0/domains')) {
+      s.faults.clear();
+      s.faults.add({ route: '^/v1.0/domains$', kind: 'foreign-next-link', url: link, times: 1 });
+      s.requests.clear();
+      expect(await outcome(graph(s).list('/domains')), link).toMatch(reason);
+      expect(s.requests.entries.map((e) => e.path), link).toEqual(['/v1.0/domains']);
+    }
+    expect(c.requests).toEqual([]);
+  });
+
+  it('Exchange: the same nextLinks are failed reads; nothing is POSTed for them', async () => {
+    const c = (collector = await startCollector());
+    const s = await start({ limits: { enabled: false } });
+    const path = `/adminapi/beta/${s.tenantId}/InvokeCommand`;
+    for (const [link, reason] of hostileLinks(s.exoUrl, new URL(c.url).host, path)) {
+      s.faults.clear();
+      s.faults.add({ api: 'exchange', route: '^Get-AcceptedDomain$', kind: 'foreign-next-link', url: link, times: 1 });
+      s.requests.clear();
+      expect(await outcome(exchange(s).invoke('Get-AcceptedDomain')), link).toMatch(new RegExp(`^Get-AcceptedDomain: HTTP 200: .*${reason.source}`));
+      expect(s.requests.entries.map((e) => e.path), link).toEqual([path]);
+    }
+    expect(c.requests).toEqual([]);
+  });
+
+  it('the same endpoint written with another case or scheme: the same origin is followed, another scheme is not', async () => {
+    const s = await start({ limits: { enabled: false } });
+    const own = new URL(s.graphUrl);
+    s.faults.add({ route: '^/v1.0/domains$', kind: 'foreign-next-link', url: `HTTP://${own.host.toUpperCase()}/v1.0/domains?$skip=0`, times: 1 });
+    // The page, and the same collection again through the link: the link was followed, on the same origin.
+    expect(await outcome(graph(s).list('/domains'))).toBe('read 8');
+    s.faults.add({ route: '^/v1.0/domains$', kind: 'foreign-next-link', url: `https://${own.host}/v1.0/domains?$skip=0`, times: 1 });
+    expect(await outcome(graph(s).list('/domains'))).toMatch(/refusing to send the Graph token to https:\/\/127\.0\.0\.1:\d+, which is not the Graph endpoint http:/);
+  });
+
+  it('the auth link refuses a URL with a user name or password, even on its own origin, and does not retry it', async () => {
+    const s = await start({ limits: { enabled: false } });
+    let asked = 0;
+    const tokens: TokenProvider = { canRefresh: false, description: 'test', token: async () => (asked++, s.token('graph')) };
+    const t = graph(s, tokens);
+    const own = new URL(s.graphUrl);
+    await expect(t.request('GET', `${own.protocol}//user:secret@${own.host}/v1.0/domains`)).rejects.toThrow(/^refusing to send the Graph token to a URL with a user name or password in it/);
+    expect(asked).toBe(0);
+    expect(t.stats.retries).toBe(0);
+    expect(s.requests.entries).toEqual([]);
+  });
+});

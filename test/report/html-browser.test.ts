@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../reconciler/report/html.js';
-import { cleanPlan, driftedPlan, HOSTILE_NAME, INCOMPLETE_READ, XML_HOSTILE_NAME } from './fixtures.js';
+import { isUnsafeCodePoint } from '../../reconciler/safe-text.js';
+import { cleanPlan, driftedFindings, driftedPlan, HOSTILE_NAME, INCOMPLETE_READ, makePlan, XML_HOSTILE_NAME } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -140,6 +141,30 @@ describe('HTML report in a browser', () => {
       expect(await rule.isVisible()).toBe(true);
       expect(await rule.innerText()).toBe(`transportRule${XML_HOSTILE_NAME}`);
 
+      expect(requests).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows a name that carries control and bidirectional characters, a URL and an echoed token as inert text', async () => {
+    const jwt = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJlLXZhbHVl';
+    const name = 'Archive\u001b[2J\u0007 \u202egnp.exe \u2066x\u2069 line\u2028two https://evil.example/login';
+    const findings = driftedFindings().map((f, i) => (i === 0 ? { ...f, resource: { ...f.resource, name }, summary: `read failed: Authorization: Bearer ${jwt}`, owner: { ...f.owner, name: `Owner \u202eevil` } } : f));
+    const { context, page, requests, problems } = await open('hostile-js.html', renderHtml(makePlan(findings, [{ ...INCOMPLETE_READ, error: `HTTP 400: 'Bearer ${jwt}' ${name}` }])), true);
+    try {
+      // What the page shows, and the document as the browser holds it (entities decoded, attributes included).
+      const text = `${await page.locator('body').innerText()}\n${await page.content()}`;
+      const raw = [...text].filter((ch) => isUnsafeCodePoint(ch.codePointAt(0)!) && ch !== '\n' && ch !== '\t' && ch !== '\r');
+      expect(raw.map((ch) => ch.codePointAt(0)!.toString(16))).toEqual([]);
+      expect(text).not.toContain(jwt);
+      expect(text).not.toContain(jwt.split('.')[1]!);
+      const heading = page.locator('#by-owner h4', { hasText: 'gnp.exe' });
+      expect(await heading.innerText()).toContain('Archive\\x1b[2J\\x07 \\u{202e}gnp.exe \\u{2066}x\\u{2069} line\\u{2028}two https://evil.example/login');
+      // Text, not a link; the filter built from owners carries the escape too.
+      expect(await page.locator('a[href*="evil"]').count()).toBe(0);
+      expect(await page.getByLabel('Owner', { exact: true }).innerText()).toContain('Owner \\u{202e}evil');
       expect(requests).toEqual([]);
       expect(problems).toEqual([]);
     } finally {

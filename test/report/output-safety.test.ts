@@ -90,6 +90,21 @@ describe('control and bidirectional characters reach no output raw', () => {
     expect(html).toContain('evil.example/login');
   });
 
+  it('an e-mail address in a tenant string is not a mailto: link in the pull-request comment', () => {
+    const [first, ...rest] = driftedFindings();
+    const f: Finding = {
+      ...first!,
+      resource: { ...first!.resource, name: 'alex.kim@tailspintoys.example: "Mail helpdesk@evil-support.example, or mailto:it@evil-support.example, xmpp:ops@evil-support.example"' },
+      summary: 'An inbox rule forwards to drop@exfil-mail.test, outside the organisation.',
+    };
+    const md = renderReport(makePlan([f, ...rest], [{ ...INCOMPLETE_READ, error: 'HTTP 403: ask admin@evil-support.example for access' }]), 'markdown');
+    const html = micromark(md, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
+    expect(html).not.toMatch(/<a [^>]*(evil-support|exfil-mail|alex\.kim)/);
+    // The text still reads the same.
+    expect(html.replace(/\u200d/g, '')).toContain('helpdesk@evil-support.example');
+    expect(html.replace(/\u200d/g, '')).toContain('drop@exfil-mail.test');
+  });
+
   it('in the logs, as text and as JSON lines', () => {
     const lines: string[] = [];
     const stream = { isTTY: false, write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream;

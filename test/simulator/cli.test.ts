@@ -51,7 +51,7 @@ describe('posture sim', () => {
   };
 
   it('refuses a host that only starts like a loopback address', async () => {
-    for (const host of ['127.evil.example', '127.0.0.1.nip.io', 'localhost.evil.example']) {
+    for (const host of ['127.evil.example', '127.0.0.1.nip.io', 'localhost.evil.example', 'localhost.', '::ffff:10.0.0.1']) {
       const r = await refused(['--host', host]);
       expect(r.code, host).toBe(1);
       expect(r.err).toBe(`posture sim: --host ${host} is not a loopback address; the simulator only listens on loopback\n`);
