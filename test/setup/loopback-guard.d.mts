@@ -7,3 +7,7 @@ export const violations: string[];
 export const seen: string[];
 export function installLoopbackGuard(options: { mode: 'throw' | 'exit' }): void;
 export function withUnderlyingConnect<T>(fake: (this: Socket, ...args: unknown[]) => unknown, body: () => Promise<T>): Promise<T>;
+export const GUARD_EXIT_CODE: number;
+export const GUARD_NODE_OPTIONS: string;
+export function withGuard(nodeOptions: string | undefined): string;
+export function guardedArguments(args: unknown[]): unknown[];

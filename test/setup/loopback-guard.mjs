@@ -1,10 +1,25 @@
 // Keeps the tests on this machine: every TCP or TLS connection, UDP datagram, hostname lookup and
 // DNS query must go to loopback (127.0.0.0/8, ::1, localhost). Anything else is stopped before it
-// is sent. Plain JavaScript, so a child process can load it with `node --import` before anything else.
+// is sent. Plain JavaScript, so a child process can load it with `node --import` before anything else;
+// every process started from a guarded one gets the guard too, whatever environment it is given.
+import childProcess from 'node:child_process';
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import dnsPromises from 'node:dns/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
+import { promisify } from 'node:util';
+
+/** The exit code of a process the guard stopped. */
+export const GUARD_EXIT_CODE = 97;
+
+/** NODE_OPTIONS that load the guard into a Node.js process before its own code. */
+export const GUARD_NODE_OPTIONS = `--import=${new URL('./guard-process.mjs', import.meta.url).href}`;
+
+/** NODE_OPTIONS with the guard added to what is there. */
+export function withGuard(nodeOptions) {
+  return nodeOptions?.includes(GUARD_NODE_OPTIONS) ? nodeOptions : [nodeOptions, GUARD_NODE_OPTIONS].filter(Boolean).join(' ');
+}
 
 const IPV4_LOOPBACK = /^127(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
@@ -88,7 +103,7 @@ export function installLoopbackGuard({ mode }) {
     mode === 'exit'
       ? (message) => {
           process.stderr.write(`${message}\n`);
-          process.exit(97);
+          process.exit(GUARD_EXIT_CODE);
         }
       : (message) => {
           throw new Error(message);
@@ -129,9 +144,37 @@ export function installLoopbackGuard({ mode }) {
     if (address !== undefined && !isLoopbackHost(address)) refuse(`a datagram to ${address}:${port}`);
     return send.apply(this, args);
   };
+  guardChildProcesses();
+
   const udpConnect = dgram.Socket.prototype.connect;
   dgram.Socket.prototype.connect = function (port, address, ...rest) {
     if (typeof address === 'string' && !isLoopbackHost(address)) refuse(`a datagram socket to ${address}:${port}`);
     return udpConnect.call(this, port, address, ...rest);
   };
+}
+
+/** The arguments of a child_process call with the guard in the environment its options give the child. */
+export function guardedArguments(args) {
+  const i = args.findIndex((a, n) => n > 0 && a !== null && typeof a === 'object' && !Array.isArray(a));
+  // Without options or without an env, the child inherits this process's environment, which loads the guard.
+  if (i < 0 || !args[i].env) return args;
+  const options = { ...args[i], env: { ...args[i].env, NODE_OPTIONS: withGuard(args[i].env.NODE_OPTIONS) } };
+  return [...args.slice(0, i), options, ...args.slice(i + 1)];
+}
+
+/**
+ * Every way of starting a process passes the guard on: a child given its own environment gets
+ * NODE_OPTIONS with the guard added (a Node.js child loads it; any other program ignores it).
+ */
+function guardChildProcesses() {
+  for (const name of ['spawn', 'spawnSync', 'execFile', 'execFileSync', 'exec', 'execSync', 'fork']) {
+    const original = childProcess[name];
+    const guarded = function (...args) {
+      return original.apply(this, guardedArguments(args));
+    };
+    const custom = original[promisify.custom];
+    if (custom) guarded[promisify.custom] = (...args) => custom(...guardedArguments(args));
+    childProcess[name] = guarded;
+  }
+  syncBuiltinESMExports();
 }

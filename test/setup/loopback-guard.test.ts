@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import dns from 'node:dns';
 import dnsPromises from 'node:dns/promises';
 import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import { promisify } from 'node:util';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTarget, isLoopbackHost, seen, violations, withUnderlyingConnect } from './loopback-guard.mjs';
@@ -104,5 +105,34 @@ describe('the loopback guard', () => {
     expect(r.code).toBe(GUARD_EXIT_CODE);
     expect(r.stderr).toMatch(/^loopback guard: a connection to outside\.invalid:443 is not on this machine/);
     expect(process.env['NODE_OPTIONS']).toContain(GUARD_NODE_OPTIONS);
+  });
+
+  describe('is passed on to every process a test starts, even one given an environment of its own', () => {
+    // Leaves for outside.invalid; its own error handler would exit 0 were the guard not loaded.
+    const script = `require('node:net').connect({ host: 'outside.invalid', port: 443, lookup: (h, o, cb) => cb(new Error('no lookup')) }).on('error', () => process.exit(0));`;
+    const bare = () => ({ PATH: process.env['PATH'] ?? '' });
+
+    it('spawn', async () => {
+      const code = await new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', script], { env: bare(), stdio: 'ignore' }).on('close', resolve));
+      expect(code).toBe(GUARD_EXIT_CODE);
+    });
+
+    it('spawnSync', () => {
+      expect(spawnSync(process.execPath, ['-e', script], { env: bare(), encoding: 'utf8' }).status).toBe(GUARD_EXIT_CODE);
+    });
+
+    it('execFile, promisified as the tests use it (its result keeps stdout and stderr)', async () => {
+      const run = promisify(execFile);
+      const ok = await run(process.execPath, ['-e', 'process.stdout.write("out"); process.stderr.write("err")'], { env: bare() });
+      expect(ok).toEqual({ stdout: 'out', stderr: 'err' });
+      const refused = await run(process.execPath, ['-e', script], { env: bare() }).catch((e: { code: number; stderr: string }) => e);
+      expect(refused).toMatchObject({ code: GUARD_EXIT_CODE, stderr: expect.stringMatching(/^loopback guard: a connection to outside\.invalid:443/) as unknown });
+    });
+
+    it('a process that a guarded process starts with a bare environment', async () => {
+      const parent = `const r = require('node:child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(script)}], { env: { PATH: process.env.PATH } }); process.exit(r.status === null ? 1 : r.status);`;
+      const code = await new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', parent], { env: { ...bare(), NODE_OPTIONS: GUARD_NODE_OPTIONS }, stdio: 'ignore' }).on('close', resolve));
+      expect(code).toBe(GUARD_EXIT_CODE);
+    });
   });
 });
