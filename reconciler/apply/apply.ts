@@ -134,7 +134,7 @@ async function checkRollback(plan: PlanDocument, runId: string, conn: Connection
     }
     if (s.action !== c.action || !same(s.write, c.write)) throw edited(c, true);
   }
-  const restores = findingsRestored(plan.changes.map((c) => bySeq.get(c.rollbackOf!.seq)!));
+  const restores = findingsRestored(plan.changes.map((c) => bySeq.get(c.rollbackOf!.seq)!), records);
   if (!same(restores, plan.restores ?? [])) {
     throw new ApplyRefused(
       `the rollback plan does not list the ${restores.length} finding${restores.length === 1 ? '' : 's'} it brings back as the evidence trail says (it lists ${plan.restores?.length ?? 0}): the plan file was edited; make a new rollback`,

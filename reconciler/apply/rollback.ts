@@ -138,13 +138,34 @@ export function planRollback(records: readonly EvidenceRecord[], runId: string):
 }
 
 /**
- * The findings a rollback brings back: every step that undoes a security fix (a change an apply
- * made for a finding). A step that undoes a rollback's change makes the fix again, and brings back
- * nothing. Pure.
+ * How many rollbacks deep a recorded change is: 0 for a change an apply made for a finding, 1 for
+ * a rollback's change that undid it, 2 for one that undid that rollback, and so on. A change whose
+ * `rollbackOf` names no change of the trail counts as 0 (a fix), so undoing it is never taken for
+ * harmless.
  */
-export function findingsRestored(steps: readonly Pick<ReverseStep, 'record'>[]): RestoredFinding[] {
+function rollbackDepth(record: ChangeEvidenceRecord, records: readonly EvidenceRecord[]): number {
+  let depth = 0;
+  const seen = new Set<ChangeEvidenceRecord>();
+  for (let r: ChangeEvidenceRecord | undefined = record; r?.rollbackOf && !seen.has(r); ) {
+    seen.add(r);
+    const of: { runId: string; seq: number } = r.rollbackOf;
+    r = records.find((x): x is ChangeEvidenceRecord => x.kind === 'change' && x.runId === of.runId && x.seq === of.seq);
+    if (!r) return 0;
+    depth++;
+  }
+  return depth;
+}
+
+/**
+ * The findings a rollback brings back: every step that undoes a security fix. A change an apply
+ * made for a finding is a fix; a rollback's change that undid it brought the finding back, so
+ * undoing that makes the fix again; undoing a rollback of a rollback brings the finding back once
+ * more. A step restores its finding when the change it reverses is an even number of rollbacks
+ * deep, followed through `records` (the whole trail). Pure.
+ */
+export function findingsRestored(steps: readonly Pick<ReverseStep, 'record'>[], records: readonly EvidenceRecord[]): RestoredFinding[] {
   return steps
-    .filter((s) => !s.record.rollbackOf)
+    .filter((s) => rollbackDepth(s.record, records) % 2 === 0)
     .map(({ record }) => {
       const found = resolveControl(record.control.replace(/v[0-9]+$/, ''));
       const control = 'control' in found ? found.control : undefined;

@@ -69,7 +69,8 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
         // The same lock as apply; and an interrupted apply (this one, perhaps) is settled before its changes are reversed.
         run = await openRun({ conn, evidence: file as string, expectHead, log });
         const { trail } = run;
-        const { start, steps, irreversible, undone } = planRollback(read(), args.run);
+        const records = read();
+        const { start, steps, irreversible, undone } = planRollback(records, args.run);
         const attempt = () => ({ command: 'rollback' as const, rollbackOf: args.run, tenantId: conn.tenant, stack: input.stack, changes: steps.length });
         try {
           if (!sameTenant(conn.tenant, start!.tenantId)) throw new ApplyRefused(`run ${args.run} changed tenant ${start!.tenantId}, not ${conn.tenant}`, 'tenant');
@@ -82,7 +83,7 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
             throw new ApplyRefused(`cannot roll back run ${args.run}: ${stale.join('; ')}. Plan and apply the posture instead, or change these by hand`, 'stale');
           }
           // Undoing a security fix brings its finding back: only on purpose, and said in the plan.
-          const restores = findingsRestored(steps);
+          const restores = findingsRestored(steps, records);
           if (restores.length && !args['restore-insecure']) {
             throw new ApplyRefused(
               `refusing to roll back run ${args.run} without --restore-insecure. ${renderRestores(restores)}No plan was saved. To restore that insecure state on purpose, run rollback again with --restore-insecure`,
