@@ -6,9 +6,10 @@
  * and its process is gone, otherwise once it has not been refreshed for {@link STALE_MS}.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { hostname, tmpdir, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { redactSecrets } from '../evidence/trail.js';
 import { InputError } from '../input/synth-output.js';
@@ -28,6 +29,25 @@ export interface LockHolder {
   readonly started: string;
   /** The command line it runs, e.g. `posture apply plan.json --auto-approve`. */
   readonly command: string;
+  /**
+   * Which running system and process namespace its pid belongs to (see {@link thisMachine}):
+   * containers that share a host name (host networking) do not share pids.
+   */
+  readonly machine?: string;
+}
+
+/**
+ * This system's boot and process namespace, as one hash: two processes whose pids can be compared
+ * have the same value. Undefined where the system does not say (no /proc).
+ */
+export function thisMachine(): string | undefined {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pids = readlinkSync('/proc/self/ns/pid');
+    return createHash('sha256').update(`${boot} ${pids}`).digest('hex').slice(0, 32);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Another run holds a lock: nothing was read or written. */
@@ -85,11 +105,20 @@ export function readHolder(target: string): LockHolder | undefined {
   try {
     const h = JSON.parse(readFileSync(holderPathOf(target), 'utf8')) as Partial<LockHolder>;
     if (!Number.isSafeInteger(h.pid) || (h.pid as number) <= 0) return undefined;
-    return { pid: h.pid as number, host: printable(h.host, 100), started: printable(h.started, 40), command: printable(h.command) };
+    return {
+      pid: h.pid as number,
+      host: printable(h.host, 100),
+      started: printable(h.started, 40),
+      command: printable(h.command),
+      ...(typeof h.machine === 'string' ? { machine: printable(h.machine, 64) } : {}),
+    };
   } catch {
     return undefined;
   }
 }
+
+/** Whether a holder's pid is one of this system and process namespace, so {@link running} can judge it. */
+const here = (h: LockHolder) => h.host === hostname() && h.machine === thisMachine();
 
 /** Whether a process of this host is running (one of another user counts as running). */
 function running(pid: number): boolean {
@@ -117,7 +146,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** This process as a lock holder. */
 function me(): LockHolder {
   const argv = process.argv.slice(2).map((a) => (/\s/.test(a) ? JSON.stringify(a) : a));
-  return { pid: process.pid, host: hostname(), started: new Date().toISOString(), command: printable(['posture', ...argv].join(' ')) };
+  const machine = thisMachine();
+  return { pid: process.pid, host: hostname(), started: new Date().toISOString(), command: printable(['posture', ...argv].join(' ')), ...(machine ? { machine } : {}) };
 }
 
 interface Held {
@@ -156,7 +186,7 @@ async function acquire(target: string, what: string, holder: LockHolder, o: RunL
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw new InputError(`cannot lock ${what} (${lockPath}): ${(err as Error).message}`);
     const other = readHolder(target);
-    if (!other || other.host !== hostname() || running(other.pid)) throw held(other);
+    if (!other || !here(other) || running(other.pid)) throw held(other);
     // Its process is gone (killed): wait until the lock is old enough for the library to take it over.
     const age = ageOf(lockPath) ?? GONE_MS;
     if (age < GONE_MS) await sleep(GONE_MS - age + 100);
@@ -168,17 +198,55 @@ async function acquire(target: string, what: string, holder: LockHolder, o: RunL
     }
     o.notice?.(`took over the lock on ${what} left by ${describeHolder(other)}: that process is no longer running`);
   }
-  writeFileSync(holderPathOf(target), `${JSON.stringify(holder)}\n`, { mode: 0o600 });
+  // Written beside and renamed over: a symlink planted at the holder's name is replaced, never written through.
+  const temp = `${holderPathOf(target)}.${process.pid}.tmp`;
+  rmSync(temp, { force: true });
+  writeFileSync(temp, `${JSON.stringify(holder)}\n`, { mode: 0o600, flag: 'wx' });
+  renameSync(temp, holderPathOf(target));
   let released = false;
   return {
-    lost: () => lost,
+    lost: () => {
+      if (lost) return lost;
+      // Taken over by another run since the last refresh: its holder file is there instead of ours.
+      const now = readHolder(target);
+      if (!now || now.pid !== holder.pid || now.host !== printable(holder.host, 100) || now.started !== holder.started) {
+        lost = new Error(now ? `it is now held by ${describeHolder(now)}` : 'its holder file is gone');
+      }
+      return lost;
+    },
     release: async () => {
       if (released) return;
       released = true;
       if (readHolder(target)?.pid === holder.pid) rmSync(holderPathOf(target), { force: true });
       if (!lost) await release().catch(() => {});
+      else forget(target);
     },
   };
+}
+
+type LibraryLocks = Record<string, { updateTimeout?: ReturnType<typeof setTimeout> | null; released?: boolean }>;
+
+/** proper-lockfile's own table of the locks this process holds (its lib module exports it; the package index does not). */
+export function heldByLibrary(): LibraryLocks | undefined {
+  try {
+    return (createRequire(import.meta.url)('proper-lockfile/lib/lockfile.js') as { getLocks?: () => LibraryLocks }).getLocks?.();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes proper-lockfile forget a lock this run lost without the library noticing (another run's
+ * holder file is there): neither its refresh nor its clean-up at exit may touch the lock directory,
+ * which is now the other run's.
+ */
+function forget(target: string): void {
+  const locks = heldByLibrary();
+  const entry = locks?.[target];
+  if (!locks || !entry) return;
+  if (entry.updateTimeout) clearTimeout(entry.updateTimeout);
+  entry.released = true;
+  delete locks[target];
 }
 
 /**
@@ -198,8 +266,9 @@ export async function takeRunLock(o: RunLockOptions): Promise<RunLock> {
     const tenantWhat = `tenant ${printable(o.tenant, 100)}`;
     locks.push({ what: tenantWhat, held: await acquire(tenantTarget(lockDir, o.tenant), tenantWhat, holder, o) });
     if (o.trail !== undefined) {
-      const trailWhat = `the evidence trail ${resolve(o.trail)}`;
-      locks.push({ what: trailWhat, held: await acquire(resolve(o.trail), trailWhat, holder, o) });
+      const trail = trailTarget(o.trail);
+      const trailWhat = `the evidence trail ${printable(trail)}`;
+      locks.push({ what: trailWhat, held: await acquire(trail, trailWhat, holder, o) });
     }
   } catch (err) {
     await release();
@@ -216,14 +285,31 @@ export async function takeRunLock(o: RunLockOptions): Promise<RunLock> {
   };
 }
 
+/**
+ * The one name of an evidence file, however it is given (relative, through a symlink to it or to a
+ * folder above it): its real path, or for a file not made yet its real folder and its name.
+ */
+export function trailTarget(trail: string): string {
+  const abs = resolve(trail);
+  try {
+    return realpathSync(abs);
+  } catch {
+    try {
+      return join(realpathSync(dirname(abs)), basename(abs));
+    } catch {
+      return abs;
+    }
+  }
+}
+
 /** The holder of an evidence trail's run lock while it is held and fresh; undefined otherwise. */
 export function trailLockHolder(trail: string): LockHolder | undefined {
-  const target = resolve(trail);
+  const target = trailTarget(trail);
   try {
     if (Date.now() - statSync(lockPathOf(target)).mtimeMs >= STALE_MS) return undefined;
   } catch {
     return undefined;
   }
   const h = readHolder(target);
-  return h && !(h.host === hostname() && !running(h.pid)) ? h : undefined;
+  return h && !(here(h) && !running(h.pid)) ? h : undefined;
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'n
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lockDirectory, readHolder, RunLocked, takeRunLock } from '../../reconciler/apply/lock.js';
+import { lockDirectory, readHolder, RunLocked, takeRunLock, thisMachine } from '../../reconciler/apply/lock.js';
 
 const TENANT = 'b3c1f0e2-7d4a-4e6b-9a58-2c0d1e4f6a7b';
 const fresh = () => {
@@ -59,7 +59,8 @@ describe('the run lock', () => {
     const { lockDir, trail } = fresh();
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const pid = Number(gone.stdout);
-    leaveLock(join(lockDir, `tenant-${TENANT}`), { pid, host: hostname(), started: '2026-06-01T02:14:05.881Z', command: 'posture apply --auto-approve' }, 0);
+    // A run of this system and process namespace (its pid can be judged here).
+    leaveLock(join(lockDir, `tenant-${TENANT}`), { pid, host: hostname(), started: '2026-06-01T02:14:05.881Z', command: 'posture apply --auto-approve', machine: thisMachine() }, 0);
     const notices: string[] = [];
     const held = await takeRunLock({ tenant: TENANT, trail, lockDir, notice: (m) => notices.push(m) });
     expect(notices).toEqual([`took over the lock on tenant ${TENANT} left by pid ${pid} on host ${hostname()}, started 2026-06-01T02:14:05.881Z, running "posture apply --auto-approve": that process is no longer running`]);
