@@ -23,7 +23,7 @@ export interface OpenRun {
  */
 export async function openRun(o: { conn: Connection; evidence: string | false | undefined; expectHead?: string | undefined; log: Logger }): Promise<OpenRun> {
   const file = evidenceFile(o.evidence);
-  const lock = await takeRunLock({ tenant: o.conn.tenant, ...(file !== undefined ? { trail: file } : {}), notice: (m) => o.log.warn(m) });
+  const lock = await takeRunLock({ tenant: await lockedTenant(o.conn), ...(file !== undefined ? { trail: file } : {}), notice: (m) => o.log.warn(m) });
   try {
     const trail = openEvidence(o.evidence, o.expectHead);
     const runId = newRunId();
@@ -40,6 +40,28 @@ export async function openRun(o: { conn: Connection; evidence: string | false | 
     await lock.release();
     throw err;
   }
+}
+
+/**
+ * The tenant a run writes to, as one name: the tenant id (`tid`) its Graph token was issued for,
+ * so that a run given the initial domain and one given the id take the same lock. The name given
+ * on the command line when the token says nothing (not a JWT, or none to be had yet).
+ */
+async function lockedTenant(conn: Connection): Promise<string> {
+  let token: string;
+  try {
+    token = await conn.tokens.token('graph');
+  } catch {
+    return conn.tenant;
+  }
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    const tid = claims['tid'];
+    if (typeof tid === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tid)) return tid.toLowerCase();
+  } catch {
+    // Not a JWT: the service judges it, and the lock takes the name given.
+  }
+  return conn.tenant;
 }
 
 /** Records a refusal in the trail (when there is one); says so on stderr when even that fails. */
