@@ -14,7 +14,8 @@ import { findingsRestored, planRollback, restored } from './rollback.js';
 import { rollbackState } from './rollback-state.js';
 import { trailRecords, type RefusalReason } from '../evidence/trail.js';
 import { readGraph, readTarget, settleWrite, snapshot } from './target.js';
-import { fingerprintOf, plannedChanges, writeProblem, type PlannedChange, type Write } from './writes.js';
+import { fingerprintOf, labelOf, plannedChanges, writeProblem, type PlannedChange, type Write } from './writes.js';
+import { terminalSafe } from '../safe-text.js';
 
 type Obj = Record<string, unknown>;
 
@@ -72,7 +73,7 @@ export function checkShape(plan: PlanDocument): void {
 
 const same = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null);
 const edited = (c: PlannedChange, rollback: boolean) =>
-  new ApplyRefused(`the plan's change to ${c.resource.type} "${c.resource.name}" is not the one ${rollback ? 'the evidence trail' : 'the posture'} calls for: the plan file was edited; make a new ${rollback ? 'rollback' : 'plan'}`, 'altered');
+  new ApplyRefused(`the plan's change to ${labelOf(c.resource)} is not the one ${rollback ? 'the evidence trail' : 'the posture'} calls for: the plan file was edited; make a new ${rollback ? 'rollback' : 'plan'}`, 'altered');
 
 /**
  * Checks that make apply refuse before anything is written. The plan file is trusted for nothing it
@@ -109,7 +110,7 @@ function checkPlanned(plan: PlanDocument, manifest: Manifest, live: LiveState, d
   for (const c of plan.changes) {
     const now = byId.get(c.findingId);
     if (!now || fingerprintOf(now.evidence.live) !== c.fingerprint) {
-      throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new plan`, 'stale');
+      throw new ApplyRefused(`stale plan: ${labelOf(c.resource)} changed since ${terminalSafe(String(c.readAt))}; make a new plan`, 'stale');
     }
     const e = expected.get(c.findingId);
     if (c.rollbackOf || !e || e.action !== c.action || !same(e.write, c.write)) throw edited(c, false);
@@ -130,7 +131,7 @@ async function checkRollback(plan: PlanDocument, runId: string, conn: Connection
   for (const c of plan.changes) {
     const s = c.rollbackOf?.runId === runId ? bySeq.get(c.rollbackOf.seq) : undefined;
     if (!s) {
-      throw new ApplyRefused(`the rollback's change to ${c.resource.type} "${c.resource.name}" undoes no applied change of run ${runId} that is still to undo (the plan was edited, or the run was rolled back already)`, 'altered');
+      throw new ApplyRefused(`the rollback's change to ${labelOf(c.resource)} undoes no applied change of run ${runId} that is still to undo (the plan was edited, or the run was rolled back already)`, 'altered');
     }
     if (s.action !== c.action || !same(s.write, c.write)) throw edited(c, true);
   }
@@ -145,7 +146,7 @@ async function checkRollback(plan: PlanDocument, runId: string, conn: Connection
   if (stale.length) throw new ApplyRefused(`stale rollback: ${stale.join('; ')}`, 'stale');
   for (const c of plan.changes) {
     if (states.get(bySeq.get(c.rollbackOf!.seq)!)!.fingerprint !== c.fingerprint) {
-      throw new ApplyRefused(`stale plan: ${c.resource.type} "${c.resource.name}" changed since ${c.readAt}; make a new rollback`, 'stale');
+      throw new ApplyRefused(`stale plan: ${labelOf(c.resource)} changed since ${terminalSafe(String(c.readAt))}; make a new rollback`, 'stale');
     }
   }
 }
@@ -160,7 +161,7 @@ function checkWriteTargets(changes: readonly PlannedChange[]): void {
     const problem = writeProblem(c.write);
     if (problem) {
       const where = c.write.api === 'graph' ? `${String(c.write.method)} ${JSON.stringify(c.write.path)}` : JSON.stringify(c.write.cmdlet);
-      throw new ApplyRefused(`refusing the plan's change to ${c.resource.type} "${c.resource.name}": its write ${where} is not one apply makes (${problem}); nothing was written`, 'rail');
+      throw new ApplyRefused(`refusing the plan's change to ${labelOf(c.resource)}: its write ${where} is not one apply makes (${problem}); nothing was written`, 'rail');
     }
   }
 }
@@ -189,12 +190,12 @@ function checkBreakGlass(changes: readonly PlannedChange[], m: Manifest, dir: Di
     for (const upn of m.breakGlass.users) {
       const id = dir.userByUpn(upn)?.['id'];
       if (!id || !excluded.has(String(id).toLowerCase())) {
-        throw new ApplyRefused(`refusing to write conditional access policy "${c.resource.name}": it would apply to break-glass account ${upn}`, 'rail');
+        throw new ApplyRefused(`refusing to write conditional access policy "${terminalSafe(String(c.resource.name))}": it would apply to break-glass account ${upn}`, 'rail');
       }
     }
     for (const g of m.breakGlass.groups) {
       const id = dir.groupByName(g)?.['id'];
-      if (!id || !excludedGroups.has(String(id).toLowerCase())) throw new ApplyRefused(`refusing to write conditional access policy "${c.resource.name}": it would apply to break-glass group ${g}`, 'rail');
+      if (!id || !excludedGroups.has(String(id).toLowerCase())) throw new ApplyRefused(`refusing to write conditional access policy "${terminalSafe(String(c.resource.name))}": it would apply to break-glass group ${g}`, 'rail');
     }
   }
 }
@@ -271,7 +272,7 @@ async function send(conn: Connection, w: Write): Promise<unknown> {
 async function verify(conn: Connection, c: PlannedChange, m: Manifest, dir: Directory, created: unknown): Promise<unknown> {
   const w = c.write;
   const fail = (what: string): never => {
-    throw new Error(`the write to ${c.resource.type} "${c.resource.name}" did not take: ${what}`);
+    throw new Error(`the write to ${labelOf(c.resource)} did not take: ${what}`);
   };
   if (w.api === 'graph') {
     if (w.path.startsWith('/identity/conditionalAccess/policies')) {
@@ -322,7 +323,7 @@ async function verify(conn: Connection, c: PlannedChange, m: Manifest, dir: Dire
 async function verifyRestored(conn: Connection, c: PlannedChange, created: unknown): Promise<unknown> {
   const w = c.write;
   const fail = (what: string): never => {
-    throw new Error(`the rollback of ${c.resource.type} "${c.resource.name}" did not take: ${what}`);
+    throw new Error(`the rollback of ${labelOf(c.resource)} did not take: ${what}`);
   };
   if (w.api === 'graph' && w.method === 'DELETE') {
     if ((await readTarget(conn, w)) !== null) fail('it still exists');

@@ -1,8 +1,9 @@
 import type { Connection } from '../input/connection.js';
 import { canonicalJson } from '../plan/build.js';
+import { terminalSafe } from '../safe-text.js';
 import { targetKey, type ReverseStep } from './rollback.js';
 import { readTarget, snapshot } from './target.js';
-import { fingerprintOf } from './writes.js';
+import { fingerprintOf, labelOf } from './writes.js';
 
 /** What a rollback step will act on, as read now. */
 export interface StepState {
@@ -29,7 +30,7 @@ export async function rollbackState(conn: Connection, runId: string, steps: read
     if (seen.has(key)) continue;
     seen.add(key);
     if (canonicalJson(value) !== canonicalJson(snapshot(s.record.after))) {
-      stale.push(`${s.record.resource.type} "${s.record.resource.name}" ${s.record.action === 'delete' ? 'is back since' : 'changed since'} run ${runId} applied it at ${s.record.time}`);
+      stale.push(`${labelOf(s.record.resource)} ${s.record.action === 'delete' ? 'is back since' : 'changed since'} run ${runId} applied it at ${terminalSafe(String(s.record.time))}`);
     }
   }
   return { states, stale };

@@ -2,6 +2,7 @@ import { interruptedApplies, type EvidenceActor, type EvidenceInput, type Eviden
 import { sameTenant, type Connection } from '../input/connection.js';
 import { ApplyRefused } from './apply.js';
 import { settleWrite, snapshot } from './target.js';
+import { labelOf } from './writes.js';
 
 /** The records that end an interrupted apply run, and what to tell the person running this one. */
 export interface Settlement {
@@ -11,7 +12,7 @@ export interface Settlement {
   readonly lines: string[];
 }
 
-const what = (r: { resource: { type: string; name: string } }) => `${r.resource.type} "${r.resource.name}"`;
+const what = (r: { resource: { type: string; name: string } }) => labelOf(r.resource);
 
 /**
  * Settles the apply runs of a trail that began and never ended (a killed process): for the write

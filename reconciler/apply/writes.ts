@@ -6,6 +6,7 @@ import { withoutAnnotations } from '../evaluate/normalise.js';
 import { resolvePolicy } from '../resources/conditional-access-policy.js';
 import { USER_CONSENT_POLICIES } from '../checks/consent.js';
 import { canonicalJson, sha256 } from '../plan/build.js';
+import { terminalSafe } from '../safe-text.js';
 
 type Obj = Record<string, unknown>;
 
@@ -29,6 +30,12 @@ export interface PlannedChange {
   /** Set on the changes of a rollback plan: the apply run and evidence record the change undoes. */
   readonly rollbackOf?: { readonly runId: string; readonly seq: number };
 }
+
+/**
+ * A resource as messages name it: its type and name on one line (a name anyone in the tenant can
+ * set may hold a newline, which would forge a line of the message it is in).
+ */
+export const labelOf = (r: { readonly type: string; readonly name: string }) => `${terminalSafe(String(r.type))} "${terminalSafe(String(r.name))}"`;
 
 /** One line for a change: sign, resource, control and the write. */
 export const describeChange = (c: PlannedChange) =>
