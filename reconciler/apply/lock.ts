@@ -204,22 +204,27 @@ async function acquire(target: string, what: string, holder: LockHolder, o: RunL
   writeFileSync(temp, `${JSON.stringify(holder)}\n`, { mode: 0o600, flag: 'wx' });
   renameSync(temp, holderPathOf(target));
   let released = false;
+  // Taken over by another run since the last refresh: its holder file is there instead of ours.
+  const check = (): Error | undefined => {
+    if (lost) return lost;
+    const now = readHolder(target);
+    if (!now || now.pid !== holder.pid || now.host !== printable(holder.host, 100) || now.started !== holder.started) {
+      lost = new Error(now ? `it is now held by ${describeHolder(now)}` : 'its holder file is gone');
+    }
+    return lost;
+  };
   return {
-    lost: () => {
-      if (lost) return lost;
-      // Taken over by another run since the last refresh: its holder file is there instead of ours.
-      const now = readHolder(target);
-      if (!now || now.pid !== holder.pid || now.host !== printable(holder.host, 100) || now.started !== holder.started) {
-        lost = new Error(now ? `it is now held by ${describeHolder(now)}` : 'its holder file is gone');
-      }
-      return lost;
-    },
+    lost: check,
     release: async () => {
       if (released) return;
       released = true;
-      if (readHolder(target)?.pid === holder.pid) rmSync(holderPathOf(target), { force: true });
-      if (!lost) await release().catch(() => {});
-      else forget(target);
+      // A lock another run holds now is neither removed nor touched again.
+      if (check()) {
+        forget(target);
+        return;
+      }
+      rmSync(holderPathOf(target), { force: true });
+      await release().catch(() => {});
     },
   };
 }

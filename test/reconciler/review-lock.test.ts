@@ -47,6 +47,19 @@ describe('the run lock, under attack', () => {
     }
   });
 
+  it('a run whose lock was taken over releases nothing of the other run\'s, even when it never wrote since', async () => {
+    const { lockDir } = fresh();
+    const held = await takeRunLock({ tenant: TENANT, lockDir });
+    const target = join(lockDir, `tenant-${TENANT}`);
+    rmSync(`${target}.lock`, { recursive: true, force: true });
+    mkdirSync(`${target}.lock`);
+    const other = JSON.stringify({ pid: 999_999, host: 'ci-runner-2', started: new Date().toISOString(), command: 'posture apply --auto-approve' });
+    writeFileSync(`${target}.lock.holder.json`, other);
+    await held.release();
+    expect(existsSync(`${target}.lock`)).toBe(true);
+    expect(readFileSync(`${target}.lock.holder.json`, 'utf8')).toBe(other);
+  });
+
   it('the holder file is written in place of a symlink planted there, never through it', async () => {
     const { dir, lockDir } = fresh();
     const victim = join(dir, 'victim.txt');
