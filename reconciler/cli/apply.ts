@@ -70,9 +70,6 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? (plan && typeof plan.stack === 'string' ? plan.stack : undefined));
         const expectHead = expectedHead(args['expect-head']);
         const conn = connectFrom(args);
-        // One apply or rollback at a time per tenant and trail; an interrupted one is settled first.
-        run = await openRun({ conn, evidence: args.evidence, expectHead, log });
-        const { trail, runId, actor } = run;
         const attempt = () => ({
           command: 'apply' as const,
           tenantId: conn.tenant,
@@ -82,6 +79,9 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           ...(plan && typeof plan.rollbackOf === 'string' ? { rollbackOf: plan.rollbackOf } : {}),
           ...(plan && Array.isArray(plan.changes) ? { changes: plan.changes.length } : {}),
         });
+        // One apply or rollback at a time per tenant and trail; an interrupted one is settled first.
+        run = await openRun({ conn, evidence: args.evidence, expectHead, log, attempt });
+        const { trail, runId, actor } = run;
         let dir: Directory;
         try {
           if (plan) checkShape(plan);

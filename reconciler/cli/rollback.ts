@@ -67,7 +67,7 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
         const conn = connectFrom({ ...args, tenant: args.tenant ?? first.tenantId });
         await signIn(conn);
         // The same lock as apply; and an interrupted apply (this one, perhaps) is settled before its changes are reversed.
-        run = await openRun({ conn, evidence: file as string, expectHead, log });
+        run = await openRun({ conn, evidence: file as string, expectHead, log, attempt: () => ({ command: 'rollback', rollbackOf: args.run, tenantId: conn.tenant, stack: input.stack }) });
         const { trail } = run;
         const records = read();
         const { start, steps, irreversible, undone } = planRollback(records, args.run);

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { ApplyRefused } from '../apply/apply.js';
+import { ApplyRefused } from '../apply/apply.js';
 import { takeRunLock, type RunLock } from '../apply/lock.js';
 import { settleInterrupted } from '../apply/settle.js';
 import { newRunId, refusalEvidence, trailRecords, type EvidenceActor, type EvidenceTrail, type RefusalInput } from '../evidence/trail.js';
@@ -21,7 +21,14 @@ export interface OpenRun {
  * `expectHead`), and settle any apply run of the trail that was interrupted: read what it was
  * writing, and record the outcome and its end. Nothing is written to the tenant.
  */
-export async function openRun(o: { conn: Connection; evidence: string | false | undefined; expectHead?: string | undefined; log: Logger }): Promise<OpenRun> {
+export async function openRun(o: {
+  conn: Connection;
+  evidence: string | false | undefined;
+  expectHead?: string | undefined;
+  log: Logger;
+  /** What the run tries, for the refusal record when an interrupted run cannot be settled. */
+  attempt?: () => Omit<RefusalInput, 'reason' | 'message'>;
+}): Promise<OpenRun> {
   const file = evidenceFile(o.evidence);
   const lock = await takeRunLock({ tenant: await lockedTenant(o.conn), ...(file !== undefined ? { trail: file } : {}), notice: (m) => o.log.warn(m) });
   try {
@@ -29,7 +36,13 @@ export async function openRun(o: { conn: Connection; evidence: string | false | 
     const runId = newRunId();
     const actor = trail ? await actorOf(o.conn) : { kind: 'unknown' as const, id: 'unknown' };
     if (trail && existsSync(trail.path)) {
-      const settlements = await settleInterrupted(trailRecords(readFileSync(trail.path, 'utf8')), o.conn, { runId, actor });
+      let settlements;
+      try {
+        settlements = await settleInterrupted(trailRecords(readFileSync(trail.path, 'utf8')), o.conn, { runId, actor });
+      } catch (err) {
+        if (err instanceof ApplyRefused && o.attempt) recordRefusal({ lock, trail, runId, actor }, err, o.attempt(), o.log);
+        throw err;
+      }
       for (const s of settlements) {
         for (const r of s.records) trail.append(r);
         o.log.warn(`apply run ${s.run.start.runId} (started ${s.run.start.time}) was interrupted and never ended: ${s.lines.join('; ')}. Recorded in the evidence trail; its end record now says so`);
