@@ -6,12 +6,12 @@
  * and its process is gone, otherwise once it has not been refreshed for {@link STALE_MS}.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname, tmpdir, userInfo } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { redactSecrets } from '../evidence/trail.js';
+import { redactSecrets, trailTarget } from '../evidence/trail.js';
 import { InputError } from '../input/synth-output.js';
 
 /** A lock not refreshed for this long is stale: its holder is gone (or hung), and the next run takes it over. */
@@ -288,23 +288,6 @@ export async function takeRunLock(o: RunLockOptions): Promise<RunLock> {
     },
     release,
   };
-}
-
-/**
- * The one name of an evidence file, however it is given (relative, through a symlink to it or to a
- * folder above it): its real path, or for a file not made yet its real folder and its name.
- */
-export function trailTarget(trail: string): string {
-  const abs = resolve(trail);
-  try {
-    return realpathSync(abs);
-  } catch {
-    try {
-      return join(realpathSync(dirname(abs)), basename(abs));
-    } catch {
-      return abs;
-    }
-  }
 }
 
 /** The holder of an evidence trail's run lock while it is held and fresh; undefined otherwise. */

@@ -4,8 +4,8 @@
  * or reordered record is detected and named. The format is described in docs/evidence.md.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { ChangeOutcome } from '../apply/apply.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
@@ -926,6 +926,24 @@ export class EvidenceTrail {
   }
 }
 
+/**
+ * The one name of an evidence file, however it is given (relative, through a symlink to it or to a
+ * folder above it): its real path, or for a file not made yet its real folder and its name. Locks
+ * on a trail are named after it, so two writers naming one file two ways still take turns.
+ */
+export function trailTarget(trail: string): string {
+  const abs = resolve(trail);
+  try {
+    return realpathSync(abs);
+  } catch {
+    try {
+      return join(realpathSync(dirname(abs)), basename(abs));
+    } catch {
+      return abs;
+    }
+  }
+}
+
 /** How long an append waits for another writer's append, and when a writer's append lock counts as left behind. */
 const APPEND_WAIT_MS = 15_000;
 const APPEND_STALE_MS = 10_000;
@@ -942,7 +960,7 @@ function withAppendLock<T>(path: string, fn: () => T): T {
     let release: () => void;
     try {
       // Its own name (not the trail's): proper-lockfile keeps one lock per name, and the run lock has the trail's.
-      release = lockfile.lockSync(`${path}.append`, { realpath: false, stale: APPEND_STALE_MS, onCompromised: () => {} });
+      release = lockfile.lockSync(`${trailTarget(path)}.append`, { realpath: false, stale: APPEND_STALE_MS, onCompromised: () => {} });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ELOCKED') throw new Error(`cannot lock ${path} for appending (${(err as Error).message})`, { cause: err });

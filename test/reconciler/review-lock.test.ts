@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -90,6 +90,27 @@ describe('the run lock, under attack', () => {
       await expect(takeRunLock({ tenant: TENANT, lockDir })).rejects.toThrow(RunLocked);
     } finally {
       await held.release();
+    }
+  });
+});
+
+describe('the trail\'s append lock, under attack', () => {
+  it('is one lock however the trail is named: a writer through a symlink waits for the one holding it', async () => {
+    const { dir, trail } = fresh();
+    const { EvidenceTrail } = await import('../../reconciler/evidence/trail.js');
+    const { default: lockfile } = await import('proper-lockfile');
+    EvidenceTrail.open(trail).append({ kind: 'refusal', runId: 'r1', actor: { kind: 'unknown', id: 'unknown' }, command: 'apply', reason: 'stale', message: 'x', tenantId: TENANT });
+    symlinkSync(trail, join(dir, 'alias.jsonl'));
+    const viaAlias = EvidenceTrail.open(join(dir, 'alias.jsonl'));
+    // Another writer is between reading the head and its fsync, holding the lock under the real name.
+    // (Its refresh is shown by a time ahead: this thread is blocked while the other append waits.)
+    const release = lockfile.lockSync(`${trail}.append`, { realpath: false, stale: 600_000, update: 300_000, onCompromised: () => {} });
+    const ahead = new Date(Date.now() + 120_000);
+    utimesSync(`${trail}.append.lock`, ahead, ahead);
+    try {
+      expect(() => viaAlias.append({ kind: 'refusal', runId: 'r2', actor: { kind: 'unknown', id: 'unknown' }, command: 'apply', reason: 'stale', message: 'y', tenantId: TENANT })).toThrow(/another writer has held its append lock/);
+    } finally {
+      release();
     }
   });
 });
