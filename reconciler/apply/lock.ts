@@ -85,6 +85,21 @@ export function lockDirectory(env: NodeJS.ProcessEnv = process.env): string {
   return join(tmpdir(), `email-posture-${user}`, 'locks');
 }
 
+/**
+ * Refuses a lock folder another user could change: not owned by this user, or writable by others.
+ * Whoever can change it can remove a run's lock (and let a second apply write at once) or fake one.
+ */
+function ownFolder(dir: string): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const st = statSync(dir);
+  if (st.uid !== uid || (st.mode & 0o022) !== 0) {
+    throw new InputError(
+      `the lock folder ${printable(dir)} is not this user's own (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): another user could remove or fake its locks. Remove it, or set POSTURE_LOCK_DIR to a folder of your own`,
+    );
+  }
+}
+
 /** The file a tenant's lock is named after: the tenant id or domain as it is when safe, else its hash. */
 function tenantTarget(dir: string, tenant: string): string {
   const t = tenant.trim().toLowerCase();
@@ -268,6 +283,8 @@ export async function takeRunLock(o: RunLockOptions): Promise<RunLock> {
   try {
     const lockDir = o.lockDir ?? lockDirectory();
     mkdirSync(lockDir, { recursive: true, mode: 0o700 });
+    // The default folder sits in a temp folder every user can write to: another user may have made it first.
+    if (o.lockDir === undefined && !process.env['POSTURE_LOCK_DIR']) for (const dir of [dirname(lockDir), lockDir]) ownFolder(dir);
     const tenantWhat = `tenant ${printable(o.tenant, 100)}`;
     locks.push({ what: tenantWhat, held: await acquire(tenantTarget(lockDir, o.tenant), tenantWhat, holder, o) });
     if (o.trail !== undefined) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -112,5 +112,46 @@ describe('the trail\'s append lock, under attack', () => {
     } finally {
       release();
     }
+  });
+});
+
+describe('the default lock folder, in a temp folder every user can write to', () => {
+  const withTmp = async (fn: (tmp: string) => Promise<void>) => {
+    const saved = { TMPDIR: process.env['TMPDIR'], POSTURE_LOCK_DIR: process.env['POSTURE_LOCK_DIR'] };
+    const tmp = mkdtempSync(join(tmpdir(), 'posture-shared-tmp-'));
+    process.env['TMPDIR'] = tmp;
+    delete process.env['POSTURE_LOCK_DIR'];
+    try {
+      await fn(tmp);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  };
+  const planted = (tmp: string) => join(tmp, `email-posture-${process.getuid?.() ?? 'user'}`);
+
+  it('is refused when another user could change it (made before this user did, writable by others)', async () => {
+    await withTmp(async (tmp) => {
+      mkdirSync(join(planted(tmp), 'locks'), { recursive: true });
+      chmodSync(planted(tmp), 0o777);
+      await expect(takeRunLock({ tenant: TENANT })).rejects.toThrow(/is not this user's own/);
+    });
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('is refused when another user owns it', async () => {
+    await withTmp(async (tmp) => {
+      mkdirSync(join(planted(tmp), 'locks'), { recursive: true, mode: 0o700 });
+      chownSync(planted(tmp), 4242, 4242);
+      await expect(takeRunLock({ tenant: TENANT })).rejects.toThrow(/is not this user's own/);
+    });
+  });
+
+  it('is taken when it is this user\'s own', async () => {
+    await withTmp(async () => {
+      const held = await takeRunLock({ tenant: TENANT });
+      await held.release();
+    });
   });
 });
