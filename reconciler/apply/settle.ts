@@ -3,6 +3,7 @@ import { sameTenant, type Connection } from '../input/connection.js';
 import { ApplyRefused } from './apply.js';
 import { settleWrite, snapshot } from './target.js';
 import { labelOf } from './writes.js';
+import { terminalSafe } from '../safe-text.js';
 
 /** The records that end an interrupted apply run, and what to tell the person running this one. */
 export interface Settlement {
@@ -27,7 +28,7 @@ export async function settleInterrupted(records: readonly EvidenceRecord[], conn
     const { start } = run;
     if (!sameTenant(start.tenantId, conn.tenant)) {
       throw new ApplyRefused(
-        `apply run ${start.runId} on tenant ${start.tenantId} was interrupted (record ${start.seq}) and is not settled: run apply or rollback for that tenant with this evidence trail first, so that what it wrote is read and recorded`,
+        `apply run ${terminalSafe(String(start.runId))} on tenant ${terminalSafe(String(start.tenantId))} was interrupted (record ${start.seq}) and is not settled: run apply or rollback for that tenant with this evidence trail first, so that what it wrote is read and recorded`,
         'interrupted-run',
       );
     }
@@ -52,12 +53,12 @@ export async function settleInterrupted(records: readonly EvidenceRecord[], conn
         intent: intent.seq,
         settledBy: by.runId,
       };
-      const prefix = `run ${start.runId} was interrupted while it sent this write (intent, record ${intent.seq}); run ${by.runId} read the target at ${at}`;
+      const prefix = `run ${terminalSafe(String(start.runId))} was interrupted while it sent this write (intent, record ${intent.seq}); run ${by.runId} read the target at ${at}`;
       let s;
       try {
         s = await settleWrite(conn, intent.write, intent.before ?? null);
       } catch (err) {
-        throw new Error(`apply run ${start.runId} was interrupted while it wrote ${what(intent)}, and reading it to learn whether the write took failed (${(err as Error).message}); nothing was written`, { cause: err });
+        throw new Error(`apply run ${terminalSafe(String(start.runId))} was interrupted while it wrote ${what(intent)}, and reading it to learn whether the write took failed (${(err as Error).message}); nothing was written`, { cause: err });
       }
       if (s.outcome === 'took') {
         applied++;

@@ -6,6 +6,7 @@ import { newRunId, refusalEvidence, trailRecords, type EvidenceActor, type Evide
 import type { Connection } from '../input/connection.js';
 import { actorOf, evidenceFile, openEvidence } from './evidence.js';
 import type { Logger } from './log.js';
+import { terminalSafe } from '../safe-text.js';
 
 /** What apply and rollback hold while they run. */
 export interface OpenRun {
@@ -45,7 +46,7 @@ export async function openRun(o: {
       }
       for (const s of settlements) {
         for (const r of s.records) trail.append(r);
-        o.log.warn(`apply run ${s.run.start.runId} (started ${s.run.start.time}) was interrupted and never ended: ${s.lines.join('; ')}. Recorded in the evidence trail; its end record now says so`);
+        o.log.warn(`apply run ${terminalSafe(String(s.run.start.runId))} (started ${terminalSafe(String(s.run.start.time))}) was interrupted and never ended: ${s.lines.join('; ')}. Recorded in the evidence trail; its end record now says so`);
       }
     }
     return { lock, trail, runId, actor };
