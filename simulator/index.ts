@@ -1,7 +1,7 @@
 import { startDnsServer, zoneFromRecords, type DnsFault, type DnsQueryLogEntry } from './dns/server.js';
 import { serveExchange, type ExchangeService } from './exchange/service.js';
 import { serveBatch } from './graph/batch.js';
-import { ALL_GRAPH_PERMISSIONS } from './graph/permissions.js';
+import { ALL_GRAPH_PERMISSIONS } from './graph/routes.js';
 import { authenticate, serveGraph, type GraphService } from './graph/service.js';
 import { graphError } from './http/errors.js';
 import { Faults, type FaultRule } from './http/faults.js';
@@ -21,7 +21,7 @@ export type { RequestLogEntry } from './http/log.js';
 export type { DnsFault } from './dns/server.js';
 export { DEFAULT_LIMITS } from './http/limits.js';
 export { mintToken, GRAPH_AUDIENCE, EXCHANGE_AUDIENCE, ROLE_IDS } from './http/token.js';
-export { ALL_GRAPH_PERMISSIONS, GRAPH_PERMISSIONS } from './graph/permissions.js';
+export { ALL_GRAPH_PERMISSIONS, GRAPH_PERMISSIONS } from './graph/routes.js';
 export { loadScenario, BUILT_IN_SCENARIOS, scenarioDrifts } from './scenario/scenario.js';
 export type { Scenario } from './scenario/scenario.js';
 export * from './identity/index.js';

@@ -1,7 +1,8 @@
 import type { TenantSize } from '../http/limits.js';
 import { ArrayCollection, GeneratedCollection, type Entity } from '../tenant/collection.js';
 import { tenantFromScenario } from '../tenant/from-scenario.js';
-import { InboxRuleStore, type Tenant } from '../tenant/tenant.js';
+import { inboxRuleStore } from '../graph/entities/message-rules.js';
+import type { Tenant } from '../tenant/tenant.js';
 import type { Scenario } from './scenario.js';
 
 export interface GenerateOptions {
@@ -89,7 +90,7 @@ export function generateTenant(base: Scenario, o: GenerateOptions): Tenant {
   }, baseMailboxes);
 
   const baseRules = new Map([...baseUsers].map((u) => [u.id.toLowerCase(), true]));
-  const rules = new InboxRuleStore(
+  const rules = inboxRuleStore(
     Object.fromEntries(baseUsers.map((u) => [u.id, tenant.inboxRules.list(u.id)])),
     (id) => {
       const i = inRange(indexOfId(id));

@@ -2,18 +2,39 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { z } from 'zod';
-import { EXCHANGE_NOUNS, GRAPH_COLLECTIONS, OPTIONAL_COLLECTIONS } from '../tenant/tenant.js';
+import { EXCHANGE_COLLECTIONS, EXCHANGE_STATE } from '../exchange/cmdlets.js';
+import { GRAPH_COLLECTIONS, GRAPH_STATE } from '../graph/routes.js';
+import type { ExchangeNoun, ExchangeScenarioState, GraphCollectionName, GraphScenarioState } from '../tenant/tenant.js';
 
 /**
  * A scenario is a whole tenant as data: Graph objects as Graph returns them, Exchange objects as the
  * admin API returns them (each with its Guid), inbox rules per mailbox, and DNS records. An overlay
  * scenario `extends` another and lists its `drifts`, each a described JSON Patch, so every departure
  * from the base is named. The format is documented in docs/scenarios.md.
+ *
+ * The `graph` and `exchange` sections are assembled from the resource types the simulator serves
+ * (graph/routes.ts, exchange/cmdlets.ts): every collection may be left out and is then empty (or
+ * holds the service's default objects, where a new organisation has some); other state takes the
+ * schema its type declares.
  */
 const entity = z.object({ id: z.string().min(1) }).passthrough();
 const exchangeEntity = z.object({ Guid: z.string().min(1) }).passthrough();
 const dnsRecord = z
   .object({ name: z.string().min(1), type: z.enum(['TXT', 'CNAME', 'A', 'MX']), ttl: z.number().int().positive().optional(), data: z.union([z.string(), z.array(z.string())]) })
+  .strict();
+
+const graphSection = z
+  .object({
+    ...Object.fromEntries(GRAPH_COLLECTIONS.map((c) => [c, z.array(entity).default([])])),
+    ...Object.fromEntries(GRAPH_STATE.map((s) => [s.key, s.schema])),
+  })
+  .strict();
+
+const exchangeSection = z
+  .object({
+    ...Object.fromEntries(EXCHANGE_COLLECTIONS.map((c) => [c.noun, z.array(exchangeEntity).default(() => structuredClone(c.defaults) as Array<z.infer<typeof exchangeEntity>>)])),
+    ...Object.fromEntries(EXCHANGE_STATE.map((s) => [s.key, s.schema])),
+  })
   .strict();
 
 export const scenarioSchema = z
@@ -30,25 +51,19 @@ export const scenarioSchema = z
         licences: z.array(z.enum(['AAD_PREMIUM', 'AAD_PREMIUM_P2'])).optional(),
       })
       .strict(),
-    graph: z
-      .object({
-        ...Object.fromEntries(GRAPH_COLLECTIONS.map((c) => [c, OPTIONAL_COLLECTIONS.includes(c) ? z.array(entity).default([]) : z.array(entity)])),
-        authorizationPolicy: z.record(z.string(), z.unknown()),
-        adminConsentRequestPolicy: z.record(z.string(), z.unknown()),
-        /** Group id → member object ids. */
-        groupMembers: z.record(z.string(), z.array(z.string())),
-        /** User id → that mailbox's inbox rules, as Graph messageRule objects. */
-        messageRules: z.record(z.string(), z.array(entity)),
-      })
-      .strict(),
-    exchange: z.object(Object.fromEntries(EXCHANGE_NOUNS.map((n) => [n, OPTIONAL_COLLECTIONS.includes(n) ? z.array(exchangeEntity).default([]) : z.array(exchangeEntity)]))).strict(),
-    dns: z.array(dnsRecord),
+    graph: graphSection,
+    exchange: exchangeSection,
+    dns: z.array(dnsRecord).default([]),
   })
   .strict();
 
-export type Scenario = z.infer<typeof scenarioSchema> & {
-  graph: Record<(typeof GRAPH_COLLECTIONS)[number], Array<{ id: string } & Record<string, unknown>>>;
-  exchange: Record<(typeof EXCHANGE_NOUNS)[number], Array<{ Guid: string } & Record<string, unknown>>>;
+type GraphObject = { id: string } & Record<string, unknown>;
+type ExchangeObject = { Guid: string } & Record<string, unknown>;
+
+export type Scenario = Omit<z.infer<typeof scenarioSchema>, 'graph' | 'exchange'> & {
+  /** Collections by key; the state of other types (singleton policies, groupMembers, messageRules) by its key. */
+  graph: Record<GraphCollectionName, GraphObject[]> & GraphScenarioState;
+  exchange: Record<ExchangeNoun, ExchangeObject[]> & ExchangeScenarioState;
 };
 
 const overlaySchema = z
@@ -94,7 +109,7 @@ export function loadScenario(nameOrPath: string, seen: string[] = []): Scenario 
 export function parseScenario(data: unknown, source: string): Scenario {
   const parsed = scenarioSchema.safeParse(data);
   if (!parsed.success) throw new ScenarioError(`${source}: ${describe(parsed.error)}`);
-  return parsed.data as Scenario;
+  return parsed.data as unknown as Scenario;
 }
 
 /** Applies an overlay's drifts to a copy of its base; each patch must apply cleanly, `test` ops included. */

@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { badRequest } from '../http/errors.js';
+import { badRequest, notFound } from '../../http/errors.js';
+import type { Collection, Entity } from '../../tenant/collection.js';
+import { ctxUrl, getOne, graphEntity, list, mergePatch, obj, type RouteContext } from '../entity.js';
 
-/**
+declare module '../../tenant/tenant.js' {
+  interface GraphCollections {
+    conditionalAccessPolicies: Collection;
+  }
+}
+
+/*
  * Validation and server-side defaults of conditional access policies, as Microsoft Graph applies
  * them on POST and PATCH. A created policy comes back with read-only fields and nulls/empty arrays
  * the client never sent: the normalisation the reconciler must do is exercised here.
  */
-
 const STATES = ['enabled', 'disabled', 'enabledForReportingButNotEnforced'];
 const RISK = ['low', 'medium', 'high', 'hidden', 'none', 'unknownFutureValue'];
 const CLIENT_APPS = ['all', 'browser', 'mobileAppsAndDesktopClients', 'exchangeActiveSync', 'easSupported', 'other', 'unknownFutureValue'];
@@ -35,7 +42,7 @@ function enumOne(path: string, v: unknown, allowed: readonly string[]): void {
 }
 
 /** Applies Graph's defaults to a policy: every property present, nulls and empty arrays where unset. */
-export function withServerDefaults(p: Obj): Obj {
+function withServerDefaults(p: Obj): Obj {
   const c = isObj(p['conditions']) ? p['conditions'] : {};
   const users = isObj(c['users']) ? c['users'] : {};
   const apps = isObj(c['applications']) ? c['applications'] : {};
@@ -109,17 +116,10 @@ export function withServerDefaults(p: Obj): Obj {
   };
 }
 
-/** Merges a PATCH body into a policy: objects merge property by property, everything else replaces. */
-export function mergePatch(target: Obj, patch: Obj): Obj {
-  const out: Obj = { ...target };
-  for (const [k, v] of Object.entries(patch)) out[k] = isObj(v) && isObj(out[k]) ? mergePatch(out[k] as Obj, v) : v;
-  return out;
-}
-
 const READ_ONLY = ['id', 'createdDateTime', 'modifiedDateTime', 'templateId'];
 
 /** Validates a complete policy (after defaults), throwing 400 like Graph for what it would refuse. */
-export function validatePolicy(p: Obj): void {
+function validatePolicy(p: Obj): void {
   if (typeof p['displayName'] !== 'string' || !p['displayName'].trim()) throw badRequest("Required property 'displayName' is missing or empty.");
   enumOne('state', p['state'], STATES);
   if (!p['state']) throw badRequest("Required property 'state' is missing.");
@@ -165,7 +165,7 @@ export function validatePolicy(p: Obj): void {
 }
 
 /** A new policy from a POST body: read-only fields refused, defaults applied, validated. */
-export function createPolicy(body: Obj, now = new Date()): Obj {
+function createPolicy(body: Obj, now = new Date()): Obj {
   for (const k of READ_ONLY) if (k in body && k !== 'id') throw badRequest(`Property '${k}' is read-only and cannot be set.`);
   if (!isObj(body['conditions'])) throw badRequest("Required property 'conditions' is missing.");
   const stamp = now.toISOString();
@@ -175,9 +175,67 @@ export function createPolicy(body: Obj, now = new Date()): Obj {
 }
 
 /** A PATCH: partial update, validated as a whole. */
-export function patchPolicy(existing: Obj, body: Obj, now = new Date()): Obj {
+function patchPolicy(existing: Obj, body: Obj, now = new Date()): Obj {
   for (const k of READ_ONLY) if (k in body) throw badRequest(`Property '${k}' is read-only and cannot be updated.`);
   const merged = withServerDefaults({ ...mergePatch(existing, body), modifiedDateTime: now.toISOString() });
   validatePolicy(merged);
   return merged;
 }
+
+/**
+ * A conditional access policy as Graph shows it: grantControls carries the instance annotation of
+ * its authenticationStrength navigation property beside the property itself, on every answer.
+ */
+function renderCaPolicy(c: RouteContext, p: Entity): Record<string, unknown> {
+  const grant = p['grantControls'] as Record<string, unknown> | null | undefined;
+  if (!grant || typeof grant !== 'object') return p;
+  const { authenticationStrength, ...rest } = grant;
+  return {
+    ...p,
+    grantControls: {
+      ...rest,
+      'authenticationStrength@odata.context': ctxUrl(c, `identity/conditionalAccess/policies('${p.id}')/grantControls/authenticationStrength/$entity`),
+      authenticationStrength: authenticationStrength ?? null,
+    },
+  };
+}
+
+/** Conditional access policies (Microsoft Entra ID P1). */
+export const conditionalAccessPolicies = graphEntity({
+  name: 'conditionalAccessPolicies',
+  collection: { name: 'conditionalAccessPolicies' },
+  throttle: 'conditional-access',
+  licence: 'AAD_PREMIUM',
+  permissions: {
+    read: ['Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess'],
+    write: ['Policy.ReadWrite.ConditionalAccess'],
+  },
+  routes: [
+    { method: 'GET', pattern: '/identity/conditionalAccess/policies', permission: 'read', handle: (c) => list('conditionalAccessPolicies', 'identity/conditionalAccess/policies', { typeName: 'microsoft.graph.conditionalAccessPolicy', filterable: ['displayName', 'state'], render: (p) => renderCaPolicy(c, p) })(c) },
+    { method: 'GET', pattern: '/identity/conditionalAccess/policies/{id}', permission: 'read', handle: getOne('conditionalAccessPolicies', 'identity/conditionalAccess/policies', undefined, renderCaPolicy) },
+    {
+      method: 'POST', pattern: '/identity/conditionalAccess/policies', permission: 'write',
+      handle: (c) => {
+        const policy = createPolicy(obj(c.body)) as Entity;
+        c.tenant.graph.conditionalAccessPolicies.insert(policy);
+        return { status: 201, headers: { Location: `${c.baseUrl}/${c.version}/identity/conditionalAccess/policies/${policy.id}` }, body: { '@odata.context': ctxUrl(c, 'identity/conditionalAccess/policies/$entity'), ...renderCaPolicy(c, policy) } };
+      },
+    },
+    {
+      method: 'PATCH', pattern: '/identity/conditionalAccess/policies/{id}', permission: 'write',
+      handle: (c) => {
+        const existing = c.tenant.graph.conditionalAccessPolicies.get(c.params['id']!);
+        if (!existing) throw notFound(`Policy '${c.params['id']}' was not found.`, 'ResourceNotFound');
+        c.tenant.graph.conditionalAccessPolicies.replace(existing.id, patchPolicy(existing, obj(c.body)) as Entity);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'DELETE', pattern: '/identity/conditionalAccess/policies/{id}', permission: 'write',
+      handle: (c) => {
+        if (!c.tenant.graph.conditionalAccessPolicies.remove(c.params['id']!)) throw notFound(`Policy '${c.params['id']}' was not found.`, 'ResourceNotFound');
+        return { status: 204 };
+      },
+    },
+  ],
+});

@@ -1,0 +1,165 @@
+import type { Collection, Entity } from '../tenant/collection.js';
+import type { StateSlot } from '../tenant/slot.js';
+import type { ExchangeNoun, Tenant } from '../tenant/tenant.js';
+
+export { slot, type StateSlot } from '../tenant/slot.js';
+
+/**
+ * What an Exchange object module declares (exchange/objects/<Noun>.ts, listed in exchange/cmdlets.ts):
+ * the cmdlets of one object type, the properties an -Identity value may name, and the collection
+ * its objects are held in. The helpers build the usual Get-/Set- cmdlets and PowerShell's parameter
+ * binding.
+ */
+
+/** A cmdlet failure, reported in Exchange's error shape with the .NET exception type it would raise. */
+export class CmdletError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export type ParamType = 'string' | 'bool' | 'int' | 'strings' | 'switch' | 'any';
+
+export interface Cmdlet {
+  readonly name: string;
+  /** Whether the cmdlet changes the tenant (needs the Exchange Administrator role). */
+  readonly writes: boolean;
+  readonly parameters: Readonly<Record<string, ParamType>>;
+  readonly required?: readonly string[];
+  run(tenant: Tenant, params: Record<string, unknown>): Entity[];
+}
+
+export interface ExchangeObject<N extends ExchangeNoun = ExchangeNoun> {
+  /** The cmdlet noun: Get-<noun>, Set-<noun>, … */
+  readonly noun: string;
+  /** The properties an -Identity value is matched against (case-insensitive). */
+  readonly identity: readonly string[];
+  /**
+   * Where its objects are held: `tenant.exchange.<noun>`, `exchange.<noun>` in a scenario (empty when
+   * left out, each object with its Guid), with these fields indexed. Absent for a type whose cmdlets
+   * show state another type holds.
+   */
+  readonly collection?: {
+    readonly noun: N;
+    readonly indexed: readonly string[];
+    /** The objects a scenario that leaves the collection out holds: the service's defaults (none unless given). */
+    readonly defaults: ReadonlyArray<{ Guid: string } & Record<string, unknown>>;
+  };
+  /** State that is not a collection (the organisation's one configuration object): `exchange.<key>` in a scenario. */
+  readonly state?: StateSlot;
+  readonly cmdlets: readonly Cmdlet[];
+}
+
+/** Parameters every cmdlet takes. */
+export const COMMON = { ErrorAction: 'string', WarningAction: 'string', Confirm: 'switch' } as const;
+
+/** The identity keys of most object types. */
+export const DEFAULT_IDENTITY: readonly string[] = ['Identity', 'Name', 'Guid'];
+
+function identityOf(o: Entity, keys: readonly string[]): string[] {
+  return keys.map((k) => o[k]).filter((v): v is string => typeof v === 'string').map((v) => v.toLowerCase());
+}
+
+/** The object an -Identity value names, or ManagementObjectNotFoundException. */
+export function find(coll: Collection, identity: string, keys: readonly string[] = DEFAULT_IDENTITY): Entity {
+  const want = identity.toLowerCase();
+  for (const o of coll.values()) if (identityOf(o, keys).includes(want)) return o;
+  throw new CmdletError(
+    'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException',
+    `The operation couldn't be performed because object '${identity}' couldn't be found on 'SIMPR01A001DC01.simulated.prod.outlook.com'.`,
+    404,
+  );
+}
+
+/** An enumeration parameter's value in its canonical case, or the binding error PowerShell gives. */
+export function checkEnum(param: string, value: unknown, allowed: readonly string[]): string {
+  const hit = allowed.find((a) => a.toLowerCase() === String(value).toLowerCase());
+  if (!hit) {
+    throw new CmdletError(
+      'System.Management.Automation.ParameterBindingException',
+      `Cannot bind parameter '${param}'. Cannot convert value "${String(value)}" to type. Specify one of the following enumeration values and try again. The possible enumeration values are "${allowed.join(', ')}".`,
+    );
+  }
+  return hit;
+}
+
+/** The cmdlet builders of one object type, bound to its noun, collection and identity keys. */
+export interface ObjectCmdlets {
+  /** The object an -Identity value names. */
+  find(tenant: Tenant, identity: string): Entity;
+  /** Get-<Noun> [-Identity]: every object, or the one named. */
+  get(): Cmdlet;
+  /** <verb>-<Noun> -Identity … (Set by default; Enable, Disable, …): `apply` gives the changed object; WhenChanged is stamped. */
+  set(parameters: Record<string, ParamType>, apply: (o: Entity, p: Record<string, unknown>, t: Tenant) => Entity, verb?: string): Cmdlet;
+}
+
+/** Declares an Exchange object type held in the tenant's `exchange.<noun>` collection. */
+export function exchangeObject<const N extends ExchangeNoun>(def: {
+  noun: N;
+  /** @default Identity, Name, Guid */
+  identity?: readonly string[];
+  /** Fields looked up often enough to keep an index. */
+  indexed?: readonly string[];
+  /** What a new organisation holds, for a scenario that leaves the collection out. */
+  defaults?: ReadonlyArray<{ Guid: string } & Record<string, unknown>>;
+  cmdlets: (o: ObjectCmdlets) => Cmdlet[];
+}): ExchangeObject<N> {
+  const { noun } = def;
+  const keys = def.identity ?? DEFAULT_IDENTITY;
+  const o: ObjectCmdlets = {
+    find: (t, identity) => find(t.exchange[noun], identity, keys),
+    get: () => ({
+      name: `Get-${noun}`,
+      writes: false,
+      parameters: { Identity: 'string', ResultSize: 'any', ...COMMON },
+      run: (t, p) => (p['Identity'] !== undefined ? [o.find(t, String(p['Identity']))] : [...t.exchange[noun].values()]),
+    }),
+    set: (parameters, apply, verb = 'Set') => ({
+      name: `${verb}-${noun}`,
+      writes: true,
+      parameters: { Identity: 'string', ...parameters, ...COMMON },
+      required: ['Identity'],
+      run: (t, p) => {
+        const found = o.find(t, String(p['Identity']));
+        t.exchange[noun].replace(found.id, { ...apply(found, p, t), WhenChanged: new Date().toISOString() });
+        return [];
+      },
+    }),
+  };
+  return { noun, identity: keys, collection: { noun, indexed: def.indexed ?? [], defaults: def.defaults ?? [] }, cmdlets: def.cmdlets(o) };
+}
+
+/** Coerces and checks the cmdlet's parameters as PowerShell parameter binding would. */
+export function bindParameters(cmdlet: Cmdlet, raw: unknown): Record<string, unknown> {
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
+    throw new CmdletError('System.Management.Automation.ParameterBindingException', 'Parameters must be an object of name/value pairs.');
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
+    const key = Object.keys(cmdlet.parameters).find((k) => k.toLowerCase() === name.toLowerCase());
+    if (!key) throw new CmdletError('System.Management.Automation.ParameterBindingException', `A parameter cannot be found that matches parameter name '${name}'.`);
+    const type = cmdlet.parameters[key]!;
+    if (type === 'bool' || type === 'switch') {
+      if (typeof value !== 'boolean') throw new CmdletError('System.Management.Automation.ParameterBindingException', `Cannot process argument transformation on parameter '${key}'. Cannot convert value "${String(value)}" to type "System.Boolean".`);
+    } else if (type === 'int') {
+      if (!Number.isInteger(value)) throw new CmdletError('System.Management.Automation.ParameterBindingException', `Cannot convert value "${String(value)}" to type "System.Int32".`);
+    } else if (type === 'strings') {
+      if (!(value === null || typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string')))) {
+        throw new CmdletError('System.Management.Automation.ParameterBindingException', `Cannot convert value to type "System.String[]" for parameter '${key}'.`);
+      }
+      out[key] = value === null ? null : Array.isArray(value) ? value : [value];
+      continue;
+    } else if (type === 'string' && value !== null && typeof value !== 'string') {
+      throw new CmdletError('System.Management.Automation.ParameterBindingException', `Cannot convert value "${JSON.stringify(value)}" to type "System.String" for parameter '${key}'.`);
+    }
+    out[key] = value;
+  }
+  for (const r of cmdlet.required ?? []) {
+    if (out[r] === undefined) throw new CmdletError('System.Management.Automation.ParameterBindingException', `Cannot process command because of one or more missing mandatory parameters: ${r}.`);
+  }
+  return out;
+}
