@@ -4,6 +4,7 @@ import type { Cmdlet, ExchangeObject } from './object.js';
 import { AcceptedDomain } from './objects/AcceptedDomain.js';
 import { AntiPhishPolicy } from './objects/AntiPhishPolicy.js';
 import { DkimSigningConfig } from './objects/DkimSigningConfig.js';
+import { HostedConnectionFilterPolicy } from './objects/HostedConnectionFilterPolicy.js';
 import { HostedContentFilterPolicy } from './objects/HostedContentFilterPolicy.js';
 import { HostedOutboundSpamFilterPolicy } from './objects/HostedOutboundSpamFilterPolicy.js';
 import { InboxRule } from './objects/InboxRule.js';
@@ -11,6 +12,7 @@ import { MailContact } from './objects/MailContact.js';
 import { Mailbox } from './objects/Mailbox.js';
 import { MailUser } from './objects/MailUser.js';
 import { RemoteDomain } from './objects/RemoteDomain.js';
+import { TransportConfig } from './objects/TransportConfig.js';
 import { TransportRule } from './objects/TransportRule.js';
 import { User } from './objects/User.js';
 
@@ -30,6 +32,8 @@ export const EXCHANGE_OBJECTS = [
   MailUser,
   User,
   InboxRule,
+  HostedConnectionFilterPolicy,
+  TransportConfig,
 ] as const;
 
 // Every collection an object module declares in ExchangeCollections must be registered above: a module

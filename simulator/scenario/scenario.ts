@@ -52,7 +52,8 @@ export const scenarioSchema = z
       })
       .strict(),
     graph: graphSection,
-    exchange: exchangeSection,
+    /** May be left out: every Exchange collection and setting then takes its default. */
+    exchange: exchangeSection.prefault({}),
     dns: z.array(dnsRecord).default([]),
   })
   .strict();

@@ -5,7 +5,7 @@ import { Resolver } from 'node:dns/promises';
 import { describe, expect, it } from 'vitest';
 import { loadScenario, scenarioDrifts, startSimulator } from '../../simulator/index.js';
 import { generateTenant } from '../../simulator/scenario/generate.js';
-import { all, start } from './helpers.js';
+import { all, exo, graph, start } from './helpers.js';
 
 describe('scenarios', () => {
   it('compliant holds the example posture\'s tenant; drifted applies each named drift to it', () => {
@@ -21,6 +21,7 @@ describe('scenarios', () => {
     expect(ids).toEqual([
       'dmarc-none', 'dmarc-missing', 'inbox-rule-external-forward', 'auto-forwarding-on', 'break-glass-not-excluded',
       'user-consent-open', 'user-granted-mail-readwrite', 'owner-disabled', 'transport-rule-scl-bypass',
+      'connection-filter-allow-list', 'smtp-auth-enabled',
     ]);
     expect(drifted.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('On');
     expect(compliant.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('Off');
@@ -37,6 +38,36 @@ describe('scenarios', () => {
     writeFileSync(malformed, JSON.stringify({ name: 'x', description: '', tenant: { id: 'not-a-guid' } }));
     expect(() => loadScenario(malformed)).toThrow(/malformed\.json: tenant\.id/);
     expect(() => loadScenario('nope')).toThrow(/scenario "nope" not found/);
+  });
+
+  it('lets a scenario leave collections out: each is empty, or holds the service\'s default objects', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scenario-'));
+    const minimal = join(dir, 'minimal.json');
+    writeFileSync(minimal, JSON.stringify({
+      name: 'minimal',
+      description: 'A tenant with nothing in it but its two singleton policies.',
+      tenant: { id: '0b5c7a5e-3f1d-4c2b-9a8e-7d6c5b4a3f21', displayName: 'Minimal', initialDomain: 'minimal.onmicrosoft.example' },
+      graph: { authorizationPolicy: { id: 'authorizationPolicy' }, adminConsentRequestPolicy: { isEnabled: false } },
+    }));
+    const s = loadScenario(minimal);
+    expect(s.graph.users).toEqual([]);
+    expect(s.graph.groupMembers).toEqual({});
+    expect(s.graph.messageRules).toEqual({});
+    expect(s.exchange.Mailbox).toEqual([]);
+    expect(s.exchange.HostedConnectionFilterPolicy.map((p) => p['Identity'])).toEqual(['Default']);
+    expect(s.dns).toEqual([]);
+    const sim = await start({ scenario: minimal });
+    try {
+      expect((await graph(sim, 'GET', '/v1.0/users')).body.value).toEqual([]);
+      expect((await exo(sim, 'Get-Mailbox')).body.value).toEqual([]);
+      expect((await exo(sim, 'Get-TransportRule')).body.value).toEqual([]);
+    } finally {
+      await sim.stop();
+    }
+    // A key the simulator does not know is still refused, with its path.
+    const typo = join(dir, 'typo.json');
+    writeFileSync(typo, JSON.stringify({ ...JSON.parse(JSON.stringify(s)), exchange: { Mailboxes: [] } }));
+    expect(() => loadScenario(typo)).toThrow(/typo\.json: exchange: Unrecognized key: "Mailboxes"/);
   });
 
   it('serves the scenario\'s DNS records over the simulator\'s DNS server', async () => {
