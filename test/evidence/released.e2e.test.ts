@@ -3,7 +3,7 @@
  * README) stay readable: the trail verifies with the same head, the plans show the same, their
  * hashes hold, and they still apply and roll back against the simulator.
  */
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,19 @@ describe('a trail and plans written by the released code', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, records: 18, head: HEAD, headSeq: 18, problems: [] });
   });
 
+  it('a trail holding strings with lone surrogates (tenant data RFC 8785 refuses) still verifies', async () => {
+    const r = await cli(['evidence', 'verify', fixture('lone-surrogate.jsonl')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('2 records, chain intact, head f52215bb15c7f6193268cb852aae330408acb3fdc1936cfe21370d610607e2a8');
+    // An edit is still found in such a record.
+    const work = mkdtempSync(join(tmpdir(), 'posture-released-'));
+    const edited = join(work, 'edited.jsonl');
+    writeFileSync(edited, readFileSync(fixture('lone-surrogate.jsonl'), 'utf8').replace('nothing', 'n0thing'));
+    const bad = await cli(['evidence', 'verify', edited]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('record 2 (line 2) was edited');
+  });
+
   it('`posture show` renders each plan as the released code did', async () => {
     for (const name of ['plan', 'rollback-plan']) {
       const r = await cli(['show', fixture(`${name}.json`), '--color', 'false']);
@@ -48,7 +61,7 @@ describe('a trail and plans written by the released code', () => {
 
   it('the plans carry the hashes the current code computes', async () => {
     const { planHashOf } = await import('../../reconciler/plan/build.js');
-    for (const name of ['plan.json', 'rollback-plan.json']) {
+    for (const name of ['plan.json', 'rollback-plan.json', 'lone-surrogate-plan.json']) {
       const plan = JSON.parse(readFileSync(fixture(name), 'utf8')) as PlanDocument;
       expect(planHashOf(plan)).toBe(plan.planHash);
     }
