@@ -13,10 +13,10 @@ import { buildPlan, exitCodeOf } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
 import { renderHuman } from '../report/human.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
-import { newRunId, planEvidence } from '../evidence/trail.js';
+import { newRunId, planEvidence } from '../evidence/recorder.js';
 import { actorOf, evidenceOption, openEvidence } from './evidence.js';
 import { createLogger, printable, type LogFormat } from './log.js';
-import { terminalSafe } from '../safe-text.js';
+import { terminalSafe } from '../core/text.js';
 import { dayOption, wholeNumberOption } from './options.js';
 
 export interface PlanArgs {
