@@ -94,6 +94,15 @@ describe('appending', () => {
     expect(readFileSync(file, 'utf8').endsWith('\n')).toBe(true);
   });
 
+  it('writes a lone surrogate (a name any tenant user can set) as U+FFFD, so the record is RFC 8785 and verifies', () => {
+    const file = join(dir, 'evidence.jsonl');
+    const r = EvidenceTrail.open(file).append({ kind: 'refusal', runId: RUN_APPLY, actor: ACTOR, command: 'apply', reason: 'stale', message: 'inboxRule "\ud800x" changed', tenantId: 'contoso.onmicrosoft.com' });
+    expect(r.kind === 'refusal' && r.message).toBe('inboxRule "\ufffdx" changed');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(r);
+    expect(r.hash).toBe(createHash('sha256').update(canonicalJson({ ...r, hash: undefined })).digest('hex'));
+    expect(verifyTrail(readFileSync(file, 'utf8')).ok).toBe(true);
+  });
+
   it('verifies an intact trail and reports its head', () => {
     const { file, records } = writeTrail();
     const result = verifyTrail(readFileSync(file, 'utf8'));
