@@ -20,7 +20,8 @@ import { evidenceOption, expectedHead, expectHeadOption } from './evidence.js';
 import { createLogger, printable } from './log.js';
 import { terminalSafe } from '../core/text.js';
 import { dayOption, wholeNumberOption } from './options.js';
-import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
+import { fail } from './fail.js';
+import { connectFrom, tenantOptions, type PlanArgs } from './plan.js';
 import { openRun, recordRefusal, type OpenRun } from './run.js';
 import { signIn } from '../input/connection.js';
 

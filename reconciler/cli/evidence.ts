@@ -9,7 +9,7 @@ import { trailRecords, verifyTrail, type VerifyResult } from '../evidence/verify
 import type { Connection } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
 import { jsonLine, printable } from './log.js';
-import { fail } from './plan.js';
+import { fail } from './fail.js';
 import { terminalSafe } from '../core/text.js';
 
 /** The evidence file plan, drift, apply and rollback append to unless told otherwise. */

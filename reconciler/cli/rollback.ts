@@ -14,7 +14,8 @@ import { renderRestores } from '../report/human.js';
 import { DEFAULT_EVIDENCE_FILE, expectedHead, expectHeadOption, openEvidence } from './evidence.js';
 import { createLogger, printable } from './log.js';
 import { jsonSafe, terminalSafe } from '../core/text.js';
-import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
+import { fail } from './fail.js';
+import { connectFrom, tenantOptions, type PlanArgs } from './plan.js';
 import { openRun, recordRefusal, type OpenRun } from './run.js';
 import { signIn } from '../input/connection.js';
 
