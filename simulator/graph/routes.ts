@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { badRequest, graphError, HttpError, notFound, type SimResponse } from '../http/errors.js';
 import type { Entity } from '../tenant/collection.js';
 import type { GraphCollectionName, Licence, Tenant } from '../tenant/tenant.js';
@@ -423,4 +423,3 @@ export function matchRoute(method: string, path: string): RouteMatch {
   return { error: pathMatched ? 'method' : 'not-found' };
 }
 
-export const newRequestId = () => randomUUID();
