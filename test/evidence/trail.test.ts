@@ -3,14 +3,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import type { ChangeOutcome } from '../../reconciler/apply/apply.js';
-import type { PlannedChange } from '../../reconciler/apply/writes.js';
+import type { PlannedChange, Write } from '../../reconciler/apply/writes.js';
 import { actorFromAccessToken } from '../../reconciler/auth/actor.js';
-import { applyRecorder, planEvidence } from '../../reconciler/evidence/recorder.js';
+import { applyRecorder, planEvidence, type RecordableChange, type RecordableOutcome } from '../../reconciler/evidence/recorder.js';
 import { canonicalJson } from '../../reconciler/core/json.js';
 import { EvidenceTrail } from '../../reconciler/evidence/store.js';
-import { GENESIS_PREV, type EvidenceActor, type EvidenceRecord } from '../../reconciler/evidence/records.js';
+import { GENESIS_PREV, type EvidenceActor, type EvidenceRecord, type RecordedWrite } from '../../reconciler/evidence/records.js';
 import { recordHash } from '../../reconciler/evidence/chain.js';
 import { trailRecords, verifyTrail } from '../../reconciler/evidence/verify.js';
 import { redactSecrets } from '../../reconciler/core/redact.js';
@@ -569,5 +569,14 @@ describe('plan and apply records', () => {
     expect(written[2]).toMatchObject({ after: null, error: 'Set-Mailbox answered 500' });
     expect(written[4]).toMatchObject({ counts: { applied: 1, failed: 1, skipped: 1 }, exitCode: 1, planHash: PLAN_HASH });
     expect(changesOfRun(text, RUN_APPLY).map((r) => r.kind === 'change' && r.findingId)).toEqual(['finding-1', 'finding-2', 'finding-3']);
+  });
+});
+
+describe('the record format depends on nothing above it', () => {
+  it('a recorded write has exactly the shape of the write apply sends, both ways', () => {
+    expectTypeOf<Write>().toExtend<RecordedWrite>();
+    expectTypeOf<RecordedWrite>().toExtend<Write>();
+    expectTypeOf<PlannedChange>().toExtend<RecordableChange>();
+    expectTypeOf<ChangeOutcome>().toExtend<RecordableOutcome<PlannedChange>>();
   });
 });
