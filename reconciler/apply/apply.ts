@@ -4,7 +4,8 @@ import type { PlanDocument } from '../findings/model.js';
 import { sameTenant, type Connection } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
 import type { Manifest } from '../manifest/schema.js';
-import { canonicalJson, planHashOf, sha256 } from '../plan/build.js';
+import { canonicalJson, sameJson } from '../core/json.js';
+import { desiredHashOf, planHashOf } from '../plan/build.js';
 import { readTenant, type LiveState } from '../read/live.js';
 import { diffPolicy, resolvePolicy } from '../resources/conditional-access-policy.js';
 import { ExchangeError, isIdempotentCmdlet } from '../transport/exchange.js';
@@ -12,10 +13,11 @@ import { errorOf, GraphError, isIdempotent } from '../transport/graph.js';
 import { OutcomeUnknownError } from '../transport/middleware.js';
 import { findingsRestored, planRollback, restored } from './rollback.js';
 import { rollbackState } from './rollback-state.js';
-import { trailRecords, type RefusalReason } from '../evidence/trail.js';
+import { trailRecords } from '../evidence/verify.js';
+import { type RefusalReason } from '../evidence/records.js';
 import { readGraph, readTarget, settleWrite, snapshot } from './target.js';
 import { fingerprintOf, labelOf, plannedChanges, writeProblem, type PlannedChange, type Write } from './writes.js';
-import { terminalSafe } from '../safe-text.js';
+import { terminalSafe } from '../core/text.js';
 
 type Obj = Record<string, unknown>;
 
@@ -85,7 +87,7 @@ export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Co
   checkShape(plan);
   if (plan.planHash !== planHashOf(plan)) throw new ApplyRefused('the plan file was altered after it was made (its hash does not match its content); make a new plan', 'altered');
   if (plan.kind !== 'plan') throw new ApplyRefused('this is a drift report, not a plan; make one with `posture plan --out FILE`', 'not-a-plan');
-  if (plan.desiredHash !== sha256(canonicalJson(manifest))) throw new ApplyRefused('the posture changed since the plan was made (the synthesized manifest differs); make a new plan', 'stale');
+  if (plan.desiredHash !== desiredHashOf(manifest)) throw new ApplyRefused('the posture changed since the plan was made (the synthesized manifest differs); make a new plan', 'stale');
   if (typeof plan.tenantId !== 'string' || !sameTenant(plan.tenantId, conn.tenant)) throw new ApplyRefused(`the plan is for tenant ${plan.tenantId}, not ${conn.tenant}`, 'tenant');
   if (plan.incomplete.length) throw new ApplyRefused('the plan was made from an incomplete read; make a new plan', 'incomplete-read');
   if (plan.changes.length > o.maxChanges) throw new ApplyRefused(`the plan has ${plan.changes.length} changes, more than --max-changes ${o.maxChanges}; review it in parts or raise the limit`, 'max-changes');
@@ -298,8 +300,8 @@ async function verify(conn: Connection, c: PlannedChange, m: Manifest, dir: Dire
     for (const [k, v] of Object.entries(w.body ?? {})) {
       if (k === 'reviewers') continue;
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-        for (const [k2, v2] of Object.entries(v)) if (canonicalJson((after[k] as Obj | undefined)?.[k2]) !== canonicalJson(v2)) fail(`${k}.${k2} is not ${JSON.stringify(v2)}`);
-      } else if (canonicalJson(after[k]) !== canonicalJson(v)) fail(`${k} is not ${JSON.stringify(v)}`);
+        for (const [k2, v2] of Object.entries(v)) if (!sameJson((after[k] as Obj | undefined)?.[k2], v2)) fail(`${k}.${k2} is not ${JSON.stringify(v2)}`);
+      } else if (!sameJson(after[k], v)) fail(`${k} is not ${JSON.stringify(v)}`);
     }
     return after;
   }
@@ -313,7 +315,7 @@ async function verify(conn: Connection, c: PlannedChange, m: Manifest, dir: Dire
     for (const [k, v] of Object.entries(w.parameters)) {
       if (['Identity', 'DomainName', 'Confirm'].includes(k)) continue;
       const got = after![k] === '' ? null : after![k];
-      if (canonicalJson(typeof got === 'string' ? got.toLowerCase() : got) !== canonicalJson(typeof v === 'string' ? v.toLowerCase() : v)) fail(`${k} is ${JSON.stringify(got)}`);
+      if (!sameJson(typeof got === 'string' ? got.toLowerCase() : got, typeof v === 'string' ? v.toLowerCase() : v)) fail(`${k} is ${JSON.stringify(got)}`);
     }
   }
   return after;

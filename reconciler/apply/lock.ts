@@ -11,7 +11,8 @@ import { createRequire } from 'node:module';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { redactSecrets, trailTarget } from '../evidence/trail.js';
+import { redactSecrets } from '../core/redact.js';
+import { trailTarget } from '../evidence/store.js';
 import { InputError } from '../input/synth-output.js';
 
 /** A lock not refreshed for this long is stale: its holder is gone (or hung), and the next run takes it over. */

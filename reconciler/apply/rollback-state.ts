@@ -1,6 +1,6 @@
 import type { Connection } from '../input/connection.js';
-import { canonicalJson } from '../plan/build.js';
-import { terminalSafe } from '../safe-text.js';
+import { sameJson } from '../core/json.js';
+import { terminalSafe } from '../core/text.js';
 import { targetKey, type ReverseStep } from './rollback.js';
 import { readTarget, snapshot } from './target.js';
 import { fingerprintOf, labelOf } from './writes.js';
@@ -29,7 +29,7 @@ export async function rollbackState(conn: Connection, runId: string, steps: read
     const key = targetKey(s.write);
     if (seen.has(key)) continue;
     seen.add(key);
-    if (canonicalJson(value) !== canonicalJson(snapshot(s.record.after))) {
+    if (!sameJson(value, snapshot(s.record.after))) {
       stale.push(`${labelOf(s.record.resource)} ${s.record.action === 'delete' ? 'is back since' : 'changed since'} run ${runId} applied it at ${terminalSafe(String(s.record.time))}`);
     }
   }

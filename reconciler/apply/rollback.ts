@@ -1,9 +1,9 @@
 import { resolveControl } from '../../policies/catalogue.js';
-import type { ApplyStartEvidenceRecord, ChangeEvidenceRecord, EvidenceRecord } from '../evidence/trail.js';
+import type { ApplyStartEvidenceRecord, ChangeEvidenceRecord, EvidenceRecord } from '../evidence/records.js';
 import type { RestoredFinding } from '../findings/model.js';
-import { isAnnotation, withoutAnnotations } from '../evaluate/normalise.js';
-import { canonicalJson } from '../plan/build.js';
-import { REDACTED } from '../redact.js';
+import { isAnnotation, withoutAnnotations } from '../core/annotations.js';
+import { canonicalJson } from '../core/json.js';
+import { REDACTED } from '../core/redact.js';
 import { writeProblem, type PlannedChange, type Write } from './writes.js';
 
 type Obj = Record<string, unknown>;

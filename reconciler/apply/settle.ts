@@ -1,9 +1,10 @@
-import { interruptedApplies, type EvidenceActor, type EvidenceInput, type EvidenceRecord, type InterruptedApply } from '../evidence/trail.js';
+import { interruptedApplies, type InterruptedApply } from '../evidence/recorder.js';
+import { type EvidenceActor, type EvidenceInput, type EvidenceRecord } from '../evidence/records.js';
 import { sameTenant, type Connection } from '../input/connection.js';
 import { ApplyRefused } from './apply.js';
 import { settleWrite, snapshot } from './target.js';
 import { labelOf } from './writes.js';
-import { terminalSafe } from '../safe-text.js';
+import { terminalSafe } from '../core/text.js';
 
 /** The records that end an interrupted apply run, and what to tell the person running this one. */
 export interface Settlement {

@@ -1,7 +1,7 @@
-import { redactSecrets } from '../redact.js';
+import { redactSecrets } from '../core/redact.js';
 import type { Connection } from '../input/connection.js';
-import { withoutAnnotations } from '../evaluate/normalise.js';
-import { canonicalJson } from '../plan/build.js';
+import { withoutAnnotations } from '../core/annotations.js';
+import { canonicalJson, sameJson } from '../core/json.js';
 import { errorOf } from '../transport/graph.js';
 import { ExchangeError } from '../transport/exchange.js';
 import { restored } from './rollback.js';
@@ -80,7 +80,7 @@ export type Settled =
  * is the resource as read before the write (as {@link snapshot} gives it). Never writes.
  */
 export async function settleWrite(conn: Connection, w: Write, before: unknown): Promise<Settled> {
-  const unchanged = (value: unknown) => canonicalJson(snapshot(value)) === canonicalJson(snapshot(before));
+  const unchanged = (value: unknown) => sameJson(snapshot(value), snapshot(before));
   const notTaken = (value: unknown): Settled =>
     unchanged(value) ? { outcome: 'not-taken', value, reason: 'a read shows the resource as it was before the write' } : { outcome: 'unclear', value, reason: 'a read shows the resource neither as it was before the write nor as written' };
   if (w.api === 'graph') {

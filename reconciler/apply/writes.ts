@@ -2,11 +2,12 @@ import type { Directory } from '../evaluate/context.js';
 import type { Finding } from '../findings/model.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { LiveState } from '../read/live.js';
-import { withoutAnnotations } from '../evaluate/normalise.js';
+import { withoutAnnotations } from '../core/annotations.js';
 import { resolvePolicy } from '../resources/conditional-access-policy.js';
 import { USER_CONSENT_POLICIES } from '../checks/consent.js';
-import { canonicalJson, sha256 } from '../plan/build.js';
-import { terminalSafe } from '../safe-text.js';
+import { canonicalJson } from '../core/json.js';
+import { sha256 } from '../core/hash.js';
+import { terminalSafe } from '../core/text.js';
 
 type Obj = Record<string, unknown>;
 

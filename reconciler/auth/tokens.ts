@@ -9,7 +9,7 @@ import {
   WorkloadIdentityCredential,
   type TokenCredential,
 } from '@azure/identity';
-import { rememberSecret } from '../redact.js';
+import { rememberSecret } from '../core/redact.js';
 
 /** The two APIs the reconciler calls, each with its own token audience. */
 export type Api = 'graph' | 'exchange';

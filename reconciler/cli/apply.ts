@@ -13,13 +13,15 @@ import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { buildPlan } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
-import { applyRecorder, isHash, planEvidence } from '../evidence/trail.js';
+import { applyRecorder, planEvidence } from '../evidence/recorder.js';
+import { isHash } from '../evidence/records.js';
 import { exitCodeOf } from '../plan/build.js';
 import { evidenceOption, expectedHead, expectHeadOption } from './evidence.js';
 import { createLogger, printable } from './log.js';
-import { terminalSafe } from '../safe-text.js';
+import { terminalSafe } from '../core/text.js';
 import { dayOption, wholeNumberOption } from './options.js';
-import { connectFrom, fail, tenantOptions, type PlanArgs } from './plan.js';
+import { fail } from './fail.js';
+import { connectFrom, tenantOptions, type PlanArgs } from './plan.js';
 import { openRun, recordRefusal, type OpenRun } from './run.js';
 import { signIn } from '../input/connection.js';
 

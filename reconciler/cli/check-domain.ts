@@ -3,7 +3,7 @@ import { normalizeDomain } from '../dns/organizational-domain.js';
 import { dnsResolver } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
 import { readDomainDns, type DomainDns } from '../read/dns.js';
-import { fail } from './plan.js';
+import { fail } from './fail.js';
 import { jsonLine, printableLine } from './log.js';
 
 /** The check-domain answer for one domain: what receivers will do with mail claiming it. */

@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { describeHolder, trailLockHolder } from '../apply/lock.js';
-import { actorFromAccessToken, EvidenceTrail, interruptedApplies, isHash, trailRecords, verifyTrail, type EvidenceActor, type VerifyResult } from '../evidence/trail.js';
+import { actorFromAccessToken } from '../auth/actor.js';
+import { EvidenceTrail } from '../evidence/store.js';
+import { interruptedApplies } from '../evidence/recorder.js';
+import { isHash, type EvidenceActor } from '../evidence/records.js';
+import { trailRecords, verifyTrail, type VerifyResult } from '../evidence/verify.js';
 import type { Connection } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
 import { jsonLine, printable } from './log.js';
-import { fail } from './plan.js';
-import { terminalSafe } from '../safe-text.js';
+import { fail } from './fail.js';
+import { terminalSafe } from '../core/text.js';
 
 /** The evidence file plan, drift, apply and rollback append to unless told otherwise. */
 export const DEFAULT_EVIDENCE_FILE = 'posture-evidence.jsonl';

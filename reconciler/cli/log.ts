@@ -2,8 +2,8 @@
  * Run logs on stderr: plain lines, or JSON lines for pipelines. Secrets are masked before anything is
  * written, and no control or bidirectional formatting character reaches the terminal.
  */
-import { redactSecrets, redactText } from '../redact.js';
-import { jsonSafe, terminalSafe } from '../safe-text.js';
+import { redactSecrets, redactText } from '../core/redact.js';
+import { jsonSafe, terminalSafe } from '../core/text.js';
 
 export type LogFormat = 'text' | 'json';
 

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { AUTH_METHODS, CredentialError, type AuthMethod } from '../auth/tokens.js';
+import { AUTH_METHODS, type AuthMethod } from '../auth/tokens.js';
 import { plannedChanges } from '../apply/writes.js';
 import { directoryOf } from '../evaluate/context.js';
 import { evaluate } from '../evaluate/index.js';
@@ -13,10 +13,11 @@ import { buildPlan, exitCodeOf } from '../plan/build.js';
 import { readTenant } from '../read/live.js';
 import { renderHuman } from '../report/human.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
-import { newRunId, planEvidence } from '../evidence/trail.js';
+import { newRunId, planEvidence } from '../evidence/recorder.js';
 import { actorOf, evidenceOption, openEvidence } from './evidence.js';
-import { createLogger, printable, type LogFormat } from './log.js';
-import { terminalSafe } from '../safe-text.js';
+import { fail } from './fail.js';
+import { createLogger, type LogFormat } from './log.js';
+import { terminalSafe } from '../core/text.js';
 import { dayOption, wholeNumberOption } from './options.js';
 
 export interface PlanArgs {
@@ -142,14 +143,6 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
       }
     },
   };
-}
-
-/** One clear line for an expected failure; the stack only with --debug. */
-export function fail(err: unknown, debug: boolean, command: string): void {
-  const known = err instanceof InputError || err instanceof CredentialError;
-  process.stderr.write(`posture ${command}: ${printable(err instanceof Error ? err.message : String(err))}\n`);
-  if (debug && err instanceof Error && err.stack) process.stderr.write(`${printable(err.stack)}\n`);
-  else if (!known) process.stderr.write('(run with --debug for details)\n');
 }
 
 /** `posture show PLAN.json`: renders a saved plan again, in any format. */

@@ -2,11 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ApplyRefused } from '../apply/apply.js';
 import { takeRunLock, type RunLock } from '../apply/lock.js';
 import { settleInterrupted } from '../apply/settle.js';
-import { newRunId, refusalEvidence, trailRecords, type EvidenceActor, type EvidenceTrail, type RefusalInput } from '../evidence/trail.js';
+import { newRunId, refusalEvidence } from '../evidence/recorder.js';
+import { trailRecords } from '../evidence/verify.js';
+import { type EvidenceActor, type RefusalInput } from '../evidence/records.js';
+import { type EvidenceTrail } from '../evidence/store.js';
 import type { Connection } from '../input/connection.js';
 import { actorOf, evidenceFile, openEvidence } from './evidence.js';
 import type { Logger } from './log.js';
-import { terminalSafe } from '../safe-text.js';
+import { terminalSafe } from '../core/text.js';
 
 /** What apply and rollback hold while they run. */
 export interface OpenRun {

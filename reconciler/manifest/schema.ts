@@ -241,7 +241,6 @@ export type Owner = z.infer<typeof ownerSchema>;
 export type ControlMode = z.infer<typeof controlModeSchema>;
 export type ControlEntry = z.infer<typeof controlEntrySchema>;
 export type PostureException = z.infer<typeof exceptionSchema>;
-export type ExceptionScope = z.infer<typeof exceptionScopeSchema>;
 export type DesiredDomain = z.infer<typeof domainSchema>;
 export type DesiredCaPolicy = z.infer<typeof caPolicySchema>;
 export type DesiredState = Manifest['desired'];

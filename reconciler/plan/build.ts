@@ -1,24 +1,13 @@
-import { createHash } from 'node:crypto';
 import { ACTIONABLE, type Finding, type IncompleteRead, type PlanDocument, type PlanSummary, type RestoredFinding } from '../findings/model.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { PlannedChange } from '../apply/writes.js';
-import { redactSecrets } from '../redact.js';
+import { sha256 } from '../core/hash.js';
+import { canonicalJsonV1, wellFormed } from '../core/json.js';
+import { redactSecrets } from '../core/redact.js';
 import { TOOL_VERSION } from '../version.js';
 
-/** JSON with object keys sorted, so equal data always hashes the same. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value as object)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** The `desiredHash` of a plan: SHA-256 of the manifest's canonical JSON. */
+export const desiredHashOf = (manifest: Manifest): string => sha256(canonicalJsonV1(manifest));
 
 export function summarise(findings: readonly Finding[]): PlanSummary {
   const byStatus: Record<string, number> = {};
@@ -49,8 +38,9 @@ export function buildPlan(input: {
   now?: Date;
 }): PlanDocument {
   // Redacted before hashing: a token a service echoed into an error, or a secret in a value read,
-  // is in no plan file, and the hash covers exactly what the file holds.
-  const plan: Omit<PlanDocument, 'planHash'> = redactSecrets({
+  // is in no plan file, and the hash covers exactly what the file holds. Strings are made
+  // well-formed (a lone surrogate in a name read from the tenant becomes U+FFFD), as RFC 8785 asks.
+  const plan: Omit<PlanDocument, 'planHash'> = wellFormed(redactSecrets({
     format: 'email-posture-plan',
     formatVersion: 1,
     createdAt: (input.now ?? new Date()).toISOString(),
@@ -59,21 +49,25 @@ export function buildPlan(input: {
     stack: input.manifest.stack,
     organization: input.manifest.organization.name,
     tenantId: input.tenantId,
-    desiredHash: sha256(canonicalJson(input.manifest)),
+    desiredHash: desiredHashOf(input.manifest),
     summary: summarise(input.findings),
     findings: [...input.findings],
     incomplete: [...input.incomplete],
     changes: input.kind === 'plan' ? [...(input.changes ?? [])] : [],
     ...(input.rollbackOf ? { rollbackOf: input.rollbackOf } : {}),
     ...(input.restores?.length ? { restores: input.restores } : {}),
-  });
+  }));
   return { ...plan, planHash: planHashOf(plan) };
 }
 
-/** The hash a plan carries: SHA-256 of its canonical JSON without the planHash field. */
+/**
+ * The hash a plan carries: SHA-256 of its canonical JSON (RFC 8785) without the planHash field.
+ * Plans of format version 1 written before strings were made well-formed may hold lone surrogates:
+ * {@link canonicalJsonV1} hashes those as they were hashed when written.
+ */
 export function planHashOf(plan: Omit<PlanDocument, 'planHash'> & { planHash?: string }): string {
   const { planHash: _ignored, ...rest } = plan;
-  return sha256(canonicalJson(rest));
+  return sha256(canonicalJsonV1(rest));
 }
 
 /** 0: nothing to change; 2: changes or drift; 1: the run is incomplete (a read failed), whatever else it found. */

@@ -3,8 +3,8 @@ import { escapeUTF8 } from 'entities';
 import { resolveControl } from '../../policies/catalogue.js';
 import type { Severity } from '../../policies/types.js';
 import type { Finding, FindingStatus, PlanDocument } from '../findings/model.js';
-import { redactSecrets } from '../redact.js';
-import { neutralise } from '../safe-text.js';
+import { redactSecrets } from '../core/redact.js';
+import { neutralise } from '../core/text.js';
 import {
   changesText,
   compareFindings,

@@ -1,7 +1,7 @@
 import { describeChange } from '../apply/writes.js';
 import { createColors } from 'picocolors';
-import { redactSecrets } from '../redact.js';
-import { mapStrings, terminalSafe } from '../safe-text.js';
+import { redactSecrets } from '../core/redact.js';
+import { mapStrings, terminalSafe } from '../core/text.js';
 import type { Severity } from '../../policies/types.js';
 import type { Finding, PlanDocument, RestoredFinding } from '../findings/model.js';
 import {
@@ -34,7 +34,7 @@ export function renderRestores(restores: readonly RestoredFinding[]): string {
     .join('\n')}\n`;
 }
 
-export { terminalSafe } from '../safe-text.js';
+export { terminalSafe } from '../core/text.js';
 
 function signColor(c: Colors, sign: FindingSign): (s: string) => string {
   switch (sign) {

@@ -1,6 +1,6 @@
 import type { PlanDocument } from '../findings/model.js';
-import { redactSecrets } from '../redact.js';
-import { jsonSafe } from '../safe-text.js';
+import { redactSecrets } from '../core/redact.js';
+import { jsonSafe } from '../core/text.js';
 import { renderHtml } from './html.js';
 import { renderJunit, type JunitOptions } from './junit.js';
 import { renderMarkdown, type MarkdownOptions } from './markdown.js';

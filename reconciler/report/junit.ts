@@ -1,8 +1,8 @@
 import { escapeUTF8 } from 'entities';
 import { CATALOGUE, resolveControl, versionedId, type Control } from '../../policies/catalogue.js';
 import type { Finding, PlanDocument } from '../findings/model.js';
-import { redactSecrets } from '../redact.js';
-import { isUnsafeCodePoint, visibleEscape } from '../safe-text.js';
+import { redactSecrets } from '../core/redact.js';
+import { isUnsafeCodePoint, visibleEscape } from '../core/text.js';
 import {
   compareFindings,
   exceptionText,

@@ -1,7 +1,7 @@
 import { escapeUTF8 } from 'entities';
 import type { Finding, PlanDocument } from '../findings/model.js';
-import { redactSecrets } from '../redact.js';
-import { neutralise } from '../safe-text.js';
+import { redactSecrets } from '../core/redact.js';
+import { neutralise } from '../core/text.js';
 import {
   changesText,
   exceptionText,

@@ -3,8 +3,8 @@ import { resolveControl, type Control } from '../../policies/catalogue.js';
 import type { FrameworkRefs, Severity } from '../../policies/types.js';
 import type { Finding, PlanDocument } from '../findings/model.js';
 import { MANIFEST_FILE } from '../manifest/schema.js';
-import { redactSecrets } from '../redact.js';
-import { jsonSafe, neutralise } from '../safe-text.js';
+import { redactSecrets } from '../core/redact.js';
+import { jsonSafe, neutralise } from '../core/text.js';
 import { exceptionText, isActionable, notEvaluatedText, outcomeOf, patchLines, patchLineText, statusLabel } from './shared.js';
 
 /** Where SARIF consumers find the schema of the format. */

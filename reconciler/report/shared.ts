@@ -61,16 +61,6 @@ export function statusLabel(status: FindingStatus): string {
   return status.replace(/-/g, ' ');
 }
 
-/** `conditionalAccessPolicy "Block legacy authentication"`. */
-export function resourceLabel(finding: Finding): string {
-  return `${finding.resource.type} "${finding.resource.name}"`;
-}
-
-/** `Mail Platform Lead · Messaging · mail-platform@contoso.example`. */
-export function ownerLabel(owner: Owner): string {
-  return `${owner.name} · ${owner.team} · ${owner.contact}`;
-}
-
 /** The exception that covers a finding, in one line, or undefined when there is none. */
 export function exceptionText(finding: Finding): string | undefined {
   const e = finding.exception;

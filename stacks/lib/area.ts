@@ -1,10 +1,11 @@
 import { Construct } from 'constructs';
+import { z } from 'zod';
 import { controlsForArea, resolveControl, versionedId } from '../../policies/catalogue.js';
 import type { Control, ControlArea } from '../../policies/types.js';
 import type { ControlEntry, ControlMode, DesiredState, Owner } from '../../reconciler/manifest/schema.js';
 import { EmailSecurityPosture, checkOwner } from './posture.js';
 import { checkShape, validateWith, type Problems } from './problems.js';
-import type { PropsSchema } from './prop-schemas.js';
+import { controlMode, ownerProps, props, type PropsSchema, type Shape } from './prop-schemas.js';
 
 /** Owner and mode of one control, overriding the area's. */
 export interface ControlSettings {
@@ -110,4 +111,16 @@ export abstract class PostureArea extends Construct {
       }
     }
   }
+}
+
+/** What every area construct takes, with the area's own properties. */
+const controlSettings = props<ControlSettings>({ owner: ownerProps.optional(), mode: controlMode.optional() });
+
+export function areaProps<T extends PostureAreaProps>(own: Shape<Omit<T, keyof PostureAreaProps>>) {
+  const area: Shape<PostureAreaProps> = {
+    owner: ownerProps.optional(),
+    mode: controlMode.optional(),
+    controls: z.record(z.string(), controlSettings).optional(),
+  };
+  return z.strictObject({ ...area, ...own });
 }

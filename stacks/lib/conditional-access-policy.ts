@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { Construct } from 'constructs';
 import { ConditionalAccessPolicy as AzureadConditionalAccessPolicy } from '@cdktf/provider-azuread/lib/conditional-access-policy/index.js';
 import { resolveControl, versionedId } from '../../policies/catalogue.js';
@@ -5,7 +6,7 @@ import type { DesiredCaPolicy } from '../../reconciler/manifest/schema.js';
 import { guid, upn } from '../../reconciler/manifest/formats.js';
 import { EmailSecurityPosture } from './posture.js';
 import { checkShape, validateWith, type Problems } from './problems.js';
-import { conditionalAccessPolicyProps } from './prop-schemas.js';
+import { flag, list, named, oneOf, props, text, texts, whole } from './prop-schemas.js';
 
 export type RiskLevel = 'low' | 'medium' | 'high';
 export type PolicyState = 'enabled' | 'disabled' | 'enabledForReportingButNotEnforced';
@@ -212,3 +213,45 @@ export class ConditionalAccessPolicy extends Construct {
     if (!this.enforcing && state !== 'disabled') p.add('grant', 'the policy neither grants with a control nor sets a session control');
   }
 }
+
+export const riskLevel = oneOf<RiskLevel>({ low: true, medium: true, high: true });
+
+type Grant = NonNullable<ConditionalAccessPolicyProps['grant']>;
+type Frequency = Exclude<NonNullable<ConditionalAccessPolicyProps['signInFrequency']>, string>;
+
+export const conditionalAccessPolicyProps = named('ConditionalAccessPolicy', props<ConditionalAccessPolicyProps>({
+  key: text,
+  control: text,
+  displayName: text,
+  state: oneOf<PolicyState>({ enabled: true, disabled: true, enabledForReportingButNotEnforced: true }).optional(),
+  staged: flag,
+  users: props<ConditionalAccessPolicyProps['users']>({
+    include: texts,
+    exclude: texts,
+    includeGroups: texts,
+    excludeGroups: texts,
+    includeRoles: texts,
+    excludeRoles: texts,
+  }).optional(),
+  applications: props<NonNullable<ConditionalAccessPolicyProps['applications']>>({ include: texts, exclude: texts }).optional(),
+  clientAppTypes: list(oneOf<ClientAppType>({ all: true, browser: true, mobileAppsAndDesktopClients: true, exchangeActiveSync: true, other: true })),
+  userRiskLevels: list(riskLevel),
+  signInRiskLevels: list(riskLevel),
+  grant: props<Grant>({
+    operator: oneOf<NonNullable<Grant['operator']>>({ AND: true, OR: true }).optional(),
+    controls: list(
+      oneOf<GrantControl>({
+        block: true,
+        mfa: true,
+        passwordChange: true,
+        compliantDevice: true,
+        domainJoinedDevice: true,
+        approvedApplication: true,
+        compliantApplication: true,
+      }),
+    ),
+  }).optional(),
+  signInFrequency: z
+    .union([z.literal('everyTime'), props<Frequency>({ value: whole, type: oneOf<Frequency['type']>({ hours: true, days: true }).optional() })])
+    .optional(),
+}));

@@ -1,10 +1,11 @@
+import { z } from 'zod';
 import { HIGH_RISK_MAIL_SCOPES } from '../../policies/catalogue.js';
 import type { DesiredState } from '../../reconciler/manifest/schema.js';
 import { upn } from '../../reconciler/manifest/formats.js';
-import { PostureArea, type PostureAreaProps } from './area.js';
+import { areaProps, PostureArea, type PostureAreaProps } from './area.js';
 import type { EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
-import { consentGovernanceProps } from './prop-schemas.js';
+import { flag, list, named, oneOf, props, text, texts, whole } from './prop-schemas.js';
 
 /** A reviewer of admin consent requests: a user by UPN or a group by display name. */
 export type Reviewer = { readonly user: string } | { readonly group: string };
@@ -75,3 +76,15 @@ export class ConsentGovernance extends PostureArea {
     }
   }
 }
+
+export const consentGovernanceProps = named('ConsentGovernance', areaProps<ConsentGovernanceProps>({
+  userConsent: oneOf<NonNullable<ConsentGovernanceProps['userConsent']>>({ disabled: true, lowRiskVerifiedPublishers: true }).optional(),
+  adminConsentWorkflow: props<ConsentGovernanceProps['adminConsentWorkflow']>({
+    // A reviewer is { user } or { group }; which of the two is checked by the construct.
+    reviewers: list(z.strictObject({ user: text, group: text })),
+    notifyReviewers: flag,
+    remindersEnabled: flag,
+    requestDurationInDays: whole,
+  }).optional(),
+  additionalHighRiskScopes: texts,
+}));

@@ -1,9 +1,9 @@
 import type { DesiredState } from '../../reconciler/manifest/schema.js';
 import { domainName } from '../../reconciler/manifest/formats.js';
-import { PostureArea, type PostureAreaProps } from './area.js';
+import { areaProps, PostureArea, type PostureAreaProps } from './area.js';
 import type { EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
-import { forwardingLockdownProps } from './prop-schemas.js';
+import { named, texts } from './prop-schemas.js';
 
 export interface ForwardingLockdownProps extends PostureAreaProps {
   /**
@@ -42,3 +42,5 @@ export class ForwardingLockdown extends PostureArea {
     });
   }
 }
+
+export const forwardingLockdownProps = named('ForwardingLockdown', areaProps<ForwardingLockdownProps>({ allowedRemoteDomains: texts }));

@@ -1,7 +1,7 @@
 import type { DesiredState } from '../../reconciler/manifest/schema.js';
-import { PostureArea, type PostureAreaProps } from './area.js';
+import { areaProps, PostureArea, type PostureAreaProps } from './area.js';
 import type { EmailSecurityPosture } from './posture.js';
-import { inboundEnforcementProps } from './prop-schemas.js';
+import { named, oneOf } from './prop-schemas.js';
 
 export interface InboundEnforcementProps extends PostureAreaProps {
   /** What Exchange does with mail whose sender publishes p=reject and fails DMARC. @default 'Reject' */
@@ -38,3 +38,8 @@ export class InboundEnforcement extends PostureArea {
   /** Both actions are enums, checked with the props' schema. */
   protected checkProps(): void {}
 }
+
+export const inboundEnforcementProps = named('InboundEnforcement', areaProps<InboundEnforcementProps>({
+  dmarcRejectAction: oneOf<NonNullable<InboundEnforcementProps['dmarcRejectAction']>>({ Reject: true, Quarantine: true }).optional(),
+  dmarcQuarantineAction: oneOf<NonNullable<InboundEnforcementProps['dmarcQuarantineAction']>>({ Quarantine: true, MoveToJmf: true }).optional(),
+}));

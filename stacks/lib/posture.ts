@@ -6,7 +6,7 @@ import { AzureadProvider } from '@cdktf/provider-azuread/lib/provider/index.js';
 import { DataAzureadUser } from '@cdktf/provider-azuread/lib/data-azuread-user/index.js';
 import { DataAzureadGroup } from '@cdktf/provider-azuread/lib/data-azuread-group/index.js';
 import { controlsForArea, resolveControl, versionedId } from '../../policies/catalogue.js';
-import type { ExceptionScopeType } from '../../policies/types.js';
+import type { ControlArea, ExceptionScopeType } from '../../policies/types.js';
 import { domainName, guid, isoDate, mailDestination, upn } from '../../reconciler/manifest/formats.js';
 import {
   MANIFEST_FILE,
@@ -19,9 +19,8 @@ import {
   type Owner,
   type PostureException,
 } from '../../reconciler/manifest/schema.js';
-import type { PostureArea } from './area.js';
 import { validateWith, type Problems } from './problems.js';
-import { emailSecurityPostureProps } from './prop-schemas.js';
+import { controlMode, list, named, oneOf, ownerProps, props, text, texts, whole } from './prop-schemas.js';
 
 /** Default and ceiling for how long an exception may run, in days from the day of synth. */
 export const DEFAULT_EXCEPTION_MAX_DAYS = 180;
@@ -83,6 +82,14 @@ export interface EmailSecurityPostureProps {
   readonly defaultMode?: ControlMode;
 }
 
+/** What the root needs of an area construct (`PostureArea` in area.ts, which builds on this file). */
+export interface RegisteredArea {
+  readonly area: ControlArea;
+  readonly node: { readonly id: string; readonly path: string };
+  controlEntries(): ControlEntry[];
+  desiredState(): Partial<DesiredState>;
+}
+
 /**
  * The root of an organisation's email-security posture. Area constructs (SenderAuthentication,
  * InboundEnforcement, ForwardingLockdown, RiskBasedAccess, ConsentGovernance) are its children.
@@ -101,7 +108,7 @@ export class EmailSecurityPosture extends Construct {
   readonly defaultMode: ControlMode;
   readonly maxExceptionDays: number;
   private readonly exceptionProps: ExceptionProps[];
-  private readonly areas: PostureArea[] = [];
+  private readonly areas: RegisteredArea[] = [];
   private readonly userLookups = new Map<string, DataAzureadUser>();
   private readonly groupLookups = new Map<string, DataAzureadGroup>();
 
@@ -139,7 +146,7 @@ export class EmailSecurityPosture extends Construct {
   }
 
   /** Called by each area construct as it is created. */
-  registerArea(area: PostureArea): void {
+  registerArea(area: RegisteredArea): void {
     this.areas.push(area);
   }
 
@@ -280,7 +287,7 @@ export class EmailSecurityPosture extends Construct {
     const others = TerraformStack.of(this).node.findAll().filter((c) => c instanceof EmailSecurityPosture && c !== this);
     if (others.length) p.add('(stack)', `a stack holds one posture; ${others.map((c) => c.node.path).join(', ')} is another`);
 
-    const seen = new Map<string, PostureArea>();
+    const seen = new Map<string, RegisteredArea>();
     for (const area of this.areas) {
       const other = seen.get(area.area);
       if (other) p.add(area.node.id, `area "${area.area}" is already declared by ${other.node.path}; declare each area once`);
@@ -339,3 +346,26 @@ export function addDays(date: string, days: number): string {
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
 }
+
+const exceptionProps = props<ExceptionProps>({
+  control: text,
+  // The scope types a control accepts are checked per control, with that control's list.
+  scope: props<ExceptionProps['scope']>({ type: text, value: text, destinations: texts }).optional(),
+  reason: text,
+  approvedBy: text,
+  expires: text,
+  compensatingControl: text,
+  ticket: text,
+});
+
+export const emailSecurityPostureProps = named('EmailSecurityPosture', props<EmailSecurityPostureProps>({
+  organization: props<EmailSecurityPostureProps['organization']>({ name: text, primaryDomain: text, tenantId: text }).optional(),
+  breakGlass: props<EmailSecurityPostureProps['breakGlass']>({ users: texts, groups: texts }).optional(),
+  ownership: props<EmailSecurityPostureProps['ownership']>({
+    owner: ownerProps.optional(),
+    mode: oneOf<NonNullable<EmailSecurityPostureProps['ownership']['mode']>>({ report: true, alert: true }).optional(),
+  }).optional(),
+  exceptions: list(exceptionProps),
+  exceptionPolicy: props<NonNullable<EmailSecurityPostureProps['exceptionPolicy']>>({ maxDays: whole }).optional(),
+  defaultMode: controlMode.optional(),
+}));

@@ -1,11 +1,11 @@
 import type { DesiredState } from '../../reconciler/manifest/schema.js';
 import { guid, upn } from '../../reconciler/manifest/formats.js';
-import { PostureArea, type PostureAreaProps } from './area.js';
-import { ConditionalAccessPolicy, type ConditionalAccessPolicyProps, type PolicyState, type RiskLevel } from './conditional-access-policy.js';
+import { areaProps, PostureArea, type PostureAreaProps } from './area.js';
+import { ConditionalAccessPolicy, riskLevel, type ConditionalAccessPolicyProps, type PolicyState, type RiskLevel } from './conditional-access-policy.js';
 import type { EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
-import { riskBasedAccessProps } from './prop-schemas.js';
 import { DEFAULT_PRIVILEGED_ROLES } from './roles.js';
+import { list, named, oneOf, props, text, texts } from './prop-schemas.js';
 
 export type RiskBasedAccessPolicyKey = 'user-risk' | 'sign-in-risk' | 'privileged-user-risk' | 'legacy-authentication';
 
@@ -154,3 +154,22 @@ export class RiskBasedAccess extends PostureArea {
     }
   }
 }
+
+type UserRisk = NonNullable<RiskBasedAccessProps['userRisk']>;
+type SignInRisk = NonNullable<RiskBasedAccessProps['signInRisk']>;
+
+export const riskBasedAccessProps = named('RiskBasedAccess', areaProps<RiskBasedAccessProps>({
+  namePrefix: text,
+  state: oneOf<NonNullable<RiskBasedAccessProps['state']>>({ enabled: true, enabledForReportingButNotEnforced: true }).optional(),
+  staged: list(oneOf<RiskBasedAccessPolicyKey>({ 'user-risk': true, 'sign-in-risk': true, 'privileged-user-risk': true, 'legacy-authentication': true })),
+  userRisk: props<UserRisk>({
+    levels: list(riskLevel),
+    response: oneOf<NonNullable<UserRisk['response']>>({ block: true, mfaAndPasswordChange: true }).optional(),
+  }).optional(),
+  signInRisk: props<SignInRisk>({
+    levels: list(riskLevel),
+    response: oneOf<NonNullable<SignInRisk['response']>>({ mfa: true, block: true }).optional(),
+  }).optional(),
+  privileged: props<NonNullable<RiskBasedAccessProps['privileged']>>({ roles: texts, userRiskLevels: list(riskLevel) }).optional(),
+  exclusions: props<NonNullable<RiskBasedAccessProps['exclusions']>>({ users: texts, groups: texts }).optional(),
+}));

@@ -1,9 +1,9 @@
 import type { DesiredDomain, DesiredState } from '../../reconciler/manifest/schema.js';
 import { domainName, mailtoUri } from '../../reconciler/manifest/formats.js';
-import { PostureArea, type PostureAreaProps } from './area.js';
+import { areaProps, PostureArea, type PostureAreaProps } from './area.js';
 import type { EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
-import { senderAuthenticationProps } from './prop-schemas.js';
+import { flag, list, named, oneOf, props, text, texts, whole } from './prop-schemas.js';
 
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
 const STRENGTH: Record<DmarcPolicy, number> = { none: 0, quarantine: 1, reject: 2 };
@@ -134,3 +134,22 @@ export class SenderAuthentication extends PostureArea {
     });
   }
 }
+
+const dmarcPolicy = oneOf<DmarcPolicy>({ none: true, quarantine: true, reject: true });
+const alignmentMode = oneOf<'relaxed' | 'strict'>({ relaxed: true, strict: true });
+
+const mailDomainProps = props<MailDomainProps>({
+  name: text,
+  sending: flag,
+  policy: dmarcPolicy.optional(),
+  subdomainPolicy: dmarcPolicy.optional(),
+  pct: whole,
+  rua: texts,
+  ruf: texts,
+  alignment: props<NonNullable<MailDomainProps['alignment']>>({ dkim: alignmentMode.optional(), spf: alignmentMode.optional() }).optional(),
+  spfAll: oneOf<NonNullable<MailDomainProps['spfAll']>>({ '-all': true, '~all': true }).optional(),
+  spfRecord: text,
+  dkim: flag,
+});
+
+export const senderAuthenticationProps = named('SenderAuthentication', areaProps<SenderAuthenticationProps>({ domains: list(mailDomainProps), reportAddresses: texts }));

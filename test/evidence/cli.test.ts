@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import yargs from 'yargs';
 import { evidenceCommand } from '../../reconciler/cli/evidence.js';
-import { EvidenceTrail, type EvidenceRecord } from '../../reconciler/evidence/trail.js';
+import type { EvidenceRecord } from '../../reconciler/evidence/records.js';
+import { EvidenceTrail } from '../../reconciler/evidence/store.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const actor = { kind: 'application' as const, id: '7d1e8c44-2f5b-4c1a-9a4e-0b6f3c2d1e0a' };

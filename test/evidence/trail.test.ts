@@ -3,23 +3,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import type { ChangeOutcome } from '../../reconciler/apply/apply.js';
-import type { PlannedChange } from '../../reconciler/apply/writes.js';
-import {
-  actorFromAccessToken,
-  applyRecorder,
-  canonicalJson,
-  EvidenceTrail,
-  GENESIS_PREV,
-  planEvidence,
-  recordHash,
-  recordsOfRun,
-  redactSecrets,
-  verifyTrail,
-  type EvidenceActor,
-  type EvidenceRecord,
-} from '../../reconciler/evidence/trail.js';
+import type { PlannedChange, Write } from '../../reconciler/apply/writes.js';
+import { actorFromAccessToken } from '../../reconciler/auth/actor.js';
+import { applyRecorder, planEvidence, type RecordableChange, type RecordableOutcome } from '../../reconciler/evidence/recorder.js';
+import { canonicalJson } from '../../reconciler/core/json.js';
+import { EvidenceTrail } from '../../reconciler/evidence/store.js';
+import { GENESIS_PREV, type EvidenceActor, type EvidenceRecord, type RecordedWrite } from '../../reconciler/evidence/records.js';
+import { recordHash } from '../../reconciler/evidence/chain.js';
+import { trailRecords, verifyTrail } from '../../reconciler/evidence/verify.js';
+import { redactSecrets } from '../../reconciler/core/redact.js';
 import type { PlanDocument } from '../../reconciler/findings/model.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -98,6 +92,15 @@ describe('appending', () => {
     expect(lines).toHaveLength(7);
     expect(lines.map((l) => JSON.parse(l) as EvidenceRecord)).toEqual(records);
     expect(readFileSync(file, 'utf8').endsWith('\n')).toBe(true);
+  });
+
+  it('writes a lone surrogate (a name any tenant user can set) as U+FFFD, so the record is RFC 8785 and verifies', () => {
+    const file = join(dir, 'evidence.jsonl');
+    const r = EvidenceTrail.open(file).append({ kind: 'refusal', runId: RUN_APPLY, actor: ACTOR, command: 'apply', reason: 'stale', message: 'inboxRule "\ud800x" changed', tenantId: 'contoso.onmicrosoft.com' });
+    expect(r.kind === 'refusal' && r.message).toBe('inboxRule "\ufffdx" changed');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(r);
+    expect(r.hash).toBe(createHash('sha256').update(canonicalJson({ ...r, hash: undefined })).digest('hex'));
+    expect(verifyTrail(readFileSync(file, 'utf8')).ok).toBe(true);
   });
 
   it('verifies an intact trail and reports its head', () => {
@@ -483,7 +486,7 @@ describe('a trail that shrank or vanished since it was opened', () => {
 describe('several writers of one trail at once', () => {
   it('four processes appending at the same time: every record in one intact chain, no seq taken twice', async () => {
     const file = join(dir, 'evidence.jsonl');
-    const trailModule = new URL('../../reconciler/evidence/trail.ts', import.meta.url).href;
+    const trailModule = new URL('../../reconciler/evidence/store.ts', import.meta.url).href;
     const writer = (n: number) =>
       new Promise<number | null>((resolvePromise) => {
         const script = `
@@ -503,20 +506,23 @@ describe('several writers of one trail at once', () => {
   }, 120_000);
 });
 
-describe('recordsOfRun', () => {
-  it('returns the change records of one run, in order', () => {
+/** The change records of one run, in file order: what a rollback undoes (as `trailRecords` gives them). */
+const changesOfRun = (text: string, runId: string) => trailRecords(text).filter((r) => r.runId === runId && r.kind === 'change');
+
+describe('trailRecords', () => {
+  it('gives the change records of one run, in order', () => {
     const { file, records } = writeTrail();
     const text = readFileSync(file, 'utf8');
-    expect(recordsOfRun(text, RUN_APPLY)).toEqual(records.slice(2, 5));
-    expect(recordsOfRun(text, RUN_PLAN)).toEqual([]);
-    expect(recordsOfRun(text.slice(0, -10), RUN_APPLY)).toHaveLength(3);
+    expect(changesOfRun(text, RUN_APPLY)).toEqual(records.slice(2, 5));
+    expect(changesOfRun(text, RUN_PLAN)).toEqual([]);
+    expect(changesOfRun(text.slice(0, -10), RUN_APPLY)).toHaveLength(3);
   });
 
   it('refuses a trail that fails verification', () => {
     const { file } = writeTrail();
     const lines = linesOf(file);
     lines.splice(3, 1);
-    expect(() => recordsOfRun(textOf(lines), RUN_APPLY)).toThrow(/fails verification .*record 4 is missing/);
+    expect(() => changesOfRun(textOf(lines), RUN_APPLY)).toThrow(/fails verification .*record 4 is missing/);
   });
 });
 
@@ -562,6 +568,15 @@ describe('plan and apply records', () => {
     expect(written[1]).toMatchObject({ findingId: 'finding-1', control: 'MAIL.FWD.3v1', resource: { type: 'mailbox', id: 'user-1' }, action: 'update', before: { ForwardingSmtpAddress: 'smtp:out1@elsewhere.example' }, after: { ForwardingSmtpAddress: null } });
     expect(written[2]).toMatchObject({ after: null, error: 'Set-Mailbox answered 500' });
     expect(written[4]).toMatchObject({ counts: { applied: 1, failed: 1, skipped: 1 }, exitCode: 1, planHash: PLAN_HASH });
-    expect(recordsOfRun(text, RUN_APPLY).map((r) => r.kind === 'change' && r.findingId)).toEqual(['finding-1', 'finding-2', 'finding-3']);
+    expect(changesOfRun(text, RUN_APPLY).map((r) => r.kind === 'change' && r.findingId)).toEqual(['finding-1', 'finding-2', 'finding-3']);
+  });
+});
+
+describe('the record format depends on nothing above it', () => {
+  it('a recorded write has exactly the shape of the write apply sends, both ways', () => {
+    expectTypeOf<Write>().toExtend<RecordedWrite>();
+    expectTypeOf<RecordedWrite>().toExtend<Write>();
+    expectTypeOf<PlannedChange>().toExtend<RecordableChange>();
+    expectTypeOf<ChangeOutcome>().toExtend<RecordableOutcome<PlannedChange>>();
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EvidenceTrail } from '../../reconciler/evidence/trail.js';
+import { EvidenceTrail } from '../../reconciler/evidence/store.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { cli, synthExamples, target, writer } from './harness.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { startDnsServer } from '../../simulator/dns/server.js';
-import { isUnsafeCodePoint } from '../../reconciler/safe-text.js';
+import { isUnsafeCodePoint } from '../../reconciler/core/text.js';
 import { cli } from './harness.js';
 
 describe('posture check-domain', () => {

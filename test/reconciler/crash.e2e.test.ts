@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ChangeEvidenceRecord, EvidenceRecord } from '../../reconciler/evidence/trail.js';
+import type { ChangeEvidenceRecord, EvidenceRecord } from '../../reconciler/evidence/records.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import type { RequestLogEntry } from '../../simulator/http/log.js';
 import { cli, startCli, synthExamples, target, writer, type CliResult } from './harness.js';

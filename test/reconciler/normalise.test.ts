@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { directoryOf } from '../../reconciler/evaluate/context.js';
-import { canonical, patchFrom, withoutAnnotations } from '../../reconciler/evaluate/normalise.js';
+import { withoutAnnotations } from '../../reconciler/core/annotations.js';
+import { canonical, patchFrom } from '../../reconciler/evaluate/normalise.js';
 import { restored } from '../../reconciler/apply/rollback.js';
 import { snapshot } from '../../reconciler/apply/target.js';
 import { fingerprintOf } from '../../reconciler/apply/writes.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { envTokenProvider } from '../../reconciler/auth/tokens.js';
-import { REDACTED, redactSecrets, redactText, rememberSecret } from '../../reconciler/redact.js';
-import { jsonSafe, terminalSafe } from '../../reconciler/safe-text.js';
+import { REDACTED, redactSecrets, redactText, rememberSecret } from '../../reconciler/core/redact.js';
+import { jsonSafe, terminalSafe } from '../../reconciler/core/text.js';
 
 const JWT = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20iLCJ0aWQiOiJ0In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
 const OPAQUE = 'Zq8~opaque.client-secret_value_4f1e';

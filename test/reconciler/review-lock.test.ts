@@ -97,7 +97,7 @@ describe('the run lock, under attack', () => {
 describe('the trail\'s append lock, under attack', () => {
   it('is one lock however the trail is named: a writer through a symlink waits for the one holding it', async () => {
     const { dir, trail } = fresh();
-    const { EvidenceTrail } = await import('../../reconciler/evidence/trail.js');
+    const { EvidenceTrail } = await import('../../reconciler/evidence/store.js');
     const { default: lockfile } = await import('proper-lockfile');
     EvidenceTrail.open(trail).append({ kind: 'refusal', runId: 'r1', actor: { kind: 'unknown', id: 'unknown' }, command: 'apply', reason: 'stale', message: 'x', tenantId: TENANT });
     symlinkSync(trail, join(dir, 'alias.jsonl'));

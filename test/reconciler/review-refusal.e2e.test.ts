@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EvidenceTrail, verifyTrail } from '../../reconciler/evidence/trail.js';
+import { EvidenceTrail } from '../../reconciler/evidence/store.js';
+import { verifyTrail } from '../../reconciler/evidence/verify.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { cli, synthExamples, target, writer } from './harness.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findingsRestored, planRollback } from '../../reconciler/apply/rollback.js';
 import type { Write } from '../../reconciler/apply/writes.js';
-import type { ChangeEvidenceRecord, EvidenceRecord } from '../../reconciler/evidence/trail.js';
+import type { ChangeEvidenceRecord, EvidenceRecord } from '../../reconciler/evidence/records.js';
 
 let seq = 0;
 const change = (runId: string, write: Write, before: unknown, after: unknown, rollbackOf?: { runId: string; seq: number }): ChangeEvidenceRecord => ({

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { settleInterrupted } from '../../reconciler/apply/settle.js';
-import type { EvidenceRecord } from '../../reconciler/evidence/trail.js';
+import type { EvidenceRecord } from '../../reconciler/evidence/records.js';
 import { connect } from '../../reconciler/input/connection.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { writer } from './harness.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EvidenceRecord } from '../../reconciler/evidence/trail.js';
+import type { EvidenceRecord } from '../../reconciler/evidence/records.js';
 import type { PlanDocument } from '../../reconciler/findings/model.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { cli, synthExamples, target, writer } from './harness.js';
@@ -245,7 +245,7 @@ describe('rollback', () => {
     ['a doubled slash', (_s: RunningSimulator, path: string) => path.replace('/identity/', '/identity//')],
     ['an absolute Graph URL', (s: RunningSimulator, path: string) => `${s.graphUrl}/v1.0${path}`],
   ])('rails judge the path that is sent: a trail rewritten to hold a conditional access path with %s does not get past the break-glass rail', async (_name, disguise) => {
-    const { recordHash } = await import('../../reconciler/evidence/trail.js');
+    const { recordHash } = await import('../../reconciler/evidence/chain.js');
     const { planHashOf } = await import('../../reconciler/plan/build.js');
     /** Rewrites the whole chain, as someone who can write the file can: edit, then recompute every hash after. */
     const rewrite = (file: string, edit: (r: Record<string, unknown>) => void) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planRollback, restored, reverseOf, reverseRun } from '../../reconciler/apply/rollback.js';
 import type { Write } from '../../reconciler/apply/writes.js';
-import type { ChangeEvidenceRecord, EvidenceRecord } from '../../reconciler/evidence/trail.js';
+import type { ChangeEvidenceRecord, EvidenceRecord } from '../../reconciler/evidence/records.js';
 
 let seq = 0;
 const record = (write: Write, before: unknown, after: unknown, result: ChangeEvidenceRecord['result'] = 'applied'): ChangeEvidenceRecord => ({

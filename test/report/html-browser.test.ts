@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../reconciler/report/html.js';
-import { isUnsafeCodePoint } from '../../reconciler/safe-text.js';
+import { isUnsafeCodePoint } from '../../reconciler/core/text.js';
 import { cleanPlan, driftedFindings, driftedPlan, HOSTILE_NAME, INCOMPLETE_READ, makePlan, XML_HOSTILE_NAME } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
