@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Operation } from 'fast-json-patch';
 import { resolveControl, versionedId } from '../../policies/catalogue.js';
 import type { Control, ExceptionScopeType } from '../../policies/types.js';
-import type { ChangeAction, Finding, FindingResource, FindingStatus, IncompleteRead } from '../findings/model.js';
+import type { ChangeAction, Finding, FindingResource, FindingStatus, IncompleteRead } from '../model/finding.js';
 import type { Manifest, PostureException } from '../manifest/schema.js';
 import type { LiveState, Section } from '../read/live.js';
 

@@ -9,8 +9,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { ChangeOutcome } from '../apply/apply.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
-import type { PlannedChange, Write } from '../apply/writes.js';
-import type { PlanDocument } from '../findings/model.js';
+import type { PlannedChange, Write } from '../model/change.js';
+import type { PlanDocument } from '../model/plan.js';
 import { redactSecrets } from '../redact.js';
 
 /** Format version of a record (`v`). A reader refuses nothing on it today; it is hashed like any field. */

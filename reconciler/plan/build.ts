@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { ACTIONABLE, type Finding, type IncompleteRead, type PlanDocument, type PlanSummary, type RestoredFinding } from '../findings/model.js';
+import { ACTIONABLE, type Finding, type IncompleteRead } from '../model/finding.js';
+import { type PlanDocument, type PlanSummary, type RestoredFinding } from '../model/plan.js';
 import type { Manifest } from '../manifest/schema.js';
-import type { PlannedChange } from '../apply/writes.js';
+import type { PlannedChange } from '../model/change.js';
 import { redactSecrets } from '../redact.js';
 import { TOOL_VERSION } from '../version.js';
 

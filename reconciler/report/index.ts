@@ -1,4 +1,4 @@
-import type { PlanDocument } from '../findings/model.js';
+import type { PlanDocument } from '../model/plan.js';
 import { redactSecrets } from '../redact.js';
 import { jsonSafe } from '../safe-text.js';
 import { renderHtml } from './html.js';

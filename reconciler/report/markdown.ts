@@ -1,5 +1,6 @@
 import { escapeUTF8 } from 'entities';
-import type { Finding, PlanDocument } from '../findings/model.js';
+import type { Finding } from '../model/finding.js';
+import type { PlanDocument } from '../model/plan.js';
 import { redactSecrets } from '../redact.js';
 import { neutralise } from '../safe-text.js';
 import {

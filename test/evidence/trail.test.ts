@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeOutcome } from '../../reconciler/apply/apply.js';
-import type { PlannedChange } from '../../reconciler/apply/writes.js';
+import type { PlannedChange } from '../../reconciler/model/change.js';
 import {
   actorFromAccessToken,
   applyRecorder,
@@ -20,7 +20,7 @@ import {
   type EvidenceActor,
   type EvidenceRecord,
 } from '../../reconciler/evidence/trail.js';
-import type { PlanDocument } from '../../reconciler/findings/model.js';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const PLAN_HASH = sha('plan-1');

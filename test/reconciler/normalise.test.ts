@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { directoryOf } from '../../reconciler/evaluate/context.js';
 import { canonical, patchFrom, withoutAnnotations } from '../../reconciler/evaluate/normalise.js';
-import { restored } from '../../reconciler/apply/rollback.js';
+import { restored } from '../../reconciler/resources/compare.js';
 import { snapshot } from '../../reconciler/apply/target.js';
-import { fingerprintOf } from '../../reconciler/apply/writes.js';
+import { fingerprintOf } from '../../reconciler/model/change.js';
 import { reviewerTarget } from '../../reconciler/checks/consent.js';
 import { evaluate } from '../../reconciler/evaluate/index.js';
 import { diffPolicy, project, resolvePolicy } from '../../reconciler/resources/conditional-access-policy.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EvidenceRecord } from '../../reconciler/evidence/trail.js';
-import type { PlanDocument } from '../../reconciler/findings/model.js';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { cli, target, writer } from './harness.js';
 
