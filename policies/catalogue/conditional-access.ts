@@ -24,7 +24,7 @@ export const conditionalAccess: readonly Control[] = [
     checks: [
       { id: 'ca-user-risk-high', description: 'An enabled policy covers all users and all apps for userRiskLevels high with the declared grant and session controls.' },
     ],
-    resources: resources,
+    resources,
     remediation,
     exceptionScopes: ['policy', 'user'],
   },
@@ -41,7 +41,7 @@ export const conditionalAccess: readonly Control[] = [
     checks: [
       { id: 'ca-signin-risk', description: 'An enabled policy covers all users and all apps for the declared sign-in risk levels with MFA and everyTime, or block.' },
     ],
-    resources: resources,
+    resources,
     remediation,
     exceptionScopes: ['policy', 'user'],
   },
@@ -57,7 +57,7 @@ export const conditionalAccess: readonly Control[] = [
     checks: [
       { id: 'ca-privileged-tier', description: 'An enabled policy includes the declared privileged roles and blocks at the declared user risk levels.' },
     ],
-    resources: resources,
+    resources,
     remediation,
     exceptionScopes: ['policy'],
   },
@@ -73,7 +73,7 @@ export const conditionalAccess: readonly Control[] = [
     checks: [
       { id: 'ca-legacy-auth', description: 'An enabled policy blocks clientAppTypes exchangeActiveSync and other for all users and apps.' },
     ],
-    resources: resources,
+    resources,
     remediation,
     exceptionScopes: ['policy'],
   },
@@ -92,8 +92,23 @@ export const conditionalAccess: readonly Control[] = [
       { id: 'ca-no-undeclared-exclusions', description: 'No policy excludes a user, group or role that the posture does not declare.' },
       { id: 'ca-staged-rollout', description: 'A policy declared as staged exists in report-only mode before it is enforced.' },
     ],
-    resources: resources,
+    resources,
     remediation,
     exceptionScopes: ['policy', 'user'],
+  },
+  {
+    id: 'MAIL.SMTP.1',
+    version: 1,
+    area: 'conditional-access',
+    title: 'SMTP AUTH client submission is disabled for the organisation',
+    rationale:
+      'SMTP AUTH takes a user name and password and nothing else: with it enabled tenant-wide, a stolen or sprayed password sends mail as ' +
+      'its user, with no MFA and no conditional access. A device that must use it is enabled on its own mailbox.',
+    severity: 'high',
+    frameworks: { nistCsf: ['PR.AA-03'], scuba: ['MS.EXO.5.1v1'] },
+    checks: [{ id: 'smtp-client-auth-disabled', description: 'Get-TransportConfig shows SmtpClientAuthenticationDisabled true.' }],
+    resources: { read: ['transportConfig'], write: ['transportConfig'] },
+    remediation: { automatic: true, description: 'Set-TransportConfig -SmtpClientAuthenticationDisabled $true.' },
+    exceptionScopes: [],
   },
 ];
