@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../policies/catalogue.js';
 import { COMMANDS_WITH_PERMISSIONS, permissionsFor } from '../../reconciler/cli/permissions.js';
+import { ApplyRefused, checkShape } from '../../reconciler/apply/apply.js';
 import { writeProblem } from '../../reconciler/apply/writes.js';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { EXCHANGE_WRITES, GRAPH_WRITES, isResourceType, isReversible, isWritable, RESOURCES, resourceType, UnknownResourceType } from '../../reconciler/resources/registry.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -16,6 +18,14 @@ describe('the resource registry', () => {
     expect(() => resourceType(undefined)).toThrow(/^unknown resource type undefined/);
     expect(() => resourceType('__proto__')).toThrow(UnknownResourceType);
     expect(resourceType('inboxRule').key).toBe('inboxRule');
+  });
+
+  it('a plan naming a type this version does not know is refused before anything is read', () => {
+    const plan = JSON.parse(readFileSync(join(root, 'test/fixtures/released-apply/plan.json'), 'utf8')) as PlanDocument;
+    expect(() => checkShape(plan)).not.toThrow();
+    const renamed = { ...plan, changes: plan.changes.map((c, i) => (i === 0 ? { ...c, resource: { ...c.resource, type: 'transportRules' } } : c)) };
+    expect(() => checkShape(renamed)).toThrow(ApplyRefused);
+    expect(() => checkShape(renamed)).toThrow('the plan holds a change to "transportRules", a resource type this version does not know; nothing was written');
   });
 
   it('every key the catalogue names is registered, and a control writes only writable types', () => {
@@ -45,14 +55,15 @@ describe('the resource registry', () => {
   it('the writes apply accepts are exactly those the writable types declare', () => {
     for (const [method, route] of GRAPH_WRITES) expect(writeProblem({ api: 'graph', method, path: route.replaceAll('{id}', 'x1') }), `${method} ${route}`).toBeUndefined();
     for (const cmdlet of EXCHANGE_WRITES.keys()) expect(writeProblem({ api: 'exchange', cmdlet, parameters: { Identity: 'x' } }), cmdlet).toBeUndefined();
-    // The same writes as the hand-written list the types' declarations replaced.
+    // The same writes as the hand-written list the types' declarations replaced, and those of the types added since.
     expect(GRAPH_WRITES.map(([m, r]) => `${m} ${r}`).sort()).toEqual([
       'DELETE /identity/conditionalAccess/policies/{id}', 'DELETE /oauth2PermissionGrants/{id}', 'DELETE /servicePrincipals/{id}/appRoleAssignedTo/{id}', 'DELETE /users/{id}/mailFolders/inbox/messageRules/{id}',
       'PATCH /identity/conditionalAccess/policies/{id}', 'PATCH /policies/authorizationPolicy', 'POST /identity/conditionalAccess/policies', 'POST /oauth2PermissionGrants',
       'POST /users/{id}/mailFolders/inbox/messageRules', 'PUT /policies/adminConsentRequestPolicy',
     ]);
     expect([...EXCHANGE_WRITES.keys()].sort()).toEqual([
-      'Disable-TransportRule', 'Enable-TransportRule', 'New-DkimSigningConfig', 'Set-AntiPhishPolicy', 'Set-DkimSigningConfig', 'Set-HostedOutboundSpamFilterPolicy', 'Set-Mailbox', 'Set-RemoteDomain',
+      'Disable-TransportRule', 'Enable-TransportRule', 'New-DkimSigningConfig', 'Set-AntiPhishPolicy', 'Set-DkimSigningConfig', 'Set-HostedConnectionFilterPolicy', 'Set-HostedOutboundSpamFilterPolicy', 'Set-Mailbox',
+      'Set-RemoteDomain', 'Set-TransportConfig',
     ]);
   });
 
