@@ -18,9 +18,9 @@ export function checkConditionalAccess(ev: Evaluation): void {
   let policies: Obj[] | undefined;
   for (const c of controls) {
     const got = ev.need<[Obj[], Obj[], Obj[]]>(c, [
-      [ev.live.caPolicies, 'conditional access policies'],
-      [ev.live.users, 'users'],
-      [ev.live.groups, 'groups'],
+      'conditionalAccessPolicy',
+      'user',
+      'group',
     ]);
     if (got) policies = got[0];
   }
@@ -125,7 +125,7 @@ export function checkConditionalAccess(ev: Evaluation): void {
  * mailbox (Set-CASMailbox), never for the whole tenant.
  */
 function checkSmtpAuth(ev: Evaluation): void {
-  const got = ev.need<[Obj[]]>('MAIL.SMTP.1', [[ev.live.transportConfig, 'the transport configuration']]);
+  const got = ev.need<[Obj[]]>('MAIL.SMTP.1', ['transportConfig']);
   if (!got || !ev.live.transportConfig?.ok) return;
   for (const t of got[0]) {
     if (t['SmtpClientAuthenticationDisabled'] === true) continue;

@@ -1,6 +1,11 @@
 import { P } from '../../policies/permissions.js';
-import { USER_CONSENT_POLICIES } from '../checks/consent.js';
 import { graphEntity, graphRead } from './graph-entity.js';
+
+/** The permission grant policies that each declared user-consent setting assigns to the default user role. */
+export const USER_CONSENT_POLICIES = {
+  disabled: [] as string[],
+  lowRiskVerifiedPublishers: ['ManagePermissionGrantsForSelf.microsoft-user-default-low'],
+};
 
 /** The tenant's authorization policy: what users may consent to, and whether they may register apps. */
 export const authorizationPolicy = graphEntity({

@@ -7,6 +7,8 @@ import { COMMANDS_WITH_PERMISSIONS, permissionsFor } from '../../reconciler/cli/
 import { ApplyRefused, checkShape } from '../../reconciler/apply/apply.js';
 import { writeProblem } from '../../reconciler/apply/writes.js';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
+import { Evaluation } from '../../reconciler/evaluate/context.js';
+import { build, declareAll } from '../stacks/helpers.js';
 import { EXCHANGE_WRITES, GRAPH_WRITES, isResourceType, isReversible, isWritable, RESOURCES, resourceType, UnknownResourceType } from '../../reconciler/resources/registry.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -69,6 +71,15 @@ describe('the resource registry', () => {
 
   it('irreversible types are so by construction: they have no inverse', () => {
     expect(RESOURCES.filter(isWritable).filter((t) => !isReversible(t)).map((t) => t.key)).toEqual(['appRoleAssignment']);
+  });
+});
+
+describe('checks read what their controls name', () => {
+  it('a check that reads a type its control does not name in resources.read is an error, not a silent extra read', () => {
+    const ok = { ok: true as const, value: [], endpoint: '', readAt: '' };
+    const ev = new Evaluation(build(declareAll).posture.toManifest(), { users: ok, groups: ok, outboundSpam: ok }, '2026-06-01');
+    expect(ev.need('MAIL.FWD.1', ['hostedOutboundSpamFilterPolicy'])).toEqual([[]]);
+    expect(() => ev.need('MAIL.FWD.1', ['inboxRule'])).toThrow('a check of MAIL.FWD.1 reads inboxRule, which its catalogue entry does not name in resources.read');
   });
 });
 
