@@ -4,19 +4,12 @@ import { resolveControl, versionedId } from '../../policies/catalogue.js';
 import type { Control, ExceptionScopeType } from '../../policies/types.js';
 import type { ChangeAction, Finding, FindingResource, FindingStatus, IncompleteRead } from '../model/finding.js';
 import type { Manifest, PostureException } from '../manifest/schema.js';
-import type { LiveState, Section } from '../model/live.js';
+import type { Directory, LiveState, Section } from '../model/live.js';
 import { resourceType } from '../resources/registry.js';
 
 type Obj = Record<string, unknown>;
 
-/** Looks principals up by the names a posture uses: users by UPN, groups by display name or mail. */
-export interface Directory {
-  userByUpn(upn: string): Obj | undefined;
-  userById(id: string): Obj | undefined;
-  groupByName(name: string): Obj | undefined;
-  groupByMail(mail: string): Obj | undefined;
-  groupById(id: string): Obj | undefined;
-}
+export type { Directory } from '../model/live.js';
 
 export function directoryOf(live: LiveState): Directory {
   const users = live.users?.ok ? live.users.value : [];

@@ -63,3 +63,12 @@ export interface LiveState {
   inboxRules?: Section<InboxRules>;
   dns?: Map<string, DomainDns>;
 }
+
+/** Looks principals up by the names a posture uses: users by UPN, groups by display name or mail. */
+export interface Directory {
+  userByUpn(upn: string): Obj | undefined;
+  userById(id: string): Obj | undefined;
+  groupByName(name: string): Obj | undefined;
+  groupByMail(mail: string): Obj | undefined;
+  groupById(id: string): Obj | undefined;
+}

@@ -1,6 +1,6 @@
 import { P } from '../../policies/permissions.js';
 import type { DesiredCaPolicy } from '../manifest/schema.js';
-import type { Directory } from '../evaluate/context.js';
+import type { Directory } from '../model/live.js';
 import { canonical, patchFrom } from '../evaluate/normalise.js';
 import type { PlannedChange } from '../model/change.js';
 import { terminalSafe } from '../safe-text.js';

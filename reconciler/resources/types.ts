@@ -1,11 +1,10 @@
 import type { Permission } from '../../policies/types.js';
 import type { TxtResolver } from '../dns/lookup.js';
-import type { Directory } from '../evaluate/context.js';
 import type { Connection } from '../input/connection.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { PlannedChange, Write } from '../model/change.js';
 import type { Finding, FindingResource } from '../model/finding.js';
-import type { LiveState } from '../model/live.js';
+import type { Directory, LiveState } from '../model/live.js';
 import type { ExchangeTransport } from '../transport/exchange.js';
 import type { GraphTransport } from '../transport/graph.js';
 
