@@ -1,20 +1,14 @@
 import { HIGH_RISK_MAIL_APP_ROLES, MICROSOFT_TENANT_IDS } from '../../policies/catalogue.js';
 import type { Evaluation } from '../evaluate/context.js';
 import type { AppPermissions } from '../model/live.js';
+import { reviewerTarget } from '../resources/admin-consent-request-policy.js';
 import { USER_CONSENT_POLICIES } from '../resources/authorization-policy.js';
 import { patchFrom } from '../evaluate/normalise.js';
 
 type Obj = Record<string, unknown>;
 
 
-/**
- * The user or group a reviewer query names. The portal and older clients write the query with the
- * API version (`/v1.0/users/{id}`), the API itself with none (`/users/{id}`); both name the same reviewer.
- */
-export function reviewerTarget(query: string): { kind: 'users' | 'groups'; id: string } | undefined {
-  const m = /^(?:https:\/\/[^/]+)?(?:\/(?:v1\.0|beta))?\/(users|groups)\/([^/?#]+)/i.exec(query.trim());
-  return m ? { kind: m[1]!.toLowerCase() as 'users' | 'groups', id: decodeURIComponent(m[2]!) } : undefined;
-}
+export { reviewerTarget } from '../resources/admin-consent-request-policy.js';
 
 /**
  * APP.CONSENT.1–5. Only `ManagePermissionGrantsForSelf.*` entries are user consent; the

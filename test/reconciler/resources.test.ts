@@ -107,3 +107,25 @@ describe('no switch or regex on resource type outside the registry and the resou
     });
   }
 });
+
+describe('took: one rule per type', () => {
+  it('the admin consent request policy took when its values read back and its reviewers are the same users and groups, whatever API version their queries carry', () => {
+    const t = resourceType('adminConsentRequestPolicy');
+    if (!isWritable(t)) throw new Error('not writable');
+    const w = { api: 'graph' as const, method: 'PUT' as const, path: '/policies/adminConsentRequestPolicy', body: { isEnabled: true, requestDurationInDays: 30, reviewers: [{ query: '/users/U1', queryType: 'MicrosoftGraph', queryRoot: null }] } };
+    expect(t.took(w, { isEnabled: true, requestDurationInDays: 30, reviewers: [{ query: '/v1.0/users/u1', queryType: 'MicrosoftGraph', queryRoot: null }] })).toBeUndefined();
+    expect(t.took(w, { isEnabled: true, requestDurationInDays: 30, reviewers: [{ query: '/users/u2', queryType: 'MicrosoftGraph' }] })).toBe('reviewers are ["users/u2"]');
+    expect(t.took(w, { isEnabled: false, requestDurationInDays: 30, reviewers: [] })).toBe('isEnabled is false');
+  });
+
+  it('a delete took when the target is gone; a conditional access policy took when its governed fields read back as written', () => {
+    const grant = resourceType('oauth2PermissionGrant');
+    const ca = resourceType('conditionalAccessPolicy');
+    if (!isWritable(grant) || !isWritable(ca)) throw new Error('not writable');
+    expect(grant.took({ api: 'graph', method: 'DELETE', path: '/oauth2PermissionGrants/g1' }, null)).toBeUndefined();
+    expect(grant.took({ api: 'graph', method: 'DELETE', path: '/oauth2PermissionGrants/g1' }, { id: 'g1' })).toBe('it still exists');
+    const patch = { api: 'graph' as const, method: 'PATCH' as const, path: '/identity/conditionalAccess/policies/p1', body: { state: 'enabled' } };
+    expect(ca.took(patch, { id: 'p1', displayName: 'x', state: 'Enabled', modifiedDateTime: '2026-06-01T00:00:00Z' })).toBeUndefined();
+    expect(ca.took(patch, { id: 'p1', displayName: 'x', state: 'disabled' })).toBe('1 differences remain');
+  });
+});
