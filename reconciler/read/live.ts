@@ -1,7 +1,7 @@
 import { CATALOGUE } from '../../policies/catalogue.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { LiveState, Section } from '../model/live.js';
-import { ALWAYS_READ, resourceType } from '../resources/registry.js';
+import { ALWAYS_READ, RESOURCES, resourceType } from '../resources/registry.js';
 import type { Obj, ReadContext, ResourceType } from '../resources/types.js';
 import { readFailed } from './failed.js';
 
@@ -24,7 +24,8 @@ export function typesToRead(m: Manifest): ResourceType[] {
     out.set(key, t);
   };
   for (const k of keys) add(k);
-  return [...out.values()].filter((t) => t.read);
+  // In registry order, whatever order the catalogue names them in; a type read after another follows it.
+  return RESOURCES.filter((t) => out.has(t.key) && t.read);
 }
 
 /** Reads one type into its section's value; a failure is a failed section, never an empty one. */

@@ -69,6 +69,10 @@ describe('the resource registry', () => {
     ]);
   });
 
+  it('a type read after another comes after it in the registry (reads start in registry order)', () => {
+    for (const [i, t] of RESOURCES.entries()) for (const dep of t.read?.after ?? []) expect(RESOURCES.findIndex((r) => r.key === dep), `${t.key} after ${dep}`).toBeLessThan(i);
+  });
+
   it('irreversible types are so by construction: they have no inverse', () => {
     expect(RESOURCES.filter(isWritable).filter((t) => !isReversible(t)).map((t) => t.key)).toEqual(['appRoleAssignment']);
   });
