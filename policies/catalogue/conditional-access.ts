@@ -96,19 +96,4 @@ export const conditionalAccess: readonly Control[] = [
     remediation,
     exceptionScopes: ['policy', 'user'],
   },
-  {
-    id: 'MAIL.SMTP.1',
-    version: 1,
-    area: 'conditional-access',
-    title: 'SMTP AUTH client submission is disabled for the organisation',
-    rationale:
-      'SMTP AUTH takes a user name and password and nothing else: with it enabled tenant-wide, a stolen or sprayed password sends mail as ' +
-      'its user, with no MFA and no conditional access. A device that must use it is enabled on its own mailbox.',
-    severity: 'high',
-    frameworks: { nistCsf: ['PR.AA-03'], scuba: ['MS.EXO.5.1v1'] },
-    checks: [{ id: 'smtp-client-auth-disabled', description: 'Get-TransportConfig shows SmtpClientAuthenticationDisabled true.' }],
-    resources: { read: ['transportConfig'], write: ['transportConfig'] },
-    remediation: { automatic: true, description: 'Set-TransportConfig -SmtpClientAuthenticationDisabled $true.' },
-    exceptionScopes: [],
-  },
 ];

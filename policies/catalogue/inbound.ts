@@ -38,27 +38,4 @@ export const inbound: readonly Control[] = [
     remediation: { automatic: true, description: 'Disable-TransportRule for an undeclared bypass rule; allow-list entries are reported for removal.' },
     exceptionScopes: ['rule', 'domain'],
   },
-  {
-    id: 'MAIL.INBOUND.3',
-    version: 1,
-    area: 'inbound',
-    title: 'Connection filtering lets no sender skip filtering',
-    rationale:
-      'An IP allow list entry in a connection filter policy, or the safe list, delivers mail from those senders without spam filtering, ' +
-      'spoof intelligence or DMARC: anyone who sends through an allowed range, or spoofs a safe-listed sender, lands in the inbox.',
-    severity: 'high',
-    frameworks: { nistCsf: ['PR.PS-01', 'DE.CM-09'], scuba: ['MS.EXO.12.1v1', 'MS.EXO.12.2v1'] },
-    checks: [
-      { id: 'connection-filter-ip-allow-list', description: 'No connection filter policy has an IPAllowList entry outside a declared exception.' },
-      { id: 'connection-filter-safe-list', description: 'EnableSafeList is false on every connection filter policy.' },
-    ],
-    resources: { read: ['hostedConnectionFilterPolicy'], write: ['hostedConnectionFilterPolicy'] },
-    remediation: {
-      automatic: true,
-      description:
-        'Set-HostedConnectionFilterPolicy with IPAllowList cut to the excepted entries (empty without an exception) and EnableSafeList $false. ' +
-        'An exception names one entry: scope policy, value "<policy>/<entry>" (e.g. "Default/192.0.2.0/24").',
-    },
-    exceptionScopes: ['policy'],
-  },
 ];

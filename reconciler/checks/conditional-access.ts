@@ -6,12 +6,11 @@ type Obj = Record<string, unknown>;
 const firstCheck = (id: string) => CATALOGUE.find((c) => c.id === id)!.checks[0]!.id;
 
 /**
- * ID.CA.1–4: each declared policy exists and matches. MAIL.SMTP.1: SMTP AUTH is off tenant-wide. ID.CA.5: whoever wrote a policy, an enabled or
+ * ID.CA.1–4: each declared policy exists and matches. ID.CA.5: whoever wrote a policy, an enabled or
  * report-only policy excludes every break-glass account and nothing undeclared. A managed policy's
  * difference that concerns its exclusions is reported once, under ID.CA.5.
  */
 export function checkConditionalAccess(ev: Evaluation): void {
-  checkSmtpAuth(ev);
   const ca = ev.manifest.desired.conditionalAccess;
   if (!ca) return;
   const controls = [...new Set([...ca.policies.map((p) => p.control.replace(/v\d+$/, '')), 'ID.CA.5'])];
@@ -116,26 +115,5 @@ export function checkConditionalAccess(ev: Evaluation): void {
         remediation: 'Remove the exclusion, or declare it (with an exception that expires) in the posture.',
       });
     }
-  }
-}
-
-/**
- * MAIL.SMTP.1: SMTP AUTH client submission is off tenant-wide. With it on, a stolen password sends
- * mail as the user with no MFA and no conditional access; a device that needs it is enabled per
- * mailbox (Set-CASMailbox), never for the whole tenant.
- */
-function checkSmtpAuth(ev: Evaluation): void {
-  const got = ev.need<[Obj[]]>('MAIL.SMTP.1', ['transportConfig']);
-  if (!got || !ev.live.transportConfig?.ok) return;
-  for (const t of got[0]) {
-    if (t['SmtpClientAuthenticationDisabled'] === true) continue;
-    const name = String(t['Identity'] ?? t['Name'] ?? 'Transport configuration');
-    ev.add({
-      control: 'MAIL.SMTP.1', check: 'smtp-client-auth-disabled', resource: { type: 'transportConfig', id: null, name },
-      status: 'violation', action: 'update', patch: [{ op: 'replace', path: '/SmtpClientAuthenticationDisabled', value: true }],
-      summary: 'SMTP AUTH client submission is enabled for the whole organisation: a stolen password sends mail as its user with no MFA.',
-      evidence: { endpoint: 'Exchange Get-TransportConfig', readAt: ev.live.transportConfig.readAt, live: { SmtpClientAuthenticationDisabled: t['SmtpClientAuthenticationDisabled'] ?? null } },
-      remediation: 'Set-TransportConfig -SmtpClientAuthenticationDisabled $true; enable SMTP AUTH only on the mailbox of a device that needs it (Set-CASMailbox -SmtpClientAuthenticationDisabled $false).',
-    });
   }
 }

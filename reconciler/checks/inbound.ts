@@ -3,7 +3,7 @@ import { patchFrom } from '../evaluate/normalise.js';
 
 type Obj = Record<string, unknown>;
 
-/** MAIL.INBOUND.1–3: anti-phishing honours DMARC, and nothing bypasses filtering undeclared. */
+/** MAIL.INBOUND.1–2: anti-phishing honours DMARC, and nothing bypasses filtering undeclared. */
 export function checkInbound(ev: Evaluation): void {
   const d = ev.manifest.desired.inbound;
   if (!d) return;
@@ -57,52 +57,5 @@ export function checkInbound(ev: Evaluation): void {
         }
       }
     }
-  }
-
-  checkConnectionFilter(ev);
-}
-
-/**
- * MAIL.INBOUND.3: no connection filter policy lets mail skip filtering: no IP allow list entry
- * outside an exception in force, and no safe list. One finding per policy; its patch is the
- * policy as it must be (the allow list cut to the excepted entries, the safe list off).
- */
-function checkConnectionFilter(ev: Evaluation): void {
-  const got = ev.need<[Obj[]]>('MAIL.INBOUND.3', ['hostedConnectionFilterPolicy']);
-  if (!got || !ev.live.connectionFilter?.ok) return;
-  const readAt = ev.live.connectionFilter.readAt;
-  for (const p of got[0]) {
-    const name = String(p['Identity'] ?? p['Name']);
-    const entries = (Array.isArray(p['IPAllowList']) ? (p['IPAllowList'] as unknown[]) : []).map(String);
-    const safeList = p['EnableSafeList'] === true;
-    // An exception names one entry of one policy: scope policy, value "<policy>/<entry>".
-    const scope = (entry: string) => ({ type: 'policy' as const, value: `${name}/${entry}` });
-    const exceptionOf = (entry: string) =>
-      ev.manifest.exceptions.find((e) => e.control.replace(/v\d+$/, '') === 'MAIL.INBOUND.3' && e.scope.type === 'policy' && e.scope.value.toLowerCase() === scope(entry).value.toLowerCase());
-    const kept = entries.filter((e) => (exceptionOf(e)?.expires ?? '') >= ev.today);
-    const removed = entries.filter((e) => !kept.includes(e));
-    if (!safeList && !removed.length && !kept.length) continue;
-    const live = { Identity: name, IPAllowList: entries, EnableSafeList: p['EnableSafeList'] ?? null };
-    const evidence = { endpoint: 'Exchange Get-HostedConnectionFilterPolicy', readAt, live };
-    const resource = { type: 'hostedConnectionFilterPolicy', id: String(p['Guid'] ?? name), name };
-    if (!safeList && !removed.length) {
-      // Every entry is excepted: the finding shows it, the exception covers it.
-      ev.add({
-        control: 'MAIL.INBOUND.3', check: 'connection-filter-ip-allow-list', resource, status: 'violation', action: 'none',
-        summary: `Connection filter policy "${name}" allow-lists ${kept.join(', ')}: mail from there skips spam filtering and DMARC.`,
-        evidence, scopes: [scope(kept[0]!)],
-      });
-      continue;
-    }
-    const skips = [...(removed.length ? [`allow-lists ${removed.join(', ')}`] : []), ...(safeList ? ['enables the safe list'] : [])];
-    ev.add({
-      control: 'MAIL.INBOUND.3', check: removed.length ? 'connection-filter-ip-allow-list' : 'connection-filter-safe-list', resource, status: 'violation', action: 'update',
-      patch: [...(removed.length ? [{ op: 'replace' as const, path: '/IPAllowList', value: kept }] : []), ...(safeList ? [{ op: 'replace' as const, path: '/EnableSafeList', value: false }] : [])],
-      summary: `Connection filter policy "${name}" ${skips.join(' and ')}: mail from those senders skips spam filtering and DMARC.`,
-      evidence,
-      remediation: `Empty the IP allow list of "${name}" (an exception may keep a named entry) and set EnableSafeList to false; use the Tenant Allow/Block List with an expiry if an allow is truly needed.`,
-      // An expired exception for a removed entry makes the finding exception-expired.
-      scopes: removed.filter((e) => exceptionOf(e)).map(scope),
-    });
   }
 }

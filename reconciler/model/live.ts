@@ -47,14 +47,12 @@ export interface LiveState {
   servicePrincipals?: Section<Obj[]>;
   outboundSpam?: Section<Obj[]>;
   contentFilter?: Section<Obj[]>;
-  connectionFilter?: Section<Obj[]>;
   remoteDomains?: Section<Obj[]>;
   transportRules?: Section<Obj[]>;
   mailboxes?: Section<Obj[]>;
   antiPhish?: Section<Obj[]>;
   dkim?: Section<Obj[]>;
   acceptedDomains?: Section<Obj[]>;
-  transportConfig?: Section<Obj[]>;
   mailContacts?: Section<Obj[]>;
   mailUsers?: Section<Obj[]>;
   /** Get-User, read only when a transport rule sends mail to the sender's manager. */

@@ -34,8 +34,6 @@ export interface ExchangeObjectSpec {
   writeFor(f: Finding, ctx: WriteContext): Write | undefined;
   /** What undoes a New- (Exchange may have no Remove- for it); without it, a created object is not removed. */
   undoNew?(w: ExchangeWrite): ExchangeWrite;
-  /** One object per organisation (Get-TransportConfig): read and set without an identity. */
-  readonly singleton?: boolean;
 }
 
 const exchangeOnly = (w: Write): ExchangeWrite => {
@@ -49,10 +47,10 @@ const setParameters = (w: ExchangeWrite) => Object.fromEntries(Object.entries(w.
 /** An Exchange object with Get-/Set-/New-/Enable-/Disable-: the read-back, the rule for "it took" and the inverse, from a few lines of data. */
 export function exchangeObject(spec: ExchangeObjectSpec): ResourceType & Writable & Reversible {
   const cmdlet = (verb: Verb) => `${verb}-${spec.noun}`;
-  const identity = (w: ExchangeWrite) => (spec.singleton ? '' : String(w.parameters['Identity'] ?? w.parameters['DomainName']));
+  const identity = (w: ExchangeWrite) => String(w.parameters['Identity'] ?? w.parameters['DomainName']);
   const get = async (conn: Connection, id: string) => {
     try {
-      const [found] = await conn.exchange.invoke<Obj>(cmdlet('Get' as Verb), spec.singleton ? {} : { Identity: id });
+      const [found] = await conn.exchange.invoke<Obj>(cmdlet('Get' as Verb), { Identity: id });
       return found ? withoutAnnotations(found) : null;
     } catch (err) {
       if (err instanceof ExchangeError && /NotFound/i.test(err.type)) return null;
@@ -92,7 +90,7 @@ export function exchangeObject(spec: ExchangeObjectSpec): ResourceType & Writabl
       return verbOf(exchangeOnly(write)) === 'New' ? 'create' : 'update';
     },
     targetKey(write) {
-      return spec.singleton ? `exchange ${spec.noun.toLowerCase()}` : `exchange ${spec.noun.toLowerCase()} ${identity(exchangeOnly(write)).toLowerCase()}`;
+      return `exchange ${spec.noun.toLowerCase()} ${identity(exchangeOnly(write)).toLowerCase()}`;
     },
     inverse(record: RecordedChange): Inverse | string | undefined {
       const w = exchangeOnly(record.write);
@@ -105,7 +103,7 @@ export function exchangeObject(spec: ExchangeObjectSpec): ResourceType & Writabl
         if (String(before['State']).toLowerCase() === (verb === 'Disable' ? 'disabled' : 'enabled')) return undefined;
         return { write: { api: 'exchange', cmdlet: cmdlet(verb === 'Disable' ? 'Enable' : 'Disable'), parameters: { Identity: id, Confirm: false } }, action: 'update' };
       }
-      const parameters: Obj = spec.singleton ? {} : { Identity: id };
+      const parameters: Obj = { Identity: id };
       for (const k of Object.keys(w.parameters)) if (k !== 'Identity' && k !== 'Confirm') parameters[k] = before[k] === '' ? null : (before[k] ?? null);
       return { write: { api: 'exchange', cmdlet: w.cmdlet, parameters }, action: 'update' };
     },

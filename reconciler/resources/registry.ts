@@ -7,13 +7,11 @@ import { domain, group, servicePrincipal, user } from './directory.js';
 import { dkimSigningConfig } from './dkim-signing-config.js';
 import { dnsRecords } from './dns.js';
 import { acceptedDomain, exchangeUser, hostedContentFilterPolicy, mailContact, mailUser } from './exchange-readonly.js';
-import { hostedConnectionFilterPolicy } from './hosted-connection-filter-policy.js';
 import { hostedOutboundSpamFilterPolicy } from './hosted-outbound-spam-filter-policy.js';
 import { inboxRule } from './inbox-rule.js';
 import { mailbox } from './mailbox.js';
 import { oauth2PermissionGrant } from './oauth2-permission-grant.js';
 import { remoteDomain } from './remote-domain.js';
-import { transportConfig } from './transport-config.js';
 import { transportRule } from './transport-rule.js';
 import type { Describable, ResourceType, Reversible, Writable, WithRails } from './types.js';
 import type { FindingResource } from '../model/finding.js';
@@ -47,8 +45,6 @@ export const RESOURCES: readonly ResourceType[] = [
   mailbox,
   inboxRule,
   exchangeUser,
-  hostedConnectionFilterPolicy,
-  transportConfig,
 ];
 
 /** Types every run reads: owners and the references of a posture resolve in them. */
