@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PlanDocument } from '../reconciler/findings/model.js';
+import type { PlanDocument } from '../reconciler/model/plan.js';
 import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, startSimulator } from '../simulator/index.js';
 import { buildApp } from '../stacks/app.js';
 import { synthesize } from '../stacks/index.js';

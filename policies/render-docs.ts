@@ -1,3 +1,4 @@
+import { controlPermissions } from '../reconciler/resources/permissions.js';
 import { CATALOGUE, versionedId } from './catalogue.js';
 import type { Control, Permission } from './types.js';
 
@@ -51,8 +52,8 @@ export function renderControlsMarkdown(controls: readonly Control[] = CATALOGUE)
         `- Frameworks: NIST CSF 2.0 ${c.frameworks.nistCsf.join(', ')}` +
           (c.frameworks.scuba ? `; CISA SCuBA ${c.frameworks.scuba.join(', ')}` : '') +
           (c.frameworks.owaspNhi ? `; OWASP NHI Top 10 ${c.frameworks.owaspNhi.join(', ')}` : ''),
-        `- Read permissions: ${permissionText(c.permissions.read)}`,
-        `- Remediate permissions: ${permissionText(c.permissions.remediate)}`,
+        `- Read permissions: ${permissionText(controlPermissions(c).read)}`,
+        `- Remediate permissions: ${permissionText(controlPermissions(c).remediate)}`,
         `- Remediation: ${c.remediation.automatic ? 'automatic in remediate mode' : 'by the owner'}. ${c.remediation.description}`,
         `- Exceptions may be scoped to: ${c.exceptionScopes.length ? c.exceptionScopes.join(', ') : 'nothing (no exceptions)'}${c.exceptionDestinations ? '; `scope.destinations` pins the addresses or domains the excepted mail may go to' : ''}`,
         '- Checks:',

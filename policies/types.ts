@@ -57,11 +57,15 @@ export interface Control {
   readonly frameworks: FrameworkRefs;
   /** What the reconciler reads and verifies. */
   readonly checks: readonly ControlCheck[];
-  readonly permissions: {
-    /** Needed by `plan` and `drift`. */
-    readonly read: readonly Permission[];
-    /** Needed in addition by `apply` when the control is in remediate mode. */
-    readonly remediate: readonly Permission[];
+  /**
+   * The resource types (keys of reconciler/resources/registry.ts) the control reads, and those apply
+   * writes for it. The sections a run reads, the permissions each command needs, and the licences
+   * come from these: read permissions are the union of the read types' own, remediate permissions
+   * that of the written types'.
+   */
+  readonly resources: {
+    readonly read: readonly string[];
+    readonly write?: readonly string[];
   };
   readonly remediation: {
     /** Whether `apply` may change the tenant for this control (only in remediate mode). */

@@ -1,8 +1,7 @@
-import { P } from '../permissions.js';
 import type { Control } from '../types.js';
 
-const read = [P.policyRead, P.userRead, P.groupRead] as const;
-const remediate = [P.policyRead, P.policyWriteConditionalAccess] as const;
+/** Policies are written with user and group references resolved to ids. */
+const resources = { read: ['conditionalAccessPolicy', 'user', 'group'], write: ['conditionalAccessPolicy'] } as const;
 const remediation = {
   automatic: true,
   description:
@@ -25,7 +24,7 @@ export const conditionalAccess: readonly Control[] = [
     checks: [
       { id: 'ca-user-risk-high', description: 'An enabled policy covers all users and all apps for userRiskLevels high with the declared grant and session controls.' },
     ],
-    permissions: { read, remediate },
+    resources,
     remediation,
     exceptionScopes: ['policy', 'user'],
   },
@@ -42,7 +41,7 @@ export const conditionalAccess: readonly Control[] = [
     checks: [
       { id: 'ca-signin-risk', description: 'An enabled policy covers all users and all apps for the declared sign-in risk levels with MFA and everyTime, or block.' },
     ],
-    permissions: { read, remediate },
+    resources,
     remediation,
     exceptionScopes: ['policy', 'user'],
   },
@@ -58,7 +57,7 @@ export const conditionalAccess: readonly Control[] = [
     checks: [
       { id: 'ca-privileged-tier', description: 'An enabled policy includes the declared privileged roles and blocks at the declared user risk levels.' },
     ],
-    permissions: { read, remediate },
+    resources,
     remediation,
     exceptionScopes: ['policy'],
   },
@@ -74,7 +73,7 @@ export const conditionalAccess: readonly Control[] = [
     checks: [
       { id: 'ca-legacy-auth', description: 'An enabled policy blocks clientAppTypes exchangeActiveSync and other for all users and apps.' },
     ],
-    permissions: { read, remediate },
+    resources,
     remediation,
     exceptionScopes: ['policy'],
   },
@@ -93,7 +92,7 @@ export const conditionalAccess: readonly Control[] = [
       { id: 'ca-no-undeclared-exclusions', description: 'No policy excludes a user, group or role that the posture does not declare.' },
       { id: 'ca-staged-rollout', description: 'A policy declared as staged exists in report-only mode before it is enforced.' },
     ],
-    permissions: { read, remediate },
+    resources,
     remediation,
     exceptionScopes: ['policy', 'user'],
   },

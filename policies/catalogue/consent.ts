@@ -1,4 +1,3 @@
-import { P } from '../permissions.js';
 import type { Control } from '../types.js';
 
 /**
@@ -59,7 +58,7 @@ export const consent: readonly Control[] = [
     checks: [
       { id: 'user-consent-policy', description: 'permissionGrantPolicyIdsAssignedToDefaultUserRole holds exactly the declared policy (none, or microsoft-user-default-low).' },
     ],
-    permissions: { read: [P.policyRead], remediate: [P.policyWriteAuthorization] },
+    resources: { read: ['authorizationPolicy'], write: ['authorizationPolicy'] },
     remediation: { automatic: true, description: 'PATCH /policies/authorizationPolicy with the declared permission grant policies.' },
     exceptionScopes: [],
   },
@@ -76,7 +75,7 @@ export const consent: readonly Control[] = [
     checks: [
       { id: 'admin-consent-workflow', description: 'adminConsentRequestPolicy isEnabled with the declared reviewers, notifications and request duration.' },
     ],
-    permissions: { read: [P.policyRead, P.userRead, P.groupRead], remediate: [P.policyWriteConsentRequest] },
+    resources: { read: ['adminConsentRequestPolicy', 'user', 'group'], write: ['adminConsentRequestPolicy'] },
     remediation: { automatic: true, description: 'PUT /policies/adminConsentRequestPolicy with the declared settings.' },
     exceptionScopes: [],
   },
@@ -93,7 +92,7 @@ export const consent: readonly Control[] = [
     checks: [
       { id: 'app-registration-admin-only', description: 'defaultUserRolePermissions.allowedToCreateApps is false.' },
     ],
-    permissions: { read: [P.policyRead], remediate: [P.policyWriteAuthorization] },
+    resources: { read: ['authorizationPolicy'], write: ['authorizationPolicy'] },
     remediation: { automatic: true, description: 'PATCH /policies/authorizationPolicy defaultUserRolePermissions.allowedToCreateApps false.' },
     exceptionScopes: [],
   },
@@ -110,7 +109,7 @@ export const consent: readonly Control[] = [
     checks: [
       { id: 'user-grant-high-risk-scope', description: 'No oauth2PermissionGrant with consentType Principal includes a high-risk mail scope outside a declared exception.' },
     ],
-    permissions: { read: [P.grantRead, P.applicationRead, P.userRead], remediate: [P.grantWrite] },
+    resources: { read: ['oauth2PermissionGrant', 'servicePrincipal', 'user'], write: ['oauth2PermissionGrant'] },
     remediation: { automatic: true, description: 'DELETE /oauth2PermissionGrants/{id}, after recording the grant in the evidence trail.' },
     exceptionScopes: ['app', 'user'],
   },
@@ -129,7 +128,7 @@ export const consent: readonly Control[] = [
       { id: 'tenant-wide-grant-high-risk-scope', description: 'No oauth2PermissionGrant with consentType AllPrincipals gives a non-Microsoft app a high-risk mail scope.' },
       { id: 'app-permission-high-risk', description: 'No non-Microsoft service principal holds a high-risk application permission of Microsoft Graph or Exchange Online (Mail.Read, Mail.ReadWrite, Mail.Send, full_access_as_app, EWS/IMAP/POP/SMTP as app).' },
     ],
-    permissions: { read: [P.grantRead, P.applicationRead], remediate: [P.grantWrite, P.appRoleAssignmentWrite] },
+    resources: { read: ['oauth2PermissionGrant', 'servicePrincipal', 'appRoleAssignment'], write: ['oauth2PermissionGrant', 'appRoleAssignment'] },
     remediation: {
       automatic: true,
       description: 'DELETE /oauth2PermissionGrants/{id}, or DELETE /servicePrincipals/{resourceId}/appRoleAssignedTo/{id}, after recording it in the evidence trail.',

@@ -1,10 +1,7 @@
-import { P } from '../permissions.js';
 import type { Control } from '../types.js';
 
-const exchangeRead = [P.exchangeManage, P.exchangeReader] as const;
-const exchangeWrite = [P.exchangeManage, P.exchangeAdmin] as const;
-/** Recipients are resolved as Exchange does: mailboxes, mail users and mail contacts (Exchange), groups (Graph). */
-const recipientsRead = [...exchangeRead, P.groupRead] as const;
+/** Recipients are resolved as Exchange does: accepted domains, mailboxes, mail users and mail contacts (Exchange), groups (Graph). */
+const recipients = ['acceptedDomain', 'mailContact', 'mailUser', 'group'] as const;
 const frameworks = { nistCsf: ['PR.DS-02', 'PR.PS-01', 'DE.CM-09'], scuba: ['MS.EXO.1.1v2'] } as const;
 
 /** Automatic forwarding to outside addresses is forbidden at every layer an attacker could use. */
@@ -20,7 +17,7 @@ export const forwarding: readonly Control[] = [
     severity: 'high',
     frameworks,
     checks: [{ id: 'outbound-autoforward-off', description: 'Every outbound spam filter policy has AutoForwardingMode Off.' }],
-    permissions: { read: exchangeRead, remediate: exchangeWrite },
+    resources: { read: ['hostedOutboundSpamFilterPolicy'], write: ['hostedOutboundSpamFilterPolicy'] },
     remediation: { automatic: true, description: 'Set-HostedOutboundSpamFilterPolicy -AutoForwardingMode Off.' },
     exceptionScopes: ['policy'],
   },
@@ -38,7 +35,7 @@ export const forwarding: readonly Control[] = [
       { id: 'remote-domain-autoforward', description: 'AutoForwardEnabled is false on every remote domain not declared as allowed.' },
       { id: 'remote-domain-default', description: 'The default remote domain (`*`) never allows automatic forwarding.' },
     ],
-    permissions: { read: exchangeRead, remediate: exchangeWrite },
+    resources: { read: ['remoteDomain'], write: ['remoteDomain'] },
     remediation: { automatic: true, description: 'Set-RemoteDomain -AutoForwardEnabled $false.' },
     exceptionScopes: ['domain'],
   },
@@ -60,7 +57,7 @@ export const forwarding: readonly Control[] = [
           'to a mail contact or mail user whose external address is outside; a ForwardingAddress that resolves to no recipient is reported too.',
       },
     ],
-    permissions: { read: recipientsRead, remediate: exchangeWrite },
+    resources: { read: ['mailbox', ...recipients], write: ['mailbox'] },
     remediation: { automatic: true, description: 'Set-Mailbox -ForwardingSmtpAddress $null -ForwardingAddress $null -DeliverToMailboxAndForward $false.' },
     exceptionScopes: ['user'],
     exceptionDestinations: true,
@@ -78,7 +75,7 @@ export const forwarding: readonly Control[] = [
     checks: [
       { id: 'inbox-rule-forward-external', description: 'No enabled inbox rule in any mailbox has forwardTo, forwardAsAttachmentTo or redirectTo outside the accepted domains (an address of a mail contact or mail user counts where it delivers).' },
     ],
-    permissions: { read: [P.mailboxSettingsRead, ...recipientsRead], remediate: [P.mailboxSettingsWrite] },
+    resources: { read: ['inboxRule', 'mailbox', ...recipients], write: ['inboxRule'] },
     remediation: { automatic: true, description: 'Deletes the inbox rule through Microsoft Graph, after recording it in the evidence trail.' },
     exceptionScopes: ['user', 'rule'],
     exceptionDestinations: true,
@@ -102,7 +99,7 @@ export const forwarding: readonly Control[] = [
           'who is outside; recipients are resolved as Exchange does.',
       },
     ],
-    permissions: { read: recipientsRead, remediate: exchangeWrite },
+    resources: { read: ['transportRule', 'mailbox', ...recipients, 'exchangeUser'], write: ['transportRule'] },
     remediation: { automatic: true, description: 'Disable-TransportRule.' },
     exceptionScopes: ['rule'],
     exceptionDestinations: true,

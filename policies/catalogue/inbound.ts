@@ -1,8 +1,4 @@
-import { P } from '../permissions.js';
 import type { Control } from '../types.js';
-
-const exchangeRead = [P.exchangeManage, P.exchangeReader] as const;
-const exchangeWrite = [P.exchangeManage, P.exchangeAdmin] as const;
 
 /** Inbound mail that fails DMARC is rejected or quarantined on every path. */
 export const inbound: readonly Control[] = [
@@ -20,7 +16,7 @@ export const inbound: readonly Control[] = [
       { id: 'antiphish-honor-dmarc', description: 'Every enabled anti-phishing policy has HonorDmarcPolicy true.' },
       { id: 'antiphish-dmarc-actions', description: 'DmarcRejectAction and DmarcQuarantineAction equal the declared actions.' },
     ],
-    permissions: { read: exchangeRead, remediate: exchangeWrite },
+    resources: { read: ['antiPhishPolicy'], write: ['antiPhishPolicy'] },
     remediation: { automatic: true, description: 'Set-AntiPhishPolicy -HonorDmarcPolicy $true with the declared actions.' },
     exceptionScopes: ['policy'],
   },
@@ -38,7 +34,7 @@ export const inbound: readonly Control[] = [
       { id: 'transport-rule-scl-bypass', description: 'No enabled transport rule sets SCL to -1 outside a declared exception.' },
       { id: 'allow-list-bypass', description: 'No allowed sender or sender-domain entry outside a declared exception.' },
     ],
-    permissions: { read: exchangeRead, remediate: exchangeWrite },
+    resources: { read: ['transportRule', 'hostedContentFilterPolicy'], write: ['transportRule'] },
     remediation: { automatic: true, description: 'Disable-TransportRule for an undeclared bypass rule; allow-list entries are reported for removal.' },
     exceptionScopes: ['rule', 'domain'],
   },

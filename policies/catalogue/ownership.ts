@@ -1,4 +1,3 @@
-import { P } from '../permissions.js';
 import type { Control } from '../types.js';
 
 /** Every control has an accountable owner who exists in the tenant. */
@@ -17,7 +16,7 @@ export const ownership: readonly Control[] = [
       { id: 'owner-resolves', description: 'Each owner contact is the userPrincipalName of an enabled user, or the mail address of a group.' },
       { id: 'break-glass-resolves', description: 'Each declared break-glass account exists and is enabled.' },
     ],
-    permissions: { read: [P.userRead, P.groupRead], remediate: [] },
+    resources: { read: ['user', 'group'] },
     remediation: { automatic: false, description: 'Name a new owner in the posture and merge it through review.' },
     exceptionScopes: [],
   },

@@ -1,9 +1,5 @@
-import { P } from '../permissions.js';
 import type { Control } from '../types.js';
 
-const dnsOnly = { read: [P.domainRead], remediate: [] } as const;
-/** MAIL.DMARC.1 also finds the tenant's domains the posture does not declare: Graph's verified domains and Exchange's accepted domains. */
-const tenantDomains = { read: [P.domainRead, P.exchangeManage, P.exchangeReader], remediate: [] } as const;
 const dnsIsNeverWritten =
   'DNS is never written by apply. The finding carries the exact TXT record to publish; the domain owner publishes it with their DNS provider.';
 
@@ -24,7 +20,8 @@ export const senderAuthentication: readonly Control[] = [
       { id: 'dmarc-record-single', description: 'There is exactly one such record.' },
       { id: 'dmarc-record-valid', description: 'The record parses strictly: v first, a valid p, valid tag values.' },
     ],
-    permissions: tenantDomains,
+    // It also finds the tenant's domains the posture does not declare: Graph's verified domains and Exchange's accepted domains.
+    resources: { read: ['domain', 'acceptedDomain', 'dnsRecords'] },
     remediation: { automatic: false, description: dnsIsNeverWritten },
     exceptionScopes: ['domain'],
   },
@@ -43,7 +40,7 @@ export const senderAuthentication: readonly Control[] = [
       { id: 'dmarc-pct', description: 'pct is absent or 100.' },
       { id: 'dmarc-subdomain-policy', description: 'sp, where present, is no weaker than the declared subdomain policy.' },
     ],
-    permissions: dnsOnly,
+    resources: { read: ['domain', 'dnsRecords'] },
     remediation: { automatic: false, description: dnsIsNeverWritten },
     exceptionScopes: ['domain'],
   },
@@ -60,7 +57,7 @@ export const senderAuthentication: readonly Control[] = [
     checks: [
       { id: 'dmarc-rua', description: 'rua holds at least one mailto: URI and includes every declared report address.' },
     ],
-    permissions: dnsOnly,
+    resources: { read: ['domain', 'dnsRecords'] },
     remediation: { automatic: false, description: dnsIsNeverWritten },
     exceptionScopes: ['domain'],
   },
@@ -77,7 +74,7 @@ export const senderAuthentication: readonly Control[] = [
     checks: [
       { id: 'dmarc-alignment', description: 'adkim and aspf (default r) equal the declared alignment.' },
     ],
-    permissions: dnsOnly,
+    resources: { read: ['domain', 'dnsRecords'] },
     remediation: { automatic: false, description: dnsIsNeverWritten },
     exceptionScopes: ['domain'],
   },
@@ -96,7 +93,7 @@ export const senderAuthentication: readonly Control[] = [
       { id: 'spf-record-valid', description: 'The record parses and stays within the 10 DNS-lookup limit.' },
       { id: 'spf-all-qualifier', description: 'The record ends in -all, or ~all where the posture declares softfail.' },
     ],
-    permissions: dnsOnly,
+    resources: { read: ['domain', 'dnsRecords'] },
     remediation: { automatic: false, description: dnsIsNeverWritten },
     exceptionScopes: ['domain'],
   },
@@ -114,7 +111,7 @@ export const senderAuthentication: readonly Control[] = [
       { id: 'dkim-signing-enabled', description: 'Get-DkimSigningConfig shows Enabled for the domain.' },
       { id: 'dkim-selectors-published', description: 'selector1._domainkey and selector2._domainkey resolve to the keys Exchange expects.' },
     ],
-    permissions: { read: [P.exchangeManage, P.exchangeReader], remediate: [P.exchangeManage, P.exchangeAdmin] },
+    resources: { read: ['dkimSigningConfig', 'acceptedDomain', 'dnsRecords'], write: ['dkimSigningConfig'] },
     remediation: {
       automatic: true,
       description: 'New-DkimSigningConfig or Set-DkimSigningConfig -Enabled $true. Selector CNAMEs are reported for the domain owner to publish.',

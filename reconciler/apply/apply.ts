@@ -1,23 +1,25 @@
-import { directoryOf, type Directory } from '../evaluate/context.js';
-import { evaluate } from '../evaluate/index.js';
-import type { PlanDocument } from '../findings/model.js';
+import type { Directory } from '../evaluate/context.js';
+import type { PlanDocument } from '../model/plan.js';
 import { sameTenant, type Connection } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
 import type { Manifest } from '../manifest/schema.js';
-import { canonicalJson, sameJson } from '../core/json.js';
+import { fingerprintOf, labelOf, type PlannedChange, type Write } from '../model/change.js';
+import { terminalSafe } from '../core/text.js';
+import type { Finding } from '../model/finding.js';
+import type { LiveState } from '../model/live.js';
+import { canonicalJson } from '../core/json.js';
 import { desiredHashOf, planHashOf } from '../plan/build.js';
-import { readTenant, type LiveState } from '../read/live.js';
-import { diffPolicy, resolvePolicy } from '../resources/conditional-access-policy.js';
+import { runPlan } from '../plan/run.js';
+import { hasRails, isResourceType, RESOURCES } from '../resources/registry.js';
 import { ExchangeError, isIdempotentCmdlet } from '../transport/exchange.js';
 import { errorOf, GraphError, isIdempotent } from '../transport/graph.js';
 import { OutcomeUnknownError } from '../transport/middleware.js';
-import { findingsRestored, planRollback, restored } from './rollback.js';
+import { findingsRestored, planRollback } from './rollback.js';
 import { rollbackState } from './rollback-state.js';
 import { trailRecords } from '../evidence/verify.js';
 import { type RefusalReason } from '../evidence/records.js';
-import { readGraph, readTarget, settleWrite, snapshot } from './target.js';
-import { fingerprintOf, labelOf, plannedChanges, writeProblem, type PlannedChange, type Write } from './writes.js';
-import { terminalSafe } from '../core/text.js';
+import { readTarget, settleWrite, snapshot, writable } from './target.js';
+import { writeProblem, writeProblemFor } from './writes.js';
 
 type Obj = Record<string, unknown>;
 
@@ -70,6 +72,8 @@ export function checkShape(plan: PlanDocument): void {
   }
   for (const c of plan.changes) {
     if (!isObj(c) || !isObj(c.write) || !isObj(c.resource) || typeof c.fingerprint !== 'string') throw new ApplyRefused('the plan holds a change that is not well formed', 'altered');
+    // Apply finds what to do from the stored type: one this version does not know is refused, never guessed.
+    if (!isResourceType(c.resource.type)) throw new ApplyRefused(`the plan holds a change to ${terminalSafe(JSON.stringify(c.resource.type))}, a resource type this version does not know; nothing was written`, 'altered');
   }
 }
 
@@ -94,21 +98,20 @@ export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Co
   // A rollback's writes come from the evidence trail, which anyone who can write the file can rewrite whole.
   if (plan.rollbackOf) checkWriteTargets(plan.changes);
 
-  const live = await readTenant(manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
-  const fresh = evaluate(manifest, live, o.today);
+  const fresh = await runPlan({ kind: 'plan', manifest, tenantId: conn.tenant, read: { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver }, today: o.today });
   if (fresh.incomplete.length) throw new ApplyRefused(`the tenant could not be read completely before applying: ${fresh.incomplete.map((i) => i.what).join(', ')}`, 'incomplete-read');
-  const dir = directoryOf(live);
+  const { live, dir } = fresh;
   if (plan.rollbackOf) await checkRollback(plan, plan.rollbackOf, conn, o);
-  else checkPlanned(plan, manifest, live, dir, fresh.findings);
+  else checkPlanned(plan, fresh.findings, fresh.changes);
   checkWriteTargets(plan.changes);
-  checkBreakGlass(plan.changes, manifest, dir, live);
+  checkRails(plan.changes, manifest, dir, live);
   return { live, dir };
 }
 
 /** A plan's changes must be exactly what the posture calls for now, against the live state they were computed from. */
-function checkPlanned(plan: PlanDocument, manifest: Manifest, live: LiveState, dir: Directory, findings: ReturnType<typeof evaluate>['findings']): void {
+function checkPlanned(plan: PlanDocument, findings: readonly Finding[], changes: readonly PlannedChange[]): void {
   const byId = new Map(findings.map((f) => [f.id, f]));
-  const expected = new Map(plannedChanges(findings, manifest, live, dir).map((c) => [c.findingId, c]));
+  const expected = new Map(changes.map((c) => [c.findingId, c]));
   for (const c of plan.changes) {
     const now = byId.get(c.findingId);
     if (!now || fingerprintOf(now.evidence.live) !== c.fingerprint) {
@@ -154,13 +157,14 @@ async function checkRollback(plan: PlanDocument, runId: string, conn: Connection
 }
 
 /**
- * Rails judge exactly what will be sent: every write must be one apply makes, written in its one
- * canonical form, before any other rail looks at its path. A path with a dot segment, a doubled or
- * encoded slash, a query, or an absolute URL would be judged as one thing and sent as another.
+ * Rails judge exactly what will be sent: every write must be one its resource type makes, written
+ * in its one canonical form, before any other rail looks at its path. A path with a dot segment, a
+ * doubled or encoded slash, a query, or an absolute URL would be judged as one thing and sent as
+ * another; a write filed under another type would escape that type's rails.
  */
 function checkWriteTargets(changes: readonly PlannedChange[]): void {
   for (const c of changes) {
-    const problem = writeProblem(c.write);
+    const problem = writeProblemFor(c.resource.type, c.write);
     if (problem) {
       const where = c.write.api === 'graph' ? `${String(c.write.method)} ${JSON.stringify(c.write.path)}` : JSON.stringify(c.write.cmdlet);
       throw new ApplyRefused(`refusing the plan's change to ${labelOf(c.resource)}: its write ${where} is not one apply makes (${problem}); nothing was written`, 'rail');
@@ -168,37 +172,14 @@ function checkWriteTargets(changes: readonly PlannedChange[]): void {
   }
 }
 
-const CA_PATH = /^\/identity\/conditionalaccess\/policies(\/|$)/i;
-
 /**
- * The break-glass rail: no conditional access write may leave a policy that applies to a declared
- * break-glass account, whatever the plan file says. Each policy is judged as it would be after all
- * the plan's writes to it so far.
+ * The rails of each resource type that has them (the break-glass rail of conditional access), over
+ * that type's changes in plan order, whatever the plan file says.
  */
-function checkBreakGlass(changes: readonly PlannedChange[], m: Manifest, dir: Directory, live: LiveState): void {
-  const after = new Map<string, Obj>();
-  for (const c of changes) {
-    if (c.write.api !== 'graph' || !CA_PATH.test(c.write.path) || c.write.method === 'DELETE') continue;
-    const path = c.write.path.toLowerCase().replace(/\/+$/, '');
-    const existing =
-      after.get(path) ??
-      (c.write.method === 'PATCH' && live.caPolicies?.ok ? live.caPolicies.value.find((p) => path.endsWith(`/${encodeURIComponent(String(p['id'])).toLowerCase()}`)) : undefined);
-    const result = { ...(existing ?? {}), ...(c.write.body ?? {}) } as Obj;
-    if (c.write.method === 'PATCH') after.set(path, result);
-    if (result['state'] === 'disabled') continue;
-    const users = (((result['conditions'] as Obj | undefined)?.['users'] ?? {}) as Obj);
-    const excluded = new Set(((users['excludeUsers'] as string[] | undefined) ?? []).map((x) => String(x).toLowerCase()));
-    const excludedGroups = new Set(((users['excludeGroups'] as string[] | undefined) ?? []).map((x) => String(x).toLowerCase()));
-    for (const upn of m.breakGlass.users) {
-      const id = dir.userByUpn(upn)?.['id'];
-      if (!id || !excluded.has(String(id).toLowerCase())) {
-        throw new ApplyRefused(`refusing to write conditional access policy "${terminalSafe(String(c.resource.name))}": it would apply to break-glass account ${upn}`, 'rail');
-      }
-    }
-    for (const g of m.breakGlass.groups) {
-      const id = dir.groupByName(g)?.['id'];
-      if (!id || !excludedGroups.has(String(id).toLowerCase())) throw new ApplyRefused(`refusing to write conditional access policy "${terminalSafe(String(c.resource.name))}": it would apply to break-glass group ${g}`, 'rail');
-    }
+function checkRails(changes: readonly PlannedChange[], manifest: Manifest, dir: Directory, live: LiveState): void {
+  for (const t of RESOURCES.filter(hasRails)) {
+    const refused = t.rails(changes.filter((c) => c.resource.type === t.key), { manifest, dir, live });
+    if (refused) throw new ApplyRefused(refused, 'rail');
   }
 }
 
@@ -207,13 +188,13 @@ function checkBreakGlass(changes: readonly PlannedChange[], m: Manifest, dir: Di
  * that fails or does not verify. Running again (after a new plan) converges: a change already made
  * no longer appears in the plan.
  */
-export async function applyChanges(plan: PlanDocument, manifest: Manifest, conn: Connection, dir: Directory, hooks: ApplyHooks): Promise<ChangeOutcome[]> {
+export async function applyChanges(plan: PlanDocument, conn: Connection, hooks: ApplyHooks): Promise<ChangeOutcome[]> {
   const outcomes: ChangeOutcome[] = [];
   for (const change of plan.changes) {
     let outcome: ChangeOutcome;
     let before: unknown;
     try {
-      before = snapshot(await readTarget(conn, change.write));
+      before = snapshot(await readTarget(conn, change.resource.type, change.write));
     } catch (err) {
       outcome = { change, result: 'failed', error: (err as Error).message };
       outcomes.push(outcome);
@@ -229,14 +210,14 @@ export async function applyChanges(plan: PlanDocument, manifest: Manifest, conn:
       } catch (err) {
         // A create or delete is never sent twice blindly: read to learn whether it took, and say so.
         if (!outcomeUnknown(err, change.write)) throw err;
-        const s = await settleWrite(conn, change.write, before);
+        const s = await settleWrite(conn, change.resource.type, change.write, before);
         if (s.outcome !== 'took') {
           throw new Error(`${(err as Error).message}; ${s.reason}, so ${s.outcome === 'not-taken' ? 'it did not take' : 'whether it took is not known: check it by hand'}, and it was not sent again`, { cause: err });
         }
         created = s.created;
         settled = `${(err as Error).message}; a read shows the write took`;
       }
-      const after = change.rollbackOf ? await verifyRestored(conn, change, created) : await verify(conn, change, manifest, dir, created);
+      const after = await verify(conn, change, created);
       outcome = { change, result: 'applied', before, after: snapshot(after), ...(settled ? { settled } : {}) };
     } catch (err) {
       outcome = { change, result: 'failed', before, error: (err as Error).message };
@@ -270,82 +251,18 @@ async function send(conn: Connection, w: Write): Promise<unknown> {
   return reply.body;
 }
 
-/** Reads the resource back and checks the write took; returns the value read. */
-async function verify(conn: Connection, c: PlannedChange, m: Manifest, dir: Directory, created: unknown): Promise<unknown> {
-  const w = c.write;
+/**
+ * Reads the resource back and checks the write took, by its resource type's one rule (the same for
+ * a write apply plans and one that restores a recorded value); returns the value read.
+ */
+async function verify(conn: Connection, c: PlannedChange, created: unknown): Promise<unknown> {
   const fail = (what: string): never => {
-    throw new Error(`the write to ${labelOf(c.resource)} did not take: ${what}`);
+    throw new Error(`${c.rollbackOf ? 'the rollback of' : 'the write to'} ${labelOf(c.resource)} did not take: ${what}`);
   };
-  if (w.api === 'graph') {
-    if (w.path.startsWith('/identity/conditionalAccess/policies')) {
-      const path = w.method === 'POST' ? `${w.path}/${encodeURIComponent(String((created as Obj)['id']))}` : w.path;
-      const live = await conn.graph.call<Obj>('GET', path);
-      const desired = m.desired.conditionalAccess!.policies.find((p) => p.displayName === c.resource.name)!;
-      const left = diffPolicy(resolvePolicy(desired, dir, { live, breakGlass: m.breakGlass }), live);
-      if (left.length) fail(`${left.length} differences remain`);
-      return live;
-    }
-    if (w.method === 'DELETE') {
-      const reply = await conn.graph.request('GET', w.path);
-      if (w.path.includes('/messageRules/')) {
-        // Every page of the mailbox's rules: the rule may sit past the first.
-        const list = await conn.graph.list<Obj>(w.path.replace(/\/[^/]+$/, ''));
-        if (list.some((r) => w.path.endsWith(`/${encodeURIComponent(String(r['id']))}`))) fail('the rule is still there');
-        return null;
-      }
-      if (reply.status !== 404) fail(`a read after the delete answered ${reply.status}`);
-      return null;
-    }
-    const after = await conn.graph.call<Obj>('GET', w.path);
-    for (const [k, v] of Object.entries(w.body ?? {})) {
-      if (k === 'reviewers') continue;
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-        for (const [k2, v2] of Object.entries(v)) if (!sameJson((after[k] as Obj | undefined)?.[k2], v2)) fail(`${k}.${k2} is not ${JSON.stringify(v2)}`);
-      } else if (!sameJson(after[k], v)) fail(`${k} is not ${JSON.stringify(v)}`);
-    }
-    return after;
-  }
-  const noun = w.cmdlet.replace(/^(Set|New|Disable)-/, '');
-  const identity = String(w.parameters['Identity'] ?? w.parameters['DomainName']);
-  const [after] = await conn.exchange.invoke<Obj>(`Get-${noun}`, { Identity: identity });
-  if (!after) fail('it cannot be read back');
-  if (w.cmdlet.startsWith('Disable-')) {
-    if (String(after!['State']).toLowerCase() !== 'disabled') fail(`State is ${String(after!['State'])}`);
-  } else {
-    for (const [k, v] of Object.entries(w.parameters)) {
-      if (['Identity', 'DomainName', 'Confirm'].includes(k)) continue;
-      const got = after![k] === '' ? null : after![k];
-      if (!sameJson(typeof got === 'string' ? got.toLowerCase() : got, typeof v === 'string' ? v.toLowerCase() : v)) fail(`${k} is ${JSON.stringify(got)}`);
-    }
-  }
-  return after;
-}
-
-/** Reads back a rollback's write and checks the recorded value is there again; returns the value read. */
-async function verifyRestored(conn: Connection, c: PlannedChange, created: unknown): Promise<unknown> {
-  const w = c.write;
-  const fail = (what: string): never => {
-    throw new Error(`the rollback of ${labelOf(c.resource)} did not take: ${what}`);
-  };
-  if (w.api === 'graph' && w.method === 'DELETE') {
-    if ((await readTarget(conn, w)) !== null) fail('it still exists');
-    return null;
-  }
-  if (w.api === 'graph' && w.method === 'POST') {
-    const id = (created as Obj | undefined)?.['id'];
-    if (typeof id !== 'string') fail('the service did not return the id of what it created');
-    const read = await readGraph(conn, `${w.path}/${encodeURIComponent(id as string)}`);
-    if (!restored(w.body, read)) fail('what was created differs from the recorded value');
-    return read;
-  }
-  const read = await readTarget(conn, w);
-  if (w.api === 'graph') {
-    if (!restored(w.body, read)) fail('the value read back differs from the recorded one');
-    return read;
-  }
-  const expected = w.cmdlet.startsWith('Enable-')
-    ? { State: 'Enabled' }
-    : Object.fromEntries(Object.entries(w.parameters).filter(([k]) => k !== 'Identity' && k !== 'Confirm'));
-  if (!restored(expected, read)) fail('the value read back differs from the recorded one');
-  return read;
+  const t = writable(c.resource.type);
+  const read = await t.readBack(conn, c.write, created);
+  if ('unclear' in read) return fail(read.unclear);
+  const problem = t.took(c.write, read.value);
+  if (problem) fail(problem);
+  return read.value;
 }

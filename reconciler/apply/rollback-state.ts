@@ -1,9 +1,9 @@
 import type { Connection } from '../input/connection.js';
-import { sameJson } from '../core/json.js';
+import { fingerprintOf, labelOf } from '../model/change.js';
 import { terminalSafe } from '../core/text.js';
-import { targetKey, type ReverseStep } from './rollback.js';
-import { readTarget, snapshot } from './target.js';
-import { fingerprintOf, labelOf } from './writes.js';
+import { sameJson } from '../core/json.js';
+import type { ReverseStep } from './rollback.js';
+import { readTarget, snapshot, writable } from './target.js';
 
 /** What a rollback step will act on, as read now. */
 export interface StepState {
@@ -13,20 +13,22 @@ export interface StepState {
 }
 
 /**
- * Reads the resource each step acts on and checks that it is still what the run left: the value
- * recorded after the run's last change to it. Steps are in rollback order (last change first), so
- * the first step on a resource is the one whose recorded after-value must be live; an earlier change
- * to the same resource finds its state restored by the steps before it.
+ * Reads the resource each step acts on (by the resource type its record stores) and checks that it
+ * is still what the run left: the value recorded after the run's last change to it. Steps are in
+ * rollback order (last change first), so the first step on a resource is the one whose recorded
+ * after-value must be live; an earlier change to the same resource finds its state restored by the
+ * steps before it.
  */
 export async function rollbackState(conn: Connection, runId: string, steps: readonly ReverseStep[]): Promise<{ states: Map<ReverseStep, StepState>; stale: string[] }> {
   const states = new Map<ReverseStep, StepState>();
   const stale: string[] = [];
   const seen = new Set<string>();
   for (const s of steps) {
+    const type = s.record.resource.type;
     const readAt = new Date().toISOString();
-    const value = snapshot(await readTarget(conn, s.write));
+    const value = snapshot(await readTarget(conn, type, s.write));
     states.set(s, { value, fingerprint: fingerprintOf(value), readAt });
-    const key = targetKey(s.write);
+    const key = `${type} ${writable(type).targetKey(s.write)}`;
     if (seen.has(key)) continue;
     seen.add(key);
     if (!sameJson(value, snapshot(s.record.after))) {

@@ -1,13 +1,10 @@
 import { resolveControl } from '../../policies/catalogue.js';
 import type { ApplyStartEvidenceRecord, ChangeEvidenceRecord, EvidenceRecord } from '../evidence/records.js';
-import type { RestoredFinding } from '../findings/model.js';
-import { isAnnotation, withoutAnnotations } from '../core/annotations.js';
-import { canonicalJson } from '../core/json.js';
+import type { PlannedChange, Write } from '../model/change.js';
+import type { RestoredFinding } from '../model/plan.js';
 import { REDACTED } from '../core/redact.js';
-import { writeProblem, type PlannedChange, type Write } from './writes.js';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+import { isReversible, writableType } from '../resources/registry.js';
+import { writeProblemFor } from './writes.js';
 
 /** The reverse of one recorded change, before the live state is read. */
 export interface ReverseStep {
@@ -24,80 +21,26 @@ export interface Irreversible {
   readonly reason: string;
 }
 
-/** Read-only properties the service sets itself; a write that restores an object leaves them out. */
-const READ_ONLY = new Set(['id', 'hasError', 'isReadOnly', 'createdDateTime', 'modifiedDateTime', 'version']);
-
-/** For each top-level property a write set, the whole value `source` held for it. */
-function pickLike(source: unknown, template: Obj): Obj {
-  const src = isObj(source) ? source : {};
-  return Object.fromEntries(Object.keys(template).map((k) => [k, src[k] ?? null]));
-}
-
-const writable = (o: Obj): Obj => Object.fromEntries(Object.entries(withoutAnnotations(o) as Obj).filter(([k]) => !READ_ONLY.has(k)));
-
 /**
- * The write that undoes a recorded change, from its recorded before-value (and, for a created
- * resource, its after-value). Pure: reads nothing.
+ * The write that undoes a recorded change, by the resource type the record stores: that type's
+ * inverse of its recorded write and before-value (and, for a created resource, its after-value).
+ * A type the registry does not know is refused, never guessed. Pure: reads nothing.
  */
 export function reverseOf(record: ChangeEvidenceRecord): ReverseStep | Irreversible | undefined {
   const w = record.write;
-  const before = record.before;
-  const after = record.after;
   const no = (reason: string): Irreversible => ({ record, reason });
   if (!w) return no('the record does not hold the write that was made');
-  const recorded = writeProblem(w);
+  const type = writableType(record.resource?.type);
+  if (typeof type === 'string') return no(`its resource type cannot be undone by this version (${type})`);
+  const recorded = writeProblemFor(type.key, w);
   if (recorded) return no(`its recorded write is not one apply makes (${recorded}), so it cannot be trusted to say what to reverse`);
-  if (JSON.stringify(before ?? null).includes(REDACTED)) return no('its recorded before-value has redacted parts, which cannot be written back');
-  const step = (write: Write, action: PlannedChange['action'], resource = record.resource): ReverseStep | Irreversible => {
-    const problem = writeProblem(write);
-    return problem ? no(`its reverse would not be a write apply makes (${problem})`) : { record, write, action, resource };
-  };
-
-  if (w.api === 'graph') {
-    switch (w.method) {
-      case 'PATCH':
-        if (!isObj(before)) return no('the resource did not exist before the change');
-        return step({ api: 'graph', method: 'PATCH', path: w.path, body: pickLike(before, w.body ?? {}) }, 'update');
-      case 'PUT':
-        if (!isObj(before)) return no('the resource did not exist before the change');
-        return step({ api: 'graph', method: 'PUT', path: w.path, body: writable(before) }, 'update');
-      case 'POST': {
-        const id = isObj(after) ? after['id'] : undefined;
-        if (typeof id !== 'string' || !id) return no('the id of the created resource was not recorded');
-        return step({ api: 'graph', method: 'DELETE', path: `${w.path}/${encodeURIComponent(id)}` }, 'delete', { ...record.resource, id });
-      }
-      case 'DELETE': {
-        if (!isObj(before)) return no('the deleted resource was not recorded');
-        if (/^\/oauth2PermissionGrants\/[^/]+$/.test(w.path)) {
-          const grant: Obj = { clientId: before['clientId'], consentType: before['consentType'], resourceId: before['resourceId'], scope: before['scope'] };
-          if (before['consentType'] === 'Principal') grant['principalId'] = before['principalId'];
-          return step({ api: 'graph', method: 'POST', path: '/oauth2PermissionGrants', body: grant }, 'create');
-        }
-        if (/\/messageRules\/[^/]+$/.test(w.path)) {
-          return step({ api: 'graph', method: 'POST', path: w.path.replace(/\/[^/]+$/, ''), body: writable(before) }, 'create');
-        }
-        return no(`a deletion at ${w.path} cannot be undone`);
-      }
-    }
-  }
-  if (w.api !== 'exchange') return undefined;
-  const identity = w.parameters['Identity'];
-  if (w.cmdlet === 'New-DkimSigningConfig') {
-    // Exchange has no cmdlet that removes a signing configuration: the reverse turns signing off.
-    return step({ api: 'exchange', cmdlet: 'Set-DkimSigningConfig', parameters: { Identity: w.parameters['DomainName'], Enabled: false } }, 'update');
-  }
-  if (!isObj(before)) return no('the object did not exist before the change');
-  if (w.cmdlet.startsWith('Disable-') || w.cmdlet.startsWith('Enable-')) {
-    const disabling = w.cmdlet.startsWith('Disable-');
-    if (String(before['State']).toLowerCase() === (disabling ? 'disabled' : 'enabled')) return undefined;
-    return step({ api: 'exchange', cmdlet: w.cmdlet.replace(/^(Disable|Enable)-/, disabling ? 'Enable-' : 'Disable-'), parameters: { Identity: identity, Confirm: false } }, 'update');
-  }
-  if (w.cmdlet.startsWith('Set-')) {
-    const parameters: Obj = { Identity: identity };
-    for (const k of Object.keys(w.parameters)) if (k !== 'Identity' && k !== 'Confirm') parameters[k] = before[k] === '' ? null : (before[k] ?? null);
-    return step({ api: 'exchange', cmdlet: w.cmdlet, parameters }, 'update');
-  }
-  return no(`${w.cmdlet} cannot be undone`);
+  if (JSON.stringify(record.before ?? null).includes(REDACTED)) return no('its recorded before-value has redacted parts, which cannot be written back');
+  if (!isReversible(type)) return no(`a change to ${type.title} cannot be undone by a rollback`);
+  const inverse = type.inverse({ resource: record.resource, write: w, before: record.before, after: record.after });
+  if (inverse === undefined) return undefined;
+  if (typeof inverse === 'string') return no(inverse);
+  const problem = writeProblemFor(type.key, inverse.write);
+  return problem ? no(`its reverse would not be a write apply makes (${problem})`) : { record, write: inverse.write, action: inverse.action, resource: inverse.resource ?? record.resource };
 }
 
 /**
@@ -177,29 +120,4 @@ export function findingsRestored(steps: readonly Pick<ReverseStep, 'record'>[], 
         resource: { type: record.resource.type, id: record.resource.id, name: record.resource.name },
       };
     });
-}
-
-/** The resource a write acts on, as one key: several steps on one resource share it. */
-export function targetKey(w: Write): string {
-  if (w.api === 'exchange') return `exchange ${w.cmdlet.replace(/^[A-Za-z]+-/, '').toLowerCase()} ${String(w.parameters['Identity'] ?? w.parameters['DomainName']).toLowerCase()}`;
-  return w.method === 'POST' ? `graph ${w.path.toLowerCase()} ${canonicalJson(w.body ?? null)}` : `graph ${w.path.toLowerCase()}`;
-}
-
-/** Loose equality for verifying a restored value: case-insensitive strings, null = absent = "" = []. */
-export function restored(expected: unknown, actual: unknown): boolean {
-  const empty = (v: unknown) => v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
-  if (empty(expected)) return empty(actual);
-  if (typeof expected === 'string') return typeof actual === 'string' && expected.toLowerCase() === actual.toLowerCase();
-  if (Array.isArray(expected)) {
-    if (!Array.isArray(actual) || actual.length !== expected.length) return false;
-    const used = new Set<number>();
-    return expected.every((e) => {
-      const i = actual.findIndex((a, j) => !used.has(j) && restored(e, a));
-      if (i < 0) return false;
-      used.add(i);
-      return true;
-    });
-  }
-  if (isObj(expected)) return Object.entries(expected).every(([k, v]) => isAnnotation(k) || restored(v, isObj(actual) ? actual[k] : undefined));
-  return expected === actual;
 }

@@ -3,7 +3,7 @@ import { type EvidenceActor, type EvidenceInput, type EvidenceRecord } from '../
 import { sameTenant, type Connection } from '../input/connection.js';
 import { ApplyRefused } from './apply.js';
 import { settleWrite, snapshot } from './target.js';
-import { labelOf } from './writes.js';
+import { labelOf } from '../model/change.js';
 import { terminalSafe } from '../core/text.js';
 
 /** The records that end an interrupted apply run, and what to tell the person running this one. */
@@ -57,7 +57,7 @@ export async function settleInterrupted(records: readonly EvidenceRecord[], conn
       const prefix = `run ${terminalSafe(String(start.runId))} was interrupted while it sent this write (intent, record ${intent.seq}); run ${by.runId} read the target at ${at}`;
       let s;
       try {
-        s = await settleWrite(conn, intent.write, intent.before ?? null);
+        s = await settleWrite(conn, intent.resource.type, intent.write, intent.before ?? null);
       } catch (err) {
         throw new Error(`apply run ${terminalSafe(String(start.runId))} was interrupted while it wrote ${what(intent)}, and reading it to learn whether the write took failed (${(err as Error).message}); nothing was written`, { cause: err });
       }

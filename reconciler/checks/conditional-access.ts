@@ -17,9 +17,9 @@ export function checkConditionalAccess(ev: Evaluation): void {
   let policies: Obj[] | undefined;
   for (const c of controls) {
     const got = ev.need<[Obj[], Obj[], Obj[]]>(c, [
-      [ev.live.caPolicies, 'conditional access policies'],
-      [ev.live.users, 'users'],
-      [ev.live.groups, 'groups'],
+      'conditionalAccessPolicy',
+      'user',
+      'group',
     ]);
     if (got) policies = got[0];
   }

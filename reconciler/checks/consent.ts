@@ -1,24 +1,14 @@
 import { HIGH_RISK_MAIL_APP_ROLES, MICROSOFT_TENANT_IDS } from '../../policies/catalogue.js';
 import type { Evaluation } from '../evaluate/context.js';
-import type { AppPermissions } from '../read/live.js';
+import type { AppPermissions } from '../model/live.js';
+import { reviewerTarget } from '../resources/admin-consent-request-policy.js';
+import { USER_CONSENT_POLICIES } from '../resources/authorization-policy.js';
 import { patchFrom } from '../evaluate/normalise.js';
 
 type Obj = Record<string, unknown>;
 
-/** The permission grant policies that each declared user-consent setting assigns to the default user role. */
-export const USER_CONSENT_POLICIES = {
-  disabled: [] as string[],
-  lowRiskVerifiedPublishers: ['ManagePermissionGrantsForSelf.microsoft-user-default-low'],
-};
 
-/**
- * The user or group a reviewer query names. The portal and older clients write the query with the
- * API version (`/v1.0/users/{id}`), the API itself with none (`/users/{id}`); both name the same reviewer.
- */
-export function reviewerTarget(query: string): { kind: 'users' | 'groups'; id: string } | undefined {
-  const m = /^(?:https:\/\/[^/]+)?(?:\/(?:v1\.0|beta))?\/(users|groups)\/([^/?#]+)/i.exec(query.trim());
-  return m ? { kind: m[1]!.toLowerCase() as 'users' | 'groups', id: decodeURIComponent(m[2]!) } : undefined;
-}
+export { reviewerTarget } from '../resources/admin-consent-request-policy.js';
 
 /**
  * APP.CONSENT.1–5. Only `ManagePermissionGrantsForSelf.*` entries are user consent; the
@@ -30,8 +20,8 @@ export function checkConsent(ev: Evaluation): void {
   if (!c) return;
   const endpoint = '/policies/authorizationPolicy';
 
-  const authz = ev.need<[Obj]>('APP.CONSENT.1', [[ev.live.authorizationPolicy, 'the authorization policy']]);
-  ev.need<[Obj]>('APP.CONSENT.3', [[ev.live.authorizationPolicy, 'the authorization policy']]);
+  const authz = ev.need<[Obj]>('APP.CONSENT.1', ['authorizationPolicy']);
+  ev.need<[Obj]>('APP.CONSENT.3', ['authorizationPolicy']);
   if (authz && ev.live.authorizationPolicy?.ok) {
     const readAt = ev.live.authorizationPolicy.readAt;
     const [policy] = authz;
@@ -66,9 +56,9 @@ export function checkConsent(ev: Evaluation): void {
   }
 
   const acrp = ev.need<[Obj, Obj[], Obj[]]>('APP.CONSENT.2', [
-    [ev.live.adminConsentRequestPolicy, 'the admin consent request policy'],
-    [ev.live.users, 'users'],
-    [ev.live.groups, 'groups'],
+    'adminConsentRequestPolicy',
+    'user',
+    'group',
   ]);
   if (acrp && ev.live.adminConsentRequestPolicy?.ok) {
     const [policy] = acrp;
@@ -107,9 +97,9 @@ export function checkConsent(ev: Evaluation): void {
   }
 
   const grants = ev.need<[Obj[], Obj[], Obj[]]>('APP.CONSENT.4', [
-    [ev.live.grants, 'delegated permission grants'],
-    [ev.live.servicePrincipals, 'service principals'],
-    [ev.live.users, 'users'],
+    'oauth2PermissionGrant',
+    'servicePrincipal',
+    'user',
   ]);
   if (grants && ev.live.grants?.ok) {
     const [list, sps] = grants;
@@ -142,9 +132,9 @@ export function checkConsent(ev: Evaluation): void {
 
   // APP.CONSENT.5: what a third-party app holds for the whole organisation, with no user consenting.
   const wide = ev.need<[Obj[], Obj[], AppPermissions]>('APP.CONSENT.5', [
-    [ev.live.grants, 'delegated permission grants'],
-    [ev.live.servicePrincipals, 'service principals'],
-    [ev.live.appPermissions, 'application permissions to the mail APIs'],
+    'oauth2PermissionGrant',
+    'servicePrincipal',
+    'appRoleAssignment',
   ]);
   if (wide && ev.live.grants?.ok && ev.live.appPermissions?.ok) {
     const [list, sps, perms] = wide;

@@ -1,5 +1,5 @@
 import type { Evaluation } from '../evaluate/context.js';
-import type { InboxRules, Section } from '../read/live.js';
+import type { InboxRules } from '../model/live.js';
 import { describeDestination, Recipients, sendsToManager, type Destination } from './recipients.js';
 
 type Obj = Record<string, unknown>;
@@ -31,16 +31,16 @@ export function checkForwarding(ev: Evaluation): void {
   if (!f) return;
   // Recipients are resolved against everything mail can be delivered to: mailboxes, mail users,
   // mail contacts and groups; the accepted domains say what is inside.
-  const recipientSections = (): Array<[Section<Obj[]> | undefined, string]> => [
-    [ev.live.acceptedDomains, 'accepted domains'],
-    [ev.live.mailboxes, 'mailboxes'],
-    [ev.live.mailUsers, 'mail users'],
-    [ev.live.mailContacts, 'mail contacts'],
-    [ev.live.groups, 'groups'],
+  const recipientSections = (): string[] => [
+    'acceptedDomain',
+    'mailbox',
+    'mailUser',
+    'mailContact',
+    'group',
   ];
   const recipients = (got: Obj[][]) => new Recipients(internalDomains(got[0]!), { mailboxes: got[1] ?? [], mailUsers: got[2] ?? [], mailContacts: got[3] ?? [], groups: got[4] ?? [] });
 
-  const osf = ev.need<[Obj[]]>('MAIL.FWD.1', [[ev.live.outboundSpam, 'outbound spam filter policies']]);
+  const osf = ev.need<[Obj[]]>('MAIL.FWD.1', ['hostedOutboundSpamFilterPolicy']);
   if (osf && ev.live.outboundSpam?.ok) {
     for (const p of osf[0]) {
       if (String(p['AutoForwardingMode']).toLowerCase() === 'off') continue;
@@ -55,7 +55,7 @@ export function checkForwarding(ev: Evaluation): void {
     }
   }
 
-  const rd = ev.need<[Obj[]]>('MAIL.FWD.2', [[ev.live.remoteDomains, 'remote domains']]);
+  const rd = ev.need<[Obj[]]>('MAIL.FWD.2', ['remoteDomain']);
   if (rd && ev.live.remoteDomains?.ok) {
     const allowed = new Set(f.allowedRemoteDomains.map((d) => d.toLowerCase()));
     for (const d of rd[0]) {
@@ -108,7 +108,7 @@ export function checkForwarding(ev: Evaluation): void {
     }
   }
 
-  const rules = ev.need<[InboxRules, ...Obj[][]]>('MAIL.FWD.4', [[ev.live.inboxRules, 'inbox rules of every mailbox'], ...recipientSections()]);
+  const rules = ev.need<[InboxRules, ...Obj[][]]>('MAIL.FWD.4', ['inboxRule', ...recipientSections()]);
   if (rules && ev.live.inboxRules?.ok) {
     const to = recipients(rules.slice(1) as Obj[][]);
     for (const { mailbox, rule } of rules[0].rules) {
@@ -138,7 +138,7 @@ export function checkForwarding(ev: Evaluation): void {
     }
   }
 
-  const tr = ev.need<Obj[][]>('MAIL.FWD.5', [[ev.live.transportRules, 'transport rules'], ...recipientSections(), [ev.live.exchangeUsers, 'users and their managers']]);
+  const tr = ev.need<Obj[][]>('MAIL.FWD.5', ['transportRule', ...recipientSections(), 'exchangeUser']);
   if (tr && ev.live.transportRules?.ok) {
     const to = recipients(tr.slice(1));
     const users = tr[6] ?? [];

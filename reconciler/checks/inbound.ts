@@ -7,7 +7,7 @@ type Obj = Record<string, unknown>;
 export function checkInbound(ev: Evaluation): void {
   const d = ev.manifest.desired.inbound;
   if (!d) return;
-  const ap = ev.need<[Obj[]]>('MAIL.INBOUND.1', [[ev.live.antiPhish, 'anti-phishing policies']]);
+  const ap = ev.need<[Obj[]]>('MAIL.INBOUND.1', ['antiPhishPolicy']);
   if (ap && ev.live.antiPhish?.ok) {
     for (const p of ap[0]) {
       if (p['Enabled'] === false) continue;
@@ -27,8 +27,8 @@ export function checkInbound(ev: Evaluation): void {
   }
 
   const got = ev.need<[Obj[], Obj[]]>('MAIL.INBOUND.2', [
-    [ev.live.transportRules, 'transport rules'],
-    [ev.live.contentFilter, 'spam filter policies'],
+    'transportRule',
+    'hostedContentFilterPolicy',
   ]);
   if (got && ev.live.transportRules?.ok && ev.live.contentFilter?.ok) {
     for (const r of got[0]) {

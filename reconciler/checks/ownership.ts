@@ -5,8 +5,8 @@ type Obj = Record<string, unknown>;
 /** GOV.OWNER.1: every owner contact is an enabled user or a group; every break-glass account exists and is enabled. */
 export function checkOwnership(ev: Evaluation): void {
   const got = ev.need<[Obj[], Obj[]]>('GOV.OWNER.1', [
-    [ev.live.users, 'users'],
-    [ev.live.groups, 'groups'],
+    'user',
+    'group',
   ]);
   if (!got || !ev.live.users?.ok) return;
   const readAt = ev.live.users.readAt;

@@ -128,12 +128,12 @@ function checkSpf(ev: Evaluation, d: DesiredDomain, dns: DomainDns): void {
  * domain not evaluated and never hides another domain's findings.
  */
 function checkDkim(ev: Evaluation, domains: readonly DesiredDomain[]): void {
-  const got = ev.need<[Obj[]]>('MAIL.DKIM.1', [[ev.live.dkim, 'DKIM signing configurations']]);
+  const got = ev.need<[Obj[]]>('MAIL.DKIM.1', ['dkimSigningConfig']);
   if (!got || !ev.live.dkim?.ok) return;
   const dkim = ev.live.dkim;
   const configs = new Map(got[0].map((c) => [String(c['Domain'] ?? c['Identity']).toLowerCase(), c]));
   const targets: Array<{ name: string; selectors: boolean }> = domains.filter((d) => d.dkim.enabled).map((d) => ({ name: d.name, selectors: true }));
-  const accepted = ev.need<[Obj[]]>('MAIL.DKIM.1', [[ev.live.acceptedDomains, 'accepted domains']]);
+  const accepted = ev.need<[Obj[]]>('MAIL.DKIM.1', ['acceptedDomain']);
   const declared = new Set(domains.map((d) => d.name));
   for (const a of accepted?.[0] ?? []) {
     const name = String(a['DomainName'] ?? '').toLowerCase();
@@ -201,8 +201,8 @@ export function tenantDomains(verified: readonly Obj[], accepted: readonly Obj[]
  */
 function checkUnmanagedDomains(ev: Evaluation, domains: readonly DesiredDomain[]): void {
   const got = ev.need<[Obj[], Obj[]]>('MAIL.DMARC.1', [
-    [ev.live.domains, 'verified domains of the tenant'],
-    [ev.live.acceptedDomains, 'accepted domains'],
+    'domain',
+    'acceptedDomain',
   ]);
   if (!got) return;
   const readAt = (from: string) => (from === '/domains' ? ev.live.domains : ev.live.acceptedDomains)!.readAt;

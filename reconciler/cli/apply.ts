@@ -4,15 +4,12 @@ import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
 import { ApplyRefused, applyChanges, checkShape, preflight } from '../apply/apply.js';
-import { describeChange, plannedChanges, type PlannedChange } from '../apply/writes.js';
-import { directoryOf, type Directory } from '../evaluate/context.js';
-import { evaluate } from '../evaluate/index.js';
-import type { PlanDocument } from '../findings/model.js';
+import { describeChange, type PlannedChange } from '../model/change.js';
+import type { PlanDocument } from '../model/plan.js';
 import { renderRestores } from '../report/human.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
-import { buildPlan } from '../plan/build.js';
-import { readTenant } from '../read/live.js';
+import { runPlan } from '../plan/run.js';
 import { applyRecorder, planEvidence } from '../evidence/recorder.js';
 import { isHash } from '../evidence/records.js';
 import { exitCodeOf } from '../plan/build.js';
@@ -84,15 +81,12 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         // One apply or rollback at a time per tenant and trail; an interrupted one is settled first.
         run = await openRun({ conn, evidence: args.evidence, expectHead, log, attempt });
         const { trail, runId, actor } = run;
-        let dir: Directory;
         try {
           if (plan) checkShape(plan);
           log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
           await signIn(conn);
           if (!plan) {
-            const live = await readTenant(input.manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
-            const { findings, incomplete } = evaluate(input.manifest, live, today);
-            plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings, incomplete, changes: plannedChanges(findings, input.manifest, live, directoryOf(live)) });
+            ({ plan } = await runPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, today, read: { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver } }));
             trail?.append(planEvidence(plan, runId, actor, exitCodeOf(plan)));
           }
           const p = plan;
@@ -108,7 +102,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
             setExit(0);
             return;
           }
-          ({ dir } = await preflight(p, input.manifest, conn, { maxChanges, today, ...(p.rollbackOf && trail ? { trail: existsSync(trail.path) ? readFileSync(trail.path, 'utf8') : '' } : {}) }));
+          await preflight(p, input.manifest, conn, { maxChanges, today, ...(p.rollbackOf && trail ? { trail: existsSync(trail.path) ? readFileSync(trail.path, 'utf8') : '' } : {}) });
           process.stdout.write(printable(`${p.changes.length} change${p.changes.length === 1 ? '' : 's'} to apply:\n${p.changes.map((c) => `  ${terminalSafe(describeChange(c))}`).join('\n')}\n`));
           if (p.restores?.length) process.stdout.write(printable(renderRestores(p.restores)));
           const approved = args['auto-approve'] || (process.stdin.isTTY === true && (await confirmInteractively(p.changes)));
@@ -124,7 +118,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         recorder?.start(p);
         let unrecorded: string | undefined;
         let notStarted: string | undefined;
-        const outcomes = await applyChanges(p, input.manifest, conn, dir, {
+        const outcomes = await applyChanges(p, conn, {
           beforeWrite: (change, before) => {
             // The intent is on disk before the write is sent; and no write starts without the lock.
             try {

@@ -2,16 +2,17 @@ import type { CommandModule } from 'yargs';
 import { CATALOGUE } from '../../policies/catalogue.js';
 import { unionPermissions } from '../../policies/permissions.js';
 import type { Permission } from '../../policies/types.js';
+import { controlPermissions } from '../resources/permissions.js';
 
 /** What each command needs: read-only commands need read permissions only. */
 export function permissionsFor(command: string): Permission[] {
   switch (command) {
     case 'plan':
     case 'drift':
-      return unionPermissions(CATALOGUE.map((c) => c.permissions.read));
+      return unionPermissions(CATALOGUE.map((c) => controlPermissions(c).read));
     case 'apply':
     case 'rollback':
-      return unionPermissions([...CATALOGUE.map((c) => c.permissions.read), ...CATALOGUE.filter((c) => c.remediation.automatic).map((c) => c.permissions.remediate)]).filter(
+      return unionPermissions([...CATALOGUE.map((c) => controlPermissions(c).read), ...CATALOGUE.filter((c) => c.remediation.automatic).map((c) => controlPermissions(c).remediate)]).filter(
         // Exchange reads are covered by the write role.
         (p, _i, all) => !(p.api === 'entra-role' && p.name === 'Global Reader' && all.some((q) => q.name === 'Exchange Administrator')),
       );

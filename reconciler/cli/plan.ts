@@ -2,15 +2,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { AUTH_METHODS, type AuthMethod } from '../auth/tokens.js';
-import { plannedChanges } from '../apply/writes.js';
-import { directoryOf } from '../evaluate/context.js';
-import { evaluate } from '../evaluate/index.js';
-import type { PlanDocument } from '../findings/model.js';
+import type { PlanDocument } from '../model/plan.js';
 import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, signIn, type Connection } from '../input/connection.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
-import { buildPlan, exitCodeOf } from '../plan/build.js';
-import { readTenant } from '../read/live.js';
+import { exitCodeOf } from '../plan/build.js';
+import { runPlan } from '../plan/run.js';
 import { renderHuman } from '../report/human.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
 import { newRunId, planEvidence } from '../evidence/recorder.js';
@@ -112,16 +109,14 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
         const conn = connectFrom(args);
         log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
         await signIn(conn);
-        const live = await readTenant(input.manifest, {
-          graph: conn.graph,
-          exchange: conn.exchange,
-          resolver: conn.resolver,
-          progress: (done, total) => log.progress('inbox rules', done, total),
-        });
         const today = args.today ?? new Date().toISOString().slice(0, 10);
-        const { findings, incomplete } = evaluate(input.manifest, live, today);
-        const changes = kind === 'plan' ? plannedChanges(findings, input.manifest, live, directoryOf(live)) : [];
-        const plan = buildPlan({ kind, manifest: input.manifest, tenantId: conn.tenant, findings, incomplete, changes });
+        const { plan } = await runPlan({
+          kind,
+          manifest: input.manifest,
+          tenantId: conn.tenant,
+          today,
+          read: { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver, progress: (done, total) => log.progress('inbox rules', done, total) },
+        });
         writeReports(plan, args, input.manifestPath);
         const stats = { graphRequests: conn.graph.stats.requests, exchangeRequests: conn.exchange.stats.requests, throttled: conn.graph.stats.throttled + conn.exchange.stats.throttled };
         log.info(`${plan.findings.length} findings; ${stats.graphRequests} Graph and ${stats.exchangeRequests} Exchange requests, ${stats.throttled} throttled`, stats);

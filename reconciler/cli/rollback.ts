@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { ApplyRefused } from '../apply/apply.js';
 import { findingsRestored, planRollback } from '../apply/rollback.js';
 import { rollbackState } from '../apply/rollback-state.js';
-import { describeChange, type PlannedChange } from '../apply/writes.js';
+import { describeChange, type PlannedChange } from '../model/change.js';
 import { newRunId, planEvidence } from '../evidence/recorder.js';
 import { trailRecords } from '../evidence/verify.js';
 import { sameTenant } from '../input/connection.js';

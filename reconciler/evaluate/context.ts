@@ -2,20 +2,14 @@ import { createHash } from 'node:crypto';
 import type { Operation } from 'fast-json-patch';
 import { resolveControl, versionedId } from '../../policies/catalogue.js';
 import type { Control, ExceptionScopeType } from '../../policies/types.js';
-import type { ChangeAction, Finding, FindingResource, FindingStatus, IncompleteRead } from '../findings/model.js';
+import type { ChangeAction, Finding, FindingResource, FindingStatus, IncompleteRead } from '../model/finding.js';
 import type { Manifest, PostureException } from '../manifest/schema.js';
-import type { LiveState, Section } from '../read/live.js';
+import type { Directory, LiveState, Section } from '../model/live.js';
+import { resourceType } from '../resources/registry.js';
 
 type Obj = Record<string, unknown>;
 
-/** Looks principals up by the names a posture uses: users by UPN, groups by display name or mail. */
-export interface Directory {
-  userByUpn(upn: string): Obj | undefined;
-  userById(id: string): Obj | undefined;
-  groupByName(name: string): Obj | undefined;
-  groupByMail(mail: string): Obj | undefined;
-  groupById(id: string): Obj | undefined;
-}
+export type { Directory } from '../model/live.js';
 
 export function directoryOf(live: LiveState): Directory {
   const users = live.users?.ok ? live.users.value : [];
@@ -162,20 +156,27 @@ export class Evaluation {
   }
 
   /**
-   * The sections a check needs, when all were read; otherwise marks the control not evaluated and
-   * returns undefined.
+   * The sections of the resource types a check needs (keys of the registry), when all were read;
+   * otherwise marks the control not evaluated and returns undefined. A check may use only the types
+   * its control names in the catalogue: the reads, permissions and docs come from that list.
    */
-  need<T extends unknown[]>(controlId: string, sections: { [K in keyof T]: [Section<T[K]> | undefined, string] }): T | undefined {
+  need<T extends unknown[]>(controlId: string, keys: readonly string[]): T | undefined {
+    const declared = controlOf(controlId).resources.read;
+    const sections = keys.map((k) => {
+      if (!declared.includes(k)) throw new Error(`a check of ${controlId} reads ${k}, which its catalogue entry does not name in resources.read`);
+      const t = resourceType(k);
+      return [t.read ? (this.live[t.read.section] as Section<unknown> | Map<string, unknown> | undefined) : undefined, t.title] as const;
+    });
     let ok = true;
-    for (const [section, what] of sections as Array<[Section<unknown> | undefined, string]>) {
-      if (!section) continue;
+    for (const [section, what] of sections) {
+      if (!section || section instanceof Map) continue;
       if (!section.ok) {
         this.notEvaluated(controlId, section, what);
         ok = false;
       }
     }
     if (!ok) return undefined;
-    return (sections as Array<[Section<unknown> | undefined, string]>).map(([s]) => (s && s.ok ? s.value : undefined)) as T;
+    return sections.map(([s]) => (s && !(s instanceof Map) && s.ok ? s.value : undefined)) as T;
   }
 
   private exceptionFor(controlId: string, scopes: readonly Scope[]): PostureException | undefined {

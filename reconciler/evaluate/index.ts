@@ -4,31 +4,14 @@ import { checkForwarding } from '../checks/forwarding.js';
 import { checkInbound } from '../checks/inbound.js';
 import { checkOwnership } from '../checks/ownership.js';
 import { checkSenderAuthentication } from '../checks/sender-authentication.js';
-import type { Finding, IncompleteRead } from '../findings/model.js';
+import type { Finding, IncompleteRead } from '../model/finding.js';
 import type { Manifest } from '../manifest/schema.js';
-import type { LiveState } from '../read/live.js';
+import type { LiveState } from '../model/live.js';
+import { RESOURCES } from '../resources/registry.js';
 import { Evaluation } from './context.js';
 
-/** What each section of the live state is, in the words of an incomplete-read message. */
-const SECTION_NAMES: Partial<Record<keyof LiveState, string>> = {
-  users: 'users',
-  groups: 'groups',
-  domains: 'verified domains of the tenant',
-  caPolicies: 'conditional access policies',
-  authorizationPolicy: 'the authorization policy',
-  adminConsentRequestPolicy: 'the admin consent request policy',
-  grants: 'delegated permission grants',
-  servicePrincipals: 'service principals',
-  outboundSpam: 'outbound spam filter policies',
-  contentFilter: 'spam filter policies',
-  remoteDomains: 'remote domains',
-  transportRules: 'transport rules',
-  mailboxes: 'mailboxes',
-  antiPhish: 'anti-phishing policies',
-  dkim: 'DKIM signing configurations',
-  acceptedDomains: 'accepted domains',
-  inboxRules: 'inbox rules of every mailbox',
-};
+/** What a section of the live state is, in the words of an incomplete-read message: the title of the type read into it. */
+const sectionTitle = (key: keyof LiveState) => RESOURCES.find((t) => t.read?.section === key)?.title ?? key;
 
 /**
  * Evaluates every declared control against the live state. Pure: no I/O, the same inputs give the
@@ -46,7 +29,7 @@ export function evaluate(manifest: Manifest, live: LiveState, today: string): { 
   // a failed read never leaves the run looking complete.
   for (const [key, section] of Object.entries(live) as Array<[keyof LiveState, LiveState[keyof LiveState]]>) {
     if (key === 'dns' || !section || section instanceof Map || section.ok) continue;
-    ev.unread(section, SECTION_NAMES[key] ?? key);
+    ev.unread(section, sectionTitle(key));
   }
   const order = manifest.controls.map((c) => c.id);
   const findings = [...ev.findings].sort(

@@ -1,6 +1,7 @@
-import { ACTIONABLE, type Finding, type IncompleteRead, type PlanDocument, type PlanSummary, type RestoredFinding } from '../findings/model.js';
+import { ACTIONABLE, type Finding, type IncompleteRead } from '../model/finding.js';
+import { type PlanDocument, type PlanSummary, type RestoredFinding } from '../model/plan.js';
 import type { Manifest } from '../manifest/schema.js';
-import type { PlannedChange } from '../apply/writes.js';
+import type { PlannedChange } from '../model/change.js';
 import { sha256 } from '../core/hash.js';
 import { canonicalJsonV1, wellFormed } from '../core/json.js';
 import { redactSecrets } from '../core/redact.js';

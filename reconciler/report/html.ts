@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { escapeUTF8 } from 'entities';
 import { resolveControl } from '../../policies/catalogue.js';
 import type { Severity } from '../../policies/types.js';
-import type { Finding, FindingStatus, PlanDocument } from '../findings/model.js';
+import type { Finding, FindingStatus } from '../model/finding.js';
+import type { PlanDocument } from '../model/plan.js';
 import { redactSecrets } from '../core/redact.js';
 import { neutralise } from '../core/text.js';
 import {

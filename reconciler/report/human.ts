@@ -1,9 +1,10 @@
-import { describeChange } from '../apply/writes.js';
+import { describeChange } from '../model/change.js';
 import { createColors } from 'picocolors';
 import { redactSecrets } from '../core/redact.js';
 import { mapStrings, terminalSafe } from '../core/text.js';
 import type { Severity } from '../../policies/types.js';
-import type { Finding, PlanDocument, RestoredFinding } from '../findings/model.js';
+import type { Finding } from '../model/finding.js';
+import type { PlanDocument, RestoredFinding } from '../model/plan.js';
 import {
   changesText,
   exceptionText,

@@ -1,4 +1,4 @@
-import type { PlanDocument } from '../findings/model.js';
+import type { PlanDocument } from '../model/plan.js';
 import { redactSecrets } from '../core/redact.js';
 import { jsonSafe } from '../core/text.js';
 import { renderHtml } from './html.js';

@@ -1,6 +1,7 @@
 import { escapeUTF8 } from 'entities';
 import { CATALOGUE, resolveControl, versionedId, type Control } from '../../policies/catalogue.js';
-import type { Finding, PlanDocument } from '../findings/model.js';
+import type { Finding } from '../model/finding.js';
+import type { PlanDocument } from '../model/plan.js';
 import { redactSecrets } from '../core/redact.js';
 import { isUnsafeCodePoint, visibleEscape } from '../core/text.js';
 import {

@@ -1,5 +1,6 @@
 import { escapeUTF8 } from 'entities';
-import type { Finding, PlanDocument } from '../findings/model.js';
+import type { Finding } from '../model/finding.js';
+import type { PlanDocument } from '../model/plan.js';
 import { redactSecrets } from '../core/redact.js';
 import { neutralise } from '../core/text.js';
 import {

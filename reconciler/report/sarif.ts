@@ -1,7 +1,8 @@
 import type { Location, Log, Notification, ReportingDescriptor, Result } from 'sarif';
 import { resolveControl, type Control } from '../../policies/catalogue.js';
 import type { FrameworkRefs, Severity } from '../../policies/types.js';
-import type { Finding, PlanDocument } from '../findings/model.js';
+import type { Finding } from '../model/finding.js';
+import type { PlanDocument } from '../model/plan.js';
 import { MANIFEST_FILE } from '../manifest/schema.js';
 import { redactSecrets } from '../core/redact.js';
 import { jsonSafe, neutralise } from '../core/text.js';

@@ -1,6 +1,7 @@
 import jsonpatch from 'fast-json-patch';
 import type { Severity } from '../../policies/types.js';
-import { ACTIONABLE, type Finding, type FindingStatus, type PlanDocument } from '../findings/model.js';
+import { ACTIONABLE, type Finding, type FindingStatus } from '../model/finding.js';
+import { type PlanDocument } from '../model/plan.js';
 import type { Owner } from '../manifest/schema.js';
 
 /** Severities from the worst down. */

@@ -1,6 +1,11 @@
+import { P } from '../../policies/permissions.js';
 import type { DesiredCaPolicy } from '../manifest/schema.js';
-import type { Directory } from '../evaluate/context.js';
+import type { Directory } from '../model/live.js';
 import { canonical, patchFrom } from '../evaluate/normalise.js';
+import type { PlannedChange } from '../model/change.js';
+import { terminalSafe } from '../core/text.js';
+import { graphEntity, graphRead } from './graph-entity.js';
+import type { RailContext, ResourceType, Reversible, Writable, WithRails } from './types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -169,3 +174,71 @@ export function matchLive(desired: readonly DesiredCaPolicy[], live: readonly Ob
   for (const p of live) byName.set(String(p['displayName'] ?? '').toLowerCase(), p);
   return new Map(desired.map((d) => [d.key, byName.get(d.displayName.toLowerCase())]));
 }
+
+const COLLECTION = '/identity/conditionalAccess/policies';
+
+/**
+ * The break-glass rail: no conditional access write may leave a policy that applies to a declared
+ * break-glass account, whatever the plan file says. Each policy is judged as it would be after all
+ * the plan's writes to it so far.
+ */
+function breakGlassRail(changes: readonly PlannedChange[], { manifest: m, dir, live }: RailContext): string | undefined {
+  const after = new Map<string, Obj>();
+  for (const c of changes) {
+    if (c.write.api !== 'graph' || c.write.method === 'DELETE') continue;
+    const path = c.write.path.toLowerCase().replace(/\/+$/, '');
+    const existing =
+      after.get(path) ??
+      (c.write.method === 'PATCH' && live.caPolicies?.ok ? live.caPolicies.value.find((p) => path.endsWith(`/${encodeURIComponent(String(p['id'])).toLowerCase()}`)) : undefined);
+    const result = { ...(existing ?? {}), ...(c.write.body ?? {}) } as Obj;
+    if (c.write.method === 'PATCH') after.set(path, result);
+    if (result['state'] === 'disabled') continue;
+    const users = (((result['conditions'] as Obj | undefined)?.['users'] ?? {}) as Obj);
+    const excluded = new Set(((users['excludeUsers'] as string[] | undefined) ?? []).map((x) => String(x).toLowerCase()));
+    const excludedGroups = new Set(((users['excludeGroups'] as string[] | undefined) ?? []).map((x) => String(x).toLowerCase()));
+    for (const upn of m.breakGlass.users) {
+      const id = dir.userByUpn(upn)?.['id'];
+      if (!id || !excluded.has(String(id).toLowerCase())) return `refusing to write conditional access policy "${terminalSafe(String(c.resource.name))}": it would apply to break-glass account ${upn}`;
+    }
+    for (const g of m.breakGlass.groups) {
+      const id = dir.groupByName(g)?.['id'];
+      if (!id || !excludedGroups.has(String(id).toLowerCase())) return `refusing to write conditional access policy "${terminalSafe(String(c.resource.name))}": it would apply to break-glass group ${g}`;
+    }
+  }
+  return undefined;
+}
+
+/** Conditional access policies: created and updated to the declaration, never loosened; the break-glass rail is theirs. */
+export const conditionalAccessPolicy: ResourceType & Writable & Reversible & WithRails = {
+  ...(graphEntity({
+    key: 'conditionalAccessPolicy',
+    title: 'conditional access policies',
+    read: graphRead('caPolicies', 'graph-list', COLLECTION, [P.policyRead], 'Microsoft Entra ID P1'),
+    writes: [
+      ['POST', COLLECTION],
+      ['PATCH', `${COLLECTION}/{id}`],
+      ['DELETE', `${COLLECTION}/{id}`],
+    ],
+    writePermissions: [P.policyRead, P.policyWriteConditionalAccess],
+    writeFor: (f, { manifest: m, live, dir }) => {
+      const r = f.resource;
+      const desired = m.desired.conditionalAccess?.policies.find((p) => p.displayName === r.name);
+      if (!desired) return undefined;
+      if (f.change.action === 'create') return { api: 'graph', method: 'POST', path: COLLECTION, body: resolvePolicy(desired, dir).body };
+      // Written over the live policy: declared exclusions it does not hold stay out, so the write never loosens it.
+      const current = live.caPolicies?.ok ? live.caPolicies.value.find((p) => String(p['id']) === String(r.id)) : undefined;
+      const body = resolvePolicy(desired, dir, { ...(current ? { live: current } : {}), breakGlass: m.breakGlass }).body;
+      const changed = new Set(f.patch.map((op) => op.path.split('/')[1]!).filter(Boolean));
+      const partial = Object.fromEntries(Object.entries(body).filter(([k]) => changed.has(k)));
+      return { api: 'graph', method: 'PATCH', path: `${COLLECTION}/${encodeURIComponent(String(r.id))}`, body: partial };
+    },
+    // Policies are tied to the posture by display name: the one a lost create made has it.
+    findCreated: async (conn, w) => (await conn.graph.list<Obj>(COLLECTION)).filter((p) => p['displayName'] === (w.body ?? {})['displayName']),
+    // What was written reads back, in the canonical form of the governed fields (server defaults and read-only fields never count).
+    took: (w, after) => {
+      const left = patchFrom(project(after), project({ ...after, ...(w.body ?? {}) }));
+      return left.length ? `${left.length} differences remain` : undefined;
+    },
+  }) as ResourceType & Writable & Reversible),
+  rails: breakGlassRail,
+};

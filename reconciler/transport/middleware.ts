@@ -111,7 +111,10 @@ export class RetryLink extends Link {
 /**
  * Client-side pacing for endpoints limited to N requests per second that answer 429 without
  * Retry-After (conditional access and identity protection): requests to them start at least
- * `intervalMs` apart.
+ * `intervalMs` apart, and at least `intervalMs` after the one before was answered. The service
+ * counts a request when it arrives, which is after it was started and before it is answered: a
+ * request held up on the way (a busy connection, a busy service) would otherwise arrive less than
+ * the interval before the next one.
  */
 export class PacingLink extends Link {
   private nextSlot = 0;
@@ -129,6 +132,12 @@ export class PacingLink extends Link {
       const slot = Math.max(now, this.nextSlot);
       this.nextSlot = slot + this.intervalMs;
       if (slot > now) await this.wait(slot - now);
+      try {
+        await this.next.execute(context);
+      } finally {
+        this.nextSlot = Math.max(this.nextSlot, Date.now() + this.intervalMs);
+      }
+      return;
     }
     await this.next.execute(context);
   }

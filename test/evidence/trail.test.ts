@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import type { ChangeOutcome } from '../../reconciler/apply/apply.js';
-import type { PlannedChange, Write } from '../../reconciler/apply/writes.js';
+import type { PlannedChange, Write } from '../../reconciler/model/change.js';
 import { actorFromAccessToken } from '../../reconciler/auth/actor.js';
 import { applyRecorder, planEvidence, type RecordableChange, type RecordableOutcome } from '../../reconciler/evidence/recorder.js';
 import { canonicalJson } from '../../reconciler/core/json.js';
@@ -14,7 +14,7 @@ import { GENESIS_PREV, type EvidenceActor, type EvidenceRecord, type RecordedWri
 import { recordHash } from '../../reconciler/evidence/chain.js';
 import { trailRecords, verifyTrail } from '../../reconciler/evidence/verify.js';
 import { redactSecrets } from '../../reconciler/core/redact.js';
-import type { PlanDocument } from '../../reconciler/findings/model.js';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const PLAN_HASH = sha('plan-1');

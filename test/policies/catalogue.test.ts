@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { controlPermissions } from '../../reconciler/resources/permissions.js';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, CONTROL_REF, HIGH_RISK_MAIL_SCOPES, resolveControl, versionedId } from '../../policies/catalogue.js';
 import { CONTROLS_DOC } from '../../policies/generate-docs.js';
@@ -25,8 +26,8 @@ describe('control catalogue', () => {
       for (const s of c.frameworks.scuba ?? []) expect(s).toMatch(/^MS\.(EXO|AAD)\.[0-9]+\.[0-9]+v[0-9]+$/);
       for (const o of c.frameworks.owaspNhi ?? []) expect(o).toMatch(/^NHI([1-9]|10):2025$/);
       expect(c.checks.length, c.id).toBeGreaterThan(0);
-      expect(c.permissions.read.length, c.id).toBeGreaterThan(0);
-      if (c.remediation.automatic) expect(c.permissions.remediate.length, c.id).toBeGreaterThan(0);
+      expect(controlPermissions(c).read.length, c.id).toBeGreaterThan(0);
+      if (c.remediation.automatic) expect(controlPermissions(c).remediate.length, c.id).toBeGreaterThan(0);
     }
   });
 
@@ -70,7 +71,7 @@ describe('control catalogue', () => {
     for (const c of CATALOGUE) {
       expect(md).toContain(`### ${versionedId(c)}`);
       for (const k of c.checks) expect(md).toContain(`\`${k.id}\``);
-      for (const p of c.permissions.read) expect(md).toContain(p.name);
+      for (const p of controlPermissions(c).read) expect(md).toContain(p.name);
     }
   });
 });

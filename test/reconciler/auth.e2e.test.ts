@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { permissionsFor } from '../../reconciler/cli/permissions.js';
-import type { PlanDocument } from '../../reconciler/findings/model.js';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { makeClientCertificate, mintToken, EXCHANGE_AUDIENCE, ROLE_IDS, startSimulator, type AppRegistration, type ClientCertificate, type Grants, type RunningSimulator } from '../../simulator/index.js';
 import { ARC_TOKEN_DIRECTORY } from '../../simulator/identity/managed-identity.js';
 import { azureDevOpsCredential, githubSubjects } from '../examples/federation.js';

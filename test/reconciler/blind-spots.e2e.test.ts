@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PlanDocument } from '../../reconciler/findings/model.js';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { loadScenario, startSimulator, type RunningSimulator, type Scenario } from '../../simulator/index.js';
 import { cli, planAgainst, synthExamples, target, writer } from './harness.js';
 

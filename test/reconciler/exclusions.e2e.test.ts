@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PlanDocument } from '../../reconciler/findings/model.js';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
 import type { Manifest } from '../../reconciler/manifest/schema.js';
 import { loadScenario, startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { cli, synthExamples, target, writer } from './harness.js';

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PlanDocument } from '../../reconciler/findings/model.js';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { ALL_GRAPH_PERMISSIONS, startSimulator, type FaultRule, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.js';
 import { cli, planAgainst, synthExamples, target, tokens, writer } from './harness.js';
 

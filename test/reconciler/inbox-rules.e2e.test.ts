@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PlanDocument } from '../../reconciler/findings/model.js';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { loadScenario, startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { cli, planAgainst, synthExamples, target, writer } from './harness.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PlanDocument } from '../../reconciler/findings/model.js';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { loadScenario, startSimulator, type RunningSimulator, type Scenario } from '../../simulator/index.js';
 import { cli, tokens, writer, type CliResult } from './harness.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findingsRestored, planRollback } from '../../reconciler/apply/rollback.js';
-import type { Write } from '../../reconciler/apply/writes.js';
+import type { Write } from '../../reconciler/model/change.js';
 import type { ChangeEvidenceRecord, EvidenceRecord } from '../../reconciler/evidence/records.js';
 
 let seq = 0;

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { planRollback, restored, reverseOf, reverseRun } from '../../reconciler/apply/rollback.js';
-import type { Write } from '../../reconciler/apply/writes.js';
+import { planRollback, reverseOf, reverseRun } from '../../reconciler/apply/rollback.js';
+import { restored } from '../../reconciler/resources/compare.js';
+import { writeTypeOf } from '../../reconciler/apply/writes.js';
+import type { Write } from '../../reconciler/model/change.js';
 import type { ChangeEvidenceRecord, EvidenceRecord } from '../../reconciler/evidence/records.js';
 
 let seq = 0;
+/** A record as apply writes it: the resource type is the one whose write it holds. */
 const record = (write: Write, before: unknown, after: unknown, result: ChangeEvidenceRecord['result'] = 'applied'): ChangeEvidenceRecord => ({
   v: 1, seq: ++seq, runId: 'run-1', time: '2026-06-01T10:00:00.000Z', kind: 'change', actor: { kind: 'application', id: 'app' },
   prev: '0'.repeat(64), hash: '1'.repeat(64), planHash: '2'.repeat(64), findingId: `EP-${seq}`, control: 'MAIL.FWD.1v1',
-  resource: { type: 'thing', id: null, name: `thing ${seq}` }, action: 'update', write, before, after, result,
+  resource: { type: writeTypeOf(write) ?? 'thing', id: null, name: `thing ${seq}` }, action: 'update', write, before, after, result,
 });
 
 describe('reverseOf', () => {
@@ -52,6 +55,23 @@ describe('reverseOf', () => {
     delete (noWrite as { write?: Write }).write;
     expect(reverseOf(noWrite)).toMatchObject({ reason: /does not hold the write/ });
     expect(reverseOf(record({ api: 'graph', method: 'PATCH', path: '/x', body: { a: 1 } }, { a: '[redacted]' }, {}))).toMatchObject({ reason: /redacted/ });
+  });
+});
+
+describe('reverseOf dispatches on the stored resource type', () => {
+  it('refuses a record naming a type this version does not know, or a write of another type, and never guesses from the write', () => {
+    const w: Write = { api: 'exchange', cmdlet: 'Set-RemoteDomain', parameters: { Identity: 'A', AutoForwardEnabled: false } };
+    const unknown = { ...record(w, { AutoForwardEnabled: true }, {}), resource: { type: 'mysteryWidget', id: null, name: 'A' } };
+    expect((reverseOf(unknown) as { reason: string }).reason).toMatch(/^its resource type cannot be undone by this version \(unknown resource type "mysteryWidget"/);
+    const misfiled = { ...record(w, { AutoForwardEnabled: true }, {}), resource: { type: 'mailbox', id: null, name: 'A' } };
+    expect((reverseOf(misfiled) as { reason: string }).reason).toBe('its recorded write is not one apply makes (it is a write of remoteDomain, not of mailbox), so it cannot be trusted to say what to reverse');
+    const readOnly = { ...record(w, { AutoForwardEnabled: true }, {}), resource: { type: 'acceptedDomain', id: null, name: 'A' } };
+    expect((reverseOf(readOnly) as { reason: string }).reason).toBe('its resource type cannot be undone by this version (acceptedDomain is read-only: apply never writes it)');
+  });
+
+  it('a type without an inverse is irreversible by construction', () => {
+    const w: Write = { api: 'graph', method: 'DELETE', path: '/servicePrincipals/sp1/appRoleAssignedTo/a1' };
+    expect((reverseOf(record(w, { id: 'a1', appRoleId: 'r' }, null)) as { reason: string }).reason).toBe('a change to application permissions to the mail APIs cannot be undone by a rollback');
   });
 });
 

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TokenProvider } from '../../reconciler/auth/tokens.js';
 import { ExchangeTransport } from '../../reconciler/transport/exchange.js';
 import { GraphError, GraphTransport } from '../../reconciler/transport/graph.js';
 import { send } from '../../reconciler/transport/http.js';
-import { AuthLink, OutcomeUnknownError, pipeline, RefusedRequestError } from '../../reconciler/transport/middleware.js';
+import { AuthLink, OutcomeUnknownError, PacingLink, pipeline, RefusedRequestError } from '../../reconciler/transport/middleware.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.js';
 import { startCollector, type Collector } from './collector.js';
 
@@ -49,6 +49,28 @@ describe('Graph transport over real HTTP', () => {
     const [second, third] = [...waits].sort((a, b) => a - b);
     expect(second).toBeGreaterThan(1000);
     expect(third! - second!).toBeGreaterThan(1000);
+  });
+
+  it('paces from when the request before was answered, not only from when it was started', async () => {
+    // A clock of its own: the first request takes 500 ms to be answered (held up on the way, as on a busy connection).
+    let clock = 10_000;
+    const now = vi.spyOn(Date, 'now').mockImplementation(() => clock);
+    try {
+      const waits: number[] = [];
+      const link = new PacingLink(() => true, 1100, async (ms) => {
+        waits.push(ms);
+        clock += ms;
+      });
+      const starts: number[] = [];
+      link.setNext({ execute: async () => { starts.push(clock); clock += 500; } } as never);
+      await link.execute({ request: 'https://graph.microsoft.com/v1.0/identity/conditionalAccess/policies' } as never);
+      await link.execute({ request: 'https://graph.microsoft.com/v1.0/identity/conditionalAccess/policies' } as never);
+      // Answered at 10 500, so the second starts at 11 600, not at 11 100 (600 ms after the first arrived, at most).
+      expect(starts).toEqual([10_000, 11_600]);
+      expect(waits).toEqual([1100]);
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it('honours Retry-After on 429 and retries 5xx, within its bound', async () => {

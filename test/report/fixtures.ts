@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolveControl } from '../../policies/catalogue.js';
-import type { Finding, FindingStatus, IncompleteRead, PlanDocument, PlanSummary } from '../../reconciler/findings/model.js';
+import type { Finding, FindingStatus, IncompleteRead } from '../../reconciler/model/finding.js';
+import type { PlanDocument, PlanSummary } from '../../reconciler/model/plan.js';
 import type { Owner } from '../../reconciler/manifest/schema.js';
 
 export const mailPlatform: Owner = { name: 'Mail Platform Lead', team: 'Messaging', contact: 'mail-platform@tailspintoys.example' };

@@ -1,7 +1,7 @@
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../reconciler/findings/model.js';
+import type { Finding } from '../../reconciler/model/finding.js';
 import { escapeMarkdown, GITHUB_COMMENT_LIMIT, renderMarkdown } from '../../reconciler/report/markdown.js';
 import { cleanPlan, driftedFindings, driftedPlan, HOSTILE_NAME, hugePlan, INCOMPLETE_READ, makePlan } from './fixtures.js';
 

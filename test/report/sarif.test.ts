@@ -6,7 +6,7 @@ import addFormats from 'ajv-formats';
 import type { Log, Result } from 'sarif';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, versionedId } from '../../policies/catalogue.js';
-import { ACTIONABLE } from '../../reconciler/findings/model.js';
+import { ACTIONABLE } from '../../reconciler/model/finding.js';
 import { renderSarif, SECURITY_SEVERITY } from '../../reconciler/report/sarif.js';
 import { cleanPlan, driftedFindings, driftedPlan, HOSTILE_NAME, INCOMPLETE_READ, makePlan } from './fixtures.js';
 

@@ -1,0 +1,54 @@
+import type { Severity } from '../../policies/types.js';
+import type { Owner } from '../manifest/schema.js';
+import type { PlannedChange } from './change.js';
+import type { Finding, FindingResource, FindingStatus, IncompleteRead } from './finding.js';
+
+export interface PlanSummary {
+  readonly findings: number;
+  readonly byStatus: Readonly<Partial<Record<FindingStatus, number>>>;
+  readonly bySeverity: Readonly<Partial<Record<Severity, number>>>;
+  /** Keyed by owner contact. */
+  readonly byOwner: Readonly<Record<string, { readonly owner: Owner; readonly findings: number }>>;
+  readonly changes: { readonly create: number; readonly update: number; readonly delete: number };
+}
+
+/** The result of `posture plan` / `posture drift`: what `--format json` writes and `posture show` reads. */
+export interface PlanDocument {
+  readonly format: 'email-posture-plan';
+  readonly formatVersion: 1;
+  readonly createdAt: string;
+  readonly tool: { readonly name: 'email-posture'; readonly version: string };
+  /** `plan` or `drift` (read-only). */
+  readonly kind: 'plan' | 'drift';
+  readonly stack: string;
+  readonly organization: string;
+  readonly tenantId: string;
+  /** SHA-256 of the canonical manifest: what the plan was computed against. */
+  readonly desiredHash: string;
+  readonly summary: PlanSummary;
+  readonly findings: readonly Finding[];
+  /** Non-empty means the run is incomplete and exits 1, whatever the findings say. */
+  readonly incomplete: readonly IncompleteRead[];
+  /** What apply would write, each with the fingerprint of the live state it was computed against. */
+  readonly changes: readonly PlannedChange[];
+  /** Set on a rollback plan: the apply run whose changes it reverses. */
+  readonly rollbackOf?: string;
+  /**
+   * On a rollback plan: the findings it brings back, one per security fix of the run it undoes.
+   * `posture rollback` makes such a plan only with `--restore-insecure`; apply checks the list.
+   */
+  readonly restores?: readonly RestoredFinding[];
+  /** SHA-256 of the canonical plan without this field: apply refuses a plan whose hash does not match. */
+  readonly planHash: string;
+}
+
+/** A finding a rollback brings back: an apply run fixed it, and undoing that fix makes it true again. */
+export interface RestoredFinding {
+  readonly findingId: string;
+  /** Versioned control id, e.g. `MAIL.FWD.3v1`. */
+  readonly control: string;
+  /** The control's title, from the catalogue (the id again when the catalogue no longer has it). */
+  readonly title: string;
+  readonly severity: Severity | 'unknown';
+  readonly resource: FindingResource;
+}

@@ -1,0 +1,44 @@
+import { directoryOf, type Directory } from '../evaluate/context.js';
+import { evaluate } from '../evaluate/index.js';
+import type { Manifest } from '../manifest/schema.js';
+import type { PlannedChange } from '../model/change.js';
+import type { Finding, IncompleteRead } from '../model/finding.js';
+import type { LiveState } from '../model/live.js';
+import type { PlanDocument } from '../model/plan.js';
+import { readTenant } from '../read/live.js';
+import type { ReadContext } from '../resources/types.js';
+import { buildPlan } from './build.js';
+import { plannedChanges } from './changes.js';
+
+export interface RunInput {
+  /** `plan` proposes changes; `drift` only reports. */
+  readonly kind: 'plan' | 'drift';
+  readonly manifest: Manifest;
+  readonly tenantId: string;
+  readonly read: ReadContext;
+  /** "Today" for exception expiry, YYYY-MM-DD. */
+  readonly today: string;
+}
+
+export interface Run {
+  readonly live: LiveState;
+  readonly dir: Directory;
+  readonly findings: Finding[];
+  readonly incomplete: IncompleteRead[];
+  readonly changes: PlannedChange[];
+  readonly plan: PlanDocument;
+}
+
+/**
+ * The one composition of a run: read the tenant, evaluate the posture, derive the changes, build
+ * the plan. `posture plan`, `posture drift`, `posture apply` without a plan file and apply's
+ * preflight all use it.
+ */
+export async function runPlan(input: RunInput): Promise<Run> {
+  const live = await readTenant(input.manifest, input.read);
+  const { findings, incomplete } = evaluate(input.manifest, live, input.today);
+  const dir = directoryOf(live);
+  const changes = input.kind === 'plan' ? plannedChanges(findings, input.manifest, live, dir) : [];
+  const plan = buildPlan({ kind: input.kind, manifest: input.manifest, tenantId: input.tenantId, findings, incomplete, changes });
+  return { live, dir, findings, incomplete, changes, plan };
+}

@@ -1,0 +1,34 @@
+import { P } from '../../policies/permissions.js';
+import type { ResourceType } from './types.js';
+
+/** Users: the directory every posture resolves its references and owners in. Read-only. */
+export const user: ResourceType = {
+  key: 'user',
+  title: 'users',
+  read: { section: 'users', how: { kind: 'graph-list', path: '/users?$select=id,userPrincipalName,displayName,accountEnabled,mail&$top=999' }, permissions: [P.userRead] },
+};
+
+/** Groups, by display name and mail. Read-only. */
+export const group: ResourceType = {
+  key: 'group',
+  title: 'groups',
+  read: { section: 'groups', how: { kind: 'graph-list', path: '/groups?$select=id,displayName,mail,securityEnabled,mailEnabled&$top=999' }, permissions: [P.groupRead] },
+};
+
+/** The tenant's verified domains (Graph). Read-only. */
+export const domain: ResourceType = {
+  key: 'domain',
+  title: 'verified domains of the tenant',
+  read: { section: 'domains', how: { kind: 'graph-list', path: '/domains' }, permissions: [P.domainRead] },
+};
+
+/** Service principals, for naming the apps of grants. Read-only. */
+export const servicePrincipal: ResourceType = {
+  key: 'servicePrincipal',
+  title: 'service principals',
+  read: {
+    section: 'servicePrincipals',
+    how: { kind: 'graph-list', path: '/servicePrincipals?$select=id,appId,displayName,publisherName,verifiedPublisher,appOwnerOrganizationId,servicePrincipalType&$top=999' },
+    permissions: [P.applicationRead],
+  },
+};

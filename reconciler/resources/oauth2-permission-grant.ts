@@ -1,0 +1,29 @@
+import { P } from '../../policies/permissions.js';
+import { graphEntity, graphRead } from './graph-entity.js';
+import type { Obj } from './types.js';
+
+const same = (x: unknown, y: unknown) => String(x ?? '').toLowerCase() === String(y ?? '').toLowerCase();
+
+/** Delegated permission grants: a user's (or every user's) consent to an app. Deleted when they give a mail scope away; a rollback grants again. */
+export const oauth2PermissionGrant = graphEntity({
+  key: 'oauth2PermissionGrant',
+  title: 'delegated permission grants',
+  read: graphRead('grants', 'graph-list', '/oauth2PermissionGrants?$top=999', [P.grantRead]),
+  writes: [
+    ['POST', '/oauth2PermissionGrants'],
+    ['DELETE', '/oauth2PermissionGrants/{id}'],
+  ],
+  writePermissions: [P.grantWrite],
+  writeFor: (f) => ({ api: 'graph', method: 'DELETE', path: `/oauth2PermissionGrants/${encodeURIComponent(String(f.resource.id))}` }),
+  // The grant that already gives the same app the same resource for the same principal.
+  findCreated: async (conn, w) => {
+    const b = w.body ?? {};
+    const grants = await conn.graph.list<Obj>(`/oauth2PermissionGrants?$filter=${encodeURIComponent(`clientId eq '${String(b['clientId'])}'`)}`);
+    return grants.filter((g) => same(g['resourceId'], b['resourceId']) && same(g['consentType'], b['consentType']) && same(g['principalId'], b['principalId']));
+  },
+  recreate: (before) => {
+    const grant: Obj = { clientId: before['clientId'], consentType: before['consentType'], resourceId: before['resourceId'], scope: before['scope'] };
+    if (before['consentType'] === 'Principal') grant['principalId'] = before['principalId'];
+    return { api: 'graph', method: 'POST', path: '/oauth2PermissionGrants', body: grant };
+  },
+});

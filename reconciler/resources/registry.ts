@@ -1,0 +1,95 @@
+import { adminConsentRequestPolicy } from './admin-consent-request-policy.js';
+import { antiPhishPolicy } from './anti-phish-policy.js';
+import { appRoleAssignment } from './app-role-assignment.js';
+import { authorizationPolicy } from './authorization-policy.js';
+import { conditionalAccessPolicy } from './conditional-access-policy.js';
+import { domain, group, servicePrincipal, user } from './directory.js';
+import { dkimSigningConfig } from './dkim-signing-config.js';
+import { dnsRecords } from './dns.js';
+import { acceptedDomain, exchangeUser, hostedContentFilterPolicy, mailContact, mailUser } from './exchange-readonly.js';
+import { hostedOutboundSpamFilterPolicy } from './hosted-outbound-spam-filter-policy.js';
+import { inboxRule } from './inbox-rule.js';
+import { mailbox } from './mailbox.js';
+import { oauth2PermissionGrant } from './oauth2-permission-grant.js';
+import { remoteDomain } from './remote-domain.js';
+import { transportRule } from './transport-rule.js';
+import type { Describable, ResourceType, Reversible, Writable, WithRails } from './types.js';
+import type { FindingResource } from '../model/finding.js';
+
+/** Every resource type, one line each. The only place that maps a key to its module. */
+/**
+ * Every resource type, one line each. The only place that maps a key to its module. Reads start in
+ * this order (the paced conditional access endpoint early, before the many Exchange reads queue
+ * on the connection pool).
+ */
+export const RESOURCES: readonly ResourceType[] = [
+  user,
+  group,
+  domain,
+  conditionalAccessPolicy,
+  authorizationPolicy,
+  adminConsentRequestPolicy,
+  oauth2PermissionGrant,
+  servicePrincipal,
+  appRoleAssignment,
+  hostedOutboundSpamFilterPolicy,
+  hostedContentFilterPolicy,
+  remoteDomain,
+  transportRule,
+  mailContact,
+  mailUser,
+  antiPhishPolicy,
+  dkimSigningConfig,
+  acceptedDomain,
+  dnsRecords,
+  mailbox,
+  inboxRule,
+  exchangeUser,
+];
+
+/** Types every run reads: owners and the references of a posture resolve in them. */
+export const ALWAYS_READ: readonly string[] = [user.key, group.key];
+
+const BY_KEY = new Map(RESOURCES.map((t) => [t.key, t]));
+if (BY_KEY.size !== RESOURCES.length) throw new Error('two resource types share a key');
+
+/** A resource type named by a plan, a trail or the catalogue that this version does not know. */
+export class UnknownResourceType extends Error {}
+
+/** The resource type of a key; a key no type has is refused, never guessed. */
+export function resourceType(key: unknown): ResourceType {
+  const t = typeof key === 'string' ? BY_KEY.get(key) : undefined;
+  if (!t) throw new UnknownResourceType(`unknown resource type ${JSON.stringify(key)}: this version knows ${RESOURCES.map((r) => r.key).join(', ')}`);
+  return t;
+}
+
+/** Whether a key names a registered type. */
+export const isResourceType = (key: unknown): boolean => typeof key === 'string' && BY_KEY.has(key);
+
+export const isWritable = (t: ResourceType): t is ResourceType & Writable => 'writeFor' in t;
+export const isReversible = (t: ResourceType): t is ResourceType & Writable & Reversible => isWritable(t) && 'inverse' in t;
+export const hasRails = (t: ResourceType): t is ResourceType & WithRails => 'rails' in t;
+const isDescribable = (t: ResourceType): t is ResourceType & Describable => 'describe' in t;
+
+/** The writable type of a key, or why the key names none. */
+export function writableType(key: unknown): (ResourceType & Writable) | string {
+  let t: ResourceType;
+  try {
+    t = resourceType(key);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return isWritable(t) ? t : `${t.key} is read-only: apply never writes it`;
+}
+
+/** How messages name one resource: its type's own wording, or `type "name"`. */
+export function describeResource(r: FindingResource): string {
+  const t = BY_KEY.get(r.type);
+  return t && isDescribable(t) ? t.describe(r) : `${r.type} "${r.name}"`;
+}
+
+/** Every Graph write of every writable type, as method and route. */
+export const GRAPH_WRITES: ReadonlyArray<readonly [method: string, route: string, type: string]> = RESOURCES.filter(isWritable).flatMap((t) => (t.writes.graph ?? []).map(([m, r]) => [m, r, t.key] as const));
+
+/** Every Exchange cmdlet of every writable type. */
+export const EXCHANGE_WRITES: ReadonlyMap<string, string> = new Map(RESOURCES.filter(isWritable).flatMap((t) => (t.writes.exchange ?? []).map((c) => [c, t.key] as const)));

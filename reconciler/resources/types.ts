@@ -1,0 +1,130 @@
+import type { Permission } from '../../policies/types.js';
+import type { TxtResolver } from '../dns/lookup.js';
+import type { Connection } from '../input/connection.js';
+import type { Manifest } from '../manifest/schema.js';
+import type { PlannedChange, Write } from '../model/change.js';
+import type { Finding, FindingResource } from '../model/finding.js';
+import type { Directory, LiveState } from '../model/live.js';
+import type { ExchangeTransport } from '../transport/exchange.js';
+import type { GraphTransport } from '../transport/graph.js';
+
+export type Obj = Record<string, unknown>;
+
+/** What a read needs: the transports, and where to report the mailbox scan's progress. */
+export interface ReadContext {
+  readonly graph: GraphTransport;
+  readonly exchange: ExchangeTransport;
+  readonly resolver: TxtResolver & { resolveCname(name: string): Promise<string[]> };
+  /** Called as the per-mailbox scan goes (done, total). */
+  readonly progress?: (done: number, total: number) => void;
+  /** $batch requests in flight at once for the mailbox scan. @default 12 */
+  readonly batchConcurrency?: number;
+}
+
+/** How one resource type is read into its section of the live state. */
+export type ReadHow =
+  /** Every page of a Graph collection (the transport follows `@odata.nextLink` on the Graph endpoint only). */
+  | { readonly kind: 'graph-list'; readonly path: string }
+  /** One Graph entity (a singleton policy). */
+  | { readonly kind: 'graph-get'; readonly path: string }
+  /** An Exchange Online cmdlet (the transport follows its paging). */
+  | { readonly kind: 'exchange'; readonly cmdlet: string; readonly parameters?: Obj }
+  /** Anything else (per-mailbox `$batch`, DNS): the section's value, read by the type itself. */
+  | { readonly kind: 'custom'; readonly endpoint: string; run(ctx: ReadContext, live: LiveState, m: Manifest): Promise<unknown> };
+
+export interface ReadSpec {
+  /** The section of the live state it is read into (checks read sections). */
+  readonly section: keyof LiveState;
+  readonly how: ReadHow;
+  /** What reading it needs; the first Graph permission is the one a 403 names. */
+  readonly permissions: readonly Permission[];
+  /** The plan the tenant needs for the read to succeed (a 403 for a missing licence names it). */
+  readonly licence?: string;
+  /** Types read first, because this read uses what they hold (inbox rules are read per mailbox). */
+  readonly after?: readonly string[];
+  /** Read only when this holds of what was read before (the managers of users, only for rules that send to them). */
+  readonly when?: (live: LiveState, m: Manifest) => boolean;
+}
+
+/** One resource type, as a Terraform provider has one per resource: everything about it, in its own module. */
+export interface ResourceType {
+  /** Stable key stored in plans and the evidence trail: `inboxRule`, `conditionalAccessPolicy`, … */
+  readonly key: string;
+  /** What it is called in messages: `inbox rules of every mailbox`, `the authorization policy`. */
+  readonly title: string;
+  /** How it is read; absent for a type that is never read as a section of its own. */
+  readonly read?: ReadSpec;
+}
+
+/** What a write is computed from. Pure data: the finding, the posture, the live state, the directory. */
+export interface WriteContext {
+  readonly manifest: Manifest;
+  readonly live: LiveState;
+  readonly dir: Directory;
+}
+
+/** A target read back after a write: its value (`null`: absent), or why it is not clear which one it is. */
+export type ReadBack = { readonly value: unknown } | { readonly unclear: string };
+
+/** A type apply can write (remediate). */
+export interface Writable {
+  /** Every write of this type, as method and route (`{id}` is one path segment), or cmdlet: nothing else is ever sent for it. */
+  readonly writes: { readonly graph?: ReadonlyArray<readonly [method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', route: string]>; readonly exchange?: readonly string[] };
+  /** What writing it needs, in addition to the reads. */
+  readonly writePermissions: readonly Permission[];
+  /** The exact write for a finding (pure); undefined when apply does not write for it. */
+  writeFor(f: Finding, ctx: WriteContext): Write | undefined;
+  /**
+   * The target as the service returns it before a write: `null` when it does not exist; for a write
+   * that creates, what already holds the same (so creating it again would duplicate it), if anything.
+   */
+  readTarget(conn: Connection, w: Write): Promise<unknown>;
+  /** The target after a write; `created` is the write's answer, when it had one. */
+  readBack(conn: Connection, w: Write, created?: unknown): Promise<ReadBack>;
+  /** The one rule for whether a write took: what the target read back still lacks, or undefined when it took. */
+  took(w: Write, after: unknown): string | undefined;
+  /** The resource a write acts on, as one key: several writes on one resource share it. */
+  targetKey(w: Write): string;
+  /** What a write does to its target: creates it, deletes it, or changes it. */
+  effect(w: Write): 'create' | 'update' | 'delete';
+}
+
+/** A recorded change, as much of it as an inverse reads. */
+export interface RecordedChange {
+  readonly resource: FindingResource;
+  readonly write: Write;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+/** The write that undoes a recorded change. */
+export interface Inverse {
+  readonly write: Write;
+  readonly action: PlannedChange['action'];
+  /** The resource as the reverse addresses it (a created policy now has an id). */
+  readonly resource?: FindingResource;
+}
+
+/** A type whose changes rollback can undo. A type without it is irreversible by construction. */
+export interface Reversible {
+  /** The inverse of a change (pure); a sentence saying why there is none; undefined when there is nothing to undo. */
+  inverse(record: RecordedChange): Inverse | string | undefined;
+}
+
+/** What a rail judges the writes by. */
+export interface RailContext {
+  readonly manifest: Manifest;
+  readonly dir: Directory;
+  readonly live: LiveState;
+}
+
+/** A type with rails of its own: checks every plan's writes to it must pass, whatever the plan file says. */
+export interface WithRails {
+  /** Why the writes (this type's changes of a plan, in order) are refused, or undefined. */
+  rails(changes: readonly PlannedChange[], ctx: RailContext): string | undefined;
+}
+
+/** A type with its own wording of one resource in messages (default: `type "name"`). */
+export interface Describable {
+  describe(r: FindingResource): string;
+}
