@@ -96,4 +96,22 @@ export const conditionalAccess: readonly Control[] = [
     remediation,
     exceptionScopes: ['policy', 'user'],
   },
+  {
+    id: 'MAIL.SMTP.1',
+    version: 1,
+    area: 'conditional-access',
+    title: 'SMTP AUTH client submission is disabled for the organisation',
+    rationale:
+      'SMTP AUTH client submission takes a password alone: a phished or sprayed password sends mail as its mailbox with no MFA, and ' +
+      'the mail carries the organisation\'s own DKIM signature and SPF pass. Turn it off organisation-wide; a device that must submit ' +
+      'this way gets it back per mailbox.',
+    severity: 'high',
+    frameworks: { nistCsf: ['PR.AA-03', 'PR.PS-01'], scuba: ['MS.EXO.5.1v1'] },
+    checks: [
+      { id: 'smtp-client-auth-disabled', description: 'Get-TransportConfig shows SmtpClientAuthenticationDisabled true.' },
+    ],
+    resources: { read: ['transportConfig'], write: ['transportConfig'] },
+    remediation: { automatic: true, description: 'Set-TransportConfig -SmtpClientAuthenticationDisabled $true.' },
+    exceptionScopes: ['policy'],
+  },
 ];

@@ -38,4 +38,23 @@ export const inbound: readonly Control[] = [
     remediation: { automatic: true, description: 'Disable-TransportRule for an undeclared bypass rule; allow-list entries are reported for removal.' },
     exceptionScopes: ['rule', 'domain'],
   },
+  {
+    id: 'MAIL.INBOUND.3',
+    version: 1,
+    area: 'inbound',
+    title: 'The connection filter lets no IP range or safe list skip filtering',
+    rationale:
+      'Mail from an address on the connection filter IP allow list, or from a source on the Microsoft safe list, skips spam filtering and ' +
+      "DMARC's verdict with it: a spoofed message relayed from an allowed range lands in the inbox. An attacker with admin access adds " +
+      'a range of their own to keep phishing flowing. A range that must stay is an exception scoped to "<policy>/<entry>", with an expiry.',
+    severity: 'high',
+    frameworks: { nistCsf: ['PR.PS-01', 'DE.CM-09'], scuba: ['MS.EXO.12.1v1', 'MS.EXO.12.2v1'] },
+    checks: [
+      { id: 'connection-filter-allow-list', description: 'No connection filter policy allow-lists an IP address or range outside a declared exception.' },
+      { id: 'connection-filter-safe-list', description: 'No connection filter policy has EnableSafeList true.' },
+    ],
+    resources: { read: ['hostedConnectionFilterPolicy'], write: ['hostedConnectionFilterPolicy'] },
+    remediation: { automatic: true, description: 'Set-HostedConnectionFilterPolicy with IPAllowList holding only the excepted entries, and EnableSafeList $false.' },
+    exceptionScopes: ['policy'],
+  },
 ];

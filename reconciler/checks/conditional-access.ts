@@ -117,3 +117,27 @@ export function checkConditionalAccess(ev: Evaluation): void {
     }
   }
 }
+
+/**
+ * MAIL.SMTP.1: SMTP AUTH client submission is off for the organisation. It takes a password alone,
+ * so conditional access and MFA never see a stolen one used to send mail.
+ */
+export function checkSmtpAuth(ev: Evaluation): void {
+  if (!ev.entry('MAIL.SMTP.1')) return;
+  const got = ev.need<[Obj[]]>('MAIL.SMTP.1', ['transportConfig']);
+  if (!got || !ev.live.transportConfig?.ok) return;
+  const { readAt } = ev.live.transportConfig;
+  for (const t of got[0]) {
+    if (t['SmtpClientAuthenticationDisabled'] === true) continue;
+    const name = String(t['Identity'] ?? t['Name']);
+    ev.add({
+      control: 'MAIL.SMTP.1', check: 'smtp-client-auth-disabled', resource: { type: 'transportConfig', id: String(t['Guid'] ?? name), name },
+      status: 'violation', action: 'update',
+      patch: [{ op: 'replace', path: '/SmtpClientAuthenticationDisabled', value: true }],
+      summary: 'SMTP AUTH client submission is on for the whole organisation: a stolen password sends mail as its mailbox without MFA.',
+      evidence: { endpoint: 'Exchange Get-TransportConfig', readAt, live: { Identity: name, SmtpClientAuthenticationDisabled: t['SmtpClientAuthenticationDisabled'] ?? null } },
+      remediation: 'Set-TransportConfig -SmtpClientAuthenticationDisabled $true; a device that must submit with SMTP AUTH gets it back per mailbox (Set-CASMailbox -SmtpClientAuthenticationDisabled $false) under a declared exception.',
+      scopes: [{ type: 'policy', value: name }],
+    });
+  }
+}

@@ -3,7 +3,7 @@ import { patchFrom } from '../evaluate/normalise.js';
 
 type Obj = Record<string, unknown>;
 
-/** MAIL.INBOUND.1–2: anti-phishing honours DMARC, and nothing bypasses filtering undeclared. */
+/** MAIL.INBOUND.1–3: anti-phishing honours DMARC, and nothing bypasses filtering undeclared. */
 export function checkInbound(ev: Evaluation): void {
   const d = ev.manifest.desired.inbound;
   if (!d) return;
@@ -56,6 +56,62 @@ export function checkInbound(ev: Evaluation): void {
           });
         }
       }
+    }
+  }
+
+  checkConnectionFilter(ev);
+}
+
+/**
+ * MAIL.INBOUND.3: the connection filter lets no IP range skip filtering (IPAllowList) and the safe
+ * list is off. An exception scoped to `<policy>/<entry>` keeps one entry; remediation removes the rest.
+ */
+function checkConnectionFilter(ev: Evaluation): void {
+  const got = ev.need<[Obj[]]>('MAIL.INBOUND.3', ['hostedConnectionFilterPolicy']);
+  if (!got || !ev.live.connectionFilter?.ok) return;
+  const { readAt } = ev.live.connectionFilter;
+  const evidence = (live: Obj) => ({ endpoint: 'Exchange Get-HostedConnectionFilterPolicy', readAt, live });
+  for (const p of got[0]) {
+    const name = String(p['Identity'] ?? p['Name']);
+    const id = String(p['Guid'] ?? name);
+    const list = Array.isArray(p['IPAllowList']) ? (p['IPAllowList'] as unknown[]).map(String) : [];
+    const kept: string[] = [];
+    const removed: string[] = [];
+    for (const entry of list) {
+      const scope = { type: 'policy', value: `${name}/${entry}` } as const;
+      if (!ev.exceptionInForce('MAIL.INBOUND.3', scope)) {
+        removed.push(entry);
+        continue;
+      }
+      kept.push(entry);
+      ev.add({
+        control: 'MAIL.INBOUND.3', check: 'connection-filter-allow-list', resource: { type: 'hostedConnectionFilterPolicy', id, name: `${name}: IPAllowList ${entry}` },
+        key: `${name}/IPAllowList/${entry}`, status: 'violation', action: 'none',
+        summary: `Connection filter policy "${name}" allow-lists ${entry}: mail from it skips spam filtering and DMARC.`,
+        evidence: evidence({ Identity: name, IPAllowList: list }),
+        scopes: [scope],
+      });
+    }
+    if (removed.length) {
+      ev.add({
+        control: 'MAIL.INBOUND.3', check: 'connection-filter-allow-list', resource: { type: 'hostedConnectionFilterPolicy', id, name },
+        key: `${name}/IPAllowList`, status: 'violation', action: 'update',
+        patch: [{ op: 'replace', path: '/IPAllowList', value: kept }],
+        summary: `Connection filter policy "${name}" allow-lists ${removed.join(', ')}: mail from ${removed.length === 1 ? 'it' : 'them'} skips spam filtering, DMARC's verdict included.`,
+        evidence: evidence({ Identity: name, IPAllowList: list }),
+        remediation: `Remove ${removed.join(', ')} from IPAllowList of "${name}"${kept.length ? ` (the exceptions keep ${kept.join(', ')})` : ''}; declare an exception scoped to "${name}/<entry>" for a range that must stay.`,
+        scopes: [{ type: 'policy', value: name }],
+      });
+    }
+    if (p['EnableSafeList'] === true) {
+      ev.add({
+        control: 'MAIL.INBOUND.3', check: 'connection-filter-safe-list', resource: { type: 'hostedConnectionFilterPolicy', id, name },
+        key: `${name}/EnableSafeList`, status: 'violation', action: 'update',
+        patch: [{ op: 'replace', path: '/EnableSafeList', value: false }],
+        summary: `Connection filter policy "${name}" turns on the safe list: mail from the sources Microsoft lists skips spam filtering.`,
+        evidence: evidence({ Identity: name, EnableSafeList: true }),
+        scopes: [{ type: 'policy', value: name }],
+      });
     }
   }
 }

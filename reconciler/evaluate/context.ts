@@ -179,6 +179,12 @@ export class Evaluation {
     return sections.map(([s]) => (s && !(s instanceof Map) && s.ok ? s.value : undefined)) as T;
   }
 
+  /** The exception in force today that covers a scope of a control, if any (an expired one covers nothing). */
+  exceptionInForce(controlId: string, scope: Scope): PostureException | undefined {
+    const e = this.exceptionFor(controlId, [scope]);
+    return e && e.expires >= this.today ? e : undefined;
+  }
+
   private exceptionFor(controlId: string, scopes: readonly Scope[]): PostureException | undefined {
     return this.manifest.exceptions.find(
       (e) =>

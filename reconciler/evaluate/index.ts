@@ -1,4 +1,4 @@
-import { checkConditionalAccess } from '../checks/conditional-access.js';
+import { checkConditionalAccess, checkSmtpAuth } from '../checks/conditional-access.js';
 import { checkConsent } from '../checks/consent.js';
 import { checkForwarding } from '../checks/forwarding.js';
 import { checkInbound } from '../checks/inbound.js';
@@ -23,6 +23,7 @@ export function evaluate(manifest: Manifest, live: LiveState, today: string): { 
   checkInbound(ev);
   checkForwarding(ev);
   checkConditionalAccess(ev);
+  checkSmtpAuth(ev);
   checkConsent(ev);
   checkOwnership(ev);
   // Every read the run made is complete or listed as not read, even one no check ended up needing:

@@ -47,6 +47,9 @@ export interface LiveState {
   servicePrincipals?: Section<Obj[]>;
   outboundSpam?: Section<Obj[]>;
   contentFilter?: Section<Obj[]>;
+  connectionFilter?: Section<Obj[]>;
+  /** Get-TransportConfig: the organisation's one transport settings object. */
+  transportConfig?: Section<Obj[]>;
   remoteDomains?: Section<Obj[]>;
   transportRules?: Section<Obj[]>;
   mailboxes?: Section<Obj[]>;

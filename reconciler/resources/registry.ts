@@ -7,16 +7,17 @@ import { domain, group, servicePrincipal, user } from './directory.js';
 import { dkimSigningConfig } from './dkim-signing-config.js';
 import { dnsRecords } from './dns.js';
 import { acceptedDomain, exchangeUser, hostedContentFilterPolicy, mailContact, mailUser } from './exchange-readonly.js';
+import { hostedConnectionFilterPolicy } from './hosted-connection-filter-policy.js';
 import { hostedOutboundSpamFilterPolicy } from './hosted-outbound-spam-filter-policy.js';
 import { inboxRule } from './inbox-rule.js';
 import { mailbox } from './mailbox.js';
 import { oauth2PermissionGrant } from './oauth2-permission-grant.js';
 import { remoteDomain } from './remote-domain.js';
+import { transportConfig } from './transport-config.js';
 import { transportRule } from './transport-rule.js';
 import type { Describable, ResourceType, Reversible, Writable, WithRails } from './types.js';
 import type { FindingResource } from '../model/finding.js';
 
-/** Every resource type, one line each. The only place that maps a key to its module. */
 /**
  * Every resource type, one line each. The only place that maps a key to its module. Reads start in
  * this order (the paced conditional access endpoint early, before the many Exchange reads queue
@@ -34,6 +35,8 @@ export const RESOURCES: readonly ResourceType[] = [
   appRoleAssignment,
   hostedOutboundSpamFilterPolicy,
   hostedContentFilterPolicy,
+  hostedConnectionFilterPolicy,
+  transportConfig,
   remoteDomain,
   transportRule,
   mailContact,
