@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { domainName, guid, isoDate, mailDestination, mailtoUri, upn } from './formats.js';
+import { responseSchema } from './response.js';
 
 /**
  * The posture manifest: the whole desired state, written by `posture synth` beside cdk.tf.json as
@@ -231,6 +232,8 @@ export const manifestSchema = z
           })
           .strict()
           .optional(),
+        /** The response policy `posture respond` runs (IncidentResponse). */
+        response: responseSchema.optional(),
       })
       .strict(),
   })
