@@ -39,7 +39,8 @@ describe('apply', () => {
     const first = await plan(s, file);
     expect(first.code).toBe(2);
     expect(first.plan.changes.map((c) => `${c.action} ${c.resource.type}`).sort()).toEqual([
-      'delete inboxRule', 'delete oauth2PermissionGrant', 'update authorizationPolicy', 'update conditionalAccessPolicy', 'update hostedOutboundSpamFilterPolicy', 'update transportRule',
+      'delete inboxRule', 'delete oauth2PermissionGrant', 'update authorizationPolicy', 'update conditionalAccessPolicy', 'update hostedConnectionFilterPolicy',
+      'update hostedConnectionFilterPolicy', 'update hostedOutboundSpamFilterPolicy', 'update transportConfig', 'update transportRule',
     ]);
     for (const c of first.plan.changes) expect(c.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(first.plan.planHash).toMatch(/^[0-9a-f]{64}$/);
@@ -50,7 +51,7 @@ describe('apply', () => {
     const r = await apply(s, [file, '--auto-approve']);
     expect(r.stderr).not.toMatch(/posture apply:|warning/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Apply complete: 6 changes applied and verified.');
+    expect(r.stdout).toContain('Apply complete: 9 changes applied and verified.');
 
     const second = await plan(s);
     expect(second.plan.changes).toEqual([]);
@@ -98,7 +99,7 @@ describe('apply', () => {
     await plan(s, file);
     let r = await apply(s, [file, '--auto-approve', '--max-changes', '3']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/the plan has 6 changes, more than --max-changes 3/);
+    expect(r.stderr).toMatch(/the plan has 9 changes, more than --max-changes 3/);
     r = await apply(s, [file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/confirm with 'yes' at a terminal, or pass --auto-approve/);
@@ -163,7 +164,7 @@ describe('apply', () => {
     const r = await apply(s, ['--auto-approve', '--max-retries', '0']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAILED +~ authorizationPolicy/);
-    expect(r.stdout).toMatch(/Apply stopped at the first failure: 4 applied, 1 failed, 1 not attempted/);
+    expect(r.stdout).toMatch(/Apply stopped at the first failure: 7 applied, 1 failed, 1 not attempted/);
     s.faults.clear();
     const again = await apply(s, ['--auto-approve']);
     expect(again.code).toBe(0);
@@ -181,14 +182,14 @@ describe('apply', () => {
     // While the conditional access write is on its way, the trail is damaged behind apply's back.
     const changeRecords = () => (existsSync(evidence) ? readFileSync(evidence, 'utf8').split('\n').filter((l) => l.includes('"kind":"change"')).length : 0);
     await s.faults.held();
-    expect(changeRecords()).toBe(3);
+    expect(changeRecords()).toBe(5);
     appendFileSync(evidence, '{"not":"a record"}\n');
     s.faults.release();
     const r = await running;
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/applied ~ conditionalAccessPolicy/);
     expect(r.stderr).toMatch(/posture apply: ~ conditionalAccessPolicy "EP - Sign-in risk medium\+high: MFA every time" .* was applied but could not be recorded in the evidence trail .*; apply stopped/);
-    expect(r.stdout).toMatch(/Apply stopped: the last change was applied but could not be recorded .* 2 not attempted/);
+    expect(r.stdout).toMatch(/Apply stopped: the last change was applied but could not be recorded .* 3 not attempted/);
     expect(r.stderr).not.toMatch(/recorded as run/);
     // Nothing after it was written.
     expect(s.requests.entries.filter((e) => e.api === 'graph' && e.path.includes('/policies/authorizationPolicy') && e.method === 'PATCH')).toEqual([]);
@@ -294,7 +295,7 @@ describe('the evidence trail an apply continues', () => {
       const running = apply(s, ['--auto-approve', '--evidence', evidence]);
       const changeRecords = () => (existsSync(evidence) ? readFileSync(evidence, 'utf8').split('\n').filter((l) => l.includes('"kind":"change"')).length : 0);
       await s.faults.held();
-      expect(changeRecords()).toBe(3);
+      expect(changeRecords()).toBe(5);
       if (damage === 'delete') rmSync(evidence);
       else writeFileSync(evidence, '');
       s.faults.release();
@@ -370,9 +371,9 @@ describe('a refusal is evidence too', () => {
 
     expect(s.requests.entries.slice(before).filter(isWrite)).toEqual([]);
     const actor = { kind: 'application', id: expect.any(String) as string };
-    const common = { command: 'apply', tenantId: s.tenantId, stack: 'tailspin', planHash: p.planHash, changes: 6, actor: expect.objectContaining(actor) as unknown };
+    const common = { command: 'apply', tenantId: s.tenantId, stack: 'tailspin', planHash: p.planHash, changes: 9, actor: expect.objectContaining(actor) as unknown };
     expect(refusals()).toEqual([
-      expect.objectContaining({ ...common, reason: 'max-changes', message: 'the plan has 6 changes, more than --max-changes 3; review it in parts or raise the limit', planFile: { path: file, sha256: sha(reviewed) } }),
+      expect.objectContaining({ ...common, reason: 'max-changes', message: 'the plan has 9 changes, more than --max-changes 3; review it in parts or raise the limit', planFile: { path: file, sha256: sha(reviewed) } }),
       expect.objectContaining({ ...common, reason: 'not-approved', message: "not applied: confirm with 'yes' at a terminal, or pass --auto-approve", planFile: { path: file, sha256: sha(reviewed) } }),
       expect.objectContaining({ ...common, reason: 'altered', message: 'the plan file was altered after it was made (its hash does not match its content); make a new plan', planFile: { path: file, sha256: sha(altered) } }),
       expect.objectContaining({ ...common, reason: 'stale', message: expect.stringMatching(/^stale plan: hostedOutboundSpamFilterPolicy "Default" changed since /) as unknown, planFile: { path: file, sha256: sha(reviewed) } }),

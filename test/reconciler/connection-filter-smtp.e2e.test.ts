@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { App } from 'cdktf';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { loadScenario, startSimulator, type RunningSimulator } from '../../simulator/index.js';
@@ -22,7 +21,7 @@ let sim: RunningSimulator | undefined;
 function synthWithException(): string {
   const outdir = join(mkdtempSync(join(tmpdir(), 'posture-e2e-')), 'cdktf.out');
   const r = synthesize(
-    (app: App) => {
+    (app) => {
       const stack = new TailspinStack(app, 'tailspin');
       stack.posture.addException({
         control: 'MAIL.INBOUND.3',

@@ -28,7 +28,7 @@ const policy = (s: RunningSimulator) => s.tenant.graph.conditionalAccessPolicies
 
 /**
  * Starts `posture apply --auto-approve` on the drifted tenant, waits until its conditional access
- * write (the fourth change) has reached the service and taken, and kills the process with SIGKILL
+ * write (the sixth change) has reached the service and taken, and kills the process with SIGKILL
  * there: after the write, before its outcome could be recorded.
  */
 async function applyKilledMidWrite(s: RunningSimulator, evidence: string): Promise<{ pid: number; killed: CliResult }> {
@@ -54,7 +54,7 @@ describe('an apply killed between a write and its record', () => {
     const start = left.find((r) => r.kind === 'apply-start')!;
     const intent = left[left.length - 1]!;
     expect(intent).toMatchObject({ kind: 'intent', runId: start.runId, resource: { type: 'conditionalAccessPolicy', name: CA_NAME }, action: 'update', write: { api: 'graph', method: 'PATCH' } });
-    expect(left.filter((r) => r.kind === 'change')).toHaveLength(3);
+    expect(left.filter((r) => r.kind === 'change')).toHaveLength(5);
     expect(left.some((r) => r.kind === 'apply-end')).toBe(false);
 
     // verify: the chain is intact, and the run without its end is reported; exit 1.
@@ -80,7 +80,7 @@ describe('an apply killed between a write and its record', () => {
     const newRun = /recorded as run ([0-9a-f-]{36})/.exec(next.stderr)![1]!;
     // The conditional access write was not made again (the plan found it done); the others were made once.
     expect(s.requests.entries.filter((e) => e.method === 'PATCH' && e.path.includes('/conditionalAccess/'))).toHaveLength(1);
-    expect(s.requests.entries.filter(isWrite).length - writesBefore).toBe(2);
+    expect(s.requests.entries.filter(isWrite).length - writesBefore).toBe(3);
 
     const all = records(evidence);
     const settled = all.find((r): r is ChangeEvidenceRecord => r.kind === 'change' && r.runId === start.runId && r.resource.type === 'conditionalAccessPolicy')!;
@@ -88,7 +88,7 @@ describe('an apply killed between a write and its record', () => {
     expect((settled.after as { sessionControls: unknown }).sessionControls).toEqual(sessionControls);
     expect(settled.settled).toMatch(new RegExp(`^run ${start.runId} was interrupted while it sent this write \\(intent, record ${intent.seq}\\); run ${newRun} read the target at .*: the write took$`));
     const end = all.find((r) => r.kind === 'apply-end' && r.runId === start.runId)!;
-    expect(end).toMatchObject({ counts: { applied: 4, failed: 0, skipped: 2 }, exitCode: 1, settledBy: newRun });
+    expect(end).toMatchObject({ counts: { applied: 6, failed: 0, skipped: 3 }, exitCode: 1, settledBy: newRun });
     expect(all.findIndex((r) => r === end)).toBeLessThan(all.findIndex((r) => r.kind === 'apply-start' && r.runId === newRun));
     const verifiedAfter = await cli(['evidence', 'verify', evidence]);
     expect(verifiedAfter.code, verifiedAfter.stdout).toBe(0);
@@ -98,7 +98,7 @@ describe('an apply killed between a write and its record', () => {
     const rb = await cli(['rollback', start.runId, '--evidence', evidence, '--out', join(dir, 'rb.json'), '--restore-insecure', ...tenantArgs(s)], writer(s));
     expect(rb.code, rb.stderr).toBe(2);
     expect(rb.stdout).toContain(`~ conditionalAccessPolicy "${CA_NAME}"`);
-    expect(rb.stdout).toContain('4 changes, last change first');
+    expect(rb.stdout).toContain('6 changes, last change first');
   }, 120_000);
 
   it('a write that had not taken when the process was killed: recorded as not made, and the next apply makes it', async () => {
@@ -115,7 +115,7 @@ describe('an apply killed between a write and its record', () => {
     expect(next.stderr).toContain(`its change to conditionalAccessPolicy "${CA_NAME}" did not take (a read shows the resource as it was before the write): recorded as not made`);
     const settled = records(evidence).find((r): r is ChangeEvidenceRecord => r.kind === 'change' && r.runId === start.runId && r.resource.type === 'conditionalAccessPolicy')!;
     expect(settled).toMatchObject({ result: 'skipped', after: null });
-    expect(records(evidence).find((r) => r.kind === 'apply-end' && r.runId === start.runId)).toMatchObject({ counts: { applied: 3, failed: 0, skipped: 3 } });
+    expect(records(evidence).find((r) => r.kind === 'apply-end' && r.runId === start.runId)).toMatchObject({ counts: { applied: 5, failed: 0, skipped: 4 } });
     // This apply made the write itself.
     expect(next.stdout).toContain(`applied ~ conditionalAccessPolicy "${CA_NAME}"`);
     expect(policy(s)['sessionControls']).not.toBeNull();

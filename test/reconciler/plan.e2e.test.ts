@@ -93,6 +93,9 @@ describe('plan against the drifted tenant', () => {
       'MAIL.FWD.1v1 drift mail-platform@tailspintoys.example hostedOutboundSpamFilterPolicy:Default',
       'MAIL.FWD.4v1 violation secops@tailspintoys.example inboxRule:morgan.reed@tailspintoys.example: "."',
       'MAIL.INBOUND.2v1 violation mail-platform@tailspintoys.example transportRule:Partner mail bypass',
+      'MAIL.INBOUND.3v1 violation mail-platform@tailspintoys.example hostedConnectionFilterPolicy:Default',
+      'MAIL.INBOUND.3v1 violation mail-platform@tailspintoys.example hostedConnectionFilterPolicy:Default',
+      'MAIL.SMTP.1v1 violation identity-team@tailspintoys.example transportConfig:Transport Settings',
     ]);
   });
 
@@ -122,6 +125,6 @@ describe('plan against the drifted tenant', () => {
   it('drift is the same read-only check for scheduled jobs', async () => {
     const r = await planAgainst(sim, synthDir, ['--format', 'json'], undefined, 'drift');
     expect(r.code).toBe(2);
-    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 9 } });
+    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 12 } });
   });
 });

@@ -64,7 +64,8 @@ describe('the resource registry', () => {
       'POST /users/{id}/mailFolders/inbox/messageRules', 'PUT /policies/adminConsentRequestPolicy',
     ]);
     expect([...EXCHANGE_WRITES.keys()].sort()).toEqual([
-      'Disable-TransportRule', 'Enable-TransportRule', 'New-DkimSigningConfig', 'Set-AntiPhishPolicy', 'Set-DkimSigningConfig', 'Set-HostedOutboundSpamFilterPolicy', 'Set-Mailbox', 'Set-RemoteDomain',
+      'Disable-TransportRule', 'Enable-TransportRule', 'New-DkimSigningConfig', 'Set-AntiPhishPolicy', 'Set-DkimSigningConfig', 'Set-HostedConnectionFilterPolicy', 'Set-HostedOutboundSpamFilterPolicy', 'Set-Mailbox',
+      'Set-RemoteDomain', 'Set-TransportConfig',
     ]);
   });
 

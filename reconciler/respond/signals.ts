@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import type { Confidence, SignalRule } from '../manifest/response.js';
+import { CONFIDENCES } from '../manifest/response.js';
+
+type Obj = Record<string, unknown>;
+
+/** Where a signal came from. */
+export type SignalSource = SignalRule['source'];
+
+/** Who a signal is about: an Entra object id, a UPN or mail address, or both. */
+export interface SubjectRef {
+  readonly id?: string;
+  readonly upn?: string;
+}
+
+/**
+ * One signal, whatever its source, in the form the response decisions read. Pure data, built from
+ * what a service or a file returned; nothing in it is trusted beyond its shape.
+ */
+export interface Signal {
+  readonly source: SignalSource;
+  /** Unique within its source: the alert id, the detection id, the finding id, the file's id. */
+  readonly id: string;
+  /** When it was observed (ISO 8601, UTC). */
+  readonly observedAt: string;
+  /** Who it is about. A signal about several users joins each one's incident. */
+  readonly subjects: readonly SubjectRef[];
+  /** One line saying what it is. */
+  readonly title: string;
+  /** What the rules match on, lower case. */
+  readonly match: {
+    readonly serviceSource?: string;
+    readonly category?: string;
+    readonly severity?: string;
+    readonly evidenceTypes?: readonly string[];
+    readonly riskEventType?: string;
+    readonly riskLevel?: string;
+    readonly control?: string;
+    readonly sourceName?: string;
+    readonly type?: string;
+    readonly reportedConfidence?: Confidence;
+  };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+const lower = (v: unknown): string | undefined => str(v)?.toLowerCase();
+
+/** The users a Defender alert's evidence names: user, mailbox and mailbox configuration evidence. */
+function alertSubjects(alert: Obj): SubjectRef[] {
+  const out: SubjectRef[] = [];
+  for (const e of Array.isArray(alert['evidence']) ? (alert['evidence'] as unknown[]) : []) {
+    if (!e || typeof e !== 'object') continue;
+    const ev = e as Obj;
+    const account = (ev['userAccount'] && typeof ev['userAccount'] === 'object' ? ev['userAccount'] : {}) as Obj;
+    const id = str(account['azureAdUserId']) ?? str(ev['externalDirectoryObjectId']);
+    const upn = str(account['userPrincipalName']) ?? str(ev['upn']) ?? str(ev['mailboxPrimaryAddress']) ?? str(ev['primaryAddress']);
+    if (id || upn) out.push({ ...(id ? { id } : {}), ...(upn ? { upn } : {}) });
+  }
+  return out;
+}
+
+/** The `@odata.type` suffix of each evidence item: `mailboxConfigurationEvidence`. */
+const evidenceTypes = (alert: Obj): string[] =>
+  (Array.isArray(alert['evidence']) ? (alert['evidence'] as unknown[]) : [])
+    .map((e) => (e && typeof e === 'object' ? str((e as Obj)['@odata.type']) : undefined))
+    .filter((t): t is string => !!t)
+    .map((t) => t.replace(/^#?microsoft\.graph\.security\./i, '').toLowerCase());
+
+/** A Defender alert (`/security/alerts_v2`) as a signal; undefined when it names nobody or has no id. */
+export function fromDefenderAlert(alert: Obj): Signal | undefined {
+  const id = str(alert['id']);
+  const subjects = alertSubjects(alert);
+  if (!id || subjects.length === 0) return undefined;
+  return {
+    source: 'defenderAlert',
+    id,
+    observedAt: str(alert['createdDateTime']) ?? str(alert['lastUpdateDateTime']) ?? '',
+    subjects,
+    title: str(alert['title']) ?? 'Defender alert',
+    match: {
+      ...(lower(alert['serviceSource']) ? { serviceSource: lower(alert['serviceSource']) } : {}),
+      ...(lower(alert['category']) ? { category: lower(alert['category']) } : {}),
+      ...(lower(alert['severity']) ? { severity: lower(alert['severity']) } : {}),
+      evidenceTypes: evidenceTypes(alert),
+    },
+  };
+}
+
+/** An Identity Protection risk detection as a signal. */
+export function fromRiskDetection(d: Obj): Signal | undefined {
+  const id = str(d['id']);
+  const userId = str(d['userId']);
+  const upn = str(d['userPrincipalName']);
+  if (!id || (!userId && !upn)) return undefined;
+  return {
+    source: 'riskDetection',
+    id,
+    observedAt: str(d['detectedDateTime']) ?? str(d['activityDateTime']) ?? '',
+    subjects: [{ ...(userId ? { id: userId } : {}), ...(upn ? { upn } : {}) }],
+    title: `Risk detection ${str(d['riskEventType']) ?? 'unknown'} (${str(d['riskLevel']) ?? 'unknown'} risk)`,
+    match: {
+      ...(lower(d['riskEventType']) ? { riskEventType: lower(d['riskEventType']) } : {}),
+      ...(lower(d['riskLevel']) ? { riskLevel: lower(d['riskLevel']) } : {}),
+    },
+  };
+}
+
+/** A risky user (at risk, not remediated or dismissed) as a signal; undefined for one no longer at risk. */
+export function fromRiskyUser(u: Obj): Signal | undefined {
+  const id = str(u['id']);
+  if (!id || lower(u['riskState']) !== 'atrisk') return undefined;
+  const upn = str(u['userPrincipalName']);
+  return {
+    source: 'riskyUser',
+    id: `${id}@${str(u['riskLastUpdatedDateTime']) ?? ''}`,
+    observedAt: str(u['riskLastUpdatedDateTime']) ?? '',
+    subjects: [{ id, ...(upn ? { upn } : {}) }],
+    title: `User at ${str(u['riskLevel']) ?? 'unknown'} risk (${str(u['riskDetail']) ?? 'no detail'})`,
+    match: { ...(lower(u['riskLevel']) ? { riskLevel: lower(u['riskLevel']) } : {}) },
+  };
+}
+
+/** A finding of the posture's own checks, about one user, as a signal. */
+export function fromFinding(f: { id: string; control: { id: string }; summary: string; evidence: { readAt: string } }, subject: SubjectRef): Signal {
+  return { source: 'finding', id: f.id, observedAt: f.evidence.readAt, subjects: [subject], title: f.summary, match: { control: f.control.id.toLowerCase() } };
+}
+
+/** Signals from other tools (a mail gateway, a SIEM): the documented, versioned file format. */
+export const SIGNAL_FILE_SCHEMA = 'email-posture/signals@1';
+const externalSignal = z
+  .object({
+    id: z.string().trim().min(1).max(200),
+    /** The tool that raised it, e.g. mail-gateway. */
+    source: z.string().trim().min(1).max(100),
+    /** What kind of signal, in the tool's words, e.g. credential-phish-click. */
+    type: z.string().trim().min(1).max(100),
+    observedAt: z.iso.datetime({ offset: true }),
+    user: z.object({ id: z.guid().optional(), upn: z.email().optional() }).strict().refine((u) => u.id !== undefined || u.upn !== undefined, 'name the user by id or upn'),
+    confidence: z.enum(CONFIDENCES).optional(),
+    title: z.string().trim().min(1).max(500),
+  })
+  .strict();
+export const signalFileSchema = z.object({ schema: z.literal(SIGNAL_FILE_SCHEMA), signals: z.array(externalSignal).max(100_000) }).strict();
+export type SignalFile = z.infer<typeof signalFileSchema>;
+
+/** The signals of a parsed signal file. */
+export function fromSignalFile(file: SignalFile): Signal[] {
+  return file.signals.map((s) => ({
+    source: 'external',
+    id: `${s.source}:${s.id}`,
+    observedAt: new Date(s.observedAt).toISOString(),
+    subjects: [{ ...(s.user.id ? { id: s.user.id } : {}), ...(s.user.upn ? { upn: s.user.upn } : {}) }],
+    title: s.title,
+    match: { sourceName: s.source.toLowerCase(), type: s.type.toLowerCase(), ...(s.confidence ? { reportedConfidence: s.confidence } : {}) },
+  }));
+}
+
+const RANK: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
+export const higher = (a: Confidence, b: Confidence): Confidence => (RANK[a] >= RANK[b] ? a : b);
+
+const anyOf = (wanted: readonly string[] | undefined, got: string | undefined) => wanted === undefined || (got !== undefined && wanted.some((w) => w.toLowerCase() === got));
+
+/** Whether a rule matches a signal: same source, and every field the rule lists matches. */
+export function ruleMatches(rule: SignalRule, s: Signal): boolean {
+  if (rule.source !== s.source) return false;
+  const m = s.match;
+  switch (rule.source) {
+    case 'defenderAlert':
+      return (
+        anyOf(rule.serviceSources, m.serviceSource) &&
+        anyOf(rule.categories, m.category) &&
+        anyOf(rule.severities, m.severity) &&
+        (rule.evidenceTypes === undefined || rule.evidenceTypes.some((t) => (m.evidenceTypes ?? []).includes(t.toLowerCase())))
+      );
+    case 'riskDetection':
+      return anyOf(rule.riskEventTypes, m.riskEventType) && anyOf(rule.riskLevels, m.riskLevel);
+    case 'riskyUser':
+      return anyOf(rule.riskLevels, m.riskLevel);
+    case 'finding':
+      return anyOf(rule.controls, m.control);
+    case 'external':
+      return (
+        anyOf(rule.sourceNames, m.sourceName) &&
+        anyOf(rule.types, m.type) &&
+        (rule.minReportedConfidence === undefined || (m.reportedConfidence !== undefined && RANK[m.reportedConfidence] >= RANK[rule.minReportedConfidence]))
+      );
+  }
+}
+
+/** The confidence the first matching rule gives a signal, and which rule (its index); undefined: not authoritative. */
+export function confidenceOf(rules: readonly SignalRule[], s: Signal): { confidence: Confidence; rule: number } | undefined {
+  const i = rules.findIndex((r) => ruleMatches(r, s));
+  return i < 0 ? undefined : { confidence: rules[i]!.confidence, rule: i };
+}
