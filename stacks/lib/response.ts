@@ -317,6 +317,8 @@ export class IncidentResponse extends Construct {
     signals.forEach((rule, i) => {
       const at = `signals[${i}]`;
       if (!p.required(`${at}.source`, rule.source)) return;
+      // An unknown source is already reported by the props' schema.
+      if (!Object.hasOwn(SIGNAL_FIELDS, rule.source)) return;
       const source = rule.source;
       const fields = fieldsOf(source);
       const given = rule as unknown as Record<string, unknown>;
