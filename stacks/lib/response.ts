@@ -34,6 +34,7 @@ export const MAX_CIRCUIT_BREAKER_SHARE = 0.5;
 
 /** A Defender XDR alert (`/security/alerts_v2`). Every listed field must match; a rule that lists none matches every alert. */
 export interface DefenderAlertRule {
+  /** A Defender XDR alert. */
   readonly source: 'defenderAlert';
   /** alerts_v2 `serviceSource` values, e.g. `microsoftDefenderForOffice365`. @default any */
   readonly serviceSources?: readonly string[];
@@ -49,6 +50,7 @@ export interface DefenderAlertRule {
 
 /** An Entra ID Protection risk detection (`/identityProtection/riskDetections`). A rule that lists no field matches every detection. */
 export interface RiskDetectionRule {
+  /** An Entra ID Protection risk detection. */
   readonly source: 'riskDetection';
   /** `riskEventType` values, e.g. `suspiciousInboxForwarding`, `anomalousToken`. @default any */
   readonly riskEventTypes?: readonly string[];
@@ -60,6 +62,7 @@ export interface RiskDetectionRule {
 
 /** An Entra ID Protection risky user (`/identityProtection/riskyUsers`). */
 export interface RiskyUserRule {
+  /** An Entra ID Protection risky user. */
   readonly source: 'riskyUser';
   /** `riskLevel` values that qualify. Required. */
   readonly riskLevels: readonly ('low' | 'medium' | 'high')[];
@@ -69,6 +72,7 @@ export interface RiskyUserRule {
 
 /** A finding of this posture's own checks that indicates compromise (an external inbox rule, a risky consent). */
 export interface FindingRule {
+  /** A finding of this posture's checks. */
   readonly source: 'finding';
   /** Catalogue control ids, e.g. `MAIL.FWD.4` (a version, `MAIL.FWD.4v1`, is checked and dropped). Required. */
   readonly controls: readonly string[];
@@ -78,6 +82,7 @@ export interface FindingRule {
 
 /** A signal from another tool, read from a signal file. */
 export interface ExternalRule {
+  /** A signal file written by another tool. */
   readonly source: 'external';
   /** The `source` names a signal file gives, e.g. `mail-gateway`. Required. */
   readonly sourceNames: readonly string[];
@@ -138,9 +143,10 @@ export interface IncidentResponseProps {
   };
   /**
    * The authority matrix: for each tier and confidence, which actions run automatically, after
-   * approval, or never. A cell declared here replaces the default cell whole (a list it leaves out is
-   * empty); a cell left out keeps the default (DEFAULT_MATRIX, see `defaultMatrix`).
-   * @default defaultMatrix(watchlist declared)
+   * approval, or never, keyed by tier (privileged, serviceAccount, highValue, sharedMailbox, standard)
+   * then confidence (high, medium, low). A cell declared here replaces the default cell whole (a list
+   * it leaves out is empty); a cell left out keeps its default.
+   * @default defaultMatrix(whether a watchlist is declared): see `defaultMatrix`
    */
   readonly matrix?: { readonly [T in Tier]?: AuthorityByConfidence };
   /**
@@ -330,7 +336,7 @@ export class IncidentResponse extends Construct {
         }
       }
       for (const key of SIGNAL_FIELDS[source].required) {
-        if (given[key] === undefined) p.add(`${at}.${key}`, `is required for a ${source} rule`);
+        if (given[key] === undefined) p.add(`${at}.${key}`, `is required for ${source === 'external' ? 'an' : 'a'} ${source} rule`);
       }
       for (const key of fields) {
         const value = given[key];

@@ -233,7 +233,7 @@ describe('IncidentResponse: validation at synth names the construct path and the
     ]);
     expect(lines({ signals: [{ source: 'riskyUser', confidence: 'high' }, { source: 'external', confidence: 'low' }, { source: 'finding', confidence: 'low' }] })).toEqual([
       `${PATH}: signals[0].riskLevels: is required for a riskyUser rule`,
-      `${PATH}: signals[1].sourceNames: is required for a external rule`,
+      `${PATH}: signals[1].sourceNames: is required for an external rule`,
       `${PATH}: signals[2].controls: is required for a finding rule`,
     ]);
     expect(lines({ signals: [{ source: 'finding', controls: ['MAIL.FWD.9', 'MAIL.FWD.4v7', 'forwarding'], confidence: 'high' }] })).toEqual([
