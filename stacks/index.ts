@@ -15,6 +15,29 @@ export { ConditionalAccessPolicy } from './lib/conditional-access-policy.js';
 export type { ConditionalAccessPolicyProps, RiskLevel, PolicyState, GrantControl, ClientAppType } from './lib/conditional-access-policy.js';
 export { ConsentGovernance } from './lib/consent.js';
 export type { ConsentGovernanceProps, Reviewer } from './lib/consent.js';
+export {
+  IncidentResponse,
+  defaultMatrix,
+  DEFAULT_CIRCUIT_BREAKER,
+  DEFAULT_LOOKBACK_HOURS,
+  DEFAULT_WATCHLIST_DAYS,
+  DEFAULT_WINDOW_HOURS,
+  MAX_CIRCUIT_BREAKER_SHARE,
+} from './lib/response.js';
+export type {
+  IncidentResponseProps,
+  SignalRuleProps,
+  DefenderAlertRule,
+  RiskDetectionRule,
+  RiskyUserRule,
+  FindingRule,
+  ExternalRule,
+  AuthorityProps,
+  AuthorityByConfidence,
+  Confidence,
+  ResponseAction,
+  Tier,
+} from './lib/response.js';
 export { ROLE_TEMPLATE_IDS, DEFAULT_PRIVILEGED_ROLES } from './lib/roles.js';
 export { synthesize, runSynth, collectErrors, formatErrors } from './lib/synth.js';
 export type { SynthError, SynthResult, SynthOptions } from './lib/synth.js';

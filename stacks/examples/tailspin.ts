@@ -5,6 +5,7 @@ import {
   EmailSecurityPosture,
   ForwardingLockdown,
   InboundEnforcement,
+  IncidentResponse,
   RiskBasedAccess,
   SenderAuthentication,
   addDays,
@@ -103,6 +104,31 @@ export class TailspinStack extends TerraformStack {
         reviewers: [{ user: 'casey.lee@tailspintoys.example' }, { group: 'App Consent Reviewers' }],
         requestDurationInDays: 14,
       },
+    });
+
+    // The response policy `posture respond` runs. The matrix is left to its conservative defaults:
+    // only sessions are revoked and compromise confirmed without approval, and never for the
+    // scanner's service account.
+    new IncidentResponse(this.posture, 'IncidentResponse', {
+      owner: secOps,
+      actionOwners: { removeMailRules: mailPlatform, removeDelegates: mailPlatform, revokeConsents: appGovernance },
+      signals: [
+        // Rules apply in order: the first that matches gives the confidence.
+        { source: 'defenderAlert', evidenceTypes: ['mailboxConfigurationEvidence'], confidence: 'high' },
+        { source: 'defenderAlert', serviceSources: ['microsoftDefenderForOffice365'], severities: ['high'], confidence: 'high' },
+        { source: 'defenderAlert', serviceSources: ['microsoftDefenderForOffice365'], severities: ['medium'], confidence: 'medium' },
+        { source: 'defenderAlert', serviceSources: ['microsoftDefenderForOffice365'], severities: ['low'], confidence: 'low' },
+        { source: 'riskDetection', riskEventTypes: ['suspiciousInboxForwarding', 'mcasSuspiciousInboxManipulationRules'], confidence: 'high' },
+        { source: 'riskDetection', riskEventTypes: ['anomalousToken', 'maliciousIPAddress'], confidence: 'medium' },
+        { source: 'riskDetection', confidence: 'low' },
+        { source: 'riskyUser', riskLevels: ['high'], confidence: 'high' },
+        // An external inbox-rule forward; a user-granted high-risk mail permission.
+        { source: 'finding', controls: ['MAIL.FWD.4'], confidence: 'high' },
+        { source: 'finding', controls: ['APP.CONSENT.4'], confidence: 'medium' },
+        { source: 'external', sourceNames: ['mail-gateway'], confidence: 'medium' },
+      ],
+      tiers: { highValueGroups: ['Finance'], serviceAccounts: { users: ['svc-scanner@tailspintoys.example'] } },
+      watchlist: { group: 'Watchlist - sign-in every time', days: 14 },
     });
   }
 }

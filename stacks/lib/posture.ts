@@ -19,6 +19,7 @@ import {
   type Owner,
   type PostureException,
 } from '../../reconciler/manifest/schema.js';
+import type { ResponsePolicy } from '../../reconciler/manifest/response.js';
 import { validateWith, type Problems } from './problems.js';
 import { controlMode, list, named, oneOf, ownerProps, props, text, texts, whole } from './prop-schemas.js';
 
@@ -90,9 +91,16 @@ export interface RegisteredArea {
   desiredState(): Partial<DesiredState>;
 }
 
+/** What the root needs of the IncidentResponse construct (response.ts, which builds on this file). */
+export interface RegisteredResponse {
+  readonly node: { readonly id: string; readonly path: string };
+  responsePolicy(): ResponsePolicy;
+}
+
 /**
  * The root of an organisation's email-security posture. Area constructs (SenderAuthentication,
- * InboundEnforcement, ForwardingLockdown, RiskBasedAccess, ConsentGovernance) are its children.
+ * InboundEnforcement, ForwardingLockdown, RiskBasedAccess, ConsentGovernance) and the response
+ * policy (IncidentResponse) are its children.
  * At synth it writes the posture manifest beside cdk.tf.json.
  */
 export class EmailSecurityPosture extends Construct {
@@ -109,6 +117,7 @@ export class EmailSecurityPosture extends Construct {
   readonly maxExceptionDays: number;
   private readonly exceptionProps: ExceptionProps[];
   private readonly areas: RegisteredArea[] = [];
+  private readonly responseConstructs: RegisteredResponse[] = [];
   private readonly userLookups = new Map<string, DataAzureadUser>();
   private readonly groupLookups = new Map<string, DataAzureadGroup>();
 
@@ -148,6 +157,16 @@ export class EmailSecurityPosture extends Construct {
   /** Called by each area construct as it is created. */
   registerArea(area: RegisteredArea): void {
     this.areas.push(area);
+  }
+
+  /** Called by the IncidentResponse construct as it is created. */
+  registerResponse(response: RegisteredResponse): void {
+    this.responseConstructs.push(response);
+  }
+
+  /** The IncidentResponse constructs declared on this posture, in order (validation allows one). */
+  responses(): readonly RegisteredResponse[] {
+    return this.responseConstructs;
   }
 
   /** "Today" for expiry checks, in UTC. */
@@ -230,6 +249,8 @@ export class EmailSecurityPosture extends Construct {
     ];
     const desired: DesiredState = {};
     for (const area of this.areas) Object.assign(desired, area.desiredState());
+    const response = this.responseConstructs[0];
+    if (response) desired.response = response.responsePolicy();
     const manifest = {
       manifestVersion: MANIFEST_VERSION,
       kind: 'EmailSecurityPosture' as const,
