@@ -149,7 +149,7 @@ describe('rollback', () => {
     expect(refused.stderr).toContain('No plan was saved. To restore that insecure state on purpose, run rollback again with --restore-insecure');
     expect(existsSync(rollbackFile)).toBe(false);
     const refusal = records(evidence).find((r) => r.kind === 'refusal')!;
-    expect(refusal).toMatchObject({ command: 'rollback', reason: 'restore-insecure', rollbackOf: runId, tenantId: s.tenantId, changes: 6, actor: { kind: 'application' } });
+    expect(refusal).toMatchObject({ command: 'rollback', reason: 'restore-insecure', rollbackOf: runId, tenantId: s.tenantId, changes: 9, actor: { kind: 'application' } });
 
     // With it: the plan lists them, and so do show and apply before they write.
     const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, '--restore-insecure', ...tenantArgs(s)], writer(s));
