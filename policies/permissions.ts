@@ -25,6 +25,18 @@ export const P = {
   exchangeManage: { api: 'exchange', name: 'Exchange.ManageAsApp' } as Permission,
   exchangeReader: { api: 'entra-role', name: 'Global Reader' } as Permission,
   exchangeAdmin: { api: 'entra-role', name: 'Exchange Administrator' } as Permission,
+  // Incident response.
+  alertRead: graph('SecurityAlert.Read.All'),
+  riskEventRead: graph('IdentityRiskEvent.Read.All'),
+  riskyUserRead: graph('IdentityRiskyUser.Read.All'),
+  riskyUserWrite: graph('IdentityRiskyUser.ReadWrite.All'),
+  roleRead: graph('RoleManagement.Read.Directory'),
+  groupMemberRead: graph('GroupMember.Read.All'),
+  groupMemberWrite: graph('GroupMember.ReadWrite.All'),
+  revokeSessions: graph('User.RevokeSessions.All'),
+  userWrite: graph('User.ReadWrite.All'),
+  /** Setting another user's passwordProfile needs a directory role besides User.ReadWrite.All. */
+  userAdmin: { api: 'entra-role', name: 'User Administrator' } as Permission,
 } as const;
 
 /** Permissions sorted and de-duplicated, for the union over several controls. */

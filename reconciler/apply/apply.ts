@@ -188,7 +188,7 @@ function checkRails(changes: readonly PlannedChange[], manifest: Manifest, dir: 
  * that fails or does not verify. Running again (after a new plan) converges: a change already made
  * no longer appears in the plan.
  */
-export async function applyChanges(plan: PlanDocument, conn: Connection, hooks: ApplyHooks): Promise<ChangeOutcome[]> {
+export async function applyChanges(plan: Pick<PlanDocument, 'changes'>, conn: Connection, hooks: ApplyHooks): Promise<ChangeOutcome[]> {
   const outcomes: ChangeOutcome[] = [];
   for (const change of plan.changes) {
     let outcome: ChangeOutcome;
@@ -217,7 +217,7 @@ export async function applyChanges(plan: PlanDocument, conn: Connection, hooks: 
         created = s.created;
         settled = `${(err as Error).message}; a read shows the write took`;
       }
-      const after = await verify(conn, change, created);
+      const after = await verify(conn, change, created, before);
       outcome = { change, result: 'applied', before, after: snapshot(after), ...(settled ? { settled } : {}) };
     } catch (err) {
       outcome = { change, result: 'failed', before, error: (err as Error).message };
@@ -255,14 +255,14 @@ async function send(conn: Connection, w: Write): Promise<unknown> {
  * Reads the resource back and checks the write took, by its resource type's one rule (the same for
  * a write apply plans and one that restores a recorded value); returns the value read.
  */
-async function verify(conn: Connection, c: PlannedChange, created: unknown): Promise<unknown> {
+async function verify(conn: Connection, c: PlannedChange, created: unknown, before: unknown): Promise<unknown> {
   const fail = (what: string): never => {
     throw new Error(`${c.rollbackOf ? 'the rollback of' : 'the write to'} ${labelOf(c.resource)} did not take: ${what}`);
   };
   const t = writable(c.resource.type);
   const read = await t.readBack(conn, c.write, created);
   if ('unclear' in read) return fail(read.unclear);
-  const problem = t.took(c.write, read.value);
+  const problem = t.took(c.write, read.value, before);
   if (problem) fail(problem);
   return read.value;
 }

@@ -55,6 +55,6 @@ export async function settleWrite(conn: Connection, type: string, w: Write, befo
       return value === null ? { outcome: 'took', value: null } : notTaken(value);
     case 'update':
       if (value === null) return { outcome: 'unclear', value, reason: 'the object it sets no longer exists' };
-      return t.took(w, value) === undefined ? { outcome: 'took', value } : notTaken(value);
+      return t.took(w, value, before) === undefined ? { outcome: 'took', value } : notTaken(value);
   }
 }

@@ -3,14 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
-import { ApplyRefused, applyChanges, checkShape, preflight } from '../apply/apply.js';
+import { ApplyRefused, checkShape, preflight } from '../apply/apply.js';
 import { describeChange, type PlannedChange } from '../model/change.js';
 import type { PlanDocument } from '../model/plan.js';
 import { renderRestores } from '../report/human.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { runPlan } from '../plan/run.js';
-import { applyRecorder, planEvidence } from '../evidence/recorder.js';
+import { planEvidence } from '../evidence/recorder.js';
 import { isHash } from '../evidence/records.js';
 import { exitCodeOf } from '../plan/build.js';
 import { evidenceOption, expectedHead, expectHeadOption } from './evidence.js';
@@ -19,7 +19,7 @@ import { terminalSafe } from '../core/text.js';
 import { dayOption, wholeNumberOption } from './options.js';
 import { fail } from './fail.js';
 import { connectFrom, tenantOptions, type PlanArgs } from './plan.js';
-import { openRun, recordRefusal, type OpenRun } from './run.js';
+import { applyRecorded, openRun, recordRefusal, type OpenRun } from './run.js';
 import { signIn } from '../input/connection.js';
 
 export interface ApplyArgs extends Omit<PlanArgs, 'format' | 'out' | 'color'> {
@@ -114,56 +114,8 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           throw err;
         }
         const p = plan;
-        const recorder = trail ? applyRecorder(trail, runId, actor) : undefined;
-        recorder?.start(p);
-        let unrecorded: string | undefined;
-        let notStarted: string | undefined;
-        const outcomes = await applyChanges(p, conn, {
-          beforeWrite: (change, before) => {
-            // The intent is on disk before the write is sent; and no write starts without the lock.
-            try {
-              run!.lock.assertHeld();
-              recorder?.intent(change, before);
-              return true;
-            } catch (err) {
-              notStarted = `${describeChange(change)} was not sent: ${(err as Error).message}`;
-              process.stderr.write(printable(`posture apply: ${terminalSafe(notStarted)}; apply stopped\n`));
-              return false;
-            }
-          },
-          onChange: (o) => {
-            process.stdout.write(printable(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${terminalSafe(describeChange(o.change))}${o.error ? `\n    ${terminalSafe(o.error)}` : ''}${o.settled ? `\n    ${terminalSafe(o.settled)}` : ''}\n`));
-            try {
-              recorder?.change(o);
-              return true;
-            } catch (err) {
-              // No write goes unrecorded: stop here, and say plainly which change the trail is missing.
-              unrecorded = `${o.result === 'applied' ? 'was applied' : 'failed'} but could not be recorded in the evidence trail (${(err as Error).message})`;
-              process.stderr.write(printable(`posture apply: ${terminalSafe(describeChange(o.change))} ${terminalSafe(unrecorded)}; apply stopped\n`));
-              return false;
-            }
-          },
-        });
-        const failed = outcomes.filter((o) => o.result === 'failed');
-        const code = failed.length || unrecorded || notStarted ? 1 : 0;
-        let ended = !unrecorded;
-        if (!unrecorded) {
-          try {
-            recorder?.end(outcomes, code);
-          } catch (err) {
-            ended = false;
-            process.stderr.write(printable(`posture apply: the end of the run could not be recorded in the evidence trail (${terminalSafe((err as Error).message)})\n`));
-          }
-        }
-        process.stdout.write(printable(
-          unrecorded
-            ? `Apply stopped: the last change ${terminalSafe(unrecorded)}. ${p.changes.length - outcomes.length} not attempted. Keep the evidence file as it is, and record what happened by hand.\n`
-            : notStarted
-              ? `Apply stopped before a write: ${outcomes.length - failed.length} applied, ${p.changes.length - outcomes.length} not attempted.\n`
-              : failed.length
-                ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, 1 failed, ${p.changes.length - outcomes.length} not attempted. Run plan and apply again once the cause is fixed.\n`
-                : `Apply complete: ${outcomes.length} change${outcomes.length === 1 ? '' : 's'} applied and verified.\n`,
-        ));
+        const { code, ended, summary } = await applyRecorded(p, conn, run, 'apply');
+        process.stdout.write(printable(summary));
         if (trail && ended) log.info(`recorded as run ${runId} in ${relative(process.cwd(), trail.path) || trail.path}`);
         setExit(code);
       } catch (err) {

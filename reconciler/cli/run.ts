@@ -1,14 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ApplyRefused } from '../apply/apply.js';
+import { ApplyRefused, applyChanges, type ChangeOutcome } from '../apply/apply.js';
 import { takeRunLock, type RunLock } from '../apply/lock.js';
 import { settleInterrupted } from '../apply/settle.js';
-import { newRunId, refusalEvidence } from '../evidence/recorder.js';
+import { applyRecorder, newRunId, refusalEvidence, type RecordablePlan } from '../evidence/recorder.js';
 import { trailRecords } from '../evidence/verify.js';
 import { type EvidenceActor, type RefusalInput } from '../evidence/records.js';
 import { type EvidenceTrail } from '../evidence/store.js';
 import type { Connection } from '../input/connection.js';
 import { actorOf, evidenceFile, openEvidence } from './evidence.js';
-import type { Logger } from './log.js';
+import { printable, type Logger } from './log.js';
+import { describeChange, type PlannedChange } from '../model/change.js';
 import { terminalSafe } from '../core/text.js';
 
 /** What apply and rollback hold while they run. */
@@ -89,4 +90,72 @@ export function recordRefusal(run: OpenRun | undefined, err: ApplyRefused, what:
   } catch (e) {
     log.warn(`the refusal could not be recorded in the evidence trail (${(e as Error).message})`);
   }
+}
+
+/** What a recorded apply of some changes came to. */
+export interface RecordedApply {
+  readonly outcomes: readonly ChangeOutcome[];
+  /** 0: every change applied and verified; 1: one failed, or could not be recorded. */
+  readonly code: 0 | 1;
+  /** Whether the run's end is on record. */
+  readonly ended: boolean;
+  /** The closing line for stdout. */
+  readonly summary: string;
+}
+
+/**
+ * Applies changes one by one under the run's lock, each recorded in the trail: the intent before its
+ * write, the outcome after it (a change that cannot be recorded stops the run), then the run's end.
+ * Prints each outcome as it comes. Used by apply and by respond's automatic actions.
+ */
+export async function applyRecorded(p: RecordablePlan<PlannedChange>, conn: Connection, run: OpenRun, command: string): Promise<RecordedApply> {
+  const recorder = run.trail ? applyRecorder<PlannedChange>(run.trail, run.runId, run.actor) : undefined;
+  recorder?.start(p);
+  let unrecorded: string | undefined;
+  let notStarted: string | undefined;
+  const outcomes = await applyChanges(p, conn, {
+    beforeWrite: (change, before) => {
+      // The intent is on disk before the write is sent; and no write starts without the lock.
+      try {
+        run.lock.assertHeld();
+        recorder?.intent(change, before);
+        return true;
+      } catch (err) {
+        notStarted = `${describeChange(change)} was not sent: ${(err as Error).message}`;
+        process.stderr.write(printable(`posture ${command}: ${terminalSafe(notStarted)}; ${command} stopped\n`));
+        return false;
+      }
+    },
+    onChange: (o) => {
+      process.stdout.write(printable(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${terminalSafe(describeChange(o.change))}${o.error ? `\n    ${terminalSafe(o.error)}` : ''}${o.settled ? `\n    ${terminalSafe(o.settled)}` : ''}\n`));
+      try {
+        recorder?.change(o);
+        return true;
+      } catch (err) {
+        // No write goes unrecorded: stop here, and say plainly which change the trail is missing.
+        unrecorded = `${o.result === 'applied' ? 'was applied' : 'failed'} but could not be recorded in the evidence trail (${(err as Error).message})`;
+        process.stderr.write(printable(`posture ${command}: ${terminalSafe(describeChange(o.change))} ${terminalSafe(unrecorded)}; ${command} stopped\n`));
+        return false;
+      }
+    },
+  });
+  const failed = outcomes.filter((o) => o.result === 'failed');
+  const code = failed.length || unrecorded || notStarted ? 1 : 0;
+  let ended = !unrecorded;
+  if (!unrecorded) {
+    try {
+      recorder?.end(outcomes, code);
+    } catch (err) {
+      ended = false;
+      process.stderr.write(printable(`posture ${command}: the end of the run could not be recorded in the evidence trail (${terminalSafe((err as Error).message)})\n`));
+    }
+  }
+  const summary = unrecorded
+    ? `Apply stopped: the last change ${terminalSafe(unrecorded)}. ${p.changes.length - outcomes.length} not attempted. Keep the evidence file as it is, and record what happened by hand.\n`
+    : notStarted
+      ? `Apply stopped before a write: ${outcomes.length - failed.length} applied, ${p.changes.length - outcomes.length} not attempted.\n`
+      : failed.length
+        ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, 1 failed, ${p.changes.length - outcomes.length} not attempted. Run ${command === 'apply' ? 'plan and apply' : command} again once the cause is fixed.\n`
+        : `Apply complete: ${outcomes.length} change${outcomes.length === 1 ? '' : 's'} applied and verified.\n`;
+  return { outcomes, code, ended, summary };
 }

@@ -176,11 +176,46 @@ export interface RefusalEvidenceRecord extends EvidenceRecordBase {
   readonly stack?: string;
 }
 
+/** An incident as a `response` record keeps it: who, how sure, the signals and what the matrix decided. */
+export interface RecordedIncident {
+  readonly id: string;
+  readonly identity: { readonly id: string; readonly upn: string };
+  readonly tier: string;
+  readonly confidence: 'high' | 'medium' | 'low';
+  readonly openedAt: string;
+  readonly lastSignalAt: string;
+  readonly signals: ReadonlyArray<{ readonly source: string; readonly id: string; readonly title: string; readonly observedAt: string; readonly confidence: string; readonly rule: number }>;
+  readonly actions: ReadonlyArray<{ readonly action: string; readonly disposition: string; readonly rule: string; readonly heldBack?: string; readonly decisionId: string; readonly writes: number }>;
+}
+
+/**
+ * A respond run planned its response: the signals it read (up to `window.until`, where the next run
+ * starts), the incidents, and each decision with the matrix rule, tier and signals behind it. The
+ * automatic actions follow as an apply run of the same `planHash`.
+ */
+export interface ResponseEvidenceRecord extends EvidenceRecordBase {
+  readonly kind: 'response';
+  readonly planHash: string;
+  readonly desiredHash: string;
+  readonly tenantId: string;
+  readonly stack: string;
+  readonly window: { readonly since: string; readonly until: string };
+  readonly incidents: readonly RecordedIncident[];
+  /** Incidents about break-glass accounts: recorded, never acted on. */
+  readonly protected: readonly RecordedIncident[];
+  readonly setAside: ReadonlyArray<{ readonly source: string; readonly id: string; readonly reason: string }>;
+  readonly circuitBreaker?: string;
+  /** Writes of the automatic actions, and of those waiting for approval. */
+  readonly changes: number;
+  readonly approvals: number;
+  readonly exitCode: number;
+}
+
 /** One line of the evidence file. */
-export type EvidenceRecord = PlanEvidenceRecord | ApplyStartEvidenceRecord | IntentEvidenceRecord | ChangeEvidenceRecord | ApplyEndEvidenceRecord | RefusalEvidenceRecord;
+export type EvidenceRecord = PlanEvidenceRecord | ApplyStartEvidenceRecord | IntentEvidenceRecord | ChangeEvidenceRecord | ApplyEndEvidenceRecord | RefusalEvidenceRecord | ResponseEvidenceRecord;
 
 export type EvidenceKind = EvidenceRecord['kind'];
-export const EVIDENCE_KINDS: readonly EvidenceKind[] = ['plan', 'apply-start', 'intent', 'change', 'apply-end', 'refusal'];
+export const EVIDENCE_KINDS: readonly EvidenceKind[] = ['plan', 'apply-start', 'intent', 'change', 'apply-end', 'refusal', 'response'];
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -244,6 +279,14 @@ export function validateInput(input: EvidenceInput): void {
       break;
     case 'apply-end':
       check(input.counts && count(input.counts.applied) && count(input.counts.failed) && count(input.counts.skipped), 'counts must hold applied, failed and skipped');
+      check(Number.isInteger(input.exitCode), 'exitCode must be an integer');
+      break;
+    case 'response':
+      check(nonEmpty(input.desiredHash), 'desiredHash is required');
+      check(nonEmpty(input.tenantId) && nonEmpty(input.stack), 'tenantId and stack are required');
+      check(input.window && !Number.isNaN(Date.parse(input.window.since)) && !Number.isNaN(Date.parse(input.window.until)), 'window must hold since and until as ISO dates');
+      check(Array.isArray(input.incidents) && Array.isArray(input.protected) && Array.isArray(input.setAside), 'incidents, protected and setAside must be lists');
+      check(count(input.changes) && count(input.approvals), 'changes and approvals must be counts');
       check(Number.isInteger(input.exitCode), 'exitCode must be an integer');
       break;
     case 'refusal':

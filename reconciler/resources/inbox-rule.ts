@@ -5,7 +5,9 @@ import { GraphError } from '../transport/graph.js';
 import { nextLinkFormProblem } from '../transport/middleware.js';
 import { graphEntity } from './graph-entity.js';
 import { isObj, writable } from './compare.js';
-import type { Obj, ReadContext } from './types.js';
+import type { Connection } from '../input/connection.js';
+import { withoutAnnotations } from '../core/annotations.js';
+import type { Obj, ReadContext, Respondable, ResponseTarget, ResponseWrite } from './types.js';
 
 const now = () => new Date().toISOString();
 
@@ -13,7 +15,7 @@ const now = () => new Date().toISOString();
  * Inbox rules of every mailbox, read through Graph `$batch` per mailbox. A rule that forwards
  * outside is deleted (after the evidence trail records it); a rollback creates it again.
  */
-export const inboxRule = graphEntity({
+const inboxRuleFamily = graphEntity({
   key: 'inboxRule',
   title: 'inbox rules of every mailbox',
   read: {
@@ -53,6 +55,32 @@ export const inboxRule = graphEntity({
   },
   recreate: (before, w) => ({ api: 'graph', method: 'POST', path: w.path.replace(/\/[^/]+$/, ''), body: writable(before) }),
 });
+
+const nonEmpty = (v: unknown) => Array.isArray(v) && v.length > 0;
+/** Whether a rule sends mail away (forward, redirect) or destroys it (delete): what an attacker plants. */
+export const isHostileRule = (rule: Obj): boolean => {
+  const a = isObj(rule['actions']) ? rule['actions'] : {};
+  return nonEmpty(a['forwardTo']) || nonEmpty(a['forwardAsAttachmentTo']) || nonEmpty(a['redirectTo']) || a['delete'] === true || a['permanentDelete'] === true;
+};
+
+/**
+ * Inbox rules of every mailbox. For `posture respond`'s removeMailRules: every rule of the user's
+ * inbox that forwards, redirects or deletes is deleted (a rollback creates it again).
+ */
+export const inboxRule: typeof inboxRuleFamily & Respondable = {
+  ...inboxRuleFamily,
+  responds: ['removeMailRules'],
+  async respondWrites(_action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
+    const path = `/users/${encodeURIComponent(target.user.id)}/mailFolders/inbox/messageRules`;
+    const rules = (await conn.graph.list<Obj>(path)).map((r) => withoutAnnotations(r) as Obj);
+    return rules.filter(isHostileRule).map((rule) => ({
+      resource: { type: 'inboxRule', id: String(rule['id']), name: `${target.user.upn}: "${String(rule['displayName'] ?? '')}"` },
+      write: { api: 'graph', method: 'DELETE', path: `${path}/${encodeURIComponent(String(rule['id']))}` },
+      before: rule,
+      action: 'delete',
+    }));
+  },
+};
 
 /**
  * The rules of one mailbox from a `$batch` item answered 200: a `value` array of rule objects, and

@@ -1,7 +1,10 @@
+import { withoutAnnotations } from '../core/annotations.js';
+import type { Connection } from '../input/connection.js';
 import { exchangeObject, exchangeRead } from './exchange-object.js';
+import type { Obj, Respondable, ResponseTarget, ResponseWrite } from './types.js';
 
 /** Mailboxes: their forwarding settings, and the list the inbox-rule scan reads rules of. */
-export const mailbox = exchangeObject({
+const mailboxFamily = exchangeObject({
   key: 'mailbox',
   title: 'mailboxes',
   noun: 'Mailbox',
@@ -9,3 +12,25 @@ export const mailbox = exchangeObject({
   verbs: ['Set'],
   writeFor: (f) => ({ api: 'exchange', cmdlet: 'Set-Mailbox', parameters: { Identity: f.resource.name, ForwardingSmtpAddress: null, ForwardingAddress: null, DeliverToMailboxAndForward: false } }),
 });
+
+/**
+ * Mailboxes. For `posture respond`'s removeMailRules: forwarding set on the user's mailbox is
+ * cleared, as MAIL.FWD.3 clears it (a rollback sets it again).
+ */
+export const mailbox: typeof mailboxFamily & Respondable = {
+  ...mailboxFamily,
+  responds: ['removeMailRules'],
+  async respondWrites(_action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
+    const [found] = await conn.exchange.invoke<Obj>('Get-Mailbox', { Identity: target.user.upn });
+    if (!found) return [];
+    const before = withoutAnnotations(found) as Obj;
+    const set = (v: unknown) => typeof v === 'string' && v.trim() !== '';
+    if (!set(before['ForwardingSmtpAddress']) && !set(before['ForwardingAddress'])) return [];
+    return [{
+      resource: { type: 'mailbox', id: String(before['ExternalDirectoryObjectId'] ?? before['Guid'] ?? target.user.id), name: target.user.upn },
+      write: { api: 'exchange', cmdlet: 'Set-Mailbox', parameters: { Identity: target.user.upn, ForwardingSmtpAddress: null, ForwardingAddress: null, DeliverToMailboxAndForward: false } },
+      before,
+      action: 'update',
+    }];
+  },
+};

@@ -1,11 +1,13 @@
 import { P } from '../../policies/permissions.js';
 import { graphEntity, graphRead } from './graph-entity.js';
-import type { Obj } from './types.js';
+import type { Connection } from '../input/connection.js';
+import { withoutAnnotations } from '../core/annotations.js';
+import type { Obj, Respondable, ResponseTarget, ResponseWrite } from './types.js';
 
 const same = (x: unknown, y: unknown) => String(x ?? '').toLowerCase() === String(y ?? '').toLowerCase();
 
 /** Delegated permission grants: a user's (or every user's) consent to an app. Deleted when they give a mail scope away; a rollback grants again. */
-export const oauth2PermissionGrant = graphEntity({
+const grantFamily = graphEntity({
   key: 'oauth2PermissionGrant',
   title: 'delegated permission grants',
   read: graphRead('grants', 'graph-list', '/oauth2PermissionGrants?$top=999', [P.grantRead]),
@@ -27,3 +29,25 @@ export const oauth2PermissionGrant = graphEntity({
     return { api: 'graph', method: 'POST', path: '/oauth2PermissionGrants', body: grant };
   },
 });
+
+/**
+ * Delegated permission grants. For `posture respond`'s revokeConsents: the user's own grants that
+ * hold a high-risk mail scope are deleted (a rollback grants them again).
+ */
+export const oauth2PermissionGrant: typeof grantFamily & Respondable = {
+  ...grantFamily,
+  responds: ['revokeConsents'],
+  async respondWrites(_action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
+    const risky = new Set(target.riskyScopes.map((s) => s.toLowerCase()));
+    const grants = await conn.graph.list<Obj>(`/oauth2PermissionGrants?$filter=${encodeURIComponent(`principalId eq '${target.user.id.replace(/'/g, "''")}'`)}`);
+    return grants
+      .map((g) => withoutAnnotations(g) as Obj)
+      .filter((g) => String(g['consentType']) === 'Principal' && same(g['principalId'], target.user.id) && String(g['scope'] ?? '').split(/\s+/).some((s) => risky.has(s.toLowerCase())))
+      .map((g) => ({
+        resource: { type: 'oauth2PermissionGrant', id: String(g['id']), name: `${String(g['scope'] ?? '').trim()} ← ${target.user.upn}` },
+        write: { api: 'graph', method: 'DELETE', path: `/oauth2PermissionGrants/${encodeURIComponent(String(g['id']))}` },
+        before: g,
+        action: 'delete',
+      }));
+  },
+};

@@ -15,7 +15,11 @@ import { oauth2PermissionGrant } from './oauth2-permission-grant.js';
 import { remoteDomain } from './remote-domain.js';
 import { transportConfig } from './transport-config.js';
 import { transportRule } from './transport-rule.js';
-import type { Describable, ResourceType, Reversible, Writable, WithRails } from './types.js';
+import { groupMember } from './group-member.js';
+import { riskyUser } from './risky-user.js';
+import { signInSessions } from './sign-in-sessions.js';
+import { userAccount } from './user-account.js';
+import type { Describable, ResourceType, Respondable, Reversible, Writable, WithRails } from './types.js';
 import type { FindingResource } from '../model/finding.js';
 
 /**
@@ -48,6 +52,10 @@ export const RESOURCES: readonly ResourceType[] = [
   mailbox,
   inboxRule,
   exchangeUser,
+  signInSessions,
+  riskyUser,
+  userAccount,
+  groupMember,
 ];
 
 /** Types every run reads: owners and the references of a posture resolve in them. */
@@ -72,6 +80,11 @@ export const isResourceType = (key: unknown): boolean => typeof key === 'string'
 export const isWritable = (t: ResourceType): t is ResourceType & Writable => 'writeFor' in t;
 export const isReversible = (t: ResourceType): t is ResourceType & Writable & Reversible => isWritable(t) && 'inverse' in t;
 export const hasRails = (t: ResourceType): t is ResourceType & WithRails => 'rails' in t;
+export const isRespondable = (t: ResourceType): t is ResourceType & Writable & Respondable => isWritable(t) && 'respondWrites' in t;
+
+/** The types that serve a response action, in registry order. */
+export const respondersFor = (action: string): Array<ResourceType & Writable & Respondable> => RESOURCES.filter(isRespondable).filter((t) => t.responds.includes(action));
+
 const isDescribable = (t: ResourceType): t is ResourceType & Describable => 'describe' in t;
 
 /** The writable type of a key, or why the key names none. */

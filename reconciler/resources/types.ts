@@ -81,8 +81,12 @@ export interface Writable {
   readTarget(conn: Connection, w: Write): Promise<unknown>;
   /** The target after a write; `created` is the write's answer, when it had one. */
   readBack(conn: Connection, w: Write, created?: unknown): Promise<ReadBack>;
-  /** The one rule for whether a write took: what the target read back still lacks, or undefined when it took. */
-  took(w: Write, after: unknown): string | undefined;
+  /**
+   * The one rule for whether a write took: what the target read back still lacks, or undefined when
+   * it took. `before` is the target as read before the write, for a write whose effect is a change
+   * of a value the service sets (a sign-in session cut-off moving on).
+   */
+  took(w: Write, after: unknown, before?: unknown): string | undefined;
   /** The resource a write acts on, as one key: several writes on one resource share it. */
   targetKey(w: Write): string;
   /** What a write does to its target: creates it, deletes it, or changes it. */
@@ -122,6 +126,34 @@ export interface RailContext {
 export interface WithRails {
   /** Why the writes (this type's changes of a plan, in order) are refused, or undefined. */
   rails(changes: readonly PlannedChange[], ctx: RailContext): string | undefined;
+}
+
+/** Who a response action acts on, and what the incident knows. */
+export interface ResponseTarget {
+  readonly user: { readonly id: string; readonly upn: string };
+  /** When the incident's first signal was observed: what was granted or created since is suspect. */
+  readonly since: string;
+  /** The watchlist group's id, when the policy declares one. */
+  readonly watchlistGroupId?: string;
+  /** Delegated scopes a grant must hold one of for `revokeConsents` to remove it. */
+  readonly riskyScopes: readonly string[];
+}
+
+/** One write a response action makes, with the resource it acts on and that resource as read now. */
+export interface ResponseWrite {
+  readonly resource: FindingResource;
+  readonly write: Write;
+  readonly before: unknown;
+  readonly action: PlannedChange['action'];
+}
+
+/**
+ * A type `posture respond` acts on: for the response actions it serves, the writes one action
+ * makes to one user, found by reading the tenant now (an empty list: nothing to do, it is done).
+ */
+export interface Respondable {
+  readonly responds: readonly string[];
+  respondWrites(action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]>;
 }
 
 /** A type with its own wording of one resource in messages (default: `type "name"`). */

@@ -1,0 +1,166 @@
+import { canonicalJson } from '../core/json.js';
+import { sha256 } from '../core/hash.js';
+import type { Connection } from '../input/connection.js';
+import type { Confidence, ResponseAction } from '../manifest/response.js';
+import type { Manifest } from '../manifest/schema.js';
+import { fingerprintOf, type PlannedChange } from '../model/change.js';
+import type { IncompleteRead } from '../model/finding.js';
+import { desiredHashOf } from '../plan/build.js';
+import { respondersFor } from '../resources/registry.js';
+import type { ResponseTarget } from '../resources/types.js';
+import { TOOL_VERSION } from '../version.js';
+import { correlate, decide, type Decision, type Disposition, type Identity, type Incident, type Placement } from './decide.js';
+import { readResponseInputs } from './read.js';
+import type { SignalFile } from './signals.js';
+
+type Obj = Record<string, unknown>;
+
+/** One action of an incident in the response plan: what the matrix said, and the writes it takes. */
+export interface PlannedAction {
+  readonly action: ResponseAction;
+  readonly disposition: Disposition;
+  readonly rule: string;
+  readonly heldBack?: string;
+  /** The `findingId` of its changes (automatic) or approvals. */
+  readonly decisionId: string;
+  /** How many writes it takes; 0: nothing left to do (already done, or nothing to act on). */
+  readonly writes: number;
+}
+
+export interface PlannedIncident {
+  readonly id: string;
+  readonly identity: { readonly id: string; readonly upn: string; readonly displayName?: string };
+  readonly tier: Placement;
+  readonly confidence: Confidence;
+  readonly openedAt: string;
+  readonly lastSignalAt: string;
+  readonly signals: ReadonlyArray<{ readonly source: string; readonly id: string; readonly title: string; readonly observedAt: string; readonly confidence: Confidence; readonly rule: number }>;
+  readonly actions: readonly PlannedAction[];
+}
+
+/** The result of one respond run's planning: what `--out` writes and the trail's `response` record summarises. */
+export interface ResponsePlan {
+  readonly format: 'email-posture-response';
+  readonly formatVersion: 1;
+  readonly createdAt: string;
+  readonly tool: { readonly name: 'email-posture'; readonly version: string };
+  readonly stack: string;
+  readonly organization: string;
+  readonly tenantId: string;
+  readonly desiredHash: string;
+  /** The signals read: observed from `since` up to `until` (the cursor the next run starts at). */
+  readonly window: { readonly since: string; readonly until: string };
+  readonly incidents: readonly PlannedIncident[];
+  /** Incidents about a break-glass account: never acted on, for the incident owner to look at. */
+  readonly protected: readonly PlannedIncident[];
+  readonly setAside: ReadonlyArray<{ readonly source: string; readonly id: string; readonly reason: string }>;
+  readonly circuitBreaker?: string;
+  /** The writes of the automatic actions, in order. */
+  readonly changes: readonly PlannedChange[];
+  /** The writes that wait for a person's approval. */
+  readonly approvals: readonly PlannedChange[];
+  /** Non-empty: a read failed, and nothing is acted on. */
+  readonly incomplete: readonly IncompleteRead[];
+  readonly planHash: string;
+}
+
+const decisionId = (d: Decision) => `RSP-${sha256(`${d.incident}\u0000${d.action}`).slice(0, 16)}`;
+
+const incidentView = (inc: Incident, actions: PlannedAction[]): PlannedIncident => ({
+  id: inc.id,
+  identity: { id: inc.identity.id, upn: inc.identity.upn, ...(inc.identity.displayName ? { displayName: inc.identity.displayName } : {}) },
+  tier: inc.placement,
+  confidence: inc.confidence,
+  openedAt: inc.openedAt,
+  lastSignalAt: inc.lastSignalAt,
+  signals: inc.signals.map((s) => ({ source: s.signal.source, id: s.signal.id, title: s.signal.title, observedAt: s.signal.observedAt, confidence: s.confidence, rule: s.rule })),
+  actions,
+});
+
+/** The hash of a response plan: SHA-256 of its canonical JSON without `planHash`. */
+export const responsePlanHash = (p: Omit<ResponsePlan, 'planHash'> & { planHash?: string }) => {
+  const { planHash: _ignored, ...rest } = p;
+  return sha256(canonicalJson(rest));
+};
+
+export interface PlanResponseOptions {
+  readonly manifest: Manifest;
+  readonly conn: Pick<Connection, 'graph' | 'exchange' | 'tenant'>;
+  /** Read signals observed from this time on (the cursor, or now − lookback). */
+  readonly since: string;
+  readonly now: Date;
+  readonly files?: readonly SignalFile[];
+  /** Incidents of earlier runs still open: their signals do not count twice, new ones join them. */
+  readonly open?: (identities: readonly Identity[]) => Incident[];
+}
+
+/**
+ * One respond run up to its plan: read signals and the directory, correlate, place each identity in
+ * its tier, decide by the matrix, and turn each decision into the exact writes its action takes now
+ * (read from the tenant, so an action already done takes none). Writes nothing.
+ */
+export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan> {
+  const policy = o.manifest.desired.response;
+  if (!policy) throw new Error('the posture declares no response policy (IncidentResponse)');
+  const until = o.now.toISOString();
+  const inputs = await readResponseInputs(policy, o.manifest.breakGlass.groups, o.conn, o.since, o.files ?? []);
+  const base = {
+    format: 'email-posture-response' as const,
+    formatVersion: 1 as const,
+    createdAt: until,
+    tool: { name: 'email-posture' as const, version: TOOL_VERSION },
+    stack: o.manifest.stack,
+    organization: o.manifest.organization.name,
+    tenantId: o.conn.tenant,
+    desiredHash: desiredHashOf(o.manifest),
+    window: { since: o.since, until },
+  };
+  if (inputs.incomplete.length) {
+    const doc = { ...base, incidents: [], protected: [], setAside: [], changes: [], approvals: [], incomplete: inputs.incomplete };
+    return { ...doc, planHash: responsePlanHash(doc) };
+  }
+  const ctx = { policy, breakGlass: o.manifest.breakGlass, identities: inputs.identities, userCount: inputs.userCount };
+  const { incidents, setAside } = correlate(inputs.signals, ctx, o.open?.(inputs.identities) ?? []);
+  const decided = decide(incidents, ctx);
+  const watchlistGroupId = policy.watchlist ? await groupId(o.conn, policy.watchlist.group) : undefined;
+  const riskyScopes = o.manifest.desired.consent?.highRiskScopes ?? ['Mail.Read', 'Mail.ReadWrite', 'Mail.Send', 'MailboxSettings.ReadWrite', 'EWS.AccessAsUser.All', 'IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'SMTP.Send'];
+
+  const changes: PlannedChange[] = [];
+  const approvals: PlannedChange[] = [];
+  const actionsOf = new Map<string, PlannedAction[]>();
+  const readAt = new Date().toISOString();
+  for (const d of decided.decisions) {
+    const inc = incidents.find((i) => i.id === d.incident)!;
+    const id = decisionId(d);
+    let writes = 0;
+    if (d.disposition !== 'never') {
+      const target: ResponseTarget = { user: d.identity, since: inc.openedAt, riskyScopes, ...(watchlistGroupId ? { watchlistGroupId } : {}) };
+      for (const type of respondersFor(d.action)) {
+        for (const w of await type.respondWrites(d.action, target, o.conn as Connection)) {
+          const change: PlannedChange = { findingId: id, control: `respond.${d.action}`, resource: w.resource, action: w.action, fingerprint: fingerprintOf(w.before), readAt, write: w.write, before: w.before };
+          (d.disposition === 'automatic' ? changes : approvals).push(change);
+          writes++;
+        }
+      }
+    }
+    actionsOf.set(d.incident, [...(actionsOf.get(d.incident) ?? []), { action: d.action, disposition: d.disposition, rule: d.rule, ...(d.heldBack ? { heldBack: d.heldBack } : {}), decisionId: id, writes }]);
+  }
+  const doc = {
+    ...base,
+    incidents: incidents.filter((i) => i.placement !== 'breakGlass').map((i) => incidentView(i, actionsOf.get(i.id) ?? [])),
+    protected: decided.protected.map((i) => incidentView(i, [])),
+    setAside: setAside.map((s) => ({ source: s.signal.source, id: s.signal.id, reason: s.reason })),
+    ...(decided.circuitBreaker ? { circuitBreaker: decided.circuitBreaker } : {}),
+    changes,
+    approvals,
+    incomplete: [],
+  };
+  return { ...doc, planHash: responsePlanHash(doc) };
+}
+
+/** The id of the group with this display name; an error when there is none or several. */
+async function groupId(conn: Pick<Connection, 'graph'>, name: string): Promise<string> {
+  const found = await conn.graph.list<Obj>(`/groups?$filter=${encodeURIComponent(`displayName eq '${name.replace(/'/g, "''")}'`)}&$select=id,displayName`);
+  if (found.length !== 1) throw new Error(`the watchlist group "${name}" ${found.length === 0 ? 'does not exist' : `is the name of ${found.length} groups`} in the tenant`);
+  return String(found[0]!['id']);
+}
