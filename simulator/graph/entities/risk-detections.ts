@@ -17,6 +17,6 @@ export const riskDetections = graphEntity({
     read: ['IdentityRiskEvent.Read.All'],
   },
   routes: [
-    { method: 'GET', pattern: '/identityProtection/riskDetections', permission: 'read', handle: list('riskDetections', 'identityProtection/riskDetections', { typeName: 'microsoft.graph.riskDetection', defaultTop: 20, maxTop: 500, filterable: ['userId', 'riskLevel', 'riskEventType'] }) },
+    { method: 'GET', pattern: '/identityProtection/riskDetections', permission: 'read', handle: list('riskDetections', 'identityProtection/riskDetections', { typeName: 'microsoft.graph.riskDetection', defaultTop: 20, maxTop: 500, filterable: ['userId', 'riskLevel', 'riskEventType', 'riskState', 'detectedDateTime', 'activityDateTime'] }) },
   ],
 });
