@@ -62,6 +62,8 @@ export const scenarioSchema = z
     /** May be left out: every Exchange collection and setting then takes its default. */
     exchange: exchangeSection.prefault({}),
     dns: z.array(dnsRecord).default([]),
+    /** The tenant's time at start; the clock then stands still until moved. Left out, the clock follows the wall clock. */
+    clock: z.iso.datetime({ offset: true }).optional(),
     /** Signals that arrive over time: each entry's Graph objects, by collection, appear once the simulator's clock reaches `at`. */
     timeline: z.array(timelineEntry).default([]),
   })

@@ -1,11 +1,17 @@
 import type { Collection, Entity } from './collection.js';
 
 /**
- * The simulator's clock. It follows the wall clock until a test sets it; from then on it stands
- * still except when the test moves it, so what a scenario's timeline shows is deterministic.
+ * The simulator's clock. It follows the wall clock until a test sets it (or from the start, when the
+ * scenario gives a `clock`); from then on it stands still except when moved, so what a scenario's
+ * timeline shows is deterministic.
  */
 export class SimClock {
   private fixed: number | undefined;
+
+  /** `start` fixes the clock from the outset (a scenario's `clock`). */
+  constructor(start?: string) {
+    if (start !== undefined) this.set(start);
+  }
 
   /** The current time of the simulated tenant, in milliseconds since the epoch. */
   now(): number {

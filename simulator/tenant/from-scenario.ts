@@ -33,7 +33,7 @@ export function tenantFromScenario(scenario: Scenario): Tenant {
     id: s.tenant.id,
     size: s.tenant.size ?? 'small',
     licences: new Set(s.tenant.licences ?? ALL_LICENCES),
-    clock: new SimClock(),
+    clock: new SimClock(s.clock),
     timeline: new Timeline(s.timeline.map(({ at, ...collections }) => ({ at, collections: collections as Record<string, Entity[]> }))),
     initialDomain: s.tenant.initialDomain,
     graph,
