@@ -4,7 +4,8 @@ import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { z } from 'zod';
 import { EXCHANGE_COLLECTIONS, EXCHANGE_STATE } from '../exchange/cmdlets.js';
 import { GRAPH_COLLECTIONS, GRAPH_STATE } from '../graph/routes.js';
-import { ALL_LICENCES, type ExchangeNoun, ExchangeScenarioState, GraphCollectionName, GraphScenarioState } from '../tenant/tenant.js';
+import { ALL_LICENCES } from '../tenant/tenant.js';
+import type { ExchangeNoun, ExchangeScenarioState, GraphCollectionName, GraphScenarioState } from '../tenant/tenant.js';
 
 /**
  * A scenario is a whole tenant as data: Graph objects as Graph returns them, Exchange objects as the

@@ -1,0 +1,376 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningSimulator } from '../../simulator/index.js';
+import { loadScenario, ROLE_IDS } from '../../simulator/index.js';
+import { all, graph, refPath, start } from './helpers.js';
+
+/*
+ * What incident response needs from the simulator: Defender alerts under the security API's limit
+ * and licence, user updates under Entra's role rules, authentication methods, group membership by
+ * reference, risky-user dismissal, and signals that arrive on a timeline; served from the incident
+ * scenario.
+ */
+
+const ref = (file: string) => JSON.parse(readFileSync(refPath(`graph-respond/${file}`), 'utf8'));
+const keysOf = (o: object) => Object.keys(o).filter((k) => !k.startsWith('@odata')).sort();
+
+const JAMIE = 'jamie.brooks@tailspintoys.example';
+const ALEX = 'bd26d213-0d63-5d86-bba0-1922069c5a69';
+const DREW = 'f904621c-b731-5f14-a9b2-119378930d24';
+const BG_ALPHA = 'ea13fdf1-8566-51fc-8a45-12114c04685f';
+const PAYROLL = '3466f310-35c6-5832-b114-fac2a6b289f1';
+const DENIED = { status: 403, body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } } };
+
+const userId = async (sim: RunningSimulator, upn: string): Promise<string> => (await graph(sim, 'GET', `/v1.0/users/${upn}`)).body.id;
+const groupId = async (sim: RunningSimulator, name: string): Promise<string> => {
+  const r = await graph(sim, 'GET', `/v1.0/groups?$filter=displayName eq '${name}'`);
+  expect(r.body.value).toHaveLength(1);
+  return r.body.value[0].id;
+};
+
+describe('incident scenario', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await start({ scenario: 'incident' });
+  });
+  afterAll(() => sim.stop());
+
+  it('loads with what it claims, by tier', async () => {
+    const alerts = (await all(sim, '/v1.0/security/alerts_v2')).items;
+    const bySeverity = (xs: Array<{ severity: string }>) => xs.reduce<Record<string, number>>((m, a) => ({ ...m, [a.severity]: (m[a.severity] ?? 0) + 1 }), {});
+    expect(bySeverity(alerts)).toEqual({ high: 2, medium: 1, low: 1 });
+
+    const jamie = await userId(sim, JAMIE);
+    const phished = alerts.find((a) => a.evidence.some((e: { userAccount?: { azureAdUserId?: string } }) => e.userAccount?.azureAdUserId === jamie));
+    expect(phished).toMatchObject({ serviceSource: 'microsoftDefenderForOffice365', category: 'InitialAccess', severity: 'high' });
+    const rules = (await graph(sim, 'GET', `/v1.0/users/${jamie}/mailFolders/inbox/messageRules`)).body.value;
+    const config = phished.evidence.find((e: { '@odata.type': string }) => e['@odata.type'] === '#microsoft.graph.security.mailboxConfigurationEvidence');
+    expect(config).toMatchObject({ configurationType: 'mailForwardingRule', externalDirectoryObjectId: jamie, upn: JAMIE });
+    const forward = rules.find((r: { id: string }) => r.id === config.configurationId);
+    expect(forward.actions.forwardTo[0].emailAddress.address).not.toMatch(/@tailspintoys\.example$/);
+
+    const breakGlass = alerts.filter((a) => a.evidence.some((e: { userAccount?: { azureAdUserId?: string } }) => e.userAccount?.azureAdUserId === BG_ALPHA));
+    expect(breakGlass.map((a) => a.severity)).toEqual(['high']);
+    const sharedAlert = alerts.find((a) => a.evidence.some((e: { externalDirectoryObjectId?: string }) => e.externalDirectoryObjectId === PAYROLL));
+    expect(sharedAlert).toBeDefined();
+    expect(alerts.find((a) => a.severity === 'low').evidence.some((e: { userAccount?: { azureAdUserId?: string } }) => e.userAccount?.azureAdUserId === DREW)).toBe(true);
+
+    const detections = (await graph(sim, 'GET', '/v1.0/identityProtection/riskDetections')).body.value;
+    const svc = await userId(sim, 'svc-scanner@tailspintoys.example');
+    expect(detections.filter((d: { userId: string }) => d.userId === jamie).map((d: { riskEventType: string }) => d.riskEventType)).toEqual(['suspiciousInboxForwarding']);
+    expect(detections.find((d: { userId: string }) => d.userId === ALEX)).toMatchObject({ riskEventType: 'unfamiliarFeatures', riskLevel: 'medium' });
+    expect(detections.find((d: { userId: string }) => d.userId === svc)).toMatchObject({ riskEventType: 'anomalousToken' });
+
+    const globalAdmins = (await graph(sim, 'GET', `/v1.0/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '${ROLE_IDS.globalAdministrator}'`)).body.value;
+    expect(globalAdmins.map((a: { principalId: string }) => a.principalId)).toContain(ALEX);
+
+    const finance = await groupId(sim, 'Finance');
+    expect((await graph(sim, 'GET', `/v1.0/groups/${finance}/members`)).body.value.map((m: { id: string }) => m.id)).toContain(jamie);
+    const watchlist = await groupId(sim, 'Watchlist - sign-in every time');
+    expect((await graph(sim, 'GET', `/v1.0/groups/${watchlist}/members`)).body.value).toEqual([]);
+
+    const grants = (await graph(sim, 'GET', `/v1.0/oauth2PermissionGrants?$filter=principalId eq '${jamie}'`)).body.value;
+    expect(grants.map((g: { scope: string }) => g.scope.split(' '))).toContainEqual(expect.arrayContaining(['Mail.ReadWrite']));
+
+    const payrollRules = (await graph(sim, 'GET', `/v1.0/users/${PAYROLL}/mailFolders/inbox/messageRules`)).body.value;
+    expect(payrollRules.some((r: { actions: { delete?: boolean; moveToFolder?: string } }) => r.actions.delete === true && r.actions.moveToFolder)).toBe(true);
+    expect(sim.tenant.mailboxOf(PAYROLL)?.['RecipientTypeDetails']).toBe('SharedMailbox');
+    expect(sim.tenant.mailboxOf(jamie)?.['RecipientTypeDetails']).toBe('UserMailbox');
+
+    for (const id of [jamie, ALEX, svc, DREW, BG_ALPHA]) {
+      const methods = (await graph(sim, 'GET', `/v1.0/users/${id}/authentication/methods`)).body.value;
+      expect(methods.map((m: { '@odata.type': string }) => m['@odata.type'])).toContain('#microsoft.graph.passwordAuthenticationMethod');
+    }
+  });
+});
+
+describe('Defender alerts', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await start({ scenario: 'incident' });
+  });
+  afterAll(() => sim.stop());
+
+  it('lists alerts in the documented shape, every evidence item typed', async () => {
+    const r = await graph(sim, 'GET', '/v1.0/security/alerts_v2');
+    expect(r.status).toBe(200);
+    expect(r.body['@odata.context']).toBe(`${sim.graphUrl}/v1.0/$metadata#security/alerts_v2`);
+    const documented = keysOf(ref('security-alert.resource.json'));
+    for (const alert of r.body.value) {
+      expect(alert['@odata.type']).toBe('#microsoft.graph.security.alert');
+      expect(keysOf(alert)).toEqual(documented);
+      expect(alert.evidence.length).toBeGreaterThan(0);
+      for (const e of alert.evidence) {
+        expect(e['@odata.type']).toMatch(/^#microsoft\.graph\.security\.[a-zA-Z]+Evidence$/);
+        const name = e['@odata.type'].replace('#microsoft.graph.security.', '');
+        const file = `security-${name}.resource.json`;
+        if (['mailboxEvidence', 'analyzedMessageEvidence', 'userEvidence', 'mailboxConfigurationEvidence', 'oauthApplicationEvidence', 'urlEvidence'].includes(name)) {
+          expect(keysOf(e).filter((k) => k !== 'detailedRoles')).toEqual(keysOf(ref(file)).filter((k) => k !== 'detailedRoles'));
+        }
+      }
+    }
+    const types = new Set(r.body.value.flatMap((a: { evidence: Array<{ '@odata.type': string }> }) => a.evidence.map((e) => e['@odata.type'])));
+    for (const t of ['mailboxEvidence', 'analyzedMessageEvidence', 'userEvidence', 'mailboxConfigurationEvidence', 'oauthApplicationEvidence']) expect(types).toContain(`#microsoft.graph.security.${t}`);
+  });
+
+  it('filters on createdDateTime and lastUpdateDateTime with ge', async () => {
+    const every = (await graph(sim, 'GET', '/v1.0/security/alerts_v2')).body.value as Array<{ createdDateTime: string; lastUpdateDateTime: string }>;
+    const since = '2026-11-16T08:45:00Z';
+    const r = await graph(sim, 'GET', `/v1.0/security/alerts_v2?$filter=createdDateTime ge ${since}`);
+    expect(r.status).toBe(200);
+    const expected = every.filter((a) => Date.parse(a.createdDateTime) >= Date.parse(since));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(every.length);
+    expect(r.body.value.map((a: { id: string }) => a.id)).toEqual(expected.map((a) => (a as unknown as { id: string }).id));
+    const u = await graph(sim, 'GET', `/v1.0/security/alerts_v2?$filter=lastUpdateDateTime ge ${since}`);
+    expect(u.body.value.length).toBe(every.filter((a) => Date.parse(a.lastUpdateDateTime) >= Date.parse(since)).length);
+    expect((await graph(sim, 'GET', `/v1.0/security/alerts_v2?$filter=title ge ${since}`)).status).toBe(400);
+    expect((await graph(sim, 'GET', '/v1.0/security/alerts_v2?$filter=createdDateTime ge yesterday')).status).toBe(400);
+  });
+
+  it('pages with $top and @odata.nextLink, and gets one alert by id', async () => {
+    const first = await graph(sim, 'GET', '/v1.0/security/alerts_v2?$top=3');
+    expect(first.body.value).toHaveLength(3);
+    expect(first.body['@odata.nextLink']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\.0\/security\/alerts_v2\?/);
+    const { items, pages } = await all(sim, '/v1.0/security/alerts_v2?$top=3');
+    expect(pages).toBe(2);
+    expect(new Set(items.map((a) => a.id)).size).toBe(4);
+    const one = await graph(sim, 'GET', `/v1.0/security/alerts_v2/${items[1].id}`);
+    expect(one.body).toMatchObject({ '@odata.context': `${sim.graphUrl}/v1.0/$metadata#security/alerts_v2/$entity`, '@odata.type': '#microsoft.graph.security.alert', id: items[1].id });
+    expect((await graph(sim, 'GET', '/v1.0/security/alerts_v2/da000000000000000000_0')).status).toBe(404);
+  });
+
+  it('needs SecurityAlert.Read.All or SecurityAlert.ReadWrite.All', async () => {
+    expect(await graph(sim, 'GET', '/v1.0/security/alerts_v2', { token: sim.token('graph', { roles: ['IdentityRiskEvent.Read.All'] }) })).toMatchObject(DENIED);
+    for (const role of ['SecurityAlert.Read.All', 'SecurityAlert.ReadWrite.All']) {
+      expect((await graph(sim, 'GET', '/v1.0/security/alerts_v2', { token: sim.token('graph', { roles: [role] }) })).status).toBe(200);
+    }
+  });
+
+  it('is refused to a tenant without a Defender licence', async () => {
+    const scenario = loadScenario('incident');
+    const unlicensed = await start({ scenario: { ...scenario, tenant: { ...scenario.tenant, licences: ['AAD_PREMIUM', 'AAD_PREMIUM_P2'] } } });
+    try {
+      const r = await graph(unlicensed, 'GET', '/v1.0/security/alerts_v2');
+      expect(r.status).toBe(403);
+      expect(r.body.error.code).not.toBe('Authorization_RequestDenied');
+      expect((await graph(unlicensed, 'GET', '/v1.0/identityProtection/riskDetections')).status).toBe(200);
+    } finally {
+      await unlicensed.stop();
+    }
+  });
+
+  it('the security API has its own per-app limit: a burst past it is answered 429 with Retry-After', async () => {
+    const limited = await start({ scenario: 'incident', limits: { enabled: true, securityPerMinute: 3 } });
+    try {
+      const statuses: number[] = [];
+      let last;
+      for (let i = 0; i < 4; i++) {
+        last = await graph(limited, 'GET', '/v1.0/security/alerts_v2?$top=1');
+        statuses.push(last.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(last!.body.error.code).toBe('TooManyRequests');
+      expect(Number(last!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // Other Graph routes are not counted against the security limit.
+      expect((await graph(limited, 'GET', '/v1.0/users?$top=1')).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('the timeline', () => {
+  let sim: RunningSimulator;
+  beforeEach(async () => {
+    sim = await start({ scenario: 'incident' });
+  });
+  afterEach(() => sim.stop());
+
+  it('shows a signal only once the clock passes its time', async () => {
+    expect(sim.clock.now()).toBe('2026-11-16T09:00:00Z');
+    const jamie = await userId(sim, JAMIE);
+    const alertsFor = async () => (await graph(sim, 'GET', '/v1.0/security/alerts_v2?$filter=createdDateTime ge 2026-11-16T10:00:00Z')).body.value;
+    const detectionsFor = async () => (await graph(sim, 'GET', `/v1.0/identityProtection/riskDetections?$filter=userId eq '${jamie}'`)).body.value;
+    expect(await alertsFor()).toEqual([]);
+    expect(await detectionsFor()).toHaveLength(1);
+    expect((await graph(sim, 'GET', `/v1.0/identityProtection/riskyUsers/${jamie}`)).body.riskLevel).toBe('medium');
+
+    sim.clock.advance(60 * 60_000); // 10:00, still before the second wave
+    expect(await alertsFor()).toEqual([]);
+
+    sim.clock.advance(5 * 60_000); // 10:05
+    const later = await alertsFor();
+    expect(later).toHaveLength(1);
+    expect(later[0]).toMatchObject({ category: 'Exfiltration', createdDateTime: '2026-11-16T10:05:00Z' });
+    expect((await detectionsFor()).map((d: { riskEventType: string }) => d.riskEventType).sort()).toEqual(['anomalousToken', 'suspiciousInboxForwarding']);
+    expect((await graph(sim, 'GET', `/v1.0/identityProtection/riskyUsers/${jamie}`)).body.riskLevel).toBe('high');
+    expect((await graph(sim, 'GET', '/v1.0/identityProtection/riskyUsers')).body.value.filter((u: { id: string }) => u.id === jamie)).toHaveLength(1);
+  });
+
+  it('can be set straight to a time', async () => {
+    sim.clock.set('2026-11-16T12:00:00Z');
+    expect(sim.clock.now()).toBe('2026-11-16T12:00:00Z');
+    expect((await all(sim, '/v1.0/security/alerts_v2')).items).toHaveLength(5);
+  });
+});
+
+describe('incident response actions', () => {
+  let sim: RunningSimulator;
+  beforeEach(async () => {
+    sim = await start({ scenario: 'incident' });
+  });
+  afterEach(() => sim.stop());
+
+  const app = (roles: string[], wids: string[] = []) => sim.token('graph', { roles, wids });
+
+  describe('PATCH /users/{id}', () => {
+    it('disables an account with User.ReadWrite.All, and not without it', async () => {
+      expect(await graph(sim, 'PATCH', `/v1.0/users/${DREW}`, { body: { accountEnabled: false }, token: app(['User.Read.All']) })).toMatchObject(DENIED);
+      const r = await graph(sim, 'PATCH', `/v1.0/users/${DREW}`, { body: { accountEnabled: false }, token: app(['User.ReadWrite.All']) });
+      expect(r.status).toBe(204);
+      expect(r.body).toBeUndefined();
+      expect((await graph(sim, 'GET', `/v1.0/users/${DREW}`)).body.accountEnabled).toBe(false);
+    });
+
+    it('an administrator target needs the app to hold a higher role', async () => {
+      const body = { accountEnabled: false };
+      expect(await graph(sim, 'PATCH', `/v1.0/users/${ALEX}`, { body, token: app(['User.ReadWrite.All']) })).toMatchObject(DENIED);
+      expect(await graph(sim, 'PATCH', `/v1.0/users/${ALEX}`, { body, token: app(['User.ReadWrite.All'], [ROLE_IDS.userAdministrator]) })).toMatchObject(DENIED);
+      expect((await graph(sim, 'GET', `/v1.0/users/${ALEX}`)).body.accountEnabled).toBe(true);
+      expect((await graph(sim, 'PATCH', `/v1.0/users/${ALEX}`, { body, token: app(['User.ReadWrite.All'], [ROLE_IDS.privilegedAuthenticationAdministrator]) })).status).toBe(204);
+      expect((await graph(sim, 'GET', `/v1.0/users/${ALEX}`)).body.accountEnabled).toBe(false);
+    });
+
+    it('forcing a password change needs a directory role: User Administrator for a user, Privileged Authentication Administrator for an admin', async () => {
+      const documented = ref('user-update.example3-passwordProfile.request.json');
+      const body = { passwordProfile: { ...documented.passwordProfile, forceChangePasswordNextSignIn: true, forceChangePasswordNextSignInWithMfa: true } };
+      expect(await graph(sim, 'PATCH', `/v1.0/users/${DREW}`, { body, token: app(['User.ReadWrite.All']) })).toMatchObject(DENIED);
+      expect((await graph(sim, 'PATCH', `/v1.0/users/${DREW}`, { body, token: app(['User.ReadWrite.All'], [ROLE_IDS.userAdministrator]) })).status).toBe(204);
+      const drew = (await graph(sim, 'GET', `/v1.0/users/${DREW}?$select=id,passwordProfile,lastPasswordChangeDateTime`)).body;
+      expect(drew.passwordProfile).toEqual({ forceChangePasswordNextSignIn: true, forceChangePasswordNextSignInWithMfa: true, password: null });
+      expect(drew.lastPasswordChangeDateTime).toBe(sim.clock.now());
+
+      const flags = { passwordProfile: { forceChangePasswordNextSignIn: true } };
+      expect(await graph(sim, 'PATCH', `/v1.0/users/${ALEX}`, { body: flags, token: app(['User.ReadWrite.All'], [ROLE_IDS.userAdministrator]) })).toMatchObject(DENIED);
+      expect((await graph(sim, 'PATCH', `/v1.0/users/${ALEX}`, { body: flags, token: app(['User.ReadWrite.All'], [ROLE_IDS.privilegedAuthenticationAdministrator]) })).status).toBe(204);
+      expect((await graph(sim, 'GET', `/v1.0/users/${ALEX}?$select=passwordProfile`)).body.passwordProfile.forceChangePasswordNextSignIn).toBe(true);
+    });
+
+    it('refuses what cannot be set, and a user that is not there', async () => {
+      expect(await graph(sim, 'PATCH', `/v1.0/users/${DREW}`, { body: { accountEnabled: 'no' } })).toMatchObject({ status: 400 });
+      expect(await graph(sim, 'PATCH', `/v1.0/users/${DREW}`, { body: { createdDateTime: '2020-01-01T00:00:00Z' } })).toMatchObject({ status: 400, body: { error: { message: "Property 'createdDateTime' is read-only and cannot be set." } } });
+      expect(await graph(sim, 'PATCH', `/v1.0/users/${DREW}`, { body: { passwordProfile: { mustChange: true } } })).toMatchObject({ status: 400 });
+      expect((await graph(sim, 'PATCH', '/v1.0/users/00000000-0000-0000-0000-000000000000', { body: { accountEnabled: false } })).status).toBe(404);
+    });
+
+    it('revokeSignInSessions answers as documented and moves signInSessionsValidFromDateTime to the clock', async () => {
+      const r = await graph(sim, 'POST', `/v1.0/users/${DREW}/revokeSignInSessions`, { token: app(['User.ReadWrite.All']) });
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual({ ...ref('user-revokeSignInSessions.response.json'), '@odata.context': `${sim.graphUrl}/v1.0/$metadata#Edm.Boolean` });
+      expect((await graph(sim, 'GET', `/v1.0/users/${DREW}`)).body.signInSessionsValidFromDateTime).toBe(sim.clock.now());
+      expect((await graph(sim, 'POST', '/v1.0/users/nobody@tailspintoys.example/revokeSignInSessions')).status).toBe(404);
+    });
+  });
+
+  describe('authentication methods', () => {
+    it('lists a user\'s methods, each typed', async () => {
+      const jamie = await userId(sim, JAMIE);
+      const r = await graph(sim, 'GET', `/v1.0/users/${jamie}/authentication/methods`, { token: app(['UserAuthenticationMethod.Read.All']) });
+      expect(r.status).toBe(200);
+      expect(r.body['@odata.context']).toBe(`${sim.graphUrl}/v1.0/$metadata#users('${jamie}')/authentication/methods`);
+      const types = r.body.value.map((m: { '@odata.type': string }) => m['@odata.type']);
+      expect(types).toEqual(expect.arrayContaining(['#microsoft.graph.passwordAuthenticationMethod', '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod', '#microsoft.graph.phoneAuthenticationMethod']));
+      const alex = (await graph(sim, 'GET', `/v1.0/users/${ALEX}/authentication/methods`)).body.value;
+      const documented = ref('authentication-methods-list.response.json').value;
+      for (const doc of documented) {
+        const ours = alex.find((m: { '@odata.type': string }) => m['@odata.type'] === doc['@odata.type']);
+        // The documented fido2 entry says creationDateTime where the resource says createdDateTime.
+        expect(keysOf(ours)).toEqual(keysOf(doc).map((k) => (k === 'creationDateTime' ? 'createdDateTime' : k)).sort());
+      }
+      expect(await graph(sim, 'GET', `/v1.0/users/${jamie}/authentication/methods`, { token: app(['User.Read.All']) })).toMatchObject(DENIED);
+    });
+
+    it('deletes a method by its type\'s path, and never the password', async () => {
+      const jamie = await userId(sim, JAMIE);
+      const methods = (await graph(sim, 'GET', `/v1.0/users/${jamie}/authentication/methods`)).body.value;
+      const attacker = methods.find((m: { displayName?: string }) => m.displayName === 'SM-A156B');
+      const password = methods.find((m: { '@odata.type': string }) => m['@odata.type'] === '#microsoft.graph.passwordAuthenticationMethod');
+
+      expect(await graph(sim, 'DELETE', `/v1.0/users/${jamie}/authentication/microsoftAuthenticatorMethods/${attacker.id}`, { token: app(['UserAuthenticationMethod.Read.All']) })).toMatchObject(DENIED);
+      expect((await graph(sim, 'DELETE', `/v1.0/users/${jamie}/authentication/phoneMethods/${attacker.id}`)).status).toBe(404);
+      const r = await graph(sim, 'DELETE', `/v1.0/users/${jamie}/authentication/microsoftAuthenticatorMethods/${attacker.id}`, { token: app(['UserAuthenticationMethod.ReadWrite.All']) });
+      expect(r.status).toBe(204);
+      const after = (await graph(sim, 'GET', `/v1.0/users/${jamie}/authentication/methods`)).body.value;
+      expect(after.map((m: { id: string }) => m.id)).not.toContain(attacker.id);
+      expect(after).toHaveLength(methods.length - 1);
+      expect((await graph(sim, 'DELETE', `/v1.0/users/${jamie}/authentication/microsoftAuthenticatorMethods/${attacker.id}`)).status).toBe(404);
+
+      const phone = after.find((m: { '@odata.type': string }) => m['@odata.type'] === '#microsoft.graph.phoneAuthenticationMethod');
+      expect((await graph(sim, 'DELETE', `/v1.0/users/${jamie}/authentication/phoneMethods/${phone.id}`)).status).toBe(204);
+
+      const refused = await graph(sim, 'DELETE', `/v1.0/users/${jamie}/authentication/passwordMethods/${password.id}`);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('badRequest');
+      expect((await graph(sim, 'GET', `/v1.0/users/${jamie}/authentication/methods`)).body.value.map((m: { id: string }) => m.id)).toContain(password.id);
+    });
+  });
+
+  describe('group membership', () => {
+    it('adds a member by reference, refuses a duplicate, removes it, and 404s one that is not there', async () => {
+      const watchlist = await groupId(sim, 'Watchlist - sign-in every time');
+      const body = { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${DREW}` };
+      expect(ref('group-members-add.request.json')).toHaveProperty('@odata.id');
+      expect(await graph(sim, 'POST', `/v1.0/groups/${watchlist}/members/$ref`, { body, token: app(['GroupMember.Read.All']) })).toMatchObject(DENIED);
+
+      const token = app(['GroupMember.ReadWrite.All']);
+      const added = await graph(sim, 'POST', `/v1.0/groups/${watchlist}/members/$ref`, { body, token });
+      expect(added.status).toBe(204);
+      expect(added.body).toBeUndefined();
+      expect((await graph(sim, 'GET', `/v1.0/groups/${watchlist}/members`)).body.value.map((m: { id: string }) => m.id)).toEqual([DREW]);
+
+      const again = await graph(sim, 'POST', `/v1.0/groups/${watchlist}/members/$ref`, { body, token });
+      expect(again.status).toBe(400);
+      expect(again.body.error.message).toMatch(/^One or more added object references already exist/);
+
+      expect((await graph(sim, 'POST', `/v1.0/groups/${watchlist}/members/$ref`, { body: { '@odata.id': 'https://graph.microsoft.com/v1.0/directoryObjects/00000000-0000-0000-0000-000000000000' }, token })).status).toBe(404);
+      expect((await graph(sim, 'POST', `/v1.0/groups/${watchlist}/members/$ref`, { body: { id: DREW }, token })).status).toBe(400);
+
+      expect((await graph(sim, 'DELETE', `/v1.0/groups/${watchlist}/members/${DREW}/$ref`, { token })).status).toBe(204);
+      expect((await graph(sim, 'GET', `/v1.0/groups/${watchlist}/members`)).body.value).toEqual([]);
+      expect((await graph(sim, 'DELETE', `/v1.0/groups/${watchlist}/members/${DREW}/$ref`, { token })).status).toBe(404);
+    });
+  });
+
+  describe('identity protection', () => {
+    it('dismisses a risky user as documented', async () => {
+      const body = { userIds: [ALEX] };
+      expect(keysOf(ref('riskyUsers-dismiss.request.json'))).toEqual(keysOf(body));
+      expect(await graph(sim, 'POST', '/v1.0/identityProtection/riskyUsers/dismiss', { body, token: app(['IdentityRiskyUser.Read.All']) })).toMatchObject(DENIED);
+      const r = await graph(sim, 'POST', '/v1.0/identityProtection/riskyUsers/dismiss', { body, token: app(['IdentityRiskyUser.ReadWrite.All']) });
+      expect(r.status).toBe(204);
+      expect((await graph(sim, 'GET', `/v1.0/identityProtection/riskyUsers/${ALEX}`)).body).toMatchObject({ riskState: 'dismissed', riskLevel: 'none', riskDetail: 'adminDismissedAllRiskForUser', riskLastUpdatedDateTime: sim.clock.now() });
+    });
+
+    it('confirms a user compromised as documented', async () => {
+      const r = await graph(sim, 'POST', '/v1.0/identityProtection/riskyUsers/confirmCompromised', { body: { userIds: [DREW] } });
+      expect(r.status).toBe(204);
+      expect((await graph(sim, 'GET', `/v1.0/identityProtection/riskyUsers/${DREW}`)).body).toMatchObject({ riskState: 'confirmedCompromised', riskLevel: 'high', riskDetail: 'adminConfirmedUserCompromised' });
+      expect((await graph(sim, 'POST', '/v1.0/identityProtection/riskyUsers/dismiss', { body: { userIds: [DREW, '00000000-0000-0000-0000-000000000000'] } })).status).toBe(404);
+      expect((await graph(sim, 'GET', `/v1.0/identityProtection/riskyUsers/${DREW}`)).body.riskState).toBe('confirmedCompromised');
+    });
+
+    it('filters risk detections on detectedDateTime and activityDateTime with ge', async () => {
+      const every = (await graph(sim, 'GET', '/v1.0/identityProtection/riskDetections')).body.value as Array<{ id: string; detectedDateTime: string; activityDateTime: string }>;
+      const since = '2026-11-16T08:10:00Z';
+      for (const field of ['detectedDateTime', 'activityDateTime'] as const) {
+        const r = await graph(sim, 'GET', `/v1.0/identityProtection/riskDetections?$filter=${field} ge ${since}`);
+        expect(r.status).toBe(200);
+        const expected = every.filter((d) => Date.parse(d[field]) >= Date.parse(since)).map((d) => d.id);
+        expect(expected.length).toBeGreaterThan(0);
+        expect(expected.length).toBeLessThan(every.length);
+        expect(r.body.value.map((d: { id: string }) => d.id)).toEqual(expected);
+      }
+    });
+  });
+});
