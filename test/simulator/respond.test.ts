@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../../simulator/index.js';
 import { loadScenario, ROLE_IDS } from '../../simulator/index.js';
-import { all, graph, refPath, start } from './helpers.js';
+import { all, exo, graph, refPath, start } from './helpers.js';
 
 /*
  * What incident response needs from the simulator: Defender alerts under the security API's limit
@@ -342,6 +342,27 @@ describe('incident response actions', () => {
     });
   });
 
+  describe('role assignments', () => {
+    it('lists a role\'s active holders by roleDefinitionId, with the principal expanded', async () => {
+      const path = `/v1.0/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '${ROLE_IDS.globalAdministrator}'&$expand=principal`;
+      const r = await graph(sim, 'GET', path, { token: app(['RoleManagement.Read.Directory']) });
+      expect(r.status).toBe(200);
+      expect(r.body['@odata.context']).toBe(`${sim.graphUrl}/v1.0/$metadata#roleManagement/directory/roleAssignments(principal())`);
+      const holders = r.body.value;
+      expect(holders.length).toBeGreaterThan(0);
+      for (const a of holders) {
+        expect(a.roleDefinitionId).toBe(ROLE_IDS.globalAdministrator);
+        expect(a.principal).toMatchObject({ '@odata.type': '#microsoft.graph.user', id: a.principalId });
+      }
+      expect(holders.map((a: { principal: { userPrincipalName: string } }) => a.principal.userPrincipalName)).toEqual(expect.arrayContaining(['alex.kim@tailspintoys.example', 'bg-alpha@tailspintoys.example']));
+      const plain = await graph(sim, 'GET', `/v1.0/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '${ROLE_IDS.globalAdministrator}'`);
+      expect(plain.body.value.map((a: { id: string }) => a.id)).toEqual(holders.map((a: { id: string }) => a.id));
+      expect(plain.body.value[0]).not.toHaveProperty('principal');
+      expect((await graph(sim, 'GET', '/v1.0/roleManagement/directory/roleAssignments?$expand=roleDefinitionX')).status).toBe(400);
+      expect(await graph(sim, 'GET', path, { token: app(['User.Read.All']) })).toMatchObject(DENIED);
+    });
+  });
+
   describe('identity protection', () => {
     it('dismisses a risky user as documented', async () => {
       const body = { userIds: [ALEX] };
@@ -372,5 +393,57 @@ describe('incident response actions', () => {
         expect(r.body.value.map((d: { id: string }) => d.id)).toEqual(expected);
       }
     });
+  });
+});
+
+describe('Exchange mailbox and recipient permissions', () => {
+  let sim: RunningSimulator;
+  beforeEach(async () => {
+    sim = await start({ scenario: 'incident' });
+  });
+  afterEach(() => sim.stop());
+
+  it('the shared mailbox is a SharedMailbox, and shows its FullAccess holders as Exchange does', async () => {
+    const shared = await exo(sim, 'Get-Mailbox', { RecipientTypeDetails: ['SharedMailbox'] });
+    expect(shared.body.value.map((m: { UserPrincipalName: string }) => m.UserPrincipalName)).toEqual(['payroll@tailspintoys.example']);
+    const r = await exo(sim, 'Get-MailboxPermission', { Identity: 'payroll@tailspintoys.example' });
+    expect(r.status).toBe(200);
+    const [self, ...granted] = r.body.value;
+    expect(self).toMatchObject({ Identity: 'Payroll', User: 'NT AUTHORITY\\SELF', AccessRights: ['FullAccess', 'ReadPermission'], IsInherited: false, Deny: false });
+    expect(granted.map((e: { User: string }) => e.User).sort()).toEqual(['dana.whitfield@tailspintoys.example', JAMIE]);
+    for (const e of granted) {
+      expect(e).toMatchObject({ Identity: 'Payroll', AccessRights: ['FullAccess'], IsInherited: false, Deny: false, InheritanceType: 'All' });
+      expect(e).not.toHaveProperty('id');
+    }
+    const sendAs = await exo(sim, 'Get-RecipientPermission', { Identity: 'Payroll' });
+    expect(sendAs.body.value).toEqual([expect.objectContaining({ Identity: 'Payroll', Trustee: JAMIE, AccessControlType: 'Allow', AccessRights: ['SendAs'], IsInherited: false, InheritanceType: 'None' })]);
+  });
+
+  it('removes and adds FullAccess and removes SendAs, round trip', async () => {
+    const removed = await exo(sim, 'Remove-MailboxPermission', { Identity: 'Payroll', User: JAMIE, AccessRights: ['FullAccess'], InheritanceType: 'All', Confirm: false });
+    expect(removed.status).toBe(200);
+    expect((await exo(sim, 'Get-MailboxPermission', { Identity: 'Payroll', User: JAMIE })).body.value).toEqual([]);
+
+    const added = await exo(sim, 'Add-MailboxPermission', { Identity: 'Payroll', User: 'drew.evans@tailspintoys.example', AccessRights: ['FullAccess'], AutoMapping: false });
+    expect(added.body.value).toEqual([expect.objectContaining({ Identity: 'Payroll', User: 'drew.evans@tailspintoys.example', AccessRights: ['FullAccess'], IsInherited: false, Deny: false })]);
+    expect((await exo(sim, 'Get-MailboxPermission', { Identity: 'Payroll', User: 'drew.evans@tailspintoys.example' })).body.value).toHaveLength(1);
+
+    expect((await exo(sim, 'Remove-RecipientPermission', { Identity: 'Payroll', Trustee: JAMIE, AccessRights: ['SendAs'], Confirm: false })).status).toBe(200);
+    expect((await exo(sim, 'Get-RecipientPermission', { Identity: 'Payroll' })).body.value).toEqual([]);
+    expect((await exo(sim, 'Add-RecipientPermission', { Identity: 'Payroll', Trustee: JAMIE, AccessRights: ['SendAs'], Confirm: false })).status).toBe(200);
+    expect((await exo(sim, 'Get-RecipientPermission', { Identity: 'Payroll', Trustee: JAMIE })).body.value).toHaveLength(1);
+  });
+
+  it('refuses bad rights, unknown users and a reader', async () => {
+    expect((await exo(sim, 'Add-MailboxPermission', { Identity: 'Payroll', User: JAMIE, AccessRights: ['Everything'] })).body.error.message).toMatch(/enumeration values are "FullAccess, /);
+    expect((await exo(sim, 'Remove-RecipientPermission', { Identity: 'Payroll', Trustee: JAMIE, AccessRights: ['FullAccess'] })).body.error.message).toMatch(/enumeration values are "SendAs"/);
+    const nobody = await exo(sim, 'Add-MailboxPermission', { Identity: 'Payroll', User: 'nobody@tailspintoys.example', AccessRights: ['FullAccess'] });
+    expect(nobody.status).toBe(404);
+    expect(nobody.body.error.message).toMatch(/ManagementObjectNotFoundException/);
+    const reader = sim.token('exchange', { wids: [ROLE_IDS.globalReader] });
+    expect((await exo(sim, 'Get-MailboxPermission', { Identity: 'Payroll' }, { token: reader })).status).toBe(200);
+    const denied = await exo(sim, 'Remove-MailboxPermission', { Identity: 'Payroll', User: JAMIE, AccessRights: ['FullAccess'], Confirm: false }, { token: reader });
+    expect(denied.status).toBe(403);
+    expect((await exo(sim, 'Get-MailboxPermission', { Identity: 'Payroll', User: JAMIE })).body.value).toHaveLength(1);
   });
 });
