@@ -27,7 +27,7 @@ export type { Scenario } from './scenario/scenario.js';
 export * from './identity/index.js';
 
 export interface SimulatorOptions {
-  /** A built-in scenario name (`compliant`, `drifted`), a scenario file path, or a scenario object. @default 'compliant' */
+  /** A built-in scenario name (`compliant`, `drifted`, `incident`), a scenario file path, or a scenario object. @default 'compliant' */
   scenario?: string | Scenario;
   /** Grow the scenario into a large tenant (generated users, mailboxes, rules, policies). */
   generate?: GenerateOptions;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../../simulator/index.js';
 import { loadScenario, ROLE_IDS } from '../../simulator/index.js';
+import { parseScenario, ScenarioError } from '../../simulator/scenario/scenario.js';
 import { all, exo, graph, refPath, start } from './helpers.js';
 
 /*
@@ -208,6 +209,17 @@ describe('the timeline', () => {
     expect((await graph(sim, 'GET', '/v1.0/identityProtection/riskyUsers')).body.value.filter((u: { id: string }) => u.id === jamie)).toHaveLength(1);
   });
 
+  it('a scenario\'s timeline and clock are checked when it loads', () => {
+    const base = loadScenario('compliant');
+    const bad = (patch: object) => () => parseScenario({ ...base, ...patch }, 'test.json');
+    expect(bad({ timeline: [{ at: 'soon', alerts: [] }] })).toThrow(ScenarioError);
+    expect(bad({ timeline: [{ at: 'soon', alerts: [] }] })).toThrow(/^test\.json: timeline\.0\.at: /);
+    expect(bad({ timeline: [{ at: '2026-11-16T10:00:00Z', gremlins: [] }] })).toThrow(/timeline\.0/);
+    expect(bad({ timeline: [{ at: '2026-11-16T10:00:00Z', alerts: [{ title: 'no id' }] }] })).toThrow(/timeline\.0\.alerts\.0\.id/);
+    expect(bad({ clock: 'yesterday' })).toThrow(/clock/);
+    expect(parseScenario({ ...base, clock: '2026-11-16T09:00:00Z', timeline: [{ at: '2026-11-16T10:00:00Z', riskyUsers: [] }] }, 'test.json').timeline).toHaveLength(1);
+  });
+
   it('can be set straight to a time', async () => {
     sim.clock.set('2026-11-16T12:00:00Z');
     expect(sim.clock.now()).toBe('2026-11-16T12:00:00Z');
@@ -250,6 +262,9 @@ describe('incident response actions', () => {
       const drew = (await graph(sim, 'GET', `/v1.0/users/${DREW}?$select=id,passwordProfile,lastPasswordChangeDateTime`)).body;
       expect(drew.passwordProfile).toEqual({ forceChangePasswordNextSignIn: true, forceChangePasswordNextSignInWithMfa: true, password: null });
       expect(drew.lastPasswordChangeDateTime).toBe(sim.clock.now());
+      // passwordProfile is returned only on $select.
+      expect((await graph(sim, 'GET', `/v1.0/users/${DREW}`)).body).not.toHaveProperty('passwordProfile');
+      expect((await graph(sim, 'GET', `/v1.0/users?$filter=id eq '${DREW}'`)).body.value[0]).not.toHaveProperty('passwordProfile');
 
       const flags = { passwordProfile: { forceChangePasswordNextSignIn: true } };
       expect(await graph(sim, 'PATCH', `/v1.0/users/${ALEX}`, { body: flags, token: app(['User.ReadWrite.All'], [ROLE_IDS.userAdministrator]) })).toMatchObject(DENIED);

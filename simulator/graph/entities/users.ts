@@ -15,6 +15,12 @@ const USER_PROPS = [
   'passwordProfile', 'lastPasswordChangeDateTime',
 ];
 
+/** Properties Graph returns only when `$select` names them. */
+const SELECT_ONLY = ['passwordProfile', 'lastPasswordChangeDateTime'];
+
+/** A user as a GET shows it: without the $select-only properties unless the query selects. */
+const shown = (c: RouteContext) => (u: Entity): Record<string, unknown> => (c.query.has('$select') ? u : Object.fromEntries(Object.entries(u).filter(([k]) => !SELECT_ONLY.includes(k))));
+
 /** Properties a PATCH may set besides accountEnabled and passwordProfile (the non-sensitive profile). */
 const PROFILE_PROPS = ['displayName', 'givenName', 'surname', 'jobTitle', 'department', 'officeLocation', 'preferredLanguage'];
 
@@ -162,8 +168,8 @@ export const users = graphEntity({
     write: ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
   },
   routes: [
-    { method: 'GET', pattern: '/users', permission: 'read', cost: 2, handle: list('users', 'users', { typeName: 'microsoft.graph.user', known: USER_PROPS, filterable: ['userPrincipalName', 'accountEnabled', 'mail', 'displayName', 'userType', 'id'] }) },
-    { method: 'GET', pattern: '/users/{id}', permission: 'read', cost: 1, handle: getOne('users', 'users', 'userPrincipalName') },
+    { method: 'GET', pattern: '/users', permission: 'read', cost: 2, handle: (c) => list('users', 'users', { typeName: 'microsoft.graph.user', known: USER_PROPS, filterable: ['userPrincipalName', 'accountEnabled', 'mail', 'displayName', 'userType', 'id'], render: shown(c) })(c) },
+    { method: 'GET', pattern: '/users/{id}', permission: 'read', cost: 1, handle: getOne('users', 'users', 'userPrincipalName', (c, u) => shown(c)(u)) },
     {
       method: 'PATCH', pattern: '/users/{id}', permission: 'write', cost: 3,
       handle: (c) => {
