@@ -328,6 +328,14 @@ describe('incident response actions', () => {
       expect(refused.status).toBe(400);
       expect(refused.body.error.code).toBe('badRequest');
       expect((await graph(sim, 'GET', `/v1.0/users/${jamie}/authentication/methods`)).body.value.map((m: { id: string }) => m.id)).toContain(password.id);
+      expect((await graph(sim, 'DELETE', `/v1.0/users/${jamie}/authentication/passwordlessMethods/${password.id}`)).status).toBe(400);
+    });
+
+    it('a FIDO2 key may also be deleted with the passkey permission', async () => {
+      const key = (await graph(sim, 'GET', `/v1.0/users/${BG_ALPHA}/authentication/methods`)).body.value.find((m: { '@odata.type': string }) => m['@odata.type'] === '#microsoft.graph.fido2AuthenticationMethod');
+      expect(await graph(sim, 'DELETE', `/v1.0/users/${BG_ALPHA}/authentication/fido2Methods/${key.id}`, { token: app(['UserAuthenticationMethod.Read.All']) })).toMatchObject(DENIED);
+      expect((await graph(sim, 'DELETE', `/v1.0/users/${BG_ALPHA}/authentication/fido2Methods/${key.id}`, { token: app(['UserAuthMethod-Passkey.ReadWrite.All']) })).status).toBe(204);
+      expect(await graph(sim, 'DELETE', `/v1.0/users/${BG_ALPHA}/authentication/emailMethods/${key.id}`, { token: app(['UserAuthMethod-Passkey.ReadWrite.All']) })).toMatchObject(DENIED);
     });
   });
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { graphError, HttpError } from '../../http/errors.js';
+import { graphError, HttpError, type SimResponse } from '../../http/errors.js';
 import type { Entity } from '../../tenant/collection.js';
 import { PerUserStore } from '../../tenant/per-user.js';
 import { listPage } from '../odata.js';
-import { ctxUrl, entitySchema, graphEntity, slot } from '../entity.js';
+import { ctxUrl, entitySchema, graphEntity, slot, type RouteContext } from '../entity.js';
 import { directoryUser } from './users.js';
 
 declare module '../../tenant/tenant.js' {
@@ -32,6 +32,18 @@ const METHOD_PATHS: Readonly<Record<string, string>> = {
 /** The authentication methods service's own error shape: a lower-case code. */
 const methodsError = (status: number, code: string, message: string) => new HttpError(graphError(status, code, message));
 
+/** Removes the method `{id}` of the type the `kind` path holds; never the password. */
+function deleteMethod(c: RouteContext, kind: string): SimResponse {
+  const type = METHOD_PATHS[kind];
+  if (!type) throw methodsError(400, 'BadRequest', `Resource not found for the segment '${kind}'.`);
+  if (type === METHOD_PATHS['passwordMethods']) throw methodsError(400, 'badRequest', 'The password authentication method cannot be deleted. Reset the password instead.');
+  const user = directoryUser(c, 'user');
+  const method = c.tenant.authenticationMethods.list(user.id).find((m) => m.id === c.params['id'] && m['@odata.type'] === type);
+  if (!method) throw methodsError(404, 'itemNotFound', `The authentication method '${c.params['id']}' was not found for the user.`);
+  c.tenant.authenticationMethods.remove(user.id, method.id);
+  return { status: 204 };
+}
+
 /**
  * A user's authentication methods (`/users/{id}/authentication/methods`), and removing one by its
  * type's path. The password method is listed but cannot be removed. A scenario holds the methods per
@@ -49,6 +61,8 @@ export const authenticationMethods = graphEntity({
   permissions: {
     read: ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'],
     write: ['UserAuthenticationMethod.ReadWrite.All'],
+    /** Deleting a FIDO2 key (a passkey): the newer documented permission, or the older one. */
+    writePasskey: ['UserAuthenticationMethod.ReadWrite.All', 'UserAuthMethod-Passkey.ReadWrite.All'],
   },
   routes: [
     {
@@ -61,18 +75,8 @@ export const authenticationMethods = graphEntity({
         });
       },
     },
-    {
-      method: 'DELETE', pattern: '/users/{user}/authentication/{kind}/{id}', permission: 'write', cost: 3,
-      handle: (c) => {
-        const type = METHOD_PATHS[c.params['kind']!];
-        if (!type) throw methodsError(400, 'BadRequest', `Resource not found for the segment '${c.params['kind']}'.`);
-        if (type === METHOD_PATHS['passwordMethods']) throw methodsError(400, 'badRequest', 'The password authentication method cannot be deleted. Reset the password instead.');
-        const user = directoryUser(c, 'user');
-        const method = c.tenant.authenticationMethods.list(user.id).find((m) => m.id === c.params['id'] && m['@odata.type'] === type);
-        if (!method) throw methodsError(404, 'itemNotFound', `The authentication method '${c.params['id']}' was not found for the user.`);
-        c.tenant.authenticationMethods.remove(user.id, method.id);
-        return { status: 204 };
-      },
-    },
+    // The FIDO2 path first: it accepts the passkey permission too.
+    { method: 'DELETE', pattern: '/users/{user}/authentication/fido2Methods/{id}', permission: 'writePasskey', cost: 3, handle: (c) => deleteMethod(c, 'fido2Methods') },
+    { method: 'DELETE', pattern: '/users/{user}/authentication/{kind}/{id}', permission: 'write', cost: 3, handle: (c) => deleteMethod(c, c.params['kind']!) },
   ],
 });
