@@ -85,6 +85,49 @@ describe('incident scenario', () => {
   });
 });
 
+describe('incident scenario, by identity tier', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await start({ scenario: 'incident' });
+  });
+  afterAll(() => sim.stop());
+
+  it('has one signalled identity in each tier, and the break-glass account outside them', async () => {
+    // Tiers as the response policy orders them: the first that holds wins; break-glass accounts are in none.
+    const breakGlass = new Set([BG_ALPHA, '4e9cce68-78c0-5d3a-a31d-db6c8a97d853']);
+    const privileged = new Set((await all(sim, `/v1.0/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '${ROLE_IDS.globalAdministrator}'`)).items.map((a) => a.principalId));
+    const finance = await groupId(sim, 'Finance');
+    const highValue = new Set((await graph(sim, 'GET', `/v1.0/groups/${finance}/members`)).body.value.map((m: { id: string }) => m.id));
+    const tierOf = async (id: string): Promise<string> => {
+      if (breakGlass.has(id)) return 'breakGlass';
+      if (privileged.has(id)) return 'privileged';
+      const user = (await graph(sim, 'GET', `/v1.0/users/${id}`)).body;
+      if (/^svc-/.test(user.userPrincipalName)) return 'serviceAccount';
+      if (highValue.has(id)) return 'highValue';
+      const mailbox = (await exo(sim, 'Get-Mailbox', { Identity: id })).body.value?.[0];
+      if (mailbox?.RecipientTypeDetails === 'SharedMailbox') return 'sharedMailbox';
+      return 'standard';
+    };
+
+    const signalled = new Set<string>();
+    for (const a of (await all(sim, '/v1.0/security/alerts_v2')).items) {
+      for (const e of a.evidence) {
+        const id = e.userAccount?.azureAdUserId ?? e.externalDirectoryObjectId;
+        if (id) signalled.add(id);
+      }
+    }
+    for (const d of (await graph(sim, 'GET', '/v1.0/identityProtection/riskDetections')).body.value) if (d.riskState === 'atRisk') signalled.add(d.userId);
+    for (const u of (await graph(sim, 'GET', '/v1.0/identityProtection/riskyUsers')).body.value) if (u.riskState === 'atRisk') signalled.add(u.id);
+
+    const byTier: Record<string, number> = {};
+    for (const id of signalled) {
+      const tier = await tierOf(id);
+      byTier[tier] = (byTier[tier] ?? 0) + 1;
+    }
+    expect(byTier).toEqual({ privileged: 1, serviceAccount: 1, highValue: 1, sharedMailbox: 1, standard: 1, breakGlass: 1 });
+  });
+});
+
 describe('Defender alerts', () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
@@ -402,6 +445,12 @@ describe('incident response actions', () => {
       expect((await graph(sim, 'GET', `/v1.0/identityProtection/riskyUsers/${DREW}`)).body).toMatchObject({ riskState: 'confirmedCompromised', riskLevel: 'high', riskDetail: 'adminConfirmedUserCompromised' });
       expect((await graph(sim, 'POST', '/v1.0/identityProtection/riskyUsers/dismiss', { body: { userIds: [DREW, '00000000-0000-0000-0000-000000000000'] } })).status).toBe(404);
       expect((await graph(sim, 'GET', `/v1.0/identityProtection/riskyUsers/${DREW}`)).body.riskState).toBe('confirmedCompromised');
+    });
+
+    it('filters risky users on riskLastUpdatedDateTime with ge', async () => {
+      const r = await graph(sim, 'GET', '/v1.0/identityProtection/riskyUsers?$filter=riskLastUpdatedDateTime ge 2026-11-16T00:00:00Z');
+      expect(r.status).toBe(200);
+      expect(r.body.value.map((u: { userPrincipalName: string }) => u.userPrincipalName).sort()).toEqual(['alex.kim@tailspintoys.example', JAMIE, 'svc-scanner@tailspintoys.example']);
     });
 
     it('filters risk detections on detectedDateTime and activityDateTime with ge', async () => {

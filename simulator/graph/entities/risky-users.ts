@@ -44,7 +44,7 @@ export const riskyUsers = graphEntity({
     write: ['IdentityRiskyUser.ReadWrite.All'],
   },
   routes: [
-    { method: 'GET', pattern: '/identityProtection/riskyUsers', permission: 'read', handle: list('riskyUsers', 'identityProtection/riskyUsers', { typeName: 'microsoft.graph.riskyUser', defaultTop: 20, maxTop: 500, filterable: ['riskLevel', 'riskState', 'userPrincipalName'] }) },
+    { method: 'GET', pattern: '/identityProtection/riskyUsers', permission: 'read', handle: list('riskyUsers', 'identityProtection/riskyUsers', { typeName: 'microsoft.graph.riskyUser', defaultTop: 20, maxTop: 500, filterable: ['riskLevel', 'riskState', 'userPrincipalName', 'riskLastUpdatedDateTime'] }) },
     { method: 'GET', pattern: '/identityProtection/riskyUsers/{id}', permission: 'read', handle: getOne('riskyUsers', 'identityProtection/riskyUsers') },
     { method: 'POST', pattern: '/identityProtection/riskyUsers/confirmCompromised', permission: 'write', handle: (c) => setRisk(c, { riskLevel: 'high', riskState: 'confirmedCompromised', riskDetail: 'adminConfirmedUserCompromised' }) },
     { method: 'POST', pattern: '/identityProtection/riskyUsers/dismiss', permission: 'write', handle: (c) => setRisk(c, { riskLevel: 'none', riskState: 'dismissed', riskDetail: 'adminDismissedAllRiskForUser' }) },
