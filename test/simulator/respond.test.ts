@@ -464,6 +464,11 @@ describe('incident response actions', () => {
         expect(expected.length).toBeLessThan(every.length);
         expect(r.body.value.map((d: { id: string }) => d.id)).toEqual(expected);
       }
+      const one = await graph(sim, 'GET', `/v1.0/identityProtection/riskDetections/${every[0]!.id}`);
+      expect(one.body).toMatchObject({ '@odata.context': `${sim.graphUrl}/v1.0/$metadata#identityProtection/riskDetections/$entity`, id: every[0]!.id });
+      // The compliant scenario's detection predates additionalInfo; the rest of the documented properties are there.
+      expect(keysOf(one.body)).toEqual(expect.arrayContaining(keysOf(ref('riskDetection.resource.json')).filter((k) => k !== 'additionalInfo')));
+      expect((await graph(sim, 'GET', '/v1.0/identityProtection/riskDetections/00000000-0000-0000-0000-000000000000')).status).toBe(404);
     });
   });
 });
