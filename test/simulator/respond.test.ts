@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../../simulator/index.js';
-import { loadScenario, ROLE_IDS } from '../../simulator/index.js';
+import { loadScenario, ROLE_IDS, startSimulator } from '../../simulator/index.js';
 import { parseScenario, ScenarioError } from '../../simulator/scenario/scenario.js';
 import { all, exo, graph, refPath, start } from './helpers.js';
 
@@ -522,5 +523,31 @@ describe('Exchange mailbox and recipient permissions', () => {
     const denied = await exo(sim, 'Remove-MailboxPermission', { Identity: 'Payroll', User: JAMIE, AccessRights: ['FullAccess'], Confirm: false }, { token: reader });
     expect(denied.status).toBe(403);
     expect((await exo(sim, 'Get-MailboxPermission', { Identity: 'Payroll', User: JAMIE })).body.value).toHaveLength(1);
+  });
+});
+
+describe('directory roles from the identity endpoint', () => {
+  it('an app signed in with the User Administrator role may force a user\'s password change, not an administrator\'s', async () => {
+    const clientId = '5d0c2b7e-1f3a-4c6d-9e8f-0a1b2c3d4e5f';
+    const sim = await startSimulator({
+      scenario: 'incident',
+      limits: { enabled: false },
+      identity: { apps: [{ clientId, secrets: [{ value: 'responder-secret' }], roles: { graph: ['User.ReadWrite.All'] }, directoryRoles: [ROLE_IDS.userAdministrator] }] },
+    });
+    const dispatcher = new Agent({ connect: { ca: sim.identity!.caPem } });
+    try {
+      const res = await fetch(`${sim.identity!.authorityHost}/${sim.tenantId}/oauth2/v2.0/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: 'responder-secret', scope: 'https://graph.microsoft.com/.default' }),
+        dispatcher,
+      } as unknown as RequestInit);
+      const token = ((await res.json()) as { access_token: string }).access_token;
+      const body = { passwordProfile: { forceChangePasswordNextSignIn: true } };
+      expect((await graph(sim, 'PATCH', `/v1.0/users/${DREW}`, { body, token })).status).toBe(204);
+      expect(await graph(sim, 'PATCH', `/v1.0/users/${ALEX}`, { body, token })).toMatchObject(DENIED);
+    } finally {
+      await dispatcher.close();
+      await sim.stop();
+    }
   });
 });
