@@ -27,7 +27,7 @@ export type { Scenario } from './scenario/scenario.js';
 export * from './identity/index.js';
 
 export interface SimulatorOptions {
-  /** A built-in scenario name (`compliant`, `drifted`), a scenario file path, or a scenario object. @default 'compliant' */
+  /** A built-in scenario name (`compliant`, `drifted`, `incident`), a scenario file path, or a scenario object. @default 'compliant' */
   scenario?: string | Scenario;
   /** Grow the scenario into a large tenant (generated users, mailboxes, rules, policies). */
   generate?: GenerateOptions;
@@ -48,6 +48,15 @@ export interface SimulatorOptions {
   ports?: { graph?: number; exchange?: number; dns?: number };
 }
 
+export interface SimulatorClock {
+  /** The current time, ISO 8601 (seconds). */
+  now(): string;
+  /** Sets the time (ISO 8601 or epoch milliseconds) and releases the timeline signals now due. */
+  set(at: string | number): void;
+  /** Moves the time forward by `ms` and releases the timeline signals now due. */
+  advance(ms: number): void;
+}
+
 export interface RunningSimulator {
   /** Base URL of Microsoft Graph: append /v1.0/... or /beta/... */
   readonly graphUrl: string;
@@ -62,6 +71,11 @@ export interface RunningSimulator {
   /** Every DNS query answered or dropped. */
   readonly dnsQueries: DnsQueryLogEntry[];
   readonly faults: Faults;
+  /**
+   * The simulated tenant's clock. It follows the wall clock until set; once set it stands still
+   * unless advanced. Timeline signals (a scenario's `timeline`) appear once it passes their `at`.
+   */
+  readonly clock: SimulatorClock;
   /** The identity endpoints, when started with `identity`. */
   readonly identity: RunningIdentity | undefined;
   setDnsFault(name: string, fault: DnsFault | undefined): void;
@@ -79,6 +93,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const faults = new Faults(options.faults);
   const requests = new RequestLog();
   const host = options.host ?? '127.0.0.1';
+  const release = () => void tenant.timeline.release(tenant.clock.now(), tenant.graph);
+  const clock: SimulatorClock = {
+    now: () => tenant.clock.iso(),
+    set: (at) => {
+      tenant.clock.set(at);
+      release();
+    },
+    advance: (ms) => {
+      tenant.clock.advance(ms);
+      release();
+    },
+  };
+  release();
 
   const graphSvc: GraphService = { tenant, faults, throttler, baseUrl: '' };
   let batchSeq = 0;
@@ -157,6 +184,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       requests,
       dnsQueries,
       faults,
+      clock,
       identity,
       setDnsFault: (name, fault) => dns.setFault(name, fault),
       token: (api, o = {}) =>

@@ -10,7 +10,9 @@ import { HostedOutboundSpamFilterPolicy } from './objects/HostedOutboundSpamFilt
 import { InboxRule } from './objects/InboxRule.js';
 import { MailContact } from './objects/MailContact.js';
 import { Mailbox } from './objects/Mailbox.js';
+import { MailboxPermission } from './objects/MailboxPermission.js';
 import { MailUser } from './objects/MailUser.js';
+import { RecipientPermission } from './objects/RecipientPermission.js';
 import { RemoteDomain } from './objects/RemoteDomain.js';
 import { TransportConfig } from './objects/TransportConfig.js';
 import { TransportRule } from './objects/TransportRule.js';
@@ -34,6 +36,8 @@ export const EXCHANGE_OBJECTS = [
   InboxRule,
   HostedConnectionFilterPolicy,
   TransportConfig,
+  MailboxPermission,
+  RecipientPermission,
 ] as const;
 
 // Every collection an object module declares in ExchangeCollections must be registered above: a module

@@ -15,7 +15,7 @@ export { slot, type StateSlot } from '../tenant/slot.js';
  */
 
 /** How a route is throttled (see http/limits.ts). */
-export type ThrottleClass = 'conditional-access' | 'identity' | 'mailbox';
+export type ThrottleClass = 'conditional-access' | 'identity' | 'mailbox' | 'security';
 
 export interface RouteContext {
   readonly tenant: Tenant;
@@ -28,6 +28,11 @@ export interface RouteContext {
   /** Base URL of the service, e.g. http://127.0.0.1:4321 */
   readonly baseUrl: string;
   readonly loopNextLink: boolean;
+  /**
+   * Directory roles (template ids) of the calling app's service principal, from the token's `wids`
+   * claim, for the operations Entra bounds by role as well as by permission.
+   */
+  readonly wids: readonly string[];
 }
 
 /** A route as the service serves it: the entity's permissions, licence and throttling class filled in. */

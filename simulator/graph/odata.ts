@@ -1,17 +1,20 @@
 import type { Collection, Entity } from '../tenant/collection.js';
 import { badRequest, type SimResponse } from '../http/errors.js';
 
-/** One `prop eq value` or `startswith(prop,'value')` clause; clauses are joined by `and`. */
+/** One `prop eq value`, `prop ge 2026-01-01T00:00:00Z` or `startswith(prop,'value')` clause; clauses are joined by `and`. */
 export interface FilterClause {
   field: string;
-  op: 'eq' | 'ne' | 'startswith';
+  op: 'eq' | 'ne' | 'ge' | 'gt' | 'le' | 'lt' | 'startswith';
   value: string | number | boolean | null;
 }
 
+/** An OData DateTimeOffset literal, written unquoted: 2026-09-14T10:51:02Z, with fraction or offset. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$/;
+
 /**
- * Parses the `$filter` forms the simulator supports (the ones the reconciler uses): equality on a
- * property, `ne`, `startswith`, joined by `and`. Anything else is refused as Graph refuses an
- * unsupported filter.
+ * Parses the `$filter` forms the simulator supports (the ones the clients use): equality on a
+ * property, `ne`, `startswith`, and `ge`/`gt`/`le`/`lt` against a number or a DateTimeOffset,
+ * joined by `and`. Anything else is refused as Graph refuses an unsupported filter.
  */
 export function parseFilter(filter: string, allowed: readonly string[]): FilterClause[] {
   const clauses = filter.split(/\s+and\s+/i);
@@ -19,7 +22,7 @@ export function parseFilter(filter: string, allowed: readonly string[]): FilterC
     const c = raw.trim().replace(/^\((.*)\)$/, '$1');
     let m = /^startswith\(\s*([A-Za-z/]+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i.exec(c);
     if (m) return check({ field: m[1]!, op: 'startswith', value: m[2]!.replace(/''/g, "'") }, allowed);
-    m = /^([A-Za-z/]+)\s+(eq|ne)\s+(.+)$/i.exec(c);
+    m = /^([A-Za-z/]+)\s+(eq|ne|ge|gt|le|lt)\s+(.+)$/i.exec(c);
     if (!m) throw badRequest(`Invalid filter clause: '${raw}'.`, 'BadRequest');
     const literal = m[3]!.trim();
     let value: FilterClause['value'];
@@ -27,8 +30,11 @@ export function parseFilter(filter: string, allowed: readonly string[]): FilterC
     else if (literal === 'true' || literal === 'false') value = literal === 'true';
     else if (literal === 'null') value = null;
     else if (/^-?[0-9]+$/.test(literal)) value = Number(literal);
+    else if (DATE_TIME.test(literal) && !Number.isNaN(Date.parse(literal))) value = literal;
     else throw badRequest(`Invalid filter clause: syntax error at '${literal}'.`, 'BadRequest');
-    return check({ field: m[1]!, op: m[2]!.toLowerCase() as 'eq' | 'ne', value }, allowed);
+    const op = m[2]!.toLowerCase() as FilterClause['op'];
+    if (op !== 'eq' && op !== 'ne' && (typeof value === 'boolean' || value === null)) throw badRequest(`Invalid filter clause: '${raw}'.`, 'BadRequest');
+    return check({ field: m[1]!, op, value }, allowed);
   });
 }
 
@@ -46,9 +52,23 @@ export function matches(item: Entity, clauses: readonly FilterClause[]): boolean
   return clauses.every((c) => {
     const v = item[c.field];
     if (c.op === 'startswith') return typeof v === 'string' && v.toLowerCase().startsWith(String(c.value).toLowerCase());
+    if (c.op === 'ge' || c.op === 'gt' || c.op === 'le' || c.op === 'lt') {
+      const order = compare(v, c.value);
+      if (order === undefined) return false;
+      return c.op === 'ge' ? order >= 0 : c.op === 'gt' ? order > 0 : c.op === 'le' ? order <= 0 : order < 0;
+    }
     const eq = norm(v ?? null) === norm(c.value);
     return c.op === 'eq' ? eq : !eq;
   });
+}
+
+/** Orders a stored value against a literal: numbers as numbers, date-times as instants; undefined when they do not compare. */
+function compare(v: unknown, literal: FilterClause['value']): number | undefined {
+  if (typeof literal === 'number') return typeof v === 'number' ? v - literal : undefined;
+  if (typeof literal !== 'string' || typeof v !== 'string') return undefined;
+  const a = Date.parse(v);
+  const b = Date.parse(literal);
+  return Number.isNaN(a) || Number.isNaN(b) ? undefined : a - b;
 }
 
 /** Keeps only the selected properties (Graph returns exactly what `$select` names). */

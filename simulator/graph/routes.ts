@@ -2,6 +2,7 @@ import type { GraphCollectionName } from '../tenant/tenant.js';
 import type { GraphEntity, Route, StateSlot } from './entity.js';
 import { adminConsentRequestPolicy } from './entities/admin-consent-request-policy.js';
 import { appRoleAssignments } from './entities/app-role-assignments.js';
+import { authenticationMethods } from './entities/authentication-methods.js';
 import { authorizationPolicy } from './entities/authorization-policy.js';
 import { conditionalAccessPolicies } from './entities/conditional-access-policies.js';
 import { domains } from './entities/domains.js';
@@ -13,6 +14,7 @@ import { permissionGrantPolicies } from './entities/permission-grant-policies.js
 import { riskDetections } from './entities/risk-detections.js';
 import { riskyUsers } from './entities/risky-users.js';
 import { roleAssignments } from './entities/role-assignments.js';
+import { securityAlerts } from './entities/security-alerts.js';
 import { servicePrincipals } from './entities/service-principals.js';
 import { users } from './entities/users.js';
 
@@ -35,6 +37,8 @@ export const GRAPH_ENTITIES = [
   messageRules,
   riskyUsers,
   riskDetections,
+  securityAlerts,
+  authenticationMethods,
 ] as const;
 
 // Every collection an entity module declares in GraphCollections must be registered above: a module

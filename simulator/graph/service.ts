@@ -2,7 +2,7 @@ import { graphError, HttpError, type SimResponse } from '../http/errors.js';
 import type { FaultRule, Faults } from '../http/faults.js';
 import type { Throttler } from '../http/limits.js';
 import { checkBearer, GRAPH_AUDIENCE, type TokenClaims, type TokenTrust } from '../http/token.js';
-import type { Tenant } from '../tenant/tenant.js';
+import type { Licence, Tenant } from '../tenant/tenant.js';
 import { matchRoute } from './routes.js';
 
 export interface GraphService {
@@ -124,8 +124,10 @@ export async function serveGraph(
       return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     }
     if (route.licence && !svc.tenant.licences.has(route.licence)) {
-      return graphError(403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license");
+      const refusal = LICENCE_REFUSAL[route.licence];
+      return graphError(403, refusal.code, refusal.message);
     }
+    svc.tenant.timeline.release(svc.tenant.clock.now(), svc.tenant.graph);
     const selectDiscount = req.url.searchParams.has('$select') ? 1 : 0;
     const cost = Math.max(1, (route.cost ?? 1) - selectDiscount);
     const admission =
@@ -133,7 +135,9 @@ export async function serveGraph(
         ? svc.throttler.admitConditionalAccess()
         : route.throttle === 'identity'
           ? svc.throttler.admitIdentity(req.claims.appid, cost)
-          : svc.throttler.admitMailbox(params['user'] ?? '');
+          : route.throttle === 'security'
+            ? svc.throttler.admitSecurity(req.claims.appid)
+            : svc.throttler.admitMailbox(params['user'] ?? '');
     if (!admission.ok) return throttled(admission.retryAfterSeconds);
     const release = admission.release;
     try {
@@ -147,6 +151,7 @@ export async function serveGraph(
         requestUrl: req.url,
         baseUrl: svc.baseUrl,
         loopNextLink,
+        wids: req.claims.wids,
       });
       if (route.throttle === 'identity') response.headers = { ...response.headers, 'x-ms-resource-unit': String(cost) };
       return response;
@@ -158,6 +163,13 @@ export async function serveGraph(
     }
   }
 }
+
+/** How Graph refuses a feature the tenant holds no licence for. */
+const LICENCE_REFUSAL: Record<Licence, { code: string; message: string }> = {
+  AAD_PREMIUM: { code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', message: "Neither tenant is B2C or tenant doesn't have premium license" },
+  AAD_PREMIUM_P2: { code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', message: "Neither tenant is B2C or tenant doesn't have premium license" },
+  ATP_ENTERPRISE: { code: 'Forbidden', message: 'The tenant does not have a Microsoft Defender license that includes the security API.' },
+};
 
 function throttled(retryAfterSeconds: number | undefined): SimResponse {
   return graphError(

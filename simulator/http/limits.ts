@@ -8,6 +8,8 @@
  *   (3,500 for a small tenant under 50 users, 5,000 medium, 8,000 large), 429 with Retry-After.
  * - Outlook mailbox resources (messageRules): 4 concurrent requests per mailbox and 10,000 requests
  *   per 10 minutes per mailbox, 429 with Retry-After.
+ * - Security detections and incidents (`/security`: alerts): 150 requests per minute per app per
+ *   tenant, 429 with Retry-After.
  * - Any Graph request: 2,000 requests per second per app across tenants, 429 with Retry-After.
  */
 export interface Limits {
@@ -18,6 +20,7 @@ export interface Limits {
   identityUnitsPer10s?: number;
   mailboxConcurrency: number;
   mailboxPer10Minutes: number;
+  securityPerMinute: number;
   appPerSecond: number;
   /** Added to every HTTP answer: fixed delay plus uniform jitter, in milliseconds. */
   latencyMs: number;
@@ -29,6 +32,7 @@ export const DEFAULT_LIMITS: Limits = {
   conditionalAccessPerSecond: 1,
   mailboxConcurrency: 4,
   mailboxPer10Minutes: 10_000,
+  securityPerMinute: 150,
   appPerSecond: 2_000,
   latencyMs: 0,
   jitterMs: 0,
@@ -80,6 +84,7 @@ export class Throttler {
   private readonly ca: SlidingWindow;
   private readonly identity = new Map<string, Budget>();
   private readonly app = new Map<string, SlidingWindow>();
+  private readonly security = new Map<string, SlidingWindow>();
   private readonly mailboxWindows = new Map<string, SlidingWindow>();
   private readonly mailboxInFlight = new Map<string, number>();
 
@@ -103,6 +108,15 @@ export class Throttler {
     if (!w) this.app.set(appId, (w = new SlidingWindow(this.limits.appPerSecond, 1000)));
     const r = w.admit(now);
     return r.ok ? { ok: true } : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(r.waitMs / 1000)), reason: 'application request limit' };
+  }
+
+  /** The security API (alerts): a one-minute window per app (the tenant is the throttler's own). */
+  admitSecurity(appId: string, now = Date.now()): Admission {
+    if (!this.limits.enabled) return { ok: true };
+    let w = this.security.get(appId);
+    if (!w) this.security.set(appId, (w = new SlidingWindow(this.limits.securityPerMinute, 60_000)));
+    const r = w.admit(now);
+    return r.ok ? { ok: true } : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(r.waitMs / 1000)), reason: 'security request limit' };
   }
 
   /** Conditional access and identity protection: no Retry-After comes back. */

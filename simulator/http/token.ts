@@ -12,11 +12,26 @@ import { randomUUID, verify, type KeyObject } from 'node:crypto';
 export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
 export const EXCHANGE_AUDIENCE = 'https://outlook.office365.com';
 
-/** Directory role template ids the Exchange admin API checks. */
+/**
+ * Directory role template ids: those the Exchange admin API checks, and those Graph bounds sensitive
+ * user updates by (who may reset a password or disable an account of whom).
+ */
 export const ROLE_IDS = {
   globalAdministrator: '62e90394-69f5-4237-9190-012177145e10',
   exchangeAdministrator: '29232cdf-9323-42fd-ade2-1d097af3e4de',
   globalReader: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+  userAdministrator: 'fe930be7-5e62-47db-91af-98c3a49a38b1',
+  helpdeskAdministrator: '729827e3-9c14-49f7-bb1b-9608f156bbb8',
+  passwordAdministrator: '966707d0-3269-4727-9be2-8c3a10f19b9d',
+  authenticationAdministrator: 'c4e39bd9-1100-46d3-8c65-fb160da0071f',
+  privilegedAuthenticationAdministrator: '7be44c8a-adaf-4e2a-84d6-ab2649e08a13',
+  privilegedRoleAdministrator: 'e8611ab8-c189-46e8-94e1-60213ab1f814',
+  groupsAdministrator: 'fdd7a751-b60b-444a-984c-02652fe8fa1c',
+  directoryReaders: '88d8e3e3-8f55-4a1e-953a-9b9898b8876b',
+  guestInviter: '95e79109-95c0-4d8e-aee3-d01accf2d47b',
+  messageCenterReader: '790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b',
+  reportsReader: '4a5d8f65-41da-4de4-8968-e035b65339cf',
+  usageSummaryReportsReader: '75934031-6c7e-415a-99d7-48dbd49e875e',
 } as const;
 
 export interface TokenClaims {

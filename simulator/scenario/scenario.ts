@@ -4,6 +4,7 @@ import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { z } from 'zod';
 import { EXCHANGE_COLLECTIONS, EXCHANGE_STATE } from '../exchange/cmdlets.js';
 import { GRAPH_COLLECTIONS, GRAPH_STATE } from '../graph/routes.js';
+import { ALL_LICENCES } from '../tenant/tenant.js';
 import type { ExchangeNoun, ExchangeScenarioState, GraphCollectionName, GraphScenarioState } from '../tenant/tenant.js';
 
 /**
@@ -21,6 +22,13 @@ const entity = z.object({ id: z.string().min(1) }).passthrough();
 const exchangeEntity = z.object({ Guid: z.string().min(1) }).passthrough();
 const dnsRecord = z
   .object({ name: z.string().min(1), type: z.enum(['TXT', 'CNAME', 'A', 'MX']), ttl: z.number().int().positive().optional(), data: z.union([z.string(), z.array(z.string())]) })
+  .strict();
+
+const timelineEntry = z
+  .object({
+    at: z.iso.datetime({ offset: true }),
+    ...Object.fromEntries(GRAPH_COLLECTIONS.map((c) => [c, z.array(entity).optional()])),
+  })
   .strict();
 
 const graphSection = z
@@ -47,14 +55,18 @@ export const scenarioSchema = z
         displayName: z.string(),
         initialDomain: z.string().min(3),
         size: z.enum(['small', 'medium', 'large']).optional(),
-        /** Service plans the tenant holds (default both): AAD_PREMIUM (Entra ID P1) for conditional access, AAD_PREMIUM_P2 for Identity Protection. */
-        licences: z.array(z.enum(['AAD_PREMIUM', 'AAD_PREMIUM_P2'])).optional(),
+        /** Service plans the tenant holds (default all): AAD_PREMIUM (Entra ID P1) for conditional access, AAD_PREMIUM_P2 for Identity Protection, ATP_ENTERPRISE (Defender for Office 365) for security alerts. */
+        licences: z.array(z.enum(ALL_LICENCES)).optional(),
       })
       .strict(),
     graph: graphSection,
     /** May be left out: every Exchange collection and setting then takes its default. */
     exchange: exchangeSection.prefault({}),
     dns: z.array(dnsRecord).default([]),
+    /** The tenant's time at start; the clock then stands still until moved. Left out, the clock follows the wall clock. */
+    clock: z.iso.datetime({ offset: true }).optional(),
+    /** Signals that arrive over time: each entry's Graph objects, by collection, appear once the simulator's clock reaches `at`. */
+    timeline: z.array(timelineEntry).default([]),
   })
   .strict();
 
@@ -79,7 +91,7 @@ const overlaySchema = z
 export type ScenarioOverlay = z.infer<typeof overlaySchema>;
 
 /** The scenarios that ship with the simulator. */
-export const BUILT_IN_SCENARIOS = ['compliant', 'drifted'] as const;
+export const BUILT_IN_SCENARIOS = ['compliant', 'drifted', 'incident'] as const;
 
 const builtInPath = (name: string) => fileURLToPath(new URL(`../scenarios/${name}.json`, import.meta.url));
 

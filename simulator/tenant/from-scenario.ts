@@ -1,6 +1,7 @@
 import { EXCHANGE_COLLECTIONS, EXCHANGE_STATE } from '../exchange/cmdlets.js';
 import { GRAPH_ENTITIES, GRAPH_STATE } from '../graph/routes.js';
 import type { Scenario } from '../scenario/scenario.js';
+import { SimClock, Timeline } from './clock.js';
 import { ArrayCollection, type Collection, type Entity } from './collection.js';
 import type { StateSlot } from './slot.js';
 import { ALL_LICENCES, type ExchangeNoun, type GraphCollectionName, type Tenant, type TenantSlots } from './tenant.js';
@@ -32,6 +33,8 @@ export function tenantFromScenario(scenario: Scenario): Tenant {
     id: s.tenant.id,
     size: s.tenant.size ?? 'small',
     licences: new Set(s.tenant.licences ?? ALL_LICENCES),
+    clock: new SimClock(s.clock),
+    timeline: new Timeline(s.timeline.map(({ at, ...collections }) => ({ at, collections: collections as Record<string, Entity[]> }))),
     initialDomain: s.tenant.initialDomain,
     graph,
     exchange,

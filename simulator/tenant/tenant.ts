@@ -1,5 +1,6 @@
 import type { DnsRecord } from '../dns/server.js';
 import type { TenantSize } from '../http/limits.js';
+import type { SimClock, Timeline } from './clock.js';
 import type { Collection, Entity } from './collection.js';
 
 /*
@@ -33,16 +34,24 @@ export interface ExchangeScenarioState {}
 export type GraphCollectionName = keyof GraphCollections & string;
 export type ExchangeNoun = keyof ExchangeCollections & string;
 
-/** The service plans features depend on. */
-export type Licence = 'AAD_PREMIUM' | 'AAD_PREMIUM_P2';
-export const ALL_LICENCES: readonly Licence[] = ['AAD_PREMIUM', 'AAD_PREMIUM_P2'];
+/**
+ * The service plans features depend on: AAD_PREMIUM (Entra ID P1: conditional access),
+ * AAD_PREMIUM_P2 (Identity Protection), ATP_ENTERPRISE (Microsoft Defender for Office 365, whose
+ * alerts the security API serves).
+ */
+export const ALL_LICENCES = ['AAD_PREMIUM', 'AAD_PREMIUM_P2', 'ATP_ENTERPRISE'] as const;
+export type Licence = (typeof ALL_LICENCES)[number];
 
 /** The state of one simulated tenant. Handlers read and change it; scenarios and the generator build it. */
 export interface Tenant extends TenantSlots {
   readonly id: string;
   readonly size: TenantSize;
-  /** Service plans the tenant holds: AAD_PREMIUM (conditional access), AAD_PREMIUM_P2 (Identity Protection). */
+  /** Service plans the tenant holds (see {@link Licence}). */
   readonly licences: Set<Licence>;
+  /** The tenant's time: the wall clock until a test sets it. */
+  readonly clock: SimClock;
+  /** Signals of the scenario still to arrive; released into `graph` as the clock passes them. */
+  readonly timeline: Timeline;
   /** The tenant's initial domain, e.g. contoso.onmicrosoft.example; DKIM selector targets live under it. */
   readonly initialDomain: string;
   readonly graph: Record<GraphCollectionName, Collection>;
@@ -53,4 +62,4 @@ export interface Tenant extends TenantSlots {
 }
 
 /** The properties of {@link Tenant} that are not slots of a resource type; a slot may not take one of these names. */
-export const TENANT_CORE_KEYS: readonly string[] = ['id', 'size', 'licences', 'initialDomain', 'graph', 'exchange', 'dns', 'mailboxOf'];
+export const TENANT_CORE_KEYS: readonly string[] = ['id', 'size', 'licences', 'clock', 'timeline', 'initialDomain', 'graph', 'exchange', 'dns', 'mailboxOf'];

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Collection, Entity } from '../../tenant/collection.js';
 import { listPage } from '../odata.js';
-import { ctxUrl, getOne, graphEntity, list, resourceNotFound, slot } from '../entity.js';
+import { badRequest } from '../../http/errors.js';
+import { ctxUrl, getOne, graphEntity, list, obj, resourceNotFound, slot, type RouteContext } from '../entity.js';
 
 declare module '../../tenant/tenant.js' {
   interface GraphScenarioState {
@@ -17,9 +18,27 @@ declare module '../../tenant/tenant.js' {
   }
 }
 
+/** The group an `{id}` segment names, 404 otherwise. */
+function findGroup(c: RouteContext): Entity {
+  const group = c.tenant.graph.groups.get(c.params['id']!);
+  if (!group) throw resourceNotFound(c.params['id']!);
+  return group;
+}
+
+/** The directory object a `@odata.id` reference names (…/directoryObjects/{id}, …/users/{id}, …/groups/{id}). */
+function referenced(c: RouteContext): Entity {
+  const ref = obj(c.body)['@odata.id'];
+  const m = typeof ref === 'string' ? /\/(?:directoryObjects|users|groups)\/([^/?#]+)\/?$/i.exec(ref) : null;
+  if (!m) throw badRequest("Invalid object identifier '" + String(ref ?? '') + "'.", 'Request_BadRequest');
+  const id = decodeURIComponent(m[1]!);
+  const target = c.tenant.graph.users.get(id) ?? c.tenant.graph.groups.get(id);
+  if (!target) throw resourceNotFound(id);
+  return target;
+}
+
 const GROUP_PROPS = ['id', 'displayName', 'mail', 'mailEnabled', 'mailNickname', 'securityEnabled', 'groupTypes', 'description', 'createdDateTime', 'visibility'];
 
-/** Groups and their members (`groupMembers` in a scenario: group id → member object ids). */
+/** Groups and their members (`groupMembers` in a scenario: group id → member object ids); adding and removing members by reference. */
 export const groups = graphEntity({
   name: 'groups',
   collection: { name: 'groups', indexed: ['displayName', 'mail'] },
@@ -32,6 +51,7 @@ export const groups = graphEntity({
   throttle: 'identity',
   permissions: {
     read: ['Group.Read.All', 'GroupMember.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All'],
+    writeMembers: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
   },
   routes: [
     { method: 'GET', pattern: '/groups', permission: 'read', cost: 2, handle: list('groups', 'groups', { typeName: 'microsoft.graph.group', known: GROUP_PROPS, filterable: ['displayName', 'mail', 'securityEnabled', 'mailEnabled', 'id'] }) },
@@ -43,6 +63,30 @@ export const groups = graphEntity({
         if (!group) throw resourceNotFound(c.params['id']!);
         const members = (c.tenant.groupMembers.get(group.id.toLowerCase()) ?? []).map((id) => c.tenant.graph.users.get(id) ?? c.tenant.graph.groups.get(id)).filter((x): x is Entity => !!x);
         return listPage(members, c.query, { defaultTop: 100, maxTop: 999, typeName: 'microsoft.graph.directoryObject', requestUrl: c.requestUrl, context: ctxUrl(c, 'directoryObjects'), loopNextLink: c.loopNextLink });
+      },
+    },
+    {
+      method: 'POST', pattern: '/groups/{id}/members/$ref', permission: 'writeMembers', cost: 3,
+      handle: (c) => {
+        const group = findGroup(c);
+        const target = referenced(c);
+        const members = c.tenant.groupMembers.get(group.id.toLowerCase()) ?? [];
+        if (members.some((m) => m.toLowerCase() === target.id.toLowerCase())) {
+          throw badRequest("One or more added object references already exist for the following modified properties: 'members'.", 'Request_BadRequest');
+        }
+        c.tenant.groupMembers.set(group.id.toLowerCase(), [...members, target.id]);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'DELETE', pattern: '/groups/{id}/members/{member}/$ref', permission: 'writeMembers', cost: 3,
+      handle: (c) => {
+        const group = findGroup(c);
+        const member = c.params['member']!.toLowerCase();
+        const members = c.tenant.groupMembers.get(group.id.toLowerCase()) ?? [];
+        if (!members.some((m) => m.toLowerCase() === member)) throw resourceNotFound(c.params['member']!);
+        c.tenant.groupMembers.set(group.id.toLowerCase(), members.filter((m) => m.toLowerCase() !== member));
+        return { status: 204 };
       },
     },
   ],

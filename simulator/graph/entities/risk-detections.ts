@@ -1,5 +1,5 @@
 import type { Collection } from '../../tenant/collection.js';
-import { graphEntity, list } from '../entity.js';
+import { getOne, graphEntity, list } from '../entity.js';
 
 declare module '../../tenant/tenant.js' {
   interface GraphCollections {
@@ -17,6 +17,7 @@ export const riskDetections = graphEntity({
     read: ['IdentityRiskEvent.Read.All'],
   },
   routes: [
-    { method: 'GET', pattern: '/identityProtection/riskDetections', permission: 'read', handle: list('riskDetections', 'identityProtection/riskDetections', { typeName: 'microsoft.graph.riskDetection', defaultTop: 20, maxTop: 500, filterable: ['userId', 'riskLevel', 'riskEventType'] }) },
+    { method: 'GET', pattern: '/identityProtection/riskDetections', permission: 'read', handle: list('riskDetections', 'identityProtection/riskDetections', { typeName: 'microsoft.graph.riskDetection', defaultTop: 20, maxTop: 500, filterable: ['userId', 'riskLevel', 'riskEventType', 'riskState', 'detectedDateTime', 'activityDateTime'] }) },
+    { method: 'GET', pattern: '/identityProtection/riskDetections/{id}', permission: 'read', handle: getOne('riskDetections', 'identityProtection/riskDetections') },
   ],
 });

@@ -1,5 +1,7 @@
-import type { Collection } from '../../tenant/collection.js';
-import { graphEntity, list } from '../entity.js';
+import { badRequest } from '../../http/errors.js';
+import type { Collection, Entity } from '../../tenant/collection.js';
+import { ctxUrl, graphEntity, list, type RouteContext } from '../entity.js';
+import { listPage } from '../odata.js';
 
 declare module '../../tenant/tenant.js' {
   interface GraphCollections {
@@ -7,7 +9,25 @@ declare module '../../tenant/tenant.js' {
   }
 }
 
-/** Directory role assignments (unifiedRoleAssignment): who holds a privileged role. */
+const TYPE_NAME = 'microsoft.graph.unifiedRoleAssignment';
+const FILTERABLE = ['roleDefinitionId', 'principalId', 'directoryScopeId'];
+
+/** The directory object a principalId names, typed as Graph types an expanded navigation property. */
+function principalOf(c: RouteContext, id: string): Record<string, unknown> | null {
+  const user = c.tenant.graph.users.get(id);
+  if (user) return { '@odata.type': '#microsoft.graph.user', ...user };
+  const group = c.tenant.graph.groups.get(id);
+  if (group) return { '@odata.type': '#microsoft.graph.group', ...group };
+  const sp = c.tenant.graph.servicePrincipals.get(id);
+  if (sp) return { '@odata.type': '#microsoft.graph.servicePrincipal', ...sp };
+  return null;
+}
+
+/**
+ * Directory role assignments (unifiedRoleAssignment): who actively holds a privileged role.
+ * `$filter=roleDefinitionId eq '…'` finds a role's holders; `$expand=principal` brings each
+ * holder's directory object along.
+ */
 export const roleAssignments = graphEntity({
   name: 'roleAssignments',
   collection: { name: 'roleAssignments', indexed: ['roleDefinitionId', 'principalId'] },
@@ -16,6 +36,18 @@ export const roleAssignments = graphEntity({
     read: ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All'],
   },
   routes: [
-    { method: 'GET', pattern: '/roleManagement/directory/roleAssignments', permission: 'read', cost: 2, handle: list('roleAssignments', 'roleManagement/directory/roleAssignments', { typeName: 'microsoft.graph.unifiedRoleAssignment', filterable: ['roleDefinitionId', 'principalId', 'directoryScopeId'] }) },
+    {
+      method: 'GET', pattern: '/roleManagement/directory/roleAssignments', permission: 'read', cost: 2,
+      handle: (c) => {
+        const expand = c.query.get('$expand');
+        if (expand === null) return list('roleAssignments', 'roleManagement/directory/roleAssignments', { typeName: TYPE_NAME, filterable: FILTERABLE })(c);
+        if (expand.trim().toLowerCase() !== 'principal') throw badRequest(`Could not find a navigation property named '${expand}' on type '${TYPE_NAME}' that can be expanded.`, 'BadRequest');
+        return listPage(c.tenant.graph.roleAssignments, c.query, {
+          defaultTop: 100, maxTop: 999, typeName: TYPE_NAME, filterable: FILTERABLE, requestUrl: c.requestUrl, loopNextLink: c.loopNextLink,
+          context: ctxUrl(c, 'roleManagement/directory/roleAssignments(principal())'),
+          render: (a: Entity) => ({ ...a, principal: principalOf(c, String(a['principalId'])) }),
+        });
+      },
+    },
   ],
 });
