@@ -8,6 +8,7 @@ import { demoCommand } from './demo.js';
 import { evidenceCommand } from './evidence.js';
 import { permissionsCommand } from './permissions.js';
 import { rollbackCommand } from './rollback.js';
+import { respondCommand } from './respond.js';
 import { synthCommand } from './synth.js';
 import { refuseMisreadWords, refuseRepeats, UsageError } from './options.js';
 import { printable } from './log.js';
@@ -63,6 +64,7 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .command(showCommand(setExit))
     .command(applyCommand(setExit))
     .command(rollbackCommand(setExit))
+    .command(respondCommand(setExit))
     .command(evidenceCommand(setExit))
     .command(controlsCommand(setExit))
     .command(permissionsCommand(setExit))

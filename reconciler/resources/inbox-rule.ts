@@ -72,7 +72,15 @@ export const inboxRule: typeof inboxRuleFamily & Respondable = {
   responds: ['removeMailRules'],
   async respondWrites(_action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
     const path = `/users/${encodeURIComponent(target.user.id)}/mailFolders/inbox/messageRules`;
-    const rules = (await conn.graph.list<Obj>(path)).map((r) => withoutAnnotations(r) as Obj);
+    let listed: Obj[];
+    try {
+      listed = await conn.graph.list<Obj>(path);
+    } catch (err) {
+      // A user without a mailbox (a service account) has no inbox rules.
+      if (err instanceof GraphError && err.status === 404 && /MailboxNotEnabledForRESTAPI|ErrorMailboxNotFound|ResourceNotFound/i.test(err.code)) return [];
+      throw err;
+    }
+    const rules = listed.map((r) => withoutAnnotations(r) as Obj);
     return rules.filter(isHostileRule).map((rule) => ({
       resource: { type: 'inboxRule', id: String(rule['id']), name: `${target.user.upn}: "${String(rule['displayName'] ?? '')}"` },
       write: { api: 'graph', method: 'DELETE', path: `${path}/${encodeURIComponent(String(rule['id']))}` },

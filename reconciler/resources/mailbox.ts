@@ -1,5 +1,6 @@
 import { withoutAnnotations } from '../core/annotations.js';
 import type { Connection } from '../input/connection.js';
+import { ExchangeError } from '../transport/exchange.js';
 import { exchangeObject, exchangeRead } from './exchange-object.js';
 import type { Obj, Respondable, ResponseTarget, ResponseWrite } from './types.js';
 
@@ -21,7 +22,14 @@ export const mailbox: typeof mailboxFamily & Respondable = {
   ...mailboxFamily,
   responds: ['removeMailRules'],
   async respondWrites(_action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
-    const [found] = await conn.exchange.invoke<Obj>('Get-Mailbox', { Identity: target.user.upn });
+    let found: Obj | undefined;
+    try {
+      [found] = await conn.exchange.invoke<Obj>('Get-Mailbox', { Identity: target.user.upn });
+    } catch (err) {
+      // A user without a mailbox (a service account) has no forwarding to clear.
+      if (err instanceof ExchangeError && /NotFound/i.test(err.type)) return [];
+      throw err;
+    }
     if (!found) return [];
     const before = withoutAnnotations(found) as Obj;
     const set = (v: unknown) => typeof v === 'string' && v.trim() !== '';

@@ -53,7 +53,7 @@ export function tierOf(identity: Identity, ctx: Pick<ResponseContext, 'policy' |
 export interface RatedSignal {
   readonly signal: Signal;
   readonly confidence: Confidence;
-  /** Index of the rule in `policy.signals`. */
+  /** Index of the rule in `policy.signals`; -1 for a signal no rule holds authoritative, kept because it names a break-glass account. */
   readonly rule: number;
 }
 
@@ -67,6 +67,8 @@ export interface Incident {
   readonly signals: readonly RatedSignal[];
   readonly openedAt: string;
   readonly lastSignalAt: string;
+  /** Signals that joined it in this run: an incident of an earlier run that none joined is not acted on again. */
+  readonly fresh: number;
 }
 
 /** A signal that led to no incident, and why. */
@@ -81,14 +83,15 @@ const findIdentity = (ids: readonly Identity[], ref: SubjectRef) =>
 /**
  * Correlates signals into incidents: per identity, a signal within `windowHours` of the incident's
  * last signal joins it; one later than that opens a new one. A signal seen twice (same source and
- * id) counts once. Incidents still open from an earlier run are continued, not duplicated.
+ * id) counts once, and one an earlier run already saw (`alreadySeen`: `source|id`) not at all.
+ * Incidents still open from an earlier run are continued, not duplicated.
  */
-export function correlate(signals: readonly Signal[], ctx: ResponseContext, open: readonly Incident[] = []): { incidents: Incident[]; setAside: SetAside[] } {
+export function correlate(signals: readonly Signal[], ctx: ResponseContext, open: readonly Incident[] = [], alreadySeen: ReadonlySet<string> = new Set()): { incidents: Incident[]; setAside: SetAside[] } {
   const setAside: SetAside[] = [];
   const windowMs = ctx.policy.windowHours * 3_600_000;
   const byIdentity = new Map<string, Incident[]>();
-  for (const inc of open) byIdentity.set(inc.identity.id, [...(byIdentity.get(inc.identity.id) ?? []), inc]);
-  const seen = new Set<string>(open.flatMap((i) => i.signals.map((s) => `${s.signal.source}|${s.signal.id}`)));
+  for (const inc of open) byIdentity.set(inc.identity.id, [...(byIdentity.get(inc.identity.id) ?? []), { ...inc, fresh: 0 }]);
+  const seen = new Set<string>([...alreadySeen, ...open.flatMap((i) => i.signals.map((s) => `${s.signal.source}|${s.signal.id}`))]);
   const sorted = [...signals].sort((a, b) => a.observedAt.localeCompare(b.observedAt) || `${a.source}|${a.id}`.localeCompare(`${b.source}|${b.id}`));
   for (const signal of sorted) {
     const key = `${signal.source}|${signal.id}`;
@@ -99,22 +102,24 @@ export function correlate(signals: readonly Signal[], ctx: ResponseContext, open
       setAside.push({ signal, reason: 'no-time' });
       continue;
     }
+    const identities = [...new Map(signal.subjects.map((r) => findIdentity(ctx.identities, r)).filter((i): i is Identity => !!i).map((i) => [i.id, i])).values()];
     const rated = confidenceOf(ctx.policy.signals, signal);
-    if (!rated) {
+    // Any signal about a break-glass account reaches the incident owner, authoritative or not; it is never acted on.
+    const guarded = identities.filter((i) => tierOf(i, ctx) === 'breakGlass');
+    if (!rated && guarded.length === 0) {
       setAside.push({ signal, reason: 'not-authoritative' });
       continue;
     }
-    const identities = [...new Map(signal.subjects.map((r) => findIdentity(ctx.identities, r)).filter((i): i is Identity => !!i).map((i) => [i.id, i])).values()];
     if (identities.length === 0) {
       setAside.push({ signal, reason: 'unknown-identity' });
       continue;
     }
-    for (const identity of identities) {
+    for (const identity of rated ? identities : guarded) {
       const list = byIdentity.get(identity.id) ?? [];
-      const r: RatedSignal = { signal, confidence: rated.confidence, rule: rated.rule };
+      const r: RatedSignal = rated ? { signal, confidence: rated.confidence, rule: rated.rule } : { signal, confidence: 'low', rule: -1 };
       const last = list[list.length - 1];
       if (last && at - Date.parse(last.lastSignalAt) <= windowMs) {
-        list[list.length - 1] = { ...last, confidence: higher(last.confidence, r.confidence), signals: [...last.signals, r], lastSignalAt: signal.observedAt > last.lastSignalAt ? signal.observedAt : last.lastSignalAt };
+        list[list.length - 1] = { ...last, confidence: higher(last.confidence, r.confidence), signals: [...last.signals, r], lastSignalAt: signal.observedAt > last.lastSignalAt ? signal.observedAt : last.lastSignalAt, fresh: last.fresh + 1 };
       } else {
         list.push({
           id: `INC-${sha256(`${identity.id.toLowerCase()}\u0000${key}`).slice(0, 16)}`,
@@ -124,12 +129,14 @@ export function correlate(signals: readonly Signal[], ctx: ResponseContext, open
           signals: [r],
           openedAt: signal.observedAt,
           lastSignalAt: signal.observedAt,
+          fresh: 1,
         });
       }
       byIdentity.set(identity.id, list);
     }
   }
-  const incidents = [...byIdentity.values()].flat().sort((a, b) => a.openedAt.localeCompare(b.openedAt) || a.id.localeCompare(b.id));
+  // Incidents of earlier runs that no new signal joined are done with: they are not acted on again.
+  const incidents = [...byIdentity.values()].flat().filter((i) => i.fresh > 0).sort((a, b) => a.openedAt.localeCompare(b.openedAt) || a.id.localeCompare(b.id));
   return { incidents, setAside };
 }
 

@@ -48,7 +48,9 @@ export interface ResponsePlan {
   readonly organization: string;
   readonly tenantId: string;
   readonly desiredHash: string;
-  /** The signals read: observed from `since` up to `until` (the cursor the next run starts at). */
+  /** Who owns the incidents (the policy's owner), as `name (contact)`. */
+  readonly owner: string;
+  /** The signals read: observed from `since` on; `until` is the newest of them, where the next run's read begins (less one window, for alerts that arrive late). */
   readonly window: { readonly since: string; readonly until: string };
   readonly incidents: readonly PlannedIncident[];
   /** Incidents about a break-glass account: never acted on, for the incident owner to look at. */
@@ -92,6 +94,8 @@ export interface PlanResponseOptions {
   readonly files?: readonly SignalFile[];
   /** Incidents of earlier runs still open: their signals do not count twice, new ones join them. */
   readonly open?: (identities: readonly Identity[]) => Incident[];
+  /** Signals earlier runs set aside (`source|id`): not reported again. */
+  readonly seen?: ReadonlySet<string>;
 }
 
 /**
@@ -113,6 +117,7 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     organization: o.manifest.organization.name,
     tenantId: o.conn.tenant,
     desiredHash: desiredHashOf(o.manifest),
+    owner: `${policy.owner.name} (${policy.owner.contact})`,
     window: { since: o.since, until },
   };
   if (inputs.incomplete.length) {
@@ -120,7 +125,9 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     return { ...doc, planHash: responsePlanHash(doc) };
   }
   const ctx = { policy, breakGlass: o.manifest.breakGlass, identities: inputs.identities, userCount: inputs.userCount };
-  const { incidents, setAside } = correlate(inputs.signals, ctx, o.open?.(inputs.identities) ?? []);
+  const { incidents, setAside } = correlate(inputs.signals, ctx, o.open?.(inputs.identities) ?? [], o.seen);
+  // The cursor: the newest signal read (the service's clock, not this machine's), or where this read began.
+  const newest = inputs.signals.map((x) => Date.parse(x.observedAt)).filter((t) => !Number.isNaN(t)).reduce((a, b) => Math.max(a, b), Date.parse(o.since));
   const decided = decide(incidents, ctx);
   const watchlistGroupId = policy.watchlist ? await groupId(o.conn, policy.watchlist.group) : undefined;
   const riskyScopes = o.manifest.desired.consent?.highRiskScopes ?? ['Mail.Read', 'Mail.ReadWrite', 'Mail.Send', 'MailboxSettings.ReadWrite', 'EWS.AccessAsUser.All', 'IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'SMTP.Send'];
@@ -147,6 +154,7 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
   }
   const doc = {
     ...base,
+    window: { since: o.since, until: new Date(newest).toISOString() },
     incidents: incidents.filter((i) => i.placement !== 'breakGlass').map((i) => incidentView(i, actionsOf.get(i.id) ?? [])),
     protected: decided.protected.map((i) => incidentView(i, [])),
     setAside: setAside.map((s) => ({ source: s.signal.source, id: s.signal.id, reason: s.reason })),

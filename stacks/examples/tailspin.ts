@@ -106,9 +106,10 @@ export class TailspinStack extends TerraformStack {
       },
     });
 
-    // The response policy `posture respond` runs. The matrix is left to its conservative defaults:
-    // only sessions are revoked and compromise confirmed without approval, and never for the
-    // scanner's service account.
+    // The response policy `posture respond` runs. The matrix keeps its conservative defaults
+    // (sessions revoked and compromise confirmed without approval, never for the scanner's service
+    // account) except where a finance or shared mailbox is sure to be in an attacker's hands: then
+    // the rules and consents that keep the attacker in are removed at once too.
     new IncidentResponse(this.posture, 'IncidentResponse', {
       owner: secOps,
       actionOwners: { removeMailRules: mailPlatform, removeDelegates: mailPlatform, revokeConsents: appGovernance },
@@ -129,6 +130,20 @@ export class TailspinStack extends TerraformStack {
       ],
       tiers: { highValueGroups: ['Finance'], serviceAccounts: { users: ['svc-scanner@tailspintoys.example'] } },
       watchlist: { group: 'Watchlist - sign-in every time', days: 14 },
+      matrix: {
+        highValue: {
+          high: {
+            automatic: ['revokeSessions', 'confirmCompromised', 'removeMailRules', 'revokeConsents', 'notify'],
+            approval: ['requirePasswordChange', 'requireMfaReregistration', 'removeDelegates', 'disableAccount'],
+            never: [],
+          },
+        },
+        sharedMailbox: {
+          high: { automatic: ['removeMailRules', 'notify'], approval: ['revokeSessions', 'removeDelegates', 'revokeConsents', 'disableAccount'], never: ['watchlist', 'requireMfaReregistration'] },
+        },
+      },
+      // The simulated tenant has a few dozen users; a real 4,000-person tenant would keep the default share.
+      circuitBreaker: { maxIdentities: 10, maxShare: 0.5 },
     });
   }
 }

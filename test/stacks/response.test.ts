@@ -312,8 +312,20 @@ describe('IncidentResponse in the Tailspin example', () => {
       serviceAccounts: { users: ['svc-scanner@tailspintoys.example'], groups: [] },
     });
     expect(response.watchlist).toEqual({ group: 'Watchlist - sign-in every time', days: 14 });
-    expect(response.matrix).toEqual(defaultMatrix(true));
-    expect(response.circuitBreaker).toEqual({ maxIdentities: 5, maxShare: 0.01 });
+    // The defaults, but for the two cells the example declares.
+    const defaults = defaultMatrix(true);
+    expect(response.matrix).toEqual({
+      ...defaults,
+      highValue: {
+        ...defaults.highValue,
+        high: { automatic: ['revokeSessions', 'confirmCompromised', 'removeMailRules', 'revokeConsents', 'notify'], approval: ['requirePasswordChange', 'requireMfaReregistration', 'removeDelegates', 'disableAccount'], never: [] },
+      },
+      sharedMailbox: {
+        ...defaults.sharedMailbox,
+        high: { automatic: ['removeMailRules', 'notify'], approval: ['revokeSessions', 'removeDelegates', 'revokeConsents', 'disableAccount'], never: ['watchlist', 'requireMfaReregistration'] },
+      },
+    });
+    expect(response.circuitBreaker).toEqual({ maxIdentities: 10, maxShare: 0.5 });
   });
 
   it('the minimal example declares none', () => {

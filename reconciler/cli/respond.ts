@@ -1,0 +1,189 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { CommandModule } from 'yargs';
+import { terminalSafe } from '../core/text.js';
+import type { RecordedIncident, ResponseEvidenceRecord } from '../evidence/records.js';
+import { trailRecords } from '../evidence/verify.js';
+import { signIn } from '../input/connection.js';
+import { InputError, loadSynthOutput } from '../input/synth-output.js';
+import type { Confidence } from '../manifest/response.js';
+import { describeChange } from '../model/change.js';
+import type { Identity, Incident, Placement } from '../respond/decide.js';
+import { planResponse, type PlannedIncident, type ResponsePlan } from '../respond/run.js';
+import { signalFileSchema, type SignalFile } from '../respond/signals.js';
+import { readJsonFile } from './apply.js';
+import { evidenceOption } from './evidence.js';
+import { fail } from './fail.js';
+import { createLogger, printable } from './log.js';
+import { connectFrom, tenantOptions, type PlanArgs } from './plan.js';
+import { applyRecorded, openRun, type OpenRun } from './run.js';
+
+export interface RespondArgs extends Omit<PlanArgs, 'format' | 'out' | 'today'> {
+  signals: string[];
+  since?: string;
+  out?: string;
+  'auto-approve': boolean;
+}
+
+/** A signal file named with --signals: the versioned schema, or one message naming the file and the field. */
+function readSignalFile(file: string): SignalFile {
+  const parsed = signalFileSchema.safeParse(readJsonFile(file));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new InputError(`${file}: not an email-posture signal file (${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}); see docs/respond.md for the format`);
+}
+
+/** The trail's response records of this tenant and stack, oldest first. */
+function responses(run: OpenRun, tenant: string, stack: string): ResponseEvidenceRecord[] {
+  if (!run.trail || !existsSync(run.trail.path)) return [];
+  const records = trailRecords(readFileSync(run.trail.path, 'utf8'));
+  return records.filter((r): r is ResponseEvidenceRecord => r.kind === 'response' && r.tenantId.toLowerCase() === tenant.toLowerCase() && r.stack === stack && r.exitCode !== 1);
+}
+
+/**
+ * Incidents of earlier runs that a signal read now could join or repeat (their last signal no more
+ * than a window before `since`), each as its latest record has it: they continue, and their signals
+ * do not count twice.
+ */
+function openIncidents(earlier: readonly ResponseEvidenceRecord[], windowHours: number, since: string): (identities: readonly Identity[]) => Incident[] {
+  const latest = new Map<string, RecordedIncident>();
+  for (const r of earlier) for (const i of [...r.incidents, ...r.protected]) latest.set(i.id, i);
+  return (identities) =>
+    [...latest.values()]
+      .filter((i) => Date.parse(i.lastSignalAt) >= Date.parse(since) - windowHours * 3_600_000)
+      .map((i) => ({
+        id: i.id,
+        identity: identities.find((x) => x.id.toLowerCase() === i.identity.id.toLowerCase()) ?? { id: i.identity.id, upn: i.identity.upn, roles: [], groups: [] },
+        placement: i.tier as Placement,
+        confidence: i.confidence,
+        signals: i.signals.map((s) => ({ signal: { source: s.source as never, id: s.id, observedAt: s.observedAt, subjects: [], title: s.title, match: {} }, confidence: s.confidence as Confidence, rule: s.rule })),
+        openedAt: i.openedAt,
+        lastSignalAt: i.lastSignalAt,
+        fresh: 0,
+      }));
+}
+
+const recorded = (i: PlannedIncident): RecordedIncident => ({ ...i, identity: { id: i.identity.id, upn: i.identity.upn } });
+
+/** The response plan for a person: incident by incident, the signals and what each action will do. */
+export function renderResponse(p: ResponsePlan): string {
+  const out: string[] = [];
+  const s = (v: unknown) => terminalSafe(String(v));
+  out.push(`Signals observed from ${s(p.window.since)}; the newest read was observed at ${s(p.window.until)}.`);
+  for (const inc of p.incidents) {
+    out.push('', `Incident ${s(inc.id)}: ${s(inc.identity.upn)} (${s(inc.tier)}, ${s(inc.confidence)} confidence), opened ${s(inc.openedAt)}`);
+    for (const sig of inc.signals) out.push(`    signal  ${s(sig.source)} ${s(sig.id)} (${sig.rule < 0 ? 'no rule' : `${s(sig.confidence)}, rule ${sig.rule + 1}`}): ${s(sig.title)}`);
+    for (const a of inc.actions) {
+      const what = a.disposition === 'never' ? 'never done' : a.action === 'notify' ? `the incident owner, ${s(p.owner)}` : a.writes === 0 ? 'nothing left to do' : `${a.writes} write${a.writes === 1 ? '' : 's'}${a.disposition === 'approval' ? ', waiting for approval' : ''}`;
+      out.push(`    ${a.disposition.padEnd(9)} ${s(a.action)}: ${what} (${s(a.rule)})${a.heldBack ? ' [held back by the circuit breaker]' : ''}`);
+    }
+  }
+  for (const inc of p.protected) out.push('', `Break-glass account ${s(inc.identity.upn)} is named in ${inc.signals.length} signal${inc.signals.length === 1 ? '' : 's'} (incident ${s(inc.id)}): never acted on; the incident owner must look at it.`);
+  if (p.setAside.length) {
+    const by = new Map<string, number>();
+    for (const x of p.setAside) by.set(x.reason, (by.get(x.reason) ?? 0) + 1);
+    out.push('', `Signals set aside: ${[...by].map(([r, n]) => `${n} ${r}`).join(', ')}.`);
+  }
+  if (p.circuitBreaker) out.push('', `Circuit breaker: ${s(p.circuitBreaker)}.`);
+  if (p.approvals.length) out.push('', `Waiting for approval (${p.approvals.length}):`, ...p.approvals.map((c) => `  ${s(describeChange(c))}`));
+  out.push('', `Response: ${p.incidents.length} incident${p.incidents.length === 1 ? '' : 's'}, ${p.changes.length} automatic write${p.changes.length === 1 ? '' : 's'}, ${p.approvals.length} waiting for approval.`);
+  return `${out.join('\n')}\n`;
+}
+
+async function confirm(n: number): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(`\nRun the ${n} automatic write${n === 1 ? '' : 's'} now? Only 'yes' will be accepted: `)).trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * `posture respond`: reads the signals since the last run, turns them into incidents, and acts as
+ * the posture's response policy says: the automatic actions now (with --auto-approve), each verified
+ * and recorded; the rest saved for a person to approve.
+ */
+export function respondCommand(setExit: (code: number) => void): CommandModule<object, RespondArgs> {
+  return {
+    command: 'respond',
+    describe: 'Turn mail and identity signals into incidents and act as the response policy declares',
+    builder: (y) =>
+      evidenceOption(tenantOptions(y))
+        .option('signals', { type: 'array', string: true, default: [] as string[], describe: 'Signal file(s) of other tools (schema email-posture/signals@1)' })
+        .option('since', { type: 'string', describe: 'Read signals observed from this time (ISO 8601) instead of from the last run' })
+        .option('out', { type: 'string', describe: 'Save the response plan as JSON' })
+        .option('auto-approve', { type: 'boolean', default: false, describe: "Run the automatic actions without asking for 'yes'" })
+        .option('color', { type: 'boolean', default: false, hidden: true }) as never,
+    handler: async (args) => {
+      const log = createLogger(args['log-format']);
+      let run: OpenRun | undefined;
+      try {
+        if (args.since !== undefined && Number.isNaN(Date.parse(args.since))) throw new InputError(`--since ${JSON.stringify(args.since)} is not an ISO 8601 time such as 2026-11-16T09:00:00Z`);
+        const files = args.signals.map(readSignalFile);
+        const input = loadSynthOutput(resolve(args['synth-dir']), args.stack);
+        const policy = input.manifest.desired.response;
+        if (!policy) throw new InputError(`stack ${input.stack} declares no response policy: add an IncidentResponse to its posture`);
+        const conn = connectFrom(args);
+        run = await openRun({ conn, evidence: args.evidence, log });
+        log.info(`reading signals of tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
+        await signIn(conn);
+        const now = new Date();
+        const earlier = responses(run, conn.tenant, input.stack);
+        // From the newest signal the last run read, less one window (alerts can arrive after later ones); else the look-back.
+        const cursor = earlier.at(-1)?.window.until;
+        const since = args.since ? new Date(args.since).toISOString() : cursor ? new Date(Date.parse(cursor) - policy.windowHours * 3_600_000).toISOString() : new Date(now.getTime() - policy.lookbackHours * 3_600_000).toISOString();
+        const seen = new Set(earlier.flatMap((r) => r.setAside.map((x) => `${x.source}|${x.id}`)));
+        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, policy.windowHours, since), seen });
+        const incomplete = plan.incomplete.length > 0;
+        const pending = plan.approvals.length > 0;
+        const approve = plan.changes.length > 0 && (args['auto-approve'] || (process.stdin.isTTY === true && !incomplete && (await confirm(plan.changes.length))));
+        const record = (exitCode: number) =>
+          run!.trail?.append({
+            kind: 'response',
+            runId: run!.runId,
+            actor: run!.actor,
+            planHash: plan.planHash,
+            desiredHash: plan.desiredHash,
+            tenantId: plan.tenantId,
+            stack: plan.stack,
+            window: plan.window,
+            incidents: plan.incidents.map(recorded),
+            protected: plan.protected.map(recorded),
+            setAside: plan.setAside,
+            ...(plan.circuitBreaker ? { circuitBreaker: plan.circuitBreaker } : {}),
+            changes: plan.changes.length,
+            approvals: plan.approvals.length,
+            exitCode,
+          });
+        if (args.out) {
+          mkdirSync(dirname(resolve(args.out)), { recursive: true });
+          writeFileSync(args.out, `${JSON.stringify(plan, null, 2)}\n`);
+        }
+        if (incomplete) {
+          record(1);
+          throw new InputError(`the signals or the directory could not be read completely, so nothing was acted on. Could not read:\n${plan.incomplete.map((i) => `  - ${i.what} (${i.endpoint}): ${i.error}`).join('\n')}`);
+        }
+        process.stdout.write(printable(renderResponse(plan)));
+        let code = pending || (plan.changes.length > 0 && !approve) ? 2 : 0;
+        // The plan is on record before any of its writes.
+        record(code);
+        if (plan.changes.length && approve) {
+          const applied = await applyRecorded({ planHash: plan.planHash, desiredHash: plan.desiredHash, tenantId: plan.tenantId, stack: plan.stack, changes: plan.changes }, conn, run, 'respond');
+          process.stdout.write(printable(applied.summary));
+          if (applied.code) code = 1;
+        } else if (plan.changes.length) {
+          process.stdout.write(`The automatic actions were not run: pass --auto-approve, or answer 'yes' at a terminal.\n`);
+        }
+        if (run.trail) log.info(`recorded as run ${run.runId} in ${relative(process.cwd(), run.trail.path) || run.trail.path}`);
+        setExit(code);
+      } catch (err) {
+        fail(err, args.debug, 'respond');
+        setExit(1);
+      } finally {
+        await run?.lock.release();
+      }
+    },
+  };
+}
