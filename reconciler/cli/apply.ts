@@ -7,7 +7,7 @@ import { ApplyRefused, checkShape, preflight } from '../apply/apply.js';
 import { describeChange, type PlannedChange } from '../model/change.js';
 import type { PlanDocument } from '../model/plan.js';
 import { renderRestores } from '../report/human.js';
-import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
+import { readJsonFile } from '../input/json-file.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import { runPlan } from '../plan/run.js';
 import { planEvidence } from '../evidence/recorder.js';
@@ -20,6 +20,8 @@ import { dayOption, wholeNumberOption } from './options.js';
 import { fail } from './fail.js';
 import { connectFrom, tenantOptions, type PlanArgs } from './plan.js';
 import { applyRecorded, openRun, recordRefusal, type OpenRun } from './run.js';
+import { applyResponsePlan } from './respond.js';
+import type { ResponsePlan } from '../respond/run.js';
 import { signIn } from '../input/connection.js';
 
 export interface ApplyArgs extends Omit<PlanArgs, 'format' | 'out' | 'color'> {
@@ -61,6 +63,10 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         let planFile: { path: string; sha256: string } | undefined;
         if (args.plan) {
           plan = readJsonFile(args.plan) as PlanDocument;
+          if ((plan as { format?: unknown } | null)?.format === 'email-posture-response') {
+            setExit(await applyResponsePlan(args.plan, plan as unknown as ResponsePlan, args, confirmInteractively));
+            return;
+          }
           if (plan?.format !== 'email-posture-plan') throw new InputError(`${args.plan} is not an email-posture plan`);
           planFile = { path: args.plan, sha256: createHash('sha256').update(readFileSync(args.plan)).digest('hex') };
         } else if (!args['auto-approve']) {
@@ -126,24 +132,4 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
       }
     },
   };
-}
-
-/** A JSON file given on the command line, or one clear message. */
-export function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a plan file' : `cannot be read (${code ?? (err as Error).message})`}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new InputError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-  const deep = tooDeep(value);
-  if (deep) throw new InputError(`${file}: nested deeper than ${MAX_JSON_DEPTH} levels (at ${deep}): not a plan file`);
-  return value;
 }

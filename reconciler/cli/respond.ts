@@ -3,21 +3,24 @@ import { dirname, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
 import { terminalSafe } from '../core/text.js';
-import type { RecordedIncident, ResponseEvidenceRecord } from '../evidence/records.js';
+import type { ChangeEvidenceRecord, RecordedIncident, ResponseEvidenceRecord } from '../evidence/records.js';
 import { trailRecords } from '../evidence/verify.js';
 import { signIn } from '../input/connection.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import type { Confidence } from '../manifest/response.js';
-import { describeChange } from '../model/change.js';
+import { describeChange, type PlannedChange } from '../model/change.js';
 import type { Identity, Incident, Placement } from '../respond/decide.js';
 import { planResponse, type PlannedIncident, type ResponsePlan } from '../respond/run.js';
 import { signalFileSchema, type SignalFile } from '../respond/signals.js';
-import { readJsonFile } from './apply.js';
+import { readJsonFile } from '../input/json-file.js';
 import { evidenceOption } from './evidence.js';
 import { fail } from './fail.js';
 import { createLogger, printable } from './log.js';
 import { connectFrom, tenantOptions, type PlanArgs } from './plan.js';
-import { applyRecorded, openRun, type OpenRun } from './run.js';
+import { applyRecorded, openRun, recordRefusal, type OpenRun } from './run.js';
+import { ApplyRefused } from '../apply/apply.js';
+import { sha256 } from '../core/hash.js';
+import { checkApproval } from '../respond/approve.js';
 
 export interface RespondArgs extends Omit<PlanArgs, 'format' | 'out' | 'today'> {
   signals: string[];
@@ -34,11 +37,26 @@ function readSignalFile(file: string): SignalFile {
   throw new InputError(`${file}: not an email-posture signal file (${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}); see docs/respond.md for the format`);
 }
 
-/** The trail's response records of this tenant and stack, oldest first. */
-function responses(run: OpenRun, tenant: string, stack: string): ResponseEvidenceRecord[] {
-  if (!run.trail || !existsSync(run.trail.path)) return [];
+/**
+ * The trail's response records of this tenant and stack, oldest first, and the incidents whose
+ * automatic actions did not all take in the last run that acted on them (a write failed, or the run
+ * stopped before it): the next run acts on those again.
+ */
+function responses(run: OpenRun, tenant: string, stack: string): { earlier: ResponseEvidenceRecord[]; unfinished: Set<string> } {
+  if (!run.trail || !existsSync(run.trail.path)) return { earlier: [], unfinished: new Set() };
   const records = trailRecords(readFileSync(run.trail.path, 'utf8'));
-  return records.filter((r): r is ResponseEvidenceRecord => r.kind === 'response' && r.tenantId.toLowerCase() === tenant.toLowerCase() && r.stack === stack && r.exitCode !== 1);
+  const earlier = records.filter((r): r is ResponseEvidenceRecord => r.kind === 'response' && r.tenantId.toLowerCase() === tenant.toLowerCase() && r.stack === stack && r.exitCode !== 1);
+  const unfinished = new Set<string>();
+  for (const r of earlier) {
+    const notTaken = new Set(records.filter((c): c is ChangeEvidenceRecord => c.kind === 'change' && c.runId === r.runId && c.result !== 'applied').map((c) => c.findingId));
+    const started = records.some((c) => c.kind === 'apply-start' && c.runId === r.runId);
+    for (const i of r.incidents) {
+      const automatic = i.actions.filter((a) => a.disposition === 'automatic' && a.writes > 0);
+      if (automatic.some((a) => notTaken.has(a.decisionId)) || (automatic.length > 0 && !started)) unfinished.add(i.id);
+      else unfinished.delete(i.id);
+    }
+  }
+  return { earlier, unfinished };
 }
 
 /**
@@ -46,7 +64,7 @@ function responses(run: OpenRun, tenant: string, stack: string): ResponseEvidenc
  * than a window before `since`), each as its latest record has it: they continue, and their signals
  * do not count twice.
  */
-function openIncidents(earlier: readonly ResponseEvidenceRecord[], windowHours: number, since: string): (identities: readonly Identity[]) => Incident[] {
+function openIncidents(earlier: readonly ResponseEvidenceRecord[], unfinished: ReadonlySet<string>, windowHours: number, since: string): (identities: readonly Identity[]) => Incident[] {
   const latest = new Map<string, RecordedIncident>();
   for (const r of earlier) for (const i of [...r.incidents, ...r.protected]) latest.set(i.id, i);
   return (identities) =>
@@ -60,7 +78,7 @@ function openIncidents(earlier: readonly ResponseEvidenceRecord[], windowHours: 
         signals: i.signals.map((s) => ({ signal: { source: s.source as never, id: s.id, observedAt: s.observedAt, subjects: [], title: s.title, match: {} }, confidence: s.confidence as Confidence, rule: s.rule })),
         openedAt: i.openedAt,
         lastSignalAt: i.lastSignalAt,
-        fresh: 0,
+        fresh: unfinished.has(i.id) ? 1 : 0,
       }));
 }
 
@@ -130,12 +148,12 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
         log.info(`reading signals of tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
         await signIn(conn);
         const now = new Date();
-        const earlier = responses(run, conn.tenant, input.stack);
+        const { earlier, unfinished } = responses(run, conn.tenant, input.stack);
         // From the newest signal the last run read, less one window (alerts can arrive after later ones); else the look-back.
         const cursor = earlier.at(-1)?.window.until;
         const since = args.since ? new Date(args.since).toISOString() : cursor ? new Date(Date.parse(cursor) - policy.windowHours * 3_600_000).toISOString() : new Date(now.getTime() - policy.lookbackHours * 3_600_000).toISOString();
         const seen = new Set(earlier.flatMap((r) => r.setAside.map((x) => `${x.source}|${x.id}`)));
-        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, policy.windowHours, since), seen });
+        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen });
         const incomplete = plan.incomplete.length > 0;
         const pending = plan.approvals.length > 0;
         const approve = plan.changes.length > 0 && (args['auto-approve'] || (process.stdin.isTTY === true && !incomplete && (await confirm(plan.changes.length))));
@@ -186,4 +204,48 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
       }
     },
   };
+}
+
+/**
+ * `posture apply RESPONSE-PLAN`: a person approves the writes a respond run left for approval. The
+ * plan is checked against its run on the evidence trail and read again from the tenant before
+ * anything is written; each write is verified and recorded as an apply run.
+ */
+export async function applyResponsePlan(
+  file: string,
+  plan: ResponsePlan,
+  args: Pick<PlanArgs, 'synth-dir' | 'stack' | 'tenant' | 'auth' | 'graph-url' | 'exchange-url' | 'dns-server' | 'timeout' | 'max-retries' | 'log-format' | 'evidence'> & { 'auto-approve': boolean; 'max-changes': number },
+  confirmWrites: (changes: readonly PlannedChange[]) => Promise<boolean>,
+): Promise<number> {
+  const log = createLogger(args['log-format']);
+  const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? (typeof plan.stack === 'string' ? plan.stack : undefined));
+  const conn = connectFrom(args);
+  const run = await openRun({ conn, evidence: args.evidence, log });
+  try {
+    const attempt = { command: 'apply' as const, tenantId: conn.tenant, stack: input.stack, ...(typeof plan.planHash === 'string' && /^[0-9a-f]{64}$/.test(plan.planHash) ? { planHash: plan.planHash } : {}), planFile: { path: file, sha256: sha256(readFileSync(file)) }, ...(Array.isArray(plan.approvals) ? { changes: plan.approvals.length } : {}) };
+    let changes: PlannedChange[];
+    try {
+      if (!run.trail) throw new ApplyRefused('a response plan is checked against the evidence trail its run was recorded in: name it with --evidence FILE', 'evidence');
+      log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
+      await signIn(conn);
+      const records = existsSync(run.trail.path) ? trailRecords(readFileSync(run.trail.path, 'utf8')) : [];
+      changes = await checkApproval(plan, { manifest: input.manifest, conn, records, maxChanges: args['max-changes'] });
+      if (changes.length === 0) {
+        process.stdout.write('No writes wait for approval in this response plan.\n');
+        return 0;
+      }
+      process.stdout.write(printable(`${changes.length} response write${changes.length === 1 ? '' : 's'} to approve:\n${changes.map((c) => `  ${terminalSafe(describeChange(c))}`).join('\n')}\n`));
+      const approved = args['auto-approve'] || (process.stdin.isTTY === true && (await confirmWrites(changes)));
+      if (!approved) throw new ApplyRefused(process.stdin.isTTY ? 'not applied: the answer was not "yes"' : "not applied: confirm with 'yes' at a terminal, or pass --auto-approve", 'not-approved');
+    } catch (err) {
+      if (err instanceof ApplyRefused) recordRefusal(run, err, attempt, log);
+      throw err;
+    }
+    const applied = await applyRecorded({ planHash: plan.planHash, desiredHash: plan.desiredHash, tenantId: plan.tenantId, stack: plan.stack, changes }, conn, run, 'apply');
+    process.stdout.write(printable(applied.summary));
+    if (run.trail && applied.ended) log.info(`recorded as run ${run.runId} in ${relative(process.cwd(), run.trail.path) || run.trail.path}`);
+    return applied.code;
+  } finally {
+    await run.lock.release();
+  }
 }

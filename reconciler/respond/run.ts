@@ -129,26 +129,18 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
   // The cursor: the newest signal read (the service's clock, not this machine's), or where this read began.
   const newest = inputs.signals.map((x) => Date.parse(x.observedAt)).filter((t) => !Number.isNaN(t)).reduce((a, b) => Math.max(a, b), Date.parse(o.since));
   const decided = decide(incidents, ctx);
-  const watchlistGroupId = policy.watchlist ? await groupId(o.conn, policy.watchlist.group) : undefined;
-  const riskyScopes = o.manifest.desired.consent?.highRiskScopes ?? ['Mail.Read', 'Mail.ReadWrite', 'Mail.Send', 'MailboxSettings.ReadWrite', 'EWS.AccessAsUser.All', 'IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'SMTP.Send'];
-
+  const targets = await responseTargets(o.manifest, o.conn);
   const changes: PlannedChange[] = [];
   const approvals: PlannedChange[] = [];
   const actionsOf = new Map<string, PlannedAction[]>();
-  const readAt = new Date().toISOString();
   for (const d of decided.decisions) {
     const inc = incidents.find((i) => i.id === d.incident)!;
     const id = decisionId(d);
     let writes = 0;
     if (d.disposition !== 'never') {
-      const target: ResponseTarget = { user: d.identity, since: inc.openedAt, riskyScopes, ...(watchlistGroupId ? { watchlistGroupId } : {}) };
-      for (const type of respondersFor(d.action)) {
-        for (const w of await type.respondWrites(d.action, target, o.conn as Connection)) {
-          const change: PlannedChange = { findingId: id, control: `respond.${d.action}`, resource: w.resource, action: w.action, fingerprint: fingerprintOf(w.before), readAt, write: w.write, before: w.before };
-          (d.disposition === 'automatic' ? changes : approvals).push(change);
-          writes++;
-        }
-      }
+      const found = await decisionWrites({ id, action: d.action, user: d.identity, since: inc.openedAt }, targets, o.conn);
+      (d.disposition === 'automatic' ? changes : approvals).push(...found);
+      writes = found.length;
     }
     actionsOf.set(d.incident, [...(actionsOf.get(d.incident) ?? []), { action: d.action, disposition: d.disposition, rule: d.rule, ...(d.heldBack ? { heldBack: d.heldBack } : {}), decisionId: id, writes }]);
   }
@@ -164,6 +156,41 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     incomplete: [],
   };
   return { ...doc, planHash: responsePlanHash(doc) };
+}
+
+/** What every response action's target shares: the watchlist group's id and the risky scopes. */
+export interface TargetContext {
+  readonly watchlistGroupId?: string;
+  readonly riskyScopes: readonly string[];
+}
+
+/** Reads what the targets of a response need from the tenant (the watchlist group's id). */
+export async function responseTargets(manifest: Manifest, conn: Pick<Connection, 'graph'>): Promise<TargetContext> {
+  const policy = manifest.desired.response;
+  const watchlistGroupId = policy?.watchlist ? await groupId(conn, policy.watchlist.group) : undefined;
+  const riskyScopes = manifest.desired.consent?.highRiskScopes ?? ['Mail.Read', 'Mail.ReadWrite', 'Mail.Send', 'MailboxSettings.ReadWrite', 'EWS.AccessAsUser.All', 'IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'SMTP.Send'];
+  return { riskyScopes, ...(watchlistGroupId ? { watchlistGroupId } : {}) };
+}
+
+/**
+ * The exact writes one decision's action takes now, read from the tenant through the types that
+ * serve the action (none: it is done, or there is nothing to act on). The same function plans a
+ * response and checks an approved one again before it is applied.
+ */
+export async function decisionWrites(
+  d: { readonly id: string; readonly action: string; readonly user: { readonly id: string; readonly upn: string }; readonly since: string },
+  targets: TargetContext,
+  conn: Pick<Connection, 'graph' | 'exchange'>,
+): Promise<PlannedChange[]> {
+  const target: ResponseTarget = { user: d.user, since: d.since, ...targets };
+  const out: PlannedChange[] = [];
+  const readAt = new Date().toISOString();
+  for (const type of respondersFor(d.action)) {
+    for (const w of await type.respondWrites(d.action, target, conn as Connection)) {
+      out.push({ findingId: d.id, control: `respond.${d.action}`, resource: w.resource, action: w.action, fingerprint: fingerprintOf(w.before), readAt, write: w.write, before: w.before });
+    }
+  }
+  return out;
 }
 
 /** The id of the group with this display name; an error when there is none or several. */

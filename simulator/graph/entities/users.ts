@@ -18,8 +18,19 @@ const USER_PROPS = [
 /** Properties Graph returns only when `$select` names them. */
 const SELECT_ONLY = ['passwordProfile', 'lastPasswordChangeDateTime'];
 
-/** A user as a GET shows it: without the $select-only properties unless the query selects. */
-const shown = (c: RouteContext) => (u: Entity): Record<string, unknown> => (c.query.has('$select') ? u : Object.fromEntries(Object.entries(u).filter(([k]) => !SELECT_ONLY.includes(k))));
+/**
+ * A user as a GET shows it: with `$select`, exactly the properties it names (a selected property
+ * the user lacks reads null); without, every property but the $select-only ones.
+ */
+const shown = (c: RouteContext) => (u: Entity): Record<string, unknown> => {
+  const select = c.query.get('$select');
+  if (select === null) return Object.fromEntries(Object.entries(u).filter(([k]) => !SELECT_ONLY.includes(k)));
+  const wanted = select.split(',').map((x) => x.trim()).filter(Boolean);
+  return Object.fromEntries(wanted.map((w) => {
+    const key = Object.keys(u).find((k) => k.toLowerCase() === w.toLowerCase()) ?? w;
+    return [key, u[key] ?? null];
+  }));
+};
 
 /** Properties a PATCH may set besides accountEnabled and passwordProfile (the non-sensitive profile). */
 const PROFILE_PROPS = ['displayName', 'givenName', 'surname', 'jobTitle', 'department', 'officeLocation', 'preferredLanguage'];
