@@ -115,7 +115,8 @@ export function findingsRestored(steps: readonly Pick<ReverseStep, 'record'>[], 
       return {
         findingId: record.findingId,
         control: record.control,
-        title: control?.title ?? record.control,
+        // A response action is no catalogue control: say which action it was.
+        title: control?.title ?? (record.control.startsWith('respond.') ? `the response action ${record.control.slice('respond.'.length)} (posture respond)` : record.control),
         severity: control?.severity ?? 'unknown',
         resource: { type: record.resource.type, id: record.resource.id, name: record.resource.name },
       };

@@ -5,8 +5,9 @@ import { isObj } from './compare.js';
 import { graphEntity, readGraph } from './graph-entity.js';
 import type { Inverse, RecordedChange, Respondable, ResourceType, ResponseTarget, ResponseWrite, Reversible, Writable } from './types.js';
 
-const SELECT = '?$select=id,userPrincipalName,accountEnabled,passwordProfile';
-const read = (conn: Connection, w: Write) => readGraph(conn, `${w.api === 'graph' ? w.path : ''}${SELECT}`);
+/** What a write to the account changes, and so what is read before and after it: the password flags only for a password change. */
+const selectFor = (body: Record<string, unknown> | undefined) => `?$select=id,userPrincipalName,accountEnabled${body && 'passwordProfile' in body ? ',passwordProfile' : ''}`;
+const read = (conn: Connection, w: Write) => readGraph(conn, w.api === 'graph' ? `${w.path}${selectFor(w.body)}` : '');
 
 const family = graphEntity({
   key: 'userAccount',
@@ -34,10 +35,11 @@ export const userAccount: ResourceType & Writable & Reversible & Respondable = {
   responds: ['disableAccount', 'requirePasswordChange'],
   async respondWrites(action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
     const path = `/users/${encodeURIComponent(target.user.id)}`;
-    const before = await readGraph(conn, `${path}${SELECT}`);
+    const passwordChange = action === 'requirePasswordChange';
+    const before = await readGraph(conn, `${path}${selectFor(passwordChange ? { passwordProfile: {} } : {})}`);
     if (!isObj(before)) return [];
     const resource = { type: 'userAccount', id: target.user.id, name: target.user.upn };
-    if (action === 'disableAccount') {
+    if (!passwordChange) {
       if (before['accountEnabled'] === false) return [];
       return [{ resource, write: { api: 'graph', method: 'PATCH', path, body: { accountEnabled: false } }, before, action: 'update' }];
     }

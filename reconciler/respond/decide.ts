@@ -67,7 +67,10 @@ export interface Incident {
   readonly signals: readonly RatedSignal[];
   readonly openedAt: string;
   readonly lastSignalAt: string;
-  /** Signals that joined it in this run: an incident of an earlier run that none joined is not acted on again. */
+  /**
+   * Signals that joined it in this run: an incident of an earlier run that none joined is not acted
+   * on again (an earlier one comes with 1 when its automatic actions did not all take).
+   */
   readonly fresh: number;
 }
 
@@ -90,7 +93,7 @@ export function correlate(signals: readonly Signal[], ctx: ResponseContext, open
   const setAside: SetAside[] = [];
   const windowMs = ctx.policy.windowHours * 3_600_000;
   const byIdentity = new Map<string, Incident[]>();
-  for (const inc of open) byIdentity.set(inc.identity.id, [...(byIdentity.get(inc.identity.id) ?? []), { ...inc, fresh: 0 }]);
+  for (const inc of open) byIdentity.set(inc.identity.id, [...(byIdentity.get(inc.identity.id) ?? []), inc]);
   const seen = new Set<string>([...alreadySeen, ...open.flatMap((i) => i.signals.map((s) => `${s.signal.source}|${s.signal.id}`))]);
   const sorted = [...signals].sort((a, b) => a.observedAt.localeCompare(b.observedAt) || `${a.source}|${a.id}`.localeCompare(`${b.source}|${b.id}`));
   for (const signal of sorted) {

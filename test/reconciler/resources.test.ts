@@ -9,7 +9,7 @@ import { writeProblem } from '../../reconciler/apply/writes.js';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { Evaluation } from '../../reconciler/evaluate/context.js';
 import { build, declareAll } from '../stacks/helpers.js';
-import { EXCHANGE_WRITES, GRAPH_WRITES, isResourceType, isReversible, isWritable, RESOURCES, resourceType, UnknownResourceType } from '../../reconciler/resources/registry.js';
+import { EXCHANGE_WRITES, GRAPH_WRITES, isRespondable, isResourceType, isReversible, isWritable, RESOURCES, resourceType, UnknownResourceType } from '../../reconciler/resources/registry.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -41,15 +41,16 @@ describe('the resource registry', () => {
     }
   });
 
-  it('every writable registered type is written by some remediable control', () => {
+  it('every writable registered type is written by some remediable control, or by a response action', () => {
     const written = new Set(CATALOGUE.filter((c) => c.remediation.automatic).flatMap((c) => c.resources.write ?? []));
-    for (const t of RESOURCES.filter(isWritable)) expect(written.has(t.key), t.key).toBe(true);
+    for (const t of RESOURCES.filter(isWritable)) expect(written.has(t.key) || (isRespondable(t) && t.responds.length > 0), t.key).toBe(true);
+    expect(RESOURCES.filter(isRespondable).map((t) => t.key)).toEqual(['oauth2PermissionGrant', 'mailbox', 'inboxRule', 'signInSessions', 'riskyUser', 'userAccount', 'groupMember']);
   });
 
   it('every read type is read by some control, and every type has a read or a write', () => {
     const read = new Set(['user', 'group', ...CATALOGUE.flatMap((c) => c.resources.read)]);
     for (const t of RESOURCES) {
-      expect(read.has(t.key), `${t.key} is read by no control`).toBe(true);
+      if (t.read) expect(read.has(t.key), `${t.key} is read by no control`).toBe(true);
       expect(t.read ?? isWritable(t), t.key).toBeTruthy();
     }
   });
@@ -62,7 +63,9 @@ describe('the resource registry', () => {
       'DELETE /identity/conditionalAccess/policies/{id}', 'DELETE /oauth2PermissionGrants/{id}', 'DELETE /servicePrincipals/{id}/appRoleAssignedTo/{id}', 'DELETE /users/{id}/mailFolders/inbox/messageRules/{id}',
       'PATCH /identity/conditionalAccess/policies/{id}', 'PATCH /policies/authorizationPolicy', 'POST /identity/conditionalAccess/policies', 'POST /oauth2PermissionGrants',
       'POST /users/{id}/mailFolders/inbox/messageRules', 'PUT /policies/adminConsentRequestPolicy',
-    ]);
+      // Written by posture respond only.
+      'DELETE /groups/{id}/members/{id}/$ref', 'PATCH /users/{id}', 'POST /groups/{id}/members/$ref', 'POST /identityProtection/riskyUsers/confirmCompromised', 'POST /users/{id}/revokeSignInSessions',
+    ].sort());
     expect([...EXCHANGE_WRITES.keys()].sort()).toEqual([
       'Disable-TransportRule', 'Enable-TransportRule', 'New-DkimSigningConfig', 'Set-AntiPhishPolicy', 'Set-DkimSigningConfig', 'Set-HostedConnectionFilterPolicy', 'Set-HostedOutboundSpamFilterPolicy', 'Set-Mailbox',
       'Set-RemoteDomain', 'Set-TransportConfig',
@@ -74,7 +77,8 @@ describe('the resource registry', () => {
   });
 
   it('irreversible types are so by construction: they have no inverse', () => {
-    expect(RESOURCES.filter(isWritable).filter((t) => !isReversible(t)).map((t) => t.key)).toEqual(['appRoleAssignment']);
+    // A revoked session and a confirmed compromise have no undo in the service.
+    expect(RESOURCES.filter(isWritable).filter((t) => !isReversible(t)).map((t) => t.key)).toEqual(['appRoleAssignment', 'signInSessions', 'riskyUser']);
   });
 });
 
