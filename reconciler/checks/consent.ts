@@ -121,6 +121,7 @@ export function checkConsent(ev: Evaluation): void {
         summary: `${upn} consented "${appName}" to ${risky.join(', ')}; the app can read or send that user's mail.`,
         evidence: { endpoint: '/oauth2PermissionGrants', readAt: ev.live.grants.readAt, live: { ...g, app: app ? { appId: app['appId'], displayName: app['displayName'], publisherName: app['publisherName'] } : null } },
         remediation: 'Revoke the grant, review the app, and check the user\'s mailbox for rules and sign-ins since the consent.',
+        ...(user ? { subject: { id: String(user['id']), upn } } : {}),
         scopes: [
           { type: 'app', value: appName },
           { type: 'app', value: String(app?.['appId'] ?? '') },

@@ -103,6 +103,7 @@ export function checkForwarding(ev: Evaluation): void {
         summary: `Mailbox ${upn} forwards all mail to ${external.map(describeDestination).join(', ')}, outside the organisation.`,
         evidence, destinations: external.map((d) => d.address),
         remediation: 'Treat it as a possible compromise: clear the forwarding, revoke the user\'s sessions and review sign-ins.',
+        subject: { ...(typeof m['ExternalDirectoryObjectId'] === 'string' ? { id: m['ExternalDirectoryObjectId'] } : {}), upn },
         scopes: [{ type: 'user', value: upn }],
       });
     }
@@ -130,6 +131,7 @@ export function checkForwarding(ev: Evaluation): void {
         evidence: { endpoint: `/users/${mailbox.id}/mailFolders/inbox/messageRules`, readAt: ev.live.inboxRules.readAt, live: rule },
         destinations: external.map((e) => e.d.address),
         remediation: 'Treat it as a compromised mailbox: delete the rule, revoke the user\'s sessions and require a password change.',
+        subject: { id: mailbox.id, upn: mailbox.upn },
         scopes: [
           { type: 'user', value: mailbox.upn },
           { type: 'rule', value: name },

@@ -53,6 +53,8 @@ export interface FindingInput {
    * names destinations covers the finding only when every one of these is among them.
    */
   readonly destinations?: readonly string[];
+  /** The user the finding is about, when there is one. */
+  readonly subject?: { readonly id?: string; readonly upn: string };
 }
 
 /** Whether `address` is `allowed` (an address) or inside it (a domain). */
@@ -107,6 +109,7 @@ export class Evaluation {
       evidence: input.evidence,
       frameworks: control.frameworks,
       ...(input.remediation ? { remediation: input.remediation } : {}),
+      ...(input.subject ? { subject: input.subject } : {}),
       ...(exception
         ? { exception: { id: exception.id, approvedBy: exception.approvedBy, expires: exception.expires, reason: exception.reason, ...(exception.ticket ? { ticket: exception.ticket } : {}) } }
         : {}),

@@ -58,6 +58,8 @@ export interface Finding {
   readonly remediation?: string;
   /** For `excepted` and `exception-expired`. */
   readonly exception?: { readonly id: string; readonly approvedBy: string; readonly expires: string; readonly reason: string; readonly ticket?: string };
+  /** The user the finding is about, when there is one (the owner of a forwarding mailbox, the user who consented): what a response acts on. */
+  readonly subject?: { readonly id?: string; readonly upn: string };
   /** For `not-evaluated`. */
   readonly notEvaluated?: { readonly reason: 'licence-missing' | 'permission-missing' | 'read-failed'; readonly detail: string; readonly permission?: string };
 }

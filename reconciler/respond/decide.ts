@@ -121,8 +121,11 @@ export function correlate(signals: readonly Signal[], ctx: ResponseContext, open
       const list = byIdentity.get(identity.id) ?? [];
       const r: RatedSignal = rated ? { signal, confidence: rated.confidence, rule: rated.rule } : { signal, confidence: 'low', rule: -1 };
       const last = list[list.length - 1];
-      if (last && at - Date.parse(last.lastSignalAt) <= windowMs) {
-        list[list.length - 1] = { ...last, confidence: higher(last.confidence, r.confidence), signals: [...last.signals, r], lastSignalAt: signal.observedAt > last.lastSignalAt ? signal.observedAt : last.lastSignalAt, fresh: last.fresh + 1 };
+      // A finding is a state seen now (the rule is there), not an event at a time: it belongs to the
+      // identity's latest incident whatever its age, which it reopens; it opens one only when there is none.
+      if (last && (signal.source === 'finding' || at - Date.parse(last.lastSignalAt) <= windowMs)) {
+        const lastSignalAt = signal.source !== 'finding' && signal.observedAt > last.lastSignalAt ? signal.observedAt : last.lastSignalAt;
+        list[list.length - 1] = { ...last, confidence: higher(last.confidence, r.confidence), signals: [...last.signals, r], lastSignalAt, fresh: last.fresh + 1 };
       } else {
         list.push({
           id: `INC-${sha256(`${identity.id.toLowerCase()}\u0000${key}`).slice(0, 16)}`,

@@ -4,14 +4,15 @@ import type { Connection } from '../input/connection.js';
 import type { Confidence, ResponseAction } from '../manifest/response.js';
 import type { Manifest } from '../manifest/schema.js';
 import { fingerprintOf, type PlannedChange } from '../model/change.js';
-import type { IncompleteRead } from '../model/finding.js';
+import { ACTIONABLE, type IncompleteRead } from '../model/finding.js';
+import { runPlan } from '../plan/run.js';
 import { desiredHashOf } from '../plan/build.js';
 import { respondersFor } from '../resources/registry.js';
 import type { ResponseTarget } from '../resources/types.js';
 import { TOOL_VERSION } from '../version.js';
 import { correlate, decide, type Decision, type Disposition, type Identity, type Incident, type Placement } from './decide.js';
 import { readResponseInputs } from './read.js';
-import type { SignalFile } from './signals.js';
+import { fromFinding, type Signal, type SignalFile } from './signals.js';
 
 type Obj = Record<string, unknown>;
 
@@ -87,7 +88,7 @@ export const responsePlanHash = (p: Omit<ResponsePlan, 'planHash'> & { planHash?
 
 export interface PlanResponseOptions {
   readonly manifest: Manifest;
-  readonly conn: Pick<Connection, 'graph' | 'exchange' | 'tenant'>;
+  readonly conn: Pick<Connection, 'graph' | 'exchange' | 'tenant' | 'resolver'>;
   /** Read signals observed from this time on (the cursor, or now − lookback). */
   readonly since: string;
   readonly now: Date;
@@ -107,7 +108,9 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
   const policy = o.manifest.desired.response;
   if (!policy) throw new Error('the posture declares no response policy (IncidentResponse)');
   const until = o.now.toISOString();
-  const inputs = await readResponseInputs(policy, o.manifest.breakGlass.groups, o.conn, o.since, o.files ?? []);
+  const read = await readResponseInputs(policy, o.manifest.breakGlass.groups, o.conn, o.since, o.files ?? []);
+  const own = await findingSignals(o.manifest, o.conn, o.now);
+  const inputs = { ...read, signals: [...read.signals, ...own.signals], incomplete: [...read.incomplete, ...own.incomplete] };
   const base = {
     format: 'email-posture-response' as const,
     formatVersion: 1 as const,
@@ -126,18 +129,22 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
   }
   const ctx = { policy, breakGlass: o.manifest.breakGlass, identities: inputs.identities, userCount: inputs.userCount };
   const { incidents, setAside } = correlate(inputs.signals, ctx, o.open?.(inputs.identities) ?? [], o.seen);
-  // The cursor: the newest signal read (the service's clock, not this machine's), or where this read began.
-  const newest = inputs.signals.map((x) => Date.parse(x.observedAt)).filter((t) => !Number.isNaN(t)).reduce((a, b) => Math.max(a, b), Date.parse(o.since));
+  // The cursor: the newest signal read from the services (their clock, not this machine's), or where this read began.
+  const newest = read.signals.filter((x) => x.source !== 'external').map((x) => Date.parse(x.observedAt)).filter((t) => !Number.isNaN(t)).reduce((a, b) => Math.max(a, b), Date.parse(o.since));
   const decided = decide(incidents, ctx);
   const targets = await responseTargets(o.manifest, o.conn);
   const changes: PlannedChange[] = [];
   const approvals: PlannedChange[] = [];
   const actionsOf = new Map<string, PlannedAction[]>();
+  // One action on one identity once per run, whichever of its incidents decided it first.
+  const taken = new Set<string>();
   for (const d of decided.decisions) {
     const inc = incidents.find((i) => i.id === d.incident)!;
     const id = decisionId(d);
     let writes = 0;
-    if (d.disposition !== 'never') {
+    const once = `${d.identity.id.toLowerCase()}|${d.action}|${d.disposition}`;
+    if (d.disposition !== 'never' && !taken.has(once)) {
+      taken.add(once);
       const found = await decisionWrites({ id, action: d.action, user: d.identity, since: inc.openedAt }, targets, o.conn);
       (d.disposition === 'automatic' ? changes : approvals).push(...found);
       writes = found.length;
@@ -156,6 +163,21 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     incomplete: [],
   };
   return { ...doc, planHash: responsePlanHash(doc) };
+}
+
+/**
+ * The posture's own findings as signals, for the controls the policy's finding rules name: the
+ * posture is read for those controls only, and each actionable finding about a user (a rule
+ * forwarding outside, a consent to a mail scope) is a signal about that user. A finding is known by
+ * its id, which names the very rule or grant: one made again after containment is a new signal.
+ */
+async function findingSignals(manifest: Manifest, conn: Pick<Connection, 'graph' | 'exchange' | 'tenant' | 'resolver'>, now: Date): Promise<{ signals: Signal[]; incomplete: IncompleteRead[] }> {
+  const named = new Set((manifest.desired.response?.signals ?? []).flatMap((r) => (r.source === 'finding' ? r.controls : [])));
+  const controls = manifest.controls.filter((c) => named.has(c.id.replace(/v\d+$/, '')));
+  if (controls.length === 0) return { signals: [], incomplete: [] };
+  const run = await runPlan({ kind: 'drift', manifest: { ...manifest, controls }, tenantId: conn.tenant, today: now.toISOString().slice(0, 10), read: { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver } });
+  const signals = run.findings.filter((f) => ACTIONABLE.includes(f.status) && f.subject).map((f) => fromFinding(f, f.subject!));
+  return { signals, incomplete: run.incomplete };
 }
 
 /** What every response action's target shares: the watchlist group's id and the risky scopes. */

@@ -109,7 +109,8 @@ describe('posture respond against the incident scenario', () => {
     const response = recs.find((x): x is ResponseEvidenceRecord => x.kind === 'response')!;
     expect(response).toMatchObject({ planHash: plan.planHash, changes: 7, approvals: plan.approvals.length, exitCode: 2 });
     const jamie = response.incidents.find((i) => i.identity.id === JAMIE)!;
-    expect(jamie.signals.map((x) => x.source).sort()).toEqual(['defenderAlert', 'riskDetection']);
+    // Defender, Identity Protection and the posture's own findings: the rule forwarding outside (MAIL.FWD.4), the mail consent (APP.CONSENT.4).
+    expect(jamie.signals.map((x) => x.source).sort()).toEqual(['defenderAlert', 'finding', 'finding', 'riskDetection']);
     expect(jamie.actions.find((a) => a.action === 'revokeSessions')).toMatchObject({ disposition: 'automatic', rule: 'matrix.highValue.high.automatic', writes: 1 });
     const changes = recs.filter((x) => x.kind === 'change' && x.runId === response.runId);
     expect(changes.map((c) => (c as { control: string }).control).sort()).toEqual([
@@ -132,6 +133,15 @@ describe('posture respond against the incident scenario', () => {
     expect(wave.stdout).toContain(`Incident ${jamie.id}: jamie.brooks@tailspintoys.example (highValue, high confidence)`);
     expect(wave.stdout).toMatch(/applied ~ signInSessions "jamie\.brooks@tailspintoys\.example"/);
     expect(wave.stdout).toContain('Response: 1 incident, 2 automatic writes');
+
+    // Half an hour later the attacker plants the forwarding rule again: the next run finds it, reopens the incident and contains it again.
+    s.clock.set('2026-11-16T10:35:00Z');
+    s.tenant.inboxRules.add(JAMIE, { id: 'AQAAAJ5dZtX=', displayName: '..', sequence: 1, isEnabled: true, hasError: false, isReadOnly: false, conditions: {}, actions: { forwardTo: [{ emailAddress: { name: 'AP Archive', address: 'ap-archive@exfil-mail.test' } }], stopProcessingRules: true } });
+    const back = await respond(s, evidence, ['--auto-approve']);
+    expect(back.code, back.stderr).toBe(2);
+    expect(back.stdout).toMatch(/signal {2}finding EP-[0-9a-f]{16} \(high, rule 9\): An inbox rule of jamie\.brooks@tailspintoys\.example/);
+    expect(back.stdout).toMatch(/applied - inboxRule "jamie\.brooks@tailspintoys\.example: \"\.\.\"" \(respond\.removeMailRules\)/);
+    expect(state(s)['jamie.brooks']!.rules).toEqual([]);
   }, 120_000);
 
   it('approvals go through posture apply, checked against the trail and the tenant; applied once, a reused or edited plan is refused', async () => {
