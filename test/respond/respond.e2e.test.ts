@@ -140,7 +140,7 @@ describe('posture respond against the incident scenario', () => {
     const back = await respond(s, evidence, ['--auto-approve']);
     expect(back.code, back.stderr).toBe(2);
     expect(back.stdout).toMatch(/signal {2}finding EP-[0-9a-f]{16} \(high, rule 9\): An inbox rule of jamie\.brooks@tailspintoys\.example/);
-    expect(back.stdout).toMatch(/applied - inboxRule "jamie\.brooks@tailspintoys\.example: \"\.\.\"" \(respond\.removeMailRules\)/);
+    expect(back.stdout).toMatch(/applied - inboxRule "jamie\.brooks@tailspintoys\.example: "\.\."" \(respond\.removeMailRules\)/);
     expect(state(s)['jamie.brooks']!.rules).toEqual([]);
   }, 120_000);
 
