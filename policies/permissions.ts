@@ -35,6 +35,7 @@ export const P = {
   groupMemberWrite: graph('GroupMember.ReadWrite.All'),
   revokeSessions: graph('User.RevokeSessions.All'),
   userWrite: graph('User.ReadWrite.All'),
+  authMethodWrite: graph('UserAuthenticationMethod.ReadWrite.All'),
   /** Setting another user's passwordProfile needs a directory role besides User.ReadWrite.All. */
   userAdmin: { api: 'entra-role', name: 'User Administrator' } as Permission,
 } as const;

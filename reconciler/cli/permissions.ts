@@ -3,6 +3,10 @@ import { CATALOGUE } from '../../policies/catalogue.js';
 import { unionPermissions } from '../../policies/permissions.js';
 import type { Permission } from '../../policies/types.js';
 import { controlPermissions } from '../resources/permissions.js';
+import { P } from '../../policies/permissions.js';
+import { ACTIONS } from '../manifest/response.js';
+import { EXCHANGE_READ } from '../resources/exchange-object.js';
+import { respondersFor } from '../resources/registry.js';
 
 /** What each command needs: read-only commands need read permissions only. */
 export function permissionsFor(command: string): Permission[] {
@@ -16,12 +20,23 @@ export function permissionsFor(command: string): Permission[] {
         // Exchange reads are covered by the write role.
         (p, _i, all) => !(p.api === 'entra-role' && p.name === 'Global Reader' && all.some((q) => q.name === 'Exchange Administrator')),
       );
+    case 'respond':
+      return unionPermissions([RESPOND_READ, ...ACTIONS.map(actionPermissions)]);
     default:
       return [];
   }
 }
 
-export const COMMANDS_WITH_PERMISSIONS = ['plan', 'drift', 'apply', 'rollback', 'check-domain', 'controls', 'show', 'synth', 'sim', 'evidence', 'demo'] as const;
+/** What `posture respond` reads: the signals, the directory it tiers identities by, shared mailboxes, and the controls its finding rules can name. */
+const RESPOND_READ: readonly Permission[] = unionPermissions([
+  [P.alertRead, P.riskEventRead, P.riskyUserRead, P.userRead, P.roleRead, P.groupMemberRead, ...EXCHANGE_READ],
+  ...CATALOGUE.filter((c) => ['MAIL.FWD.3', 'MAIL.FWD.4', 'APP.CONSENT.4'].includes(c.id)).map((c) => controlPermissions(c).read),
+]);
+
+/** What one response action writes with: the write permissions of every type that serves it. */
+export const actionPermissions = (action: string): Permission[] => unionPermissions(respondersFor(action).map((t) => t.writePermissions));
+
+export const COMMANDS_WITH_PERMISSIONS = ['plan', 'drift', 'apply', 'rollback', 'respond', 'check-domain', 'controls', 'show', 'synth', 'sim', 'evidence', 'demo'] as const;
 
 const API_NAMES: Record<Permission['api'], string> = {
   graph: 'Microsoft Graph (application permission)',
@@ -50,6 +65,14 @@ export function permissionsCommand(setExit: (code: number) => void): CommandModu
           for (const api of ['graph', 'exchange', 'entra-role'] as const) {
             const names = perms.filter((p) => p.api === api).map((p) => p.name);
             if (names.length) console.log(`  ${API_NAMES[api]}: ${names.join(', ')}`);
+          }
+          if (command === 'respond') {
+            // Grant the reader all of the reads, and a writer only the actions the matrix lets run: those that run automatically in the scheduled job, those approved in the protected one.
+            console.log('  by response action (grant what the actions the policy lets run automatically, or after approval, need):');
+            for (const action of ACTIONS) {
+              const need = actionPermissions(action);
+              console.log(`    ${action}: ${need.length ? need.map((p) => p.name).join(', ') : 'nothing (an entry in the plan and the trail)'}`);
+            }
           }
         }
       }

@@ -15,7 +15,9 @@ import { oauth2PermissionGrant } from './oauth2-permission-grant.js';
 import { remoteDomain } from './remote-domain.js';
 import { transportConfig } from './transport-config.js';
 import { transportRule } from './transport-rule.js';
+import { authenticationMethod } from './authentication-method.js';
 import { groupMember } from './group-member.js';
+import { mailboxDelegate } from './mailbox-delegate.js';
 import { riskyUser } from './risky-user.js';
 import { signInSessions } from './sign-in-sessions.js';
 import { userAccount } from './user-account.js';
@@ -56,6 +58,8 @@ export const RESOURCES: readonly ResourceType[] = [
   riskyUser,
   userAccount,
   groupMember,
+  authenticationMethod,
+  mailboxDelegate,
 ];
 
 /** Types every run reads: owners and the references of a posture resolve in them. */
