@@ -498,7 +498,9 @@ describe.each(workflows.map((w) => [w.file, w] as const))('%s', (_file, w) => {
       }
     }
     expect(problems).toEqual([]);
-    expect([...used].sort()).toEqual(expect.arrayContaining(['apply', 'drift', 'evidence verify', 'plan', 'rollback', 'synth']));
+    // The posture flows live in the main workflow; the respond workflow runs its own.
+    const expected = w.file.endsWith('respond.yml') ? ['apply', 'evidence verify', 'respond', 'synth'] : ['apply', 'drift', 'evidence verify', 'plan', 'rollback', 'synth'];
+    expect([...used].sort()).toEqual(expect.arrayContaining(expected));
   }, 120_000);
 
   it('authenticates by workload identity federation only', () => {
@@ -534,7 +536,8 @@ describe.each(workflows.map((w) => [w.file, w] as const))('%s', (_file, w) => {
 
 describe('GitHub Actions workflow', () => {
   // The flows may live in one workflow file or several; each check looks at the job that runs them.
-  const jobs = () => github.flatMap(githubJobs);
+  // The respond workflow is checked on its own below.
+  const jobs = () => github.filter((w) => !w.file.endsWith('respond.yml')).flatMap(githubJobs);
   const jobWith = (command: string) => jobsRunning(jobs(), command);
   const envOf = (j: Job, step: Obj = {}) => ({ ...obj(j.w.data['env']), ...obj(j.job['env']), ...obj(step['env']) });
   const on = (j: Job) => obj(j.w.data['on']);
@@ -718,6 +721,34 @@ describe('GitHub Actions workflow', () => {
     expect(str(obj(upload!['with'])['name'])).not.toBe('');
     expect(str(obj(upload!['with'])['name'])).not.toBe(applyArtifact);
   }, 120_000);
+});
+
+describe('GitHub Actions respond workflow', () => {
+  const w = () => github.find((x) => x.file.endsWith('respond.yml'))!;
+  const job = (id: string) => githubJobs(w()).find((j) => j.id === id)!;
+
+  it('responds on a schedule of minutes, automatically, continuing the trail it keeps in the cache', () => {
+    const crons = list(obj(w().data['on'])['schedule']).map((s) => str(obj(s)['cron']));
+    expect(crons).toHaveLength(1);
+    expect(crons[0]).toMatch(/^\S+\/10 \* \* \* \*$/);
+    const j = job('respond');
+    const inv = j.steps.flatMap(invocationsOf).find((i) => i.command === 'respond')!;
+    expect(inv.values.get('--auto-approve')).toBeDefined();
+    expect(inv.values.get('--evidence')).toEqual(['$TRAIL']);
+    const uses = j.steps.map((s) => str(s['uses']));
+    expect(uses.findIndex((u) => u.startsWith('actions/cache/restore@'))).toBeLessThan(j.steps.findIndex((s) => invocationsOf(s).some((i) => i.command === 'respond')));
+    expect(uses.some((u) => u.startsWith('actions/cache/save@'))).toBe(true);
+    expect(obj(j.job['concurrency'])['group']).toBe(obj(job('approve').job['concurrency'])['group']);
+  });
+
+  it('approves a saved response by hand only, in an environment with reviewers, through posture apply on the same trail', () => {
+    const j = job('approve');
+    expect(str(j.job['if'])).toMatch(/workflow_dispatch/);
+    expect(j.job['environment']).toBe('incident-response');
+    const inv = j.steps.flatMap(invocationsOf).find((i) => i.command === 'apply')!;
+    expect(inv.positionals).toEqual(['response.json']);
+    expect(inv.values.get('--evidence')).toEqual(['$TRAIL']);
+  });
 });
 
 describe('Azure Pipelines pipeline', () => {
