@@ -107,6 +107,16 @@ describe('posture demo', () => {
     expect(stdout).toMatch(/Apply complete: \d+ changes? applied and verified\./);
     expect(second).toMatch(/^Plan: 0 to create, 0 to update, 0 to delete\b/m);
 
+    // The response to the incident scenario: incidents, the automatic actions run and verified, the rest saved for approval.
+    const response = stdout.slice(stdout.indexOf('── Respond'));
+    expect(stdout.indexOf('── Respond')).toBeGreaterThan(stdout.indexOf('── Verify the evidence trail'));
+    expect(stdout).toContain('Simulated tenant "Tailspin Toys" (incident)');
+    expect(response).toContain('Incident INC-');
+    expect(response).toMatch(/^Response: 5 incidents, [1-9]\d* automatic writes?, [1-9]\d* waiting for approval\.$/m);
+    expect(response).toMatch(/Apply complete: [1-9]\d* changes? applied and verified\./);
+    expect(response).toContain('Break-glass account bg-alpha@tailspintoys.example is named in 1 signal');
+    expect(existsSync(join(cwd, 'out', 'response.json'))).toBe(true);
+
     // The evidence trail of the three runs verifies.
     const verify = stdout.slice(stdout.indexOf('── Verify the evidence trail'));
     expect(verify).toMatch(/\d+ records, chain intact, head [0-9a-f]{64}/);
