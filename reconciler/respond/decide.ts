@@ -80,8 +80,12 @@ export interface SetAside {
   readonly reason: 'not-authoritative' | 'unknown-identity' | 'no-time';
 }
 
-const findIdentity = (ids: readonly Identity[], ref: SubjectRef) =>
-  ids.find((i) => (ref.id !== undefined && i.id.toLowerCase() === ref.id.toLowerCase()) || (ref.upn !== undefined && i.upn.toLowerCase() === ref.upn.toLowerCase()));
+/** Looks identities up by object id or UPN, case-insensitively. */
+function identityIndex(ids: readonly Identity[]): (ref: SubjectRef) => Identity | undefined {
+  const byId = new Map(ids.map((i) => [i.id.toLowerCase(), i]));
+  const byUpn = new Map(ids.map((i) => [i.upn.toLowerCase(), i]));
+  return (ref) => (ref.id !== undefined ? byId.get(ref.id.toLowerCase()) : undefined) ?? (ref.upn !== undefined ? byUpn.get(ref.upn.toLowerCase()) : undefined);
+}
 
 /**
  * Correlates signals into incidents: per identity, a signal within `windowHours` of the incident's
@@ -91,6 +95,7 @@ const findIdentity = (ids: readonly Identity[], ref: SubjectRef) =>
  */
 export function correlate(signals: readonly Signal[], ctx: ResponseContext, open: readonly Incident[] = [], alreadySeen: ReadonlySet<string> = new Set()): { incidents: Incident[]; setAside: SetAside[] } {
   const setAside: SetAside[] = [];
+  const findIdentity = identityIndex(ctx.identities);
   const windowMs = ctx.policy.windowHours * 3_600_000;
   const byIdentity = new Map<string, Incident[]>();
   for (const inc of open) byIdentity.set(inc.identity.id, [...(byIdentity.get(inc.identity.id) ?? []), inc]);
@@ -105,7 +110,7 @@ export function correlate(signals: readonly Signal[], ctx: ResponseContext, open
       setAside.push({ signal, reason: 'no-time' });
       continue;
     }
-    const identities = [...new Map(signal.subjects.map((r) => findIdentity(ctx.identities, r)).filter((i): i is Identity => !!i).map((i) => [i.id, i])).values()];
+    const identities = [...new Map(signal.subjects.map((r) => findIdentity(r)).filter((i): i is Identity => !!i).map((i) => [i.id, i])).values()];
     const rated = confidenceOf(ctx.policy.signals, signal);
     // Any signal about a break-glass account reaches the incident owner, authoritative or not; it is never acted on.
     const guarded = identities.filter((i) => tierOf(i, ctx) === 'breakGlass');

@@ -67,6 +67,9 @@ export interface ResponsePlan {
   readonly planHash: string;
 }
 
+/** Decisions whose writes are read from the tenant at once (the transports pace and retry each class of request). */
+const RESPONSE_READS_IN_FLIGHT = 8;
+
 const decisionId = (d: Decision) => `RSP-${sha256(`${d.incident}\u0000${d.action}`).slice(0, 16)}`;
 
 const incidentView = (inc: Incident, actions: PlannedAction[]): PlannedIncident => ({
@@ -138,18 +141,29 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
   const actionsOf = new Map<string, PlannedAction[]>();
   // One action on one identity once per run, whichever of its incidents decided it first.
   const taken = new Set<string>();
-  for (const d of decided.decisions) {
-    const inc = incidents.find((i) => i.id === d.incident)!;
-    const id = decisionId(d);
-    let writes = 0;
+  const byId = new Map(incidents.map((i) => [i.id, i]));
+  const jobs = decided.decisions.map((d) => {
+    const inc = byId.get(d.incident)!;
     const once = `${d.identity.id.toLowerCase()}|${d.action}|${d.disposition}`;
-    if (d.disposition !== 'never' && !taken.has(once)) {
-      taken.add(once);
-      const found = await decisionWrites({ id, action: d.action, user: d.identity, since: inc.openedAt }, targets, o.conn);
-      (d.disposition === 'automatic' ? changes : approvals).push(...found);
-      writes = found.length;
+    const acts = d.disposition !== 'never' && !taken.has(once);
+    if (acts) taken.add(once);
+    return { d, id: decisionId(d), since: inc.openedAt, acts };
+  });
+  // The writes of each decision, read from the tenant a few at a time; kept in decision order.
+  const found: PlannedChange[][] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      const j = jobs[i]!;
+      found[i] = j.acts ? await decisionWrites({ id: j.id, action: j.d.action, user: j.d.identity, since: j.since }, targets, o.conn) : [];
     }
-    actionsOf.set(d.incident, [...(actionsOf.get(d.incident) ?? []), { action: d.action, disposition: d.disposition, rule: d.rule, ...(d.heldBack ? { heldBack: d.heldBack } : {}), decisionId: id, writes }]);
+  };
+  await Promise.all(Array.from({ length: Math.min(RESPONSE_READS_IN_FLIGHT, jobs.length) }, worker));
+  for (const [i, { d, id }] of jobs.entries()) {
+    const writes = found[i]!;
+    (d.disposition === 'automatic' ? changes : approvals).push(...writes);
+    actionsOf.set(d.incident, [...(actionsOf.get(d.incident) ?? []), { action: d.action, disposition: d.disposition, rule: d.rule, ...(d.heldBack ? { heldBack: d.heldBack } : {}), decisionId: id, writes: writes.length }]);
   }
   const doc = {
     ...base,
