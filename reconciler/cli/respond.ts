@@ -25,6 +25,7 @@ import { checkApproval } from '../respond/approve.js';
 export interface RespondArgs extends Omit<PlanArgs, 'format' | 'out' | 'today'> {
   signals: string[];
   since?: string;
+  now?: string;
   out?: string;
   'auto-approve': boolean;
 }
@@ -42,8 +43,8 @@ function readSignalFile(file: string): SignalFile {
  * automatic actions did not all take in the last run that acted on them (a write failed, or the run
  * stopped before it): the next run acts on those again.
  */
-function responses(run: OpenRun, tenant: string, stack: string): { earlier: ResponseEvidenceRecord[]; unfinished: Set<string> } {
-  if (!run.trail || !existsSync(run.trail.path)) return { earlier: [], unfinished: new Set() };
+function responses(run: OpenRun, tenant: string, stack: string, watchDays: number | undefined, now: Date): { earlier: ResponseEvidenceRecord[]; unfinished: Set<string>; watchesEnded: Array<{ id: string; upn: string; since: string }> } {
+  if (!run.trail || !existsSync(run.trail.path)) return { earlier: [], unfinished: new Set(), watchesEnded: [] };
   const records = trailRecords(readFileSync(run.trail.path, 'utf8'));
   const earlier = records.filter((r): r is ResponseEvidenceRecord => r.kind === 'response' && r.tenantId.toLowerCase() === tenant.toLowerCase() && r.stack === stack && r.exitCode !== 1);
   const unfinished = new Set<string>();
@@ -56,7 +57,17 @@ function responses(run: OpenRun, tenant: string, stack: string): { earlier: Resp
       else unfinished.delete(i.id);
     }
   }
-  return { earlier, unfinished };
+  // Watches respond started and has not ended: the newest start per user, ended once watchlist.days have passed.
+  const runs = new Set(earlier.map((r) => r.runId));
+  const watching = new Map<string, { id: string; upn: string; since: string }>();
+  for (const c of records) {
+    if (c.kind !== 'change' || c.result !== 'applied' || !runs.has(c.runId) || c.resource.type !== 'groupMember' || typeof c.resource.id !== 'string') continue;
+    const key = c.resource.id.toLowerCase();
+    if (c.control === 'respond.watchlist') watching.set(key, { id: c.resource.id, upn: c.resource.name.replace(/ in the watchlist$/, ''), since: c.time });
+    else if (c.control === 'respond.unwatch') watching.delete(key);
+  }
+  const watchesEnded = watchDays === undefined ? [] : [...watching.values()].filter((w) => now.getTime() - Date.parse(w.since) >= watchDays * 86_400_000);
+  return { earlier, unfinished, watchesEnded };
 }
 
 /**
@@ -103,6 +114,7 @@ export function renderResponse(p: ResponsePlan): string {
     for (const x of p.setAside) by.set(x.reason, (by.get(x.reason) ?? 0) + 1);
     out.push('', `Signals set aside: ${[...by].map(([r, n]) => `${n} ${r}`).join(', ')}.`);
   }
+  for (const w of p.watchesEnded) out.push('', `Watch ended: ${s(w.upn)}, on the watchlist since ${s(w.since)}: ${w.writes ? 'taken off it' : 'no longer on it'}.`);
   if (p.circuitBreaker) out.push('', `Circuit breaker: ${s(p.circuitBreaker)}.`);
   if (p.approvals.length) out.push('', `Waiting for approval (${p.approvals.length}):`, ...p.approvals.map((c) => `  ${s(describeChange(c))}`));
   out.push('', `Response: ${p.incidents.length} incident${p.incidents.length === 1 ? '' : 's'}, ${p.changes.length} automatic write${p.changes.length === 1 ? '' : 's'}, ${p.approvals.length} waiting for approval.`);
@@ -133,12 +145,14 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
         .option('since', { type: 'string', describe: 'Read signals observed from this time (ISO 8601) instead of from the last run' })
         .option('out', { type: 'string', describe: 'Save the response plan as JSON' })
         .option('auto-approve', { type: 'boolean', default: false, describe: "Run the automatic actions without asking for 'yes'" })
+        .option('now', { type: 'string', hidden: true, describe: 'The time taken as now, for the look-back and the end of watches (ISO 8601; default: the clock)' })
         .option('color', { type: 'boolean', default: false, hidden: true }) as never,
     handler: async (args) => {
       const log = createLogger(args['log-format']);
       let run: OpenRun | undefined;
       try {
         if (args.since !== undefined && Number.isNaN(Date.parse(args.since))) throw new InputError(`--since ${JSON.stringify(args.since)} is not an ISO 8601 time such as 2026-11-16T09:00:00Z`);
+        if (args.now !== undefined && Number.isNaN(Date.parse(args.now))) throw new InputError(`--now ${JSON.stringify(args.now)} is not an ISO 8601 time such as 2026-11-30T09:00:00Z`);
         const files = args.signals.map(readSignalFile);
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack);
         const policy = input.manifest.desired.response;
@@ -147,13 +161,13 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
         run = await openRun({ conn, evidence: args.evidence, log });
         log.info(`reading signals of tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
         await signIn(conn);
-        const now = new Date();
-        const { earlier, unfinished } = responses(run, conn.tenant, input.stack);
+        const now = args.now ? new Date(args.now) : new Date();
+        const { earlier, unfinished, watchesEnded } = responses(run, conn.tenant, input.stack, policy.watchlist?.days, now);
         // From the newest signal the last run read, less one window (alerts can arrive after later ones); else the look-back.
         const cursor = earlier.at(-1)?.window.until;
         const since = args.since ? new Date(args.since).toISOString() : cursor ? new Date(Date.parse(cursor) - policy.windowHours * 3_600_000).toISOString() : new Date(now.getTime() - policy.lookbackHours * 3_600_000).toISOString();
         const seen = new Set(earlier.flatMap((r) => r.setAside.map((x) => `${x.source}|${x.id}`)));
-        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen });
+        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, watchesEnded });
         const incomplete = plan.incomplete.length > 0;
         const pending = plan.approvals.length > 0;
         const approve = plan.changes.length > 0 && (args['auto-approve'] || (process.stdin.isTTY === true && !incomplete && (await confirm(plan.changes.length))));

@@ -68,10 +68,17 @@ export const groupMember: ResourceType & Writable & Reversible & Respondable = {
     const ref = isObj(w.body) ? String(w.body['@odata.id'] ?? '') : '';
     return { write: add(ref.replace(/\/directoryObjects\/[^/]+$/, '') || 'https://graph.microsoft.com/v1.0', p.group, p.member), action: 'create' };
   },
-  responds: ['watchlist'],
-  async respondWrites(_action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
+  // `unwatch` is respond's own: the end of a watch the policy's watchlist.days set.
+  responds: ['watchlist', 'unwatch'],
+  async respondWrites(action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
     if (!target.watchlistGroupId) return [];
-    if (await membership(conn, target.watchlistGroupId, target.user.id)) return [];
+    const member = await membership(conn, target.watchlistGroupId, target.user.id);
+    if (action === 'unwatch') {
+      if (!member) return [];
+      const path = `/groups/${encodeURIComponent(target.watchlistGroupId)}/members/${encodeURIComponent(target.user.id)}/$ref`;
+      return [{ resource: { type: 'groupMember', id: target.user.id, name: `${target.user.upn} in the watchlist` }, write: { api: 'graph', method: 'DELETE', path }, before: member, action: 'delete' }];
+    }
+    if (member) return [];
     return [{ resource: { type: 'groupMember', id: target.user.id, name: `${target.user.upn} in the watchlist` }, write: add(conn.graph.url('').replace(/\/$/, ''), target.watchlistGroupId, target.user.id), before: null, action: 'create' }];
   },
 };

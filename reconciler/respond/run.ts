@@ -58,7 +58,9 @@ export interface ResponsePlan {
   readonly protected: readonly PlannedIncident[];
   readonly setAside: ReadonlyArray<{ readonly source: string; readonly id: string; readonly reason: string }>;
   readonly circuitBreaker?: string;
-  /** The writes of the automatic actions, in order. */
+  /** Watches that ended: users a run put on the watchlist `watchlist.days` ago, taken off it. */
+  readonly watchesEnded: ReadonlyArray<{ readonly upn: string; readonly since: string; readonly writes: number }>;
+  /** The writes of the automatic actions (and of the watches that ended), in order. */
   readonly changes: readonly PlannedChange[];
   /** The writes that wait for a person's approval. */
   readonly approvals: readonly PlannedChange[];
@@ -100,6 +102,8 @@ export interface PlanResponseOptions {
   readonly open?: (identities: readonly Identity[]) => Incident[];
   /** Signals earlier runs set aside (`source|id`): not reported again. */
   readonly seen?: ReadonlySet<string>;
+  /** Users whose watch (added by an earlier run) has lasted the policy's watchlist.days: taken off the watchlist. */
+  readonly watchesEnded?: ReadonlyArray<{ readonly id: string; readonly upn: string; readonly since: string }>;
 }
 
 /**
@@ -127,7 +131,7 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     window: { since: o.since, until },
   };
   if (inputs.incomplete.length) {
-    const doc = { ...base, incidents: [], protected: [], setAside: [], changes: [], approvals: [], incomplete: inputs.incomplete };
+    const doc = { ...base, incidents: [], protected: [], setAside: [], watchesEnded: [], changes: [], approvals: [], incomplete: inputs.incomplete };
     return { ...doc, planHash: responsePlanHash(doc) };
   }
   const ctx = { policy, breakGlass: o.manifest.breakGlass, identities: inputs.identities, userCount: inputs.userCount };
@@ -165,9 +169,17 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     (d.disposition === 'automatic' ? changes : approvals).push(...writes);
     actionsOf.set(d.incident, [...(actionsOf.get(d.incident) ?? []), { action: d.action, disposition: d.disposition, rule: d.rule, ...(d.heldBack ? { heldBack: d.heldBack } : {}), decisionId: id, writes: writes.length }]);
   }
+  // The end of a watch is the policy's own decision (watchlist.days), not a signal's: it runs whatever the circuit breaker says.
+  const watchesEnded: Array<{ upn: string; since: string; writes: number }> = [];
+  for (const w of o.watchesEnded ?? []) {
+    const writes = await decisionWrites({ id: `RSP-${sha256(`unwatch\u0000${w.id.toLowerCase()}\u0000${w.since}`).slice(0, 16)}`, action: 'unwatch', user: { id: w.id, upn: w.upn }, since: w.since }, targets, o.conn);
+    changes.push(...writes);
+    watchesEnded.push({ upn: w.upn, since: w.since, writes: writes.length });
+  }
   const doc = {
     ...base,
     window: { since: o.since, until: new Date(newest).toISOString() },
+    watchesEnded,
     incidents: incidents.filter((i) => i.placement !== 'breakGlass').map((i) => incidentView(i, actionsOf.get(i.id) ?? [])),
     protected: decided.protected.map((i) => incidentView(i, [])),
     setAside: setAside.map((s) => ({ source: s.signal.source, id: s.signal.id, reason: s.reason })),

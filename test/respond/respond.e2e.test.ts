@@ -142,7 +142,20 @@ describe('posture respond against the incident scenario', () => {
     expect(back.stdout).toMatch(/signal {2}finding EP-[0-9a-f]{16} \(high, rule 9\): An inbox rule of jamie\.brooks@tailspintoys\.example/);
     expect(back.stdout).toMatch(/applied - inboxRule "jamie\.brooks@tailspintoys\.example: "\.\."" \(respond\.removeMailRules\)/);
     expect(state(s)['jamie.brooks']!.rules).toEqual([]);
-  }, 120_000);
+
+    // The watch lasts the policy's watchlist.days (14): a run fifteen days on takes the watched users off the list.
+    expect(watchlist(s).sort()).toEqual(['alex.kim@tailspintoys.example', 'drew.evans@tailspintoys.example']);
+    const early = await respond(s, evidence, ['--auto-approve', '--now', new Date(Date.now() + 13 * 86_400_000).toISOString()]);
+    expect(early.stdout).not.toContain('Watch ended');
+    const later = await respond(s, evidence, ['--auto-approve', '--now', new Date(Date.now() + 15 * 86_400_000).toISOString()]);
+    expect(later.code, later.stderr).toBe(0);
+    expect(later.stdout).toMatch(/Watch ended: alex\.kim@tailspintoys\.example, on the watchlist since .*: taken off it\./);
+    expect(later.stdout).toMatch(/applied - groupMember "drew\.evans@tailspintoys\.example in the watchlist" \(respond\.unwatch\)/);
+    expect(watchlist(s)).toEqual([]);
+    const last = await respond(s, evidence, ['--auto-approve', '--now', new Date(Date.now() + 16 * 86_400_000).toISOString()]);
+    expect(last.stdout).not.toContain('Watch ended');
+    expect((await cli(['evidence', 'verify', evidence])).code).toBe(0);
+  }, 180_000);
 
   it('approvals go through posture apply, checked against the trail and the tenant; applied once, a reused or edited plan is refused', async () => {
     const s = (sim = await startSimulator({ scenario: 'incident' }));
