@@ -11,6 +11,7 @@ import type { Confidence } from '../manifest/response.js';
 import { describeChange, type PlannedChange } from '../model/change.js';
 import type { Identity, Incident, Placement } from '../respond/decide.js';
 import { planResponse, type PlannedIncident, type ResponsePlan } from '../respond/run.js';
+import { renderResponseHtml, renderResponseHuman, renderResponseMarkdown } from '../report/response.js';
 import { signalFileSchema, type SignalFile } from '../respond/signals.js';
 import { readJsonFile } from '../input/json-file.js';
 import { evidenceOption } from './evidence.js';
@@ -27,6 +28,8 @@ export interface RespondArgs extends Omit<PlanArgs, 'format' | 'out' | 'today'> 
   since?: string;
   now?: string;
   out?: string;
+  markdown?: string;
+  html?: string;
   'auto-approve': boolean;
 }
 
@@ -61,7 +64,7 @@ function responses(run: OpenRun, tenant: string, stack: string, watchDays: numbe
   const runs = new Set(earlier.map((r) => r.runId));
   const watching = new Map<string, { id: string; upn: string; since: string }>();
   for (const c of records) {
-    if (c.kind !== 'change' || c.result !== 'applied' || !runs.has(c.runId) || c.resource.type !== 'groupMember' || typeof c.resource.id !== 'string') continue;
+    if (c.kind !== 'change' || c.result !== 'applied' || !runs.has(c.runId) || typeof c.resource.id !== 'string') continue;
     const key = c.resource.id.toLowerCase();
     if (c.control === 'respond.watchlist') watching.set(key, { id: c.resource.id, upn: c.resource.name.replace(/ in the watchlist$/, ''), since: c.time });
     else if (c.control === 'respond.unwatch') watching.delete(key);
@@ -95,32 +98,6 @@ function openIncidents(earlier: readonly ResponseEvidenceRecord[], unfinished: R
 
 const recorded = (i: PlannedIncident): RecordedIncident => ({ ...i, identity: { id: i.identity.id, upn: i.identity.upn } });
 
-/** The response plan for a person: incident by incident, the signals and what each action will do. */
-export function renderResponse(p: ResponsePlan): string {
-  const out: string[] = [];
-  const s = (v: unknown) => terminalSafe(String(v));
-  out.push(`Signals observed from ${s(p.window.since)}; the newest read was observed at ${s(p.window.until)}.`);
-  for (const inc of p.incidents) {
-    out.push('', `Incident ${s(inc.id)}: ${s(inc.identity.upn)} (${s(inc.tier)}, ${s(inc.confidence)} confidence), opened ${s(inc.openedAt)}`);
-    for (const sig of inc.signals) out.push(`    signal  ${s(sig.source)} ${s(sig.id)} (${sig.rule < 0 ? 'no rule' : `${s(sig.confidence)}, rule ${sig.rule + 1}`}): ${s(sig.title)}`);
-    for (const a of inc.actions) {
-      const what = a.disposition === 'never' ? 'never done' : a.action === 'notify' ? `the incident owner, ${s(p.owner)}` : a.writes === 0 ? 'nothing left to do' : `${a.writes} write${a.writes === 1 ? '' : 's'}${a.disposition === 'approval' ? ', waiting for approval' : ''}`;
-      out.push(`    ${a.disposition.padEnd(9)} ${s(a.action)}: ${what} (${s(a.rule)})${a.heldBack ? ' [held back by the circuit breaker]' : ''}`);
-    }
-  }
-  for (const inc of p.protected) out.push('', `Break-glass account ${s(inc.identity.upn)} is named in ${inc.signals.length} signal${inc.signals.length === 1 ? '' : 's'} (incident ${s(inc.id)}): never acted on; the incident owner must look at it.`);
-  if (p.setAside.length) {
-    const by = new Map<string, number>();
-    for (const x of p.setAside) by.set(x.reason, (by.get(x.reason) ?? 0) + 1);
-    out.push('', `Signals set aside: ${[...by].map(([r, n]) => `${n} ${r}`).join(', ')}.`);
-  }
-  for (const w of p.watchesEnded) out.push('', `Watch ended: ${s(w.upn)}, on the watchlist since ${s(w.since)}: ${w.writes ? 'taken off it' : 'no longer on it'}.`);
-  if (p.circuitBreaker) out.push('', `Circuit breaker: ${s(p.circuitBreaker)}.`);
-  if (p.approvals.length) out.push('', `Waiting for approval (${p.approvals.length}):`, ...p.approvals.map((c) => `  ${s(describeChange(c))}`));
-  out.push('', `Response: ${p.incidents.length} incident${p.incidents.length === 1 ? '' : 's'}, ${p.changes.length} automatic write${p.changes.length === 1 ? '' : 's'}, ${p.approvals.length} waiting for approval.`);
-  return `${out.join('\n')}\n`;
-}
-
 async function confirm(n: number): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -144,6 +121,8 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
         .option('signals', { type: 'array', string: true, default: [] as string[], describe: 'Signal file(s) of other tools (schema email-posture/signals@1)' })
         .option('since', { type: 'string', describe: 'Read signals observed from this time (ISO 8601) instead of from the last run' })
         .option('out', { type: 'string', describe: 'Save the response plan as JSON' })
+        .option('markdown', { type: 'string', describe: 'Write the response as Markdown to this file' })
+        .option('html', { type: 'string', describe: 'Write the response as one HTML page to this file' })
         .option('auto-approve', { type: 'boolean', default: false, describe: "Run the automatic actions without asking for 'yes'" })
         .option('now', { type: 'string', hidden: true, describe: 'The time taken as now, for the look-back and the end of watches (ISO 8601; default: the clock)' })
         .option('color', { type: 'boolean', default: false, hidden: true }) as never,
@@ -152,6 +131,7 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
       let run: OpenRun | undefined;
       try {
         if (args.since !== undefined && Number.isNaN(Date.parse(args.since))) throw new InputError(`--since ${JSON.stringify(args.since)} is not an ISO 8601 time such as 2026-11-16T09:00:00Z`);
+        if (args.since !== undefined && Date.parse(args.since) > Date.parse(args.now ?? new Date().toISOString())) throw new InputError(`--since ${JSON.stringify(args.since)} is in the future: nothing observed yet could be read`);
         if (args.now !== undefined && Number.isNaN(Date.parse(args.now))) throw new InputError(`--now ${JSON.stringify(args.now)} is not an ISO 8601 time such as 2026-11-30T09:00:00Z`);
         const files = args.signals.map(readSignalFile);
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack);
@@ -167,7 +147,7 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
         const cursor = earlier.at(-1)?.window.until;
         const since = args.since ? new Date(args.since).toISOString() : cursor ? new Date(Date.parse(cursor) - policy.windowHours * 3_600_000).toISOString() : new Date(now.getTime() - policy.lookbackHours * 3_600_000).toISOString();
         const seen = new Set(earlier.flatMap((r) => r.setAside.map((x) => `${x.source}|${x.id}`)));
-        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, watchesEnded });
+        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, watchesEnded, ...(cursor ? { cursor } : {}) });
         const incomplete = plan.incomplete.length > 0;
         const pending = plan.approvals.length > 0;
         const approve = plan.changes.length > 0 && (args['auto-approve'] || (process.stdin.isTTY === true && !incomplete && (await confirm(plan.changes.length))));
@@ -197,7 +177,9 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
           record(1);
           throw new InputError(`the signals or the directory could not be read completely, so nothing was acted on. Could not read:\n${plan.incomplete.map((i) => `  - ${i.what} (${i.endpoint}): ${i.error}`).join('\n')}`);
         }
-        process.stdout.write(printable(renderResponse(plan)));
+        process.stdout.write(printable(renderResponseHuman(plan)));
+        if (args.markdown) writeFileSync(args.markdown, renderResponseMarkdown(plan));
+        if (args.html) writeFileSync(args.html, renderResponseHtml(plan));
         let code = pending || (plan.changes.length > 0 && !approve) ? 2 : 0;
         // The plan is on record before any of its writes.
         record(code);

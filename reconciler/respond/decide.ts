@@ -98,7 +98,12 @@ export function correlate(signals: readonly Signal[], ctx: ResponseContext, open
   const findIdentity = identityIndex(ctx.identities);
   const windowMs = ctx.policy.windowHours * 3_600_000;
   const byIdentity = new Map<string, Incident[]>();
-  for (const inc of open) byIdentity.set(inc.identity.id, [...(byIdentity.get(inc.identity.id) ?? []), inc]);
+  // A continued incident is placed again from the posture and directory as they are now: an account
+  // made break-glass (or given a role) since it opened is treated as what it is now.
+  for (const inc of open) {
+    const now = findIdentity({ id: inc.identity.id }) ?? inc.identity;
+    byIdentity.set(inc.identity.id, [...(byIdentity.get(inc.identity.id) ?? []), { ...inc, identity: now, placement: tierOf(now, ctx) }]);
+  }
   const seen = new Set<string>([...alreadySeen, ...open.flatMap((i) => i.signals.map((s) => `${s.signal.source}|${s.signal.id}`))]);
   const sorted = [...signals].sort((a, b) => a.observedAt.localeCompare(b.observedAt) || `${a.source}|${a.id}`.localeCompare(`${b.source}|${b.id}`));
   for (const signal of sorted) {

@@ -102,6 +102,8 @@ export interface PlanResponseOptions {
   readonly open?: (identities: readonly Identity[]) => Incident[];
   /** Signals earlier runs set aside (`source|id`): not reported again. */
   readonly seen?: ReadonlySet<string>;
+  /** The last run's cursor: the cursor never moves back, whatever this run reads. */
+  readonly cursor?: string;
   /** Users whose watch (added by an earlier run) has lasted the policy's watchlist.days: taken off the watchlist. */
   readonly watchesEnded?: ReadonlyArray<{ readonly id: string; readonly upn: string; readonly since: string }>;
 }
@@ -137,7 +139,11 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
   const ctx = { policy, breakGlass: o.manifest.breakGlass, identities: inputs.identities, userCount: inputs.userCount };
   const { incidents, setAside } = correlate(inputs.signals, ctx, o.open?.(inputs.identities) ?? [], o.seen);
   // The cursor: the newest signal read from the services (their clock, not this machine's), or where this read began.
-  const newest = read.signals.filter((x) => x.source !== 'external').map((x) => Date.parse(x.observedAt)).filter((t) => !Number.isNaN(t)).reduce((a, b) => Math.max(a, b), Date.parse(o.since));
+  // It never moves back (a quiet run keeps it), and never past this run's own time (a signal dated in the future cannot stall it).
+  const newest = Math.min(
+    read.signals.filter((x) => x.source !== 'external').map((x) => Date.parse(x.observedAt)).filter((t) => !Number.isNaN(t)).reduce((a, b) => Math.max(a, b), Math.max(Date.parse(o.since), o.cursor ? Date.parse(o.cursor) : 0)),
+    o.now.getTime(),
+  );
   const decided = decide(incidents, ctx);
   const targets = await responseTargets(o.manifest, o.conn);
   const changes: PlannedChange[] = [];

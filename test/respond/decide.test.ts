@@ -134,6 +134,17 @@ describe('incidents', () => {
     expect(next.map((i) => [i.id, i.confidence, i.signals.length])).toEqual([[first[0]!.id, 'high', 2]]);
   });
 
+  it('a continued incident is placed again as the identity is now: one made break-glass since is never acted on', () => {
+    const first = correlate(signals(fromDefenderAlert(alert('a1', '2026-12-01T10:00:00Z', 'std@contoso.example'))), ctx).incidents;
+    expect(first[0]!.placement).toBe('standard');
+    const now = { ...ctx, breakGlass: { users: ['bg1@contoso.example', 'std@contoso.example'], groups: [] } };
+    const next = correlate(signals(fromDefenderAlert(alert('a2', '2026-12-01T11:00:00Z', 'std@contoso.example'))), now, first).incidents;
+    expect(next.map((i) => [i.id, i.placement])).toEqual([[first[0]!.id, 'breakGlass']]);
+    const d = decide(next, now);
+    expect(d.decisions).toEqual([]);
+    expect(d.protected.map((i) => i.identity.upn)).toEqual(['std@contoso.example']);
+  });
+
   it('signals about nobody the tenant knows, or that no rule holds authoritative, or without a time, are set aside and say why', () => {
     const { incidents, setAside } = correlate(
       signals(
