@@ -46,7 +46,7 @@ const hostile: ResponsePlan = {
 describe('the response plan as people read it', () => {
   it('on a terminal: control and bidirectional characters escaped, no forged line, the token masked', () => {
     const text = renderResponseHuman(hostile);
-    expect(text).not.toMatch(/[\u001b\u202e]/);
+    expect(text.includes("\u001b") || text.includes("\u202e")).toBe(false);
     expect(text).not.toContain(JWT);
     expect(text.split('\n').filter((l) => l.startsWith('forged line'))).toEqual([]);
     expect(text).toContain('automatic revokeSessions: 1 write (matrix.highValue.high.automatic)');
@@ -73,7 +73,7 @@ describe('the response plan as people read it', () => {
     expect(page).toContain("default-src 'none'");
     expect(page).not.toMatch(/<script|<img|<b>Toys/i);
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
-    expect(page).not.toMatch(/[\u001b\u202e]/);
+    expect(page.includes("\u001b") || page.includes("\u202e")).toBe(false);
     expect(page).not.toContain(JWT);
   });
 });
