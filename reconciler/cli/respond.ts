@@ -12,7 +12,9 @@ import { describeChange, type PlannedChange } from '../model/change.js';
 import type { Identity, Incident, Placement } from '../respond/decide.js';
 import { planResponse, type PlannedIncident, type ResponsePlan } from '../respond/run.js';
 import { renderResponseHtml, renderResponseHuman, renderResponseMarkdown } from '../report/response.js';
-import { signalFileSchema, type SignalFile } from '../respond/signals.js';
+import { signalFileSchema, signalKey, type Signal, type SignalFile } from '../respond/signals.js';
+import { SETTLED_REASONS } from '../respond/decide.js';
+import { DEFAULT_BREAKER_WINDOW_HOURS } from '../manifest/response.js';
 import { readJsonFile } from '../input/json-file.js';
 import { evidenceOption } from './evidence.js';
 import { fail } from './fail.js';
@@ -46,8 +48,14 @@ function readSignalFile(file: string): SignalFile {
  * automatic actions did not all take in the last run that acted on them (a write failed, or the run
  * stopped before it): the next run acts on those again.
  */
-function responses(run: OpenRun, tenant: string, stack: string, watchDays: number | undefined, now: Date): { earlier: ResponseEvidenceRecord[]; unfinished: Set<string>; watchesEnded: Array<{ id: string; upn: string; since: string }> } {
-  if (!run.trail || !existsSync(run.trail.path)) return { earlier: [], unfinished: new Set(), watchesEnded: [] };
+function responses(
+  run: OpenRun,
+  tenant: string,
+  stack: string,
+  policy: { readonly watchlist?: { readonly days: number }; readonly circuitBreaker: { readonly windowHours?: number } },
+  now: Date,
+): { earlier: ResponseEvidenceRecord[]; unfinished: Set<string>; watchesEnded: Array<{ id: string; upn: string; since: string }>; recentlyActedOn: string[] } {
+  if (!run.trail || !existsSync(run.trail.path)) return { earlier: [], unfinished: new Set(), watchesEnded: [], recentlyActedOn: [] };
   const records = trailRecords(readFileSync(run.trail.path, 'utf8'));
   const earlier = records.filter((r): r is ResponseEvidenceRecord => r.kind === 'response' && r.tenantId.toLowerCase() === tenant.toLowerCase() && r.stack === stack && r.exitCode !== 1);
   const unfinished = new Set<string>();
@@ -60,17 +68,34 @@ function responses(run: OpenRun, tenant: string, stack: string, watchDays: numbe
       else unfinished.delete(i.id);
     }
   }
-  // Watches respond started and has not ended: the newest start per user, ended once watchlist.days have passed.
-  const runs = new Set(earlier.map((r) => r.runId));
-  const watching = new Map<string, { id: string; upn: string; since: string }>();
-  for (const c of records) {
-    if (c.kind !== 'change' || c.result !== 'applied' || !runs.has(c.runId) || typeof c.resource.id !== 'string') continue;
-    const key = c.resource.id.toLowerCase();
-    if (c.control === 'respond.watchlist') watching.set(key, { id: c.resource.id, upn: c.resource.name.replace(/ in the watchlist$/, ''), since: c.time });
-    else if (c.control === 'respond.unwatch') watching.delete(key);
+  // Each decision of a run, by its id: the identity it was about, and whether it ran automatically.
+  const decided = new Map<string, { identity: { id: string; upn: string }; automatic: boolean; ranAt: string }>();
+  for (const r of earlier) {
+    for (const i of r.incidents) for (const a of i.actions) decided.set(a.decisionId, { identity: i.identity, automatic: a.disposition === 'automatic', ranAt: r.ranAt ?? r.time });
   }
-  const watchesEnded = watchDays === undefined ? [] : [...watching.values()].filter((w) => now.getTime() - Date.parse(w.since) >= watchDays * 86_400_000);
-  return { earlier, unfinished, watchesEnded };
+  const runs = new Set(earlier.map((r) => r.runId));
+  const applied = records.filter((c): c is ChangeEvidenceRecord => c.kind === 'change' && c.result === 'applied' && runs.has(c.runId));
+  // Watches respond started and has not ended: the newest start per user, ended once watchlist.days have passed.
+  const watching = new Map<string, { id: string; upn: string; since: string }>();
+  for (const c of applied) {
+    const d = decided.get(c.findingId);
+    if (c.control === 'respond.watchlist' && d) watching.set(d.identity.id.toLowerCase(), { id: d.identity.id, upn: d.identity.upn, since: d.ranAt });
+    else if (c.control === 'respond.unwatch' && typeof c.resource.id === 'string') watching.delete(c.resource.id.toLowerCase());
+  }
+  const days = policy.watchlist?.days;
+  const watchesEnded = days === undefined ? [] : [...watching.values()].filter((w) => now.getTime() - Date.parse(w.since) >= days * 86_400_000);
+  // The circuit breaker's rolling window: identities an automatic action of a run within it acted on.
+  const windowMs = (policy.circuitBreaker.windowHours ?? DEFAULT_BREAKER_WINDOW_HOURS) * 3_600_000;
+  const recentlyActedOn = [
+    ...new Set(
+      applied.flatMap((c) => {
+        const d = decided.get(c.findingId);
+        const at = d ? Date.parse(d.ranAt) : NaN;
+        return d && d.automatic && at <= now.getTime() && now.getTime() - at < windowMs ? [d.identity.id.toLowerCase()] : [];
+      }),
+    ),
+  ];
+  return { earlier, unfinished, watchesEnded, recentlyActedOn };
 }
 
 /**
@@ -89,7 +114,7 @@ function openIncidents(earlier: readonly ResponseEvidenceRecord[], unfinished: R
         identity: identities.find((x) => x.id.toLowerCase() === i.identity.id.toLowerCase()) ?? { id: i.identity.id, upn: i.identity.upn, roles: [], groups: [] },
         placement: i.tier as Placement,
         confidence: i.confidence,
-        signals: i.signals.map((s) => ({ signal: { source: s.source as never, id: s.id, observedAt: s.observedAt, subjects: [], title: s.title, match: {} }, confidence: s.confidence as Confidence, rule: s.rule })),
+        signals: i.signals.map((s) => ({ signal: { source: s.source as never, id: s.id, ...(s.version !== undefined ? { version: s.version } : {}), observedAt: s.observedAt, subjects: [], title: s.title, match: {} }, confidence: s.confidence as Confidence, rule: s.rule })),
         openedAt: i.openedAt,
         lastSignalAt: i.lastSignalAt,
         fresh: unfinished.has(i.id) ? 1 : 0,
@@ -142,12 +167,13 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
         log.info(`reading signals of tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
         await signIn(conn);
         const now = args.now ? new Date(args.now) : new Date();
-        const { earlier, unfinished, watchesEnded } = responses(run, conn.tenant, input.stack, policy.watchlist?.days, now);
+        const { earlier, unfinished, watchesEnded, recentlyActedOn } = responses(run, conn.tenant, input.stack, policy, now);
         // From the newest signal the last run read, less one window (alerts can arrive after later ones); else the look-back.
         const cursor = earlier.at(-1)?.window.until;
         const since = args.since ? new Date(args.since).toISOString() : cursor ? new Date(Date.parse(cursor) - policy.windowHours * 3_600_000).toISOString() : new Date(now.getTime() - policy.lookbackHours * 3_600_000).toISOString();
-        const seen = new Set(earlier.flatMap((r) => r.setAside.map((x) => `${x.source}|${x.id}`)));
-        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, watchesEnded, ...(cursor ? { cursor } : {}) });
+        // Signals set aside for a reason that holds at their version (not one outside the window): not reported again.
+        const seen = new Set(earlier.flatMap((r) => r.setAside.filter((x) => (SETTLED_REASONS as readonly string[]).includes(x.reason)).map((x) => signalKey({ source: x.source as Signal['source'], id: x.id, ...(x.version !== undefined ? { version: x.version } : {}) }))));
+        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, recentlyActedOn, watchesEnded, ...(cursor ? { cursor } : {}) });
         const incomplete = plan.incomplete.length > 0;
         const pending = plan.approvals.length > 0;
         const approve = plan.changes.length > 0 && (args['auto-approve'] || (process.stdin.isTTY === true && !incomplete && (await confirm(plan.changes.length))));
@@ -164,6 +190,7 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
             incidents: plan.incidents.map(recorded),
             protected: plan.protected.map(recorded),
             setAside: plan.setAside,
+            ranAt: plan.createdAt,
             ...(plan.circuitBreaker ? { circuitBreaker: plan.circuitBreaker } : {}),
             changes: plan.changes.length,
             approvals: plan.approvals.length,

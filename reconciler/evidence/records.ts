@@ -184,7 +184,7 @@ export interface RecordedIncident {
   readonly confidence: 'high' | 'medium' | 'low';
   readonly openedAt: string;
   readonly lastSignalAt: string;
-  readonly signals: ReadonlyArray<{ readonly source: string; readonly id: string; readonly title: string; readonly observedAt: string; readonly confidence: string; readonly rule: number }>;
+  readonly signals: ReadonlyArray<{ readonly source: string; readonly id: string; readonly version?: string; readonly title: string; readonly observedAt: string; readonly confidence: string; readonly rule: number }>;
   readonly actions: ReadonlyArray<{ readonly action: string; readonly disposition: string; readonly rule: string; readonly heldBack?: string; readonly decisionId: string; readonly writes: number }>;
 }
 
@@ -203,8 +203,10 @@ export interface ResponseEvidenceRecord extends EvidenceRecordBase {
   readonly incidents: readonly RecordedIncident[];
   /** Incidents about break-glass accounts: recorded, never acted on. */
   readonly protected: readonly RecordedIncident[];
-  readonly setAside: ReadonlyArray<{ readonly source: string; readonly id: string; readonly reason: string }>;
+  readonly setAside: ReadonlyArray<{ readonly source: string; readonly id: string; readonly version?: string; readonly reason: string }>;
   readonly circuitBreaker?: string;
+  /** The time the run took as now (absent in trails of earlier versions: the record's time). */
+  readonly ranAt?: string;
   /** Writes of the automatic actions, and of those waiting for approval. */
   readonly changes: number;
   readonly approvals: number;

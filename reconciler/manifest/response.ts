@@ -115,6 +115,9 @@ export type Authority = z.infer<typeof authoritySchema>;
 
 const ownerRef = z.object({ name: text, team: text, contact: upn }).strict();
 
+/** The circuit breaker's rolling window when a posture synthesized before it had one names none. */
+export const DEFAULT_BREAKER_WINDOW_HOURS = 24;
+
 export const responseSchema = z
   .object({
     /** Who owns every incident: the plan and the trail name them. */
@@ -141,8 +144,11 @@ export const responseSchema = z
     matrix: z.record(tierSchema, z.record(confidenceSchema, authoritySchema)),
     /** The watchlist: a group a conditional access policy of the posture targets, and how long a user stays in it. */
     watchlist: z.object({ group: text, days: z.number().int().min(1).max(90) }).strict().optional(),
-    /** When one run would act automatically on more identities than this, it acts on none and asks for approval. */
-    circuitBreaker: z.object({ maxIdentities: z.number().int().min(1), maxShare: z.number().gt(0).max(1) }).strict(),
+    /**
+     * When the runs of the last `windowHours` (absent: DEFAULT_BREAKER_WINDOW_HOURS) would act
+     * automatically on more identities than this, the run acts on none and asks for approval.
+     */
+    circuitBreaker: z.object({ maxIdentities: z.number().int().min(1), maxShare: z.number().gt(0).max(1), windowHours: z.number().int().min(1).max(168).optional() }).strict(),
   })
   .strict();
 export type ResponsePolicy = z.infer<typeof responseSchema>;

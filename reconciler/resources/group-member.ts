@@ -72,7 +72,7 @@ export const groupMember: ResourceType & Writable & Reversible & Respondable = {
   responds: ['watchlist', 'unwatch'],
   async respondWrites(action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
     if (!target.watchlistGroupId) return [];
-    const member = await membership(conn, target.watchlistGroupId, target.user.id);
+    const member = target.watchlistMembers ? (target.watchlistMembers.get(target.user.id.toLowerCase()) ?? null) : await membership(conn, target.watchlistGroupId, target.user.id);
     if (action === 'unwatch') {
       if (!member) return [];
       const path = `/groups/${encodeURIComponent(target.watchlistGroupId)}/members/${encodeURIComponent(target.user.id)}/$ref`;

@@ -68,11 +68,12 @@ export const mailboxDelegate: ResourceType & Writable & Reversible & Respondable
   async respondWrites(_action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
     const out: ResponseWrite[] = [];
     for (const k of [{ noun: 'MailboxPermission', who: 'User', right: 'FullAccess' }, { noun: 'RecipientPermission', who: 'Trustee', right: 'SendAs' }]) {
-      for (const e of await entries(conn, k.noun, target.user.upn)) {
+      // The mailbox is named by its user's object id (its ExternalDirectoryObjectId), which no rename or reused address can move.
+      for (const e of await entries(conn, k.noun, target.user.id)) {
         if (isSelf(e[k.who]) || e['IsInherited'] === true || e['Deny'] === true || !rightsOf(e).includes(k.right)) continue;
         out.push({
           resource: { type: 'mailboxDelegate', id: String(e['id'] ?? e['Guid'] ?? `${target.user.upn}/${String(e[k.who])}`), name: `${target.user.upn}: ${k.right} for ${String(e[k.who])}` },
-          write: { api: 'exchange', cmdlet: `Remove-${k.noun}`, parameters: { Identity: target.user.upn, [k.who]: String(e[k.who]), AccessRights: [k.right], Confirm: false } },
+          write: { api: 'exchange', cmdlet: `Remove-${k.noun}`, parameters: { Identity: target.user.id, [k.who]: String(e[k.who]), AccessRights: [k.right], Confirm: false } },
           before: e,
           action: 'delete',
         });

@@ -135,6 +135,8 @@ export interface ResponseTarget {
   readonly since: string;
   /** The watchlist group's id, when the policy declares one. */
   readonly watchlistGroupId?: string;
+  /** Its members as read once for the run (object id, lower case → the member as listed); absent: read per target. */
+  readonly watchlistMembers?: ReadonlyMap<string, Obj>;
   /** Delegated scopes a grant must hold one of for `revokeConsents` to remove it. */
   readonly riskyScopes: readonly string[];
 }

@@ -2,13 +2,16 @@ import { ApplyRefused } from '../apply/apply.js';
 import { writeProblemFor } from '../apply/writes.js';
 import { sameJson } from '../core/json.js';
 import { terminalSafe } from '../core/text.js';
-import type { EvidenceRecord, ResponseEvidenceRecord } from '../evidence/records.js';
+import type { ChangeEvidenceRecord, EvidenceRecord, ResponseEvidenceRecord } from '../evidence/records.js';
 import type { Connection } from '../input/connection.js';
 import type { Manifest } from '../manifest/schema.js';
 import { labelOf, type PlannedChange } from '../model/change.js';
 import { desiredHashOf } from '../plan/build.js';
 import { sameTenant } from '../input/connection.js';
 import { decisionWrites, responsePlanHash, responseTargets, type ResponsePlan } from './run.js';
+import { readDirectory } from './read.js';
+import { tierOf, type Placement } from './decide.js';
+import type { ResponseAction } from '../manifest/response.js';
 
 const isObj = (v: unknown): boolean => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -34,17 +37,39 @@ export async function checkApproval(plan: ResponsePlan, o: { manifest: Manifest;
   if (!sameJson(record.incidents, plan.incidents.map((i) => ({ ...i, identity: { id: i.identity.id, upn: i.identity.upn } })))) {
     throw new ApplyRefused('the response plan does not hold the incidents its run recorded: the plan file was edited; run posture respond again', 'altered');
   }
-  const breakGlass = new Set(o.manifest.breakGlass.users.map((u) => u.toLowerCase()));
   const approvable = new Map(
-    record.incidents.flatMap((i) => i.actions.filter((a) => a.disposition === 'approval').map((a) => [a.decisionId, { action: a.action, user: i.identity, since: i.openedAt }] as const)),
+    record.incidents.flatMap((i) => i.actions.filter((a) => a.disposition === 'approval').map((a) => [a.decisionId, { action: a.action, user: i.identity, since: i.openedAt, confidence: i.confidence }] as const)),
   );
+  // A plan is approved once: a write of it already applied (the plan replayed) refuses it whole.
+  const done = o.records.find((r): r is ChangeEvidenceRecord => r.kind === 'change' && r.planHash === plan.planHash && r.result === 'applied' && approvable.has(r.findingId));
+  if (done) throw new ApplyRefused(`this response plan was already approved and applied (run ${terminalSafe(done.runId)} at ${terminalSafe(done.time)}): run posture respond again for what is left`, 'stale');
+  // Each identity is placed again from the directory as it is now: an account made break-glass, or
+  // moved to a tier whose cell no longer lets the action be approved, since the run is not acted on.
+  const policy = o.manifest.desired.response;
+  if (!policy) throw new ApplyRefused('the posture declares no response policy (IncidentResponse): its response plans cannot be approved', 'stale');
+  const directory = await readDirectory(policy, o.manifest.breakGlass.groups, o.conn);
+  if (directory.incomplete.length) {
+    throw new ApplyRefused(`the directory could not be read completely, so no identity could be placed in its tier again; nothing was written. Could not read: ${directory.incomplete.map((i) => `${i.what} (${i.endpoint}): ${terminalSafe(i.error)}`).join('; ')}`, 'incomplete-read');
+  }
+  const byId = new Map(directory.identities.map((i) => [i.id.toLowerCase(), i]));
+  const placed = new Map<string, Placement>();
   const targets = await responseTargets(o.manifest, o.conn);
   const now = new Map<string, PlannedChange[]>();
   for (const c of plan.approvals) {
     if (!isObj(c) || !isObj(c.write) || !isObj(c.resource)) throw new ApplyRefused('the response plan holds a write that is not well formed', 'altered');
     const d = approvable.get(c.findingId);
     if (!d || c.control !== `respond.${d.action}`) throw new ApplyRefused(`the response plan's write to ${labelOf(c.resource)} belongs to no action its run decided needs approval: the plan file was edited`, 'altered');
-    if (breakGlass.has(d.user.upn.toLowerCase())) throw new ApplyRefused(`refusing to act on break-glass account ${terminalSafe(d.user.upn)}`, 'rail');
+    if (!placed.has(c.findingId)) {
+      const identity = byId.get(d.user.id.toLowerCase());
+      if (!identity) throw new ApplyRefused(`stale response plan: ${terminalSafe(d.user.upn)} is no longer in the directory; run posture respond again`, 'stale');
+      placed.set(c.findingId, tierOf(identity, { policy, breakGlass: o.manifest.breakGlass }));
+    }
+    const tier = placed.get(c.findingId)!;
+    if (tier === 'breakGlass') throw new ApplyRefused(`refusing to act on break-glass account ${terminalSafe(d.user.upn)}`, 'rail');
+    const cell = policy.matrix[tier][d.confidence];
+    if (cell.never.includes(d.action as ResponseAction) || !(cell.approval.includes(d.action as ResponseAction) || cell.automatic.includes(d.action as ResponseAction))) {
+      throw new ApplyRefused(`stale response plan: ${terminalSafe(d.user.upn)} is now in tier ${tier}, where the matrix (matrix.${tier}.${d.confidence}) does not let ${d.action} be approved; run posture respond again`, 'stale');
+    }
     const problem = writeProblemFor(c.resource.type, c.write);
     if (problem) throw new ApplyRefused(`refusing the response plan's write to ${labelOf(c.resource)}: it is not one respond makes (${problem}); nothing was written`, 'rail');
     if (!now.has(c.findingId)) now.set(c.findingId, await decisionWrites({ id: c.findingId, ...d }, targets, o.conn));

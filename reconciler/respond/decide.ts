@@ -1,7 +1,7 @@
 import { sha256 } from '../core/hash.js';
 import type { Confidence, ResponseAction, ResponsePolicy, Tier } from '../manifest/response.js';
-import { ACTIONS } from '../manifest/response.js';
-import { confidenceOf, higher, type Signal, type SubjectRef } from './signals.js';
+import { ACTIONS, DEFAULT_BREAKER_WINDOW_HOURS } from '../manifest/response.js';
+import { confidenceOf, higher, signalKey, type Signal, type SubjectRef } from './signals.js';
 
 /**
  * The pure core of `posture respond`: signals become incidents (one per identity and time window),
@@ -32,6 +32,11 @@ export interface ResponseContext {
   readonly identities: readonly Identity[];
   /** How many users the tenant has, for the circuit breaker's share. */
   readonly userCount: number;
+  /**
+   * Identities (object ids) earlier runs acted on automatically within the circuit breaker's window:
+   * the breaker counts them with this run's, so a wave spread over many runs trips it as one would.
+   */
+  readonly recentlyActedOn?: readonly string[];
 }
 
 export type Placement = Tier | 'breakGlass';
@@ -77,23 +82,56 @@ export interface Incident {
 /** A signal that led to no incident, and why. */
 export interface SetAside {
   readonly signal: Signal;
-  readonly reason: 'not-authoritative' | 'unknown-identity' | 'no-time';
-}
-
-/** Looks identities up by object id or UPN, case-insensitively. */
-function identityIndex(ids: readonly Identity[]): (ref: SubjectRef) => Identity | undefined {
-  const byId = new Map(ids.map((i) => [i.id.toLowerCase(), i]));
-  const byUpn = new Map(ids.map((i) => [i.upn.toLowerCase(), i]));
-  return (ref) => (ref.id !== undefined ? byId.get(ref.id.toLowerCase()) : undefined) ?? (ref.upn !== undefined ? byUpn.get(ref.upn.toLowerCase()) : undefined);
+  readonly reason: SetAsideReason;
 }
 
 /**
- * Correlates signals into incidents: per identity, a signal within `windowHours` of the incident's
- * last signal joins it; one later than that opens a new one. A signal seen twice (same source and
- * id) counts once, and one an earlier run already saw (`alreadySeen`: `source|id`) not at all.
- * Incidents still open from an earlier run are continued, not duplicated.
+ * Why a signal led to no incident. `outside-window`: observed before the run's read began or after
+ * its time (a file's signal from long ago, a clock far ahead): judged again when read again.
+ * `ambiguous-identity`: its id and UPN name different users (or one names nobody). `resolved`: the
+ * service says it is over.
  */
-export function correlate(signals: readonly Signal[], ctx: ResponseContext, open: readonly Incident[] = [], alreadySeen: ReadonlySet<string> = new Set()): { incidents: Incident[]; setAside: SetAside[] } {
+export type SetAsideReason = 'not-authoritative' | 'unknown-identity' | 'ambiguous-identity' | 'no-time' | 'outside-window' | 'resolved';
+
+/** Reasons that hold for a signal at its version whenever it is read again: later runs do not report it twice. */
+export const SETTLED_REASONS: readonly SetAsideReason[] = ['not-authoritative', 'unknown-identity', 'ambiguous-identity', 'no-time', 'resolved'];
+
+/** How far ahead of the run's time a service's clock may be before its signal is set aside. */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * Looks identities up by object id and UPN, case-insensitively. The object id decides: a UPN that
+ * names nobody (the user renamed since) is no matter, but an id and a UPN of different users, or an
+ * id that names nobody beside a UPN that names someone (a deleted user's address reused), are
+ * ambiguous, and the users either names come back so a break-glass account among them is guarded.
+ */
+function identityIndex(ids: readonly Identity[]): (ref: SubjectRef) => { identity?: Identity; ambiguous?: Identity[] } {
+  const byId = new Map(ids.map((i) => [i.id.toLowerCase(), i]));
+  const byUpn = new Map(ids.map((i) => [i.upn.toLowerCase(), i]));
+  return (ref) => {
+    const a = ref.id !== undefined ? byId.get(ref.id.toLowerCase()) : undefined;
+    const b = ref.upn !== undefined ? byUpn.get(ref.upn.toLowerCase()) : undefined;
+    if (ref.id !== undefined && b !== undefined && a !== b) return { ambiguous: [a, b].filter((x): x is Identity => !!x) };
+    const identity = ref.id !== undefined ? a : b;
+    return identity ? { identity } : {};
+  };
+}
+
+/**
+ * Correlates signals into incidents: per identity, a signal within `windowHours` of an incident's
+ * span (from its first signal to its last, either side) joins it; one outside every span opens a new
+ * one. A signal seen twice (same source, id and version) counts once, and one an earlier run already
+ * saw (`alreadySeen`: `signalKey`) not at all. Incidents still open from an earlier run are
+ * continued, not duplicated. Signals are judged only within `bounds` (the run's read window, and its
+ * time plus a little clock skew): one observed outside it is set aside.
+ */
+export function correlate(
+  signals: readonly Signal[],
+  ctx: ResponseContext,
+  open: readonly Incident[] = [],
+  alreadySeen: ReadonlySet<string> = new Set(),
+  bounds?: { readonly since: string; readonly until: string },
+): { incidents: Incident[]; setAside: SetAside[] } {
   const setAside: SetAside[] = [];
   const findIdentity = identityIndex(ctx.identities);
   const windowMs = ctx.policy.windowHours * 3_600_000;
@@ -101,13 +139,15 @@ export function correlate(signals: readonly Signal[], ctx: ResponseContext, open
   // A continued incident is placed again from the posture and directory as they are now: an account
   // made break-glass (or given a role) since it opened is treated as what it is now.
   for (const inc of open) {
-    const now = findIdentity({ id: inc.identity.id }) ?? inc.identity;
+    const now = findIdentity({ id: inc.identity.id }).identity ?? inc.identity;
     byIdentity.set(inc.identity.id, [...(byIdentity.get(inc.identity.id) ?? []), { ...inc, identity: now, placement: tierOf(now, ctx) }]);
   }
-  const seen = new Set<string>([...alreadySeen, ...open.flatMap((i) => i.signals.map((s) => `${s.signal.source}|${s.signal.id}`))]);
-  const sorted = [...signals].sort((a, b) => a.observedAt.localeCompare(b.observedAt) || `${a.source}|${a.id}`.localeCompare(`${b.source}|${b.id}`));
+  const seen = new Set<string>([...alreadySeen, ...open.flatMap((i) => i.signals.map((s) => signalKey(s.signal)))]);
+  const sorted = [...signals].sort((a, b) => a.observedAt.localeCompare(b.observedAt) || signalKey(a).localeCompare(signalKey(b)));
+  const earliest = bounds ? Date.parse(bounds.since) : -Infinity;
+  const latest = bounds ? Date.parse(bounds.until) + CLOCK_SKEW_MS : Infinity;
   for (const signal of sorted) {
-    const key = `${signal.source}|${signal.id}`;
+    const key = signalKey(signal);
     if (seen.has(key)) continue;
     seen.add(key);
     const at = Date.parse(signal.observedAt);
@@ -115,30 +155,44 @@ export function correlate(signals: readonly Signal[], ctx: ResponseContext, open
       setAside.push({ signal, reason: 'no-time' });
       continue;
     }
-    const identities = [...new Map(signal.subjects.map((r) => findIdentity(r)).filter((i): i is Identity => !!i).map((i) => [i.id, i])).values()];
+    // A service's signal is read by when it last changed (an old alert raised to high is read again), so
+    // only its future is bounded; a file's signal is bounded both ways.
+    if (at > latest || (signal.source === 'external' && at < earliest)) {
+      setAside.push({ signal, reason: 'outside-window' });
+      continue;
+    }
+    const refs = signal.subjects.map((r) => findIdentity(r));
+    const candidates = [...new Map(refs.flatMap((r) => (r.identity ? [r.identity] : (r.ambiguous ?? []))).map((i) => [i.id, i])).values()];
+    const ambiguous = refs.some((r) => r.ambiguous);
+    const identities = ambiguous ? [] : candidates;
     const rated = confidenceOf(ctx.policy.signals, signal);
-    // Any signal about a break-glass account reaches the incident owner, authoritative or not; it is never acted on.
-    const guarded = identities.filter((i) => tierOf(i, ctx) === 'breakGlass');
-    if (!rated && guarded.length === 0) {
-      setAside.push({ signal, reason: 'not-authoritative' });
-      continue;
-    }
-    if (identities.length === 0) {
-      setAside.push({ signal, reason: 'unknown-identity' });
-      continue;
-    }
-    for (const identity of rated ? identities : guarded) {
+    // Any signal about a break-glass account reaches the incident owner, authoritative, resolved, ambiguous or not; it is never acted on.
+    const guarded = candidates.filter((i) => tierOf(i, ctx) === 'breakGlass');
+    const reason: SetAsideReason | undefined = ambiguous ? 'ambiguous-identity' : signal.resolved ? 'resolved' : !rated ? 'not-authoritative' : identities.length === 0 ? 'unknown-identity' : undefined;
+    // Set aside unless it reaches a break-glass account's protected incident (an ambiguous one is reported either way).
+    if (reason && (guarded.length === 0 || reason === 'ambiguous-identity')) setAside.push({ signal, reason });
+    for (const identity of reason ? guarded : identities) {
       const list = byIdentity.get(identity.id) ?? [];
-      const r: RatedSignal = rated ? { signal, confidence: rated.confidence, rule: rated.rule } : { signal, confidence: 'low', rule: -1 };
-      const last = list[list.length - 1];
+      const r: RatedSignal = rated && !reason ? { signal, confidence: rated.confidence, rule: rated.rule } : { signal, confidence: 'low', rule: -1 };
       // A finding is a state seen now (the rule is there), not an event at a time: it belongs to the
       // identity's latest incident whatever its age, which it reopens; it opens one only when there is none.
-      if (last && (signal.source === 'finding' || at - Date.parse(last.lastSignalAt) <= windowMs)) {
-        const lastSignalAt = signal.source !== 'finding' && signal.observedAt > last.lastSignalAt ? signal.observedAt : last.lastSignalAt;
-        list[list.length - 1] = { ...last, confidence: higher(last.confidence, r.confidence), signals: [...last.signals, r], lastSignalAt, fresh: last.fresh + 1 };
+      const joins =
+        signal.source === 'finding' ? list.length - 1 : list.findLastIndex((inc) => at >= Date.parse(inc.openedAt) - windowMs && at <= Date.parse(inc.lastSignalAt) + windowMs);
+      const into = joins >= 0 ? list[joins] : undefined;
+      if (into) {
+        const event = signal.source !== 'finding';
+        list[joins] = {
+          ...into,
+          confidence: higher(into.confidence, r.confidence),
+          signals: [...into.signals, r],
+          openedAt: event && signal.observedAt < into.openedAt ? signal.observedAt : into.openedAt,
+          lastSignalAt: event && signal.observedAt > into.lastSignalAt ? signal.observedAt : into.lastSignalAt,
+          fresh: into.fresh + 1,
+        };
       } else {
         list.push({
-          id: `INC-${sha256(`${identity.id.toLowerCase()}\u0000${key}`).slice(0, 16)}`,
+          // Known by the identity and the signal that opened it, whatever that signal's version.
+          id: `INC-${sha256(`${identity.id.toLowerCase()}\u0000${signal.source}|${signal.id}`).slice(0, 16)}`,
           identity,
           placement: tierOf(identity, ctx),
           confidence: r.confidence,
@@ -212,11 +266,17 @@ export function decide(incidents: readonly Incident[], ctx: ResponseContext): Re
       });
     }
   }
-  const automatic = new Set(decisions.filter((d) => d.disposition === 'automatic').map((d) => d.identity.id));
+  const now = new Set(decisions.filter((d) => d.disposition === 'automatic').map((d) => d.identity.id.toLowerCase()));
+  const earlier = new Set((ctx.recentlyActedOn ?? []).map((id) => id.toLowerCase()));
+  // The breaker counts a rolling window: the identities earlier runs acted on within it, and this run's.
+  const touched = new Set([...earlier, ...now]);
   const { maxIdentities, maxShare } = ctx.policy.circuitBreaker;
-  const share = ctx.userCount > 0 ? automatic.size / ctx.userCount : 1;
-  if (automatic.size > maxIdentities || (automatic.size > 1 && share > maxShare)) {
-    const why = `automatic actions would touch ${automatic.size} identities, more than the circuit breaker allows (${maxIdentities} identities, ${(maxShare * 100).toFixed(1)}% of ${ctx.userCount} users): none runs automatically, each waits for approval`;
+  const windowHours = ctx.policy.circuitBreaker.windowHours ?? DEFAULT_BREAKER_WINDOW_HOURS;
+  const share = ctx.userCount > 0 ? touched.size / ctx.userCount : 1;
+  const adds = [...now].some((id) => !earlier.has(id));
+  if (adds && (touched.size > maxIdentities || (touched.size > 1 && share > maxShare))) {
+    const before = touched.size - [...now].filter((id) => !earlier.has(id)).length;
+    const why = `automatic actions would touch ${touched.size} identities within ${windowHours} hours (${before} by earlier runs), more than the circuit breaker allows (${maxIdentities} identities, ${(maxShare * 100).toFixed(1)}% of ${ctx.userCount} users): none runs automatically, each waits for approval`;
     return {
       decisions: decisions.map((d) => (d.disposition === 'automatic' ? { ...d, disposition: 'approval', heldBack: why } : d)),
       protected: protectedIncidents,

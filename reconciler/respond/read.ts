@@ -19,21 +19,12 @@ export interface ResponseInputs {
 
 const q = (s: string) => encodeURIComponent(s.replace(/'/g, "''"));
 
-/**
- * Reads what one respond run needs: the signals of the sources the policy's rules name since
- * `since` (Defender alerts, risk detections, risky users at risk), the directory (users, the active
- * assignments of the privileged roles, the members of the groups the tiers and break-glass name) and
- * which mailboxes are shared. A read that fails is listed, never taken as empty.
- */
-export async function readResponseInputs(
-  policy: ResponsePolicy,
-  breakGlassGroups: readonly string[],
-  conn: { readonly graph: GraphTransport; readonly exchange: ExchangeTransport },
-  since: string,
-  files: readonly SignalFile[] = [],
-): Promise<ResponseInputs> {
+type Attempt = <T>(what: string, endpoint: string, read: () => Promise<T>) => Promise<T | undefined>;
+
+/** Runs reads, listing each that fails (never taking it as empty). */
+function attempts(): { attempt: Attempt; incomplete: IncompleteRead[] } {
   const incomplete: IncompleteRead[] = [];
-  const attempt = async <T>(what: string, endpoint: string, read: () => Promise<T>): Promise<T | undefined> => {
+  const attempt: Attempt = async (what, endpoint, read) => {
     try {
       return await read();
     } catch (err) {
@@ -42,28 +33,106 @@ export async function readResponseInputs(
       return undefined;
     }
   };
-  const sources = new Set(policy.signals.map((r) => r.source));
-  const groupNames = [...new Set([...policy.tiers.highValueGroups, ...policy.tiers.serviceAccounts.groups, ...breakGlassGroups])];
+  return { attempt, incomplete };
+}
 
-  const [alerts, detections, risky, users, roles, groups, shared] = await Promise.all([
-    sources.has('defenderAlert') ? attempt('Defender alerts', '/security/alerts_v2', () => conn.graph.list<Obj>(`/security/alerts_v2?$filter=createdDateTime ge ${since}`)) : [],
-    sources.has('riskDetection') ? attempt('risk detections', '/identityProtection/riskDetections', () => conn.graph.list<Obj>(`/identityProtection/riskDetections?$filter=detectedDateTime ge ${since}`)) : [],
-    sources.has('riskyUser') ? attempt('risky users', '/identityProtection/riskyUsers', () => conn.graph.list<Obj>(`/identityProtection/riskyUsers?$filter=riskState eq 'atRisk'`)) : [],
+/** The directory respond tiers identities by, and what of it could not be read. */
+export interface Directory {
+  readonly identities: Identity[];
+  readonly incomplete: IncompleteRead[];
+}
+
+/**
+ * Reads the directory as respond tiers it: every user; who holds a privileged role, actively or as
+ * eligible to activate it (PIM), directly or through a role-assignable group; the members of the
+ * groups the tiers and break-glass name, through nested groups; and which mailboxes are shared.
+ * The same read places identities when a response is planned and again when one is approved.
+ */
+export async function readDirectory(policy: ResponsePolicy, breakGlassGroups: readonly string[], conn: { readonly graph: GraphTransport; readonly exchange: ExchangeTransport }, run: { attempt: Attempt; incomplete: IncompleteRead[] } = attempts()): Promise<Directory> {
+  const { attempt } = run;
+  const groupNames = [...new Set([...policy.tiers.highValueGroups, ...policy.tiers.serviceAccounts.groups, ...breakGlassGroups])];
+  const assignments = (path: string) => async () =>
+    (await Promise.all(policy.tiers.privilegedRoles.map((r) => conn.graph.list<Obj>(`${path}?$filter=roleDefinitionId eq '${q(r)}'&$expand=principal`)))).flat();
+  const [users, active, eligible, groups, shared] = await Promise.all([
     attempt('users', '/users', () => conn.graph.list<Obj>('/users?$select=id,userPrincipalName,displayName,accountEnabled&$top=999')),
-    attempt('privileged role assignments', '/roleManagement/directory/roleAssignments', async () =>
-      (await Promise.all(policy.tiers.privilegedRoles.map((r) => conn.graph.list<Obj>(`/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '${q(r)}'`)))).flat(),
-    ),
-    attempt('members of the tier and break-glass groups', '/groups/{id}/members', async () => {
-      const out = new Map<string, string[]>();
+    attempt('privileged role assignments', '/roleManagement/directory/roleAssignments', assignments('/roleManagement/directory/roleAssignments')),
+    attempt('privileged role eligibilities', '/roleManagement/directory/roleEligibilitySchedules', assignments('/roleManagement/directory/roleEligibilitySchedules')),
+    attempt('members of the tier and break-glass groups', '/groups/{id}/transitiveMembers', async () => {
+      const out = new Map<string, Set<string>>();
       for (const name of groupNames) {
         const found = await conn.graph.list<Obj>(`/groups?$filter=displayName eq '${q(name)}'&$select=id,displayName`);
         if (found.length !== 1) throw new Error(`group "${name}" ${found.length === 0 ? 'does not exist' : `is the name of ${found.length} groups`} in the tenant`);
-        const members = await conn.graph.list<Obj>(`/groups/${encodeURIComponent(String(found[0]!['id']))}/members?$select=id`);
-        out.set(name.toLowerCase(), members.map((m) => String(m['id']).toLowerCase()));
+        out.set(name, await transitiveMembers(conn.graph, String(found[0]!['id'])));
       }
       return out;
     }),
     attempt('shared mailboxes', 'Exchange Get-Mailbox', () => conn.exchange.invoke<Obj>('Get-Mailbox', { RecipientTypeDetails: 'SharedMailbox', ResultSize: 'Unlimited' })),
+  ]);
+  // A role held by a group (role-assignable) is held by each of its members; one held by an application is no user's.
+  const principals = [...(active ?? []), ...(eligible ?? [])].filter((a) => typeof a['principalId'] === 'string' && typeof a['roleDefinitionId'] === 'string');
+  const typeOf = (a: Obj) => String((a['principal'] && typeof a['principal'] === 'object' ? (a['principal'] as Obj)['@odata.type'] : '') ?? '').toLowerCase();
+  const groupPrincipals = [...new Set(principals.filter((a) => typeOf(a) === '#microsoft.graph.group').map((a) => String(a['principalId']).toLowerCase()))];
+  const viaGroup = await attempt('members of groups holding a privileged role', '/groups/{id}/transitiveMembers', async () => {
+    const out = new Map<string, Set<string>>();
+    for (const g of groupPrincipals) out.set(g, await transitiveMembers(conn.graph, g));
+    return out;
+  });
+  const rolesOf = new Map<string, Set<string>>();
+  for (const a of principals) {
+    const p = String(a['principalId']).toLowerCase();
+    // A principal of no known type (the expansion missing) is taken as a user: a role is never dropped for want of its holder's type.
+    const holders = typeOf(a) === '#microsoft.graph.group' ? [...(viaGroup?.get(p) ?? [])] : [p];
+    for (const holder of holders) rolesOf.set(holder, (rolesOf.get(holder) ?? new Set()).add(String(a['roleDefinitionId'])));
+  }
+  const sharedIds = new Set((shared ?? []).map((m) => String(m['ExternalDirectoryObjectId'] ?? '').toLowerCase()).filter(Boolean));
+  const sharedUpns = new Set((shared ?? []).map((m) => String(m['UserPrincipalName'] ?? m['PrimarySmtpAddress'] ?? '').toLowerCase()).filter(Boolean));
+  const memberOf = new Map<string, string[]>();
+  for (const [name, ids] of groups ?? new Map<string, Set<string>>()) for (const id of ids) memberOf.set(id, [...(memberOf.get(id) ?? []), name]);
+  const identities: Identity[] = (users ?? [])
+    .filter((u) => typeof u['id'] === 'string' && typeof u['userPrincipalName'] === 'string')
+    .map((u) => {
+      const id = String(u['id']);
+      const upn = String(u['userPrincipalName']);
+      const isShared = sharedIds.has(id.toLowerCase()) || sharedUpns.has(upn.toLowerCase());
+      return {
+        id,
+        upn,
+        ...(typeof u['displayName'] === 'string' ? { displayName: u['displayName'] } : {}),
+        roles: [...(rolesOf.get(id.toLowerCase()) ?? [])],
+        groups: memberOf.get(id.toLowerCase()) ?? [],
+        recipientType: isShared ? 'SharedMailbox' : 'UserMailbox',
+      };
+    });
+  return { identities, incomplete: run.incomplete };
+}
+
+/** The object ids (lower case) of a group's members, through nested groups. */
+async function transitiveMembers(graph: GraphTransport, groupId: string): Promise<Set<string>> {
+  const members = await graph.list<Obj>(`/groups/${encodeURIComponent(groupId)}/transitiveMembers?$select=id`);
+  return new Set(members.map((m) => String(m['id']).toLowerCase()));
+}
+
+/**
+ * Reads what one respond run needs: the signals of the sources the policy's rules name since
+ * `since` (Defender alerts changed since then, risk detections, risky users at risk) and the
+ * directory (readDirectory). A read that fails is listed, never taken as empty.
+ */
+export async function readResponseInputs(
+  policy: ResponsePolicy,
+  breakGlassGroups: readonly string[],
+  conn: { readonly graph: GraphTransport; readonly exchange: ExchangeTransport },
+  since: string,
+  files: readonly SignalFile[] = [],
+): Promise<ResponseInputs> {
+  const run = attempts();
+  const { attempt } = run;
+  const sources = new Set(policy.signals.map((r) => r.source));
+  const [alerts, detections, risky, directory] = await Promise.all([
+    // By when an alert last changed: one raised to a higher severity since is judged again.
+    sources.has('defenderAlert') ? attempt('Defender alerts', '/security/alerts_v2', () => conn.graph.list<Obj>(`/security/alerts_v2?$filter=lastUpdateDateTime ge ${since}`)) : [],
+    sources.has('riskDetection') ? attempt('risk detections', '/identityProtection/riskDetections', () => conn.graph.list<Obj>(`/identityProtection/riskDetections?$filter=detectedDateTime ge ${since}`)) : [],
+    sources.has('riskyUser') ? attempt('risky users', '/identityProtection/riskyUsers', () => conn.graph.list<Obj>(`/identityProtection/riskyUsers?$filter=riskState eq 'atRisk'`)) : [],
+    readDirectory(policy, breakGlassGroups, conn, run),
   ]);
 
   const signals: Signal[] = [
@@ -72,29 +141,5 @@ export async function readResponseInputs(
     ...(risky ?? []).filter((u) => Date.parse(String(u['riskLastUpdatedDateTime'] ?? '')) >= Date.parse(since)).map(fromRiskyUser),
     ...files.flatMap(fromSignalFile),
   ].filter((s): s is Signal => !!s);
-
-  const rolesOf = new Map<string, string[]>();
-  for (const a of roles ?? []) {
-    const p = String(a['principalId']).toLowerCase();
-    rolesOf.set(p, [...(rolesOf.get(p) ?? []), String(a['roleDefinitionId'])]);
-  }
-  const sharedIds = new Set((shared ?? []).map((m) => String(m['ExternalDirectoryObjectId'] ?? '').toLowerCase()).filter(Boolean));
-  const sharedUpns = new Set((shared ?? []).map((m) => String(m['UserPrincipalName'] ?? m['PrimarySmtpAddress'] ?? '').toLowerCase()).filter(Boolean));
-  const identities: Identity[] = (users ?? [])
-    .filter((u) => typeof u['id'] === 'string' && typeof u['userPrincipalName'] === 'string')
-    .map((u) => {
-      const id = String(u['id']);
-      const upn = String(u['userPrincipalName']);
-      const memberOf = [...(groups ?? new Map<string, string[]>()).entries()].filter(([, ids]) => ids.includes(id.toLowerCase())).map(([g]) => groupNames.find((n) => n.toLowerCase() === g)!);
-      const isShared = sharedIds.has(id.toLowerCase()) || sharedUpns.has(upn.toLowerCase());
-      return {
-        id,
-        upn,
-        ...(typeof u['displayName'] === 'string' ? { displayName: u['displayName'] } : {}),
-        roles: rolesOf.get(id.toLowerCase()) ?? [],
-        groups: memberOf,
-        recipientType: isShared ? 'SharedMailbox' : 'UserMailbox',
-      };
-    });
-  return { signals, identities, userCount: identities.length, incomplete };
+  return { signals, identities: directory.identities, userCount: directory.identities.length, incomplete: run.incomplete };
 }

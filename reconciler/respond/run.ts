@@ -1,3 +1,4 @@
+import { withoutAnnotations } from '../core/annotations.js';
 import { canonicalJson } from '../core/json.js';
 import { sha256 } from '../core/hash.js';
 import type { Connection } from '../input/connection.js';
@@ -35,7 +36,7 @@ export interface PlannedIncident {
   readonly confidence: Confidence;
   readonly openedAt: string;
   readonly lastSignalAt: string;
-  readonly signals: ReadonlyArray<{ readonly source: string; readonly id: string; readonly title: string; readonly observedAt: string; readonly confidence: Confidence; readonly rule: number }>;
+  readonly signals: ReadonlyArray<{ readonly source: string; readonly id: string; readonly version?: string; readonly title: string; readonly observedAt: string; readonly confidence: Confidence; readonly rule: number }>;
   readonly actions: readonly PlannedAction[];
 }
 
@@ -56,7 +57,7 @@ export interface ResponsePlan {
   readonly incidents: readonly PlannedIncident[];
   /** Incidents about a break-glass account: never acted on, for the incident owner to look at. */
   readonly protected: readonly PlannedIncident[];
-  readonly setAside: ReadonlyArray<{ readonly source: string; readonly id: string; readonly reason: string }>;
+  readonly setAside: ReadonlyArray<{ readonly source: string; readonly id: string; readonly version?: string; readonly reason: string }>;
   readonly circuitBreaker?: string;
   /** Watches that ended: users a run put on the watchlist `watchlist.days` ago, taken off it. */
   readonly watchesEnded: ReadonlyArray<{ readonly upn: string; readonly since: string; readonly writes: number }>;
@@ -81,7 +82,7 @@ const incidentView = (inc: Incident, actions: PlannedAction[]): PlannedIncident 
   confidence: inc.confidence,
   openedAt: inc.openedAt,
   lastSignalAt: inc.lastSignalAt,
-  signals: inc.signals.map((s) => ({ source: s.signal.source, id: s.signal.id, title: s.signal.title, observedAt: s.signal.observedAt, confidence: s.confidence, rule: s.rule })),
+  signals: inc.signals.map((s) => ({ source: s.signal.source, id: s.signal.id, ...(s.signal.version !== undefined ? { version: s.signal.version } : {}), title: s.signal.title, observedAt: s.signal.observedAt, confidence: s.confidence, rule: s.rule })),
   actions,
 });
 
@@ -100,8 +101,10 @@ export interface PlanResponseOptions {
   readonly files?: readonly SignalFile[];
   /** Incidents of earlier runs still open: their signals do not count twice, new ones join them. */
   readonly open?: (identities: readonly Identity[]) => Incident[];
-  /** Signals earlier runs set aside (`source|id`): not reported again. */
+  /** Signals earlier runs set aside for good (`signalKey`): not reported again. */
   readonly seen?: ReadonlySet<string>;
+  /** Identities earlier runs acted on automatically within the circuit breaker's window. */
+  readonly recentlyActedOn?: readonly string[];
   /** The last run's cursor: the cursor never moves back, whatever this run reads. */
   readonly cursor?: string;
   /** Users whose watch (added by an earlier run) has lasted the policy's watchlist.days: taken off the watchlist. */
@@ -136,8 +139,8 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     const doc = { ...base, incidents: [], protected: [], setAside: [], watchesEnded: [], changes: [], approvals: [], incomplete: inputs.incomplete };
     return { ...doc, planHash: responsePlanHash(doc) };
   }
-  const ctx = { policy, breakGlass: o.manifest.breakGlass, identities: inputs.identities, userCount: inputs.userCount };
-  const { incidents, setAside } = correlate(inputs.signals, ctx, o.open?.(inputs.identities) ?? [], o.seen);
+  const ctx = { policy, breakGlass: o.manifest.breakGlass, identities: inputs.identities, userCount: inputs.userCount, recentlyActedOn: o.recentlyActedOn ?? [] };
+  const { incidents, setAside } = correlate(inputs.signals, ctx, o.open?.(inputs.identities) ?? [], o.seen, { since: o.since, until });
   // The cursor: the newest signal read from the services (their clock, not this machine's), or where this read began.
   // It never moves back (a quiet run keeps it), and never past this run's own time (a signal dated in the future cannot stall it).
   const newest = Math.min(
@@ -188,7 +191,7 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     watchesEnded,
     incidents: incidents.filter((i) => i.placement !== 'breakGlass').map((i) => incidentView(i, actionsOf.get(i.id) ?? [])),
     protected: decided.protected.map((i) => incidentView(i, [])),
-    setAside: setAside.map((s) => ({ source: s.signal.source, id: s.signal.id, reason: s.reason })),
+    setAside: setAside.map((s) => ({ source: s.signal.source, id: s.signal.id, ...(s.signal.version !== undefined ? { version: s.signal.version } : {}), reason: s.reason })),
     ...(decided.circuitBreaker ? { circuitBreaker: decided.circuitBreaker } : {}),
     changes,
     approvals,
@@ -212,18 +215,22 @@ async function findingSignals(manifest: Manifest, conn: Pick<Connection, 'graph'
   return { signals, incomplete: run.incomplete };
 }
 
-/** What every response action's target shares: the watchlist group's id and the risky scopes. */
+/** What every response action's target shares: the watchlist group (its id and members) and the risky scopes. */
 export interface TargetContext {
   readonly watchlistGroupId?: string;
+  readonly watchlistMembers?: ReadonlyMap<string, Obj>;
   readonly riskyScopes: readonly string[];
 }
 
-/** Reads what the targets of a response need from the tenant (the watchlist group's id). */
+/** Reads what the targets of a response need from the tenant: the watchlist group's id and its members, once per run. */
 export async function responseTargets(manifest: Manifest, conn: Pick<Connection, 'graph'>): Promise<TargetContext> {
   const policy = manifest.desired.response;
-  const watchlistGroupId = policy?.watchlist ? await groupId(conn, policy.watchlist.group) : undefined;
   const riskyScopes = manifest.desired.consent?.highRiskScopes ?? ['Mail.Read', 'Mail.ReadWrite', 'Mail.Send', 'MailboxSettings.ReadWrite', 'EWS.AccessAsUser.All', 'IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'SMTP.Send'];
-  return { riskyScopes, ...(watchlistGroupId ? { watchlistGroupId } : {}) };
+  if (!policy?.watchlist) return { riskyScopes };
+  const watchlistGroupId = await groupId(conn, policy.watchlist.group);
+  const members = await conn.graph.list<Obj>(`/groups/${encodeURIComponent(watchlistGroupId)}/members?$select=id,userPrincipalName`);
+  const watchlistMembers = new Map(members.map((m) => [String(m['id']).toLowerCase(), withoutAnnotations(m) as Obj]));
+  return { riskyScopes, watchlistGroupId, watchlistMembers };
 }
 
 /**

@@ -21,6 +21,13 @@ export interface Signal {
   readonly source: SignalSource;
   /** Unique within its source: the alert id, the detection id, the finding id, the file's id. */
   readonly id: string;
+  /**
+   * What of it the rules rate, where a service can change it (an alert's severity, a detection's risk
+   * level): a signal set aside, or rated, at one version is judged again at another.
+   */
+  readonly version?: string;
+  /** Set when the service says it is over (an alert resolved, a risk dismissed): it leads to no action. */
+  readonly resolved?: boolean;
   /** When it was observed (ISO 8601, UTC). */
   readonly observedAt: string;
   /** Who it is about. A signal about several users joins each one's incident. */
@@ -45,12 +52,31 @@ export interface Signal {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
 const lower = (v: unknown): string | undefined => str(v)?.toLowerCase();
 
-/** The users a Defender alert's evidence names: user, mailbox and mailbox configuration evidence. */
+/**
+ * Evidence roles that make an item a bystander: it is named for context (a mailbox the alert merely
+ * mentions, an item scanned along the way), not because it was attacked, received the attack
+ * (`destination`: the phished recipient) or did the attacking.
+ */
+const BYSTANDER_ROLES = new Set(['contextual', 'scanned', 'unknownfuturevalue']);
+
+/**
+ * Whether an evidence item is about a party to the attack. Defender mostly sends no roles and the
+ * verdict `unknown`: such an item counts. An item Defender found clean (`noThreatsFound`), or whose
+ * roles are all bystander roles, does not.
+ */
+function isParty(ev: Obj): boolean {
+  if (lower(ev['verdict']) === 'nothreatsfound') return false;
+  const roles = Array.isArray(ev['roles']) ? (ev['roles'] as unknown[]).map(lower).filter((r): r is string => !!r) : [];
+  return roles.length === 0 || roles.some((r) => !BYSTANDER_ROLES.has(r));
+}
+
+/** The users a Defender alert's evidence names as parties: user, mailbox and mailbox configuration evidence. */
 function alertSubjects(alert: Obj): SubjectRef[] {
   const out: SubjectRef[] = [];
   for (const e of Array.isArray(alert['evidence']) ? (alert['evidence'] as unknown[]) : []) {
     if (!e || typeof e !== 'object') continue;
     const ev = e as Obj;
+    if (!isParty(ev)) continue;
     const account = (ev['userAccount'] && typeof ev['userAccount'] === 'object' ? ev['userAccount'] : {}) as Obj;
     const id = str(account['azureAdUserId']) ?? str(ev['externalDirectoryObjectId']);
     const upn = str(account['userPrincipalName']) ?? str(ev['upn']) ?? str(ev['mailboxPrimaryAddress']) ?? str(ev['primaryAddress']);
@@ -74,6 +100,8 @@ export function fromDefenderAlert(alert: Obj): Signal | undefined {
   return {
     source: 'defenderAlert',
     id,
+    ...(lower(alert['severity']) ? { version: lower(alert['severity']) } : {}),
+    ...(lower(alert['status']) === 'resolved' ? { resolved: true } : {}),
     observedAt: str(alert['createdDateTime']) ?? str(alert['lastUpdateDateTime']) ?? '',
     subjects,
     title: str(alert['title']) ?? 'Defender alert',
@@ -95,6 +123,8 @@ export function fromRiskDetection(d: Obj): Signal | undefined {
   return {
     source: 'riskDetection',
     id,
+    ...(lower(d['riskLevel']) ? { version: lower(d['riskLevel']) } : {}),
+    ...(['dismissed', 'remediated', 'confirmedsafe'].includes(lower(d['riskState']) ?? '') ? { resolved: true } : {}),
     observedAt: str(d['detectedDateTime']) ?? str(d['activityDateTime']) ?? '',
     subjects: [{ ...(userId ? { id: userId } : {}), ...(upn ? { upn } : {}) }],
     title: `Risk detection ${str(d['riskEventType']) ?? 'unknown'} (${str(d['riskLevel']) ?? 'unknown'} risk)`,
@@ -130,8 +160,8 @@ export const SIGNAL_FILE_SCHEMA = 'email-posture/signals@1';
 const externalSignal = z
   .object({
     id: z.string().trim().min(1).max(200),
-    /** The tool that raised it, e.g. mail-gateway. */
-    source: z.string().trim().min(1).max(100),
+    /** The tool that raised it, e.g. mail-gateway: letters, digits, `.`, `_` and `-`, so that `source:id` names one signal. */
+    source: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" and "-" only, at most 100'),
     /** What kind of signal, in the tool's words, e.g. credential-phish-click. */
     type: z.string().trim().min(1).max(100),
     observedAt: z.iso.datetime({ offset: true }),
@@ -154,6 +184,9 @@ export function fromSignalFile(file: SignalFile): Signal[] {
     match: { sourceName: s.source.toLowerCase(), type: s.type.toLowerCase(), ...(s.confidence ? { reportedConfidence: s.confidence } : {}) },
   }));
 }
+
+/** How a signal is known across runs: its source, id and version, as one unambiguous string. */
+export const signalKey = (s: Pick<Signal, 'source' | 'id' | 'version'>): string => JSON.stringify([s.source, s.id, s.version ?? '']);
 
 const RANK: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
 export const higher = (a: Confidence, b: Confidence): Confidence => (RANK[a] >= RANK[b] ? a : b);

@@ -74,7 +74,8 @@ function compare(v: unknown, literal: FilterClause['value']): number | undefined
 /** Keeps only the selected properties (Graph returns exactly what `$select` names). */
 export function select(item: Record<string, unknown>, fields: readonly string[] | undefined): Record<string, unknown> {
   if (!fields) return item;
-  const out: Record<string, unknown> = {};
+  // Instance annotations (the @odata.type of a directoryObject collection's items) stay, as Graph keeps them.
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(item).filter(([k]) => k.startsWith('@odata.')));
   for (const f of fields) {
     const k = Object.keys(item).find((x) => x.toLowerCase() === f.toLowerCase()) ?? f;
     out[k] = item[k] ?? null;

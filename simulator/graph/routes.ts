@@ -14,6 +14,7 @@ import { permissionGrantPolicies } from './entities/permission-grant-policies.js
 import { riskDetections } from './entities/risk-detections.js';
 import { riskyUsers } from './entities/risky-users.js';
 import { roleAssignments } from './entities/role-assignments.js';
+import { roleEligibilitySchedules } from './entities/role-eligibility.js';
 import { securityAlerts } from './entities/security-alerts.js';
 import { servicePrincipals } from './entities/service-principals.js';
 import { users } from './entities/users.js';
@@ -34,6 +35,7 @@ export const GRAPH_ENTITIES = [
   users,
   groups,
   roleAssignments,
+  roleEligibilitySchedules,
   messageRules,
   riskyUsers,
   riskDetections,

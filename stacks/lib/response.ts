@@ -5,6 +5,7 @@ import { guid, upn } from '../../reconciler/manifest/formats.js';
 import {
   ACTIONS,
   CONFIDENCES,
+  DEFAULT_BREAKER_WINDOW_HOURS,
   TIERS,
   type Authority,
   type Confidence,
@@ -27,8 +28,10 @@ export const DEFAULT_LOOKBACK_HOURS = 72;
 export const DEFAULT_WINDOW_HOURS = 24;
 /** Default of `watchlist.days`. */
 export const DEFAULT_WATCHLIST_DAYS = 14;
-/** Default of `circuitBreaker`: a run acts automatically on at most 5 identities and at most 1% of the directory. */
-export const DEFAULT_CIRCUIT_BREAKER = { maxIdentities: 5, maxShare: 0.01 } as const;
+/** Default of `circuitBreaker`: the runs of a day act automatically on at most 5 identities and at most 1% of the directory. */
+export const DEFAULT_CIRCUIT_BREAKER = { maxIdentities: 5, maxShare: 0.01, windowHours: DEFAULT_BREAKER_WINDOW_HOURS } as const;
+/** Longest `circuitBreaker.windowHours` accepted: a week. */
+export const MAX_BREAKER_WINDOW_HOURS = 168;
 /** Largest `circuitBreaker.maxShare` accepted: a breaker that lets one run act on more than half the directory protects nothing. */
 export const MAX_CIRCUIT_BREAKER_SHARE = 0.5;
 
@@ -160,15 +163,19 @@ export interface IncidentResponseProps {
     readonly days?: number;
   };
   /**
-   * When one run would act automatically on more identities than `maxIdentities`, or on more than
-   * `maxShare` of the directory's users, it acts on none and asks for approval instead.
-   * @default { maxIdentities: 5, maxShare: 0.01 }
+   * When the runs of the last `windowHours` (this one included) would act automatically on more
+   * identities than `maxIdentities`, or on more than `maxShare` of the directory's users, this run
+   * acts on none and asks for approval instead. The window is rolling: a wave spread over many
+   * scheduled runs trips it as one run would.
+   * @default { maxIdentities: 5, maxShare: 0.01, windowHours: 24 }
    */
   readonly circuitBreaker?: {
     /** Whole number, at least 1. @default 5 */
     readonly maxIdentities?: number;
     /** Share of the directory's users, above 0 and at most 0.5. @default 0.01 */
     readonly maxShare?: number;
+    /** Hours the breaker looks back over, 1 to 168. @default 24 */
+    readonly windowHours?: number;
   };
 }
 
@@ -290,6 +297,7 @@ export class IncidentResponse extends Construct {
       circuitBreaker: {
         maxIdentities: p.circuitBreaker?.maxIdentities ?? DEFAULT_CIRCUIT_BREAKER.maxIdentities,
         maxShare: p.circuitBreaker?.maxShare ?? DEFAULT_CIRCUIT_BREAKER.maxShare,
+        windowHours: p.circuitBreaker?.windowHours ?? DEFAULT_CIRCUIT_BREAKER.windowHours,
       },
     };
   }
@@ -439,6 +447,9 @@ export class IncidentResponse extends Construct {
     if (c?.maxShare !== undefined && (!Number.isFinite(c.maxShare) || c.maxShare <= 0 || c.maxShare > MAX_CIRCUIT_BREAKER_SHARE)) {
       p.add('circuitBreaker.maxShare', `must be a share above 0 and at most ${MAX_CIRCUIT_BREAKER_SHARE} (e.g. 0.01 for 1% of the directory), not ${c.maxShare}`);
     }
+    if (c?.windowHours !== undefined && (!Number.isInteger(c.windowHours) || c.windowHours < 1 || c.windowHours > MAX_BREAKER_WINDOW_HOURS)) {
+      p.add('circuitBreaker.windowHours', `must be a whole number of hours from 1 to ${MAX_BREAKER_WINDOW_HOURS}, not ${c.windowHours}`);
+    }
   }
 }
 
@@ -535,5 +546,5 @@ export const incidentResponseProps = named('IncidentResponse', props<IncidentRes
     standard: byConfidence,
   }).optional(),
   watchlist: props<NonNullable<IncidentResponseProps['watchlist']>>({ group: text, days: whole }).optional(),
-  circuitBreaker: props<NonNullable<IncidentResponseProps['circuitBreaker']>>({ maxIdentities: whole, maxShare: z.number().optional() }).optional(),
+  circuitBreaker: props<NonNullable<IncidentResponseProps['circuitBreaker']>>({ maxIdentities: whole, maxShare: z.number().optional(), windowHours: whole }).optional(),
 }));

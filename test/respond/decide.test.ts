@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { responseSchema, type ResponsePolicy } from '../../reconciler/manifest/response.js';
 import { correlate, decide, tierOf, type Identity, type ResponseContext } from '../../reconciler/respond/decide.js';
+import { signalKey } from '../../reconciler/respond/signals.js';
 import { confidenceOf, fromDefenderAlert, fromRiskDetection, fromRiskyUser, fromSignalFile, signalFileSchema, type Signal } from '../../reconciler/respond/signals.js';
 
 const GLOBAL_ADMIN = '62e90394-69f5-4237-9190-012177145e10';
@@ -204,7 +205,7 @@ describe('decisions', () => {
       ctx,
     ).incidents;
     const d = decide(wave, ctx);
-    expect(d.circuitBreaker).toMatch(/would touch 4 identities, more than the circuit breaker allows \(3 identities/);
+    expect(d.circuitBreaker).toMatch(/would touch 4 identities within 24 hours \(0 by earlier runs\), more than the circuit breaker allows \(3 identities/);
     expect(d.decisions.filter((x) => x.disposition === 'automatic')).toEqual([]);
     expect(d.decisions.filter((x) => x.heldBack).length).toBeGreaterThan(0);
     expect(d.decisions.filter((x) => x.disposition === 'never').every((x) => !x.heldBack)).toBe(true);
@@ -218,4 +219,111 @@ describe('decisions', () => {
 it('every cell of the example matrix is filled (the schema requires all tiers and confidences)', () => {
   const missing = { ...policy.matrix, standard: { high: none, medium: none } };
   expect(responseSchema.safeParse({ ...policy, matrix: missing }).success).toBe(false);
+});
+
+describe('what an alert names, and when a signal counts', () => {
+  const evidence = (upn: string, roles: string[], verdict = 'suspicious') => ({
+    '@odata.type': '#microsoft.graph.security.userEvidence', createdDateTime: '2026-12-01T10:00:00Z', verdict, roles, tags: [],
+    userAccount: { accountName: upn.split('@')[0], azureAdUserId: null, userPrincipalName: upn, domainName: 'contoso.example', userSid: null },
+  });
+  const withEvidence = (n: string, items: object[]) => ({ ...alert(n, '2026-12-01T10:00:00Z', 'unused@contoso.example'), evidence: items });
+
+  it('an alert names its parties (no roles, attacked, compromised, the phished recipient), not the bystanders it mentions or those found clean', () => {
+    const a = fromDefenderAlert(
+      withEvidence('r1', [
+        evidence('fin@contoso.example', ['compromised']),
+        evidence('std@contoso.example', ['destination']),
+        evidence('shared@contoso.example', []),
+        evidence('admin@contoso.example', ['contextual']),
+        evidence('svc-scanner@contoso.example', ['attacked'], 'noThreatsFound'),
+        evidence('bg1@contoso.example', ['contextual', 'attacked']),
+      ]),
+    )!;
+    expect(a.subjects.map((x) => x.upn)).toEqual(['fin@contoso.example', 'std@contoso.example', 'shared@contoso.example', 'bg1@contoso.example']);
+    // Only bystanders: the alert names nobody to act on.
+    expect(fromDefenderAlert(withEvidence('r2', [evidence('admin@contoso.example', ['contextual']), evidence('std@contoso.example', ['scanned'])]))).toBeUndefined();
+  });
+
+  it('a resolved alert or a dismissed risk leads to no action; a break-glass account it names still reaches the owner', () => {
+    const resolved = fromDefenderAlert({ ...alert('z1', '2026-12-01T10:00:00Z', 'std@contoso.example'), status: 'resolved' });
+    const dismissed = fromRiskDetection({ ...detection('z2', '2026-12-01T10:00:00Z', id(1), 'suspiciousInboxForwarding'), riskState: 'dismissed' });
+    const aboutBg = fromDefenderAlert({ ...alert('z3', '2026-12-01T10:00:00Z', 'bg1@contoso.example'), status: 'resolved' });
+    const { incidents, setAside } = correlate(signals(resolved, dismissed, aboutBg), ctx);
+    expect(setAside.map((x) => [x.signal.id, x.reason]).sort()).toEqual([['z1', 'resolved'], ['z2', 'resolved']]);
+    expect(incidents.map((i) => [i.identity.upn, i.placement])).toEqual([['bg1@contoso.example', 'breakGlass']]);
+  });
+
+  it('an alert raised to a higher severity is a new version: judged again, it joins its incident and raises its confidence', () => {
+    const low = fromDefenderAlert(alert('v1', '2026-12-01T10:00:00Z', 'std@contoso.example', { severity: 'informational' }))!;
+    const high = fromDefenderAlert({ ...alert('v1', '2026-12-01T10:00:00Z', 'std@contoso.example', { severity: 'high' }), lastUpdateDateTime: '2026-12-01T13:00:00Z' })!;
+    expect(signalKey(low)).not.toBe(signalKey(high));
+    const first = correlate(signals(low), ctx).incidents;
+    expect(first.map((i) => i.confidence)).toEqual(['low']);
+    const next = correlate(signals(low, high), ctx, first.map((i) => ({ ...i, fresh: 0 }))).incidents;
+    expect(next.map((i) => [i.id, i.confidence, i.fresh])).toEqual([[first[0]!.id, 'high', 1]]);
+    // The same version read again is nothing new.
+    expect(correlate(signals(low), ctx, first.map((i) => ({ ...i, fresh: 0 }))).incidents).toEqual([]);
+  });
+
+  it('the key of a signal cannot be forged by a colon or a bar in an id; a signal file source holds neither', () => {
+    expect(signalKey({ source: 'external', id: 'a|b' })).not.toBe(signalKey({ source: 'external', id: 'a', version: 'b' }));
+    const file = (source: string) => signalFileSchema.safeParse({ schema: 'email-posture/signals@1', signals: [{ id: 'x', source, type: 't', observedAt: '2026-12-01T10:00:00Z', user: { upn: 'std@contoso.example' }, title: 't' }] });
+    expect(file('mail-gateway').success).toBe(true);
+    expect(file('mail:gateway').success).toBe(false);
+    expect(file('mail gateway').success).toBe(false);
+  });
+
+  it('a subject whose id and UPN name different users is ambiguous: set aside, and guarded when either is a break-glass account', () => {
+    const named = (n: string, userId: string, upn: string) => ({ ...detection(n, '2026-12-01T10:00:00Z', userId, 'suspiciousInboxForwarding'), userPrincipalName: upn });
+    const { incidents, setAside } = correlate(
+      signals(
+        fromRiskDetection(named('m1', id(5), 'fin@contoso.example')),
+        fromRiskDetection(named('m2', id(5), 'bg1@contoso.example')),
+        // An id that names nobody beside a UPN that names someone: a deleted user's address reused.
+        fromRiskDetection(named('m3', id(99), 'std@contoso.example')),
+        // A UPN that names nobody (renamed since): the id decides.
+        fromRiskDetection(named('m4', id(1), 'old-name@contoso.example')),
+      ),
+      ctx,
+    );
+    expect(setAside.map((x) => [x.signal.id, x.reason]).sort()).toEqual([['m1', 'ambiguous-identity'], ['m2', 'ambiguous-identity'], ['m3', 'ambiguous-identity']]);
+    expect(incidents.map((i) => [i.identity.upn, i.placement, i.signals.map((x) => x.signal.id)]).sort()).toEqual([
+      ['bg1@contoso.example', 'breakGlass', ['m2']],
+      ['fin@contoso.example', 'highValue', ['m4']],
+    ]);
+  });
+
+  it('signals are judged within the read window: a file signal from before it, or any from beyond the clock, is set aside; a late alert joins the incident it falls in', () => {
+    const bounds = { since: '2026-12-01T08:00:00Z', until: '2026-12-01T12:00:00Z' };
+    const gw = (n: string, at: string) =>
+      fromSignalFile(signalFileSchema.parse({ schema: 'email-posture/signals@1', signals: [{ id: n, source: 'mail-gateway', type: 'phish', observedAt: at, user: { upn: 'std@contoso.example' }, confidence: 'high', title: 't' }] }))[0]!;
+    const { incidents, setAside } = correlate(
+      signals(gw('old', '2026-11-01T10:00:00Z'), gw('future', '2026-12-09T10:00:00Z'), fromDefenderAlert(alert('ahead', '2026-12-01T12:10:00Z', 'fin@contoso.example')), gw('in', '2026-12-01T11:00:00Z'), fromDefenderAlert(alert('skew', '2026-12-01T12:03:00Z', 'fin@contoso.example'))),
+      ctx,
+      [],
+      new Set(),
+      bounds,
+    );
+    expect(setAside.map((x) => [x.signal.id, x.reason]).sort()).toEqual([['ahead', 'outside-window'], ['mail-gateway:future', 'outside-window'], ['mail-gateway:old', 'outside-window']]);
+    expect(incidents.map((i) => i.signals.map((x) => x.signal.id)).sort()).toEqual([['mail-gateway:in'], ['skew']]);
+
+    // An incident open from an earlier run: an alert arriving late but dated within its span joins it (and moves its start back);
+    // one dated days before the span is a separate incident, not a part of it.
+    const open = correlate(signals(fromDefenderAlert(alert('o1', '2026-12-05T10:00:00Z', 'std@contoso.example'))), ctx).incidents.map((i) => ({ ...i, fresh: 0 }));
+    const later = correlate(signals(fromDefenderAlert(alert('late', '2026-12-05T07:00:00Z', 'std@contoso.example')), fromDefenderAlert(alert('long-before', '2026-12-01T10:00:00Z', 'std@contoso.example'))), ctx, open).incidents;
+    expect(later.map((i) => [i.signals.map((x) => x.signal.id), i.openedAt]).sort()).toEqual([
+      [['long-before'], '2026-12-01T10:00:00Z'],
+      [['o1', 'late'], '2026-12-05T07:00:00Z'],
+    ]);
+  });
+
+  it('the circuit breaker counts a rolling window: identities earlier runs acted on count with this run\'s, and a run adding none does not trip it', () => {
+    const two = correlate(signals(...['fin', 'std'].map((u, n) => fromDefenderAlert(alert(`q${n}`, '2026-12-01T10:00:00Z', `${u}@contoso.example`)))), ctx).incidents;
+    expect(decide(two, ctx).circuitBreaker).toBeUndefined();
+    const tripped = decide(two, { ...ctx, recentlyActedOn: [id(2), id(4)] });
+    expect(tripped.circuitBreaker).toMatch(/would touch 4 identities within 24 hours \(2 by earlier runs\)/);
+    expect(tripped.decisions.filter((x) => x.disposition === 'automatic')).toEqual([]);
+    // The same identities acted on before, and now again: nothing new is touched, the breaker holds nothing back.
+    expect(decide(two, { ...ctx, recentlyActedOn: [id(1), id(5), id(2), id(4)] }).circuitBreaker).toBeUndefined();
+  });
 });

@@ -181,10 +181,12 @@ describe('posture respond against the incident scenario', () => {
     expect(approved.stdout).toContain(`Apply complete: ${plan.approvals.length} changes applied and verified.`);
     expect(user(s, 'svc-scanner@tailspintoys.example')['accountEnabled']).toBe(false);
     expect(s.tenant.graph.riskyUsers.get(SCANNER)?.['riskState']).toBe('confirmedCompromised');
-    // Approved once: the same plan again finds its targets changed.
+    // Approved once: the same plan again is refused before anything is read or written.
+    const writesBefore = s.requests.entries.filter(isWrite).length;
     const twice = await cli(['apply', file, '--auto-approve', '--evidence', evidence, ...tenantArgs(s)], userAdmin(s));
     expect(twice.code).toBe(1);
-    expect(twice.stderr).toMatch(/stale response plan: .* changed since/);
+    expect(twice.stderr).toMatch(/this response plan was already approved and applied \(run [0-9a-f-]{36} at [^)]+\): run posture respond again/);
+    expect(s.requests.entries.filter(isWrite).length).toBe(writesBefore);
     const refusals = records(evidence).filter((x) => x.kind === 'refusal').map((x) => (x as { reason: string }).reason);
     expect(refusals).toEqual(['altered', 'stale']);
     expect((await cli(['evidence', 'verify', evidence])).code).toBe(0);
@@ -212,7 +214,7 @@ describe('posture respond against the incident scenario', () => {
     }));
     const r = await respond(s, join(dir, 'evidence.jsonl'), ['--since', '2026-11-16T08:29:00Z', '--signals', file, '--auto-approve']);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stdout).toMatch(/Circuit breaker: automatic actions would touch \d+ identities, more than the circuit breaker allows \(10 identities/);
+    expect(r.stdout).toMatch(/Circuit breaker: automatic actions would touch \d+ identities within 24 hours \(0 by earlier runs\), more than the circuit breaker allows \(10 identities/);
     expect(r.stdout).toContain('0 automatic writes');
     expect(s.requests.entries.filter(isWrite)).toEqual([]);
   }, 120_000);

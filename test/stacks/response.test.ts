@@ -121,7 +121,7 @@ describe('IncidentResponse: defaults', () => {
       { source: 'external', sourceNames: ['mail-gateway'], types: ['phish'], minReportedConfidence: 'medium', confidence: 'medium' },
     ]);
     expect(r.tiers.serviceAccounts).toEqual({ users: ['svc-scanner@contoso.example'], groups: ['Service Accounts'] });
-    expect(r).toMatchObject({ lookbackHours: 168, windowHours: 12, circuitBreaker: { maxIdentities: 20, maxShare: 0.01 } });
+    expect(r).toMatchObject({ lookbackHours: 168, windowHours: 12, circuitBreaker: { maxIdentities: 20, maxShare: 0.01, windowHours: 24 } });
   });
 
   it('a posture without an IncidentResponse has no desired.response', () => {
@@ -215,6 +215,8 @@ describe('IncidentResponse: validation at synth names the construct path and the
       `${PATH}: circuitBreaker.maxIdentities: must be a whole number of at least 1, not 0`,
       `${PATH}: circuitBreaker.maxShare: must be a share above 0 and at most 0.5 (e.g. 0.01 for 1% of the directory), not 0`,
     ]);
+    expect(lines({ circuitBreaker: { maxIdentities: 3, windowHours: 0 } })).toEqual([`${PATH}: circuitBreaker.windowHours: must be a whole number of hours from 1 to 168, not 0`]);
+    expect(lines({ circuitBreaker: { maxIdentities: 3, windowHours: 200 } })).toEqual([`${PATH}: circuitBreaker.windowHours: must be a whole number of hours from 1 to 168, not 200`]);
     expect(lines({ circuitBreaker: { maxIdentities: 2.5, maxShare: 0.9 } })).toEqual([
       `${PATH}: circuitBreaker.maxIdentities: must be a whole number of at least 1, not 2.5`,
       `${PATH}: circuitBreaker.maxShare: must be a share above 0 and at most 0.5 (e.g. 0.01 for 1% of the directory), not 0.9`,
@@ -325,7 +327,7 @@ describe('IncidentResponse in the Tailspin example', () => {
         high: { automatic: ['removeMailRules', 'notify'], approval: ['revokeSessions', 'removeDelegates', 'revokeConsents', 'disableAccount'], never: ['watchlist', 'requireMfaReregistration'] },
       },
     });
-    expect(response.circuitBreaker).toEqual({ maxIdentities: 10, maxShare: 0.5 });
+    expect(response.circuitBreaker).toEqual({ maxIdentities: 10, maxShare: 0.5, windowHours: 24 });
   });
 
   it('the minimal example declares none', () => {

@@ -66,6 +66,30 @@ export const groups = graphEntity({
       },
     },
     {
+      // Every member, through nested groups too (each object once; a cycle of groups ends).
+      method: 'GET', pattern: '/groups/{id}/transitiveMembers', permission: 'read', cost: 3,
+      handle: (c) => {
+        const group = findGroup(c);
+        const seen = new Set<string>([group.id.toLowerCase()]);
+        const out: Entity[] = [];
+        const walk = (id: string) => {
+          for (const m of c.tenant.groupMembers.get(id.toLowerCase()) ?? []) {
+            if (seen.has(m.toLowerCase())) continue;
+            seen.add(m.toLowerCase());
+            const user = c.tenant.graph.users.get(m);
+            const inner = user ? undefined : c.tenant.graph.groups.get(m);
+            if (user) out.push({ '@odata.type': '#microsoft.graph.user', ...user });
+            if (inner) {
+              out.push({ '@odata.type': '#microsoft.graph.group', ...inner });
+              walk(inner.id);
+            }
+          }
+        };
+        walk(group.id);
+        return listPage(out, c.query, { defaultTop: 100, maxTop: 999, typeName: 'microsoft.graph.directoryObject', requestUrl: c.requestUrl, context: ctxUrl(c, 'directoryObjects'), loopNextLink: c.loopNextLink });
+      },
+    },
+    {
       method: 'POST', pattern: '/groups/{id}/members/$ref', permission: 'writeMembers', cost: 3,
       handle: (c) => {
         const group = findGroup(c);

@@ -24,6 +24,23 @@ function principalOf(c: RouteContext, id: string): Record<string, unknown> | nul
 }
 
 /**
+ * Lists a collection of role assignments or eligibilities: `$filter` on the role, principal or scope;
+ * `$expand=principal` brings each holder's directory object along, typed.
+ */
+export function principalList(name: 'roleAssignments' | 'roleEligibilitySchedules', fragment: string, typeName: string, filterable: readonly string[]) {
+  return (c: RouteContext) => {
+    const expand = c.query.get('$expand');
+    if (expand === null) return list(name, fragment, { typeName, filterable })(c);
+    if (expand.trim().toLowerCase() !== 'principal') throw badRequest(`Could not find a navigation property named '${expand}' on type '${typeName}' that can be expanded.`, 'BadRequest');
+    return listPage(c.tenant.graph[name], c.query, {
+      defaultTop: 100, maxTop: 999, typeName, filterable, requestUrl: c.requestUrl, loopNextLink: c.loopNextLink,
+      context: ctxUrl(c, `${fragment}(principal())`),
+      render: (a: Entity) => ({ ...a, principal: principalOf(c, String(a['principalId'])) }),
+    });
+  };
+}
+
+/**
  * Directory role assignments (unifiedRoleAssignment): who actively holds a privileged role.
  * `$filter=roleDefinitionId eq '…'` finds a role's holders; `$expand=principal` brings each
  * holder's directory object along.
@@ -36,18 +53,6 @@ export const roleAssignments = graphEntity({
     read: ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All'],
   },
   routes: [
-    {
-      method: 'GET', pattern: '/roleManagement/directory/roleAssignments', permission: 'read', cost: 2,
-      handle: (c) => {
-        const expand = c.query.get('$expand');
-        if (expand === null) return list('roleAssignments', 'roleManagement/directory/roleAssignments', { typeName: TYPE_NAME, filterable: FILTERABLE })(c);
-        if (expand.trim().toLowerCase() !== 'principal') throw badRequest(`Could not find a navigation property named '${expand}' on type '${TYPE_NAME}' that can be expanded.`, 'BadRequest');
-        return listPage(c.tenant.graph.roleAssignments, c.query, {
-          defaultTop: 100, maxTop: 999, typeName: TYPE_NAME, filterable: FILTERABLE, requestUrl: c.requestUrl, loopNextLink: c.loopNextLink,
-          context: ctxUrl(c, 'roleManagement/directory/roleAssignments(principal())'),
-          render: (a: Entity) => ({ ...a, principal: principalOf(c, String(a['principalId'])) }),
-        });
-      },
-    },
+    { method: 'GET', pattern: '/roleManagement/directory/roleAssignments', permission: 'read', cost: 2, handle: principalList('roleAssignments', 'roleManagement/directory/roleAssignments', TYPE_NAME, FILTERABLE) },
   ],
 });
