@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, type Run
 import { buildApp } from '../../stacks/app.js';
 import { synthesize, TODAY_CONTEXT_KEY } from '../../stacks/index.js';
 import { withGuard } from '../setup/loopback.js';
+import type { EvidenceRecord } from '../../reconciler/evidence/records.js';
 
 export const TODAY = '2026-06-01';
 const posture = fileURLToPath(new URL('../../bin/posture.js', import.meta.url));
@@ -79,3 +80,18 @@ export function planAgainst(sim: RunningSimulator, synthDir: string, extra: read
     env,
   );
 }
+
+/** Connection options of a simulator without `--today`: for commands that run as of the clock (apply, rollback, respond). */
+export const tenantArgs = (sim: RunningSimulator, synthDir: string) => target(sim, synthDir).filter((a, i, all) => a !== '--today' && all[i - 1] !== '--today');
+
+/** The records of an evidence trail, in order. */
+export const trailOf = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EvidenceRecord);
+
+/** Whether a request the simulator logged wrote to the tenant (a Graph call other than GET and $batch reads, a cmdlet other than Get-). */
+export const isWrite = (e: { api: string; method?: string; path: string; cmdlet?: string }) => (e.api === 'graph' ? e.method !== 'GET' && !e.path.includes('$batch') : !/^Get-/.test(e.cmdlet ?? ''));
+
+/** The writer, with the directory role that setting another user's passwordProfile needs. */
+export const userAdmin = (sim: RunningSimulator) => ({
+  ...writer(sim),
+  POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: ALL_GRAPH_PERMISSIONS, wids: [ROLE_IDS.userAdministrator] } as Parameters<typeof mintToken>[0]),
+});

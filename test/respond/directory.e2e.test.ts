@@ -2,11 +2,10 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EvidenceRecord } from '../../reconciler/evidence/records.js';
 import type { Manifest } from '../../reconciler/manifest/schema.js';
 import type { ResponsePlan } from '../../reconciler/respond/run.js';
-import { ALL_GRAPH_PERMISSIONS, mintToken, ROLE_IDS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
-import { cli, synthExamples, target, writer } from '../reconciler/harness.js';
+import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import { cli, isWrite, synthExamples, tenantArgs, trailOf as records, userAdmin, writer } from '../reconciler/harness.js';
 
 /**
  * Respond places each identity by the directory as it is: through nested groups, roles held through
@@ -30,13 +29,6 @@ afterEach(async () => {
 });
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'posture-respond-dir-'));
-const argsFor = (s: RunningSimulator, dir: string) => target(s, dir).filter((a, i, all) => a !== '--today' && all[i - 1] !== '--today');
-const records = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EvidenceRecord);
-const isWrite = (e: { api: string; method?: string; path: string; cmdlet?: string }) => (e.api === 'graph' ? e.method !== 'GET' && !e.path.includes('$batch') : !/^Get-/.test(e.cmdlet ?? ''));
-const userAdmin = (s: RunningSimulator) => ({
-  ...writer(s),
-  POSTURE_GRAPH_TOKEN: mintToken({ tenantId: s.tenantId, roles: ALL_GRAPH_PERMISSIONS, wids: [ROLE_IDS.userAdministrator] } as Parameters<typeof mintToken>[0]),
-});
 const userId = (s: RunningSimulator, upn: string) => s.tenant.graph.users.findBy('userPrincipalName', upn)[0]!.id;
 const group = (s: RunningSimulator, id: string, displayName: string, members: string[], extra: Record<string, unknown> = {}) => {
   s.tenant.graph.groups.insert({ id, displayName, mailEnabled: false, mailNickname: displayName.replace(/\W/g, ''), securityEnabled: true, groupTypes: [], ...extra });
@@ -44,7 +36,7 @@ const group = (s: RunningSimulator, id: string, displayName: string, members: st
 };
 const planOf = async (s: RunningSimulator, dir: string, evidence: string, extra: string[] = []) => {
   const out = join(tmp(), 'response.json');
-  const r = await cli(['respond', ...argsFor(s, dir), '--evidence', evidence, '--out', out, ...extra], writer(s));
+  const r = await cli(['respond', ...tenantArgs(s, dir), '--evidence', evidence, '--out', out, ...extra], writer(s));
   expect([0, 2], r.stderr).toContain(r.code);
   return { r, plan: JSON.parse(readFileSync(out, 'utf8')) as ResponsePlan, out };
 };
@@ -103,7 +95,7 @@ describe('respond and the directory', () => {
     const evidence = join(tmp(), 'evidence.jsonl');
     const { plan, out } = await planOf(s, dir, evidence, ['--since', SINCE]);
     expect(plan.approvals.some((c) => c.control === 'respond.disableAccount' && c.resource.id === SCANNER)).toBe(true);
-    const apply = () => cli(['apply', out, '--auto-approve', '--evidence', evidence, ...argsFor(s, dir)], userAdmin(s));
+    const apply = () => cli(['apply', out, '--auto-approve', '--evidence', evidence, ...tenantArgs(s, dir)], userAdmin(s));
 
     s.tenant.groupMembers.set('a0000000-0000-4000-8000-000000000003', [SCANNER]);
     const bg = await apply();
@@ -134,18 +126,18 @@ describe('respond and the directory', () => {
       writeFileSync(f, JSON.stringify({ schema: 'email-posture/signals@1', signals: users.map((upn, i) => ({ id: `${tag}-${i}`, source: 'mail-gateway', type: 'credential-phish-click', observedAt: at, user: { upn }, title: 'Clicked a credential phishing link' })) }));
       return f;
     };
-    const first = await cli(['respond', ...argsFor(s, synthDir), '--evidence', evidence, '--since', '2026-11-16T08:29:00Z', '--now', '2026-11-16T09:00:00Z', '--signals', wave('2026-11-16T08:30:00Z', people.slice(0, 5), 'w1'), '--auto-approve'], writer(s));
+    const first = await cli(['respond', ...tenantArgs(s, synthDir), '--evidence', evidence, '--since', '2026-11-16T08:29:00Z', '--now', '2026-11-16T09:00:00Z', '--signals', wave('2026-11-16T08:30:00Z', people.slice(0, 5), 'w1'), '--auto-approve'], writer(s));
     expect(first.stdout).not.toContain('Circuit breaker');
     const acted = s.requests.entries.filter(isWrite).length;
     expect(acted).toBeGreaterThan(0);
 
-    const second = await cli(['respond', ...argsFor(s, synthDir), '--evidence', evidence, '--since', '2026-11-16T09:29:00Z', '--now', '2026-11-16T10:00:00Z', '--signals', wave('2026-11-16T09:30:00Z', people.slice(5, 11), 'w2'), '--auto-approve'], writer(s));
+    const second = await cli(['respond', ...tenantArgs(s, synthDir), '--evidence', evidence, '--since', '2026-11-16T09:29:00Z', '--now', '2026-11-16T10:00:00Z', '--signals', wave('2026-11-16T09:30:00Z', people.slice(5, 11), 'w2'), '--auto-approve'], writer(s));
     // The first run acted on its five and on the scenario's own incidents (read from 08:29 on); alone, the second wave's six would pass.
     expect(second.stdout).toMatch(/Circuit breaker: automatic actions would touch 1\d identities within 24 hours \([5-9] by earlier runs\), more than the circuit breaker allows \(10 identities/);
     expect(s.requests.entries.filter(isWrite).length).toBe(acted);
 
     // A day later the window has moved on: the same size of wave runs.
-    const later = await cli(['respond', ...argsFor(s, synthDir), '--evidence', evidence, '--since', '2026-11-17T11:29:00Z', '--now', '2026-11-17T12:00:00Z', '--signals', wave('2026-11-17T11:30:00Z', people.slice(5, 11), 'w3'), '--auto-approve'], writer(s));
+    const later = await cli(['respond', ...tenantArgs(s, synthDir), '--evidence', evidence, '--since', '2026-11-17T11:29:00Z', '--now', '2026-11-17T12:00:00Z', '--signals', wave('2026-11-17T11:30:00Z', people.slice(5, 11), 'w3'), '--auto-approve'], writer(s));
     expect(later.stdout).not.toContain('Circuit breaker');
   }, 180_000);
 });

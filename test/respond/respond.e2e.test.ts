@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EvidenceRecord, ResponseEvidenceRecord } from '../../reconciler/evidence/records.js';
+import type { ResponseEvidenceRecord } from '../../reconciler/evidence/records.js';
 import type { Manifest } from '../../reconciler/manifest/schema.js';
 import type { ResponsePlan } from '../../reconciler/respond/run.js';
-import { ALL_GRAPH_PERMISSIONS, mintToken, ROLE_IDS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
-import { cli, synthExamples, target, writer } from '../reconciler/harness.js';
+import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import { cli, isWrite, synthExamples, tenantArgs, trailOf as records, userAdmin, writer } from '../reconciler/harness.js';
 
 /**
  * `posture respond` against the `incident` scenario over real HTTP: each tier × confidence of the
@@ -31,15 +31,7 @@ afterEach(async () => {
 });
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'posture-respond-'));
-const tenantArgs = (s: RunningSimulator) => target(s, synthDir).filter((a, i, all) => a !== '--today' && all[i - 1] !== '--today');
-const records = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EvidenceRecord);
-const isWrite = (e: { api: string; method?: string; path: string; cmdlet?: string }) => (e.api === 'graph' ? e.method !== 'GET' && !e.path.includes('$batch') : !/^Get-/.test(e.cmdlet ?? ''));
-/** The writer, with the directory role that setting another user's passwordProfile needs. */
-const userAdmin = (s: RunningSimulator) => ({
-  ...writer(s),
-  POSTURE_GRAPH_TOKEN: mintToken({ tenantId: s.tenantId, roles: ALL_GRAPH_PERMISSIONS, wids: [ROLE_IDS.userAdministrator] } as Parameters<typeof mintToken>[0]),
-});
-const respond = (s: RunningSimulator, evidence: string, extra: string[] = [], env = writer(s)) => cli(['respond', ...tenantArgs(s), '--evidence', evidence, ...extra], env);
+const respond = (s: RunningSimulator, evidence: string, extra: string[] = [], env = writer(s)) => cli(['respond', ...tenantArgs(s, synthDir), '--evidence', evidence, ...extra], env);
 
 const user = (s: RunningSimulator, upn: string) => s.tenant.graph.users.findBy('userPrincipalName', upn)[0]!;
 const watchlist = (s: RunningSimulator) => {
@@ -172,18 +164,18 @@ describe('posture respond against the incident scenario', () => {
     // An edited plan: its hash no longer holds.
     const edited = join(dir, 'edited.json');
     writeFileSync(edited, JSON.stringify({ ...plan, approvals: plan.approvals.slice(1) }));
-    const refusedEdit = await cli(['apply', edited, '--auto-approve', '--evidence', evidence, ...tenantArgs(s)], userAdmin(s));
+    const refusedEdit = await cli(['apply', edited, '--auto-approve', '--evidence', evidence, ...tenantArgs(s, synthDir)], userAdmin(s));
     expect(refusedEdit.code).toBe(1);
     expect(refusedEdit.stderr).toContain('the response plan was altered after it was made');
 
-    const approved = await cli(['apply', file, '--auto-approve', '--evidence', evidence, ...tenantArgs(s)], userAdmin(s));
+    const approved = await cli(['apply', file, '--auto-approve', '--evidence', evidence, ...tenantArgs(s, synthDir)], userAdmin(s));
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toContain(`Apply complete: ${plan.approvals.length} changes applied and verified.`);
     expect(user(s, 'svc-scanner@tailspintoys.example')['accountEnabled']).toBe(false);
     expect(s.tenant.graph.riskyUsers.get(SCANNER)?.['riskState']).toBe('confirmedCompromised');
     // Approved once: the same plan again is refused before anything is read or written.
     const writesBefore = s.requests.entries.filter(isWrite).length;
-    const twice = await cli(['apply', file, '--auto-approve', '--evidence', evidence, ...tenantArgs(s)], userAdmin(s));
+    const twice = await cli(['apply', file, '--auto-approve', '--evidence', evidence, ...tenantArgs(s, synthDir)], userAdmin(s));
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/this response plan was already approved and applied \(run [0-9a-f-]{36} at [^)]+\): run posture respond again/);
     expect(s.requests.entries.filter(isWrite).length).toBe(writesBefore);
@@ -193,11 +185,11 @@ describe('posture respond against the incident scenario', () => {
 
     // The run's reversible actions roll back: the account is enabled again.
     const applyRun = /recorded as run ([0-9a-f-]{36})/.exec(approved.stderr)![1]!;
-    const rb = await cli(['rollback', applyRun, '--evidence', evidence, '--out', join(dir, 'rb.json'), ...tenantArgs(s), '--restore-insecure'], userAdmin(s));
+    const rb = await cli(['rollback', applyRun, '--evidence', evidence, '--out', join(dir, 'rb.json'), ...tenantArgs(s, synthDir), '--restore-insecure'], userAdmin(s));
     expect(rb.stdout).toMatch(/not reversible/);
     expect(rb.stdout).toMatch(/~ userAccount "svc-scanner@tailspintoys\.example" \(respond\.disableAccount\)/);
     expect(rb.stdout).toMatch(/not reversible: signInSessions "svc-scanner@tailspintoys\.example" \(respond\.revokeSessions\)/);
-    const undone = await cli(['apply', join(dir, 'rb.json'), '--auto-approve', '--evidence', evidence, ...tenantArgs(s)], userAdmin(s));
+    const undone = await cli(['apply', join(dir, 'rb.json'), '--auto-approve', '--evidence', evidence, ...tenantArgs(s, synthDir)], userAdmin(s));
     expect(undone.code, undone.stderr).toBe(0);
     expect(user(s, 'svc-scanner@tailspintoys.example')['accountEnabled']).toBe(true);
   }, 120_000);
@@ -253,7 +245,7 @@ describe('posture respond against the incident scenario', () => {
     expect(a.stderr).toMatch(/^posture respond: .*bad\.json: not an email-posture signal file \(signals\.0\.observedAt: /m);
     const b = await respond(s, join(dir, 'e.jsonl'), ['--since', 'yesterday']);
     expect(b.stderr).toContain('posture respond: --since "yesterday" is not an ISO 8601 time');
-    const c = await cli(['respond', ...tenantArgs(s).map((x) => (x === 'tailspin' ? 'minimal' : x)), '--no-evidence'], writer(s));
+    const c = await cli(['respond', ...tenantArgs(s, synthDir).map((x) => (x === 'tailspin' ? 'minimal' : x)), '--no-evidence'], writer(s));
     expect(c.stderr).toContain('posture respond: stack minimal declares no response policy');
     expect(s.requests.entries).toEqual([]);
     for (const r of [a, b, c]) expect(r.stderr).not.toMatch(/\n\s+at /);
