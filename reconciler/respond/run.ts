@@ -71,7 +71,7 @@ export interface ResponsePlan {
 }
 
 /** Decisions whose writes are read from the tenant at once (the transports pace and retry each class of request). */
-const RESPONSE_READS_IN_FLIGHT = 8;
+const RESPONSE_READS_IN_FLIGHT = 24;
 
 const decisionId = (d: Decision) => `RSP-${sha256(`${d.incident}\u0000${d.action}`).slice(0, 16)}`;
 
