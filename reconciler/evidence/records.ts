@@ -3,6 +3,9 @@
  * before it is appended. The format is described in docs/evidence.md.
  */
 
+// The incident's shape depends on nothing either: the plan and the record share it.
+import type { IncidentView } from '../model/incident.js';
+
 /**
  * A write as the trail records it: the shape of the write apply sends (`Write` of the apply
  * layer), restated here so that the record format depends on nothing above it.
@@ -176,17 +179,8 @@ export interface RefusalEvidenceRecord extends EvidenceRecordBase {
   readonly stack?: string;
 }
 
-/** An incident as a `response` record keeps it: who, how sure, the signals and what the matrix decided. */
-export interface RecordedIncident {
-  readonly id: string;
-  readonly identity: { readonly id: string; readonly upn: string };
-  readonly tier: string;
-  readonly confidence: 'high' | 'medium' | 'low';
-  readonly openedAt: string;
-  readonly lastSignalAt: string;
-  readonly signals: ReadonlyArray<{ readonly source: string; readonly id: string; readonly version?: string; readonly title: string; readonly observedAt: string; readonly confidence: string; readonly rule: number }>;
-  readonly actions: ReadonlyArray<{ readonly action: string; readonly disposition: string; readonly rule: string; readonly heldBack?: string; readonly decisionId: string; readonly writes: number }>;
-}
+/** An incident as a `response` record keeps it: who (id and UPN), how sure, the signals and what the matrix decided. */
+export type RecordedIncident = IncidentView;
 
 /**
  * A respond run planned its response: the signals it read (up to `window.until`, where the next run

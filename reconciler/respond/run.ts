@@ -2,9 +2,10 @@ import { withoutAnnotations } from '../core/annotations.js';
 import { canonicalJson } from '../core/json.js';
 import { sha256 } from '../core/hash.js';
 import type { Connection } from '../input/connection.js';
-import type { Confidence, ResponseAction } from '../manifest/response.js';
+import type { ResponseAction } from '../manifest/response.js';
 import type { Manifest } from '../manifest/schema.js';
 import { fingerprintOf, type PlannedChange } from '../model/change.js';
+import type { IncidentAction, IncidentView } from '../model/incident.js';
 import { ACTIONABLE, type IncompleteRead } from '../model/finding.js';
 import { runPlan } from '../plan/run.js';
 import { desiredHashOf } from '../plan/build.js';
@@ -18,27 +19,10 @@ import { fromFinding, type Signal, type SignalFile } from './signals.js';
 type Obj = Record<string, unknown>;
 
 /** One action of an incident in the response plan: what the matrix said, and the writes it takes. */
-export interface PlannedAction {
-  readonly action: ResponseAction;
-  readonly disposition: Disposition;
-  readonly rule: string;
-  readonly heldBack?: string;
-  /** The `findingId` of its changes (automatic) or approvals. */
-  readonly decisionId: string;
-  /** How many writes it takes; 0: nothing left to do (already done, or nothing to act on). */
-  readonly writes: number;
-}
+export type PlannedAction = IncidentAction<ResponseAction, Disposition>;
 
-export interface PlannedIncident {
-  readonly id: string;
-  readonly identity: { readonly id: string; readonly upn: string; readonly displayName?: string };
-  readonly tier: Placement;
-  readonly confidence: Confidence;
-  readonly openedAt: string;
-  readonly lastSignalAt: string;
-  readonly signals: ReadonlyArray<{ readonly source: string; readonly id: string; readonly version?: string; readonly title: string; readonly observedAt: string; readonly confidence: Confidence; readonly rule: number }>;
-  readonly actions: readonly PlannedAction[];
-}
+/** An incident in the response plan. */
+export type PlannedIncident = IncidentView<Placement, ResponseAction, Disposition>;
 
 /** The result of one respond run's planning: what `--out` writes and the trail's `response` record summarises. */
 export interface ResponsePlan {
