@@ -9,55 +9,23 @@
  *
  * Run: npm run bench:reconcile [-- --mailboxes 60000 --latency 50]
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import type { PlanDocument } from '../reconciler/model/plan.js';
-import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, startSimulator } from '../simulator/index.js';
-import { buildApp } from '../stacks/app.js';
-import { synthesize } from '../stacks/index.js';
+import { ROLE_IDS, startSimulator } from '../simulator/index.js';
+import { arg, fixed2, machine, synthesizedPostures, tenantArgs, tenantEnv, timedPosture, writeResult } from './lib.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const mailboxes = arg('mailboxes', 60_000);
 const latencyMs = arg('latency', 50);
-const posture = fileURLToPath(new URL('../bin/posture.js', import.meta.url));
-
-const work = mkdtempSync(join(tmpdir(), 'posture-bench-'));
-const synthDir = join(work, 'cdktf.out');
-if (!synthesize(buildApp, { outdir: synthDir }).ok) throw new Error('synth failed');
+const { work, synthDir } = synthesizedPostures('posture-bench-');
 
 const sim = await startSimulator({ scenario: 'compliant', generate: { mailboxes, forwardingShare: 0.01 }, limits: { latencyMs } });
-const env = {
-  PATH: process.env['PATH'] ?? '',
-  POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: ALL_GRAPH_PERMISSIONS, lifetimeSeconds: 7200 }),
-  POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [ROLE_IDS.globalReader], lifetimeSeconds: 7200 }),
-};
 const planFile = join(work, 'plan.json');
-const t0 = performance.now();
-const child = spawn(
-  process.execPath,
-  [posture, 'drift', '--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl,
-    '--dns-server', `${sim.dns.host}:${sim.dns.port}`, '--format', 'json', '--out', planFile, '--log-format', 'json', '--evidence', join(work, 'evidence.jsonl')],
-  { env, stdio: ['ignore', 'ignore', 'pipe'] },
+const run = await timedPosture(
+  ['drift', ...tenantArgs(sim, synthDir), '--dns-server', `${sim.dns.host}:${sim.dns.port}`, '--format', 'json', '--out', planFile, '--log-format', 'json', '--evidence', join(work, 'evidence.jsonl')],
+  tenantEnv(sim, ROLE_IDS.globalReader),
 );
-let peakKb = 0;
-const poll = setInterval(() => {
-  try {
-    peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0));
-  } catch {
-    /* the process has exited */
-  }
-}, 100);
-let stderr = '';
-child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-clearInterval(poll);
-const wallSeconds = (performance.now() - t0) / 1000;
+const { wallSeconds } = run;
 
 const log = sim.requests.entries;
 const graphRequests = log.filter((e) => e.api === 'graph').length;
@@ -69,12 +37,12 @@ await sim.stop();
 const result = {
   benchmark: 'reconcile',
   date: new Date().toISOString(),
-  machine: { cpus: cpus().length, node: process.version },
+  machine: machine(),
   setup: { mailboxes, latencyMs, limits: 'simulator defaults (Microsoft published values)' },
-  exitCode: code,
+  exitCode: run.code,
   failedReads: plan.incomplete.length,
   findings: plan.summary.findings,
-  wallSeconds: Number(wallSeconds.toFixed(2)),
+  wallSeconds: fixed2(wallSeconds),
   requests: {
     total: log.length,
     graph: graphRequests,
@@ -82,12 +50,9 @@ const result = {
     exchange: log.filter((e) => e.api === 'exchange').length,
     throttled429: log.filter((e) => e.status === 429).length,
   },
-  floorSeconds: Number(floorSeconds.toFixed(2)),
-  ratioToFloor: Number((wallSeconds / floorSeconds).toFixed(2)),
-  peakRssMb: Math.round(peakKb / 1024),
+  floorSeconds: fixed2(floorSeconds),
+  ratioToFloor: fixed2(wallSeconds / floorSeconds),
+  peakRssMb: run.peakRssMb,
   targets: { failedReads: 0, ratioToFloor: 1.5, peakRssMb: 500 },
 };
-mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-writeFileSync(fileURLToPath(new URL('./results/reconcile.json', import.meta.url)), JSON.stringify(result, null, 2) + '\n');
-console.log(JSON.stringify(result, null, 2));
-if (code !== 2 && code !== 0) console.error(stderr.slice(-2000));
+writeResult('reconcile', result, run);

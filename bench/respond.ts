@@ -13,28 +13,16 @@
  *
  * Run: npm run bench:respond [-- --users 60000 --signals 1000 --latency 50]
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import type { ResponsePlan } from '../reconciler/respond/run.js';
-import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, startSimulator } from '../simulator/index.js';
-import { buildApp } from '../stacks/app.js';
-import { synthesize } from '../stacks/index.js';
+import { ROLE_IDS, startSimulator } from '../simulator/index.js';
+import { arg, fixed2, machine, synthesizedPostures, tenantArgs, tenantEnv, timedPosture, writeResult } from './lib.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const users = arg('users', 60_000);
 const signals = arg('signals', 1_000);
 const latencyMs = arg('latency', 50);
-const posture = fileURLToPath(new URL('../bin/posture.js', import.meta.url));
-
-const work = mkdtempSync(join(tmpdir(), 'posture-bench-respond-'));
-const synthDir = join(work, 'cdktf.out');
-if (!synthesize(buildApp, { outdir: synthDir }).ok) throw new Error('synth failed');
+const { work, synthDir } = synthesizedPostures('posture-bench-respond-');
 
 const sim = await startSimulator({ scenario: 'incident', generate: { mailboxes: users, forwardingShare: 0 }, limits: { latencyMs } });
 // The wave: one phish-click alert per user, for `signals` generated users, an hour before the scenario's clock.
@@ -50,34 +38,14 @@ for (const [i, u] of targets.entries()) {
     evidence: [{ '@odata.type': '#microsoft.graph.security.userEvidence', createdDateTime: at, verdict: 'suspicious', remediationStatus: 'none', roles: [], tags: [], userAccount: { accountName: String(u['userPrincipalName']).split('@')[0], azureAdUserId: u.id, userPrincipalName: u['userPrincipalName'], domainName: null, userSid: null } }],
   });
 }
-const env = {
-  PATH: process.env['PATH'] ?? '',
-  POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: ALL_GRAPH_PERMISSIONS, lifetimeSeconds: 7200 }),
-  POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [ROLE_IDS.exchangeAdministrator], lifetimeSeconds: 7200 }),
-};
 const planFile = join(work, 'response.json');
 const since = new Date(Date.parse(at) - 3_600_000).toISOString();
 const before = sim.requests.entries.length;
-const t0 = performance.now();
-const child = spawn(
-  process.execPath,
-  [posture, 'respond', '--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl,
-    '--since', since, '--auto-approve', '--out', planFile, '--log-format', 'json', '--evidence', join(work, 'evidence.jsonl')],
-  { env, stdio: ['ignore', 'ignore', 'pipe'] },
+const run = await timedPosture(
+  ['respond', ...tenantArgs(sim, synthDir), '--since', since, '--auto-approve', '--out', planFile, '--log-format', 'json', '--evidence', join(work, 'evidence.jsonl')],
+  tenantEnv(sim, ROLE_IDS.exchangeAdministrator),
 );
-let peakKb = 0;
-const poll = setInterval(() => {
-  try {
-    peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0));
-  } catch {
-    /* the process has exited */
-  }
-}, 100);
-let stderr = '';
-child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-clearInterval(poll);
-const wallSeconds = (performance.now() - t0) / 1000;
+const { wallSeconds } = run;
 
 const log = sim.requests.entries.slice(before);
 const graph = log.filter((e) => e.api === 'graph');
@@ -90,21 +58,18 @@ await sim.stop();
 const result = {
   benchmark: 'respond',
   date: new Date().toISOString(),
-  machine: { cpus: cpus().length, node: process.version },
+  machine: machine(),
   setup: { users, signals, latencyMs, limits: 'simulator defaults (Microsoft published values)' },
-  exitCode: code,
+  exitCode: run.code,
   failedReads: plan.incomplete.length,
   incidents: plan.incidents.length,
   circuitBreaker: plan.circuitBreaker !== undefined,
   writesPlanned: { automatic: plan.changes.length, approval: plan.approvals.length },
-  wallSeconds: Number(wallSeconds.toFixed(2)),
+  wallSeconds: fixed2(wallSeconds),
   requests: { total: log.length, graph: graph.length, security, identityProtection: paced, exchange: log.filter((e) => e.api === 'exchange').length, throttled429: log.filter((e) => e.status === 429).length },
-  floorSeconds: Number(floorSeconds.toFixed(2)),
-  ratioToFloor: Number((wallSeconds / floorSeconds).toFixed(2)),
-  peakRssMb: Math.round(peakKb / 1024),
+  floorSeconds: fixed2(floorSeconds),
+  ratioToFloor: fixed2(wallSeconds / floorSeconds),
+  peakRssMb: run.peakRssMb,
   targets: { failedReads: 0, ratioToFloor: 1.5, peakRssMb: 500 },
 };
-mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-writeFileSync(fileURLToPath(new URL('./results/respond.json', import.meta.url)), JSON.stringify(result, null, 2) + '\n');
-console.log(JSON.stringify(result, null, 2));
-if (code !== 2 && code !== 0) console.error(stderr.slice(-2000));
+writeResult('respond', result, run);

@@ -1,0 +1,70 @@
+/**
+ * What the benchmarks share: their arguments, a synthesized posture, the tokens of a simulated
+ * tenant, one `posture` command run in its own process with its peak memory, and the result file.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, type RunningSimulator } from '../simulator/index.js';
+import { buildApp } from '../stacks/app.js';
+import { synthesize } from '../stacks/index.js';
+
+/** A numeric `--name N` argument of the benchmark, or its default. */
+export const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+
+/** A work folder holding the example postures, synthesized. */
+export function synthesizedPostures(prefix: string): { work: string; synthDir: string } {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const synthDir = join(work, 'cdktf.out');
+  if (!synthesize(buildApp, { outdir: synthDir }).ok) throw new Error('synth failed');
+  return { work, synthDir };
+}
+
+/** The environment of a `posture` process: tokens of the simulated tenant (every Graph permission; Exchange with this role), valid two hours. */
+export const tenantEnv = (sim: RunningSimulator, exchangeRole: string): Record<string, string> => ({
+  PATH: process.env['PATH'] ?? '',
+  POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: ALL_GRAPH_PERMISSIONS, lifetimeSeconds: 7200 }),
+  POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [exchangeRole], lifetimeSeconds: 7200 }),
+});
+
+/** The connection options of `posture` against a simulated tenant. */
+export const tenantArgs = (sim: RunningSimulator, synthDir: string): string[] => ['--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl];
+
+/** Runs `posture ARGS` in its own process: its exit code, wall time, peak resident memory (VmHWM) and stderr. */
+export async function timedPosture(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; wallSeconds: number; peakRssMb: number; stderr: string }> {
+  const posture = fileURLToPath(new URL('../bin/posture.js', import.meta.url));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [posture, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let peakKb = 0;
+  const poll = setInterval(() => {
+    try {
+      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0));
+    } catch {
+      /* the process has exited */
+    }
+  }, 100);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  clearInterval(poll);
+  return { code, wallSeconds: (performance.now() - t0) / 1000, peakRssMb: Math.round(peakKb / 1024), stderr };
+}
+
+/** The machine a result was measured on. */
+export const machine = () => ({ cpus: cpus().length, node: process.version });
+
+/** Writes bench/results/NAME.json and prints it; prints the command's stderr tail when it failed. */
+export function writeResult(name: string, result: Record<string, unknown>, run: { code: number | null; stderr: string }): void {
+  mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
+  writeFileSync(fileURLToPath(new URL(`./results/${name}.json`, import.meta.url)), JSON.stringify(result, null, 2) + '\n');
+  console.log(JSON.stringify(result, null, 2));
+  if (run.code !== 2 && run.code !== 0) console.error(run.stderr.slice(-2000));
+}
+
+/** Rounds seconds and ratios as the results show them. */
+export const fixed2 = (n: number) => Number(n.toFixed(2));
