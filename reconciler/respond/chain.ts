@@ -1,0 +1,208 @@
+/**
+ * The pure core of a phishing chain: one message, the meeting invites that followed it, and the
+ * accounts behind both, as one incident. The readers hand in what the services said (the message's
+ * copies as analyzed emails, calendar events found by iCalUId or by a sweep, the directory); these
+ * functions decide which invites belong to the chain, who organised each, and what of the chain is
+ * still not contained. No I/O: the same facts give the same chain.
+ */
+
+/** Where a fact of the chain came from, so each step of the trace names its source. */
+export type ChainSource = 'analyzedEmails' | 'messageTrace' | 'alertEvidence' | 'signalFile' | 'events' | 'eventsSweep' | 'directory' | 'mailboxPermissions' | 'auditLog';
+
+/** One copy of the message, in one recipient's mailbox. */
+export interface MessageCopy {
+  readonly recipient: string;
+  /** Delivery as first made, and as it is now (after any remediation): `inbox_folder`, `junkFolder`, `deletedFolder`, `quarantine`… */
+  readonly originalLocation: string;
+  readonly latestLocation: string;
+  readonly deliveryAction: string;
+  /** The analyzed email's id, when the copy came from analyzedEmails. */
+  readonly analyzedEmailId?: string;
+}
+
+/** The message that started the chain, as traced. */
+export interface ChainMessage {
+  readonly networkMessageId: string;
+  readonly internetMessageId?: string;
+  readonly subject: string;
+  readonly sender: { readonly address: string; readonly displayName?: string; readonly ip?: string; readonly returnPath?: string };
+  readonly directionality: string;
+  readonly authentication: { readonly spf?: string; readonly dkim?: string; readonly dmarc?: string; readonly composite?: string };
+  readonly receivedAt: string;
+  readonly links: readonly string[];
+  readonly copies: readonly MessageCopy[];
+  readonly source: ChainSource;
+}
+
+/** One calendar's copy of a meeting, as Graph lists the event. */
+export interface EventCopy {
+  /** The mailbox (user object id and UPN) whose calendar holds it. */
+  readonly mailbox: { readonly id: string; readonly upn: string };
+  readonly eventId: string;
+  readonly iCalUId: string;
+  readonly subject: string;
+  readonly organizer: string;
+  readonly attendees: readonly string[];
+  readonly links: readonly string[];
+  readonly createdAt: string;
+  readonly isOrganizer: boolean;
+  readonly isCancelled: boolean;
+  /** singleInstance, occurrence, exception or seriesMaster. */
+  readonly type: string;
+  readonly source: ChainSource;
+}
+
+/** Who organised an invite of the chain. */
+export type OrganizerKind =
+  /** The message's own sender, or another address outside the organisation. */
+  | 'outside'
+  /** An internal account the chain touched (a recipient of the message), sending after delivery. */
+  | 'compromised-internal'
+  /** Someone acting for a mailbox through a delegate or folder permission: the delegate is the account to look at. */
+  | 'delegate';
+
+/** One meeting of the chain: every copy of it found, who organised it, and why it belongs. */
+export interface ChainInvite {
+  readonly iCalUId: string;
+  readonly subject: string;
+  readonly organizer: string;
+  readonly organizerKind: OrganizerKind;
+  /** Why it belongs: the sender organised it, or it carries the message's links. */
+  readonly matchedBy: ReadonlyArray<'sender' | 'links'>;
+  readonly copies: readonly EventCopy[];
+}
+
+/** An invite looked at and left alone, and why: the report shows what was not touched. */
+export interface InviteLeftAlone {
+  readonly iCalUId: string;
+  readonly subject: string;
+  readonly organizer: string;
+  readonly reason: 'no-shared-link' | 'before-delivery' | 'after-window' | 'organizer-not-in-chain';
+}
+
+/** What the chain knows of the organisation. */
+export interface ChainContext {
+  /** The organisation's accepted domains, lower case: an address at one of them is internal. */
+  readonly domains: readonly string[];
+  /** How long after delivery an invite from an account of the chain still counts. */
+  readonly windowHours: number;
+  /** Delegates: mailbox UPN (lower case) → the UPNs that can send for it or edit its calendar. */
+  readonly delegates?: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * A link as the chain compares links: scheme and host lower case, the default port, the fragment and
+ * the query dropped (a phish link carries a per-recipient token there), the path kept as written.
+ * Not a URL, or not http(s): undefined.
+ */
+export function normaliseLink(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  return `${url.protocol}//${url.host.toLowerCase()}${path}`;
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'", '#x27': "'", '#x2f': '/', '#47': '/' };
+
+/**
+ * The http(s) links in a message or event body (HTML or text), normalised, each once, in order.
+ * The body is hostile text: it is only searched, never rendered or parsed as markup.
+ */
+export function linksIn(body: string): string[] {
+  const decoded = body.replace(/&(#?x?[0-9a-z]+);/gi, (m, e: string) => ENTITIES[e.toLowerCase()] ?? m);
+  const out: string[] = [];
+  for (const m of decoded.matchAll(/https?:\/\/[^\s"'<>()[\]{}]+/gi)) {
+    const link = normaliseLink(m[0].replace(/[.,;:!?]+$/, ''));
+    if (link && !out.includes(link)) out.push(link);
+  }
+  return out;
+}
+
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+const isInternal = (address: string, ctx: ChainContext) => ctx.domains.includes(domainOf(address));
+
+/**
+ * Which invites belong to the chain. Copies are grouped by iCalUId (every attendee's copy of one
+ * meeting shares it). A meeting belongs when its organizer is the message's sender, or when it
+ * carries one of the message's links and was organised, within the window after delivery, by an
+ * account of the chain (a recipient of the message, or a delegate of one) or from outside. A subject
+ * that looks alike is never enough: the legitimate invite with a similar subject is left alone.
+ */
+export function matchInvites(message: ChainMessage, events: readonly EventCopy[], ctx: ChainContext): { invites: ChainInvite[]; leftAlone: InviteLeftAlone[] } {
+  const sender = message.sender.address.toLowerCase();
+  const recipients = new Set(message.copies.map((c) => c.recipient.toLowerCase()));
+  const links = new Set(message.links);
+  const delivered = Date.parse(message.receivedAt);
+  const until = delivered + ctx.windowHours * 3_600_000;
+  const byUid = new Map<string, EventCopy[]>();
+  for (const e of events) byUid.set(e.iCalUId, [...(byUid.get(e.iCalUId) ?? []), e]);
+  const invites: ChainInvite[] = [];
+  const leftAlone: InviteLeftAlone[] = [];
+  for (const [iCalUId, copies] of byUid) {
+    // The organizer's own copy says best who organised it and what it carries; any copy otherwise.
+    const first = copies.find((c) => c.isOrganizer) ?? copies[0]!;
+    const organizer = first.organizer.toLowerCase();
+    const created = Math.min(...copies.map((c) => Date.parse(c.createdAt)).filter((t) => !Number.isNaN(t)));
+    const shared = copies.some((c) => c.links.some((l) => links.has(l)));
+    const delegateFor = [...(ctx.delegates ?? new Map<string, readonly string[]>()).entries()].find(([mailbox, ds]) => recipients.has(mailbox) && ds.some((d) => d.toLowerCase() === organizer));
+    const kind: OrganizerKind | undefined = !isInternal(organizer, ctx) ? 'outside' : recipients.has(organizer) ? 'compromised-internal' : delegateFor ? 'delegate' : undefined;
+    const view = { iCalUId, subject: first.subject, organizer: first.organizer };
+    if (organizer === sender) {
+      invites.push({ ...view, organizerKind: kind ?? 'outside', matchedBy: shared ? ['sender', 'links'] : ['sender'], copies });
+      continue;
+    }
+    const reason: InviteLeftAlone['reason'] | undefined = !shared
+      ? 'no-shared-link'
+      : !kind
+        ? 'organizer-not-in-chain'
+        : kind !== 'outside' && created < delivered
+          ? 'before-delivery'
+          : kind !== 'outside' && created > until
+            ? 'after-window'
+            : undefined;
+    if (reason) leftAlone.push({ ...view, reason });
+    else invites.push({ ...view, organizerKind: kind!, matchedBy: ['links'], copies });
+  }
+  invites.sort((a, b) => a.iCalUId.localeCompare(b.iCalUId));
+  leftAlone.sort((a, b) => a.iCalUId.localeCompare(b.iCalUId));
+  return { invites, leftAlone };
+}
+
+/** The parts of a chain's containment, each verified by a read, still open. */
+export interface ChainOpen {
+  /** Recipients whose copy of the message is still where a user can open it. */
+  readonly messages: readonly string[];
+  /** Calendars (UPN) still holding a live copy of an invite of the chain, with the invite. */
+  readonly invites: ReadonlyArray<{ readonly upn: string; readonly iCalUId: string }>;
+}
+
+/** Where a remediated message may be: nowhere a user reads it. */
+const CONTAINED_LOCATIONS = new Set(['deletedfolder', 'quarantine', 'junkfolder', 'dropped', 'failed']);
+
+/**
+ * What of a chain is not contained yet, read from the services now: a message copy still in a folder
+ * a user reads, an invite copy still on a calendar and not cancelled. The incident stays open while
+ * any is.
+ */
+export function stillOpen(message: ChainMessage, invites: readonly ChainInvite[]): ChainOpen {
+  return {
+    messages: message.copies.filter((c) => !CONTAINED_LOCATIONS.has(c.latestLocation.toLowerCase())).map((c) => c.recipient).sort(),
+    invites: invites.flatMap((i) => i.copies.filter((c) => !c.isCancelled).map((c) => ({ upn: c.mailbox.upn, iCalUId: i.iCalUId }))).sort((a, b) => a.upn.localeCompare(b.upn) || a.iCalUId.localeCompare(b.iCalUId)),
+  };
+}
+
+/**
+ * How each copy of an invite is taken away: the organizer's copy of a meeting a compromised (or
+ * delegate-held) account organised is cancelled, which tells every attendee; every other copy is
+ * deleted, since only the organizer can cancel. An outside organizer's meeting is deleted everywhere.
+ */
+export function inviteRemovals(invite: ChainInvite): Array<{ readonly copy: EventCopy; readonly how: 'cancel' | 'delete' }> {
+  return invite.copies
+    .filter((c) => !c.isCancelled)
+    .map((copy) => ({ copy, how: copy.isOrganizer && invite.organizerKind !== 'outside' ? ('cancel' as const) : ('delete' as const) }));
+}
