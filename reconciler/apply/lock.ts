@@ -5,7 +5,7 @@
  * A lock left by a killed process is taken over: within seconds when its holder was on this host
  * and its process is gone, otherwise once it has not been refreshed for {@link STALE_MS}.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/hash.js';
 import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname, tmpdir, userInfo } from 'node:os';
@@ -45,7 +45,7 @@ export function thisMachine(): string | undefined {
   try {
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     const pids = readlinkSync('/proc/self/ns/pid');
-    return createHash('sha256').update(`${boot} ${pids}`).digest('hex').slice(0, 32);
+    return sha256(`${boot} ${pids}`).slice(0, 32);
   } catch {
     return undefined;
   }
@@ -104,7 +104,7 @@ function ownFolder(dir: string): void {
 /** The file a tenant's lock is named after: the tenant id or domain as it is when safe, else its hash. */
 function tenantTarget(dir: string, tenant: string): string {
   const t = tenant.trim().toLowerCase();
-  return join(dir, `tenant-${/^[a-z0-9][a-z0-9.-]{0,100}$/.test(t) ? t : createHash('sha256').update(t).digest('hex').slice(0, 32)}`);
+  return join(dir, `tenant-${/^[a-z0-9][a-z0-9.-]{0,100}$/.test(t) ? t : sha256(t).slice(0, 32)}`);
 }
 
 const lockPathOf = (target: string) => `${target}.lock`;

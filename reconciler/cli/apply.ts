@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/hash.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -68,7 +68,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
             return;
           }
           if (plan?.format !== 'email-posture-plan') throw new InputError(`${args.plan} is not an email-posture plan`);
-          planFile = { path: args.plan, sha256: createHash('sha256').update(readFileSync(args.plan)).digest('hex') };
+          planFile = { path: args.plan, sha256: sha256(readFileSync(args.plan)) };
         } else if (!args['auto-approve']) {
           throw new ApplyRefused('apply without a plan file plans and applies in one step, and only with --auto-approve');
         }

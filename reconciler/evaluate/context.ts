@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/hash.js';
 import type { Operation } from 'fast-json-patch';
 import { resolveControl, versionedId } from '../../policies/catalogue.js';
 import type { Control, ExceptionScopeType } from '../../policies/types.js';
@@ -205,5 +205,5 @@ function controlOf(id: string): Control {
 
 /** A finding id stable across runs: the same control, check and resource give the same id. */
 export function findingId(control: string, check: string, type: string, key: string): string {
-  return `EP-${createHash('sha256').update(`${control}\u0000${check}\u0000${type}\u0000${key.toLowerCase()}`).digest('hex').slice(0, 16)}`;
+  return `EP-${sha256(`${control}\u0000${check}\u0000${type}\u0000${key.toLowerCase()}`).slice(0, 16)}`;
 }
