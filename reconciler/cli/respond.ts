@@ -91,7 +91,8 @@ function responses(
       applied.flatMap((c) => {
         const d = decided.get(c.findingId);
         const at = d ? Date.parse(d.ranAt) : NaN;
-        return d && d.automatic && at <= now.getTime() && now.getTime() - at < windowMs ? [d.identity.id.toLowerCase()] : [];
+        // A run dated after this one (another runner's clock ahead) counts too: the breaker errs on the side of holding back.
+        return d && d.automatic && now.getTime() - at < windowMs ? [d.identity.id.toLowerCase()] : [];
       }),
     ),
   ];
@@ -172,7 +173,14 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
         const cursor = earlier.at(-1)?.window.until;
         const since = args.since ? new Date(args.since).toISOString() : cursor ? new Date(Date.parse(cursor) - policy.windowHours * 3_600_000).toISOString() : new Date(now.getTime() - policy.lookbackHours * 3_600_000).toISOString();
         // Signals set aside for a reason that holds at their version (not one outside the window): not reported again.
-        const seen = new Set(earlier.flatMap((r) => r.setAside.filter((x) => (SETTLED_REASONS as readonly string[]).includes(x.reason)).map((x) => signalKey({ source: x.source as Signal['source'], id: x.id, ...(x.version !== undefined ? { version: x.version } : {}) }))));
+        // And every signal an earlier incident holds, at its version: an alert read again because only its status changed
+        // (an analyst took it) is nothing new, however long ago its incident closed.
+        const key = (x: { source: string; id: string; version?: string }) => signalKey({ source: x.source as Signal['source'], id: x.id, ...(x.version !== undefined ? { version: x.version } : {}) });
+        const seen = new Set([
+          ...earlier.flatMap((r) => r.setAside.filter((x) => (SETTLED_REASONS as readonly string[]).includes(x.reason)).map(key)),
+          // (A finding is a state, not an event: one still there after its incident closed is judged again.)
+          ...earlier.flatMap((r) => [...r.incidents, ...r.protected].flatMap((i) => i.signals.filter((x) => x.source !== 'finding').map(key))),
+        ]);
         const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, recentlyActedOn, watchesEnded, ...(cursor ? { cursor } : {}) });
         const incomplete = plan.incomplete.length > 0;
         const pending = plan.approvals.length > 0;

@@ -166,14 +166,21 @@ export function correlate(
     const ambiguous = refs.some((r) => r.ambiguous);
     const identities = ambiguous ? [] : candidates;
     const rated = confidenceOf(ctx.policy.signals, signal);
-    // Any signal about a break-glass account reaches the incident owner, authoritative, resolved, ambiguous or not; it is never acted on.
-    const guarded = candidates.filter((i) => tierOf(i, ctx) === 'breakGlass');
+    // Any signal about a break-glass account reaches the incident owner, authoritative, resolved, ambiguous or not, and one
+    // that only mentions it as a bystander too; it is never acted on.
+    const mentioned = (signal.mentions ?? []).flatMap((r) => {
+      const m = findIdentity(r);
+      return m.identity ? [m.identity] : (m.ambiguous ?? []);
+    });
+    const guarded = [...new Map([...candidates, ...mentioned].filter((i) => tierOf(i, ctx) === 'breakGlass').map((i) => [i.id, i])).values()];
     const reason: SetAsideReason | undefined = ambiguous ? 'ambiguous-identity' : signal.resolved ? 'resolved' : !rated ? 'not-authoritative' : identities.length === 0 ? 'unknown-identity' : undefined;
+    // A break-glass account only mentioned joins a protected incident beside the parties' own.
+    const bystanders = reason ? [] : guarded.filter((g) => !identities.some((i) => i.id === g.id));
     // Set aside unless it reaches a break-glass account's protected incident (an ambiguous one is reported either way).
     if (reason && (guarded.length === 0 || reason === 'ambiguous-identity')) setAside.push({ signal, reason });
-    for (const identity of reason ? guarded : identities) {
+    for (const identity of reason ? guarded : [...identities, ...bystanders]) {
       const list = byIdentity.get(identity.id) ?? [];
-      const r: RatedSignal = rated && !reason ? { signal, confidence: rated.confidence, rule: rated.rule } : { signal, confidence: 'low', rule: -1 };
+      const r: RatedSignal = rated && !reason && !bystanders.includes(identity) ? { signal, confidence: rated.confidence, rule: rated.rule } : { signal, confidence: 'low', rule: -1 };
       // A finding is a state seen now (the rule is there), not an event at a time: it belongs to the
       // identity's latest incident whatever its age, which it reopens; it opens one only when there is none.
       const joins =

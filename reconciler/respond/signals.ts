@@ -32,6 +32,8 @@ export interface Signal {
   readonly observedAt: string;
   /** Who it is about. A signal about several users joins each one's incident. */
   readonly subjects: readonly SubjectRef[];
+  /** Who it names besides, as bystanders (an alert's contextual evidence): never acted on, but a break-glass account among them reaches the incident owner. */
+  readonly mentions?: readonly SubjectRef[];
   /** One line saying what it is. */
   readonly title: string;
   /** What the rules match on, lower case. */
@@ -70,19 +72,20 @@ function isParty(ev: Obj): boolean {
   return roles.length === 0 || roles.some((r) => !BYSTANDER_ROLES.has(r));
 }
 
-/** The users a Defender alert's evidence names as parties: user, mailbox and mailbox configuration evidence. */
-function alertSubjects(alert: Obj): SubjectRef[] {
-  const out: SubjectRef[] = [];
+/** The users a Defender alert's evidence names (user, mailbox and mailbox configuration evidence): its parties, and the bystanders it mentions. */
+function alertSubjects(alert: Obj): { parties: SubjectRef[]; mentions: SubjectRef[] } {
+  const parties: SubjectRef[] = [];
+  const mentions: SubjectRef[] = [];
   for (const e of Array.isArray(alert['evidence']) ? (alert['evidence'] as unknown[]) : []) {
     if (!e || typeof e !== 'object') continue;
     const ev = e as Obj;
-    if (!isParty(ev)) continue;
+    const out = isParty(ev) ? parties : mentions;
     const account = (ev['userAccount'] && typeof ev['userAccount'] === 'object' ? ev['userAccount'] : {}) as Obj;
     const id = str(account['azureAdUserId']) ?? str(ev['externalDirectoryObjectId']);
     const upn = str(account['userPrincipalName']) ?? str(ev['upn']) ?? str(ev['mailboxPrimaryAddress']) ?? str(ev['primaryAddress']);
     if (id || upn) out.push({ ...(id ? { id } : {}), ...(upn ? { upn } : {}) });
   }
-  return out;
+  return { parties, mentions };
 }
 
 /** The `@odata.type` suffix of each evidence item: `mailboxConfigurationEvidence`. */
@@ -95,8 +98,8 @@ const evidenceTypes = (alert: Obj): string[] =>
 /** A Defender alert (`/security/alerts_v2`) as a signal; undefined when it names nobody or has no id. */
 export function fromDefenderAlert(alert: Obj): Signal | undefined {
   const id = str(alert['id']);
-  const subjects = alertSubjects(alert);
-  if (!id || subjects.length === 0) return undefined;
+  const { parties: subjects, mentions } = alertSubjects(alert);
+  if (!id || subjects.length + mentions.length === 0) return undefined;
   return {
     source: 'defenderAlert',
     id,
@@ -104,6 +107,7 @@ export function fromDefenderAlert(alert: Obj): Signal | undefined {
     ...(lower(alert['status']) === 'resolved' ? { resolved: true } : {}),
     observedAt: str(alert['createdDateTime']) ?? str(alert['lastUpdateDateTime']) ?? '',
     subjects,
+    ...(mentions.length ? { mentions } : {}),
     title: str(alert['title']) ?? 'Defender alert',
     match: {
       ...(lower(alert['serviceSource']) ? { serviceSource: lower(alert['serviceSource']) } : {}),
