@@ -240,8 +240,14 @@ describe('what an alert names, and when a signal counts', () => {
       ]),
     )!;
     expect(a.subjects.map((x) => x.upn)).toEqual(['fin@contoso.example', 'std@contoso.example', 'shared@contoso.example', 'bg1@contoso.example']);
-    // Only bystanders: the alert names nobody to act on.
-    expect(fromDefenderAlert(withEvidence('r2', [evidence('admin@contoso.example', ['contextual']), evidence('std@contoso.example', ['scanned'])]))).toBeUndefined();
+    expect(a.mentions?.map((x) => x.upn)).toEqual(['admin@contoso.example', 'svc-scanner@contoso.example']);
+    // Only bystanders: the alert names nobody to act on, and leads to no incident.
+    const only = fromDefenderAlert(withEvidence('r2', [evidence('admin@contoso.example', ['contextual']), evidence('std@contoso.example', ['scanned'])]))!;
+    expect([only.subjects, only.mentions?.map((x) => x.upn)]).toEqual([[], ['admin@contoso.example', 'std@contoso.example']]);
+    expect(correlate(signals(only), ctx).incidents).toEqual([]);
+    // A break-glass account mentioned in passing reaches the incident owner, beside the parties' own incident.
+    const both = correlate(signals(fromDefenderAlert(withEvidence('r3', [evidence('std@contoso.example', []), evidence('bg1@contoso.example', ['contextual'])]))), ctx).incidents;
+    expect(both.map((i) => [i.identity.upn, i.placement, i.signals[0]!.rule]).sort()).toEqual([['bg1@contoso.example', 'breakGlass', -1], ['std@contoso.example', 'standard', 1]]);
   });
 
   it('a resolved alert or a dismissed risk leads to no action; a break-glass account it names still reaches the owner', () => {
