@@ -69,16 +69,17 @@ function responses(
     }
   }
   // Each decision of a run, by its id: the identity it was about, and whether it ran automatically.
+  // Keyed by run and decision: a later run deciding the same action otherwise (held back) does not hide what an earlier one did.
   const decided = new Map<string, { identity: { id: string; upn: string }; automatic: boolean; ranAt: string }>();
   for (const r of earlier) {
-    for (const i of r.incidents) for (const a of i.actions) decided.set(a.decisionId, { identity: i.identity, automatic: a.disposition === 'automatic', ranAt: r.ranAt ?? r.time });
+    for (const i of r.incidents) for (const a of i.actions) decided.set(`${r.runId}\u0000${a.decisionId}`, { identity: i.identity, automatic: a.disposition === 'automatic', ranAt: r.ranAt ?? r.time });
   }
   const runs = new Set(earlier.map((r) => r.runId));
   const applied = records.filter((c): c is ChangeEvidenceRecord => c.kind === 'change' && c.result === 'applied' && runs.has(c.runId));
   // Watches respond started and has not ended: the newest start per user, ended once watchlist.days have passed.
   const watching = new Map<string, { id: string; upn: string; since: string }>();
   for (const c of applied) {
-    const d = decided.get(c.findingId);
+    const d = decided.get(`${c.runId}\u0000${c.findingId}`);
     if (c.control === 'respond.watchlist' && d) watching.set(d.identity.id.toLowerCase(), { id: d.identity.id, upn: d.identity.upn, since: d.ranAt });
     else if (c.control === 'respond.unwatch' && typeof c.resource.id === 'string') watching.delete(c.resource.id.toLowerCase());
   }
@@ -89,10 +90,10 @@ function responses(
   const recentlyActedOn = [
     ...new Set(
       applied.flatMap((c) => {
-        const d = decided.get(c.findingId);
+        const d = decided.get(`${c.runId}\u0000${c.findingId}`);
         const at = d ? Date.parse(d.ranAt) : NaN;
-        // A run dated after this one (another runner's clock ahead) counts too: the breaker errs on the side of holding back.
-        return d && d.automatic && now.getTime() - at < windowMs ? [d.identity.id.toLowerCase()] : [];
+        // A run dated after this one (another runner's clock ahead), or at a time that cannot be read, counts too: the breaker errs on the side of holding back.
+        return d && d.automatic && (Number.isNaN(at) || now.getTime() - at < windowMs) ? [d.identity.id.toLowerCase()] : [];
       }),
     ),
   ];

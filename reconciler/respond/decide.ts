@@ -94,7 +94,8 @@ export interface SetAside {
 export type SetAsideReason = 'not-authoritative' | 'unknown-identity' | 'ambiguous-identity' | 'no-time' | 'outside-window' | 'resolved';
 
 /** Reasons that hold for a signal at its version whenever it is read again: later runs do not report it twice. */
-export const SETTLED_REASONS: readonly SetAsideReason[] = ['not-authoritative', 'unknown-identity', 'ambiguous-identity', 'no-time', 'resolved'];
+// (Not `resolved`: a resolved alert or dismissed risk can be reopened, and is judged again when read again.)
+export const SETTLED_REASONS: readonly SetAsideReason[] = ['not-authoritative', 'unknown-identity', 'ambiguous-identity', 'no-time'];
 
 /** How far ahead of the run's time a service's clock may be before its signal is set aside. */
 export const CLOCK_SKEW_MS = 5 * 60_000;

@@ -71,6 +71,16 @@ export async function readDirectory(policy: ResponsePolicy, breakGlassGroups: re
   // A role held by a group (role-assignable) is held by each of its members; one held by an application is no user's.
   const principals = [...(active ?? []), ...(eligible ?? [])].filter((a) => typeof a['principalId'] === 'string' && typeof a['roleDefinitionId'] === 'string');
   const typeOf = (a: Obj) => String((a['principal'] && typeof a['principal'] === 'object' ? (a['principal'] as Obj)['@odata.type'] : '') ?? '').toLowerCase();
+  // A holder of a privileged role whose type the answer does not say could be a group of many: never guess.
+  const KNOWN = ['#microsoft.graph.user', '#microsoft.graph.group', '#microsoft.graph.serviceprincipal'];
+  const untyped = principals.filter((a) => a['principal'] !== null && !KNOWN.includes(typeOf(a)));
+  if (untyped.length) {
+    run.incomplete.push({
+      what: 'privileged role holders',
+      endpoint: '/roleManagement/directory/roleAssignments',
+      error: `${untyped.length} holder${untyped.length === 1 ? '' : 's'} of a privileged role came back without a known type (principal ${String(untyped[0]!['principalId'])}), so no one's tier can be trusted`,
+    });
+  }
   const groupPrincipals = [...new Set(principals.filter((a) => typeOf(a) === '#microsoft.graph.group').map((a) => String(a['principalId']).toLowerCase()))];
   const viaGroup = await attempt('members of groups holding a privileged role', '/groups/{id}/transitiveMembers', async () => {
     const out = new Map<string, Set<string>>();
@@ -80,8 +90,9 @@ export async function readDirectory(policy: ResponsePolicy, breakGlassGroups: re
   const rolesOf = new Map<string, Set<string>>();
   for (const a of principals) {
     const p = String(a['principalId']).toLowerCase();
-    // A principal of no known type (the expansion missing) is taken as a user: a role is never dropped for want of its holder's type.
-    const holders = typeOf(a) === '#microsoft.graph.group' ? [...(viaGroup?.get(p) ?? [])] : [p];
+    // A deleted holder (principal null) and an application hold it for no user.
+    const t = typeOf(a);
+    const holders = t === '#microsoft.graph.group' ? [...(viaGroup?.get(p) ?? [])] : t === '#microsoft.graph.user' ? [p] : [];
     for (const holder of holders) rolesOf.set(holder, (rolesOf.get(holder) ?? new Set()).add(String(a['roleDefinitionId'])));
   }
   const sharedIds = new Set((shared ?? []).map((m) => String(m['ExternalDirectoryObjectId'] ?? '').toLowerCase()).filter(Boolean));

@@ -59,7 +59,8 @@ const lower = (v: unknown): string | undefined => str(v)?.toLowerCase();
  * mentions, an item scanned along the way), not because it was attacked, received the attack
  * (`destination`: the phished recipient) or did the attacking.
  */
-const BYSTANDER_ROLES = new Set(['contextual', 'scanned', 'unknownfuturevalue']);
+// (`unknownFutureValue` stands for a role newer than this client: it may be a party, so it counts as one.)
+const BYSTANDER_ROLES = new Set(['contextual', 'scanned']);
 
 /**
  * Whether an evidence item is about a party to the attack. Defender mostly sends no roles and the

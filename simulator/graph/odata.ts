@@ -74,8 +74,8 @@ function compare(v: unknown, literal: FilterClause['value']): number | undefined
 /** Keeps only the selected properties (Graph returns exactly what `$select` names). */
 export function select(item: Record<string, unknown>, fields: readonly string[] | undefined): Record<string, unknown> {
   if (!fields) return item;
-  // Instance annotations (the @odata.type of a directoryObject collection's items) stay, as Graph keeps them.
-  const out: Record<string, unknown> = Object.fromEntries(Object.entries(item).filter(([k]) => k.startsWith('@odata.')));
+  // An item's type (the @odata.type of a directoryObject collection's items) stays, as Graph keeps it.
+  const out: Record<string, unknown> = typeof item['@odata.type'] === 'string' ? { '@odata.type': item['@odata.type'] } : {};
   for (const f of fields) {
     const k = Object.keys(item).find((x) => x.toLowerCase() === f.toLowerCase()) ?? f;
     out[k] = item[k] ?? null;

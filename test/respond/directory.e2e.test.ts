@@ -74,6 +74,7 @@ describe('respond and the directory', () => {
     group(s, 'a0000000-0000-4000-8000-000000000002', 'Tier 0 Admins', [drew], { isAssignableToRole: true });
     s.tenant.graph.roleAssignments.insert({ id: 'grp-ga', principalId: 'a0000000-0000-4000-8000-000000000002', roleDefinitionId: GLOBAL_ADMIN, directoryScopeId: '/' });
     expect(tierOf((await planOf(s, synthDir, join(tmp(), 'e.jsonl'), ['--since', SINCE])).plan, 'drew.evans@tailspintoys.example')).toBe('privileged');
+
     expect(s.requests.entries.filter(isWrite)).toEqual([]);
   }, 180_000);
 
