@@ -1,9 +1,11 @@
 import type { GraphCollectionName } from '../tenant/tenant.js';
 import type { GraphEntity, Route, StateSlot } from './entity.js';
 import { adminConsentRequestPolicy } from './entities/admin-consent-request-policy.js';
+import { analyzedEmails } from './entities/analyzed-emails.js';
 import { appRoleAssignments } from './entities/app-role-assignments.js';
 import { authenticationMethods } from './entities/authentication-methods.js';
 import { authorizationPolicy } from './entities/authorization-policy.js';
+import { calendarEvents } from './entities/calendar-events.js';
 import { conditionalAccessPolicies } from './entities/conditional-access-policies.js';
 import { domains } from './entities/domains.js';
 import { groups } from './entities/groups.js';
@@ -41,6 +43,8 @@ export const GRAPH_ENTITIES = [
   riskDetections,
   securityAlerts,
   authenticationMethods,
+  analyzedEmails,
+  calendarEvents,
 ] as const;
 
 // Every collection an entity module declares in GraphCollections must be registered above: a module

@@ -38,6 +38,25 @@ export class PerUserStore {
     fixed.insert(item);
   }
 
+  /** Replaces one of a user's items (by id) with what `change` makes of it; false when there is none. */
+  update(userId: string, itemId: string, change: (item: Entity) => Entity): boolean {
+    const item = this.list(userId).find((r) => r.id === itemId);
+    if (!item) return false;
+    const key = userId.toLowerCase();
+    let fixed = this.fixed.get(key);
+    if (!fixed) {
+      fixed = new ArrayCollection(this.generate?.(userId) ?? []);
+      this.fixed.set(key, fixed);
+    }
+    fixed.replace(itemId, change(item));
+    return true;
+  }
+
+  /** The user ids whose items are held (those of `generate` are not listed). */
+  users(): string[] {
+    return [...this.fixed.keys()];
+  }
+
   remove(userId: string, itemId: string): boolean {
     if (!this.list(userId).some((r) => r.id === itemId)) return false;
     this.removed.add(`${userId.toLowerCase()}/${itemId}`);

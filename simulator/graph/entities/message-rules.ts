@@ -23,7 +23,7 @@ export const inboxRuleStore = (rules: Record<string, Entity[]> = {}, generate?: 
   new PerUserStore(rules, generate, (a, b) => Number(a['sequence'] ?? 0) - Number(b['sequence'] ?? 0));
 
 /** The user of a `{user}` segment, who must have a mailbox: MailboxNotEnabledForRESTAPI otherwise, as Exchange Online answers. */
-function mailboxUser(c: RouteContext): Entity {
+export function mailboxUser(c: RouteContext): Entity {
   const user = findUser(c);
   if (!c.tenant.mailboxOf(user.id)) {
     throw new HttpError(graphError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.'));
