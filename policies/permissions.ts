@@ -36,6 +36,10 @@ export const P = {
   revokeSessions: graph('User.RevokeSessions.All'),
   userWrite: graph('User.ReadWrite.All'),
   authMethodWrite: graph('UserAuthenticationMethod.ReadWrite.All'),
+  analyzedMessageRead: graph('SecurityAnalyzedMessage.Read.All'),
+  analyzedMessageWrite: graph('SecurityAnalyzedMessage.ReadWrite.All'),
+  calendarRead: graph('Calendars.Read'),
+  calendarWrite: graph('Calendars.ReadWrite'),
   /** Setting another user's passwordProfile needs a directory role besides User.ReadWrite.All. */
   userAdmin: { api: 'entra-role', name: 'User Administrator' } as Permission,
 } as const;

@@ -6,71 +6,9 @@
  * still not contained. No I/O: the same facts give the same chain.
  */
 
-/** Where a fact of the chain came from, so each step of the trace names its source. */
-export type ChainSource = 'analyzedEmails' | 'messageTrace' | 'alertEvidence' | 'signalFile' | 'events' | 'eventsSweep' | 'directory' | 'mailboxPermissions' | 'auditLog';
+import type { ChainInvite, ChainMessage, EventCopy, OrganizerKind } from '../model/chain.js';
 
-/** One copy of the message, in one recipient's mailbox. */
-export interface MessageCopy {
-  readonly recipient: string;
-  /** Delivery as first made, and as it is now (after any remediation): `inbox_folder`, `junkFolder`, `deletedFolder`, `quarantine`… */
-  readonly originalLocation: string;
-  readonly latestLocation: string;
-  readonly deliveryAction: string;
-  /** The analyzed email's id, when the copy came from analyzedEmails. */
-  readonly analyzedEmailId?: string;
-}
-
-/** The message that started the chain, as traced. */
-export interface ChainMessage {
-  readonly networkMessageId: string;
-  readonly internetMessageId?: string;
-  readonly subject: string;
-  readonly sender: { readonly address: string; readonly displayName?: string; readonly ip?: string; readonly returnPath?: string };
-  readonly directionality: string;
-  readonly authentication: { readonly spf?: string; readonly dkim?: string; readonly dmarc?: string; readonly composite?: string };
-  readonly receivedAt: string;
-  readonly links: readonly string[];
-  readonly copies: readonly MessageCopy[];
-  readonly source: ChainSource;
-}
-
-/** One calendar's copy of a meeting, as Graph lists the event. */
-export interface EventCopy {
-  /** The mailbox (user object id and UPN) whose calendar holds it. */
-  readonly mailbox: { readonly id: string; readonly upn: string };
-  readonly eventId: string;
-  readonly iCalUId: string;
-  readonly subject: string;
-  readonly organizer: string;
-  readonly attendees: readonly string[];
-  readonly links: readonly string[];
-  readonly createdAt: string;
-  readonly isOrganizer: boolean;
-  readonly isCancelled: boolean;
-  /** singleInstance, occurrence, exception or seriesMaster. */
-  readonly type: string;
-  readonly source: ChainSource;
-}
-
-/** Who organised an invite of the chain. */
-export type OrganizerKind =
-  /** The message's own sender, or another address outside the organisation. */
-  | 'outside'
-  /** An internal account the chain touched (a recipient of the message), sending after delivery. */
-  | 'compromised-internal'
-  /** Someone acting for a mailbox through a delegate or folder permission: the delegate is the account to look at. */
-  | 'delegate';
-
-/** One meeting of the chain: every copy of it found, who organised it, and why it belongs. */
-export interface ChainInvite {
-  readonly iCalUId: string;
-  readonly subject: string;
-  readonly organizer: string;
-  readonly organizerKind: OrganizerKind;
-  /** Why it belongs: the sender organised it, or it carries the message's links. */
-  readonly matchedBy: ReadonlyArray<'sender' | 'links'>;
-  readonly copies: readonly EventCopy[];
-}
+export type { ChainInvite, ChainMessage, ChainSource, EventCopy, MessageCopy, OrganizerKind } from '../model/chain.js';
 
 /** An invite looked at and left alone, and why: the report shows what was not touched. */
 export interface InviteLeftAlone {
@@ -186,23 +124,25 @@ const CONTAINED_LOCATIONS = new Set(['deletedfolder', 'quarantine', 'junkfolder'
 
 /**
  * What of a chain is not contained yet, read from the services now: a message copy still in a folder
- * a user reads, an invite copy still on a calendar and not cancelled. The incident stays open while
- * any is.
+ * a user reads, an invite copy still on a calendar (a cancelled copy stays there, its link with it,
+ * until it is removed). The incident stays open while any is.
  */
 export function stillOpen(message: ChainMessage, invites: readonly ChainInvite[]): ChainOpen {
   return {
     messages: message.copies.filter((c) => !CONTAINED_LOCATIONS.has(c.latestLocation.toLowerCase())).map((c) => c.recipient).sort(),
-    invites: invites.flatMap((i) => i.copies.filter((c) => !c.isCancelled).map((c) => ({ upn: c.mailbox.upn, iCalUId: i.iCalUId }))).sort((a, b) => a.upn.localeCompare(b.upn) || a.iCalUId.localeCompare(b.iCalUId)),
+    invites: invites.flatMap((i) => i.copies.map((c) => ({ upn: c.mailbox.upn, iCalUId: i.iCalUId }))).sort((a, b) => a.upn.localeCompare(b.upn) || a.iCalUId.localeCompare(b.iCalUId)),
   };
 }
 
 /**
  * How each copy of an invite is taken away: the organizer's copy of a meeting a compromised (or
  * delegate-held) account organised is cancelled, which tells every attendee; every other copy is
- * deleted, since only the organizer can cancel. An outside organizer's meeting is deleted everywhere.
+ * deleted (only the organizer can cancel, and a cancelled copy keeps its link on the calendar until
+ * it is removed). An outside organizer's meeting is deleted everywhere.
  */
 export function inviteRemovals(invite: ChainInvite): Array<{ readonly copy: EventCopy; readonly how: 'cancel' | 'delete' }> {
-  return invite.copies
-    .filter((c) => !c.isCancelled)
-    .map((copy) => ({ copy, how: copy.isOrganizer && invite.organizerKind !== 'outside' ? ('cancel' as const) : ('delete' as const) }));
+  return invite.copies.map((copy) => ({ copy, how: copy.isOrganizer && !copy.isCancelled && invite.organizerKind !== 'outside' ? ('cancel' as const) : ('delete' as const) }));
 }
+
+/** Where a remediated message may be: nowhere a user reads it. */
+export const isContainedLocation = (location: string): boolean => CONTAINED_LOCATIONS.has(location.toLowerCase());

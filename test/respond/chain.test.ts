@@ -88,17 +88,17 @@ describe('which invites belong to the chain', () => {
       ctx,
     );
     expect(invites.map((i) => inviteRemovals(i).map((r) => [r.copy.mailbox.upn, r.how]))).toEqual([
-      [['jamie@contoso.example', 'cancel'], ['alex@contoso.example', 'delete']],
+      [['jamie@contoso.example', 'cancel'], ['alex@contoso.example', 'delete'], ['sam@contoso.example', 'delete']],
       [['drew@contoso.example', 'delete']],
     ]);
   });
 });
 
 describe('not closed until contained', () => {
-  it('a copy of the message in a folder a user reads, or a live invite copy, keeps the chain open', () => {
+  it('a copy of the message in a folder a user reads, or any invite copy still on a calendar (cancelled ones too), keeps the chain open', () => {
     const contained = { ...message, copies: message.copies.map((c, i) => ({ ...c, latestLocation: i === 0 ? 'inbox_folder' : 'deletedFolder' })) };
     const { invites } = matchInvites(message, [copy('alex@contoso.example', { iCalUId: 'uid-jamie', organizer: 'jamie@contoso.example', links: [PHISH] }), copy('sam@contoso.example', { iCalUId: 'uid-jamie', organizer: 'jamie@contoso.example', links: [PHISH], isCancelled: true })], ctx);
-    expect(stillOpen(contained, invites)).toEqual({ messages: ['jamie@contoso.example'], invites: [{ upn: 'alex@contoso.example', iCalUId: 'uid-jamie' }] });
+    expect(stillOpen(contained, invites)).toEqual({ messages: ['jamie@contoso.example'], invites: [{ upn: 'alex@contoso.example', iCalUId: 'uid-jamie' }, { upn: 'sam@contoso.example', iCalUId: 'uid-jamie' }] });
     expect(stillOpen({ ...message, copies: message.copies.map((c) => ({ ...c, latestLocation: 'quarantine' })) }, [])).toEqual({ messages: [], invites: [] });
   });
 });
