@@ -81,29 +81,37 @@ export function renderResponseMarkdown(input: ResponsePlan): string {
 
 const h = (v: unknown) => escapeUTF8(neutralise(String(v).replace(/[\r\n\t]+/g, ' ')));
 
-/** The response plan as one self-contained HTML page (no script, no external resource). */
+/**
+ * The response plan as one self-contained HTML page (no script, no external resource). A plan whose
+ * read was incomplete opens with an INCOMPLETE alert instead of the counts: nothing was acted on.
+ */
 export function renderResponseHtml(input: ResponsePlan): string {
   const p = redactSecrets(input);
   const rows = p.incidents
     .map((inc) => {
       const signals = inc.signals.map((sig) => `<li>${h(sig.source)} <code>${h(sig.id)}</code> (${sig.rule < 0 ? 'no rule' : `${h(sig.confidence)}, rule ${sig.rule + 1}`}): ${h(sig.title)}</li>`).join('');
       const actions = inc.actions.map((a) => `<li class="${h(a.disposition)}"><strong>${h(a.disposition)}</strong> ${h(a.action)}: ${h(actionText(a, p.owner))} <span class="rule">${h(a.rule)}</span>${a.heldBack ? ' (held back by the circuit breaker)' : ''}</li>`).join('');
-      return `<section class="incident"><h2>${h(inc.id)}: ${h(inc.identity.upn)}</h2><p>${h(inc.tier)}, ${h(inc.confidence)} confidence, opened ${h(inc.openedAt)}</p><h3>Signals</h3><ul>${signals}</ul><h3>Decisions</h3><ul>${actions}</ul></section>`;
+      return `<section class="incident"><h2>${h(inc.id)}: ${inc.identity.displayName ? `${h(inc.identity.displayName)} (${h(inc.identity.upn)})` : h(inc.identity.upn)}</h2><p>${h(inc.tier)}, ${h(inc.confidence)} confidence, opened ${h(inc.openedAt)}</p><h3>Signals</h3><ul>${signals}</ul><h3>Decisions</h3><ul>${actions}</ul></section>`;
     })
     .join('\n');
   const guarded = p.protected.map((inc) => `<p class="protected">${h(breakGlassText(inc, inc.identity.upn, inc.id))}</p>`).join('\n');
   const aside = setAsideText(p);
+  const incomplete = p.incomplete.length
+    ? `<section class="incomplete" role="alert"><h2>INCOMPLETE: the signals or the directory could not be read completely, so nothing was acted on</h2><ul>${p.incomplete.map((r) => `<li><strong>${h(r.what)}</strong> (<code>${h(r.endpoint)}</code>): ${h(r.error)}</li>`).join('')}</ul></section>`
+    : `<p>Signals observed from ${h(p.window.since)}. ${h(counts(p))}</p>`;
+  const watches = p.watchesEnded.map((w) => `<p>Watch ended: ${h(w.upn)}, on the watchlist since ${h(w.since)}: ${w.writes ? 'taken off it' : 'no longer on it'}.</p>`).join('\n');
   const approvals = p.approvals.length ? `<section><h2>Waiting for approval</h2><ul>${p.approvals.map((c) => `<li><code>${h(describeChange(c))}</code></li>`).join('')}</ul></section>` : '';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>email-posture response: ${h(p.organization)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2rem;max-width:70rem}section.incident{border:1px solid #ccc;border-radius:6px;padding:0 1rem;margin:1rem 0}.automatic strong{color:#0a6}.approval strong{color:#b60}.never strong{color:#888}.rule{color:#666;font-size:12px}.protected{background:#fee;padding:.5rem}</style>
+<style>body{font:14px system-ui,sans-serif;margin:2rem;max-width:70rem;overflow-wrap:anywhere}section.incident{border:1px solid #ccc;border-radius:6px;padding:0 1rem;margin:1rem 0}.automatic strong{color:#0a6}.approval strong{color:#b60}.never strong{color:#888}.rule{color:#666;font-size:12px}.protected{background:#fee;padding:.5rem}.incomplete{background:#fee;border:2px solid #c00;border-radius:6px;padding:0 1rem}</style>
 </head><body>
 <h1>email-posture response: ${h(p.organization)}</h1>
-<p>Signals observed from ${h(p.window.since)}. ${h(counts(p))}</p>
+${incomplete}
 ${guarded}
 ${rows}
 ${aside ? `<p>${h(aside)}</p>` : ''}
+${watches}
 ${p.circuitBreaker ? `<p><strong>Circuit breaker:</strong> ${h(p.circuitBreaker)}.</p>` : ''}
 ${approvals}
 </body></html>

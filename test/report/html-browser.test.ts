@@ -1,66 +1,22 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../reconciler/report/html.js';
 import { isUnsafeCodePoint } from '../../reconciler/core/text.js';
+import { CHROMIUM, launchReportBrowser, MISSING_CHROMIUM, type Opened, type ReportBrowser } from './browser.js';
 import { cleanPlan, driftedFindings, driftedPlan, HOSTILE_NAME, INCOMPLETE_READ, makePlan, XML_HOSTILE_NAME } from './fixtures.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const MISSING_CHROMIUM =
-  `The HTML report is checked in a real browser, but ${CHROMIUM} does not exist. ` +
-  'Install Debian’s Chromium (as root): apt-get update && apt-get install -y chromium';
 
 /** Where the screenshot of the drifted report goes: outside the repository unless told otherwise. */
 const SCREENSHOT_DIR = process.env['REPORT_SCREENSHOT_DIR'] ?? join(tmpdir(), 'email-posture-report');
 
-let browser: Browser | undefined;
-let dir: string;
-
-interface Opened {
-  readonly context: BrowserContext;
-  readonly page: Page;
-  /** Every request the page made besides loading the report itself. */
-  readonly requests: string[];
-  /** Console errors, page errors and dialogs: none may happen. */
-  readonly problems: string[];
-}
+let reports: ReportBrowser | undefined;
 
 /** Opens a report from a file, as a person would, with JavaScript on or off. */
 async function open(name: string, html: string, javaScriptEnabled: boolean): Promise<Opened> {
-  if (!browser) throw new Error(MISSING_CHROMIUM);
-  const file = join(dir, name);
-  writeFileSync(file, html);
-  const url = pathToFileURL(file).href;
-  const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const requests: string[] = [];
-  const problems: string[] = [];
-  page.on('request', (r) => {
-    if (r.url() !== url) requests.push(r.url());
-  });
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
-  await page.goto(url, { waitUntil: 'load' });
-  return { context, page, requests, problems };
+  if (!reports) throw new Error(MISSING_CHROMIUM);
+  return reports.open(name, html, javaScriptEnabled);
 }
 
 /** The visible findings in the by-owner section, by resource name. */
@@ -81,13 +37,11 @@ describe('the browser the HTML report is checked in', () => {
 describe('HTML report in a browser', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(MISSING_CHROMIUM);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    dir = mkdtempSync(join(tmpdir(), 'email-posture-html-'));
+    reports = await launchReportBrowser('email-posture-html-');
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await reports?.close();
   });
 
   it('reads fully without JavaScript: counts, every owner’s findings, names as text', async () => {
