@@ -3,16 +3,17 @@ import { dirname, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
 import { terminalSafe } from '../core/text.js';
-import type { ChangeEvidenceRecord, RecordedIncident, ResponseEvidenceRecord } from '../evidence/records.js';
+import type { ChangeEvidenceRecord, EvidenceRecord, RecordedIncident, ResponseEvidenceRecord } from '../evidence/records.js';
+import type { ChainView } from '../model/chain.js';
 import { trailRecords } from '../evidence/verify.js';
 import { signIn } from '../input/connection.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import type { Confidence } from '../manifest/response.js';
 import { describeChange, type PlannedChange } from '../model/change.js';
 import type { Identity, Incident, Placement } from '../respond/decide.js';
-import { planResponse, type PlannedIncident, type ResponsePlan } from '../respond/run.js';
+import { planResponse, type ChainStart, type PlannedIncident, type ResponsePlan } from '../respond/run.js';
 import { renderResponseHtml, renderResponseHuman, renderResponseMarkdown } from '../report/response.js';
-import { signalFileSchema, signalKey, type Signal, type SignalFile } from '../respond/signals.js';
+import { NETWORK_MESSAGE_ID, signalFileSchema, signalKey, type Signal, type SignalFile } from '../respond/signals.js';
 import { SETTLED_REASONS } from '../respond/decide.js';
 import { DEFAULT_BREAKER_WINDOW_HOURS } from '../manifest/response.js';
 import { readJsonFile } from '../input/json-file.js';
@@ -27,6 +28,7 @@ import { checkApproval } from '../respond/approve.js';
 
 export interface RespondArgs extends Omit<PlanArgs, 'format' | 'out' | 'today'> {
   signals: string[];
+  message: string[];
   since?: string;
   now?: string;
   out?: string;
@@ -125,6 +127,25 @@ function openIncidents(earlier: readonly ResponseEvidenceRecord[], unfinished: R
 
 const recorded = (i: PlannedIncident): RecordedIncident => ({ ...i, identity: { id: i.identity.id, upn: i.identity.upn } });
 
+/**
+ * Chains earlier runs traced and did not find contained (a copy of the message or an invite still
+ * where a user reads it, as the latest run that traced it read it, or an automatic write of it that
+ * did not take): this run traces them again, and so on until one finds nothing left.
+ */
+function openChains(earlier: readonly ResponseEvidenceRecord[], records: readonly EvidenceRecord[]): ChainStart[] {
+  const latest = new Map<string, { chain: ChainView; runId: string }>();
+  for (const r of earlier) for (const c of r.chains ?? []) latest.set(c.id, { chain: c, runId: r.runId });
+  const out: ChainStart[] = [];
+  for (const { chain: c, runId } of latest.values()) {
+    if (c.notTraced !== undefined) continue;
+    const automatic = c.actions.filter((a) => a.disposition === 'automatic' && a.writes > 0).map((a) => a.decisionId);
+    const applied = new Set(records.filter((x): x is ChangeEvidenceRecord => x.kind === 'change' && x.runId === runId && x.result === 'applied').map((x) => x.findingId));
+    const stillOpen = c.open.messages.length + c.open.invites.length > 0;
+    if (stillOpen || automatic.some((d) => !applied.has(d))) out.push({ networkMessageId: c.networkMessageId, confidence: c.confidence, startedBy: c.startedBy });
+  }
+  return out;
+}
+
 async function confirm(n: number): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -147,6 +168,7 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
       evidenceOption(tenantOptions(y))
         .option('signals', { type: 'array', string: true, default: [] as string[], describe: 'Signal file(s) of other tools (schema email-posture/signals@1)' })
         .option('since', { type: 'string', describe: 'Read signals observed from this time (ISO 8601) instead of from the last run' })
+        .option('message', { type: 'array', string: true, default: [] as string[], describe: 'Trace and contain the phishing chain of this message (its network message id), as a high-confidence signal' })
         .option('out', { type: 'string', describe: 'Save the response plan as JSON' })
         .option('markdown', { type: 'string', describe: 'Write the response as Markdown to this file' })
         .option('html', { type: 'string', describe: 'Write the response as one HTML page to this file' })
@@ -161,6 +183,7 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
         if (args.since !== undefined && Date.parse(args.since) > Date.parse(args.now ?? new Date().toISOString())) throw new InputError(`--since ${JSON.stringify(args.since)} is in the future: nothing observed yet could be read`);
         if (args.now !== undefined && Number.isNaN(Date.parse(args.now))) throw new InputError(`--now ${JSON.stringify(args.now)} is not an ISO 8601 time such as 2026-11-30T09:00:00Z`);
         const files = args.signals.map(readSignalFile);
+        for (const m of args.message) if (!NETWORK_MESSAGE_ID.test(m)) throw new InputError(`--message ${JSON.stringify(m)} is not a network message id (a GUID such as 6f1c2a4e-0b7d-4c5e-9a31-2d8e7f6b5c40)`);
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack);
         const policy = input.manifest.desired.response;
         if (!policy) throw new InputError(`stack ${input.stack} declares no response policy: add an IncidentResponse to its posture`);
@@ -182,7 +205,8 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
           // (A finding is a state, not an event: one still there after its incident closed is judged again.)
           ...earlier.flatMap((r) => [...r.incidents, ...r.protected].flatMap((i) => i.signals.filter((x) => x.source !== 'finding').map(key))),
         ]);
-        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, recentlyActedOn, watchesEnded, ...(cursor ? { cursor } : {}) });
+        const chains = [...openChains(earlier, run.trail && existsSync(run.trail.path) ? trailRecords(readFileSync(run.trail.path, 'utf8')) : []), ...args.message.map((m) => ({ networkMessageId: m.toLowerCase(), confidence: 'high' as const, startedBy: ['command-line'] }))];
+        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, recentlyActedOn, watchesEnded, chains, ...(cursor ? { cursor } : {}) });
         const incomplete = plan.incomplete.length > 0;
         const pending = plan.approvals.length > 0;
         const approve = plan.changes.length > 0 && (args['auto-approve'] || (process.stdin.isTTY === true && !incomplete && (await confirm(plan.changes.length))));
@@ -198,6 +222,7 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
             window: plan.window,
             incidents: plan.incidents.map(recorded),
             protected: plan.protected.map(recorded),
+            chains: plan.chains ?? [],
             setAside: plan.setAside,
             ranAt: plan.createdAt,
             ...(plan.circuitBreaker ? { circuitBreaker: plan.circuitBreaker } : {}),

@@ -5,6 +5,7 @@
 
 // The incident's shape depends on nothing either: the plan and the record share it.
 import type { IncidentView } from '../model/incident.js';
+import type { ChainView } from '../model/chain.js';
 
 /**
  * A write as the trail records it: the shape of the write apply sends (`Write` of the apply
@@ -197,6 +198,8 @@ export interface ResponseEvidenceRecord extends EvidenceRecordBase {
   readonly incidents: readonly RecordedIncident[];
   /** Incidents about break-glass accounts: recorded, never acted on. */
   readonly protected: readonly RecordedIncident[];
+  /** Phishing chains: message, invites, trace, containment and what was still open (absent in trails of earlier versions). */
+  readonly chains?: readonly ChainView[];
   readonly setAside: ReadonlyArray<{ readonly source: string; readonly id: string; readonly version?: string; readonly reason: string }>;
   readonly circuitBreaker?: string;
   /** The time the run took as now (absent in trails of earlier versions: the record's time). */
@@ -282,6 +285,7 @@ export function validateInput(input: EvidenceInput): void {
       check(nonEmpty(input.tenantId) && nonEmpty(input.stack), 'tenantId and stack are required');
       check(input.window && !Number.isNaN(Date.parse(input.window.since)) && !Number.isNaN(Date.parse(input.window.until)), 'window must hold since and until as ISO dates');
       check(Array.isArray(input.incidents) && Array.isArray(input.protected) && Array.isArray(input.setAside), 'incidents, protected and setAside must be lists');
+      check(input.chains === undefined || Array.isArray(input.chains), 'chains must be a list');
       check(count(input.changes) && count(input.approvals), 'changes and approvals must be counts');
       check(Number.isInteger(input.exitCode), 'exitCode must be an integer');
       break;

@@ -44,8 +44,15 @@ export const ACTIONS = [
   'watchlist',
   /** Notify the incident owner (an entry in the plan and the trail, and the report). */
   'notify',
+  /** A phishing chain: soft-delete the message from the mailbox (analyzedEmails/remediate), decided by the mailbox's tier. */
+  'purgeMessage',
+  /** A phishing chain: remove the chain's invites from the calendar (the organizer's copy cancelled, every other deleted). */
+  'removeInvites',
 ] as const;
 export const actionSchema = z.enum(ACTIONS);
+
+/** Actions on a phishing chain's artifacts, decided per mailbox the chain reached rather than per incident identity. */
+export const CHAIN_ACTIONS: readonly (typeof ACTIONS)[number][] = ['purgeMessage', 'removeInvites'];
 export type ResponseAction = z.infer<typeof actionSchema>;
 
 /** What a signal of one source must match for a rule to give it a confidence. Every listed field must match; values compare case-insensitively. */

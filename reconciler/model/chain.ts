@@ -70,3 +70,68 @@ export interface ChainInvite {
   readonly matchedBy: ReadonlyArray<'sender' | 'links'>;
   readonly copies: readonly EventCopy[];
 }
+
+/** One copy of an invite of the chain and how it is taken away (the pure core decides). */
+export interface InviteRemoval {
+  readonly copy: EventCopy;
+  readonly iCalUId: string;
+  readonly how: 'cancel' | 'delete';
+}
+
+/**
+ * What the resource types that contain a chain act on, for one run: the copies of the message still
+ * where a user reads them, and each invite copy with how it is removed. A type picks the ones in the
+ * mailbox of the identity its decision is about.
+ */
+export interface ChainTarget {
+  readonly networkMessageId: string;
+  /** The copies still where their recipient reads them, each with the object id of the mailbox's user. */
+  readonly purge: ReadonlyArray<MessageCopy & { readonly mailboxId: string }>;
+  readonly removals: readonly InviteRemoval[];
+}
+
+/** One step of a chain's trace: what was read, from where, and what it gave. */
+export interface TraceStep {
+  readonly source: ChainSource;
+  /** The endpoint (path without host) or the signal it came from. */
+  readonly from: string;
+  readonly found: string;
+}
+
+/**
+ * A chain as the response plan shows it and the trail keeps it: the message, the invites that
+ * belong to it and those left alone, the accounts it touched, each step of the trace with its
+ * source, the containment decisions and what is still open.
+ */
+export interface ChainView<Disposition extends string = string> {
+  /** Stable: `CHN-` and a hash of the network message id. */
+  readonly id: string;
+  readonly networkMessageId: string;
+  readonly confidence: 'high' | 'medium' | 'low';
+  /** The signals that started it (source:id), or `command-line`. */
+  readonly startedBy: readonly string[];
+  /** Why nothing of it was traced (the message is not among the analyzed emails): it is named, never passed over. */
+  readonly notTraced?: string;
+  readonly message?: {
+    readonly subject: string;
+    readonly sender: string;
+    readonly senderIp?: string;
+    readonly returnPath?: string;
+    readonly directionality: string;
+    readonly authentication: { readonly spf?: string; readonly dkim?: string; readonly dmarc?: string; readonly composite?: string };
+    readonly receivedAt: string;
+    readonly links: readonly string[];
+    readonly recipients: number;
+  };
+  readonly invites: ReadonlyArray<{ readonly iCalUId: string; readonly subject: string; readonly organizer: string; readonly organizerKind: OrganizerKind; readonly matchedBy: readonly string[]; readonly copies: number }>;
+  readonly leftAlone: ReadonlyArray<{ readonly iCalUId: string; readonly subject: string; readonly organizer: string; readonly reason: string }>;
+  /** Internal accounts that organised an invite of the chain: their identity incidents carry the account actions. */
+  readonly accounts: ReadonlyArray<{ readonly upn: string; readonly role: OrganizerKind }>;
+  readonly trace: readonly TraceStep[];
+  /** Containment, per mailbox and action. */
+  readonly actions: ReadonlyArray<{ readonly upn: string; readonly tier: string; readonly action: string; readonly disposition: Disposition; readonly rule: string; readonly heldBack?: string; readonly decisionId: string; readonly writes: number }>;
+  /** Mailboxes the chain reached that are never acted on (break-glass) or are not in the directory. */
+  readonly untouched: ReadonlyArray<{ readonly address: string; readonly reason: 'break-glass' | 'not-in-directory' }>;
+  /** What was still not contained when the run read it (before its writes): the chain stays open while any is. */
+  readonly open: { readonly messages: readonly string[]; readonly invites: ReadonlyArray<{ readonly upn: string; readonly iCalUId: string }> };
+}

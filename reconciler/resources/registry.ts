@@ -15,7 +15,9 @@ import { oauth2PermissionGrant } from './oauth2-permission-grant.js';
 import { remoteDomain } from './remote-domain.js';
 import { transportConfig } from './transport-config.js';
 import { transportRule } from './transport-rule.js';
+import { analyzedEmail } from './analyzed-email.js';
 import { authenticationMethod } from './authentication-method.js';
+import { calendarEvent } from './calendar-event.js';
 import { groupMember } from './group-member.js';
 import { mailboxDelegate } from './mailbox-delegate.js';
 import { riskyUser } from './risky-user.js';
@@ -60,6 +62,8 @@ export const RESOURCES: readonly ResourceType[] = [
   groupMember,
   authenticationMethod,
   mailboxDelegate,
+  analyzedEmail,
+  calendarEvent,
 ];
 
 /** Types every run reads: owners and the references of a posture resolve in them. */

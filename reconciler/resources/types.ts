@@ -4,6 +4,7 @@ import type { Connection } from '../input/connection.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { PlannedChange, Write } from '../model/change.js';
 import type { Finding, FindingResource } from '../model/finding.js';
+import type { ChainTarget } from '../model/chain.js';
 import type { Directory, LiveState } from '../model/live.js';
 import type { ExchangeTransport } from '../transport/exchange.js';
 import type { GraphTransport } from '../transport/graph.js';
@@ -139,6 +140,8 @@ export interface ResponseTarget {
   readonly watchlistMembers?: ReadonlyMap<string, Obj>;
   /** Delegated scopes a grant must hold one of for `revokeConsents` to remove it. */
   readonly riskyScopes: readonly string[];
+  /** For a phishing chain's containment (purgeMessage, removeInvites): what of the chain is to be taken away. */
+  readonly chain?: ChainTarget;
 }
 
 /** One write a response action makes, with the resource it acts on and that resource as read now. */

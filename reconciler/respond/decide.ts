@@ -1,6 +1,8 @@
 import { sha256 } from '../core/hash.js';
 import type { Confidence, ResponseAction, ResponsePolicy, Tier } from '../manifest/response.js';
-import { ACTIONS, DEFAULT_BREAKER_WINDOW_HOURS } from '../manifest/response.js';
+import { ACTIONS, CHAIN_ACTIONS, DEFAULT_BREAKER_WINDOW_HOURS } from '../manifest/response.js';
+import type { ChainInvite, ChainMessage, ChainTarget } from '../model/chain.js';
+import { inviteRemovals, isContainedLocation } from './chain.js';
 import { confidenceOf, higher, signalKey, type Signal, type SubjectRef } from './signals.js';
 
 /**
@@ -15,6 +17,8 @@ export interface Identity {
   readonly id: string;
   readonly upn: string;
   readonly displayName?: string;
+  /** Its primary mail address, where it differs from the UPN: how messages and meetings name it. */
+  readonly mail?: string;
   /** Active directory role assignments (role template ids). */
   readonly roles: readonly string[];
   /** Display names of the groups it is a member of (of those the policy names). */
@@ -259,7 +263,8 @@ export function decide(incidents: readonly Incident[], ctx: ResponseContext): Re
       continue;
     }
     const cell = ctx.policy.matrix[inc.placement][inc.confidence];
-    for (const action of ACTIONS) {
+    // A chain's message and invites are contained per mailbox they reached (decideChain), not per incident.
+    for (const action of ACTIONS.filter((a) => !CHAIN_ACTIONS.includes(a))) {
       const disposition: Disposition | undefined = cell.never.includes(action) ? 'never' : cell.automatic.includes(action) ? 'automatic' : cell.approval.includes(action) ? 'approval' : undefined;
       if (!disposition) continue;
       decisions.push({
@@ -292,4 +297,79 @@ export function decide(incidents: readonly Incident[], ctx: ResponseContext): Re
     };
   }
   return { decisions, protected: protectedIncidents };
+}
+
+/** A phishing chain as its containment is decided: the message and invites as traced, how sure, and what started it. */
+export interface ChainToDecide {
+  readonly id: string;
+  readonly confidence: Confidence;
+  readonly startedBy: readonly string[];
+  readonly message: ChainMessage;
+  readonly invites: readonly ChainInvite[];
+}
+
+export interface ChainDecisions {
+  readonly decisions: Decision[];
+  /** What of the chain the resource types act on. */
+  readonly target: ChainTarget;
+  /** Mailboxes the chain reached that are never acted on, or that the directory does not hold. */
+  readonly untouched: Array<{ address: string; reason: 'break-glass' | 'not-in-directory' }>;
+  readonly heldBack?: string;
+}
+
+/**
+ * What the matrix says for a chain's containment, mailbox by mailbox: each mailbox the message or an
+ * invite of the chain reached is placed in its tier, and the cell of that tier at the chain's
+ * confidence decides `purgeMessage` (where it holds a copy) and `removeInvites` (where it holds an
+ * invite copy). A break-glass mailbox is never touched; an address the directory does not know is
+ * named, not guessed. When a chain would act automatically on more mailboxes than the circuit
+ * breaker's number and share of users both (a signal naming a message half the company got), each
+ * of those actions waits for approval.
+ */
+export function decideChain(chain: ChainToDecide, ctx: Pick<ResponseContext, 'policy' | 'breakGlass' | 'identities' | 'userCount'>): ChainDecisions {
+  const byAddress = new Map<string, Identity>();
+  for (const i of ctx.identities) {
+    byAddress.set(i.upn.toLowerCase(), i);
+    if (i.mail) byAddress.set(i.mail.toLowerCase(), i);
+  }
+  const byId = new Map(ctx.identities.map((i) => [i.id.toLowerCase(), i]));
+  const purge = chain.message.copies.flatMap((c) => {
+    const who = byAddress.get(c.recipient.toLowerCase());
+    return who && !isContainedLocation(c.latestLocation) ? [{ ...c, mailboxId: who.id }] : [];
+  });
+  const removals = chain.invites.flatMap((inv) => inviteRemovals(inv).map((r) => ({ ...r, iCalUId: inv.iCalUId })));
+  const has = new Map<string, { identity: Identity; actions: Set<ResponseAction> }>();
+  const untouched = new Map<string, 'break-glass' | 'not-in-directory'>();
+  const note = (identity: Identity | undefined, address: string, action: ResponseAction) => {
+    if (!identity) return void untouched.set(address.toLowerCase(), 'not-in-directory');
+    const entry = has.get(identity.id.toLowerCase()) ?? { identity, actions: new Set<ResponseAction>() };
+    entry.actions.add(action);
+    has.set(identity.id.toLowerCase(), entry);
+  };
+  for (const c of chain.message.copies) note(byAddress.get(c.recipient.toLowerCase()), c.recipient, 'purgeMessage');
+  for (const r of removals) note(byId.get(r.copy.mailbox.id.toLowerCase()), r.copy.mailbox.upn, 'removeInvites');
+  const decisions: Decision[] = [];
+  for (const { identity, actions } of [...has.values()].sort((a, b) => a.identity.upn.localeCompare(b.identity.upn))) {
+    const tier = tierOf(identity, ctx);
+    if (tier === 'breakGlass') {
+      untouched.set(identity.upn.toLowerCase(), 'break-glass');
+      continue;
+    }
+    const cell = ctx.policy.matrix[tier][chain.confidence];
+    for (const action of CHAIN_ACTIONS.filter((a) => actions.has(a))) {
+      const disposition: Disposition | undefined = cell.never.includes(action) ? 'never' : cell.automatic.includes(action) ? 'automatic' : cell.approval.includes(action) ? 'approval' : undefined;
+      if (!disposition) continue;
+      decisions.push({ incident: chain.id, identity: { id: identity.id, upn: identity.upn }, action, disposition, tier, confidence: chain.confidence, rule: `matrix.${tier}.${chain.confidence}.${disposition}`, signals: chain.startedBy });
+    }
+  }
+  const target: ChainTarget = { networkMessageId: chain.message.networkMessageId, purge, removals };
+  const out = { target, untouched: [...untouched.entries()].map(([address, reason]) => ({ address, reason })).sort((a, b) => a.address.localeCompare(b.address)) };
+  const automatic = new Set(decisions.filter((d) => d.disposition === 'automatic').map((d) => d.identity.id.toLowerCase()));
+  const { maxIdentities, maxShare } = ctx.policy.circuitBreaker;
+  const share = ctx.userCount > 0 ? automatic.size / ctx.userCount : 1;
+  if (automatic.size > maxIdentities && share > maxShare) {
+    const why = `the chain would act automatically on ${automatic.size} mailboxes, ${(share * 100).toFixed(1)}% of ${ctx.userCount} users, more than the circuit breaker allows (${maxIdentities} and ${(maxShare * 100).toFixed(1)}%): each of its actions waits for approval`;
+    return { ...out, decisions: decisions.map((d) => (d.disposition === 'automatic' ? { ...d, disposition: 'approval', heldBack: why } : d)), heldBack: why };
+  }
+  return { ...out, decisions };
 }

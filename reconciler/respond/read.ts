@@ -54,7 +54,7 @@ export async function readDirectory(policy: ResponsePolicy, breakGlassGroups: re
   const assignments = (path: string) => async () =>
     (await Promise.all(policy.tiers.privilegedRoles.map((r) => conn.graph.list<Obj>(`${path}?$filter=roleDefinitionId eq '${q(r)}'&$expand=principal`)))).flat();
   const [users, active, eligible, groups, shared] = await Promise.all([
-    attempt('users', '/users', () => conn.graph.list<Obj>('/users?$select=id,userPrincipalName,displayName,accountEnabled&$top=999')),
+    attempt('users', '/users', () => conn.graph.list<Obj>('/users?$select=id,userPrincipalName,displayName,mail,accountEnabled&$top=999')),
     attempt('privileged role assignments', '/roleManagement/directory/roleAssignments', assignments('/roleManagement/directory/roleAssignments')),
     attempt('privileged role eligibilities', '/roleManagement/directory/roleEligibilitySchedules', assignments('/roleManagement/directory/roleEligibilitySchedules')),
     attempt('members of the tier and break-glass groups', '/groups/{id}/transitiveMembers', async () => {
@@ -109,6 +109,7 @@ export async function readDirectory(policy: ResponsePolicy, breakGlassGroups: re
         id,
         upn,
         ...(typeof u['displayName'] === 'string' ? { displayName: u['displayName'] } : {}),
+        ...(typeof u['mail'] === 'string' && u['mail'] ? { mail: u['mail'] } : {}),
         roles: [...(rolesOf.get(id.toLowerCase()) ?? [])],
         groups: memberOf.get(id.toLowerCase()) ?? [],
         recipientType: isShared ? 'SharedMailbox' : 'UserMailbox',

@@ -12,8 +12,11 @@ import { desiredHashOf } from '../plan/build.js';
 import { respondersFor } from '../resources/registry.js';
 import type { ResponseTarget } from '../resources/types.js';
 import { TOOL_VERSION } from '../version.js';
-import { correlate, decide, type Decision, type Disposition, type Identity, type Incident, type Placement } from './decide.js';
+import type { ChainTarget, ChainView } from '../model/chain.js';
+import { correlate, decide, decideChain, type Decision, type Disposition, type Identity, type Incident, type Placement } from './decide.js';
 import { readResponseInputs } from './read.js';
+import { stillOpen } from './chain.js';
+import { traceChain } from './trace.js';
 import { fromFinding, type Signal, type SignalFile } from './signals.js';
 
 type Obj = Record<string, unknown>;
@@ -23,6 +26,16 @@ export type PlannedAction = IncidentAction<ResponseAction, Disposition>;
 
 /** An incident in the response plan. */
 export type PlannedIncident = IncidentView<Placement, ResponseAction, Disposition>;
+
+/** A phishing chain in the response plan. */
+export type PlannedChain = ChainView<Disposition>;
+
+/** A chain to trace: its message, how sure the signals behind it are, and which they are. */
+export interface ChainStart {
+  readonly networkMessageId: string;
+  readonly confidence: 'high' | 'medium' | 'low';
+  readonly startedBy: readonly string[];
+}
 
 /** The result of one respond run's planning: what `--out` writes and the trail's `response` record summarises. */
 export interface ResponsePlan {
@@ -41,6 +54,8 @@ export interface ResponsePlan {
   readonly incidents: readonly PlannedIncident[];
   /** Incidents about a break-glass account: never acted on, for the incident owner to look at. */
   readonly protected: readonly PlannedIncident[];
+  /** Phishing chains: a message, the invites that followed it and their containment (absent in plans of earlier versions). */
+  readonly chains?: readonly PlannedChain[];
   readonly setAside: ReadonlyArray<{ readonly source: string; readonly id: string; readonly version?: string; readonly reason: string }>;
   readonly circuitBreaker?: string;
   /** Watches that ended: users a run put on the watchlist `watchlist.days` ago, taken off it. */
@@ -93,6 +108,8 @@ export interface PlanResponseOptions {
   readonly cursor?: string;
   /** Users whose watch (added by an earlier run) has lasted the policy's watchlist.days: taken off the watchlist. */
   readonly watchesEnded?: ReadonlyArray<{ readonly id: string; readonly upn: string; readonly since: string }>;
+  /** Chains to trace besides those this run's signals start: earlier runs' chains not yet contained, and messages named on the command line. */
+  readonly chains?: readonly ChainStart[];
 }
 
 /**
@@ -120,7 +137,7 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     window: { since: o.since, until },
   };
   if (inputs.incomplete.length) {
-    const doc = { ...base, incidents: [], protected: [], setAside: [], watchesEnded: [], changes: [], approvals: [], incomplete: inputs.incomplete };
+    const doc = { ...base, incidents: [], protected: [], chains: [], setAside: [], watchesEnded: [], changes: [], approvals: [], incomplete: inputs.incomplete };
     return { ...doc, planHash: responsePlanHash(doc) };
   }
   const ctx = { policy, breakGlass: o.manifest.breakGlass, identities: inputs.identities, userCount: inputs.userCount, recentlyActedOn: o.recentlyActedOn ?? [] };
@@ -132,6 +149,11 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     o.now.getTime(),
   );
   const decided = decide(incidents, ctx);
+  const traced = await traceChains(chainStarts([...incidents], o.chains ?? []), inputs.identities, o);
+  if (traced.incomplete.length) {
+    const doc = { ...base, incidents: [], protected: [], chains: [], setAside: [], watchesEnded: [], changes: [], approvals: [], incomplete: traced.incomplete };
+    return { ...doc, planHash: responsePlanHash(doc) };
+  }
   const targets = await responseTargets(o.manifest, o.conn);
   const changes: PlannedChange[] = [];
   const approvals: PlannedChange[] = [];
@@ -139,13 +161,15 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
   // One action on one identity once per run, whichever of its incidents decided it first.
   const taken = new Set<string>();
   const byId = new Map(incidents.map((i) => [i.id, i]));
-  const jobs = decided.decisions.map((d) => {
+  const jobs: Array<{ d: Decision; id: string; since: string; acts: boolean; chain?: ChainTarget }> = decided.decisions.map((d) => {
     const inc = byId.get(d.incident)!;
     const once = `${d.identity.id.toLowerCase()}|${d.action}|${d.disposition}`;
     const acts = d.disposition !== 'never' && !taken.has(once);
     if (acts) taken.add(once);
     return { d, id: decisionId(d), since: inc.openedAt, acts };
   });
+  const chainDecided = traced.chains.map((c) => ({ ...c, ...decideChain(c, ctx) }));
+  for (const c of chainDecided) for (const d of c.decisions) jobs.push({ d, id: chainDecisionId(d), since: c.message.receivedAt, acts: d.disposition !== 'never', chain: c.target });
   // The writes of each decision, read from the tenant a few at a time; kept in decision order.
   const found: PlannedChange[][] = new Array(jobs.length);
   let next = 0;
@@ -153,15 +177,20 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     while (next < jobs.length) {
       const i = next++;
       const j = jobs[i]!;
-      found[i] = j.acts ? await decisionWrites({ id: j.id, action: j.d.action, user: j.d.identity, since: j.since }, targets, o.conn) : [];
+      found[i] = j.acts ? await decisionWrites({ id: j.id, action: j.d.action, user: j.d.identity, since: j.since, ...(j.chain ? { chain: j.chain } : {}) }, targets, o.conn) : [];
     }
   };
   await Promise.all(Array.from({ length: Math.min(RESPONSE_READS_IN_FLIGHT, jobs.length) }, worker));
-  for (const [i, { d, id }] of jobs.entries()) {
+  const chainActions = new Map<string, Array<PlannedChain['actions'][number]>>();
+  for (const [i, { d, id, chain }] of jobs.entries()) {
     const writes = found[i]!;
     (d.disposition === 'automatic' ? changes : approvals).push(...writes);
-    actionsOf.set(d.incident, [...(actionsOf.get(d.incident) ?? []), { action: d.action, disposition: d.disposition, rule: d.rule, ...(d.heldBack ? { heldBack: d.heldBack } : {}), decisionId: id, writes: writes.length }]);
+    const action = { action: d.action, disposition: d.disposition, rule: d.rule, ...(d.heldBack ? { heldBack: d.heldBack } : {}), decisionId: id, writes: writes.length };
+    if (chain) chainActions.set(d.incident, [...(chainActions.get(d.incident) ?? []), { upn: d.identity.upn, tier: d.tier, ...action }]);
+    else actionsOf.set(d.incident, [...(actionsOf.get(d.incident) ?? []), action]);
   }
+  const chains: PlannedChain[] = chainDecided.map((c) => chainView(c, chainActions.get(c.id) ?? [], traced.steps.get(c.id) ?? []));
+  for (const n of traced.notFound) chains.push(n);
   // The end of a watch is the policy's own decision (watchlist.days), not a signal's: it runs whatever the circuit breaker says.
   const watchesEnded: Array<{ upn: string; since: string; writes: number }> = [];
   for (const w of o.watchesEnded ?? []) {
@@ -175,6 +204,7 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     watchesEnded,
     incidents: incidents.filter((i) => i.placement !== 'breakGlass').map((i) => incidentView(i, actionsOf.get(i.id) ?? [])),
     protected: decided.protected.map((i) => incidentView(i, [])),
+    chains,
     setAside: setAside.map((s) => ({ source: s.signal.source, id: s.signal.id, ...(s.signal.version !== undefined ? { version: s.signal.version } : {}), reason: s.reason })),
     ...(decided.circuitBreaker ? { circuitBreaker: decided.circuitBreaker } : {}),
     changes,
@@ -223,11 +253,11 @@ export async function responseTargets(manifest: Manifest, conn: Pick<Connection,
  * response and checks an approved one again before it is applied.
  */
 export async function decisionWrites(
-  d: { readonly id: string; readonly action: string; readonly user: { readonly id: string; readonly upn: string }; readonly since: string },
+  d: { readonly id: string; readonly action: string; readonly user: { readonly id: string; readonly upn: string }; readonly since: string; readonly chain?: ChainTarget },
   targets: TargetContext,
   conn: Pick<Connection, 'graph' | 'exchange'>,
 ): Promise<PlannedChange[]> {
-  const target: ResponseTarget = { user: d.user, since: d.since, ...targets };
+  const target: ResponseTarget = { user: d.user, since: d.since, ...targets, ...(d.chain ? { chain: d.chain } : {}) };
   const out: PlannedChange[] = [];
   const readAt = new Date().toISOString();
   for (const type of respondersFor(d.action)) {
@@ -243,4 +273,82 @@ async function groupId(conn: Pick<Connection, 'graph'>, name: string): Promise<s
   const found = await conn.graph.list<Obj>(`/groups?$filter=${encodeURIComponent(`displayName eq '${name.replace(/'/g, "''")}'`)}&$select=id,displayName`);
   if (found.length !== 1) throw new Error(`the watchlist group "${name}" ${found.length === 0 ? 'does not exist' : `is the name of ${found.length} groups`} in the tenant`);
   return String(found[0]!['id']);
+}
+
+/** A chain is known by its message: the same message is one chain across signals and runs. */
+export const chainIdOf = (networkMessageId: string) => `CHN-${sha256(networkMessageId.toLowerCase()).slice(0, 16)}`;
+const chainDecisionId = (d: Decision) => `RSP-${sha256(`${d.incident}\u0000${d.action}\u0000${d.identity.id.toLowerCase()}`).slice(0, 16)}`;
+
+/** The chains this run traces: one per message its incidents' signals name (at the highest confidence among them), and the starts given. */
+function chainStarts(incidents: readonly Incident[], given: readonly ChainStart[]): ChainStart[] {
+  const by = new Map<string, { confidence: ChainStart['confidence']; startedBy: Set<string> }>();
+  const add = (id: string, confidence: ChainStart['confidence'], from: readonly string[]) => {
+    const key = id.toLowerCase();
+    const e = by.get(key) ?? { confidence, startedBy: new Set<string>() };
+    if (RANK[confidence] > RANK[e.confidence]) e.confidence = confidence;
+    for (const f of from) e.startedBy.add(f);
+    by.set(key, e);
+  };
+  for (const inc of incidents) for (const s of inc.signals) for (const m of s.signal.messages ?? []) if (s.rule >= 0) add(m, s.confidence, [`${s.signal.source}:${s.signal.id}`]);
+  for (const g of given) add(g.networkMessageId, g.confidence, g.startedBy);
+  return [...by.entries()].map(([networkMessageId, e]) => ({ networkMessageId, confidence: e.confidence, startedBy: [...e.startedBy].sort() })).sort((a, b) => a.networkMessageId.localeCompare(b.networkMessageId));
+}
+const RANK = { low: 0, medium: 1, high: 2 } as const;
+
+type TracedForDecision = Parameters<typeof decideChain>[0] & { readonly leftAlone: ReadonlyArray<{ iCalUId: string; subject: string; organizer: string; reason: string }> };
+
+/** Traces each chain (the organisation's verified domains read once); a trace that could not read everything makes the run incomplete. */
+async function traceChains(starts: readonly ChainStart[], identities: readonly Identity[], o: PlanResponseOptions): Promise<{ chains: TracedForDecision[]; steps: Map<string, PlannedChain['trace']>; notFound: PlannedChain[]; incomplete: IncompleteRead[] }> {
+  const out = { chains: [] as TracedForDecision[], steps: new Map<string, PlannedChain['trace']>(), notFound: [] as PlannedChain[], incomplete: [] as IncompleteRead[] };
+  if (starts.length === 0) return out;
+  let domains: string[];
+  try {
+    const listed = await o.conn.graph.list<Obj>('/domains?$select=id,isVerified');
+    domains = [...new Set([o.manifest.organization.primaryDomain, ...listed.filter((d) => d['isVerified'] === true).map((d) => String(d['id']))].map((d) => d.toLowerCase()))];
+  } catch (err) {
+    out.incomplete.push({ what: "the organisation's domains (which senders of a chain are internal)", endpoint: '/domains', error: (err as Error).message });
+    return out;
+  }
+  const windowHours = o.manifest.desired.response!.windowHours;
+  for (const s of starts) {
+    const id = chainIdOf(s.networkMessageId);
+    const r = await traceChain(o.conn, s.networkMessageId, { domains, windowHours, identities, now: o.now });
+    out.incomplete.push(...r.incomplete);
+    out.steps.set(id, r.steps);
+    if (r.notFound !== undefined) {
+      out.notFound.push({ id, networkMessageId: s.networkMessageId, confidence: s.confidence, startedBy: s.startedBy, notTraced: r.notFound, invites: [], leftAlone: [], accounts: [], trace: r.steps, actions: [], untouched: [], open: { messages: [], invites: [] } });
+    } else if (r.chain) {
+      out.chains.push({ id, confidence: s.confidence, startedBy: s.startedBy, message: r.chain.message, invites: r.chain.invites, leftAlone: r.chain.leftAlone });
+    }
+  }
+  return out;
+}
+
+/** A traced chain as the plan shows it. */
+function chainView(c: TracedForDecision & { untouched: PlannedChain['untouched'] }, actions: PlannedChain['actions'], trace: PlannedChain['trace']): PlannedChain {
+  const m = c.message;
+  return {
+    id: c.id,
+    networkMessageId: m.networkMessageId,
+    confidence: c.confidence,
+    startedBy: c.startedBy,
+    message: {
+      subject: m.subject,
+      sender: m.sender.address,
+      ...(m.sender.ip ? { senderIp: m.sender.ip } : {}),
+      ...(m.sender.returnPath ? { returnPath: m.sender.returnPath } : {}),
+      directionality: m.directionality,
+      authentication: m.authentication,
+      receivedAt: m.receivedAt,
+      links: m.links,
+      recipients: m.copies.length,
+    },
+    invites: c.invites.map((i) => ({ iCalUId: i.iCalUId, subject: i.subject, organizer: i.organizer, organizerKind: i.organizerKind, matchedBy: i.matchedBy, copies: i.copies.length })),
+    leftAlone: c.leftAlone.map((l) => ({ iCalUId: l.iCalUId, subject: l.subject, organizer: l.organizer, reason: l.reason })),
+    accounts: [...new Map(c.invites.filter((i) => i.organizerKind !== 'outside').map((i) => [i.organizer, { upn: i.organizer, role: i.organizerKind }])).values()],
+    trace,
+    actions,
+    untouched: c.untouched,
+    open: stillOpen(m, c.invites),
+  };
 }

@@ -34,6 +34,8 @@ export interface Signal {
   readonly subjects: readonly SubjectRef[];
   /** Who it names besides, as bystanders (an alert's contextual evidence): never acted on, but a break-glass account among them reaches the incident owner. */
   readonly mentions?: readonly SubjectRef[];
+  /** Messages it is about (network message ids): each starts a phishing chain, traced and contained as one. */
+  readonly messages?: readonly string[];
   /** One line saying what it is. */
   readonly title: string;
   /** What the rules match on, lower case. */
@@ -96,6 +98,19 @@ const evidenceTypes = (alert: Obj): string[] =>
     .filter((t): t is string => !!t)
     .map((t) => t.replace(/^#?microsoft\.graph\.security\./i, '').toLowerCase());
 
+/** The network message ids of an alert's analyzed-message evidence, each once. */
+const alertMessages = (alert: Obj): string[] => [
+  ...new Set(
+    (Array.isArray(alert['evidence']) ? (alert['evidence'] as unknown[]) : [])
+      .filter((e): e is Obj => !!e && typeof e === 'object' && lower((e as Obj)['@odata.type'])?.endsWith('.analyzedmessageevidence') === true)
+      .map((e) => lower(e['networkMessageId']))
+      .filter((id): id is string => !!id && NETWORK_MESSAGE_ID.test(id)),
+  ),
+];
+
+/** A network message id as Exchange Online issues them: a GUID. Anything else is not looked up. */
+export const NETWORK_MESSAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** A Defender alert (`/security/alerts_v2`) as a signal; undefined when it names nobody or has no id. */
 export function fromDefenderAlert(alert: Obj): Signal | undefined {
   const id = str(alert['id']);
@@ -109,6 +124,7 @@ export function fromDefenderAlert(alert: Obj): Signal | undefined {
     observedAt: str(alert['createdDateTime']) ?? str(alert['lastUpdateDateTime']) ?? '',
     subjects,
     ...(mentions.length ? { mentions } : {}),
+    ...(alertMessages(alert).length ? { messages: alertMessages(alert) } : {}),
     title: str(alert['title']) ?? 'Defender alert',
     match: {
       ...(lower(alert['serviceSource']) ? { serviceSource: lower(alert['serviceSource']) } : {}),
@@ -173,6 +189,8 @@ const externalSignal = z
     user: z.object({ id: z.guid().optional(), upn: z.email().optional() }).strict().refine((u) => u.id !== undefined || u.upn !== undefined, 'name the user by id or upn'),
     confidence: z.enum(CONFIDENCES).optional(),
     title: z.string().trim().min(1).max(500),
+    /** The message it is about (a user's report, a gateway's verdict): its phishing chain is traced and contained. */
+    networkMessageId: z.string().regex(NETWORK_MESSAGE_ID, 'a network message id (a GUID)').optional(),
   })
   .strict();
 export const signalFileSchema = z.object({ schema: z.literal(SIGNAL_FILE_SCHEMA), signals: z.array(externalSignal).max(100_000) }).strict();
@@ -185,6 +203,7 @@ export function fromSignalFile(file: SignalFile): Signal[] {
     id: `${s.source}:${s.id}`,
     observedAt: new Date(s.observedAt).toISOString(),
     subjects: [{ ...(s.user.id ? { id: s.user.id } : {}), ...(s.user.upn ? { upn: s.user.upn } : {}) }],
+    ...(s.networkMessageId ? { messages: [s.networkMessageId.toLowerCase()] } : {}),
     title: s.title,
     match: { sourceName: s.source.toLowerCase(), type: s.type.toLowerCase(), ...(s.confidence ? { reportedConfidence: s.confidence } : {}) },
   }));

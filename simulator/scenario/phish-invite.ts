@@ -33,6 +33,11 @@ export const PHISH_RECIPIENTS: ReadonlyArray<{ readonly id: string; readonly upn
   }),
 ];
 export const CLICKER = PHISH_RECIPIENTS[0]!;
+/** Colleagues the phish did not reach: the tenant is bigger than the wave. */
+export const OTHERS = Array.from({ length: 60 }, (_, i) => {
+  const name = `staff.${String(i + 1).padStart(2, '0')}`;
+  return { id: guidOf(name), upn: `${name}@${DOMAIN}`, displayName: `Staff ${String(i + 1).padStart(2, '0')}` };
+});
 /** The finance lead who sent the legitimate invite (not a recipient of the phish). */
 export const FINANCE_LEAD = { id: guidOf('rowan.price'), upn: `rowan.price@${DOMAIN}`, displayName: 'Rowan Price' };
 
@@ -157,6 +162,13 @@ export function phishInviteScenario(): Obj {
         ...everyone.map((u) => ({ op: 'add', path: '/graph/users/-', value: user(u, u === FINANCE_LEAD ? 'Finance' : 'Operations') })),
         ...everyone.map((u) => ({ op: 'add', path: '/exchange/Mailbox/-', value: mailbox(u) })),
       ] },
+      { id: 'groups', description: 'The Finance group (high-value: the finance lead is its member) and the empty watchlist group the response policy names.', patch: [
+        { op: 'add', path: '/graph/groups/-', value: { id: '215f7eea-2f28-58b9-b0b9-9dfa9f14f25c', displayName: 'Finance', mail: `finance@${DOMAIN}`, mailEnabled: true, mailNickname: 'finance', securityEnabled: true, groupTypes: [], description: 'Finance of Tailspin Toys', createdDateTime: '2025-03-03T09:00:00Z', visibility: null } },
+        { op: 'add', path: '/graph/groupMembers/215f7eea-2f28-58b9-b0b9-9dfa9f14f25c', value: [FINANCE_LEAD.id] },
+        { op: 'add', path: '/graph/groups/-', value: { id: 'e79cb607-da92-5473-8c44-af16f0ee8c47', displayName: 'Watchlist - sign-in every time', mail: null, mailEnabled: false, mailNickname: 'watchlist-signin', securityEnabled: true, groupTypes: [], description: 'Users who must sign in on every access while under investigation', createdDateTime: '2025-03-03T09:00:00Z', visibility: null } },
+        { op: 'add', path: '/graph/groupMembers/e79cb607-da92-5473-8c44-af16f0ee8c47', value: [] },
+      ] },
+      { id: 'colleagues', description: 'Sixty colleagues the phish did not reach, without mailboxes of interest here.', patch: OTHERS.map((u) => ({ op: 'add', path: '/graph/users/-', value: user(u, 'Operations') })) },
       { id: 'phish', description: 'The phish, one analyzed email per recipient: an outside sender failing SPF and DMARC, delivered to the inbox, carrying the portal link.', patch: [{ op: 'add', path: '/graph/analyzedEmails', value: PHISH_RECIPIENTS.map(analyzedEmail) }] },
       { id: 'alert', description: 'Defender\u2019s alert: Quinn clicked through and entered credentials (the analyzed message is its evidence).', patch: [{ op: 'add', path: '/graph/alerts', value: [alert] }] },
       { id: 'calendars', description: 'The attacker\u2019s invite (from Quinn, the phish link, 25 attendees) and the finance lead\u2019s legitimate one (similar subject, intranet link, 12 attendees) in every calendar they reached.', patch: [{ op: 'add', path: '/graph/events', value: events }] },

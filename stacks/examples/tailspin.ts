@@ -112,7 +112,7 @@ export class TailspinStack extends TerraformStack {
     // the rules and consents that keep the attacker in are removed at once too.
     new IncidentResponse(this.posture, 'IncidentResponse', {
       owner: secOps,
-      actionOwners: { removeMailRules: mailPlatform, removeDelegates: mailPlatform, revokeConsents: appGovernance },
+      actionOwners: { removeMailRules: mailPlatform, removeDelegates: mailPlatform, revokeConsents: appGovernance, purgeMessage: mailPlatform, removeInvites: mailPlatform },
       signals: [
         // Rules apply in order: the first that matches gives the confidence.
         { source: 'defenderAlert', evidenceTypes: ['mailboxConfigurationEvidence'], confidence: 'high' },
@@ -133,13 +133,13 @@ export class TailspinStack extends TerraformStack {
       matrix: {
         highValue: {
           high: {
-            automatic: ['revokeSessions', 'confirmCompromised', 'removeMailRules', 'revokeConsents', 'notify'],
+            automatic: ['revokeSessions', 'confirmCompromised', 'removeMailRules', 'revokeConsents', 'notify', 'purgeMessage', 'removeInvites'],
             approval: ['requirePasswordChange', 'requireMfaReregistration', 'removeDelegates', 'disableAccount'],
             never: [],
           },
         },
         sharedMailbox: {
-          high: { automatic: ['removeMailRules', 'notify'], approval: ['revokeSessions', 'removeDelegates', 'revokeConsents', 'disableAccount'], never: ['watchlist', 'requireMfaReregistration'] },
+          high: { automatic: ['removeMailRules', 'notify', 'purgeMessage', 'removeInvites'], approval: ['revokeSessions', 'removeDelegates', 'revokeConsents', 'disableAccount'], never: ['watchlist', 'requireMfaReregistration'] },
         },
       },
       // The simulated tenant has a few dozen users; a real 4,000-person tenant would keep the default share.

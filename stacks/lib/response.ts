@@ -196,28 +196,30 @@ const cell = (automatic: ResponseAction[], approval: ResponseAction[], never: Re
 export function defaultMatrix(watchlist: boolean): Cells {
   const w: ResponseAction[] = watchlist ? ['watchlist'] : [];
   const accountChanges: ResponseAction[] = ['requirePasswordChange', 'requireMfaReregistration', 'removeMailRules', 'removeDelegates', 'revokeConsents'];
+  // A phishing chain's message and invites are taken away at once when sure, by a person otherwise.
+  const chain: ResponseAction[] = ['purgeMessage', 'removeInvites'];
   const person = (): Record<Confidence, Authority> => ({
-    high: cell(['revokeSessions', 'confirmCompromised', 'notify'], [...accountChanges, 'disableAccount'], []),
-    medium: cell(['revokeSessions', ...w, 'notify'], ['confirmCompromised', ...accountChanges], ['disableAccount']),
-    low: cell([...w, 'notify'], ['revokeSessions'], ['disableAccount']),
+    high: cell(['revokeSessions', 'confirmCompromised', 'notify', ...chain], [...accountChanges, 'disableAccount'], []),
+    medium: cell(['revokeSessions', ...w, 'notify'], ['confirmCompromised', ...accountChanges, ...chain], ['disableAccount']),
+    low: cell([...w, 'notify'], ['revokeSessions', ...chain], ['disableAccount']),
   });
   const nonHuman: ResponseAction[] = ['watchlist', 'requireMfaReregistration'];
   return {
     privileged: person(),
     serviceAccount: {
-      high: cell(['notify'], ['revokeSessions', 'confirmCompromised', 'requirePasswordChange', 'removeMailRules', 'removeDelegates', 'revokeConsents', 'disableAccount'], nonHuman),
-      medium: cell(['notify'], ['revokeSessions', 'removeMailRules', 'revokeConsents'], [...nonHuman, 'disableAccount']),
-      low: cell(['notify'], [], [...nonHuman, 'disableAccount']),
+      high: cell(['notify', ...chain], ['revokeSessions', 'confirmCompromised', 'requirePasswordChange', 'removeMailRules', 'removeDelegates', 'revokeConsents', 'disableAccount'], nonHuman),
+      medium: cell(['notify'], ['revokeSessions', 'removeMailRules', 'revokeConsents', ...chain], [...nonHuman, 'disableAccount']),
+      low: cell(['notify'], [...chain], [...nonHuman, 'disableAccount']),
     },
     highValue: {
       ...person(),
       // A high-value mailbox is watched, not acted on, below high confidence.
-      medium: cell([...w, 'notify'], ['revokeSessions', 'confirmCompromised', ...accountChanges], ['disableAccount']),
+      medium: cell([...w, 'notify'], ['revokeSessions', 'confirmCompromised', ...accountChanges, ...chain], ['disableAccount']),
     },
     sharedMailbox: {
-      high: cell(['notify'], ['revokeSessions', 'removeMailRules', 'removeDelegates', 'revokeConsents', 'disableAccount'], nonHuman),
-      medium: cell(['notify'], ['removeMailRules', 'removeDelegates'], [...nonHuman, 'disableAccount']),
-      low: cell(['notify'], [], [...nonHuman, 'disableAccount']),
+      high: cell(['notify', ...chain], ['revokeSessions', 'removeMailRules', 'removeDelegates', 'revokeConsents', 'disableAccount'], nonHuman),
+      medium: cell(['notify'], ['removeMailRules', 'removeDelegates', ...chain], [...nonHuman, 'disableAccount']),
+      low: cell(['notify'], [...chain], [...nonHuman, 'disableAccount']),
     },
     standard: person(),
   };
@@ -493,6 +495,8 @@ const action = oneOf<ResponseAction>({
   revokeConsents: true,
   watchlist: true,
   notify: true,
+  purgeMessage: true,
+  removeInvites: true,
 });
 const level = oneOf<'low' | 'medium' | 'high'>({ low: true, medium: true, high: true });
 const authority = props<AuthorityProps>({ automatic: list(action), approval: list(action), never: list(action) }).optional();
@@ -529,6 +533,8 @@ export const incidentResponseProps = named('IncidentResponse', props<IncidentRes
     revokeConsents: ownerProps.optional(),
     watchlist: ownerProps.optional(),
     notify: ownerProps.optional(),
+    purgeMessage: ownerProps.optional(),
+    removeInvites: ownerProps.optional(),
   }).optional(),
   lookbackHours: whole,
   windowHours: whole,

@@ -1,0 +1,86 @@
+import type { GraphTransport } from '../transport/graph.js';
+import { nextLinkFormProblem } from '../transport/middleware.js';
+
+type Obj = Record<string, unknown>;
+
+/** One collection to read in one mailbox: `url` relative to the Graph version, `key` how the caller knows it. */
+export interface MailboxRead {
+  readonly key: string;
+  /** Who it is, for messages. */
+  readonly label: string;
+  readonly url: string;
+}
+
+/**
+ * One page of a collection from a `$batch` item answered 200: a `value` array of objects, and maybe
+ * an `@odata.nextLink` to the rest. Anything else is a malformed answer, never "nothing there".
+ */
+export function collectionPage(body: unknown, what: string): { value: Obj[]; next?: string } | { error: string } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { error: `the answer is ${body === null ? 'null' : Array.isArray(body) ? 'an array' : typeof body}, not a collection of ${what}` };
+  const b = body as Obj;
+  if (!Array.isArray(b['value'])) return { error: 'the answer has no value array' };
+  if (!b['value'].every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) return { error: `the value array holds something that is not one of the ${what}` };
+  const next = b['@odata.nextLink'];
+  if (next !== undefined && typeof next !== 'string') return { error: 'the answer has an @odata.nextLink that is not a URL' };
+  // Followed through the Graph transport, which resolves a path against its own root: only an
+  // absolute link is a link (`//other.example/…` is another host, not a path on Graph).
+  const problem = next === undefined ? undefined : nextLinkFormProblem(next);
+  if (problem) return { error: problem };
+  return { value: b['value'] as Obj[], ...(next !== undefined ? { next } : {}) };
+}
+
+/**
+ * Reads one collection in each of many mailboxes through Graph `$batch`, 20 a batch, a few batches in
+ * flight (the transport paces and retries; Outlook's per-mailbox limits hold per item). A mailbox
+ * whose answer has a next link has the rest read through the transport. Every mailbox is read or
+ * named among the failures: a partial read is never an empty one. A mailbox that is not enabled for
+ * REST (inactive, on-premises) has nothing to read.
+ */
+export async function readPerMailbox(graph: GraphTransport, reads: readonly MailboxRead[], what: string, concurrency = 4): Promise<{ items: Map<string, Obj[]>; failures: string[]; denied: boolean }> {
+  const items = new Map<string, Obj[]>();
+  const failures: string[] = [];
+  let denied = false;
+  const chunks: MailboxRead[][] = [];
+  for (let i = 0; i < reads.length; i += 20) chunks.push(reads.slice(i, i + 20));
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      const more: Array<{ read: MailboxRead; link: string }> = [];
+      try {
+        const replies = await graph.batch(chunk.map((r, i) => ({ id: String(i), method: 'GET', url: r.url })));
+        chunk.forEach((read, i) => {
+          const r = replies.get(String(i));
+          const code = (r?.body as { error?: { code?: string } } | undefined)?.error?.code;
+          if (r && r.status === 200) {
+            const page = collectionPage(r.body, what);
+            if ('error' in page) return void failures.push(`${read.label}: malformed answer: ${page.error}`);
+            items.set(read.key, [...(items.get(read.key) ?? []), ...page.value]);
+            if (page.next !== undefined) more.push({ read, link: page.next });
+          } else if (r && r.status === 404 && code === 'MailboxNotEnabledForRESTAPI') {
+            items.set(read.key, items.get(read.key) ?? []);
+          } else {
+            if (r?.status === 403) denied = true;
+            failures.push(`${read.label}: HTTP ${r?.status ?? 0} ${code ?? ''}`.trim());
+          }
+        });
+      } catch (err) {
+        if ((err as { status?: number }).status === 403) denied = true;
+        for (const r of chunk) failures.push(`${r.label}: ${(err as Error).message}`);
+      }
+      for (const { read, link } of more) {
+        try {
+          const rest = await graph.list<unknown>(link);
+          const page = collectionPage({ value: rest }, what);
+          if ('error' in page) failures.push(`${read.label}: malformed answer: ${page.error}`);
+          else items.set(read.key, [...(items.get(read.key) ?? []), ...page.value]);
+        } catch (err) {
+          if ((err as { status?: number }).status === 403) denied = true;
+          failures.push(`${read.label}: ${(err as Error).message}`);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, chunks.length)) }, worker));
+  return { items, failures, denied };
+}

@@ -1,0 +1,103 @@
+import { P } from '../../policies/permissions.js';
+import { withoutAnnotations } from '../core/annotations.js';
+import type { Connection } from '../input/connection.js';
+import type { Write } from '../model/change.js';
+import type { Obj, Respondable, ResourceType, ResponseTarget, ResponseWrite, Writable } from './types.js';
+
+const REMEDIATE = '/security/collaboration/analyzedEmails/remediate';
+/** Where a remediated copy may be: nowhere a user reads it. */
+const CONTAINED = new Set(['deletedfolder', 'quarantine', 'junkfolder', 'dropped', 'failed']);
+
+type GraphWrite = Write & { api: 'graph' };
+const graphOnly = (w: Write): GraphWrite => {
+  if (w.api !== 'graph') throw new Error(`a message is remediated with Graph, not with ${w.cmdlet}`);
+  return w;
+};
+
+/** The one copy a remediation names: its network message id and recipient. */
+function copyOf(w: Write): { networkMessageId: string; recipient: string } {
+  const body = (graphOnly(w).body ?? {}) as Obj;
+  const named = Array.isArray(body['analyzedEmails']) ? (body['analyzedEmails'] as Obj[]) : [];
+  if (named.length !== 1) throw new Error('a remediation of the response names exactly one copy of a message');
+  return { networkMessageId: String(named[0]!['networkMessageId'] ?? ''), recipient: String(named[0]!['recipientEmailAddress'] ?? '') };
+}
+
+const quoted = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** The copy as the service lists it now (null: it lists none). */
+async function readCopy(conn: Connection, c: { networkMessageId: string; recipient: string }): Promise<Obj | null> {
+  const filter = `networkMessageId eq ${quoted(c.networkMessageId)} and recipientEmailAddress eq ${quoted(c.recipient)}`;
+  const found = await conn.graph.list<Obj>(`/security/collaboration/analyzedEmails?$filter=${encodeURIComponent(filter)}`);
+  if (found.length > 1) throw new Error(`the service lists ${found.length} copies of message ${c.networkMessageId} for ${c.recipient}`);
+  return found.length ? (withoutAnnotations(found[0]) as Obj) : null;
+}
+
+const locationOf = (v: unknown): string => {
+  const latest = v && typeof v === 'object' ? (v as Obj)['latestDelivery'] : undefined;
+  return latest && typeof latest === 'object' ? String((latest as Obj)['location'] ?? '') : '';
+};
+
+/** The parts of a copy a remediation changes and the plan compares: where it is, nothing of the service's bookkeeping. */
+const view = (e: Obj) => ({ id: e['id'], networkMessageId: e['networkMessageId'], recipientEmailAddress: e['recipientEmailAddress'], subject: e['subject'], latestDelivery: { location: locationOf(e) } });
+
+/**
+ * The copies of a message in users' mailboxes, as Defender for Office 365 analyses them: for a
+ * phishing chain's purgeMessage, each copy still where its recipient reads it is soft-deleted
+ * (POST analyzedEmails/remediate, one copy a request, so each write is verified by itself). The
+ * service answers 202 and moves the copy in its own time: a copy not yet moved reads back as not
+ * taken, and the chain stays open for the next run to check. A purge is not undone by rollback.
+ */
+export const analyzedEmail: ResourceType & Writable & Respondable = {
+  key: 'analyzedEmail',
+  title: 'copies of messages in mailboxes',
+  writes: { graph: [['POST', REMEDIATE]] },
+  writePermissions: [P.analyzedMessageWrite],
+  writeFor: () => undefined,
+  async readTarget(conn, w) {
+    const found = await readCopy(conn, copyOf(w));
+    return found ? view(found) : null;
+  },
+  async readBack(conn, w) {
+    return { value: await analyzedEmail.readTarget(conn, w) };
+  },
+  took(_w, after) {
+    if (after === null) return 'the copy can no longer be read';
+    const at = locationOf(after);
+    return CONTAINED.has(at.toLowerCase()) ? undefined : `the copy is still in ${at || 'an unknown folder'} (the service may still be moving it)`;
+  },
+  effect: () => 'update',
+  targetKey: (w) => {
+    const c = copyOf(w);
+    return `analyzedEmail ${c.networkMessageId.toLowerCase()} ${c.recipient.toLowerCase()}`;
+  },
+  responds: ['purgeMessage'],
+  async respondWrites(_action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
+    const chain = target.chain;
+    if (!chain) return [];
+    const mine = chain.purge.filter((c) => c.mailboxId.toLowerCase() === target.user.id.toLowerCase());
+    const out: ResponseWrite[] = [];
+    for (const c of mine) {
+      const now = await readCopy(conn, { networkMessageId: chain.networkMessageId, recipient: c.recipient });
+      if (!now || CONTAINED.has(locationOf(now).toLowerCase())) continue;
+      out.push({
+        resource: { type: 'analyzedEmail', id: String(now['id'] ?? c.analyzedEmailId ?? ''), name: `${c.recipient}: "${String(now['subject'] ?? '')}"` },
+        write: {
+          api: 'graph',
+          method: 'POST',
+          path: REMEDIATE,
+          body: {
+            displayName: `email-posture: phishing chain ${chain.networkMessageId}`,
+            description: 'Soft-delete of a phishing message, decided by the response policy',
+            severity: 'high',
+            action: 'softDelete',
+            remediateSendersCopy: false,
+            analyzedEmails: [{ networkMessageId: chain.networkMessageId, recipientEmailAddress: c.recipient }],
+          },
+        },
+        before: view(now),
+        action: 'update',
+      });
+    }
+    return out;
+  },
+};
