@@ -5,6 +5,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../../simulator/index.js';
 import { all, graph, start } from './helpers.js';
 
+const keysOf = (o: object) => Object.keys(o).filter((k) => !k.startsWith('@odata')).sort();
+/** The properties of the auditLogQuery and auditLogRecord resource pages' JSON representations. */
+const QUERY_KEYS = [
+  'id', 'displayName', 'filterStartDateTime', 'filterEndDateTime', 'recordTypeFilters', 'keywordFilter', 'serviceFilters', 'operationFilters',
+  'userPrincipalNameFilters', 'ipAddressFilters', 'objectIdFilters', 'administrativeUnitIdFilters', 'status', 'approximateReturnedRecordCount',
+  'isRecordCountLimitExceeded', 'recordCountLimit',
+].sort();
+const RECORD_KEYS = [
+  'id', 'createdDateTime', 'auditLogRecordType', 'operation', 'organizationId', 'userType', 'userId', 'service', 'objectId', 'userPrincipalName',
+  'clientIp', 'administrativeUnits', 'auditData',
+].sort();
+
 const JAMIE = 'jamie.brooks@tailspintoys.example';
 const DREW = 'drew.evans@tailspintoys.example';
 const ORG = 'b3c1f0e2-7d4a-4e6b-9a58-2c0d1e4f6a7b';
@@ -93,6 +105,8 @@ describe('audit log queries', () => {
       operationFilters: ['new-inboxrule', 'Set-InboxRule'],
       ipAddressFilters: [],
     });
+    // The query has the resource page's properties, the record the record page's.
+    expect(keysOf(created.body)).toEqual(QUERY_KEYS);
     const id = created.body.id as string;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -113,6 +127,7 @@ describe('audit log queries', () => {
     const { items, pages } = await all(s, `${Q}/${id}/records?$top=2`);
     expect(items.map((r) => r.id)).toEqual(['r1', 'r2', 'r3']);
     expect(pages).toBe(2);
+    for (const r of items) expect(keysOf(r)).toEqual(RECORD_KEYS);
     expect(items[0]).toMatchObject({ '@odata.type': '#microsoft.graph.security.auditLogRecord', operation: 'New-InboxRule', userPrincipalName: JAMIE, auditData: { Parameters: [{ Name: 'ForwardTo' }] } });
 
     // The list holds the query as it now stands.

@@ -164,7 +164,7 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d
  * simulator requires the time window (a search over the whole log is not what a client should
  * send), as a valid DateTimeOffset each, the end not before the start.
  */
-function queryFrom(body: unknown): Entity {
+function queryFrom(body: unknown, recordCountLimit: number): Entity {
   const b = obj(body);
   const when = (name: string): string => {
     const raw = b[name];
@@ -211,7 +211,7 @@ function queryFrom(body: unknown): Entity {
     status: 'notStarted',
     approximateReturnedRecordCount: null,
     isRecordCountLimitExceeded: false,
-    recordCountLimit: 0,
+    recordCountLimit,
   };
 }
 
@@ -275,8 +275,7 @@ export const auditLogQueries = graphEntity({
     {
       method: 'POST', pattern: '/security/auditLog/queries', permission: 'read',
       handle: (c) => {
-        const query = queryFrom(c.body);
-        query['recordCountLimit'] = c.tenant.auditLogSearch.settings.recordCountLimit;
+        const query = queryFrom(c.body, c.tenant.auditLogSearch.settings.recordCountLimit);
         c.tenant.auditLogSearch.create(query, c.tenant.clock.now());
         return { status: 201, body: { '@odata.context': ctxUrl(c, 'security/auditLog/queries/$entity'), ...query } };
       },
