@@ -3,6 +3,7 @@ import type { GraphEntity, Route, StateSlot } from './entity.js';
 import { adminConsentRequestPolicy } from './entities/admin-consent-request-policy.js';
 import { analyzedEmails } from './entities/analyzed-emails.js';
 import { appRoleAssignments } from './entities/app-role-assignments.js';
+import { auditLogQueries } from './entities/audit-log-queries.js';
 import { authenticationMethods } from './entities/authentication-methods.js';
 import { authorizationPolicy } from './entities/authorization-policy.js';
 import { calendarEvents } from './entities/calendar-events.js';
@@ -45,6 +46,7 @@ export const GRAPH_ENTITIES = [
   authenticationMethods,
   analyzedEmails,
   calendarEvents,
+  auditLogQueries,
 ] as const;
 
 // Every collection an entity module declares in GraphCollections must be registered above: a module
