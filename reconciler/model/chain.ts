@@ -85,6 +85,8 @@ export interface InviteRemoval {
  */
 export interface ChainTarget {
   readonly networkMessageId: string;
+  /** The message's subject, for naming what is removed. */
+  readonly subject: string;
   /** The copies still where their recipient reads them, each with the object id of the mailbox's user. */
   readonly purge: ReadonlyArray<MessageCopy & { readonly mailboxId: string }>;
   readonly removals: readonly InviteRemoval[];

@@ -37,8 +37,14 @@ const locationOf = (v: unknown): string => {
   return latest && typeof latest === 'object' ? String((latest as Obj)['location'] ?? '') : '';
 };
 
-/** The parts of a copy a remediation changes and the plan compares: where it is, nothing of the service's bookkeeping. */
-const view = (e: Obj) => ({ id: e['id'], networkMessageId: e['networkMessageId'], recipientEmailAddress: e['recipientEmailAddress'], subject: e['subject'], latestDelivery: { location: locationOf(e) } });
+/** The parts of a copy a remediation changes and the plan compares: which copy, and where it is; nothing of the service's bookkeeping. */
+const view = (c: { id: unknown; networkMessageId: unknown; recipient: unknown; location: string }) => ({
+  id: String(c.id ?? ''),
+  networkMessageId: String(c.networkMessageId ?? '').toLowerCase(),
+  recipientEmailAddress: String(c.recipient ?? '').toLowerCase(),
+  latestDelivery: { location: c.location },
+});
+const viewOf = (e: Obj) => view({ id: e['id'], networkMessageId: e['networkMessageId'], recipient: e['recipientEmailAddress'], location: locationOf(e) });
 
 /**
  * The copies of a message in users' mailboxes, as Defender for Office 365 analyses them: for a
@@ -55,7 +61,7 @@ export const analyzedEmail: ResourceType & Writable & Respondable = {
   writeFor: () => undefined,
   async readTarget(conn, w) {
     const found = await readCopy(conn, copyOf(w));
-    return found ? view(found) : null;
+    return found ? viewOf(found) : null;
   },
   async readBack(conn, w) {
     return { value: await analyzedEmail.readTarget(conn, w) };
@@ -71,16 +77,14 @@ export const analyzedEmail: ResourceType & Writable & Respondable = {
     return `analyzedEmail ${c.networkMessageId.toLowerCase()} ${c.recipient.toLowerCase()}`;
   },
   responds: ['purgeMessage'],
-  async respondWrites(_action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
+  // The copies as the chain's trace read them a moment ago: apply reads each again before its write.
+  async respondWrites(_action: string, target: ResponseTarget): Promise<ResponseWrite[]> {
     const chain = target.chain;
     if (!chain) return [];
-    const mine = chain.purge.filter((c) => c.mailboxId.toLowerCase() === target.user.id.toLowerCase());
-    const out: ResponseWrite[] = [];
-    for (const c of mine) {
-      const now = await readCopy(conn, { networkMessageId: chain.networkMessageId, recipient: c.recipient });
-      if (!now || CONTAINED.has(locationOf(now).toLowerCase())) continue;
-      out.push({
-        resource: { type: 'analyzedEmail', id: String(now['id'] ?? c.analyzedEmailId ?? ''), name: `${c.recipient}: "${String(now['subject'] ?? '')}"` },
+    return chain.purge
+      .filter((c) => c.mailboxId.toLowerCase() === target.user.id.toLowerCase() && c.analyzedEmailId !== undefined && !CONTAINED.has(c.latestLocation.toLowerCase()))
+      .map((c) => ({
+        resource: { type: 'analyzedEmail', id: c.analyzedEmailId!, name: `${c.recipient}: "${chain.subject}"` },
         write: {
           api: 'graph',
           method: 'POST',
@@ -94,10 +98,8 @@ export const analyzedEmail: ResourceType & Writable & Respondable = {
             analyzedEmails: [{ networkMessageId: chain.networkMessageId, recipientEmailAddress: c.recipient }],
           },
         },
-        before: view(now),
-        action: 'update',
-      });
-    }
-    return out;
+        before: view({ id: c.analyzedEmailId, networkMessageId: chain.networkMessageId, recipient: c.recipient, location: c.latestLocation }),
+        action: 'update' as const,
+      }));
   },
 };

@@ -362,7 +362,7 @@ export function decideChain(chain: ChainToDecide, ctx: Pick<ResponseContext, 'po
       decisions.push({ incident: chain.id, identity: { id: identity.id, upn: identity.upn }, action, disposition, tier, confidence: chain.confidence, rule: `matrix.${tier}.${chain.confidence}.${disposition}`, signals: chain.startedBy });
     }
   }
-  const target: ChainTarget = { networkMessageId: chain.message.networkMessageId, purge, removals };
+  const target: ChainTarget = { networkMessageId: chain.message.networkMessageId, subject: chain.message.subject, purge, removals };
   const out = { target, untouched: [...untouched.entries()].map(([address, reason]) => ({ address, reason })).sort((a, b) => a.address.localeCompare(b.address)) };
   const automatic = new Set(decisions.filter((d) => d.disposition === 'automatic').map((d) => d.identity.id.toLowerCase()));
   const { maxIdentities, maxShare } = ctx.policy.circuitBreaker;

@@ -136,7 +136,7 @@ export async function traceChain(conn: Pick<Connection, 'graph'>, networkMessage
   steps.push({
     source: 'analyzedEmails',
     from: '/security/collaboration/analyzedEmails',
-    found: `${message.copies.length} copies from ${message.sender.address}${message.sender.ip ? ` (${message.sender.ip})` : ''}, ${message.directionality}; SPF ${a.spf ?? '?'}, DKIM ${a.dkim ?? '?'}, DMARC ${a.dmarc ?? '?'}, composite ${a.composite ?? '?'}; ${message.links.length} links`,
+    found: `${message.copies.length} copies from ${message.sender.address}${message.sender.ip ? ` (${message.sender.ip})` : ''}, ${message.directionality}; SPF ${a.spf ?? '?'}, DKIM ${a.dkim ?? '?'}, DMARC ${a.dmarc ?? '?'}, composite ${a.composite ?? '?'}; ${message.links.length} link${message.links.length === 1 ? '' : 's'}`,
   });
 
   // The calendars of the internal recipients: meetings created from a window before delivery to a window after it.
