@@ -6,6 +6,7 @@ import type { PlannedChange } from '../../reconciler/model/change.js';
 import { renderResponseHtml } from '../../reconciler/report/response.js';
 import type { PlannedIncident, ResponsePlan } from '../../reconciler/respond/run.js';
 import { CHROMIUM, launchReportBrowser, MISSING_CHROMIUM, type Opened, type ReportBrowser } from './browser.js';
+import { chain, contained, HOSTILE_LINK, HOSTILE_ORGANIZER, HOSTILE_SUBJECT, hostileChain, notTraced, QUINN, ROWAN, wide } from './chains.js';
 
 /** Why the circuit breaker held the automatic actions back, as decide words it. */
 const BREAKER =
@@ -134,7 +135,15 @@ const hostile = plan({
   protected: [{ ...breakGlass, identity: { ...breakGlass.identity, displayName: `Break \u202eGlass ${LONG}` } }],
   setAside: [{ source: 'external', id: 'x', reason: `<img src=x onerror=alert(3)>${LONG}` }],
   approvals: [change('RSP-aaaaaaaaaaaaaaa3', jamie.identity.id, `${LONG}@tailspintoys.example`, `/users/${LONG}`, 'PATCH')],
+  chains: [{ ...hostileChain, message: { ...hostileChain.message!, subject: `${HOSTILE_SUBJECT} ${LONG}`, links: [`${HOSTILE_LINK}${LONG}`] } }],
 });
+
+/** Phishing chains: one open over three mailboxes, one contained, one not traced, and one over forty mailboxes. */
+const many = { ...wide(40), id: 'CHN-4040404040404040' };
+const phishing = plan({ chains: [chain, contained, notTraced, many] });
+
+/** The chain's section, found by its id. */
+const chainSection = (page: Page, id: string) => page.locator('section.chain', { hasText: id });
 
 let reports: ReportBrowser | undefined;
 
@@ -263,6 +272,58 @@ describe('response report in a browser', () => {
     });
 
     for (const width of [1280, 390]) {
+      it(`shows each phishing chain from delivery to containment, inside a ${width} px window, ${mode}`, async () => {
+        const { context, page, requests, problems } = await open(`chains-${js}-${width}.html`, phishing, js, width);
+        try {
+          expect(await page.locator('section.chain').count()).toBe(phishing.chains!.length);
+          const open = chainSection(page, chain.id);
+          expect(await open.isVisible()).toBe(true);
+          expect((await open.locator('h2').innerText()).trim()).toBe(`Chain ${chain.id}`);
+          const delivered = await textOf(page, `section.chain:has-text("${chain.id}") .message`);
+          for (const part of [chain.message!.receivedAt, chain.message!.subject, chain.message!.sender, 'IP 203.0.113.45', 'SPF fail, DKIM none, DMARC fail, composite fail', '4 recipients', chain.message!.links[0]!]) expect(delivered).toContain(part);
+          const invite = open.locator('li.invite');
+          expect(await invite.count()).toBe(1);
+          expect(await invite.isVisible()).toBe(true);
+          expect((await invite.innerText()).trim()).toBe(`"Payment portal walkthrough (required)" by ${QUINN} (compromised-internal), matched by links, 3 copies`);
+          const leftAlone = open.locator('li.left-alone');
+          expect(await leftAlone.isVisible()).toBe(true);
+          expect((await leftAlone.innerText()).trim()).toBe(`left alone "Payment portal walkthrough" by ${ROWAN}: no-shared-link`);
+          expect(await open.locator('ol.trace > li').count()).toBe(chain.trace.length);
+          // Automatic containment of few mailboxes, and any waiting for approval or never done, names each mailbox.
+          const approval = open.locator('li.approval');
+          expect(await approval.innerText()).toContain('purgeMessage: 1 mailbox waiting for approval (1 write), by matrix.highValue.high.approval');
+          expect(await approval.locator('ul.mailboxes > li').allInnerTexts()).toEqual([`${ROWAN} (highValue): 1 write, waiting for approval (matrix.highValue.high.approval)`]);
+          expect(await open.locator('li.never ul.mailboxes > li').count()).toBe(1);
+          const state = open.locator('.state');
+          expect(await state.isVisible()).toBe(true);
+          expect((await state.innerText()).trim()).toBe("Still open: 3 message copies, 1 invite copy (as read, before this run's writes)");
+          expect(await state.getAttribute('class')).toBe('state open');
+
+          const done = chainSection(page, contained.id).locator('.state');
+          expect(await done.isVisible()).toBe(true);
+          expect((await done.innerText()).trim()).toBe('Contained');
+          const missing = chainSection(page, notTraced.id);
+          expect(await missing.isVisible()).toBe(true);
+          expect(await textOf(page, `section.chain:has-text("${notTraced.id}")`)).toContain(notTraced.notTraced!);
+          expect(await missing.locator('.state').count()).toBe(0);
+
+          // Forty mailboxes contained automatically: one line per action, no mailbox named.
+          const wideSection = chainSection(page, many.id);
+          expect(await wideSection.locator('li.automatic').allInnerTexts()).toEqual([
+            'purgeMessage: 40 mailboxes automatic (40 writes), by matrix.standard.high.automatic',
+            'removeInvites: 40 mailboxes automatic (40 writes), by matrix.standard.high.automatic',
+          ]);
+          expect(await wideSection.locator('ul.mailboxes').count()).toBe(0);
+
+          expect(await textOf(page, 'body')).toContain('Response: 0 incidents, 4 phishing chains, 0 automatic writes, 0 waiting for approval.');
+          expect(await overflows(page)).toBe(false);
+          expect(requests).toEqual([]);
+          expect(problems).toEqual([]);
+        } finally {
+          await context.close();
+        }
+      });
+
       it(`shows hostile tenant strings as text, inside a ${width} px window, ${mode}`, async () => {
         const { context, page, requests, problems } = await open(`hostile-${js}-${width}.html`, hostile, js, width);
         try {
@@ -276,6 +337,17 @@ describe('response report in a browser', () => {
           expect(signal).toContain('Clicked <img src=x onerror=alert(2)> \\x1b[2J\\x07 \\u{202e}gnp.exe \\u{2066}x\\u{2069} line\\u{2028}two');
           expect(signal).toContain(LONG);
           expect(await page.getByText('Signals set aside: 1 <img src=x onerror=alert(3)>', { exact: false }).isVisible()).toBe(true);
+
+          // The hostile chain: each invite one item, its subject, organizer and link as text.
+          const hostileSection = chainSection(page, hostileChain.id);
+          expect(await hostileSection.isVisible()).toBe(true);
+          expect(await hostileSection.locator('li.invite').count()).toBe(1);
+          expect(await hostileSection.locator('li.left-alone').count()).toBe(1);
+          const shown = (v: string) => v.replace(/[\r\n\t]+/g, ' ').replace('\u001b', '\\x1b').replace('\u202e', '\\u{202e}');
+          expect((await hostileSection.locator('li.invite').innerText()).trim()).toBe(`"${shown(HOSTILE_SUBJECT)}" by ${shown(HOSTILE_ORGANIZER)} (compromised-internal), matched by links, 3 copies`);
+          expect(await hostileSection.locator('.message').innerText()).toContain(`${HOSTILE_LINK}${LONG}`);
+          expect(await hostileSection.locator('ol.trace > li').count()).toBe(hostileChain.trace.length);
+          expect((await hostileSection.locator('.state').innerText()).trim()).toMatch(/^Still open: /);
 
           // No control or bidirectional character reaches the page, shown or in the document.
           const text = `${await page.locator('body').innerText()}\n${await page.content()}`;
