@@ -8,7 +8,8 @@ import type { Manifest } from '../manifest/schema.js';
 import { labelOf, type PlannedChange } from '../model/change.js';
 import { desiredHashOf } from '../plan/build.js';
 import { sameTenant } from '../input/connection.js';
-import { decisionWrites, responsePlanHash, responseTargets, type ResponsePlan } from './run.js';
+import type { ChainTarget, ChainView } from '../model/chain.js';
+import { chainTargetNow, decisionWrites, responsePlanHash, responseTargets, type ResponsePlan } from './run.js';
 import { readDirectory } from './read.js';
 import { tierOf, type Placement } from './decide.js';
 import type { ResponseAction } from '../manifest/response.js';
@@ -34,12 +35,14 @@ export async function checkApproval(plan: ResponsePlan, o: { manifest: Manifest;
   if (plan.approvals.length > o.maxChanges) throw new ApplyRefused(`the response plan has ${plan.approvals.length} writes waiting for approval, more than --max-changes ${o.maxChanges}; review it in parts or raise the limit`, 'max-changes');
   const record = o.records.find((r): r is ResponseEvidenceRecord => r.kind === 'response' && r.planHash === plan.planHash);
   if (!record) throw new ApplyRefused('the evidence trail holds no respond run that made this plan: approve a response with the trail it was recorded in (--evidence FILE)', 'evidence');
-  if (!sameJson(record.incidents, plan.incidents.map((i) => ({ ...i, identity: { id: i.identity.id, upn: i.identity.upn } })))) {
-    throw new ApplyRefused('the response plan does not hold the incidents its run recorded: the plan file was edited; run posture respond again', 'altered');
+  if (!sameJson(record.incidents, plan.incidents.map((i) => ({ ...i, identity: { id: i.identity.id, upn: i.identity.upn } }))) || !sameJson(record.chains ?? [], plan.chains ?? [])) {
+    throw new ApplyRefused('the response plan does not hold the incidents and chains its run recorded: the plan file was edited; run posture respond again', 'altered');
   }
-  const approvable = new Map(
-    record.incidents.flatMap((i) => i.actions.filter((a) => a.disposition === 'approval').map((a) => [a.decisionId, { action: a.action, user: i.identity, since: i.openedAt, confidence: i.confidence }] as const)),
-  );
+  const approvable = new Map<string, { action: string; user: { id: string; upn: string }; since: string; confidence: 'high' | 'medium' | 'low'; chain?: ChainView }>([
+    ...record.incidents.flatMap((i) => i.actions.filter((a) => a.disposition === 'approval').map((a) => [a.decisionId, { action: a.action, user: i.identity, since: i.openedAt, confidence: i.confidence }] as const)),
+    // A chain's containment, mailbox by mailbox: approved against the chain as it is traced again now.
+    ...(record.chains ?? []).flatMap((c) => c.actions.filter((a) => a.disposition === 'approval').map((a) => [a.decisionId, { action: a.action, user: { id: a.id, upn: a.upn }, since: c.message?.receivedAt ?? '', confidence: c.confidence, chain: c }] as const)),
+  ]);
   // A plan is approved once: a write of it already applied (the plan replayed) refuses it whole.
   const done = o.records.find((r): r is ChangeEvidenceRecord => r.kind === 'change' && r.planHash === plan.planHash && r.result === 'applied' && approvable.has(r.findingId));
   if (done) throw new ApplyRefused(`this response plan was already approved and applied (run ${terminalSafe(done.runId)} at ${terminalSafe(done.time)}): run posture respond again for what is left`, 'stale');
@@ -55,6 +58,7 @@ export async function checkApproval(plan: ResponsePlan, o: { manifest: Manifest;
   const placed = new Map<string, Placement>();
   const targets = await responseTargets(o.manifest, o.conn);
   const now = new Map<string, PlannedChange[]>();
+  const chainTargets = new Map<string, ChainTarget | string>();
   for (const c of plan.approvals) {
     if (!isObj(c) || !isObj(c.write) || !isObj(c.resource)) throw new ApplyRefused('the response plan holds a write that is not well formed', 'altered');
     const d = approvable.get(c.findingId);
@@ -72,7 +76,16 @@ export async function checkApproval(plan: ResponsePlan, o: { manifest: Manifest;
     }
     const problem = writeProblemFor(c.resource.type, c.write);
     if (problem) throw new ApplyRefused(`refusing the response plan's write to ${labelOf(c.resource)}: it is not one respond makes (${problem}); nothing was written`, 'rail');
-    if (!now.has(c.findingId)) now.set(c.findingId, await decisionWrites({ id: c.findingId, ...d }, targets, o.conn));
+    if (!now.has(c.findingId)) {
+      let chain: ChainTarget | undefined;
+      if (d.chain) {
+        if (!chainTargets.has(d.chain.id)) chainTargets.set(d.chain.id, await chainTargetNow(o.manifest, o.conn, d.chain, directory.identities, directory.identities.length, new Date()));
+        const t = chainTargets.get(d.chain.id)!;
+        if (typeof t === 'string') throw new ApplyRefused(`stale response plan: chain ${terminalSafe(d.chain.id)}: ${terminalSafe(t)}; run posture respond again`, 'stale');
+        chain = t;
+      }
+      now.set(c.findingId, await decisionWrites({ id: c.findingId, action: d.action, user: d.user, since: d.since, ...(chain ? { chain } : {}) }, targets, o.conn));
+    }
     const fresh = now.get(c.findingId)!.find((x) => x.resource.type === c.resource.type && sameJson(x.write, c.write));
     if (!fresh) throw new ApplyRefused(`stale response plan: ${labelOf(c.resource)} is no longer what ${d.action} for ${terminalSafe(d.user.upn)} would write (done meanwhile, or changed); run posture respond again`, 'stale');
     if (fresh.fingerprint !== c.fingerprint) throw new ApplyRefused(`stale response plan: ${labelOf(c.resource)} changed since ${terminalSafe(String(c.readAt))}; run posture respond again`, 'stale');

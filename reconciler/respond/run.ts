@@ -186,7 +186,7 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     const writes = found[i]!;
     (d.disposition === 'automatic' ? changes : approvals).push(...writes);
     const action = { action: d.action, disposition: d.disposition, rule: d.rule, ...(d.heldBack ? { heldBack: d.heldBack } : {}), decisionId: id, writes: writes.length };
-    if (chain) chainActions.set(d.incident, [...(chainActions.get(d.incident) ?? []), { upn: d.identity.upn, tier: d.tier, ...action }]);
+    if (chain) chainActions.set(d.incident, [...(chainActions.get(d.incident) ?? []), { id: d.identity.id, upn: d.identity.upn, tier: d.tier, ...action }]);
     else actionsOf.set(d.incident, [...(actionsOf.get(d.incident) ?? []), action]);
   }
   const chains: PlannedChain[] = chainDecided.map((c) => chainView(c, chainActions.get(c.id) ?? [], traced.steps.get(c.id) ?? []));
@@ -301,12 +301,9 @@ type TracedForDecision = Parameters<typeof decideChain>[0] & { readonly leftAlon
 async function traceChains(starts: readonly ChainStart[], identities: readonly Identity[], o: PlanResponseOptions): Promise<{ chains: TracedForDecision[]; steps: Map<string, PlannedChain['trace']>; notFound: PlannedChain[]; incomplete: IncompleteRead[] }> {
   const out = { chains: [] as TracedForDecision[], steps: new Map<string, PlannedChain['trace']>(), notFound: [] as PlannedChain[], incomplete: [] as IncompleteRead[] };
   if (starts.length === 0) return out;
-  let domains: string[];
-  try {
-    const listed = await o.conn.graph.list<Obj>('/domains?$select=id,isVerified');
-    domains = [...new Set([o.manifest.organization.primaryDomain, ...listed.filter((d) => d['isVerified'] === true).map((d) => String(d['id']))].map((d) => d.toLowerCase()))];
-  } catch (err) {
-    out.incomplete.push({ what: "the organisation's domains (which senders of a chain are internal)", endpoint: '/domains', error: (err as Error).message });
+  const domains = await organisationDomains(o.manifest, o.conn);
+  if (typeof domains === 'string') {
+    out.incomplete.push({ what: "the organisation's domains (which senders of a chain are internal)", endpoint: '/domains', error: domains });
     return out;
   }
   const windowHours = o.manifest.desired.response!.windowHours;
@@ -322,6 +319,31 @@ async function traceChains(starts: readonly ChainStart[], identities: readonly I
     }
   }
   return out;
+}
+
+/** The organisation's verified domains and the posture's primary one, lower case; or why they could not be read. */
+async function organisationDomains(manifest: Manifest, conn: Pick<Connection, 'graph'>): Promise<string[] | string> {
+  try {
+    const listed = await conn.graph.list<Obj>('/domains?$select=id,isVerified');
+    return [...new Set([manifest.organization.primaryDomain, ...listed.filter((d) => d['isVerified'] === true).map((d) => String(d['id']))].map((d) => d.toLowerCase()))];
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * A chain traced again now, as its containment would act on it (for an approval, which trusts the
+ * saved plan for nothing): its target, or why it cannot be had.
+ */
+export async function chainTargetNow(manifest: Manifest, conn: Pick<Connection, 'graph'>, chain: { readonly id: string; readonly networkMessageId: string; readonly confidence: ChainStart['confidence']; readonly startedBy: readonly string[] }, identities: readonly Identity[], userCount: number, now: Date): Promise<ChainTarget | string> {
+  const policy = manifest.desired.response;
+  if (!policy) return 'the posture declares no response policy';
+  const domains = await organisationDomains(manifest, conn);
+  if (typeof domains === 'string') return `the organisation's domains could not be read: ${domains}`;
+  const r = await traceChain(conn, chain.networkMessageId, { domains, windowHours: policy.windowHours, identities, now });
+  if (r.incomplete.length) return `the chain could not be traced again: ${r.incomplete.map((i) => `${i.what}: ${i.error}`).join('; ')}`;
+  if (!r.chain) return r.notFound ?? 'the chain could not be traced again';
+  return decideChain({ id: chain.id, confidence: chain.confidence, startedBy: chain.startedBy, message: r.chain.message, invites: r.chain.invites }, { policy, breakGlass: manifest.breakGlass, identities, userCount }).target;
 }
 
 /** A traced chain as the plan shows it. */

@@ -19,6 +19,7 @@ export const BREAK_GLASS = 'bg-alpha@tailspintoys.example';
 type Action = PlannedChain['actions'][number];
 
 const action = (upn: string, tier: string, what: 'purgeMessage' | 'removeInvites', disposition: Action['disposition'], writes: number, n: number): Action => ({
+  id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
   upn,
   tier,
   action: what,

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResponsePlan } from '../../reconciler/respond/run.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { ATTACKER_INVITE, CLICKER, FINANCE_LEAD, INVITED, LEGIT_ATTENDEES, LEGIT_INVITE, PHISH, PHISH_RECIPIENTS } from '../../simulator/scenario/phish-invite.js';
-import { cli, isWrite, synthExamples, tenantArgs, trailOf, writer } from '../reconciler/harness.js';
+import { cli, isWrite, synthExamples, tenantArgs, trailOf, userAdmin, writer } from '../reconciler/harness.js';
 
 /*
  * One phishing chain from one alert, against the phish-invite scenario over real HTTP: the message
@@ -124,6 +124,41 @@ describe('a phishing chain as one incident', () => {
     expect(ok.filter((e) => e.path.endsWith('/remediate'))).toHaveLength(40);
     expect(new Set(ok.filter((e) => e.method === 'DELETE').map((e) => e.path)).size).toBe(ok.filter((e) => e.method === 'DELETE').length);
     expect(ok.filter((e) => e.method === 'DELETE')).toHaveLength(25);
+    expect(holders(s, LEGIT_INVITE.iCalUId, [FINANCE_LEAD, ...LEGIT_ATTENDEES])).toHaveLength(13);
+  }, 240_000);
+
+  it('a user\u2019s report handed in by the mail gateway (medium confidence) saves the containment for approval; apply carries it out against the chain traced again', async () => {
+    const s = (sim = await startSimulator({ scenario: 'phish-invite' }));
+    const dir = tmp();
+    const evidence = join(dir, 'evidence.jsonl');
+    const report = join(dir, 'report.json');
+    const reporter = PHISH_RECIPIENTS[5]!;
+    writeFileSync(report, JSON.stringify({ schema: 'email-posture/signals@1', signals: [{ id: 'r-1', source: 'mail-gateway', type: 'user-reported-phish', observedAt: '2026-11-23T08:45:00Z', user: { upn: reporter.upn }, title: 'Reported as phishing', networkMessageId: PHISH.networkMessageId }] }));
+    const { r, plan } = await respond(s, evidence, ['--since', '2026-11-23T08:30:00Z', '--now', '2026-11-23T09:00:00Z', '--signals', report, '--auto-approve']);
+    expect(r.code, r.stderr).toBe(2);
+    const chain = plan.chains![0]!;
+    expect(chain).toMatchObject({ confidence: 'medium', startedBy: ['external:mail-gateway:r-1'] });
+    expect(new Set(chain.actions.map((a) => `${a.disposition} ${a.rule}`))).toEqual(new Set(['approval matrix.standard.medium.approval']));
+    expect(chainWrites(s)).toEqual([]);
+    expect(plan.approvals.filter((c) => /purgeMessage|removeInvites/.test(c.control))).toHaveLength(66);
+
+    // An edited plan (one more mailbox's remediation) is refused whole.
+    const file = join(dir, 'response.json');
+    writeFileSync(file, JSON.stringify(plan));
+    const edited = join(dir, 'edited.json');
+    writeFileSync(edited, JSON.stringify({ ...plan, chains: plan.chains!.map((c) => ({ ...c, actions: c.actions.map((a, i) => (i === 0 ? { ...a, disposition: 'automatic' } : a)) })) }));
+    const refused = await cli(['apply', edited, '--auto-approve', '--max-changes', '100', '--evidence', evidence, ...tenantArgs(s, synthDir)], writer(s));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('altered');
+    expect(chainWrites(s)).toEqual([]);
+
+    // 68 writes wait (66 of the chain, and the reporter's account changes): more than apply's default rail of 25.
+    expect((await cli(['apply', file, '--auto-approve', '--evidence', evidence, ...tenantArgs(s, synthDir)], writer(s))).stderr).toContain('more than --max-changes 25');
+    // (The reporter's password change needs the User Administrator role besides the permissions.)
+    const approved = await cli(['apply', file, '--auto-approve', '--max-changes', '100', '--evidence', evidence, ...tenantArgs(s, synthDir)], userAdmin(s));
+    expect(approved.code, approved.stderr).toBe(0);
+    expect([...locations(s).values()].every((l) => l === 'deletedFolder')).toBe(true);
+    expect(holders(s, ATTACKER_INVITE.iCalUId, [CLICKER, ...INVITED])).toEqual([]);
     expect(holders(s, LEGIT_INVITE.iCalUId, [FINANCE_LEAD, ...LEGIT_ATTENDEES])).toHaveLength(13);
   }, 240_000);
 
