@@ -40,6 +40,7 @@ export const P = {
   analyzedMessageWrite: graph('SecurityAnalyzedMessage.ReadWrite.All'),
   calendarRead: graph('Calendars.Read'),
   calendarWrite: graph('Calendars.ReadWrite'),
+  auditLogQueryRead: graph('AuditLogsQuery.Read.All'),
   /** Setting another user's passwordProfile needs a directory role besides User.ReadWrite.All. */
   userAdmin: { api: 'entra-role', name: 'User Administrator' } as Permission,
 } as const;

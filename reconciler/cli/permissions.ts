@@ -29,7 +29,7 @@ export function permissionsFor(command: string): Permission[] {
 
 /** What `posture respond` reads: the signals, the directory it tiers identities by, shared mailboxes, and the controls its finding rules can name. */
 const RESPOND_READ: readonly Permission[] = unionPermissions([
-  [P.alertRead, P.riskEventRead, P.riskyUserRead, P.userRead, P.roleRead, P.groupMemberRead, ...EXCHANGE_READ],
+  [P.alertRead, P.riskEventRead, P.riskyUserRead, P.userRead, P.roleRead, P.groupMemberRead, P.domainRead, P.analyzedMessageRead, P.calendarRead, P.auditLogQueryRead, ...EXCHANGE_READ],
   ...CATALOGUE.filter((c) => ['MAIL.FWD.3', 'MAIL.FWD.4', 'APP.CONSENT.4'].includes(c.id)).map((c) => controlPermissions(c).read),
 ]);
 

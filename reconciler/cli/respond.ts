@@ -140,8 +140,8 @@ function openChains(earlier: readonly ResponseEvidenceRecord[], records: readonl
     if (c.notTraced !== undefined) continue;
     const automatic = c.actions.filter((a) => a.disposition === 'automatic' && a.writes > 0).map((a) => a.decisionId);
     const applied = new Set(records.filter((x): x is ChangeEvidenceRecord => x.kind === 'change' && x.runId === runId && x.result === 'applied').map((x) => x.findingId));
-    const stillOpen = c.open.messages.length + c.open.invites.length > 0;
-    if (stillOpen || automatic.some((d) => !applied.has(d))) out.push({ networkMessageId: c.networkMessageId, confidence: c.confidence, startedBy: c.startedBy });
+    const stillOpen = c.open.messages.length + c.open.invites.length + (c.open.evidence?.length ?? 0) > 0;
+    if (stillOpen || automatic.some((d) => !applied.has(d))) out.push({ networkMessageId: c.networkMessageId, confidence: c.confidence, startedBy: c.startedBy, accounts: c.accounts });
   }
   return out;
 }

@@ -127,13 +127,18 @@ export interface ChainView<Disposition extends string = string> {
   };
   readonly invites: ReadonlyArray<{ readonly iCalUId: string; readonly subject: string; readonly organizer: string; readonly organizerKind: OrganizerKind; readonly matchedBy: readonly string[]; readonly copies: number }>;
   readonly leftAlone: ReadonlyArray<{ readonly iCalUId: string; readonly subject: string; readonly organizer: string; readonly reason: string }>;
-  /** Internal accounts that organised an invite of the chain: their identity incidents carry the account actions. */
-  readonly accounts: ReadonlyArray<{ readonly upn: string; readonly role: OrganizerKind }>;
+  /** Internal accounts of the chain: those that organised an invite of it, and those its signals name (the phished user); their identity incidents carry the account actions. */
+  readonly accounts: ReadonlyArray<{ readonly upn: string; readonly role: OrganizerKind | 'signal-subject' }>;
   readonly trace: readonly TraceStep[];
   /** Containment, per mailbox and action. */
   readonly actions: ReadonlyArray<{ readonly id: string; readonly upn: string; readonly tier: string; readonly action: string; readonly disposition: Disposition; readonly rule: string; readonly heldBack?: string; readonly decisionId: string; readonly writes: number }>;
   /** Mailboxes the chain reached that are never acted on (break-glass) or are not in the directory. */
   readonly untouched: ReadonlyArray<{ readonly address: string; readonly reason: 'break-glass' | 'not-in-directory' }>;
   /** What was still not contained when the run read it (before its writes): the chain stays open while any is. */
-  readonly open: { readonly messages: readonly string[]; readonly invites: ReadonlyArray<{ readonly upn: string; readonly iCalUId: string }> };
+  readonly open: {
+    readonly messages: readonly string[];
+    readonly invites: ReadonlyArray<{ readonly upn: string; readonly iCalUId: string }>;
+    /** Evidence not read yet (an audit log query that failed or did not finish in time): read again by the next run. */
+    readonly evidence?: readonly string[];
+  };
 }

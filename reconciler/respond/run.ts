@@ -16,7 +16,8 @@ import type { ChainTarget, ChainView } from '../model/chain.js';
 import { correlate, decide, decideChain, type Decision, type Disposition, type Identity, type Incident, type Placement } from './decide.js';
 import { readResponseInputs } from './read.js';
 import { stillOpen } from './chain.js';
-import { traceChain } from './trace.js';
+import { traceChain, type TracedChain } from './trace.js';
+import { AuditLogReadError, readAuditLog, type AuditLogRecord } from './audit-log.js';
 import { fromFinding, type Signal, type SignalFile } from './signals.js';
 
 type Obj = Record<string, unknown>;
@@ -35,7 +36,19 @@ export interface ChainStart {
   readonly networkMessageId: string;
   readonly confidence: 'high' | 'medium' | 'low';
   readonly startedBy: readonly string[];
+  /** Internal accounts the signals behind it are about (the user who clicked): the audit log is read for them. */
+  readonly subjects?: readonly string[];
+  /** The accounts an earlier run found in it (an invite since removed no longer names its organizer). */
+  readonly accounts?: ChainView['accounts'];
 }
+
+/** What the audit log is searched for, for each internal account of a chain since delivery: sign-ins, rules, forwarding, delegates, consents, devices, security info. */
+export const CHAIN_AUDIT_OPERATIONS = [
+  'UserLoggedIn', 'New-InboxRule', 'Set-InboxRule', 'UpdateInboxRules', 'Set-Mailbox', 'Add-MailboxPermission', 'Add-RecipientPermission',
+  'Add-MailboxFolderPermission', 'Consent to application.', 'Add delegated permission grant.', 'Add registered owner to device.', 'Add device.', 'User registered security info.',
+] as const;
+/** How the audit log query is awaited: it usually finishes in seconds to minutes; one not done is read by the next run. */
+const AUDIT_POLLING = { intervalMs: 2_000, maxWaitMs: 120_000 };
 
 /** The result of one respond run's planning: what `--out` writes and the trail's `response` record summarises. */
 export interface ResponsePlan {
@@ -281,21 +294,32 @@ const chainDecisionId = (d: Decision) => `RSP-${sha256(`${d.incident}\u0000${d.a
 
 /** The chains this run traces: one per message its incidents' signals name (at the highest confidence among them), and the starts given. */
 function chainStarts(incidents: readonly Incident[], given: readonly ChainStart[]): ChainStart[] {
-  const by = new Map<string, { confidence: ChainStart['confidence']; startedBy: Set<string> }>();
-  const add = (id: string, confidence: ChainStart['confidence'], from: readonly string[]) => {
+  const by = new Map<string, { confidence: ChainStart['confidence']; startedBy: Set<string>; subjects: Set<string> }>();
+  const add = (id: string, confidence: ChainStart['confidence'], from: readonly string[], subjects: readonly string[]) => {
     const key = id.toLowerCase();
-    const e = by.get(key) ?? { confidence, startedBy: new Set<string>() };
+    const e = by.get(key) ?? { confidence, startedBy: new Set<string>(), subjects: new Set<string>() };
     if (RANK[confidence] > RANK[e.confidence]) e.confidence = confidence;
     for (const f of from) e.startedBy.add(f);
+    for (const u of subjects) e.subjects.add(u.toLowerCase());
     by.set(key, e);
   };
-  for (const inc of incidents) for (const s of inc.signals) for (const m of s.signal.messages ?? []) if (s.rule >= 0) add(m, s.confidence, [`${s.signal.source}:${s.signal.id}`]);
-  for (const g of given) add(g.networkMessageId, g.confidence, g.startedBy);
-  return [...by.entries()].map(([networkMessageId, e]) => ({ networkMessageId, confidence: e.confidence, startedBy: [...e.startedBy].sort() })).sort((a, b) => a.networkMessageId.localeCompare(b.networkMessageId));
+  for (const inc of incidents) for (const s of inc.signals) for (const m of s.signal.messages ?? []) if (s.rule >= 0) add(m, s.confidence, [`${s.signal.source}:${s.signal.id}`], inc.placement === 'breakGlass' ? [] : [inc.identity.upn]);
+  const known = new Map<string, ChainView['accounts']>();
+  for (const g of given) {
+    add(g.networkMessageId, g.confidence, g.startedBy, g.subjects ?? []);
+    if (g.accounts) known.set(g.networkMessageId.toLowerCase(), g.accounts);
+  }
+  return [...by.entries()]
+    .map(([networkMessageId, e]) => ({ networkMessageId, confidence: e.confidence, startedBy: [...e.startedBy].sort(), subjects: [...e.subjects].sort(), ...(known.has(networkMessageId) ? { accounts: known.get(networkMessageId)! } : {}) }))
+    .sort((a, b) => a.networkMessageId.localeCompare(b.networkMessageId));
 }
 const RANK = { low: 0, medium: 1, high: 2 } as const;
 
-type TracedForDecision = Parameters<typeof decideChain>[0] & { readonly leftAlone: ReadonlyArray<{ iCalUId: string; subject: string; organizer: string; reason: string }> };
+type TracedForDecision = Parameters<typeof decideChain>[0] & {
+  readonly leftAlone: ReadonlyArray<{ iCalUId: string; subject: string; organizer: string; reason: string }>;
+  readonly accounts: PlannedChain['accounts'];
+  readonly pendingEvidence: string[];
+};
 
 /** Traces each chain (the organisation's verified domains read once); a trace that could not read everything makes the run incomplete. */
 async function traceChains(starts: readonly ChainStart[], identities: readonly Identity[], o: PlanResponseOptions): Promise<{ chains: TracedForDecision[]; steps: Map<string, PlannedChain['trace']>; notFound: PlannedChain[]; incomplete: IncompleteRead[] }> {
@@ -315,7 +339,20 @@ async function traceChains(starts: readonly ChainStart[], identities: readonly I
     if (r.notFound !== undefined) {
       out.notFound.push({ id, networkMessageId: s.networkMessageId, confidence: s.confidence, startedBy: s.startedBy, notTraced: r.notFound, invites: [], leftAlone: [], accounts: [], trace: r.steps, actions: [], untouched: [], open: { messages: [], invites: [] } });
     } else if (r.chain) {
-      out.chains.push({ id, confidence: s.confidence, startedBy: s.startedBy, message: r.chain.message, invites: r.chain.invites, leftAlone: r.chain.leftAlone });
+      const accounts = chainAccounts(r.chain.invites, s.accounts ?? [], s.subjects ?? []);
+      const pendingEvidence: string[] = [];
+      if (accounts.length) {
+        const filter = { start: r.chain.message.receivedAt, end: o.now.toISOString(), userPrincipalNames: accounts.map((a) => a.upn), operations: CHAIN_AUDIT_OPERATIONS, displayName: `email-posture ${id}` };
+        try {
+          const { queryId, records } = await readAuditLog(o.conn, filter, AUDIT_POLLING);
+          r.steps.push(...auditSteps(queryId, records, accounts));
+        } catch (err) {
+          const why = err instanceof AuditLogReadError ? err.message : `the audit log could not be searched: ${(err as Error).message}`;
+          r.steps.push({ source: 'auditLog', from: '/security/auditLog/queries', found: `not read: ${why}` });
+          pendingEvidence.push(`the audit log of ${accounts.map((a) => a.upn).join(', ')} since ${r.chain.message.receivedAt}`);
+        }
+      }
+      out.chains.push({ id, confidence: s.confidence, startedBy: s.startedBy, message: r.chain.message, invites: r.chain.invites, leftAlone: r.chain.leftAlone, accounts, pendingEvidence });
     }
   }
   return out;
@@ -367,10 +404,31 @@ function chainView(c: TracedForDecision & { untouched: PlannedChain['untouched']
     },
     invites: c.invites.map((i) => ({ iCalUId: i.iCalUId, subject: i.subject, organizer: i.organizer, organizerKind: i.organizerKind, matchedBy: i.matchedBy, copies: i.copies.length })),
     leftAlone: c.leftAlone.map((l) => ({ iCalUId: l.iCalUId, subject: l.subject, organizer: l.organizer, reason: l.reason })),
-    accounts: [...new Map(c.invites.filter((i) => i.organizerKind !== 'outside').map((i) => [i.organizer, { upn: i.organizer, role: i.organizerKind }])).values()],
+    accounts: c.accounts,
     trace,
     actions,
     untouched: c.untouched,
-    open: stillOpen(m, c.invites),
+    open: { ...stillOpen(m, c.invites), ...(c.pendingEvidence.length ? { evidence: c.pendingEvidence } : {}) },
   };
+}
+
+/** The internal accounts of a chain: each that organised one of its invites, and each its signals are about. */
+function chainAccounts(invites: TracedChain['invites'], known: PlannedChain['accounts'], subjects: readonly string[]): PlannedChain['accounts'] {
+  const out = new Map<string, PlannedChain['accounts'][number]>();
+  for (const i of invites) if (i.organizerKind !== 'outside') out.set(i.organizer.toLowerCase(), { upn: i.organizer.toLowerCase(), role: i.organizerKind });
+  for (const a of known) if (!out.has(a.upn.toLowerCase())) out.set(a.upn.toLowerCase(), { upn: a.upn.toLowerCase(), role: a.role });
+  for (const u of subjects) if (!out.has(u)) out.set(u, { upn: u, role: 'signal-subject' });
+  return [...out.values()].sort((a, b) => a.upn.localeCompare(b.upn));
+}
+
+/** What the audit log says of each account since delivery: its operations, counted, and the addresses it signed in from. */
+function auditSteps(queryId: string, records: readonly AuditLogRecord[], accounts: PlannedChain['accounts']): PlannedChain['trace'] {
+  return accounts.map((a) => {
+    const mine = records.filter((r) => String(r.userPrincipalName ?? '').toLowerCase() === a.upn);
+    const ops = new Map<string, number>();
+    for (const r of mine) ops.set(String(r.operation ?? 'unknown'), (ops.get(String(r.operation ?? 'unknown')) ?? 0) + 1);
+    const ips = [...new Set(mine.filter((r) => r.operation === 'UserLoggedIn' && r.clientIp).map((r) => String(r.clientIp)))].sort();
+    const found = mine.length === 0 ? `${a.upn}: no sign-in, rule, forwarding, delegate, consent or device change since delivery` : `${a.upn}: ${[...ops.entries()].sort().map(([op, n]) => `${op} ×${n}`).join(', ')}${ips.length ? `; signed in from ${ips.join(', ')}` : ''}`;
+    return { source: 'auditLog' as const, from: `/security/auditLog/queries/${queryId}/records`, found };
+  });
 }

@@ -99,6 +99,16 @@ function analyzedEmail(to: { upn: string }): Obj {
 }
 
 const ALERT_ID = 'fa6b1d2e3c4f5a69788b9cadbecfd0e1';
+/** Where the attacker signed in from with Quinn's password. */
+export const ATTACKER_IP = '198.51.100.77';
+
+/** One record of the unified audit log, as the audit log query API returns it. */
+const audit = (name: string, at: string, who: { id: string; upn: string }, operation: string, ip: string, recordType: string, service: string): Obj => ({
+  '@odata.type': '#microsoft.graph.security.auditLogRecord',
+  id: guidOf(`audit:${name}`), createdDateTime: at, auditLogRecordType: recordType, operation, organizationId: TENANT, userType: 'regular',
+  userId: who.upn, service, objectId: operation === 'New-InboxRule' ? `${who.upn}\\.` : who.id, userPrincipalName: who.upn, clientIp: ip, administrativeUnits: [],
+  auditData: { '@odata.type': '#microsoft.graph.security.auditData', CreationTime: at.replace('Z', ''), Operation: operation, ClientIP: ip, UserId: who.upn, ...(operation === 'New-InboxRule' ? { Parameters: [{ Name: 'ForwardTo', Value: 'quinn.h@mailbox-relay.test' }, { Name: 'Name', Value: '.' }] } : {}) },
+});
 
 const attendee = (u: { upn: string; displayName: string }, response = 'none') => ({ type: 'required', status: { response, time: '0001-01-01T00:00:00Z' }, emailAddress: { name: u.displayName, address: u.upn } });
 
@@ -173,6 +183,12 @@ export function phishInviteScenario(): Obj {
       { id: 'alert', description: 'Defender\u2019s alert: Quinn clicked through and entered credentials (the analyzed message is its evidence).', patch: [{ op: 'add', path: '/graph/alerts', value: [alert] }] },
       { id: 'calendars', description: 'The attacker\u2019s invite (from Quinn, the phish link, 25 attendees) and the finance lead\u2019s legitimate one (similar subject, intranet link, 12 attendees) in every calendar they reached.', patch: [{ op: 'add', path: '/graph/events', value: events }] },
       { id: 'inbox-rule', description: 'The attacker\u2019s rule in Quinn\u2019s mailbox: payment mail forwarded outside, marked read and moved away.', patch: [{ op: 'add', path: `/graph/messageRules/${CLICKER.id}`, value: [rule] }] },
+      { id: 'audit-log', description: 'The unified audit log: Quinn\u2019s usual sign-in before the phish, the attacker\u2019s sign-in from another address after it and the inbox rule made from there; a colleague\u2019s ordinary sign-in.', patch: [{ op: 'add', path: '/graph/auditLogRecords', value: [
+        audit('quinn-usual-signin', '2026-11-23T07:55:00Z', CLICKER, 'UserLoggedIn', '192.0.2.10', 'azureActiveDirectoryStsLogon', 'AzureActiveDirectory'),
+        audit('quinn-attacker-signin', '2026-11-23T08:14:40Z', CLICKER, 'UserLoggedIn', ATTACKER_IP, 'azureActiveDirectoryStsLogon', 'AzureActiveDirectory'),
+        audit('quinn-new-rule', '2026-11-23T08:39:02Z', CLICKER, 'New-InboxRule', ATTACKER_IP, 'exchangeAdmin', 'Exchange'),
+        audit('avery-signin', '2026-11-23T08:30:00Z', PHISH_RECIPIENTS[1]!, 'UserLoggedIn', '192.0.2.44', 'azureActiveDirectoryStsLogon', 'AzureActiveDirectory'),
+      ] }] },
       { id: 'clock', description: 'The tenant\u2019s clock: 09:00 UTC, an hour after delivery.', patch: [{ op: 'add', path: '/clock', value: '2026-11-23T09:00:00Z' }] },
     ],
   };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResponsePlan } from '../../reconciler/respond/run.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
-import { ATTACKER_INVITE, CLICKER, FINANCE_LEAD, INVITED, LEGIT_ATTENDEES, LEGIT_INVITE, PHISH, PHISH_RECIPIENTS } from '../../simulator/scenario/phish-invite.js';
+import { ATTACKER_INVITE, ATTACKER_IP, CLICKER, FINANCE_LEAD, INVITED, LEGIT_ATTENDEES, LEGIT_INVITE, PHISH, PHISH_RECIPIENTS } from '../../simulator/scenario/phish-invite.js';
 import { cli, isWrite, synthExamples, tenantArgs, trailOf, userAdmin, writer } from '../reconciler/harness.js';
 
 /*
@@ -57,7 +57,9 @@ describe('a phishing chain as one incident', () => {
       untouched: [],
     });
     // Each step names its source.
-    expect(chain.trace.map((t) => t.source)).toEqual(['analyzedEmails', 'events', 'events', 'events']);
+    expect(chain.trace.map((t) => t.source)).toEqual(['analyzedEmails', 'events', 'events', 'events', 'auditLog']);
+    // The identity side, from the audit log since delivery: the attacker's sign-in and the rule, not the usual sign-in before.
+    expect(chain.trace.at(-1)!.found).toBe(`${CLICKER.upn}: New-InboxRule ×1, UserLoggedIn ×1; signed in from ${ATTACKER_IP}`);
     expect(chain.trace[0]!.found).toContain('40 copies from accounts@tailspin-billing.test (203.0.113.45), inbound; SPF fail, DKIM none, DMARC fail, composite fail');
     // Before containment, everything was open.
     expect(chain.open.messages).toHaveLength(40);
@@ -160,6 +162,18 @@ describe('a phishing chain as one incident', () => {
     expect([...locations(s).values()].every((l) => l === 'deletedFolder')).toBe(true);
     expect(holders(s, ATTACKER_INVITE.iCalUId, [CLICKER, ...INVITED])).toEqual([]);
     expect(holders(s, LEGIT_INVITE.iCalUId, [FINANCE_LEAD, ...LEGIT_ATTENDEES])).toHaveLength(13);
+  }, 240_000);
+
+  it('an audit log that cannot be searched leaves the chain open for its evidence, without holding containment back; the next run reads it', async () => {
+    const s = (sim = await startSimulator({ scenario: 'phish-invite', faults: [{ route: '/security/auditLog/queries$', method: 'POST', kind: 'status', status: 500, times: 1 }] }));
+    const evidence = join(tmp(), 'evidence.jsonl');
+    const first = await respond(s, evidence, [...WINDOW, '--auto-approve']);
+    const chain = first.plan.chains![0]!;
+    expect(chain.trace.at(-1)).toMatchObject({ source: 'auditLog', found: expect.stringContaining('not read') });
+    expect(chain.open.evidence).toEqual([`the audit log of ${CLICKER.upn} since ${PHISH.receivedAt}`]);
+    expect([...locations(s).values()].every((l) => l === 'deletedFolder')).toBe(true);
+    const second = await respond(s, evidence, ['--now', '2026-11-23T09:10:00Z', '--auto-approve']);
+    expect(second.plan.chains!.map((c) => [c.open, c.trace.at(-1)!.found])).toEqual([[{ messages: [], invites: [] }, expect.stringContaining(ATTACKER_IP)]]);
   }, 240_000);
 
   it('a chain named on the command line whose message is not among the analyzed emails is reported, not passed over', async () => {
