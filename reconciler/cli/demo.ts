@@ -13,7 +13,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * `posture demo`: the whole loop on the example posture and the simulator's drifted tenant, in
  * under half a minute: synth, plan with every report, and with --apply, apply, a clean second plan
- * and a verified evidence trail; then the response to the incident scenario. The simulator is
+ * and a verified evidence trail; then the response to the incident scenario, and to a phishing
+ * chain (phish-invite: the message, the invite sent from the phished account, the account). The simulator is
  * stopped on success, failure and Ctrl-C alike.
  */
 export function demoCommand(setExit: (code: number) => void): CommandModule<object, { apply: boolean; 'out-dir': string }> {
@@ -82,26 +83,32 @@ export function demoCommand(setExit: (code: number) => void): CommandModule<obje
           if (second === 1) return setExit(1);
           if ((await run('Verify the evidence trail', ['evidence', 'verify', evidence])) !== 0) return setExit(1);
         }
-        // The response half: the same posture's response policy against a tenant in the middle of a phishing incident.
-        await stop();
-        stopping = undefined;
-        sim = await startSimulator({ scenario: 'incident' });
-        if (interrupted) return;
-        process.stdout.write(`\n── Simulated tenant "Tailspin Toys" (incident): Graph ${sim.graphUrl}, Exchange ${sim.exoUrl}\n`);
-        const incident = {
-          ...process.env,
-          POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: ALL_GRAPH_PERMISSIONS }),
-          POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [ROLE_IDS.exchangeAdministrator] }),
+        // The response half: the same posture's response policy against a tenant in the middle of a
+        // phishing incident, then against one where a phish led to a meeting invite (one chain).
+        const respondOn = async (scenario: 'incident' | 'phish-invite', step: string, name: string): Promise<number> => {
+          await stop();
+          stopping = undefined;
+          sim = await startSimulator({ scenario });
+          if (interrupted) return 1;
+          process.stdout.write(`\n── Simulated tenant "Tailspin Toys" (${scenario}): Graph ${sim.graphUrl}, Exchange ${sim.exoUrl}\n`);
+          const tokens = {
+            ...process.env,
+            POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: ALL_GRAPH_PERMISSIONS }),
+            POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [ROLE_IDS.exchangeAdministrator] }),
+          };
+          const plan = join(out, `${name}.json`);
+          const html = join(out, `${name}.html`);
+          // The scenario's signals are from its own day: read them from a day before its clock.
+          const since = new Date(Date.parse(sim.clock.now()) - 24 * 3_600_000).toISOString();
+          const code = await run(step, [
+            'respond', '--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl,
+            '--since', since, '--auto-approve', '--out', plan, '--html', html, '--evidence', join(out, `${name}-evidence.jsonl`),
+          ], tokens);
+          if (code !== 1) process.stdout.write(`\nResponse plan: ${shown(plan)}, report ${shown(html)} (approve the rest with posture apply)\n`);
+          return code;
         };
-        const response = join(out, 'response.json');
-        // The scenario's signals are from its own day: read them from a day before its clock.
-        const since = new Date(Date.parse(sim.clock.now()) - 24 * 3_600_000).toISOString();
-        const respondCode = await run('Respond: signals become incidents; the automatic actions run, the rest wait for approval', [
-          'respond', '--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl,
-          '--since', since, '--auto-approve', '--out', response, '--evidence', join(out, 'response-evidence.jsonl'),
-        ], incident);
-        if (respondCode === 1) return setExit(1);
-        process.stdout.write(`\nResponse plan: ${shown(response)} (approve the rest with posture apply)\n`);
+        if ((await respondOn('incident', 'Respond: signals become incidents; the automatic actions run, the rest wait for approval', 'response')) === 1) return setExit(1);
+        if ((await respondOn('phish-invite', 'Respond to a phishing chain: the message in 40 mailboxes, the invite sent from the phished account, the account behind both', 'response-chain')) === 1) return setExit(1);
         process.stdout.write(`\nDemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s. Open ${shown(files.html)} in a browser.\n`);
         setExit(0);
       } catch (err) {

@@ -112,10 +112,22 @@ describe('posture demo', () => {
     expect(stdout.indexOf('── Respond')).toBeGreaterThan(stdout.indexOf('── Verify the evidence trail'));
     expect(stdout).toContain('Simulated tenant "Tailspin Toys" (incident)');
     expect(response).toContain('Incident INC-');
-    expect(response).toMatch(/^Response: 5 incidents, [1-9]\d* automatic writes?, [1-9]\d* waiting for approval\.$/m);
+    expect(response).toMatch(/^Response: 5 incidents, (\d+ phishing chains?, )?[1-9]\d* automatic writes?, [1-9]\d* waiting for approval\.$/m);
     expect(response).toMatch(/Apply complete: [1-9]\d* changes? applied and verified\./);
     expect(response).toContain('Break-glass account bg-alpha@tailspintoys.example is named in 1 signal');
     expect(existsSync(join(cwd, 'out', 'response.json'))).toBe(true);
+
+    // The phishing chain: one chain, its invite, the legitimate one left alone, contained.
+    const chain = stdout.slice(stdout.indexOf('── Respond to a phishing chain'));
+    expect(stdout.indexOf('── Respond to a phishing chain')).toBeGreaterThan(stdout.indexOf('── Respond:'));
+    expect(chain).toContain('Simulated tenant "Tailspin Toys" (phish-invite)');
+    expect(chain).toMatch(/^Response: 1 incident, 1 phishing chain, [1-9]\d* automatic writes?, [1-9]\d* waiting for approval\.$/m);
+    expect(chain).toContain('Payment portal walkthrough (required)');
+    expect(chain).toContain('no-shared-link');
+    expect(chain).toMatch(/Apply complete: [1-9]\d* changes? applied and verified\./);
+    const chainPlan = JSON.parse(readFileSync(join(cwd, 'out', 'response-chain.json'), 'utf8')) as { chains: Array<{ invites: unknown[]; leftAlone: unknown[] }> };
+    expect(chainPlan.chains.map((c) => [c.invites.length, c.leftAlone.length])).toEqual([[1, 1]]);
+    expect(existsSync(join(cwd, 'out', 'response-chain.html'))).toBe(true);
 
     // The evidence trail of the three runs verifies.
     const verify = stdout.slice(stdout.indexOf('── Verify the evidence trail'));

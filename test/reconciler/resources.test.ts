@@ -44,7 +44,7 @@ describe('the resource registry', () => {
   it('every writable registered type is written by some remediable control, or by a response action', () => {
     const written = new Set(CATALOGUE.filter((c) => c.remediation.automatic).flatMap((c) => c.resources.write ?? []));
     for (const t of RESOURCES.filter(isWritable)) expect(written.has(t.key) || (isRespondable(t) && t.responds.length > 0), t.key).toBe(true);
-    expect(RESOURCES.filter(isRespondable).map((t) => t.key)).toEqual(['oauth2PermissionGrant', 'mailbox', 'inboxRule', 'signInSessions', 'riskyUser', 'userAccount', 'groupMember', 'authenticationMethod', 'mailboxDelegate']);
+    expect(RESOURCES.filter(isRespondable).map((t) => t.key)).toEqual(['oauth2PermissionGrant', 'mailbox', 'inboxRule', 'signInSessions', 'riskyUser', 'userAccount', 'groupMember', 'authenticationMethod', 'mailboxDelegate', 'analyzedEmail', 'calendarEvent']);
   });
 
   it('every read type is read by some control, and every type has a read or a write', () => {
@@ -65,6 +65,7 @@ describe('the resource registry', () => {
       'POST /users/{id}/mailFolders/inbox/messageRules', 'PUT /policies/adminConsentRequestPolicy',
       // Written by posture respond only.
       'DELETE /groups/{id}/members/{id}/$ref', 'PATCH /users/{id}', 'POST /groups/{id}/members/$ref', 'POST /identityProtection/riskyUsers/confirmCompromised', 'POST /users/{id}/revokeSignInSessions',
+      'POST /security/collaboration/analyzedEmails/remediate', 'DELETE /users/{id}/events/{id}', 'POST /users/{id}/events/{id}/cancel',
       ...['microsoftAuthenticatorMethods', 'phoneMethods', 'fido2Methods', 'softwareOathMethods', 'emailMethods', 'windowsHelloForBusinessMethods', 'temporaryAccessPassMethods'].map((m) => `DELETE /users/{id}/authentication/${m}/{id}`),
     ].sort());
     expect([...EXCHANGE_WRITES.keys()].sort()).toEqual([
@@ -80,8 +81,8 @@ describe('the resource registry', () => {
   });
 
   it('irreversible types are so by construction: they have no inverse', () => {
-    // A revoked session and a confirmed compromise have no undo in the service.
-    expect(RESOURCES.filter(isWritable).filter((t) => !isReversible(t)).map((t) => t.key)).toEqual(['appRoleAssignment', 'signInSessions', 'riskyUser', 'authenticationMethod']);
+    // A revoked session and a confirmed compromise have no undo in the service; a purged phish and a cancelled meeting are not put back.
+    expect(RESOURCES.filter(isWritable).filter((t) => !isReversible(t)).map((t) => t.key)).toEqual(['appRoleAssignment', 'signInSessions', 'riskyUser', 'authenticationMethod', 'analyzedEmail', 'calendarEvent']);
   });
 });
 

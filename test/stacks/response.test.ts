@@ -59,20 +59,21 @@ describe('IncidentResponse: defaults', () => {
     }
   });
 
-  it('is conservative: service accounts and shared mailboxes are never disabled automatically, low confidence only notifies', () => {
+  it('is conservative: service accounts and shared mailboxes are never disabled automatically, low confidence only notifies; a chain\u2019s message and invites go at once only when sure', () => {
     for (const tier of ['serviceAccount', 'sharedMailbox'] as const) {
       for (const c of CONFIDENCES) {
-        expect(policy.matrix[tier][c].automatic, `${tier}/${c}`).toEqual(['notify']);
+        expect(policy.matrix[tier][c].automatic, `${tier}/${c}`).toEqual(c === 'high' ? ['notify', 'purgeMessage', 'removeInvites'] : ['notify']);
         expect(policy.matrix[tier][c].never, `${tier}/${c}`).toContain('watchlist');
       }
       expect(policy.matrix[tier].medium.never).toContain('disableAccount');
     }
     for (const tier of TIERS) {
       expect(policy.matrix[tier].low.automatic, tier).toEqual(['notify']);
+      for (const c of ['medium', 'low'] as const) expect(policy.matrix[tier][c].approval, `${tier}/${c}`).toEqual(expect.arrayContaining(['purgeMessage', 'removeInvites']));
       for (const c of CONFIDENCES) expect(policy.matrix[tier][c].automatic, `${tier}/${c}`).not.toContain('disableAccount');
     }
     for (const tier of ['privileged', 'highValue', 'standard'] as const) {
-      expect(policy.matrix[tier].high.automatic).toEqual(['revokeSessions', 'confirmCompromised', 'notify']);
+      expect(policy.matrix[tier].high.automatic).toEqual(['revokeSessions', 'confirmCompromised', 'notify', 'purgeMessage', 'removeInvites']);
       expect(policy.matrix[tier].high.approval).toContain('disableAccount');
     }
     // Without a watchlist no cell takes the watchlist action.
@@ -148,7 +149,7 @@ describe('IncidentResponse: validation at synth names the construct path and the
 
   it('no unknown action, tier or confidence in the matrix', () => {
     expect(lines({ matrix: { standard: { high: { automatic: ['disable'] } } } })).toEqual([
-      expect.stringMatching(new RegExp(`^${PATH}: matrix\\.standard\\.high\\.automatic\\[0\\]: "disable" is not allowed: use revokeSessions, .*notify$`)),
+      expect.stringMatching(new RegExp(`^${PATH}: matrix\\.standard\\.high\\.automatic\\[0\\]: "disable" is not allowed: use revokeSessions, .*notify, purgeMessage or removeInvites$`)),
     ]);
     expect(lines({ matrix: { admins: { high: {} } } })).toEqual([expect.stringMatching(new RegExp(`^${PATH}: matrix\\.admins: unknown property`))]);
     expect(lines({ matrix: { standard: { critical: {} } } })).toEqual([expect.stringMatching(new RegExp(`^${PATH}: matrix\\.standard\\.critical: unknown property`))]);
@@ -320,11 +321,11 @@ describe('IncidentResponse in the Tailspin example', () => {
       ...defaults,
       highValue: {
         ...defaults.highValue,
-        high: { automatic: ['revokeSessions', 'confirmCompromised', 'removeMailRules', 'revokeConsents', 'notify'], approval: ['requirePasswordChange', 'requireMfaReregistration', 'removeDelegates', 'disableAccount'], never: [] },
+        high: { automatic: ['revokeSessions', 'confirmCompromised', 'removeMailRules', 'revokeConsents', 'notify', 'purgeMessage', 'removeInvites'], approval: ['requirePasswordChange', 'requireMfaReregistration', 'removeDelegates', 'disableAccount'], never: [] },
       },
       sharedMailbox: {
         ...defaults.sharedMailbox,
-        high: { automatic: ['removeMailRules', 'notify'], approval: ['revokeSessions', 'removeDelegates', 'revokeConsents', 'disableAccount'], never: ['watchlist', 'requireMfaReregistration'] },
+        high: { automatic: ['removeMailRules', 'notify', 'purgeMessage', 'removeInvites'], approval: ['revokeSessions', 'removeDelegates', 'revokeConsents', 'disableAccount'], never: ['watchlist', 'requireMfaReregistration'] },
       },
     });
     expect(response.circuitBreaker).toEqual({ maxIdentities: 10, maxShare: 0.5, windowHours: 24 });
