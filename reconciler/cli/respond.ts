@@ -29,6 +29,7 @@ import { checkApproval } from '../respond/approve.js';
 export interface RespondArgs extends Omit<PlanArgs, 'format' | 'out' | 'today'> {
   signals: string[];
   message: string[];
+  'sweep-calendars': boolean;
   since?: string;
   now?: string;
   out?: string;
@@ -168,6 +169,7 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
       evidenceOption(tenantOptions(y))
         .option('signals', { type: 'array', string: true, default: [] as string[], describe: 'Signal file(s) of other tools (schema email-posture/signals@1)' })
         .option('since', { type: 'string', describe: 'Read signals observed from this time (ISO 8601) instead of from the last run' })
+        .option('sweep-calendars', { type: 'boolean', default: false, describe: "Search every user's calendar for a chain's invites, not only its recipients' (one request per mailbox, paced)" })
         .option('message', { type: 'array', string: true, default: [] as string[], describe: 'Trace and contain the phishing chain of this message (its network message id), as a high-confidence signal' })
         .option('out', { type: 'string', describe: 'Save the response plan as JSON' })
         .option('markdown', { type: 'string', describe: 'Write the response as Markdown to this file' })
@@ -206,7 +208,7 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
           ...earlier.flatMap((r) => [...r.incidents, ...r.protected].flatMap((i) => i.signals.filter((x) => x.source !== 'finding').map(key))),
         ]);
         const chains = [...openChains(earlier, run.trail && existsSync(run.trail.path) ? trailRecords(readFileSync(run.trail.path, 'utf8')) : []), ...args.message.map((m) => ({ networkMessageId: m.toLowerCase(), confidence: 'high' as const, startedBy: ['command-line'] }))];
-        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, recentlyActedOn, watchesEnded, chains, ...(cursor ? { cursor } : {}) });
+        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, recentlyActedOn, watchesEnded, chains, sweepCalendars: args['sweep-calendars'], ...(cursor ? { cursor } : {}) });
         const incomplete = plan.incomplete.length > 0;
         const pending = plan.approvals.length > 0;
         const approve = plan.changes.length > 0 && (args['auto-approve'] || (process.stdin.isTTY === true && !incomplete && (await confirm(plan.changes.length))));

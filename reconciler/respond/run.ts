@@ -123,6 +123,8 @@ export interface PlanResponseOptions {
   readonly watchesEnded?: ReadonlyArray<{ readonly id: string; readonly upn: string; readonly since: string }>;
   /** Chains to trace besides those this run's signals start: earlier runs' chains not yet contained, and messages named on the command line. */
   readonly chains?: readonly ChainStart[];
+  /** Sweep every calendar of the tenant for each chain's invites, not only its recipients' (paced; one request per mailbox). */
+  readonly sweepCalendars?: boolean;
 }
 
 /**
@@ -333,7 +335,7 @@ async function traceChains(starts: readonly ChainStart[], identities: readonly I
   const windowHours = o.manifest.desired.response!.windowHours;
   for (const s of starts) {
     const id = chainIdOf(s.networkMessageId);
-    const r = await traceChain(o.conn, s.networkMessageId, { domains, windowHours, identities, now: o.now });
+    const r = await traceChain(o.conn, s.networkMessageId, { domains, windowHours, identities, now: o.now, ...(o.sweepCalendars ? { sweep: true } : {}) });
     out.incomplete.push(...r.incomplete);
     out.steps.set(id, r.steps);
     if (r.notFound !== undefined) {

@@ -39,6 +39,12 @@ export interface TraceOptions {
   /** The directory, to find each internal recipient's mailbox. */
   readonly identities: readonly Identity[];
   readonly now: Date;
+  /**
+   * Search every user's calendar, not only the recipients' (Graph cannot filter events by organizer,
+   * so finding invites the attacker sent to people the message did not reach takes a sweep): one
+   * request per mailbox, paced by the transport. @default false
+   */
+  readonly sweep?: boolean;
 }
 
 /** The message's copies, as Defender for Office 365 analysed them, as one message. */
@@ -154,18 +160,19 @@ export async function traceChain(conn: Pick<Connection, 'graph'>, networkMessage
     const who = byAddress.get(c.recipient);
     if (who) calendars.set(who.id.toLowerCase(), { id: who.id, upn: who.upn });
   }
+  if (o.sweep) for (const i of o.identities) calendars.set(i.id.toLowerCase(), { id: i.id, upn: i.upn });
   const eventsQuery = `$filter=${encodeURIComponent(`createdDateTime ge ${from} and createdDateTime le ${to}`)}&$select=${EVENT_SELECT}&$top=100`;
-  const around = await readPerMailbox(conn.graph, [...calendars.values()].map((m) => ({ key: m.id.toLowerCase(), label: m.upn, url: `/users/${encodeURIComponent(m.id)}/events?${eventsQuery}` })), 'events');
+  const around = await readPerMailbox(conn.graph, [...calendars.values()].map((m) => ({ key: m.id.toLowerCase(), label: m.upn, url: `/users/${encodeURIComponent(m.id)}/events?${eventsQuery}` })), 'events', o.sweep ? 12 : 4);
   if (around.failures.length) {
-    incomplete.push({ what: `the calendars of ${around.failures.length} of ${calendars.size} recipients of message ${networkMessageId}`, endpoint: '/users/{id}/events ($batch)', error: `first: ${around.failures[0]}` });
+    incomplete.push({ what: `the calendars of ${around.failures.length} of ${calendars.size} ${o.sweep ? 'users (the sweep)' : 'recipients'} of message ${networkMessageId}`, endpoint: '/users/{id}/events ($batch)', error: `first: ${around.failures[0]}` });
     return { steps, incomplete };
   }
   const events: EventCopy[] = [];
   for (const [key, items] of around.items) for (const e of items) {
-    const copy = copyOf(calendars.get(key)!, e, 'events');
+    const copy = copyOf(calendars.get(key)!, e, o.sweep ? 'eventsSweep' : 'events');
     if (copy) events.push(copy);
   }
-  steps.push({ source: 'events', from: '/users/{id}/events ($batch)', found: `${events.length} meetings created ${from} – ${to} in ${calendars.size} recipients' calendars` });
+  steps.push({ source: o.sweep ? 'eventsSweep' : 'events', from: '/users/{id}/events ($batch)', found: `${events.length} meetings created ${from} – ${to} in ${calendars.size} ${o.sweep ? "users' calendars (a sweep of every calendar)" : "recipients' calendars"}` });
 
   const ctx = { domains: o.domains.map((d) => d.toLowerCase()), windowHours: o.windowHours };
   const first = matchInvites(message, events, ctx);

@@ -38,6 +38,9 @@ export const OTHERS = Array.from({ length: 60 }, (_, i) => {
   const name = `staff.${String(i + 1).padStart(2, '0')}`;
   return { id: guidOf(name), upn: `${name}@${DOMAIN}`, displayName: `Staff ${String(i + 1).padStart(2, '0')}` };
 });
+/** The phisher's own invite, sent from outside to five colleagues the message did not reach: only a sweep of every calendar finds it. */
+export const OUTSIDE_INVITE = { iCalUId: `040000008200E00074C5B7101A82E00800000000${'5b0e'.repeat(8)}`, subject: 'Payment portal: confirm your access', createdAt: '2026-11-23T08:05:00Z' };
+export const SWEEP_ONLY = OTHERS.slice(0, 5);
 /** The finance lead who sent the legitimate invite (not a recipient of the phish). */
 export const FINANCE_LEAD = { id: guidOf('rowan.price'), upn: `rowan.price@${DOMAIN}`, displayName: 'Rowan Price' };
 
@@ -142,6 +145,9 @@ export function phishInviteScenario(): Obj {
   const legit = { organizer: FINANCE_LEAD, uid: LEGIT_INVITE.iCalUId, subject: LEGIT_INVITE.subject, body: legitBody, createdAt: LEGIT_INVITE.createdAt, attendees: LEGIT_ATTENDEES, start: '2026-11-25T10:00:00.0000000' };
   for (const owner of [CLICKER, ...INVITED]) add(owner, event({ owner, ...attack }));
   for (const owner of [FINANCE_LEAD, ...LEGIT_ATTENDEES]) add(owner, event({ owner, ...legit }));
+  const phisher = { upn: PHISH.sender, displayName: 'Tailspin Billing' };
+  const outsideBody = `<html><body><p>Please confirm your payment portal access before the change: <a href="${PHISH.link}?s=2">sign in</a></p></body></html>`;
+  for (const owner of SWEEP_ONLY) add(owner, event({ owner, organizer: phisher, uid: OUTSIDE_INVITE.iCalUId, subject: OUTSIDE_INVITE.subject, body: outsideBody, createdAt: OUTSIDE_INVITE.createdAt, attendees: SWEEP_ONLY, start: '2026-11-24T10:00:00.0000000' }));
   const alert = {
     '@odata.type': '#microsoft.graph.security.alert', id: ALERT_ID, providerAlertId: ALERT_ID.slice(2), incidentId: '5201', status: 'new', severity: 'high',
     classification: null, determination: null, serviceSource: 'microsoftDefenderForOffice365', detectionSource: 'microsoftDefenderForOffice365',
@@ -178,10 +184,13 @@ export function phishInviteScenario(): Obj {
         { op: 'add', path: '/graph/groups/-', value: { id: 'e79cb607-da92-5473-8c44-af16f0ee8c47', displayName: 'Watchlist - sign-in every time', mail: null, mailEnabled: false, mailNickname: 'watchlist-signin', securityEnabled: true, groupTypes: [], description: 'Users who must sign in on every access while under investigation', createdDateTime: '2025-03-03T09:00:00Z', visibility: null } },
         { op: 'add', path: '/graph/groupMembers/e79cb607-da92-5473-8c44-af16f0ee8c47', value: [] },
       ] },
-      { id: 'colleagues', description: 'Sixty colleagues the phish did not reach, without mailboxes of interest here.', patch: OTHERS.map((u) => ({ op: 'add', path: '/graph/users/-', value: user(u, 'Operations') })) },
+      { id: 'colleagues', description: 'Sixty colleagues the phish did not reach; five of them have mailboxes (the phisher sent them an invite of its own), the rest none.', patch: [
+        ...OTHERS.map((u) => ({ op: 'add', path: '/graph/users/-', value: user(u, 'Operations') })),
+        ...SWEEP_ONLY.map((u) => ({ op: 'add', path: '/exchange/Mailbox/-', value: mailbox(u) })),
+      ] },
       { id: 'phish', description: 'The phish, one analyzed email per recipient: an outside sender failing SPF and DMARC, delivered to the inbox, carrying the portal link.', patch: [{ op: 'add', path: '/graph/analyzedEmails', value: PHISH_RECIPIENTS.map(analyzedEmail) }] },
       { id: 'alert', description: 'Defender\u2019s alert: Quinn clicked through and entered credentials (the analyzed message is its evidence).', patch: [{ op: 'add', path: '/graph/alerts', value: [alert] }] },
-      { id: 'calendars', description: 'The attacker\u2019s invite (from Quinn, the phish link, 25 attendees) and the finance lead\u2019s legitimate one (similar subject, intranet link, 12 attendees) in every calendar they reached.', patch: [{ op: 'add', path: '/graph/events', value: events }] },
+      { id: 'calendars', description: 'The attacker\u2019s invite (from Quinn, the phish link, 25 attendees), the finance lead\u2019s legitimate one (similar subject, intranet link, 12 attendees) and the phisher\u2019s own (from outside, to five colleagues the message did not reach) in every calendar they reached.', patch: [{ op: 'add', path: '/graph/events', value: events }] },
       { id: 'inbox-rule', description: 'The attacker\u2019s rule in Quinn\u2019s mailbox: payment mail forwarded outside, marked read and moved away.', patch: [{ op: 'add', path: `/graph/messageRules/${CLICKER.id}`, value: [rule] }] },
       { id: 'audit-log', description: 'The unified audit log: Quinn\u2019s usual sign-in before the phish, the attacker\u2019s sign-in from another address after it and the inbox rule made from there; a colleague\u2019s ordinary sign-in.', patch: [{ op: 'add', path: '/graph/auditLogRecords', value: [
         audit('quinn-usual-signin', '2026-11-23T07:55:00Z', CLICKER, 'UserLoggedIn', '192.0.2.10', 'azureActiveDirectoryStsLogon', 'AzureActiveDirectory'),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResponsePlan } from '../../reconciler/respond/run.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
-import { ATTACKER_INVITE, ATTACKER_IP, CLICKER, FINANCE_LEAD, INVITED, LEGIT_ATTENDEES, LEGIT_INVITE, PHISH, PHISH_RECIPIENTS } from '../../simulator/scenario/phish-invite.js';
+import { ATTACKER_INVITE, ATTACKER_IP, CLICKER, FINANCE_LEAD, INVITED, LEGIT_ATTENDEES, LEGIT_INVITE, OUTSIDE_INVITE, PHISH, PHISH_RECIPIENTS, SWEEP_ONLY } from '../../simulator/scenario/phish-invite.js';
 import { cli, isWrite, synthExamples, tenantArgs, trailOf, userAdmin, writer } from '../reconciler/harness.js';
 
 /*
@@ -174,6 +174,28 @@ describe('a phishing chain as one incident', () => {
     expect([...locations(s).values()].every((l) => l === 'deletedFolder')).toBe(true);
     const second = await respond(s, evidence, ['--now', '2026-11-23T09:10:00Z', '--auto-approve']);
     expect(second.plan.chains!.map((c) => [c.open, c.trace.at(-1)!.found])).toEqual([[{ messages: [], invites: [] }, expect.stringContaining(ATTACKER_IP)]]);
+  }, 240_000);
+
+  it('the tenant-wide sweep finds the invite the phisher sent to people the message did not reach; without it, only the recipients\u2019 calendars are read', async () => {
+    const s = (sim = await startSimulator({ scenario: 'phish-invite' }));
+    const plain = await respond(s, join(tmp(), 'evidence.jsonl'), WINDOW);
+    expect(plain.plan.chains![0]!.invites.map((i) => i.iCalUId)).toEqual([ATTACKER_INVITE.iCalUId]);
+    expect(holders(s, OUTSIDE_INVITE.iCalUId, SWEEP_ONLY)).toHaveLength(5);
+
+    const before = s.requests.entries.length;
+    const swept = await respond(s, join(tmp(), 'evidence.jsonl'), [...WINDOW, '--sweep-calendars', '--auto-approve']);
+    const chain = swept.plan.chains![0]!;
+    expect(chain.trace[1]).toMatchObject({ source: 'eventsSweep', found: expect.stringContaining("(a sweep of every calendar)") });
+    expect(chain.invites.map((i) => [i.iCalUId, i.organizerKind, i.matchedBy, i.copies]).sort()).toEqual([
+      [ATTACKER_INVITE.iCalUId, 'compromised-internal', ['links'], 26],
+      [OUTSIDE_INVITE.iCalUId, 'outside', ['sender', 'links'], 5],
+    ].sort());
+    expect(holders(s, OUTSIDE_INVITE.iCalUId, SWEEP_ONLY)).toEqual([]);
+    expect(holders(s, LEGIT_INVITE.iCalUId, [FINANCE_LEAD, ...LEGIT_ATTENDEES])).toHaveLength(13);
+    // Every user's calendar was asked (in $batch), a mailbox without Exchange Online answering that it has none.
+    const users = s.tenant.graph.users.size;
+    const asked = s.requests.entries.slice(before).filter((e) => e.path.includes('$batch')).length;
+    expect(asked).toBeGreaterThanOrEqual(Math.ceil(users / 20));
   }, 240_000);
 
   it('a chain named on the command line whose message is not among the analyzed emails is reported, not passed over', async () => {
