@@ -131,7 +131,7 @@ export interface ChainView<Disposition extends string = string> {
   readonly accounts: ReadonlyArray<{ readonly upn: string; readonly role: OrganizerKind | 'signal-subject' }>;
   readonly trace: readonly TraceStep[];
   /** Containment, per mailbox and action. */
-  readonly actions: ReadonlyArray<{ readonly id: string; readonly upn: string; readonly tier: string; readonly action: string; readonly disposition: Disposition; readonly rule: string; readonly heldBack?: string; readonly decisionId: string; readonly writes: number }>;
+  readonly actions: ReadonlyArray<{ readonly id: string; readonly upn: string; readonly tier: string; readonly action: string; readonly disposition: Disposition; readonly rule: string; readonly heldBack?: string; readonly decisionId: string; readonly writes: number; readonly owner?: string }>;
   /** Mailboxes the chain reached that are never acted on (break-glass) or are not in the directory. */
   readonly untouched: ReadonlyArray<{ readonly address: string; readonly reason: 'break-glass' | 'not-in-directory' }>;
   /** What was still not contained when the run read it (before its writes): the chain stays open while any is. */

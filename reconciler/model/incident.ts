@@ -39,4 +39,6 @@ export interface IncidentAction<Action extends string = string, Disposition exte
   readonly decisionId: string;
   /** How many writes it takes; 0: nothing left to do (already done, or nothing to act on). */
   readonly writes: number;
+  /** Who executes it: the owner of its platform (identity, mail, applications), as `name (contact)` (absent in trails of earlier versions). */
+  readonly owner?: string;
 }

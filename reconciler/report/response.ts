@@ -17,11 +17,12 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /** What an action comes to, in words. */
-function actionText(a: Pick<PlannedAction, 'disposition' | 'writes'> & { readonly action: string }, owner: string): string {
+function actionText(a: Pick<PlannedAction, 'disposition' | 'writes'> & { readonly action: string; readonly owner?: string }, owner: string, e: Escape = String): string {
   if (a.disposition === 'never') return 'never done';
   if (a.action === 'notify') return `the incident owner, ${owner}`;
   if (a.writes === 0) return 'nothing left to do';
-  return `${plural(a.writes, 'write')}${a.disposition === 'approval' ? ', waiting for approval' : ''}`;
+  // The owner of the action's platform, who carries it out (a name from the posture).
+  return `${plural(a.writes, 'write')}${a.disposition === 'approval' ? ', waiting for approval' : ''}${a.owner !== undefined ? `, by ${e(a.owner)}` : ''}`;
 }
 
 /** The counts line; a plan with phishing chains names how many. */
@@ -128,13 +129,14 @@ const DISPOSITION_WORDS: Readonly<Record<string, string>> = { automatic: 'automa
 function groupOutcome(g: ContainmentGroup, e: Escape): string {
   const how = Object.hasOwn(DISPOSITION_WORDS, g.disposition) ? DISPOSITION_WORDS[g.disposition] : e(g.disposition);
   const writes = g.disposition === 'never' ? '' : ` (${g.writes === 0 ? 'nothing left to do' : plural(g.writes, 'write')})`;
-  return `${count(g.actions.length, 'mailbox', 'mailboxes')} ${how}${g.heldBack ? ', held back by the circuit breaker' : ''}${writes}, by ${g.rules.map(e).join(', ')}`;
+  const owners = [...new Set(g.actions.flatMap((a) => (a.owner !== undefined ? [a.owner] : [])))];
+  return `${count(g.actions.length, 'mailbox', 'mailboxes')} ${how}${g.heldBack ? ', held back by the circuit breaker' : ''}${writes}, by ${g.rules.map(e).join(', ')}${owners.length && g.writes > 0 ? `; carried out by ${owners.map(e).join(', ')}` : ''}`;
 }
 
 const groupText = (g: ContainmentGroup, e: Escape) => `${e(g.action)}: ${groupOutcome(g, e)}`;
 
 /** One mailbox of a group named one by one. */
-const mailboxText = (a: ChainAction, e: Escape, owner: string) => `${e(a.upn)} (${e(a.tier)}): ${actionText(a, e(owner))} (${e(a.rule)})`;
+const mailboxText = (a: ChainAction, e: Escape, owner: string) => `${e(a.upn)} (${e(a.tier)}): ${actionText(a, e(owner), e)} (${e(a.rule)})`;
 
 /** Why the circuit breaker held the chain's automatic actions back, each reason once. */
 const heldBackReasons = (c: PlannedChain) => [...new Set(c.actions.flatMap((a) => (a.heldBack !== undefined ? [a.heldBack] : [])))];
@@ -188,7 +190,7 @@ function chainMarkdown(c: PlannedChain, m: Escape, owner: string): string[] {
   const listed = groups.filter((g) => g.listed).flatMap((g) => g.actions);
   if (listed.length) {
     out.push('', '| mailbox | tier | action | disposition | writes | rule |', '| --- | --- | --- | --- | --- | --- |');
-    for (const a of listed) out.push(`| ${m(a.upn)} | ${m(a.tier)} | ${m(a.action)} | ${m(a.disposition)}${a.heldBack !== undefined ? ' (held back)' : ''} | ${actionText(a, m(owner))} | ${m(a.rule)} |`);
+    for (const a of listed) out.push(`| ${m(a.upn)} | ${m(a.tier)} | ${m(a.action)} | ${m(a.disposition)}${a.heldBack !== undefined ? ' (held back)' : ''} | ${actionText(a, m(owner), m)} | ${m(a.rule)} |`);
   }
   const open = openCopies(c);
   out.push('', open ? `**Still open:** ${open}.` : '**Contained.**');
@@ -227,7 +229,7 @@ export function renderResponseHuman(input: ResponsePlan): string {
   for (const inc of p.incidents) {
     out.push('', `Incident ${s(inc.id)}: ${s(inc.identity.upn)} (${s(inc.tier)}, ${s(inc.confidence)} confidence), opened ${s(inc.openedAt)}`);
     for (const sig of inc.signals) out.push(`    signal  ${s(sig.source)} ${s(sig.id)} (${sig.rule < 0 ? 'no rule' : `${s(sig.confidence)}, rule ${sig.rule + 1}`}): ${s(sig.title)}`);
-    for (const a of inc.actions) out.push(`    ${a.disposition.padEnd(9)} ${s(a.action)}: ${actionText(a, s(p.owner))} (${s(a.rule)})${a.heldBack ? ' [held back by the circuit breaker]' : ''}`);
+    for (const a of inc.actions) out.push(`    ${a.disposition.padEnd(9)} ${s(a.action)}: ${actionText(a, s(p.owner), s)} (${s(a.rule)})${a.heldBack ? ' [held back by the circuit breaker]' : ''}`);
   }
   for (const c of p.chains ?? []) out.push('', ...chainHuman(c, s, p.owner));
   for (const inc of p.protected) out.push('', breakGlassText(inc, s(inc.identity.upn), s(inc.id)));

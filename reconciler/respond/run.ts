@@ -200,7 +200,8 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
   for (const [i, { d, id, chain }] of jobs.entries()) {
     const writes = found[i]!;
     (d.disposition === 'automatic' ? changes : approvals).push(...writes);
-    const action = { action: d.action, disposition: d.disposition, rule: d.rule, ...(d.heldBack ? { heldBack: d.heldBack } : {}), decisionId: id, writes: writes.length };
+    const owner = policy.actionOwners[d.action] ?? policy.owner;
+    const action = { action: d.action, disposition: d.disposition, rule: d.rule, ...(d.heldBack ? { heldBack: d.heldBack } : {}), decisionId: id, writes: writes.length, owner: `${owner.name} (${owner.contact})` };
     if (chain) chainActions.set(d.incident, [...(chainActions.get(d.incident) ?? []), { id: d.identity.id, upn: d.identity.upn, tier: d.tier, ...action }]);
     else actionsOf.set(d.incident, [...(actionsOf.get(d.incident) ?? []), action]);
   }

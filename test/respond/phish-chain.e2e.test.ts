@@ -69,6 +69,11 @@ describe('a phishing chain as one incident', () => {
     expect(byAction('purgeMessage').map((x) => x.upn).sort()).toEqual(PHISH_RECIPIENTS.map((u) => u.upn).sort());
     expect(byAction('removeInvites').map((x) => x.upn).sort()).toEqual([CLICKER, ...INVITED].map((u) => u.upn).sort());
     expect(chain.actions.every((x) => x.disposition === 'automatic' && x.rule === 'matrix.standard.high.automatic' && x.writes === 1)).toBe(true);
+    // Each containment step names who carries it out: the mail platform's owner (the posture's actionOwners), not the incident owner.
+    const owners = [...new Set(chain.actions.map((x) => x.owner))];
+    expect(owners).toHaveLength(1);
+    expect(owners[0]).not.toBe(plan.owner);
+    expect(r.stdout).toContain(`carried out by ${owners[0]}`);
     // The account behind the invite is an identity incident of its own, acted on per the matrix.
     const quinn = plan.incidents.find((i) => i.identity.upn === CLICKER.upn)!;
     expect(quinn.actions.filter((a) => a.disposition === 'automatic' && a.writes > 0).map((a) => a.action).sort()).toEqual(['confirmCompromised', 'revokeSessions']);
