@@ -138,11 +138,17 @@ function openChains(earlier: readonly ResponseEvidenceRecord[], records: readonl
   for (const r of earlier) for (const c of r.chains ?? []) latest.set(c.id, { chain: c, runId: r.runId });
   const out: ChainStart[] = [];
   for (const { chain: c, runId } of latest.values()) {
-    if (c.notTraced !== undefined) continue;
+    // The trail is read as hostile as any input: a chain whose message id is not one is not traced again.
+    if (c.notTraced !== undefined || typeof c.networkMessageId !== 'string' || !NETWORK_MESSAGE_ID.test(c.networkMessageId) || !Array.isArray(c.actions) || !c.open) continue;
     const automatic = c.actions.filter((a) => a.disposition === 'automatic' && a.writes > 0).map((a) => a.decisionId);
     const applied = new Set(records.filter((x): x is ChangeEvidenceRecord => x.kind === 'change' && x.runId === runId && x.result === 'applied').map((x) => x.findingId));
     const stillOpen = c.open.messages.length + c.open.invites.length + (c.open.evidence?.length ?? 0) > 0;
-    if (stillOpen || automatic.some((d) => !applied.has(d))) out.push({ networkMessageId: c.networkMessageId, confidence: c.confidence, startedBy: c.startedBy, accounts: c.accounts });
+    if (stillOpen || automatic.some((d) => !applied.has(d))) out.push({
+        networkMessageId: c.networkMessageId,
+        confidence: (['high', 'medium', 'low'] as const).find((x) => x === c.confidence) ?? 'low',
+        startedBy: Array.isArray(c.startedBy) ? c.startedBy.filter((x): x is string => typeof x === 'string') : [],
+        accounts: Array.isArray(c.accounts) ? c.accounts.filter((a) => typeof a?.upn === 'string' && typeof a.role === 'string') : [],
+      });
   }
   return out;
 }
