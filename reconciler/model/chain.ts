@@ -6,7 +6,7 @@
  */
 
 /** Where a fact of the chain came from, so each step of the trace names its source. */
-export type ChainSource = 'analyzedEmails' | 'messageTrace' | 'alertEvidence' | 'signalFile' | 'events' | 'eventsSweep' | 'directory' | 'mailboxPermissions' | 'auditLog';
+export type ChainSource = 'analyzedEmails' | 'messageTrace' | 'alertEvidence' | 'signalFile' | 'events' | 'eventsSweep' | 'directory' | 'mailboxPermissions' | 'calendarPermissions' | 'auditLog';
 
 /** One copy of the message, in one recipient's mailbox. */
 export interface MessageCopy {
@@ -57,7 +57,7 @@ export type OrganizerKind =
   | 'outside'
   /** An internal account the chain touched (a recipient of the message), sending after delivery. */
   | 'compromised-internal'
-  /** Someone acting for a mailbox through a delegate or folder permission: the delegate is the account to look at. */
+  /** A mailbox a recipient of the message is a delegate of (calendar permission): the attacker in the recipient's account acting for it; the delegate is the account to look at. */
   | 'delegate';
 
 /** One meeting of the chain: every copy of it found, who organised it, and why it belongs. */

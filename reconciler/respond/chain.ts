@@ -24,7 +24,7 @@ export interface ChainContext {
   readonly domains: readonly string[];
   /** How long after delivery an invite from an account of the chain still counts. */
   readonly windowHours: number;
-  /** Delegates: mailbox UPN (lower case) → the UPNs that can send for it or edit its calendar. */
+  /** Delegates: an organizer's mailbox (address, lower case) → the addresses that can send for it or edit its calendar. */
   readonly delegates?: ReadonlyMap<string, readonly string[]>;
 }
 
@@ -68,7 +68,8 @@ const isInternal = (address: string, ctx: ChainContext) => ctx.domains.includes(
  * Which invites belong to the chain. Copies are grouped by iCalUId (every attendee's copy of one
  * meeting shares it). A meeting belongs when its organizer is the message's sender, or when it
  * carries one of the message's links and was organised, within the window after delivery, by an
- * account of the chain (a recipient of the message, or a delegate of one) or from outside. A subject
+ * account of the chain (a recipient of the message, or a mailbox a recipient is a delegate of, the
+ * attacker in the recipient's account acting for it) or from outside. A subject
  * that looks alike is never enough: the legitimate invite with a similar subject is left alone.
  */
 export function matchInvites(message: ChainMessage, events: readonly EventCopy[], ctx: ChainContext): { invites: ChainInvite[]; leftAlone: InviteLeftAlone[] } {
@@ -87,7 +88,7 @@ export function matchInvites(message: ChainMessage, events: readonly EventCopy[]
     const organizer = first.organizer.toLowerCase();
     const created = Math.min(...copies.map((c) => Date.parse(c.createdAt)).filter((t) => !Number.isNaN(t)));
     const shared = copies.some((c) => c.links.some((l) => links.has(l)));
-    const delegateFor = [...(ctx.delegates ?? new Map<string, readonly string[]>()).entries()].find(([mailbox, ds]) => recipients.has(mailbox) && ds.some((d) => d.toLowerCase() === organizer));
+    const delegateFor = (ctx.delegates?.get(organizer) ?? []).some((d) => recipients.has(d.toLowerCase()));
     const kind: OrganizerKind | undefined = !isInternal(organizer, ctx) ? 'outside' : recipients.has(organizer) ? 'compromised-internal' : delegateFor ? 'delegate' : undefined;
     const view = { iCalUId, subject: first.subject, organizer: first.organizer };
     if (organizer === sender) {

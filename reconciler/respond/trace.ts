@@ -12,6 +12,9 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
 const objOf = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const quoted = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
+/** Calendar roles that let their holder send and change meetings for the calendar's owner. */
+const DELEGATE_ROLES = new Set(['delegateWithoutPrivateEventAccess', 'delegateWithPrivateEventAccess', 'write']);
+
 /** How far back analyzed emails are searched: Defender keeps them 30 days. */
 const SEARCH_DAYS = 30;
 const EVENT_SELECT = 'id,iCalUId,subject,organizer,attendees,body,createdDateTime,isOrganizer,isCancelled,type,seriesMasterId';
@@ -174,7 +177,29 @@ export async function traceChain(conn: Pick<Connection, 'graph'>, networkMessage
   }
   steps.push({ source: o.sweep ? 'eventsSweep' : 'events', from: '/users/{id}/events ($batch)', found: `${events.length} meetings created ${from} – ${to} in ${calendars.size} ${o.sweep ? "users' calendars (a sweep of every calendar)" : "recipients' calendars"}` });
 
-  const ctx = { domains: o.domains.map((d) => d.toLowerCase()), windowHours: o.windowHours };
+  const base = { domains: o.domains.map((d) => d.toLowerCase()), windowHours: o.windowHours };
+  // A meeting with the message's links organised by an internal mailbox outside the chain may have
+  // been sent by a recipient acting for it as a delegate: that mailbox's calendar permissions say.
+  const unplaced = [...new Set(matchInvites(message, events, base).leftAlone.filter((l) => l.reason === 'organizer-not-in-chain').map((l) => l.organizer.toLowerCase()))]
+    .map((address) => byAddress.get(address))
+    .filter((i): i is Identity => !!i);
+  const delegates = new Map<string, string[]>();
+  if (unplaced.length) {
+    const perms = await readPerMailbox(conn.graph, unplaced.map((i) => ({ key: i.id.toLowerCase(), label: i.upn, url: `/users/${encodeURIComponent(i.id)}/calendar/calendarPermissions` })), 'calendar permissions');
+    if (perms.failures.length) {
+      incomplete.push({ what: `the calendar permissions of ${perms.failures.length} of ${unplaced.length} organizers of meetings with the links of message ${networkMessageId}`, endpoint: '/users/{id}/calendar/calendarPermissions ($batch)', error: `first: ${perms.failures[0]}` });
+      return { steps, incomplete };
+    }
+    for (const i of unplaced) {
+      const who = (perms.items.get(i.id.toLowerCase()) ?? [])
+        .filter((p) => DELEGATE_ROLES.has(String(p['role'] ?? '')))
+        .map((p) => String(objOf(p['emailAddress'])['address'] ?? '').toLowerCase())
+        .filter(Boolean);
+      for (const address of [i.upn, ...(i.mail ? [i.mail] : [])]) delegates.set(address.toLowerCase(), who);
+    }
+    steps.push({ source: 'calendarPermissions', from: '/users/{id}/calendar/calendarPermissions ($batch)', found: `calendar delegates of organizers outside the chain: ${unplaced.map((i) => `${i.upn} (${delegates.get(i.upn.toLowerCase())?.length ?? 0})`).join(', ')}` });
+  }
+  const ctx = { ...base, delegates };
   const first = matchInvites(message, events, ctx);
   // Every attendee's copy of a meeting of the chain, by iCalUId, in calendars not read above.
   const wanted = new Map<string, { mailbox: { id: string; upn: string }; uid: string }>();

@@ -7,6 +7,7 @@ import { auditLogQueries } from './entities/audit-log-queries.js';
 import { authenticationMethods } from './entities/authentication-methods.js';
 import { authorizationPolicy } from './entities/authorization-policy.js';
 import { calendarEvents } from './entities/calendar-events.js';
+import { calendarPermissions } from './entities/calendar-permissions.js';
 import { conditionalAccessPolicies } from './entities/conditional-access-policies.js';
 import { domains } from './entities/domains.js';
 import { groups } from './entities/groups.js';
@@ -46,6 +47,7 @@ export const GRAPH_ENTITIES = [
   authenticationMethods,
   analyzedEmails,
   calendarEvents,
+  calendarPermissions,
   auditLogQueries,
 ] as const;
 

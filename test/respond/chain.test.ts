@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inviteRemovals, linksIn, matchInvites, normaliseLink, stillOpen, type ChainMessage, type EventCopy } from '../../reconciler/respond/chain.js';
 
-const ctx = { domains: ['contoso.example'], windowHours: 48, delegates: new Map([['cfo@contoso.example', ['assistant@contoso.example']]]) };
+const ctx = { domains: ['contoso.example'], windowHours: 48, delegates: new Map([['ceo@contoso.example', ['jamie@contoso.example']]]) };
 const PHISH = 'https://invoice-portal.test/view';
 const message: ChainMessage = {
   networkMessageId: '2849d120-e36b-52ff-bcf8-4df3e7e36945',
@@ -45,7 +45,7 @@ describe('links', () => {
 });
 
 describe('which invites belong to the chain', () => {
-  it('the sender’s meeting, and one with the message’s link organised by a recipient after delivery or by a delegate of one; a look-alike subject without the link is left alone', () => {
+  it('the sender’s meeting, and one with the message’s link organised by a recipient after delivery or for a mailbox a recipient is a delegate of; a look-alike subject without the link is left alone', () => {
     const events = [
       // The outside sender invites two recipients directly.
       copy('jamie@contoso.example', { iCalUId: 'uid-outside', organizer: 'billing@invoice-portal.test' }),
@@ -53,8 +53,8 @@ describe('which invites belong to the chain', () => {
       // Jamie's account, taken over, invites colleagues with the same link (a different token).
       copy('jamie@contoso.example', { iCalUId: 'uid-jamie', organizer: 'jamie@contoso.example', links: ['https://invoice-portal.test/view'] }),
       copy('alex@contoso.example', { iCalUId: 'uid-jamie', organizer: 'jamie@contoso.example', links: [PHISH] }),
-      // The CFO's assistant (a delegate) sends one with the link for the CFO.
-      copy('assistant@contoso.example', { iCalUId: 'uid-delegate', organizer: 'assistant@contoso.example', links: [PHISH] }),
+      // Jamie is a delegate of the CEO's calendar: from Jamie's account the attacker sends one with the link as the CEO.
+      copy('ceo@contoso.example', { iCalUId: 'uid-delegate', organizer: 'ceo@contoso.example', links: [PHISH] }),
       // The real invoice review: similar subject, organised by a colleague, no phish link.
       copy('sam@contoso.example', { iCalUId: 'uid-legit', organizer: 'sam@contoso.example', subject: 'Invoice INV-20931 review', links: ['https://contoso.sharepoint.test/sites/finance'] }),
       copy('jamie@contoso.example', { iCalUId: 'uid-legit', organizer: 'sam@contoso.example', subject: 'Invoice INV-20931 review' }),

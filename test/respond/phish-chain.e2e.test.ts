@@ -203,6 +203,31 @@ describe('a phishing chain as one incident', () => {
     expect(asked).toBeGreaterThanOrEqual(Math.ceil(users / 20));
   }, 240_000);
 
+  it('a meeting with the link sent for a mailbox a recipient is a delegate of belongs to the chain; without the delegation it is left alone', async () => {
+    const s = (sim = await startSimulator({ scenario: 'phish-invite' }));
+    const delegate = PHISH_RECIPIENTS[1]!;
+    const attendees = PHISH_RECIPIENTS.slice(30, 33);
+    const uid = `040000008200E00074C5B7101A82E00800000000${'d1e9'.repeat(8)}`;
+    // Rowan (not a recipient) "sends" a meeting with the phish link: the attacker, in a delegate's account, acting for Rowan.
+    const template = s.tenant.calendarEvents.list(CLICKER.id).find((e) => e['iCalUId'] === ATTACKER_INVITE.iCalUId)!;
+    const meeting = (owner: { id: string; upn: string }) => ({
+      ...template, id: `AAMkAGdeleg${owner.id.slice(0, 8)}`, iCalUId: uid, subject: 'Budget sign-off', isOrganizer: owner.id === FINANCE_LEAD.id, createdDateTime: '2026-11-23T08:50:00Z',
+      organizer: { emailAddress: { name: 'Rowan Price', address: FINANCE_LEAD.upn } }, attendees: attendees.map((a) => ({ type: 'required', status: { response: 'none' }, emailAddress: { address: a.upn, name: a.displayName } })),
+    });
+    for (const owner of [FINANCE_LEAD, ...attendees]) s.tenant.calendarEvents.add(owner.id, meeting(owner));
+
+    const without = await respond(s, join(tmp(), 'evidence.jsonl'), WINDOW);
+    expect(without.plan.chains![0]!.leftAlone.map((l) => [l.iCalUId, l.reason])).toContainEqual([uid, 'organizer-not-in-chain']);
+
+    s.tenant.calendarPermissions.add(FINANCE_LEAD.id, { id: 'perm-1', isRemovable: true, isInsideOrganization: true, role: 'delegateWithoutPrivateEventAccess', allowedRoles: ['none', 'freeBusyRead', 'limitedRead', 'read', 'write', 'delegateWithoutPrivateEventAccess', 'delegateWithPrivateEventAccess'], emailAddress: { name: delegate.displayName, address: delegate.upn } });
+    const withIt = await respond(s, join(tmp(), 'evidence.jsonl'), [...WINDOW, '--auto-approve']);
+    const chain = withIt.plan.chains![0]!;
+    expect(chain.invites.find((i) => i.iCalUId === uid)).toMatchObject({ organizer: FINANCE_LEAD.upn, organizerKind: 'delegate', matchedBy: ['links'], copies: 4 });
+    expect(chain.trace.find((t) => t.source === 'calendarPermissions')?.found).toBe(`calendar delegates of organizers outside the chain: ${FINANCE_LEAD.upn} (1)`);
+    expect(holders(s, uid, [FINANCE_LEAD, ...attendees])).toEqual([]);
+    expect(holders(s, LEGIT_INVITE.iCalUId, [FINANCE_LEAD, ...LEGIT_ATTENDEES])).toHaveLength(13);
+  }, 240_000);
+
   it('a chain named on the command line whose message is not among the analyzed emails is reported, not passed over', async () => {
     const s = (sim = await startSimulator({ scenario: 'phish-invite' }));
     const { r, plan } = await respond(s, join(tmp(), 'evidence.jsonl'), ['--since', '2026-11-23T08:30:00Z', '--now', '2026-11-23T09:00:00Z', '--message', '00000000-1111-4222-8333-444444444444']);
