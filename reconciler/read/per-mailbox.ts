@@ -36,13 +36,21 @@ export function collectionPage(body: unknown, what: string): { value: Obj[]; nex
  * named among the failures: a partial read is never an empty one. A mailbox that is not enabled for
  * REST (inactive, on-premises) has nothing to read.
  */
-export async function readPerMailbox(graph: GraphTransport, reads: readonly MailboxRead[], what: string, concurrency = 4): Promise<{ items: Map<string, Obj[]>; failures: string[]; denied: boolean }> {
+export async function readPerMailbox(
+  graph: GraphTransport,
+  reads: readonly MailboxRead[],
+  what: string,
+  concurrency = 4,
+  /** Called after each batch (done, total). */
+  progress?: (done: number, total: number) => void,
+): Promise<{ items: Map<string, Obj[]>; failures: string[]; denied: boolean }> {
   const items = new Map<string, Obj[]>();
   const failures: string[] = [];
   let denied = false;
   const chunks: MailboxRead[][] = [];
   for (let i = 0; i < reads.length; i += 20) chunks.push(reads.slice(i, i + 20));
   let next = 0;
+  let done = 0;
   const worker = async () => {
     while (next < chunks.length) {
       const chunk = chunks[next++]!;
@@ -79,6 +87,8 @@ export async function readPerMailbox(graph: GraphTransport, reads: readonly Mail
           failures.push(`${read.label}: ${(err as Error).message}`);
         }
       }
+      done += chunk.length;
+      progress?.(done, reads.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, chunks.length)) }, worker));

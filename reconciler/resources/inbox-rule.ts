@@ -1,8 +1,8 @@
 import { P } from '../../policies/permissions.js';
 import type { InboxRules, MailboxRef, Section } from '../model/live.js';
 import { canonicalJson } from '../core/json.js';
+import { readPerMailbox } from '../read/per-mailbox.js';
 import { GraphError } from '../transport/graph.js';
-import { nextLinkFormProblem } from '../transport/middleware.js';
 import { graphEntity } from './graph-entity.js';
 import { isObj, writable } from './compare.js';
 import type { Connection } from '../input/connection.js';
@@ -91,27 +91,8 @@ export const inboxRule: typeof inboxRuleFamily & Respondable = {
 };
 
 /**
- * The rules of one mailbox from a `$batch` item answered 200: a `value` array of rule objects, and
- * maybe an `@odata.nextLink` to the rest. Anything else is a malformed answer, never "no rules".
- */
-function rulesPage(body: unknown): { value: Obj[]; next?: string } | { error: string } {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { error: `the answer is ${body === null ? 'null' : Array.isArray(body) ? 'an array' : typeof body}, not a collection of rules` };
-  const b = body as Obj;
-  if (!Array.isArray(b['value'])) return { error: 'the answer has no value array' };
-  if (!b['value'].every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) return { error: 'the value array holds something that is not a rule' };
-  const next = b['@odata.nextLink'];
-  if (next !== undefined && typeof next !== 'string') return { error: 'the answer has an @odata.nextLink that is not a URL' };
-  // Followed through the Graph transport, which resolves a path against its own root: only an
-  // absolute link is a link (`//other.example/…` is another host, not a path on Graph).
-  const problem = next === undefined ? undefined : nextLinkFormProblem(next);
-  if (problem) return { error: problem };
-  return { value: b['value'] as Obj[], ...(next !== undefined ? { next } : {}) };
-}
-
-/**
- * Reads the inbox rules of every mailbox through Graph `$batch`, 20 mailboxes per batch, a bounded
- * number of batches in flight. A mailbox whose answer carries an `@odata.nextLink` has the rest read
- * through the Graph transport (which follows links on the Graph endpoint only). Any mailbox whose
+ * Reads the inbox rules of every mailbox through Graph `$batch` (read/per-mailbox.ts: 20 mailboxes a
+ * batch, a bounded number in flight, the rest of a mailbox behind its next link). Any mailbox whose
  * rules could not be read, or whose answer is malformed, makes the section fail: a partial scan is
  * never reported as a clean one.
  */
@@ -120,61 +101,13 @@ export async function readInboxRules(ctx: ReadContext, mailboxes: readonly Obj[]
   const refs: MailboxRef[] = mailboxes
     .filter((m) => typeof m['ExternalDirectoryObjectId'] === 'string' && m['ExternalDirectoryObjectId'])
     .map((m) => ({ id: String(m['ExternalDirectoryObjectId']), upn: String(m['UserPrincipalName'] ?? m['PrimarySmtpAddress'] ?? '') }));
-  const rules: Array<{ mailbox: MailboxRef; rule: Obj }> = [];
-  const failures: string[] = [];
-  let permissionDenied = false;
-  let done = 0;
-  const chunks: MailboxRef[][] = [];
-  for (let i = 0; i < refs.length; i += 20) chunks.push(refs.slice(i, i + 20));
-  let next = 0;
-  const worker = async () => {
-    while (next < chunks.length) {
-      const chunk = chunks[next++]!;
-      const more: Array<{ mailbox: MailboxRef; link: string }> = [];
-      try {
-        const replies = await ctx.graph.batch(chunk.map((m, i) => ({ id: String(i), method: 'GET', url: `/users/${m.id}/mailFolders/inbox/messageRules` })));
-        chunk.forEach((m, i) => {
-          const r = replies.get(String(i));
-          if (r && r.status === 200) {
-            const page = rulesPage(r.body);
-            if ('error' in page) {
-              failures.push(`${m.upn || m.id}: malformed answer: ${page.error}`);
-              return;
-            }
-            for (const rule of page.value) rules.push({ mailbox: m, rule });
-            if (page.next !== undefined) more.push({ mailbox: m, link: page.next });
-          } else if (r && r.status === 404 && (r.body as { error?: { code?: string } })?.error?.code === 'MailboxNotEnabledForRESTAPI') {
-            // An inactive or on-premises mailbox has no cloud inbox rules to read.
-          } else {
-            if (r?.status === 403) permissionDenied = true;
-            failures.push(`${m.upn || m.id}: HTTP ${r?.status ?? 0} ${(r?.body as { error?: { code?: string } })?.error?.code ?? ''}`.trim());
-          }
-        });
-      } catch (err) {
-        if (err instanceof GraphError && err.status === 403) permissionDenied = true;
-        for (const m of chunk) failures.push(`${m.upn || m.id}: ${(err as Error).message}`);
-      }
-      for (const { mailbox, link } of more) {
-        try {
-          const rest = await ctx.graph.list<unknown>(link);
-          const page = rulesPage({ value: rest });
-          if ('error' in page) failures.push(`${mailbox.upn || mailbox.id}: malformed answer: ${page.error}`);
-          else for (const rule of page.value) rules.push({ mailbox, rule });
-        } catch (err) {
-          if (err instanceof GraphError && err.status === 403) permissionDenied = true;
-          failures.push(`${mailbox.upn || mailbox.id}: ${(err as Error).message}`);
-        }
-      }
-      done += chunk.length;
-      ctx.progress?.(done, refs.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(ctx.batchConcurrency ?? 12, Math.max(1, chunks.length)) }, worker));
-  if (failures.length) {
-    const error = `inbox rules of ${failures.length} of ${refs.length} mailboxes could not be read (first: ${failures[0]})`;
-    return permissionDenied
+  const read = await readPerMailbox(ctx.graph, refs.map((m, i) => ({ key: String(i), label: m.upn || m.id, url: `/users/${m.id}/mailFolders/inbox/messageRules` })), 'rules', ctx.batchConcurrency ?? 12, ctx.progress);
+  if (read.failures.length) {
+    const error = `inbox rules of ${read.failures.length} of ${refs.length} mailboxes could not be read (first: ${read.failures[0]})`;
+    return read.denied
       ? { ok: false, endpoint, readAt: now(), reason: 'permission-missing', permission: 'MailboxSettings.Read', error }
       : { ok: false, endpoint, readAt: now(), reason: 'read-failed', error };
   }
+  const rules = refs.flatMap((mailbox, i) => (read.items.get(String(i)) ?? []).map((rule) => ({ mailbox, rule })));
   return { ok: true, value: { mailboxes: refs.length, rules }, endpoint, readAt: now() };
 }
