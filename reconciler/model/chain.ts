@@ -112,6 +112,8 @@ export interface ChainView<Disposition extends string = string> {
   readonly confidence: 'high' | 'medium' | 'low';
   /** The signals that started it (source:id), or `command-line`. */
   readonly startedBy: readonly string[];
+  /** Set when every calendar of the tenant was searched (`--sweep-calendars`): an approval traces it again the same way. */
+  readonly swept?: boolean;
   /** Why nothing of it was traced (the message is not among the analyzed emails): it is named, never passed over. */
   readonly notTraced?: string;
   readonly message?: {
@@ -132,8 +134,8 @@ export interface ChainView<Disposition extends string = string> {
   readonly trace: readonly TraceStep[];
   /** Containment, per mailbox and action. */
   readonly actions: ReadonlyArray<{ readonly id: string; readonly upn: string; readonly tier: string; readonly action: string; readonly disposition: Disposition; readonly rule: string; readonly heldBack?: string; readonly decisionId: string; readonly writes: number; readonly owner?: string }>;
-  /** Mailboxes the chain reached that are never acted on (break-glass) or are not in the directory. */
-  readonly untouched: ReadonlyArray<{ readonly address: string; readonly reason: 'break-glass' | 'not-in-directory' }>;
+  /** Mailboxes the chain reached that are never acted on (break-glass, an address two identities answer to) or cannot be (not in the directory, not in Exchange Online). */
+  readonly untouched: ReadonlyArray<{ readonly address: string; readonly reason: 'break-glass' | 'not-in-directory' | 'ambiguous-address' | 'no-cloud-mailbox' }>;
   /** What was still not contained when the run read it (before its writes): the chain stays open while any is. */
   readonly open: {
     readonly messages: readonly string[];

@@ -34,7 +34,7 @@ export function collectionPage(body: unknown, what: string): { value: Obj[]; nex
  * flight (the transport paces and retries; Outlook's per-mailbox limits hold per item). A mailbox
  * whose answer has a next link has the rest read through the transport. Every mailbox is read or
  * named among the failures: a partial read is never an empty one. A mailbox that is not enabled for
- * REST (inactive, on-premises) has nothing to read.
+ * REST (inactive, on-premises) has nothing to read: it is named in `notEnabled`.
  */
 export async function readPerMailbox(
   graph: GraphTransport,
@@ -43,8 +43,9 @@ export async function readPerMailbox(
   concurrency = 4,
   /** Called after each batch (done, total). */
   progress?: (done: number, total: number) => void,
-): Promise<{ items: Map<string, Obj[]>; failures: string[]; denied: boolean }> {
+): Promise<{ items: Map<string, Obj[]>; failures: string[]; denied: boolean; notEnabled: string[] }> {
   const items = new Map<string, Obj[]>();
+  const notEnabled: string[] = [];
   const failures: string[] = [];
   let denied = false;
   const chunks: MailboxRead[][] = [];
@@ -67,6 +68,7 @@ export async function readPerMailbox(
             if (page.next !== undefined) more.push({ read, link: page.next });
           } else if (r && r.status === 404 && code === 'MailboxNotEnabledForRESTAPI') {
             items.set(read.key, items.get(read.key) ?? []);
+            notEnabled.push(read.key);
           } else {
             if (r?.status === 403) denied = true;
             failures.push(`${read.label}: HTTP ${r?.status ?? 0} ${code ?? ''}`.trim());
@@ -92,5 +94,5 @@ export async function readPerMailbox(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, chunks.length)) }, worker));
-  return { items, failures, denied };
+  return { items, failures, denied, notEnabled };
 }

@@ -39,7 +39,9 @@ export const calendarEvent: ResourceType & Writable & Respondable = {
   async readBack(conn, w) {
     return { value: await calendarEvent.readTarget(conn, w) };
   },
-  took: (_w, after) => (after === null ? undefined : (after as Obj)['isCancelled'] === true ? 'the cancelled meeting is still on the calendar' : 'the meeting is still on the calendar'),
+  // A cancel took when the organizer's copy is gone or reads cancelled (Outlook moves it to Deleted
+  // Items, where a read by id may still find it); a delete when the copy is gone.
+  took: (w, after) => (after === null || (graphOnly(w).path.endsWith('/cancel') && (after as Obj)['isCancelled'] === true) ? undefined : (after as Obj)['isCancelled'] === true ? 'the cancelled meeting is still on the calendar' : 'the meeting is still on the calendar'),
   effect: () => 'delete',
   targetKey: (w) => {
     const p = parts(graphOnly(w));

@@ -15,7 +15,8 @@ export interface InviteLeftAlone {
   readonly iCalUId: string;
   readonly subject: string;
   readonly organizer: string;
-  readonly reason: 'no-shared-link' | 'before-delivery' | 'after-window' | 'organizer-not-in-chain';
+  /** `mixed-copies`: copies of one meeting disagree on carrying the links; the chain stays open for a person. `after-window`: outside the window around delivery. */
+  readonly reason: 'no-shared-link' | 'before-delivery' | 'after-window' | 'organizer-not-in-chain' | 'mixed-copies' | 'no-time';
 }
 
 /** What the chain knows of the organisation. */
@@ -41,8 +42,38 @@ export function normaliseLink(raw: string): string | undefined {
     return undefined;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  // A wrapped link (Safe Links, a search engine's redirect) is compared by what it wraps.
+  const host = url.hostname.toLowerCase();
+  const wrapped = host.endsWith('.safelinks.protection.outlook.com') ? url.searchParams.get('url') : /^(www\.)?google\.[a-z.]+$/.test(host) && url.pathname === '/url' ? url.searchParams.get('q') ?? url.searchParams.get('url') : null;
+  if (wrapped !== null && wrapped !== raw.trim()) return normaliseLink(wrapped);
   const path = url.pathname.replace(/\/+$/, '') || '/';
   return `${url.protocol}//${url.host.toLowerCase()}${path}`;
+}
+
+/**
+ * Hosts whose links every meeting carries (join links, meeting options, the mail service's own
+ * pages): a phish that copies one shares nothing with the meetings that hold it.
+ */
+const COMMON_HOSTS = [
+  'teams.microsoft.com', 'teams.live.com', 'aka.ms', 'go.microsoft.com', 'microsoft.com', 'www.microsoft.com', 'office.com', 'www.office.com',
+  'outlook.office.com', 'outlook.office365.com', 'outlook.live.com', 'login.microsoftonline.com', 'zoom.us', 'meet.google.com', 'webex.com',
+];
+
+/**
+ * Whether a link says something of the message that holds it: not a host's front page (path `/`),
+ * not a link of the organisation's own domains, not a meeting service's or the mail service's own.
+ */
+export function isDistinctiveLink(link: string, ownDomains: readonly string[]): boolean {
+  let url: URL;
+  try {
+    url = new URL(link);
+  } catch {
+    return false;
+  }
+  const host = url.hostname.toLowerCase();
+  const under = (d: string) => host === d || host.endsWith(`.${d}`);
+  if (url.pathname === '/' || url.pathname === '') return false;
+  return !ownDomains.some((d) => under(d.toLowerCase())) && !COMMON_HOSTS.some(under);
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'", '#x27': "'", '#x2f': '/', '#47': '/' };
@@ -74,41 +105,62 @@ const isInternal = (address: string, ctx: ChainContext) => ctx.domains.includes(
  */
 export function matchInvites(message: ChainMessage, events: readonly EventCopy[], ctx: ChainContext): { invites: ChainInvite[]; leftAlone: InviteLeftAlone[] } {
   const sender = message.sender.address.toLowerCase();
+  // The sender decides only when it is an outside address: an internal one may be spoofed, and the
+  // organisation's own meetings are never the phisher's by their organizer alone.
+  const senderRules = sender.includes('@') && !isInternal(sender, ctx);
   const recipients = new Set(message.copies.map((c) => c.recipient.toLowerCase()));
-  const links = new Set(message.links);
+  const links = new Set(message.links.filter((l) => isDistinctiveLink(l, ctx.domains)));
   const delivered = Date.parse(message.receivedAt);
+  const from = delivered - ctx.windowHours * 3_600_000;
   const until = delivered + ctx.windowHours * 3_600_000;
-  const byUid = new Map<string, EventCopy[]>();
-  for (const e of events) byUid.set(e.iCalUId, [...(byUid.get(e.iCalUId) ?? []), e]);
+  // One meeting is one iCalUId from one organizer: a copy whose organizer differs is another meeting
+  // (a UID copied from a real one does not pull that one in).
+  const byMeeting = new Map<string, EventCopy[]>();
+  for (const e of events) {
+    const key = `${e.iCalUId}\u0000${e.organizer.toLowerCase()}`;
+    byMeeting.set(key, [...(byMeeting.get(key) ?? []), e]);
+  }
   const invites: ChainInvite[] = [];
   const leftAlone: InviteLeftAlone[] = [];
-  for (const [iCalUId, copies] of byUid) {
-    // The organizer's own copy says best who organised it and what it carries; any copy otherwise.
+  for (const copies of byMeeting.values()) {
+    // The organizer's own copy says best what it carries; any copy otherwise.
     const first = copies.find((c) => c.isOrganizer) ?? copies[0]!;
+    const iCalUId = first.iCalUId;
     const organizer = first.organizer.toLowerCase();
-    const created = Math.min(...copies.map((c) => Date.parse(c.createdAt)).filter((t) => !Number.isNaN(t)));
-    const shared = copies.some((c) => c.links.some((l) => links.has(l)));
-    const delegateFor = (ctx.delegates?.get(organizer) ?? []).some((d) => recipients.has(d.toLowerCase()));
-    const kind: OrganizerKind | undefined = !isInternal(organizer, ctx) ? 'outside' : recipients.has(organizer) ? 'compromised-internal' : delegateFor ? 'delegate' : undefined;
+    const times = copies.map((c) => Date.parse(c.createdAt)).filter((t) => !Number.isNaN(t));
+    const created = times.length ? Math.min(...times) : NaN;
+    const carries = copies.map((c) => c.links.some((l) => links.has(l)));
+    const shared = carries.some(Boolean);
     const view = { iCalUId, subject: first.subject, organizer: first.organizer };
-    if (organizer === sender) {
-      invites.push({ ...view, organizerKind: kind ?? 'outside', matchedBy: shared ? ['sender', 'links'] : ['sender'], copies });
+    // Copies of one meeting that disagree (some carry the links, some do not) are not one story: a person looks.
+    if (shared && !carries.every(Boolean)) {
+      leftAlone.push({ ...view, reason: 'mixed-copies' });
+      continue;
+    }
+    const delegateFor = (ctx.delegates?.get(organizer) ?? []).some((d) => recipients.has(d.toLowerCase()));
+    const kind: OrganizerKind | undefined = !organizer.includes('@') ? undefined : !isInternal(organizer, ctx) ? 'outside' : recipients.has(organizer) ? 'compromised-internal' : delegateFor ? 'delegate' : undefined;
+    const inWindow = !Number.isNaN(created) && created >= from && created <= until;
+    if (senderRules && organizer === sender && (shared || inWindow)) {
+      invites.push({ ...view, organizerKind: 'outside', matchedBy: shared ? ['sender', 'links'] : ['sender'], copies });
       continue;
     }
     const reason: InviteLeftAlone['reason'] | undefined = !shared
       ? 'no-shared-link'
       : !kind
         ? 'organizer-not-in-chain'
-        : kind !== 'outside' && created < delivered
-          ? 'before-delivery'
-          : kind !== 'outside' && created > until
-            ? 'after-window'
-            : undefined;
+        : Number.isNaN(created)
+          ? 'no-time'
+          : kind !== 'outside' && created < delivered
+            ? 'before-delivery'
+            : created > until || (kind === 'outside' && created < from)
+              ? 'after-window'
+              : undefined;
     if (reason) leftAlone.push({ ...view, reason });
     else invites.push({ ...view, organizerKind: kind!, matchedBy: ['links'], copies });
   }
-  invites.sort((a, b) => a.iCalUId.localeCompare(b.iCalUId));
-  leftAlone.sort((a, b) => a.iCalUId.localeCompare(b.iCalUId));
+  const order = (a: { iCalUId: string; organizer: string }, b: { iCalUId: string; organizer: string }) => a.iCalUId.localeCompare(b.iCalUId) || a.organizer.localeCompare(b.organizer);
+  invites.sort(order);
+  leftAlone.sort(order);
   return { invites, leftAlone };
 }
 

@@ -299,6 +299,20 @@ export function decide(incidents: readonly Incident[], ctx: ResponseContext): Re
   return { decisions, protected: protectedIncidents };
 }
 
+/** Identities by address (UPN and mail), lower case; an address more than one answers to maps to none. */
+export function addressIndex(identities: readonly Identity[]): Map<string, Identity> {
+  const all = new Map<string, Identity[]>();
+  for (const i of identities) for (const a of new Set([i.upn.toLowerCase(), ...(i.mail ? [i.mail.toLowerCase()] : [])])) all.set(a, [...(all.get(a) ?? []), i]);
+  return new Map([...all.entries()].filter(([, is]) => is.length === 1).map(([a, is]) => [a, is[0]!]));
+}
+
+/** Addresses more than one identity answers to, each with those identities. */
+function sharedAddresses(identities: readonly Identity[]): Map<string, Identity[]> {
+  const all = new Map<string, Identity[]>();
+  for (const i of identities) for (const a of new Set([i.upn.toLowerCase(), ...(i.mail ? [i.mail.toLowerCase()] : [])])) all.set(a, [...(all.get(a) ?? []), i]);
+  return new Map([...all.entries()].filter(([, is]) => is.length > 1));
+}
+
 /** A phishing chain as its containment is decided: the message and invites as traced, how sure, and what started it. */
 export interface ChainToDecide {
   readonly id: string;
@@ -313,7 +327,7 @@ export interface ChainDecisions {
   /** What of the chain the resource types act on. */
   readonly target: ChainTarget;
   /** Mailboxes the chain reached that are never acted on, or that the directory does not hold. */
-  readonly untouched: Array<{ address: string; reason: 'break-glass' | 'not-in-directory' }>;
+  readonly untouched: Array<{ address: string; reason: 'break-glass' | 'not-in-directory' | 'ambiguous-address' | 'no-cloud-mailbox' }>;
   readonly heldBack?: string;
 }
 
@@ -327,20 +341,20 @@ export interface ChainDecisions {
  * of those actions waits for approval.
  */
 export function decideChain(chain: ChainToDecide, ctx: Pick<ResponseContext, 'policy' | 'breakGlass' | 'identities' | 'userCount'>): ChainDecisions {
-  const byAddress = new Map<string, Identity>();
-  for (const i of ctx.identities) {
-    byAddress.set(i.upn.toLowerCase(), i);
-    if (i.mail) byAddress.set(i.mail.toLowerCase(), i);
-  }
+  const byAddress = addressIndex(ctx.identities);
+  const shared = sharedAddresses(ctx.identities);
   const byId = new Map(ctx.identities.map((i) => [i.id.toLowerCase(), i]));
   const purge = chain.message.copies.flatMap((c) => {
     const who = byAddress.get(c.recipient.toLowerCase());
-    return who && !isContainedLocation(c.latestLocation) ? [{ ...c, mailboxId: who.id }] : [];
+    return who && tierOf(who, ctx) !== 'breakGlass' && !isContainedLocation(c.latestLocation) ? [{ ...c, mailboxId: who.id }] : [];
   });
   const removals = chain.invites.flatMap((inv) => inviteRemovals(inv).map((r) => ({ ...r, iCalUId: inv.iCalUId })));
   const has = new Map<string, { identity: Identity; actions: Set<ResponseAction> }>();
-  const untouched = new Map<string, 'break-glass' | 'not-in-directory'>();
+  const untouched = new Map<string, ChainDecisions['untouched'][number]['reason']>();
   const note = (identity: Identity | undefined, address: string, action: ResponseAction) => {
+    // An address two identities answer to is neither's: never acted on, a break-glass account among them named as such.
+    const both = shared.get(address.toLowerCase());
+    if (both) return void untouched.set(address.toLowerCase(), both.some((i) => tierOf(i, ctx) === 'breakGlass') ? 'break-glass' : 'ambiguous-address');
     if (!identity) return void untouched.set(address.toLowerCase(), 'not-in-directory');
     const entry = has.get(identity.id.toLowerCase()) ?? { identity, actions: new Set<ResponseAction>() };
     entry.actions.add(action);
@@ -372,4 +386,18 @@ export function decideChain(chain: ChainToDecide, ctx: Pick<ResponseContext, 'po
     return { ...out, decisions: decisions.map((d) => (d.disposition === 'automatic' ? { ...d, disposition: 'approval', heldBack: why } : d)), heldBack: why };
   }
   return { ...out, decisions };
+}
+
+/**
+ * The circuit breaker over every chain of the run together: when their automatic actions would
+ * touch more mailboxes than both its number and its share of users (many messages, each under the
+ * limit), none of them runs automatically.
+ */
+export function holdWideChains<C extends { decisions: Decision[]; heldBack?: string }>(chains: C[], ctx: { policy: { circuitBreaker: { maxIdentities: number; maxShare: number } }; userCount: number }): C[] {
+  const mailboxes = new Set(chains.flatMap((c) => c.decisions.filter((d) => d.disposition === 'automatic').map((d) => d.identity.id.toLowerCase())));
+  const { maxIdentities, maxShare } = ctx.policy.circuitBreaker;
+  const share = ctx.userCount > 0 ? mailboxes.size / ctx.userCount : 1;
+  if (chains.length < 2 || !(mailboxes.size > maxIdentities && share > maxShare)) return chains;
+  const why = `${chains.length} chains would act automatically on ${mailboxes.size} mailboxes, ${(share * 100).toFixed(1)}% of ${ctx.userCount} users, more than the circuit breaker allows (${maxIdentities} and ${(maxShare * 100).toFixed(1)}%): each of their actions waits for approval`;
+  return chains.map((c) => ({ ...c, heldBack: c.heldBack ?? why, decisions: c.decisions.map((d) => (d.disposition === 'automatic' ? { ...d, disposition: 'approval' as const, heldBack: why } : d)) }));
 }

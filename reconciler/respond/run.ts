@@ -13,7 +13,7 @@ import { respondersFor } from '../resources/registry.js';
 import type { ResponseTarget } from '../resources/types.js';
 import { TOOL_VERSION } from '../version.js';
 import type { ChainTarget, ChainView } from '../model/chain.js';
-import { correlate, decide, decideChain, type Decision, type Disposition, type Identity, type Incident, type Placement } from './decide.js';
+import { correlate, decide, decideChain, holdWideChains, type Decision, type Disposition, type Identity, type Incident, type Placement } from './decide.js';
 import { readResponseInputs } from './read.js';
 import { stillOpen } from './chain.js';
 import { traceChain, type TracedChain } from './trace.js';
@@ -183,7 +183,7 @@ export async function planResponse(o: PlanResponseOptions): Promise<ResponsePlan
     if (acts) taken.add(once);
     return { d, id: decisionId(d), since: inc.openedAt, acts };
   });
-  const chainDecided = traced.chains.map((c) => ({ ...c, ...decideChain(c, ctx) }));
+  const chainDecided = holdWideChains(traced.chains.map((c) => ({ ...c, ...decideChain(c, ctx) })), ctx);
   for (const c of chainDecided) for (const d of c.decisions) jobs.push({ d, id: chainDecisionId(d), since: c.message.receivedAt, acts: d.disposition !== 'never', chain: c.target });
   // The writes of each decision, read from the tenant a few at a time; kept in decision order.
   const found: PlannedChange[][] = new Array(jobs.length);
@@ -322,6 +322,8 @@ type TracedForDecision = Parameters<typeof decideChain>[0] & {
   readonly leftAlone: ReadonlyArray<{ iCalUId: string; subject: string; organizer: string; reason: string }>;
   readonly accounts: PlannedChain['accounts'];
   readonly pendingEvidence: string[];
+  readonly noCloudMailbox: readonly string[];
+  readonly swept: boolean;
 };
 
 /** Traces each chain (the organisation's verified domains read once); a trace that could not read everything makes the run incomplete. */
@@ -343,7 +345,7 @@ async function traceChains(starts: readonly ChainStart[], identities: readonly I
       out.notFound.push({ id, networkMessageId: s.networkMessageId, confidence: s.confidence, startedBy: s.startedBy, notTraced: r.notFound, invites: [], leftAlone: [], accounts: [], trace: r.steps, actions: [], untouched: [], open: { messages: [], invites: [] } });
     } else if (r.chain) {
       const accounts = chainAccounts(r.chain.invites, s.accounts ?? [], s.subjects ?? []);
-      const pendingEvidence: string[] = [];
+      const pendingEvidence: string[] = r.chain.leftAlone.filter((l) => l.reason === 'mixed-copies').map((l) => `meeting "${l.subject}" by ${l.organizer} (${l.iCalUId}): its copies disagree on carrying the message's links; a person must look`);
       if (accounts.length) {
         const filter = { start: r.chain.message.receivedAt, end: o.now.toISOString(), userPrincipalNames: accounts.map((a) => a.upn), operations: CHAIN_AUDIT_OPERATIONS, displayName: `email-posture ${id}` };
         try {
@@ -355,7 +357,7 @@ async function traceChains(starts: readonly ChainStart[], identities: readonly I
           pendingEvidence.push(`the audit log of ${accounts.map((a) => a.upn).join(', ')} since ${r.chain.message.receivedAt}`);
         }
       }
-      out.chains.push({ id, confidence: s.confidence, startedBy: s.startedBy, message: r.chain.message, invites: r.chain.invites, leftAlone: r.chain.leftAlone, accounts, pendingEvidence });
+      out.chains.push({ id, confidence: s.confidence, startedBy: s.startedBy, message: r.chain.message, invites: r.chain.invites, leftAlone: r.chain.leftAlone, accounts, pendingEvidence, noCloudMailbox: r.noCloudMailbox ?? [], swept: o.sweepCalendars === true });
     }
   }
   return out;
@@ -375,12 +377,12 @@ async function organisationDomains(manifest: Manifest, conn: Pick<Connection, 'g
  * A chain traced again now, as its containment would act on it (for an approval, which trusts the
  * saved plan for nothing): its target, or why it cannot be had.
  */
-export async function chainTargetNow(manifest: Manifest, conn: Pick<Connection, 'graph'>, chain: { readonly id: string; readonly networkMessageId: string; readonly confidence: ChainStart['confidence']; readonly startedBy: readonly string[] }, identities: readonly Identity[], userCount: number, now: Date): Promise<ChainTarget | string> {
+export async function chainTargetNow(manifest: Manifest, conn: Pick<Connection, 'graph'>, chain: { readonly id: string; readonly networkMessageId: string; readonly confidence: ChainStart['confidence']; readonly startedBy: readonly string[]; readonly swept?: boolean }, identities: readonly Identity[], userCount: number, now: Date): Promise<ChainTarget | string> {
   const policy = manifest.desired.response;
   if (!policy) return 'the posture declares no response policy';
   const domains = await organisationDomains(manifest, conn);
   if (typeof domains === 'string') return `the organisation's domains could not be read: ${domains}`;
-  const r = await traceChain(conn, chain.networkMessageId, { domains, windowHours: policy.windowHours, identities, now });
+  const r = await traceChain(conn, chain.networkMessageId, { domains, windowHours: policy.windowHours, identities, now, ...(chain.swept ? { sweep: true } : {}) });
   if (r.incomplete.length) return `the chain could not be traced again: ${r.incomplete.map((i) => `${i.what}: ${i.error}`).join('; ')}`;
   if (!r.chain) return r.notFound ?? 'the chain could not be traced again';
   return decideChain({ id: chain.id, confidence: chain.confidence, startedBy: chain.startedBy, message: r.chain.message, invites: r.chain.invites }, { policy, breakGlass: manifest.breakGlass, identities, userCount }).target;
@@ -410,7 +412,8 @@ function chainView(c: TracedForDecision & { untouched: PlannedChain['untouched']
     accounts: c.accounts,
     trace,
     actions,
-    untouched: c.untouched,
+    untouched: [...c.untouched, ...c.noCloudMailbox.map((address) => ({ address, reason: 'no-cloud-mailbox' as const }))].sort((a, b) => a.address.localeCompare(b.address)),
+    ...(c.swept ? { swept: true } : {}),
     open: { ...stillOpen(m, c.invites), ...(c.pendingEvidence.length ? { evidence: c.pendingEvidence } : {}) },
   };
 }

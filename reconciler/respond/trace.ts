@@ -4,7 +4,7 @@ import type { ChainInvite, ChainMessage, EventCopy, MessageCopy, TraceStep } fro
 import type { IncompleteRead } from '../model/finding.js';
 import { readPerMailbox } from '../read/per-mailbox.js';
 import { linksIn, matchInvites, normaliseLink, type InviteLeftAlone } from './chain.js';
-import type { Identity } from './decide.js';
+import { addressIndex, type Identity } from './decide.js';
 
 type Obj = Record<string, unknown>;
 
@@ -28,6 +28,8 @@ export interface TracedChain {
 
 export interface TraceResult {
   readonly chain?: TracedChain;
+  /** Calendars that could not be searched because their mailbox is not in Exchange Online (on-premises, inactive): named, never taken as empty. */
+  readonly noCloudMailbox?: string[];
   readonly steps: TraceStep[];
   /** Set when the message is not among the analyzed emails of the last 30 days: nothing of it can be traced or purged. */
   readonly notFound?: string;
@@ -125,6 +127,7 @@ function copyOf(mailbox: { id: string; upn: string }, e: Obj, source: EventCopy[
 export async function traceChain(conn: Pick<Connection, 'graph'>, networkMessageId: string, o: TraceOptions): Promise<TraceResult> {
   const steps: TraceStep[] = [];
   const incomplete: IncompleteRead[] = [];
+  const noCloudMailbox: string[] = [];
   const start = new Date(o.now.getTime() - SEARCH_DAYS * 86_400_000).toISOString().slice(0, 19) + 'Z';
   const end = o.now.toISOString().slice(0, 19) + 'Z';
   const emailsPath = `/security/collaboration/analyzedEmails?startTime=${start}&endTime=${end}&$filter=${encodeURIComponent(`networkMessageId eq ${quoted(networkMessageId)}`)}`;
@@ -149,12 +152,13 @@ export async function traceChain(conn: Pick<Connection, 'graph'>, networkMessage
   });
 
   // The calendars of the internal recipients: meetings created from a window before delivery to a window after it.
-  const byAddress = new Map<string, Identity>();
-  for (const i of o.identities) {
-    byAddress.set(i.upn.toLowerCase(), i);
-    if (i.mail) byAddress.set(i.mail.toLowerCase(), i);
-  }
+  // An address two identities answer to (one's mail, another's UPN) names neither: it is not searched or acted on.
+  const byAddress = addressIndex(o.identities);
   const delivered = Date.parse(message.receivedAt);
+  if (Number.isNaN(delivered)) {
+    incomplete.push({ what: `the delivery time of message ${networkMessageId}`, endpoint: '/security/collaboration/analyzedEmails', error: `loggedDateTime ${JSON.stringify(message.receivedAt)} is not a time: the meetings around delivery cannot be searched` });
+    return { steps, incomplete };
+  }
   const windowMs = o.windowHours * 3_600_000;
   const from = new Date(delivered - windowMs).toISOString().slice(0, 19) + 'Z';
   const to = new Date(delivered + windowMs).toISOString().slice(0, 19) + 'Z';
@@ -170,6 +174,7 @@ export async function traceChain(conn: Pick<Connection, 'graph'>, networkMessage
     incomplete.push({ what: `the calendars of ${around.failures.length} of ${calendars.size} ${o.sweep ? 'users (the sweep)' : 'recipients'} of message ${networkMessageId}`, endpoint: '/users/{id}/events ($batch)', error: `first: ${around.failures[0]}` });
     return { steps, incomplete };
   }
+  for (const key of around.notEnabled) noCloudMailbox.push(calendars.get(key)!.upn);
   const events: EventCopy[] = [];
   for (const [key, items] of around.items) for (const e of items) {
     const copy = copyOf(calendars.get(key)!, e, o.sweep ? 'eventsSweep' : 'events');
@@ -221,6 +226,7 @@ export async function traceChain(conn: Pick<Connection, 'graph'>, networkMessage
     incomplete.push({ what: `the attendees' copies of ${first.invites.length} invites of message ${networkMessageId}`, endpoint: "/users/{id}/events?$filter=iCalUId eq '…' ($batch)", error: `${copies.failures.length} calendars; first: ${copies.failures[0]}` });
     return { steps, incomplete };
   }
+  for (const key of copies.notEnabled) noCloudMailbox.push(wanted.get(key)!.mailbox.upn);
   const more: EventCopy[] = [];
   for (const [key, items] of copies.items) for (const e of items) {
     const copy = copyOf(wanted.get(key)!.mailbox, e, 'events');
@@ -230,5 +236,7 @@ export async function traceChain(conn: Pick<Connection, 'graph'>, networkMessage
   const { invites, leftAlone } = matchInvites(message, [...events, ...more], ctx);
   for (const inv of invites) steps.push({ source: 'events', from: inv.iCalUId, found: `invite "${inv.subject}" by ${inv.organizer} (${inv.organizerKind}), matched by ${inv.matchedBy.join(' and ')}, ${inv.copies.length} copies` });
   for (const l of leftAlone) steps.push({ source: 'events', from: l.iCalUId, found: `left alone: "${l.subject}" by ${l.organizer} (${l.reason})` });
-  return { chain: { message, invites, leftAlone }, steps, incomplete };
+  if (noCloudMailbox.length && !o.sweep) steps.push({ source: 'events', from: '/users/{id}/events ($batch)', found: `${noCloudMailbox.length} calendars not searched: their mailbox is not in Exchange Online` });
+  return { chain: { message, invites, leftAlone }, steps, incomplete, ...(noCloudMailbox.length && !o.sweep ? { noCloudMailbox: [...new Set(noCloudMailbox)].sort() } : {}) };
 }
+

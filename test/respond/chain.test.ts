@@ -102,3 +102,38 @@ describe('not closed until contained', () => {
     expect(stillOpen({ ...message, copies: message.copies.map((c) => ({ ...c, latestLocation: 'quarantine' })) }, [])).toEqual({ messages: [], invites: [] });
   });
 });
+
+describe('what tenant data cannot make the chain remove', () => {
+  const later = '2026-11-16T10:00:00Z';
+  it('a message claiming an internal sender does not make that person\u2019s meetings the phisher\u2019s; nor does an empty sender or organizer', () => {
+    const spoofed = { ...message, sender: { address: 'ceo@contoso.example' } };
+    const events = [copy('jamie@contoso.example', { iCalUId: 'uid-ceo', organizer: 'ceo@contoso.example', createdAt: later }), copy('drew@contoso.example', { iCalUId: 'uid-none', organizer: '', createdAt: later })];
+    expect(matchInvites(spoofed, events, ctx).invites).toEqual([]);
+    expect(matchInvites({ ...message, sender: { address: '' } }, events, ctx).invites).toEqual([]);
+  });
+
+  it('links every meeting carries (join links, a host\u2019s front page, the organisation\u2019s own) are shared with nothing; a Safe Links wrapper is looked through', () => {
+    const teams = 'https://teams.microsoft.com/meetingOptions';
+    const m = { ...message, links: [PHISH, teams, 'https://contoso.example/about', 'https://invoice-portal.test/'] };
+    const legit = copy('jamie@contoso.example', { iCalUId: 'uid-teams', organizer: 'jamie@contoso.example', createdAt: later, links: [teams, 'https://contoso.example/about', 'https://invoice-portal.test/'] });
+    expect(matchInvites(m, [legit], ctx).leftAlone.map((l) => [l.iCalUId, l.reason])).toEqual([['uid-teams', 'no-shared-link']]);
+    const wrapped = linksIn(`<a href="https://eur01.safelinks.protection.outlook.com/?url=${encodeURIComponent('https://invoice-portal.test/view?u=1')}&amp;data=x">open</a>`);
+    expect(wrapped).toEqual([PHISH]);
+    expect(linksIn('https://www.google.com/url?q=https%3A%2F%2Finvoice-portal.test%2Fview%3Fr%3D9&sa=D')).toEqual([PHISH]);
+  });
+
+  it('a UID copied from a real meeting does not pull that meeting in; copies of one meeting that disagree are left for a person', () => {
+    const events = [
+      copy('drew@contoso.example', { iCalUId: 'uid-x', organizer: 'billing@invoice-portal.test', createdAt: later, links: [PHISH] }),
+      copy('alice@contoso.example', { iCalUId: 'uid-x', organizer: 'partner@fabrikam.test', createdAt: '2026-10-01T09:00:00Z', links: ['https://fabrikam.test/agenda'] }),
+      copy('jamie@contoso.example', { iCalUId: 'uid-mixed', organizer: 'jamie@contoso.example', createdAt: later, links: [PHISH] }),
+      copy('alex@contoso.example', { iCalUId: 'uid-mixed', organizer: 'jamie@contoso.example', createdAt: later, links: [] }),
+    ];
+    const { invites, leftAlone } = matchInvites(message, events, ctx);
+    expect(invites.map((i) => [i.iCalUId, i.organizer, i.copies.map((c) => c.mailbox.upn)])).toEqual([['uid-x', 'billing@invoice-portal.test', ['drew@contoso.example']]]);
+    expect(leftAlone.map((l) => [l.iCalUId, l.organizer, l.reason])).toEqual([
+      ['uid-mixed', 'jamie@contoso.example', 'mixed-copies'],
+      ['uid-x', 'partner@fabrikam.test', 'no-shared-link'],
+    ]);
+  });
+});

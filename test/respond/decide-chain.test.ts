@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { responseSchema, type ResponsePolicy } from '../../reconciler/manifest/response.js';
 import type { ChainInvite, ChainMessage, EventCopy } from '../../reconciler/model/chain.js';
-import { decideChain, type Identity } from '../../reconciler/respond/decide.js';
+import { decideChain, holdWideChains, type Identity } from '../../reconciler/respond/decide.js';
 import { fromDefenderAlert, fromSignalFile, signalFileSchema } from '../../reconciler/respond/signals.js';
 
 /** A chain's containment decided per mailbox, from the matrix of each mailbox's tier: pure, no I/O. */
@@ -61,10 +61,20 @@ describe('a chain\u2019s containment, mailbox by mailbox', () => {
     ]);
     expect(r.untouched).toEqual([{ address: 'bg@contoso.example', reason: 'break-glass' }, { address: 'dl-finance@contoso.example', reason: 'not-in-directory' }]);
     // What the types act on: copies not yet contained, with their mailbox; the organizer's copy cancelled, the other deleted.
-    expect(r.target.purge.map((c) => [c.recipient, c.mailboxId])).toEqual([['sam.std@contoso.example', id(1)], ['admin@contoso.example', id(2)], ['bg@contoso.example', id(3)]]);
+    expect(r.target.purge.map((c) => [c.recipient, c.mailboxId])).toEqual([['sam.std@contoso.example', id(1)], ['admin@contoso.example', id(2)]]);
     expect(r.target.removals.map((x) => [x.copy.mailbox.upn, x.how])).toEqual([['std@contoso.example', 'cancel'], ['admin@contoso.example', 'delete']]);
     // Nothing of the chain's actions on an identity incident's list: they are decided here only.
     expect(decideChain({ ...base, confidence: 'low', message: m, invites: [] }, ctx()).decisions).toEqual([]);
+  });
+
+  it('an address two identities answer to is neither\u2019s: never acted on, named break-glass when one of them is', () => {
+    const clash: Identity[] = [...identities, { id: id(30), upn: 'twin@contoso.example', roles: [], groups: [] }, { id: id(31), upn: 'bg2@contoso.example', mail: 'twin@contoso.example', roles: [], groups: [] }];
+    const r = decideChain({ ...base, confidence: 'high', message: message([copy('twin@contoso.example')]), invites: [] }, { ...ctx(), identities: clash, breakGlass: { users: ['bg2@contoso.example'], groups: [] } });
+    expect(r.decisions).toEqual([]);
+    expect(r.target.purge).toEqual([]);
+    expect(r.untouched).toEqual([{ address: 'twin@contoso.example', reason: 'break-glass' }]);
+    const plain = decideChain({ ...base, confidence: 'high', message: message([copy('twin@contoso.example')]), invites: [] }, { ...ctx(), identities: clash });
+    expect(plain.untouched).toEqual([{ address: 'twin@contoso.example', reason: 'ambiguous-address' }]);
   });
 
   it('a chain that would act at once on more mailboxes than the breaker\u2019s number and share waits for approval; within either, it runs', () => {
@@ -75,6 +85,18 @@ describe('a chain\u2019s containment, mailbox by mailbox', () => {
     const narrow = decideChain({ ...base, confidence: 'high', message: many, invites: [] }, ctx());
     expect(narrow.heldBack).toBeUndefined();
     expect(narrow.decisions.every((d) => d.disposition === 'automatic')).toBe(true);
+  });
+});
+
+describe('many chains together', () => {
+  it('each within the breaker, together beyond its number and share: none runs automatically', () => {
+    const chainOf = (n: number, who: Identity[]) => ({ ...decideChain({ ...base, id: `CHN-${n}`, confidence: 'high', message: { ...message(who.map((i) => copy(i.upn))), networkMessageId: `a1f3c9d2-5b7e-4c61-9f08-3d2e6b1c7a5${n}` }, invites: [] }, { ...ctx(), userCount: 10 }) });
+    const users = identities.slice(4);
+    const two = [chainOf(1, users.slice(0, 2)), chainOf(2, users.slice(2, 4)), chainOf(3, users.slice(4, 6))];
+    expect(two.every((c) => c.heldBack === undefined)).toBe(true);
+    const held = holdWideChains(two, { policy: policy(), userCount: 10 });
+    expect(held.every((c) => c.decisions.every((d) => d.disposition === 'approval' && d.heldBack?.startsWith('3 chains would act automatically on 6 mailboxes')))).toBe(true);
+    expect(holdWideChains(two.slice(0, 1), { policy: policy(), userCount: 10 })).toEqual(two.slice(0, 1));
   });
 });
 
