@@ -2,6 +2,7 @@ import { P } from '../../policies/permissions.js';
 import { withoutAnnotations } from '../core/annotations.js';
 import type { Connection } from '../input/connection.js';
 import type { Write } from '../model/change.js';
+import { graphWriteOf } from './graph-entity.js';
 import type { Obj, Respondable, ResourceType, ResponseTarget, ResponseWrite, Writable } from './types.js';
 
 const REMEDIATE = '/security/collaboration/analyzedEmails/remediate';
@@ -9,10 +10,7 @@ const REMEDIATE = '/security/collaboration/analyzedEmails/remediate';
 const CONTAINED = new Set(['deletedfolder', 'quarantine', 'junkfolder', 'dropped', 'failed']);
 
 type GraphWrite = Write & { api: 'graph' };
-const graphOnly = (w: Write): GraphWrite => {
-  if (w.api !== 'graph') throw new Error(`a message is remediated with Graph, not with ${w.cmdlet}`);
-  return w;
-};
+const graphOnly = (w: Write): GraphWrite => graphWriteOf(w, 'copies of messages');
 
 /** The one copy a remediation names: its network message id and recipient. */
 function copyOf(w: Write): { networkMessageId: string; recipient: string } {

@@ -2,6 +2,7 @@ import { P } from '../../policies/permissions.js';
 import type { Connection } from '../input/connection.js';
 import type { Write } from '../model/change.js';
 import { withoutAnnotations } from '../core/annotations.js';
+import { graphWriteOf } from './graph-entity.js';
 import type { Obj, Respondable, ResourceType, ResponseTarget, ResponseWrite, Writable } from './types.js';
 
 /** The path segment of each deletable method type (`#microsoft.graph.<type>`): Graph deletes a method at its type's own collection. */
@@ -17,10 +18,7 @@ const PATHS: Readonly<Record<string, string>> = {
 const SEGMENTS = new Set(Object.values(PATHS));
 
 type GraphWrite = Write & { api: 'graph' };
-const graphOnly = (w: Write): GraphWrite => {
-  if (w.api !== 'graph') throw new Error(`an authentication method is deleted with Graph, not with ${w.cmdlet}`);
-  return w;
-};
+const graphOnly = (w: Write): GraphWrite => graphWriteOf(w, 'authentication methods');
 const parts = (w: GraphWrite) => {
   const m = /^\/users\/([^/]+)\/authentication\/([^/]+)\/([^/]+)$/.exec(w.path);
   return { user: decodeURIComponent(m?.[1] ?? ''), id: decodeURIComponent(m?.[3] ?? '') };

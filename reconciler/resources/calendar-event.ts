@@ -1,13 +1,10 @@
 import { P } from '../../policies/permissions.js';
 import type { Write } from '../model/change.js';
-import { readGraph } from './graph-entity.js';
+import { readGraph, graphWriteOf } from './graph-entity.js';
 import type { Obj, Respondable, ResourceType, ResponseTarget, ResponseWrite, Writable } from './types.js';
 
 type GraphWrite = Write & { api: 'graph' };
-const graphOnly = (w: Write): GraphWrite => {
-  if (w.api !== 'graph') throw new Error(`a calendar event is removed with Graph, not with ${w.cmdlet}`);
-  return w;
-};
+const graphOnly = (w: Write): GraphWrite => graphWriteOf(w, 'calendar events');
 const parts = (w: GraphWrite) => {
   const m = /^\/users\/([^/]+)\/events\/([^/]+)(\/cancel)?$/.exec(w.path);
   if (!m) throw new Error(`not a write to a calendar event: ${w.path}`);

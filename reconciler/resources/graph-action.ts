@@ -2,7 +2,7 @@ import type { Permission } from '../../policies/types.js';
 import type { Connection } from '../input/connection.js';
 import type { Write } from '../model/change.js';
 import { canonicalJson } from '../core/json.js';
-import { readGraph } from './graph-entity.js';
+import { readGraph, graphWriteOf } from './graph-entity.js';
 import type { ReadBack, ResourceType, Respondable, ResponseTarget, ResponseWrite, Writable } from './types.js';
 
 type GraphWrite = Write & { api: 'graph' };
@@ -21,10 +21,7 @@ export interface GraphActionSpec {
   respondWrites(action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]>;
 }
 
-const graphOnly = (w: Write): GraphWrite => {
-  if (w.api !== 'graph') throw new Error(`a Graph action is sent with Graph, not with ${w.cmdlet}`);
-  return w;
-};
+const graphOnly = (w: Write): GraphWrite => graphWriteOf(w, 'Graph actions');
 
 /**
  * A Graph action (revokeSignInSessions, confirmCompromised): a POST whose effect is read at its

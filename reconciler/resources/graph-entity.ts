@@ -40,10 +40,12 @@ export interface GraphEntitySpec {
   readonly reversible?: boolean;
 }
 
-const graphOnly = (w: Write): GraphWrite => {
-  if (w.api !== 'graph') throw new Error(`a Graph entity is written with Graph, not with ${w.cmdlet}`);
+/** A write of a Graph type as a Graph write; `what` names the type in the error a write of another API gets. */
+export const graphWriteOf = (w: Write, what: string): Write & { api: 'graph' } => {
+  if (w.api !== 'graph') throw new Error(`${what} ${what.endsWith('s') ? 'are' : 'is'} written with Graph, not with ${w.cmdlet}`);
   return w;
 };
+const graphOnly = (w: Write): GraphWrite => graphWriteOf(w, 'a Graph entity');
 
 /** A Graph entity written with POST, PATCH, PUT and DELETE: reads, read-back, the rule for "it took", and the inverse, from a few lines of data. */
 export function graphEntity(spec: GraphEntitySpec): ResourceType & Writable & Partial<Reversible> {

@@ -1,3 +1,4 @@
+import { graphWriteOf } from './graph-entity.js';
 import { P } from '../../policies/permissions.js';
 import type { Connection } from '../input/connection.js';
 import type { Write } from '../model/change.js';
@@ -6,10 +7,7 @@ import { isObj } from './compare.js';
 import type { Inverse, Obj, RecordedChange, Respondable, ResourceType, ResponseTarget, ResponseWrite, Reversible, Writable } from './types.js';
 
 type GraphWrite = Write & { api: 'graph' };
-const graphOnly = (w: Write): GraphWrite => {
-  if (w.api !== 'graph') throw new Error(`group membership is written with Graph, not with ${w.cmdlet}`);
-  return w;
-};
+const graphOnly = (w: Write): GraphWrite => graphWriteOf(w, 'group memberships');
 /** The group and member a membership write names: POST /groups/{g}/members/$ref with the member's @odata.id, or DELETE /groups/{g}/members/{m}/$ref. */
 function parties(w: GraphWrite): { group: string; member: string } {
   const del = /^\/groups\/([^/]+)\/members\/([^/]+)\/\$ref$/.exec(w.path);

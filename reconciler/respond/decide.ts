@@ -299,19 +299,19 @@ export function decide(incidents: readonly Incident[], ctx: ResponseContext): Re
   return { decisions, protected: protectedIncidents };
 }
 
-/** Identities by address (UPN and mail), lower case; an address more than one answers to maps to none. */
-export function addressIndex(identities: readonly Identity[]): Map<string, Identity> {
+/** Every identity each address (UPN and mail, lower case) answers to. */
+function byEveryAddress(identities: readonly Identity[]): Map<string, Identity[]> {
   const all = new Map<string, Identity[]>();
   for (const i of identities) for (const a of new Set([i.upn.toLowerCase(), ...(i.mail ? [i.mail.toLowerCase()] : [])])) all.set(a, [...(all.get(a) ?? []), i]);
-  return new Map([...all.entries()].filter(([, is]) => is.length === 1).map(([a, is]) => [a, is[0]!]));
+  return all;
 }
 
+/** Identities by address (UPN and mail), lower case; an address more than one answers to maps to none. */
+export const addressIndex = (identities: readonly Identity[]): Map<string, Identity> =>
+  new Map([...byEveryAddress(identities).entries()].filter(([, is]) => is.length === 1).map(([a, is]) => [a, is[0]!]));
+
 /** Addresses more than one identity answers to, each with those identities. */
-function sharedAddresses(identities: readonly Identity[]): Map<string, Identity[]> {
-  const all = new Map<string, Identity[]>();
-  for (const i of identities) for (const a of new Set([i.upn.toLowerCase(), ...(i.mail ? [i.mail.toLowerCase()] : [])])) all.set(a, [...(all.get(a) ?? []), i]);
-  return new Map([...all.entries()].filter(([, is]) => is.length > 1));
-}
+const sharedAddresses = (identities: readonly Identity[]): Map<string, Identity[]> => new Map([...byEveryAddress(identities).entries()].filter(([, is]) => is.length > 1));
 
 /** A phishing chain as its containment is decided: the message and invites as traced, how sure, and what started it. */
 export interface ChainToDecide {

@@ -18,7 +18,7 @@ import { readResponseInputs } from './read.js';
 import { stillOpen } from './chain.js';
 import { traceChain, type TracedChain } from './trace.js';
 import { AuditLogReadError, readAuditLog, type AuditLogRecord } from './audit-log.js';
-import { fromFinding, type Signal, type SignalFile } from './signals.js';
+import { fromFinding, higher, type Signal, type SignalFile } from './signals.js';
 
 type Obj = Record<string, unknown>;
 
@@ -301,7 +301,7 @@ function chainStarts(incidents: readonly Incident[], given: readonly ChainStart[
   const add = (id: string, confidence: ChainStart['confidence'], from: readonly string[], subjects: readonly string[]) => {
     const key = id.toLowerCase();
     const e = by.get(key) ?? { confidence, startedBy: new Set<string>(), subjects: new Set<string>() };
-    if (RANK[confidence] > RANK[e.confidence]) e.confidence = confidence;
+    e.confidence = higher(e.confidence, confidence);
     for (const f of from) e.startedBy.add(f);
     for (const u of subjects) e.subjects.add(u.toLowerCase());
     by.set(key, e);
@@ -316,7 +316,6 @@ function chainStarts(incidents: readonly Incident[], given: readonly ChainStart[
     .map(([networkMessageId, e]) => ({ networkMessageId, confidence: e.confidence, startedBy: [...e.startedBy].sort(), subjects: [...e.subjects].sort(), ...(known.has(networkMessageId) ? { accounts: known.get(networkMessageId)! } : {}) }))
     .sort((a, b) => a.networkMessageId.localeCompare(b.networkMessageId));
 }
-const RANK = { low: 0, medium: 1, high: 2 } as const;
 
 type TracedForDecision = Parameters<typeof decideChain>[0] & {
   readonly leftAlone: ReadonlyArray<{ iCalUId: string; subject: string; organizer: string; reason: string }>;
