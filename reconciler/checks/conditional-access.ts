@@ -1,6 +1,8 @@
 import { CATALOGUE } from '../../policies/catalogue.js';
 import type { Evaluation } from '../evaluate/context.js';
+import type { NearMiss } from '../model/finding.js';
 import { diffPolicy, matchLive, project, resolvePolicy } from '../resources/conditional-access-policy.js';
+import { closestPolicy, nearMissReasons, nearMissSentence } from './near-miss.js';
 
 type Obj = Record<string, unknown>;
 const firstCheck = (id: string) => CATALOGUE.find((c) => c.id === id)!.checks[0]!.id;
@@ -25,7 +27,8 @@ export function checkConditionalAccess(ev: Evaluation): void {
   }
   if (!policies || !ev.live.caPolicies?.ok) return;
   const section = ev.live.caPolicies;
-  const evidence = (live: unknown) => ({ endpoint: '/identity/conditionalAccess/policies', readAt: section.readAt, live });
+  const evidence = (live: unknown, nearMiss?: NearMiss) => ({ endpoint: '/identity/conditionalAccess/policies', readAt: section.readAt, live, ...(nearMiss ? { nearMiss } : {}) });
+  const nearMissContext = { dir: ev.directory, breakGlass: ev.manifest.breakGlass };
 
   const bgUsers = ev.manifest.breakGlass.users.map((u) => ({ upn: u, id: ev.directory.userByUpn(u)?.['id'] as string | undefined }));
   const bgGroups = ev.manifest.breakGlass.groups.map((g) => ({ name: g, id: ev.directory.groupByName(g)?.['id'] as string | undefined }));
@@ -67,11 +70,13 @@ export function checkConditionalAccess(ev: Evaluation): void {
       continue;
     }
     if (!live) {
+      // Explains the failure only: the closest live policy, and why it does not count.
+      const nearMiss = closestPolicy(desired, policies, nearMissContext);
       ev.add({
         control, check: firstCheck(control), resource, key: desired.key, status: 'missing', action: 'create', scopes,
-        summary: `Conditional access policy "${desired.displayName}" does not exist${desired.staged ? ' (it will be created in report-only state)' : ''}.`,
+        summary: `Conditional access policy "${desired.displayName}" does not exist${desired.staged ? ' (it will be created in report-only state)' : ''}.${nearMiss ? ` ${nearMissSentence(nearMiss)}` : ''}`,
         patch: [{ op: 'add', path: '', value: project(resolved.body) } as never],
-        evidence: evidence(null),
+        evidence: evidence(null, nearMiss),
       });
       continue;
     }
@@ -81,6 +86,8 @@ export function checkConditionalAccess(ev: Evaluation): void {
     const { missing, undeclared } = exclusionProblems(live);
     const aboutExclusions = patch.some((op) => /^\/conditions\/users\/exclude(Users|Groups)/.test(op.path)) && (missing.length > 0 || undeclared.length > 0);
     const changed = [...new Set(patch.map((op) => op.path.split('/').slice(1, 3).join('.')))].join(', ');
+    const reasons = aboutExclusions ? [] : nearMissReasons(desired, live, nearMissContext);
+    const nearMiss: NearMiss | undefined = reasons.length ? { basis: 'same-name', policy: { id: String(live['id']), displayName: String(live['displayName']), state: String(live['state']) }, reasons, score: reasons.length, compared: 1 } : undefined;
     ev.add({
       control: aboutExclusions ? 'ID.CA.5' : control,
       check: aboutExclusions ? (missing.length ? 'ca-break-glass-excluded' : 'ca-no-undeclared-exclusions') : firstCheck(control),
@@ -89,8 +96,8 @@ export function checkConditionalAccess(ev: Evaluation): void {
         ? missing.length
           ? `Policy "${desired.displayName}" no longer excludes break-glass account${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; it could lock the organisation out.`
           : `Policy "${desired.displayName}" excludes ${undeclared.join(', ')}, which the posture does not declare.`
-        : `Policy "${desired.displayName}" differs from the posture in ${changed}.`,
-      evidence: evidence(project(live)),
+        : `Policy "${desired.displayName}" differs from the posture in ${changed}.${nearMiss ? ` ${nearMissSentence(nearMiss)}` : ''}`,
+      evidence: evidence(project(live), nearMiss),
     });
   }
 

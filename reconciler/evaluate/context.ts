@@ -2,7 +2,7 @@ import { sha256 } from '../core/hash.js';
 import type { Operation } from 'fast-json-patch';
 import { resolveControl, versionedId } from '../../policies/catalogue.js';
 import type { Control, ExceptionScopeType } from '../../policies/types.js';
-import type { ChangeAction, Finding, FindingResource, FindingStatus, IncompleteRead } from '../model/finding.js';
+import type { ChangeAction, Finding, FindingResource, FindingStatus, IncompleteRead, NearMiss } from '../model/finding.js';
 import type { Manifest, PostureException } from '../manifest/schema.js';
 import type { Directory, LiveState, Section } from '../model/live.js';
 import { resourceType } from '../resources/registry.js';
@@ -44,7 +44,7 @@ export interface FindingInput {
   readonly summary: string;
   readonly patch?: readonly Operation[];
   readonly action: ChangeAction;
-  readonly evidence: { endpoint: string; readAt: string; live: unknown };
+  readonly evidence: { endpoint: string; readAt: string; live: unknown; nearMiss?: NearMiss };
   readonly remediation?: string;
   /** What an exception could cover this by. */
   readonly scopes?: readonly Scope[];

@@ -33,7 +33,76 @@ export interface FindingEvidence {
   readonly readAt: string;
   /** The live values the finding is about (secrets never appear here). */
   readonly live: unknown;
+  /**
+   * For a declared conditional access policy the tenant does not satisfy: the live policy that comes
+   * closest, and why it does not count. Beside `live`, not in it: `live` is what a change's
+   * fingerprint and before-value are taken from, and another policy changing is no reason to
+   * call a plan stale.
+   */
+  readonly nearMiss?: NearMiss;
 }
+
+/** Why a live conditional access policy does not satisfy a declared one, reason by reason. */
+export type NearMissCode =
+  | 'report-only'
+  | 'disabled'
+  | 'state'
+  | 'excludes-user'
+  | 'excludes-group'
+  | 'excludes-role'
+  | 'excludes-guests'
+  | 'break-glass-not-excluded'
+  | 'includes-some-users'
+  | 'users-differ'
+  | 'excludes-application'
+  | 'some-apps'
+  | 'apps-differ'
+  | 'client-app-types'
+  | 'lacks-user-risk'
+  | 'user-risk-differs'
+  | 'lacks-sign-in-risk'
+  | 'sign-in-risk-differs'
+  | 'platform-condition'
+  | 'location-condition'
+  | 'device-condition'
+  | 'grant-differs'
+  | 'lacks-session-control'
+  | 'session-control-differs'
+  | 'other-condition';
+
+export interface NearMissReason {
+  readonly code: NearMissCode;
+  /** One clause a reader understands, e.g. `it excludes group "Sales"`. */
+  readonly text: string;
+  /** The JSON pointer of the governed field the reason is about. */
+  readonly field: string;
+  /** The user, group or role an exclusion names. */
+  readonly principal?: { readonly type: 'user' | 'group' | 'role'; readonly id: string; readonly name: string };
+  /** Risk levels, declared and live. */
+  readonly levels?: { readonly declared: readonly string[]; readonly live: readonly string[] };
+}
+
+export interface NearMiss {
+  /**
+   * `closest`: no live policy has the declared name, and this one comes closest of all;
+   * `same-name`: the policy of the declared name, which drifted.
+   */
+  readonly basis: 'closest' | 'same-name';
+  readonly policy: { readonly id: string; readonly displayName: string; readonly state: string };
+  /** Empty only when the policy matches the declaration in every governed field but its name. */
+  readonly reasons: readonly NearMissReason[];
+  /** The number of reasons: lower is closer. */
+  readonly score: number;
+  /** How many live policies were compared. */
+  readonly compared: number;
+  /** A what-if evaluation of the near miss for one user, when one was asked for. */
+  readonly confirmation?: NearMissConfirmation;
+}
+
+/** The service's own word on whether the near miss applies, from a what-if evaluation. */
+export type NearMissConfirmation =
+  | { readonly confirmed: true; readonly user: string; readonly policyApplies: boolean; readonly analysisReasons: readonly string[] }
+  | { readonly confirmed: false; readonly user?: string; readonly error: string };
 
 export interface Finding {
   /** Stable across runs for the same problem: a hash of control, check and resource key. */
