@@ -11,6 +11,7 @@ import {
   compareFindings,
   groupByOwner,
   isActionable,
+  nearMissLines,
   notEvaluatedText,
   outcomeOf,
   patchLines,
@@ -109,6 +110,7 @@ tfoot td { font-weight: 700; background: #f8f9fb; border-top: 1px solid var(--li
 .facts { display: grid; grid-template-columns: 9.5em 1fr; gap: 3px 14px; margin: 0; font-size: 13px; }
 .facts dt { color: var(--muted); font-weight: 600; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
+.facts ul.reasons { margin: 2px 0 0; padding-left: 1.2em; }
 .block { margin-top: 10px; }
 .block .label { font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin-bottom: 3px; }
 pre { margin: 0; padding: 8px 12px; background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -248,6 +250,8 @@ function renderFinding(f: Finding, id: string): string {
   }
   const notEvaluated = notEvaluatedText(f);
   if (notEvaluated) facts.push(`<dt>Not evaluated</dt><dd>${h(notEvaluated)}</dd>`);
+  const nearMiss = nearMissLines(f);
+  if (nearMiss) facts.push(`<dt>Near miss</dt><dd>${h(nearMiss.heading)}<ul class="reasons">${nearMiss.reasons.map((r) => `<li>${h(r)}</li>`).join('')}</ul></dd>`);
   const patch = patchLines(f, 300);
   const opClass = { '+': 'op-add', '-': 'op-remove', '~': 'op-replace' } as const;
   const blocks: string[] = [];

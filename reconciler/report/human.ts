@@ -9,6 +9,7 @@ import {
   changesText,
   exceptionText,
   groupByOwner,
+  nearMissLines,
   notEvaluatedText,
   outcomeOf,
   patchLines,
@@ -94,6 +95,8 @@ function renderFinding(f: Finding, c: Colors): string[] {
   if (exception) out.push(`${pad}${c.cyan(f.status === 'exception-expired' ? 'exception (expired):' : 'excepted:')} ${safe(exception)}`);
   const notEvaluated = notEvaluatedText(f);
   if (notEvaluated) out.push(`${pad}${c.dim('not evaluated:')} ${safe(notEvaluated)}`);
+  const nearMiss = nearMissLines(f);
+  if (nearMiss) out.push(`${pad}${c.cyan('near miss:')} ${safe(nearMiss.heading)}`, ...nearMiss.reasons.map((r) => `${pad}  - ${safe(r)}`));
   if (f.remediation) {
     const text = terminalSafe(f.remediation, true).trim();
     if (text.includes('\n')) out.push(`${pad}remediation:`, indent(text, `${pad}  `));

@@ -7,6 +7,7 @@ import {
   changesText,
   exceptionText,
   groupByOwner,
+  nearMissLines,
   notEvaluatedText,
   outcomeOf,
   patchLines,
@@ -99,6 +100,8 @@ function findingMarkdown(f: Finding): string {
   if (exception) lines.push('', `${f.status === 'exception-expired' ? '**Exception expired:**' : '**Excepted:**'} ${e(exception)}`);
   const notEvaluated = notEvaluatedText(f);
   if (notEvaluated) lines.push('', `**Not evaluated:** ${e(notEvaluated)}`);
+  const nearMiss = nearMissLines(f);
+  if (nearMiss) lines.push('', `**Near miss:** ${escapeTenantMarkdown(nearMiss.heading)}`, '', ...nearMiss.reasons.map((r) => `- ${escapeTenantMarkdown(r)}`));
   if (f.remediation) lines.push('', '**Remediation:**', '', fenced(codeText(f.remediation.trim())));
   lines.push('', `<sub>Evidence: ${escapeTenantMarkdown(f.evidence.endpoint)} at ${e(f.evidence.readAt)} · finding ${e(f.id)}</sub>`, '');
   return lines.join('\n');

@@ -1,6 +1,6 @@
 import jsonpatch from 'fast-json-patch';
 import type { Severity } from '../../policies/types.js';
-import { ACTIONABLE, type Finding, type FindingStatus } from '../model/finding.js';
+import { ACTIONABLE, type Finding, type FindingStatus, type NearMiss, type NearMissReason } from '../model/finding.js';
 import { type PlanDocument } from '../model/plan.js';
 import type { Owner } from '../manifest/schema.js';
 
@@ -77,6 +77,22 @@ export function notEvaluatedText(finding: Finding): string | undefined {
   if (!n) return undefined;
   const permission = n.permission ? ` (needs ${n.permission})` : '';
   return `${n.reason}${permission}: ${n.detail}`;
+}
+
+/**
+ * A conditional access finding's near miss: a heading naming the live policy, and one line per
+ * reason (`code: text`). A saved plan may come from elsewhere, so each part is read as text.
+ */
+export function nearMissLines(finding: Finding): { heading: string; reasons: string[] } | undefined {
+  const n = finding.evidence?.nearMiss as Partial<NearMiss> | undefined;
+  if (!n || typeof n !== 'object' || !n.policy || typeof n.policy !== 'object') return undefined;
+  const reasons = Array.isArray(n.reasons) ? n.reasons : [];
+  const name = `"${String(n.policy.displayName)}" (${String(n.policy.id)})`;
+  const heading =
+    n.basis === 'closest'
+      ? `closest live policy ${name}, ${reasons.length} reason${reasons.length === 1 ? '' : 's'}${typeof n.compared === 'number' ? `, of ${n.compared} compared` : ''}`
+      : `policy ${name}`;
+  return { heading, reasons: reasons.map((r) => `${String((r as Partial<NearMissReason>)?.code)}: ${String((r as Partial<NearMissReason>)?.text)}`) };
 }
 
 /** One line of a readable patch: `~ /state: "disabled" → "enabled"`. */
