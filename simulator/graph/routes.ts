@@ -8,6 +8,7 @@ import { authenticationMethods } from './entities/authentication-methods.js';
 import { authorizationPolicy } from './entities/authorization-policy.js';
 import { calendarEvents } from './entities/calendar-events.js';
 import { calendarPermissions } from './entities/calendar-permissions.js';
+import { conditionalAccessEvaluate } from './entities/conditional-access-evaluate.js';
 import { conditionalAccessPolicies } from './entities/conditional-access-policies.js';
 import { domains } from './entities/domains.js';
 import { groups } from './entities/groups.js';
@@ -28,6 +29,7 @@ export type { Route, RouteContext, ThrottleClass } from './entity.js';
 /** The Graph entities the simulator serves, one line each (graph/entities/<entity>.ts). */
 export const GRAPH_ENTITIES = [
   conditionalAccessPolicies,
+  conditionalAccessEvaluate,
   namedLocations,
   authorizationPolicy,
   adminConsentRequestPolicy,
