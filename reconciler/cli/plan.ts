@@ -34,6 +34,7 @@ export interface PlanArgs {
   color: boolean;
   debug: boolean;
   evidence: string | false;
+  'confirm-near-miss': boolean;
 }
 
 /** Options shared by every command that reads the tenant. */
@@ -100,7 +101,14 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
       kind === 'plan'
         ? 'Compare the tenant with the posture and show what apply would change, grouped by owner'
         : 'Read-only drift check for scheduled jobs: the same findings, no changes proposed',
-    builder: (y) => evidenceOption(reportOptions(tenantOptions(y))).option('today', dayOption('today', 'Day used for exception expiry (YYYY-MM-DD)', true)) as never,
+    builder: (y) =>
+      evidenceOption(reportOptions(tenantOptions(y)))
+        .option('today', dayOption('today', 'Day used for exception expiry (YYYY-MM-DD)', true))
+        .option('confirm-near-miss', {
+          type: 'boolean',
+          default: false,
+          describe: "Confirm each conditional access near miss with Graph's What If evaluation for one user of the policy's population (a failure is noted in the finding, never fails the run)",
+        }) as never,
     handler: async (args) => {
       const log = createLogger(args['log-format']);
       try {
@@ -116,6 +124,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
           tenantId: conn.tenant,
           today,
           read: { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver, progress: (done, total) => log.progress('inbox rules', done, total) },
+          confirm: args['confirm-near-miss'],
         });
         writeReports(plan, args, input.manifestPath);
         const stats = { graphRequests: conn.graph.stats.requests, exchangeRequests: conn.exchange.stats.requests, throttled: conn.graph.stats.throttled + conn.exchange.stats.throttled };

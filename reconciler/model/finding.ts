@@ -101,7 +101,16 @@ export interface NearMiss {
 
 /** The service's own word on whether the near miss applies, from a what-if evaluation. */
 export type NearMissConfirmation =
-  | { readonly confirmed: true; readonly user: string; readonly policyApplies: boolean; readonly analysisReasons: readonly string[] }
+  | {
+      readonly confirmed: true;
+      /** The user of the declared policy's population the sign-in was evaluated for. */
+      readonly user: string;
+      /** The sign-in evaluated: the declared risk levels, client app type and application. */
+      readonly signIn: { readonly userRiskLevel: string; readonly signInRiskLevel: string; readonly clientAppType: string; readonly application: string };
+      readonly policyApplies: boolean;
+      /** whatIfAnalysisReasons of the near miss, e.g. `users`, `signInRisk`, `policyNotEnabled`; empty when it applies. */
+      readonly analysisReasons: readonly string[];
+    }
   | { readonly confirmed: false; readonly user?: string; readonly error: string };
 
 export interface Finding {

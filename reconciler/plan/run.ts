@@ -6,7 +6,8 @@ import type { Finding, IncompleteRead } from '../model/finding.js';
 import type { LiveState } from '../model/live.js';
 import type { PlanDocument } from '../model/plan.js';
 import { readTenant } from '../read/live.js';
-import type { ReadContext } from '../resources/types.js';
+import { isConfirmable, resourceType } from '../resources/registry.js';
+import type { ConfirmContext, ReadContext } from '../resources/types.js';
 import { buildPlan } from './build.js';
 import { plannedChanges } from './changes.js';
 
@@ -18,6 +19,12 @@ export interface RunInput {
   readonly read: ReadContext;
   /** "Today" for exception expiry, YYYY-MM-DD. */
   readonly today: string;
+  /**
+   * Ask the service to confirm each finding's explanation where its resource type can (a
+   * conditional access near miss: a What If evaluation). Optional: a failed confirmation is said in
+   * the finding, never a failed run.
+   */
+  readonly confirm?: boolean;
 }
 
 export interface Run {
@@ -36,9 +43,21 @@ export interface Run {
  */
 export async function runPlan(input: RunInput): Promise<Run> {
   const live = await readTenant(input.manifest, input.read);
-  const { findings, incomplete } = evaluate(input.manifest, live, input.today);
+  const evaluated = evaluate(input.manifest, live, input.today);
+  const { incomplete } = evaluated;
   const dir = directoryOf(live);
+  const findings = input.confirm ? await confirmed(evaluated.findings, { graph: input.read.graph, manifest: input.manifest, live, dir }) : evaluated.findings;
   const changes = input.kind === 'plan' ? plannedChanges(findings, input.manifest, live, dir) : [];
   const plan = buildPlan({ kind: input.kind, manifest: input.manifest, tenantId: input.tenantId, findings, incomplete, changes });
   return { live, dir, findings, incomplete, changes, plan };
+}
+
+/** Each finding with a near miss, confirmed by its resource type where the type can; one at a time (the services pace these calls). */
+async function confirmed(findings: readonly Finding[], ctx: ConfirmContext): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const type = f.evidence.nearMiss ? resourceType(f.resource.type) : undefined;
+    out.push(type && isConfirmable(type) ? await type.confirm(f, ctx) : f);
+  }
+  return out;
 }

@@ -251,7 +251,7 @@ function renderFinding(f: Finding, id: string): string {
   const notEvaluated = notEvaluatedText(f);
   if (notEvaluated) facts.push(`<dt>Not evaluated</dt><dd>${h(notEvaluated)}</dd>`);
   const nearMiss = nearMissLines(f);
-  if (nearMiss) facts.push(`<dt>Near miss</dt><dd>${h(nearMiss.heading)}<ul class="reasons">${nearMiss.reasons.map((r) => `<li>${h(r)}</li>`).join('')}</ul></dd>`);
+  if (nearMiss) facts.push(`<dt>Near miss</dt><dd>${h(nearMiss.heading)}<ul class="reasons">${nearMiss.reasons.map((r) => `<li>${h(r)}</li>`).join('')}</ul>${nearMiss.confirmation ? `<span class="sub">${h(nearMiss.confirmation)}</span>` : ''}</dd>`);
   const patch = patchLines(f, 300);
   const opClass = { '+': 'op-add', '-': 'op-remove', '~': 'op-replace' } as const;
   const blocks: string[] = [];

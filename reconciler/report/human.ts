@@ -97,6 +97,7 @@ function renderFinding(f: Finding, c: Colors): string[] {
   if (notEvaluated) out.push(`${pad}${c.dim('not evaluated:')} ${safe(notEvaluated)}`);
   const nearMiss = nearMissLines(f);
   if (nearMiss) out.push(`${pad}${c.cyan('near miss:')} ${safe(nearMiss.heading)}`, ...nearMiss.reasons.map((r) => `${pad}  - ${safe(r)}`));
+  if (nearMiss?.confirmation) out.push(`${pad}  ${safe(nearMiss.confirmation)}`);
   if (f.remediation) {
     const text = terminalSafe(f.remediation, true).trim();
     if (text.includes('\n')) out.push(`${pad}remediation:`, indent(text, `${pad}  `));

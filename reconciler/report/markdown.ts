@@ -102,6 +102,7 @@ function findingMarkdown(f: Finding): string {
   if (notEvaluated) lines.push('', `**Not evaluated:** ${e(notEvaluated)}`);
   const nearMiss = nearMissLines(f);
   if (nearMiss) lines.push('', `**Near miss:** ${escapeTenantMarkdown(nearMiss.heading)}`, '', ...nearMiss.reasons.map((r) => `- ${escapeTenantMarkdown(r)}`));
+  if (nearMiss?.confirmation) lines.push('', escapeTenantMarkdown(nearMiss.confirmation));
   if (f.remediation) lines.push('', '**Remediation:**', '', fenced(codeText(f.remediation.trim())));
   lines.push('', `<sub>Evidence: ${escapeTenantMarkdown(f.evidence.endpoint)} at ${e(f.evidence.readAt)} · finding ${e(f.id)}</sub>`, '');
   return lines.join('\n');

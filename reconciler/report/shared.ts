@@ -83,7 +83,7 @@ export function notEvaluatedText(finding: Finding): string | undefined {
  * A conditional access finding's near miss: a heading naming the live policy, and one line per
  * reason (`code: text`). A saved plan may come from elsewhere, so each part is read as text.
  */
-export function nearMissLines(finding: Finding): { heading: string; reasons: string[] } | undefined {
+export function nearMissLines(finding: Finding): { heading: string; reasons: string[]; confirmation?: string } | undefined {
   const n = finding.evidence?.nearMiss as Partial<NearMiss> | undefined;
   if (!n || typeof n !== 'object' || !n.policy || typeof n.policy !== 'object') return undefined;
   const reasons = Array.isArray(n.reasons) ? n.reasons : [];
@@ -92,7 +92,18 @@ export function nearMissLines(finding: Finding): { heading: string; reasons: str
     n.basis === 'closest'
       ? `closest live policy ${name}, ${reasons.length} reason${reasons.length === 1 ? '' : 's'}${typeof n.compared === 'number' ? `, of ${n.compared} compared` : ''}`
       : `policy ${name}`;
-  return { heading, reasons: reasons.map((r) => `${String((r as Partial<NearMissReason>)?.code)}: ${String((r as Partial<NearMissReason>)?.text)}`) };
+  const c = n.confirmation as Partial<Record<string, unknown>> | undefined;
+  const confirmation =
+    c && typeof c === 'object'
+      ? c['confirmed'] === true
+        ? `What If for ${String(c['user'])}: the policy ${c['policyApplies'] === true ? 'applies' : 'does not apply'}${Array.isArray(c['analysisReasons']) && c['analysisReasons'].length ? ` (${c['analysisReasons'].map(String).join(', ')})` : ''}`
+        : `not confirmed: ${String(c['error'])}`
+      : undefined;
+  return {
+    heading,
+    reasons: reasons.map((r) => `${String((r as Partial<NearMissReason>)?.code)}: ${String((r as Partial<NearMissReason>)?.text)}`),
+    ...(confirmation ? { confirmation } : {}),
+  };
 }
 
 /** One line of a readable patch: `~ /state: "disabled" → "enabled"`. */

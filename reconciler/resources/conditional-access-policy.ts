@@ -5,7 +5,8 @@ import { canonical, patchFrom } from '../evaluate/normalise.js';
 import type { PlannedChange } from '../model/change.js';
 import { terminalSafe } from '../core/text.js';
 import { graphEntity, graphRead } from './graph-entity.js';
-import type { RailContext, ResourceType, Reversible, Writable, WithRails } from './types.js';
+import type { Finding, NearMissConfirmation } from '../model/finding.js';
+import type { Confirmable, ConfirmContext, RailContext, ResourceType, Reversible, Writable, WithRails } from './types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -208,8 +209,74 @@ function breakGlassRail(changes: readonly PlannedChange[], { manifest: m, dir, l
   return undefined;
 }
 
+const EVALUATE = '/identity/conditionalAccess/evaluate';
+/** Office 365 Exchange Online, the application a policy for all apps is evaluated for. */
+const EXCHANGE_ONLINE_APP = '00000002-0000-0ff1-ce00-000000000000';
+const RISK_ORDER = ['high', 'medium', 'low'];
+
+/**
+ * The sign-in the declared policy is about, for one user of its population: the first enabled user
+ * (by user principal name) it includes by id or as All and does not exclude. A declaration that
+ * names only groups or roles has no such user in what the run read.
+ */
+function whatIfSignIn(desired: DesiredCaPolicy, ctx: ConfirmContext) {
+  const users = (((resolvePolicy(desired, ctx.dir).body['conditions'] as Obj)['users'] ?? {}) as Obj);
+  const lower = (v: unknown) => ((v as string[] | undefined) ?? []).map((x) => String(x).toLowerCase());
+  const include = lower(users['includeUsers']);
+  const exclude = new Set(lower(users['excludeUsers']));
+  const population = (ctx.live.users?.ok ? ctx.live.users.value : [])
+    .filter((u) => typeof u['id'] === 'string' && u['accountEnabled'] !== false && !exclude.has(String(u['id']).toLowerCase()))
+    .filter((u) => include.includes('all') || include.includes(String(u['id']).toLowerCase()))
+    .sort((a, b) => (String(a['userPrincipalName']) < String(b['userPrincipalName']) ? -1 : String(a['userPrincipalName']) > String(b['userPrincipalName']) ? 1 : 0));
+  const user = population[0];
+  if (!user) return undefined;
+  const highest = (levels: readonly string[]) => RISK_ORDER.find((l) => levels.some((x) => x.toLowerCase() === l)) ?? 'none';
+  const c = desired.conditions;
+  const signIn = {
+    userRiskLevel: highest(c.userRiskLevels),
+    signInRiskLevel: highest(c.signInRiskLevels),
+    clientAppType: c.clientAppTypes.find((t) => t.toLowerCase() !== 'all') ?? 'browser',
+    application: c.applications.includeApplications.some((a) => a.toLowerCase() === 'all') ? EXCHANGE_ONLINE_APP : (c.applications.includeApplications[0] ?? EXCHANGE_ONLINE_APP),
+  };
+  return { user: { id: String(user['id']), upn: String(user['userPrincipalName'] ?? user['id']) }, signIn };
+}
+
+/** Asks Graph's What If evaluation whether a finding's near miss applies to one user of the declared population. */
+async function confirmNearMiss(f: Finding, ctx: ConfirmContext): Promise<Finding> {
+  const nearMiss = f.evidence.nearMiss;
+  if (!nearMiss) return f;
+  const done = (confirmation: NearMissConfirmation): Finding => ({ ...f, evidence: { ...f.evidence, nearMiss: { ...nearMiss, confirmation } } });
+  const desired = ctx.manifest.desired.conditionalAccess?.policies.find((p) => p.displayName === f.resource.name);
+  const subject = desired && whatIfSignIn(desired, ctx);
+  if (!subject) return done({ confirmed: false, error: 'no user of the declared policy\'s population is known from the directory read (it names only groups or roles, or excludes everyone read)' });
+  const { user, signIn } = subject;
+  try {
+    const reply = await ctx.graph.request<{ value?: Obj[]; error?: { code?: string; message?: string } }>(
+      'POST',
+      EVALUATE,
+      {
+        signInIdentity: { '@odata.type': '#microsoft.graph.userSignIn', userId: user.id },
+        signInContext: { '@odata.type': '#microsoft.graph.applicationContext', includeApplications: [signIn.application] },
+        signInConditions: { userRiskLevel: signIn.userRiskLevel, signInRiskLevel: signIn.signInRiskLevel, clientAppType: signIn.clientAppType },
+        appliedPoliciesOnly: false,
+      },
+      true,
+    );
+    if (reply.status >= 400) {
+      const e = reply.body?.error;
+      return done({ confirmed: false, user: user.upn, error: `the What If evaluation answered ${reply.status}${e?.code ? ` ${e.code}` : ''}${e?.message ? `: ${e.message}` : ''}` });
+    }
+    const result = Array.isArray(reply.body?.value) ? reply.body.value.find((p) => String(p['id']) === nearMiss.policy.id) : undefined;
+    if (!result || typeof result['policyApplies'] !== 'boolean') return done({ confirmed: false, user: user.upn, error: 'the What If evaluation did not answer for the policy' });
+    const reasons = String(result['analysisReasons'] ?? '').split(',').map((r) => r.trim()).filter((r) => r && r !== 'notSet');
+    return done({ confirmed: true, user: user.upn, signIn, policyApplies: result['policyApplies'], analysisReasons: reasons });
+  } catch (err) {
+    return done({ confirmed: false, user: user.upn, error: `the What If evaluation failed: ${(err as Error).message}` });
+  }
+}
+
 /** Conditional access policies: created and updated to the declaration, never loosened; the break-glass rail is theirs. */
-export const conditionalAccessPolicy: ResourceType & Writable & Reversible & WithRails = {
+export const conditionalAccessPolicy: ResourceType & Writable & Reversible & WithRails & Confirmable = {
   ...(graphEntity({
     key: 'conditionalAccessPolicy',
     title: 'conditional access policies',
@@ -241,4 +308,5 @@ export const conditionalAccessPolicy: ResourceType & Writable & Reversible & Wit
     },
   }) as ResourceType & Writable & Reversible),
   rails: breakGlassRail,
+  confirm: confirmNearMiss,
 };

@@ -23,7 +23,7 @@ import { mailboxDelegate } from './mailbox-delegate.js';
 import { riskyUser } from './risky-user.js';
 import { signInSessions } from './sign-in-sessions.js';
 import { userAccount } from './user-account.js';
-import type { Describable, ResourceType, Respondable, Reversible, Writable, WithRails } from './types.js';
+import type { Confirmable, Describable, ResourceType, Respondable, Reversible, Writable, WithRails } from './types.js';
 import type { FindingResource } from '../model/finding.js';
 
 /**
@@ -88,6 +88,7 @@ export const isResourceType = (key: unknown): boolean => typeof key === 'string'
 export const isWritable = (t: ResourceType): t is ResourceType & Writable => 'writeFor' in t;
 export const isReversible = (t: ResourceType): t is ResourceType & Writable & Reversible => isWritable(t) && 'inverse' in t;
 export const hasRails = (t: ResourceType): t is ResourceType & WithRails => 'rails' in t;
+export const isConfirmable = (t: ResourceType): t is ResourceType & Confirmable => 'confirm' in t;
 export const isRespondable = (t: ResourceType): t is ResourceType & Writable & Respondable => isWritable(t) && 'respondWrites' in t;
 
 /** The types that serve a response action, in registry order. */

@@ -161,6 +161,23 @@ export interface Respondable {
   respondWrites(action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]>;
 }
 
+/** What a confirmation may use: the Graph transport, and what the run read. */
+export interface ConfirmContext {
+  readonly graph: GraphTransport;
+  readonly manifest: Manifest;
+  readonly live: LiveState;
+  readonly dir: Directory;
+}
+
+/**
+ * A type that can ask the service to confirm how a finding explains itself (conditional access: a
+ * What If evaluation of the near miss). Optional and never fatal: it resolves to the finding, with
+ * the confirmation or why there is none in its data, and never throws.
+ */
+export interface Confirmable {
+  confirm(finding: Finding, ctx: ConfirmContext): Promise<Finding>;
+}
+
 /** A type with its own wording of one resource in messages (default: `type "name"`). */
 export interface Describable {
   describe(r: FindingResource): string;

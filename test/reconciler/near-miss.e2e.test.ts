@@ -20,6 +20,7 @@ afterEach(async () => {
 const USER_RISK = 'EP - User risk high: MFA and password change';
 const SIGN_IN_RISK = 'EP - Sign-in risk medium+high: MFA every time';
 const MESSAGING_TEAM = '98de14fa-6444-5771-8dd1-cab7ca95bfa6';
+const IDENTITY_TEAM = 'bd4fd340-acc0-5dc6-a4c8-25e1730a9c98'; // alex.kim, the first user of the population by UPN
 
 type Policy = { displayName: string; state: string; conditions: { signInRiskLevels: string[]; users: { excludeGroups: string[] } }; sessionControls: unknown };
 
@@ -33,9 +34,9 @@ function scenarioWith(name: string, renamed: string, edit: (p: Policy) => void):
 }
 
 /** `posture plan --out`: the human text on stdout, the plan document in the file. */
-async function plan(s: RunningSimulator): Promise<{ code: number | null; text: string; plan: PlanDocument; file: string }> {
+async function plan(s: RunningSimulator, extra: readonly string[] = []): Promise<{ code: number | null; text: string; plan: PlanDocument; file: string }> {
   const file = join(mkdtempSync(join(tmpdir(), 'posture-near-miss-')), 'plan.json');
-  const r = await planAgainst(s, synthDir, ['--out', file], writer(s));
+  const r = await planAgainst(s, synthDir, ['--out', file, ...extra], writer(s));
   return { code: r.code, text: r.stdout, plan: JSON.parse(readFileSync(file, 'utf8')) as PlanDocument, file };
 }
 
@@ -107,5 +108,41 @@ describe('a declared conditional access policy the tenant does not satisfy names
     ]);
     expect(f.evidence.nearMiss?.reasons[0]?.levels).toEqual({ declared: ['high', 'medium'], live: [] });
     expect(r.text).toContain('it has no sign-in risk condition (the posture needs high, medium); it lacks the session control sign-in frequency every time.');
+  });
+
+  it('--confirm-near-miss: the What If evaluation for one user of the population confirms the excluded group', async () => {
+    sim = await startSimulator({ scenario: scenarioWith(SIGN_IN_RISK, 'Sign-in risk (not identity)', (p) => (p.conditions.users.excludeGroups = [IDENTITY_TEAM])) });
+    const r = await plan(sim, ['--confirm-near-miss']);
+    expect(r.code).toBe(2);
+    const f = missing(r.plan, SIGN_IN_RISK);
+    expect(f.evidence.nearMiss?.reasons.map((x) => x.code)).toEqual(['excludes-group']);
+    expect(f.evidence.nearMiss?.confirmation).toEqual({
+      confirmed: true,
+      user: 'alex.kim@tailspintoys.example',
+      signIn: { userRiskLevel: 'none', signInRiskLevel: 'high', clientAppType: 'browser', application: '00000002-0000-0ff1-ce00-000000000000' },
+      policyApplies: false,
+      analysisReasons: ['users'],
+    });
+    expect(r.text).toContain('What If for alex.kim@tailspintoys.example: the policy does not apply (users)');
+    const calls = sim.requests.entries.filter((q) => q.api === 'graph' && q.path.endsWith('/identity/conditionalAccess/evaluate'));
+    expect(calls).toHaveLength(1);
+  });
+
+  it('a What If evaluation that fails leaves the finding standing, says so, and does not fail the run', async () => {
+    sim = await startSimulator({
+      scenario: scenarioWith(USER_RISK, 'User risk (pilot)', (p) => (p.state = 'enabledForReportingButNotEnforced')),
+      faults: [{ api: 'graph', route: '/identity/conditionalAccess/evaluate', kind: 'status', status: 403 }],
+    });
+    const r = await plan(sim, ['--confirm-near-miss']);
+    expect(r.code).toBe(2);
+    expect(r.plan.incomplete).toEqual([]);
+    const f = missing(r.plan, USER_RISK);
+    expect(f.evidence.nearMiss?.reasons.map((x) => x.code)).toEqual(['report-only']);
+    expect(f.evidence.nearMiss?.confirmation).toMatchObject({ confirmed: false, user: 'alex.kim@tailspintoys.example' });
+    expect((f.evidence.nearMiss?.confirmation as { error: string }).error).toMatch(/^the What If evaluation answered 403/);
+    expect(r.text).toContain('not confirmed: the What If evaluation answered 403');
+    // Without the option, nothing is asked.
+    const quiet = await plan(sim);
+    expect(missing(quiet.plan, USER_RISK).evidence.nearMiss?.confirmation).toBeUndefined();
   });
 });
