@@ -27,9 +27,28 @@ const groups = [
 const dir = directoryOf({ users: { ok: true, value: users, endpoint: '', readAt: '' }, groups: { ok: true, value: groups, endpoint: '', readAt: '' } });
 const ctx = { dir, breakGlass: manifest.breakGlass };
 
+/** A policy as Graph stores it, loosely typed for editing. */
+interface LivePolicy {
+  id: string;
+  displayName: string;
+  state: string;
+  templateId: null;
+  createdDateTime: string;
+  conditions: {
+    users: Record<string, unknown> & { includeUsers: string[]; excludeUsers: string[]; includeGroups: string[]; excludeGroups: string[]; includeRoles: string[]; excludeRoles: string[] };
+    applications: Record<string, unknown> & { includeApplications: string[]; excludeApplications: string[] };
+    clientAppTypes: string[];
+    userRiskLevels: string[];
+    signInRiskLevels: string[];
+    [k: string]: unknown;
+  };
+  grantControls: (Record<string, unknown> & { operator: string; builtInControls: string[] }) | null;
+  sessionControls: (Record<string, unknown> & { signInFrequency: Record<string, unknown> }) | null;
+}
+
 /** The declared policy as Graph would store it under another name, with the server's defaults, then changed by `edit`. */
-function liveOf(desired: DesiredCaPolicy, edit: (p: any) => void = () => {}, o: { id?: string; displayName?: string } = {}): Obj {
-  const p = structuredClone(resolvePolicy(desired, dir).body) as any;
+function liveOf(desired: DesiredCaPolicy, edit: (p: LivePolicy) => void = () => {}, o: { id?: string; displayName?: string } = {}): Obj {
+  const p = structuredClone(resolvePolicy(desired, dir).body) as unknown as LivePolicy;
   p.id = o.id ?? 'policy-id';
   p.displayName = o.displayName ?? `Copy of ${desired.displayName}`;
   p.templateId = null;
@@ -41,7 +60,7 @@ function liveOf(desired: DesiredCaPolicy, edit: (p: any) => void = () => {}, o: 
   p.grantControls = p.grantControls ? { ...p.grantControls, customAuthenticationFactors: [], termsOfUse: [], 'authenticationStrength@odata.context': 'x', authenticationStrength: null } : null;
   if (p.sessionControls) p.sessionControls = { ...p.sessionControls, disableResilienceDefaults: false, persistentBrowser: null };
   edit(p);
-  return p as Obj;
+  return p as unknown as Obj;
 }
 
 const codes = (desired: DesiredCaPolicy, live: Obj) => nearMissReasons(desired, live, ctx).map((r) => r.code);
@@ -137,18 +156,18 @@ describe('near-miss reasons', () => {
     expect(nearMissReasons(USER_RISK, liveOf(USER_RISK, (p) => (p.sessionControls = null)), ctx)).toEqual([
       { code: 'lacks-session-control', field: '/sessionControls/signInFrequency', text: 'it lacks the session control sign-in frequency every time' },
     ]);
-    const hourly = liveOf(USER_RISK, (p) => (p.sessionControls.signInFrequency = { isEnabled: true, frequencyInterval: 'timeBased', authenticationType: 'primaryAndSecondaryAuthentication', value: 4, type: 'hours' }));
+    const hourly = liveOf(USER_RISK, (p) => (p.sessionControls!.signInFrequency = { isEnabled: true, frequencyInterval: 'timeBased', authenticationType: 'primaryAndSecondaryAuthentication', value: 4, type: 'hours' }));
     expect(texts(USER_RISK, hourly)).toEqual(['its sign-in frequency every 4 hours is not sign-in frequency every time']);
   });
 
   it('a session control the posture does not declare (persistent browser)', () => {
-    expect(nearMissReasons(USER_RISK, liveOf(USER_RISK, (p) => (p.sessionControls.persistentBrowser = { isEnabled: true, mode: 'always' })), ctx)).toEqual([
+    expect(nearMissReasons(USER_RISK, liveOf(USER_RISK, (p) => (p.sessionControls!.persistentBrowser = { isEnabled: true, mode: 'always' })), ctx)).toEqual([
       { code: 'session-control-differs', field: '/sessionControls/persistentBrowser', text: 'it also sets the session control persistentBrowser' },
     ]);
   });
 
   it('grant control differs, named as written', () => {
-    expect(texts(USER_RISK, liveOf(USER_RISK, (p) => (p.grantControls.builtInControls = ['mfa'])))).toEqual(['its grant is mfa, not mfa AND passwordChange']);
+    expect(texts(USER_RISK, liveOf(USER_RISK, (p) => (p.grantControls!.builtInControls = ['mfa'])))).toEqual(['its grant is mfa, not mfa AND passwordChange']);
     expect(texts(PRIVILEGED, liveOf(PRIVILEGED, (p) => (p.grantControls = { operator: 'OR', builtInControls: ['mfa', 'compliantDevice'] })))).toEqual(['its grant is mfa OR compliantDevice, not block']);
   });
 
@@ -169,15 +188,15 @@ describe('near-miss reasons', () => {
   });
 
   it('no reasons exactly when the check finds no difference but the name', () => {
-    const edits: ((p: any) => void)[] = [
+    const edits: ((p: LivePolicy) => void)[] = [
       () => {},
       (p) => (p.state = 'disabled'),
       (p) => (p.conditions.users.excludeGroups = ['sales-id']),
       (p) => (p.conditions.userRiskLevels = ['HIGH']),
       (p) => (p.conditions.devices = { deviceFilter: { mode: 'exclude', rule: 'device.isCompliant -eq True' } }),
       (p) => (p.conditions.insiderRiskLevels = 'elevated'),
-      (p) => (p.sessionControls.signInFrequency.authenticationType = 'secondaryAuthentication'),
-      (p) => (p.grantControls.operator = 'OR'),
+      (p) => (p.sessionControls!.signInFrequency.authenticationType = 'secondaryAuthentication'),
+      (p) => (p.grantControls!.operator = 'OR'),
     ];
     for (const edit of edits) {
       const live = liveOf(USER_RISK, edit, { displayName: USER_RISK.displayName });
