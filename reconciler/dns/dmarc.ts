@@ -410,7 +410,7 @@ export function parseDmarcRecord(txt: string): DmarcParseResult {
   const invalidPolicy: Record<string, string> = {};
   const seen = new Set<string>();
   const repeated = new Set<string>();
-  split.tags.forEach(({ name, value }) => {
+  split.tags.forEach(({ name, value }, index) => {
     if (seen.has(name)) {
       if (!repeated.has(name)) errors.push(error(name, `tag "${name}" appears more than once; each tag may be given only once (RFC 6376 §3.2)`));
       repeated.add(name);
@@ -429,6 +429,11 @@ export function parseDmarcRecord(txt: string): DmarcParseResult {
     }
     tags[name] = value;
     if (name === 'v') return; // the first tag, checked by versionProblem; a second "v" is a duplicate
+    if (name === 'p' && index !== 1) {
+      const previous = split.tags[index - 1]!.name;
+      const message = `tag "p" does not come directly after "v=DMARC1" (here it follows "${previous}"): RFC 9989 allows it, but receivers that implement RFC 7489 (§6.4) reject the record; put p second`;
+      warnings.push(warning('p', message));
+    }
     const r = TAG_CHECKS[name]!(value);
     if (!r.ok) {
       if (name === 'p' || name === 'sp' || name === 'np') invalidPolicy[name] = r.message;
