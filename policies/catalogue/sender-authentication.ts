@@ -11,14 +11,14 @@ export const senderAuthentication: readonly Control[] = [
     area: 'sender-authentication',
     title: 'Exactly one valid DMARC record is published for every domain',
     rationale:
-      'Receivers apply DMARC only when exactly one syntactically valid record is found at _dmarc.<domain> (RFC 7489 §6.6.3). ' +
+      'Receivers apply a domain\'s own DMARC policy only when exactly one syntactically valid record is found at _dmarc.<domain> (RFC 9989 "DNS Tree Walk"). ' +
       'A missing record, two records, or one with a syntax error all leave the domain open to direct spoofing.',
     severity: 'high',
     frameworks: { nistCsf: ['PR.DS-02', 'PR.PS-01'], scuba: ['MS.EXO.4.1v1'] },
     checks: [
-      { id: 'dmarc-record-present', description: 'A TXT record starting with v=DMARC1 exists at _dmarc.<domain> (or the organizational domain).' },
+      { id: 'dmarc-record-present', description: 'A TXT record starting with v=DMARC1 exists at _dmarc.<domain>, or at the organizational or public suffix domain the RFC 9989 DNS tree walk finds (at most 8 queries, no Public Suffix List).' },
       { id: 'dmarc-record-single', description: 'There is exactly one such record.' },
-      { id: 'dmarc-record-valid', description: 'The record parses strictly: v first, a valid p, valid tag values.' },
+      { id: 'dmarc-record-valid', description: 'The record parses strictly by RFC 9989: v first, a valid p, valid values of the tags RFC 9989 defines; the historic pct, rf and ri never make it invalid.' },
     ],
     // It also finds the tenant's domains the posture does not declare: Graph's verified domains and Exchange's accepted domains.
     resources: { read: ['domain', 'acceptedDomain', 'dnsRecords'] },
@@ -31,14 +31,17 @@ export const senderAuthentication: readonly Control[] = [
     area: 'sender-authentication',
     title: 'DMARC policy is reject (quarantine only where declared), applied to all mail and to subdomains',
     rationale:
-      'Only p=reject (or a declared p=quarantine) makes receivers act on forged mail; pct below 100 exempts part of it, ' +
-      'and a weaker sp lets attackers spoof any subdomain of a domain that is otherwise protected.',
+      'Only p=reject (or a declared p=quarantine) makes receivers act on forged mail; testing mode (RFC 9989 t=y) has them apply a weaker policy, ' +
+      'the historic pct below 100 exempts part of it at receivers that still implement RFC 7489, ' +
+      'and a weaker sp or np lets attackers spoof any subdomain, existing or invented, of a domain that is otherwise protected.',
     severity: 'high',
     frameworks: { nistCsf: ['PR.DS-02', 'PR.PS-01'], scuba: ['MS.EXO.4.2v1'] },
     checks: [
       { id: 'dmarc-policy', description: 'p is reject, or quarantine where the posture declares quarantine for the domain.' },
-      { id: 'dmarc-pct', description: 'pct is absent or 100.' },
+      { id: 'dmarc-pct', description: 'The historic pct (RFC 7489; RFC 9989 removed it) is absent or 100, or no lower than declared.' },
       { id: 'dmarc-subdomain-policy', description: 'sp, where present, is no weaker than the declared subdomain policy.' },
+      { id: 'dmarc-nonexistent-subdomain-policy', description: 'np (RFC 9989; absent means sp, then p) is no weaker than the declared non-existent subdomain policy (by default the subdomain policy).' },
+      { id: 'dmarc-testing', description: 'The record is not in testing mode (RFC 9989 t=y, what pct=0 was), unless the posture declares testing.' },
     ],
     resources: { read: ['domain', 'dnsRecords'] },
     remediation: { automatic: false, description: dnsIsNeverWritten },
@@ -48,14 +51,15 @@ export const senderAuthentication: readonly Control[] = [
     id: 'MAIL.DMARC.3',
     version: 1,
     area: 'sender-authentication',
-    title: 'DMARC aggregate reports go to the declared mailto: addresses',
+    title: 'DMARC aggregate and failure reports go to the declared mailto: addresses',
     rationale:
       'Without aggregate reports (rua) nobody sees who sends as the domain, so legitimate senders break silently on p=reject ' +
-      'and spoofing campaigns go unnoticed.',
+      'and spoofing campaigns go unnoticed; failure reports (ruf), where the posture declares them, must reach the team that investigates them.',
     severity: 'medium',
     frameworks: { nistCsf: ['DE.CM-09', 'DE.AE-02'], scuba: ['MS.EXO.4.3v1', 'MS.EXO.4.4v1'] },
     checks: [
       { id: 'dmarc-rua', description: 'rua holds at least one mailto: URI and includes every declared report address.' },
+      { id: 'dmarc-ruf', description: 'Where the posture declares failure report addresses, ruf includes every one of them.' },
     ],
     resources: { read: ['domain', 'dnsRecords'] },
     remediation: { automatic: false, description: dnsIsNeverWritten },

@@ -1,16 +1,25 @@
 import type { Evaluation } from '../evaluate/context.js';
 import type { DesiredDomain } from '../manifest/schema.js';
+import type { DmarcUri } from '../dns/dmarc.js';
 import { ABSENT, type DomainDns } from '../read/dns.js';
 
 type Obj = Record<string, unknown>;
 const STRENGTH = { none: 0, quarantine: 1, reject: 2 } as const;
 
-/** The DMARC record the posture wants published for a domain. */
+/** The non-existent subdomain policy a domain declares (manifests written before np: its subdomain policy). */
+const declaredNp = (d: DesiredDomain) => d.dmarc.nonExistentSubdomainPolicy ?? d.dmarc.subdomainPolicy;
+
+/**
+ * The DMARC record the posture wants published for a domain (RFC 9989; the historic pct only when
+ * declared below 100, for receivers that still apply it).
+ */
 export function dmarcRecordFor(d: DesiredDomain): string {
   const tags = [`v=DMARC1`, `p=${d.dmarc.policy}`];
   if (d.dmarc.subdomainPolicy !== d.dmarc.policy) tags.push(`sp=${d.dmarc.subdomainPolicy}`);
+  if (declaredNp(d) !== d.dmarc.subdomainPolicy) tags.push(`np=${declaredNp(d)}`);
   if (d.dmarc.adkim !== 'r') tags.push(`adkim=${d.dmarc.adkim}`);
   if (d.dmarc.aspf !== 'r') tags.push(`aspf=${d.dmarc.aspf}`);
+  if (d.dmarc.testing) tags.push('t=y');
   if (d.dmarc.pct !== 100) tags.push(`pct=${d.dmarc.pct}`);
   tags.push(`rua=${d.dmarc.rua.join(',')}`);
   if (d.dmarc.ruf.length) tags.push(`ruf=${d.dmarc.ruf.join(',')}`);
@@ -46,7 +55,11 @@ function checkDmarc(ev: Evaluation, d: DesiredDomain, dns: DomainDns): void {
   const name = `_dmarc.${d.name}`;
   const resource = { type: 'domain', id: d.name, name: d.name };
   const scopes = [{ type: 'domain' as const, value: d.name }];
-  const evidence = { endpoint: `DNS TXT ${e.recordName ?? name}`, readAt: dns.readAt, live: { record: dns.dmarc.recordText ?? dns.dmarc.recordTexts ?? null, status: e.status, policy: e.policy ?? null } };
+  const evidence = {
+    endpoint: `DNS TXT ${e.recordName ?? name}`,
+    readAt: dns.readAt,
+    live: { record: dns.dmarc.recordText ?? dns.dmarc.recordTexts ?? null, status: e.status, policy: e.policy ?? null, organizationalDomain: dns.dmarc.organizationalDomain ?? null },
+  };
   const wanted = dmarcRecordFor(d);
   if (e.status === 'error') {
     for (const c of ['MAIL.DMARC.1', 'MAIL.DMARC.2', 'MAIL.DMARC.3', 'MAIL.DMARC.4']) dnsFailure(ev, c, `TXT ${dns.dmarc.dnsError?.name ?? name}`, dns.readAt, `${dns.dmarc.dnsError?.code ?? 'error'}: ${dns.dmarc.dnsError?.message ?? ''}`);
@@ -61,28 +74,36 @@ function checkDmarc(ev: Evaluation, d: DesiredDomain, dns: DomainDns): void {
     });
     return;
   }
-  // A record applies (at the domain or its organizational domain).
+  // A record applies (at the domain, or found by the DNS tree walk at its organizational or public suffix domain).
   const r = dns.dmarc.record!;
-  const problems: string[] = [];
+  const problems: Array<{ check: string; text: string }> = [];
   const policy = e.policy ?? 'none';
-  if (STRENGTH[policy] < STRENGTH[d.dmarc.policy]) problems.push(`p=${policy} (declared ${d.dmarc.policy})`);
+  if (STRENGTH[policy] < STRENGTH[d.dmarc.policy]) problems.push({ check: 'dmarc-policy', text: `p=${policy} (declared ${d.dmarc.policy})` });
   const sp = e.subdomainPolicy ?? policy;
-  if (STRENGTH[sp] < STRENGTH[d.dmarc.subdomainPolicy]) problems.push(`sp=${sp} (declared ${d.dmarc.subdomainPolicy})`);
-  if ((e.pct ?? 100) < d.dmarc.pct) problems.push(`pct=${e.pct} (declared ${d.dmarc.pct})`);
+  if (STRENGTH[sp] < STRENGTH[d.dmarc.subdomainPolicy]) problems.push({ check: 'dmarc-subdomain-policy', text: `sp=${sp} (declared ${d.dmarc.subdomainPolicy})` });
+  const np = e.nonExistentSubdomainPolicy ?? sp;
+  if (STRENGTH[np] < STRENGTH[declaredNp(d)]) problems.push({ check: 'dmarc-nonexistent-subdomain-policy', text: `np=${np} (declared ${declaredNp(d)})` });
+  // Testing mode is what pct below 100 was: the policy is not enforced on all failing mail.
+  if (e.testing && policy !== 'none' && !d.dmarc.testing) problems.push({ check: 'dmarc-testing', text: `t=y (testing mode: receivers apply a weaker policy than p=${policy})` });
+  if ((e.pct ?? 100) < d.dmarc.pct) problems.push({ check: 'dmarc-pct', text: `pct=${e.pct} (declared ${d.dmarc.pct})` });
   if (problems.length) {
     ev.add({
-      control: 'MAIL.DMARC.2', check: STRENGTH[policy] < STRENGTH[d.dmarc.policy] ? 'dmarc-policy' : problems[0]!.startsWith('sp') ? 'dmarc-subdomain-policy' : 'dmarc-pct',
+      control: 'MAIL.DMARC.2', check: problems[0]!.check,
       resource, status: 'violation', action: 'none', scopes, evidence,
-      summary: `${d.name} DMARC is weaker than the posture: ${problems.join(', ')}${policy === 'none' ? '; receivers only monitor forged mail' : ''}.`,
+      summary: `${d.name} DMARC is weaker than the posture: ${problems.map((p) => p.text).join(', ')}${policy === 'none' ? '; receivers only monitor forged mail' : ''}.`,
       remediation: publish(name, wanted),
     });
   }
-  const rua = new Set(r.rua.map((u) => u.uri.toLowerCase().replace(/!.*$/, '')));
-  const missingRua = d.dmarc.rua.map((u) => u.toLowerCase().replace(/!.*$/, '')).filter((u) => !rua.has(u));
-  if (missingRua.length) {
+  const missingRua = missingUris(d.dmarc.rua, r.rua);
+  const missingRuf = missingUris(d.dmarc.ruf, r.ruf);
+  if (missingRua.length || missingRuf.length) {
+    const not = [
+      ...(missingRua.length ? [`aggregate reports do not go to ${missingRua.join(', ')}`] : []),
+      ...(missingRuf.length ? [`failure reports do not go to ${missingRuf.join(', ')}`] : []),
+    ];
     ev.add({
-      control: 'MAIL.DMARC.3', check: 'dmarc-rua', resource, status: 'violation', action: 'none', scopes, evidence,
-      summary: `${d.name} DMARC aggregate reports do not go to ${missingRua.join(', ')}.`,
+      control: 'MAIL.DMARC.3', check: missingRua.length ? 'dmarc-rua' : 'dmarc-ruf', resource, status: 'violation', action: 'none', scopes, evidence,
+      summary: `${d.name} DMARC ${not.join('; ')}.`,
       remediation: publish(name, wanted),
     });
   }
@@ -93,6 +114,13 @@ function checkDmarc(ev: Evaluation, d: DesiredDomain, dns: DomainDns): void {
       remediation: publish(name, wanted),
     });
   }
+}
+
+/** The declared report URIs the record does not list, compared without case and without the obsolete size limit. */
+function missingUris(declared: readonly string[], live: readonly DmarcUri[]): string[] {
+  const bare = (u: string) => u.toLowerCase().replace(/!.*$/, '');
+  const published = new Set(live.map((u) => bare(u.uri)));
+  return declared.filter((u) => !published.has(bare(u))).map(bare);
 }
 
 function checkSpf(ev: Evaluation, d: DesiredDomain, dns: DomainDns): void {

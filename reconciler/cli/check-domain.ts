@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { normalizeDomain } from '../dns/organizational-domain.js';
+import { normalizeDomain } from '../dns/domain-name.js';
 import { dnsResolver } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
 import { readDomainDns, type DomainDns } from '../read/dns.js';
@@ -15,10 +15,12 @@ export function domainReport(d: DomainDns) {
       status: e.status,
       policy: e.policy ?? null,
       subdomainPolicy: e.subdomainPolicy ?? null,
+      nonExistentSubdomainPolicy: e.nonExistentSubdomainPolicy ?? null,
+      testing: e.testing ?? null,
       pct: e.pct ?? null,
       record: d.dmarc.recordText ?? d.dmarc.recordTexts ?? null,
       recordName: e.recordName ?? null,
-      organizationalDomain: d.dmarc.organizationalDomain,
+      organizationalDomain: d.dmarc.organizationalDomain ?? null,
       summary: e.summary,
       errors: e.problems.filter((p) => p.severity === 'error').map((p) => (p.tag ? `${p.tag}: ${p.message}` : p.message)),
       warnings: e.problems.filter((p) => p.severity === 'warning').map((p) => (p.tag ? `${p.tag}: ${p.message}` : p.message)),

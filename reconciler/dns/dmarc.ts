@@ -1,13 +1,14 @@
 /**
- * DMARC record parsing and checking, RFC 7489.
+ * DMARC record parsing and checking, RFC 9989 (DMARCbis, which obsoletes RFC 7489).
  *
- * The verdict of {@link parseDmarcRecord} follows RFC 7489: the record must start with `v=DMARC1`,
- * `p` must come directly after it, every known tag must hold a value RFC 7489 §6.3/§6.4 allows, no tag
- * may repeat, and the tag list follows the DKIM tag-list syntax (RFC 6376 §3.2) that RFC 7489 §6.3
- * adopts. Unknown tags are ignored with a warning. When `p` is missing or invalid, or `sp` is invalid,
- * and `rua` holds a valid URI, the record is read as p=none (RFC 7489 §6.6.3 step 6).
- * The RFC 9989 (DMARCbis) tags np, psd and t are known tags: their values are checked, but they do not
- * change the verdict or the policy. docs/dmarc-parsing.md explains each choice.
+ * The verdict of {@link parseDmarcRecord} follows RFC 9989 "Formal Definition": the record must start
+ * with `v=DMARC1`, every tag RFC 9989 defines (p, sp, np, adkim, aspf, fo, psd, t, rua, ruf) must hold a
+ * value its grammar allows, no tag may repeat, and the tag list follows the DKIM tag-list syntax (RFC 6376
+ * §3.2). Tags may come in any order after `v`. Unknown tags are ignored with a warning. When `p` is
+ * missing or invalid, or `sp` or `np` is invalid, and `rua` holds a valid URI, the record is read as
+ * p=none (RFC 9989 "DMARC Policy Discovery"). The tags RFC 9989 removed (pct, rf, ri) are historic:
+ * they never make a record invalid; a valid `pct` is still read, because receivers that implement
+ * RFC 7489 apply it. docs/dmarc-parsing.md explains each choice.
  */
 
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
@@ -23,7 +24,7 @@ export interface RecordProblem {
   severity: 'error' | 'warning';
 }
 
-/** A DMARC report URI (RFC 7489 §6.2). */
+/** A DMARC report URI (RFC 9989 "DMARC Reporting URIs"). */
 export interface DmarcUri {
   /** The URI as published, without its size limit, e.g. `mailto:dmarc@example.com`. */
   uri: string;
@@ -31,7 +32,7 @@ export interface DmarcUri {
   scheme: string;
   /** For mailto: the percent-decoded address, e.g. `dmarc@example.com`. */
   address?: string;
-  /** The size limit: digits and an optional unit (lower-case), e.g. `10m`. */
+  /** The size limit: digits and an optional unit (lower-case), e.g. `10m`. Obsolete syntax in RFC 9989, which receivers ignore. */
   maxSize?: string;
   /** The size limit in bytes; the units are powers of two (k = 2^10, m = 2^20, g = 2^30, t = 2^40). */
   maxBytes?: number;
@@ -47,13 +48,17 @@ export interface DmarcRecord {
   p: DmarcPolicy;
   /** Subdomain policy; absent when not published (receivers then use `p`) or when the policy fell back. */
   sp?: DmarcPolicy;
-  /** RFC 9989 non-existent-subdomain policy, when published. RFC 7489 receivers ignore it. */
+  /** Non-existent-subdomain policy, when published (receivers then use sp, then p). Absent when the policy fell back. */
   np?: DmarcPolicy;
-  /** RFC 9989 public-suffix-domain flag, when published. RFC 7489 receivers ignore it. */
+  /** Public-suffix-domain flag, when published (absent means `u`); it steers the DNS tree walk. */
   psd?: 'y' | 'n' | 'u';
-  /** RFC 9989 testing flag, when published. RFC 7489 receivers ignore it. */
+  /** Testing mode, when published (absent means `n`): with `y` receivers apply the policy one level below p, sp or np. */
   t?: 'y' | 'n';
-  /** Percentage of failing mail the policy applies to. @default 100 */
+  /**
+   * The historic pct (RFC 7489): the percentage of failing mail the policy applies to. RFC 9989 removed
+   * it (its `t=y` stands for what pct=0 was used for); receivers that still implement RFC 7489 apply
+   * it. 100 when absent or not a valid value. @default 100
+   */
   pct: number;
   rua: DmarcUri[];
   ruf: DmarcUri[];
@@ -63,19 +68,18 @@ export interface DmarcRecord {
   aspf: DmarcAlignmentMode;
   /** @default ['0'] */
   fo: DmarcFailureOption[];
-  /** @default ['afrf'] */
-  rf: string[];
-  /** Aggregate report interval in seconds. @default 86400 */
-  ri: number;
   /** The record text as published. */
   raw: string;
-  /** Every known tag that was literally present: lower-case name to value as published (trimmed), valid or not. */
+  /**
+   * Every tag RFC 9989 defines, and every historic tag (pct, rf, ri), that was literally present:
+   * lower-case name to value as published (trimmed), valid or not.
+   */
   tags: Readonly<Record<string, string>>;
-  /** Tags RFC 7489 and RFC 9989 do not define, which receivers ignore: lower-case name to value. */
+  /** Tags neither RFC 9989 nor RFC 7489 defines, which receivers ignore: lower-case name to value. */
   unknownTags: Readonly<Record<string, string>>;
   /**
-   * True when `p` is missing or invalid, or `sp` is invalid, and `rua` holds a valid URI: RFC 7489 §6.6.3
-   * step 6 then has receivers act as if the record were `v=DMARC1; p=none`.
+   * True when `p` is missing or invalid, or `sp` or `np` is invalid, and `rua` holds a valid URI:
+   * receivers then act as if the record were `v=DMARC1; p=none` (RFC 9989 "DMARC Policy Discovery").
    */
   policyFallback: boolean;
 }
@@ -92,12 +96,13 @@ export type DmarcSelection =
 
 export type DmarcUriResult = { ok: true; uri: DmarcUri; warnings: string[] } | { ok: false; message: string };
 
-/** Tags RFC 7489 defines. */
-export const RFC7489_TAGS = ['v', 'p', 'sp', 'rua', 'ruf', 'adkim', 'aspf', 'ri', 'fo', 'rf', 'pct'] as const;
-/** Tags RFC 9989 adds. Their values are checked; they do not change the verdict or the policy. */
-export const RFC9989_TAGS = ['np', 'psd', 't'] as const;
+/** Tags RFC 9989 defines. */
+export const RFC9989_TAGS = ['v', 'p', 'sp', 'np', 'adkim', 'aspf', 'fo', 'psd', 't', 'rua', 'ruf'] as const;
+/** Tags RFC 7489 defined and RFC 9989 removed. They never make a record invalid; a valid pct is still read. */
+export const HISTORIC_TAGS = ['pct', 'rf', 'ri'] as const;
 
-const KNOWN_TAGS: ReadonlySet<string> = new Set([...RFC7489_TAGS, ...RFC9989_TAGS]);
+const KNOWN_TAGS: ReadonlySet<string> = new Set<string>(RFC9989_TAGS);
+const HISTORIC: ReadonlySet<string> = new Set<string>(HISTORIC_TAGS);
 const POLICIES: readonly DmarcPolicy[] = ['none', 'quarantine', 'reject'];
 const SIZE_UNITS = ['', 'k', 'm', 'g', 't'];
 const MAX_RI = 4294967295;
@@ -112,7 +117,7 @@ const warning = (tag: string | undefined, message: string): RecordProblem => ({ 
 
 /**
  * True when a TXT record starts with the DMARC version tag: `v` (either case), `=` with optional
- * spaces or tabs around it, exactly `DMARC1`, then `;` or the end. RFC 7489 §6.6.3 discards every
+ * spaces or tabs around it, exactly `DMARC1`, then `;` or the end. RFC 9989 "DNS Tree Walk" discards every
  * other record found at `_dmarc.<domain>`.
  */
 export function startsWithDmarcVersion(text: string): boolean {
@@ -121,7 +126,7 @@ export function startsWithDmarcVersion(text: string): boolean {
 
 /**
  * Picks the DMARC record from the TXT RRset at `_dmarc.<domain>`. Each TXT record is a list of
- * character-strings, joined without a separator (RFC 7489 §6.6.3, RFC 7208 §3.3). Records that do not
+ * character-strings, joined without a separator (RFC 9989 "DMARC Policy Record Explained"). Records that do not
  * start with `v=DMARC1` are ignored; more than one DMARC record means no policy applies.
  */
 export function selectDmarcRecord(rrset: readonly (readonly string[])[]): DmarcSelection {
@@ -135,8 +140,9 @@ export function selectDmarcRecord(rrset: readonly (readonly string[])[]): DmarcS
 
 /**
  * Parses one DMARC report URI with its optional size limit, e.g. `mailto:dmarc@example.com!10m`
- * (RFC 7489 §6.2, §6.4). Accepted schemes are mailto (which receivers must support) and http/https
- * (with a warning: few receivers send to them). Spaces around `!` or before the unit are accepted
+ * (RFC 9989 "Formal Definition"). Accepted schemes are mailto (which receivers must support) and
+ * http/https (with a warning: few receivers send to them). The size limit is obsolete syntax that
+ * receivers ignore: it is read, with a warning. Spaces around `!` or before the unit are accepted
  * with a warning.
  */
 export function parseDmarcUri(text: string): DmarcUriResult {
@@ -149,7 +155,7 @@ export function parseDmarcUri(text: string): DmarcUriResult {
   const checked = checkUri(uri);
   if (typeof checked === 'string') return { ok: false, message: checked };
   if (checked.scheme !== 'mailto') {
-    warnings.push(`${quote(uri)} is not a mailto: URI; receivers are only required to send reports by email (RFC 7489 §6.3)`);
+    warnings.push(`${quote(uri)} is not a mailto: URI; receivers are only required to send reports by email (RFC 9989 "DMARC Policy Record Format")`);
   }
   const result: DmarcUri = { uri, ...checked };
   if (bang >= 0) {
@@ -163,6 +169,7 @@ export function parseDmarcUri(text: string): DmarcUriResult {
     if (uriText !== uri || sizeText !== `${digits}${m[2]}`) {
       warnings.push(`whitespace in the size limit of ${quote(item)} is not allowed by RFC 7489 §6.4; write "${uri}!${digits}${unit}"`);
     }
+    warnings.push(`the size limit "!${digits}${unit}" of ${quote(uri)} is obsolete in RFC 9989, and receivers ignore it; publish the URI without it`);
     result.maxSize = `${digits}${unit}`;
     result.maxBytes = bytes;
   }
@@ -189,7 +196,7 @@ function checkUri(uri: string): { scheme: string; address?: string } | string {
   if (!URI_SCHEMES.includes(scheme)) {
     return (
       `${quote(uri)} uses the ${quote(scheme)} scheme; ` +
-      'DMARC reports go to mailto: URIs (RFC 7489 §6.3), or to http: or https: where a receiver supports it'
+      'DMARC reports go to mailto: URIs (RFC 9989 "DMARC Policy Record Format"), or to http: or https: where a receiver supports it'
     );
   }
   if (scheme === 'mailto') {
@@ -243,7 +250,7 @@ function uriListValue(tag: string, value: string): TagCheck {
     warnings.push(...r.warnings);
   }
   if (uris.length > 2) {
-    warnings.push(`lists ${uris.length} URIs; receivers need only send reports to two of them (RFC 7489 §6.2)`);
+    warnings.push(`lists ${uris.length} URIs; receivers that implement RFC 7489 need only send reports to two of them (RFC 7489 §6.2)`);
   }
   return valid(uris, warnings);
 }
@@ -297,7 +304,7 @@ function versionValue(value: string): TagCheck {
   else if (value.toUpperCase() === 'DMARC1') hint = ' (the version is case-sensitive and must be upper-case)';
   return {
     ok: false,
-    message: `tag "v": ${quote(value)} is not "DMARC1"${hint}; receivers ignore a record whose version is not exactly DMARC1 (RFC 7489 §6.3)`,
+    message: `tag "v": ${quote(value)} is not "DMARC1"${hint}; receivers ignore a record whose version is not exactly DMARC1 (RFC 9989 "DMARC Policy Record Format")`,
   };
 }
 
@@ -320,14 +327,15 @@ const TAG_CHECKS: Record<string, (value: string) => TagCheck> = {
 
 /**
  * Checks the value of one DMARC tag on its own (`v`, `p`, `sp`, `np`, `adkim`, `aspf`, `psd`, `t`,
- * `pct`, `ri`, `fo`, `rf`, `rua`, `ruf`; the tag name is case-insensitive, the value is trimmed).
- * Returns its problems: none when the value is valid and unremarkable. An unknown tag yields one
- * warning, since receivers ignore it.
+ * `fo`, `rua`, `ruf` by the RFC 9989 grammar; the historic `pct`, `ri` and `rf` by the RFC 7489 one;
+ * the tag name is case-insensitive, the value is trimmed). Returns its problems: none when the value
+ * is valid and unremarkable. An unknown tag yields one warning, since receivers ignore it. In a
+ * record, {@link parseDmarcRecord} reads a historic tag's error as a warning.
  */
 export function checkDmarcTagValue(tag: string, value: string): RecordProblem[] {
   const name = tag.toLowerCase();
   const check = TAG_CHECKS[name];
-  if (!check) return [warning(name, `unknown tag "${name}" is ignored (RFC 7489 §6.3)`)];
+  if (!check) return [warning(name, `unknown tag "${name}" is ignored (RFC 9989 "DMARC Policy Record Format")`)];
   const r = check(trimWsp(value));
   if (!r.ok) return [error(name, r.message)];
   return r.warnings.map((w) => warning(name, `tag "${name}": ${w}`));
@@ -352,9 +360,9 @@ function splitTags(txt: string): { tags: TagEntry[]; errors: RecordProblem[] } {
     const eq = spec.indexOf('=');
     const name = trimWsp(spec.slice(0, Math.max(eq, 0)));
     if (spec === '') {
-      errors.push(error(undefined, `empty tag${after} (";;"): tags are separated by a single ";" (RFC 7489 §6.4)`));
+      errors.push(error(undefined, `empty tag${after} (";;"): tags are separated by a single ";" (RFC 9989 "Formal Definition")`));
     } else if (eq < 0) {
-      errors.push(error(undefined, `${quote(spec)}${after} is not a tag=value pair (RFC 7489 §6.3)`));
+      errors.push(error(undefined, `${quote(spec)}${after} is not a tag=value pair (RFC 9989 "Formal Definition")`));
     } else if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
       errors.push(error(undefined, `${quote(name)} in ${quote(spec)} is not a valid tag name (a letter, then letters, digits or "_")`));
     } else {
@@ -379,16 +387,16 @@ function versionProblem(txt: string, first: TagEntry | undefined): RecordProblem
 
 /**
  * Parses a DMARC record (the text of one TXT record, its character-strings already joined) and checks
- * it against RFC 7489. `ok` is true when receivers can use the record: then `record` holds the
- * normalised values with defaults, and `warnings` what deserves attention (no rua, pct below 100,
- * unknown tags, ...). Otherwise `errors` say which tag holds what and what is wrong with it.
+ * it against RFC 9989. `ok` is true when receivers can use the record: then `record` holds the
+ * normalised values with defaults, and `warnings` what deserves attention (no rua, testing mode, a
+ * historic tag, unknown tags, ...). Otherwise `errors` say which tag holds what and what is wrong with it.
  */
 export function parseDmarcRecord(txt: string): DmarcParseResult {
   const warnings: RecordProblem[] = [];
   const fail = (errors: RecordProblem[]): DmarcParseResult => ({ ok: false, errors, warnings });
   if (trimWsp(txt) === '') return fail([error(undefined, 'the record is empty; a DMARC record starts with "v=DMARC1"')]);
   if (/^\s/.test(txt)) {
-    return fail([error(undefined, 'the record starts with whitespace; receivers ignore records that do not start with "v=DMARC1" (RFC 7489 §6.6.3)')]);
+    return fail([error(undefined, 'the record starts with whitespace; receivers ignore records that do not start with "v=DMARC1" (RFC 9989 "DNS Tree Walk")')]);
   }
   const split = splitTags(txt);
   const notDmarc = versionProblem(txt, split.tags[0]?.segment === 0 ? split.tags[0] : undefined);
@@ -409,29 +417,31 @@ export function parseDmarcRecord(txt: string): DmarcParseResult {
       return;
     }
     seen.add(name);
+    if (HISTORIC.has(name)) {
+      tags[name] = value;
+      historicTag(name, value, values, warnings);
+      return;
+    }
     if (!KNOWN_TAGS.has(name)) {
       unknownTags[name] = value;
-      warnings.push(warning(name, `unknown tag "${name}" is ignored (RFC 7489 §6.3)`));
+      warnings.push(warning(name, `unknown tag "${name}" is ignored (RFC 9989 "DMARC Policy Record Format")`));
       return;
     }
     tags[name] = value;
     if (name === 'v') return; // the first tag, checked by versionProblem; a second "v" is a duplicate
     if (name === 'p' && index !== 1) {
       const previous = split.tags[index - 1]!.name;
-      errors.push(error('p', `tag "p" must come directly after "v=DMARC1" (RFC 7489 §6.4); here it is tag ${index + 1}, after "${previous}"`));
-      return;
+      const message = `tag "p" does not come directly after "v=DMARC1" (here it follows "${previous}"): RFC 9989 allows it, but receivers that implement RFC 7489 (§6.4) reject the record; put p second`;
+      warnings.push(warning('p', message));
     }
     const r = TAG_CHECKS[name]!(value);
     if (!r.ok) {
-      if (name === 'p' || name === 'sp') invalidPolicy[name] = r.message;
+      if (name === 'p' || name === 'sp' || name === 'np') invalidPolicy[name] = r.message;
       else errors.push(error(name, r.message));
       return;
     }
     values[name] = r.value;
     for (const w of r.warnings) warnings.push(warning(name, `tag "${name}": ${w}`));
-    if ((RFC9989_TAGS as readonly string[]).includes(name)) {
-      warnings.push(warning(name, `tag "${name}" is defined by RFC 9989 (DMARCbis); receivers that implement RFC 7489 ignore it`));
-    }
   });
 
   const policyFallback = fallBackToNone(tags, values, invalidPolicy, errors, warnings);
@@ -446,15 +456,13 @@ export function parseDmarcRecord(txt: string): DmarcParseResult {
     adkim: (values['adkim'] as DmarcAlignmentMode | undefined) ?? 'r',
     aspf: (values['aspf'] as DmarcAlignmentMode | undefined) ?? 'r',
     fo: (values['fo'] as DmarcFailureOption[] | undefined) ?? ['0'],
-    rf: (values['rf'] as string[] | undefined) ?? ['afrf'],
-    ri: (values['ri'] as number | undefined) ?? 86400,
     raw: txt,
     tags,
     unknownTags,
     policyFallback,
   };
   if (!policyFallback && values['sp'] !== undefined) record.sp = values['sp'] as DmarcPolicy;
-  if (values['np'] !== undefined) record.np = values['np'] as DmarcPolicy;
+  if (!policyFallback && values['np'] !== undefined) record.np = values['np'] as DmarcPolicy;
   if (values['psd'] !== undefined) record.psd = values['psd'] as 'y' | 'n' | 'u';
   if (values['t'] !== undefined) record.t = values['t'] as 'y' | 'n';
   warnings.push(...policyWarnings(record));
@@ -462,9 +470,9 @@ export function parseDmarcRecord(txt: string): DmarcParseResult {
 }
 
 /**
- * RFC 7489 §6.6.3 step 6: a record without a valid `p`, or with an invalid `sp`, is read as p=none when
- * `rua` holds a valid URI, and is unusable otherwise. Returns whether the fallback applies; adds the
- * problems to `warnings` (fallback) or `errors` (unusable). A misplaced `p` is already an error.
+ * RFC 9989 "DMARC Policy Discovery": a record without a valid `p`, or with an invalid `sp` or `np`, is
+ * read as p=none when `rua` holds a valid URI, and is unusable otherwise. Returns whether the fallback
+ * applies; adds the problems to `warnings` (fallback) or `errors` (unusable).
  */
 function fallBackToNone(
   tags: Record<string, string>,
@@ -475,40 +483,62 @@ function fallBackToNone(
 ): boolean {
   const problems: RecordProblem[] = [];
   if (!('p' in tags)) {
-    problems.push(error('p', 'tag "p" is missing; it must follow "v=DMARC1" with none, quarantine or reject (RFC 7489 §6.3)'));
+    problems.push(error('p', 'tag "p" is missing; a DMARC record gives its policy as p=none, quarantine or reject'));
   }
-  for (const tag of ['p', 'sp']) {
+  for (const tag of ['p', 'sp', 'np']) {
     const message = invalidPolicy[tag];
     if (message) problems.push(error(tag, message));
   }
   if (problems.length === 0) return false;
-  const misplacedP = errors.some((e) => e.tag === 'p');
-  if (!misplacedP && ((values['rua'] as DmarcUri[] | undefined)?.length ?? 0) > 0) {
-    const because = 'because "rua" holds a valid URI, receivers act as if the record were "v=DMARC1; p=none" (RFC 7489 §6.6.3)';
+  if (((values['rua'] as DmarcUri[] | undefined)?.length ?? 0) > 0) {
+    const because = 'because "rua" holds a valid URI, receivers act as if the record were "v=DMARC1; p=none" (RFC 9989 "DMARC Policy Discovery")';
     for (const p of problems) warnings.push({ ...p, severity: 'warning', message: `${p.message}; ${because}` });
     return true;
   }
-  errors.push(...problems.map((p) => ({ ...p, message: `${p.message}; without a valid "rua" receivers apply no DMARC policy (RFC 7489 §6.6.3)` })));
+  errors.push(...problems.map((p) => ({ ...p, message: `${p.message}; without a valid "rua" receivers apply no DMARC policy (RFC 9989 "DMARC Policy Discovery")` })));
   return false;
 }
 
-/** Warnings about what a valid record leaves open: no aggregate reports, partial coverage, weak sp. */
+/**
+ * A historic tag (RFC 7489's pct, rf, ri): a warning that RFC 9989 removed it, and for a valid pct its
+ * value, which receivers that implement RFC 7489 still apply. An invalid value is a warning, not an
+ * error: RFC 9989 receivers ignore the tag whatever it holds.
+ */
+function historicTag(name: string, value: string, values: Record<string, unknown>, warnings: RecordProblem[]): void {
+  const r = TAG_CHECKS[name]!(value);
+  const removed = name === 'pct' ? 'the pct tag was removed in RFC 9989 (t=y replaces pct=0)' : `the ${name} tag was removed in RFC 9989`;
+  if (!r.ok) {
+    warnings.push(warning(name, `${r.message}; ${removed}, so RFC 9989 receivers ignore it, and RFC 7489 receivers read such a value in different ways: remove the tag`));
+    return;
+  }
+  if (name === 'pct') values['pct'] = r.value;
+  warnings.push(warning(name, `tag "${name}": ${removed}; receivers that follow RFC 9989 ignore it`));
+}
+
+/** Warnings about what a valid record leaves open: no aggregate reports, testing mode, partial coverage, weak sp or np. */
 function policyWarnings(record: DmarcRecord): RecordProblem[] {
   const warnings: RecordProblem[] = [];
   if (!('rua' in record.tags)) {
     warnings.push(warning('rua', 'no "rua" tag: no aggregate reports are requested, so nobody sees the mail that fails DMARC'));
   }
   const { pct, p } = record;
+  if (record.t === 'y' && p !== 'none') {
+    const below = p === 'reject' ? 'quarantine' : 'none';
+    warnings.push(warning('t', `tag "t": y is testing mode: receivers apply ${below} instead of p=${p} to mail that fails DMARC (RFC 9989 "DMARC Policy Record Format")`));
+  }
   if (pct < 100) {
     const share = `${pct}% of the mail that fails DMARC`;
     const message =
       p === 'none'
-        ? `tag "pct": ${pct} has no effect while p=none, but once p is raised it limits the policy to ${share}`
-        : `tag "pct": ${pct} applies p=${p} to only ${share}; receivers apply the next weaker policy to the rest (RFC 7489 §6.6.4)`;
+        ? `tag "pct": ${pct} has no effect while p=none, but once p is raised it limits the policy to ${share} at receivers that implement RFC 7489`
+        : `tag "pct": ${pct} applies p=${p} to only ${share} at receivers that implement RFC 7489, which apply the next weaker policy to the rest (RFC 7489 §6.6.4)`;
     warnings.push(warning('pct', message));
   }
   if (record.sp === 'none' && record.p !== 'none') {
     warnings.push(warning('sp', `tag "sp": none leaves subdomains unprotected while the domain itself has p=${record.p}`));
+  }
+  if (record.np === 'none' && (record.sp ?? record.p) !== 'none') {
+    warnings.push(warning('np', `tag "np": none leaves non-existent subdomains unprotected while existing ones have ${record.sp ? 'sp' : 'p'}=${record.sp ?? record.p}`));
   }
   return warnings;
 }

@@ -7,7 +7,7 @@
 import { isIPv6 } from 'node:net';
 import type { RecordProblem } from './dmarc.js';
 import { queryTxt, type DnsFailure, type TxtResolver } from './lookup.js';
-import { normalizeDomain } from './organizational-domain.js';
+import { normalizeDomain } from './domain-name.js';
 
 export type SpfQualifier = '+' | '-' | '~' | '?';
 export type SpfMechanismName = 'all' | 'include' | 'a' | 'mx' | 'ptr' | 'ip4' | 'ip6' | 'exists';

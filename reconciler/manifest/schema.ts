@@ -85,7 +85,12 @@ export const domainSchema = z
       .object({
         policy: dmarcPolicy,
         subdomainPolicy: dmarcPolicy,
+        /** The policy for non-existent subdomains (RFC 9989 np); absent in manifests written before it: the subdomain policy. */
+        nonExistentSubdomainPolicy: dmarcPolicy.optional(),
+        /** The historic pct (RFC 7489), which receivers that implement RFC 7489 still apply. */
         pct: z.number().int().min(0).max(100),
+        /** Whether testing mode (RFC 9989 t=y) is declared; absent in manifests written before it: false. */
+        testing: z.boolean().optional(),
         rua: z.array(mailtoUri).min(1, 'needs at least one mailto: address for aggregate reports'),
         ruf: z.array(mailtoUri),
         adkim: alignment,

@@ -24,11 +24,28 @@ export interface MailDomainProps {
   readonly policy?: DmarcPolicy;
   /** Policy for subdomains (sp). Weaker than `policy` needs an exception. @default same as policy */
   readonly subdomainPolicy?: DmarcPolicy;
-  /** Share of failing mail the policy applies to. Below 100 needs an exception. @default 100 */
+  /**
+   * Policy for non-existent subdomains (RFC 9989 np), which an attacker can invent without touching
+   * DNS. Weaker than quarantine, and weaker than `subdomainPolicy`, needs an exception.
+   * @default same as subdomainPolicy
+   */
+  readonly nonExistentSubdomainPolicy?: DmarcPolicy;
+  /**
+   * The historic pct (RFC 7489; RFC 9989 removed it): share of failing mail the policy applies to at
+   * receivers that still implement RFC 7489. Below 100 needs an exception. @default 100
+   */
   readonly pct?: number;
+  /**
+   * Testing mode (RFC 9989 t=y): receivers apply the policy one level below. Not enforcing, so it
+   * needs an exception, as pct below 100 does. @default false
+   */
+  readonly testing?: boolean;
   /** Aggregate report addresses (rua), `mailto:` URIs. @default the area's reportAddresses */
   readonly rua?: readonly string[];
-  /** Failure report addresses (ruf), `mailto:` URIs. @default none */
+  /**
+   * Failure report addresses (ruf), `mailto:` URIs. When declared, MAIL.DMARC.3 checks that the
+   * record sends failure reports to each of them, as it does for rua. @default none
+   */
   readonly ruf?: readonly string[];
   /** Identifier alignment. @default relaxed for both */
   readonly alignment?: { readonly dkim?: 'relaxed' | 'strict'; readonly spf?: 'relaxed' | 'strict' };
@@ -64,13 +81,16 @@ export class SenderAuthentication extends PostureArea {
     return (this.props.domains ?? []).map((d) => {
       const sending = d.sending ?? true;
       const policy = d.policy ?? 'reject';
+      const subdomainPolicy = d.subdomainPolicy ?? policy;
       return {
         name: String(d.name ?? '').toLowerCase(),
         sending,
         dmarc: {
           policy,
-          subdomainPolicy: d.subdomainPolicy ?? policy,
+          subdomainPolicy,
+          nonExistentSubdomainPolicy: d.nonExistentSubdomainPolicy ?? subdomainPolicy,
           pct: d.pct ?? 100,
+          testing: d.testing ?? false,
           rua: [...(d.rua ?? this.props.reportAddresses ?? [])],
           ruf: [...(d.ruf ?? [])],
           adkim: d.alignment?.dkim === 'strict' ? 's' : 'r',
@@ -116,10 +136,26 @@ export class SenderAuthentication extends PostureArea {
       ) {
         p.add(`${at}.subdomainPolicy`, `"${d.dmarc.subdomainPolicy}" leaves subdomains of ${d.name} open to spoofing and no MAIL.DMARC.2 exception covers the domain`);
       }
+      const np = d.dmarc.nonExistentSubdomainPolicy ?? d.dmarc.subdomainPolicy;
+      if (
+        raw.nonExistentSubdomainPolicy !== undefined &&
+        Object.hasOwn(STRENGTH, np) &&
+        STRENGTH[np] < STRENGTH[d.dmarc.subdomainPolicy] &&
+        STRENGTH[np] < STRENGTH.quarantine &&
+        !excepted('MAIL.DMARC.2')
+      ) {
+        p.add(
+          `${at}.nonExistentSubdomainPolicy`,
+          `"${np}" leaves non-existent subdomains of ${d.name} open to spoofing and no MAIL.DMARC.2 exception covers the domain`,
+        );
+      }
       if (!Number.isInteger(d.dmarc.pct) || d.dmarc.pct < 0 || d.dmarc.pct > 100) {
         p.add(`${at}.pct`, `must be a whole number from 0 to 100, not ${d.dmarc.pct}`);
       } else if (d.dmarc.pct < 100 && !excepted('MAIL.DMARC.2')) {
         p.add(`${at}.pct`, `${d.dmarc.pct} exempts part of the failing mail of ${d.name}; the catalogue minimum is 100 unless a MAIL.DMARC.2 exception covers the domain`);
+      }
+      if (d.dmarc.testing && !excepted('MAIL.DMARC.2')) {
+        p.add(`${at}.testing`, `testing mode (t=y) has receivers apply a weaker policy to the failing mail of ${d.name}; it needs a MAIL.DMARC.2 exception covering the domain`);
       }
       if (d.dmarc.rua.length === 0) p.add(`${at}.rua`, 'needs at least one mailto: address for aggregate reports (or set reportAddresses)');
       d.dmarc.rua.forEach((u, k) => p.format(raw.rua ? `${at}.rua[${k}]` : `reportAddresses[${k}]`, mailtoUri, u));
@@ -143,7 +179,9 @@ const mailDomainProps = props<MailDomainProps>({
   sending: flag,
   policy: dmarcPolicy.optional(),
   subdomainPolicy: dmarcPolicy.optional(),
+  nonExistentSubdomainPolicy: dmarcPolicy.optional(),
   pct: whole,
+  testing: flag,
   rua: texts,
   ruf: texts,
   alignment: props<NonNullable<MailDomainProps['alignment']>>({ dkim: alignmentMode.optional(), spf: alignmentMode.optional() }).optional(),

@@ -33,7 +33,7 @@ describe('renderReport', () => {
     };
     expect(sarif.runs[0]!.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri).toBe('out/tailspin/posture.json');
     const junit = renderReport(plan, 'junit', { controls: ['MAIL.DMARC.3v1'] });
-    expect(junit).toContain('name="MAIL.DMARC.3v1: no findings (dmarc-rua)"');
+    expect(junit).toContain('name="MAIL.DMARC.3v1: no findings (dmarc-rua, dmarc-ruf)"');
     expect(junit).not.toContain('MAIL.DMARC.1v1');
     expect(renderReport(plan, 'markdown', { maxLength: 3000 }).length).toBeLessThanOrEqual(3000);
   });

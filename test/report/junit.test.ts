@@ -108,7 +108,7 @@ describe('renderJunit', () => {
 
   it('passes one test case per evaluated control without findings', () => {
     const rua = suite('MAIL.DMARC.3v1');
-    expect(rua.testcase).toEqual([{ classname: 'sender-authentication', name: 'MAIL.DMARC.3v1: no findings (dmarc-rua)', time: '0' }]);
+    expect(rua.testcase).toEqual([{ classname: 'sender-authentication', name: 'MAIL.DMARC.3v1: no findings (dmarc-rua, dmarc-ruf)', time: '0' }]);
 
     const only = parse(renderJunit(plan, { controls: ['MAIL.DMARC.3v1', 'APP.CONSENT.2v1'] }));
     const names = only.testsuite.map((s) => s.name.split(' ')[0]);

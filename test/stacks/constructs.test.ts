@@ -114,7 +114,7 @@ describe('posture constructs', () => {
     expect(m.desired.senderAuthentication!.domains[0]).toEqual({
       name: 'contoso.example',
       sending: true,
-      dmarc: { policy: 'reject', subdomainPolicy: 'reject', pct: 100, rua: ['mailto:dmarc@contoso.example'], ruf: [], adkim: 'r', aspf: 'r' },
+      dmarc: { policy: 'reject', subdomainPolicy: 'reject', nonExistentSubdomainPolicy: 'reject', pct: 100, testing: false, rua: ['mailto:dmarc@contoso.example'], ruf: [], adkim: 'r', aspf: 'r' },
       spf: { all: '-all' },
       dkim: { enabled: true },
     });

@@ -129,6 +129,16 @@ describe('validation at synth: every error names the construct path and the prop
       ]);
     });
 
+    it('np=none, testing mode and an unknown np without an exception', () => {
+      expect(errorLines(build(dmarc([{ name: 'legacy.example', nonExistentSubdomainPolicy: 'none', testing: true }])))).toEqual([
+        'test/Posture/Dmarc: domains[0].nonExistentSubdomainPolicy: "none" leaves non-existent subdomains of legacy.example open to spoofing and no MAIL.DMARC.2 exception covers the domain',
+        'test/Posture/Dmarc: domains[0].testing: testing mode (t=y) has receivers apply a weaker policy to the failing mail of legacy.example; it needs a MAIL.DMARC.2 exception covering the domain',
+      ]);
+      expect(errorLines(build(dmarc([{ name: 'legacy.example', nonExistentSubdomainPolicy: 'rejected' as never }])))).toHaveLength(1);
+      expect(errorLines(build(dmarc([{ name: 'legacy.example', nonExistentSubdomainPolicy: 'quarantine', testing: false }])))).toEqual([]);
+      expect(errorLines(build(dmarc([{ name: 'legacy.example', testing: true, nonExistentSubdomainPolicy: 'none' }]), postureProps({ exceptions: [exception()] })))).toEqual([]);
+    });
+
     it('a declared quarantine and a declared ~all are allowed; p=none is allowed under an exception in force', () => {
       expect(errorLines(build(dmarc([{ name: 'news.example', policy: 'quarantine', spfAll: '~all' }])))).toEqual([]);
       expect(errorLines(build(dmarc([{ name: 'legacy.example', policy: 'none', pct: 10 }]), postureProps({ exceptions: [exception()] })))).toEqual([]);
