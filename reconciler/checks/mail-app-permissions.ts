@@ -27,3 +27,13 @@ export function mailRoles(resources: readonly Obj[]): Map<string, MailApiRole> {
 export function isMailAppPermission(role: MailApiRole | undefined): role is MailApiRole {
   return !!role && MAIL_APP_PERMISSIONS[role.api].some((p) => p.toLowerCase() === role.value.toLowerCase());
 }
+
+/**
+ * Whether the posture declares this app (MailApplications) with this mail permission: the app is
+ * then governed by MAIL.APPS.1 to 3 (owner, scope, credentials) instead of being an unknown holder.
+ */
+export function declaresMailPermission(apps: ReadonlyArray<{ appId: string; permissions: { graph: readonly string[]; exchange: readonly string[] } }> | undefined, appId: unknown, role: MailApiRole | undefined): boolean {
+  if (!apps || !role) return false;
+  const app = apps.find((a) => a.appId.toLowerCase() === String(appId ?? '').toLowerCase());
+  return !!app && app.permissions[role.api].some((p) => p.toLowerCase() === role.value.toLowerCase());
+}
