@@ -68,10 +68,10 @@ describe('MAIL.APPS checks', () => {
     const l = live({ appPermissions: ok({ resources, assignments: [assignment('a1', 'sp-app', 'r-send'), assignment('a2', 'sp-app', 'r-rw')] }) });
     const findings = run(l).findings;
     expect(findings.map((f) => [f.control.id, f.check, f.owner.contact])).toEqual([
-      ['APP.CONSENT.5', 'app-permission-high-risk', owner.contact],
       ['MAIL.APPS.1', 'undeclared-mail-permission', appOwner.contact],
+      ['APP.CONSENT.5', 'app-permission-high-risk', owner.contact],
     ]);
-    expect(findings[1]!.summary).toContain('holds Mail.ReadWrite (Microsoft Graph) beyond the mail permissions declared for it');
+    expect(findings[0]!.summary).toContain('holds Mail.ReadWrite (Microsoft Graph) beyond the mail permissions declared for it');
   });
 
   it('an app restricted by no policy, or by DenyAccess only, is missing its scope; one restricted elsewhere is a violation naming the command to run', () => {
