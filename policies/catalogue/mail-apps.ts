@@ -95,7 +95,7 @@ export const mailApps: readonly Control[] = [
       { id: 'long-lived-secret', description: 'No active password credential lacks an expiry, lives longer than the declared maximum age (180 days unless declared), or was created longer ago than that.' },
       { id: 'application-not-in-tenant', description: 'The declared app has an application object in the tenant, so its credentials can be seen (a multi-tenant app\'s are held by its publisher).' },
     ],
-    resources: { read: ['application'] },
+    resources: { read: ['appRegistration'] },
     remediation: {
       automatic: false,
       description: 'Report only: removing a credential breaks the integration. The finding names the credential (keyId) to remove (POST /applications/{id}/removePassword) once a certificate or federated credential is in place.',

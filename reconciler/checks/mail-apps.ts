@@ -137,7 +137,7 @@ const policyView = (p: Obj) => ({ Identity: p['Identity'] ?? null, AppId: p['App
 
 /** MAIL.APPS.3: no active credential of a kind the declaration does not allow, and no long-lived secret. */
 function checkCredentials(ev: Evaluation, apps: readonly DesiredMailApp[]): void {
-  const got = ev.need<[Obj[]]>('MAIL.APPS.3', ['application']);
+  const got = ev.need<[Obj[]]>('MAIL.APPS.3', ['appRegistration']);
   if (!got || !ev.live.applications?.ok) return;
   const [registrations] = got;
   const readAt = ev.live.applications.readAt;
@@ -148,7 +148,7 @@ function checkCredentials(ev: Evaluation, apps: readonly DesiredMailApp[]): void
     const scopes = appScopes(app.displayName, app.appId);
     if (!reg) {
       ev.add({
-        control: 'MAIL.APPS.3', check: 'application-not-in-tenant', resource: { type: 'application', id: null, name: `${app.displayName} (${app.appId})` }, key: app.appId,
+        control: 'MAIL.APPS.3', check: 'application-not-in-tenant', resource: { type: 'appRegistration', id: null, name: `${app.displayName} (${app.appId})` }, key: app.appId,
         status: 'violation', action: 'none', owner: app.owner,
         summary: `"${app.displayName}" (appId ${app.appId}) has no application registration in this tenant: its credentials are kept by its publisher, so nothing shows they are certificates or federation.`,
         evidence: { endpoint, readAt, live: null },
@@ -189,7 +189,7 @@ function checkCredentials(ev: Evaluation, apps: readonly DesiredMailApp[]): void
       }
       if (!check) continue;
       ev.add({
-        control: 'MAIL.APPS.3', check, resource: { type: 'application', id: String(reg['id'] ?? ''), name: `${app.displayName} ${label}` }, key: `${app.appId}|${keyId}`,
+        control: 'MAIL.APPS.3', check, resource: { type: 'appRegistration', id: String(reg['id'] ?? ''), name: `${app.displayName} ${label}` }, key: `${app.appId}|${keyId}`,
         status: 'violation', action: 'none', owner: app.owner,
         summary: `"${app.displayName}" (appId ${app.appId}) can sign in with its ${label}: ${why}.`,
         evidence: { endpoint, readAt, live: { application: regView, credential: view } },

@@ -1,7 +1,7 @@
 import { adminConsentRequestPolicy } from './admin-consent-request-policy.js';
 import { antiPhishPolicy } from './anti-phish-policy.js';
 import { appRoleAssignment } from './app-role-assignment.js';
-import { application } from './application.js';
+import { appRegistration } from './app-registration.js';
 import { applicationAccessPolicy } from './application-access-policy.js';
 import { authorizationPolicy } from './authorization-policy.js';
 import { conditionalAccessPolicy } from './conditional-access-policy.js';
@@ -45,7 +45,7 @@ export const RESOURCES: readonly ResourceType[] = [
   servicePrincipal,
   appRoleAssignment,
   servicePrincipalOwner,
-  application,
+  appRegistration,
   hostedOutboundSpamFilterPolicy,
   hostedContentFilterPolicy,
   hostedConnectionFilterPolicy,

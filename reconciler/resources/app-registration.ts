@@ -7,8 +7,8 @@ import type { ResourceType } from './types.js';
  * with `$select`, however many apps are declared. Read-only: removing a credential breaks the
  * integration that uses it, so it is the owner's step.
  */
-export const application: ResourceType = {
-  key: 'application',
+export const appRegistration: ResourceType = {
+  key: 'appRegistration',
   title: 'application registrations and their credentials',
   read: {
     section: 'applications',
