@@ -2,10 +2,12 @@ import { conditionalAccess } from './catalogue/conditional-access.js';
 import { consent } from './catalogue/consent.js';
 import { forwarding } from './catalogue/forwarding.js';
 import { inbound } from './catalogue/inbound.js';
+import { mailApps } from './catalogue/mail-apps.js';
 import { ownership } from './catalogue/ownership.js';
 import { senderAuthentication } from './catalogue/sender-authentication.js';
 import type { Control, ControlArea } from './types.js';
 
+export { DEFAULT_MAX_SECRET_AGE_DAYS, MAIL_APP_APIS, MAIL_APP_PERMISSIONS } from './catalogue/mail-apps.js';
 export { HIGH_RISK_MAIL_APP_ROLES, HIGH_RISK_MAIL_SCOPES, MAIL_API_APP_IDS, MICROSOFT_TENANT_IDS } from './catalogue/consent.js';
 export type * from './types.js';
 
@@ -16,6 +18,7 @@ export const CATALOGUE: readonly Control[] = [
   ...forwarding,
   ...conditionalAccess,
   ...consent,
+  ...mailApps,
   ...ownership,
 ];
 

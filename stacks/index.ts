@@ -15,6 +15,8 @@ export { ConditionalAccessPolicy } from './lib/conditional-access-policy.js';
 export type { ConditionalAccessPolicyProps, RiskLevel, PolicyState, GrantControl, ClientAppType } from './lib/conditional-access-policy.js';
 export { ConsentGovernance } from './lib/consent.js';
 export type { ConsentGovernanceProps, Reviewer } from './lib/consent.js';
+export { MailApplications } from './lib/mail-apps.js';
+export type { MailApplicationsProps, MailAppProps, CredentialKind } from './lib/mail-apps.js';
 export {
   IncidentResponse,
   defaultMatrix,

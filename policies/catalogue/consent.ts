@@ -126,7 +126,7 @@ export const consent: readonly Control[] = [
     frameworks: { nistCsf: ['PR.AA-05', 'DE.CM-09'], scuba: ['MS.AAD.5.2v1'], owaspNhi: ['NHI3:2025', 'NHI5:2025'] },
     checks: [
       { id: 'tenant-wide-grant-high-risk-scope', description: 'No oauth2PermissionGrant with consentType AllPrincipals gives a non-Microsoft app a high-risk mail scope.' },
-      { id: 'app-permission-high-risk', description: 'No non-Microsoft service principal holds a high-risk application permission of Microsoft Graph or Exchange Online (Mail.Read, Mail.ReadWrite, Mail.Send, full_access_as_app, EWS/IMAP/POP/SMTP as app).' },
+      { id: 'app-permission-high-risk', description: 'No non-Microsoft service principal holds a high-risk application permission of Microsoft Graph or Exchange Online (Mail.Read, Mail.ReadWrite, Mail.Send, full_access_as_app, EWS/IMAP/POP/SMTP as app), unless the posture declares the app with that permission (MailApplications), which MAIL.APPS.1 to 3 then govern.' },
     ],
     resources: { read: ['oauth2PermissionGrant', 'servicePrincipal', 'appRoleAssignment'], write: ['oauth2PermissionGrant', 'appRoleAssignment'] },
     remediation: {

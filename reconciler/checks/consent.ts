@@ -4,6 +4,7 @@ import type { AppPermissions } from '../model/live.js';
 import { reviewerTarget } from '../resources/admin-consent-request-policy.js';
 import { USER_CONSENT_POLICIES } from '../resources/authorization-policy.js';
 import { patchFrom } from '../evaluate/normalise.js';
+import { declaresMailPermission, mailRoles } from './mail-app-permissions.js';
 
 type Obj = Record<string, unknown>;
 
@@ -168,11 +169,15 @@ export function checkConsent(ev: Evaluation): void {
       for (const role of (Array.isArray(r['appRoles']) ? r['appRoles'] : []) as Obj[]) roles.set(String(role['id']).toLowerCase(), { value: String(role['value']), api: String(r['displayName']) });
     }
     const riskyRoles = new Set(HIGH_RISK_MAIL_APP_ROLES.map((r) => r.toLowerCase()));
+    const mailApiRoles = mailRoles(perms.resources);
+    const declaredApps = ev.manifest.desired.mailApps?.apps;
     for (const a of perms.assignments) {
       if (String(a['principalType']) !== 'ServicePrincipal') continue;
       const role = roles.get(String(a['appRoleId']).toLowerCase());
       const app = appOf(a['principalId']);
       if (!role || !riskyRoles.has(role.value.toLowerCase()) || firstParty(app)) continue;
+      // A permission the posture declares for the app (MailApplications) is governed by MAIL.APPS.1 to 3.
+      if (declaresMailPermission(declaredApps, app?.['appId'], mailApiRoles.get(String(a['appRoleId']).toLowerCase()))) continue;
       const appName = String(app?.['displayName'] ?? a['principalDisplayName'] ?? a['principalId']);
       ev.add({
         control: 'APP.CONSENT.5', check: 'app-permission-high-risk', resource: { type: 'appRoleAssignment', id: String(a['id']), name: `${appName} → ${role.api} ${role.value}` },

@@ -3,7 +3,7 @@ import type { Operation } from 'fast-json-patch';
 import { resolveControl, versionedId } from '../../policies/catalogue.js';
 import type { Control, ExceptionScopeType } from '../../policies/types.js';
 import type { ChangeAction, Finding, FindingResource, FindingStatus, IncompleteRead, NearMiss } from '../model/finding.js';
-import type { Manifest, PostureException } from '../manifest/schema.js';
+import type { Manifest, Owner, PostureException } from '../manifest/schema.js';
 import type { Directory, LiveState, Section } from '../model/live.js';
 import { resourceType } from '../resources/registry.js';
 
@@ -55,6 +55,8 @@ export interface FindingInput {
   readonly destinations?: readonly string[];
   /** The user the finding is about, when there is one. */
   readonly subject?: { readonly id?: string; readonly upn: string };
+  /** Who answers for this one resource, when the posture names someone for it (a declared app's owner); else the control's owner. */
+  readonly owner?: Owner;
 }
 
 /** Whether `address` is `allowed` (an address) or inside it (a domain). */
@@ -99,7 +101,7 @@ export class Evaluation {
       control: { id: control.id, version: control.version, versionedId: versionedId(control), title: control.title },
       check: input.check,
       resource: input.resource,
-      owner: entry.owner,
+      owner: input.owner ?? entry.owner,
       severity: control.severity,
       status,
       mode: entry.mode,

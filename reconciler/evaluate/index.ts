@@ -2,6 +2,7 @@ import { checkConditionalAccess, checkSmtpAuth } from '../checks/conditional-acc
 import { checkConsent } from '../checks/consent.js';
 import { checkForwarding } from '../checks/forwarding.js';
 import { checkInbound } from '../checks/inbound.js';
+import { checkMailApps } from '../checks/mail-apps.js';
 import { checkOwnership } from '../checks/ownership.js';
 import { checkSenderAuthentication } from '../checks/sender-authentication.js';
 import type { Finding, IncompleteRead } from '../model/finding.js';
@@ -25,6 +26,7 @@ export function evaluate(manifest: Manifest, live: LiveState, today: string): { 
   checkConditionalAccess(ev);
   checkSmtpAuth(ev);
   checkConsent(ev);
+  checkMailApps(ev);
   checkOwnership(ev);
   // Every read the run made is complete or listed as not read, even one no check ended up needing:
   // a failed read never leaves the run looking complete.

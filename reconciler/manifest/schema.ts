@@ -175,6 +175,29 @@ export const caPolicySchema = z
   })
   .strict();
 
+/** The kinds of credential an app may sign in with: a certificate, a federated identity credential, a client secret. */
+export const credentialKind = z.enum(['certificate', 'federated', 'secret']);
+
+/** One app declared to hold mail application permissions (MAIL.APPS.1 to 3). */
+export const mailAppSchema = z
+  .object({
+    /** The app's application (client) id. */
+    appId: guid,
+    /** How people call it; the tenant's display name may differ. */
+    displayName: text,
+    /** Who answers for the app: its findings go to this owner. */
+    owner: ownerSchema,
+    /** The mail application permissions it may hold, by API: Microsoft Graph and Office 365 Exchange Online. */
+    permissions: z.object({ graph: z.array(text), exchange: z.array(text) }).strict(),
+    /** The mailboxes it is restricted to: the members of a mail-enabled security group (by its address), or these mailboxes. */
+    scope: z.union([z.object({ group: upn }).strict(), z.object({ mailboxes: z.array(upn).min(1, 'name at least one mailbox') }).strict()]),
+    /** The credentials it may sign in with. */
+    credentials: z.array(credentialKind).min(1, 'allow at least one kind of credential'),
+    /** The longest a client secret may live, and the oldest it may be, in days. */
+    maxSecretAgeDays: z.number().int().positive(),
+  })
+  .strict();
+
 export const manifestSchema = z
   .object({
     manifestVersion: z.literal(MANIFEST_VERSION),
@@ -237,6 +260,8 @@ export const manifestSchema = z
           })
           .strict()
           .optional(),
+        /** Apps declared to hold mail application permissions (MailApplications). */
+        mailApps: z.object({ apps: z.array(mailAppSchema) }).strict().optional(),
         /** The response policy `posture respond` runs (IncidentResponse). */
         response: responseSchema.optional(),
       })
@@ -252,4 +277,5 @@ export type PostureException = z.infer<typeof exceptionSchema>;
 export type DesiredDomain = z.infer<typeof domainSchema>;
 export type DesiredCaPolicy = z.infer<typeof caPolicySchema>;
 export type DesiredState = Manifest['desired'];
+export type DesiredMailApp = z.infer<typeof mailAppSchema>;
 

@@ -61,6 +61,12 @@ export interface LiveState {
   /** Get-User, read only when a transport rule sends mail to the sender's manager. */
   exchangeUsers?: Section<Obj[]>;
   appPermissions?: Section<AppPermissions>;
+  /** Owners of the non-Microsoft apps holding a mail application permission, by service principal id (lower case). */
+  mailAppOwners?: Section<Record<string, Obj[]>>;
+  /** Application objects with their password and key credentials. */
+  applications?: Section<Obj[]>;
+  /** Get-ApplicationAccessPolicy. */
+  applicationAccessPolicies?: Section<Obj[]>;
   inboxRules?: Section<InboxRules>;
   dns?: Map<string, DomainDns>;
 }

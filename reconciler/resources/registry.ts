@@ -1,6 +1,8 @@
 import { adminConsentRequestPolicy } from './admin-consent-request-policy.js';
 import { antiPhishPolicy } from './anti-phish-policy.js';
 import { appRoleAssignment } from './app-role-assignment.js';
+import { appRegistration } from './app-registration.js';
+import { applicationAccessPolicy } from './application-access-policy.js';
 import { authorizationPolicy } from './authorization-policy.js';
 import { conditionalAccessPolicy } from './conditional-access-policy.js';
 import { domain, group, servicePrincipal, user } from './directory.js';
@@ -13,6 +15,7 @@ import { inboxRule } from './inbox-rule.js';
 import { mailbox } from './mailbox.js';
 import { oauth2PermissionGrant } from './oauth2-permission-grant.js';
 import { remoteDomain } from './remote-domain.js';
+import { servicePrincipalOwner } from './service-principal-owner.js';
 import { transportConfig } from './transport-config.js';
 import { transportRule } from './transport-rule.js';
 import { analyzedEmail } from './analyzed-email.js';
@@ -41,10 +44,13 @@ export const RESOURCES: readonly ResourceType[] = [
   oauth2PermissionGrant,
   servicePrincipal,
   appRoleAssignment,
+  servicePrincipalOwner,
+  appRegistration,
   hostedOutboundSpamFilterPolicy,
   hostedContentFilterPolicy,
   hostedConnectionFilterPolicy,
   transportConfig,
+  applicationAccessPolicy,
   remoteDomain,
   transportRule,
   mailContact,

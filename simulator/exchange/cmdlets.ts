@@ -3,6 +3,7 @@ import type { ExchangeNoun } from '../tenant/tenant.js';
 import type { Cmdlet, ExchangeObject } from './object.js';
 import { AcceptedDomain } from './objects/AcceptedDomain.js';
 import { AntiPhishPolicy } from './objects/AntiPhishPolicy.js';
+import { ApplicationAccessPolicy } from './objects/ApplicationAccessPolicy.js';
 import { DkimSigningConfig } from './objects/DkimSigningConfig.js';
 import { HostedConnectionFilterPolicy } from './objects/HostedConnectionFilterPolicy.js';
 import { HostedContentFilterPolicy } from './objects/HostedContentFilterPolicy.js';
@@ -38,6 +39,7 @@ export const EXCHANGE_OBJECTS = [
   TransportConfig,
   MailboxPermission,
   RecipientPermission,
+  ApplicationAccessPolicy,
 ] as const;
 
 // Every collection an object module declares in ExchangeCollections must be registered above: a module

@@ -3,6 +3,7 @@ import type { GraphEntity, Route, StateSlot } from './entity.js';
 import { adminConsentRequestPolicy } from './entities/admin-consent-request-policy.js';
 import { analyzedEmails } from './entities/analyzed-emails.js';
 import { appRoleAssignments } from './entities/app-role-assignments.js';
+import { applications } from './entities/applications.js';
 import { auditLogQueries } from './entities/audit-log-queries.js';
 import { authenticationMethods } from './entities/authentication-methods.js';
 import { authorizationPolicy } from './entities/authorization-policy.js';
@@ -37,6 +38,7 @@ export const GRAPH_ENTITIES = [
   oauth2PermissionGrants,
   servicePrincipals,
   appRoleAssignments,
+  applications,
   domains,
   users,
   groups,

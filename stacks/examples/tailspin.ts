@@ -6,6 +6,7 @@ import {
   ForwardingLockdown,
   InboundEnforcement,
   IncidentResponse,
+  MailApplications,
   RiskBasedAccess,
   SenderAuthentication,
   addDays,
@@ -104,6 +105,22 @@ export class TailspinStack extends TerraformStack {
         reviewers: [{ user: 'casey.lee@tailspintoys.example' }, { group: 'App Consent Reviewers' }],
         requestDurationInDays: 14,
       },
+    });
+
+    // The one app allowed to hold a mail application permission: it sends payroll statements as the
+    // payroll mailbox, restricted to it by an application access policy, and signs in with a certificate.
+    new MailApplications(this.posture, 'MailApplications', {
+      owner: appGovernance,
+      apps: [
+        {
+          appId: 'e4a1c9b2-6d3f-4f8a-9b2c-7d1e5f3a8c64',
+          displayName: 'Payroll Statement Mailer',
+          owner: { name: 'Jordan Patel, Messaging Engineer', team: 'Messaging', contact: 'jordan.patel@tailspintoys.example' },
+          permissions: { graph: ['Mail.Send'] },
+          scope: { group: 'payroll-senders@tailspintoys.example' },
+          credentials: ['certificate'],
+        },
+      ],
     });
 
     // The response policy `posture respond` runs. The matrix keeps its conservative defaults

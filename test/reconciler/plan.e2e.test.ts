@@ -96,7 +96,11 @@ describe('plan against the drifted tenant', () => {
       'MAIL.INBOUND.3v1 violation mail-platform@tailspintoys.example hostedConnectionFilterPolicy:Default',
       'MAIL.INBOUND.3v1 violation mail-platform@tailspintoys.example hostedConnectionFilterPolicy:Default',
       'MAIL.SMTP.1v1 violation identity-team@tailspintoys.example transportConfig:Transport Settings',
-    ]);
+      'MAIL.APPS.1v1 violation dana.whitfield@tailspintoys.example servicePrincipal:OOF Sync Cloud',
+      'MAIL.APPS.1v1 violation jordan.patel@tailspintoys.example servicePrincipal:Payroll Statement Mailer',
+      'MAIL.APPS.2v1 missing jordan.patel@tailspintoys.example applicationAccessPolicy:Payroll Statement Mailer (e4a1c9b2-6d3f-4f8a-9b2c-7d1e5f3a8c64)',
+      'MAIL.APPS.3v1 violation jordan.patel@tailspintoys.example appRegistration:Payroll Statement Mailer client secret "quick-fix" (keyId 9b2d4f6a-8c0e-4a2c-9e4f-6b8d0f2a4c6e)',
+    ].sort());
   });
 
   it('gives each finding what an owner needs: severity, evidence, a patch or a remediation, frameworks', async () => {
@@ -125,6 +129,6 @@ describe('plan against the drifted tenant', () => {
   it('drift is the same read-only check for scheduled jobs', async () => {
     const r = await planAgainst(sim, synthDir, ['--format', 'json'], undefined, 'drift');
     expect(r.code).toBe(2);
-    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 12 } });
+    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 16 } });
   });
 });

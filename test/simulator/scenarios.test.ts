@@ -22,11 +22,14 @@ describe('scenarios', () => {
       'dmarc-none', 'dmarc-missing', 'inbox-rule-external-forward', 'auto-forwarding-on', 'break-glass-not-excluded',
       'user-consent-open', 'user-granted-mail-readwrite', 'owner-disabled', 'transport-rule-scl-bypass',
       'connection-filter-allow-list', 'smtp-auth-enabled',
+      'mail-app-undeclared', 'mail-app-extra-permission', 'mail-app-access-policy-removed', 'mail-app-client-secret',
     ]);
     expect(drifted.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('On');
     expect(compliant.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('Off');
     expect(drifted.dns.find((r) => r.name === '_dmarc.tailspin-toys.example')).toBeUndefined();
     expect(drifted.graph.users.find((u) => u['userPrincipalName'] === 'dana.whitfield@tailspintoys.example')!['accountEnabled']).toBe(false);
+    expect(compliant.exchange.ApplicationAccessPolicy.map((p) => p['AccessRight'])).toEqual(['RestrictAccess']);
+    expect(drifted.exchange.ApplicationAccessPolicy).toEqual([]);
   });
 
   it('refuses a drift whose test fails, and a malformed scenario, with the file named', () => {
@@ -55,6 +58,9 @@ describe('scenarios', () => {
     expect(s.graph.messageRules).toEqual({});
     expect(s.exchange.Mailbox).toEqual([]);
     expect(s.exchange.HostedConnectionFilterPolicy.map((p) => p['Identity'])).toEqual(['Default']);
+    expect(s.exchange.ApplicationAccessPolicy).toEqual([]);
+    expect(s.graph.applications).toEqual([]);
+    expect(s.graph.servicePrincipalOwners).toEqual({});
     expect(s.dns).toEqual([]);
     const sim = await start({ scenario: minimal });
     try {

@@ -20,13 +20,14 @@ describe('example postures', () => {
     const parsed = parseManifest(read('tailspin', 'posture.json'), 'tailspin/posture.json');
     if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
     const m = parsed.manifest;
-    expect(Object.keys(m.desired).sort()).toEqual(['conditionalAccess', 'consent', 'forwarding', 'inbound', 'response', 'senderAuthentication']);
+    expect(Object.keys(m.desired).sort()).toEqual(['conditionalAccess', 'consent', 'forwarding', 'inbound', 'mailApps', 'response', 'senderAuthentication']);
     expect(m.desired.senderAuthentication!.domains.map((d) => d.name)).toEqual(['tailspintoys.example', 'news.tailspintoys.example', 'tailspin-toys.example']);
     for (const d of m.desired.senderAuthentication!.domains) expect(d.name).toMatch(/\.(example|test)$/);
     expect(m.exceptions.map((e) => e.id)).toEqual(['MAIL.FWD.3:user:payroll@tailspintoys.example', 'MAIL.INBOUND.2:rule:phishing simulation vendor']);
     expect(m.controls.find((c) => c.id === 'MAIL.DMARC.2v1')!.mode).toBe('report');
     expect(m.controls.find((c) => c.id === 'MAIL.DKIM.1v1')!.mode).toBe('remediate');
     expect(m.controls.find((c) => c.id === 'MAIL.FWD.4v1')!.owner.team).toBe('SecOps');
+    expect(m.desired.mailApps!.apps.map((a) => [a.displayName, a.owner.contact, a.credentials])).toEqual([['Payroll Statement Mailer', 'jordan.patel@tailspintoys.example', ['certificate']]]);
     const tf = JSON.parse(read('tailspin', 'cdk.tf.json')) as { resource: Record<string, object>; terraform: { backend: { local: { path: string } } } };
     expect(Object.keys(tf.resource['azuread_conditional_access_policy']!)).toHaveLength(4);
     expect(tf.terraform.backend.local.path).toBe('terraform.tailspin.tfstate');

@@ -4,6 +4,7 @@ import {
   EmailSecurityPosture,
   ForwardingLockdown,
   InboundEnforcement,
+  MailApplications,
   RiskBasedAccess,
   SenderAuthentication,
   TODAY_CONTEXT_KEY,
@@ -51,6 +52,10 @@ export function declareAll(posture: EmailSecurityPosture): void {
   new ForwardingLockdown(posture, 'ForwardingLockdown', { owner });
   new RiskBasedAccess(posture, 'RiskBasedAccess', { owner });
   new ConsentGovernance(posture, 'ConsentGovernance', { owner, adminConsentWorkflow: { reviewers: [{ user: 'reviewer@contoso.example' }] } });
+  new MailApplications(posture, 'MailApplications', {
+    owner,
+    apps: [{ appId: '5d0c8a4e-2b6f-4e1a-9c3d-7f8e9a0b1c2d', displayName: 'Contoso Mailer', owner, permissions: { graph: ['Mail.Send'] }, scope: { group: 'mailers@contoso.example' } }],
+  });
 }
 
 export function errors(built: Built): SynthError[] {
