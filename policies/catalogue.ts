@@ -4,6 +4,7 @@ import { forwarding } from './catalogue/forwarding.js';
 import { inbound } from './catalogue/inbound.js';
 import { ownership } from './catalogue/ownership.js';
 import { senderAuthentication } from './catalogue/sender-authentication.js';
+import { threatProtection } from './catalogue/threat-protection.js';
 import type { Control, ControlArea } from './types.js';
 
 export { HIGH_RISK_MAIL_APP_ROLES, HIGH_RISK_MAIL_SCOPES, MAIL_API_APP_IDS, MICROSOFT_TENANT_IDS } from './catalogue/consent.js';
@@ -13,6 +14,7 @@ export type * from './types.js';
 export const CATALOGUE: readonly Control[] = [
   ...senderAuthentication,
   ...inbound,
+  ...threatProtection,
   ...forwarding,
   ...conditionalAccess,
   ...consent,

@@ -9,6 +9,7 @@ const AREA_TITLES: Record<Control['area'], string> = {
   'conditional-access': 'Conditional access: mail risk ends sessions',
   consent: 'Application consent',
   ownership: 'Ownership',
+  threat: 'Threat protection: the effective policy of each population',
 };
 
 const permissionText = (ps: readonly Permission[]): string =>

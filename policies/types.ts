@@ -13,7 +13,8 @@ export type ControlArea =
   | 'forwarding'
   | 'conditional-access'
   | 'consent'
-  | 'ownership';
+  | 'ownership'
+  | 'threat';
 
 /** What an exception may be scoped to. */
 export type ExceptionScopeType = 'domain' | 'user' | 'app' | 'policy' | 'rule';
