@@ -159,7 +159,7 @@ export function judgeEffective(
         control: o.control, check: o.check, resource: { type: o.resourceType, id: String(e.policy['Guid'] ?? name), name },
         key: `${population.key}/${name}`, status: 'drift',
         action: preset || !first ? 'none' : 'update', patch: preset || !first ? [] : judged.patch,
-        summary: `${population.title} (${plural(covered.length, 'user')}): ${KINDS[o.sets[0]!.kind].title} "${e.name}" ${describeWhy(e.why)} lacks ${judged.missing.join(', ')}.${notes}`,
+        summary: `${population.title} (${plural(population.members.length, 'user')}): ${KINDS[o.sets[0]!.kind].title} "${e.name}" ${describeWhy(e.why)} lacks ${judged.missing.join(', ')}; it applies to ${covered.length === population.members.length ? 'all of them' : `${covered.length} of them`}.${notes}`,
         evidence: {
           endpoint: o.endpoint, readAt: o.readAt,
           live: {
