@@ -24,7 +24,7 @@ export const directoryRoleAssignment: ResourceType = {
   title: 'holders of the privileged roles',
   read: {
     section: 'privilegedRoleHolders',
-    permissions: [P.roleRead, P.groupMemberRead],
+    permissions: [P.roleRead, P.groupRead],
     when: (_live, m) => !!m.desired.threatProtection,
     how: {
       kind: 'custom',

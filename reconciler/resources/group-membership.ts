@@ -41,7 +41,7 @@ export const groupMembership: ResourceType = {
   title: 'members of the groups threat protection rules and the posture name',
   read: {
     section: 'groupMemberships',
-    permissions: [P.groupMemberRead],
+    permissions: [P.groupRead],
     after: ['group'],
     afterIfRead: ['hostedContentFilterRule', 'antiPhishRule', 'malwareFilterRule', 'safeLinksRule', 'safeAttachmentRule', 'eopProtectionPolicyRule', 'atpProtectionPolicyRule'],
     how: {

@@ -96,6 +96,10 @@ describe('plan against the drifted tenant', () => {
       'MAIL.INBOUND.3v1 violation mail-platform@tailspintoys.example hostedConnectionFilterPolicy:Default',
       'MAIL.INBOUND.3v1 violation mail-platform@tailspintoys.example hostedConnectionFilterPolicy:Default',
       'MAIL.SMTP.1v1 violation identity-team@tailspintoys.example transportConfig:Transport Settings',
+      'MAIL.THREAT.1v1 drift mail-platform@tailspintoys.example antiPhishPolicy:Office365 AntiPhish Default',
+      'MAIL.THREAT.1v1 drift mail-platform@tailspintoys.example antiPhishPolicy:Office365 AntiPhish Default',
+      'MAIL.THREAT.2v1 drift mail-platform@tailspintoys.example hostedContentFilterPolicy:Default',
+      'MAIL.THREAT.2v1 drift mail-platform@tailspintoys.example hostedContentFilterPolicy:Default',
     ]);
   });
 
@@ -125,6 +129,6 @@ describe('plan against the drifted tenant', () => {
   it('drift is the same read-only check for scheduled jobs', async () => {
     const r = await planAgainst(sim, synthDir, ['--format', 'json'], undefined, 'drift');
     expect(r.code).toBe(2);
-    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 12 } });
+    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 16 } });
   });
 });
