@@ -146,4 +146,17 @@ describe('threat protection on the effective policy of each population', () => {
     expect(found.map((f) => [f.control.id, f.status])).toEqual([['MAIL.THREAT.2', 'not-evaluated']]);
     expect(found[0]!.summary).toContain('"All Sales (dynamic)"');
   });
+
+  it('MAIL.INBOUND.2 still reports an allow-list entry of a policy that applies to nobody, and says so', async () => {
+    const s = loadScenario('compliant');
+    s.exchange.HostedContentFilterPolicy.push({ Guid: '5e6f7a8b-9c0d-4e1f-2a3b-4c5d6e7f8a9b', Identity: 'Old partner', Name: 'Old partner', IsDefault: false, AllowedSenders: [], AllowedSenderDomains: ['old-partner.example'] });
+    s.exchange.HostedContentFilterRule.push({ Guid: '6f7a8b9c-0d1e-4f2a-3b4c-5d6e7f8a9b0c', Identity: 'Old partner', Name: 'Old partner', HostedContentFilterPolicy: 'Old partner', State: 'Disabled', Priority: 0, SentTo: ['jordan.patel@tailspintoys.example'] });
+    sim = await startSimulator({ scenario: s });
+    const r = await planAgainst(sim, synthDir, ['--format', 'json']);
+    const entry = plan(r.stdout).findings.find((f) => f.control.id === 'MAIL.INBOUND.2' && f.resource.name.startsWith('Old partner'))!;
+    expect(entry.status).toBe('violation');
+    expect(entry.summary).toContain('The policy applies to nobody now (its rule "Old partner" is disabled), but enabling a rule makes the entry live.');
+    // A strong or weak policy that applies to nobody changes nothing for the threat controls.
+    expect(ours(plan(r.stdout))).toEqual([]);
+  });
 });
