@@ -6,6 +6,7 @@ import {
   InboundEnforcement,
   RiskBasedAccess,
   SenderAuthentication,
+  ThreatProtection,
   TODAY_CONTEXT_KEY,
   collectErrors,
   type EmailSecurityPostureProps,
@@ -51,6 +52,7 @@ export function declareAll(posture: EmailSecurityPosture): void {
   new ForwardingLockdown(posture, 'ForwardingLockdown', { owner });
   new RiskBasedAccess(posture, 'RiskBasedAccess', { owner });
   new ConsentGovernance(posture, 'ConsentGovernance', { owner, adminConsentWorkflow: { reviewers: [{ user: 'reviewer@contoso.example' }] } });
+  new ThreatProtection(posture, 'ThreatProtection', { owner });
 }
 
 export function errors(built: Built): SynthError[] {
