@@ -11,7 +11,6 @@ import {
   membershipOf,
   nameOf,
   notCounted,
-  type Coverage,
   type Membership,
   type NotCounted,
   type ProtectionPolicies,
@@ -24,6 +23,8 @@ type Obj = Record<string, unknown>;
 
 /** How many members a finding lists by name; the count says how many more. */
 export const MEMBERS_LISTED = 20;
+
+const POPULATIONS = new WeakMap<Evaluation, Population[]>();
 
 /** What every threat protection check reads besides its own kind's policies and rules. */
 export interface ThreatContext {
@@ -41,10 +42,14 @@ export interface ThreatContext {
 export function threatContext(ev: Evaluation, control: string, mailboxes: Obj[], memberships: GroupMemberships, roleHolders: RoleHolders): ThreatContext | undefined {
   const d = ev.manifest.desired.threatProtection;
   if (!d || !ev.live.users?.ok) return undefined;
-  const populations = populationsOf({
-    users: ev.live.users.value, mailboxes, roleHolders, memberships,
-    roles: privilegedRolesOf(ev.manifest), highValueGroups: d.populations.highValueGroups,
-  });
+  // Built once per evaluation, whichever control asks first: the same sections give the same populations.
+  const populations =
+    POPULATIONS.get(ev) ??
+    populationsOf({
+      users: ev.live.users.value, mailboxes, roleHolders, memberships,
+      roles: privilegedRolesOf(ev.manifest), highValueGroups: d.populations.highValueGroups,
+    });
+  POPULATIONS.set(ev, populations);
   for (const p of populations) if (p.unknown) notKnown(ev, control, `the members of ${p.title}`, `${p.unknown}, so whom it holds is not known`);
   return { populations: populations.filter((p) => !p.unknown), membership: membershipOf(memberships), readAt: ev.live.users.readAt };
 }
@@ -75,14 +80,6 @@ export const oneOf = (property: string, ok: readonly string[]): Wanted => ({ pro
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 const members = (rs: readonly Recipient[]) => ({ members: rs.slice(0, MEMBERS_LISTED).map((r) => r.upn), memberCount: rs.length });
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
-
-/** A population's effective policy of one kind with what it lacks. */
-interface Deficient {
-  readonly population: Population;
-  readonly coverage: Coverage;
-  readonly missing: readonly string[];
-  readonly patch: readonly Operation[];
-}
 
 /**
  * Judges the effective policy of each population of one kind against what a control wants, and
