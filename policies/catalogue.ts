@@ -5,6 +5,7 @@ import { inbound } from './catalogue/inbound.js';
 import { mailApps } from './catalogue/mail-apps.js';
 import { ownership } from './catalogue/ownership.js';
 import { senderAuthentication } from './catalogue/sender-authentication.js';
+import { threatProtection } from './catalogue/threat-protection.js';
 import type { Control, ControlArea } from './types.js';
 
 export { DEFAULT_MAX_SECRET_AGE_DAYS, MAIL_APP_APIS, MAIL_APP_PERMISSIONS } from './catalogue/mail-apps.js';
@@ -15,6 +16,7 @@ export type * from './types.js';
 export const CATALOGUE: readonly Control[] = [
   ...senderAuthentication,
   ...inbound,
+  ...threatProtection,
   ...forwarding,
   ...conditionalAccess,
   ...consent,

@@ -10,6 +10,7 @@ const AREA_TITLES: Record<Control['area'], string> = {
   consent: 'Application consent',
   'mail-apps': 'Apps with mail permissions (non-human identities)',
   ownership: 'Ownership',
+  threat: 'Threat protection: the effective policy of each population',
 };
 
 const permissionText = (ps: readonly Permission[]): string =>

@@ -14,7 +14,8 @@ export type ControlArea =
   | 'conditional-access'
   | 'consent'
   | 'mail-apps'
-  | 'ownership';
+  | 'ownership'
+  | 'threat';
 
 /** What an exception may be scoped to. */
 export type ExceptionScopeType = 'domain' | 'user' | 'app' | 'policy' | 'rule';

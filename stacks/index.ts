@@ -7,6 +7,8 @@ export { SenderAuthentication } from './lib/sender-authentication.js';
 export type { SenderAuthenticationProps, MailDomainProps, DmarcPolicy } from './lib/sender-authentication.js';
 export { InboundEnforcement } from './lib/inbound.js';
 export type { InboundEnforcementProps } from './lib/inbound.js';
+export { ThreatProtection } from './lib/threat-protection.js';
+export type { ThreatProtectionProps, ThreatPopulationsProps, ImpersonationProps } from './lib/threat-protection.js';
 export { ForwardingLockdown } from './lib/forwarding.js';
 export type { ForwardingLockdownProps } from './lib/forwarding.js';
 export { RiskBasedAccess } from './lib/risk-based-access.js';

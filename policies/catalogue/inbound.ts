@@ -32,9 +32,9 @@ export const inbound: readonly Control[] = [
     frameworks: { nistCsf: ['PR.PS-01', 'DE.CM-09'], scuba: ['MS.EXO.4.2v1'] },
     checks: [
       { id: 'transport-rule-scl-bypass', description: 'No enabled transport rule sets SCL to -1 outside a declared exception.' },
-      { id: 'allow-list-bypass', description: 'No allowed sender or sender-domain entry outside a declared exception.' },
+      { id: 'allow-list-bypass', description: 'No allowed sender or sender-domain entry outside a declared exception; an entry in a policy that applies to nobody is still reported, saying so.' },
     ],
-    resources: { read: ['transportRule', 'hostedContentFilterPolicy'], write: ['transportRule'] },
+    resources: { read: ['transportRule', 'hostedContentFilterPolicy', 'hostedContentFilterRule'], write: ['transportRule'] },
     remediation: { automatic: true, description: 'Disable-TransportRule for an undeclared bypass rule; allow-list entries are reported for removal.' },
     exceptionScopes: ['rule', 'domain'],
   },

@@ -26,11 +26,13 @@ export function checkInbound(ev: Evaluation): void {
     }
   }
 
-  const got = ev.need<[Obj[], Obj[]]>('MAIL.INBOUND.2', [
+  const got = ev.need<[Obj[], Obj[], Obj[]]>('MAIL.INBOUND.2', [
     'transportRule',
     'hostedContentFilterPolicy',
+    'hostedContentFilterRule',
   ]);
   if (got && ev.live.transportRules?.ok && ev.live.contentFilter?.ok) {
+    const dormant = dormantSpamPolicy(got[2]);
     for (const r of got[0]) {
       if (String(r['State']).toLowerCase() !== 'enabled' || Number(r['SetSCL']) !== -1 || r['SetSCL'] === null) continue;
       const name = String(r['Name'] ?? r['Identity']);
@@ -44,13 +46,14 @@ export function checkInbound(ev: Evaluation): void {
     }
     for (const p of got[1]) {
       const name = String(p['Identity'] ?? p['Name']);
+      const asleep = dormant(p);
       for (const [field, kind] of [['AllowedSenderDomains', 'domain'], ['AllowedSenders', 'user']] as const) {
         for (const value of ((p[field] as string[] | null) ?? [])) {
           ev.add({
             control: 'MAIL.INBOUND.2', check: 'allow-list-bypass', resource: { type: 'hostedContentFilterPolicy', id: String(p['Guid'] ?? name), name: `${name}: ${field} ${value}` },
             key: `${name}/${field}/${value}`, status: 'violation', action: 'none',
-            summary: `Spam filter policy "${name}" allow-lists ${value}: its mail bypasses spam filtering, and spoofed mail claiming it can too.`,
-            evidence: { endpoint: 'Exchange Get-HostedContentFilterPolicy', readAt: ev.live.contentFilter.readAt, live: { Identity: name, [field]: p[field] } },
+            summary: `Spam filter policy "${name}" allow-lists ${value}: its mail bypasses spam filtering, and spoofed mail claiming it can too.${asleep ? ` The policy applies to nobody now (${asleep}), but enabling a rule makes the entry live.` : ''}`,
+            evidence: { endpoint: 'Exchange Get-HostedContentFilterPolicy', readAt: ev.live.contentFilter.readAt, live: { Identity: name, [field]: p[field], ...(asleep ? { appliesToNobody: asleep } : {}) } },
             remediation: `Remove ${value} from ${field} of "${name}"; use the Tenant Allow/Block List with an expiry if an allow is truly needed.`,
             scopes: [{ type: kind === 'domain' ? 'domain' : 'rule', value: kind === 'domain' ? value : `${name}/${value}` }],
           });
@@ -60,6 +63,20 @@ export function checkInbound(ev: Evaluation): void {
   }
 
   checkConnectionFilter(ev);
+}
+
+/**
+ * Why a custom spam filter policy applies to nobody (no rule, or only disabled ones), or undefined
+ * when it may apply to someone. The default policy and the presets' always may.
+ */
+function dormantSpamPolicy(rules: readonly Obj[]): (p: Obj) => string | undefined {
+  return (p) => {
+    if (p['IsDefault'] === true || /^(standard|strict)$/i.test(String(p['RecommendedPolicyType'] ?? ''))) return undefined;
+    const names = [p['Name'], p['Identity']].filter((v): v is string => typeof v === 'string').map((v) => v.toLowerCase());
+    const mine = rules.filter((r) => names.includes(String(r['HostedContentFilterPolicy'] ?? '').toLowerCase()));
+    if (!mine.length) return 'no rule applies it';
+    return mine.some((r) => String(r['State']).toLowerCase() === 'enabled') ? undefined : `its rule "${String(mine[0]!['Name'] ?? mine[0]!['Identity'])}" is disabled`;
+  };
 }
 
 /**

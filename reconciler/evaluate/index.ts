@@ -5,6 +5,7 @@ import { checkInbound } from '../checks/inbound.js';
 import { checkMailApps } from '../checks/mail-apps.js';
 import { checkOwnership } from '../checks/ownership.js';
 import { checkSenderAuthentication } from '../checks/sender-authentication.js';
+import { checkThreatProtection } from '../checks/threat-protection.js';
 import type { Finding, IncompleteRead } from '../model/finding.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { LiveState } from '../model/live.js';
@@ -22,6 +23,7 @@ export function evaluate(manifest: Manifest, live: LiveState, today: string): { 
   const ev = new Evaluation(manifest, live, today);
   checkSenderAuthentication(ev);
   checkInbound(ev);
+  checkThreatProtection(ev);
   checkForwarding(ev);
   checkConditionalAccess(ev);
   checkSmtpAuth(ev);

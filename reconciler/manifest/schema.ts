@@ -262,6 +262,45 @@ export const manifestSchema = z
           .optional(),
         /** Apps declared to hold mail application permissions (MailApplications). */
         mailApps: z.object({ apps: z.array(mailAppSchema) }).strict().optional(),
+        /**
+         * Threat protection (ThreatProtection): judged on the effective policy of each population, the
+         * one policy of each kind Exchange Online applies to its members. Each protection kind is a
+         * section of its own; a later one (links, attachments, malware) sits beside these.
+         */
+        threatProtection: z
+          .object({
+            populations: z
+              .object({
+                /** Role template ids whose holders are the privileged population, when the posture's conditional access declares none. */
+                privilegedRoles: z.array(guid),
+                /** Groups (display names) whose members are high-value: each is a population of its own. */
+                highValueGroups: z.array(text),
+              })
+              .strict(),
+            /** MAIL.THREAT.1: impersonation and spoof protection on each population's anti-phishing policy. */
+            impersonation: z
+              .object({
+                /** Users whose names attackers impersonate (executives, finance): in TargetedUsersToProtect. */
+                protectedUsers: z.array(upn),
+                /** Partner domains protected from impersonation, besides the organisation's own accepted domains. */
+                protectedDomains: z.array(domainName),
+                /** What impersonation detections do (user, domain, mailbox intelligence). */
+                action: z.enum(['Quarantine', 'Delete']),
+              })
+              .strict()
+              .optional(),
+            /** MAIL.THREAT.2: each population's anti-spam policy quarantines phishing and purges it after delivery. */
+            antiSpam: z
+              .object({
+                highConfidencePhishAction: z.literal('Quarantine'),
+                phishSpamAction: z.literal('Quarantine'),
+                zeroHourAutoPurge: z.literal(true),
+              })
+              .strict()
+              .optional(),
+          })
+          .strict()
+          .optional(),
         /** The response policy `posture respond` runs (IncidentResponse). */
         response: responseSchema.optional(),
       })

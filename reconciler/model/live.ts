@@ -35,6 +35,20 @@ export interface InboxRules {
   readonly rules: ReadonlyArray<{ readonly mailbox: MailboxRef; readonly rule: Obj }>;
 }
 
+/** Members of the groups threat protection rules and the posture name, through nested groups. */
+export interface GroupMemberships {
+  /** Each group a name resolved to: the names it was named by, the group, and its members' object ids (lower case). */
+  readonly groups: ReadonlyArray<{ readonly names: readonly string[]; readonly id: string; readonly displayName: string; readonly members: readonly string[] }>;
+  /** Names that are no group of the directory (a dynamic distribution group, a deleted group): whom they cover is unknown. */
+  readonly unresolved: readonly string[];
+}
+
+/** Who holds the posture's privileged roles (active assignments), directly or through a role-assignable group. */
+export interface RoleHolders {
+  /** Role template id (lower case) → the object ids (lower case) of the users holding it. */
+  readonly byRole: Readonly<Record<string, readonly string[]>>;
+}
+
 /** The live tenant, section by section. A section is absent when no declared control needs it. */
 export interface LiveState {
   users?: Section<Obj[]>;
@@ -60,6 +74,21 @@ export interface LiveState {
   mailUsers?: Section<Obj[]>;
   /** Get-User, read only when a transport rule sends mail to the sender's manager. */
   exchangeUsers?: Section<Obj[]>;
+  /** Threat protection: rules and preset rules (Get-*Rule, Get-EOPProtectionPolicyRule, Get-ATPProtectionPolicyRule), and the policies besides anti-spam and anti-phishing. */
+  contentFilterRules?: Section<Obj[]>;
+  antiPhishRules?: Section<Obj[]>;
+  malwareFilter?: Section<Obj[]>;
+  malwareFilterRules?: Section<Obj[]>;
+  safeLinks?: Section<Obj[]>;
+  safeLinksRules?: Section<Obj[]>;
+  safeAttachments?: Section<Obj[]>;
+  safeAttachmentRules?: Section<Obj[]>;
+  eopProtectionRules?: Section<Obj[]>;
+  atpProtectionRules?: Section<Obj[]>;
+  /** Members of the groups the rules read and the posture's high-value groups name. */
+  groupMemberships?: Section<GroupMemberships>;
+  /** Holders of the posture's privileged roles. */
+  privilegedRoleHolders?: Section<RoleHolders>;
   appPermissions?: Section<AppPermissions>;
   /** Owners of the non-Microsoft apps holding a mail application permission, by service principal id (lower case). */
   mailAppOwners?: Section<Record<string, Obj[]>>;

@@ -53,7 +53,7 @@ export async function readTenant(m: Manifest, ctx: ReadContext): Promise<LiveSta
   const reads = new Map<string, Promise<void>>();
   for (const t of typesToRead(m)) {
     const spec = t.read!;
-    const deps = (spec.after ?? []).map((k) => reads.get(k)!);
+    const deps = [...(spec.after ?? []).map((k) => reads.get(k)!), ...(spec.afterIfRead ?? []).flatMap((k) => reads.get(k) ?? [])];
     reads.set(
       t.key,
       Promise.all(deps).then(async () => {

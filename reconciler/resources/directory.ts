@@ -12,7 +12,7 @@ export const user: ResourceType = {
 export const group: ResourceType = {
   key: 'group',
   title: 'groups',
-  read: { section: 'groups', how: { kind: 'graph-list', path: '/groups?$select=id,displayName,mail,securityEnabled,mailEnabled&$top=999' }, permissions: [P.groupRead] },
+  read: { section: 'groups', how: { kind: 'graph-list', path: '/groups?$select=id,displayName,mail,mailNickname,securityEnabled,mailEnabled&$top=999' }, permissions: [P.groupRead] },
 };
 
 /** The tenant's verified domains (Graph). Read-only. */

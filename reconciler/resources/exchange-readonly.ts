@@ -5,9 +5,6 @@ import type { ResourceType } from './types.js';
 /** The tenant's accepted domains: what "inside the organisation" means for mail. Read-only. */
 export const acceptedDomain: ResourceType = { key: 'acceptedDomain', title: 'accepted domains', read: exchangeRead('acceptedDomains', 'Get-AcceptedDomain') };
 
-/** Spam filter policies, for their allowed senders and sender domains. Read-only. */
-export const hostedContentFilterPolicy: ResourceType = { key: 'hostedContentFilterPolicy', title: 'spam filter policies', read: exchangeRead('contentFilter', 'Get-HostedContentFilterPolicy') };
-
 /** Mail contacts: recipients whose address is outside. Read-only. */
 export const mailContact: ResourceType = { key: 'mailContact', title: 'mail contacts', read: exchangeRead('mailContacts', 'Get-MailContact', { ResultSize: 'Unlimited' }) };
 

@@ -8,7 +8,8 @@ import { conditionalAccessPolicy } from './conditional-access-policy.js';
 import { domain, group, servicePrincipal, user } from './directory.js';
 import { dkimSigningConfig } from './dkim-signing-config.js';
 import { dnsRecords } from './dns.js';
-import { acceptedDomain, exchangeUser, hostedContentFilterPolicy, mailContact, mailUser } from './exchange-readonly.js';
+import { acceptedDomain, exchangeUser, mailContact, mailUser } from './exchange-readonly.js';
+import { hostedContentFilterPolicy } from './hosted-content-filter-policy.js';
 import { hostedConnectionFilterPolicy } from './hosted-connection-filter-policy.js';
 import { hostedOutboundSpamFilterPolicy } from './hosted-outbound-spam-filter-policy.js';
 import { inboxRule } from './inbox-rule.js';
@@ -27,6 +28,12 @@ import { riskyUser } from './risky-user.js';
 import { signInSessions } from './sign-in-sessions.js';
 import { userAccount } from './user-account.js';
 import type { Confirmable, Describable, ResourceType, Respondable, Reversible, Writable, WithRails } from './types.js';
+import { antiPhishRule } from './anti-phish-rule.js';
+import { atpProtectionPolicyRule } from './atp-protection-policy-rule.js';
+import { directoryRoleAssignment } from './directory-role-assignment.js';
+import { eopProtectionPolicyRule } from './eop-protection-policy-rule.js';
+import { groupMembership } from './group-membership.js';
+import { hostedContentFilterRule } from './hosted-content-filter-rule.js';
 import type { FindingResource } from '../model/finding.js';
 
 /**
@@ -56,6 +63,13 @@ export const RESOURCES: readonly ResourceType[] = [
   mailContact,
   mailUser,
   antiPhishPolicy,
+  hostedContentFilterRule,
+  antiPhishRule,
+  eopProtectionPolicyRule,
+  atpProtectionPolicyRule,
+  // After the rules: it reads the groups they name.
+  groupMembership,
+  directoryRoleAssignment,
   dkimSigningConfig,
   acceptedDomain,
   dnsRecords,

@@ -43,6 +43,8 @@ export interface ReadSpec {
   readonly licence?: string;
   /** Types read first, because this read uses what they hold (inbox rules are read per mailbox). */
   readonly after?: readonly string[];
+  /** Types read first when the run reads them at all (the rules whose groups a membership read resolves); never read because of this. */
+  readonly afterIfRead?: readonly string[];
   /** Read only when this holds of what was read before (the managers of users, only for rules that send to them). */
   readonly when?: (live: LiveState, m: Manifest) => boolean;
 }

@@ -18,6 +18,16 @@ import { RemoteDomain } from './objects/RemoteDomain.js';
 import { TransportConfig } from './objects/TransportConfig.js';
 import { TransportRule } from './objects/TransportRule.js';
 import { User } from './objects/User.js';
+import { HostedContentFilterRule } from './objects/HostedContentFilterRule.js';
+import { AntiPhishRule } from './objects/AntiPhishRule.js';
+import { MalwareFilterPolicy } from './objects/MalwareFilterPolicy.js';
+import { MalwareFilterRule } from './objects/MalwareFilterRule.js';
+import { SafeLinksPolicy } from './objects/SafeLinksPolicy.js';
+import { SafeLinksRule } from './objects/SafeLinksRule.js';
+import { SafeAttachmentPolicy } from './objects/SafeAttachmentPolicy.js';
+import { SafeAttachmentRule } from './objects/SafeAttachmentRule.js';
+import { EOPProtectionPolicyRule } from './objects/EOPProtectionPolicyRule.js';
+import { ATPProtectionPolicyRule } from './objects/ATPProtectionPolicyRule.js';
 
 export { bindParameters, CmdletError, type Cmdlet } from './object.js';
 
@@ -40,6 +50,16 @@ export const EXCHANGE_OBJECTS = [
   MailboxPermission,
   RecipientPermission,
   ApplicationAccessPolicy,
+  HostedContentFilterRule,
+  AntiPhishRule,
+  MalwareFilterPolicy,
+  MalwareFilterRule,
+  SafeLinksPolicy,
+  SafeLinksRule,
+  SafeAttachmentPolicy,
+  SafeAttachmentRule,
+  EOPProtectionPolicyRule,
+  ATPProtectionPolicyRule,
 ] as const;
 
 // Every collection an object module declares in ExchangeCollections must be registered above: a module

@@ -106,17 +106,23 @@ export function exchangeObject<const N extends ExchangeNoun>(def: {
   indexed?: readonly string[];
   /** What a new organisation holds, for a scenario that leaves the collection out. */
   defaults?: ReadonlyArray<{ Guid: string } & Record<string, unknown>>;
+  /**
+   * Properties every object of the type has, with the service's default values: an object a scenario
+   * gives without one of them is returned (and changed) with the default, as the service would.
+   */
+  properties?: Readonly<Record<string, unknown>>;
   cmdlets: (o: ObjectCmdlets) => Cmdlet[];
 }): ExchangeObject<N> {
   const { noun } = def;
   const keys = def.identity ?? DEFAULT_IDENTITY;
+  const withDefaults = (x: Entity): Entity => (def.properties ? ({ ...structuredClone(def.properties), ...x } as Entity) : x);
   const o: ObjectCmdlets = {
-    find: (t, identity) => find(t.exchange[noun], identity, keys),
+    find: (t, identity) => withDefaults(find(t.exchange[noun], identity, keys)),
     get: () => ({
       name: `Get-${noun}`,
       writes: false,
       parameters: { Identity: 'string', ResultSize: 'any', ...COMMON },
-      run: (t, p) => (p['Identity'] !== undefined ? [o.find(t, String(p['Identity']))] : [...t.exchange[noun].values()]),
+      run: (t, p) => (p['Identity'] !== undefined ? [o.find(t, String(p['Identity']))] : [...t.exchange[noun].values()].map(withDefaults)),
     }),
     set: (parameters, apply, verb = 'Set') => ({
       name: `${verb}-${noun}`,

@@ -9,6 +9,7 @@ import {
   MailApplications,
   RiskBasedAccess,
   SenderAuthentication,
+  ThreatProtection,
   addDays,
 } from '../index.js';
 
@@ -80,6 +81,15 @@ export class TailspinStack extends TerraformStack {
     });
 
     new InboundEnforcement(this.posture, 'InboundEnforcement', { owner: mailPlatform, mode: 'remediate' });
+
+    // Judged on the policy each population actually gets: the Security Operations mailboxes are under
+    // the Strict preset, the executives under a custom policy, everyone else under the default one.
+    new ThreatProtection(this.posture, 'ThreatProtection', {
+      owner: mailPlatform,
+      mode: 'remediate',
+      populations: { highValueGroups: ['Security Operations'] },
+      impersonation: { protectedUsers: ['ciso@tailspintoys.example', 'casey.lee@tailspintoys.example'], partnerDomains: ['payroll-partner.example'] },
+    });
 
     new ForwardingLockdown(this.posture, 'ForwardingLockdown', {
       owner: mailPlatform,

@@ -23,7 +23,7 @@ describe('control catalogue', () => {
       expect(['critical', 'high', 'medium', 'low']).toContain(c.severity);
       expect(c.frameworks.nistCsf.length, c.id).toBeGreaterThan(0);
       for (const n of c.frameworks.nistCsf) expect(n).toMatch(/^(GV|ID|PR|DE|RS|RC)\.[A-Z]{2}-[0-9]{2}$/);
-      for (const s of c.frameworks.scuba ?? []) expect(s).toMatch(/^MS\.(EXO|AAD)\.[0-9]+\.[0-9]+v[0-9]+$/);
+      for (const s of c.frameworks.scuba ?? []) expect(s).toMatch(/^MS\.(EXO|AAD|DEFENDER)\.[0-9]+\.[0-9]+v[0-9]+$/);
       for (const o of c.frameworks.owaspNhi ?? []) expect(o).toMatch(/^NHI([1-9]|10):2025$/);
       expect(c.checks.length, c.id).toBeGreaterThan(0);
       expect(controlPermissions(c).read.length, c.id).toBeGreaterThan(0);
@@ -43,7 +43,7 @@ describe('control catalogue', () => {
 
   it('covers every area the posture declares', () => {
     const areas = new Set(CATALOGUE.map((c) => c.area));
-    expect([...areas].sort()).toEqual(['conditional-access', 'consent', 'forwarding', 'inbound', 'mail-apps', 'ownership', 'sender-authentication']);
+    expect([...areas].sort()).toEqual(['conditional-access', 'consent', 'forwarding', 'inbound', 'mail-apps', 'ownership', 'sender-authentication', 'threat']);
   });
 
   it('never auto-remediates DNS: DMARC and SPF controls are owner-fixed', () => {

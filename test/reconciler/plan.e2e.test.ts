@@ -100,6 +100,10 @@ describe('plan against the drifted tenant', () => {
       'MAIL.APPS.1v1 violation jordan.patel@tailspintoys.example servicePrincipal:Payroll Statement Mailer',
       'MAIL.APPS.2v1 missing jordan.patel@tailspintoys.example applicationAccessPolicy:Payroll Statement Mailer (e4a1c9b2-6d3f-4f8a-9b2c-7d1e5f3a8c64)',
       'MAIL.APPS.3v1 violation jordan.patel@tailspintoys.example appRegistration:Payroll Statement Mailer client secret "quick-fix" (keyId 9b2d4f6a-8c0e-4a2c-9e4f-6b8d0f2a4c6e)',
+      'MAIL.THREAT.1v1 drift mail-platform@tailspintoys.example antiPhishPolicy:Office365 AntiPhish Default',
+      'MAIL.THREAT.1v1 drift mail-platform@tailspintoys.example antiPhishPolicy:Office365 AntiPhish Default',
+      'MAIL.THREAT.2v1 drift mail-platform@tailspintoys.example hostedContentFilterPolicy:Default',
+      'MAIL.THREAT.2v1 drift mail-platform@tailspintoys.example hostedContentFilterPolicy:Default',
     ].sort());
   });
 

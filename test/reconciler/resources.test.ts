@@ -69,7 +69,7 @@ describe('the resource registry', () => {
       ...['microsoftAuthenticatorMethods', 'phoneMethods', 'fido2Methods', 'softwareOathMethods', 'emailMethods', 'windowsHelloForBusinessMethods', 'temporaryAccessPassMethods'].map((m) => `DELETE /users/{id}/authentication/${m}/{id}`),
     ].sort());
     expect([...EXCHANGE_WRITES.keys()].sort()).toEqual([
-      'Disable-TransportRule', 'Enable-TransportRule', 'New-DkimSigningConfig', 'Set-AntiPhishPolicy', 'Set-DkimSigningConfig', 'Set-HostedConnectionFilterPolicy', 'Set-HostedOutboundSpamFilterPolicy', 'Set-Mailbox',
+      'Disable-TransportRule', 'Enable-TransportRule', 'New-DkimSigningConfig', 'Set-AntiPhishPolicy', 'Set-DkimSigningConfig', 'Set-HostedConnectionFilterPolicy', 'Set-HostedContentFilterPolicy', 'Set-HostedOutboundSpamFilterPolicy', 'Set-Mailbox',
       'Set-RemoteDomain', 'Set-TransportConfig',
       // Written by posture respond only.
       'Add-MailboxPermission', 'Add-RecipientPermission', 'Remove-MailboxPermission', 'Remove-RecipientPermission',

@@ -23,6 +23,7 @@ describe('scenarios', () => {
       'user-consent-open', 'user-granted-mail-readwrite', 'owner-disabled', 'transport-rule-scl-bypass',
       'connection-filter-allow-list', 'smtp-auth-enabled',
       'mail-app-undeclared', 'mail-app-extra-permission', 'mail-app-access-policy-removed', 'mail-app-client-secret',
+      'antiphish-impersonation-weakened', 'antispam-zap-off',
     ]);
     expect(drifted.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('On');
     expect(compliant.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('Off');

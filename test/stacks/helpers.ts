@@ -7,6 +7,7 @@ import {
   MailApplications,
   RiskBasedAccess,
   SenderAuthentication,
+  ThreatProtection,
   TODAY_CONTEXT_KEY,
   collectErrors,
   type EmailSecurityPostureProps,
@@ -56,6 +57,7 @@ export function declareAll(posture: EmailSecurityPosture): void {
     owner,
     apps: [{ appId: '5d0c8a4e-2b6f-4e1a-9c3d-7f8e9a0b1c2d', displayName: 'Contoso Mailer', owner, permissions: { graph: ['Mail.Send'] }, scope: { group: 'mailers@contoso.example' } }],
   });
+  new ThreatProtection(posture, 'ThreatProtection', { owner });
 }
 
 export function errors(built: Built): SynthError[] {

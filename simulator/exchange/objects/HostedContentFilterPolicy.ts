@@ -1,5 +1,5 @@
 import type { Collection } from '../../tenant/collection.js';
-import { exchangeObject } from '../object.js';
+import { checkEnum, CmdletError, exchangeObject } from '../object.js';
 
 declare module '../../tenant/tenant.js' {
   interface ExchangeCollections {
@@ -7,8 +7,58 @@ declare module '../../tenant/tenant.js' {
   }
 }
 
-/** Inbound anti-spam (content filter) policies, with their allowed and blocked senders. */
+/** What a spam verdict (SpamAction, HighConfidenceSpamAction, PhishSpamAction, BulkSpamAction) may do. */
+const SPAM_ACTIONS = ['AddXHeader', 'Delete', 'ModifySubject', 'MoveToJmf', 'NoAction', 'Quarantine', 'Redirect'];
+
+/**
+ * Properties of every inbound anti-spam policy, with Exchange Online's defaults (the Default policy's
+ * and a new custom policy's): spam and high confidence spam to the Junk Email folder, phishing and
+ * high confidence phishing quarantined, zero-hour auto purge on for spam and phishing.
+ */
+const PROPERTIES = {
+  IsDefault: false,
+  RecommendedPolicyType: 'Custom',
+  AdminDisplayName: '',
+  AllowedSenders: [],
+  AllowedSenderDomains: [],
+  BlockedSenders: [],
+  BlockedSenderDomains: [],
+  SpamAction: 'MoveToJmf',
+  HighConfidenceSpamAction: 'MoveToJmf',
+  PhishSpamAction: 'Quarantine',
+  HighConfidencePhishAction: 'Quarantine',
+  BulkSpamAction: 'MoveToJmf',
+  BulkThreshold: 7,
+  MarkAsSpamBulkMail: 'On',
+  QuarantineRetentionPeriod: 15,
+  SpamZapEnabled: true,
+  PhishZapEnabled: true,
+  InlineSafetyTipsEnabled: true,
+  IsValid: true,
+  ObjectState: 'Unchanged',
+} as const;
+
+/**
+ * Inbound anti-spam (content filter) policies: allowed and blocked senders, what each verdict does,
+ * and zero-hour auto purge. A preset policy (RecommendedPolicyType Standard or Strict) cannot be set.
+ */
 export const HostedContentFilterPolicy = exchangeObject({
   noun: 'HostedContentFilterPolicy',
-  cmdlets: (o) => [o.get()],
+  properties: PROPERTIES,
+  cmdlets: (o) => [
+    o.get(),
+    o.set(
+      { SpamAction: 'string', HighConfidenceSpamAction: 'string', PhishSpamAction: 'string', BulkSpamAction: 'string', HighConfidencePhishAction: 'string', SpamZapEnabled: 'bool', PhishZapEnabled: 'bool' },
+      (x, p) => {
+        if (/^(standard|strict)$/i.test(String(x['RecommendedPolicyType']))) {
+          throw new CmdletError('Microsoft.Exchange.Management.Tasks.ValidationException', `The policy '${String(x['Name'])}' is part of a preset security policy and can't be modified.`);
+        }
+        const next = { ...x };
+        for (const a of ['SpamAction', 'HighConfidenceSpamAction', 'PhishSpamAction', 'BulkSpamAction'] as const) if (p[a] !== undefined) next[a] = checkEnum(a, p[a], SPAM_ACTIONS);
+        if (p['HighConfidencePhishAction'] !== undefined) next['HighConfidencePhishAction'] = checkEnum('HighConfidencePhishAction', p['HighConfidencePhishAction'], ['Delete', 'MoveToJmf', 'Quarantine', 'Redirect']);
+        for (const b of ['SpamZapEnabled', 'PhishZapEnabled'] as const) if (p[b] !== undefined) next[b] = p[b];
+        return next;
+      },
+    ),
+  ],
 });
