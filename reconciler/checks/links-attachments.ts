@@ -60,7 +60,7 @@ function holdsAll(property: string, live: unknown, want: readonly string[]): Wan
   const have = strings(live);
   const keys = new Set(have.map((h) => h.trim().toLowerCase()));
   const lacking = want.filter((w) => !keys.has(w.toLowerCase()));
-  return { property, value: [...have, ...lacking], meets: () => lacking.length === 0, says: `${property} lacks ${lacking.join(', ')}` };
+  return { property, value: [...have, ...lacking], meets: () => lacking.length === 0, says: `${lacking.join(', ')} in ${property}` };
 }
 
 /** What a policy leaves unmet: each shortfall in words, the patch that meets them, and the live values judged. */
