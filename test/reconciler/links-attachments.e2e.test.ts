@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { loadScenario, startSimulator, type RunningSimulator } from '../../simul
 import { declareTailspinThreatLinks } from '../../stacks/examples/tailspin-threat-links.js';
 import { TailspinStack } from '../../stacks/examples/tailspin.js';
 import { synthesize, TODAY_CONTEXT_KEY } from '../../stacks/index.js';
-import { cli, planAgainst, target, TODAY, writer } from './harness.js';
+import { cli, planAgainst, target, tenantArgs, TODAY, writer } from './harness.js';
 
 /**
  * MAIL.THREAT.3 (Safe Links), MAIL.THREAT.4 (Safe Attachments) and MAIL.THREAT.5 (anti-malware) on
@@ -141,7 +141,7 @@ describe('MAIL.THREAT.3-5 on the effective policy of each population', () => {
     expect(((everyone.evidence.live as Obj)['notCovered'] as Obj)['members']).not.toContain('ciso@tailspintoys.example');
   });
 
-  it('apply makes the three writes and verifies them; a plan after it shows no change', async () => {
+  it('apply makes the three writes and verifies them; a plan after it shows no change; rollback restores the before-state', async () => {
     const s = (sim = await startSimulator({ scenario: drifted() }));
     const dir = mkdtempSync(join(tmpdir(), 'posture-links-'));
     const planFile = join(dir, 'plan.json');
@@ -157,6 +157,19 @@ describe('MAIL.THREAT.3-5 on the effective policy of each population', () => {
     const p = plan(again.stdout);
     expect(ours(p)).toEqual([]);
     expect(p.changes).toEqual([]);
+
+    // Rolling back brings the three drifts back, with the explicit intent only.
+    const runId = /recorded as run ([0-9a-f-]{36})/.exec(applied.stderr)![1]!;
+    const rollbackFile = join(dir, 'rollback.json');
+    const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s, synthDir), '--restore-insecure'], writer(s));
+    expect(rb.code, rb.stderr).toBe(2);
+    const rbPlan = JSON.parse(readFileSync(rollbackFile, 'utf8')) as PlanDocument;
+    expect(rbPlan.changes.map((c) => (c.write as { cmdlet: string }).cmdlet).sort()).toEqual(['Set-MalwareFilterPolicy', 'Set-SafeAttachmentPolicy', 'Set-SafeLinksPolicy']);
+    const undone = await cli(['apply', rollbackFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
+    expect(undone.code, undone.stderr).toBe(0);
+    expect(byName(s, 'SafeLinksPolicy', 'Tailspin Safe Links')).toMatchObject({ AllowClickThrough: true, DisableUrlRewrite: true });
+    expect(byName(s, 'SafeAttachmentPolicy', 'Tailspin Safe Attachments')).toMatchObject({ Action: 'Allow' });
+    expect(byName(s, 'MalwareFilterPolicy', 'Default')).toMatchObject({ EnableFileFilter: false, ZapEnabled: false });
     expect((await cli(['evidence', 'verify', evidence])).code).toBe(0);
   });
 
