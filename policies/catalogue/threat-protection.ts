@@ -54,4 +54,78 @@ export const threatProtection: readonly Control[] = [
     remediation: { automatic: true, description: "Set-HostedContentFilterPolicy on the population's effective custom or default policy; a preset's policy is reported, never written." },
     exceptionScopes: ['policy'],
   },
+  {
+    id: 'MAIL.THREAT.3',
+    version: 1,
+    area: 'threat',
+    title: 'Safe Links on the policy each population gets: links checked at click, no click-through',
+    rationale:
+      'A link that was clean when the message arrived can be armed an hour later. Safe Links rewrites links so each click is checked, scans ' +
+      'them before delivery and blocks known-bad sites without letting the user click through. Only the Safe Links policy that applies to a ' +
+      'user protects them, and the Built-In Protection Policy that catches everyone else does not rewrite links: the effective policy of ' +
+      'every population must check links in mail (and in Teams and Office apps unless the posture relaxes it), including mail from inside.',
+    severity: 'high',
+    frameworks: { nistCsf: ['PR.PS-01', 'DE.CM-09'], scuba: ['MS.EXO.15.1v1', 'MS.EXO.15.2v1'] },
+    checks: [
+      { id: 'safe-links', description: 'The effective Safe Links policy of each population has EnableSafeLinksForEmail, ScanUrls and DeliverMessageAfterScan true, AllowClickThrough and DisableUrlRewrite false, and EnableSafeLinksForTeams, EnableSafeLinksForOffice and EnableForInternalSenders true unless the posture relaxes them.' },
+    ],
+    resources: {
+      read: ['safeLinksPolicy', 'safeLinksRule', 'atpProtectionPolicyRule', 'mailbox', 'groupMembership', 'directoryRoleAssignment'],
+      write: ['safeLinksPolicy'],
+    },
+    remediation: {
+      automatic: true,
+      description: "Set-SafeLinksPolicy on the population's effective custom policy. A preset's policy and the Built-In Protection Policy cannot be changed: they are reported with how to fix it (a custom Safe Links policy, or a preset, scoped to the population).",
+    },
+    exceptionScopes: ['policy'],
+  },
+  {
+    id: 'MAIL.THREAT.4',
+    version: 1,
+    area: 'threat',
+    title: 'Safe Attachments on the policy each population gets: attachments detonated, malware blocked',
+    rationale:
+      'Signature scanning misses new malware; Safe Attachments opens attachments in a sandbox before delivery. It protects only the users ' +
+      'whose effective Safe Attachments policy is on and blocks what it finds (or delivers the body at once and the attachment after the ' +
+      'scan, when the posture accepts dynamic delivery), with the quarantine policy that keeps users from releasing malware themselves.',
+    severity: 'high',
+    frameworks: { nistCsf: ['PR.PS-01', 'DE.CM-09'], scuba: ['MS.EXO.10.2v1'] },
+    checks: [
+      { id: 'safe-attachments', description: 'The effective Safe Attachments policy of each population has Enable true, Action Block (or DynamicDelivery when the posture accepts it) and the declared QuarantineTag (AdminOnlyAccessPolicy by default).' },
+    ],
+    resources: {
+      read: ['safeAttachmentPolicy', 'safeAttachmentRule', 'atpProtectionPolicyRule', 'mailbox', 'groupMembership', 'directoryRoleAssignment'],
+      write: ['safeAttachmentPolicy'],
+    },
+    remediation: {
+      automatic: true,
+      description: "Set-SafeAttachmentPolicy on the population's effective custom policy. A preset's policy and the Built-In Protection Policy cannot be changed: they are reported with how to fix it.",
+    },
+    exceptionScopes: ['policy'],
+  },
+  {
+    id: 'MAIL.THREAT.5',
+    version: 1,
+    area: 'threat',
+    title: 'The anti-malware policy each population gets filters dangerous file types and purges malware after delivery',
+    rationale:
+      'Executables, scripts, disk images and macro documents are how malware arrives; the common attachments filter stops them by type ' +
+      'whatever their content, and zero-hour auto purge removes malware found after delivery. Only the anti-malware policy that applies to a ' +
+      "user counts: the effective policy of every population must filter at least the declared file types (Microsoft's default list unless " +
+      'the posture adds to it) with the declared action, and purge.',
+    severity: 'high',
+    frameworks: { nistCsf: ['PR.PS-01', 'DE.CM-09', 'RS.MI-01'], scuba: ['MS.EXO.9.1v1', 'MS.EXO.10.1v1', 'MS.EXO.10.3v1'] },
+    checks: [
+      { id: 'malware-filter', description: 'The effective anti-malware policy of each population has EnableFileFilter true, every declared file type in FileTypes, the declared FileTypeAction (Reject or Quarantine) and ZapEnabled true.' },
+    ],
+    resources: {
+      read: ['malwareFilterPolicy', 'malwareFilterRule', 'eopProtectionPolicyRule', 'mailbox', 'groupMembership', 'directoryRoleAssignment'],
+      write: ['malwareFilterPolicy'],
+    },
+    remediation: {
+      automatic: true,
+      description: "Set-MalwareFilterPolicy on the population's effective custom or default policy, adding the missing file types to those it has (never removing one). A preset's policy is reported, never written.",
+    },
+    exceptionScopes: ['policy'],
+  },
 ];

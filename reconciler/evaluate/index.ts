@@ -3,6 +3,8 @@ import { checkConsent } from '../checks/consent.js';
 import { checkForwarding } from '../checks/forwarding.js';
 import { checkInbound } from '../checks/inbound.js';
 import { checkMailApps } from '../checks/mail-apps.js';
+import { checkLinksAttachments } from '../checks/links-attachments.js';
+import { linksPopulations } from '../checks/links-populations.js';
 import { checkOwnership } from '../checks/ownership.js';
 import { checkSenderAuthentication } from '../checks/sender-authentication.js';
 import { checkThreatProtection } from '../checks/threat-protection.js';
@@ -30,6 +32,7 @@ export function evaluate(manifest: Manifest, live: LiveState, today: string): { 
   checkConsent(ev);
   checkMailApps(ev);
   checkOwnership(ev);
+  checkLinksAttachments(ev, linksPopulations(ev));
   // Every read the run made is complete or listed as not read, even one no check ended up needing:
   // a failed read never leaves the run looking complete.
   for (const [key, section] of Object.entries(live) as Array<[keyof LiveState, LiveState[keyof LiveState]]>) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { domainName, guid, isoDate, mailDestination, mailtoUri, upn } from './formats.js';
 import { responseSchema } from './response.js';
+import { threatAttachmentsSchema, threatLinksSchema } from './threat-links.js';
 
 /**
  * The posture manifest: the whole desired state, written by `posture synth` beside cdk.tf.json as
@@ -298,6 +299,10 @@ export const manifestSchema = z
               })
               .strict()
               .optional(),
+            /** MAIL.THREAT.3: each population's Safe Links policy (reconciler/manifest/threat-links.ts). */
+            links: threatLinksSchema.optional(),
+            /** MAIL.THREAT.4 and .5: each population's Safe Attachments and anti-malware policy. */
+            attachments: threatAttachmentsSchema.optional(),
           })
           .strict()
           .optional(),

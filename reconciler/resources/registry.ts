@@ -34,6 +34,12 @@ import { directoryRoleAssignment } from './directory-role-assignment.js';
 import { eopProtectionPolicyRule } from './eop-protection-policy-rule.js';
 import { groupMembership } from './group-membership.js';
 import { hostedContentFilterRule } from './hosted-content-filter-rule.js';
+import { malwareFilterPolicy } from './malware-filter-policy.js';
+import { malwareFilterRule } from './malware-filter-rule.js';
+import { safeAttachmentPolicy } from './safe-attachment-policy.js';
+import { safeAttachmentRule } from './safe-attachment-rule.js';
+import { safeLinksPolicy } from './safe-links-policy.js';
+import { safeLinksRule } from './safe-links-rule.js';
 import type { FindingResource } from '../model/finding.js';
 
 /**
@@ -67,6 +73,12 @@ export const RESOURCES: readonly ResourceType[] = [
   antiPhishRule,
   eopProtectionPolicyRule,
   atpProtectionPolicyRule,
+  malwareFilterPolicy,
+  malwareFilterRule,
+  safeLinksPolicy,
+  safeLinksRule,
+  safeAttachmentPolicy,
+  safeAttachmentRule,
   // After the rules: it reads the groups they name.
   groupMembership,
   directoryRoleAssignment,

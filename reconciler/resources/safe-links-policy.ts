@@ -1,5 +1,17 @@
-import { exchangeRead } from './exchange-object.js';
-import type { ResourceType } from './types.js';
+import { exchangeObject, exchangeRead } from './exchange-object.js';
+import { settingsWrite } from './threat-settings.js';
 
-/** Safe Links policies (Defender for Office 365), the Built-In Protection Policy among them. Read-only: the effective policy of each recipient is resolved from it (checks/effective-policy.ts). */
-export const safeLinksPolicy: ResourceType = { key: 'safeLinksPolicy', title: 'Safe Links policies', read: exchangeRead('safeLinks', 'Get-SafeLinksPolicy') };
+/**
+ * Safe Links policies (Defender for Office 365), the Built-In Protection Policy among them: what the
+ * effective policy of each population does with links (MAIL.THREAT.3, set with Set-SafeLinksPolicy
+ * on a custom policy; never on a preset's policy or the Built-In Protection Policy, which cannot be
+ * changed).
+ */
+export const safeLinksPolicy = exchangeObject({
+  key: 'safeLinksPolicy',
+  title: 'Safe Links policies',
+  noun: 'SafeLinksPolicy',
+  read: exchangeRead('safeLinks', 'Get-SafeLinksPolicy'),
+  verbs: ['Set'],
+  writeFor: (f) => (f.control.id === 'MAIL.THREAT.3' ? settingsWrite('Set-SafeLinksPolicy', f) : undefined),
+});

@@ -24,6 +24,7 @@ describe('scenarios', () => {
       'connection-filter-allow-list', 'smtp-auth-enabled',
       'mail-app-undeclared', 'mail-app-extra-permission', 'mail-app-access-policy-removed', 'mail-app-client-secret',
       'antiphish-impersonation-weakened', 'antispam-zap-off',
+      'safe-links-click-through', 'safe-attachments-monitor', 'malware-file-filter-off',
     ]);
     expect(drifted.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('On');
     expect(compliant.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('Off');
