@@ -42,16 +42,24 @@ export interface ThreatContext {
 export function threatContext(ev: Evaluation, control: string, mailboxes: Obj[], memberships: GroupMemberships, roleHolders: RoleHolders): ThreatContext | undefined {
   const d = ev.manifest.desired.threatProtection;
   if (!d || !ev.live.users?.ok) return undefined;
-  // Built once per evaluation, whichever control asks first: the same sections give the same populations.
-  const populations =
-    POPULATIONS.get(ev) ??
-    populationsOf({
-      users: ev.live.users.value, mailboxes, roleHolders, memberships,
-      roles: privilegedRolesOf(ev.manifest), highValueGroups: d.populations.highValueGroups,
-    });
-  POPULATIONS.set(ev, populations);
+  const populations = populationsFor(ev, ev.live.users.value, mailboxes, memberships, roleHolders);
   for (const p of populations) if (p.unknown) notKnown(ev, control, `the members of ${p.title}`, `${p.unknown}, so whom it holds is not known`);
   return { populations: populations.filter((p) => !p.unknown), membership: membershipOf(memberships), readAt: ev.live.users.readAt };
+}
+
+/**
+ * The populations of one evaluation, built once whichever control of the area asks first (the same
+ * sections give the same populations): MAIL.THREAT.1–5 judge the same members.
+ */
+export function populationsFor(ev: Evaluation, users: Obj[], mailboxes: readonly Obj[], memberships: GroupMemberships, roleHolders: RoleHolders): Population[] {
+  const known = POPULATIONS.get(ev);
+  if (known) return known;
+  const populations = populationsOf({
+    users, mailboxes, roleHolders, memberships,
+    roles: privilegedRolesOf(ev.manifest), highValueGroups: ev.manifest.desired.threatProtection?.populations.highValueGroups ?? [],
+  });
+  POPULATIONS.set(ev, populations);
+  return populations;
 }
 
 /** Not evaluated, as a failed read is: the run is incomplete and says why. */

@@ -89,6 +89,10 @@ export class TailspinStack extends TerraformStack {
       mode: 'remediate',
       populations: { highValueGroups: ['Security Operations'] },
       impersonation: { protectedUsers: ['ciso@tailspintoys.example', 'casey.lee@tailspintoys.example'], partnerDomains: ['payroll-partner.example'] },
+      // Safe Links everywhere (Teams, Office, internal senders too); attachments blocked, admin-only
+      // quarantine, Microsoft's file types plus OneNote and VHD files rejected.
+      links: { teams: true, office: true, internalSenders: true },
+      attachments: { action: 'Block', quarantineTag: 'AdminOnlyAccessPolicy', additionalFileTypes: ['one', 'vhd'], fileTypeAction: 'Reject' },
     });
 
     new ForwardingLockdown(this.posture, 'ForwardingLockdown', {

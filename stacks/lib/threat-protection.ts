@@ -5,6 +5,7 @@ import type { EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
 import { named, oneOf, props, texts } from './prop-schemas.js';
 import { DEFAULT_PRIVILEGED_ROLES } from './roles.js';
+import { checkLinksAttachmentsProps, linksAttachmentsDesiredState, threatAttachmentsProps, threatLinksProps, type ThreatAttachmentsProps, type ThreatLinksProps } from './threat-links.js';
 
 /** Who the threat protection controls judge, besides everyone. */
 export interface ThreatPopulationsProps {
@@ -33,6 +34,10 @@ export interface ThreatProtectionProps extends PostureAreaProps {
   readonly populations?: ThreatPopulationsProps;
   /** Impersonation and spoof protection (MAIL.THREAT.1). @default no protected users or partner domains, action Quarantine */
   readonly impersonation?: ImpersonationProps;
+  /** Safe Links (MAIL.THREAT.3). @default every setting required */
+  readonly links?: ThreatLinksProps;
+  /** Safe Attachments and anti-malware (MAIL.THREAT.4, .5). @default Block, AdminOnlyAccessPolicy, COMMON_ATTACHMENT_TYPES, Reject */
+  readonly attachments?: ThreatAttachmentsProps;
 }
 
 const lower = (s: string) => s.trim().toLowerCase();
@@ -68,6 +73,7 @@ export class ThreatProtection extends PostureArea {
         },
         // MAIL.THREAT.2 has nothing to choose: phishing quarantined, zero-hour auto purge on.
         antiSpam: { highConfidencePhishAction: 'Quarantine', phishSpamAction: 'Quarantine', zeroHourAutoPurge: true },
+        ...linksAttachmentsDesiredState(p.links, p.attachments),
       },
     };
   }
@@ -94,6 +100,7 @@ export class ThreatProtection extends PostureArea {
       if (p.required(at, d)) p.format(at, domainName, lower(d));
     });
     duplicates(p, 'impersonation.partnerDomains', domains);
+    checkLinksAttachmentsProps(p, this.props.attachments);
   }
 }
 
@@ -112,4 +119,6 @@ function duplicates(p: Problems, property: string, values: readonly string[]): v
 export const threatProtectionProps = named('ThreatProtection', areaProps<ThreatProtectionProps>({
   populations: props<ThreatPopulationsProps>({ privilegedRoles: texts, highValueGroups: texts }).optional(),
   impersonation: props<ImpersonationProps>({ protectedUsers: texts, partnerDomains: texts, action: oneOf<NonNullable<ImpersonationProps['action']>>({ Quarantine: true, Delete: true }).optional() }).optional(),
+  links: threatLinksProps.optional(),
+  attachments: threatAttachmentsProps.optional(),
 }));

@@ -5,10 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../reconciler/model/finding.js';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { loadScenario, startSimulator, type RunningSimulator } from '../../simulator/index.js';
-import { declareTailspinThreatLinks } from '../../stacks/examples/tailspin-threat-links.js';
-import { TailspinStack } from '../../stacks/examples/tailspin.js';
-import { synthesize, TODAY_CONTEXT_KEY } from '../../stacks/index.js';
-import { cli, planAgainst, target, tenantArgs, TODAY, writer } from './harness.js';
+import { cli, planAgainst, synthExamples, target, tenantArgs, writer } from './harness.js';
 
 /**
  * MAIL.THREAT.3 (Safe Links), MAIL.THREAT.4 (Safe Attachments) and MAIL.THREAT.5 (anti-malware) on
@@ -19,16 +16,8 @@ import { cli, planAgainst, target, tenantArgs, TODAY, writer } from './harness.j
 let synthDir: string;
 let sim: RunningSimulator | undefined;
 
-/** Tailspin with its Safe Links, Safe Attachments and anti-malware posture declared. */
-function synthTailspinWithLinks(): string {
-  const outdir = join(mkdtempSync(join(tmpdir(), 'posture-e2e-')), 'cdktf.out');
-  const r = synthesize((app) => declareTailspinThreatLinks(new TailspinStack(app, 'tailspin')), { outdir, context: { [TODAY_CONTEXT_KEY]: TODAY } });
-  if (!r.ok) throw new Error('synth failed');
-  return outdir;
-}
-
 beforeAll(() => {
-  synthDir = synthTailspinWithLinks();
+  synthDir = synthExamples();
 });
 afterEach(async () => {
   await sim?.stop();

@@ -4,13 +4,13 @@ import { checkLinksAttachments, type LinksPopulation } from '../../reconciler/ch
 import { Evaluation } from '../../reconciler/evaluate/context.js';
 import type { Manifest } from '../../reconciler/manifest/schema.js';
 import type { LiveState } from '../../reconciler/model/live.js';
-import { InterimThreatProtection, type InterimThreatProtectionProps } from '../../stacks/lib/threat-links-interim.js';
+import { ThreatProtection, type ThreatProtectionProps } from '../../stacks/lib/threat-protection.js';
 import { build, owner, TODAY } from '../stacks/helpers.js';
 
 type Obj = Record<string, unknown>;
 const ok = <T>(value: T) => ({ ok: true as const, value, endpoint: 'x', readAt: '2026-06-01T00:00:00Z' });
 
-const manifestOf = (props: Partial<InterimThreatProtectionProps> = {}): Manifest => build((p) => new InterimThreatProtection(p, 'Threat', { owner, ...props })).posture.toManifest();
+const manifestOf = (props: Partial<ThreatProtectionProps> = {}): Manifest => build((p) => new ThreatProtection(p, 'Threat', { owner, ...props })).posture.toManifest();
 
 const mailbox = (n: string, id: string): Obj => ({ ExternalDirectoryObjectId: id, UserPrincipalName: `${n}@contoso.example`, PrimarySmtpAddress: `${n}@contoso.example`, Alias: n, RecipientTypeDetails: 'UserMailbox' });
 const people: Recipient[] = [mailbox('ann', 'a1'), mailbox('bob', 'b2'), mailbox('cat', 'c3')].map((m) => recipientOfMailbox(m)!);

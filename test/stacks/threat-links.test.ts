@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { manifestSchema } from '../../reconciler/manifest/schema.js';
-import { InterimThreatProtection, type InterimThreatProtectionProps } from '../../stacks/lib/threat-links-interim.js';
+import { ThreatProtection, type ThreatProtectionProps } from '../../stacks/lib/threat-protection.js';
 import { COMMON_ATTACHMENT_TYPES, linksAttachmentsDesiredState } from '../../stacks/lib/threat-links.js';
 import { build, errorLines, owner } from './helpers.js';
 
-const declare = (props: Partial<InterimThreatProtectionProps>) => build((p) => new InterimThreatProtection(p, 'Threat', { owner, ...props }));
+const declare = (props: Partial<ThreatProtectionProps>) => build((p) => new ThreatProtection(p, 'Threat', { owner, ...props }));
 
 describe('Safe Links, Safe Attachments and anti-malware props', () => {
   it('default to every setting required, Block, the admin-only quarantine policy, Microsoft\'s file types and Reject', () => {
