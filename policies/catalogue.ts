@@ -1,5 +1,6 @@
 import { conditionalAccess } from './catalogue/conditional-access.js';
 import { consent } from './catalogue/consent.js';
+import { exposure } from './catalogue/exposure.js';
 import { forwarding } from './catalogue/forwarding.js';
 import { inbound } from './catalogue/inbound.js';
 import { ownership } from './catalogue/ownership.js';
@@ -16,6 +17,7 @@ export const CATALOGUE: readonly Control[] = [
   ...forwarding,
   ...conditionalAccess,
   ...consent,
+  ...exposure,
   ...ownership,
 ];
 

@@ -8,6 +8,7 @@ const AREA_TITLES: Record<Control['area'], string> = {
   forwarding: 'Forwarding',
   'conditional-access': 'Conditional access: mail risk ends sessions',
   consent: 'Application consent',
+  exposure: 'Exposure: external senders, sharing, mailbox auditing',
   ownership: 'Ownership',
 };
 

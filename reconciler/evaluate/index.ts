@@ -1,5 +1,6 @@
 import { checkConditionalAccess, checkSmtpAuth } from '../checks/conditional-access.js';
 import { checkConsent } from '../checks/consent.js';
+import { checkExposure } from '../checks/exposure.js';
 import { checkForwarding } from '../checks/forwarding.js';
 import { checkInbound } from '../checks/inbound.js';
 import { checkOwnership } from '../checks/ownership.js';
@@ -25,6 +26,7 @@ export function evaluate(manifest: Manifest, live: LiveState, today: string): { 
   checkConditionalAccess(ev);
   checkSmtpAuth(ev);
   checkConsent(ev);
+  checkExposure(ev);
   checkOwnership(ev);
   // Every read the run made is complete or listed as not read, even one no check ended up needing:
   // a failed read never leaves the run looking complete.

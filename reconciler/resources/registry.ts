@@ -6,13 +6,16 @@ import { conditionalAccessPolicy } from './conditional-access-policy.js';
 import { domain, group, servicePrincipal, user } from './directory.js';
 import { dkimSigningConfig } from './dkim-signing-config.js';
 import { dnsRecords } from './dns.js';
+import { externalInOutlook } from './external-in-outlook.js';
 import { acceptedDomain, exchangeUser, hostedContentFilterPolicy, mailContact, mailUser } from './exchange-readonly.js';
 import { hostedConnectionFilterPolicy } from './hosted-connection-filter-policy.js';
 import { hostedOutboundSpamFilterPolicy } from './hosted-outbound-spam-filter-policy.js';
 import { inboxRule } from './inbox-rule.js';
 import { mailbox } from './mailbox.js';
 import { oauth2PermissionGrant } from './oauth2-permission-grant.js';
+import { organizationConfig } from './organization-config.js';
 import { remoteDomain } from './remote-domain.js';
+import { sharingPolicy } from './sharing-policy.js';
 import { transportConfig } from './transport-config.js';
 import { transportRule } from './transport-rule.js';
 import { analyzedEmail } from './analyzed-email.js';
@@ -47,6 +50,9 @@ export const RESOURCES: readonly ResourceType[] = [
   transportConfig,
   remoteDomain,
   transportRule,
+  externalInOutlook,
+  sharingPolicy,
+  organizationConfig,
   mailContact,
   mailUser,
   antiPhishPolicy,
