@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import {
   ConsentGovernance,
   EmailSecurityPosture,
+  ExternalExposure,
   ForwardingLockdown,
   InboundEnforcement,
   IncidentResponse,
@@ -104,6 +105,15 @@ export class TailspinStack extends TerraformStack {
         reviewers: [{ user: 'casey.lee@tailspintoys.example' }, { group: 'App Consent Reviewers' }],
         requestDurationInDays: 14,
       },
+    });
+
+    // Outlook's External tag marks mail from outside; free/busy only may be shared with any domain, for
+    // meeting scheduling with the toy retailers Tailspin works with.
+    new ExternalExposure(this.posture, 'ExternalExposure', {
+      owner: mailPlatform,
+      mode: 'remediate',
+      controls: { 'MAIL.EXPOSURE.3': { owner: secOps, mode: 'remediate' } },
+      allowFreeBusyWithAllDomains: true,
     });
 
     // The response policy `posture respond` runs. The matrix keeps its conservative defaults
