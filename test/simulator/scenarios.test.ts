@@ -21,7 +21,7 @@ describe('scenarios', () => {
     expect(ids).toEqual([
       'dmarc-none', 'dmarc-missing', 'inbox-rule-external-forward', 'auto-forwarding-on', 'break-glass-not-excluded',
       'user-consent-open', 'user-granted-mail-readwrite', 'owner-disabled', 'transport-rule-scl-bypass',
-      'connection-filter-allow-list', 'smtp-auth-enabled',
+      'connection-filter-allow-list', 'smtp-auth-enabled', 'external-tag-off', 'sharing-open', 'mailbox-audit-off',
     ]);
     expect(drifted.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('On');
     expect(compliant.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('Off');
