@@ -90,6 +90,10 @@ describe('plan against the drifted tenant', () => {
       'ID.CA.5v1 drift identity-team@tailspintoys.example conditionalAccessPolicy:EP - Sign-in risk medium+high: MFA every time',
       'MAIL.DMARC.1v1 missing mail-platform@tailspintoys.example domain:tailspin-toys.example',
       'MAIL.DMARC.2v1 violation mail-platform@tailspintoys.example domain:tailspintoys.example',
+      'MAIL.EXPOSURE.1v1 violation mail-platform@tailspintoys.example externalInOutlook:ExternalInOutlook',
+      'MAIL.EXPOSURE.2v1 violation mail-platform@tailspintoys.example sharingPolicy:Default Sharing Policy',
+      'MAIL.EXPOSURE.3v1 violation secops@tailspintoys.example mailbox:AuditOwner without MailItemsAccessed, UpdateInboxRules, Send',
+      'MAIL.EXPOSURE.3v1 violation secops@tailspintoys.example organizationConfig:tailspintoys.onmicrosoft.example',
       'MAIL.FWD.1v1 drift mail-platform@tailspintoys.example hostedOutboundSpamFilterPolicy:Default',
       'MAIL.FWD.4v1 violation secops@tailspintoys.example inboxRule:morgan.reed@tailspintoys.example: "."',
       'MAIL.INBOUND.2v1 violation mail-platform@tailspintoys.example transportRule:Partner mail bypass',
@@ -125,6 +129,6 @@ describe('plan against the drifted tenant', () => {
   it('drift is the same read-only check for scheduled jobs', async () => {
     const r = await planAgainst(sim, synthDir, ['--format', 'json'], undefined, 'drift');
     expect(r.code).toBe(2);
-    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 12 } });
+    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 16 } });
   });
 });
