@@ -133,12 +133,13 @@ function checkSharing(ev: Evaluation): void {
         kept.push(entry);
         continue;
       }
-      const stays = actions.filter((a) => {
+      const stays: string[] = [];
+      for (const a of actions) {
         const k = a.toLowerCase();
-        if (k === 'contactssharing') return kinds.add('contacts') && false;
-        if (CALENDAR_DETAIL.has(k) || (k === 'calendarsharingfreebusysimple' && !allowFreeBusyWithAllDomains)) return kinds.add('calendar') && false;
-        return true;
-      });
+        if (k === 'contactssharing') kinds.add('contacts');
+        else if (CALENDAR_DETAIL.has(k) || (k === 'calendarsharingfreebusysimple' && !allowFreeBusyWithAllDomains)) kinds.add('calendar');
+        else stays.push(a);
+      }
       if (stays.length === actions.length) kept.push(entry);
       else {
         removed.push(entry);
