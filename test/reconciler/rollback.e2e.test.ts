@@ -160,7 +160,8 @@ describe('rollback', () => {
     expect(rb.stdout).toContain('This rollback undoes 12 security fixes and brings back their findings:');
     const plan = JSON.parse(readFileSync(rollbackFile, 'utf8')) as PlanDocument;
     expect(plan.restores!.map((r) => r.resource.type).sort()).toEqual([
-      'authorizationPolicy', 'conditionalAccessPolicy', 'hostedConnectionFilterPolicy', 'hostedConnectionFilterPolicy', 'hostedOutboundSpamFilterPolicy', 'inboxRule', 'oauth2PermissionGrant', 'transportConfig', 'transportRule',
+      'authorizationPolicy', 'conditionalAccessPolicy', 'externalInOutlook', 'hostedConnectionFilterPolicy', 'hostedConnectionFilterPolicy', 'hostedOutboundSpamFilterPolicy', 'inboxRule', 'oauth2PermissionGrant',
+      'organizationConfig', 'sharingPolicy', 'transportConfig', 'transportRule',
     ]);
     for (const r of plan.restores!) expect(r.title).not.toBe(r.control);
     const shown = await cli(['show', rollbackFile, '--color', 'false']);
