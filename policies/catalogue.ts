@@ -1,5 +1,6 @@
 import { conditionalAccess } from './catalogue/conditional-access.js';
 import { consent } from './catalogue/consent.js';
+import { exposure } from './catalogue/exposure.js';
 import { forwarding } from './catalogue/forwarding.js';
 import { inbound } from './catalogue/inbound.js';
 import { mailApps } from './catalogue/mail-apps.js';
@@ -21,6 +22,7 @@ export const CATALOGUE: readonly Control[] = [
   ...conditionalAccess,
   ...consent,
   ...mailApps,
+  ...exposure,
   ...ownership,
 ];
 

@@ -9,6 +9,7 @@ const AREA_TITLES: Record<Control['area'], string> = {
   'conditional-access': 'Conditional access: mail risk ends sessions',
   consent: 'Application consent',
   'mail-apps': 'Apps with mail permissions (non-human identities)',
+  exposure: 'Exposure: external senders, sharing, mailbox auditing',
   ownership: 'Ownership',
   threat: 'Threat protection: the effective policy of each population',
 };

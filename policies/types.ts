@@ -13,6 +13,7 @@ export type ControlArea =
   | 'forwarding'
   | 'conditional-access'
   | 'consent'
+  | 'exposure'
   | 'mail-apps'
   | 'ownership'
   | 'threat';

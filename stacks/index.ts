@@ -15,6 +15,8 @@ export { RiskBasedAccess } from './lib/risk-based-access.js';
 export type { RiskBasedAccessProps } from './lib/risk-based-access.js';
 export { ConditionalAccessPolicy } from './lib/conditional-access-policy.js';
 export type { ConditionalAccessPolicyProps, RiskLevel, PolicyState, GrantControl, ClientAppType } from './lib/conditional-access-policy.js';
+export { ExternalExposure, REQUIRED_AUDIT_ACTIONS } from './lib/exposure.js';
+export type { ExternalExposureProps } from './lib/exposure.js';
 export { ConsentGovernance } from './lib/consent.js';
 export type { ConsentGovernanceProps, Reviewer } from './lib/consent.js';
 export { MailApplications } from './lib/mail-apps.js';

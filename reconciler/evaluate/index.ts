@@ -1,5 +1,6 @@
 import { checkConditionalAccess, checkSmtpAuth } from '../checks/conditional-access.js';
 import { checkConsent } from '../checks/consent.js';
+import { checkExposure } from '../checks/exposure.js';
 import { checkForwarding } from '../checks/forwarding.js';
 import { checkInbound } from '../checks/inbound.js';
 import { checkMailApps } from '../checks/mail-apps.js';
@@ -31,6 +32,7 @@ export function evaluate(manifest: Manifest, live: LiveState, today: string): { 
   checkSmtpAuth(ev);
   checkConsent(ev);
   checkMailApps(ev);
+  checkExposure(ev);
   checkOwnership(ev);
   checkLinksAttachments(ev, linksPopulations(ev));
   // Every read the run made is complete or listed as not read, even one no check ended up needing:

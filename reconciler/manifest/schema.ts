@@ -306,6 +306,31 @@ export const manifestSchema = z
           })
           .strict()
           .optional(),
+        exposure: z
+          .object({
+            externalSenders: z
+              .object({
+                /** The transport rule that prepends the external-sender banner; null: Outlook's native External tag. */
+                bannerRule: text.nullable(),
+              })
+              .strict(),
+            sharing: z
+              .object({
+                /** Whether sharing free/busy only (CalendarSharingFreeBusySimple) with every outside domain ("*") is allowed. */
+                allowFreeBusyWithAllDomains: z.boolean(),
+              })
+              .strict(),
+            mailboxAudit: z
+              .object({
+                /** The actions each logon type must audit on every user and shared mailbox. */
+                owner: z.array(text),
+                delegate: z.array(text),
+                admin: z.array(text),
+              })
+              .strict(),
+          })
+          .strict()
+          .optional(),
         /** The response policy `posture respond` runs (IncidentResponse). */
         response: responseSchema.optional(),
       })

@@ -65,6 +65,11 @@ export interface LiveState {
   /** Get-TransportConfig: the organisation's one transport settings object. */
   transportConfig?: Section<Obj[]>;
   remoteDomains?: Section<Obj[]>;
+  /** Get-ExternalInOutlook: the organisation's one external sender tag setting. */
+  externalInOutlook?: Section<Obj[]>;
+  sharingPolicies?: Section<Obj[]>;
+  /** Get-OrganizationConfig: the organisation's one configuration object. */
+  organizationConfig?: Section<Obj[]>;
   transportRules?: Section<Obj[]>;
   mailboxes?: Section<Obj[]>;
   antiPhish?: Section<Obj[]>;

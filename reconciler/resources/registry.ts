@@ -8,6 +8,7 @@ import { conditionalAccessPolicy } from './conditional-access-policy.js';
 import { domain, group, servicePrincipal, user } from './directory.js';
 import { dkimSigningConfig } from './dkim-signing-config.js';
 import { dnsRecords } from './dns.js';
+import { externalInOutlook } from './external-in-outlook.js';
 import { acceptedDomain, exchangeUser, mailContact, mailUser } from './exchange-readonly.js';
 import { hostedContentFilterPolicy } from './hosted-content-filter-policy.js';
 import { hostedConnectionFilterPolicy } from './hosted-connection-filter-policy.js';
@@ -15,8 +16,10 @@ import { hostedOutboundSpamFilterPolicy } from './hosted-outbound-spam-filter-po
 import { inboxRule } from './inbox-rule.js';
 import { mailbox } from './mailbox.js';
 import { oauth2PermissionGrant } from './oauth2-permission-grant.js';
+import { organizationConfig } from './organization-config.js';
 import { remoteDomain } from './remote-domain.js';
 import { servicePrincipalOwner } from './service-principal-owner.js';
+import { sharingPolicy } from './sharing-policy.js';
 import { transportConfig } from './transport-config.js';
 import { transportRule } from './transport-rule.js';
 import { analyzedEmail } from './analyzed-email.js';
@@ -66,6 +69,9 @@ export const RESOURCES: readonly ResourceType[] = [
   applicationAccessPolicy,
   remoteDomain,
   transportRule,
+  externalInOutlook,
+  sharingPolicy,
+  organizationConfig,
   mailContact,
   mailUser,
   antiPhishPolicy,

@@ -5,6 +5,7 @@ import { AcceptedDomain } from './objects/AcceptedDomain.js';
 import { AntiPhishPolicy } from './objects/AntiPhishPolicy.js';
 import { ApplicationAccessPolicy } from './objects/ApplicationAccessPolicy.js';
 import { DkimSigningConfig } from './objects/DkimSigningConfig.js';
+import { ExternalInOutlook } from './objects/ExternalInOutlook.js';
 import { HostedConnectionFilterPolicy } from './objects/HostedConnectionFilterPolicy.js';
 import { HostedContentFilterPolicy } from './objects/HostedContentFilterPolicy.js';
 import { HostedOutboundSpamFilterPolicy } from './objects/HostedOutboundSpamFilterPolicy.js';
@@ -13,8 +14,10 @@ import { MailContact } from './objects/MailContact.js';
 import { Mailbox } from './objects/Mailbox.js';
 import { MailboxPermission } from './objects/MailboxPermission.js';
 import { MailUser } from './objects/MailUser.js';
+import { OrganizationConfig } from './objects/OrganizationConfig.js';
 import { RecipientPermission } from './objects/RecipientPermission.js';
 import { RemoteDomain } from './objects/RemoteDomain.js';
+import { SharingPolicy } from './objects/SharingPolicy.js';
 import { TransportConfig } from './objects/TransportConfig.js';
 import { TransportRule } from './objects/TransportRule.js';
 import { User } from './objects/User.js';
@@ -60,6 +63,9 @@ export const EXCHANGE_OBJECTS = [
   SafeAttachmentRule,
   EOPProtectionPolicyRule,
   ATPProtectionPolicyRule,
+  ExternalInOutlook,
+  SharingPolicy,
+  OrganizationConfig,
 ] as const;
 
 // Every collection an object module declares in ExchangeCollections must be registered above: a module

@@ -1,6 +1,7 @@
 import type { TenantSize } from '../http/limits.js';
 import { ArrayCollection, GeneratedCollection, type Entity } from '../tenant/collection.js';
 import { tenantFromScenario } from '../tenant/from-scenario.js';
+import { mailboxAuditDefaults } from '../exchange/objects/Mailbox.js';
 import { inboxRuleStore } from '../graph/entities/message-rules.js';
 import type { Tenant } from '../tenant/tenant.js';
 import type { Scenario } from './scenario.js';
@@ -80,6 +81,8 @@ export function generateTenant(base: Scenario, o: GenerateOptions): Tenant {
     ForwardingAddress: null,
     ForwardingSmtpAddress: forwardsMailbox(i) ? `smtp:archive${i}@mailbox-forward.example` : null,
     DeliverToMailboxAndForward: forwardsMailbox(i),
+    // Audited as a new mailbox is: the Microsoft-managed actions for every logon type.
+    ...mailboxAuditDefaults(),
   });
   const baseMailboxes = [...tenant.exchange.Mailbox.values()];
   const mailboxes = new GeneratedCollection(n, makeMailbox, (field, value) => {

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import {
   ConsentGovernance,
   EmailSecurityPosture,
+  ExternalExposure,
   ForwardingLockdown,
   InboundEnforcement,
   IncidentResponse,
@@ -135,6 +136,15 @@ export class TailspinStack extends TerraformStack {
           credentials: ['certificate'],
         },
       ],
+    });
+
+    // Outlook's External tag marks mail from outside; free/busy only may be shared with any domain, for
+    // meeting scheduling with the toy retailers Tailspin works with.
+    new ExternalExposure(this.posture, 'ExternalExposure', {
+      owner: mailPlatform,
+      mode: 'remediate',
+      controls: { 'MAIL.EXPOSURE.3': { owner: secOps, mode: 'remediate' } },
+      allowFreeBusyWithAllDomains: true,
     });
 
     // The response policy `posture respond` runs. The matrix keeps its conservative defaults

@@ -36,6 +36,7 @@ describe('control catalogue', () => {
     for (const id of [
       'MS.EXO.1.1v2', 'MS.EXO.2.2v3', 'MS.EXO.3.1v1', 'MS.EXO.4.1v1', 'MS.EXO.4.2v1', 'MS.EXO.4.3v1', 'MS.EXO.4.4v1',
       'MS.AAD.1.1v1', 'MS.AAD.2.1v1', 'MS.AAD.2.3v1', 'MS.AAD.5.1v1', 'MS.AAD.5.2v1', 'MS.AAD.5.3v1',
+      'MS.EXO.6.1v1', 'MS.EXO.6.2v1', 'MS.EXO.7.1v1', 'MS.EXO.13.1v1',
     ]) {
       expect(mapped, id).toContain(id);
     }
@@ -43,7 +44,7 @@ describe('control catalogue', () => {
 
   it('covers every area the posture declares', () => {
     const areas = new Set(CATALOGUE.map((c) => c.area));
-    expect([...areas].sort()).toEqual(['conditional-access', 'consent', 'forwarding', 'inbound', 'mail-apps', 'ownership', 'sender-authentication', 'threat']);
+    expect([...areas].sort()).toEqual(['conditional-access', 'consent', 'exposure', 'forwarding', 'inbound', 'mail-apps', 'ownership', 'sender-authentication', 'threat']);
   });
 
   it('never auto-remediates DNS: DMARC and SPF controls are owner-fixed', () => {

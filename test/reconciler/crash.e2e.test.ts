@@ -80,7 +80,7 @@ describe('an apply killed between a write and its record', () => {
     const newRun = /recorded as run ([0-9a-f-]{36})/.exec(next.stderr)![1]!;
     // The conditional access write was not made again (the plan found it done); the others were made once.
     expect(s.requests.entries.filter((e) => e.method === 'PATCH' && e.path.includes('/conditionalAccess/'))).toHaveLength(1);
-    expect(s.requests.entries.filter(isWrite).length - writesBefore).toBe(3);
+    expect(s.requests.entries.filter(isWrite).length - writesBefore).toBe(6);
 
     const all = records(evidence);
     const settled = all.find((r): r is ChangeEvidenceRecord => r.kind === 'change' && r.runId === start.runId && r.resource.type === 'conditionalAccessPolicy')!;
@@ -88,7 +88,7 @@ describe('an apply killed between a write and its record', () => {
     expect((settled.after as { sessionControls: unknown }).sessionControls).toEqual(sessionControls);
     expect(settled.settled).toMatch(new RegExp(`^run ${start.runId} was interrupted while it sent this write \\(intent, record ${intent.seq}\\); run ${newRun} read the target at .*: the write took$`));
     const end = all.find((r) => r.kind === 'apply-end' && r.runId === start.runId)!;
-    expect(end).toMatchObject({ counts: { applied: 6, failed: 0, skipped: 3 }, exitCode: 1, settledBy: newRun });
+    expect(end).toMatchObject({ counts: { applied: 6, failed: 0, skipped: 6 }, exitCode: 1, settledBy: newRun });
     expect(all.findIndex((r) => r === end)).toBeLessThan(all.findIndex((r) => r.kind === 'apply-start' && r.runId === newRun));
     const verifiedAfter = await cli(['evidence', 'verify', evidence]);
     expect(verifiedAfter.code, verifiedAfter.stdout).toBe(0);
@@ -115,7 +115,7 @@ describe('an apply killed between a write and its record', () => {
     expect(next.stderr).toContain(`its change to conditionalAccessPolicy "${CA_NAME}" did not take (a read shows the resource as it was before the write): recorded as not made`);
     const settled = records(evidence).find((r): r is ChangeEvidenceRecord => r.kind === 'change' && r.runId === start.runId && r.resource.type === 'conditionalAccessPolicy')!;
     expect(settled).toMatchObject({ result: 'skipped', after: null });
-    expect(records(evidence).find((r) => r.kind === 'apply-end' && r.runId === start.runId)).toMatchObject({ counts: { applied: 5, failed: 0, skipped: 4 } });
+    expect(records(evidence).find((r) => r.kind === 'apply-end' && r.runId === start.runId)).toMatchObject({ counts: { applied: 5, failed: 0, skipped: 7 } });
     // This apply made the write itself.
     expect(next.stdout).toContain(`applied ~ conditionalAccessPolicy "${CA_NAME}"`);
     expect(policy(s)['sessionControls']).not.toBeNull();

@@ -70,7 +70,7 @@ describe('the resource registry', () => {
     ].sort());
     expect([...EXCHANGE_WRITES.keys()].sort()).toEqual([
       'Disable-TransportRule', 'Enable-TransportRule', 'New-DkimSigningConfig', 'Set-AntiPhishPolicy', 'Set-DkimSigningConfig', 'Set-HostedConnectionFilterPolicy', 'Set-HostedContentFilterPolicy', 'Set-HostedOutboundSpamFilterPolicy', 'Set-Mailbox',
-      'Set-RemoteDomain', 'Set-TransportConfig', 'Set-MalwareFilterPolicy', 'Set-SafeAttachmentPolicy', 'Set-SafeLinksPolicy',
+      'Set-RemoteDomain', 'Set-TransportConfig', 'Set-MalwareFilterPolicy', 'Set-SafeAttachmentPolicy', 'Set-SafeLinksPolicy', 'Set-ExternalInOutlook', 'Set-SharingPolicy', 'Set-OrganizationConfig',
       // Written by posture respond only.
       'Add-MailboxPermission', 'Add-RecipientPermission', 'Remove-MailboxPermission', 'Remove-RecipientPermission',
     ].sort());

@@ -31,6 +31,9 @@ function touched(s: RunningSimulator) {
     outbound: strip([...s.tenant.exchange.HostedOutboundSpamFilterPolicy.values()][0]),
     connectionFilter: strip([...s.tenant.exchange.HostedConnectionFilterPolicy.values()][0]),
     transportConfig: strip(s.tenant.transportConfig),
+    externalInOutlook: strip(s.tenant.externalInOutlook),
+    organizationConfig: strip(s.tenant.organizationConfig),
+    sharingPolicies: [...s.tenant.exchange.SharingPolicy.values()].map(strip),
     transportRules: [...s.tenant.exchange.TransportRule.values()].map(strip),
     inboxRules: s.tenant.inboxRules.list(morgan.id).map(strip),
     grants: [...s.tenant.graph.oauth2PermissionGrants.values()].map(strip).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
@@ -74,24 +77,24 @@ describe('rollback', () => {
     const rollbackFile = join(dir, 'rollback.json');
     const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s), '--restore-insecure'], writer(s));
     expect(rb.code, rb.stderr).toBe(2);
-    expect(rb.stdout).toContain(`Rollback of run ${runId}: 10 changes, last change first:`);
+    expect(rb.stdout).toContain(`Rollback of run ${runId}: 13 changes, last change first:`);
     expect(rb.stdout).not.toContain('not reversible');
     const plan = JSON.parse(readFileSync(rollbackFile, 'utf8')) as PlanDocument;
     expect(plan.rollbackOf).toBe(runId);
     const shown = await cli(['show', rollbackFile, '--color', 'false']);
-    expect(shown.stdout).toContain(`Rollback of run ${runId}: 10 changes, last change first:`);
+    expect(shown.stdout).toContain(`Rollback of run ${runId}: 13 changes, last change first:`);
     const asMarkdown = await cli(['show', rollbackFile, '--format', 'markdown']);
     expect(asMarkdown.code).toBe(1);
     expect(asMarkdown.stderr).toContain('is a rollback plan: it is shown as text (no --format) or as json');
     expect(shown.stdout).toMatch(/\+ oauth2PermissionGrant "QuickMail Organizer ← taylor\.nguyen@tailspintoys\.example" \(APP\.CONSENT\.4v1\): POST \/oauth2PermissionGrants/);
     expect(plan.changes.map((c) => `${c.action} ${c.resource.type}`).sort()).toEqual([
-      'create inboxRule', 'create oauth2PermissionGrant', 'update authorizationPolicy', 'update authorizationPolicy', 'update conditionalAccessPolicy',
-      'update hostedConnectionFilterPolicy', 'update hostedConnectionFilterPolicy', 'update hostedOutboundSpamFilterPolicy', 'update transportConfig', 'update transportRule',
+      'create inboxRule', 'create oauth2PermissionGrant', 'update authorizationPolicy', 'update authorizationPolicy', 'update conditionalAccessPolicy', 'update externalInOutlook',
+      'update hostedConnectionFilterPolicy', 'update hostedConnectionFilterPolicy', 'update hostedOutboundSpamFilterPolicy', 'update organizationConfig', 'update sharingPolicy', 'update transportConfig', 'update transportRule',
     ]);
 
     const applied = await cli(['apply', rollbackFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
     expect(applied.code, applied.stderr).toBe(0);
-    expect(applied.stdout).toContain('Apply complete: 10 changes applied and verified.');
+    expect(applied.stdout).toContain('Apply complete: 13 changes applied and verified.');
     expect(touched(s)).toEqual(initial);
 
     // A run is rolled back once: the same rollback plan is refused, and a new rollback has nothing left.
@@ -106,13 +109,13 @@ describe('rollback', () => {
     const recs = records(evidence);
     expect(recs.find((r) => r.kind === 'plan' && r.command === 'rollback')).toMatchObject({ rollbackOf: runId });
     const undone = recs.filter((r) => r.kind === 'change' && r.rollbackOf?.runId === runId);
-    expect(undone).toHaveLength(10);
+    expect(undone).toHaveLength(13);
     expect((await cli(['evidence', 'verify', evidence])).code).toBe(0);
 
     // Rolling back is not hiding: the posture's findings are back for the next plan.
     const again = await cli(['plan', ...target(s, synthDir), '--out', join(dir, 'again.json'), '--no-evidence'], writer(s));
     expect(again.code).toBe(2);
-    expect((JSON.parse(readFileSync(join(dir, 'again.json'), 'utf8')) as PlanDocument).changes).toHaveLength(10);
+    expect((JSON.parse(readFileSync(join(dir, 'again.json'), 'utf8')) as PlanDocument).changes).toHaveLength(13);
   });
 
   it('is subject to the break-glass rail: restoring a policy that caught a break-glass account is refused', async () => {
@@ -143,25 +146,26 @@ describe('rollback', () => {
     // Without the flag: refused, each finding named, nothing saved, and the refusal recorded.
     const refused = await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, ...tenantArgs(s)], writer(s));
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`posture rollback: refusing to roll back run ${runId} without --restore-insecure. This rollback undoes 9 security fixes and brings back their findings:`);
+    expect(refused.stderr).toContain(`posture rollback: refusing to roll back run ${runId} without --restore-insecure. This rollback undoes 12 security fixes and brings back their findings:`);
     expect(refused.stderr).toMatch(/^ {2}! \[critical\] MAIL\.FWD\.4v1 No inbox rule forwards or redirects to an external address: inboxRule "morgan\.reed@tailspintoys\.example: /m);
     expect(refused.stderr).toMatch(/^ {2}! \[critical\] APP\.CONSENT\.4v1 No user-granted consent to a high-risk mail permission[^\n]*: oauth2PermissionGrant "QuickMail Organizer ← taylor\.nguyen@tailspintoys\.example"$/m);
     expect(refused.stderr).toContain('No plan was saved. To restore that insecure state on purpose, run rollback again with --restore-insecure');
     expect(existsSync(rollbackFile)).toBe(false);
     const refusal = records(evidence).find((r) => r.kind === 'refusal')!;
-    expect(refusal).toMatchObject({ command: 'rollback', reason: 'restore-insecure', rollbackOf: runId, tenantId: s.tenantId, changes: 9, actor: { kind: 'application' } });
+    expect(refusal).toMatchObject({ command: 'rollback', reason: 'restore-insecure', rollbackOf: runId, tenantId: s.tenantId, changes: 12, actor: { kind: 'application' } });
 
     // With it: the plan lists them, and so do show and apply before they write.
     const rb = await cli(['rollback', runId, '--evidence', evidence, '--out', rollbackFile, '--restore-insecure', ...tenantArgs(s)], writer(s));
     expect(rb.code, rb.stderr).toBe(2);
-    expect(rb.stdout).toContain('This rollback undoes 9 security fixes and brings back their findings:');
+    expect(rb.stdout).toContain('This rollback undoes 12 security fixes and brings back their findings:');
     const plan = JSON.parse(readFileSync(rollbackFile, 'utf8')) as PlanDocument;
     expect(plan.restores!.map((r) => r.resource.type).sort()).toEqual([
-      'authorizationPolicy', 'conditionalAccessPolicy', 'hostedConnectionFilterPolicy', 'hostedConnectionFilterPolicy', 'hostedOutboundSpamFilterPolicy', 'inboxRule', 'oauth2PermissionGrant', 'transportConfig', 'transportRule',
+      'authorizationPolicy', 'conditionalAccessPolicy', 'externalInOutlook', 'hostedConnectionFilterPolicy', 'hostedConnectionFilterPolicy', 'hostedOutboundSpamFilterPolicy', 'inboxRule', 'oauth2PermissionGrant',
+      'organizationConfig', 'sharingPolicy', 'transportConfig', 'transportRule',
     ]);
     for (const r of plan.restores!) expect(r.title).not.toBe(r.control);
     const shown = await cli(['show', rollbackFile, '--color', 'false']);
-    expect(shown.stdout).toContain('This rollback undoes 9 security fixes and brings back their findings:');
+    expect(shown.stdout).toContain('This rollback undoes 12 security fixes and brings back their findings:');
 
     // A plan edited to hide what it brings back (hash recomputed) is refused.
     const { planHashOf } = await import('../../reconciler/plan/build.js');
@@ -170,7 +174,7 @@ describe('rollback', () => {
     writeFileSync(hiddenFile, JSON.stringify({ ...hidden, planHash: planHashOf(hidden) }));
     const edited = await cli(['apply', hiddenFile, '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));
     expect(edited.code).toBe(1);
-    expect(edited.stderr).toContain('posture apply: the rollback plan does not list the 9 findings it brings back as the evidence trail says (it lists 8): the plan file was edited; make a new rollback');
+    expect(edited.stderr).toContain('posture apply: the rollback plan does not list the 12 findings it brings back as the evidence trail says (it lists 11): the plan file was edited; make a new rollback');
     expect(touched(s)).toEqual(before);
     expect(records(evidence).filter((r) => r.kind === 'refusal').map((r) => (r as { reason: string }).reason)).toEqual(['restore-insecure', 'altered']);
   });

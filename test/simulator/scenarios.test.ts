@@ -25,6 +25,7 @@ describe('scenarios', () => {
       'mail-app-undeclared', 'mail-app-extra-permission', 'mail-app-access-policy-removed', 'mail-app-client-secret',
       'antiphish-impersonation-weakened', 'antispam-zap-off',
       'safe-links-click-through', 'safe-attachments-monitor', 'malware-file-filter-off',
+      'external-tag-off', 'sharing-open', 'mailbox-audit-off',
     ]);
     expect(drifted.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('On');
     expect(compliant.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('Off');

@@ -11,7 +11,56 @@ declare module '../../tenant/tenant.js' {
 /** What an -Identity (or -Mailbox) value may name a mailbox by. */
 export const MAILBOX_KEYS = ['Identity', 'Name', 'Alias', 'UserPrincipalName', 'PrimarySmtpAddress', 'ExternalDirectoryObjectId', 'Guid', 'DistinguishedName'];
 
-/** Mailboxes (ExternalDirectoryObjectId links one to its Graph user) and their forwarding. */
+/**
+ * The actions mailbox auditing on by default records, per logon type, for a mailbox licensed for
+ * Audit (Premium) (E5/A5/G5): MailItemsAccessed and Send are in the sets only with that licence. The
+ * simulated tenant is licensed for it.
+ */
+export const DEFAULT_AUDIT_ACTIONS = {
+  Owner: ['ApplyRecord', 'HardDelete', 'MailItemsAccessed', 'MoveToDeletedItems', 'Send', 'SoftDelete', 'Update', 'UpdateCalendarDelegation', 'UpdateFolderPermissions', 'UpdateInboxRules'],
+  Delegate: ['ApplyRecord', 'Create', 'HardDelete', 'MailItemsAccessed', 'MoveToDeletedItems', 'SendAs', 'SendOnBehalf', 'SoftDelete', 'Update', 'UpdateFolderPermissions', 'UpdateInboxRules'],
+  Admin: ['ApplyRecord', 'Create', 'HardDelete', 'MailItemsAccessed', 'MoveToDeletedItems', 'Send', 'SendAs', 'SendOnBehalf', 'SoftDelete', 'Update', 'UpdateCalendarDelegation', 'UpdateFolderPermissions', 'UpdateInboxRules'],
+} as const;
+
+type LogonType = keyof typeof DEFAULT_AUDIT_ACTIONS;
+/** In the order Get-Mailbox lists DefaultAuditSet. */
+const LOGON_TYPES: readonly LogonType[] = ['Admin', 'Delegate', 'Owner'];
+
+/** A mailbox's audit settings as a new one has them: auditing on, the Microsoft-managed set for every logon type. */
+export const mailboxAuditDefaults = (): Record<string, unknown> => ({
+  AuditEnabled: true,
+  AuditLogAgeLimit: '90.00:00:00',
+  AuditOwner: [...DEFAULT_AUDIT_ACTIONS.Owner],
+  AuditDelegate: [...DEFAULT_AUDIT_ACTIONS.Delegate],
+  AuditAdmin: [...DEFAULT_AUDIT_ACTIONS.Admin],
+  DefaultAuditSet: [...LOGON_TYPES],
+});
+
+/** A mailbox as Get-Mailbox shows it: a scenario silent about auditing has the service's defaults. */
+const shown = (m: Entity): Entity => ({ ...mailboxAuditDefaults(), ...m });
+
+/** The actions a Set-Mailbox -Audit<LogonType> value leaves: a list replaces them, `@{Add=…; Remove=…}` (an object) changes them. */
+function auditActions(param: string, current: string[], value: unknown): string[] {
+  const list = (v: unknown) => (v === null || v === undefined ? [] : (Array.isArray(v) ? v : [v]).map((a) => String(a).trim()));
+  const known = new Set(['applyrecord', 'copy', 'create', 'folderbind', 'harddelete', 'mailboxlogin', 'mailitemsaccessed', 'messagebind', 'move', 'movetodeleteditems', 'recorddelete', 'searchqueryinitiated', 'send', 'sendas', 'sendonbehalf', 'softdelete', 'update', 'updatecalendardelegation', 'updatefolderpermissions', 'updateinboxrules']);
+  const check = (actions: string[]) => {
+    const bad = actions.find((a) => !known.has(a.toLowerCase()));
+    if (bad !== undefined) {
+      throw new CmdletError('System.Management.Automation.ParameterBindingException', `Cannot process argument transformation on parameter '${param}'. Cannot convert value "${bad}" to type "Microsoft.Exchange.Data.Directory.MailboxAuditOperations".`);
+    }
+    return actions;
+  };
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const o = value as Record<string, unknown>;
+    const remove = new Set(check(list(o['Remove'])).map((a) => a.toLowerCase()));
+    const next = current.filter((a) => !remove.has(a.toLowerCase()));
+    for (const a of check(list(o['Add']))) if (!next.some((x) => x.toLowerCase() === a.toLowerCase())) next.push(a);
+    return next;
+  }
+  return [...new Set(check(list(value)))];
+}
+
+/** Mailboxes (ExternalDirectoryObjectId links one to its Graph user), their forwarding and their audit settings. */
 export const Mailbox = exchangeObject({
   noun: 'Mailbox',
   identity: MAILBOX_KEYS,
@@ -22,7 +71,7 @@ export const Mailbox = exchangeObject({
       writes: false,
       parameters: { Identity: 'string', Filter: 'string', ResultSize: 'any', RecipientTypeDetails: 'strings', ...COMMON },
       run: (t, p) => {
-        if (p['Identity'] !== undefined) return [o.find(t, String(p['Identity']))];
+        if (p['Identity'] !== undefined) return [shown(o.find(t, String(p['Identity'])))];
         let predicate: (m: Entity) => boolean = () => true;
         if (p['Filter'] !== undefined) {
           try {
@@ -36,13 +85,35 @@ export const Mailbox = exchangeObject({
         const out: Entity[] = [];
         for (const m of t.exchange.Mailbox.values()) {
           if (types && !types.includes(String(m['RecipientTypeDetails']).toLowerCase())) continue;
-          if (predicate(m)) out.push(m);
+          if (predicate(m)) out.push(shown(m));
         }
         return out;
       },
     },
-    o.set({ ForwardingSmtpAddress: 'any', ForwardingAddress: 'any', DeliverToMailboxAndForward: 'bool' }, (x, p) => {
+    o.set({ ForwardingSmtpAddress: 'any', ForwardingAddress: 'any', DeliverToMailboxAndForward: 'bool', AuditEnabled: 'bool', AuditOwner: 'any', AuditDelegate: 'any', AuditAdmin: 'any', DefaultAuditSet: 'strings' }, (x, p) => {
       const next = { ...x };
+      const audit = shown(x);
+      let defaultSet = (audit['DefaultAuditSet'] as string[]).filter((l) => LOGON_TYPES.some((k) => k.toLowerCase() === l.toLowerCase()));
+      if (p['AuditEnabled'] !== undefined) next['AuditEnabled'] = p['AuditEnabled'];
+      for (const logon of LOGON_TYPES) {
+        const key = `Audit${logon}`;
+        if (p[key] === undefined) continue;
+        // Customising a logon type's actions takes it out of the Microsoft-managed set.
+        next[key] = auditActions(key, audit[key] as string[], p[key]);
+        defaultSet = defaultSet.filter((l) => l.toLowerCase() !== logon.toLowerCase());
+      }
+      if (p['DefaultAuditSet'] !== undefined) {
+        for (const raw of (p['DefaultAuditSet'] as string[] | null) ?? []) {
+          const logon = LOGON_TYPES.find((k) => k.toLowerCase() === raw.trim().toLowerCase());
+          if (!logon) throw new CmdletError('System.Management.Automation.ParameterBindingException', `Cannot process argument transformation on parameter 'DefaultAuditSet'. "${raw}" is not one of Admin, Delegate, Owner.`);
+          next[`Audit${logon}`] = [...DEFAULT_AUDIT_ACTIONS[logon]];
+          if (!defaultSet.includes(logon)) defaultSet.push(logon);
+        }
+      }
+      if (['AuditOwner', 'AuditDelegate', 'AuditAdmin', 'DefaultAuditSet'].some((k) => p[k] !== undefined)) {
+        for (const logon of LOGON_TYPES) next[`Audit${logon}`] ??= audit[`Audit${logon}`];
+        next['DefaultAuditSet'] = LOGON_TYPES.filter((l) => defaultSet.includes(l));
+      }
       for (const k of ['ForwardingSmtpAddress', 'ForwardingAddress', 'DeliverToMailboxAndForward']) {
         if (p[k] !== undefined) next[k] = p[k] === '' ? null : p[k];
       }

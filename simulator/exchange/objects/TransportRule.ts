@@ -1,5 +1,5 @@
 import type { Collection } from '../../tenant/collection.js';
-import { CmdletError, exchangeObject } from '../object.js';
+import { checkEnum, CmdletError, exchangeObject } from '../object.js';
 
 declare module '../../tenant/tenant.js' {
   interface ExchangeCollections {
@@ -7,13 +7,20 @@ declare module '../../tenant/tenant.js' {
   }
 }
 
-/** Mail flow (transport) rules: redirect and blind-copy actions, and SetSCL (-1 lets mail skip spam filtering). */
+/**
+ * Mail flow (transport) rules: redirect and blind-copy actions, SetSCL (-1 lets mail skip spam
+ * filtering), and the sender scope, disclaimer and subject prefix a warning banner for outside mail uses.
+ */
 export const TransportRule = exchangeObject({
   noun: 'TransportRule',
   cmdlets: (o) => [
     o.get(),
-    o.set({ RedirectMessageTo: 'strings', BlindCopyTo: 'strings', SetSCL: 'any' }, (x, p) => {
+    o.set({ RedirectMessageTo: 'strings', BlindCopyTo: 'strings', SetSCL: 'any', FromScope: 'string', ApplyHtmlDisclaimerLocation: 'string', ApplyHtmlDisclaimerText: 'string', PrependSubject: 'string', Mode: 'string' }, (x, p) => {
       const next = { ...x };
+      if (p['FromScope'] !== undefined) next['FromScope'] = p['FromScope'] === null ? null : checkEnum('FromScope', p['FromScope'], ['InOrganization', 'NotInOrganization']);
+      if (p['ApplyHtmlDisclaimerLocation'] !== undefined) next['ApplyHtmlDisclaimerLocation'] = p['ApplyHtmlDisclaimerLocation'] === null ? null : checkEnum('ApplyHtmlDisclaimerLocation', p['ApplyHtmlDisclaimerLocation'], ['Append', 'Prepend']);
+      if (p['Mode'] !== undefined) next['Mode'] = checkEnum('Mode', p['Mode'], ['Audit', 'AuditAndNotify', 'Enforce']);
+      for (const k of ['ApplyHtmlDisclaimerText', 'PrependSubject']) if (p[k] !== undefined) next[k] = p[k] === '' ? null : p[k];
       if (p['RedirectMessageTo'] !== undefined) next['RedirectMessageTo'] = p['RedirectMessageTo'];
       if (p['BlindCopyTo'] !== undefined) next['BlindCopyTo'] = p['BlindCopyTo'];
       if (p['SetSCL'] !== undefined) {
