@@ -1,3 +1,4 @@
+import { authentication } from './catalogue/authentication.js';
 import { conditionalAccess } from './catalogue/conditional-access.js';
 import { consent } from './catalogue/consent.js';
 import { forwarding } from './catalogue/forwarding.js';
@@ -6,6 +7,7 @@ import { ownership } from './catalogue/ownership.js';
 import { senderAuthentication } from './catalogue/sender-authentication.js';
 import type { Control, ControlArea } from './types.js';
 
+export { HIGHLY_PRIVILEGED_ROLES, PHISHING_RESISTANT_COMBINATIONS, PHISHING_RESISTANT_STRENGTH_ID, WEAK_METHODS } from './catalogue/authentication.js';
 export { HIGH_RISK_MAIL_APP_ROLES, HIGH_RISK_MAIL_SCOPES, MAIL_API_APP_IDS, MICROSOFT_TENANT_IDS } from './catalogue/consent.js';
 export type * from './types.js';
 
@@ -16,6 +18,7 @@ export const CATALOGUE: readonly Control[] = [
   ...forwarding,
   ...conditionalAccess,
   ...consent,
+  ...authentication,
   ...ownership,
 ];
 

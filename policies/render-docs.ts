@@ -8,6 +8,7 @@ const AREA_TITLES: Record<Control['area'], string> = {
   forwarding: 'Forwarding',
   'conditional-access': 'Conditional access: mail risk ends sessions',
   consent: 'Application consent',
+  authentication: 'Authentication: phishing-resistant MFA, registration, weak methods',
   ownership: 'Ownership',
 };
 

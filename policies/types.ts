@@ -13,6 +13,7 @@ export type ControlArea =
   | 'forwarding'
   | 'conditional-access'
   | 'consent'
+  | 'authentication'
   | 'ownership';
 
 /** What an exception may be scoped to. */

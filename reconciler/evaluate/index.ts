@@ -1,3 +1,4 @@
+import { checkAuthentication } from '../checks/authentication.js';
 import { checkConditionalAccess, checkSmtpAuth } from '../checks/conditional-access.js';
 import { checkConsent } from '../checks/consent.js';
 import { checkForwarding } from '../checks/forwarding.js';
@@ -25,6 +26,7 @@ export function evaluate(manifest: Manifest, live: LiveState, today: string): { 
   checkConditionalAccess(ev);
   checkSmtpAuth(ev);
   checkConsent(ev);
+  checkAuthentication(ev);
   checkOwnership(ev);
   // Every read the run made is complete or listed as not read, even one no check ended up needing:
   // a failed read never leaves the run looking complete.

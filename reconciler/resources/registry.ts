@@ -1,6 +1,8 @@
 import { adminConsentRequestPolicy } from './admin-consent-request-policy.js';
 import { antiPhishPolicy } from './anti-phish-policy.js';
 import { appRoleAssignment } from './app-role-assignment.js';
+import { authenticationMethodsPolicy } from './authentication-methods-policy.js';
+import { authenticationStrengthPolicy } from './authentication-strength-policy.js';
 import { authorizationPolicy } from './authorization-policy.js';
 import { conditionalAccessPolicy } from './conditional-access-policy.js';
 import { domain, group, servicePrincipal, user } from './directory.js';
@@ -23,6 +25,7 @@ import { mailboxDelegate } from './mailbox-delegate.js';
 import { riskyUser } from './risky-user.js';
 import { signInSessions } from './sign-in-sessions.js';
 import { userAccount } from './user-account.js';
+import { userRegistrationDetails } from './user-registration-details.js';
 import type { Describable, ResourceType, Respondable, Reversible, Writable, WithRails } from './types.js';
 import type { FindingResource } from '../model/finding.js';
 
@@ -36,11 +39,14 @@ export const RESOURCES: readonly ResourceType[] = [
   group,
   domain,
   conditionalAccessPolicy,
+  authenticationStrengthPolicy,
   authorizationPolicy,
   adminConsentRequestPolicy,
   oauth2PermissionGrant,
   servicePrincipal,
   appRoleAssignment,
+  authenticationMethodsPolicy,
+  userRegistrationDetails,
   hostedOutboundSpamFilterPolicy,
   hostedContentFilterPolicy,
   hostedConnectionFilterPolicy,
