@@ -13,6 +13,8 @@ export { RiskBasedAccess } from './lib/risk-based-access.js';
 export type { RiskBasedAccessProps } from './lib/risk-based-access.js';
 export { ConditionalAccessPolicy } from './lib/conditional-access-policy.js';
 export type { ConditionalAccessPolicyProps, RiskLevel, PolicyState, GrantControl, ClientAppType } from './lib/conditional-access-policy.js';
+export { AuthenticationStrength, HIGHLY_PRIVILEGED_ROLE_IDS, PHISHING_RESISTANT_STRENGTH_ID } from './lib/authentication.js';
+export type { AuthenticationStrengthProps, WeakMethod } from './lib/authentication.js';
 export { ConsentGovernance } from './lib/consent.js';
 export type { ConsentGovernanceProps, Reviewer } from './lib/consent.js';
 export {
