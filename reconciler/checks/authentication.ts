@@ -89,8 +89,12 @@ export function phishingResistantProblems(p: Obj, ctx: PhishingResistantContext)
       const combinations = list(found['allowedCombinations']);
       const weak = combinations.filter((x) => !PHISHING_RESISTANT_COMBINATIONS.includes(x));
       if (weak.length || !combinations.length) {
-        const shown = weak.slice(0, 3).join('; ') + (weak.length > 3 ? `; and ${weak.length - 3} more` : '');
-        problems.push(`its authentication strength "${String(found['displayName'] ?? strengthId)}" also allows ${weak.length ? shown : 'nothing phishing-resistant'}`);
+        const shown = weak.slice(0, 3).map((x) => x.replace(/,/g, ' + ')).join(', ') + (weak.length > 3 ? ', …' : '');
+        problems.push(
+          weak.length
+            ? `its authentication strength "${String(found['displayName'] ?? strengthId)}" also allows ${weak.length} combination${weak.length === 1 ? '' : 's'} that ${weak.length === 1 ? 'is' : 'are'} not phishing-resistant (${shown})`
+            : `its authentication strength "${String(found['displayName'] ?? strengthId)}" allows no combination at all`,
+        );
       }
     }
   }
