@@ -43,7 +43,7 @@ describe('control catalogue', () => {
 
   it('covers every area the posture declares', () => {
     const areas = new Set(CATALOGUE.map((c) => c.area));
-    expect([...areas].sort()).toEqual(['conditional-access', 'consent', 'forwarding', 'inbound', 'ownership', 'sender-authentication']);
+    expect([...areas].sort()).toEqual(['authentication', 'conditional-access', 'consent', 'forwarding', 'inbound', 'ownership', 'sender-authentication']);
   });
 
   it('never auto-remediates DNS: DMARC and SPF controls are owner-fixed', () => {

@@ -1,5 +1,6 @@
 import { Testing, TerraformStack, type App } from 'cdktf';
 import {
+  AuthenticationStrength,
   ConsentGovernance,
   EmailSecurityPosture,
   ForwardingLockdown,
@@ -51,6 +52,7 @@ export function declareAll(posture: EmailSecurityPosture): void {
   new ForwardingLockdown(posture, 'ForwardingLockdown', { owner });
   new RiskBasedAccess(posture, 'RiskBasedAccess', { owner });
   new ConsentGovernance(posture, 'ConsentGovernance', { owner, adminConsentWorkflow: { reviewers: [{ user: 'reviewer@contoso.example' }] } });
+  new AuthenticationStrength(posture, 'AuthenticationStrength', { owner, disabledMethods: ['sms', 'voice'] });
 }
 
 export function errors(built: Built): SynthError[] {
