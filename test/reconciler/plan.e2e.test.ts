@@ -87,6 +87,10 @@ describe('plan against the drifted tenant', () => {
       'APP.CONSENT.1v1 drift dana.whitfield@tailspintoys.example authorizationPolicy:Authorization Policy',
       'APP.CONSENT.4v1 violation dana.whitfield@tailspintoys.example oauth2PermissionGrant:QuickMail Organizer ← taylor.nguyen@tailspintoys.example',
       'GOV.OWNER.1v1 violation secops@tailspintoys.example user:dana.whitfield@tailspintoys.example',
+      'ID.AUTH.1v1 violation identity-team@tailspintoys.example conditionalAccessPolicy:EP - Privileged roles: phishing-resistant MFA',
+      'ID.AUTH.2v1 violation identity-team@tailspintoys.example userRegistrationDetails:enabled member users',
+      'ID.AUTH.3v1 drift identity-team@tailspintoys.example authenticationMethodsPolicy:Sms authentication method',
+      'ID.CA.3v1 drift identity-team@tailspintoys.example conditionalAccessPolicy:EP - Privileged roles: phishing-resistant MFA',
       'ID.CA.5v1 drift identity-team@tailspintoys.example conditionalAccessPolicy:EP - Sign-in risk medium+high: MFA every time',
       'MAIL.DMARC.1v1 missing mail-platform@tailspintoys.example domain:tailspin-toys.example',
       'MAIL.DMARC.2v1 violation mail-platform@tailspintoys.example domain:tailspintoys.example',
@@ -125,6 +129,6 @@ describe('plan against the drifted tenant', () => {
   it('drift is the same read-only check for scheduled jobs', async () => {
     const r = await planAgainst(sim, synthDir, ['--format', 'json'], undefined, 'drift');
     expect(r.code).toBe(2);
-    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 12 } });
+    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 16 } });
   });
 });
