@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
-import { loadScenario, scenarioDrifts, startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.js';
-import { applyDrifts } from '../../simulator/scenario/scenario.js';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.js';
 import type { RequestLogEntry } from '../../simulator/http/log.js';
-import { cli, synthExamples, target, writer } from './harness.js';
+import { cli, driftedBeforeAuthentication, synthExamples, target, writer } from './harness.js';
 
 let synthDir: string;
 let sim: RunningSimulator | undefined;
@@ -22,15 +21,8 @@ afterEach(async () => {
 /** A request that changes the tenant: a Graph write, or an Exchange cmdlet other than Get-. */
 const isWrite = (e: RequestLogEntry) => (e.api === 'graph' ? e.method !== 'GET' && !e.path.includes('$batch') : !/^Get-/.test(e.cmdlet ?? ''));
 
-/**
- * The drifted tenant without the authentication area's three drifts: the apply mechanics below
- * (counts, order, faults on the nth write) were written against the other eleven. The first test
- * applies every drift; authentication.e2e.test.ts applies the authentication ones on their own.
- */
-const AUTHENTICATION_DRIFTS = ['privileged-mfa-not-phishing-resistant', 'user-not-mfa-capable', 'sms-enabled'];
-const withoutAuthentication = () =>
-  applyDrifts(loadScenario('compliant'), { name: 'drifted', description: 'drifted', extends: 'compliant', drifts: scenarioDrifts('drifted').filter((d) => !AUTHENTICATION_DRIFTS.includes(d.id)) });
-const drifted = async (o: SimulatorOptions = {}) => (sim = await startSimulator({ scenario: withoutAuthentication(), ...o }));
+/** The drifted tenant before the authentication drifts (see the harness); the first test applies every drift. */
+const drifted = async (o: SimulatorOptions = {}) => (sim = await startSimulator({ scenario: driftedBeforeAuthentication(), ...o }));
 const everyDrift = async () => (sim = await startSimulator({ scenario: 'drifted' }));
 const tmp = () => mkdtempSync(join(tmpdir(), 'posture-apply-'));
 
