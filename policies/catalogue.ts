@@ -1,3 +1,4 @@
+import { authentication } from './catalogue/authentication.js';
 import { conditionalAccess } from './catalogue/conditional-access.js';
 import { consent } from './catalogue/consent.js';
 import { exposure } from './catalogue/exposure.js';
@@ -10,6 +11,7 @@ import { threatProtection } from './catalogue/threat-protection.js';
 import type { Control, ControlArea } from './types.js';
 
 export { DEFAULT_MAX_SECRET_AGE_DAYS, MAIL_APP_APIS, MAIL_APP_PERMISSIONS } from './catalogue/mail-apps.js';
+export { HIGHLY_PRIVILEGED_ROLES, PHISHING_RESISTANT_COMBINATIONS, PHISHING_RESISTANT_STRENGTH_ID, WEAK_METHODS } from './catalogue/authentication.js';
 export { HIGH_RISK_MAIL_APP_ROLES, HIGH_RISK_MAIL_SCOPES, MAIL_API_APP_IDS, MICROSOFT_TENANT_IDS } from './catalogue/consent.js';
 export type * from './types.js';
 
@@ -23,6 +25,7 @@ export const CATALOGUE: readonly Control[] = [
   ...consent,
   ...mailApps,
   ...exposure,
+  ...authentication,
   ...ownership,
 ];
 

@@ -10,6 +10,7 @@ const AREA_TITLES: Record<Control['area'], string> = {
   consent: 'Application consent',
   'mail-apps': 'Apps with mail permissions (non-human identities)',
   exposure: 'Exposure: external senders, sharing, mailbox auditing',
+  authentication: 'Authentication: phishing-resistant MFA, registration, weak methods',
   ownership: 'Ownership',
   threat: 'Threat protection: the effective policy of each population',
 };

@@ -13,6 +13,7 @@ export type ControlArea =
   | 'forwarding'
   | 'conditional-access'
   | 'consent'
+  | 'authentication'
   | 'exposure'
   | 'mail-apps'
   | 'ownership'

@@ -17,6 +17,8 @@ export { ConditionalAccessPolicy } from './lib/conditional-access-policy.js';
 export type { ConditionalAccessPolicyProps, RiskLevel, PolicyState, GrantControl, ClientAppType } from './lib/conditional-access-policy.js';
 export { ExternalExposure, REQUIRED_AUDIT_ACTIONS } from './lib/exposure.js';
 export type { ExternalExposureProps } from './lib/exposure.js';
+export { AuthenticationStrength, HIGHLY_PRIVILEGED_ROLE_IDS, PHISHING_RESISTANT_STRENGTH_ID } from './lib/authentication.js';
+export type { AuthenticationStrengthProps, WeakMethod } from './lib/authentication.js';
 export { ConsentGovernance } from './lib/consent.js';
 export type { ConsentGovernanceProps, Reviewer } from './lib/consent.js';
 export { MailApplications } from './lib/mail-apps.js';

@@ -1,3 +1,4 @@
+import { checkAuthentication } from '../checks/authentication.js';
 import { checkConditionalAccess, checkSmtpAuth } from '../checks/conditional-access.js';
 import { checkConsent } from '../checks/consent.js';
 import { checkExposure } from '../checks/exposure.js';
@@ -33,6 +34,7 @@ export function evaluate(manifest: Manifest, live: LiveState, today: string): { 
   checkConsent(ev);
   checkMailApps(ev);
   checkExposure(ev);
+  checkAuthentication(ev);
   checkOwnership(ev);
   checkLinksAttachments(ev, linksPopulations(ev));
   // Every read the run made is complete or listed as not read, even one no check ended up needing:

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { domainName, guid, isoDate, mailDestination, mailtoUri, upn } from './formats.js';
 import { responseSchema } from './response.js';
 import { threatAttachmentsSchema, threatLinksSchema } from './threat-links.js';
+import { WEAK_METHODS } from '../../policies/catalogue/authentication.js';
 
 /**
  * The posture manifest: the whole desired state, written by `posture synth` beside cdk.tf.json as
@@ -153,6 +154,8 @@ export const caPolicySchema = z
       .object({
         operator: z.enum(['AND', 'OR']),
         builtInControls: z.array(z.enum(['block', 'mfa', 'passwordChange', 'compliantDevice', 'domainJoinedDevice', 'approvedApplication', 'compliantApplication'])),
+        /** The authentication strength the grant requires, by id (a built-in one's id is the same in every tenant). */
+        authenticationStrength: z.object({ id: guid }).strict().optional(),
       })
       .strict()
       .nullable(),
@@ -242,6 +245,18 @@ export const manifestSchema = z
              */
             exclusions: z.object({ users: z.array(upn), groups: z.array(text) }).strict(),
             policies: z.array(caPolicySchema),
+          })
+          .strict()
+          .optional(),
+        authentication: z
+          .object({
+            /**
+             * Directory role template ids that must sign in with phishing-resistant MFA (ID.AUTH.1) when
+             * the posture declares no conditional access area; with one, its privilegedRoles count.
+             */
+            privilegedRoles: z.array(guid).min(1, 'name at least one role'),
+            /** Authentication method configurations that must be disabled (ID.AUTH.3); a method not listed is left as it is. */
+            disabledMethods: z.array(z.enum(WEAK_METHODS)),
           })
           .strict()
           .optional(),
@@ -345,6 +360,7 @@ export type ControlEntry = z.infer<typeof controlEntrySchema>;
 export type PostureException = z.infer<typeof exceptionSchema>;
 export type DesiredDomain = z.infer<typeof domainSchema>;
 export type DesiredCaPolicy = z.infer<typeof caPolicySchema>;
+export type DesiredAuthentication = z.infer<typeof manifestSchema>['desired']['authentication'];
 export type DesiredState = Manifest['desired'];
 export type DesiredMailApp = z.infer<typeof mailAppSchema>;
 

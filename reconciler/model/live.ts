@@ -55,6 +55,12 @@ export interface LiveState {
   groups?: Section<Obj[]>;
   domains?: Section<Obj[]>;
   caPolicies?: Section<Obj[]>;
+  /** Authentication strengths (built-in and custom), which conditional access grants reference. */
+  authStrengths?: Section<Obj[]>;
+  /** The authentication methods registration report, one row per user. */
+  registrationDetails?: Section<Obj[]>;
+  /** The authentication methods policy, with its method configurations. */
+  authMethodsPolicy?: Section<Obj>;
   authorizationPolicy?: Section<Obj>;
   adminConsentRequestPolicy?: Section<Obj>;
   grants?: Section<Obj[]>;

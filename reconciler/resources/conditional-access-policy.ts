@@ -70,6 +70,10 @@ export function resolvePolicy(p: DesiredCaPolicy, dir: Directory, o: ResolveOpti
     const held = new Set((((liveConditions[part] ?? {}) as Obj)[list] as unknown[] | undefined ?? []).map((x) => String(x).toLowerCase()));
     desiredPart[list] = ((desiredPart[list] as string[] | undefined) ?? []).filter((x) => required.has(x.toLowerCase()) || held.has(x.toLowerCase()));
   }
+  // A strength the declaration does not name is removed by naming none: a PATCH merges grant controls.
+  const liveGrant = o.live['grantControls'] as Obj | null | undefined;
+  const grant = body['grantControls'] as Obj | null;
+  if (grant && !('authenticationStrength' in grant) && liveGrant && liveGrant['authenticationStrength']) grant['authenticationStrength'] = null;
   return { body, unresolved: resolved.unresolved };
 }
 
@@ -107,7 +111,13 @@ function resolveDeclared(p: DesiredCaPolicy, dir: Directory): ResolvedPolicy {
       userRiskLevels: [...p.conditions.userRiskLevels],
       signInRiskLevels: [...p.conditions.signInRiskLevels],
     },
-    grantControls: p.grantControls ? { operator: p.grantControls.operator, builtInControls: [...p.grantControls.builtInControls] } : null,
+    grantControls: p.grantControls
+      ? {
+          operator: p.grantControls.operator,
+          builtInControls: [...p.grantControls.builtInControls],
+          ...(p.grantControls.authenticationStrength ? { authenticationStrength: { id: p.grantControls.authenticationStrength.id } } : {}),
+        }
+      : null,
     sessionControls: p.sessionControls?.signInFrequency
       ? {
           signInFrequency: {
@@ -120,6 +130,18 @@ function resolveDeclared(p: DesiredCaPolicy, dir: Directory): ResolvedPolicy {
       : null,
   };
   return { body, unresolved };
+}
+
+/**
+ * Grant controls with the authentication strength as its id alone: Graph answers with the whole
+ * strength expanded (name, combinations, times), a request names it by id, and ids are dropped
+ * from the canonical form at every depth.
+ */
+function grantOf(grant: unknown): unknown {
+  if (!grant || typeof grant !== 'object' || Array.isArray(grant)) return grant;
+  const { authenticationStrength: strength, ...rest } = grant as Obj;
+  const id = strength && typeof strength === 'object' ? (strength as Obj)['id'] : undefined;
+  return { ...rest, authenticationStrength: typeof id === 'string' && id ? id.toLowerCase() : null };
 }
 
 /** The governed fields of a policy, in canonical form. Live and desired go through the same function. */
@@ -146,7 +168,7 @@ export function project(policy: Obj): Obj {
       authenticationFlows: c['authenticationFlows'],
       insiderRiskLevels: c['insiderRiskLevels'],
     },
-    grantControls: policy['grantControls'],
+    grantControls: grantOf(policy['grantControls']),
     sessionControls: {
       ...session,
       signInFrequency:

@@ -3,6 +3,8 @@ import { antiPhishPolicy } from './anti-phish-policy.js';
 import { appRoleAssignment } from './app-role-assignment.js';
 import { appRegistration } from './app-registration.js';
 import { applicationAccessPolicy } from './application-access-policy.js';
+import { authenticationMethodsPolicy } from './authentication-methods-policy.js';
+import { authenticationStrengthPolicy } from './authentication-strength-policy.js';
 import { authorizationPolicy } from './authorization-policy.js';
 import { conditionalAccessPolicy } from './conditional-access-policy.js';
 import { domain, group, servicePrincipal, user } from './directory.js';
@@ -43,6 +45,7 @@ import { safeAttachmentPolicy } from './safe-attachment-policy.js';
 import { safeAttachmentRule } from './safe-attachment-rule.js';
 import { safeLinksPolicy } from './safe-links-policy.js';
 import { safeLinksRule } from './safe-links-rule.js';
+import { userRegistrationDetails } from './user-registration-details.js';
 import type { FindingResource } from '../model/finding.js';
 
 /**
@@ -55,6 +58,7 @@ export const RESOURCES: readonly ResourceType[] = [
   group,
   domain,
   conditionalAccessPolicy,
+  authenticationStrengthPolicy,
   authorizationPolicy,
   adminConsentRequestPolicy,
   oauth2PermissionGrant,
@@ -62,6 +66,8 @@ export const RESOURCES: readonly ResourceType[] = [
   appRoleAssignment,
   servicePrincipalOwner,
   appRegistration,
+  authenticationMethodsPolicy,
+  userRegistrationDetails,
   hostedOutboundSpamFilterPolicy,
   hostedContentFilterPolicy,
   hostedConnectionFilterPolicy,

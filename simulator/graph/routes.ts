@@ -6,6 +6,8 @@ import { appRoleAssignments } from './entities/app-role-assignments.js';
 import { applications } from './entities/applications.js';
 import { auditLogQueries } from './entities/audit-log-queries.js';
 import { authenticationMethods } from './entities/authentication-methods.js';
+import { authenticationMethodsPolicy } from './entities/authentication-methods-policy.js';
+import { authenticationStrengthPolicies } from './entities/authentication-strength-policies.js';
 import { authorizationPolicy } from './entities/authorization-policy.js';
 import { calendarEvents } from './entities/calendar-events.js';
 import { calendarPermissions } from './entities/calendar-permissions.js';
@@ -23,6 +25,7 @@ import { roleAssignments } from './entities/role-assignments.js';
 import { roleEligibilitySchedules } from './entities/role-eligibility.js';
 import { securityAlerts } from './entities/security-alerts.js';
 import { servicePrincipals } from './entities/service-principals.js';
+import { userRegistrationDetails } from './entities/user-registration-details.js';
 import { users } from './entities/users.js';
 
 export type { Route, RouteContext, ThrottleClass } from './entity.js';
@@ -31,6 +34,7 @@ export type { Route, RouteContext, ThrottleClass } from './entity.js';
 export const GRAPH_ENTITIES = [
   conditionalAccessPolicies,
   conditionalAccessEvaluate,
+  authenticationStrengthPolicies,
   namedLocations,
   authorizationPolicy,
   adminConsentRequestPolicy,
@@ -49,6 +53,8 @@ export const GRAPH_ENTITIES = [
   riskDetections,
   securityAlerts,
   authenticationMethods,
+  authenticationMethodsPolicy,
+  userRegistrationDetails,
   analyzedEmails,
   calendarEvents,
   calendarPermissions,

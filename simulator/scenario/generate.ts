@@ -15,6 +15,8 @@ export interface GenerateOptions {
   forwardingShare?: number;
   /** Share of generated mailboxes with ForwardingSmtpAddress set outside, 0 to 1. @default 0 */
   mailboxForwardingShare?: number;
+  /** Share of generated users with no strong authentication method registered, 0 to 1. @default 0 */
+  notMfaCapableShare?: number;
 }
 
 const PREFIX = '7e57a000-0000-4000-8000-';
@@ -30,8 +32,8 @@ function unit(i: number, salt: number): number {
 }
 
 /**
- * A large tenant: the base scenario plus `mailboxes` generated users, each with a mailbox and inbox
- * rules, and `caPolicies` extra policies. Generated objects are computed when read, never held, so
+ * A large tenant: the base scenario plus `mailboxes` generated users, each with a mailbox, inbox
+ * rules and a row of the registration report, and `caPolicies` extra policies. Generated objects are computed when read, never held, so
  * a 100,000-mailbox tenant starts at once and costs memory only for what a client changes.
  */
 export function generateTenant(base: Scenario, o: GenerateOptions): Tenant {
@@ -66,6 +68,33 @@ export function generateTenant(base: Scenario, o: GenerateOptions): Tenant {
     if (field === 'userPrincipalName' || field === 'mail') return inRange(indexOfUpn(value)) ?? -1;
     return undefined;
   }, baseUsers);
+
+  // The registration report: one row per generated user, at the same position, computed when read.
+  const capable = (i: number) => unit(i, 3) >= (o.notMfaCapableShare ?? 0);
+  const makeRegistration = (i: number): Entity => ({
+    id: userId(i),
+    userPrincipalName: upn(i),
+    userDisplayName: `User ${i}`,
+    userType: 'member',
+    isAdmin: false,
+    isSsprRegistered: capable(i),
+    isSsprEnabled: true,
+    isSsprCapable: capable(i),
+    isMfaRegistered: capable(i),
+    isMfaCapable: capable(i),
+    isPasswordlessCapable: false,
+    methodsRegistered: capable(i) ? ['microsoftAuthenticatorPush'] : [],
+    isSystemPreferredAuthenticationMethodEnabled: true,
+    systemPreferredAuthenticationMethods: capable(i) ? ['PushNotification'] : [],
+    userPreferredMethodForSecondaryAuthentication: capable(i) ? 'push' : 'none',
+    lastUpdatedDateTime: '2026-01-05T06:00:00Z',
+  });
+  const registrations = new GeneratedCollection(n, makeRegistration, (field, value) => {
+    if (typeof value !== 'string') return undefined;
+    if (field === 'id') return inRange(indexOfId(value)) ?? -1;
+    if (field === 'userPrincipalName') return inRange(indexOfUpn(value)) ?? -1;
+    return undefined;
+  }, [...tenant.graph.userRegistrationDetails.values()]);
 
   const makeMailbox = (i: number): Entity => ({
     id: `${userId(i)}`,
@@ -141,7 +170,7 @@ export function generateTenant(base: Scenario, o: GenerateOptions): Tenant {
   }
 
   const size: TenantSize = n + baseUsers.length < 50 ? 'small' : n + baseUsers.length <= 500 ? 'medium' : 'large';
-  const graph = { ...tenant.graph, users, conditionalAccessPolicies: new ArrayCollection(policies) };
+  const graph = { ...tenant.graph, users, userRegistrationDetails: registrations, conditionalAccessPolicies: new ArrayCollection(policies) };
   const exchange = { ...tenant.exchange, Mailbox: mailboxes };
   return {
     ...tenant,

@@ -1,6 +1,7 @@
 import { LocalBackend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import {
+  AuthenticationStrength,
   ConsentGovernance,
   EmailSecurityPosture,
   ExternalExposure,
@@ -11,6 +12,8 @@ import {
   RiskBasedAccess,
   SenderAuthentication,
   ThreatProtection,
+  HIGHLY_PRIVILEGED_ROLE_IDS,
+  PHISHING_RESISTANT_STRENGTH_ID,
   addDays,
 } from '../index.js';
 
@@ -103,13 +106,28 @@ export class TailspinStack extends TerraformStack {
       allowedRemoteDomains: ['payroll-partner.example'],
     });
 
-    new RiskBasedAccess(this.posture, 'RiskBasedAccess', {
+    const access = new RiskBasedAccess(this.posture, 'RiskBasedAccess', {
       owner: identity,
       mode: 'remediate',
       userRisk: { levels: ['high'], response: 'mfaAndPasswordChange' },
       signInRisk: { levels: ['medium', 'high'], response: 'mfa' },
       // The privileged tier is new: it runs report-only until its sign-in impact has been reviewed.
       staged: ['privileged-user-risk'],
+    });
+    // Administrators sign in with FIDO2 keys or Windows Hello: the policy ID.AUTH.1 looks for.
+    access.addPolicy('PrivilegedPhishingResistant', {
+      key: 'privileged-phishing-resistant',
+      control: 'ID.CA.3',
+      displayName: 'EP - Privileged roles: phishing-resistant MFA',
+      users: { include: [], includeRoles: [...HIGHLY_PRIVILEGED_ROLE_IDS], exclude: ['bg-alpha@tailspintoys.example', 'bg-bravo@tailspintoys.example'] },
+      authenticationStrength: PHISHING_RESISTANT_STRENGTH_ID,
+    });
+
+    new AuthenticationStrength(this.posture, 'AuthenticationStrength', {
+      owner: identity,
+      controls: { 'ID.AUTH.3': { mode: 'remediate' } },
+      // Email one-time passcodes stay on: guests from partners without Entra ID sign in with them.
+      disabledMethods: ['sms', 'voice'],
     });
 
     new ConsentGovernance(this.posture, 'ConsentGovernance', {

@@ -49,6 +49,12 @@ export interface ConditionalAccessPolicyProps {
   readonly userRiskLevels?: readonly RiskLevel[];
   readonly signInRiskLevels?: readonly RiskLevel[];
   readonly grant?: { readonly operator?: 'AND' | 'OR'; readonly controls: readonly GrantControl[] };
+  /**
+   * The authentication strength the policy requires, by id: a built-in one (the same id in every
+   * tenant, e.g. PHISHING_RESISTANT_STRENGTH_ID) or a custom one. It cannot be combined with the
+   * `mfa` or `block` grant controls.
+   */
+  readonly authenticationStrength?: string;
   /** `everyTime` ends the session at each sign-in; needs a risk condition. */
   readonly signInFrequency?: 'everyTime' | { readonly value: number; readonly type: 'hours' | 'days' };
 }
@@ -99,7 +105,14 @@ export class ConditionalAccessPolicy extends Construct {
           excludedRoles: [...(users.excludeRoles ?? [])],
         },
       },
-      grantControls: source.grant ? { operator: source.grant.operator ?? 'OR', builtInControls: [...(source.grant.controls ?? [])] } : undefined,
+      grantControls:
+        source.grant || source.authenticationStrength
+          ? {
+              operator: source.grant?.operator ?? 'OR',
+              ...(source.grant?.controls?.length ? { builtInControls: [...source.grant.controls] } : {}),
+              ...(source.authenticationStrength ? { authenticationStrengthPolicyId: `/policies/authenticationStrengthPolicies/${source.authenticationStrength}` } : {}),
+            }
+          : undefined,
       sessionControls:
         sif === 'everyTime'
           ? { signInFrequencyInterval: 'everyTime', signInFrequencyAuthenticationType: 'primaryAndSecondaryAuthentication' }
@@ -117,7 +130,7 @@ export class ConditionalAccessPolicy extends Construct {
 
   /** Whether the policy blocks or requires anything of the users it covers. */
   get enforcing(): boolean {
-    return (this.props.grant?.controls.length ?? 0) > 0 || this.props.signInFrequency !== undefined;
+    return (this.props.grant?.controls.length ?? 0) > 0 || this.props.authenticationStrength !== undefined || this.props.signInFrequency !== undefined;
   }
 
   /** The policy as the manifest declares it. */
@@ -148,7 +161,14 @@ export class ConditionalAccessPolicy extends Construct {
         userRiskLevels: [...(p.userRiskLevels ?? [])],
         signInRiskLevels: [...(p.signInRiskLevels ?? [])],
       },
-      grantControls: p.grant ? { operator: p.grant.operator ?? 'OR', builtInControls: [...p.grant.controls] } : null,
+      grantControls:
+        p.grant || p.authenticationStrength
+          ? {
+              operator: p.grant?.operator ?? 'OR',
+              builtInControls: [...(p.grant?.controls ?? [])],
+              ...(p.authenticationStrength ? { authenticationStrength: { id: p.authenticationStrength.toLowerCase() } } : {}),
+            }
+          : null,
       sessionControls: sif
         ? {
             signInFrequency:
@@ -200,6 +220,10 @@ export class ConditionalAccessPolicy extends Construct {
     const grants = props.grant?.controls ?? [];
     if (props.grant && grants.length === 0) p.add('grant.controls', 'name at least one control, or leave grant out');
     if (grants.includes('block') && grants.length > 1) p.add('grant.controls', 'block cannot be combined with other controls');
+    if (props.authenticationStrength !== undefined && p.format('authenticationStrength', guid, props.authenticationStrength)) {
+      if (grants.includes('mfa')) p.add('authenticationStrength', 'cannot be combined with the mfa grant control: the strength already requires MFA (drop mfa)');
+      if (grants.includes('block')) p.add('authenticationStrength', 'cannot be combined with block');
+    }
     const hasRisk = (props.userRiskLevels?.length ?? 0) > 0 || (props.signInRiskLevels?.length ?? 0) > 0;
     if (grants.includes('passwordChange')) {
       if (!props.userRiskLevels?.length) p.add('grant.controls', 'passwordChange needs a user risk condition (userRiskLevels)');
@@ -251,6 +275,7 @@ export const conditionalAccessPolicyProps = named('ConditionalAccessPolicy', pro
       }),
     ),
   }).optional(),
+  authenticationStrength: text,
   signInFrequency: z
     .union([z.literal('everyTime'), props<Frequency>({ value: whole, type: oneOf<Frequency['type']>({ hours: true, days: true }).optional() })])
     .optional(),

@@ -99,7 +99,7 @@ export interface RegisteredResponse {
 
 /**
  * The root of an organisation's email-security posture. Area constructs (SenderAuthentication,
- * InboundEnforcement, ForwardingLockdown, RiskBasedAccess, ConsentGovernance) and the response
+ * InboundEnforcement, ForwardingLockdown, RiskBasedAccess, ConsentGovernance, AuthenticationStrength) and the response
  * policy (IncidentResponse) are its children.
  * At synth it writes the posture manifest beside cdk.tf.json.
  */

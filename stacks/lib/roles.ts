@@ -15,6 +15,7 @@ export const ROLE_TEMPLATE_IDS = {
   authenticationAdministrator: 'c4e39bd9-1100-46d3-8c65-fb160da0071f',
   helpdeskAdministrator: '729827e3-9c14-49f7-bb1b-9608f156bbb8',
   sharePointAdministrator: 'f28a1f50-f6e7-4571-818b-6a12f2af6b6c',
+  billingAdministrator: 'b0f54661-2d74-4c50-afa3-1ec803f12efe',
 } as const;
 
 /** The roles the privileged tier (ID.CA.3) includes when the posture names none. */

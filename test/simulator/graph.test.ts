@@ -103,7 +103,13 @@ describe('Graph simulator', () => {
     it('answers conditional access policies with the annotations and server defaults real Graph sends', async () => {
       const r = await graph(sim, 'GET', '/v1.0/identity/conditionalAccess/policies');
       for (const p of r.body.value) {
-        expect(p.grantControls).toMatchObject({ customAuthenticationFactors: [], termsOfUse: [], authenticationStrength: null });
+        expect(p.grantControls).toMatchObject({ customAuthenticationFactors: [], termsOfUse: [] });
+        // A policy stores its strength by id; Graph answers with the whole strength expanded.
+        expect(p.grantControls.authenticationStrength).toEqual(
+          p.displayName === 'EP - Privileged roles: phishing-resistant MFA'
+            ? expect.objectContaining({ id: '00000000-0000-0000-0000-000000000004', displayName: 'Phishing-resistant MFA', policyType: 'builtIn', allowedCombinations: ['windowsHelloForBusiness', 'fido2', 'x509CertificateMultiFactor'], combinationConfigurations: [] })
+            : null,
+        );
         expect(p.grantControls['authenticationStrength@odata.context']).toBe(`${sim.graphUrl}/v1.0/$metadata#identity/conditionalAccess/policies('${p.id}')/grantControls/authenticationStrength/$entity`);
         expect(p.conditions.applications).toMatchObject({ includeUserActions: [], includeAuthenticationContextClassReferences: [], applicationFilter: null });
         expect(p.conditions.users).toMatchObject({ includeGuestsOrExternalUsers: null, excludeGuestsOrExternalUsers: null });

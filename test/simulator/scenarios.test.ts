@@ -16,6 +16,7 @@ describe('scenarios', () => {
       'EP - Sign-in risk medium+high: MFA every time',
       'EP - Privileged roles, user risk medium+high: block',
       'EP - Block legacy authentication',
+      'EP - Privileged roles: phishing-resistant MFA',
     ]);
     const ids = scenarioDrifts('drifted').map((d) => d.id);
     expect(ids).toEqual([
@@ -26,6 +27,7 @@ describe('scenarios', () => {
       'antiphish-impersonation-weakened', 'antispam-zap-off',
       'safe-links-click-through', 'safe-attachments-monitor', 'malware-file-filter-off',
       'external-tag-off', 'sharing-open', 'mailbox-audit-off',
+      'privileged-mfa-not-phishing-resistant', 'user-not-mfa-capable', 'sms-enabled',
     ]);
     expect(drifted.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('On');
     expect(compliant.exchange.HostedOutboundSpamFilterPolicy[0]!['AutoForwardingMode']).toBe('Off');
@@ -118,7 +120,10 @@ describe('large tenant generator', () => {
     expect(tenant.graph.users.findBy('userPrincipalName', 'user99999@tailspintoys.example')[0]).toMatchObject({ displayName: 'User 99999' });
     expect(tenant.graph.users.findBy('userPrincipalName', 'user100000@tailspintoys.example')).toEqual([]);
     expect(tenant.graph.users.findBy('userPrincipalName', 'casey.lee@tailspintoys.example')).toHaveLength(1);
-    expect(tenant.graph.conditionalAccessPolicies.size).toBe(54);
+    expect(tenant.graph.conditionalAccessPolicies.size).toBe(55);
+    // The registration report: one row per user, computed at the same position.
+    expect(tenant.graph.userRegistrationDetails.size).toBe(100_013);
+    expect(tenant.graph.userRegistrationDetails.findBy('userPrincipalName', 'user99999@tailspintoys.example')[0]).toMatchObject({ id: tenant.graph.users.at(99_999)!.id, isMfaCapable: true, userType: 'member' });
     let forwarding = 0;
     for (let i = 0; i < 5000; i++) {
       const rules = tenant.inboxRules.list(tenant.graph.users.at(i)!.id);

@@ -20,7 +20,7 @@ describe('example postures', () => {
     const parsed = parseManifest(read('tailspin', 'posture.json'), 'tailspin/posture.json');
     if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
     const m = parsed.manifest;
-    expect(Object.keys(m.desired).sort()).toEqual(['conditionalAccess', 'consent', 'exposure', 'forwarding', 'inbound', 'mailApps', 'response', 'senderAuthentication', 'threatProtection']);
+    expect(Object.keys(m.desired).sort()).toEqual(['authentication', 'conditionalAccess', 'consent', 'exposure', 'forwarding', 'inbound', 'mailApps', 'response', 'senderAuthentication', 'threatProtection']);
     expect(m.desired.senderAuthentication!.domains.map((d) => d.name)).toEqual(['tailspintoys.example', 'news.tailspintoys.example', 'tailspin-toys.example']);
     for (const d of m.desired.senderAuthentication!.domains) expect(d.name).toMatch(/\.(example|test)$/);
     expect(m.exceptions.map((e) => e.id)).toEqual(['MAIL.FWD.3:user:payroll@tailspintoys.example', 'MAIL.INBOUND.2:rule:phishing simulation vendor']);
@@ -29,7 +29,13 @@ describe('example postures', () => {
     expect(m.controls.find((c) => c.id === 'MAIL.FWD.4v1')!.owner.team).toBe('SecOps');
     expect(m.desired.mailApps!.apps.map((a) => [a.displayName, a.owner.contact, a.credentials])).toEqual([['Payroll Statement Mailer', 'jordan.patel@tailspintoys.example', ['certificate']]]);
     const tf = JSON.parse(read('tailspin', 'cdk.tf.json')) as { resource: Record<string, object>; terraform: { backend: { local: { path: string } } } };
-    expect(Object.keys(tf.resource['azuread_conditional_access_policy']!)).toHaveLength(4);
+    expect(Object.keys(tf.resource['azuread_conditional_access_policy']!)).toHaveLength(5);
+    // The privileged roles' policy requires the built-in Phishing-resistant MFA strength, in Terraform as in the manifest.
+    const strict = Object.values(tf.resource['azuread_conditional_access_policy']!).find((p) => (p as { display_name: string }).display_name === 'EP - Privileged roles: phishing-resistant MFA') as { grant_controls: object };
+    expect(strict.grant_controls).toEqual({ operator: 'OR', authentication_strength_policy_id: '/policies/authenticationStrengthPolicies/00000000-0000-0000-0000-000000000004' });
+    expect(m.desired.conditionalAccess!.policies.find((p) => p.key === 'privileged-phishing-resistant')!.grantControls).toEqual({ operator: 'OR', builtInControls: [], authenticationStrength: { id: '00000000-0000-0000-0000-000000000004' } });
+    expect(m.desired.authentication).toEqual({ privilegedRoles: expect.arrayContaining(['b0f54661-2d74-4c50-afa3-1ec803f12efe']) as string[], disabledMethods: ['sms', 'voice'] });
+    expect(m.controls.filter((c) => c.id.startsWith('ID.AUTH.')).map((c) => [c.id, c.mode])).toEqual([['ID.AUTH.1v1', 'report'], ['ID.AUTH.2v1', 'report'], ['ID.AUTH.3v1', 'remediate']]);
     expect(tf.terraform.backend.local.path).toBe('terraform.tailspin.tfstate');
     for (const p of m.desired.conditionalAccess!.policies) expect(tf.resource['azuread_conditional_access_policy']).toHaveProperty(p.terraformAddress.split('.')[1]!);
   });

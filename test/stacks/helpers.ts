@@ -1,5 +1,6 @@
 import { Testing, TerraformStack, type App } from 'cdktf';
 import {
+  AuthenticationStrength,
   ConsentGovernance,
   EmailSecurityPosture,
   ForwardingLockdown,
@@ -58,6 +59,7 @@ export function declareAll(posture: EmailSecurityPosture): void {
     apps: [{ appId: '5d0c8a4e-2b6f-4e1a-9c3d-7f8e9a0b1c2d', displayName: 'Contoso Mailer', owner, permissions: { graph: ['Mail.Send'] }, scope: { group: 'mailers@contoso.example' } }],
   });
   new ThreatProtection(posture, 'ThreatProtection', { owner });
+  new AuthenticationStrength(posture, 'AuthenticationStrength', { owner, disabledMethods: ['sms', 'voice'] });
 }
 
 export function errors(built: Built): SynthError[] {

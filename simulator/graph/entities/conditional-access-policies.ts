@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, notFound } from '../../http/errors.js';
 import type { Collection, Entity } from '../../tenant/collection.js';
+import type { Tenant } from '../../tenant/tenant.js';
+import { renderStrength, strengthById } from './authentication-strength-policies.js';
 import { ctxUrl, getOne, graphEntity, list, mergePatch, obj, type RouteContext } from '../entity.js';
 
 declare module '../../tenant/tenant.js' {
@@ -110,7 +112,8 @@ function withServerDefaults(p: Obj): Obj {
           builtInControls: grant['builtInControls'] ?? [],
           customAuthenticationFactors: grant['customAuthenticationFactors'] ?? [],
           termsOfUse: grant['termsOfUse'] ?? [],
-          authenticationStrength: grant['authenticationStrength'] ?? null,
+          // Stored as the reference a request makes; answers expand it (renderCaPolicy).
+          authenticationStrength: isObj(grant['authenticationStrength']) ? { id: grant['authenticationStrength']['id'] } : null,
         }
       : null,
   };
@@ -119,7 +122,7 @@ function withServerDefaults(p: Obj): Obj {
 const READ_ONLY = ['id', 'createdDateTime', 'modifiedDateTime', 'templateId'];
 
 /** Validates a complete policy (after defaults), throwing 400 like Graph for what it would refuse. */
-function validatePolicy(p: Obj): void {
+function validatePolicy(p: Obj, tenant: Tenant): void {
   if (typeof p['displayName'] !== 'string' || !p['displayName'].trim()) throw badRequest("Required property 'displayName' is missing or empty.");
   enumOne('state', p['state'], STATES);
   if (!p['state']) throw badRequest("Required property 'state' is missing.");
@@ -140,6 +143,12 @@ function validatePolicy(p: Obj): void {
     enumOne('grantControls.operator', grant['operator'], OPERATORS);
     enumList('grantControls.builtInControls', grant['builtInControls'], GRANTS);
     const controls = grant['builtInControls'] as string[];
+    const strength = grant['authenticationStrength'] as Obj | null;
+    if (strength) {
+      if (typeof strength['id'] !== 'string' || !strengthById(tenant, strength['id'])) throw badRequest(`1040: Invalid grant controls. Authentication strength policy '${String(strength['id'])}' does not exist.`);
+      if (controls.includes('mfa')) throw badRequest('1040: Invalid grant controls. Multifactor authentication and authentication strength cannot be required together.');
+      if (controls.includes('block')) throw badRequest('1040: Invalid grant controls. Block cannot be combined with other controls.');
+    }
     if (controls.includes('block') && controls.length > 1) throw badRequest('1040: Invalid grant controls. Block cannot be combined with other controls.');
     if (controls.includes('passwordChange')) {
       if ((c['userRiskLevels'] as unknown[]).length === 0) throw badRequest('1040: Invalid grant controls. Password change requires a user risk condition.');
@@ -159,27 +168,34 @@ function validatePolicy(p: Obj): void {
       throw badRequest('1046: Invalid session controls. Time-based sign-in frequency needs a value and a type.');
     }
   }
-  const controlsSet = grant && (grant['builtInControls'] as unknown[]).length > 0;
+  const controlsSet = grant && ((grant['builtInControls'] as unknown[]).length > 0 || grant['authenticationStrength']);
   const sessionSet = session && Object.values(session).some((v) => v !== null && v !== undefined);
   if (!controlsSet && !sessionSet) throw badRequest('1038: Invalid policy. A policy needs grant controls or session controls.');
 }
 
 /** A new policy from a POST body: read-only fields refused, defaults applied, validated. */
-function createPolicy(body: Obj, now = new Date()): Obj {
+function createPolicy(body: Obj, tenant: Tenant, now = new Date()): Obj {
   for (const k of READ_ONLY) if (k in body && k !== 'id') throw badRequest(`Property '${k}' is read-only and cannot be set.`);
   if (!isObj(body['conditions'])) throw badRequest("Required property 'conditions' is missing.");
   const stamp = now.toISOString();
   const policy = withServerDefaults({ ...body, id: randomUUID(), createdDateTime: stamp, modifiedDateTime: null });
-  validatePolicy(policy);
+  validatePolicy(policy, tenant);
   return policy;
 }
 
 /** A PATCH: partial update, validated as a whole. */
-function patchPolicy(existing: Obj, body: Obj, now = new Date()): Obj {
+function patchPolicy(existing: Obj, body: Obj, tenant: Tenant, now = new Date()): Obj {
   for (const k of READ_ONLY) if (k in body) throw badRequest(`Property '${k}' is read-only and cannot be updated.`);
   const merged = withServerDefaults({ ...mergePatch(existing, body), modifiedDateTime: now.toISOString() });
-  validatePolicy(merged);
+  validatePolicy(merged, tenant);
   return merged;
+}
+
+/** The strength a policy references, expanded as Graph answers it (the whole strength, not the reference). */
+function expanded(c: RouteContext, ref: unknown): unknown {
+  if (!isObj(ref) || typeof ref['id'] !== 'string') return null;
+  const s = strengthById(c.tenant, ref['id']);
+  return s ? renderStrength(c, s) : { id: ref['id'] };
 }
 
 /**
@@ -195,7 +211,7 @@ function renderCaPolicy(c: RouteContext, p: Entity): Record<string, unknown> {
     grantControls: {
       ...rest,
       'authenticationStrength@odata.context': ctxUrl(c, `identity/conditionalAccess/policies('${p.id}')/grantControls/authenticationStrength/$entity`),
-      authenticationStrength: authenticationStrength ?? null,
+      authenticationStrength: expanded(c, authenticationStrength),
     },
   };
 }
@@ -216,7 +232,7 @@ export const conditionalAccessPolicies = graphEntity({
     {
       method: 'POST', pattern: '/identity/conditionalAccess/policies', permission: 'write',
       handle: (c) => {
-        const policy = createPolicy(obj(c.body)) as Entity;
+        const policy = createPolicy(obj(c.body), c.tenant) as Entity;
         c.tenant.graph.conditionalAccessPolicies.insert(policy);
         return { status: 201, headers: { Location: `${c.baseUrl}/${c.version}/identity/conditionalAccess/policies/${policy.id}` }, body: { '@odata.context': ctxUrl(c, 'identity/conditionalAccess/policies/$entity'), ...renderCaPolicy(c, policy) } };
       },
@@ -226,7 +242,7 @@ export const conditionalAccessPolicies = graphEntity({
       handle: (c) => {
         const existing = c.tenant.graph.conditionalAccessPolicies.get(c.params['id']!);
         if (!existing) throw notFound(`Policy '${c.params['id']}' was not found.`, 'ResourceNotFound');
-        c.tenant.graph.conditionalAccessPolicies.replace(existing.id, patchPolicy(existing, obj(c.body)) as Entity);
+        c.tenant.graph.conditionalAccessPolicies.replace(existing.id, patchPolicy(existing, obj(c.body), c.tenant) as Entity);
         return { status: 204 };
       },
     },
