@@ -28,6 +28,26 @@ export function typesToRead(m: Manifest): ResourceType[] {
   return RESOURCES.filter((t) => out.has(t.key) && t.read);
 }
 
+/**
+ * Rows of a long Exchange list repeat the same short string lists (a mailbox's audited actions,
+ * its address types): equal lists are held once, so 60,000 mailboxes do not hold 60,000 copies.
+ * The rows are read-only from here on; nothing downstream changes a list in place.
+ */
+function shareEqualLists(rows: Obj[]): Obj[] {
+  if (rows.length < 1000) return rows;
+  const seen = new Map<string, readonly unknown[]>();
+  for (const row of rows) {
+    for (const [k, v] of Object.entries(row)) {
+      if (!Array.isArray(v) || v.length === 0 || v.length > 32 || !v.every((x) => typeof x === 'string')) continue;
+      const key = `${k}\u0000${v.join('\u0000')}`;
+      const shared = seen.get(key);
+      if (shared) row[k] = shared;
+      else if (seen.size < 10_000) seen.set(key, v);
+    }
+  }
+  return rows;
+}
+
 /** Reads one type into its section's value; a failure is a failed section, never an empty one. */
 async function readOne(t: ResourceType, ctx: ReadContext, live: LiveState, m: Manifest): Promise<unknown> {
   const spec = t.read!;
@@ -35,7 +55,7 @@ async function readOne(t: ResourceType, ctx: ReadContext, live: LiveState, m: Ma
   const endpoint = how.kind === 'exchange' ? `Exchange ${how.cmdlet}` : how.kind === 'custom' ? how.endpoint : how.path;
   try {
     if (how.kind === 'custom') return await how.run(ctx, live, m);
-    const value = how.kind === 'graph-list' ? await ctx.graph.list<Obj>(how.path) : how.kind === 'graph-get' ? await ctx.graph.call<Obj>('GET', how.path) : await ctx.exchange.invoke<Obj>(how.cmdlet, how.parameters ?? {});
+    const value = how.kind === 'graph-list' ? await ctx.graph.list<Obj>(how.path) : how.kind === 'graph-get' ? await ctx.graph.call<Obj>('GET', how.path) : shareEqualLists(await ctx.exchange.invoke<Obj>(how.cmdlet, how.parameters ?? {}));
     return { ok: true, value, endpoint, readAt: now() } satisfies Section<unknown>;
   } catch (err) {
     return readFailed(endpoint, err, spec);

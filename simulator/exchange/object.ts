@@ -31,6 +31,11 @@ export interface Cmdlet {
   readonly parameters: Readonly<Record<string, ParamType>>;
   readonly required?: readonly string[];
   run(tenant: Tenant, params: Record<string, unknown>): Entity[];
+  /**
+   * How one result is shown, applied only to the results of the page being answered (a long list is
+   * run again for each page, so a view applied in `run` would be paid for every result on every page).
+   */
+  readonly view?: (e: Entity) => Entity;
 }
 
 export interface ExchangeObject<N extends ExchangeNoun = ExchangeNoun> {

@@ -128,7 +128,8 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
       start = Number(Buffer.from(token, 'base64url').toString('utf8'));
       if (!Number.isInteger(start) || start < 0) return exchangeError(400, 'System.ArgumentException', 'The $skiptoken is invalid.');
     }
-    const page = results.slice(start, start + pageSize).map(render);
+    const view = cmdlet!.view;
+    const page = results.slice(start, start + pageSize).map((e) => render(view ? view(e) : e));
     const body: Record<string, unknown> = {
       '@odata.context': `${svc.baseUrl}/adminapi/beta/${svc.tenant.id}/$metadata#Collection(Exchange.GenericHashTable)`,
       value: page,

@@ -75,7 +75,9 @@ export const Mailbox = exchangeObject({
         let predicate: (m: Entity) => boolean = () => true;
         if (p['Filter'] !== undefined) {
           try {
-            predicate = parseOpath(String(p['Filter']));
+            const matches = parseOpath(String(p['Filter']));
+            // A filter sees the mailbox as Get-Mailbox shows it, audit defaults included.
+            predicate = (m) => matches(shown(m));
           } catch (err) {
             if (err instanceof FilterSyntaxError) throw new CmdletError('Microsoft.Exchange.Management.Tasks.ADFilterException', err.message);
             throw err;
@@ -85,10 +87,11 @@ export const Mailbox = exchangeObject({
         const out: Entity[] = [];
         for (const m of t.exchange.Mailbox.values()) {
           if (types && !types.includes(String(m['RecipientTypeDetails']).toLowerCase())) continue;
-          if (predicate(m)) out.push(shown(m));
+          if (predicate(m)) out.push(m);
         }
         return out;
       },
+      view: shown,
     },
     o.set({ ForwardingSmtpAddress: 'any', ForwardingAddress: 'any', DeliverToMailboxAndForward: 'bool', AuditEnabled: 'bool', AuditOwner: 'any', AuditDelegate: 'any', AuditAdmin: 'any', DefaultAuditSet: 'strings' }, (x, p) => {
       const next = { ...x };
