@@ -74,6 +74,12 @@ export function phishingResistantProblems(p: Obj, ctx: PhishingResistantContext)
   const locations = obj(c['locations']);
   if (list(locations['excludeLocations']).length || (Object.keys(locations).length && !list(locations['includeLocations']).some((x) => lower(x) === 'all'))) narrowed.push('locations');
   if (Object.keys(obj(c['devices'])).length) narrowed.push('devices');
+  // Any other condition Graph sets narrows the policy to some sign-ins (device code flow only, insider risk, an app filter, workload identities).
+  const flows = obj(c['authenticationFlows']);
+  if (list(flows['transferMethods']).length || (typeof flows['transferMethods'] === 'string' && flows['transferMethods'].trim() !== '')) narrowed.push('authentication flows');
+  if (typeof c['insiderRiskLevels'] === 'string' ? c['insiderRiskLevels'].trim() !== '' : list(c['insiderRiskLevels']).length) narrowed.push('insider risk levels');
+  if (apps['applicationFilter']) narrowed.push('apps matched by a filter');
+  if (c['clientApplications']) narrowed.push('client applications');
   if (narrowed.length) problems.push(`it applies only to some ${sentence(narrowed)}`);
 
   const grant = p['grantControls'] && typeof p['grantControls'] === 'object' ? obj(p['grantControls']) : undefined;

@@ -1,4 +1,5 @@
 import type { Evaluation } from '../evaluate/context.js';
+import { psQuote } from '../core/text.js';
 
 type Obj = Record<string, unknown>;
 
@@ -44,7 +45,7 @@ function checkExternalSenders(ev: Evaluation): void {
           key: `${name}/AllowList/${entry}`, status: 'violation', action: 'none',
           summary: `The External tag is never shown for ${entry}: mail claiming to come from it looks internal.`,
           evidence,
-          remediation: `Remove ${entry} from the AllowList (Set-ExternalInOutlook -AllowList @{Remove="${entry}"}), or declare an exception scoped to the domain.`,
+          remediation: `Remove ${entry} from the AllowList (Set-ExternalInOutlook -AllowList @{Remove=${psQuote(entry)}}), or declare an exception scoped to the domain.`,
           scopes: [{ type: 'domain', value: entry.replace(/^\*\./, '').replace(/^.*@/, '') }],
         });
       }
@@ -85,17 +86,29 @@ function checkExternalSenders(ev: Evaluation): void {
   if (!disclaimer && !subject) wrong.push('prepends no disclaimer or subject prefix');
   const disabled = lower(live.State) !== 'enabled';
   if (!wrong.length && !disabled) return;
-  // Only a rule that is right but disabled is enabled by apply; anything else is the owner's to fix.
-  const enable = !wrong.length;
+  // Only a rule that is right, disabled and does nothing but mark the mail is enabled by apply: one
+  // that also sets SCL -1, copies or redirects mail (any other action) is the owner's to look at.
+  const others = OTHER_RULE_ACTIONS.filter((a) => hasValue(rule[a]));
+  const enable = !wrong.length && others.length === 0;
   ev.add({
     control: 'MAIL.EXPOSURE.1', check: 'external-banner-rule', resource: { type: 'transportRule', id: String(rule['Guid'] ?? name), name },
     status: 'drift', action: enable ? 'update' : 'none', patch: enable ? [{ op: 'replace', path: '/State', value: 'Enabled' }] : [],
     summary: `The banner rule "${name}" does not mark mail from outside the organisation: it ${[...(disabled ? ['is disabled'] : []), ...wrong].join(', ')}.`,
     evidence: { endpoint: 'Exchange Get-TransportRule', readAt, live },
-    ...(enable ? {} : { remediation: `Set the transport rule "${name}" to apply to FromScope NotInOrganization in Enforce mode with ApplyHtmlDisclaimerLocation Prepend and the warning text, and enable it.` }),
+    ...(enable ? {} : others.length && !wrong.length ? { remediation: `Enable the transport rule "${name}" by hand once its other actions (${others.join(', ')}) are checked: enabling it applies them to all mail from outside the organisation.` } : { remediation: `Set the transport rule "${name}" to apply to FromScope NotInOrganization in Enforce mode with ApplyHtmlDisclaimerLocation Prepend and the warning text, and enable it.` }),
     scopes,
   });
 }
+
+/** Transport rule actions other than marking the message: a banner rule holding one is never enabled by apply. */
+const OTHER_RULE_ACTIONS = [
+  'SetSCL', 'BlindCopyTo', 'CopyTo', 'AddToRecipients', 'RedirectMessageTo', 'AddManagerAsRecipientType', 'ModerateMessageByUser',
+  'ModerateMessageByManager', 'RejectMessageReasonText', 'RejectMessageEnhancedStatusCode', 'DeleteMessage', 'Quarantine', 'SetHeaderName',
+  'SetHeaderValue', 'RemoveHeader', 'RouteMessageOutboundConnector', 'RouteMessageOutboundRequireTls', 'ApplyOME', 'RemoveOME',
+  'RemoveOMEv2', 'ApplyRightsProtectionTemplate', 'ApplyClassification', 'GenerateIncidentReport', 'GenerateNotification',
+  'SmtpRejectMessageRejectText', 'SmtpRejectMessageRejectStatusCode', 'StopRuleProcessing',
+] as const;
+const hasValue = (v: unknown) => v !== null && v !== undefined && v !== false && v !== '' && !(Array.isArray(v) && v.length === 0);
 
 /** One sharing policy entry, `domain:Action1, Action2`. */
 function parseEntry(entry: string): { domain: string; actions: string[] } {

@@ -245,11 +245,15 @@ function checkSafeAttachments(ev: Evaluation, populations: readonly LinksPopulat
         isTrue('Enable'),
         // Dynamic delivery, when accepted, is the least strict; Block always meets it.
         anyOf('Action', d.action === 'DynamicDelivery' ? ['DynamicDelivery', 'Block'] : ['Block']),
-        anyOf('QuarantineTag', [d.quarantineTag, ADMIN_ONLY]),
+        // A custom quarantine policy's release permissions are not read: it is never judged (nor overwritten) by name.
+        ...(BUILT_IN_QUARANTINE_TAGS.has(String(policy['QuarantineTag'] ?? '').toLowerCase()) || !policy['QuarantineTag'] ? [anyOf('QuarantineTag', [d.quarantineTag, ADMIN_ONLY])] : []),
       ]),
     cannotWrite: presetOrBuiltIn('Safe Attachments policy'),
   });
 }
+
+/** The quarantine policies Microsoft ships; any other name is a custom policy. */
+const BUILT_IN_QUARANTINE_TAGS = new Set(['adminonlyaccesspolicy', 'defaultfullaccesspolicy', 'defaultfullaccesswithnotificationpolicy', 'notificationenabledpolicy']);
 
 /** MAIL.THREAT.5: the common attachments filter and zero-hour auto purge on the effective anti-malware policy of each population. */
 function checkMalwareFilter(ev: Evaluation, populations: readonly LinksPopulation[] | undefined): void {
@@ -268,7 +272,8 @@ function checkMalwareFilter(ev: Evaluation, populations: readonly LinksPopulatio
       unmet(policy, [
         isTrue('EnableFileFilter'),
         holdsAll('FileTypes', policy['FileTypes'], d.fileTypes),
-        anyOf('FileTypeAction', [d.fileTypeAction]),
+        // Reject and Quarantine both keep the file from the recipient: either meets the posture, neither is overwritten.
+        anyOf('FileTypeAction', [...new Set([d.fileTypeAction, 'Reject', 'Quarantine'])]),
         isTrue('ZapEnabled'),
       ]),
     // The Default policy is the organisation's to set; a preset's is not.

@@ -1,4 +1,5 @@
 import { MICROSOFT_TENANT_IDS } from '../../policies/catalogue.js';
+import { psQuote } from '../core/text.js';
 import type { Evaluation, Scope } from '../evaluate/context.js';
 import type { DesiredMailApp } from '../manifest/schema.js';
 import type { AppPermissions } from '../model/live.js';
@@ -10,7 +11,6 @@ const DAY_MS = 86_400_000;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A PowerShell single-quoted string: nothing inside is expanded; a quote (straight or typographic) is doubled. */
-const psQuote = (s: string) => `'${s.replace(/['\u2018\u2019\u201a\u201b]/g, (q) => q + q)}'`;
 
 const appScopes = (name: string, appId: string): Scope[] => [
   { type: 'app', value: name },

@@ -41,10 +41,17 @@ export interface ThreatContext {
  */
 export function threatContext(ev: Evaluation, control: string, mailboxes: Obj[], memberships: GroupMemberships, roleHolders: RoleHolders): ThreatContext | undefined {
   const d = ev.manifest.desired.threatProtection;
-  if (!d || !ev.live.users?.ok) return undefined;
-  const populations = populationsFor(ev, ev.live.users.value, mailboxes, memberships, roleHolders);
+  if (!d) return undefined;
+  const users = ev.live.users;
+  if (!users?.ok) {
+    // Whom the populations hold comes from the users: without them the control is not evaluated, never passed.
+    if (users) ev.notEvaluated(control, users, 'users');
+    else notKnown(ev, control, 'the users', 'the users were not read');
+    return undefined;
+  }
+  const populations = populationsFor(ev, users.value, mailboxes, memberships, roleHolders);
   for (const p of populations) if (p.unknown) notKnown(ev, control, `the members of ${p.title}`, `${p.unknown}, so whom it holds is not known`);
-  return { populations: populations.filter((p) => !p.unknown), membership: membershipOf(memberships), readAt: ev.live.users.readAt };
+  return { populations: populations.filter((p) => !p.unknown), membership: membershipOf(memberships), readAt: users.readAt };
 }
 
 /**
@@ -150,7 +157,11 @@ export function judgeEffective(
       notKnown(ev, o.control, `the ${KINDS[o.sets[0]!.kind].title} of ${population.title}`, `rule "${u.rule}" names ${u.groups.map((g) => `"${g}"`).join(', ')}, which is no group of the directory (a dynamic distribution group?), so whom it covers is not known (${plural(u.count, 'member')} of ${population.title})`);
     }
     for (const e of byPolicy.values()) {
-      if (!e.policy) continue;
+      if (!e.policy) {
+        // A preset applies whose policy was not among those read: what protects these members is not known.
+        notKnown(ev, o.control, `the ${KINDS[o.sets[0]!.kind].title} of ${population.title}`, `${describeWhy(e.why).replace(/^via /, '')} applies, but its ${KINDS[o.sets[0]!.kind].title} "${e.name}" was not among those read`);
+        continue;
+      }
       const judged = o.wanted(e.policy);
       if (!judged.missing.length) continue;
       const preset = isPresetPolicy(e.policy);

@@ -78,3 +78,6 @@ export function mapStrings<T>(value: T, fn: (s: string) => string): T {
   };
   return walk(value, 0) as T;
 }
+
+/** A value as a single-quoted PowerShell string (nothing in it is expanded when a command is pasted). */
+export const psQuote = (s: string): string => `'${s.replace(/['\u2018\u2019\u201a\u201b]/g, (q) => q + q)}'`;

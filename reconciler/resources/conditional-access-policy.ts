@@ -70,10 +70,12 @@ export function resolvePolicy(p: DesiredCaPolicy, dir: Directory, o: ResolveOpti
     const held = new Set((((liveConditions[part] ?? {}) as Obj)[list] as unknown[] | undefined ?? []).map((x) => String(x).toLowerCase()));
     desiredPart[list] = ((desiredPart[list] as string[] | undefined) ?? []).filter((x) => required.has(x.toLowerCase()) || held.has(x.toLowerCase()));
   }
-  // A strength the declaration does not name is removed by naming none: a PATCH merges grant controls.
+  // A strength the live policy requires and the declaration does not name stays: it is stricter than
+  // the declaration (phishing-resistant rather than any MFA), and a write never loosens the policy.
   const liveGrant = o.live['grantControls'] as Obj | null | undefined;
   const grant = body['grantControls'] as Obj | null;
-  if (grant && !('authenticationStrength' in grant) && liveGrant && liveGrant['authenticationStrength']) grant['authenticationStrength'] = null;
+  const liveStrength = ((liveGrant?.['authenticationStrength'] ?? null) as Obj | null)?.['id'];
+  if (grant && !('authenticationStrength' in grant) && typeof liveStrength === 'string' && liveStrength) grant['authenticationStrength'] = { id: liveStrength };
   return { body, unresolved: resolved.unresolved };
 }
 

@@ -94,9 +94,10 @@ export class TailspinStack extends TerraformStack {
       populations: { highValueGroups: ['Security Operations'] },
       impersonation: { protectedUsers: ['ciso@tailspintoys.example', 'casey.lee@tailspintoys.example'], partnerDomains: ['payroll-partner.example'] },
       // Safe Links everywhere (Teams, Office, internal senders too); attachments blocked, admin-only
-      // quarantine, Microsoft's file types plus OneNote and VHD files rejected.
+      // quarantine, Microsoft's common attachment types rejected. (Extra file types would be unmeetable
+      // for Security Operations: the Strict preset's anti-malware policy holds Microsoft's list only.)
       links: { teams: true, office: true, internalSenders: true },
-      attachments: { action: 'Block', quarantineTag: 'AdminOnlyAccessPolicy', additionalFileTypes: ['one', 'vhd'], fileTypeAction: 'Reject' },
+      attachments: { action: 'Block', quarantineTag: 'AdminOnlyAccessPolicy', fileTypeAction: 'Reject' },
     });
 
     new ForwardingLockdown(this.posture, 'ForwardingLockdown', {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
-import { cli, target, writer, driftedBeforeAuthentication } from '../reconciler/harness.js';
+import { cli, target, writer, driftedCore } from '../reconciler/harness.js';
 
 const dir = fileURLToPath(new URL('../fixtures/released/', import.meta.url));
 const fixture = (name: string) => join(dir, name);
@@ -70,7 +70,7 @@ describe('a trail and plans written by the released code', () => {
   });
 
   it('the plan applies, recorded on the released trail, and that run rolls back from it', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication() }));
+    const s = (sim = await startSimulator({ scenario: driftedCore() }));
     const work = mkdtempSync(join(tmpdir(), 'posture-released-'));
     const trail = join(work, 'evidence.jsonl');
     copyFileSync(fixture('evidence.jsonl'), trail);

@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.js';
 import type { RequestLogEntry } from '../../simulator/http/log.js';
-import { cli, driftedBeforeAuthentication, synthExamples, target, writer } from './harness.js';
+import { cli, driftedCore, synthExamples, target, writer } from './harness.js';
 
 let synthDir: string;
 let sim: RunningSimulator | undefined;
@@ -22,7 +22,7 @@ afterEach(async () => {
 const isWrite = (e: RequestLogEntry) => (e.api === 'graph' ? e.method !== 'GET' && !e.path.includes('$batch') : !/^Get-/.test(e.cmdlet ?? ''));
 
 /** The drifted tenant before the authentication drifts (see the harness); the first test applies every drift. */
-const drifted = async (o: SimulatorOptions = {}) => (sim = await startSimulator({ scenario: driftedBeforeAuthentication(), ...o }));
+const drifted = async (o: SimulatorOptions = {}) => (sim = await startSimulator({ scenario: driftedCore(), ...o }));
 const everyDrift = async () => (sim = await startSimulator({ scenario: 'drifted' }));
 const tmp = () => mkdtempSync(join(tmpdir(), 'posture-apply-'));
 
@@ -41,7 +41,9 @@ describe('apply', () => {
     const first = await plan(s, file);
     expect(first.code).toBe(2);
     expect(first.plan.changes.map((c) => `${c.action} ${c.resource.type}`).sort()).toEqual([
-      'delete inboxRule', 'delete oauth2PermissionGrant', 'update authenticationMethodsPolicy', 'update authorizationPolicy', 'update conditionalAccessPolicy', 'update conditionalAccessPolicy', 'update externalInOutlook', 'update hostedConnectionFilterPolicy', 'update hostedConnectionFilterPolicy', 'update hostedOutboundSpamFilterPolicy', 'update organizationConfig', 'update sharingPolicy', 'update transportConfig', 'update transportRule',
+      'delete inboxRule', 'delete oauth2PermissionGrant', 'update antiPhishPolicy', 'update authenticationMethodsPolicy', 'update authorizationPolicy', 'update conditionalAccessPolicy', 'update conditionalAccessPolicy',
+      'update externalInOutlook', 'update hostedConnectionFilterPolicy', 'update hostedConnectionFilterPolicy', 'update hostedContentFilterPolicy', 'update hostedOutboundSpamFilterPolicy', 'update malwareFilterPolicy', 'update organizationConfig',
+      'update safeAttachmentPolicy', 'update safeLinksPolicy', 'update sharingPolicy', 'update transportConfig', 'update transportRule',
     ]);
     for (const c of first.plan.changes) expect(c.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(first.plan.planHash).toMatch(/^[0-9a-f]{64}$/);
@@ -52,7 +54,7 @@ describe('apply', () => {
     const r = await apply(s, [file, '--auto-approve']);
     expect(r.stderr).not.toMatch(/posture apply:|warning/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Apply complete: 12 changes applied and verified.');
+    expect(r.stdout).toContain('Apply complete: 19 changes applied and verified.');
 
     const second = await plan(s);
     expect(second.plan.changes).toEqual([]);

@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeEvidenceRecord, EvidenceRecord } from '../../reconciler/evidence/records.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import type { RequestLogEntry } from '../../simulator/http/log.js';
-import { cli, startCli, synthExamples, target, writer, type CliResult, driftedBeforeAuthentication } from './harness.js';
+import { cli, startCli, synthExamples, target, writer, type CliResult, driftedCore } from './harness.js';
 
 let synthDir: string;
 let sim: RunningSimulator | undefined;
@@ -42,7 +42,7 @@ async function applyKilledMidWrite(s: RunningSimulator, evidence: string): Promi
 
 describe('an apply killed between a write and its record', () => {
   it('the intent is on record: verify reports the run, and the next apply reads the target, records that the write took, and goes on', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication(), faults: [CA_WRITE] }));
+    const s = (sim = await startSimulator({ scenario: driftedCore(), faults: [CA_WRITE] }));
     const dir = tmp();
     const evidence = join(dir, 'evidence.jsonl');
     const { pid, killed } = await applyKilledMidWrite(s, evidence);
@@ -102,7 +102,7 @@ describe('an apply killed between a write and its record', () => {
   }, 120_000);
 
   it('a write that had not taken when the process was killed: recorded as not made, and the next apply makes it', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication(), faults: [CA_WRITE] }));
+    const s = (sim = await startSimulator({ scenario: driftedCore(), faults: [CA_WRITE] }));
     const evidence = join(tmp(), 'evidence.jsonl');
     const before = structuredClone(policy(s));
     await applyKilledMidWrite(s, evidence);
@@ -123,7 +123,7 @@ describe('an apply killed between a write and its record', () => {
   }, 120_000);
 
   it('a killed apply is settled by the next rollback too, before it reverses anything', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication(), faults: [CA_WRITE] }));
+    const s = (sim = await startSimulator({ scenario: driftedCore(), faults: [CA_WRITE] }));
     const dir = tmp();
     const evidence = join(dir, 'evidence.jsonl');
     await applyKilledMidWrite(s, evidence);
@@ -140,7 +140,7 @@ describe('an apply killed between a write and its record', () => {
 
 describe('two runs at once', () => {
   it('a second apply or rollback while an apply writes: refused, naming the holder, and nothing read or written', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication(), faults: [CA_WRITE] }));
+    const s = (sim = await startSimulator({ scenario: driftedCore(), faults: [CA_WRITE] }));
     const dir = tmp();
     const evidence = join(dir, 'evidence.jsonl');
     const first = startCli(['apply', '--auto-approve', '--evidence', evidence, ...target(s, synthDir)], writer(s));

@@ -100,10 +100,14 @@ export const userAdmin = (sim: RunningSimulator) => ({
 /** The drifts of the drifted scenario that belong to the authentication area (ID.AUTH.1–3). */
 export const AUTHENTICATION_DRIFTS: readonly string[] = ['privileged-mfa-not-phishing-resistant', 'user-not-mfa-capable', 'sms-enabled'];
 
+/** The threat protection area's drifts (MAIL.THREAT.1–5), planned and applied by its own end-to-end tests. */
+export const THREAT_DRIFTS: readonly string[] = ['antiphish-impersonation-weakened', 'antispam-zap-off', 'safe-links-click-through', 'safe-attachments-monitor', 'malware-file-filter-off'];
+
 /**
- * The drifted tenant without the authentication area's drifts: what tests of apply, rollback and
- * the released fixtures were written against (their counts, order and faults on the nth write).
- * authentication.e2e.test.ts plans, applies and rolls back those drifts on their own.
+ * The drifted tenant without the authentication and threat protection areas' drifts: what tests of
+ * apply, rollback and the released fixtures were written against (their counts, order and faults on
+ * the nth write). authentication.e2e, threat-protection.e2e and links-attachments.e2e plan, apply
+ * and roll back those drifts on their own; the first apply test applies every drift.
  */
-export const driftedBeforeAuthentication = (): Scenario =>
-  applyDrifts(loadScenario('compliant'), { name: 'drifted', description: 'drifted', extends: 'compliant', drifts: scenarioDrifts('drifted').filter((d) => !AUTHENTICATION_DRIFTS.includes(d.id)) });
+export const driftedCore = (): Scenario =>
+  applyDrifts(loadScenario('compliant'), { name: 'drifted', description: 'drifted', extends: 'compliant', drifts: scenarioDrifts('drifted').filter((d) => !AUTHENTICATION_DRIFTS.includes(d.id) && !THREAT_DRIFTS.includes(d.id)) });

@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.js';
 import { startCollector, type Collector } from './collector.js';
-import { cli, planAgainst, synthExamples, target, writer, driftedBeforeAuthentication } from './harness.js';
+import { cli, planAgainst, synthExamples, target, writer, driftedCore } from './harness.js';
 
 let synthDir: string;
 let sim: RunningSimulator | undefined;
@@ -22,7 +22,7 @@ afterEach(async () => {
   collector = undefined;
 });
 
-const drifted = async (o: SimulatorOptions = {}) => (sim = await startSimulator({ scenario: driftedBeforeAuthentication(), ...o }));
+const drifted = async (o: SimulatorOptions = {}) => (sim = await startSimulator({ scenario: driftedCore(), ...o }));
 const tmp = () => mkdtempSync(join(tmpdir(), 'posture-hostile-'));
 const FORMATS = { json: 'plan.json', html: 'report.html', markdown: 'plan.md', sarif: 'posture.sarif', junit: 'posture-junit.xml' } as const;
 const reportArgs = (dir: string) => Object.entries(FORMATS).flatMap(([format, file]) => ['--format', format, '--out', join(dir, file)]);

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EvidenceRecord } from '../../reconciler/evidence/records.js';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
-import { cli, target, writer, driftedBeforeAuthentication } from './harness.js';
+import { cli, target, writer, driftedCore } from './harness.js';
 
 /**
  * A plan and an evidence trail written by release 0.1.0 (test/fixtures/released-apply/README.md
@@ -30,7 +30,7 @@ const tenantArgs = (s: RunningSimulator) => target(s, SYNTH).filter((a, i, all) 
 
 /** The drifted scenario as the fixture was made from it: the policy's drift spares break-glass, and the authorization policy drifts twice. */
 async function tenant(): Promise<RunningSimulator> {
-  const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication() }));
+  const s = (sim = await startSimulator({ scenario: driftedCore() }));
   const ca = s.tenant.graph.conditionalAccessPolicies.findBy('displayName', CA_NAME)[0]!;
   const bg = s.tenant.graph.users.findBy('userPrincipalName', BREAK_GLASS)[0]!;
   const conditions = structuredClone(ca['conditions']) as { users: { excludeUsers: string[] } };

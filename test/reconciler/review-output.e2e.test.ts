@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
-import { cli, synthExamples, target, writer, driftedBeforeAuthentication } from './harness.js';
+import { cli, synthExamples, target, writer, driftedCore } from './harness.js';
 
 let synthDir: string;
 let sim: RunningSimulator | undefined;
@@ -26,7 +26,7 @@ const FORGED = 'Apply complete: 6 changes applied and verified.';
 
 describe('a name any mailbox user sets cannot forge a line of apply\'s refusal', () => {
   it('a stale plan naming an inbox rule whose name holds a newline prints it on one line', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication() }));
+    const s = (sim = await startSimulator({ scenario: driftedCore() }));
     const first = await plan(s, join(tmp(), 'plan.json'));
     const change = first.changes.find((c) => c.resource.type === 'inboxRule')!;
     const [, user, id] = /^\/users\/([^/]+)\/mailFolders\/inbox\/messageRules\/([^/]+)$/.exec((change.write as { path: string }).path)!;

@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EvidenceRecord } from '../../reconciler/evidence/records.js';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
-import { cli, synthExamples, target, writer, driftedBeforeAuthentication } from './harness.js';
+import { cli, synthExamples, target, writer, driftedCore } from './harness.js';
 
 let synthDir: string;
 let sim: RunningSimulator | undefined;
@@ -57,7 +57,7 @@ async function planAndApply(s: RunningSimulator, dir: string, evidence: string):
 
 describe('rollback', () => {
   it('plans the reverse of an apply run from the evidence trail, and applying it restores the before-state', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication() }));
+    const s = (sim = await startSimulator({ scenario: driftedCore() }));
     // Make the policy's drift one that does not touch break-glass (that case is the next test): the
     // break-glass account is excluded, but the sign-in frequency is off.
     const ca = s.tenant.graph.conditionalAccessPolicies.findBy('displayName', CA_NAME)[0]!;
@@ -119,7 +119,7 @@ describe('rollback', () => {
   });
 
   it('is subject to the break-glass rail: restoring a policy that caught a break-glass account is refused', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication() }));
+    const s = (sim = await startSimulator({ scenario: driftedCore() }));
     const dir = tmp();
     const evidence = join(dir, 'evidence.jsonl');
     const runId = await planAndApply(s, dir, evidence);
@@ -136,7 +136,7 @@ describe('rollback', () => {
   });
 
   it('undoing security fixes needs --restore-insecure, and the plan names each finding it brings back', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication() }));
+    const s = (sim = await startSimulator({ scenario: driftedCore() }));
     const dir = tmp();
     const evidence = join(dir, 'evidence.jsonl');
     const runId = await planAndApply(s, dir, evidence);
@@ -180,7 +180,7 @@ describe('rollback', () => {
   });
 
   it('refuses when a resource changed since the run, and for a run that is not an apply', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication() }));
+    const s = (sim = await startSimulator({ scenario: driftedCore() }));
     const dir = tmp();
     const evidence = join(dir, 'evidence.jsonl');
     const runId = await planAndApply(s, dir, evidence);
@@ -208,7 +208,7 @@ describe('rollback', () => {
   });
 
   it('--expect-head: rollback refuses a trail that no longer ends with the head kept after the apply', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication() }));
+    const s = (sim = await startSimulator({ scenario: driftedCore() }));
     const dir = tmp();
     const evidence = join(dir, 'evidence.jsonl');
     const runId = await planAndApply(s, dir, evidence);
@@ -228,7 +228,7 @@ describe('rollback', () => {
   });
 
   it('applies only what the evidence trail holds: a rollback plan edited to write something else is refused', async () => {
-    const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication() }));
+    const s = (sim = await startSimulator({ scenario: driftedCore() }));
     const dir = tmp();
     const evidence = join(dir, 'evidence.jsonl');
     const runId = await planAndApply(s, dir, evidence);
@@ -270,7 +270,7 @@ describe('rollback', () => {
       writeFileSync(file, `${out.join('\n')}\n`);
     };
     {
-      const s = (sim = await startSimulator({ scenario: driftedBeforeAuthentication() }));
+      const s = (sim = await startSimulator({ scenario: driftedCore() }));
       const dir = tmp();
       const evidence = join(dir, 'evidence.jsonl');
       const runId = await planAndApply(s, dir, evidence);
