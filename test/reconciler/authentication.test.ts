@@ -4,7 +4,8 @@ import { MAX_LISTED_USERS, phishingResistantProblems, type PhishingResistantCont
 import { evaluate } from '../../reconciler/evaluate/index.js';
 import type { LiveState, Section } from '../../reconciler/model/live.js';
 import { AuthenticationStrength, HIGHLY_PRIVILEGED_ROLE_IDS, type AuthenticationStrengthProps } from '../../stacks/index.js';
-import { build, errorLines, owner } from '../stacks/helpers.js';
+import { resolvePolicy } from '../../reconciler/resources/conditional-access-policy.js';
+import { build, declareAll, errorLines, owner } from '../stacks/helpers.js';
 
 type Obj = Record<string, unknown>;
 
@@ -57,6 +58,9 @@ describe('phishingResistantProblems (ID.AUTH.1)', () => {
     expect(reasons((p) => (p.conditions.applications['includeApplications'] = ['00000002-0000-0ff1-ce00-000000000000']))).toEqual(['it covers selected apps, not all cloud apps']);
     expect(reasons((p) => (p.conditions['signInRiskLevels'] = ['high']))).toEqual(['it applies only to some risk levels']);
     expect(reasons((p) => (p.conditions['locations'] = { includeLocations: ['All'], excludeLocations: ['AllTrusted'] }))).toEqual(['it applies only to some locations']);
+    expect(reasons((p) => (p.conditions['authenticationFlows'] = { transferMethods: 'deviceCodeFlow' }))).toEqual(['it applies only to some authentication flows']);
+    expect(reasons((p) => (p.conditions['insiderRiskLevels'] = 'elevated'))).toEqual(['it applies only to some insider risk levels']);
+    expect(reasons((p) => (p.conditions.applications['applicationFilter'] = { mode: 'exclude', rule: 'CustomSecurityAttribute.x -eq "y"' }))).toEqual(['it applies only to some apps matched by a filter']);
     expect(reasons((p) => (p['grantControls'] = { operator: 'OR', builtInControls: ['mfa'], authenticationStrength: null }))).toEqual(['it requires mfa, not a phishing-resistant authentication strength']);
     expect(reasons((p) => (p.grantControls['authenticationStrength'] = { id: '00000000-0000-0000-0000-000000000002' }))).toEqual([
       'its authentication strength "Multifactor authentication" also allows 2 combinations that are not phishing-resistant (password + sms, password + voice)',
@@ -142,5 +146,20 @@ describe('the AuthenticationStrength construct', () => {
       'test/Posture/A: disabledMethods[1]: "sms" is listed twice',
       expect.stringMatching(/^test\/Posture\/A: mode: ID\.AUTH\.1v1 cannot be remediated automatically/),
     ]));
+  });
+});
+
+describe('a conditional access write over a policy that requires a strength the posture does not name', () => {
+  it('keeps the live strength: the desired state carries it, so there is no drift and no write to any MFA', () => {
+    const m = build((p) => declareAll(p)).posture.toManifest();
+    const declared = m.desired.conditionalAccess!.policies.find((p) => p.grantControls && !p.grantControls.authenticationStrength && (p.grantControls.builtInControls ?? []).includes('mfa'))!;
+    expect(declared).toBeDefined();
+    const none = () => undefined;
+    const dir = { userByUpn: none, userById: none, groupByName: none, groupByMail: none, groupById: none };
+    const live = { id: 'p1', displayName: declared.displayName, grantControls: { operator: 'OR', builtInControls: [], authenticationStrength: { id: PHISHING_RESISTANT_STRENGTH_ID, displayName: 'Phishing-resistant MFA' } } };
+    const grant = resolvePolicy(declared, dir, { live }).body['grantControls'] as Obj;
+    expect(grant['authenticationStrength']).toEqual({ id: PHISHING_RESISTANT_STRENGTH_ID });
+    // Without a live strength the declaration stays as written.
+    expect((resolvePolicy(declared, dir, { live: { ...live, grantControls: { operator: 'OR', builtInControls: ['mfa'], authenticationStrength: null } } }).body['grantControls'] as Obj)['authenticationStrength']).toBeUndefined();
   });
 });

@@ -102,4 +102,19 @@ describe('MAIL.EXPOSURE checks', () => {
     expect(f.map((x) => x.status).sort()).toEqual(['not-evaluated', 'violation']);
     expect(r.incomplete.map((i) => i.endpoint)).toContain('Exchange Get-Mailbox');
   });
+  it('enables a disabled banner rule only when marking the mail is all it does: one that also sets SCL -1 or copies mail is left to its owner', () => {
+    const m = manifest({ bannerRule: 'Outside warning' });
+    const rule = { Name: 'Outside warning', State: 'Disabled', Mode: 'Enforce', FromScope: 'NotInOrganization', PrependSubject: '[EXTERNAL] ', SetSCL: null, BlindCopyTo: [], StopRuleProcessing: false };
+    expect(ours(m, live({ transportRules: ok([rule]) })).map((x) => [x.check, x.change.action])).toEqual([['external-banner-rule', 'update']]);
+    for (const extra of [{ SetSCL: -1 }, { BlindCopyTo: ['archive@attacker.example'] }, { RedirectMessageTo: ['x@attacker.example'] }]) {
+      const f = ours(m, live({ transportRules: ok([{ ...rule, ...extra }]) }));
+      expect(f.map((x) => [x.check, x.change.action])).toEqual([['external-banner-rule', 'none']]);
+      expect(f[0]!.remediation).toContain(Object.keys(extra)[0]);
+    }
+  });
+
+  it('quotes an AllowList entry in the pasted PowerShell command so nothing in it is expanded', () => {
+    const f = ours(manifest(), live({ externalInOutlook: ok([{ Identity: 'ExternalInOutlook', Enabled: true, AllowList: ["$(Remove-Mailbox ceo)'x.example"] }]) }));
+    expect(f[0]!.remediation).toContain("@{Remove='$(Remove-Mailbox ceo)''x.example'}");
+  });
 });
