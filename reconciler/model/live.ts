@@ -43,7 +43,7 @@ export interface GroupMemberships {
   readonly unresolved: readonly string[];
 }
 
-/** Who holds the posture's privileged roles (active assignments), directly or through a role-assignable group. */
+/** Who holds the posture's privileged roles (active or eligible assignments), directly or through a role-assignable group. */
 export interface RoleHolders {
   /** Role template id (lower case) → the object ids (lower case) of the users holding it. */
   readonly byRole: Readonly<Record<string, readonly string[]>>;

@@ -14,8 +14,9 @@ export function privilegedRolesOf(m: Manifest): string[] {
 const KNOWN = ['#microsoft.graph.user', '#microsoft.graph.group', '#microsoft.graph.serviceprincipal'];
 
 /**
- * Who actively holds the posture's privileged roles: one roleAssignments read per role (with the
- * holder expanded), and the members of a role-assignable group holding one, through nested groups.
+ * Who holds the posture's privileged roles, actively or as eligible through Privileged Identity
+ * Management (an eligible admin is one activation away from the role): one roleAssignments and one
+ * roleEligibilitySchedules read per role (with the holder expanded), and the members of a role-assignable group holding one, through nested groups.
  * A holder whose type the answer does not say fails the read: it could be a group of many. Read
  * only when the posture declares threat protection. Read-only.
  */
@@ -39,7 +40,16 @@ export const directoryRoleAssignment: ResourceType = {
           return groupMembers.get(id)!;
         };
         for (const role of privilegedRolesOf(m)) {
-          const assignments = await ctx.graph.list<Obj>(`/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '${q(role)}'&$expand=principal`);
+          const assignments = (
+            await Promise.all([
+              ctx.graph.list<Obj>(`/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '${q(role)}'&$expand=principal`),
+              // A tenant without Entra ID P2 has no Privileged Identity Management, so no eligible holder; any other failure fails the read.
+              ctx.graph.list<Obj>(`/roleManagement/directory/roleEligibilitySchedules?$filter=roleDefinitionId eq '${q(role)}'&$expand=principal`).catch((err: unknown) => {
+                if (err instanceof Error && /licen[cs]e|premium|\bP2\b/i.test(err.message)) return [] as Obj[];
+                throw err;
+              }),
+            ])
+          ).flat();
           const holders = new Set<string>();
           for (const a of assignments) {
             const principal = a['principal'];

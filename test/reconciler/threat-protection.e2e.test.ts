@@ -113,6 +113,30 @@ describe('threat protection on the effective policy of each population', () => {
     expect(plan(r.stdout).changes.filter((c) => c.control.startsWith('MAIL.THREAT.'))).toEqual([]);
   });
 
+  it('an admin eligible for a privileged role through Privileged Identity Management is one of the privileged', async () => {
+    const privileged = async (eligible: boolean) => {
+      const s = loadScenario('compliant');
+      s.exchange.HostedContentFilterPolicy.find((p) => p['IsDefault'] === true)!['PhishZapEnabled'] = false;
+      const dana = s.graph.users.find((u) => u['userPrincipalName'] === 'dana.whitfield@tailspintoys.example')!;
+      if (eligible) {
+        (s.graph as Record<string, unknown[]>)['roleEligibilitySchedules'] = [
+          { id: 'e1a2b3c4-0000-4000-8000-000000000001', principalId: dana['id'], roleDefinitionId: '62e90394-69f5-4237-9190-012177145e10', directoryScopeId: '/', memberType: 'Direct', status: 'Provisioned', scheduleInfo: { startDateTime: '2026-01-01T00:00:00Z', expiration: { type: 'noExpiration' } } },
+        ];
+      }
+      sim = await startSimulator({ scenario: s });
+      const r = await planAgainst(sim, synthDir, ['--format', 'json']);
+      await sim.stop();
+      sim = undefined;
+      return ours(plan(r.stdout)).filter((f) => f.control.id === 'MAIL.THREAT.2' && f.summary.startsWith('privileged'));
+    };
+    // The privileged population counts one more member once Dana is eligible for Global Administrator.
+    const size = (found: Finding[]) => Number(/^privileged \((\d+) users?\)/.exec(found[0]?.summary ?? '')?.[1] ?? 0);
+    const before = size(await privileged(false));
+    const found = await privileged(true);
+    expect(found.map((f) => f.resource.name)).toEqual(['Default']);
+    expect(size(found)).toBe(before + 1);
+  });
+
   it('apply writes the effective policies and a plan after it shows none', async () => {
     const s = (sim = await startSimulator({ scenario: 'drifted' }));
     const dir = mkdtempSync(join(tmpdir(), 'posture-threat-'));
