@@ -41,6 +41,7 @@ describe('POST /identity/conditionalAccess/evaluate (What If)', () => {
       'EP - Sign-in risk medium+high: MFA every time': [false, 'signInRisk'],
       // Report-only policies are evaluated as if enforced.
       'EP - Privileged roles, user risk medium+high: block': [true, 'notSet'],
+      'EP - Privileged roles: phishing-resistant MFA': [true, 'notSet'],
       'EP - Block legacy authentication': [false, 'clientApps'],
     });
     const first = r.body.value![0]!;
@@ -58,6 +59,7 @@ describe('POST /identity/conditionalAccess/evaluate (What If)', () => {
       'EP - User risk high: MFA and password change': [false, 'users,userRisk'],
       'EP - Sign-in risk medium+high: MFA every time': [false, 'users,signInRisk,policyNotEnabled'],
       'EP - Privileged roles, user risk medium+high: block': [false, 'users,userRisk'],
+      'EP - Privileged roles: phishing-resistant MFA': [false, 'users'],
       'EP - Block legacy authentication': [false, 'users'],
     });
   });
@@ -68,7 +70,7 @@ describe('POST /identity/conditionalAccess/evaluate (What If)', () => {
     ((p['conditions'] as { users: { excludeGroups: string[] } }).users.excludeGroups = ['bd4fd340-acc0-5dc6-a4c8-25e1730a9c98']);
     sim = await startSimulator({ scenario, limits: { enabled: false } });
     const r = await evaluate(sim, { ...signIn(ALEX, { userRiskLevel: 'high' }), appliedPoliciesOnly: true }, { version: 'v1.0' });
-    expect(r.body.value!.map((x) => x.displayName)).toEqual(['EP - Privileged roles, user risk medium+high: block']);
+    expect(r.body.value!.map((x) => x.displayName)).toEqual(['EP - Privileged roles, user risk medium+high: block', 'EP - Privileged roles: phishing-resistant MFA']);
   });
 
   it('refuses what Graph refuses: a missing part, an unknown level, an unknown user, no permission', async () => {
