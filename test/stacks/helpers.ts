@@ -1,6 +1,7 @@
 import { Testing, TerraformStack, type App } from 'cdktf';
 import {
   AuthenticationStrength,
+  ExternalExposure,
   ConsentGovernance,
   EmailSecurityPosture,
   ForwardingLockdown,
@@ -60,6 +61,7 @@ export function declareAll(posture: EmailSecurityPosture): void {
   });
   new ThreatProtection(posture, 'ThreatProtection', { owner });
   new AuthenticationStrength(posture, 'AuthenticationStrength', { owner, disabledMethods: ['sms', 'voice'] });
+  new ExternalExposure(posture, 'ExternalExposure', { owner });
 }
 
 export function errors(built: Built): SynthError[] {

@@ -7,7 +7,7 @@ describe('ThreatProtection', () => {
     const { posture } = build((p) => new ThreatProtection(p, 'Threat', { owner, populations: { highValueGroups: [' Finance '] }, impersonation: { protectedUsers: ['CEO@contoso.example'], partnerDomains: ['Partner.example'] } }));
     const m = posture.toManifest();
     expect(m.controls.map((c) => c.id)).toEqual(expect.arrayContaining(['MAIL.THREAT.1v1', 'MAIL.THREAT.2v1']));
-    expect(m.desired.threatProtection).toEqual({
+    expect(m.desired.threatProtection).toMatchObject({
       populations: { privilegedRoles: [...DEFAULT_PRIVILEGED_ROLES], highValueGroups: ['Finance'] },
       impersonation: { protectedUsers: ['ceo@contoso.example'], protectedDomains: ['partner.example'], action: 'Quarantine' },
       antiSpam: { highConfidencePhishAction: 'Quarantine', phishSpamAction: 'Quarantine', zeroHourAutoPurge: true },
@@ -38,6 +38,6 @@ describe('ThreatProtection', () => {
 
   it('refuses an unknown property and an action it does not know', () => {
     expect(errorLines(build((p) => new ThreatProtection(p, 'Threat', { owner, impersonation: { action: 'Junk' } } as never)))).toEqual([expect.stringMatching(/^test\/Posture\/Threat: impersonation\.action: /)]);
-    expect(errorLines(build((p) => new ThreatProtection(p, 'Threat', { owner, links: {} } as never)))).toEqual([expect.stringMatching(/^test\/Posture\/Threat: links: unknown property of ThreatProtection/)]);
+    expect(errorLines(build((p) => new ThreatProtection(p, 'Threat', { owner, mailboxes: {} } as never)))).toEqual([expect.stringMatching(/^test\/Posture\/Threat: mailboxes: unknown property of ThreatProtection/)]);
   });
 });
