@@ -112,6 +112,12 @@ describe('plan against the drifted tenant', () => {
       'MAIL.THREAT.1v1 drift mail-platform@tailspintoys.example antiPhishPolicy:Office365 AntiPhish Default',
       'MAIL.THREAT.2v1 drift mail-platform@tailspintoys.example hostedContentFilterPolicy:Default',
       'MAIL.THREAT.2v1 drift mail-platform@tailspintoys.example hostedContentFilterPolicy:Default',
+      'MAIL.THREAT.3v1 drift mail-platform@tailspintoys.example safeLinksPolicy:Tailspin Safe Links',
+      'MAIL.THREAT.3v1 drift mail-platform@tailspintoys.example safeLinksPolicy:Tailspin Safe Links',
+      'MAIL.THREAT.4v1 drift mail-platform@tailspintoys.example safeAttachmentPolicy:Tailspin Safe Attachments',
+      'MAIL.THREAT.4v1 drift mail-platform@tailspintoys.example safeAttachmentPolicy:Tailspin Safe Attachments',
+      'MAIL.THREAT.5v1 drift mail-platform@tailspintoys.example malwareFilterPolicy:Default',
+      'MAIL.THREAT.5v1 drift mail-platform@tailspintoys.example malwareFilterPolicy:Default',
     ].sort());
   });
 
