@@ -62,11 +62,11 @@ describe('a declared conditional access policy the tenant does not satisfy names
       policy: { id: '933bbfca-3b2f-5a66-a58e-b285545d0fb7', displayName: 'User risk (pilot)', state: 'enabledForReportingButNotEnforced' },
       reasons: [{ code: 'report-only', field: '/state', text: 'it is report-only (enabledForReportingButNotEnforced), not enforced' }],
       score: 1,
-      compared: 4,
+      compared: 5,
     });
     expect(f.summary).toBe(`Conditional access policy "${USER_RISK}" does not exist. The closest live policy, "User risk (pilot)", does not count because it is report-only (enabledForReportingButNotEnforced), not enforced.`);
     expect(r.text).toContain('The closest live policy, "User risk (pilot)", does not count because it is report-only');
-    expect(r.text).toContain('near miss: closest live policy "User risk (pilot)" (933bbfca-3b2f-5a66-a58e-b285545d0fb7), 1 reason, of 4 compared');
+    expect(r.text).toContain('near miss: closest live policy "User risk (pilot)" (933bbfca-3b2f-5a66-a58e-b285545d0fb7), 1 reason, of 5 compared');
     expect(r.text).toContain('- report-only: it is report-only (enabledForReportingButNotEnforced), not enforced');
 
     const applied = await cli(['apply', r.file, '--auto-approve', ...target(sim, synthDir)], writer(sim));

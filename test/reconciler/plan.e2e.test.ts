@@ -12,6 +12,44 @@ beforeAll(() => {
 
 const json = (stdout: string) => JSON.parse(stdout) as PlanDocument;
 
+/** Every drift planted in the drifted tenant: control, status, owner and resource. */
+const DRIFTED_FINDINGS = [
+  'APP.CONSENT.1v1 drift dana.whitfield@tailspintoys.example authorizationPolicy:Authorization Policy',
+  'APP.CONSENT.4v1 violation dana.whitfield@tailspintoys.example oauth2PermissionGrant:QuickMail Organizer ← taylor.nguyen@tailspintoys.example',
+  'GOV.OWNER.1v1 violation secops@tailspintoys.example user:dana.whitfield@tailspintoys.example',
+  'ID.AUTH.1v1 violation identity-team@tailspintoys.example conditionalAccessPolicy:EP - Privileged roles: phishing-resistant MFA',
+  'ID.AUTH.2v1 violation identity-team@tailspintoys.example userRegistrationDetails:enabled member users',
+  'ID.AUTH.3v1 drift identity-team@tailspintoys.example authenticationMethodsPolicy:Sms authentication method',
+  'ID.CA.3v1 drift identity-team@tailspintoys.example conditionalAccessPolicy:EP - Privileged roles: phishing-resistant MFA',
+  'ID.CA.5v1 drift identity-team@tailspintoys.example conditionalAccessPolicy:EP - Sign-in risk medium+high: MFA every time',
+  'MAIL.DMARC.1v1 missing mail-platform@tailspintoys.example domain:tailspin-toys.example',
+  'MAIL.DMARC.2v1 violation mail-platform@tailspintoys.example domain:tailspintoys.example',
+  'MAIL.EXPOSURE.1v1 violation mail-platform@tailspintoys.example externalInOutlook:ExternalInOutlook',
+  'MAIL.EXPOSURE.2v1 violation mail-platform@tailspintoys.example sharingPolicy:Default Sharing Policy',
+  'MAIL.EXPOSURE.3v1 violation secops@tailspintoys.example mailbox:AuditOwner without MailItemsAccessed, UpdateInboxRules, Send',
+  'MAIL.EXPOSURE.3v1 violation secops@tailspintoys.example organizationConfig:tailspintoys.onmicrosoft.example',
+  'MAIL.FWD.1v1 drift mail-platform@tailspintoys.example hostedOutboundSpamFilterPolicy:Default',
+  'MAIL.FWD.4v1 violation secops@tailspintoys.example inboxRule:morgan.reed@tailspintoys.example: "."',
+  'MAIL.INBOUND.2v1 violation mail-platform@tailspintoys.example transportRule:Partner mail bypass',
+  'MAIL.INBOUND.3v1 violation mail-platform@tailspintoys.example hostedConnectionFilterPolicy:Default',
+  'MAIL.INBOUND.3v1 violation mail-platform@tailspintoys.example hostedConnectionFilterPolicy:Default',
+  'MAIL.SMTP.1v1 violation identity-team@tailspintoys.example transportConfig:Transport Settings',
+  'MAIL.APPS.1v1 violation dana.whitfield@tailspintoys.example servicePrincipal:OOF Sync Cloud',
+  'MAIL.APPS.1v1 violation jordan.patel@tailspintoys.example servicePrincipal:Payroll Statement Mailer',
+  'MAIL.APPS.2v1 missing jordan.patel@tailspintoys.example applicationAccessPolicy:Payroll Statement Mailer (e4a1c9b2-6d3f-4f8a-9b2c-7d1e5f3a8c64)',
+  'MAIL.APPS.3v1 violation jordan.patel@tailspintoys.example appRegistration:Payroll Statement Mailer client secret "quick-fix" (keyId 9b2d4f6a-8c0e-4a2c-9e4f-6b8d0f2a4c6e)',
+  'MAIL.THREAT.1v1 drift mail-platform@tailspintoys.example antiPhishPolicy:Office365 AntiPhish Default',
+  'MAIL.THREAT.1v1 drift mail-platform@tailspintoys.example antiPhishPolicy:Office365 AntiPhish Default',
+  'MAIL.THREAT.2v1 drift mail-platform@tailspintoys.example hostedContentFilterPolicy:Default',
+  'MAIL.THREAT.2v1 drift mail-platform@tailspintoys.example hostedContentFilterPolicy:Default',
+  'MAIL.THREAT.3v1 drift mail-platform@tailspintoys.example safeLinksPolicy:Tailspin Safe Links',
+  'MAIL.THREAT.3v1 drift mail-platform@tailspintoys.example safeLinksPolicy:Tailspin Safe Links',
+  'MAIL.THREAT.4v1 drift mail-platform@tailspintoys.example safeAttachmentPolicy:Tailspin Safe Attachments',
+  'MAIL.THREAT.4v1 drift mail-platform@tailspintoys.example safeAttachmentPolicy:Tailspin Safe Attachments',
+  'MAIL.THREAT.5v1 drift mail-platform@tailspintoys.example malwareFilterPolicy:Default',
+  'MAIL.THREAT.5v1 drift mail-platform@tailspintoys.example malwareFilterPolicy:Default',
+];
+
 describe('plan against the compliant tenant', () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
@@ -83,42 +121,7 @@ describe('plan against the drifted tenant', () => {
     const r = await planAgainst(sim, synthDir, ['--format', 'json']);
     expect(r.code).toBe(2);
     const got = json(r.stdout).findings.map((f) => `${f.control.versionedId} ${f.status} ${f.owner.contact} ${f.resource.type}:${f.resource.name}`).sort();
-    expect(got).toEqual([
-      'APP.CONSENT.1v1 drift dana.whitfield@tailspintoys.example authorizationPolicy:Authorization Policy',
-      'APP.CONSENT.4v1 violation dana.whitfield@tailspintoys.example oauth2PermissionGrant:QuickMail Organizer ← taylor.nguyen@tailspintoys.example',
-      'GOV.OWNER.1v1 violation secops@tailspintoys.example user:dana.whitfield@tailspintoys.example',
-      'ID.AUTH.1v1 violation identity-team@tailspintoys.example conditionalAccessPolicy:EP - Privileged roles: phishing-resistant MFA',
-      'ID.AUTH.2v1 violation identity-team@tailspintoys.example userRegistrationDetails:enabled member users',
-      'ID.AUTH.3v1 drift identity-team@tailspintoys.example authenticationMethodsPolicy:Sms authentication method',
-      'ID.CA.3v1 drift identity-team@tailspintoys.example conditionalAccessPolicy:EP - Privileged roles: phishing-resistant MFA',
-      'ID.CA.5v1 drift identity-team@tailspintoys.example conditionalAccessPolicy:EP - Sign-in risk medium+high: MFA every time',
-      'MAIL.DMARC.1v1 missing mail-platform@tailspintoys.example domain:tailspin-toys.example',
-      'MAIL.DMARC.2v1 violation mail-platform@tailspintoys.example domain:tailspintoys.example',
-      'MAIL.EXPOSURE.1v1 violation mail-platform@tailspintoys.example externalInOutlook:ExternalInOutlook',
-      'MAIL.EXPOSURE.2v1 violation mail-platform@tailspintoys.example sharingPolicy:Default Sharing Policy',
-      'MAIL.EXPOSURE.3v1 violation secops@tailspintoys.example mailbox:AuditOwner without MailItemsAccessed, UpdateInboxRules, Send',
-      'MAIL.EXPOSURE.3v1 violation secops@tailspintoys.example organizationConfig:tailspintoys.onmicrosoft.example',
-      'MAIL.FWD.1v1 drift mail-platform@tailspintoys.example hostedOutboundSpamFilterPolicy:Default',
-      'MAIL.FWD.4v1 violation secops@tailspintoys.example inboxRule:morgan.reed@tailspintoys.example: "."',
-      'MAIL.INBOUND.2v1 violation mail-platform@tailspintoys.example transportRule:Partner mail bypass',
-      'MAIL.INBOUND.3v1 violation mail-platform@tailspintoys.example hostedConnectionFilterPolicy:Default',
-      'MAIL.INBOUND.3v1 violation mail-platform@tailspintoys.example hostedConnectionFilterPolicy:Default',
-      'MAIL.SMTP.1v1 violation identity-team@tailspintoys.example transportConfig:Transport Settings',
-      'MAIL.APPS.1v1 violation dana.whitfield@tailspintoys.example servicePrincipal:OOF Sync Cloud',
-      'MAIL.APPS.1v1 violation jordan.patel@tailspintoys.example servicePrincipal:Payroll Statement Mailer',
-      'MAIL.APPS.2v1 missing jordan.patel@tailspintoys.example applicationAccessPolicy:Payroll Statement Mailer (e4a1c9b2-6d3f-4f8a-9b2c-7d1e5f3a8c64)',
-      'MAIL.APPS.3v1 violation jordan.patel@tailspintoys.example appRegistration:Payroll Statement Mailer client secret "quick-fix" (keyId 9b2d4f6a-8c0e-4a2c-9e4f-6b8d0f2a4c6e)',
-      'MAIL.THREAT.1v1 drift mail-platform@tailspintoys.example antiPhishPolicy:Office365 AntiPhish Default',
-      'MAIL.THREAT.1v1 drift mail-platform@tailspintoys.example antiPhishPolicy:Office365 AntiPhish Default',
-      'MAIL.THREAT.2v1 drift mail-platform@tailspintoys.example hostedContentFilterPolicy:Default',
-      'MAIL.THREAT.2v1 drift mail-platform@tailspintoys.example hostedContentFilterPolicy:Default',
-      'MAIL.THREAT.3v1 drift mail-platform@tailspintoys.example safeLinksPolicy:Tailspin Safe Links',
-      'MAIL.THREAT.3v1 drift mail-platform@tailspintoys.example safeLinksPolicy:Tailspin Safe Links',
-      'MAIL.THREAT.4v1 drift mail-platform@tailspintoys.example safeAttachmentPolicy:Tailspin Safe Attachments',
-      'MAIL.THREAT.4v1 drift mail-platform@tailspintoys.example safeAttachmentPolicy:Tailspin Safe Attachments',
-      'MAIL.THREAT.5v1 drift mail-platform@tailspintoys.example malwareFilterPolicy:Default',
-      'MAIL.THREAT.5v1 drift mail-platform@tailspintoys.example malwareFilterPolicy:Default',
-    ].sort());
+    expect(got).toEqual([...DRIFTED_FINDINGS].sort());
   });
 
   it('gives each finding what an owner needs: severity, evidence, a patch or a remediation, frameworks', async () => {
@@ -147,6 +150,6 @@ describe('plan against the drifted tenant', () => {
   it('drift is the same read-only check for scheduled jobs', async () => {
     const r = await planAgainst(sim, synthDir, ['--format', 'json'], undefined, 'drift');
     expect(r.code).toBe(2);
-    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: 16 } });
+    expect(json(r.stdout)).toMatchObject({ kind: 'drift', summary: { findings: DRIFTED_FINDINGS.length } });
   });
 });
