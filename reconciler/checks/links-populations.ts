@@ -1,5 +1,5 @@
 import type { Evaluation } from '../evaluate/context.js';
-import type { LinksPopulation } from './links-attachments.js';
+import type { Population } from './populations.js';
 import { populationsFor } from './threat-protection.js';
 
 /**
@@ -7,7 +7,7 @@ import { populationsFor } from './threat-protection.js';
  * privileged, each high-value group), built once per evaluation. Undefined when a section they come
  * from was not read; the checks then say which.
  */
-export function linksPopulations(ev: Evaluation): LinksPopulation[] | undefined {
+export function linksPopulations(ev: Evaluation): Population[] | undefined {
   const d = ev.manifest.desired.threatProtection;
   const { users, mailboxes, groupMemberships, privilegedRoleHolders } = ev.live;
   if (!d || !users?.ok || !mailboxes?.ok || !groupMemberships?.ok || !privilegedRoleHolders?.ok) return undefined;

@@ -69,15 +69,42 @@ function identityOf(o: Entity, keys: readonly string[]): string[] {
   return keys.map((k) => o[k]).filter((v): v is string => typeof v === 'string').map((v) => v.toLowerCase());
 }
 
-/** The object an -Identity value names, or ManagementObjectNotFoundException. */
-export function find(coll: Collection, identity: string, keys: readonly string[] = DEFAULT_IDENTITY): Entity {
-  const want = identity.toLowerCase();
-  for (const o of coll.values()) if (identityOf(o, keys).includes(want)) return o;
-  throw new CmdletError(
+/** What Exchange answers when an -Identity value names no object. */
+export const objectNotFound = (identity: string): CmdletError =>
+  new CmdletError(
     'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException',
     `The operation couldn't be performed because object '${identity}' couldn't be found on 'SIMPR01A001DC01.simulated.prod.outlook.com'.`,
     404,
   );
+
+/** The object an -Identity value names, or ManagementObjectNotFoundException. */
+export function find(coll: Collection, identity: string, keys: readonly string[] = DEFAULT_IDENTITY): Entity {
+  const want = identity.toLowerCase();
+  for (const o of coll.values()) if (identityOf(o, keys).includes(want)) return o;
+  throw objectNotFound(identity);
+}
+
+/**
+ * -Identity of an organisation-wide setting (one object per organisation): absent, the organisation
+ * (its id or initial domain), or one of the setting's own `keys`; anything else is not found.
+ */
+export function checkOrganisationIdentity(t: { id: string; initialDomain: string }, setting: Record<string, unknown>, keys: readonly string[], identity: unknown): void {
+  if (identity === undefined) return;
+  const names = [t.id, t.initialDomain, ...keys.map((k) => setting[k])];
+  if (!names.some((n) => typeof n === 'string' && n.toLowerCase() === String(identity).toLowerCase())) throw objectNotFound(String(identity));
+}
+
+/**
+ * Set- on a policy Microsoft manages: a preset security policy's (RecommendedPolicyType Standard or
+ * Strict) or the Built-In Protection Policy. Exchange refuses both; an administrator changes presets
+ * in the portal or with the preset rules, never the policy itself.
+ */
+export function refuseManagedPolicy(x: Entity): void {
+  const name = String(x['Name']);
+  if (/^(standard|strict)$/i.test(String(x['RecommendedPolicyType']))) {
+    throw new CmdletError('Microsoft.Exchange.Management.Tasks.ValidationException', `The policy '${name}' is part of a preset security policy and can't be modified.`);
+  }
+  if (x['IsBuiltInProtection'] === true) throw new CmdletError('Microsoft.Exchange.Management.Tasks.ValidationException', `The policy '${name}' is managed by Microsoft and can't be modified.`);
 }
 
 /** An enumeration parameter's value in its canonical case, or the binding error PowerShell gives. */

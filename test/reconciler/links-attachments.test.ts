@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recipientOfMailbox, type Recipient } from '../../reconciler/checks/effective-policy.js';
-import { checkLinksAttachments, type LinksPopulation } from '../../reconciler/checks/links-attachments.js';
+import { checkLinksAttachments } from '../../reconciler/checks/links-attachments.js';
+import type { Population } from '../../reconciler/checks/populations.js';
 import { Evaluation } from '../../reconciler/evaluate/context.js';
 import type { Manifest } from '../../reconciler/manifest/schema.js';
 import type { LiveState } from '../../reconciler/model/live.js';
@@ -14,7 +15,7 @@ const manifestOf = (props: Partial<ThreatProtectionProps> = {}): Manifest => bui
 
 const mailbox = (n: string, id: string): Obj => ({ ExternalDirectoryObjectId: id, UserPrincipalName: `${n}@contoso.example`, PrimarySmtpAddress: `${n}@contoso.example`, Alias: n, RecipientTypeDetails: 'UserMailbox' });
 const people: Recipient[] = [mailbox('ann', 'a1'), mailbox('bob', 'b2'), mailbox('cat', 'c3')].map((m) => recipientOfMailbox(m)!);
-const everyone: LinksPopulation = { key: 'everyone', title: 'everyone', members: people };
+const everyone: Population = { key: 'everyone', title: 'everyone', members: people };
 
 const builtInLinks: Obj = { Identity: 'Built-In Protection Policy', Name: 'Built-In Protection Policy', IsBuiltInProtection: true, RecommendedPolicyType: 'BuiltInProtection', EnableSafeLinksForEmail: true, EnableSafeLinksForTeams: true, EnableSafeLinksForOffice: true, AllowClickThrough: false, ScanUrls: true, DeliverMessageAfterScan: true, DisableUrlRewrite: true, EnableForInternalSenders: false };
 const goodLinks: Obj = { ...builtInLinks, Identity: 'Links', Name: 'Links', IsBuiltInProtection: false, RecommendedPolicyType: 'Custom', DisableUrlRewrite: false, EnableForInternalSenders: true };
@@ -40,7 +41,7 @@ function live(o: { links?: Obj[]; linkRules?: Obj[]; attach?: Obj[]; attachRules
   } as LiveState;
 }
 
-function run(m: Manifest, l: LiveState, populations: LinksPopulation[] | undefined = [everyone]) {
+function run(m: Manifest, l: LiveState, populations: Population[] | undefined = [everyone]) {
   const ev = new Evaluation(m, l, TODAY);
   checkLinksAttachments(ev, populations);
   return ev.findings;
@@ -84,7 +85,7 @@ describe('MAIL.THREAT.3-5 (pure)', () => {
 
   it('a population whose members are not known, or a rule naming an unknown group, makes the control not evaluated', () => {
     const m = manifestOf();
-    const unknown: LinksPopulation = { key: 'group:Board', title: 'high-value group "Board"', members: [], unknown: '"Board" is no group of the directory' };
+    const unknown: Population = { key: 'group:Board', title: 'high-value group "Board"', members: [], unknown: '"Board" is no group of the directory' };
     const found = run(m, live({ linkRules: [rule('SafeLinksPolicy', 'Links', { SentToMemberOf: ['Nobody knows'] })] }), [everyone, unknown]).filter((f) => f.control.id === 'MAIL.THREAT.3');
     expect(found.map((f) => f.status)).toEqual(['not-evaluated']);
     expect(found[0]!.summary).toContain('high-value group "Board"');

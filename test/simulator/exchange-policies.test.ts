@@ -194,3 +194,28 @@ describe('a scenario that leaves the new objects out', () => {
     }
   });
 });
+
+describe('policies Microsoft manages cannot be set', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await start();
+  });
+  afterAll(() => sim.stop());
+
+  it.each([
+    ['Set-AntiPhishPolicy', 'Strict Preset Security Policy1717000000001', { EnableSpoofIntelligence: false }, 'is part of a preset security policy'],
+    ['Set-HostedContentFilterPolicy', 'Strict Preset Security Policy1717000000002', { PhishZapEnabled: false }, 'is part of a preset security policy'],
+    ['Set-MalwareFilterPolicy', 'Strict Preset Security Policy1717000000003', { ZapEnabled: false }, 'is part of a preset security policy'],
+    ['Set-SafeLinksPolicy', 'Strict Preset Security Policy1717000000004', { AllowClickThrough: true }, 'is part of a preset security policy'],
+    ['Set-SafeAttachmentPolicy', 'Built-In Protection Policy', { Action: 'Allow' }, 'is managed by Microsoft'],
+    ['Set-SafeLinksPolicy', 'Built-In Protection Policy', { AllowClickThrough: true }, 'is managed by Microsoft'],
+  ])('%s -Identity "%s" is refused and changes nothing', async (cmdlet, identity, params, message) => {
+    const get = cmdlet.replace(/^Set-/, 'Get-');
+    const before = (await exo(sim, get, { Identity: identity })).body.value;
+    const r = await exo(sim, cmdlet, { Identity: identity, ...params });
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r.body)).toContain('ValidationException');
+    expect(JSON.stringify(r.body)).toContain(`The policy '${identity}' ${message} and can't be modified.`);
+    expect((await exo(sim, get, { Identity: identity })).body.value).toEqual(before);
+  });
+});

@@ -1,5 +1,5 @@
 import type { Collection } from '../../tenant/collection.js';
-import { checkEnum, CmdletError, exchangeObject } from '../object.js';
+import { checkEnum, CmdletError, exchangeObject, refuseManagedPolicy } from '../object.js';
 
 declare module '../../tenant/tenant.js' {
   interface ExchangeCollections {
@@ -90,9 +90,7 @@ export const AntiPhishPolicy = exchangeObject({
         TargetedUsersToProtect: 'strings', TargetedDomainsToProtect: 'strings',
       },
       (x, p) => {
-        if (/^(standard|strict)$/i.test(String(x['RecommendedPolicyType']))) {
-          throw new CmdletError('Microsoft.Exchange.Management.Tasks.ValidationException', `The policy '${String(x['Name'])}' is part of a preset security policy and can't be modified.`);
-        }
+        refuseManagedPolicy(x);
         const next = { ...x };
         for (const b of BOOLS) if (p[b] !== undefined) next[b] = p[b];
         for (const a of ACTIONS) if (p[a] !== undefined) next[a] = checkEnum(a, p[a], IMPERSONATION_ACTIONS);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CmdletError, COMMON, slot, type ExchangeObject } from '../object.js';
+import { checkOrganisationIdentity, CmdletError, COMMON, slot, type ExchangeObject } from '../object.js';
 
 declare module '../../tenant/tenant.js' {
   interface TenantSlots {
@@ -21,20 +21,6 @@ export const EXTERNAL_IN_OUTLOOK_DEFAULTS: Readonly<Record<string, unknown>> = {
   ObjectState: 'Unchanged',
   WhenChanged: '2024-01-08T09:00:00Z',
 };
-
-const notFound = (identity: string) =>
-  new CmdletError(
-    'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException',
-    `The operation couldn't be performed because object '${identity}' couldn't be found on 'SIMPR01A001DC01.simulated.prod.outlook.com'.`,
-    404,
-  );
-
-/** -Identity names the organisation (its id or domain) or the setting itself. */
-function checkIdentity(t: { id: string; initialDomain: string; externalInOutlook: Record<string, unknown> }, identity: unknown): void {
-  if (identity === undefined) return;
-  const names = [t.id, t.initialDomain, t.externalInOutlook['Identity'], t.externalInOutlook['Guid']];
-  if (!names.some((n) => typeof n === 'string' && n.toLowerCase() === String(identity).toLowerCase())) throw notFound(String(identity));
-}
 
 /**
  * An AllowList value as Set-ExternalInOutlook takes it: a list replaces the entries, `@{Add=…}` and
@@ -60,7 +46,7 @@ function allowList(current: string[], value: unknown): string[] {
   return [...new Set(check(list(value)))];
 }
 
-/** Outlook's native External tag for the organisation: Get-ExternalInOutlook and Set-ExternalInOutlook. */
+/** Outlook's native External tag for the organisation: Get-ExternalInOutlook and Set-ExternalInOutlook (-Identity names the organisation or the setting). */
 export const ExternalInOutlook: ExchangeObject = {
   noun: 'ExternalInOutlook',
   identity: ['Identity', 'Guid'],
@@ -76,7 +62,7 @@ export const ExternalInOutlook: ExchangeObject = {
       writes: false,
       parameters: { Identity: 'string', ...COMMON },
       run: (t, p) => {
-        checkIdentity(t, p['Identity']);
+        checkOrganisationIdentity(t, t.externalInOutlook, ['Identity', 'Guid'], p['Identity']);
         return [{ id: 'ExternalInOutlook', ...t.externalInOutlook }];
       },
     },
@@ -85,7 +71,7 @@ export const ExternalInOutlook: ExchangeObject = {
       writes: true,
       parameters: { Identity: 'string', Enabled: 'bool', AllowList: 'any', ...COMMON },
       run: (t, p) => {
-        checkIdentity(t, p['Identity']);
+        checkOrganisationIdentity(t, t.externalInOutlook, ['Identity', 'Guid'], p['Identity']);
         const next = { ...t.externalInOutlook };
         if (p['Enabled'] !== undefined) next['Enabled'] = p['Enabled'];
         if (p['AllowList'] !== undefined) next['AllowList'] = allowList((next['AllowList'] as string[] | undefined) ?? [], p['AllowList']);

@@ -1,5 +1,5 @@
 import type { Collection } from '../../tenant/collection.js';
-import { checkEnum, CmdletError, exchangeObject } from '../object.js';
+import { checkEnum, exchangeObject, refuseManagedPolicy } from '../object.js';
 
 declare module '../../tenant/tenant.js' {
   interface ExchangeCollections {
@@ -50,9 +50,7 @@ export const HostedContentFilterPolicy = exchangeObject({
     o.set(
       { SpamAction: 'string', HighConfidenceSpamAction: 'string', PhishSpamAction: 'string', BulkSpamAction: 'string', HighConfidencePhishAction: 'string', SpamZapEnabled: 'bool', PhishZapEnabled: 'bool' },
       (x, p) => {
-        if (/^(standard|strict)$/i.test(String(x['RecommendedPolicyType']))) {
-          throw new CmdletError('Microsoft.Exchange.Management.Tasks.ValidationException', `The policy '${String(x['Name'])}' is part of a preset security policy and can't be modified.`);
-        }
+        refuseManagedPolicy(x);
         const next = { ...x };
         for (const a of ['SpamAction', 'HighConfidenceSpamAction', 'PhishSpamAction', 'BulkSpamAction'] as const) if (p[a] !== undefined) next[a] = checkEnum(a, p[a], SPAM_ACTIONS);
         if (p['HighConfidencePhishAction'] !== undefined) next['HighConfidencePhishAction'] = checkEnum('HighConfidencePhishAction', p['HighConfidencePhishAction'], ['Delete', 'MoveToJmf', 'Quarantine', 'Redirect']);

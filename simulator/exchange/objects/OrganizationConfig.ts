@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CmdletError, COMMON, slot, type ExchangeObject } from '../object.js';
+import { checkOrganisationIdentity, COMMON, slot, type ExchangeObject } from '../object.js';
 
 declare module '../../tenant/tenant.js' {
   interface TenantSlots {
@@ -59,16 +59,7 @@ export const OrganizationConfig: ExchangeObject = {
       writes: false,
       parameters: { Identity: 'string', ...COMMON },
       run: (t, p) => {
-        if (p['Identity'] !== undefined) {
-          const names = [t.id, t.initialDomain, t.organizationConfig['Identity'], t.organizationConfig['Name'], t.organizationConfig['Guid']];
-          if (!names.some((n) => typeof n === 'string' && n.toLowerCase() === String(p['Identity']).toLowerCase())) {
-            throw new CmdletError(
-              'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException',
-              `The operation couldn't be performed because object '${String(p['Identity'])}' couldn't be found on 'SIMPR01A001DC01.simulated.prod.outlook.com'.`,
-              404,
-            );
-          }
-        }
+        checkOrganisationIdentity(t, t.organizationConfig, ['Identity', 'Name', 'Guid'], p['Identity']);
         return [{ id: 'OrganizationConfig', Identity: t.initialDomain, Name: t.initialDomain, ...t.organizationConfig }];
       },
     },

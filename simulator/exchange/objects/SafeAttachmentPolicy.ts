@@ -1,5 +1,5 @@
 import type { Collection } from '../../tenant/collection.js';
-import { checkEnum, CmdletError, exchangeObject } from '../object.js';
+import { checkEnum, exchangeObject, refuseManagedPolicy } from '../object.js';
 
 declare module '../../tenant/tenant.js' {
   interface ExchangeCollections {
@@ -44,9 +44,7 @@ export const SafeAttachmentPolicy = exchangeObject({
   cmdlets: (o) => [
     o.get(),
     o.set({ Enable: 'bool', Action: 'string', Redirect: 'bool', RedirectAddress: 'string', QuarantineTag: 'string' }, (x, p) => {
-      if (x['IsBuiltInProtection'] === true || /^(standard|strict)$/i.test(String(x['RecommendedPolicyType']))) {
-        throw new CmdletError('Microsoft.Exchange.Management.Tasks.ValidationException', `The policy '${String(x['Name'])}' is managed by Microsoft and can't be modified.`);
-      }
+      refuseManagedPolicy(x);
       const next = { ...x };
       for (const k of ['Enable', 'Redirect', 'RedirectAddress', 'QuarantineTag'] as const) if (p[k] !== undefined) next[k] = p[k];
       if (p['Action'] !== undefined) next['Action'] = checkEnum('Action', p['Action'], ['Allow', 'Block', 'DynamicDelivery']);

@@ -1,5 +1,5 @@
 import type { Collection } from '../../tenant/collection.js';
-import { CmdletError, exchangeObject } from '../object.js';
+import { exchangeObject, refuseManagedPolicy } from '../object.js';
 
 declare module '../../tenant/tenant.js' {
   interface ExchangeCollections {
@@ -55,9 +55,7 @@ export const SafeLinksPolicy = exchangeObject({
   cmdlets: (o) => [
     o.get(),
     o.set(Object.fromEntries(BOOLS.map((b) => [b, 'bool' as const])), (x, p) => {
-      if (x['IsBuiltInProtection'] === true || /^(standard|strict)$/i.test(String(x['RecommendedPolicyType']))) {
-        throw new CmdletError('Microsoft.Exchange.Management.Tasks.ValidationException', `The policy '${String(x['Name'])}' is managed by Microsoft and can't be modified.`);
-      }
+      refuseManagedPolicy(x);
       const next = { ...x };
       for (const b of BOOLS) if (p[b] !== undefined) next[b] = p[b];
       return next;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CmdletError, COMMON, slot, type ExchangeObject } from '../object.js';
+import { checkOrganisationIdentity, CmdletError, COMMON, slot, type ExchangeObject } from '../object.js';
 
 declare module '../../tenant/tenant.js' {
   interface TenantSlots {
@@ -52,20 +52,6 @@ export const TRANSPORT_CONFIG_DEFAULTS: Readonly<Record<string, unknown>> = {
   WhenChanged: '2024-01-08T09:00:00Z',
 };
 
-const notFound = (identity: string) =>
-  new CmdletError(
-    'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException',
-    `The operation couldn't be performed because object '${identity}' couldn't be found on 'SIMPR01A001DC01.simulated.prod.outlook.com'.`,
-    404,
-  );
-
-/** -Identity of Get-/Set-TransportConfig names the organisation (its domain or id), or the settings object itself. */
-function checkIdentity(t: { id: string; initialDomain: string; transportConfig: Record<string, unknown> }, identity: unknown): void {
-  if (identity === undefined) return;
-  const names = [t.id, t.initialDomain, t.transportConfig['Identity'], t.transportConfig['Name'], t.transportConfig['Guid']];
-  if (!names.some((n) => typeof n === 'string' && n.toLowerCase() === String(identity).toLowerCase())) throw notFound(String(identity));
-}
-
 const BOOLS = ['SmtpClientAuthenticationDisabled', 'AllowLegacyTLSClients', 'ReplyAllStormProtectionEnabled', 'AddressBookPolicyRoutingEnabled'];
 
 /** The organisation-wide transport settings: one object, read with Get-TransportConfig and changed with Set-TransportConfig. */
@@ -84,7 +70,7 @@ export const TransportConfig: ExchangeObject = {
       writes: false,
       parameters: { Identity: 'string', ...COMMON },
       run: (t, p) => {
-        checkIdentity(t, p['Identity']);
+        checkOrganisationIdentity(t, t.transportConfig, ['Identity', 'Name', 'Guid'], p['Identity']);
         return [{ id: 'TransportConfig', ...t.transportConfig }];
       },
     },
@@ -100,7 +86,7 @@ export const TransportConfig: ExchangeObject = {
         ...COMMON,
       },
       run: (t, p) => {
-        checkIdentity(t, p['Identity']);
+        checkOrganisationIdentity(t, t.transportConfig, ['Identity', 'Name', 'Guid'], p['Identity']);
         const next = { ...t.transportConfig };
         for (const b of BOOLS) if (p[b] !== undefined) next[b] = p[b];
         if (p['ExternalPostmasterAddress'] !== undefined) {
