@@ -39,7 +39,9 @@ export const tenantArgs = (sim: RunningSimulator, synthDir: string): string[] =>
 export async function timedPosture(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; wallSeconds: number; peakRssMb: number; stderr: string }> {
   const posture = fileURLToPath(new URL('../bin/posture.js', import.meta.url));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [posture, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_NODE_ARGS passes options to the measured process's node, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it.
+  const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, posture, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let peakKb = 0;
   const poll = setInterval(() => {
     try {

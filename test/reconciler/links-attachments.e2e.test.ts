@@ -165,7 +165,7 @@ describe('MAIL.THREAT.3-5 on the effective policy of each population', () => {
 
   it('a failed read of the Safe Links rules: MAIL.THREAT.3 is not evaluated and the run fails loudly; the others are still judged', async () => {
     sim = await startSimulator({ scenario: drifted(), faults: [{ api: 'exchange', route: '^Get-SafeLinksRule$', kind: 'status', status: 503 }] });
-    const r = await planAgainst(sim, synthDir, ['--format', 'json']);
+    const r = await planAgainst(sim, synthDir, ['--format', 'json', '--max-retries', '1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Safe Links policy rules/);
     const found = ours(plan(r.stdout));
