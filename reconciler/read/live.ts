@@ -3,6 +3,7 @@ import type { Manifest } from '../manifest/schema.js';
 import type { LiveState, Section } from '../model/live.js';
 import { ALWAYS_READ, RESOURCES, resourceType } from '../resources/registry.js';
 import type { Obj, ReadContext, ResourceType } from '../resources/types.js';
+import { PageFeed } from './feed.js';
 import { readFailed } from './failed.js';
 
 export type { AppPermissions, InboxRules, LiveState, MailboxRef, Section } from '../model/live.js';
@@ -20,7 +21,7 @@ export function typesToRead(m: Manifest): ResourceType[] {
   const add = (key: string) => {
     if (out.has(key)) return;
     const t = resourceType(key);
-    for (const dep of t.read?.after ?? []) add(dep);
+    for (const dep of [...(t.read?.after ?? []), ...(t.read?.alongside ? [t.read.alongside] : [])]) add(dep);
     out.set(key, t);
   };
   for (const k of keys) add(k);
@@ -48,16 +49,26 @@ function shareEqualLists(rows: Obj[]): Obj[] {
   return rows;
 }
 
-/** Reads one type into its section's value; a failure is a failed section, never an empty one. */
-async function readOne(t: ResourceType, ctx: ReadContext, live: LiveState, m: Manifest): Promise<unknown> {
+/**
+ * Reads one type into its section's value; a failure is a failed section, never an empty one.
+ * `feed`, when another read takes this one alongside, gets its rows page by page (an Exchange
+ * cmdlet's as each page arrives, anything else's at once) and then its end, or its failure.
+ */
+async function readOne(t: ResourceType, ctx: ReadContext, live: LiveState, m: Manifest, feed?: PageFeed<Obj>, pages?: AsyncIterable<readonly Obj[]>): Promise<unknown> {
   const spec = t.read!;
   const how = spec.how;
   const endpoint = how.kind === 'exchange' ? `Exchange ${how.cmdlet}` : how.kind === 'custom' ? how.endpoint : how.path;
   try {
-    if (how.kind === 'custom') return await how.run(ctx, live, m);
-    const value = how.kind === 'graph-list' ? await ctx.graph.list<Obj>(how.path) : how.kind === 'graph-get' ? await ctx.graph.call<Obj>('GET', how.path) : shareEqualLists(await ctx.exchange.invoke<Obj>(how.cmdlet, how.parameters ?? {}));
+    if (how.kind === 'custom') return await how.run(ctx, live, m, pages);
+    const value =
+      how.kind === 'graph-list' ? await ctx.graph.list<Obj>(how.path)
+      : how.kind === 'graph-get' ? await ctx.graph.call<Obj>('GET', how.path)
+      : shareEqualLists(await ctx.exchange.invoke<Obj>(how.cmdlet, how.parameters ?? {}, feed && ((rows) => feed.push(rows))));
+    if (feed && how.kind !== 'exchange') feed.push(Array.isArray(value) ? (value as Obj[]) : [value as Obj]);
+    feed?.end();
     return { ok: true, value, endpoint, readAt: now() } satisfies Section<unknown>;
   } catch (err) {
+    feed?.end(err ?? new Error(`${endpoint} could not be read`));
     return readFailed(endpoint, err, spec);
   }
 }
@@ -71,14 +82,18 @@ async function readOne(t: ResourceType, ctx: ReadContext, live: LiveState, m: Ma
 export async function readTenant(m: Manifest, ctx: ReadContext): Promise<LiveState> {
   const live: LiveState = {};
   const reads = new Map<string, Promise<void>>();
-  for (const t of typesToRead(m)) {
+  const types = typesToRead(m);
+  // The reads another one takes alongside publish their pages as they come.
+  const feeds = new Map<string, PageFeed<Obj>>();
+  for (const t of types) if (t.read?.alongside) feeds.set(t.read.alongside, feeds.get(t.read.alongside) ?? new PageFeed<Obj>());
+  for (const t of types) {
     const spec = t.read!;
     const deps = [...(spec.after ?? []).map((k) => reads.get(k)!), ...(spec.afterIfRead ?? []).flatMap((k) => reads.get(k) ?? [])];
     reads.set(
       t.key,
       Promise.all(deps).then(async () => {
-        if (spec.when && !spec.when(live, m)) return;
-        (live as Record<string, unknown>)[spec.section] = await readOne(t, ctx, live, m);
+        if (spec.when && !spec.when(live, m)) return feeds.get(t.key)?.end(new Error(`${t.title} were not read`));
+        (live as Record<string, unknown>)[spec.section] = await readOne(t, ctx, live, m, feeds.get(t.key), spec.alongside ? feeds.get(spec.alongside) : undefined);
       }),
     );
   }

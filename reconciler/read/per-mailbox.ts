@@ -38,10 +38,11 @@ export function collectionPage(body: unknown, what: string): { value: Obj[]; nex
  */
 export async function readPerMailbox(
   graph: GraphTransport,
-  reads: readonly MailboxRead[],
+  /** The mailboxes: a list, or pages of them as another read yields them (its failure rejects this read, after what is in flight). */
+  reads: readonly MailboxRead[] | AsyncIterable<readonly MailboxRead[]>,
   what: string,
   concurrency = 4,
-  /** Called after each batch (done, total). */
+  /** Called after each batch (done, total so far). */
   progress?: (done: number, total: number) => void,
 ): Promise<{ items: Map<string, Obj[]>; failures: string[]; denied: boolean; notEnabled: string[] }> {
   const items = new Map<string, Obj[]>();
@@ -49,12 +50,49 @@ export async function readPerMailbox(
   const failures: string[] = [];
   let denied = false;
   const chunks: MailboxRead[][] = [];
-  for (let i = 0; i < reads.length; i += 20) chunks.push(reads.slice(i, i + 20));
+  let total = 0;
+  // Batches are filled to 20 across pages; the last one takes what is left.
+  let pending: MailboxRead[] = [];
+  let fed = false;
+  let feedFailure: { error: unknown } | undefined;
+  let wake: Array<() => void> = [];
+  const signal = () => {
+    const w = wake;
+    wake = [];
+    for (const f of w) f();
+  };
+  const take = (list: readonly MailboxRead[], final: boolean) => {
+    pending.push(...list);
+    total += list.length;
+    while (pending.length >= 20 || (final && pending.length)) chunks.push(pending.splice(0, 20));
+    signal();
+  };
+  const feeding = (async () => {
+    try {
+      if (Array.isArray(reads)) take(reads as readonly MailboxRead[], true);
+      else {
+        for await (const page of reads as AsyncIterable<readonly MailboxRead[]>) take(page, false);
+        take([], true);
+      }
+    } catch (error) {
+      feedFailure = { error };
+    } finally {
+      fed = true;
+      signal();
+    }
+  })();
   let next = 0;
   let done = 0;
+  /** The next batch, waiting for one while the feed goes on; undefined at its end (a failed feed's batches are still read: the answer is the same whenever it fails). */
+  const nextChunk = async (): Promise<MailboxRead[] | undefined> => {
+    for (;;) {
+      if (next < chunks.length) return chunks[next++];
+      if (fed) return undefined;
+      await new Promise<void>((r) => wake.push(r));
+    }
+  };
   const worker = async () => {
-    while (next < chunks.length) {
-      const chunk = chunks[next++]!;
+    for (let chunk = await nextChunk(); chunk; chunk = await nextChunk()) {
       const more: Array<{ read: MailboxRead; link: string }> = [];
       try {
         const replies = await graph.batch(chunk.map((r, i) => ({ id: String(i), method: 'GET', url: r.url })));
@@ -90,9 +128,10 @@ export async function readPerMailbox(
         }
       }
       done += chunk.length;
-      progress?.(done, reads.length);
+      progress?.(done, total);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, chunks.length)) }, worker));
+  await Promise.all([feeding, ...Array.from({ length: concurrency }, worker)]);
+  if (feedFailure) throw feedFailure.error;
   return { items, failures, denied, notEnabled };
 }

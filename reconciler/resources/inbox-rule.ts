@@ -10,6 +10,7 @@ import { withoutAnnotations } from '../core/annotations.js';
 import type { Obj, ReadContext, Respondable, ResponseTarget, ResponseWrite } from './types.js';
 
 const now = () => new Date().toISOString();
+const mailboxListFailed = (): Section<InboxRules> => ({ ok: false, endpoint: 'inbox rules of every mailbox', readAt: now(), reason: 'read-failed', error: 'the mailbox list could not be read' });
 
 /**
  * Inbox rules of every mailbox, read through Graph `$batch` per mailbox. A rule that forwards
@@ -23,13 +24,15 @@ const inboxRuleFamily = graphEntity({
     how: {
       kind: 'custom',
       endpoint: '/users/{id}/mailFolders/inbox/messageRules ($batch)',
-      run: async (ctx, live) => {
-        if (!live.mailboxes?.ok) return { ok: false, endpoint: 'inbox rules of every mailbox', readAt: now(), reason: 'read-failed', error: 'the mailbox list could not be read' };
+      run: async (ctx, live, _m, pages) => {
+        if (pages) return readInboxRules(ctx, pages);
+        if (!live.mailboxes?.ok) return mailboxListFailed();
         return readInboxRules(ctx, live.mailboxes.value);
       },
     },
     permissions: [P.mailboxSettingsRead],
-    after: ['mailbox'],
+    // Each page of mailboxes has its rules read while the next page is.
+    alongside: 'mailbox',
   },
   writes: [
     ['POST', '/users/{id}/mailFolders/inbox/messageRules'],
@@ -96,12 +99,29 @@ export const inboxRule: typeof inboxRuleFamily & Respondable = {
  * rules could not be read, or whose answer is malformed, makes the section fail: a partial scan is
  * never reported as a clean one.
  */
-export async function readInboxRules(ctx: ReadContext, mailboxes: readonly Obj[]): Promise<Section<InboxRules>> {
+export async function readInboxRules(ctx: ReadContext, mailboxes: readonly Obj[] | AsyncIterable<readonly Obj[]>): Promise<Section<InboxRules>> {
   const endpoint = '/users/{id}/mailFolders/inbox/messageRules ($batch)';
-  const refs: MailboxRef[] = mailboxes
-    .filter((m) => typeof m['ExternalDirectoryObjectId'] === 'string' && m['ExternalDirectoryObjectId'])
-    .map((m) => ({ id: String(m['ExternalDirectoryObjectId']), upn: String(m['UserPrincipalName'] ?? m['PrimarySmtpAddress'] ?? '') }));
-  const read = await readPerMailbox(ctx.graph, refs.map((m, i) => ({ key: String(i), label: m.upn || m.id, url: `/users/${m.id}/mailFolders/inbox/messageRules` })), 'rules', ctx.batchConcurrency ?? 12, ctx.progress);
+  const refs: MailboxRef[] = [];
+  const refsOf = (page: readonly Obj[]) => {
+    const start = refs.length;
+    for (const m of page) {
+      if (typeof m['ExternalDirectoryObjectId'] !== 'string' || !m['ExternalDirectoryObjectId']) continue;
+      refs.push({ id: String(m['ExternalDirectoryObjectId']), upn: String(m['UserPrincipalName'] ?? m['PrimarySmtpAddress'] ?? '') });
+    }
+    return refs.slice(start).map((r, i) => ({ key: String(start + i), label: r.upn || r.id, url: `/users/${r.id}/mailFolders/inbox/messageRules` }));
+  };
+  const reads = Array.isArray(mailboxes)
+    ? refsOf(mailboxes as readonly Obj[])
+    : (async function* () {
+        for await (const page of mailboxes as AsyncIterable<readonly Obj[]>) yield refsOf(page);
+      })();
+  let read: Awaited<ReturnType<typeof readPerMailbox>>;
+  try {
+    read = await readPerMailbox(ctx.graph, reads, 'rules', ctx.batchConcurrency ?? 12, ctx.progress);
+  } catch {
+    // The mailbox list failed part way: its own section says how; no mailbox's rules are a clean answer.
+    return mailboxListFailed();
+  }
   if (read.failures.length) {
     const error = `inbox rules of ${read.failures.length} of ${refs.length} mailboxes could not be read (first: ${read.failures[0]})`;
     return read.denied

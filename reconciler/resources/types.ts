@@ -31,7 +31,12 @@ export type ReadHow =
   /** An Exchange Online cmdlet (the transport follows its paging). */
   | { readonly kind: 'exchange'; readonly cmdlet: string; readonly parameters?: Obj }
   /** Anything else (per-mailbox `$batch`, DNS): the section's value, read by the type itself. */
-  | { readonly kind: 'custom'; readonly endpoint: string; run(ctx: ReadContext, live: LiveState, m: Manifest): Promise<unknown> };
+  | {
+      readonly kind: 'custom';
+      readonly endpoint: string;
+      /** `pages`: the rows of the type named by `alongside`, page by page as they are read (iterating throws when that read failed). */
+      run(ctx: ReadContext, live: LiveState, m: Manifest, pages?: AsyncIterable<readonly Obj[]>): Promise<unknown>;
+    };
 
 export interface ReadSpec {
   /** The section of the live state it is read into (checks read sections). */
@@ -43,6 +48,11 @@ export interface ReadSpec {
   readonly licence?: string;
   /** Types read first, because this read uses what they hold (inbox rules are read per mailbox). */
   readonly after?: readonly string[];
+  /**
+   * A type this (custom) read takes page by page as it is read, instead of after it: the inbox rules
+   * of each page of mailboxes are read while the next page is. Read with it, never instead of it.
+   */
+  readonly alongside?: string;
   /** Types read first when the run reads them at all (the rules whose groups a membership read resolves); never read because of this. */
   readonly afterIfRead?: readonly string[];
   /** Read only when this holds of what was read before (the managers of users, only for rules that send to them). */

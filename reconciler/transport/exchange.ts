@@ -61,9 +61,9 @@ export class ExchangeTransport {
   /**
    * Runs a cmdlet and returns every result object. A Get- cmdlet's result is read to its end,
    * following @odata.nextLink (POSTed with the same body); any other cmdlet changes something and
-   * is sent once, its answer's nextLink not followed.
+   * is sent once, its answer's nextLink not followed. `onPage` sees each page as it arrives.
    */
-  async invoke<T = Record<string, unknown>>(cmdlet: string, parameters: Record<string, unknown> = {}): Promise<T[]> {
+  async invoke<T = Record<string, unknown>>(cmdlet: string, parameters: Record<string, unknown> = {}, onPage?: (rows: readonly T[]) => void): Promise<T[]> {
     const body = { CmdletInput: { CmdletName: cmdlet, Parameters: parameters } };
     const headers = { Prefer: `odata.maxpagesize=${this.options.pageSize ?? 1000}` };
     const out: T[] = [];
@@ -80,6 +80,7 @@ export class ExchangeTransport {
       }
       if (!Array.isArray(reply.body?.value)) throw new ExchangeError(reply.status, cmdlet, '', 'the answer has no value array');
       out.push(...reply.body.value);
+      onPage?.(reply.body.value);
       // Only a Get- cmdlet's result is paged: following a nextLink POSTs the cmdlet again, and a write is sent once.
       const next: unknown = /^Get-/i.test(cmdlet) ? reply.body['@odata.nextLink'] : undefined;
       if (next !== undefined) {

@@ -112,21 +112,31 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
   return answer(response);
 
   function invoke(): SimResponse {
-    let results: Entity[];
-    try {
-      const params = bindParameters(cmdlet!, input!.Parameters);
-      results = cmdlet!.run(svc.tenant, params);
-    } catch (err) {
-      if (err instanceof CmdletError) return exchangeError(err.status, err.type, err.message);
-      throw err;
-    }
     const prefer = /odata\.maxpagesize=(\d+)/i.exec(String(req.headers.prefer ?? ''));
     const pageSize = Math.max(1, Math.min(DEFAULT_PAGE, prefer ? Number(prefer[1]) : DEFAULT_PAGE));
     let start = 0;
+    let cursor: string | undefined;
     const token = req.url.searchParams.get('$skiptoken');
     if (token !== null) {
-      start = Number(Buffer.from(token, 'base64url').toString('utf8'));
+      const [at, id] = Buffer.from(token, 'base64url').toString('utf8').split(':');
+      start = Number(at);
+      cursor = id;
       if (!Number.isInteger(start) || start < 0) return exchangeError(400, 'System.ArgumentException', 'The $skiptoken is invalid.');
+    }
+    // A continuation reads the result set the first page was cut from, as a server-side cursor does;
+    // one that has expired (or a body that is not the same cmdlet) runs the cmdlet again.
+    const key = JSON.stringify(input);
+    const held = cursor !== undefined ? cursorsOf(svc).get(cursor) : undefined;
+    let results: Entity[];
+    if (held && held.key === key) results = held.results;
+    else {
+      try {
+        const params = bindParameters(cmdlet!, input!.Parameters);
+        results = cmdlet!.run(svc.tenant, params);
+      } catch (err) {
+        if (err instanceof CmdletError) return exchangeError(err.status, err.type, err.message);
+        throw err;
+      }
     }
     const view = cmdlet!.view;
     const page = results.slice(start, start + pageSize).map((e) => render(view ? view(e) : e));
@@ -136,13 +146,33 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
     };
     if (loop) body['@odata.nextLink'] = req.url.toString();
     else if (start + pageSize < results.length) {
+      const id = cursor !== undefined && held ? cursor : holdCursor(svc, key, results);
       const next = new URL(`${svc.baseUrl}/adminapi/beta/${svc.tenant.id}/InvokeCommand`);
-      next.searchParams.set('$skiptoken', Buffer.from(String(start + pageSize)).toString('base64url'));
+      next.searchParams.set('$skiptoken', Buffer.from(`${start + pageSize}:${id}`).toString('base64url'));
       body['@odata.nextLink'] = next.toString();
-    }
+    } else if (cursor !== undefined) cursorsOf(svc).delete(cursor);
     if (prefer) return { status: 200, body, headers: { 'Preference-Applied': `odata.maxpagesize=${pageSize}` } };
     return { status: 200, body };
   }
+}
+
+/** The result sets of paged Get- cmdlets still being read, per service: at most CURSORS, the oldest dropped first. */
+const CURSORS = 16;
+const cursorStore = new WeakMap<ExchangeService, Map<string, { key: string; results: Entity[] }>>();
+function cursorsOf(svc: ExchangeService): Map<string, { key: string; results: Entity[] }> {
+  let m = cursorStore.get(svc);
+  if (!m) cursorStore.set(svc, (m = new Map()));
+  return m;
+}
+function holdCursor(svc: ExchangeService, key: string, results: Entity[]): string {
+  const m = cursorsOf(svc);
+  const id = randomUUID().replace(/-/g, '');
+  m.set(id, { key, results });
+  for (const old of m.keys()) {
+    if (m.size <= CURSORS) break;
+    m.delete(old);
+  }
+  return id;
 }
 
 /** Objects go out without the simulator's own `id` key. */

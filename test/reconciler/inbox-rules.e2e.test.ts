@@ -102,3 +102,19 @@ describe('inbox rules read through $batch', () => {
     });
   });
 });
+
+describe('inbox rules read page by page alongside the mailbox list', () => {
+  it('the rules of the first page of mailboxes are read before the list ends; a list that fails on its second page leaves the rules not read, never clean', async () => {
+    sim = await startSimulator({ scenario: 'compliant', generate: { mailboxes: 1500 }, faults: [{ api: 'exchange', route: '^Get-Mailbox$', kind: 'status', status: 503, after: 1 }] });
+    const r = await planAgainst(sim, synthDir, fast);
+    expect(r.code).toBe(1);
+    const p = plan(r.stdout);
+    expect(p.incomplete.map((i) => i.what)).toEqual(expect.arrayContaining(['inbox rules of every mailbox']));
+    expect(p.incomplete.map((i) => i.endpoint)).toEqual(expect.arrayContaining(['Exchange Get-Mailbox']));
+    const fwd4 = p.findings.filter((f) => f.control.id === 'MAIL.FWD.4').map((f) => f.status);
+    expect(fwd4.length).toBeGreaterThan(0);
+    expect(new Set(fwd4)).toEqual(new Set(['not-evaluated']));
+    // The first page's mailboxes had their rules read: they were asked for as the page came, not after the whole list.
+    expect(sim.requests.entries.filter((e) => e.batch !== undefined && /messageRules/.test(e.path)).length).toBeGreaterThanOrEqual(1000);
+  });
+});
