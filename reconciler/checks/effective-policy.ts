@@ -128,8 +128,15 @@ const CONDITIONS: readonly ConditionKind[] = ['SentTo', 'SentToMemberOf', 'Recip
 
 /** Whether one kind of condition (or exception) holds for a recipient: any of its values (lower case). */
 function holds(kind: ConditionKind, vals: readonly string[], r: Recipient, membership: Membership): Tri {
-  if (kind === 'SentTo') return vals.some((v) => r.names.includes(v)) ? T : F;
-  if (kind === 'RecipientDomainIs') return vals.some((v) => r.domains.some((d) => inDomain(d, v))) ? T : F;
+  // Loops, not closures: this runs for every member of every population under every rule.
+  if (kind === 'SentTo') {
+    for (const v of vals) if (r.names.includes(v)) return T;
+    return F;
+  }
+  if (kind === 'RecipientDomainIs') {
+    for (const v of vals) for (const d of r.domains) if (inDomain(d, v)) return T;
+    return F;
+  }
   const unknown: string[] = [];
   for (const g of vals) {
     const members = membership(g);
@@ -207,16 +214,21 @@ export function precedence(set: ProtectionPolicies): Candidate[] {
 /** A resolver for one kind: the candidates are ordered once, then each recipient costs one pass over them. */
 export function resolver(set: ProtectionPolicies, membership: Membership): (r: Recipient) => Applied {
   const order = precedence(set);
+  // One answer per candidate, shared by every recipient it applies to: a population of 60,000 costs no answer objects.
+  const answers: Applied[] = order.map((c) => ({ status: 'applies', name: c.name, ...(c.policy ? { policy: c.policy } : {}), why: c.why }));
   return (r) => {
-    for (const c of order) {
+    for (let i = 0; i < order.length; i++) {
+      const c = order[i]!;
       const m = c.match ? c.match(r, membership) : T;
       if (m.v === false) continue;
       if (m.v === 'unknown') return { status: 'unknown', rule: nameOf(c.rule!), groups: [...new Set(m.groups)] };
-      return { status: 'applies', name: c.name, ...(c.policy ? { policy: c.policy } : {}), why: c.why };
+      return answers[i]!;
     }
-    return { status: 'none' };
+    return NONE;
   };
 }
+
+const NONE: Applied = { status: 'none' };
 
 /** The policy of a kind that applies to one recipient, and why. */
 export const effectivePolicy = (set: ProtectionPolicies, r: Recipient, membership: Membership): Applied => resolver(set, membership)(r);
@@ -243,6 +255,7 @@ export function coverage(set: ProtectionPolicies, members: readonly Recipient[],
   const order = precedence(set);
   const resolve = resolver(set, membership);
   const byKey = new Map<string, Coverage>();
+  const keys = new Map<Applied, string>();
   const uncovered: Recipient[] = [];
   const unknown: PopulationCoverage['unknown'] = [];
   for (const r of members) {
@@ -250,7 +263,8 @@ export function coverage(set: ProtectionPolicies, members: readonly Recipient[],
     if (a.status === 'none') uncovered.push(r);
     else if (a.status === 'unknown') unknown.push({ recipient: r, rule: a.rule, groups: a.groups });
     else {
-      const key = `${a.why.kind}\u0000${a.name.toLowerCase()}`;
+      let key = keys.get(a);
+      if (key === undefined) keys.set(a, (key = `${a.why.kind}\u0000${a.name.toLowerCase()}`));
       const c = byKey.get(key) ?? { name: a.name, ...(a.policy ? { policy: a.policy } : {}), why: a.why, members: [] };
       c.members.push(r);
       byKey.set(key, c);

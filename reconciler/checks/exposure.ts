@@ -217,18 +217,26 @@ function checkMailboxAudit(ev: Evaluation): void {
   if (!got || !ev.live.mailboxes?.ok) return;
   const { readAt } = ev.live.mailboxes;
   const groups = new Map<string, { property: string; who: string; missing: string[]; mailboxes: string[] }>();
+  // Mailboxes share their audit lists (read/live.ts holds equal lists once): each list is judged once per property.
+  const judged = new Map<string, Map<unknown, { key: string; missing: string[] } | null>>(AUDIT_PROPERTIES.map(([, property]) => [property, new Map()]));
   for (const m of got[0]) {
     if (!AUDITED_TYPES.has(lower(m['RecipientTypeDetails']))) continue;
     const upn = String(m['UserPrincipalName'] ?? m['PrimarySmtpAddress'] ?? m['Identity']);
     if (ev.exceptionInForce('MAIL.EXPOSURE.3', { type: 'user', value: upn })) continue;
     for (const [logon, property, who] of AUDIT_PROPERTIES) {
-      const audited = new Set(strings(m[property]).map((a) => a.toLowerCase()));
-      const missing = required[logon].filter((a) => !audited.has(a.toLowerCase()));
-      if (!missing.length) continue;
-      const key = `${property}:${missing.join(',')}`;
-      const g = groups.get(key) ?? { property, who, missing, mailboxes: [] };
+      const list = m[property];
+      const seen = judged.get(property)!;
+      let verdict = Array.isArray(list) ? seen.get(list) : undefined;
+      if (verdict === undefined) {
+        const audited = new Set(strings(list).map((a) => a.toLowerCase()));
+        const missing = required[logon].filter((a) => !audited.has(a.toLowerCase()));
+        verdict = missing.length ? { key: `${property}:${missing.join(',')}`, missing } : null;
+        if (Array.isArray(list)) seen.set(list, verdict);
+      }
+      if (!verdict) continue;
+      const g = groups.get(verdict.key) ?? { property, who, missing: verdict.missing, mailboxes: [] };
       g.mailboxes.push(upn);
-      groups.set(key, g);
+      groups.set(verdict.key, g);
     }
   }
   for (const [key, g] of groups) {

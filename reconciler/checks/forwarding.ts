@@ -38,7 +38,14 @@ export function checkForwarding(ev: Evaluation): void {
     'mailContact',
     'group',
   ];
-  const recipients = (got: Obj[][]) => new Recipients(internalDomains(got[0]!), { mailboxes: got[1] ?? [], mailUsers: got[2] ?? [], mailContacts: got[3] ?? [], groups: got[4] ?? [] });
+  // Built once for MAIL.FWD.3-5 when they read the same sections (the index of 60,000 mailboxes is not small).
+  let built: { from: readonly (Obj[] | undefined)[]; index: Recipients } | undefined;
+  const recipients = (got: Obj[][]) => {
+    if (built && built.from.length === got.length && built.from.every((s, i) => s === got[i])) return built.index;
+    const index = new Recipients(internalDomains(got[0]!), { mailboxes: got[1] ?? [], mailUsers: got[2] ?? [], mailContacts: got[3] ?? [], groups: got[4] ?? [] });
+    built = { from: [...got], index };
+    return index;
+  };
 
   const osf = ev.need<[Obj[]]>('MAIL.FWD.1', ['hostedOutboundSpamFilterPolicy']);
   if (osf && ev.live.outboundSpam?.ok) {

@@ -37,13 +37,28 @@ export function typesToRead(m: Manifest): ResourceType[] {
 function shareEqualLists(rows: Obj[]): Obj[] {
   if (rows.length < 1000) return rows;
   const seen = new Map<string, readonly unknown[]>();
+  // Most rows hold the same list as the row before: compared in place, no key is built for them.
+  const last = new Map<string, readonly unknown[]>();
+  const same = (a: readonly unknown[], b: readonly unknown[]) => {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  };
   for (const row of rows) {
-    for (const [k, v] of Object.entries(row)) {
-      if (!Array.isArray(v) || v.length === 0 || v.length > 32 || !v.every((x) => typeof x === 'string')) continue;
+    for (const k in row) {
+      const v = row[k];
+      if (!Array.isArray(v) || v.length === 0 || v.length > 32) continue;
+      const previous = last.get(k);
+      if (previous && previous !== v && same(previous, v)) {
+        row[k] = previous;
+        continue;
+      }
+      if (!v.every((x) => typeof x === 'string')) continue;
       const key = `${k}\u0000${v.join('\u0000')}`;
       const shared = seen.get(key);
       if (shared) row[k] = shared;
       else if (seen.size < 10_000) seen.set(key, v);
+      last.set(k, shared ?? v);
     }
   }
   return rows;
