@@ -52,7 +52,7 @@ export async function readPerMailbox(
   const chunks: MailboxRead[][] = [];
   let total = 0;
   // Batches are filled to 20 across pages; the last one takes what is left.
-  let pending: MailboxRead[] = [];
+  const pending: MailboxRead[] = [];
   let fed = false;
   let feedFailure: { error: unknown } | undefined;
   let wake: Array<() => void> = [];
