@@ -9,6 +9,7 @@ import { ExternalInOutlook } from './objects/ExternalInOutlook.js';
 import { HostedConnectionFilterPolicy } from './objects/HostedConnectionFilterPolicy.js';
 import { HostedContentFilterPolicy } from './objects/HostedContentFilterPolicy.js';
 import { HostedOutboundSpamFilterPolicy } from './objects/HostedOutboundSpamFilterPolicy.js';
+import { InboundConnector } from './objects/InboundConnector.js';
 import { InboxRule } from './objects/InboxRule.js';
 import { MailContact } from './objects/MailContact.js';
 import { Mailbox } from './objects/Mailbox.js';
@@ -19,6 +20,7 @@ import { RecipientPermission } from './objects/RecipientPermission.js';
 import { RemoteDomain } from './objects/RemoteDomain.js';
 import { SharingPolicy } from './objects/SharingPolicy.js';
 import { TransportConfig } from './objects/TransportConfig.js';
+import { TenantAllowBlockListSpoofItems } from './objects/TenantAllowBlockListSpoofItems.js';
 import { TransportRule } from './objects/TransportRule.js';
 import { User } from './objects/User.js';
 import { HostedContentFilterRule } from './objects/HostedContentFilterRule.js';
@@ -66,6 +68,8 @@ export const EXCHANGE_OBJECTS = [
   ExternalInOutlook,
   SharingPolicy,
   OrganizationConfig,
+  InboundConnector,
+  TenantAllowBlockListSpoofItems,
 ] as const;
 
 // Every collection an object module declares in ExchangeCollections must be registered above: a module
