@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { entriesHolding, inboundPaths, isEopHost, type PathInputs } from '../../reconciler/checks/inbound-paths.js';
+
+type Obj = Record<string, unknown>;
+
+const domain = (d: string): Obj => ({ DomainName: d, DomainType: 'Authoritative' });
+const antiPhish: Obj = { Name: 'Office365 AntiPhish Default', IsDefault: true, HonorDmarcPolicy: true, DmarcRejectAction: 'Reject', DmarcQuarantineAction: 'Quarantine', EnableSpoofIntelligence: true, AuthenticationFailAction: 'MoveToJmf' };
+const gatewayConnector = (extra: Obj = {}): Obj => ({ Name: 'From gateway', Enabled: true, ConnectorType: 'OnPremises', SenderIPAddresses: ['198.51.100.25'], EFSkipLastIP: false, EFSkipIPs: [], EFUsers: [], EFTestMode: false, ...extra });
+
+function inputs(o: Partial<PathInputs> = {}): PathInputs {
+  return {
+    acceptedDomains: [domain('contoso.example'), domain('fabrikam.example')],
+    mx: { 'contoso.example': [{ preference: 0, exchange: 'contoso-example.mail.protection.outlook.com' }], 'fabrikam.example': [{ preference: 10, exchange: 'mx1.gateway.example' }] },
+    connectors: [],
+    transportRules: [],
+    connectionFilter: [{ Name: 'Default', IPAllowList: [] }],
+    spoofItems: [],
+    antiPhish,
+    ...o,
+  };
+}
+const outcomes = (p: { dispositions: Record<string, { outcome: string }> }) => Object.fromEntries(Object.entries(p.dispositions).map(([k, v]) => [k, v.outcome]));
+
+describe('the inbound path map', () => {
+  it('an MX on Exchange Online Protection is a direct path, judged by the anti-phishing policy', () => {
+    const [eop] = inboundPaths(inputs());
+    expect(eop).toMatchObject({ key: 'contoso.example/eop', entry: 'eop', hosts: ['contoso-example.mail.protection.outlook.com'], enhancedFiltering: 'not-applicable', bypasses: [] });
+    expect(outcomes(eop!)).toEqual({ 'dmarc-reject': 'reject', 'dmarc-quarantine': 'quarantine', 'spf-hardfail': 'junk', 'compauth-fail': 'junk' });
+    expect(eop!.dispositions['dmarc-reject'].because).toBe('anti-phishing policy "Office365 AntiPhish Default" honours DMARC p=reject (DmarcRejectAction Reject)');
+  });
+
+  it('a gateway without enhanced filtering delivers every failure to the inbox, and says why', () => {
+    const paths = inboundPaths(inputs({ connectors: [gatewayConnector()] }));
+    const gw = paths.find((p) => p.entry === 'gateway')!;
+    expect(gw).toMatchObject({ key: 'fabrikam.example/gateway:mx1.gateway.example', connector: 'From gateway', enhancedFiltering: 'off' });
+    expect(new Set(Object.values(outcomes(gw)))).toEqual(new Set(['inbox']));
+    expect(gw.dispositions['dmarc-reject'].because).toMatch(/judges the gateway, not the sender/);
+  });
+
+  it('enhanced filtering on the gateway connector makes the path judged like a direct one; test mode or some recipients only does not', () => {
+    const on = inboundPaths(inputs({ connectors: [gatewayConnector({ EFSkipLastIP: true })] })).find((p) => p.entry === 'gateway')!;
+    expect(on.enhancedFiltering).toBe('on');
+    expect(outcomes(on)['dmarc-reject']).toBe('reject');
+    const test = inboundPaths(inputs({ connectors: [gatewayConnector({ EFSkipIPs: ['198.51.100.25'], EFTestMode: true })] })).find((p) => p.entry === 'gateway')!;
+    expect([test.enhancedFiltering, outcomes(test)['dmarc-reject']]).toEqual(['test', 'inbox']);
+    const some = inboundPaths(inputs({ connectors: [gatewayConnector({ EFSkipLastIP: true, EFUsers: ['ceo@fabrikam.example'] })] })).find((p) => p.entry === 'gateway')!;
+    expect([some.enhancedFiltering, outcomes(some)['dmarc-reject']]).toEqual(['some', 'inbox']);
+  });
+
+  it('the gateway allow-listed in the connection filter skips everything on its path; an unrelated entry is listed, not decisive', () => {
+    const allowed = inboundPaths(inputs({ connectors: [gatewayConnector({ EFSkipLastIP: true })], connectionFilter: [{ Name: 'Default', IPAllowList: ['198.51.100.0/24'] }] }));
+    const gw = allowed.find((p) => p.entry === 'gateway')!;
+    expect(gw.bypasses).toEqual([{ kind: 'ip-allow-list', name: 'Default', detail: 'connection filter policy "Default" allows 198.51.100.0/24 (this path\'s own servers)', scope: 'all' }]);
+    expect(outcomes(gw)['dmarc-reject']).toBe('inbox');
+    const eop = allowed.find((p) => p.entry === 'eop')!;
+    expect(eop.bypasses.map((b) => b.scope)).toEqual(['some']);
+    expect(outcomes(eop)['dmarc-reject']).toBe('reject');
+  });
+
+  it('an SCL -1 rule with no condition bypasses every path; one for a sender domain only is listed; a disabled or test-mode one is not', () => {
+    const rules: Obj[] = [
+      { Name: 'Marketing platform', State: 'Enabled', Mode: 'Enforce', SetSCL: -1, SenderDomainIs: ['mailer.example'] },
+      { Name: 'Old bypass', State: 'Disabled', Mode: 'Enforce', SetSCL: -1 },
+      { Name: 'Trial', State: 'Enabled', Mode: 'Audit', SetSCL: -1 },
+    ];
+    const [eop] = inboundPaths(inputs({ transportRules: rules }));
+    expect(eop!.bypasses).toEqual([{ kind: 'scl-minus-one', name: 'Marketing platform', detail: 'transport rule "Marketing platform" sets SCL -1 from senders in mailer.example', scope: 'some' }]);
+    expect(outcomes(eop!)['compauth-fail']).toBe('junk');
+    const [all] = inboundPaths(inputs({ transportRules: [{ Name: 'Everything', State: 'Enabled', Mode: 'Enforce', SetSCL: -1 }] }));
+    expect(outcomes(all!)).toEqual({ 'dmarc-reject': 'inbox', 'dmarc-quarantine': 'inbox', 'spf-hardfail': 'inbox', 'compauth-fail': 'inbox' });
+  });
+
+  it('DMARC not honoured and spoof intelligence off: failures reach the inbox; a quarantine action quarantines', () => {
+    const [off] = inboundPaths(inputs({ antiPhish: { ...antiPhish, HonorDmarcPolicy: false, EnableSpoofIntelligence: false } }));
+    expect(new Set(Object.values(outcomes(off!)))).toEqual(new Set(['inbox']));
+    const [q] = inboundPaths(inputs({ antiPhish: { ...antiPhish, HonorDmarcPolicy: false, AuthenticationFailAction: 'Quarantine' } }));
+    expect(outcomes(q!)).toEqual({ 'dmarc-reject': 'quarantine', 'dmarc-quarantine': 'quarantine', 'spf-hardfail': 'quarantine', 'compauth-fail': 'quarantine' });
+  });
+
+  it('a partner connector is a path of its own; a domain with no MX or a null MX has none', () => {
+    const paths = inboundPaths(inputs({
+      acceptedDomains: [domain('contoso.example'), domain('parked.example'), domain('null.example')],
+      mx: { 'contoso.example': [{ preference: 0, exchange: 'contoso-example.mail.protection.outlook.com' }], 'null.example': [{ preference: 0, exchange: '.' }] },
+      connectors: [{ Name: 'Partner Woodgrove', Enabled: true, ConnectorType: 'Partner', SenderDomains: ['smtp:woodgrove.example;1'], SenderIPAddresses: [] }],
+    }));
+    expect(paths.map((p) => p.key)).toEqual(['contoso.example/eop', '*/partner:partner woodgrove']);
+  });
+});
+
+describe('helpers', () => {
+  it('IPv4 entries as Exchange stores them hold an address: single, range, CIDR', () => {
+    expect(entriesHolding(['198.51.100.25', '203.0.113.1-203.0.113.9', '192.0.2.0/24', 'bogus'], '192.0.2.7')).toEqual(['192.0.2.0/24']);
+    expect(entriesHolding(['203.0.113.1-203.0.113.9'], '203.0.113.9')).toEqual(['203.0.113.1-203.0.113.9']);
+    expect(entriesHolding(['198.51.100.25'], '2001:db8::1')).toEqual([]);
+  });
+  it('Exchange Online Protection hosts', () => {
+    expect([isEopHost('contoso-com.mail.protection.outlook.com'), isEopHost('contoso-com.l-v1.mx.microsoft'), isEopHost('mx.gateway.example')]).toEqual([true, true, false]);
+  });
+});
