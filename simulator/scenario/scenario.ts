@@ -91,7 +91,7 @@ const overlaySchema = z
 export type ScenarioOverlay = z.infer<typeof overlaySchema>;
 
 /** The scenarios that ship with the simulator. */
-export const BUILT_IN_SCENARIOS = ['compliant', 'drifted', 'incident', 'phish-invite'] as const;
+export const BUILT_IN_SCENARIOS = ['compliant', 'drifted', 'incident', 'phish-invite', 'gateway'] as const;
 
 const builtInPath = (name: string) => fileURLToPath(new URL(`../scenarios/${name}.json`, import.meta.url));
 

@@ -60,3 +60,19 @@ describe('Get-TenantAllowBlockListSpoofItems', () => {
     expect((await exo(sim, 'Get-TenantAllowBlockListSpoofItems', { Action: 'Permit' })).status).toBe(400);
   });
 });
+
+describe('the gateway scenario', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await start({ scenario: 'gateway' });
+  });
+  afterAll(() => sim.stop());
+
+  it('answers the gateway MX, its connector without enhanced filtering, the partner connector and the marketing SCL -1 rule', async () => {
+    const connectors = (await exo(sim, 'Get-InboundConnector')).body.value as Array<Record<string, unknown>>;
+    expect(connectors.map((c) => [c['Name'], c['ConnectorType'], c['EFSkipLastIP']])).toEqual([['From Secure Gateway', 'OnPremises', false], ['Partner Woodgrove Bank', 'Partner', false]]);
+    const rules = (await exo(sim, 'Get-TransportRule')).body.value as Array<Record<string, unknown>>;
+    expect(rules.find((r) => r['Name'] === 'Marketing platform bypass')).toMatchObject({ SetSCL: -1, SenderDomainIs: ['campaigns.mailer-platform.example'] });
+    expect(sim.tenant.dns.filter((r) => r.type === 'MX')).toEqual([expect.objectContaining({ name: 'tailspintoys.example', data: '10 mx1.secure-gateway.example' })]);
+  });
+});
