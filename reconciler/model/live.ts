@@ -81,6 +81,10 @@ export interface LiveState {
   antiPhish?: Section<Obj[]>;
   dkim?: Section<Obj[]>;
   acceptedDomains?: Section<Obj[]>;
+  /** Inbound paths: Get-InboundConnector, Get-TenantAllowBlockListSpoofItems, and each accepted domain's MX records from DNS. */
+  inboundConnectors?: Section<Obj[]>;
+  spoofItems?: Section<Obj[]>;
+  mxRecords?: Section<ReadonlyArray<{ readonly domain: string; readonly records?: ReadonlyArray<{ preference: number; exchange: string }>; readonly error?: string }>>;
   mailContacts?: Section<Obj[]>;
   mailUsers?: Section<Obj[]>;
   /** Get-User, read only when a transport rule sends mail to the sender's manager. */

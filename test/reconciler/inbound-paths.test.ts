@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { entriesHolding, inboundPaths, isEopHost, type PathInputs } from '../../reconciler/checks/inbound-paths.js';
+import { readMx } from '../../reconciler/resources/inbound-path.js';
 
 type Obj = Record<string, unknown>;
 
@@ -95,5 +96,23 @@ describe('helpers', () => {
   });
   it('Exchange Online Protection hosts', () => {
     expect([isEopHost('contoso-com.mail.protection.outlook.com'), isEopHost('contoso-com.l-v1.mx.microsoft'), isEopHost('mx.gateway.example')]).toEqual([true, true, false]);
+  });
+});
+
+describe('readMx', () => {
+  const resolver = {
+    resolveMx: async (name: string) => {
+      if (name === 'contoso.example') return [{ exchange: 'MX2.Gateway.example', priority: 20 }, { exchange: 'mx1.gateway.example', priority: 10 }];
+      if (name === 'parked.example') throw Object.assign(new Error('queryMx ENODATA'), { code: 'ENODATA' });
+      throw Object.assign(new Error('queryMx ESERVFAIL'), { code: 'ESERVFAIL' });
+    },
+  };
+  it('sorts by preference, lower-cases the exchange; no record is no MX; a failed query is an error, never "no MX"', async () => {
+    expect(await readMx(['contoso.example', 'parked.example', 'broken.example'], resolver)).toEqual([
+      { domain: 'contoso.example', records: [{ preference: 10, exchange: 'mx1.gateway.example' }, { preference: 20, exchange: 'mx2.gateway.example' }] },
+      { domain: 'parked.example', records: [] },
+      { domain: 'broken.example', error: 'ESERVFAIL' },
+    ]);
+    expect(await readMx(['contoso.example'], {})).toEqual([{ domain: 'contoso.example', error: 'the resolver cannot query MX records' }]);
   });
 });
