@@ -74,7 +74,17 @@ async function readOne(t: ResourceType, ctx: ReadContext, live: LiveState, m: Ma
   const how = spec.how;
   const endpoint = how.kind === 'exchange' ? `Exchange ${how.cmdlet}` : how.kind === 'custom' ? how.endpoint : how.path;
   try {
-    if (how.kind === 'custom') return await how.run(ctx, live, m, pages);
+    if (how.kind === 'custom') {
+      const section = (await how.run(ctx, live, m, pages)) as Section<unknown> | undefined;
+      // A custom read that another takes alongside gives its rows at its end, or its failure.
+      if (feed) {
+        if (section?.ok && Array.isArray(section.value)) {
+          feed.push(section.value as Obj[]);
+          feed.end();
+        } else feed.end(new Error(`${endpoint} could not be read`));
+      }
+      return section;
+    }
     const value =
       how.kind === 'graph-list' ? await ctx.graph.list<Obj>(how.path)
       : how.kind === 'graph-get' ? await ctx.graph.call<Obj>('GET', how.path)
