@@ -2,6 +2,7 @@ import type { Severity } from '../../policies/types.js';
 import type { Owner } from '../manifest/schema.js';
 import type { PlannedChange } from './change.js';
 import type { Finding, FindingResource, FindingStatus, IncompleteRead } from './finding.js';
+import type { PathMap } from './paths.js';
 
 export interface PlanSummary {
   readonly findings: number;
@@ -31,6 +32,8 @@ export interface PlanDocument {
   readonly incomplete: readonly IncompleteRead[];
   /** What apply would write, each with the fingerprint of the live state it was computed against. */
   readonly changes: readonly PlannedChange[];
+  /** The inbound path map (MAIL.PATH.1), when the posture declares inbound paths. */
+  readonly inboundPaths?: PathMap;
   /** Set on a rollback plan: the apply run whose changes it reverses. */
   readonly rollbackOf?: string;
   /**
