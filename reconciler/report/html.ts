@@ -6,6 +6,7 @@ import type { Finding, FindingStatus } from '../model/finding.js';
 import type { PlanDocument } from '../model/plan.js';
 import { redactSecrets } from '../core/redact.js';
 import { neutralise } from '../core/text.js';
+import { pathMapHtml } from './path-map.js';
 import {
   changesText,
   compareFindings,
@@ -29,7 +30,7 @@ import {
  * Escapes text for HTML content and quoted attribute values. Control characters and bidirectional
  * formatting (which would reorder what the page shows) are shown as escapes; newlines and tabs stay.
  */
-const h = (text: string | number): string => escapeUTF8(neutralise(String(text), '\n\r\t'));
+export const h = (text: string | number): string => escapeUTF8(neutralise(String(text), '\n\r\t'));
 
 const STATUS_ORDER: readonly FindingStatus[] = ['drift', 'missing', 'unmanaged', 'violation', 'exception-expired', 'excepted', 'not-evaluated'];
 
@@ -125,8 +126,82 @@ pre { margin: 0; padding: 8px 12px; background: #f6f8fa; border: 1px solid var(-
 .legend { margin: -4px 0 14px; font-size: 13px; color: var(--muted); }
 .legend code { display: inline-block; min-width: 1.2em; text-align: center; font-weight: 700; color: var(--ink); }
 footer { color: var(--muted); font-size: 12px; margin-top: 36px; border-top: 1px solid var(--line); padding-top: 12px; overflow-wrap: anywhere; }
+.pm-headline { margin: -4px 0 6px; font-size: 14px; color: var(--muted); }
+.pm-evidence { margin: 0 0 8px; font-size: 14px; overflow-wrap: anywhere; }
+.pm-unattributed { font-weight: 700; color: var(--high); }
+.pm-legend { margin: 0 0 14px; }
+.pm-path { background: var(--paper); border: 1px solid var(--line); border-left: 5px solid var(--ok); border-radius: 10px; padding: 12px 16px 14px; margin: 0 0 14px; min-width: 0; }
+.pm-path.is-short { border-left-color: var(--critical); }
+.pm-path > header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 10px; margin-bottom: 10px; }
+.pm-path h3 { overflow-wrap: anywhere; min-width: 0; }
+.pm-entry-kind { font-weight: 400; color: var(--muted); font-size: 14px; margin-left: 4px; }
+.pm-key { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; min-width: 0; }
+.pm-short-pill { --c: var(--critical); --cb: var(--critical-bg); }
+.pm-ok-pill { --c: var(--ok); --cb: var(--ok-bg); }
+.pm-flow { display: flex; flex-wrap: wrap; align-items: stretch; gap: 8px 0; }
+.pm-step { flex: 1 1 130px; min-width: 0; display: flex; flex-direction: column; gap: 3px; padding: 8px 10px; border: 1px solid #c7cdd8; border-radius: 8px; background: #f8f9fb; font-size: 13px; overflow-wrap: anywhere; }
+.pm-step.pm-internet { flex: 0 0 auto; justify-content: center; background: #17233b; border-color: #17233b; color: #fff; }
+.pm-step.pm-internet .pm-label { color: #aab8d4; }
+.pm-step.pm-eop { background: #eff4f8; border-color: #b9cadb; }
+.pm-step.pm-outcomes { flex: 2 1 250px; background: var(--paper); }
+.pm-step.pm-break { border: 2px dashed var(--critical); background: var(--critical-bg); }
+.pm-label { font-size: 11px; font-weight: 600; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+.pm-name { font-weight: 600; }
+.pm-sub { color: var(--muted); font-size: 12px; }
+.pm-step code { font-size: 12px; }
+.pm-hosts, .pm-list, .pm-chips, .pm-counts { margin: 0; padding: 0; list-style: none; }
+.pm-list { display: flex; flex-direction: column; gap: 6px; }
+.pm-bypass { display: flex; flex-wrap: wrap; align-items: baseline; gap: 2px 6px; }
+.pm-bypass .pm-sub { flex-basis: 100%; }
+.pm-arrow { flex: 0 0 22px; display: flex; align-items: center; justify-content: center; color: var(--muted); font-size: 18px; font-weight: 700; }
+.pm-arrow::before { content: "→"; }
+.pm-badge { align-self: flex-start; display: inline-block; max-width: 100%; padding: 0 7px; border-radius: 8px; font-size: 11px; font-weight: 600; border: 1px solid; }
+.ef-on { color: var(--ok); background: var(--ok-bg); }
+.ef-partial { color: var(--medium); background: var(--medium-bg); }
+.ef-off { color: #fff; background: var(--critical); border-color: var(--critical); }
+.ef-na { color: var(--muted); background: #fff; }
+.pm-break-note { color: var(--critical); font-weight: 600; font-size: 12px; }
+.pm-chips { display: flex; flex-direction: column; gap: 4px; }
+.pm-chip { display: flex; flex-wrap: wrap; align-items: center; gap: 2px 8px; padding: 3px 8px; border-radius: 6px; border: 1px solid var(--c); background: var(--cb); }
+.pm-kind { flex: 1 1 8em; min-width: 0; font-size: 12px; color: var(--ink); }
+.pm-out { font-weight: 700; color: var(--c); text-transform: uppercase; font-size: 12px; letter-spacing: .03em; }
+.pm-req { flex-basis: 100%; font-size: 12px; font-weight: 600; color: var(--critical); }
+.o-reject { --c: var(--ok); --cb: var(--ok-bg); }
+.o-quarantine { --c: var(--excepted); --cb: var(--excepted-bg); }
+.o-junk { --c: var(--medium); --cb: var(--medium-bg); }
+.o-inbox { --c: var(--noteval); --cb: var(--noteval-bg); }
+.pm-chip.short { --c: var(--critical); --cb: var(--critical-bg); border-width: 2px; }
+.pm-chip.short.o-inbox { --cb: #fee4e2; }
+.pm-mini { display: inline-block; padding: 0 7px; border-radius: 6px; border: 1px solid var(--c); background: var(--cb); color: var(--c); font-weight: 600; font-size: 12px; }
+.pm-mini.short { --c: var(--critical); --cb: #fee4e2; }
+.pm-why { margin-top: 8px; font-size: 13px; }
+.pm-why summary { cursor: pointer; color: var(--accent); font-weight: 600; }
+.pm-why ul { margin: 4px 0 0; padding-left: 1.2em; }
+.pm-why li { overflow-wrap: anywhere; }
+.pm-owners { display: flex; flex-wrap: wrap; gap: 6px 28px; margin: 10px 0 0; padding-top: 8px; border-top: 1px solid var(--line); font-size: 13px; }
+.pm-owners > div { min-width: 0; overflow-wrap: anywhere; }
+.pm-owners dt { font-size: 11px; font-weight: 600; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+.pm-owners dd { margin: 0; }
+.pm-unowned { font-weight: 700; color: var(--critical); }
+.pm-exception { margin: 8px 0 0; padding: 6px 10px; border-radius: 6px; background: var(--excepted-bg); border: 1px solid #d9d6fe; font-size: 13px; overflow-wrap: anywhere; }
+.pm-exception .pm-label { color: var(--excepted); }
+.pm-exception.expired { background: var(--critical-bg); border-color: #fecdca; }
+.pm-exception.expired .pm-label, .pm-exception.expired strong { color: var(--critical); }
+.pm-observed { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 10px; margin: 8px 0 0; font-size: 13px; }
+.pm-counts { display: flex; flex-wrap: wrap; gap: 4px 10px; }
+.pm-counts li { color: var(--c); }
+.pm-counts li .n { font-weight: 700; font-variant-numeric: tabular-nums; }
+.pm-counts li.zero { color: #98a2b3; }
+.pm-despite { color: #fff; background: var(--critical); padding: 1px 8px; border-radius: 6px; }
+.pm-despite-none { color: var(--ok); }
+@media (max-width: 640px) {
+  .pm-flow { flex-direction: column; gap: 0; }
+  .pm-step, .pm-step.pm-internet, .pm-step.pm-outcomes { flex: 0 0 auto; }
+  .pm-arrow { flex: 0 0 22px; }
+  .pm-arrow::before { content: "↓"; }
+}
 @media (max-width: 860px) { .cards { grid-template-columns: repeat(3, minmax(0, 1fr)); } }
-@media print { .filters, .noscript { display: none !important; } .finding { break-inside: avoid; } html { background: #fff; } }
+@media print { .filters, .noscript { display: none !important; } .finding, .pm-path { break-inside: avoid; } html { background: #fff; } .pm-path, .pm-step, .pm-chip, .pm-badge, .pm-mini, .pm-despite, .pm-exception { print-color-adjust: exact; -webkit-print-color-adjust: exact; } }
 `;
 
 const SCRIPT = `
@@ -354,8 +429,9 @@ function renderFilters(plan: PlanDocument, groups: readonly OwnerGroup[]): strin
 /**
  * Renders a plan as one self-contained HTML page: inline CSS, no external resources, readable
  * without JavaScript. At the top, an INCOMPLETE banner when reads failed, then the counts by
- * severity and by owner; then every finding grouped by owner, and again by control. Filters by
- * severity, status and owner appear only when JavaScript runs; without it everything is shown.
+ * severity and by owner; then, when the plan carries it, the inbound path map (path-map.ts); then
+ * every finding grouped by owner, and again by control. Filters by severity, status and owner
+ * appear only when JavaScript runs; without it everything is shown.
  * Every tenant-supplied string is HTML-escaped, secrets are redacted, and a Content-Security-Policy
  * forbids loading anything from anywhere.
  */
@@ -391,6 +467,7 @@ export function renderHtml(input: PlanDocument): string {
   body.push(renderCards(all));
   if (groups.length > 0) body.push('<h2>By owner</h2>', renderOwnerTable(groups, all));
   body.push('</section>');
+  if (plan.inboundPaths) body.push(pathMapHtml(plan.inboundPaths));
   if (plan.findings.length > 0) {
     body.push(
       renderFilters(plan, groups),
