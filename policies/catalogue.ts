@@ -4,6 +4,7 @@ import { consent } from './catalogue/consent.js';
 import { exposure } from './catalogue/exposure.js';
 import { forwarding } from './catalogue/forwarding.js';
 import { inbound } from './catalogue/inbound.js';
+import { inboundPaths } from './catalogue/inbound-paths.js';
 import { mailApps } from './catalogue/mail-apps.js';
 import { ownership } from './catalogue/ownership.js';
 import { senderAuthentication } from './catalogue/sender-authentication.js';
@@ -19,6 +20,7 @@ export type * from './types.js';
 export const CATALOGUE: readonly Control[] = [
   ...senderAuthentication,
   ...inbound,
+  ...inboundPaths,
   ...threatProtection,
   ...forwarding,
   ...conditionalAccess,

@@ -41,6 +41,8 @@ export const P = {
   authMethodWrite: graph('UserAuthenticationMethod.ReadWrite.All'),
   analyzedMessageRead: graph('SecurityAnalyzedMessage.Read.All'),
   analyzedMessageWrite: graph('SecurityAnalyzedMessage.ReadWrite.All'),
+  /** `posture probe` confirms each test message's disposition in message trace. */
+  messageTraceRead: graph('ExchangeMessageTrace.Read.All'),
   calendarRead: graph('Calendars.Read'),
   calendarWrite: graph('Calendars.ReadWrite'),
   auditLogQueryRead: graph('AuditLogsQuery.Read.All'),

@@ -5,6 +5,7 @@ import type { Control, Permission } from './types.js';
 const AREA_TITLES: Record<Control['area'], string> = {
   'sender-authentication': 'Sender authentication (DMARC, SPF, DKIM)',
   inbound: 'Inbound enforcement',
+  'inbound-paths': 'Inbound paths: who owns what happens to mail that fails authentication',
   forwarding: 'Forwarding',
   'conditional-access': 'Conditional access: mail risk ends sessions',
   consent: 'Application consent',

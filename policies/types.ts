@@ -17,10 +17,11 @@ export type ControlArea =
   | 'exposure'
   | 'mail-apps'
   | 'ownership'
-  | 'threat';
+  | 'threat'
+  | 'inbound-paths';
 
 /** What an exception may be scoped to. */
-export type ExceptionScopeType = 'domain' | 'user' | 'app' | 'policy' | 'rule';
+export type ExceptionScopeType = 'domain' | 'user' | 'app' | 'policy' | 'rule' | 'path';
 
 /**
  * A permission the reconciler's application identity needs.
@@ -84,4 +85,6 @@ export interface Control {
    * may pin the destinations it allows (`scope.destinations`).
    */
   readonly exceptionDestinations?: boolean;
+  /** Whether an exception to the control must name its compensating control (synth fails without one). */
+  readonly exceptionNeedsCompensatingControl?: boolean;
 }

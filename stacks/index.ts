@@ -7,6 +7,8 @@ export { SenderAuthentication } from './lib/sender-authentication.js';
 export type { SenderAuthenticationProps, MailDomainProps, DmarcPolicy } from './lib/sender-authentication.js';
 export { InboundEnforcement } from './lib/inbound.js';
 export type { InboundEnforcementProps } from './lib/inbound.js';
+export { InboundPaths, DEFAULT_PATH_REQUIREMENT, DEFAULT_EVIDENCE_DAYS, DEFAULT_PROBE_MARKER } from './lib/inbound-paths.js';
+export type { InboundPathsProps, DeclaredPathProps, PathRequirement } from './lib/inbound-paths.js';
 export { ThreatProtection } from './lib/threat-protection.js';
 export type { ThreatProtectionProps, ThreatPopulationsProps, ImpersonationProps } from './lib/threat-protection.js';
 export { ForwardingLockdown } from './lib/forwarding.js';

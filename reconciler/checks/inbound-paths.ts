@@ -7,42 +7,13 @@
 
 import { BlockList, isIPv4 } from 'node:net';
 
+import type { Bypass, Disposition, FailureKind, InboundPath, Outcome } from '../model/paths.js';
+import { FAILURE_KINDS } from '../model/paths.js';
+
+export type { Bypass, Disposition, FailureKind, InboundPath, Outcome } from '../model/paths.js';
+export { FAILURE_KINDS } from '../model/paths.js';
+
 type Obj = Record<string, unknown>;
-
-export type FailureKind = 'dmarc-reject' | 'dmarc-quarantine' | 'spf-hardfail' | 'compauth-fail';
-export const FAILURE_KINDS: readonly FailureKind[] = ['dmarc-reject', 'dmarc-quarantine', 'spf-hardfail', 'compauth-fail'];
-
-export type Outcome = 'reject' | 'quarantine' | 'junk' | 'inbox';
-
-export interface Disposition {
-  readonly outcome: Outcome;
-  /** Why, in words a reviewer reads: `anti-phishing policy "Default" honours DMARC p=reject (DmarcRejectAction Reject)`. */
-  readonly because: string;
-}
-
-export interface Bypass {
-  readonly kind: 'scl-minus-one' | 'ip-allow-list' | 'spoof-allow';
-  /** The object: the transport rule's, the connection filter policy's or the spoof pair's name. */
-  readonly name: string;
-  readonly detail: string;
-  /** `all`: every message on the path skips filtering (a rule with no condition, the path's own servers allow-listed); `some`: only the senders it names. */
-  readonly scope: 'all' | 'some';
-}
-
-export interface InboundPath {
-  /** Stable: `domain/eop`, `domain/gateway:host`, `domain/partner:connector`. */
-  readonly key: string;
-  readonly domain: string;
-  readonly entry: 'eop' | 'gateway' | 'partner';
-  /** The MX exchanges mail arrives through on this path (none for a partner connector). */
-  readonly hosts: readonly string[];
-  /** The inbound connector the path's mail arrives on, when one is read. */
-  readonly connector?: string;
-  /** On a gateway path: enhanced filtering for connectors looks past the gateway (`test`: test mode only; `some`: for some recipients). */
-  readonly enhancedFiltering: 'on' | 'some' | 'test' | 'off' | 'not-applicable';
-  readonly bypasses: readonly Bypass[];
-  readonly dispositions: Readonly<Record<FailureKind, Disposition>>;
-}
 
 export interface PathInputs {
   readonly acceptedDomains: readonly Obj[];
@@ -52,6 +23,8 @@ export interface PathInputs {
   readonly transportRules: readonly Obj[];
   readonly connectionFilter: readonly Obj[];
   readonly spoofItems: readonly Obj[];
+  /** Anti-spam policies: their allowed senders and domains skip spam filtering for the senders they name. */
+  readonly contentFilter?: readonly Obj[];
   /** The anti-phishing and anti-spam policies that apply to the domain's recipients (the default ones when no rule scopes another). */
   readonly antiPhish: Obj | undefined;
 }
@@ -119,6 +92,11 @@ function bypassesOf(i: PathInputs, sources: readonly string[]): Bypass[] {
       detail: `connection filter policy "${nameOf(p)}" allows ${(onPath.length ? onPath : allowed).join(', ')}${onPath.length ? " (this path's own servers)" : ''}`,
       scope: onPath.length ? 'all' : 'some',
     });
+  }
+  for (const p of i.contentFilter ?? []) {
+    const named = [...list(p['AllowedSenderDomains']), ...list(p['AllowedSenders'])];
+    if (!named.length) continue;
+    out.push({ kind: 'allowed-sender', name: nameOf(p), detail: `anti-spam policy "${nameOf(p)}" allows ${named.join(', ')}`, scope: 'some' });
   }
   for (const s of i.spoofItems) {
     if (lower(s['Action']) !== 'allow') continue;

@@ -17,6 +17,21 @@ export function checkOwnership(ev: Evaluation): void {
     o.controls.push(c.id);
     owners.set(key, o);
   }
+  // The routing and policy owners of inbound paths answer for their paths as control owners do.
+  const paths = ev.manifest.desired.inboundPaths;
+  const declared = paths
+    ? [
+        ...[paths.routingOwner, paths.policyOwner].map((owner) => ({ owner, what: 'MAIL.PATH.1 (every path)' })),
+        ...paths.paths.flatMap((x) => [x.routingOwner, x.policyOwner].map((owner) => ({ owner, what: `MAIL.PATH.1 (path ${x.match})` }))),
+      ]
+    : [];
+  for (const { owner, what } of declared) {
+    if (!owner) continue;
+    const key = owner.contact.toLowerCase();
+    const o = owners.get(key) ?? { name: owner.name, controls: [] };
+    if (!o.controls.includes(what)) o.controls.push(what);
+    owners.set(key, o);
+  }
   for (const [contact, o] of owners) {
     const user = ev.directory.userByUpn(contact);
     const group = ev.directory.groupByMail(contact);

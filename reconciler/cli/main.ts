@@ -9,6 +9,7 @@ import { evidenceCommand } from './evidence.js';
 import { permissionsCommand } from './permissions.js';
 import { rollbackCommand } from './rollback.js';
 import { respondCommand } from './respond.js';
+import { probeCommand } from './probe.js';
 import { synthCommand } from './synth.js';
 import { refuseMisreadWords, refuseRepeats, UsageError } from './options.js';
 import { printable } from './log.js';
@@ -65,6 +66,7 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .command(applyCommand(setExit))
     .command(rollbackCommand(setExit))
     .command(respondCommand(setExit))
+    .command(probeCommand(setExit))
     .command(evidenceCommand(setExit))
     .command(controlsCommand(setExit))
     .command(permissionsCommand(setExit))

@@ -22,6 +22,9 @@ export function permissionsFor(command: string): Permission[] {
       );
     case 'respond':
       return unionPermissions([RESPOND_READ, ...ACTIONS.map(actionPermissions)]);
+    case 'probe':
+      // The path map (MAIL.PATH.1's reads), the recipient's mailbox, and message trace.
+      return unionPermissions([...CATALOGUE.filter((c) => c.id === 'MAIL.PATH.1').map((c) => controlPermissions(c).read), [P.messageTraceRead, ...EXCHANGE_READ]]);
     default:
       return [];
   }
@@ -36,7 +39,7 @@ const RESPOND_READ: readonly Permission[] = unionPermissions([
 /** What one response action writes with: the write permissions of every type that serves it. */
 export const actionPermissions = (action: string): Permission[] => unionPermissions(respondersFor(action).map((t) => t.writePermissions));
 
-export const COMMANDS_WITH_PERMISSIONS = ['plan', 'drift', 'apply', 'rollback', 'respond', 'check-domain', 'controls', 'show', 'synth', 'sim', 'evidence', 'demo'] as const;
+export const COMMANDS_WITH_PERMISSIONS = ['plan', 'drift', 'apply', 'rollback', 'respond', 'probe', 'check-domain', 'controls', 'show', 'synth', 'sim', 'evidence', 'demo'] as const;
 
 const API_NAMES: Record<Permission['api'], string> = {
   graph: 'Microsoft Graph (application permission)',

@@ -31,6 +31,7 @@ export interface PlanArgs {
   timeout: number;
   'max-retries': number;
   today?: string;
+  'evidence-until'?: string;
   color: boolean;
   debug: boolean;
   evidence: string | false;
@@ -93,6 +94,9 @@ export function writeReports(plan: PlanDocument, args: Pick<PlanArgs, 'format' |
   if (!stdoutUsed) process.stdout.write(renderHuman(plan, { color: args.color }));
 }
 
+/** The last instant of a day, or now when the day has not ended: an evidence period never reaches into the future. */
+const endOfDay = (day: string): Date => new Date(Math.min(Date.parse(`${day}T23:59:59.999Z`), Date.now()));
+
 /** `posture plan` and `posture drift`. */
 export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => void): CommandModule<object, PlanArgs> {
   return {
@@ -104,6 +108,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
     builder: (y) =>
       evidenceOption(reportOptions(tenantOptions(y)))
         .option('today', dayOption('today', 'Day used for exception expiry (YYYY-MM-DD)', true))
+        .option('evidence-until', dayOption('evidence-until', 'Last day of the evidence period of inbound paths (MAIL.PATH.2), YYYY-MM-DD (default: today)'))
         .option('confirm-near-miss', {
           type: 'boolean',
           default: false,
@@ -123,7 +128,10 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
           manifest: input.manifest,
           tenantId: conn.tenant,
           today,
-          read: { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver, progress: (done, total) => log.progress('inbox rules', done, total) },
+          read: {
+            graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver, progress: (done, total) => log.progress('inbox rules', done, total),
+            ...(args['evidence-until'] ? { asOf: endOfDay(args['evidence-until']) } : {}),
+          },
           confirm: args['confirm-near-miss'],
         });
         writeReports(plan, args, input.manifestPath);

@@ -8,11 +8,13 @@ import { checkMailApps } from '../checks/mail-apps.js';
 import { checkLinksAttachments } from '../checks/links-attachments.js';
 import { linksPopulations } from '../checks/links-populations.js';
 import { checkOwnership } from '../checks/ownership.js';
+import { checkInboundPaths } from '../checks/paths.js';
 import { checkSenderAuthentication } from '../checks/sender-authentication.js';
 import { checkThreatProtection } from '../checks/threat-protection.js';
 import type { Finding, IncompleteRead } from '../model/finding.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { LiveState } from '../model/live.js';
+import type { PathMap } from '../model/paths.js';
 import { RESOURCES } from '../resources/registry.js';
 import { Evaluation } from './context.js';
 
@@ -23,10 +25,11 @@ const sectionTitle = (key: keyof LiveState) => RESOURCES.find((t) => t.read?.sec
  * Evaluates every declared control against the live state. Pure: no I/O, the same inputs give the
  * same findings in the same order.
  */
-export function evaluate(manifest: Manifest, live: LiveState, today: string): { findings: Finding[]; incomplete: IncompleteRead[] } {
+export function evaluate(manifest: Manifest, live: LiveState, today: string): { findings: Finding[]; incomplete: IncompleteRead[]; inboundPaths?: PathMap } {
   const ev = new Evaluation(manifest, live, today);
   checkSenderAuthentication(ev);
   checkInbound(ev);
+  const inboundPaths = checkInboundPaths(ev);
   checkThreatProtection(ev);
   checkForwarding(ev);
   checkConditionalAccess(ev);
@@ -47,5 +50,5 @@ export function evaluate(manifest: Manifest, live: LiveState, today: string): { 
   const findings = [...ev.findings].sort(
     (a, b) => order.indexOf(a.control.versionedId) - order.indexOf(b.control.versionedId) || a.resource.name.localeCompare(b.resource.name) || a.id.localeCompare(b.id),
   );
-  return { findings, incomplete: ev.incomplete };
+  return { findings, incomplete: ev.incomplete, ...(inboundPaths ? { inboundPaths } : {}) };
 }

@@ -15,6 +15,7 @@ import type {
   RefusalInput,
 } from './records.js';
 import type { EvidenceTrail } from './store.js';
+import type { PathMap } from '../model/paths.js';
 
 /** A new run id (a random UUID). */
 export function newRunId(): string {
@@ -30,6 +31,7 @@ export interface RecordedPlan {
   readonly tenantId: string;
   readonly stack: string;
   readonly summary: { readonly findings: number; readonly byStatus: Readonly<Record<string, number>>; readonly changes: { readonly create: number; readonly update: number; readonly delete: number } };
+  readonly inboundPaths?: PathMap;
 }
 
 /** The `plan` record of a computed plan (or drift report). */
@@ -46,6 +48,18 @@ export function planEvidence(plan: RecordedPlan, runId: string, actor: EvidenceA
     stack: plan.stack,
     summary: { findings: plan.summary.findings, byStatus: { ...plan.summary.byStatus }, changes: { ...plan.summary.changes } },
     exitCode,
+    ...(plan.inboundPaths
+      ? {
+          inboundPaths: {
+            ...(plan.inboundPaths.evidence ? { period: { from: plan.inboundPaths.evidence.from, to: plan.inboundPaths.evidence.to }, unattributed: plan.inboundPaths.evidence.unattributed } : {}),
+            paths: plan.inboundPaths.paths.map((p) => ({
+              path: p.key,
+              short: [...p.short],
+              ...(p.observed ? { observed: { failed: p.observed.failed, byOutcome: { ...p.observed.byOutcome }, deliveredDespiteFailure: p.observed.deliveredDespiteFailure } } : {}),
+            })),
+          },
+        }
+      : {}),
   };
 }
 

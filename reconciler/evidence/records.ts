@@ -72,6 +72,40 @@ export interface PlanEvidenceRecord extends EvidenceRecordBase {
   readonly summary: EvidencePlanSummary;
   /** The exit code of the command (0 clean, 2 changes or drift, 1 incomplete). */
   readonly exitCode: number;
+  /** Audit evidence of the inbound paths (MAIL.PATH.1/2): each path's shortfalls and what became of failing mail in the period. */
+  readonly inboundPaths?: RecordedPathEvidence;
+}
+
+/** Per inbound path: the failure kinds it falls short on, and the failing messages of the period by final disposition. */
+export interface RecordedPathEvidence {
+  readonly period?: { readonly from: string; readonly to: string };
+  readonly unattributed?: number;
+  readonly paths: ReadonlyArray<{
+    readonly path: string;
+    readonly short: readonly string[];
+    readonly observed?: { readonly failed: number; readonly byOutcome: Readonly<Record<string, number>>; readonly deliveredDespiteFailure: number };
+  }>;
+}
+
+/** A `posture probe` run: the test messages sent to each inbound path and the disposition each got. */
+export interface ProbeEvidenceRecord extends EvidenceRecordBase {
+  readonly kind: 'probe';
+  readonly desiredHash: string;
+  readonly tenantId: string;
+  readonly stack: string;
+  readonly probes: ReadonlyArray<{
+    readonly path: string;
+    readonly host: string;
+    readonly probe: string;
+    readonly messageId: string;
+    readonly failure: string;
+    readonly expected: string;
+    readonly required: string;
+    /** The disposition message trace (or the SMTP session) showed; absent when it was not seen. */
+    readonly got?: string;
+    readonly result: string;
+  }>;
+  readonly exitCode: number;
 }
 
 /** An apply began, for the plan with this hash. */
@@ -211,10 +245,10 @@ export interface ResponseEvidenceRecord extends EvidenceRecordBase {
 }
 
 /** One line of the evidence file. */
-export type EvidenceRecord = PlanEvidenceRecord | ApplyStartEvidenceRecord | IntentEvidenceRecord | ChangeEvidenceRecord | ApplyEndEvidenceRecord | RefusalEvidenceRecord | ResponseEvidenceRecord;
+export type EvidenceRecord = PlanEvidenceRecord | ApplyStartEvidenceRecord | IntentEvidenceRecord | ChangeEvidenceRecord | ApplyEndEvidenceRecord | RefusalEvidenceRecord | ResponseEvidenceRecord | ProbeEvidenceRecord;
 
 export type EvidenceKind = EvidenceRecord['kind'];
-export const EVIDENCE_KINDS: readonly EvidenceKind[] = ['plan', 'apply-start', 'intent', 'change', 'apply-end', 'refusal', 'response'];
+export const EVIDENCE_KINDS: readonly EvidenceKind[] = ['plan', 'apply-start', 'intent', 'change', 'apply-end', 'refusal', 'response', 'probe'];
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -247,7 +281,7 @@ export function validateInput(input: EvidenceInput): void {
   check(EVIDENCE_KINDS.includes(input.kind), `unknown kind ${JSON.stringify((input as { kind: unknown }).kind)}`);
   check(nonEmpty(input.runId), 'runId must be a non-empty string');
   check(input.actor && ['application', 'user', 'unknown'].includes(input.actor.kind) && nonEmpty(input.actor.id), 'actor must have a kind (application, user or unknown) and an id');
-  if (input.kind !== 'refusal' || input.planHash !== undefined) check(isHash(input.planHash), 'planHash must be a lower-case SHA-256 hex string');
+  if (input.kind !== 'probe' && (input.kind !== 'refusal' || input.planHash !== undefined)) check(isHash(input.planHash), 'planHash must be a lower-case SHA-256 hex string');
   if (input.time !== undefined) check(!Number.isNaN(Date.parse(input.time)), `time ${JSON.stringify(input.time)} is not an ISO date`);
   switch (input.kind) {
     case 'plan':
@@ -287,6 +321,12 @@ export function validateInput(input: EvidenceInput): void {
       check(Array.isArray(input.incidents) && Array.isArray(input.protected) && Array.isArray(input.setAside), 'incidents, protected and setAside must be lists');
       check(input.chains === undefined || Array.isArray(input.chains), 'chains must be a list');
       check(count(input.changes) && count(input.approvals), 'changes and approvals must be counts');
+      check(Number.isInteger(input.exitCode), 'exitCode must be an integer');
+      break;
+    case 'probe':
+      check(nonEmpty(input.desiredHash), 'desiredHash is required');
+      check(nonEmpty(input.tenantId) && nonEmpty(input.stack), 'tenantId and stack are required');
+      check(Array.isArray(input.probes), 'probes must be a list');
       check(Number.isInteger(input.exitCode), 'exitCode must be an integer');
       break;
     case 'refusal':

@@ -49,7 +49,7 @@ export const controlEntrySchema = z
 
 export const exceptionScopeSchema = z
   .object({
-    type: z.enum(['domain', 'user', 'app', 'policy', 'rule']),
+    type: z.enum(['domain', 'user', 'app', 'policy', 'rule', 'path']),
     /** A domain name, a UPN, an app id or display name, a policy display name, or a rule name/identity. */
     value: text,
     /**
@@ -59,6 +59,9 @@ export const exceptionScopeSchema = z
     destinations: z.array(mailDestination).min(1, 'name at least one address or domain, or leave destinations out').optional(),
   })
   .strict();
+
+const outcome = z.enum(['reject', 'quarantine', 'junk', 'inbox']);
+const pathRequirement = z.object({ 'dmarc-reject': outcome, 'dmarc-quarantine': outcome, 'spf-hardfail': outcome, 'compauth-fail': outcome }).strict();
 
 export const exceptionSchema = z
   .object({
@@ -225,6 +228,41 @@ export const manifestSchema = z
                 dmarcQuarantineAction: z.enum(['Quarantine', 'MoveToJmf']),
               })
               .strict(),
+          })
+          .strict()
+          .optional(),
+        inboundPaths: z
+          .object({
+            /** Who owns the routing and the policy decision of every path no declared path names; null: nobody by default. */
+            routingOwner: ownerSchema.nullable(),
+            policyOwner: ownerSchema.nullable(),
+            /** The weakest outcome accepted per failure kind, on every path unless a declared path says otherwise. */
+            require: pathRequirement,
+            /** Paths with their own owners or requirement: `domain/eop`, `domain/gateway:host`, `*\/partner:connector`, or a domain for all its paths. */
+            paths: z.array(
+              z
+                .object({
+                  match: text,
+                  routingOwner: ownerSchema.nullable(),
+                  policyOwner: ownerSchema.nullable(),
+                  require: pathRequirement.partial(),
+                  declaredBy: text,
+                })
+                .strict(),
+            ),
+            /** Days of analyzed emails read as evidence (MAIL.PATH.2); 0: none read. */
+            evidenceDays: z.number().int().min(0).max(30),
+            /** Where `posture probe` sends its test messages, when declared. */
+            probe: z
+              .object({
+                recipient: upn,
+                /** An outside domain that publishes p=reject, spoofed by the second probe. */
+                outsideDomain: domainName,
+                /** The subject prefix that marks a probe, so rules and people can tell it from real mail. */
+                marker: text,
+              })
+              .strict()
+              .nullable(),
           })
           .strict()
           .optional(),

@@ -84,6 +84,8 @@ export interface LiveState {
   /** Inbound paths: Get-InboundConnector, Get-TenantAllowBlockListSpoofItems, and each accepted domain's MX records from DNS. */
   inboundConnectors?: Section<Obj[]>;
   spoofItems?: Section<Obj[]>;
+  /** Inbound mail of the evidence period that failed authentication (MAIL.PATH.2). */
+  failedInboundMail?: Section<FailedInboundMail>;
   mxRecords?: Section<ReadonlyArray<{ readonly domain: string; readonly records?: ReadonlyArray<{ preference: number; exchange: string }>; readonly error?: string }>>;
   mailContacts?: Section<Obj[]>;
   mailUsers?: Section<Obj[]>;
@@ -122,4 +124,34 @@ export interface Directory {
   groupByName(name: string): Obj | undefined;
   groupByMail(mail: string): Obj | undefined;
   groupById(id: string): Obj | undefined;
+}
+
+/** One inbound copy that failed SPF, DMARC or composite authentication, as Defender analysed it. */
+export interface FailedMessage {
+  readonly networkMessageId: string;
+  readonly internetMessageId: string;
+  readonly recipient: string;
+  readonly sender: string;
+  readonly senderIp: string;
+  readonly subject: string;
+  readonly receivedAt: string;
+  /** The inbound connector it arrived on (inboundConnectorFormattedName); empty when none. */
+  readonly connector: string;
+  readonly authentication: { readonly spf: string; readonly dkim: string; readonly dmarc: string; readonly compauth: string };
+  /** What the service did when it delivered the copy (originalDelivery). */
+  readonly delivered: { readonly action: string; readonly location: string };
+  /** Where the copy is now (latestDelivery.location). */
+  readonly latestLocation: string;
+  readonly overrideSources: readonly string[];
+  /** The DMARC policy the sender's domain publishes; `unknown` when it could not be looked up. */
+  readonly senderPolicy: 'reject' | 'quarantine' | 'none' | 'unknown';
+}
+
+export interface FailedInboundMail {
+  readonly from: string;
+  readonly to: string;
+  readonly days: number;
+  /** Inbound copies read in the period, failing or not. */
+  readonly read: number;
+  readonly messages: readonly FailedMessage[];
 }

@@ -24,12 +24,14 @@ export interface Disposition {
 }
 
 export interface Bypass {
-  readonly kind: 'scl-minus-one' | 'ip-allow-list' | 'spoof-allow';
-  /** The object: the transport rule's, the connection filter policy's or the spoof pair's name. */
+  readonly kind: 'scl-minus-one' | 'ip-allow-list' | 'spoof-allow' | 'allowed-sender';
+  /** The object: the transport rule's, the connection filter or anti-spam policy's, or the spoof pair's name. */
   readonly name: string;
   readonly detail: string;
   /** `all`: every message on the path skips filtering (a rule with no condition, the path's own servers allow-listed); `some`: only the senders it names. */
   readonly scope: 'all' | 'some';
+  /** The declared exception that allows it (MAIL.INBOUND.2 or .3), with its expiry. */
+  readonly excepted?: { readonly id: string; readonly expires: string; readonly inForce: boolean };
 }
 
 export interface InboundPath {

@@ -1,5 +1,6 @@
 import { ACTIONABLE, type Finding, type IncompleteRead } from '../model/finding.js';
 import { type PlanDocument, type PlanSummary, type RestoredFinding } from '../model/plan.js';
+import type { PathMap } from '../model/paths.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { PlannedChange } from '../model/change.js';
 import { sha256 } from '../core/hash.js';
@@ -36,6 +37,8 @@ export function buildPlan(input: {
   rollbackOf?: string;
   /** For a rollback plan: the findings it brings back. */
   restores?: readonly RestoredFinding[];
+  /** The inbound path map, when the posture declares inbound paths. */
+  inboundPaths?: PathMap;
   now?: Date;
 }): PlanDocument {
   // Redacted before hashing: a token a service echoed into an error, or a secret in a value read,
@@ -55,6 +58,7 @@ export function buildPlan(input: {
     findings: [...input.findings],
     incomplete: [...input.incomplete],
     changes: input.kind === 'plan' ? [...(input.changes ?? [])] : [],
+    ...(input.inboundPaths ? { inboundPaths: input.inboundPaths } : {}),
     ...(input.rollbackOf ? { rollbackOf: input.rollbackOf } : {}),
     ...(input.restores?.length ? { restores: input.restores } : {}),
   }));

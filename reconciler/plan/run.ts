@@ -42,13 +42,16 @@ export interface Run {
  * preflight all use it.
  */
 export async function runPlan(input: RunInput): Promise<Run> {
-  const live = await readTenant(input.manifest, input.read);
+  // A run for an earlier day reads that day's evidence: its periods end with it.
+  const endOfToday = new Date(`${input.today}T23:59:59.999Z`);
+  const asOf = input.read.asOf ?? (Number.isFinite(endOfToday.getTime()) && endOfToday.getTime() < Date.now() ? endOfToday : undefined);
+  const live = await readTenant(input.manifest, asOf ? { ...input.read, asOf } : input.read);
   const evaluated = evaluate(input.manifest, live, input.today);
   const { incomplete } = evaluated;
   const dir = directoryOf(live);
   const findings = input.confirm ? await confirmed(evaluated.findings, { graph: input.read.graph, manifest: input.manifest, live, dir }) : evaluated.findings;
   const changes = input.kind === 'plan' ? plannedChanges(findings, input.manifest, live, dir) : [];
-  const plan = buildPlan({ kind: input.kind, manifest: input.manifest, tenantId: input.tenantId, findings, incomplete, changes });
+  const plan = buildPlan({ kind: input.kind, manifest: input.manifest, tenantId: input.tenantId, findings, incomplete, changes, ...(evaluated.inboundPaths ? { inboundPaths: evaluated.inboundPaths } : {}) });
   return { live, dir, findings, incomplete, changes, plan };
 }
 

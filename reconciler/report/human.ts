@@ -5,6 +5,7 @@ import { mapStrings, terminalSafe } from '../core/text.js';
 import type { Severity } from '../../policies/types.js';
 import type { Finding } from '../model/finding.js';
 import type { PlanDocument, RestoredFinding } from '../model/plan.js';
+import { pathMapLines } from './path-text.js';
 import {
   changesText,
   exceptionText,
@@ -136,6 +137,8 @@ export function renderHuman(input: PlanDocument, options: HumanOptions = {}): st
     if (plan.restores?.length) out.push(renderRestores(plan.restores).trimEnd());
     return `${out.join('\n')}\n`;
   }
+
+  if (plan.inboundPaths) out.push(...pathMapLines(plan.inboundPaths).map((l) => safe(l)), '');
 
   if (plan.findings.length === 0 && plan.incomplete.length === 0) {
     out.push(c.green(c.bold('No changes. The tenant matches the posture.')));

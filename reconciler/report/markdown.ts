@@ -1,3 +1,5 @@
+import { FAILURE_KINDS } from '../model/paths.js';
+import { FAILURE_KIND_LABELS, routeText } from './path-text.js';
 import { escapeUTF8 } from 'entities';
 import type { Finding } from '../model/finding.js';
 import type { PlanDocument } from '../model/plan.js';
@@ -134,6 +136,25 @@ function headline(plan: PlanDocument): string[] {
   return lines;
 }
 
+/** The inbound path map as a table: a path per row, its outcome per failure kind (short ones in bold), its owners. */
+function pathTable(plan: PlanDocument): string[] {
+  const map = plan.inboundPaths;
+  if (!map?.paths.length) return [];
+  const owner = (o: { name: string } | undefined) => (o ? escapeMarkdown(o.name) : '**unowned**');
+  const rows = [
+    `| Inbound path | Route | ${FAILURE_KINDS.map((k) => FAILURE_KIND_LABELS[k]).join(' | ')} | Routing owner | Policy owner | Observed |`,
+    `| --- | --- | ${FAILURE_KINDS.map(() => '---').join(' | ')} | --- | --- | --- |`,
+  ];
+  for (const p of map.paths) {
+    const cell = (k: (typeof FAILURE_KINDS)[number]) => (p.short.includes(k) ? `**${p.dispositions[k].outcome}** (${p.required[k]} required)` : p.dispositions[k].outcome);
+    const observed = p.observed ? `${p.observed.failed} failing${p.observed.deliveredDespiteFailure ? `, **${p.observed.deliveredDespiteFailure} delivered despite failure**` : ''}` : '';
+    rows.push(
+      `| ${escapeTenantMarkdown(p.key)}${p.exception ? ` (exception ${p.exception.inForce ? 'until' : 'EXPIRED'} ${escapeMarkdown(p.exception.expires)})` : ''} | ${escapeTenantMarkdown(routeText(p))} | ${FAILURE_KINDS.map(cell).join(' | ')} | ${owner(p.owners.routing)} | ${owner(p.owners.policy)} | ${observed} |`,
+    );
+  }
+  return [...rows, ''];
+}
+
 function ownerTable(groups: readonly OwnerGroup[]): string[] {
   if (groups.length === 0) return [];
   const rows = ['| Owner | Team | Critical | High | Medium | Low | Excepted | Not evaluated |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
@@ -154,7 +175,7 @@ export function renderMarkdown(input: PlanDocument, options: MarkdownOptions = {
   const plan = redactSecrets(input);
   const max = options.maxLength ?? GITHUB_COMMENT_LIMIT - 536;
   const groups = groupByOwner(plan.findings);
-  const head = [...headline(plan), ...ownerTable(groups)].join('\n');
+  const head = [...headline(plan), ...pathTable(plan), ...ownerTable(groups)].join('\n');
   const footer = `\n<sub>${html(plan.tool.name)} ${html(plan.tool.version)} · ${html(plan.createdAt)} · tenant ${escapeMarkdown(plan.tenantId)}</sub>\n`;
   const noteFor = (shown: number): string =>
     `\n> [!WARNING]\n> **Truncated:** ${shown} of ${plan.findings.length} findings are shown in detail; ` +

@@ -3,7 +3,9 @@ import { withoutAnnotations } from '../core/annotations.js';
 import type { Connection } from '../input/connection.js';
 import type { Write } from '../model/change.js';
 import { graphWriteOf } from './graph-entity.js';
-import type { Obj, Respondable, ResourceType, ResponseTarget, ResponseWrite, Writable } from './types.js';
+import { discoverDmarc, type TxtResolver } from '../dns/lookup.js';
+import type { FailedInboundMail, FailedMessage } from '../model/live.js';
+import type { Obj, ReadContext, Respondable, ResourceType, ResponseTarget, ResponseWrite, Writable } from './types.js';
 
 const REMEDIATE = '/security/collaboration/analyzedEmails/remediate';
 /** Where a remediated copy may be: nowhere a user reads it. */
@@ -54,6 +56,12 @@ const viewOf = (e: Obj) => view({ id: e['id'], networkMessageId: e['networkMessa
 export const analyzedEmail: ResourceType & Writable & Respondable = {
   key: 'analyzedEmail',
   title: 'copies of messages in mailboxes',
+  read: {
+    section: 'failedInboundMail',
+    how: { kind: 'custom', endpoint: '/security/collaboration/analyzedEmails', run: (ctx, _live, m) => readFailedInbound(ctx, m.desired.inboundPaths?.evidenceDays ?? 0) },
+    permissions: [P.analyzedMessageRead],
+    licence: 'Microsoft Defender for Office 365',
+  },
   writes: { graph: [['POST', REMEDIATE]] },
   writePermissions: [P.analyzedMessageWrite],
   writeFor: () => undefined,
@@ -101,3 +109,78 @@ export const analyzedEmail: ResourceType & Writable & Respondable = {
       }));
   },
 };
+
+/** A verdict of `authenticationDetails` that says the check failed (a soft fail is not a failure). */
+const failed = (v: unknown) => typeof v === 'string' && /^\s*fail/i.test(v);
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+const sub = (o: unknown, k: string): Obj => (o && typeof o === 'object' && (o as Obj)[k] && typeof (o as Obj)[k] === 'object' ? ((o as Obj)[k] as Obj) : {});
+/** How many sender domains' DMARC policies one run looks up; the rest count as unknown. */
+export const MAX_SENDER_DOMAIN_LOOKUPS = 500;
+
+/** One failing inbound copy, reduced to what the path evidence uses. */
+export function failedMessageOf(e: Obj): Omit<FailedMessage, 'senderPolicy'> | undefined {
+  if (str(e['directionality']).toLowerCase() !== 'inbound') return undefined;
+  const auth = sub(e, 'authenticationDetails');
+  const spf = str(auth['senderPolicyFramework']);
+  const dmarc = str(auth['dmarc']);
+  const compauth = str(auth['compositeAuthentication']);
+  if (!failed(spf) && !failed(dmarc) && !failed(compauth)) return undefined;
+  const sender = sub(e, 'senderDetail');
+  const from = str(sender['fromAddress']).toLowerCase();
+  const original = sub(e, 'originalDelivery');
+  const latest = sub(e, 'latestDelivery');
+  return {
+    networkMessageId: str(e['networkMessageId']),
+    internetMessageId: str(e['internetMessageId']),
+    recipient: str(e['recipientEmailAddress']).toLowerCase(),
+    sender: from,
+    senderIp: str(sender['ipv4']) || str(sender['ipv6']),
+    subject: str(e['subject']),
+    receivedAt: str(e['loggedDateTime']),
+    connector: str(e['inboundConnectorFormattedName']),
+    authentication: { spf, dkim: str(auth['dkim']), dmarc, compauth },
+    delivered: { action: str(original['action'] ?? latest['action']), location: str(original['location'] ?? latest['location']) },
+    latestLocation: str(latest['location']),
+    overrideSources: Array.isArray(e['overrideSources']) ? (e['overrideSources'] as unknown[]).map(String) : [],
+  };
+}
+
+/**
+ * Inbound mail of the last `days` days that failed SPF, DMARC or composite authentication, with the
+ * DMARC policy each sender domain publishes (what turns a DMARC failure into a p=reject or a
+ * p=quarantine failure). Read page by page; only failing copies are kept. `days` 0 reads nothing.
+ */
+async function readFailedInbound(ctx: ReadContext, days: number): Promise<{ ok: true; value: FailedInboundMail; endpoint: string; readAt: string }> {
+  const endpoint = '/security/collaboration/analyzedEmails';
+  const to = ctx.asOf ?? new Date();
+  const from = new Date(to.getTime() - days * 86_400_000);
+  const value: { from: string; to: string; days: number; messages: FailedMessage[]; read: number } = { from: from.toISOString(), to: to.toISOString(), days, messages: [], read: 0 };
+  if (days > 0) {
+    const kept: Array<Omit<FailedMessage, 'senderPolicy'>> = [];
+    const path = `${endpoint}?startTime=${encodeURIComponent(value.from)}&endTime=${encodeURIComponent(value.to)}&$top=1000`;
+    for await (const page of ctx.graph.pages<Obj>(path)) {
+      value.read += page.length;
+      for (const e of page) {
+        const f = failedMessageOf(withoutAnnotations(e) as Obj);
+        if (f) kept.push(f);
+      }
+    }
+    const policies = await senderPolicies([...new Set(kept.map((k) => k.sender.split('@')[1] ?? '').filter(Boolean))], ctx.resolver);
+    value.messages = kept.map((k) => ({ ...k, senderPolicy: policies.get(k.sender.split('@')[1] ?? '') ?? 'unknown' }));
+  }
+  return { ok: true, value, endpoint, readAt: new Date().toISOString() };
+}
+
+/** The DMARC policy (p, or sp for a subdomain of the organisational domain) each domain publishes. */
+async function senderPolicies(domains: readonly string[], resolver: TxtResolver): Promise<Map<string, FailedMessage['senderPolicy']>> {
+  const out = new Map<string, FailedMessage['senderPolicy']>();
+  const asked = domains.slice(0, MAX_SENDER_DOMAIN_LOOKUPS);
+  const answers = await Promise.all(asked.map(async (d) => [d, await discoverDmarc(d, resolver).catch(() => undefined)] as const));
+  for (const [d, found] of answers) {
+    const r = found?.record;
+    if (!found || found.dnsError) out.set(d, 'unknown');
+    else if (!r) out.set(d, 'none');
+    else out.set(d, found.recordDomain && found.recordDomain !== found.domain && r.sp ? r.sp : r.p);
+  }
+  return out;
+}

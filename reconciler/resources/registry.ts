@@ -16,6 +16,9 @@ import { hostedContentFilterPolicy } from './hosted-content-filter-policy.js';
 import { hostedConnectionFilterPolicy } from './hosted-connection-filter-policy.js';
 import { hostedOutboundSpamFilterPolicy } from './hosted-outbound-spam-filter-policy.js';
 import { inboxRule } from './inbox-rule.js';
+import { inboundConnector } from './inbound-connector.js';
+import { mxRecord } from './mx-record.js';
+import { spoofItem } from './spoof-item.js';
 import { mailbox } from './mailbox.js';
 import { oauth2PermissionGrant } from './oauth2-permission-grant.js';
 import { organizationConfig } from './organization-config.js';
@@ -97,6 +100,10 @@ export const RESOURCES: readonly ResourceType[] = [
   dkimSigningConfig,
   acceptedDomain,
   dnsRecords,
+  // After the accepted domains: their MX records are queried.
+  mxRecord,
+  inboundConnector,
+  spoofItem,
   mailbox,
   inboxRule,
   exchangeUser,

@@ -20,6 +20,8 @@ export interface ReadContext {
   readonly progress?: (done: number, total: number) => void;
   /** $batch requests in flight at once for the mailbox scan. @default 12 */
   readonly batchConcurrency?: number;
+  /** The end of evidence periods (MAIL.PATH.2 reads the days before it). @default now */
+  readonly asOf?: Date;
 }
 
 /** How one resource type is read into its section of the live state. */

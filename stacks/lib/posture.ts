@@ -339,6 +339,9 @@ export class EmailSecurityPosture extends Construct {
       }
     }
     p.required(`${at}.reason`, e.reason);
+    if (control?.exceptionNeedsCompensatingControl && (typeof e.compensatingControl !== 'string' || e.compensatingControl.trim() === '')) {
+      p.add(`${at}.compensatingControl`, `is required: an exception to ${control.id} names what reduces the risk while the path stays as it is`);
+    }
     if (p.required(`${at}.approvedBy`, e.approvedBy)) p.format(`${at}.approvedBy`, upn, e.approvedBy);
     if (p.required(`${at}.expires`, e.expires) && p.format(`${at}.expires`, isoDate, e.expires)) {
       const limit = addDays(this.today, this.maxExceptionDays);

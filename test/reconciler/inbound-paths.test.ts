@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { entriesHolding, inboundPaths, isEopHost, type PathInputs } from '../../reconciler/checks/inbound-paths.js';
-import { readMx } from '../../reconciler/resources/inbound-path.js';
+import { readMx } from '../../reconciler/resources/mx-record.js';
 
 type Obj = Record<string, unknown>;
 

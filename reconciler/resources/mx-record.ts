@@ -1,5 +1,4 @@
 import { ABSENT } from '../read/dns.js';
-import { exchangeRead } from './exchange-object.js';
 import type { Obj, ResourceType } from './types.js';
 
 /** One accepted domain's MX records, or why they are not known (a failed query is never "no MX"). */
@@ -27,12 +26,6 @@ export async function readMx(domains: readonly string[], resolver: MxResolver): 
     }),
   );
 }
-
-/** Inbound connectors: where partner and gateway mail enters, and whether enhanced filtering sees past it. Read-only for now. */
-export const inboundConnector: ResourceType = { key: 'inboundConnector', title: 'inbound connectors', read: exchangeRead('inboundConnectors', 'Get-InboundConnector') };
-
-/** The Tenant Allow/Block List's spoofed sender pairs: an allowed pair skips spoof intelligence. Read-only. */
-export const spoofItem: ResourceType = { key: 'spoofItem', title: 'allowed and blocked spoofed senders', read: exchangeRead('spoofItems', 'Get-TenantAllowBlockListSpoofItems') };
 
 /** The MX records of every accepted domain, from DNS: where each domain's mail enters. Read-only: DNS is never written. */
 export const mxRecord: ResourceType = {

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { inboundPaths } from '../../reconciler/checks/inbound-paths.js';
+import { kindOf, outcomeOf, pathOf } from '../../reconciler/checks/paths.js';
+import type { FailedMessage } from '../../reconciler/model/live.js';
+import type { MappedPath, PathMap } from '../../reconciler/model/paths.js';
+import { failedMessageOf } from '../../reconciler/resources/analyzed-email.js';
+import { judgeProbe, outcomeOfTrace, planProbes, probeExitCode } from '../../reconciler/probe/plan.js';
+import { judgeSmtpError } from '../../reconciler/transport/smtp.js';
+
+type Obj = Record<string, unknown>;
+
+const antiPhish: Obj = { Name: 'Default', IsDefault: true, HonorDmarcPolicy: true, DmarcRejectAction: 'Reject', DmarcQuarantineAction: 'Quarantine', EnableSpoofIntelligence: true, AuthenticationFailAction: 'Quarantine' };
+const paths = inboundPaths({
+  acceptedDomains: [{ DomainName: 'contoso.example' }, { DomainName: 'fabrikam.example' }],
+  mx: { 'contoso.example': [{ preference: 0, exchange: 'contoso-example.mail.protection.outlook.com' }], 'fabrikam.example': [{ preference: 10, exchange: 'mx1.gateway.example' }] },
+  connectors: [
+    { Name: 'From gateway', ConnectorType: 'OnPremises', SenderIPAddresses: ['198.51.100.25'] },
+    { Name: 'Partner Woodgrove', ConnectorType: 'Partner', SenderDomains: ['smtp:woodgrove.example;1'], TlsSenderCertificateName: 'mail.woodgrove.example' },
+  ],
+  transportRules: [], connectionFilter: [], spoofItems: [], antiPhish,
+});
+
+const copy = (o: Obj = {}): Obj => ({
+  networkMessageId: 'n-1', internetMessageId: '<m1@x>', recipientEmailAddress: 'Pat@Contoso.example', directionality: 'inbound', subject: 'Invoice', loggedDateTime: '2026-11-28T10:00:00Z',
+  senderDetail: { fromAddress: 'billing@tailspin-billing.test', ipv4: '203.0.113.9' }, inboundConnectorFormattedName: '',
+  authenticationDetails: { senderPolicyFramework: 'Fail', dkim: 'None', dmarc: 'Fail', compositeAuthentication: 'Fail' },
+  originalDelivery: { action: 'delivered', location: 'inbox_folder' }, latestDelivery: { action: 'delivered', location: 'deletedFolder' }, overrideSources: [],
+  ...o,
+});
+const failing = (o: Obj = {}, senderPolicy: FailedMessage['senderPolicy'] = 'reject'): FailedMessage => ({ ...failedMessageOf(copy(o))!, senderPolicy });
+
+describe('failing mail as evidence', () => {
+  it('keeps inbound copies that failed SPF, DMARC or composite authentication; a soft fail or outbound copy is not kept', () => {
+    expect(failedMessageOf(copy())).toMatchObject({ recipient: 'pat@contoso.example', sender: 'billing@tailspin-billing.test', senderIp: '203.0.113.9', delivered: { location: 'inbox_folder' }, latestLocation: 'deletedFolder' });
+    expect(failedMessageOf(copy({ authenticationDetails: { senderPolicyFramework: 'SoftFail', dkim: 'Pass', dmarc: 'Pass', compositeAuthentication: 'Pass' } }))).toBeUndefined();
+    expect(failedMessageOf(copy({ directionality: 'outbound' }))).toBeUndefined();
+    expect(failedMessageOf(copy({ authenticationDetails: { senderPolicyFramework: 'Pass', dkim: 'None', dmarc: 'Pass', compositeAuthentication: 'Fail' } }))).toBeDefined();
+  });
+
+  it('a DMARC failure takes the sender domain\'s policy; else SPF; else composite authentication', () => {
+    expect(kindOf(failing({}, 'reject'))).toBe('dmarc-reject');
+    expect(kindOf(failing({}, 'quarantine'))).toBe('dmarc-quarantine');
+    expect(kindOf(failing({}, 'none'))).toBe('spf-hardfail');
+    expect(kindOf(failing({ authenticationDetails: { senderPolicyFramework: 'Pass', dmarc: 'None', compositeAuthentication: 'Fail' } }, 'unknown'))).toBe('compauth-fail');
+  });
+
+  it('the disposition is what the service did on delivery', () => {
+    const at = (location: string, action = 'delivered') => outcomeOf(failing({ originalDelivery: { action, location } }));
+    expect([at('inbox_folder'), at('junkFolder', 'deliveredToJunk'), at('quarantine', 'blocked'), at('failed', 'blocked'), at('dropped', 'blocked'), at('quarantine')]).toEqual(['inbox', 'junk', 'reject', 'reject', 'reject', 'quarantine']);
+  });
+
+  it('a copy is on the path of its connector, else its recipient domain\'s direct path; a connector no path has is unattributed', () => {
+    expect(pathOf(paths, failing())?.key).toBe('contoso.example/eop');
+    expect(pathOf(paths, failing({ recipientEmailAddress: 'lee@fabrikam.example', inboundConnectorFormattedName: 'From gateway' }))?.key).toBe('fabrikam.example/gateway:mx1.gateway.example');
+    expect(pathOf(paths, failing({ inboundConnectorFormattedName: 'partner woodgrove' }))?.key).toBe('*/partner:partner woodgrove');
+    expect(pathOf(paths, failing({ inboundConnectorFormattedName: 'Old relay' }))).toBeUndefined();
+    // fabrikam's MX is the gateway: mail that reached EOP without it is on no mapped path.
+    expect(pathOf(paths, failing({ recipientEmailAddress: 'lee@fabrikam.example' }))).toBeUndefined();
+  });
+});
+
+const mapped = (p: (typeof paths)[number], o: Partial<MappedPath> = {}): MappedPath => ({
+  ...p, owners: { objective: { name: 'O', team: 'T', contact: 'o@contoso.example' } }, required: { 'dmarc-reject': 'quarantine', 'dmarc-quarantine': 'junk', 'spf-hardfail': 'junk', 'compauth-fail': 'junk' }, short: [], ...o,
+});
+const map: PathMap = { paths: paths.map((p) => mapped(p)) };
+const config = { recipient: 'probe@contoso.example', outsideDomain: 'woodgrove.example', marker: '[probe]' };
+
+describe('probe plan', () => {
+  it('two probes per MX host of each path (own domain, outside p=reject domain), none to a partner path', () => {
+    const { probes, unprobed, problems } = planProbes(map, config, new Map([['contoso.example', 'reject'], ['fabrikam.example', 'none'], ['woodgrove.example', 'reject']]), 'run-1234-5678');
+    expect(problems).toEqual([]);
+    expect(probes.map((p) => [p.path, p.host, p.kind, p.from, p.failure, p.expected, p.required])).toEqual([
+      ['contoso.example/eop', 'contoso-example.mail.protection.outlook.com', 'own-domain-spoof', 'posture-probe@contoso.example', 'dmarc-reject', 'reject', 'quarantine'],
+      ['contoso.example/eop', 'contoso-example.mail.protection.outlook.com', 'outside-spoof', 'posture-probe@woodgrove.example', 'dmarc-reject', 'reject', 'quarantine'],
+      ['fabrikam.example/gateway:mx1.gateway.example', 'mx1.gateway.example', 'own-domain-spoof', 'posture-probe@fabrikam.example', 'compauth-fail', 'inbox', 'junk'],
+      ['fabrikam.example/gateway:mx1.gateway.example', 'mx1.gateway.example', 'outside-spoof', 'posture-probe@woodgrove.example', 'dmarc-reject', 'inbox', 'quarantine'],
+    ]);
+    expect(probes.every((p) => p.to === 'probe@contoso.example' && p.subject.startsWith('[probe] '))).toBe(true);
+    expect(new Set(probes.map((p) => p.messageId)).size).toBe(4);
+    expect(unprobed.map((u) => u.path)).toEqual(['*/partner:partner woodgrove']);
+  });
+
+  it('an outside domain without p=reject, or a policy that could not be looked up, is a problem, not a silent skip', () => {
+    const { probes, problems } = planProbes(map, config, new Map([['contoso.example', 'unknown'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'quarantine']]), 'r');
+    expect(problems.join('\n')).toMatch(/woodgrove\.example \(probe\.outsideDomain\) publishes p=quarantine, not p=reject/);
+    expect(problems.join('\n')).toMatch(/DMARC policy of contoso\.example could not be looked up/);
+    expect(probes.map((p) => [p.path, p.kind])).toEqual([['fabrikam.example/gateway:mx1.gateway.example', 'own-domain-spoof']]);
+  });
+
+  it('judges what each probe got against the map and the requirement', () => {
+    const [eop, , , gatewayOutside] = planProbes(map, config, new Map([['contoso.example', 'reject'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'reject']]), 'r').probes;
+    expect([judgeProbe(eop!, 'reject'), judgeProbe(eop!, 'quarantine'), judgeProbe(eop!, 'inbox'), judgeProbe(eop!, undefined)]).toEqual(['confirmed', 'differs', 'delivered', 'not-confirmed']);
+    expect(judgeProbe(gatewayOutside!, 'inbox')).toBe('delivered');
+    expect(judgeProbe({ ...gatewayOutside!, excepted: true }, 'inbox')).toBe('excepted');
+    expect([outcomeOfTrace('delivered'), outcomeOfTrace('filteredAsSpam'), outcomeOfTrace('Quarantined'), outcomeOfTrace('failed'), outcomeOfTrace('pending'), outcomeOfTrace('gettingStatus')]).toEqual(['inbox', 'junk', 'quarantine', 'reject', undefined, undefined]);
+    expect([probeExitCode(['confirmed', 'excepted', 'differs'], []), probeExitCode(['confirmed', 'delivered'], []), probeExitCode(['delivered', 'not-confirmed'], []), probeExitCode(['confirmed'], ['x'])]).toEqual([0, 2, 1, 1]);
+  });
+
+  it('an SMTP refusal is a rejection only when it refuses the message, not the recipient or for now', () => {
+    expect(judgeSmtpError({ responseCode: 550, response: '550 5.7.509 Access denied, sending domain contoso.example does not pass DMARC verification', command: 'DATA' }).kind).toBe('rejected');
+    expect(judgeSmtpError({ responseCode: 550, response: '550 5.1.10 RESOLVER.ADR.RecipientNotFound', command: 'RCPT TO', code: 'EENVELOPE' }).kind).toBe('refused-recipient');
+    expect(judgeSmtpError({ responseCode: 550, response: '550 5.7.606 Access denied, banned sending IP', command: 'RCPT TO', code: 'EENVELOPE' }).kind).toBe('rejected');
+    expect(judgeSmtpError({ responseCode: 451, response: '451 4.7.500 Server busy', command: 'DATA' }).kind).toBe('failed');
+    expect(judgeSmtpError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }).kind).toBe('failed');
+  });
+});
