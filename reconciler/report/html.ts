@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import { escapeUTF8 } from 'entities';
 import { resolveControl } from '../../policies/catalogue.js';
 import type { Severity } from '../../policies/types.js';
 import type { Finding, FindingStatus } from '../model/finding.js';
 import type { PlanDocument } from '../model/plan.js';
 import { redactSecrets } from '../core/redact.js';
-import { neutralise } from '../core/text.js';
 import { pathMapHtml } from './path-map.js';
 import {
   changesText,
@@ -26,11 +24,7 @@ import {
   type Tally,
 } from './shared.js';
 
-/**
- * Escapes text for HTML content and quoted attribute values. Control characters and bidirectional
- * formatting (which would reorder what the page shows) are shown as escapes; newlines and tabs stay.
- */
-export const h = (text: string | number): string => escapeUTF8(neutralise(String(text), '\n\r\t'));
+import { h } from './html-text.js';
 
 const STATUS_ORDER: readonly FindingStatus[] = ['drift', 'missing', 'unmanaged', 'violation', 'exception-expired', 'excepted', 'not-evaluated'];
 

@@ -1,6 +1,6 @@
 import type { Owner } from '../manifest/schema.js';
 import { FAILURE_KINDS, OUTCOMES, type FailureKind, type MappedPath, type Outcome, type PathMap } from '../model/paths.js';
-import { h } from './html.js';
+import { h } from './html-text.js';
 
 /**
  * The inbound path map drawn for the HTML report (docs/inbound-paths.md): per path a flow from the

@@ -44,7 +44,7 @@ describe('control catalogue', () => {
 
   it('covers every area the posture declares', () => {
     const areas = new Set(CATALOGUE.map((c) => c.area));
-    expect([...areas].sort()).toEqual(['authentication', 'conditional-access', 'consent', 'exposure', 'forwarding', 'inbound', 'mail-apps', 'ownership', 'sender-authentication', 'threat']);
+    expect([...areas].sort()).toEqual(['authentication', 'conditional-access', 'consent', 'exposure', 'forwarding', 'inbound', 'inbound-paths', 'mail-apps', 'ownership', 'sender-authentication', 'threat']);
   });
 
   it('never auto-remediates DNS: DMARC and SPF controls are owner-fixed', () => {

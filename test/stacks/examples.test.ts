@@ -20,10 +20,10 @@ describe('example postures', () => {
     const parsed = parseManifest(read('tailspin', 'posture.json'), 'tailspin/posture.json');
     if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
     const m = parsed.manifest;
-    expect(Object.keys(m.desired).sort()).toEqual(['authentication', 'conditionalAccess', 'consent', 'exposure', 'forwarding', 'inbound', 'mailApps', 'response', 'senderAuthentication', 'threatProtection']);
+    expect(Object.keys(m.desired).sort()).toEqual(['authentication', 'conditionalAccess', 'consent', 'exposure', 'forwarding', 'inbound', 'inboundPaths', 'mailApps', 'response', 'senderAuthentication', 'threatProtection']);
     expect(m.desired.senderAuthentication!.domains.map((d) => d.name)).toEqual(['tailspintoys.example', 'news.tailspintoys.example', 'tailspin-toys.example']);
     for (const d of m.desired.senderAuthentication!.domains) expect(d.name).toMatch(/\.(example|test)$/);
-    expect(m.exceptions.map((e) => e.id)).toEqual(['MAIL.FWD.3:user:payroll@tailspintoys.example', 'MAIL.INBOUND.2:rule:phishing simulation vendor']);
+    expect(m.exceptions.map((e) => e.id)).toEqual(['MAIL.FWD.3:user:payroll@tailspintoys.example', 'MAIL.INBOUND.2:rule:marketing platform bypass', 'MAIL.INBOUND.2:rule:phishing simulation vendor']);
     expect(m.controls.find((c) => c.id === 'MAIL.DMARC.2v1')!.mode).toBe('report');
     expect(m.controls.find((c) => c.id === 'MAIL.DKIM.1v1')!.mode).toBe('remediate');
     expect(m.controls.find((c) => c.id === 'MAIL.FWD.4v1')!.owner.team).toBe('SecOps');

@@ -6,6 +6,7 @@ import {
   EmailSecurityPosture,
   ForwardingLockdown,
   InboundEnforcement,
+  InboundPaths,
   MailApplications,
   RiskBasedAccess,
   SenderAuthentication,
@@ -52,6 +53,7 @@ export function declareAll(posture: EmailSecurityPosture): void {
     domains: [{ name: 'contoso.example', rua: ['mailto:dmarc@contoso.example'] }],
   });
   new InboundEnforcement(posture, 'InboundEnforcement', { owner });
+  new InboundPaths(posture, 'InboundPaths', { owner });
   new ForwardingLockdown(posture, 'ForwardingLockdown', { owner });
   new RiskBasedAccess(posture, 'RiskBasedAccess', { owner });
   new ConsentGovernance(posture, 'ConsentGovernance', { owner, adminConsentWorkflow: { reviewers: [{ user: 'reviewer@contoso.example' }] } });

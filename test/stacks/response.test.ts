@@ -127,7 +127,7 @@ describe('IncidentResponse: defaults', () => {
 
   it('a posture without an IncidentResponse has no desired.response', () => {
     const desired = build(declareAll).posture.toManifest().desired;
-    expect(Object.keys(desired).sort()).toEqual(['authentication', 'conditionalAccess', 'consent', 'exposure', 'forwarding', 'inbound', 'mailApps', 'senderAuthentication', 'threatProtection']);
+    expect(Object.keys(desired).sort()).toEqual(['authentication', 'conditionalAccess', 'consent', 'exposure', 'forwarding', 'inbound', 'inboundPaths', 'mailApps', 'senderAuthentication', 'threatProtection']);
     expect(desired).not.toHaveProperty('response');
   });
 });
