@@ -15,7 +15,7 @@ export { slot, type StateSlot } from '../tenant/slot.js';
  */
 
 /** How a route is throttled (see http/limits.ts). */
-export type ThrottleClass = 'conditional-access' | 'identity' | 'mailbox' | 'security';
+export type ThrottleClass = 'conditional-access' | 'identity' | 'mailbox' | 'security' | 'message-trace';
 
 export interface RouteContext {
   readonly tenant: Tenant;

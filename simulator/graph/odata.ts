@@ -4,9 +4,12 @@ import { badRequest, type SimResponse } from '../http/errors.js';
 /** One `prop eq value`, `prop ge 2026-01-01T00:00:00Z` or `startswith(prop,'value')` clause; clauses are joined by `and`. */
 export interface FilterClause {
   field: string;
-  op: 'eq' | 'ne' | 'ge' | 'gt' | 'le' | 'lt' | 'startswith';
+  op: 'eq' | 'ne' | 'ge' | 'gt' | 'le' | 'lt' | StringFunction;
   value: string | number | boolean | null;
 }
+
+/** The string functions a `$filter` may call: `startswith` everywhere, `contains` and `endswith` where a resource supports them. */
+export type StringFunction = 'startswith' | 'contains' | 'endswith';
 
 /** An OData DateTimeOffset literal, written unquoted: 2026-09-14T10:51:02Z, with fraction or offset. */
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -16,12 +19,16 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{
  * property, `ne`, `startswith`, and `ge`/`gt`/`le`/`lt` against a number or a DateTimeOffset,
  * joined by `and`. Anything else is refused as Graph refuses an unsupported filter.
  */
-export function parseFilter(filter: string, allowed: readonly string[]): FilterClause[] {
+export function parseFilter(filter: string, allowed: readonly string[], functions: readonly StringFunction[] = ['startswith']): FilterClause[] {
   const clauses = filter.split(/\s+and\s+/i);
   return clauses.map((raw) => {
     const c = raw.trim().replace(/^\((.*)\)$/, '$1');
-    let m = /^startswith\(\s*([A-Za-z/]+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i.exec(c);
-    if (m) return check({ field: m[1]!, op: 'startswith', value: m[2]!.replace(/''/g, "'") }, allowed);
+    let m = /^(startswith|contains|endswith)\(\s*([A-Za-z/]+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i.exec(c);
+    if (m) {
+      const fn = m[1]!.toLowerCase() as StringFunction;
+      if (!functions.includes(fn)) throw badRequest(`Invalid filter clause: the function '${m[1]}' is not supported.`, 'BadRequest');
+      return check({ field: m[2]!, op: fn, value: m[3]!.replace(/''/g, "'") }, allowed);
+    }
     m = /^([A-Za-z/]+)\s+(eq|ne|ge|gt|le|lt)\s+(.+)$/i.exec(c);
     if (!m) throw badRequest(`Invalid filter clause: '${raw}'.`, 'BadRequest');
     const literal = m[3]!.trim();
@@ -52,6 +59,8 @@ export function matches(item: Entity, clauses: readonly FilterClause[]): boolean
   return clauses.every((c) => {
     const v = item[c.field];
     if (c.op === 'startswith') return typeof v === 'string' && v.toLowerCase().startsWith(String(c.value).toLowerCase());
+    if (c.op === 'contains') return typeof v === 'string' && v.toLowerCase().includes(String(c.value).toLowerCase());
+    if (c.op === 'endswith') return typeof v === 'string' && v.toLowerCase().endsWith(String(c.value).toLowerCase());
     if (c.op === 'ge' || c.op === 'gt' || c.op === 'le' || c.op === 'lt') {
       const order = compare(v, c.value);
       if (order === undefined) return false;

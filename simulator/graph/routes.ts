@@ -16,6 +16,7 @@ import { conditionalAccessPolicies } from './entities/conditional-access-policie
 import { domains } from './entities/domains.js';
 import { groups } from './entities/groups.js';
 import { messageRules } from './entities/message-rules.js';
+import { messageTraces } from './entities/message-traces.js';
 import { namedLocations } from './entities/named-locations.js';
 import { oauth2PermissionGrants } from './entities/oauth2-permission-grants.js';
 import { permissionGrantPolicies } from './entities/permission-grant-policies.js';
@@ -56,6 +57,7 @@ export const GRAPH_ENTITIES = [
   authenticationMethodsPolicy,
   userRegistrationDetails,
   analyzedEmails,
+  messageTraces,
   calendarEvents,
   calendarPermissions,
   auditLogQueries,

@@ -137,7 +137,9 @@ export async function serveGraph(
           ? svc.throttler.admitIdentity(req.claims.appid, cost)
           : route.throttle === 'security'
             ? svc.throttler.admitSecurity(req.claims.appid)
-            : svc.throttler.admitMailbox(params['user'] ?? '');
+            : route.throttle === 'message-trace'
+              ? svc.throttler.admitMessageTrace(req.claims.appid)
+              : svc.throttler.admitMailbox(params['user'] ?? '');
     if (!admission.ok) return throttled(admission.retryAfterSeconds);
     const release = admission.release;
     try {

@@ -10,6 +10,8 @@
  *   per 10 minutes per mailbox, 429 with Retry-After.
  * - Security detections and incidents (`/security`: alerts): 150 requests per minute per app per
  *   tenant, 429 with Retry-After.
+ * - Exchange message trace (`/admin/exchange/tracing`): 100 requests per 5 minutes, 429 with
+ *   Retry-After (kept per app, as the security class is).
  * - Any Graph request: 2,000 requests per second per app across tenants, 429 with Retry-After.
  */
 export interface Limits {
@@ -21,6 +23,7 @@ export interface Limits {
   mailboxConcurrency: number;
   mailboxPer10Minutes: number;
   securityPerMinute: number;
+  messageTracePer5Minutes: number;
   appPerSecond: number;
   /** Added to every HTTP answer: fixed delay plus uniform jitter, in milliseconds. */
   latencyMs: number;
@@ -33,6 +36,7 @@ export const DEFAULT_LIMITS: Limits = {
   mailboxConcurrency: 4,
   mailboxPer10Minutes: 10_000,
   securityPerMinute: 150,
+  messageTracePer5Minutes: 100,
   appPerSecond: 2_000,
   latencyMs: 0,
   jitterMs: 0,
@@ -85,6 +89,7 @@ export class Throttler {
   private readonly identity = new Map<string, Budget>();
   private readonly app = new Map<string, SlidingWindow>();
   private readonly security = new Map<string, SlidingWindow>();
+  private readonly messageTrace = new Map<string, SlidingWindow>();
   private readonly mailboxWindows = new Map<string, SlidingWindow>();
   private readonly mailboxInFlight = new Map<string, number>();
 
@@ -117,6 +122,15 @@ export class Throttler {
     if (!w) this.security.set(appId, (w = new SlidingWindow(this.limits.securityPerMinute, 60_000)));
     const r = w.admit(now);
     return r.ok ? { ok: true } : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(r.waitMs / 1000)), reason: 'security request limit' };
+  }
+
+  /** Exchange message trace: a five-minute window per app. */
+  admitMessageTrace(appId: string, now = Date.now()): Admission {
+    if (!this.limits.enabled) return { ok: true };
+    let w = this.messageTrace.get(appId);
+    if (!w) this.messageTrace.set(appId, (w = new SlidingWindow(this.limits.messageTracePer5Minutes, 300_000)));
+    const r = w.admit(now);
+    return r.ok ? { ok: true } : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(r.waitMs / 1000)), reason: 'message trace request limit' };
   }
 
   /** Conditional access and identity protection: no Retry-After comes back. */
