@@ -499,7 +499,7 @@ describe.each(workflows.map((w) => [w.file, w] as const))('%s', (_file, w) => {
     }
     expect(problems).toEqual([]);
     // The posture flows live in the main workflow; the respond workflow runs its own.
-    const expected = w.file.endsWith('respond.yml') ? ['apply', 'evidence verify', 'respond', 'synth'] : ['apply', 'drift', 'evidence verify', 'plan', 'rollback', 'synth'];
+    const expected = w.file.endsWith('respond.yml') ? ['apply', 'evidence verify', 'respond', 'synth'] : w.file.endsWith('probe.yml') ? ['evidence verify', 'probe', 'synth'] : ['apply', 'drift', 'evidence verify', 'plan', 'rollback', 'synth'];
     expect([...used].sort()).toEqual(expect.arrayContaining(expected));
   }, 120_000);
 
@@ -537,7 +537,7 @@ describe.each(workflows.map((w) => [w.file, w] as const))('%s', (_file, w) => {
 describe('GitHub Actions workflow', () => {
   // The flows may live in one workflow file or several; each check looks at the job that runs them.
   // The respond workflow is checked on its own below.
-  const jobs = () => github.filter((w) => !w.file.endsWith('respond.yml')).flatMap(githubJobs);
+  const jobs = () => github.filter((w) => !w.file.endsWith('respond.yml') && !w.file.endsWith('probe.yml')).flatMap(githubJobs);
   const jobWith = (command: string) => jobsRunning(jobs(), command);
   const envOf = (j: Job, step: Obj = {}) => ({ ...obj(j.w.data['env']), ...obj(j.job['env']), ...obj(step['env']) });
   const on = (j: Job) => obj(j.w.data['on']);
@@ -748,6 +748,22 @@ describe('GitHub Actions respond workflow', () => {
     const inv = j.steps.flatMap(invocationsOf).find((i) => i.command === 'apply')!;
     expect(inv.positionals).toEqual(['response.json']);
     expect(inv.values.get('--evidence')).toEqual(['$TRAIL']);
+  });
+});
+
+describe('GitHub Actions probe workflow', () => {
+  const w = () => github.find((x) => x.file.endsWith('probe.yml'))!;
+
+  it('probes daily and on demand from a runner that can reach port 25, recording and verifying its trail', () => {
+    const crons = list(obj(w().data['on'])['schedule']).map((s) => str(obj(s)['cron']));
+    expect(crons).toHaveLength(1);
+    const j = githubJobs(w()).find((x) => x.id === 'probe')!;
+    // GitHub-hosted runners block outbound port 25: the probe cannot run on them.
+    expect(j.job['runs-on']).toEqual(['self-hosted', 'smtp-egress']);
+    const inv = j.steps.flatMap(invocationsOf).find((i) => i.command === 'probe')!;
+    expect(inv.values.get('--evidence')).toEqual(['$TRAIL']);
+    const verify = j.steps.find((s) => invocationsOf(s).some((i) => i.command === 'evidence verify'))!;
+    expect(verify['if']).toBe('always()');
   });
 });
 
