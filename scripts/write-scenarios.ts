@@ -1,9 +1,10 @@
-/** Writes the scenarios built as code (simulator/scenario/phish-invite.ts) to simulator/scenarios/. */
+/** Writes the scenarios built as code (simulator/scenario/phish-invite.ts, gateway.ts) to simulator/scenarios/. */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { gatewayScenario } from '../simulator/scenario/gateway.js';
 import { phishInviteScenario } from '../simulator/scenario/phish-invite.js';
 
-export const BUILT_SCENARIOS = { 'phish-invite': phishInviteScenario } as const;
+export const BUILT_SCENARIOS = { 'phish-invite': phishInviteScenario, gateway: gatewayScenario } as const;
 
 /** The overlay as a file: its fields and drifts one per line, each patch operation on a line of its own. */
 export const scenarioText = (build: () => Record<string, unknown>): string => {

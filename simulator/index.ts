@@ -13,7 +13,9 @@ import { generateTenant, type GenerateOptions } from './scenario/generate.js';
 import { loadScenario, type Scenario } from './scenario/scenario.js';
 import { tenantFromScenario } from './tenant/from-scenario.js';
 import { startIdentity, type IdentityOptions, type RunningIdentity } from './identity/index.js';
+import { loopbackAddresses, mxHosts, startSmtp, zoneWithListeners, type RunningSmtp } from './smtp/server.js';
 import type { Tenant } from './tenant/tenant.js';
+import type { JudgedMessage } from './smtp/record.js';
 
 export type { FaultRule, FaultKind } from './http/faults.js';
 export type { Limits } from './http/limits.js';
@@ -25,6 +27,10 @@ export { ALL_GRAPH_PERMISSIONS, GRAPH_PERMISSIONS } from './graph/routes.js';
 export { loadScenario, BUILT_IN_SCENARIOS, scenarioDrifts } from './scenario/scenario.js';
 export type { Scenario } from './scenario/scenario.js';
 export * from './identity/index.js';
+export { judge, isEopHost, effectiveAntiPhish, type MessageFacts, type MailConfig, type Verdict, type Disposition, type OverrideSource } from './smtp/judge.js';
+export { mailConfigOf } from './smtp/config.js';
+export { MAX_MESSAGE_BYTES } from './smtp/server.js';
+export type { JudgedMessage } from './smtp/record.js';
 
 export interface SimulatorOptions {
   /** A built-in scenario name (`compliant`, `drifted`, `incident`), a scenario file path, or a scenario object. @default 'compliant' */
@@ -42,10 +48,27 @@ export interface SimulatorOptions {
    * and stand-in GitHub Actions, Azure DevOps and Kubernetes token issuers). Off by default.
    */
   identity?: IdentityOptions | boolean;
+  /**
+   * Listen for SMTP on each MX exchange the scenario's DNS publishes, each host on a loopback address
+   * of its own (127.0.0.2, 127.0.0.3, …) and all on one port; the DNS answers each host's A record
+   * with its address. Messages are judged as the tenant's configuration says Exchange Online
+   * Protection would, and recorded as message traces and analyzed emails. Off by default.
+   */
+  smtp?: boolean;
   /** @default 127.0.0.1 */
   host?: string;
   /** @default 0 (any free port) for each */
-  ports?: { graph?: number; exchange?: number; dns?: number };
+  ports?: { graph?: number; exchange?: number; dns?: number; smtp?: number };
+}
+
+/** The SMTP listeners, when started with `smtp`. */
+export interface RunningSmtpListener {
+  /** The one port every host listens on. */
+  readonly port: number;
+  /** Each MX exchange → the loopback address its listener is on (what the simulator's DNS answers for its A record). */
+  readonly hosts: Readonly<Record<string, string>>;
+  /** Every message judged, one entry per recipient, in the order received. */
+  readonly received: readonly JudgedMessage[];
 }
 
 export interface SimulatorClock {
@@ -78,13 +101,15 @@ export interface RunningSimulator {
   readonly clock: SimulatorClock;
   /** The identity endpoints, when started with `identity`. */
   readonly identity: RunningIdentity | undefined;
+  /** The SMTP listeners, when started with `smtp`. */
+  readonly smtp?: RunningSmtpListener;
   setDnsFault(name: string, fault: DnsFault | undefined): void;
   /** A token for this tenant. Graph: every permission unless `roles` says otherwise; Exchange: Exchange.ManageAsApp with the Exchange Administrator role. */
   token(api: 'graph' | 'exchange', options?: { roles?: readonly string[]; wids?: readonly string[]; lifetimeSeconds?: number }): string;
   stop(): Promise<void>;
 }
 
-/** Starts Graph, the Exchange admin API and DNS on loopback, serving one tenant. */
+/** Starts Graph, the Exchange admin API and DNS on loopback (and, with `smtp`, the MX listeners), serving one tenant. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const scenario = typeof options.scenario === 'object' ? options.scenario : loadScenario(options.scenario ?? 'compliant');
   const tenant = options.generate ? generateTenant(scenario, options.generate) : tenantFromScenario(scenario);
@@ -166,10 +191,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       graphSvc.trust = identity.trust;
       exoSvc.trust = identity.trust;
     }
+    let smtp: RunningSmtp | undefined;
+    if (options.smtp) {
+      smtp = await startSmtp({ tenant, hosts: loopbackAddresses(mxHosts(tenant.dns), tenant.dns), port: options.ports?.smtp ?? 0 });
+      started.push(smtp);
+    }
     const dns = await startDnsServer({
       host,
       port: options.ports?.dns ?? 0,
-      zone: zoneFromRecords(tenant.dns),
+      zone: zoneFromRecords(smtp ? zoneWithListeners(tenant.dns, smtp.hosts) : tenant.dns),
       faults: { ...(options.dnsFaults ?? {}) },
       onQuery: (e) => dnsQueries.push(e),
     });
@@ -186,6 +216,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       faults,
       clock,
       identity,
+      ...(smtp ? { smtp: { port: smtp.port, hosts: smtp.hosts, received: smtp.received } } : {}),
       setDnsFault: (name, fault) => dns.setFault(name, fault),
       token: (api, o = {}) =>
         mintToken({

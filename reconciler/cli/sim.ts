@@ -16,6 +16,8 @@ interface SimArgs {
   mailboxes?: number;
   'ca-policies': number;
   'forwarding-share': number;
+  smtp: boolean;
+  'smtp-port': number;
 }
 
 /**
@@ -25,7 +27,7 @@ interface SimArgs {
 export function simCommand(setExit: (code: number) => void): CommandModule<object, SimArgs> {
   return {
     command: 'sim',
-    describe: 'Run the local tenant simulator (Graph, Exchange admin API, DNS) and print its endpoints as JSON',
+    describe: 'Run the local tenant simulator (Graph, Exchange admin API, DNS, optionally SMTP) and print its endpoints as JSON',
     builder: (y) =>
       y
         .option('scenario', { type: 'string', default: 'compliant', describe: `Scenario: ${BUILT_IN_SCENARIOS.join(', ')}, or a scenario file` })
@@ -38,7 +40,9 @@ export function simCommand(setExit: (code: number) => void): CommandModule<objec
         .option('jitter', wholeNumberOption('jitter', { min: 0, max: 60_000, unit: 'milliseconds', default: 0, describe: 'Random extra latency up to this many ms' }))
         .option('mailboxes', wholeNumberOption('mailboxes', { min: 1, max: 1_000_000, unit: 'mailboxes', describe: 'Grow the scenario with this many generated users and mailboxes' }))
         .option('ca-policies', wholeNumberOption('ca-policies', { min: 0, max: 10_000, unit: 'policies', default: 0, describe: 'With --mailboxes: extra generated conditional access policies' }))
-        .option('forwarding-share', numberOption('forwarding-share', { min: 0, max: 1, default: 0.01, describe: 'With --mailboxes: share of generated mailboxes with an external forwarding rule' })) as never,
+        .option('forwarding-share', numberOption('forwarding-share', { min: 0, max: 1, default: 0.01, describe: 'With --mailboxes: share of generated mailboxes with an external forwarding rule' }))
+        .option('smtp', { type: 'boolean', default: false, describe: "Listen for SMTP on each of the scenario's MX hosts (one loopback address per host, one port), judging mail as the tenant's configuration would" })
+        .option('smtp-port', wholeNumberOption('smtp-port', { min: 0, max: 65_535, default: 0, describe: 'With --smtp: the SMTP port (0: any port free on every host address)' })) as never,
     handler: async (args) => {
       if (!isLoopbackHost(args.host)) {
         console.error(printableLine(`posture sim: --host ${args.host} is not a loopback address; the simulator only listens on loopback`));
@@ -49,7 +53,8 @@ export function simCommand(setExit: (code: number) => void): CommandModule<objec
         sim = await startSimulator({
           scenario: args.scenario,
           host: args.host,
-          ports: { graph: args.port, exchange: args['exo-port'], dns: args['dns-port'] },
+          ports: { graph: args.port, exchange: args['exo-port'], dns: args['dns-port'], smtp: args['smtp-port'] },
+          smtp: args.smtp,
           limits: { enabled: args.limits, latencyMs: args.latency, jitterMs: args.jitter },
           ...(args.mailboxes ? { generate: { mailboxes: args.mailboxes, caPolicies: args['ca-policies'], forwardingShare: args['forwarding-share'] } } : {}),
         });
@@ -57,7 +62,7 @@ export function simCommand(setExit: (code: number) => void): CommandModule<objec
         console.error(printableLine(`posture sim: ${(err as Error).message}`));
         return setExit(1);
       }
-      console.log(JSON.stringify({ graphUrl: sim.graphUrl, exoUrl: sim.exoUrl, dns: sim.dns, tenantId: sim.tenantId, scenario: args.scenario }));
+      console.log(JSON.stringify({ graphUrl: sim.graphUrl, exoUrl: sim.exoUrl, dns: sim.dns, ...(sim.smtp ? { smtp: { port: sim.smtp.port, hosts: sim.smtp.hosts } } : {}), tenantId: sim.tenantId, scenario: args.scenario }));
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -20,6 +21,32 @@ describe('posture sim', () => {
     expect(endpoints.exoUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(endpoints.dns).toEqual({ host: '127.0.0.1', port: expect.any(Number) });
     expect((await fetch(`${endpoints.graphUrl}/v1.0/users`)).status).toBe(401);
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  });
+
+  it('with --smtp also prints the SMTP port and the address of each MX host, where a listener answers', async () => {
+    const child = spawn(process.execPath, [posture, 'sim', '--scenario', 'gateway', '--smtp'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}`)));
+    });
+    const endpoints = JSON.parse(line) as { smtp: { port: number; hosts: Record<string, string> } };
+    expect(endpoints.smtp).toEqual({ port: expect.any(Number), hosts: { 'mx1.secure-gateway.example': '127.0.0.2', 'news-tailspintoys-example.mail.protection.outlook.com': '127.0.0.3' } });
+    const banner = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.2', port: endpoints.smtp.port });
+      socket.once('data', (d: Buffer) => {
+        socket.end('QUIT\r\n');
+        resolve(d.toString());
+      });
+      socket.once('error', reject);
+    });
+    expect(banner).toMatch(/^220 mx1\.secure-gateway\.example /);
     const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);

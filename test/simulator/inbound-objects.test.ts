@@ -68,11 +68,14 @@ describe('the gateway scenario', () => {
   });
   afterAll(() => sim.stop());
 
-  it('answers the gateway MX, its connector without enhanced filtering, the partner connector and the marketing SCL -1 rule', async () => {
+  it('answers the gateway MX (and the news subdomain\'s EOP MX), its connector without enhanced filtering, the partner connector and the marketing SCL -1 rule', async () => {
     const connectors = (await exo(sim, 'Get-InboundConnector')).body.value as Array<Record<string, unknown>>;
     expect(connectors.map((c) => [c['Name'], c['ConnectorType'], c['EFSkipLastIP']])).toEqual([['From Secure Gateway', 'OnPremises', false], ['Partner Woodgrove Bank', 'Partner', false]]);
     const rules = (await exo(sim, 'Get-TransportRule')).body.value as Array<Record<string, unknown>>;
     expect(rules.find((r) => r['Name'] === 'Marketing platform bypass')).toMatchObject({ SetSCL: -1, SenderDomainIs: ['campaigns.mailer-platform.example'] });
-    expect(sim.tenant.dns.filter((r) => r.type === 'MX')).toEqual([expect.objectContaining({ name: 'tailspintoys.example', data: '10 mx1.secure-gateway.example' })]);
+    expect(sim.tenant.dns.filter((r) => r.type === 'MX')).toEqual([
+      expect.objectContaining({ name: 'tailspintoys.example', data: '10 mx1.secure-gateway.example' }),
+      expect.objectContaining({ name: 'news.tailspintoys.example', data: '0 news-tailspintoys-example.mail.protection.outlook.com' }),
+    ]);
   });
 });

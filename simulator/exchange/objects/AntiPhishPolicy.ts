@@ -16,7 +16,7 @@ const IMPERSONATION_ACTIONS = ['BccMessage', 'Delete', 'MoveToJmf', 'NoAction', 
  * no protected users or domains, mailbox intelligence on without its protection, spoof intelligence
  * on, no first-contact safety tip. Protected users are `DisplayName;address` entries.
  */
-const PROPERTIES = {
+export const ANTI_PHISH_POLICY_PROPERTIES = {
   Enabled: true,
   IsDefault: false,
   RecommendedPolicyType: 'Custom',
@@ -79,7 +79,7 @@ function protectedUsers(value: unknown): string[] | null {
  */
 export const AntiPhishPolicy = exchangeObject({
   noun: 'AntiPhishPolicy',
-  properties: PROPERTIES,
+  properties: ANTI_PHISH_POLICY_PROPERTIES,
   cmdlets: (o) => [
     o.get(),
     o.set(
