@@ -13,7 +13,8 @@ import { generateTenant, type GenerateOptions } from './scenario/generate.js';
 import { loadScenario, type Scenario } from './scenario/scenario.js';
 import { tenantFromScenario } from './tenant/from-scenario.js';
 import { startIdentity, type IdentityOptions, type RunningIdentity } from './identity/index.js';
-import { loopbackAddresses, mxHosts, startSmtp, zoneWithListeners, type RunningSmtp } from './smtp/server.js';
+import { mailConfigOf } from './smtp/config.js';
+import { eopHostOf, loopbackAddresses, mxHosts, startSmtp, zoneWithListeners, type RunningSmtp } from './smtp/server.js';
 import type { Tenant } from './tenant/tenant.js';
 import type { JudgedMessage } from './smtp/record.js';
 
@@ -193,7 +194,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     let smtp: RunningSmtp | undefined;
     if (options.smtp) {
-      smtp = await startSmtp({ tenant, hosts: loopbackAddresses(mxHosts(tenant.dns), tenant.dns), port: options.ports?.smtp ?? 0 });
+      // Exchange Online Protection takes mail for every accepted domain at the domain's own host, whatever its MX says.
+      const eopHosts = mailConfigOf(tenant).acceptedDomains.map((d) => eopHostOf(String(d['DomainName'] ?? d['Name'] ?? '')));
+      smtp = await startSmtp({ tenant, hosts: loopbackAddresses([...new Set([...mxHosts(tenant.dns), ...eopHosts.filter(Boolean)])], tenant.dns), port: options.ports?.smtp ?? 0 });
       started.push(smtp);
     }
     const dns = await startDnsServer({

@@ -52,6 +52,9 @@ export function entriesHolding(entries: readonly string[], ip: string): string[]
   });
 }
 
+/** The host at which Exchange Online Protection takes a domain's mail, as Exchange Online names it: `contoso.example` → `contoso-example.mail.protection.outlook.com`. */
+export const eopHostOf = (domain: string): string => `${domain.toLowerCase().replace(/\.$/, '').replace(/\./g, '-')}.mail.protection.outlook.com`;
+
 /** An MX exchange of Exchange Online Protection itself. */
 export const isEopHost = (host: string): boolean => /\.mail\.protection\.outlook\.com\.?$/i.test(host) || /\.mx\.microsoft\.?$/i.test(host);
 
@@ -146,10 +149,15 @@ export function inboundPaths(i: PathInputs): InboundPath[] {
     const mx = [...(i.mx[domain] ?? [])].filter((r) => r.exchange && r.exchange !== '.').sort((a, b) => a.preference - b.preference || a.exchange.localeCompare(b.exchange));
     const eopHosts = mx.filter((r) => isEopHost(r.exchange)).map((r) => lower(r.exchange));
     const gatewayHosts = mx.filter((r) => !isEopHost(r.exchange)).map((r) => lower(r.exchange));
-    if (eopHosts.length) {
+    if (eopHosts.length || gatewayHosts.length) {
+      // Behind a gateway, Exchange Online Protection still takes the domain's mail at its own host:
+      // anyone who sends there directly skips the gateway. That path is mapped too.
       const bypasses = bypassesOf(i, []);
       const p = { entry: 'eop' as const, enhancedFiltering: 'not-applicable' as const, bypasses };
-      out.push({ key: `${domain}/eop`, domain, hosts: eopHosts, ...p, dispositions: dispositions(p, i.antiPhish) });
+      out.push({
+        key: `${domain}/eop`, domain, hosts: eopHosts.length ? eopHosts : [eopHostOf(domain)], ...(eopHosts.length ? {} : { unpublished: true as const }),
+        ...p, dispositions: dispositions(p, i.antiPhish),
+      });
     }
     for (const host of gatewayHosts) {
       const sources = gw ? list(gw['SenderIPAddresses']) : [];

@@ -18,8 +18,8 @@ const OUTCOME_TEXT: Readonly<Record<Outcome, string>> = { reject: 'rejected', qu
 export const MESSAGES_SHOWN = 20;
 
 const ownerText = (o: Owner | undefined) => (o ? `${o.name} (${o.team}, ${o.contact})` : 'nobody');
-export const pathText = (p: Pick<InboundPath, 'entry' | 'domain' | 'hosts' | 'connector'>): string =>
-  p.entry === 'eop' ? `${p.domain} direct to Exchange Online Protection`
+export const pathText = (p: Pick<InboundPath, 'entry' | 'domain' | 'hosts' | 'connector' | 'unpublished'>): string =>
+  p.entry === 'eop' ? `${p.domain} direct to Exchange Online Protection${p.unpublished ? ` (${p.hosts.join(', ')}, which no MX names)` : ''}`
   : p.entry === 'gateway' ? `${p.domain} through the gateway ${p.hosts.join(', ')}${p.connector ? ` (connector "${p.connector}")` : ' (no connector for it)'}`
   : `the partner connector "${p.connector ?? ''}"`;
 
@@ -159,8 +159,9 @@ export function kindOf(m: FailedMessage): FailureKind {
 export function outcomeOf(m: FailedMessage): Outcome {
   const at = m.delivered.location.toLowerCase();
   const action = m.delivered.action.toLowerCase();
-  if (action === 'blocked' || at === 'failed' || at === 'dropped') return 'reject';
+  // Defender says `blocked` both of a quarantined copy and of a refused one: the location tells them apart.
   if (at === 'quarantine') return 'quarantine';
+  if (at === 'failed' || at === 'dropped' || action === 'blocked') return 'reject';
   if (at === 'junkfolder' || action === 'deliveredtojunk') return 'junk';
   return 'inbox';
 }

@@ -42,6 +42,11 @@ export interface InboundPath {
   readonly entry: 'eop' | 'gateway' | 'partner';
   /** The MX exchanges mail arrives through on this path (none for a partner connector). */
   readonly hosts: readonly string[];
+  /**
+   * On a direct path of a domain whose MX points to a gateway: the domain's own Exchange Online
+   * Protection host, which no MX publishes but which takes mail from anyone who sends there.
+   */
+  readonly unpublished?: true;
   /** The inbound connector the path's mail arrives on, when one is read. */
   readonly connector?: string;
   /** On a gateway path: enhanced filtering for connectors looks past the gateway (`test`: test mode only; `some`: for some recipients). */

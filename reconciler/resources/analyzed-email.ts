@@ -112,6 +112,7 @@ export const analyzedEmail: ResourceType & Writable & Respondable = {
 
 /** A verdict of `authenticationDetails` that says the check failed (a soft fail is not a failure). */
 const failed = (v: unknown) => typeof v === 'string' && /^\s*fail/i.test(v);
+const passed = (v: unknown) => typeof v === 'string' && /^\s*(pass|softpass)\b/i.test(v);
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const sub = (o: unknown, k: string): Obj => (o && typeof o === 'object' && (o as Obj)[k] && typeof (o as Obj)[k] === 'object' ? ((o as Obj)[k] as Obj) : {});
 /** How many sender domains' DMARC policies one run looks up; the rest count as unknown. */
@@ -124,6 +125,9 @@ export function failedMessageOf(e: Obj): Omit<FailedMessage, 'senderPolicy'> | u
   const spf = str(auth['senderPolicyFramework']);
   const dmarc = str(auth['dmarc']);
   const compauth = str(auth['compositeAuthentication']);
+  // A message DMARC or composite authentication passed is authentic whatever SPF says: behind a
+  // gateway without enhanced filtering SPF judges the gateway's address and fails for ordinary mail.
+  if (passed(dmarc) || passed(compauth)) return undefined;
   if (!failed(spf) && !failed(dmarc) && !failed(compauth)) return undefined;
   const sender = sub(e, 'senderDetail');
   const from = str(sender['fromAddress']).toLowerCase();

@@ -100,12 +100,25 @@ const OUTSIDE_DNS = [
   txt('northwind.example', 'v=spf1 ip4:203.0.113.128/28 -all'),
 ];
 
+/** The shared mailbox the posture's probe declares as its recipient. */
+export const PROBE_MAILBOX = 'mail-probe@tailspintoys.example';
+const PROBE_USER_ID = '6b0d2f4e-8a1c-4e3b-9d57-1f2a3c4b5d6e';
+const PROBE_MAILBOX_GUID = '9e4a7c21-3d5b-4f8e-a612-7b0c9d8e1f23';
+
 const configDrifts: ScenarioOverlay['drifts'] = [
   ...existingDrifts,
   {
     id: 'news-mx-to-eop',
     description: 'news.tailspintoys.example receives mail at Exchange Online Protection directly (its MX is an EOP host), beside the gateway.',
     patch: [{ op: 'add', path: '/dns/-', value: { name: 'news.tailspintoys.example', type: 'MX', ttl: 3600, data: `0 ${EOP_HOST}` } }],
+  },
+  {
+    id: 'probe-mailbox',
+    description: 'A shared mailbox kept for posture probes, mail-probe@tailspintoys.example: test messages go there and to nobody else.',
+    patch: [
+      { op: 'add', path: '/graph/users/-', value: { id: PROBE_USER_ID, displayName: 'Mail probe', userPrincipalName: PROBE_MAILBOX, mail: PROBE_MAILBOX, accountEnabled: false, userType: 'Member', givenName: null, surname: null, jobTitle: null, department: 'Messaging', createdDateTime: '2026-10-01T09:00:00Z', onPremisesSyncEnabled: null, signInSessionsValidFromDateTime: '2026-10-01T09:00:00Z' } },
+      { op: 'add', path: '/exchange/Mailbox/-', value: { Guid: PROBE_MAILBOX_GUID, Identity: 'Mail probe', Name: 'mail-probe', Alias: 'mail-probe', DisplayName: 'Mail probe', UserPrincipalName: PROBE_MAILBOX, PrimarySmtpAddress: PROBE_MAILBOX, ExternalDirectoryObjectId: PROBE_USER_ID, RecipientTypeDetails: 'SharedMailbox', ForwardingAddress: null, ForwardingSmtpAddress: null, DeliverToMailboxAndForward: false } },
+    ],
   },
   {
     id: 'outside-senders-dns',

@@ -21,6 +21,9 @@ import { plainIp } from './auth.js';
 /** The largest message accepted, in bytes. */
 export const MAX_MESSAGE_BYTES = 1_048_576;
 
+/** The host at which Exchange Online Protection takes a domain's mail: `contoso.example` → `contoso-example.mail.protection.outlook.com`. */
+export const eopHostOf = (domain: string): string => (domain.trim() ? `${domain.trim().toLowerCase().replace(/\.$/, '').replace(/\./g, '-')}.mail.protection.outlook.com` : '');
+
 /** The MX exchanges a scenario's DNS publishes, in order, once each (a null MX is none). */
 export function mxHosts(dns: readonly DnsRecord[]): string[] {
   const out: string[] = [];

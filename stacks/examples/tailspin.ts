@@ -184,7 +184,7 @@ export class TailspinStack extends TerraformStack {
       owner: secOps,
       routingOwner: { name: 'Jordan Patel, Messaging Engineer', team: 'Messaging', contact: 'jordan.patel@tailspintoys.example' },
       policyOwner: mailPlatform,
-      probe: { recipient: 'mail-probe@tailspintoys.example', outsideDomain: 'woodgrovebank.example' },
+      probe: { recipient: 'mail-probe@tailspintoys.example', outsideDomain: 'payroll-partner.example' },
     });
 
     // The response policy `posture respond` runs. The matrix keeps its conservative defaults

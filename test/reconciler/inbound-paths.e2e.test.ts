@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../reconciler/manifest/schema.js';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
-import { loadScenario, startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { planAgainst, synthExamples, TODAY, trailOf } from './harness.js';
 
 /**

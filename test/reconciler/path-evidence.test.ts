@@ -34,7 +34,10 @@ describe('failing mail as evidence', () => {
     expect(failedMessageOf(copy())).toMatchObject({ recipient: 'pat@contoso.example', sender: 'billing@tailspin-billing.test', senderIp: '203.0.113.9', delivered: { location: 'inbox_folder' }, latestLocation: 'deletedFolder' });
     expect(failedMessageOf(copy({ authenticationDetails: { senderPolicyFramework: 'SoftFail', dkim: 'Pass', dmarc: 'Pass', compositeAuthentication: 'Pass' } }))).toBeUndefined();
     expect(failedMessageOf(copy({ directionality: 'outbound' }))).toBeUndefined();
-    expect(failedMessageOf(copy({ authenticationDetails: { senderPolicyFramework: 'Pass', dkim: 'None', dmarc: 'Pass', compositeAuthentication: 'Fail' } }))).toBeDefined();
+    expect(failedMessageOf(copy({ authenticationDetails: { senderPolicyFramework: 'Pass', dkim: 'None', dmarc: 'None', compositeAuthentication: 'Fail' } }))).toBeDefined();
+    // Behind a gateway without enhanced filtering SPF fails for ordinary mail: DMARC or compauth passing makes it authentic.
+    expect(failedMessageOf(copy({ authenticationDetails: { senderPolicyFramework: 'Fail', dkim: 'Pass', dmarc: 'Pass', compositeAuthentication: 'Pass' } }))).toBeUndefined();
+    expect(failedMessageOf(copy({ authenticationDetails: { senderPolicyFramework: 'fail', dkim: 'none', dmarc: 'none', compositeAuthentication: 'softpass' } }))).toBeUndefined();
   });
 
   it('a DMARC failure takes the sender domain\'s policy; else SPF; else composite authentication', () => {
@@ -46,7 +49,7 @@ describe('failing mail as evidence', () => {
 
   it('the disposition is what the service did on delivery', () => {
     const at = (location: string, action = 'delivered') => outcomeOf(failing({ originalDelivery: { action, location } }));
-    expect([at('inbox_folder'), at('junkFolder', 'deliveredToJunk'), at('quarantine', 'blocked'), at('failed', 'blocked'), at('dropped', 'blocked'), at('quarantine')]).toEqual(['inbox', 'junk', 'reject', 'reject', 'reject', 'quarantine']);
+    expect([at('inbox_folder'), at('junkFolder', 'deliveredToJunk'), at('quarantine', 'blocked'), at('failed', 'blocked'), at('dropped', 'blocked'), at('quarantine')]).toEqual(['inbox', 'junk', 'quarantine', 'reject', 'reject', 'quarantine']);
   });
 
   it('a copy is on the path of its connector, else its recipient domain\'s direct path; a connector no path has is unattributed', () => {
@@ -54,8 +57,9 @@ describe('failing mail as evidence', () => {
     expect(pathOf(paths, failing({ recipientEmailAddress: 'lee@fabrikam.example', inboundConnectorFormattedName: 'From gateway' }))?.key).toBe('fabrikam.example/gateway:mx1.gateway.example');
     expect(pathOf(paths, failing({ inboundConnectorFormattedName: 'partner woodgrove' }))?.key).toBe('*/partner:partner woodgrove');
     expect(pathOf(paths, failing({ inboundConnectorFormattedName: 'Old relay' }))).toBeUndefined();
-    // fabrikam's MX is the gateway: mail that reached EOP without it is on no mapped path.
-    expect(pathOf(paths, failing({ recipientEmailAddress: 'lee@fabrikam.example' }))).toBeUndefined();
+    // fabrikam's MX is the gateway: mail that reached EOP without it came on the direct path no MX names.
+    const direct = pathOf(paths, failing({ recipientEmailAddress: 'lee@fabrikam.example' }))!;
+    expect([direct.key, direct.hosts, direct.unpublished]).toEqual(['fabrikam.example/eop', ['fabrikam-example.mail.protection.outlook.com'], true]);
   });
 });
 
@@ -72,11 +76,14 @@ describe('probe plan', () => {
     expect(probes.map((p) => [p.path, p.host, p.kind, p.from, p.failure, p.expected, p.required])).toEqual([
       ['contoso.example/eop', 'contoso-example.mail.protection.outlook.com', 'own-domain-spoof', 'posture-probe@contoso.example', 'dmarc-reject', 'reject', 'quarantine'],
       ['contoso.example/eop', 'contoso-example.mail.protection.outlook.com', 'outside-spoof', 'posture-probe@woodgrove.example', 'dmarc-reject', 'reject', 'quarantine'],
+      // fabrikam's own EOP host, which no MX names: mail sent there skips the gateway.
+      ['fabrikam.example/eop', 'fabrikam-example.mail.protection.outlook.com', 'own-domain-spoof', 'posture-probe@fabrikam.example', 'compauth-fail', 'quarantine', 'junk'],
+      ['fabrikam.example/eop', 'fabrikam-example.mail.protection.outlook.com', 'outside-spoof', 'posture-probe@woodgrove.example', 'dmarc-reject', 'reject', 'quarantine'],
       ['fabrikam.example/gateway:mx1.gateway.example', 'mx1.gateway.example', 'own-domain-spoof', 'posture-probe@fabrikam.example', 'compauth-fail', 'inbox', 'junk'],
       ['fabrikam.example/gateway:mx1.gateway.example', 'mx1.gateway.example', 'outside-spoof', 'posture-probe@woodgrove.example', 'dmarc-reject', 'inbox', 'quarantine'],
     ]);
     expect(probes.every((p) => p.to === 'probe@contoso.example' && p.subject.startsWith('[probe] '))).toBe(true);
-    expect(new Set(probes.map((p) => p.messageId)).size).toBe(4);
+    expect(new Set(probes.map((p) => p.messageId)).size).toBe(6);
     expect(unprobed.map((u) => u.path)).toEqual(['*/partner:partner woodgrove']);
   });
 
@@ -84,11 +91,11 @@ describe('probe plan', () => {
     const { probes, problems } = planProbes(map, config, new Map([['contoso.example', 'unknown'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'quarantine']]), 'r');
     expect(problems.join('\n')).toMatch(/woodgrove\.example \(probe\.outsideDomain\) publishes p=quarantine, not p=reject/);
     expect(problems.join('\n')).toMatch(/DMARC policy of contoso\.example could not be looked up/);
-    expect(probes.map((p) => [p.path, p.kind])).toEqual([['fabrikam.example/gateway:mx1.gateway.example', 'own-domain-spoof']]);
+    expect(probes.map((p) => [p.path, p.kind])).toEqual([['fabrikam.example/eop', 'own-domain-spoof'], ['fabrikam.example/gateway:mx1.gateway.example', 'own-domain-spoof']]);
   });
 
   it('judges what each probe got against the map and the requirement', () => {
-    const [eop, , , gatewayOutside] = planProbes(map, config, new Map([['contoso.example', 'reject'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'reject']]), 'r').probes;
+    const [eop, , , , , gatewayOutside] = planProbes(map, config, new Map([['contoso.example', 'reject'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'reject']]), 'r').probes;
     expect([judgeProbe(eop!, 'reject'), judgeProbe(eop!, 'quarantine'), judgeProbe(eop!, 'inbox'), judgeProbe(eop!, undefined)]).toEqual(['confirmed', 'differs', 'delivered', 'not-confirmed']);
     expect(judgeProbe(gatewayOutside!, 'inbox')).toBe('delivered');
     expect(judgeProbe({ ...gatewayOutside!, excepted: true }, 'inbox')).toBe('excepted');

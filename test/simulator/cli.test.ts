@@ -37,7 +37,8 @@ describe('posture sim', () => {
       child.on('exit', (code) => reject(new Error(`exited ${code}`)));
     });
     const endpoints = JSON.parse(line) as { smtp: { port: number; hosts: Record<string, string> } };
-    expect(endpoints.smtp).toEqual({ port: expect.any(Number), hosts: { 'mx1.secure-gateway.example': '127.0.0.2', 'news-tailspintoys-example.mail.protection.outlook.com': '127.0.0.3' } });
+    // The MX hosts first, then each accepted domain's own Exchange Online Protection host.
+    expect(endpoints.smtp).toMatchObject({ port: expect.any(Number), hosts: { 'mx1.secure-gateway.example': '127.0.0.2', 'news-tailspintoys-example.mail.protection.outlook.com': '127.0.0.3', 'tailspintoys-example.mail.protection.outlook.com': '127.0.0.4' } });
     const banner = await new Promise<string>((resolve, reject) => {
       const socket = net.connect({ host: '127.0.0.2', port: endpoints.smtp.port });
       socket.once('data', (d: Buffer) => {
