@@ -122,7 +122,8 @@ export async function startSmtp(o: SmtpOptions): Promise<RunningSmtp> {
           const headers: Record<string, string> = {};
           for (const h of mail.headerLines) {
             const key = h.key.toLowerCase();
-            if (!(key in headers)) headers[key] = h.line.slice(h.line.indexOf(':') + 1).trim();
+            // Unfolded (RFC 5322 2.2.3): a long field's continuation lines are one value.
+            if (!(key in headers)) headers[key] = h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').trim();
           }
           const networkMessageId = randomUUID();
           const internetMessageId = mail.messageId ?? `<${networkMessageId}@${host}>`;

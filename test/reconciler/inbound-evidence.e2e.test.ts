@@ -1,0 +1,153 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
+import { ALL_GRAPH_PERMISSIONS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import { gatewayMessages, PROBE_MAILBOX } from '../../simulator/scenario/gateway.js';
+import { exo } from '../simulator/helpers.js';
+import { cli, planAgainst, synthExamples, tenantArgs, tokens, trailOf } from './harness.js';
+
+/**
+ * What really happened on each inbound path, against the simulator: the gateway scenario's week of
+ * analyzed emails as evidence (MAIL.PATH.2), and `posture probe` sending test messages to each MX
+ * host over SMTP and reading message trace for their disposition.
+ */
+let synthDir: string;
+let sim: RunningSimulator | undefined;
+
+beforeAll(() => {
+  synthDir = synthExamples();
+});
+afterEach(async () => {
+  await sim?.stop();
+  sim = undefined;
+});
+
+const GATEWAY = 'tailspintoys.example/gateway:mx1.secure-gateway.example';
+const DIRECT = 'tailspintoys.example/eop';
+const plan = (stdout: string) => JSON.parse(stdout) as PlanDocument;
+
+describe('evidence of what happened to failing mail (MAIL.PATH.2)', () => {
+  it('the week of mail by path and disposition; the spoofs the gateway delivered are a finding with the messages, the counts go into the trail', async () => {
+    sim = await startSimulator({ scenario: 'gateway' });
+    const trail = join(mkdtempSync(join(tmpdir(), 'posture-trail-')), 'trail.jsonl');
+    const r = await planAgainst(sim, synthDir, ['--format', 'json', '--evidence-until', '2026-11-30', '--evidence', trail]);
+    expect(r.code, r.stderr).toBe(2);
+    const p = plan(r.stdout);
+    const observed = Object.fromEntries(p.inboundPaths!.paths.filter((x) => x.observed).map((x) => [x.key, x.observed]));
+    // What the scenario's messages were judged (each by the simulator's own judge), counted the same way.
+    const failing = gatewayMessages().filter((m) => m.verdict.dmarc !== 'pass' && m.verdict.compauth !== 'pass' && m.verdict.compauth !== 'softpass' && [m.verdict.dmarc, m.verdict.spf, m.verdict.compauth].includes('fail'));
+    const spoofsDelivered = failing.filter((m) => m.verdict.path === 'gateway' && m.verdict.disposition === 'inbox');
+    expect(spoofsDelivered.length).toBeGreaterThan(0);
+    expect(observed[GATEWAY]).toEqual({ failed: spoofsDelivered.length, byOutcome: { reject: 0, quarantine: 0, junk: 0, inbox: spoofsDelivered.length }, deliveredDespiteFailure: spoofsDelivered.length });
+    expect(observed[DIRECT]).toMatchObject({ deliveredDespiteFailure: 0 });
+    expect(observed['*/partner:partner woodgrove bank']).toMatchObject({ byOutcome: { quarantine: 2 }, deliveredDespiteFailure: 0 });
+    expect(p.inboundPaths!.evidence).toMatchObject({ from: '2026-11-23T23:59:59.999Z', to: '2026-11-30T23:59:59.999Z', failed: failing.length, unattributed: 0 });
+
+    const f = p.findings.filter((x) => x.check === 'delivered-despite-failure');
+    expect(f.map((x) => [x.control.id, x.resource.name, x.status])).toEqual([['MAIL.PATH.2', GATEWAY, 'violation']]);
+    const live = f[0]!.evidence.live as { messages: Array<{ networkMessageId: string; delivered: string; connector: string }> };
+    expect(live.messages.map((m) => m.networkMessageId).sort()).toEqual(spoofsDelivered.map((m) => m.networkMessageId).sort());
+    expect(live.messages.every((m) => m.delivered === 'inbox' && m.connector === 'From Secure Gateway')).toBe(true);
+    expect(f[0]!.summary).toMatch(/objective owner: Security Operations Manager/);
+    // Ordinary mail through the gateway fails SPF (EOP judges the gateway's address) but passes DMARC: not evidence.
+    expect(p.findings.some((x) => x.summary.includes('Weekly'))).toBe(false);
+
+    const record = trailOf(trail).find((x) => x.kind === 'plan') as { inboundPaths?: { period?: { from: string }; paths: Array<{ path: string; observed?: { deliveredDespiteFailure: number } }> } };
+    expect(record.inboundPaths!.period!.from).toBe('2026-11-23T23:59:59.999Z');
+    expect(record.inboundPaths!.paths.find((x) => x.path === GATEWAY)!.observed!.deliveredDespiteFailure).toBe(spoofsDelivered.length);
+  });
+
+  it('analyzed emails the app may not read: MAIL.PATH.2 is not evaluated and the run incomplete; the map still stands', async () => {
+    sim = await startSimulator({ scenario: 'gateway' });
+    const env = tokens(sim, ALL_GRAPH_PERMISSIONS.filter((x) => !x.startsWith('SecurityAnalyzedMessage.')));
+    const r = await planAgainst(sim, synthDir, ['--format', 'json', '--evidence-until', '2026-11-30'], env);
+    expect(r.code).toBe(1);
+    const p = plan(r.stdout);
+    expect(p.findings.filter((x) => x.control.id === 'MAIL.PATH.2').map((x) => x.status)).toEqual(['not-evaluated']);
+    expect(p.incomplete.map((i) => i.endpoint)).toContain('/security/collaboration/analyzedEmails');
+    expect(p.inboundPaths!.evidence).toBeUndefined();
+    expect(p.findings.some((x) => x.check === 'path-disposition' && x.resource.name === GATEWAY)).toBe(true);
+  });
+});
+
+/** `posture probe` against the simulator's SMTP listeners. */
+function probe(s: RunningSimulator, extra: readonly string[] = [], env: Record<string, string> = tokens(s)) {
+  return cli(['probe', ...tenantArgs(s, synthDir), '--smtp-port', String(s.smtp!.port), '--trace-interval', '1', '--wait', '20', '--today', '2026-06-01', ...extra], env);
+}
+type ProbeJson = { outcomes: Array<{ probe: { path: string; kind: string; host: string; to: string; subject: string }; got?: string; result: string }>; unprobed: Array<{ path: string }>; problems: string[]; exitCode: number };
+
+describe('posture probe', () => {
+  it('sends marked spoofs to each MX host, confirms each path\'s disposition in message trace and catches the gateway that delivers them', async () => {
+    sim = await startSimulator({ scenario: 'gateway', smtp: true });
+    const trail = join(mkdtempSync(join(tmpdir(), 'posture-trail-')), 'trail.jsonl');
+    const r = await probe(sim, ['--format', 'json', '--evidence', trail]);
+    expect(r.code, r.stderr).toBe(2);
+    const out = JSON.parse(r.stdout) as ProbeJson;
+    const results = out.outcomes.map((o) => [o.probe.path, o.probe.kind, o.got, o.result]);
+    expect(results).toEqual(expect.arrayContaining([
+      [GATEWAY, 'own-domain-spoof', 'inbox', 'delivered'],
+      [GATEWAY, 'outside-spoof', 'inbox', 'delivered'],
+      [DIRECT, 'own-domain-spoof', 'reject', 'confirmed'],
+      [DIRECT, 'outside-spoof', 'reject', 'confirmed'],
+      ['news.tailspintoys.example/eop', 'own-domain-spoof', 'quarantine', 'confirmed'],
+    ]));
+    expect(out.unprobed.map((u) => u.path)).toEqual(['*/partner:partner woodgrove bank']);
+    expect(out.problems).toEqual([]);
+    // Every test message went to the declared shared mailbox, marked, and nowhere else.
+    const received = sim.smtp!.received;
+    expect(received.length).toBe(out.outcomes.length);
+    expect(received.map((m) => [m.facts.recipient, m.subject.slice(0, 22)])).toEqual(received.map(() => [PROBE_MAILBOX, '[email-posture probe] ']));
+    for (const m of received) expect(m.facts.headers?.['x-email-posture-probe']).toMatch(/^run=[0-9a-f-]{36}; path=.+; probe=(own-domain|outside)-spoof$/);
+    const record = trailOf(trail).find((x) => x.kind === 'probe') as { probes: Array<{ path: string; result: string }>; exitCode: number };
+    expect(record.exitCode).toBe(2);
+    expect(record.probes.filter((x) => x.result === 'delivered').map((x) => x.path)).toEqual([GATEWAY, GATEWAY]);
+
+    const text = await probe(sim);
+    expect(text.stdout).toContain(`${GATEWAY} via mx1.secure-gateway.example: own-domain-spoof (DMARC p=reject) -> inbox; map says inbox, posture requires quarantine: DELIVERED (weaker than required)`);
+    expect(text.stdout).toContain('*/partner:partner woodgrove bank: not probed');
+  });
+
+  it('with enhanced filtering turned on the gateway rejects the spoofs: the map says so, and the probe confirms it', async () => {
+    sim = await startSimulator({ scenario: 'gateway', smtp: true });
+    expect((await exo(sim, 'Set-InboundConnector', { Identity: 'From Secure Gateway', EFSkipLastIP: true })).status).toBe(200);
+    const r = await probe(sim, ['--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as ProbeJson;
+    expect(out.outcomes.filter((o) => o.probe.path === GATEWAY).map((o) => [o.got, o.result])).toEqual([['reject', 'confirmed'], ['reject', 'confirmed']]);
+    expect(out.outcomes.every((o) => o.result === 'confirmed')).toBe(true);
+  });
+
+  it('refuses to send to anything but a shared mailbox, and sends nothing when the map cannot be read', async () => {
+    sim = await startSimulator({ scenario: 'gateway', smtp: true });
+    // The declared recipient turned into a person's mailbox: not one message goes out.
+    const mailbox = sim.tenant.exchange.Mailbox as unknown as { values(): IterableIterator<Record<string, unknown>> };
+    const probeBox = [...mailbox.values()].find((m) => m['PrimarySmtpAddress'] === PROBE_MAILBOX)!;
+    probeBox['RecipientTypeDetails'] = 'UserMailbox';
+    const refused = await probe(sim);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/posture probe: the probe recipient mail-probe@tailspintoys\.example is a UserMailbox, not a shared mailbox kept for probes/);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    expect(sim.smtp!.received).toHaveLength(0);
+    probeBox['RecipientTypeDetails'] = 'SharedMailbox';
+
+    sim.setDnsFault('tailspintoys.example', 'servfail');
+    const blind = await probe(sim);
+    expect(blind.code).toBe(1);
+    expect(blind.stderr).toMatch(/the path map could not be read, so no probe was sent: .*MX/);
+    expect(sim.smtp!.received).toHaveLength(0);
+  });
+
+  it('a message trace the app may not read leaves every accepted probe not confirmed: exit 1, never a clean run', async () => {
+    sim = await startSimulator({ scenario: 'gateway', smtp: true });
+    await exo(sim, 'Set-InboundConnector', { Identity: 'From Secure Gateway', EFSkipLastIP: true });
+    const env = tokens(sim, ALL_GRAPH_PERMISSIONS.filter((x) => x !== 'ExchangeMessageTrace.Read.All'));
+    const r = await probe(sim, ['--format', 'json'], env);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as ProbeJson;
+    const news = out.outcomes.find((o) => o.probe.path === 'news.tailspintoys.example/eop')!;
+    expect(news.result).toBe('not-confirmed');
+    expect(out.problems.join('\n')).toMatch(/message trace could not be read/);
+  });
+});
