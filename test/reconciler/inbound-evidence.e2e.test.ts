@@ -100,7 +100,7 @@ describe('posture probe', () => {
     expect(received.length).toBe(out.outcomes.length);
     expect(received.map((m) => [m.facts.recipient, m.subject.slice(0, 22)])).toEqual(received.map(() => [PROBE_MAILBOX, '[email-posture probe] ']));
     for (const m of received) expect(m.facts.headers?.['x-email-posture-probe']).toMatch(/^run=[0-9a-f-]{36}; path=.+; probe=(own-domain|outside)-spoof$/);
-    const record = trailOf(trail).find((x) => x.kind === 'probe') as { probes: Array<{ path: string; result: string }>; exitCode: number };
+    const record = trailOf(trail).find((x) => x.kind === 'probe') as { probes: ReadonlyArray<{ path: string; result: string }>; exitCode: number };
     expect(record.exitCode).toBe(2);
     expect(record.probes.filter((x) => x.result === 'delivered').map((x) => x.path)).toEqual([GATEWAY, GATEWAY]);
 
