@@ -13,7 +13,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * `posture demo`: the whole loop on the example posture and the simulator's drifted tenant, in
  * under half a minute: synth, plan with every report, and with --apply, apply, a clean second plan
- * and a verified evidence trail; then the response to the incident scenario, and to a phishing
+ * and a verified evidence trail; then the inbound paths of a tenant behind a gateway (the map, the
+ * evidence, a probe); then the response to the incident scenario, and to a phishing
  * chain (phish-invite: the message, the invite sent from the phished account, the account). The simulator is
  * stopped on success, failure and Ctrl-C alike.
  */
@@ -83,6 +84,32 @@ export function demoCommand(setExit: (code: number) => void): CommandModule<obje
           if (second === 1) return setExit(1);
           if ((await run('Verify the evidence trail', ['evidence', 'verify', evidence])) !== 0) return setExit(1);
         }
+        // The inbound paths of a tenant behind a mail gateway: the map with the week's evidence, then
+        // test messages to every MX host, confirmed in message trace. Both find the gateway that
+        // delivers spoofed mail (exit 2); only a failure (1) stops the demo.
+        await stop();
+        stopping = undefined;
+        sim = await startSimulator({ scenario: 'gateway', smtp: true });
+        if (interrupted) return;
+        process.stdout.write(`\n── Simulated tenant "Tailspin Toys" (gateway): Graph ${sim.graphUrl}, Exchange ${sim.exoUrl}, DNS ${sim.dns.host}:${sim.dns.port}, SMTP port ${sim.smtp!.port}\n`);
+        const gatewayEnv = {
+          ...process.env,
+          POSTURE_GRAPH_TOKEN: mintToken({ tenantId: sim.tenantId, roles: ALL_GRAPH_PERMISSIONS }),
+          POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [ROLE_IDS.globalReader] }),
+        };
+        const gatewayTarget = ['--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`];
+        const pathsReport = join(out, 'inbound-paths.html');
+        const day = sim.clock.now().slice(0, 10);
+        const pathsCode = await run('Inbound paths: the map, its owners and the week of evidence, behind a gateway without enhanced filtering', [
+          'drift', ...gatewayTarget, '--evidence-until', day, '--evidence', join(out, 'paths-evidence.jsonl'), '--format', 'html', '--out', pathsReport,
+        ], gatewayEnv);
+        if (pathsCode === 1) return setExit(1);
+        const probeCode = await run('Probe: test messages that fail authentication to every MX host, confirmed in message trace', [
+          'probe', ...gatewayTarget, '--smtp-port', String(sim.smtp!.port), '--trace-interval', '1', '--wait', '30', '--evidence', join(out, 'paths-evidence.jsonl'),
+        ], gatewayEnv);
+        if (probeCode === 1) return setExit(1);
+        process.stdout.write(`\nInbound path report: ${shown(pathsReport)}\n`);
+
         // The response half: the same posture's response policy against a tenant in the middle of a
         // phishing incident, then against one where a phish led to a meeting invite (one chain).
         const respondOn = async (scenario: 'incident' | 'phish-invite', step: string, name: string): Promise<number> => {

@@ -107,6 +107,16 @@ describe('posture demo', () => {
     expect(stdout).toMatch(/Apply complete: \d+ changes? applied and verified\./);
     expect(second).toMatch(/^Plan: 0 to create, 0 to update, 0 to delete\b/m);
 
+    // The inbound paths behind a gateway: the map with its owners and the week's evidence, then the probe catches the gateway.
+    const paths = stdout.slice(stdout.indexOf('── Inbound paths'), stdout.indexOf('── Respond'));
+    expect(stdout.indexOf('── Inbound paths')).toBeGreaterThan(stdout.indexOf('── Verify the evidence trail'));
+    expect(stdout).toContain('Simulated tenant "Tailspin Toys" (gateway)');
+    expect(paths).toContain('tailspintoys.example/gateway:mx1.secure-gateway.example  [SHORT]');
+    expect(paths).toMatch(/observed: \d+ failing: 0 rejected, 0 quarantined, 0 junk, \d+ inbox; \d+ DELIVERED DESPITE FAILURE/);
+    expect(paths).toMatch(/tailspintoys\.example\/gateway:mx1\.secure-gateway\.example via mx1\.secure-gateway\.example: own-domain-spoof .* DELIVERED \(weaker than required\)/);
+    expect(paths).toMatch(/tailspintoys\.example\/eop via tailspintoys-example\.mail\.protection\.outlook\.com: own-domain-spoof .*: confirmed/);
+    expect(readFileSync(join(cwd, 'out', 'inbound-paths.html'), 'utf8')).toContain('Inbound paths');
+
     // The response to the incident scenario: incidents, the automatic actions run and verified, the rest saved for approval.
     const response = stdout.slice(stdout.indexOf('── Respond'));
     expect(stdout.indexOf('── Respond')).toBeGreaterThan(stdout.indexOf('── Verify the evidence trail'));
