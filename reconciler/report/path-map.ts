@@ -82,7 +82,9 @@ function bypassStep(p: MappedPath): string {
     (b) =>
       `<li class="pm-bypass scope-${b.scope === 'all' ? 'all' : 'some'}"><span class="pm-name">${h(b.name)}</span>` +
       `<span class="pm-badge ${b.scope === 'all' ? 'ef-off' : 'ef-partial'}">${b.scope === 'all' ? 'all mail' : 'some senders'}</span>` +
-      `<span class="pm-sub">${h(BYPASS_LABEL[b.kind] ?? b.kind)}: ${h(b.detail)}</span></li>`,
+      `<span class="pm-sub">${h(BYPASS_LABEL[b.kind] ?? b.kind)}: ${h(b.detail)}</span>` +
+      (b.excepted ? `<span class="pm-sub">${b.excepted.inForce ? 'exception' : 'EXPIRED exception'} ${h(b.excepted.id)} until ${h(b.excepted.expires)}</span>` : '') +
+      '</li>',
   );
   return step(`pm-bypasses${p.bypasses.some((b) => b.scope === 'all') ? ' pm-break' : ''}`, 'Skips filtering', `<ul class="pm-list">${items.join('')}</ul>`);
 }

@@ -72,6 +72,7 @@ export function tailspinPathMap(connectorName = HOSTILE_CONNECTOR): PathMap {
               name: 'Marketing bypass <b>bold</b>',
               detail: 'transport rule "Marketing bypass" sets SCL -1 for mail from news.partner-mailer.example',
               scope: 'some',
+              excepted: { id: 'MAIL.INBOUND.2:rule:marketing bypass', expires: '2026-09-30', inForce: true },
             },
           ],
           dispositions: allInbox(GATEWAY_BECAUSE),

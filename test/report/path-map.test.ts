@@ -86,6 +86,7 @@ describe('pathMapHtml', () => {
     // The SCL -1 rule, named and scoped.
     expect(text(gw)).toContain('Marketing bypass &lt;b&gt;bold&lt;/b&gt; some senders');
     expect(text(gw)).toContain('transport rule, SCL -1: transport rule &quot;Marketing bypass&quot; sets SCL -1');
+    expect(text(gw)).toContain('exception MAIL.INBOUND.2:rule:marketing bypass until 2026-09-30');
     expect(text(gw)).toContain('Observed 125 failing messages: 0 rejected 0 quarantined 3 junk 122 inbox 125 delivered despite failure');
     expect(gw).toContain('<strong class="pm-despite">125 delivered despite failure</strong>');
     expect(text(gw)).toContain(`Routing ${mailPlatform.name} ${mailPlatform.team} · ${mailPlatform.contact}`);
