@@ -105,7 +105,7 @@ export function demoCommand(setExit: (code: number) => void): CommandModule<obje
         ], gatewayEnv);
         if (pathsCode === 1) return setExit(1);
         const probeCode = await run('Probe: test messages that fail authentication to every MX host, confirmed in message trace', [
-          'probe', ...gatewayTarget, '--smtp-port', String(sim.smtp!.port), '--trace-interval', '1', '--wait', '30', '--evidence', join(out, 'paths-evidence.jsonl'),
+          'probe', ...gatewayTarget, '--smtp-port', String(sim.smtp!.port), '--allow-private-mx', '--trace-interval', '1', '--wait', '30', '--evidence', join(out, 'paths-evidence.jsonl'),
         ], gatewayEnv);
         if (probeCode === 1) return setExit(1);
         process.stdout.write(`\nInbound path report: ${shown(pathsReport)}\n`);

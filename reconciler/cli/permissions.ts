@@ -23,8 +23,8 @@ export function permissionsFor(command: string): Permission[] {
     case 'respond':
       return unionPermissions([RESPOND_READ, ...ACTIONS.map(actionPermissions)]);
     case 'probe':
-      // The path map (MAIL.PATH.1's reads), the recipient's mailbox, and message trace.
-      return unionPermissions([...CATALOGUE.filter((c) => c.id === 'MAIL.PATH.1').map((c) => controlPermissions(c).read), [P.messageTraceRead, ...EXCHANGE_READ]]);
+      // The path map (MAIL.PATH.1's reads), the recipient's mailbox and its inbox rules, and message trace.
+      return unionPermissions([...CATALOGUE.filter((c) => c.id === 'MAIL.PATH.1').map((c) => controlPermissions(c).read), [P.messageTraceRead, P.mailboxSettingsRead, ...EXCHANGE_READ]]);
     default:
       return [];
   }

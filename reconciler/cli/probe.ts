@@ -11,7 +11,7 @@ import { ProbeRefused, runProbe, type ProbeRun } from '../probe/run.js';
 import { FAILURE_KIND_LABELS } from '../report/path-text.js';
 import { actorOf, evidenceOption, openEvidence } from './evidence.js';
 import { fail } from './fail.js';
-import { createLogger } from './log.js';
+import { createLogger, jsonLine } from './log.js';
 import { dayOption, wholeNumberOption } from './options.js';
 import { connectFrom, tenantOptions, type PlanArgs } from './plan.js';
 
@@ -21,7 +21,11 @@ type ProbeArgs = Pick<PlanArgs, 'synth-dir' | 'stack' | 'tenant' | 'auth' | 'gra
   wait: number;
   'trace-interval': number;
   format: 'text' | 'json';
+  'allow-private-mx': boolean;
 };
+
+/** A host name: labels of letters, digits and hyphens, dot-separated, at most 253 characters. */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 const RESULT_TEXT = {
   confirmed: 'confirmed',
@@ -65,11 +69,12 @@ export function probeCommand(setExit: (code: number) => void): CommandModule<obj
         .option('helo', { type: 'string', default: 'email-posture-probe.invalid', describe: 'The name the probe gives in EHLO' })
         .option('wait', wholeNumberOption('wait', { min: 0, max: 7200, unit: 'seconds', default: 900, describe: 'How long to wait for message trace to show each disposition' }))
         .option('trace-interval', wholeNumberOption('trace-interval', { min: 1, max: 600, unit: 'seconds', default: 30, describe: 'Seconds between two reads of message trace (it allows 100 requests in 5 minutes)' }))
-        .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'The result as text or as JSON' }) as never,
+        .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'The result as text or as JSON' })
+        .option('allow-private-mx', { type: 'boolean', default: false, describe: 'Also send to MX hosts that resolve to private or loopback addresses (a lab, the simulator)' }) as never,
     handler: async (args) => {
       const log = createLogger(args['log-format']);
       try {
-        if (/[^\x21-\x7e]/.test(args.helo) || args.helo.length > 253) throw new InputError(`--helo ${JSON.stringify(args.helo)} is not a host name`);
+        if (!HOST_NAME.test(args.helo)) throw new InputError(`--helo ${JSON.stringify(args.helo)} is not a host name such as probe.contoso.example`);
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack);
         const paths = input.manifest.desired.inboundPaths;
         if (!paths) throw new InputError(`stack ${input.stack} declares no inbound paths: add InboundPaths to its posture`);
@@ -88,10 +93,11 @@ export function probeCommand(setExit: (code: number) => void): CommandModule<obj
           waitMs: args.wait * 1000,
           intervalMs: args['trace-interval'] * 1000,
           log: (l) => log.info(l),
+          allowPrivate: args['allow-private-mx'],
         });
         const problems = [...run.problems, ...run.outcomes.filter((o) => o.result === 'not-confirmed').map((o) => `${o.probe.kind} to ${o.probe.path} via ${o.probe.host}: ${o.note ?? 'no disposition seen'}`)];
         const code = probeExitCode(run.outcomes.map((o) => o.result), run.problems);
-        process.stdout.write(args.format === 'json' ? `${JSON.stringify({ format: 'email-posture-probe', runId, tenantId: conn.tenant, stack: input.stack, ...run, problems, exitCode: code }, null, 2)}\n` : probeText({ ...run, problems }));
+        process.stdout.write(args.format === 'json' ? `${jsonLine({ format: 'email-posture-probe', runId, tenantId: conn.tenant, stack: input.stack, ...run, problems, exitCode: code }, 2)}\n` : probeText({ ...run, problems }));
         if (trail) {
           trail.append({
             kind: 'probe', runId, actor: await actorOf(conn), desiredHash: sha256(canonicalJsonV1(input.manifest)), tenantId: conn.tenant, stack: input.stack,

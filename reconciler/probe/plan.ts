@@ -52,7 +52,14 @@ export const failureFor = (policy: PublishedPolicy): FailureKind | undefined =>
  * p=reject), each to every MX host of the path. Partner paths take mail only from the partner's
  * servers: they are listed as not probed. `policies` holds the DMARC policy of each spoofed domain.
  */
-export function planProbes(map: PathMap, config: ProbeConfig, policies: ReadonlyMap<string, PublishedPolicy>, runId: string): { probes: Probe[]; unprobed: Unprobed[]; problems: string[] } {
+export function planProbes(
+  map: PathMap,
+  config: ProbeConfig,
+  policies: ReadonlyMap<string, PublishedPolicy>,
+  runId: string,
+  /** The probe mailbox's address in a domain (a path is probed with a recipient in its own domain, as its routing would route it); undefined when it has none. */
+  recipientIn: (domain: string) => string | undefined = (d) => (config.recipient.toLowerCase().endsWith(`@${d}`) ? config.recipient : undefined),
+): { probes: Probe[]; unprobed: Unprobed[]; problems: string[] } {
   const probes: Probe[] = [];
   const unprobed: Unprobed[] = [];
   const problems: string[] = [];
@@ -70,6 +77,11 @@ export function planProbes(map: PathMap, config: ProbeConfig, policies: Readonly
       unprobed.push({ path: p.key, reason: 'a partner connector takes mail only from the partner\'s servers (by IP or certificate): it cannot be probed from here' });
       continue;
     }
+    const to = recipientIn(p.domain);
+    if (!to) {
+      unprobed.push({ path: p.key, reason: `the probe mailbox ${config.recipient} has no address in ${p.domain}: add one (an smtp: proxy address) to probe this path` });
+      continue;
+    }
     const own = policies.get(p.domain) ?? 'unknown';
     const kinds: Array<[ProbeKind, string, PublishedPolicy]> = [['own-domain-spoof', p.domain, own], ['outside-spoof', config.outsideDomain, outside]];
     for (const host of p.hosts) {
@@ -83,7 +95,7 @@ export function planProbes(map: PathMap, config: ProbeConfig, policies: Readonly
         probes.push({
           path: p.key, host, kind,
           from: `posture-probe@${domain}`,
-          to: config.recipient,
+          to,
           subject: `${config.marker} ${kind} to ${p.key} (${runId.slice(0, 8)}-${n})`,
           messageId: `<probe.${runId}.${n}@${domain}>`,
           failure,

@@ -11,6 +11,7 @@ import type { Manifest } from '../manifest/schema.js';
 import type { IncompleteRead } from '../model/finding.js';
 import type { Outcome, PathMap } from '../model/paths.js';
 import { readTenant } from '../read/live.js';
+import { BlockList, isIPv4 } from 'node:net';
 import { neutralise } from '../core/text.js';
 import { sendProbe, type SmtpOutcome } from '../transport/smtp.js';
 import { judgeProbe, outcomeOfTrace, planProbes, type Probe, type ProbeConfig, type ProbeResult, type PublishedPolicy, type Unprobed } from './plan.js';
@@ -29,6 +30,8 @@ export interface ProbeOptions {
   /** Between two reads of message trace (it allows 100 requests in 5 minutes). */
   readonly intervalMs: number;
   readonly log: (line: string) => void;
+  /** Send to MX hosts that resolve to private or loopback addresses (a lab, the simulator). */
+  readonly allowPrivate?: boolean;
   /** Waits; the tests' and the simulator's clock need not be the wall clock's. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -70,17 +73,49 @@ export async function readPathMap(m: Manifest, conn: Connection, today: string):
   return { ...(map ? { map } : {}), incomplete: ev.incomplete };
 }
 
-/** Refuses a recipient that is not a shared mailbox of the tenant: probes never go to a person's inbox. */
-async function checkRecipient(conn: Connection, recipient: string): Promise<void> {
+/**
+ * The probe mailbox's addresses by domain, after refusing anything that could put a probe in front
+ * of a person: a mailbox that is not a shared one, one that forwards (ForwardingAddress,
+ * ForwardingSmtpAddress), or one with an enabled inbox rule that forwards or redirects. A check that
+ * cannot be made refuses too.
+ */
+async function checkRecipient(conn: Connection, recipient: string): Promise<Map<string, string>> {
+  const nothing = 'nothing was sent';
   const found = await conn.exchange.invoke<Record<string, unknown>>('Get-Mailbox', { Identity: recipient }).catch((err: Error) => {
-    throw new ProbeRefused(`the probe recipient ${recipient} could not be looked up (${err.message}); nothing was sent`);
+    throw new ProbeRefused(`the probe recipient ${recipient} could not be looked up (${err.message}); ${nothing}`);
   });
-  if (found.length !== 1) throw new ProbeRefused(`the probe recipient ${recipient} is not a mailbox of the tenant; nothing was sent`);
-  const type = String(found[0]!['RecipientTypeDetails'] ?? '');
+  if (found.length !== 1) throw new ProbeRefused(`the probe recipient ${recipient} is not a mailbox of the tenant; ${nothing}`);
+  const box = found[0]!;
+  const type = String(box['RecipientTypeDetails'] ?? '');
   if (type !== 'SharedMailbox') {
-    throw new ProbeRefused(`the probe recipient ${recipient} is a ${type || 'mailbox of unknown type'}, not a shared mailbox kept for probes: test messages never go to a person's mailbox; nothing was sent`);
+    throw new ProbeRefused(`the probe recipient ${recipient} is a ${type || 'mailbox of unknown type'}, not a shared mailbox kept for probes: test messages never go to a person's mailbox; ${nothing}`);
   }
+  const forwards = [box['ForwardingAddress'], box['ForwardingSmtpAddress']].filter((v) => typeof v === 'string' && v.trim() !== '');
+  if (forwards.length) throw new ProbeRefused(`the probe mailbox ${recipient} forwards its mail (${forwards.map(String).join(', ')}): probes would reach whoever gets it; ${nothing}`);
+  const id = String(box['ExternalDirectoryObjectId'] ?? '') || recipient;
+  const rules = await conn.graph.list<Record<string, unknown>>(`/users/${encodeURIComponent(id)}/mailFolders/inbox/messageRules`).catch((err: Error) => {
+    throw new ProbeRefused(`the inbox rules of the probe mailbox ${recipient} could not be read (${err.message}), so it is not known where probes would go; ${nothing}`);
+  });
+  const onward = rules.filter((r) => r['isEnabled'] !== false && ['forwardTo', 'redirectTo', 'forwardAsAttachmentTo'].some((k) => Array.isArray((r['actions'] as Record<string, unknown> | undefined)?.[k]) && ((r['actions'] as Record<string, unknown[]>)[k]!).length > 0));
+  if (onward.length) throw new ProbeRefused(`the probe mailbox ${recipient} has inbox rules that forward or redirect (${onward.map((r) => JSON.stringify(String(r['displayName'] ?? ''))).join(', ')}): probes would reach whoever gets them; ${nothing}`);
+  const addresses = new Map<string, string>();
+  const all = [String(box['PrimarySmtpAddress'] ?? recipient), ...(Array.isArray(box['EmailAddresses']) ? (box['EmailAddresses'] as unknown[]).map(String) : [])];
+  for (const a of all) {
+    const m = /^(?:smtp:)?([^@\s:]+@([^@\s]+))$/i.exec(a.trim());
+    if (!m) continue;
+    const domain = m[2]!.toLowerCase();
+    if (!addresses.has(domain) || /^SMTP:/.test(a)) addresses.set(domain, m[1]!.toLowerCase());
+  }
+  return addresses;
 }
+
+/** Where no probe goes without `--allow-private-mx`: loopback, private, shared, link-local, multicast and reserved IPv4 ranges. */
+const PRIVATE = (() => {
+  const b = new BlockList();
+  for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) b.addSubnet(net, bits, 'ipv4');
+  return b;
+})();
+export const isPrivateAddress = (ip: string): boolean => !isIPv4(ip) || PRIVATE.check(ip, 'ipv4');
 
 async function policyOf(domain: string, conn: Connection): Promise<PublishedPolicy> {
   const found = await discoverDmarc(domain, conn.resolver).catch(() => undefined);
@@ -103,10 +138,10 @@ export async function runProbe(m: Manifest, config: ProbeConfig, conn: Connectio
   if (incomplete.length || !map) {
     throw new ProbeRefused(`the path map could not be read, so no probe was sent: ${incomplete.map((i) => `${i.what} (${i.endpoint}): ${i.error}`).join('; ') || 'a read failed'}`);
   }
-  await checkRecipient(conn, config.recipient);
+  const addresses = await checkRecipient(conn, config.recipient);
   const domains = [...new Set([...map.paths.filter((p) => p.entry !== 'partner').map((p) => p.domain), config.outsideDomain])];
   const policies = new Map(await Promise.all(domains.map(async (d) => [d, await policyOf(d, conn)] as const)));
-  const { probes, unprobed, problems } = planProbes(map, config, policies, o.runId);
+  const { probes, unprobed, problems } = planProbes(map, config, policies, o.runId, (d) => addresses.get(d));
 
   const sent: Array<{ probe: Probe; smtp: SmtpOutcome; at: number; note?: string }> = [];
   for (const p of probes) {
@@ -119,6 +154,10 @@ export async function runProbe(m: Manifest, config: ProbeConfig, conn: Connectio
     }
     if (!address) {
       sent.push({ probe: p, smtp: { kind: 'failed', response: `the MX host ${p.host} has no address` }, at: Date.now() });
+      continue;
+    }
+    if (isPrivateAddress(address) && !o.allowPrivate) {
+      sent.push({ probe: p, smtp: { kind: 'failed', response: `the MX host ${p.host} resolves to ${address}, a private or reserved address: nothing sent there (--allow-private-mx for a lab)` }, at: Date.now() });
       continue;
     }
     o.log(`sending ${p.kind} to ${p.host} (${address}:${o.port}) for ${p.path}`);

@@ -17,6 +17,7 @@ export interface SmtpTarget {
 }
 
 export interface SmtpMessage {
+  /** The From header; the envelope sender is always the null reverse-path. */
   readonly from: string;
   readonly to: string;
   readonly subject: string;
@@ -62,7 +63,9 @@ export async function sendProbe(target: SmtpTarget, message: SmtpMessage): Promi
   });
   try {
     const info = await transport.sendMail({
-      envelope: { from: message.from, to: [message.to] },
+      // The null reverse-path: should anything bounce a probe, the bounce goes to nobody (never to
+      // the outside domain it spoofs). DMARC still judges the From domain, which fails.
+      envelope: { from: '', to: [message.to] },
       from: message.from,
       to: message.to,
       subject: message.subject,
@@ -78,14 +81,20 @@ export async function sendProbe(target: SmtpTarget, message: SmtpMessage): Promi
   }
 }
 
-/** What a failed send means, from the reply code, its enhanced status code and the command that got it. */
+/**
+ * What a failed send means. Only a permanent refusal of the message itself, at the end of DATA
+ * (where Exchange Online Protection refuses a DMARC failure: 550 5.7.509), is a disposition. A
+ * refusal before the message is read (at the greeting, EHLO, MAIL or RCPT: a blocklisted runner, a
+ * relay refused, a HELO not liked) says nothing of what the path does with failing mail: the probe
+ * is then not confirmed, never "rejected".
+ */
 export function judgeSmtpError(e: SmtpError): SmtpOutcome {
   const response = String(e.response ?? e.message ?? 'no answer');
   const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   if (code === undefined || code < 500) return { kind: 'failed', response, ...(code !== undefined ? { code } : {}) };
   const enhanced = /\b5\.(\d{1,3})\.\d{1,3}\b/.exec(response);
-  const atRecipient = /^RCPT/i.test(e.command ?? '') || e.code === 'EENVELOPE';
+  const atRecipient = /^RCPT/i.test(e.command ?? '');
   if (atRecipient && enhanced?.[1] === '1') return { kind: 'refused-recipient', response, code };
-  if (atRecipient && enhanced?.[1] !== '7') return { kind: 'failed', response, code };
-  return { kind: 'rejected', response, code };
+  if (e.command === 'DATA' && e.code === 'EMESSAGE') return { kind: 'rejected', response, code };
+  return { kind: 'failed', response, code };
 }

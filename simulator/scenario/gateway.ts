@@ -117,7 +117,7 @@ const configDrifts: ScenarioOverlay['drifts'] = [
     description: 'A shared mailbox kept for posture probes, mail-probe@tailspintoys.example: test messages go there and to nobody else.',
     patch: [
       { op: 'add', path: '/graph/users/-', value: { id: PROBE_USER_ID, displayName: 'Mail probe', userPrincipalName: PROBE_MAILBOX, mail: PROBE_MAILBOX, accountEnabled: false, userType: 'Member', givenName: null, surname: null, jobTitle: null, department: 'Messaging', createdDateTime: '2026-10-01T09:00:00Z', onPremisesSyncEnabled: null, signInSessionsValidFromDateTime: '2026-10-01T09:00:00Z' } },
-      { op: 'add', path: '/exchange/Mailbox/-', value: { Guid: PROBE_MAILBOX_GUID, Identity: 'Mail probe', Name: 'mail-probe', Alias: 'mail-probe', DisplayName: 'Mail probe', UserPrincipalName: PROBE_MAILBOX, PrimarySmtpAddress: PROBE_MAILBOX, ExternalDirectoryObjectId: PROBE_USER_ID, RecipientTypeDetails: 'SharedMailbox', ForwardingAddress: null, ForwardingSmtpAddress: null, DeliverToMailboxAndForward: false } },
+      { op: 'add', path: '/exchange/Mailbox/-', value: { Guid: PROBE_MAILBOX_GUID, Identity: 'Mail probe', Name: 'mail-probe', Alias: 'mail-probe', DisplayName: 'Mail probe', UserPrincipalName: PROBE_MAILBOX, PrimarySmtpAddress: PROBE_MAILBOX, EmailAddresses: [`SMTP:${PROBE_MAILBOX}`, 'smtp:mail-probe@news.tailspintoys.example', 'smtp:mail-probe@tailspintoys.onmicrosoft.example'], ExternalDirectoryObjectId: PROBE_USER_ID, RecipientTypeDetails: 'SharedMailbox', ForwardingAddress: null, ForwardingSmtpAddress: null, DeliverToMailboxAndForward: false } },
     ],
   },
   {

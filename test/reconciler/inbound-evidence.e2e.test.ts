@@ -74,7 +74,7 @@ describe('evidence of what happened to failing mail (MAIL.PATH.2)', () => {
 
 /** `posture probe` against the simulator's SMTP listeners. */
 function probe(s: RunningSimulator, extra: readonly string[] = [], env: Record<string, string> = tokens(s)) {
-  return cli(['probe', ...tenantArgs(s, synthDir), '--smtp-port', String(s.smtp!.port), '--trace-interval', '1', '--wait', '20', '--today', '2026-06-01', ...extra], env);
+  return cli(['probe', ...tenantArgs(s, synthDir), '--smtp-port', String(s.smtp!.port), '--allow-private-mx', '--trace-interval', '1', '--wait', '20', '--today', '2026-06-01', ...extra], env);
 }
 type ProbeJson = { outcomes: Array<{ probe: { path: string; kind: string; host: string; to: string; subject: string }; got?: string; result: string }>; unprobed: Array<{ path: string }>; problems: string[]; exitCode: number };
 
@@ -98,7 +98,10 @@ describe('posture probe', () => {
     // Every test message went to the declared shared mailbox, marked, and nowhere else.
     const received = sim.smtp!.received;
     expect(received.length).toBe(out.outcomes.length);
-    expect(received.map((m) => [m.facts.recipient, m.subject.slice(0, 22)])).toEqual(received.map(() => [PROBE_MAILBOX, '[email-posture probe] ']));
+    expect(received.map((m) => [m.facts.recipient.replace(/@.*$/, ''), m.subject.slice(0, 22)])).toEqual(received.map(() => ['mail-probe', '[email-posture probe] ']));
+    // Each path is probed with the probe mailbox's address in its own domain, from the null reverse-path.
+    for (const o of out.outcomes) expect(o.probe.to).toBe(o.probe.path.startsWith('news.') ? 'mail-probe@news.tailspintoys.example' : PROBE_MAILBOX);
+    expect(received.every((m) => m.facts.mailFrom === '')).toBe(true);
     for (const m of received) expect(m.facts.headers?.['x-email-posture-probe']).toMatch(/^run=[0-9a-f-]{36}; path=.+; probe=(own-domain|outside)-spoof$/);
     const record = trailOf(trail).find((x) => x.kind === 'probe') as { probes: ReadonlyArray<{ path: string; result: string }>; exitCode: number };
     expect(record.exitCode).toBe(2);
@@ -132,10 +135,32 @@ describe('posture probe', () => {
     expect(sim.smtp!.received).toHaveLength(0);
     probeBox['RecipientTypeDetails'] = 'SharedMailbox';
 
+    // A shared mailbox that forwards, or whose inbox rule redirects, would put probes in front of someone.
+    probeBox['ForwardingSmtpAddress'] = 'smtp:casey.lee@tailspintoys.example';
+    const forwards = await probe(sim);
+    expect([forwards.code, forwards.stderr]).toEqual([1, expect.stringMatching(/the probe mailbox mail-probe@tailspintoys\.example forwards its mail \(smtp:casey\.lee@tailspintoys\.example\)/)]);
+    probeBox['ForwardingSmtpAddress'] = null;
+    const owner = String(probeBox['ExternalDirectoryObjectId']);
+    sim.tenant.inboxRules.add(owner, { id: 'AQAAAPr0be0=', displayName: 'Copy to me', sequence: 1, isEnabled: true, hasError: false, isReadOnly: false, conditions: {}, actions: { redirectTo: [{ emailAddress: { name: 'Casey', address: 'casey.lee@tailspintoys.example' } }] } });
+    const redirects = await probe(sim);
+    expect([redirects.code, redirects.stderr]).toEqual([1, expect.stringMatching(/has inbox rules that forward or redirect \("Copy to me"\)/)]);
+    sim.tenant.inboxRules.remove(owner, 'AQAAAPr0be0=');
+    expect(sim.smtp!.received).toHaveLength(0);
+
     sim.setDnsFault('tailspintoys.example', 'servfail');
     const blind = await probe(sim);
     expect(blind.code).toBe(1);
     expect(blind.stderr).toMatch(/the path map could not be read, so no probe was sent: .*MX/);
+    expect(sim.smtp!.received).toHaveLength(0);
+  });
+
+  it('an MX host on a private address gets nothing without --allow-private-mx: the run is not confirmed, never clean', async () => {
+    sim = await startSimulator({ scenario: 'gateway', smtp: true });
+    const r = await cli(['probe', ...tenantArgs(sim, synthDir), '--smtp-port', String(sim.smtp!.port), '--trace-interval', '1', '--wait', '5', '--format', 'json'], tokens(sim));
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as ProbeJson;
+    expect(out.outcomes.every((o) => o.result === 'not-confirmed')).toBe(true);
+    expect(out.problems.join('\n')).toMatch(/resolves to 127\.0\.0\.\d+, a private or reserved address: nothing sent there/);
     expect(sim.smtp!.received).toHaveLength(0);
   });
 

@@ -103,11 +103,18 @@ describe('probe plan', () => {
     expect([probeExitCode(['confirmed', 'excepted', 'differs'], []), probeExitCode(['confirmed', 'delivered'], []), probeExitCode(['delivered', 'not-confirmed'], []), probeExitCode(['confirmed'], ['x'])]).toEqual([0, 2, 1, 1]);
   });
 
-  it('an SMTP refusal is a rejection only when it refuses the message, not the recipient or for now', () => {
-    expect(judgeSmtpError({ responseCode: 550, response: '550 5.7.509 Access denied, sending domain contoso.example does not pass DMARC verification', command: 'DATA' }).kind).toBe('rejected');
+  it('an SMTP refusal is a rejection only at the end of DATA; before the message is read it says nothing of the path', () => {
+    expect(judgeSmtpError({ responseCode: 550, response: '550 5.7.509 Access denied, sending domain contoso.example does not pass DMARC verification', command: 'DATA', code: 'EMESSAGE' }).kind).toBe('rejected');
     expect(judgeSmtpError({ responseCode: 550, response: '550 5.1.10 RESOLVER.ADR.RecipientNotFound', command: 'RCPT TO', code: 'EENVELOPE' }).kind).toBe('refused-recipient');
-    expect(judgeSmtpError({ responseCode: 550, response: '550 5.7.606 Access denied, banned sending IP', command: 'RCPT TO', code: 'EENVELOPE' }).kind).toBe('rejected');
-    expect(judgeSmtpError({ responseCode: 451, response: '451 4.7.500 Server busy', command: 'DATA' }).kind).toBe('failed');
-    expect(judgeSmtpError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }).kind).toBe('failed');
+    // A blocklisted runner, a relay refused, a HELO not liked, a refused DATA command: not confirmed.
+    for (const e of [
+      { responseCode: 550, response: '550 5.7.606 Access denied, banned sending IP', command: 'RCPT TO', code: 'EENVELOPE' },
+      { responseCode: 550, response: '550 5.7.64 TenantAttribution; Relay Access Denied', command: 'RCPT TO', code: 'EENVELOPE' },
+      { responseCode: 554, response: '554 5.7.1 Service unavailable; Client host blocked using Spamhaus', command: 'CONN', code: 'EPROTOCOL' },
+      { responseCode: 501, response: '501 5.5.4 Invalid domain name', command: 'EHLO', code: 'EPROTOCOL' },
+      { responseCode: 554, response: '554 5.5.1 No valid recipients', command: 'DATA', code: 'EENVELOPE' },
+      { responseCode: 451, response: '451 4.7.500 Server busy', command: 'DATA', code: 'EMESSAGE' },
+      { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' },
+    ] as const) expect(judgeSmtpError(e).kind, 'response' in e ? e.response : e.message).toBe('failed');
   });
 });
