@@ -148,7 +148,8 @@ function remediationOf(p: MappedPath): string {
 /** The failure kind of a failing message: a DMARC failure by the sender domain's policy. */
 export function kindOf(m: FailedMessage): FailureKind {
   if (/^\s*fail/i.test(m.authentication.dmarc)) {
-    if (m.senderPolicy === 'reject') return 'dmarc-reject';
+    // A policy that could not be looked up is judged as the strictest: it never lowers the requirement.
+    if (m.senderPolicy === 'reject' || m.senderPolicy === 'unknown') return 'dmarc-reject';
     if (m.senderPolicy === 'quarantine') return 'dmarc-quarantine';
   }
   if (/^\s*fail/i.test(m.authentication.spf)) return 'spf-hardfail';
@@ -182,6 +183,13 @@ function observe(ev: Evaluation, d: Desired, paths: readonly MappedPath[]): { by
   const got = ev.need<[unknown, unknown, unknown, FailedInboundMail]>('MAIL.PATH.2', ['acceptedDomain', 'mxRecord', 'inboundConnector', 'analyzedEmail']);
   if (!got || !ev.live.failedInboundMail?.ok) return undefined;
   const mail = got[3];
+  if (mail.unresolved?.length) {
+    const shown = mail.unresolved.slice(0, 10).join(', ') + (mail.unresolved.length > 10 ? ` and ${mail.unresolved.length - 10} more` : '');
+    ev.unread(
+      { ok: false, endpoint: 'DNS TXT _dmarc of sender domains', readAt: ev.live.failedInboundMail!.readAt, reason: 'read-failed', error: `the DMARC policy of ${mail.unresolved.length} sender domain${mail.unresolved.length === 1 ? '' : 's'} of failing mail could not be looked up (${shown}); their DMARC failures are judged as p=reject` },
+      'the DMARC policies of the sender domains of failing mail',
+    );
+  }
   const byPath = new Map<string, { obs: { failed: number; byOutcome: Record<Outcome, number>; deliveredDespiteFailure: number }; delivered: Array<{ m: FailedMessage; kind: FailureKind; outcome: Outcome }> }>();
   let unattributed = 0;
   for (const m of mail.messages) {

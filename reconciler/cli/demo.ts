@@ -101,7 +101,7 @@ export function demoCommand(setExit: (code: number) => void): CommandModule<obje
         const pathsReport = join(out, 'inbound-paths.html');
         const day = sim.clock.now().slice(0, 10);
         const pathsCode = await run('Inbound paths: the map, its owners and the week of evidence, behind a gateway without enhanced filtering', [
-          'drift', ...gatewayTarget, '--evidence-until', day, '--evidence', join(out, 'paths-evidence.jsonl'), '--format', 'html', '--out', pathsReport,
+          'drift', ...gatewayTarget, '--evidence-until', day, '--now', sim.clock.now(), '--evidence', join(out, 'paths-evidence.jsonl'), '--format', 'html', '--out', pathsReport,
         ], gatewayEnv);
         if (pathsCode === 1) return setExit(1);
         const probeCode = await run('Probe: test messages that fail authentication to every MX host, confirmed in message trace', [

@@ -32,6 +32,7 @@ export interface PlanArgs {
   'max-retries': number;
   today?: string;
   'evidence-until'?: string;
+  now?: string;
   color: boolean;
   debug: boolean;
   evidence: string | false;
@@ -109,6 +110,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
       evidenceOption(reportOptions(tenantOptions(y)))
         .option('today', dayOption('today', 'Day used for exception expiry (YYYY-MM-DD)', true))
         .option('evidence-until', dayOption('evidence-until', 'Last day of the evidence period of inbound paths (MAIL.PATH.2), YYYY-MM-DD (default: today)'))
+        .option('now', { type: 'string', hidden: true, describe: "The time taken as now, for the services' retention windows (ISO 8601; default: the clock)" })
         .option('confirm-near-miss', {
           type: 'boolean',
           default: false,
@@ -117,6 +119,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
     handler: async (args) => {
       const log = createLogger(args['log-format']);
       try {
+        if (args.now !== undefined && Number.isNaN(Date.parse(args.now))) throw new InputError(`--now ${JSON.stringify(args.now)} is not an ISO 8601 time such as 2026-11-30T09:00:00Z`);
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack);
         const trail = openEvidence(args.evidence);
         const conn = connectFrom(args);
@@ -131,6 +134,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
           read: {
             graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver, progress: (done, total) => log.progress('inbox rules', done, total),
             ...(args['evidence-until'] ? { asOf: endOfDay(args['evidence-until']) } : {}),
+            ...(args.now ? { now: new Date(args.now) } : {}),
           },
           confirm: args['confirm-near-miss'],
         });

@@ -154,4 +154,8 @@ export interface FailedInboundMail {
   /** Inbound copies read in the period, failing or not. */
   readonly read: number;
   readonly messages: readonly FailedMessage[];
+  /** Sender domains whose DMARC policy could not be looked up (absent in values read before it). */
+  readonly unresolved?: readonly string[];
+  /** Sender domains past the lookup cap, their failures judged as p=reject. */
+  readonly notLookedUp?: number;
 }

@@ -42,10 +42,7 @@ export interface Run {
  * preflight all use it.
  */
 export async function runPlan(input: RunInput): Promise<Run> {
-  // A run for an earlier day reads that day's evidence: its periods end with it.
-  const endOfToday = new Date(`${input.today}T23:59:59.999Z`);
-  const asOf = input.read.asOf ?? (Number.isFinite(endOfToday.getTime()) && endOfToday.getTime() < Date.now() ? endOfToday : undefined);
-  const live = await readTenant(input.manifest, asOf ? { ...input.read, asOf } : input.read);
+  const live = await readTenant(input.manifest, input.read);
   const evaluated = evaluate(input.manifest, live, input.today);
   const { incomplete } = evaluated;
   const dir = directoryOf(live);

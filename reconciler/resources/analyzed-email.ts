@@ -116,7 +116,7 @@ const passed = (v: unknown) => typeof v === 'string' && /^\s*(pass|softpass)\b/i
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const sub = (o: unknown, k: string): Obj => (o && typeof o === 'object' && (o as Obj)[k] && typeof (o as Obj)[k] === 'object' ? ((o as Obj)[k] as Obj) : {});
 /** How many sender domains' DMARC policies one run looks up; the rest count as unknown. */
-export const MAX_SENDER_DOMAIN_LOOKUPS = 500;
+export const MAX_SENDER_DOMAIN_LOOKUPS = 2000;
 
 /** One failing inbound copy, reduced to what the path evidence uses. */
 export function failedMessageOf(e: Obj): Omit<FailedMessage, 'senderPolicy'> | undefined {
@@ -149,16 +149,24 @@ export function failedMessageOf(e: Obj): Omit<FailedMessage, 'senderPolicy'> | u
   };
 }
 
+/** How long Defender keeps analyzed emails: a period that starts earlier cannot be read whole. */
+export const ANALYZED_EMAIL_RETENTION_DAYS = 30;
+
 /**
- * Inbound mail of the last `days` days that failed SPF, DMARC or composite authentication, with the
- * DMARC policy each sender domain publishes (what turns a DMARC failure into a p=reject or a
- * p=quarantine failure). Read page by page; only failing copies are kept. `days` 0 reads nothing.
+ * Inbound mail of the `days` days up to `asOf` (now by default) that failed SPF, DMARC or composite
+ * authentication, with the DMARC policy each sender domain publishes (what turns a DMARC failure into
+ * a p=reject or a p=quarantine failure). Read page by page; only failing copies are kept. `days` 0
+ * reads nothing. A period reaching past the service's retention fails: it would read as no mail.
  */
 async function readFailedInbound(ctx: ReadContext, days: number): Promise<{ ok: true; value: FailedInboundMail; endpoint: string; readAt: string }> {
   const endpoint = '/security/collaboration/analyzedEmails';
-  const to = ctx.asOf ?? new Date();
+  const now = ctx.now ?? new Date();
+  const to = new Date(Math.min((ctx.asOf ?? now).getTime(), now.getTime()));
   const from = new Date(to.getTime() - days * 86_400_000);
-  const value: { from: string; to: string; days: number; messages: FailedMessage[]; read: number } = { from: from.toISOString(), to: to.toISOString(), days, messages: [], read: 0 };
+  if (days > 0 && from.getTime() < now.getTime() - ANALYZED_EMAIL_RETENTION_DAYS * 86_400_000) {
+    throw new Error(`the evidence period starts ${from.toISOString()}, more than ${ANALYZED_EMAIL_RETENTION_DAYS} days before now: Defender keeps analyzed emails for ${ANALYZED_EMAIL_RETENTION_DAYS} days, so the period cannot be read whole`);
+  }
+  const value: { from: string; to: string; days: number; messages: FailedMessage[]; read: number; unresolved: string[]; notLookedUp: number } = { from: from.toISOString(), to: to.toISOString(), days, messages: [], read: 0, unresolved: [], notLookedUp: 0 };
   if (days > 0) {
     const kept: Array<Omit<FailedMessage, 'senderPolicy'>> = [];
     const path = `${endpoint}?startTime=${encodeURIComponent(value.from)}&endTime=${encodeURIComponent(value.to)}&$top=1000`;
@@ -169,22 +177,40 @@ async function readFailedInbound(ctx: ReadContext, days: number): Promise<{ ok: 
         if (f) kept.push(f);
       }
     }
-    const policies = await senderPolicies([...new Set(kept.map((k) => k.sender.split('@')[1] ?? '').filter(Boolean))], ctx.resolver);
-    value.messages = kept.map((k) => ({ ...k, senderPolicy: policies.get(k.sender.split('@')[1] ?? '') ?? 'unknown' }));
+    const looked = await senderPolicies([...new Set(kept.map((k) => k.sender.split('@')[1] ?? '').filter(Boolean))], ctx.resolver);
+    value.messages = kept.map((k) => ({ ...k, senderPolicy: looked.policies.get(k.sender.split('@')[1] ?? '') ?? 'unknown' }));
+    value.unresolved = looked.unresolved;
+    value.notLookedUp = looked.notLookedUp;
   }
   return { ok: true, value, endpoint, readAt: new Date().toISOString() };
 }
 
-/** The DMARC policy (p, or sp for a subdomain of the organisational domain) each domain publishes. */
-async function senderPolicies(domains: readonly string[], resolver: TxtResolver): Promise<Map<string, FailedMessage['senderPolicy']>> {
-  const out = new Map<string, FailedMessage['senderPolicy']>();
+/** Sender domains looked up at once. */
+const LOOKUPS_AT_ONCE = 16;
+
+/**
+ * The DMARC policy (p, or sp for a subdomain of the organisational domain) each domain publishes,
+ * at most {@link MAX_SENDER_DOMAIN_LOOKUPS} domains, {@link LOOKUPS_AT_ONCE} at a time. A domain whose
+ * lookup failed is `unresolved`; those past the cap are counted. Both stay `unknown`, which the
+ * evidence judges as p=reject, the strictest: an unknown policy never lowers what is required.
+ */
+async function senderPolicies(domains: readonly string[], resolver: TxtResolver): Promise<{ policies: Map<string, FailedMessage['senderPolicy']>; unresolved: string[]; notLookedUp: number }> {
+  const policies = new Map<string, FailedMessage['senderPolicy']>();
+  const unresolved: string[] = [];
   const asked = domains.slice(0, MAX_SENDER_DOMAIN_LOOKUPS);
-  const answers = await Promise.all(asked.map(async (d) => [d, await discoverDmarc(d, resolver).catch(() => undefined)] as const));
-  for (const [d, found] of answers) {
-    const r = found?.record;
-    if (!found || found.dnsError) out.set(d, 'unknown');
-    else if (!r) out.set(d, 'none');
-    else out.set(d, found.recordDomain && found.recordDomain !== found.domain && r.sp ? r.sp : r.p);
-  }
-  return out;
+  let next = 0;
+  const worker = async () => {
+    while (next < asked.length) {
+      const d = asked[next++]!;
+      const found = await discoverDmarc(d, resolver).catch(() => undefined);
+      const r = found?.record;
+      if (!found || found.dnsError) {
+        policies.set(d, 'unknown');
+        unresolved.push(d);
+      } else if (!r) policies.set(d, 'none');
+      else policies.set(d, found.recordDomain && found.recordDomain !== found.domain && r.sp ? r.sp : r.p);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKUPS_AT_ONCE, asked.length) }, worker));
+  return { policies, unresolved: unresolved.sort(), notLookedUp: domains.length - asked.length };
 }

@@ -22,6 +22,8 @@ export interface ReadContext {
   readonly batchConcurrency?: number;
   /** The end of evidence periods (MAIL.PATH.2 reads the days before it). @default now */
   readonly asOf?: Date;
+  /** The time taken as now, for the services' retention windows. @default the clock */
+  readonly now?: Date;
 }
 
 /** How one resource type is read into its section of the live state. */

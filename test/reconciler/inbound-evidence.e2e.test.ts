@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../reconciler/model/plan.js';
 import { ALL_GRAPH_PERMISSIONS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
-import { gatewayMessages, PROBE_MAILBOX } from '../../simulator/scenario/gateway.js';
+import { GATEWAY_CLOCK, gatewayMessages, PROBE_MAILBOX } from '../../simulator/scenario/gateway.js';
 import { exo } from '../simulator/helpers.js';
 import { cli, planAgainst, synthExamples, tenantArgs, tokens, trailOf } from './harness.js';
 
@@ -32,7 +32,7 @@ describe('evidence of what happened to failing mail (MAIL.PATH.2)', () => {
   it('the week of mail by path and disposition; the spoofs the gateway delivered are a finding with the messages, the counts go into the trail', async () => {
     sim = await startSimulator({ scenario: 'gateway' });
     const trail = join(mkdtempSync(join(tmpdir(), 'posture-trail-')), 'trail.jsonl');
-    const r = await planAgainst(sim, synthDir, ['--format', 'json', '--evidence-until', '2026-11-30', '--evidence', trail]);
+    const r = await planAgainst(sim, synthDir, ['--format', 'json', '--evidence-until', '2026-11-30', '--now', GATEWAY_CLOCK, '--evidence', trail]);
     expect(r.code, r.stderr).toBe(2);
     const p = plan(r.stdout);
     const observed = Object.fromEntries(p.inboundPaths!.paths.filter((x) => x.observed).map((x) => [x.key, x.observed]));
@@ -43,7 +43,8 @@ describe('evidence of what happened to failing mail (MAIL.PATH.2)', () => {
     expect(observed[GATEWAY]).toEqual({ failed: spoofsDelivered.length, byOutcome: { reject: 0, quarantine: 0, junk: 0, inbox: spoofsDelivered.length }, deliveredDespiteFailure: spoofsDelivered.length });
     expect(observed[DIRECT]).toMatchObject({ deliveredDespiteFailure: 0 });
     expect(observed['*/partner:partner woodgrove bank']).toMatchObject({ byOutcome: { quarantine: 2 }, deliveredDespiteFailure: 0 });
-    expect(p.inboundPaths!.evidence).toMatchObject({ from: '2026-11-23T23:59:59.999Z', to: '2026-11-30T23:59:59.999Z', failed: failing.length, unattributed: 0 });
+    // Up to the end of the day asked for, or now if earlier: the service's clock stands at GATEWAY_CLOCK.
+    expect(p.inboundPaths!.evidence).toMatchObject({ from: '2026-11-23T12:00:00.000Z', to: '2026-11-30T12:00:00.000Z', failed: failing.length, unattributed: 0 });
 
     const f = p.findings.filter((x) => x.check === 'delivered-despite-failure');
     expect(f.map((x) => [x.control.id, x.resource.name, x.status])).toEqual([['MAIL.PATH.2', GATEWAY, 'violation']]);
@@ -55,14 +56,31 @@ describe('evidence of what happened to failing mail (MAIL.PATH.2)', () => {
     expect(p.findings.some((x) => x.summary.includes('Weekly'))).toBe(false);
 
     const record = trailOf(trail).find((x) => x.kind === 'plan') as { inboundPaths?: { period?: { from: string }; paths: Array<{ path: string; observed?: { deliveredDespiteFailure: number } }> } };
-    expect(record.inboundPaths!.period!.from).toBe('2026-11-23T23:59:59.999Z');
+    expect(record.inboundPaths!.period!.from).toBe('2026-11-23T12:00:00.000Z');
     expect(record.inboundPaths!.paths.find((x) => x.path === GATEWAY)!.observed!.deliveredDespiteFailure).toBe(spoofsDelivered.length);
+  });
+
+  it('a sender domain whose DMARC policy cannot be looked up makes the run incomplete and its failures are judged as p=reject; a period past the retention is refused', async () => {
+    sim = await startSimulator({ scenario: 'gateway', dnsFaults: { '_dmarc.payroll-partner.example': 'servfail' } });
+    const r = await planAgainst(sim, synthDir, ['--format', 'json', '--evidence-until', '2026-11-30', '--now', GATEWAY_CLOCK]);
+    expect(r.code).toBe(1);
+    const p = plan(r.stdout);
+    expect(p.incomplete.find((i) => i.endpoint === 'DNS TXT _dmarc of sender domains')?.error).toMatch(/the DMARC policy of 1 sender domain of failing mail could not be looked up \(payroll-partner\.example\); their DMARC failures are judged as p=reject/);
+    const f = p.findings.find((x) => x.check === 'delivered-despite-failure')!;
+    const messages = (f.evidence.live as { messages: Array<{ sender: string; failure: string }> }).messages;
+    expect(messages.filter((m) => m.sender.endsWith('@payroll-partner.example')).map((m) => m.failure)).toEqual(expect.arrayContaining(['dmarc-reject']));
+
+    const old = await planAgainst(sim, synthDir, ['--format', 'json', '--evidence-until', '2026-10-01', '--now', GATEWAY_CLOCK]);
+    expect(old.code).toBe(1);
+    const q = plan(old.stdout);
+    expect(q.incomplete.find((i) => i.endpoint === '/security/collaboration/analyzedEmails')?.error).toMatch(/more than 30 days before now: Defender keeps analyzed emails for 30 days/);
+    expect(q.findings.filter((x) => x.control.id === 'MAIL.PATH.2').map((x) => x.status)).toEqual(['not-evaluated']);
   });
 
   it('analyzed emails the app may not read: MAIL.PATH.2 is not evaluated and the run incomplete; the map still stands', async () => {
     sim = await startSimulator({ scenario: 'gateway' });
     const env = tokens(sim, ALL_GRAPH_PERMISSIONS.filter((x) => !x.startsWith('SecurityAnalyzedMessage.')));
-    const r = await planAgainst(sim, synthDir, ['--format', 'json', '--evidence-until', '2026-11-30'], env);
+    const r = await planAgainst(sim, synthDir, ['--format', 'json', '--evidence-until', '2026-11-30', '--now', GATEWAY_CLOCK], env);
     expect(r.code).toBe(1);
     const p = plan(r.stdout);
     expect(p.findings.filter((x) => x.control.id === 'MAIL.PATH.2').map((x) => x.status)).toEqual(['not-evaluated']);

@@ -45,6 +45,8 @@ describe('failing mail as evidence', () => {
     expect(kindOf(failing({}, 'quarantine'))).toBe('dmarc-quarantine');
     expect(kindOf(failing({}, 'none'))).toBe('spf-hardfail');
     expect(kindOf(failing({ authenticationDetails: { senderPolicyFramework: 'Pass', dmarc: 'None', compositeAuthentication: 'Fail' } }, 'unknown'))).toBe('compauth-fail');
+    // A policy that could not be looked up never lowers the requirement: judged as p=reject.
+    expect(kindOf(failing({}, 'unknown'))).toBe('dmarc-reject');
   });
 
   it('the disposition is what the service did on delivery', () => {
@@ -71,7 +73,7 @@ const config = { recipient: 'probe@contoso.example', outsideDomain: 'woodgrove.e
 
 describe('probe plan', () => {
   it('two probes per MX host of each path (own domain, outside p=reject domain), none to a partner path', () => {
-    const { probes, unprobed, problems } = planProbes(map, config, new Map([['contoso.example', 'reject'], ['fabrikam.example', 'none'], ['woodgrove.example', 'reject']]), 'run-1234-5678');
+    const { probes, unprobed, problems } = planProbes(map, config, new Map([['contoso.example', 'reject'], ['fabrikam.example', 'none'], ['woodgrove.example', 'reject']]), 'run-1234-5678', (d) => `probe@${d}`);
     expect(problems).toEqual([]);
     expect(probes.map((p) => [p.path, p.host, p.kind, p.from, p.failure, p.expected, p.required])).toEqual([
       ['contoso.example/eop', 'contoso-example.mail.protection.outlook.com', 'own-domain-spoof', 'posture-probe@contoso.example', 'dmarc-reject', 'reject', 'quarantine'],
@@ -82,20 +84,27 @@ describe('probe plan', () => {
       ['fabrikam.example/gateway:mx1.gateway.example', 'mx1.gateway.example', 'own-domain-spoof', 'posture-probe@fabrikam.example', 'compauth-fail', 'inbox', 'junk'],
       ['fabrikam.example/gateway:mx1.gateway.example', 'mx1.gateway.example', 'outside-spoof', 'posture-probe@woodgrove.example', 'dmarc-reject', 'inbox', 'quarantine'],
     ]);
-    expect(probes.every((p) => p.to === 'probe@contoso.example' && p.subject.startsWith('[probe] '))).toBe(true);
+    // Each path at the probe mailbox's address in its own domain, as the path's routing routes it.
+    expect(probes.every((p) => p.to === `probe@${p.path.split('/')[0]}` && p.subject.startsWith('[probe] '))).toBe(true);
     expect(new Set(probes.map((p) => p.messageId)).size).toBe(6);
     expect(unprobed.map((u) => u.path)).toEqual(['*/partner:partner woodgrove']);
   });
 
+  it('a path of a domain the probe mailbox has no address in is not probed, and says why', () => {
+    const { probes, unprobed } = planProbes(map, config, new Map([['contoso.example', 'reject'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'reject']]), 'r');
+    expect(new Set(probes.map((p) => p.path))).toEqual(new Set(['contoso.example/eop']));
+    expect(unprobed.find((u) => u.path === 'fabrikam.example/eop')?.reason).toBe('the probe mailbox probe@contoso.example has no address in fabrikam.example: add one (an smtp: proxy address) to probe this path');
+  });
+
   it('an outside domain without p=reject, or a policy that could not be looked up, is a problem, not a silent skip', () => {
-    const { probes, problems } = planProbes(map, config, new Map([['contoso.example', 'unknown'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'quarantine']]), 'r');
+    const { probes, problems } = planProbes(map, config, new Map([['contoso.example', 'unknown'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'quarantine']]), 'r', (d) => `probe@${d}`);
     expect(problems.join('\n')).toMatch(/woodgrove\.example \(probe\.outsideDomain\) publishes p=quarantine, not p=reject/);
     expect(problems.join('\n')).toMatch(/DMARC policy of contoso\.example could not be looked up/);
     expect(probes.map((p) => [p.path, p.kind])).toEqual([['fabrikam.example/eop', 'own-domain-spoof'], ['fabrikam.example/gateway:mx1.gateway.example', 'own-domain-spoof']]);
   });
 
   it('judges what each probe got against the map and the requirement', () => {
-    const [eop, , , , , gatewayOutside] = planProbes(map, config, new Map([['contoso.example', 'reject'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'reject']]), 'r').probes;
+    const [eop, , , , , gatewayOutside] = planProbes(map, config, new Map([['contoso.example', 'reject'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'reject']]), 'r', (d) => `probe@${d}`).probes;
     expect([judgeProbe(eop!, 'reject'), judgeProbe(eop!, 'quarantine'), judgeProbe(eop!, 'inbox'), judgeProbe(eop!, undefined)]).toEqual(['confirmed', 'differs', 'delivered', 'not-confirmed']);
     expect(judgeProbe(gatewayOutside!, 'inbox')).toBe('delivered');
     expect(judgeProbe({ ...gatewayOutside!, excepted: true }, 'inbox')).toBe('excepted');
