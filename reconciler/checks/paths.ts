@@ -177,6 +177,12 @@ export function pathOf(paths: readonly InboundPath[], m: FailedMessage): Inbound
   return paths.find((p) => p.entry === 'eop' && p.domain === domain);
 }
 
+interface Delivered {
+  readonly m: FailedMessage;
+  readonly kind: FailureKind;
+  readonly outcome: Outcome;
+}
+
 /** MAIL.PATH.2: failing mail of the evidence period by path and outcome; delivered despite failure is a finding per path. */
 function observe(ev: Evaluation, d: Desired, paths: readonly MappedPath[]): { byPath: Map<string, PathObservation>; summary: NonNullable<PathMap['evidence']> } | undefined {
   if (d.evidenceDays === 0) return undefined;
@@ -190,12 +196,23 @@ function observe(ev: Evaluation, d: Desired, paths: readonly MappedPath[]): { by
       'the DMARC policies of the sender domains of failing mail',
     );
   }
-  const byPath = new Map<string, { obs: { failed: number; byOutcome: Record<Outcome, number>; deliveredDespiteFailure: number }; delivered: Array<{ m: FailedMessage; kind: FailureKind; outcome: Outcome }> }>();
+  const byPath = new Map<string, { obs: { failed: number; byOutcome: Record<Outcome, number>; deliveredDespiteFailure: number }; delivered: Delivered[] }>();
   let unattributed = 0;
+  // Copies no path of the map accounts for (a connector the map does not have: deleted, disabled or
+  // renamed since), by connector or recipient domain: judged on the posture's own requirement.
+  const unmapped = new Map<string, { connector: string; domain: string; delivered: Delivered[] }>();
   for (const m of mail.messages) {
     const p = pathOf(paths, m);
     if (!p) {
       unattributed++;
+      const kind = kindOf(m);
+      const outcome = outcomeOf(m);
+      if (!weaker(outcome, d.require[kind])) continue;
+      const domain = m.recipient.split('@')[1] ?? '';
+      const key = m.connector.trim() ? `unmapped:connector ${m.connector.trim().toLowerCase()}` : `unmapped:${domain}`;
+      const slot = unmapped.get(key) ?? { connector: m.connector.trim(), domain, delivered: [] };
+      slot.delivered.push({ m, kind, outcome });
+      unmapped.set(key, slot);
       continue;
     }
     const mp = paths.find((x) => x.key === p.key)!;
@@ -211,22 +228,25 @@ function observe(ev: Evaluation, d: Desired, paths: readonly MappedPath[]): { by
     }
   }
   const readAt = ev.live.failedInboundMail.readAt;
-  for (const p of paths) {
-    const slot = byPath.get(p.key);
-    if (!slot?.delivered.length) continue;
-    const n = slot.delivered.length;
-    const kinds = [...new Set(slot.delivered.map((x) => x.kind))].map((k) => KIND_TEXT[k]);
+  const period = `between ${mail.from.slice(0, 10)} and ${mail.to.slice(0, 10)}`;
+  const finding = (key: string, resource: { type: string; name: string }, where: string, owners: string, delivered: readonly Delivered[], fix: string) => {
+    const n = delivered.length;
+    const kinds = [...new Set(delivered.map((x) => x.kind))].map((k) => KIND_TEXT[k]);
+    // Composite authentication "none": Exchange Online Protection did not judge the message (behind a
+    // gateway without enhanced filtering it saw the gateway), so legitimate mail looks the same.
+    const unjudged = delivered.filter((x) => /^\s*none/i.test(x.m.authentication.compauth)).length;
     ev.add({
-      control: 'MAIL.PATH.2', check: 'delivered-despite-failure', resource: { type: p.entry === 'partner' ? 'inboundConnector' : 'mxRecord', id: null, name: p.key }, key: `delivered/${p.key}`,
+      control: 'MAIL.PATH.2', check: 'delivered-despite-failure', resource: { ...resource, id: null }, key: `delivered/${key}`,
       status: 'violation', action: 'none',
       summary:
-        `${n} message${n === 1 ? '' : 's'} that failed authentication (${kinds.join(', ')}) ${n === 1 ? 'was' : 'were'} delivered on ${pathText(p)} between ${mail.from.slice(0, 10)} and ${mail.to.slice(0, 10)}, ` +
-        `where the posture requires them rejected or quarantined. Routing owner: ${ownerText(p.owners.routing)}; policy owner: ${ownerText(p.owners.policy)}; objective owner: ${ownerText(p.owners.objective)}.`,
+        `${n} message${n === 1 ? '' : 's'} that failed authentication (${kinds.join(', ')}) ${n === 1 ? 'was' : 'were'} delivered ${where} ${period}, where the posture requires them rejected or quarantined.` +
+        (unjudged ? ` Exchange Online Protection did not judge ${unjudged === n ? (n === 1 ? 'it' : 'any of them') : `${unjudged} of them`} (composite authentication none: it saw the server that relayed ${unjudged === 1 ? 'it' : 'them'}, not the sender), so legitimate mail may be among them.` : '') +
+        ` ${owners}`,
       evidence: {
         endpoint: '/security/collaboration/analyzedEmails', readAt,
         live: {
-          path: p.key, period: { from: mail.from, to: mail.to }, deliveredDespiteFailure: n,
-          messages: slot.delivered.slice(0, MESSAGES_SHOWN).map(({ m, kind, outcome }) => ({
+          path: key, period: { from: mail.from, to: mail.to }, deliveredDespiteFailure: n, ...(unjudged ? { notJudged: unjudged } : {}),
+          messages: delivered.slice(0, MESSAGES_SHOWN).map(({ m, kind, outcome }) => ({
             networkMessageId: m.networkMessageId, internetMessageId: m.internetMessageId, receivedAt: m.receivedAt, sender: m.sender, senderIp: m.senderIp,
             recipient: m.recipient, subject: m.subject, connector: m.connector || null, authentication: m.authentication, failure: kind, delivered: outcome,
             latestLocation: m.latestLocation, overrideSources: m.overrideSources,
@@ -234,9 +254,23 @@ function observe(ev: Evaluation, d: Desired, paths: readonly MappedPath[]): { by
           ...(n > MESSAGES_SHOWN ? { notListed: n - MESSAGES_SHOWN } : {}),
         },
       },
-      remediation: `Fix the path (MAIL.PATH.1: ${remediationOf(p)}) and remove the delivered messages from the mailboxes (posture respond --message, or Defender's remediation).`,
-      scopes: [{ type: 'path', value: p.key }],
+      remediation: `${fix} Then check the messages listed and remove those that are spoofs from the mailboxes (posture respond --message, or Defender's remediation).`,
+      scopes: [{ type: 'path', value: key }],
     });
+  };
+  for (const p of paths) {
+    const slot = byPath.get(p.key);
+    if (!slot?.delivered.length) continue;
+    finding(p.key, { type: p.entry === 'partner' ? 'inboundConnector' : 'mxRecord', name: p.key }, `on ${pathText(p)}`,
+      `Routing owner: ${ownerText(p.owners.routing)}; policy owner: ${ownerText(p.owners.policy)}; objective owner: ${ownerText(p.owners.objective)}.`,
+      slot.delivered, `Fix the path (MAIL.PATH.1: ${remediationOf(p)})`);
+  }
+  const objective = paths[0]?.owners.objective ?? ev.entry('MAIL.PATH.2')?.owner;
+  for (const [key, u] of unmapped) {
+    finding(key, { type: u.connector ? 'inboundConnector' : 'mxRecord', name: key },
+      u.connector ? `through the connector "${u.connector}", which no path of the map has (deleted, disabled or renamed since, or not an inbound connector of this tenant),` : `to ${u.domain} on no path of the map,`,
+      `Routing owner: nobody (the path is not mapped); objective owner: ${ownerText(objective)}.`,
+      u.delivered, u.connector ? `Find out how mail reached the tenant through "${u.connector}" and map the path (or close it).` : `Find out how mail for ${u.domain} reached the tenant and map the path (or close it).`);
   }
   return {
     byPath: new Map([...byPath].map(([k, v]) => [k, v.obs])),

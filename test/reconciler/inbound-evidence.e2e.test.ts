@@ -60,6 +60,19 @@ describe('evidence of what happened to failing mail (MAIL.PATH.2)', () => {
     expect(record.inboundPaths!.paths.find((x) => x.path === GATEWAY)!.observed!.deliveredDespiteFailure).toBe(spoofsDelivered.length);
   });
 
+  it('failing mail delivered through a connector the map no longer has is a finding of its own, never lost as "unattributed"', async () => {
+    sim = await startSimulator({ scenario: 'gateway' });
+    const connectors = sim.tenant.exchange.InboundConnector as unknown as { values(): IterableIterator<Record<string, unknown>>; remove(id: string): boolean };
+    const gw = [...connectors.values()].find((c) => c['Name'] === 'From Secure Gateway')!;
+    expect(connectors.remove(String(gw['Guid'] ?? gw['Identity']))).toBe(true);
+    const p = plan((await planAgainst(sim, synthDir, ['--format', 'json', '--evidence-until', '2026-11-30', '--now', GATEWAY_CLOCK])).stdout);
+    const f = p.findings.filter((x) => x.check === 'delivered-despite-failure');
+    expect(f.map((x) => x.resource.name)).toEqual(['unmapped:connector from secure gateway']);
+    expect(f[0]!.summary).toMatch(/delivered through the connector "From Secure Gateway", which no path of the map has/);
+    expect(f[0]!.summary).toMatch(/Exchange Online Protection did not judge any of them \(composite authentication none/);
+    expect(p.inboundPaths!.evidence!.unattributed).toBeGreaterThan(0);
+  });
+
   it('a sender domain whose DMARC policy cannot be looked up makes the run incomplete and its failures are judged as p=reject; a period past the retention is refused', async () => {
     sim = await startSimulator({ scenario: 'gateway', dnsFaults: { '_dmarc.payroll-partner.example': 'servfail' } });
     const r = await planAgainst(sim, synthDir, ['--format', 'json', '--evidence-until', '2026-11-30', '--now', GATEWAY_CLOCK]);
