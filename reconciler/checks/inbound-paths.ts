@@ -58,12 +58,27 @@ export const eopHostOf = (domain: string): string => `${domain.toLowerCase().rep
 /** An MX exchange of Exchange Online Protection itself. */
 export const isEopHost = (host: string): boolean => /\.mail\.protection\.outlook\.com\.?$/i.test(host) || /\.mx\.microsoft\.?$/i.test(host);
 
-/** The enabled connector a gateway's mail arrives on: OnPremises, or Partner restricted to IP addresses or a certificate. */
-function gatewayConnector(connectors: readonly Obj[]): Obj | undefined {
+/**
+ * The enabled connector a gateway's mail arrives on, for the gateway `host`: one whose certificate
+ * names the gateway's domain; else a Partner connector for every sender domain (`*`) restricted to IP
+ * addresses or a certificate, as third-party filtering services are connected; else an OnPremises
+ * connector; else any Partner connector restricted to IP addresses or a certificate.
+ */
+function gatewayConnector(connectors: readonly Obj[], host: string): Obj | undefined {
   const enabled = connectors.filter((c) => c['Enabled'] !== false);
+  const restricted = (c: Obj) => list(c['SenderIPAddresses']).length > 0 || !!c['TlsSenderCertificateName'];
+  const partner = (c: Obj) => lower(c['ConnectorType']) === 'partner' && restricted(c);
+  const parent = host.split('.').slice(1).join('.');
+  const certFor = (c: Obj) => {
+    const cert = lower(c['TlsSenderCertificateName']).replace(/^\*\./, '');
+    return !!cert && !!parent && (cert === host || cert === parent || cert.endsWith(`.${parent}`) || parent.endsWith(`.${cert}`));
+  };
+  const everyDomain = (c: Obj) => list(c['SenderDomains']).some((d) => /^(smtp:)?\*(;\d+)?$/i.test(d.trim()));
   return (
+    enabled.find((c) => (partner(c) || lower(c['ConnectorType']) === 'onpremises') && certFor(c)) ??
+    enabled.find((c) => partner(c) && everyDomain(c)) ??
     enabled.find((c) => lower(c['ConnectorType']) === 'onpremises') ??
-    enabled.find((c) => lower(c['ConnectorType']) === 'partner' && (list(c['SenderIPAddresses']).length > 0 || !!c['TlsSenderCertificateName']))
+    enabled.find(partner)
   );
 }
 
@@ -75,6 +90,15 @@ function enhancedFilteringOf(c: Obj | undefined): InboundPath['enhancedFiltering
   return list(c['EFUsers']).length ? 'some' : 'on';
 }
 
+/** Transport rule properties that are settings of a condition, not conditions themselves. */
+const NOT_CONDITIONS = new Set(['SenderAddressLocation', 'RecipientAddressType', 'FromScopeDescription']);
+/** The conditions and exceptions a transport rule sets (any with a value), by property name. */
+export function conditionsOf(r: Obj): string[] {
+  const set = (v: unknown) => v !== null && v !== undefined && v !== false && v !== '' && !(Array.isArray(v) && v.length === 0);
+  const CONDITION = /^(ExceptIf|From|SentTo|Sender|Recipient|Header|Subject|AnyOf|Attachment|MessageType|MessageContains|MessageSize|SCLOver|WithImportance|HasSenderOverride|HasClassification|HasNoClassification|Between|Manager|ADComparison|Content|ContentCharacterSet|Body)/;
+  return Object.keys(r).filter((k) => CONDITION.test(k) && !NOT_CONDITIONS.has(k) && set(r[k])).sort();
+}
+
 /** What on a path skips filtering: SCL -1 rules, allow-listed IPs, allowed spoof pairs. */
 function bypassesOf(i: PathInputs, sources: readonly string[]): Bypass[] {
   const out: Bypass[] = [];
@@ -82,9 +106,15 @@ function bypassesOf(i: PathInputs, sources: readonly string[]): Bypass[] {
     if (lower(r['State']) === 'disabled' || lower(r['Mode']) !== 'enforce' || r['SetSCL'] === null || Number(r['SetSCL']) !== -1) continue;
     const ips = list(r['SenderIpRanges']);
     const domains = list(r['SenderDomainIs']);
-    const fromPath = ips.length > 0 && sources.length > 0 && sources.every((x) => entriesHolding(ips, x).length > 0);
-    const what = ips.length ? `from ${ips.join(', ')}` : domains.length ? `from senders in ${domains.join(', ')}` : 'for every message';
-    out.push({ kind: 'scl-minus-one', name: nameOf(r), detail: `transport rule "${nameOf(r)}" sets SCL -1 ${what}`, scope: (!ips.length && !domains.length) || fromPath ? 'all' : 'some' });
+    const conditions = conditionsOf(r);
+    const others = conditions.filter((c) => c !== 'SenderIpRanges' && c !== 'SenderDomainIs');
+    // Every message of the path: no condition at all, only "from outside the organisation", or only
+    // sender IP ranges that hold the path's own servers.
+    const fromPath = ips.length > 0 && sources.length > 0 && sources.every((x) => entriesHolding(ips, x).length > 0) && conditions.every((c) => c === 'SenderIpRanges');
+    const external = conditions.length === 1 && conditions[0] === 'FromScope' && lower(r['FromScope']) === 'notinorganization';
+    const what = ips.length ? `from ${ips.join(', ')}` : domains.length ? `from senders in ${domains.join(', ')}` : external ? 'for every message from outside the organisation' : conditions.length ? `when ${conditions.join(', ')} match` : 'for every message';
+    const also = others.length && (ips.length || domains.length) ? ` (and when ${others.join(', ')} match)` : '';
+    out.push({ kind: 'scl-minus-one', name: nameOf(r), detail: `transport rule "${nameOf(r)}" sets SCL -1 ${what}${also}`, scope: !conditions.length || external || fromPath ? 'all' : 'some' });
   }
   for (const p of i.connectionFilter) {
     const allowed = list(p['IPAllowList']);
@@ -143,15 +173,16 @@ function dispositions(path: Pick<InboundPath, 'entry' | 'enhancedFiltering' | 'b
 /** The inbound paths of every accepted domain (InternalRelay and Authoritative alike), in domain order. */
 export function inboundPaths(i: PathInputs): InboundPath[] {
   const out: InboundPath[] = [];
-  const gw = gatewayConnector(i.connectors);
+  const gateways = new Set<Obj>();
   const domains = [...new Set(i.acceptedDomains.map((d) => lower(d['DomainName'] ?? d['Name'])).filter(Boolean))].sort();
   for (const domain of domains) {
     const mx = [...(i.mx[domain] ?? [])].filter((r) => r.exchange && r.exchange !== '.').sort((a, b) => a.preference - b.preference || a.exchange.localeCompare(b.exchange));
     const eopHosts = mx.filter((r) => isEopHost(r.exchange)).map((r) => lower(r.exchange));
     const gatewayHosts = mx.filter((r) => !isEopHost(r.exchange)).map((r) => lower(r.exchange));
-    if (eopHosts.length || gatewayHosts.length) {
-      // Behind a gateway, Exchange Online Protection still takes the domain's mail at its own host:
-      // anyone who sends there directly skips the gateway. That path is mapped too.
+    {
+      // Exchange Online Protection takes every accepted domain's mail at the domain's own host, whatever
+      // the MX says: behind a gateway, anyone who sends there directly skips the gateway; without an MX
+      // (or with a null MX) the domain still receives there. That path is mapped too.
       const bypasses = bypassesOf(i, []);
       const p = { entry: 'eop' as const, enhancedFiltering: 'not-applicable' as const, bypasses };
       out.push({
@@ -160,6 +191,8 @@ export function inboundPaths(i: PathInputs): InboundPath[] {
       });
     }
     for (const host of gatewayHosts) {
+      const gw = gatewayConnector(i.connectors, host);
+      if (gw) gateways.add(gw);
       const sources = gw ? list(gw['SenderIPAddresses']) : [];
       const bypasses = bypassesOf(i, sources);
       const p = { entry: 'gateway' as const, enhancedFiltering: enhancedFilteringOf(gw), bypasses };
@@ -168,7 +201,7 @@ export function inboundPaths(i: PathInputs): InboundPath[] {
   }
   // Partner connectors receive mail for every domain from the partner's servers.
   for (const c of i.connectors) {
-    if (c === gw || c['Enabled'] === false || lower(c['ConnectorType']) !== 'partner') continue;
+    if (gateways.has(c) || c['Enabled'] === false || lower(c['ConnectorType']) !== 'partner') continue;
     const bypasses = bypassesOf(i, list(c['SenderIPAddresses']));
     const p = { entry: 'partner' as const, enhancedFiltering: 'not-applicable' as const, bypasses };
     out.push({ key: `*/partner:${lower(nameOf(c))}`, domain: '*', hosts: [], connector: nameOf(c), ...p, dispositions: dispositions(p, i.antiPhish) });

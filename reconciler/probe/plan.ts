@@ -87,6 +87,11 @@ export function planProbes(
     for (const host of p.hosts) {
       for (const [kind, domain, policy] of kinds) {
         const failure = kind === 'outside-spoof' ? (policy === 'reject' ? 'dmarc-reject' : undefined) : failureFor(policy);
+        if (kind === 'own-domain-spoof' && policy === 'none') {
+          // Without a DMARC policy a spoof fails nothing definite: what becomes of it is Exchange's implicit judgement.
+          if (host === p.hosts[0]) unprobed.push({ path: p.key, reason: `${domain} publishes no DMARC policy to enforce (p=none or no record): its own-domain spoof is not sent; publish p=reject (MAIL.DMARC.1)` });
+          continue;
+        }
         if (!failure) {
           if (kind === 'own-domain-spoof') problems.push(`the DMARC policy of ${domain} could not be looked up: its spoof cannot be judged`);
           continue;

@@ -60,7 +60,7 @@ function entryStep(p: MappedPath): string {
     p.hosts.length > 0
       ? `<ul class="pm-hosts">${p.hosts.map((host) => `<li><code>${hostName(host)}</code></li>`).join('')}</ul>`
       : '<span class="pm-sub">no MX host read</span>';
-  return step('pm-entry', p.entry === 'gateway' ? 'Entry: gateway MX' : p.unpublished ? 'Entry: direct, not in MX (skips the gateway)' : 'Entry: MX', hosts);
+  return step('pm-entry', p.entry === 'gateway' ? 'Entry: gateway MX' : p.unpublished ? 'Entry: direct, no MX names it' : 'Entry: MX', hosts);
 }
 
 function connectorStep(p: MappedPath): string {

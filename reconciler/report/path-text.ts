@@ -13,7 +13,7 @@ const ownerText = (o: Owner | undefined) => (o ? `${o.name} (${o.contact})` : 'U
 
 /** Where a path's mail comes from and goes through, on one line. */
 export function routeText(p: MappedPath): string {
-  const entry = p.entry === 'partner' ? `partner connector "${p.connector ?? ''}"` : p.unpublished ? `${p.hosts.join(', ')} (not in MX: mail sent there directly skips the gateway)` : `MX ${p.hosts.join(', ')}`;
+  const entry = p.entry === 'partner' ? `partner connector "${p.connector ?? ''}"` : p.unpublished ? `${p.hosts.join(', ')} (no MX names it: mail sent there directly is still taken, past any gateway)` : `MX ${p.hosts.join(', ')}`;
   const via =
     p.entry === 'gateway'
       ? ` -> ${p.connector ? `connector "${p.connector}"` : 'no connector'} (enhanced filtering ${p.enhancedFiltering})`

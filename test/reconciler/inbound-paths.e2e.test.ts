@@ -46,12 +46,19 @@ describe('the inbound path map', () => {
     expect(r.code, r.stderr).toBe(0);
     const p = plan(r.stdout);
     expect(ours(p)).toEqual([]);
-    expect(p.inboundPaths!.paths.map((x) => [x.key, x.entry, x.hosts, x.short])).toEqual([['tailspintoys.example/eop', 'eop', ['tailspintoys-example.mail.protection.outlook.com'], []]]);
-    const eop = p.inboundPaths!.paths[0]!;
+    // The domain's MX to EOP; every other accepted domain still receives at its own EOP host, which no MX names.
+    expect(p.inboundPaths!.paths.map((x) => [x.key, x.entry, x.hosts, x.unpublished ?? false, x.short])).toEqual([
+      ['news.tailspintoys.example/eop', 'eop', ['news-tailspintoys-example.mail.protection.outlook.com'], true, []],
+      ['tailspin-toys.example/eop', 'eop', ['tailspin-toys-example.mail.protection.outlook.com'], true, []],
+      ['tailspintoys.example/eop', 'eop', ['tailspintoys-example.mail.protection.outlook.com'], false, []],
+      ['tailspintoys.mail.onmicrosoft.example/eop', 'eop', ['tailspintoys-mail-onmicrosoft-example.mail.protection.outlook.com'], true, []],
+      ['tailspintoys.onmicrosoft.example/eop', 'eop', ['tailspintoys-onmicrosoft-example.mail.protection.outlook.com'], true, []],
+    ]);
+    const eop = p.inboundPaths!.paths.find((x) => x.key === 'tailspintoys.example/eop')!;
     expect(Object.fromEntries(Object.entries(eop.dispositions).map(([k, v]) => [k, v.outcome]))).toEqual({ 'dmarc-reject': 'reject', 'dmarc-quarantine': 'quarantine', 'spf-hardfail': 'quarantine', 'compauth-fail': 'quarantine' });
     expect([eop.owners.routing?.contact, eop.owners.policy?.contact, eop.owners.objective.contact]).toEqual(['jordan.patel@tailspintoys.example', 'mail-platform@tailspintoys.example', 'secops@tailspintoys.example']);
     const human = await planAgainst(sim, synthDir);
-    expect(human.stdout).toContain('Inbound paths: 1 (MAIL.PATH.1)');
+    expect(human.stdout).toContain('Inbound paths: 5 (MAIL.PATH.1)');
     expect(human.stdout).toContain('tailspintoys.example/eop  [ok]');
     expect(human.stdout).toContain('No changes. The tenant matches the posture.');
   });

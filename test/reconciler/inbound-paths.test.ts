@@ -78,13 +78,42 @@ describe('the inbound path map', () => {
     expect(outcomes(q!)).toEqual({ 'dmarc-reject': 'quarantine', 'dmarc-quarantine': 'quarantine', 'spf-hardfail': 'quarantine', 'compauth-fail': 'quarantine' });
   });
 
-  it('a partner connector is a path of its own; a domain with no MX or a null MX has none', () => {
+  it('a partner connector is a path of its own; a domain with no MX or a null MX still receives at its own EOP host', () => {
     const paths = inboundPaths(inputs({
       acceptedDomains: [domain('contoso.example'), domain('parked.example'), domain('null.example')],
       mx: { 'contoso.example': [{ preference: 0, exchange: 'contoso-example.mail.protection.outlook.com' }], 'null.example': [{ preference: 0, exchange: '.' }] },
       connectors: [{ Name: 'Partner Woodgrove', Enabled: true, ConnectorType: 'Partner', SenderDomains: ['smtp:woodgrove.example;1'], SenderIPAddresses: [] }],
     }));
-    expect(paths.map((p) => p.key)).toEqual(['contoso.example/eop', '*/partner:partner woodgrove']);
+    expect(paths.map((p) => [p.key, p.hosts, p.unpublished ?? false])).toEqual([
+      ['contoso.example/eop', ['contoso-example.mail.protection.outlook.com'], false],
+      ['null.example/eop', ['null-example.mail.protection.outlook.com'], true],
+      ['parked.example/eop', ['parked-example.mail.protection.outlook.com'], true],
+      ['*/partner:partner woodgrove', [], false],
+    ]);
+  });
+
+  it('the gateway\'s connector is the one whose certificate names it, then a partner connector for every domain, then an on-premises one', () => {
+    const hybrid = { Name: 'Hybrid on-premises', Enabled: true, ConnectorType: 'OnPremises', SenderIPAddresses: ['192.0.2.10'] };
+    const byCert = { Name: 'Gateway by certificate', Enabled: true, ConnectorType: 'Partner', SenderDomains: ['smtp:*;1'], TlsSenderCertificateName: '*.gateway.example', EFSkipLastIP: true };
+    const byIp = { Name: 'Gateway by IP', Enabled: true, ConnectorType: 'Partner', SenderDomains: ['smtp:*;1'], SenderIPAddresses: ['198.51.100.25'] };
+    const gwOf = (connectors: Obj[]) => inboundPaths(inputs({ connectors })).find((p) => p.entry === 'gateway')!;
+    expect(gwOf([hybrid, byCert]).connector).toBe('Gateway by certificate');
+    expect(gwOf([hybrid, byIp]).connector).toBe('Gateway by IP');
+    expect(gwOf([hybrid]).connector).toBe('Hybrid on-premises');
+    // The gateway's own connector is no partner path of its own.
+    expect(inboundPaths(inputs({ connectors: [hybrid, byCert] })).filter((p) => p.entry === 'partner')).toEqual([]);
+  });
+
+  it('an SCL -1 rule skips filtering for every message only without conditions, or for every outside sender, or from the path\'s own servers', () => {
+    const rule = (o: Obj): Obj => ({ Name: 'R', State: 'Enabled', Mode: 'Enforce', SetSCL: -1, ...o });
+    const scope = (o: Obj) => inboundPaths(inputs({ transportRules: [rule(o)], connectors: [gatewayConnector()] })).find((p) => p.entry === 'gateway')!.bypasses[0]!.scope;
+    expect(scope({})).toBe('all');
+    expect(scope({ FromScope: 'NotInOrganization' })).toBe('all');
+    expect(scope({ SenderIpRanges: ['198.51.100.0/24'] })).toBe('all');
+    expect(scope({ FromScope: 'InOrganization' })).toBe('some');
+    expect(scope({ HeaderContainsMessageHeader: 'X-Scanned', HeaderContainsWords: ['yes'] })).toBe('some');
+    expect(scope({ SenderIpRanges: ['198.51.100.0/24'], ExceptIfSentTo: ['ceo@fabrikam.example'] })).toBe('some');
+    expect(scope({ From: ['news@mailer.example'] })).toBe('some');
   });
 });
 

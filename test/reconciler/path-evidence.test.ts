@@ -78,16 +78,16 @@ describe('probe plan', () => {
     expect(probes.map((p) => [p.path, p.host, p.kind, p.from, p.failure, p.expected, p.required])).toEqual([
       ['contoso.example/eop', 'contoso-example.mail.protection.outlook.com', 'own-domain-spoof', 'posture-probe@contoso.example', 'dmarc-reject', 'reject', 'quarantine'],
       ['contoso.example/eop', 'contoso-example.mail.protection.outlook.com', 'outside-spoof', 'posture-probe@woodgrove.example', 'dmarc-reject', 'reject', 'quarantine'],
-      // fabrikam's own EOP host, which no MX names: mail sent there skips the gateway.
-      ['fabrikam.example/eop', 'fabrikam-example.mail.protection.outlook.com', 'own-domain-spoof', 'posture-probe@fabrikam.example', 'compauth-fail', 'quarantine', 'junk'],
+      // fabrikam's own EOP host, which no MX names: mail sent there skips the gateway. fabrikam
+      // publishes p=none: only the outside spoof goes (a spoof of it fails nothing definite).
       ['fabrikam.example/eop', 'fabrikam-example.mail.protection.outlook.com', 'outside-spoof', 'posture-probe@woodgrove.example', 'dmarc-reject', 'reject', 'quarantine'],
-      ['fabrikam.example/gateway:mx1.gateway.example', 'mx1.gateway.example', 'own-domain-spoof', 'posture-probe@fabrikam.example', 'compauth-fail', 'inbox', 'junk'],
       ['fabrikam.example/gateway:mx1.gateway.example', 'mx1.gateway.example', 'outside-spoof', 'posture-probe@woodgrove.example', 'dmarc-reject', 'inbox', 'quarantine'],
     ]);
     // Each path at the probe mailbox's address in its own domain, as the path's routing routes it.
     expect(probes.every((p) => p.to === `probe@${p.path.split('/')[0]}` && p.subject.startsWith('[probe] '))).toBe(true);
-    expect(new Set(probes.map((p) => p.messageId)).size).toBe(6);
-    expect(unprobed.map((u) => u.path)).toEqual(['*/partner:partner woodgrove']);
+    expect(new Set(probes.map((p) => p.messageId)).size).toBe(4);
+    expect(unprobed.map((u) => u.path)).toEqual(['fabrikam.example/eop', 'fabrikam.example/gateway:mx1.gateway.example', '*/partner:partner woodgrove']);
+    expect(unprobed[0]!.reason).toMatch(/^fabrikam\.example publishes no DMARC policy to enforce/);
   });
 
   it('a path of a domain the probe mailbox has no address in is not probed, and says why', () => {
