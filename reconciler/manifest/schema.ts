@@ -259,7 +259,7 @@ export const manifestSchema = z
                 /** An outside domain that publishes p=reject, spoofed by the second probe. */
                 outsideDomain: domainName,
                 /** The subject prefix that marks a probe, so rules and people can tell it from real mail. */
-                marker: text,
+                marker: text.max(60).refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters'),
               })
               .strict()
               .nullable(),

@@ -146,8 +146,10 @@ function pathTable(plan: PlanDocument): string[] {
     `| --- | --- | ${FAILURE_KINDS.map(() => '---').join(' | ')} | --- | --- | --- |`,
   ];
   for (const p of map.paths) {
-    const cell = (k: (typeof FAILURE_KINDS)[number]) => (p.short.includes(k) ? `**${p.dispositions[k].outcome}** (${p.required[k]} required)` : p.dispositions[k].outcome);
-    const observed = p.observed ? `${p.observed.failed} failing${p.observed.deliveredDespiteFailure ? `, **${p.observed.deliveredDespiteFailure} delivered despite failure**` : ''}` : '';
+    // A saved plan is outside input: every value is escaped, numbers too.
+    const e = (v: unknown) => escapeMarkdown(String(v ?? ''));
+    const cell = (k: (typeof FAILURE_KINDS)[number]) => (p.short.includes(k) ? `**${e(p.dispositions[k]?.outcome)}** (${e(p.required[k])} required)` : e(p.dispositions[k]?.outcome));
+    const observed = p.observed ? `${e(p.observed.failed)} failing${p.observed.deliveredDespiteFailure ? `, **${e(p.observed.deliveredDespiteFailure)} delivered despite failure**` : ''}` : '';
     rows.push(
       `| ${escapeTenantMarkdown(p.key)}${p.exception ? ` (exception ${p.exception.inForce ? 'until' : 'EXPIRED'} ${escapeMarkdown(p.exception.expires)})` : ''} | ${escapeTenantMarkdown(routeText(p))} | ${FAILURE_KINDS.map(cell).join(' | ')} | ${owner(p.owners.routing)} | ${owner(p.owners.policy)} | ${observed} |`,
     );

@@ -101,6 +101,9 @@ function eopStep(p: MappedPath): string {
   );
 }
 
+/** The entry kinds a class name may carry; anything else (a plan file is outside input) is `unknown`. */
+const ENTRY_KINDS: readonly string[] = ['eop', 'gateway', 'partner'];
+
 function outcomeStep(p: MappedPath): string {
   const chips = FAILURE_KINDS.map((kind) => {
     const d = p.dispositions[kind];
@@ -178,7 +181,7 @@ function pathArticle(p: MappedPath, index: number): string {
     outcomeStep(p),
   ].join(ARROW);
   return [
-    `<article class="pm-path entry-${p.entry}${p.short.length > 0 ? ' is-short' : ''}" id="path-${index + 1}" data-path="${h(p.key)}" aria-labelledby="path-${index + 1}-title">`,
+    `<article class="pm-path entry-${ENTRY_KINDS.includes(p.entry) ? p.entry : 'unknown'}${p.short.length > 0 ? ' is-short' : ''}" id="path-${index + 1}" data-path="${h(p.key)}" aria-labelledby="path-${index + 1}-title">`,
     `<header><h3 id="path-${index + 1}-title">${h(title)} <span class="pm-entry-kind">${h(ENTRY_LABEL[p.entry] ?? p.entry)}</span></h3>${status}<code class="pm-key">${h(p.key)}</code></header>`,
     `<div class="pm-flow">${flow}</div>`,
     because(p),

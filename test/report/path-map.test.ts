@@ -192,3 +192,30 @@ describe('the report and the path map', () => {
     expect(html.match(/<style>/g)).toHaveLength(1);
   });
 });
+
+describe('a saved plan is outside input: its map cannot forge markup', () => {
+  it('an entry, outcome or count that is not one of ours is escaped or dropped, in HTML and Markdown', async () => {
+    const { renderMarkdown } = await import('../../reconciler/report/markdown.js');
+    const map = tailspinPathMap();
+    const forged = {
+      ...map,
+      paths: map.paths.map((p, i) =>
+        i === 0
+          ? ({
+              ...p,
+              entry: 'eop"><h1>forged</h1><a href="x',
+              short: ['dmarc-reject'],
+              dispositions: { ...p.dispositions, 'dmarc-reject': { outcome: 'inbox |\n## All clean', because: 'x' } },
+              observed: { failed: '1 |\n## All clean', byOutcome: { reject: 0, quarantine: 0, junk: 0, inbox: 1 }, deliveredDespiteFailure: 1 },
+            } as unknown as MappedPath)
+          : p,
+      ),
+    } as PathMap;
+    const html = pathMapHtml(forged);
+    expect(html).not.toContain('<h1>forged');
+    expect(html).toContain('entry-unknown');
+    const md = renderMarkdown(planWithPaths(forged));
+    expect(md).not.toMatch(/^## All clean/m);
+    expect(md.split('\n').filter((l) => l.startsWith('| ') && l.includes('All clean')).every((l) => l.includes('\\|'))).toBe(true);
+  });
+});
