@@ -86,6 +86,23 @@ describe('the inbound path map', () => {
     expect(record.inboundPaths!.paths.find((x) => x.path === GATEWAY)!.short).toHaveLength(4);
   });
 
+  it('the map of every other shipped scenario: drifted lists its bypasses (for some senders: no path short), incident and phish-invite are the compliant map', async () => {
+    const compliantKeys = ['news.tailspintoys.example/eop', 'tailspin-toys.example/eop', 'tailspintoys.example/eop', 'tailspintoys.mail.onmicrosoft.example/eop', 'tailspintoys.onmicrosoft.example/eop'];
+    for (const scenario of ['drifted', 'incident', 'phish-invite'] as const) {
+      sim = await startSimulator({ scenario });
+      const p = plan((await planAgainst(sim, synthDir, ['--format', 'json'])).stdout);
+      expect(p.inboundPaths!.paths.map((x) => x.key), scenario).toEqual(compliantKeys);
+      expect(p.inboundPaths!.paths.filter((x) => x.short.length).map((x) => x.key), scenario).toEqual([]);
+      expect(ours(p).filter((f) => f.status !== 'not-evaluated'), scenario).toEqual([]);
+      const eop = p.inboundPaths!.paths.find((x) => x.key === 'tailspintoys.example/eop')!;
+      expect(eop.bypasses.map((b) => [b.kind, b.name, b.scope]), scenario).toEqual(
+        scenario === 'drifted' ? [['scl-minus-one', 'Partner mail bypass', 'some'], ['ip-allow-list', 'Default', 'some']] : [],
+      );
+      await sim.stop();
+      sim = undefined;
+    }
+  });
+
   it('a path nobody owns is a finding; a declared path the tenant no longer has is reported', async () => {
     sim = await startSimulator({ scenario: 'gateway' });
     const dir = variant((m) => {
