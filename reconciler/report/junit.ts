@@ -176,6 +176,8 @@ export function renderJunit(input: PlanDocument, options: JunitOptions = {}): st
   }
   parts.push('  </testsuite>');
 
-  const head = `<testsuites${attrs({ name: `email-posture ${plan.kind}: ${plan.organization} (${plan.stack})`, ...totals, time: 0, timestamp: plan.createdAt })}>`;
+  // junit-10.xsd (the schema Jenkins, Azure DevOps and GitLab read) allows name, time, tests,
+  // failures, disabled and errors on <testsuites>: skipped and timestamp are the suites' own.
+  const head = `<testsuites${attrs({ name: `email-posture ${plan.kind}: ${plan.organization} (${plan.stack})`, tests: totals.tests, failures: totals.failures, errors: totals.errors, time: 0 })}>`;
   return ['<?xml version="1.0" encoding="UTF-8"?>', head, ...parts, '</testsuites>', ''].join('\n');
 }
