@@ -30,7 +30,8 @@ export interface Logger {
 }
 
 export function createLogger(format: LogFormat, stream: NodeJS.WriteStream = process.stderr): Logger {
-  const tty = format === 'text' && stream.isTTY === true;
+  // A progress bar redraws its line: not on a terminal that cannot (TERM=dumb).
+  const tty = format === 'text' && stream.isTTY === true && process.env['TERM'] !== 'dumb';
   let lastLine = 0;
   const write = (level: string, message: string, fields: Record<string, unknown> = {}) => {
     if (tty && lastLine) stream.write('\n');

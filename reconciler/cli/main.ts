@@ -1,3 +1,4 @@
+import { TOOL_VERSION } from '../version.js';
 import yargs from 'yargs';
 import { controlsCommand } from './controls.js';
 import { planCommand, showCommand } from './plan.js';
@@ -86,6 +87,6 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
       throw new UsageError(msg || err?.message || 'the command line could not be read');
     })
     .help()
-    .version(false)
+    .version('version', 'The version of email-posture', TOOL_VERSION)
     .parseAsync();
 }

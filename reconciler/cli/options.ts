@@ -127,3 +127,15 @@ export function refuseMisreadWords(raw: readonly string[]) {
     }
   };
 }
+
+/**
+ * Whether output is coloured when no --color is given: never with NO_COLOR (no-color.org) or
+ * TERM=dumb, always with FORCE_COLOR (other than 0 or false), else when the stream is a terminal.
+ */
+export function colourByDefault(env: NodeJS.ProcessEnv = process.env, isTTY: boolean = process.stdout.isTTY === true): boolean {
+  if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
+  const force = env['FORCE_COLOR'];
+  if (force !== undefined && force !== '0' && force.toLowerCase() !== 'false') return true;
+  if (env['TERM'] === 'dumb') return false;
+  return isTTY;
+}

@@ -15,7 +15,7 @@ import { actorOf, evidenceOption, openEvidence } from './evidence.js';
 import { fail } from './fail.js';
 import { createLogger, type LogFormat } from './log.js';
 import { terminalSafe } from '../core/text.js';
-import { dayOption, wholeNumberOption } from './options.js';
+import { colourByDefault, dayOption, wholeNumberOption } from './options.js';
 
 export interface PlanArgs {
   'synth-dir': string;
@@ -73,7 +73,7 @@ export function reportOptions<T>(y: Argv<T>) {
   return y
     .option('format', { type: 'array', choices: REPORT_FORMATS, default: [] as ReportFormat[], describe: 'Report format(s), each paired with an --out in order' })
     .option('out', { type: 'array', string: true, default: [] as string[], describe: 'File for each --format (stdout when a format has none); a lone --out saves the plan as JSON for apply' })
-    .option('color', { type: 'boolean', default: process.stdout.isTTY === true, describe: 'Colour the human plan' });
+    .option('color', { type: 'boolean', default: colourByDefault(), describe: 'Colour the human plan (default: at a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR forces it)' });
 }
 
 /** Writes the reports asked for; the human plan goes to stdout unless a report does. */
