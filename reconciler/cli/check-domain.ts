@@ -48,9 +48,9 @@ export function checkDomainCommand(setExit: (code: number) => void): CommandModu
     describe: 'Evaluate DMARC, SPF and DKIM of any domain over DNS (no tenant needed)',
     builder: (y) =>
       y
-        .positional('domains', { type: 'string', array: true, demandOption: true })
+        .positional('domains', { type: 'string', array: true, demandOption: true, describe: 'One or more domains to check, e.g. contoso.example' })
         .option('dns-server', { type: 'string', describe: 'DNS server HOST:PORT (default: the system resolvers)' })
-        .option('format', { choices: ['text', 'json'], default: 'text' }) as never,
+        .option('format', { choices: ['text', 'json'], default: 'text', describe: 'The result as text or as JSON' }) as never,
     handler: async (args) => {
       try {
         const names = args.domains.map((d) => {

@@ -55,7 +55,7 @@ export function permissionsCommand(setExit: (code: number) => void): CommandModu
     builder: (y) =>
       y
         .positional('command', { type: 'string', choices: COMMANDS_WITH_PERMISSIONS, describe: 'One command (default: all)' })
-        .option('format', { choices: ['text', 'json'], default: 'text' }) as never,
+        .option('format', { choices: ['text', 'json'], default: 'text', describe: 'The permissions as text or as JSON' }) as never,
     handler: (args) => {
       const commands = args.command ? [args.command] : [...COMMANDS_WITH_PERMISSIONS];
       const table = Object.fromEntries(commands.map((c) => [c, permissionsFor(c)]));

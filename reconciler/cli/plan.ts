@@ -77,9 +77,18 @@ export function reportOptions<T>(y: Argv<T>) {
 }
 
 /** Writes the reports asked for; the human plan goes to stdout unless a report does. */
-export function writeReports(plan: PlanDocument, args: Pick<PlanArgs, 'format' | 'out' | 'color'>, manifestPath?: string): void {
+/** The formats asked for, each paired with its --out; refused when they do not pair (checked before anything is read). */
+export function reportFormats(args: Pick<PlanArgs, 'format' | 'out'>): ReportFormat[] {
   const formats: ReportFormat[] = args.format.length === 0 && args.out.length === 1 ? ['json'] : args.format;
   if (args.out.length > formats.length) throw new InputError(`${args.out.length} --out for ${formats.length} --format: give a --format for each --out`);
+  // Two documents one after the other on stdout are neither.
+  const toStdout = formats.slice(args.out.length);
+  if (toStdout.length > 1) throw new InputError(`--format ${toStdout.join(', --format ')} would all go to stdout, one after the other: give each but one an --out`);
+  return formats;
+}
+
+export function writeReports(plan: PlanDocument, args: Pick<PlanArgs, 'format' | 'out' | 'color'>, manifestPath?: string): void {
+  const formats = reportFormats(args);
   let stdoutUsed = false;
   formats.forEach((format, i) => {
     const text = renderReport(plan, format, { ...(manifestPath ? { manifestPath } : {}) });
@@ -120,6 +129,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
       const log = createLogger(args['log-format']);
       try {
         if (args.now !== undefined && Number.isNaN(Date.parse(args.now))) throw new InputError(`--now ${JSON.stringify(args.now)} is not an ISO 8601 time such as 2026-11-30T09:00:00Z`);
+        reportFormats(args);
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack);
         const trail = openEvidence(args.evidence);
         const conn = connectFrom(args);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { colourByDefault } from '../../reconciler/cli/options.js';
-import { cli } from './harness.js';
+import { startSimulator } from '../../simulator/index.js';
+import { cli, planAgainst, synthExamples } from './harness.js';
 
 /** Conventions a command line is expected to keep: --version, NO_COLOR, FORCE_COLOR, TERM=dumb. */
 describe('command-line conventions', () => {
@@ -21,5 +22,33 @@ describe('command-line conventions', () => {
     expect(colourByDefault({ FORCE_COLOR: '0' }, true)).toBe(true);
     expect(colourByDefault({ FORCE_COLOR: '0' }, false)).toBe(false);
     expect(colourByDefault({ FORCE_COLOR: '1', NO_COLOR: '1' }, true)).toBe(false);
+  });
+
+  it('two formats to stdout are refused before anything is read, not written one after the other', async () => {
+    const sim = await startSimulator({ scenario: 'compliant' });
+    try {
+      sim.requests.clear();
+      const r = await planAgainst(sim, synthExamples(), ['--format', 'markdown', '--format', 'json']);
+      expect([r.code, r.stdout]).toEqual([1, '']);
+      expect(r.stderr).toMatch(/posture plan: --format markdown, --format json would all go to stdout, one after the other: give each but one an --out/);
+      expect(sim.requests.entries).toEqual([]);
+      const ok = await planAgainst(sim, synthExamples(), ['--format', 'markdown', '--format', 'json', '--out', '/dev/null']);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout.startsWith('{')).toBe(true);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+
+describe('every positional and option is described in --help', () => {
+  it('of every command', async () => {
+    for (const command of ['synth', 'plan', 'drift', 'show', 'apply', 'rollback', 'respond', 'probe', 'evidence verify', 'controls', 'permissions', 'check-domain', 'sim', 'demo']) {
+      const r = await cli([...command.split(' '), '--help']);
+      expect(r.code, command).toBe(0);
+      // yargs prints an undescribed option or positional as its name, then straight its [type] or [choices].
+      const undescribed = r.stdout.split('\n').filter((l) => /^ {2}(--?[\w-]+(?:, --?[\w-]+)*|[a-z][\w-]*) +\[/.test(l));
+      expect(undescribed, `${command}:\n${r.stdout}`).toEqual([]);
+    }
   });
 });
