@@ -212,7 +212,7 @@ describe('simulated DNS server', () => {
 
     it('serves A and MX records', async () => {
       expect(await dns.resolve4(`mail.${DOMAIN}`)).toEqual(['192.0.2.25']);
-      expect(await dns.resolveMx(DOMAIN)).toEqual([{ priority: 0, exchange: 'contoso-example.mail.protection.outlook.example' }]);
+      expect(await dns.resolveMx(DOMAIN)).toEqual([expect.objectContaining({ priority: 0, exchange: 'contoso-example.mail.protection.outlook.example' })]);
     });
 
     it('truncates a TXT answer too large for UDP, and the resolver gets it complete over TCP', async () => {

@@ -67,7 +67,7 @@ describe('SMTP listeners of the gateway scenario', () => {
     expect(sim.smtp!.port).toBeGreaterThan(0);
     const resolver = new Resolver({ timeout: 1000, tries: 1 });
     resolver.setServers([`${sim.dns.host}:${sim.dns.port}`]);
-    expect(await resolver.resolveMx('tailspintoys.example')).toEqual([{ exchange: GATEWAY_HOST, priority: 10 }]);
+    expect(await resolver.resolveMx('tailspintoys.example')).toEqual([expect.objectContaining({ exchange: GATEWAY_HOST, priority: 10 })]);
     expect(await resolver.resolve4(GATEWAY_HOST)).toEqual(['127.0.0.2']);
     expect(await resolver.resolve4(EOP_HOST)).toEqual(['127.0.0.3']);
     expect(sim.tenant.dns.some((r) => r.type === 'A' && r.name === GATEWAY_HOST)).toBe(false);
