@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { isLoopbackHost } from '../input/connection.js';
 import { numberOption, wholeNumberOption } from './options.js';
-import { BUILT_IN_SCENARIOS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import { ALL_GRAPH_PERMISSIONS, BUILT_IN_SCENARIOS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { printableLine } from './log.js';
 
 interface SimArgs {
@@ -18,6 +18,25 @@ interface SimArgs {
   'forwarding-share': number;
   smtp: boolean;
   'smtp-port': number;
+  'print-env': boolean;
+  writer: boolean;
+}
+
+/** A value for a POSIX shell, single-quoted. */
+const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * What a shell needs to run posture against the simulator: its tokens (signed by the simulator's own
+ * key, good for nothing else) and the connection options, as `export` lines after the JSON line.
+ */
+export function simEnv(sim: RunningSimulator, writer: boolean): string[] {
+  const target = ['--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`];
+  return [
+    `export POSTURE_GRAPH_TOKEN=${shellQuote(mintToken({ tenantId: sim.tenantId, roles: ALL_GRAPH_PERMISSIONS }))}`,
+    `export POSTURE_EXCHANGE_TOKEN=${shellQuote(mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [writer ? ROLE_IDS.exchangeAdministrator : ROLE_IDS.globalReader] }))}`,
+    `export POSTURE_SIM_ARGS=${shellQuote(target.join(' '))}`,
+    '# then: npx posture plan --auth token $POSTURE_SIM_ARGS',
+  ];
 }
 
 /**
@@ -42,7 +61,9 @@ export function simCommand(setExit: (code: number) => void): CommandModule<objec
         .option('ca-policies', wholeNumberOption('ca-policies', { min: 0, max: 10_000, unit: 'policies', default: 0, describe: 'With --mailboxes: extra generated conditional access policies' }))
         .option('forwarding-share', numberOption('forwarding-share', { min: 0, max: 1, default: 0.01, describe: 'With --mailboxes: share of generated mailboxes with an external forwarding rule' }))
         .option('smtp', { type: 'boolean', default: false, describe: "Listen for SMTP on each of the scenario's MX hosts (one loopback address per host, one port), judging mail as the tenant's configuration would" })
-        .option('smtp-port', wholeNumberOption('smtp-port', { min: 0, max: 65_535, default: 0, describe: 'With --smtp: the SMTP port (0: any port free on every host address)' })) as never,
+        .option('smtp-port', wholeNumberOption('smtp-port', { min: 0, max: 65_535, default: 0, describe: 'With --smtp: the SMTP port (0: any port free on every host address)' }))
+        .option('print-env', { type: 'boolean', default: false, describe: "After the JSON line, print export lines for a shell: the simulator's tokens (good for the simulator only) and the connection options (eval \"$(posture sim --print-env | tail -n +2)\")" })
+        .option('writer', { type: 'boolean', default: false, describe: 'With --print-env: an Exchange token that may write (Exchange Administrator), for apply' }) as never,
     handler: async (args) => {
       if (!isLoopbackHost(args.host)) {
         console.error(printableLine(`posture sim: --host ${args.host} is not a loopback address; the simulator only listens on loopback`));
@@ -63,6 +84,7 @@ export function simCommand(setExit: (code: number) => void): CommandModule<objec
         return setExit(1);
       }
       console.log(JSON.stringify({ graphUrl: sim.graphUrl, exoUrl: sim.exoUrl, dns: sim.dns, ...(sim.smtp ? { smtp: { port: sim.smtp.port, hosts: sim.smtp.hosts } } : {}), tenantId: sim.tenantId, scenario: args.scenario }));
+      if (args['print-env']) console.log(simEnv(sim, args.writer).join('\n'));
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);

@@ -52,3 +52,30 @@ describe('every positional and option is described in --help', () => {
     }
   });
 });
+
+describe('posture sim --print-env', () => {
+  it('prints the tokens and connection options a shell needs to plan against it, without reading any source', async () => {
+    const { spawn } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const bin = fileURLToPath(new URL('../../bin/posture.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'sim', '--scenario', 'compliant', '--print-env'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const lines = await new Promise<string[]>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('# then:')) resolve(out.split('\n'));
+        });
+        child.on('exit', (code) => reject(new Error(`exited ${code}`)));
+      });
+      expect(JSON.parse(lines[0]!)).toMatchObject({ scenario: 'compliant' });
+      const env = Object.fromEntries(lines.filter((l) => l.startsWith('export ')).map((l) => /^export (\w+)='(.*)'$/.exec(l)!.slice(1, 3) as [string, string]));
+      expect(Object.keys(env).sort()).toEqual(['POSTURE_EXCHANGE_TOKEN', 'POSTURE_GRAPH_TOKEN', 'POSTURE_SIM_ARGS']);
+      const r = await cli(['plan', '--synth-dir', synthExamples(), '--stack', 'tailspin', '--auth', 'token', ...env['POSTURE_SIM_ARGS']!.split(' '), '--today', '2026-06-01'], { POSTURE_GRAPH_TOKEN: env['POSTURE_GRAPH_TOKEN']!, POSTURE_EXCHANGE_TOKEN: env['POSTURE_EXCHANGE_TOKEN']! });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('No changes. The tenant matches the posture.');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
