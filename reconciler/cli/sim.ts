@@ -62,7 +62,7 @@ export function simCommand(setExit: (code: number) => void): CommandModule<objec
         .option('forwarding-share', numberOption('forwarding-share', { min: 0, max: 1, default: 0.01, describe: 'With --mailboxes: share of generated mailboxes with an external forwarding rule' }))
         .option('smtp', { type: 'boolean', default: false, describe: "Listen for SMTP on each of the scenario's MX hosts (one loopback address per host, one port), judging mail as the tenant's configuration would" })
         .option('smtp-port', wholeNumberOption('smtp-port', { min: 0, max: 65_535, default: 0, describe: 'With --smtp: the SMTP port (0: any port free on every host address)' }))
-        .option('print-env', { type: 'boolean', default: false, describe: "After the JSON line, print export lines for a shell: the simulator's tokens (good for the simulator only) and the connection options (eval \"$(posture sim --print-env | tail -n +2)\")" })
+        .option('print-env', { type: 'boolean', default: false, describe: "After the JSON line, print export lines for a shell: the simulator's tokens (good for the simulator only) and the connection options (posture sim --print-env > sim.env &, then . <(tail -n +2 sim.env))" })
         .option('writer', { type: 'boolean', default: false, describe: 'With --print-env: an Exchange token that may write (Exchange Administrator), for apply' }) as never,
     handler: async (args) => {
       if (!isLoopbackHost(args.host)) {
