@@ -515,6 +515,10 @@ describe.each(workflows.map((w) => [w.file, w] as const))('%s', (_file, w) => {
     }
   }, 120_000);
 
+  it('never cuts the Markdown plan: the renderer keeps within the comment limit and says what it left out', () => {
+    expect(w.text).not.toMatch(/head -c/);
+  });
+
   it('holds no secret beyond the built-in token, and no client secret or certificate', () => {
     const secretRefs = [...w.text.matchAll(/secrets\.([A-Za-z0-9_]+)/g)].map((m) => m[1]);
     for (const name of secretRefs) expect(name).toBe('GITHUB_TOKEN');

@@ -107,6 +107,8 @@ describe('renderMarkdown', () => {
     const huge = renderMarkdown(hugePlan(5000));
     expect(huge.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
     expect(huge.length).toBeGreaterThan(GITHUB_COMMENT_LIMIT - 5000);
+    // The example workflow posts it whole, after its marker line: that fits too.
+    expect(`<!-- email-posture:plan -->\n${huge}`.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
     expect(huge).toContain('**5000 findings to act on** (5000 critical · 0 high · 0 medium · 0 low)');
     expect(huge).toContain('| Mail Platform Lead | Messaging | 1667 |');
     const note = /\*\*Truncated:\*\* (\d+) of 5000 findings are shown in detail/.exec(huge);
