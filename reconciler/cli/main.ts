@@ -74,6 +74,7 @@ async function run(argv: readonly string[], setExit: (code: number) => void): Pr
     .command(checkDomainCommand(setExit))
     .command(simCommand(setExit))
     .command(demoCommand(setExit))
+    .completion('completion', 'Print a shell completion script for bash or zsh (source it from your shell profile)')
     .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of unexpected errors' })
     .demandCommand(1, 'Name a command.')
     .strict()

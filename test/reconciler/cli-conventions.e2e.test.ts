@@ -12,6 +12,14 @@ describe('command-line conventions', () => {
     expect([r.code, r.stdout.trim(), r.stderr]).toEqual([0, version, '']);
   });
 
+  it('prints a shell completion script, and completes commands', async () => {
+    const script = await cli(['completion']);
+    expect(script.code).toBe(0);
+    expect(script.stdout).toContain('###-begin-posture-completions-###');
+    const words = await cli(['--get-yargs-completions', 'pro']);
+    expect(words.stdout.split('\n')).toEqual(expect.arrayContaining(['plan', 'probe', 'respond']));
+  });
+
   it('colours only at a terminal, never with NO_COLOR or TERM=dumb, always with FORCE_COLOR', () => {
     expect(colourByDefault({}, true)).toBe(true);
     expect(colourByDefault({}, false)).toBe(false);
