@@ -32,14 +32,16 @@ const STYLE = `
 :root {
   color-scheme: light;
   --ink: #1d2433; --muted: #5b6578; --line: #dfe3ea; --paper: #ffffff; --bg: #f3f5f8;
-  --critical: #b42318; --critical-bg: #fef3f2; --high: #e04f16; --high-bg: #fff6ed;
+  --critical: #b42318; --critical-bg: #fef3f2; --high: #c2410c; --high-bg: #fff6ed;
   --medium: #a16207; --medium-bg: #fefce8; --low: #3e5c76; --low-bg: #eff4f8;
   --excepted: #6941c6; --excepted-bg: #f4f3ff; --noteval: #5b6578; --noteval-bg: #f2f4f7;
   --ok: #067647; --ok-bg: #ecfdf3; --accent: #1f4e8c;
+  --zero: #667085; --zero-large: #848e9f;
   --mono: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
 }
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
+.visually-hidden { position: absolute !important; width: 1px !important; height: 1px !important; padding: 0 !important; margin: -1px !important; overflow: hidden !important; clip: rect(0 0 0 0) !important; clip-path: inset(50%) !important; white-space: nowrap !important; border: 0 !important; }
 html { background: var(--bg); }
 body { margin: 0; color: var(--ink); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 code, pre { font-family: var(--mono); font-size: 13px; }
@@ -66,18 +68,20 @@ h3 { font-size: 16px; margin: 0; }
 .card { background: var(--paper); border: 1px solid var(--line); border-top: 4px solid var(--c, var(--line)); border-radius: 10px; padding: 10px 14px; }
 .card .n { display: block; font-size: 28px; font-weight: 700; line-height: 1.2; color: var(--c, var(--ink)); }
 .card .l { font-size: 13px; color: var(--muted); }
-.card.zero .n { color: #98a2b3; }
+.card.zero .n { color: var(--zero-large); }
 .c-critical { --c: var(--critical); --cb: var(--critical-bg); } .c-high { --c: var(--high); --cb: var(--high-bg); }
 .c-medium { --c: var(--medium); --cb: var(--medium-bg); } .c-low { --c: var(--low); --cb: var(--low-bg); }
 .c-excepted { --c: var(--excepted); --cb: var(--excepted-bg); } .c-not-evaluated { --c: var(--noteval); --cb: var(--noteval-bg); }
-table { border-collapse: collapse; width: 100%; background: var(--paper); border: 1px solid var(--line); border-radius: 10px; overflow: hidden; }
+.table-wrap { position: relative; max-width: 100%; overflow-x: auto; background: var(--paper); border: 1px solid var(--line); border-radius: 10px; }
+.table-wrap:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
+table { border-collapse: collapse; width: 100%; background: var(--paper); }
 th, td { text-align: left; padding: 8px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
 thead th { background: #f8f9fb; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; }
 tbody th { font-weight: 400; }
 tbody tr:last-child td { border-bottom: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; width: 84px; }
 th.num { white-space: nowrap; }
-td.num.zero { color: #b0b7c3; }
+td.num.zero { color: var(--zero); }
 td.num.hot { font-weight: 700; color: var(--c); }
 tfoot td { font-weight: 700; background: #f8f9fb; border-top: 1px solid var(--line); border-bottom: 0; }
 .who { font-weight: 600; }
@@ -90,6 +94,7 @@ tfoot td { font-weight: 700; background: #f8f9fb; border-top: 1px solid var(--li
 .filters select { max-width: 22em; }
 .filters output { margin-left: auto; font-size: 13px; color: var(--muted); align-self: center; }
 .noscript { font-size: 13px; color: var(--muted); margin: 16px 0 0; }
+.print-filter { display: none; }
 .group { margin: 0 0 22px; }
 .group > h3 { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 10px; padding: 6px 0 8px; border-bottom: 2px solid var(--line); margin-bottom: 12px; }
 .group > h3 .sub { display: inline; font-weight: 400; }
@@ -110,8 +115,8 @@ tfoot td { font-weight: 700; background: #f8f9fb; border-top: 1px solid var(--li
 .block .label { font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin-bottom: 3px; }
 pre { margin: 0; padding: 8px 12px; background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .op-add { color: #067647; } .op-remove { color: #b42318; } .op-replace { color: #93370d; }
-.controls { table-layout: fixed; }
-.controls col.c-resource { width: 27%; } .controls col.c-status { width: 150px; } .controls col.c-sev { width: 96px; } .controls col.c-owner { width: 17%; }
+.controls { table-layout: fixed; min-width: 44rem; }
+.controls col.c-resource { width: 27%; } .controls col.c-status { width: 172px; } .controls col.c-sev { width: 104px; } .controls col.c-owner { width: 17%; }
 .controls tbody th[colspan] { background: #f8f9fb; border-top: 2px solid var(--line); padding: 10px 12px; font-size: 14px; font-weight: 600; }
 .controls tbody th[colspan] code { font-weight: 700; margin-right: 6px; }
 .controls tbody th[colspan] .pill { margin-left: 6px; }
@@ -185,7 +190,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 36px; border-top: 1px
 .pm-counts { display: flex; flex-wrap: wrap; gap: 4px 10px; }
 .pm-counts li { color: var(--c); }
 .pm-counts li .n { font-weight: 700; font-variant-numeric: tabular-nums; }
-.pm-counts li.zero { color: #98a2b3; }
+.pm-counts li.zero { color: var(--zero); }
 .pm-despite { color: #fff; background: var(--critical); padding: 1px 8px; border-radius: 6px; }
 .pm-despite-none { color: var(--ok); }
 @media (max-width: 640px) {
@@ -194,8 +199,38 @@ footer { color: var(--muted); font-size: 12px; margin-top: 36px; border-top: 1px
   .pm-arrow { flex: 0 0 22px; }
   .pm-arrow::before { content: "↓"; }
 }
-@media (max-width: 860px) { .cards { grid-template-columns: repeat(3, minmax(0, 1fr)); } }
-@media print { .filters, .noscript { display: none !important; } .finding, .pm-path { break-inside: avoid; } html { background: #fff; } .pm-path, .pm-step, .pm-chip, .pm-badge, .pm-mini, .pm-despite, .pm-exception { print-color-adjust: exact; -webkit-print-color-adjust: exact; } }
+@media (max-width: 960px) {
+  /* The owner table may scroll sideways here: the owners stay in view, the counts pass under them. */
+  .owners tbody th, .owners thead th:first-child, .owners tfoot td:first-child { position: sticky; left: 0; z-index: 1; min-width: 12rem; box-shadow: inset -1px 0 0 var(--line); }
+  .owners tbody th { background: var(--paper); }
+}
+@media (max-width: 860px) {
+  .cards { grid-template-columns: repeat(3, minmax(0, 1fr)); }
+  /* The by-control table stacked: each finding a block, its cells one under the other. */
+  .controls, .controls tbody, .controls tr, .controls th, .controls td { display: block; }
+  .controls { min-width: 0; }
+  .controls colgroup { display: none; }
+  .controls thead { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
+  .controls tr[data-finding] { padding: 8px 12px 10px; border-bottom: 1px solid var(--line); }
+  .controls tbody tr:last-child { border-bottom: 0; }
+  .controls td { padding: 2px 0; border: 0; }
+  .controls td.ctl-status, .controls td.ctl-sev { display: inline-block; margin: 4px 6px 2px 0; }
+  .controls td.ctl-owner::before { content: "Owner: "; color: var(--muted); font-weight: 600; }
+  .controls td.ctl-owner .sub { display: inline; }
+  .controls td.ctl-owner .sub::before { content: " · "; }
+}
+@media print {
+  .filters, .noscript { display: none !important; }
+  .print-filter { display: block; margin: 16px 0 0; padding: 8px 12px; border: 2px solid var(--ink); border-radius: 6px; background: var(--paper); font-weight: 600; }
+  .table-wrap { overflow: visible; }
+  .owners tbody th, .owners thead th:first-child, .owners tfoot td:first-child { position: static; min-width: 0; box-shadow: none; }
+  td.num, th.num { width: auto; }
+  th.num { white-space: normal; }
+  .owners th, .owners td { padding: 6px 8px; }
+  .finding, .pm-path { break-inside: avoid; }
+  html { background: #fff; }
+  .pm-path, .pm-step, .pm-chip, .pm-badge, .pm-mini, .pm-despite, .pm-exception { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+}
 `;
 
 const SCRIPT = `
@@ -224,6 +259,22 @@ const SCRIPT = `
     }
     for (const g of groups) g.hidden = !g.querySelector('[data-finding]:not([hidden])');
     count.textContent = 'Showing ' + shown + ' of ' + total + ' findings';
+    mark(shown);
+  };
+  // On paper there is no form: each note says which filter the printed lists are under.
+  const notes = Array.from(document.querySelectorAll('[data-print-filter]'));
+  const describe = () => Array.from(form.querySelectorAll('select'))
+    .filter((s) => s.value !== '')
+    .map((s) => form.querySelector('label[for="' + s.id + '"]').textContent + ': ' + s.selectedOptions[0].textContent)
+    .join('; ');
+  const mark = (shown) => {
+    const filter = describe();
+    for (const n of notes) {
+      n.hidden = filter === '';
+      n.textContent = n.dataset.printFilter === 'counts'
+        ? 'Filtered copy: these counts cover all ' + total + ' findings; the findings listed below show ' + shown + ' of them (' + filter + ').'
+        : 'Filtered: showing ' + shown + ' of ' + total + ' findings (' + filter + '). The counts at the top cover all ' + total + '.';
+    }
   };
   form.addEventListener('change', apply);
   form.addEventListener('reset', () => setTimeout(apply, 0));
@@ -274,6 +325,17 @@ function renderCards(t: Tally): string {
   ].join('\n');
 }
 
+/**
+ * A table in a box of its own that scrolls sideways when the table is wider than the screen, so the
+ * page itself never does. The owner table does on a phone: its box can take focus, to be scrolled
+ * from the keyboard, and is a region named by the table's caption. The by-control table is stacked
+ * on a narrow screen instead (STYLE), so its box needs neither.
+ */
+function tableWrap(table: string, scrollsOn?: { captionId: string }): string {
+  const region = scrollsOn ? ` role="region" aria-labelledby="${scrollsOn.captionId}" tabindex="0"` : '';
+  return `<div class="table-wrap"${region}>\n${table}\n</div>`;
+}
+
 function countCell(n: number, cls: string): string {
   return `<td class="num ${cls}${n === 0 ? ' zero' : ' hot'}">${n}</td>`;
 }
@@ -291,14 +353,17 @@ function renderOwnerTable(groups: readonly OwnerGroup[], all: Tally): string {
     const t = tally(g.findings);
     return `<tr><th scope="row"><span class="who">${h(g.owner.name)}</span><span class="sub">${h(g.owner.team)} · ${h(g.owner.contact)}</span></th>${row(t)}</tr>`;
   });
-  return [
-    '<table class="owners">',
-    '<caption hidden>Findings by owner and severity</caption>',
-    `<thead><tr><th scope="col">Owner</th>${head}</tr></thead>`,
-    `<tbody>${rows.join('\n')}</tbody>`,
-    `<tfoot><tr><td>All owners</td>${row(all)}</tr></tfoot>`,
-    '</table>',
-  ].join('\n');
+  return tableWrap(
+    [
+      '<table class="owners">',
+      '<caption id="owners-caption" class="visually-hidden">Findings by owner and severity</caption>',
+      `<thead><tr><th scope="col">Owner</th>${head}</tr></thead>`,
+      `<tbody>${rows.join('\n')}</tbody>`,
+      `<tfoot><tr><td>All owners</td>${row(all)}</tr></tfoot>`,
+      '</table>',
+    ].join('\n'),
+    { captionId: 'owners-caption' },
+  );
 }
 
 function renderFinding(f: Finding, id: string): string {
@@ -375,11 +440,11 @@ function renderByControl(findings: readonly Finding[], ids: Map<Finding, string>
     const severity = 'control' in resolved ? resolved.control.severity : first.severity;
     const rows = list.map(
       (f) =>
-        `<tr ${dataAttrs(f)}><td><code>${h(f.resource.type)}</code><br>${h(f.resource.name)}</td>` +
-        `<td><span class="pill status">${h(statusLabel(f.status))}</span></td>` +
-        `<td><span class="pill ${severityClass(f.severity)}">${h(f.severity)}</span></td>` +
-        `<td>${h(f.owner.name)}<span class="sub">${h(f.owner.team)}</span></td>` +
-        `<td>${h(f.summary)} <a href="#${h(ids.get(f)!)}">details</a></td></tr>`,
+        `<tr ${dataAttrs(f)}><td class="ctl-resource"><code>${h(f.resource.type)}</code><br>${h(f.resource.name)}</td>` +
+        `<td class="ctl-status"><span class="pill status">${h(statusLabel(f.status))}</span></td>` +
+        `<td class="ctl-sev"><span class="pill ${severityClass(f.severity)}">${h(f.severity)}</span></td>` +
+        `<td class="ctl-owner">${h(f.owner.name)}<span class="sub">${h(f.owner.team)}</span></td>` +
+        `<td class="ctl-summary">${h(f.summary)} <a href="#${h(ids.get(f)!)}">details</a></td></tr>`,
     );
     return [
       '<tbody data-group>',
@@ -388,13 +453,16 @@ function renderByControl(findings: readonly Finding[], ids: Map<Finding, string>
       '</tbody>',
     ].join('\n');
   });
-  return [
-    '<table class="controls">',
-    '<colgroup><col class="c-resource"><col class="c-status"><col class="c-sev"><col class="c-owner"><col></colgroup>',
-    '<thead><tr><th scope="col">Resource</th><th scope="col">Status</th><th scope="col">Severity</th><th scope="col">Owner</th><th scope="col">Summary</th></tr></thead>',
-    ...groups,
-    '</table>',
-  ].join('\n');
+  return tableWrap(
+    [
+      '<table class="controls">',
+      '<caption id="controls-caption" class="visually-hidden">Findings by control</caption>',
+      '<colgroup><col class="c-resource"><col class="c-status"><col class="c-sev"><col class="c-owner"><col></colgroup>',
+      '<thead><tr><th scope="col">Resource</th><th scope="col">Status</th><th scope="col">Severity</th><th scope="col">Owner</th><th scope="col">Summary</th></tr></thead>',
+      ...groups,
+      '</table>',
+    ].join('\n'),
+  );
 }
 
 function renderFilters(plan: PlanDocument, groups: readonly OwnerGroup[]): string {
@@ -417,6 +485,7 @@ function renderFilters(plan: PlanDocument, groups: readonly OwnerGroup[]): strin
     '<output id="filter-count" aria-live="polite"></output>',
     '</form>',
     '<p class="noscript" id="filters-note">All findings are shown. Filtering by severity, status and owner needs JavaScript.</p>',
+    '<p class="print-filter" data-print-filter="list" hidden></p>',
   ].join('\n');
 }
 
@@ -425,7 +494,11 @@ function renderFilters(plan: PlanDocument, groups: readonly OwnerGroup[]): strin
  * without JavaScript. At the top, an INCOMPLETE banner when reads failed, then the counts by
  * severity and by owner; then, when the plan carries it, the inbound path map (path-map.ts); then
  * every finding grouped by owner, and again by control. Filters by severity, status and owner
- * appear only when JavaScript runs; without it everything is shown.
+ * appear only when JavaScript runs; without it everything is shown. A printed copy has no form, so
+ * under a filter it says which one, beside the counts (which always cover every finding) and above
+ * the lists. On a phone the page is no wider than the screen: the owner table scrolls in its own
+ * box and the by-control table stacks each finding. Text meets WCAG AA contrast, and each table is
+ * named by a caption that is hidden from sight only.
  * Every tenant-supplied string is HTML-escaped, secrets are redacted, and a Content-Security-Policy
  * forbids loading anything from anywhere.
  */
@@ -459,6 +532,7 @@ export function renderHtml(input: PlanDocument): string {
     body.push(`<p class="verdict ${verdictClass}">${h(headline)}<span class="changes">${h(changesText(plan))}</span></p>`);
   }
   body.push(renderCards(all));
+  if (plan.findings.length > 0) body.push('<p class="print-filter" data-print-filter="counts" hidden></p>');
   if (groups.length > 0) body.push('<h2>By owner</h2>', renderOwnerTable(groups, all));
   body.push('</section>');
   if (plan.inboundPaths) body.push(pathMapHtml(plan.inboundPaths));
