@@ -523,7 +523,7 @@ export function renderHtml(input: PlanDocument): string {
       '</section>',
     );
   }
-  body.push('<section id="overview" aria-labelledby="overview-title">', '<h2 id="overview-title" hidden>Overview</h2>');
+  body.push('<section id="overview" aria-labelledby="overview-title">', '<h2 id="overview-title" class="visually-hidden">Overview</h2>');
   if (clean) {
     body.push('<p class="verdict ok">No changes. The tenant matches the posture.</p>');
   } else {
