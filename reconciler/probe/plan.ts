@@ -79,7 +79,10 @@ export function planProbes(
     }
     const to = recipientIn(p.domain);
     if (!to) {
-      unprobed.push({ path: p.key, reason: `the probe mailbox ${config.recipient} has no address in ${p.domain}: add one (an smtp: proxy address) to probe this path` });
+      const reason = `the probe mailbox ${config.recipient} has no address in ${p.domain}: add one (an smtp: proxy address) to probe this path`;
+      unprobed.push({ path: p.key, reason });
+      // A path mail can take that no test message went down is not confirmed: the run is incomplete.
+      problems.push(`${p.key} was not probed: ${reason}`);
       continue;
     }
     const own = policies.get(p.domain) ?? 'unknown';

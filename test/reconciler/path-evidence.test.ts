@@ -90,10 +90,14 @@ describe('probe plan', () => {
     expect(unprobed[0]!.reason).toMatch(/^fabrikam\.example publishes no DMARC policy to enforce/);
   });
 
-  it('a path of a domain the probe mailbox has no address in is not probed, and says why', () => {
-    const { probes, unprobed } = planProbes(map, config, new Map([['contoso.example', 'reject'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'reject']]), 'r');
+  it('a path of a domain the probe mailbox has no address in is not probed, says why, and leaves the run incomplete', () => {
+    const { probes, unprobed, problems } = planProbes(map, config, new Map([['contoso.example', 'reject'], ['fabrikam.example', 'reject'], ['woodgrove.example', 'reject']]), 'r');
     expect(new Set(probes.map((p) => p.path))).toEqual(new Set(['contoso.example/eop']));
     expect(unprobed.find((u) => u.path === 'fabrikam.example/eop')?.reason).toBe('the probe mailbox probe@contoso.example has no address in fabrikam.example: add one (an smtp: proxy address) to probe this path');
+    expect(problems).toEqual([
+      'fabrikam.example/eop was not probed: the probe mailbox probe@contoso.example has no address in fabrikam.example: add one (an smtp: proxy address) to probe this path',
+      'fabrikam.example/gateway:mx1.gateway.example was not probed: the probe mailbox probe@contoso.example has no address in fabrikam.example: add one (an smtp: proxy address) to probe this path',
+    ]);
   });
 
   it('an outside domain without p=reject, or a policy that could not be looked up, is a problem, not a silent skip', () => {
