@@ -16,6 +16,12 @@ import { neutralise } from '../core/text.js';
 import { sendProbe, type SmtpOutcome } from '../transport/smtp.js';
 import { judgeProbe, outcomeOfTrace, planProbes, type Probe, type ProbeConfig, type ProbeResult, type PublishedPolicy, type Unprobed } from './plan.js';
 
+/** 300 s / 100 requests: message trace's pace, kept by the rounds of reads. */
+export const TRACE_SECONDS_PER_REQUEST = 3;
+
+/** How long a round of message trace reads waits before the next: the interval asked, or longer to keep the service's pace. */
+export const tracePause = (pending: number, intervalMs: number): number => Math.max(intervalMs, pending * TRACE_SECONDS_PER_REQUEST * 1000);
+
 /** Why a probe run refuses to send anything. */
 export class ProbeRefused extends Error {}
 
@@ -189,8 +195,11 @@ export async function runProbe(m: Manifest, config: ProbeConfig, conn: Connectio
         break;
       }
     }
-    if (!pending.size || Date.now() + o.intervalMs > deadline) break;
-    await sleep(o.intervalMs);
+    // Message trace allows 100 requests in 5 minutes: one per pending message per round, so a round
+    // waits at least 3 s per message still pending.
+    const pause = tracePause(pending.size, o.intervalMs);
+    if (!pending.size || Date.now() + pause > deadline) break;
+    await sleep(pause);
   }
 
   const outcomes: ProbeOutcome[] = sent.map(({ probe, smtp }) => {

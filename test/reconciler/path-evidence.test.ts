@@ -6,6 +6,7 @@ import type { MappedPath, PathMap } from '../../reconciler/model/paths.js';
 import { failedMessageOf } from '../../reconciler/resources/analyzed-email.js';
 import { judgeProbe, outcomeOfTrace, planProbes, probeExitCode } from '../../reconciler/probe/plan.js';
 import { judgeSmtpError } from '../../reconciler/transport/smtp.js';
+import { tracePause } from '../../reconciler/probe/run.js';
 
 type Obj = Record<string, unknown>;
 
@@ -114,6 +115,14 @@ describe('probe plan', () => {
     expect(judgeProbe({ ...gatewayOutside!, excepted: true }, 'inbox')).toBe('excepted');
     expect([outcomeOfTrace('delivered'), outcomeOfTrace('filteredAsSpam'), outcomeOfTrace('Quarantined'), outcomeOfTrace('failed'), outcomeOfTrace('pending'), outcomeOfTrace('gettingStatus')]).toEqual(['inbox', 'junk', 'quarantine', 'reject', undefined, undefined]);
     expect([probeExitCode(['confirmed', 'excepted', 'differs'], []), probeExitCode(['confirmed', 'delivered'], []), probeExitCode(['delivered', 'not-confirmed'], []), probeExitCode(['confirmed'], ['x'])]).toEqual([0, 2, 1, 1]);
+  });
+
+  it('message trace is read at its pace: 100 requests in 5 minutes, one per pending message a round', () => {
+    expect(tracePause(2, 30_000)).toBe(30_000);
+    expect(tracePause(40, 30_000)).toBe(120_000);
+    expect(tracePause(0, 1_000)).toBe(1_000);
+    // Whatever the interval asked, a round of n reads is followed by at least 3n seconds.
+    for (const n of [1, 10, 33, 100]) expect(tracePause(n, 1_000) / 1000 / n).toBeGreaterThanOrEqual(3);
   });
 
   it('an SMTP refusal is a rejection only at the end of DATA; before the message is read it says nothing of the path', () => {
