@@ -1,3 +1,4 @@
+import { pipelineOf, pipelineWarning } from './pipeline.js';
 /**
  * Run logs on stderr: plain lines, or JSON lines for pipelines. Secrets are masked before anything is
  * written, and no control or bidirectional formatting character reaches the terminal.
@@ -41,7 +42,12 @@ export function createLogger(format: LogFormat, stream: NodeJS.WriteStream = pro
   };
   return {
     info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', `warning: ${m}`, f),
+    warn: (m, f) => {
+      write('warn', `warning: ${m}`, f);
+      // In a pipeline, the warning is an annotation as well.
+      const annotation = format === 'text' ? pipelineWarning(pipelineOf(), m) : undefined;
+      if (annotation) stream.write(`${annotation}\n`);
+    },
     progress: (label, done, total) => {
       if (tty) {
         const width = 30;

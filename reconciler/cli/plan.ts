@@ -14,6 +14,7 @@ import { newRunId, planEvidence } from '../evidence/recorder.js';
 import { actorOf, evidenceOption, openEvidence } from './evidence.js';
 import { fail } from './fail.js';
 import { createLogger, type LogFormat } from './log.js';
+import { pipelineLines, pipelineOf, writeJobSummary } from './pipeline.js';
 import { terminalSafe } from '../core/text.js';
 import { colourByDefault, dayOption, wholeNumberOption } from './options.js';
 
@@ -149,6 +150,10 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
           confirm: args['confirm-near-miss'],
         });
         writeReports(plan, args, input.manifestPath);
+        // In a pipeline: annotations for what to act on, and the plan in the job summary (GitHub).
+        const pipeline = pipelineOf();
+        for (const line of pipelineLines(pipeline, plan)) process.stderr.write(`${line}\n`);
+        if (pipeline === 'github') writeJobSummary(renderReport(plan, 'markdown', { manifestPath: input.manifestPath }));
         const stats = { graphRequests: conn.graph.stats.requests, exchangeRequests: conn.exchange.stats.requests, throttled: conn.graph.stats.throttled + conn.exchange.stats.throttled };
         log.info(`${plan.findings.length} findings; ${stats.graphRequests} Graph and ${stats.exchangeRequests} Exchange requests, ${stats.throttled} throttled`, stats);
         if (plan.incomplete.some((i) => / 401 /.test(i.error))) {

@@ -61,6 +61,28 @@ describe('every positional and option is described in --help', () => {
   });
 });
 
+describe('in a pipeline', () => {
+  it('GitHub Actions: findings become error annotations on stderr and the plan goes into the job summary; stdout keeps the report', async () => {
+    const { mkdtempSync: tmp, readFileSync: read } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { tokens } = await import('./harness.js');
+    const summary = join(tmp(join(tmpdir(), 'summary-')), 'summary.md');
+    const sim = await startSimulator({ scenario: 'drifted' });
+    try {
+      const r = await planAgainst(sim, synthExamples(), ['--format', 'json'], { ...tokens(sim), GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stdout)).toMatchObject({ format: 'email-posture-plan' });
+      const annotations = r.stderr.split('\n').filter((l) => l.startsWith('::error'));
+      expect(annotations.length).toBeGreaterThan(0);
+      expect(annotations.length).toBeLessThanOrEqual(11);
+      expect(read(summary, 'utf8')).toContain('## email-posture plan: Tailspin Toys');
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+
 describe('posture sim --print-env', () => {
   it('prints the tokens and connection options a shell needs to plan against it, without reading any source', async () => {
     const { spawn } = await import('node:child_process');
