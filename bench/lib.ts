@@ -35,9 +35,12 @@ export const tenantEnv = (sim: RunningSimulator, exchangeRole: string): Record<s
 /** The connection options of `posture` against a simulated tenant. */
 export const tenantArgs = (sim: RunningSimulator, synthDir: string): string[] => ['--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl];
 
-/** Runs `posture ARGS` in its own process: its exit code, wall time, peak resident memory (VmHWM) and stderr. */
-export async function timedPosture(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; wallSeconds: number; peakRssMb: number; stderr: string }> {
-  const posture = fileURLToPath(new URL('../bin/posture.js', import.meta.url));
+/** Runs `posture ARGS` (this checkout's, or the `posture` script given) in its own process: its exit code, wall time, peak resident memory (VmHWM) and stderr. */
+export async function timedPosture(
+  args: readonly string[],
+  env: Record<string, string>,
+  posture: string = fileURLToPath(new URL('../bin/posture.js', import.meta.url)),
+): Promise<{ code: number | null; wallSeconds: number; peakRssMb: number; stderr: string }> {
   const t0 = performance.now();
   // BENCH_NODE_ARGS passes options to the measured process's node, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it.
   const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `posture` command. The project is TypeScript run through tsx's loader, so there is no build step.
-import { register } from 'tsx/esm/api';
+// The `posture` command. The installed package runs the compiled JavaScript in dist/; a checkout of
+// the source (where reconciler/ holds TypeScript) runs that source through tsx's loader.
+import { existsSync } from 'node:fs';
 
 // A reader that stops early (`posture controls | head`) is not an error.
 process.stdout.on('error', (err) => {
@@ -8,6 +9,12 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 
-register();
-const { main } = await import('../reconciler/cli/main.ts');
+const source = new URL('../reconciler/cli/main.ts', import.meta.url);
+let entry = new URL('../dist/reconciler/cli/main.js', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  entry = source;
+}
+const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -6,6 +6,7 @@ import { authenticate, serveGraph, type GraphService } from './graph/service.js'
 import { graphError } from './http/errors.js';
 import { Faults, type FaultRule } from './http/faults.js';
 import { DEFAULT_LIMITS, Throttler, type Limits } from './http/limits.js';
+import { limitsOfSettings } from './http/settings.js';
 import { RequestLog } from './http/log.js';
 import { SimHttpServer, type Outcome } from './http/server.js';
 import { EXCHANGE_AUDIENCE, GRAPH_AUDIENCE, mintToken, ROLE_IDS } from './http/token.js';
@@ -23,6 +24,7 @@ export type { Limits } from './http/limits.js';
 export type { RequestLogEntry } from './http/log.js';
 export type { DnsFault } from './dns/server.js';
 export { DEFAULT_LIMITS } from './http/limits.js';
+export { CLI_FAULT_KINDS, LIMIT_NAMES, parseFault, parseLimit, SettingsError, simulatorSettingsSchema, type SimulatorSettings } from './http/settings.js';
 export { mintToken, GRAPH_AUDIENCE, EXCHANGE_AUDIENCE, ROLE_IDS } from './http/token.js';
 export { ALL_GRAPH_PERMISSIONS, GRAPH_PERMISSIONS } from './graph/routes.js';
 export { loadScenario, BUILT_IN_SCENARIOS, scenarioDrifts } from './scenario/scenario.js';
@@ -38,9 +40,9 @@ export interface SimulatorOptions {
   scenario?: string | Scenario;
   /** Grow the scenario into a large tenant (generated users, mailboxes, rules, policies). */
   generate?: GenerateOptions;
-  /** Overrides of Microsoft's published limits, which are on by default. */
+  /** Overrides of Microsoft's published limits, which are on by default (and of the scenario's `simulator` block). */
   limits?: Partial<Limits>;
-  /** HTTP fault rules; more can be added while running with `faults.add`. */
+  /** HTTP fault rules, in place of the scenario's `simulator.faults`; more can be added while running with `faults.add`. */
   faults?: readonly FaultRule[];
   /** DNS faults by query name. */
   dnsFaults?: Record<string, DnsFault>;
@@ -114,9 +116,10 @@ export interface RunningSimulator {
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const scenario = typeof options.scenario === 'object' ? options.scenario : loadScenario(options.scenario ?? 'compliant');
   const tenant = options.generate ? generateTenant(scenario, options.generate) : tenantFromScenario(scenario);
-  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  // The scenario's own settings, then what the caller gives: each overrides the one before.
+  const limits: Limits = { ...DEFAULT_LIMITS, ...limitsOfSettings(scenario.simulator), ...options.limits };
   const throttler = new Throttler(limits, tenant.size);
-  const faults = new Faults(options.faults);
+  const faults = new Faults(options.faults ?? (scenario.simulator?.faults as FaultRule[] | undefined));
   const requests = new RequestLog();
   const host = options.host ?? '127.0.0.1';
   const release = () => void tenant.timeline.release(tenant.clock.now(), tenant.graph);

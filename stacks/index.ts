@@ -1,6 +1,7 @@
 /** The posture-as-code API: constructs that declare an organisation's email-security posture. */
 export { EmailSecurityPosture, DEFAULT_EXCEPTION_MAX_DAYS, TODAY_CONTEXT_KEY, addDays } from './lib/posture.js';
 export type { EmailSecurityPostureProps, ExceptionProps } from './lib/posture.js';
+export type { AlertsProps, AlertDestinationProps } from './lib/alerts.js';
 export { PostureArea } from './lib/area.js';
 export type { PostureAreaProps, ControlSettings } from './lib/area.js';
 export { SenderAuthentication } from './lib/sender-authentication.js';
@@ -51,3 +52,10 @@ export type {
 export { ROLE_TEMPLATE_IDS, DEFAULT_PRIVILEGED_ROLES } from './lib/roles.js';
 export { synthesize, runSynth, collectErrors, formatErrors } from './lib/synth.js';
 export type { SynthError, SynthResult, SynthOptions } from './lib/synth.js';
+
+/**
+ * The cdktf classes a posture stack is built from, re-exported so that a posture repository imports
+ * everything from this package and uses the same cdktf and constructs as its constructs do.
+ */
+export { App, LocalBackend, TerraformStack } from 'cdktf';
+export { Construct } from 'constructs';

@@ -10,6 +10,7 @@ import {
   type TokenCredential,
 } from '@azure/identity';
 import { rememberSecret } from '../core/redact.js';
+import { describeCause, proxyFetch } from '../transport/proxy.js';
 
 /** The two APIs the reconciler calls, each with its own token audience. */
 export type Api = 'graph' | 'exchange';
@@ -113,11 +114,10 @@ function githubAssertion(env: NodeJS.ProcessEnv): () => Promise<string> {
     url.searchParams.set('audience', TOKEN_EXCHANGE_AUDIENCE);
     let res: Response;
     try {
-      // The bearer goes to this URL only: a redirect is refused, not followed.
-      res = await fetch(url, { headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json' }, redirect: 'error' });
+      // The bearer goes to this URL only: a redirect is refused, not followed. Through HTTPS_PROXY when one is set.
+      res = await (proxyFetch(env) ?? fetch)(url.href, { headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json' }, redirect: 'error' });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CredentialError(`GitHub OIDC token request to ${url.origin} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      throw new CredentialError(`GitHub OIDC token request to ${url.origin} failed: ${describeCause(err)}`);
     }
     if (!res.ok) throw new CredentialError(`GitHub OIDC token request failed with HTTP ${res.status}`);
     const value = ((await res.json().catch(() => undefined)) as { value?: unknown } | undefined)?.value;

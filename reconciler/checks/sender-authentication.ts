@@ -72,8 +72,10 @@ function checkDmarc(ev: Evaluation, d: DesiredDomain, dns: DomainDns): void {
       summary: e.status === 'missing' ? `${d.name} publishes no DMARC record: anyone can send mail as it.` : `${d.name}: ${e.summary}`,
       remediation: publish(name, wanted),
     });
+    for (const c of ['MAIL.DMARC.2', 'MAIL.DMARC.3', 'MAIL.DMARC.4']) ev.cannotJudge(c, `${d.name} has no valid DMARC record to judge (MAIL.DMARC.1)`);
     return;
   }
+  for (const c of ['MAIL.DMARC.2', 'MAIL.DMARC.3', 'MAIL.DMARC.4']) ev.ran(c);
   // A record applies (at the domain, or found by the DNS tree walk at its organizational or public suffix domain).
   const r = dns.dmarc.record!;
   const problems: Array<{ check: string; text: string }> = [];
@@ -133,6 +135,7 @@ function checkSpf(ev: Evaluation, d: DesiredDomain, dns: DomainDns): void {
     dnsFailure(ev, 'MAIL.SPF.1', `TXT ${s.dnsError?.name ?? d.name}`, dns.readAt, `${s.dnsError?.code ?? 'error'}: ${s.dnsError?.message ?? ''}`);
     return;
   }
+  ev.ran('MAIL.SPF.1');
   const ok = s.status === 'hardfail' || (s.status === 'softfail' && d.spf.all === '~all');
   if (ok) return;
   const check = s.status === 'missing' ? 'spf-record-present' : s.status === 'invalid' ? 'spf-record-valid' : 'spf-all-qualifier';

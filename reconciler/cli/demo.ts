@@ -1,14 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, ROLE_IDS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { printableLine } from './log.js';
+import { PACKAGE_ROOT } from '../version.js';
 
-const posture = fileURLToPath(new URL('../../bin/posture.js', import.meta.url));
-/** The repository the example posture lives in: synth runs its cdktf.json app from there, wherever the demo is started. */
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const posture = join(PACKAGE_ROOT, 'bin', 'posture.js');
+/**
+ * Where the example postures' cdktf.json is: synth runs its app from there, wherever the demo is
+ * started. The package root in a checkout of the source; dist/ (the compiled app) in an installed package.
+ */
+const root = existsSync(join(PACKAGE_ROOT, 'stacks', 'main.ts')) ? PACKAGE_ROOT : join(PACKAGE_ROOT, 'dist');
 
 /**
  * `posture demo`: the whole loop on the example posture and the simulator's drifted tenant, in

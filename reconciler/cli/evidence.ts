@@ -1,3 +1,4 @@
+import { withHelp } from './help.js';
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { describeHolder, trailLockHolder } from '../apply/lock.js';
@@ -175,7 +176,7 @@ export function evidenceCommand(setExit: (code: number) => void): CommandModule<
   return {
     command: 'evidence',
     describe: 'Work with the evidence trail that plan and apply append to',
-    builder: (y) => y.command(verifyCommand(setExit)).demandCommand(1, 'Name an evidence command: verify.') as never,
+    builder: (y) => y.command(withHelp(verifyCommand(setExit), 'evidence')).demandCommand(1, 'Name an evidence command: verify.') as never,
     handler: () => {},
   };
 }

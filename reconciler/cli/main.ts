@@ -1,21 +1,36 @@
 import { TOOL_VERSION } from '../version.js';
-import yargs from 'yargs';
-import { controlsCommand } from './controls.js';
-import { planCommand, showCommand } from './plan.js';
-import { simCommand } from './sim.js';
-import { applyCommand } from './apply.js';
-import { checkDomainCommand } from './check-domain.js';
-import { demoCommand } from './demo.js';
-import { evidenceCommand } from './evidence.js';
-import { permissionsCommand } from './permissions.js';
-import { rollbackCommand } from './rollback.js';
-import { respondCommand } from './respond.js';
-import { probeCommand } from './probe.js';
-import { synthCommand } from './synth.js';
+import yargs, { type CommandModule } from 'yargs';
+import { withHelp } from './help.js';
 import { refuseMisreadWords, refuseRepeats, UsageError } from './options.js';
 import { printable } from './log.js';
+import { asksForJson, printJsonDocument, usageFailureDocument } from './json-output.js';
 
-const COMMANDS = new Set(['synth', 'plan', 'drift', 'show', 'apply', 'rollback', 'evidence', 'controls', 'permissions', 'check-domain', 'sim', 'demo']);
+type SetExit = (code: number) => void;
+
+/**
+ * Each command's module, loaded only when the command line names it: `posture plan` does not load the
+ * simulator, the SMTP prober or the response engine. Top-level help, completion and a misspelled
+ * command load them all.
+ */
+const LOADERS: Readonly<Record<string, (setExit: SetExit) => Promise<CommandModule<object, never>>>> = {
+  init: async (e) => (await import('./init.js')).initCommand(e) as never,
+  synth: async (e) => (await import('./synth.js')).synthCommand(e) as never,
+  plan: async (e) => (await import('./plan.js')).planCommand('plan', e) as never,
+  drift: async (e) => (await import('./plan.js')).planCommand('drift', e) as never,
+  show: async (e) => (await import('./plan.js')).showCommand(e) as never,
+  apply: async (e) => (await import('./apply.js')).applyCommand(e) as never,
+  rollback: async (e) => (await import('./rollback.js')).rollbackCommand(e) as never,
+  respond: async (e) => (await import('./respond.js')).respondCommand(e) as never,
+  probe: async (e) => (await import('./probe.js')).probeCommand(e) as never,
+  evidence: async (e) => (await import('./evidence.js')).evidenceCommand(e) as never,
+  controls: async (e) => (await import('./controls.js')).controlsCommand(e) as never,
+  permissions: async (e) => (await import('./permissions.js')).permissionsCommand(e) as never,
+  'check-domain': async (e) => (await import('./check-domain.js')).checkDomainCommand(e) as never,
+  sim: async (e) => (await import('./sim.js')).simCommand(e) as never,
+  demo: async (e) => (await import('./demo.js')).demoCommand(e) as never,
+};
+
+const COMMANDS = new Set(Object.keys(LOADERS));
 
 /** `apply`, `evidence verify`: the command the arguments name, for messages ('' when they name none). */
 function commandOf(argv: readonly string[]): string {
@@ -48,32 +63,27 @@ export async function main(argv: readonly string[]): Promise<number> {
     const message = err instanceof UsageError ? usageMessage(err.message, argv) : err instanceof Error ? err.message : String(err);
     process.stderr.write(`posture${command ? ` ${command}` : ''}: ${printable(message)}\n`);
     if (err instanceof UsageError) process.stderr.write(`(see posture ${command ? `${command} ` : ''}--help)\n`);
+    // synth, apply and rollback with --format json: stdout still holds one document saying what failed.
+    const document = err instanceof UsageError && asksForJson(argv) ? usageFailureDocument(command, message) : undefined;
+    if (document) printJsonDocument(document);
     else if (debug && err instanceof Error && err.stack) process.stderr.write(`${printable(err.stack)}\n`);
     return 1;
   }
   return exitCode;
 }
 
-async function run(argv: readonly string[], setExit: (code: number) => void): Promise<void> {
-  await yargs([...argv])
+async function run(argv: readonly string[], setExit: SetExit): Promise<void> {
+  const named = argv.find((a) => !a.startsWith('-')) ?? '';
+  // `posture --version` needs no command at all.
+  const wanted = COMMANDS.has(named) ? [named] : !named && argv.includes('--version') ? [] : [...COMMANDS];
+  const commands = await Promise.all(wanted.map(async (name) => withHelp(await LOADERS[name]!(setExit))));
+  const cli = yargs([...argv]);
+  for (const command of commands) cli.command(command);
+  await cli
     .scriptName('posture')
     // Options are read by their --names only; without camelCase copies an unknown one is named once.
     .parserConfiguration({ 'camel-case-expansion': false })
     .usage('$0 <command> [options]\n\nEmail-security posture for Microsoft 365 / Entra ID, as code.')
-    .command(synthCommand(setExit))
-    .command(planCommand('plan', setExit))
-    .command(planCommand('drift', setExit))
-    .command(showCommand(setExit))
-    .command(applyCommand(setExit))
-    .command(rollbackCommand(setExit))
-    .command(respondCommand(setExit))
-    .command(probeCommand(setExit))
-    .command(evidenceCommand(setExit))
-    .command(controlsCommand(setExit))
-    .command(permissionsCommand(setExit))
-    .command(checkDomainCommand(setExit))
-    .command(simCommand(setExit))
-    .command(demoCommand(setExit))
     .completion('completion', 'Print a shell completion script for bash or zsh (source it from your shell profile)')
     .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of unexpected errors' })
     .demandCommand(1, 'Name a command.')

@@ -6,17 +6,20 @@ import type { PlanDocument } from '../model/plan.js';
 import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, signIn, type Connection } from '../input/connection.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../input/json-depth.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
+import { sarifPlaces } from '../input/repository.js';
 import { exitCodeOf } from '../plan/build.js';
 import { runPlan } from '../plan/run.js';
 import { renderHuman } from '../report/human.js';
-import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
+import { REPORT_FORMATS, renderReport, type ReportFormat, type ReportOptions } from '../report/index.js';
 import { newRunId, planEvidence } from '../evidence/recorder.js';
 import { actorOf, evidenceOption, openEvidence } from './evidence.js';
 import { fail } from './fail.js';
-import { createLogger, type LogFormat } from './log.js';
+import { createLogger, printable, type LogFormat } from './log.js';
 import { pipelineLines, pipelineOf, writeJobSummary } from './pipeline.js';
 import { terminalSafe } from '../core/text.js';
 import { colourByDefault, dayOption, wholeNumberOption } from './options.js';
+import { deliverAlerts, resolveDestinations } from './alerts.js';
+import { DEFAULT_WEBHOOK_POLICY } from '../transport/webhook.js';
 
 export interface PlanArgs {
   'synth-dir': string;
@@ -38,6 +41,7 @@ export interface PlanArgs {
   debug: boolean;
   evidence: string | false;
   'confirm-near-miss': boolean;
+  'deliver-alerts': boolean;
 }
 
 /** Options shared by every command that reads the tenant. */
@@ -88,11 +92,11 @@ export function reportFormats(args: Pick<PlanArgs, 'format' | 'out'>): ReportFor
   return formats;
 }
 
-export function writeReports(plan: PlanDocument, args: Pick<PlanArgs, 'format' | 'out' | 'color'>, manifestPath?: string): void {
+export function writeReports(plan: PlanDocument, args: Pick<PlanArgs, 'format' | 'out' | 'color'>, options: ReportOptions = {}): void {
   const formats = reportFormats(args);
   let stdoutUsed = false;
   formats.forEach((format, i) => {
-    const text = renderReport(plan, format, { ...(manifestPath ? { manifestPath } : {}) });
+    const text = renderReport(plan, format, options);
     const file = args.out[i];
     if (file) {
       mkdirSync(dirname(resolve(file)), { recursive: true });
@@ -125,6 +129,11 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
           type: 'boolean',
           default: false,
           describe: "Confirm each conditional access near miss with Graph's What If evaluation for one user of the policy's population (a failure is noted in the finding, never fails the run)",
+        })
+        .option('deliver-alerts', {
+          type: 'boolean',
+          default: false,
+          describe: "Send new, reopened and exception-expired findings of alert-mode controls to the posture's alert destinations, once per finding (recorded in the evidence trail)",
         }) as never,
     handler: async (args) => {
       const log = createLogger(args['log-format']);
@@ -133,6 +142,8 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
         reportFormats(args);
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack);
         const trail = openEvidence(args.evidence);
+        if (args['deliver-alerts'] && !trail) throw new InputError('--deliver-alerts records each delivery in the evidence trail, so that a finding is alerted once: it cannot be used with --no-evidence');
+        const destinations = args['deliver-alerts'] ? resolveDestinations(input.manifest, process.env) : undefined;
         const conn = connectFrom(args);
         log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
         await signIn(conn);
@@ -149,7 +160,8 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
           },
           confirm: args['confirm-near-miss'],
         });
-        writeReports(plan, args, input.manifestPath);
+        // SARIF points at the declaring code, by repository paths.
+        writeReports(plan, args, sarifPlaces(args['synth-dir'], input));
         // In a pipeline: annotations for what to act on, and the plan in the job summary (GitHub).
         const pipeline = pipelineOf();
         for (const line of pipelineLines(pipeline, plan)) process.stderr.write(`${line}\n`);
@@ -162,9 +174,19 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
         if (plan.incomplete.length) {
           log.warn(`the run is incomplete; this is not a clean result. Could not read:\n${plan.incomplete.map((i) => `  - ${terminalSafe(i.what)} (${terminalSafe(i.endpoint)}): ${terminalSafe(i.error)}`).join('\n')}`);
         }
-        const code = exitCodeOf(plan);
+        let code = exitCodeOf(plan);
+        const runId = newRunId();
+        if (trail && destinations) {
+          const alerts = await deliverAlerts({
+            plan, manifest: input.manifest, destinations, trail, runId, actor: await actorOf(conn),
+            policy: { ...DEFAULT_WEBHOOK_POLICY, timeoutMs: args.timeout * 1000, maxRetries: Math.min(args['max-retries'], DEFAULT_WEBHOOK_POLICY.maxRetries) },
+            info: (m) => log.info(m),
+          });
+          for (const failure of alerts.failures) process.stderr.write(`posture ${kind}: ${printable(failure)}\n`);
+          if (alerts.failures.length) code = 1;
+        }
         if (trail) {
-          const record = trail.append(planEvidence(plan, newRunId(), await actorOf(conn), code));
+          const record = trail.append(planEvidence(plan, runId, await actorOf(conn), code));
           log.info(`recorded as run ${record.runId} in ${relative(process.cwd(), trail.path) || trail.path}`);
         }
         setExit(code);

@@ -18,12 +18,16 @@ import { fail } from './fail.js';
 import { connectFrom, tenantOptions, type PlanArgs } from './plan.js';
 import { openRun, recordRefusal, type OpenRun } from './run.js';
 import { signIn } from '../input/connection.js';
+import type { EvidenceRecord } from '../evidence/records.js';
+import type { RestoredFinding } from '../model/plan.js';
+import { evidenceSummary, outputChange, outputError, outputFormat, printJsonDocument, withOutputFormat, type OutputFormat, type RollbackDocument } from './json-output.js';
 
 interface RollbackArgs extends Omit<PlanArgs, 'format' | 'out' | 'color' | 'today'> {
   run: string;
   out: string;
   'expect-head'?: string;
   'restore-insecure': boolean;
+  format: OutputFormat[];
 }
 
 /**
@@ -35,7 +39,7 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
     command: 'rollback <run>',
     describe: 'Plan the reverse of an apply run from its recorded before-values; apply it with `posture apply FILE`',
     builder: (y) =>
-      expectHeadOption(tenantOptions(y))
+      withOutputFormat(expectHeadOption(tenantOptions(y)), 'the rollback plan saved, each of its changes, what cannot be reversed, its evidence record and the exit status')
         .positional('run', { type: 'string', demandOption: true, describe: 'The run id of an apply, as its log and the evidence trail show it' })
         .option('evidence', { type: 'string', default: DEFAULT_EVIDENCE_FILE, describe: 'The evidence file the run is recorded in; the rollback plan is recorded there too' })
         .option('out', { type: 'string', default: 'rollback-plan.json', describe: 'Where to save the rollback plan' })
@@ -47,7 +51,33 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
     handler: async (args) => {
       const log = createLogger(args['log-format']);
       let run: OpenRun | undefined;
+      let json = false;
+      let out: NodeJS.WritableStream = process.stdout;
+      // What the run's document says, filled in as the run learns it.
+      const seen: {
+        tenantId?: string; stack?: string; planFile?: string; planHash?: string; changes: PlannedChange[]; irreversible: RollbackDocument['irreversible'];
+        undone: number; restores: readonly RestoredFinding[]; trailPath?: string; record?: EvidenceRecord;
+      } = { changes: [], irreversible: [], undone: 0, restores: [] };
+      const document = (code: number, error?: unknown): RollbackDocument => ({
+        schemaVersion: 1,
+        kind: 'email-posture-rollback',
+        ok: code !== 1,
+        exitCode: code,
+        rollbackOf: args.run,
+        ...(seen.tenantId ? { tenantId: seen.tenantId } : {}),
+        ...(seen.stack ? { stack: seen.stack } : {}),
+        ...(seen.planFile ? { planFile: seen.planFile } : {}),
+        ...(seen.planHash ? { planHash: seen.planHash } : {}),
+        changes: seen.changes.map(outputChange),
+        irreversible: seen.irreversible,
+        undone: seen.undone,
+        restores: seen.restores,
+        ...(seen.trailPath && seen.record ? { evidence: evidenceSummary(seen.trailPath, [seen.record], seen.record.runId) } : {}),
+        ...(error !== undefined ? { error: outputError(error) } : {}),
+      });
       try {
+        json = outputFormat(args.format) === 'json';
+        if (json) out = process.stderr;
         const file = args.evidence as unknown;
         if (file === false || file === '' || file === 'false') throw new InputError('rollback reads the run from the evidence trail: name it with --evidence FILE');
         if (Array.isArray(file)) throw new InputError('--evidence names one file; it was given more than once');
@@ -67,12 +97,16 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
         }
         const input = loadSynthOutput(resolve(args['synth-dir']), args.stack ?? first.stack);
         const conn = connectFrom({ ...args, tenant: args.tenant ?? first.tenantId });
+        seen.tenantId = conn.tenant;
+        seen.stack = input.stack;
         await signIn(conn);
         // The same lock as apply; and an interrupted apply (this one, perhaps) is settled before its changes are reversed.
         run = await openRun({ conn, evidence: file as string, expectHead, log, attempt: () => ({ command: 'rollback', rollbackOf: args.run, tenantId: conn.tenant, stack: input.stack }) });
         const { trail } = run;
         const records = read();
         const { start, steps, irreversible, undone } = planRollback(records, args.run);
+        seen.undone = undone;
+        seen.irreversible = irreversible.map((i) => ({ type: String(i.record.resource.type), name: String(i.record.resource.name), control: String(i.record.control), reason: i.reason }));
         const attempt = () => ({ command: 'rollback' as const, rollbackOf: args.run, tenantId: conn.tenant, stack: input.stack, changes: steps.length });
         try {
           if (!sameTenant(conn.tenant, start!.tenantId)) throw new ApplyRefused(`run ${args.run} changed tenant ${start!.tenantId}, not ${conn.tenant}`, 'tenant');
@@ -86,6 +120,7 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
           }
           // Undoing a security fix brings its finding back: only on purpose, and said in the plan.
           const restores = findingsRestored(steps, records);
+          seen.restores = restores;
           if (restores.length && !args['restore-insecure']) {
             throw new ApplyRefused(
               `refusing to roll back run ${args.run} without --restore-insecure. ${renderRestores(restores)}No plan was saved. To restore that insecure state on purpose, run rollback again with --restore-insecure`,
@@ -106,20 +141,23 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
           const plan = buildPlan({ kind: 'plan', manifest: input.manifest, tenantId: conn.tenant, findings: [], incomplete: [], changes, rollbackOf: args.run, restores });
           mkdirSync(dirname(resolve(args.out)), { recursive: true });
           writeFileSync(args.out, `${jsonSafe(JSON.stringify(plan, null, 2))}\n`);
+          Object.assign(seen, { changes, planFile: args.out, planHash: plan.planHash });
           const shown = relative(process.cwd(), resolve(args.out)) || args.out;
-          process.stdout.write(printable(
+          out.write(printable(
             changes.length
               ? `Rollback of run ${terminalSafe(args.run)}: ${changes.length} change${changes.length === 1 ? '' : 's'}, last change first:\n${changes.map((c) => `  ${terminalSafe(describeChange(c))}`).join('\n')}\n`
               : `Rollback of run ${terminalSafe(args.run)}: nothing to reverse${undone ? ' (it was rolled back already)' : ''}.\n`,
           ));
-          if (restores.length) process.stdout.write(printable(renderRestores(restores)));
-          for (const i of irreversible) process.stdout.write(printable(`  not reversible: ${terminalSafe(`${i.record.resource.type} "${i.record.resource.name}" (${i.record.control}): ${i.reason}`)}\n`));
-          if (changes.length) process.stdout.write(printable(`Saved to ${terminalSafe(shown)}. Review it, then: posture apply ${terminalSafe(shown)}\n`));
+          if (restores.length) out.write(printable(renderRestores(restores)));
+          for (const i of irreversible) out.write(printable(`  not reversible: ${terminalSafe(`${i.record.resource.type} "${i.record.resource.name}" (${i.record.control}): ${i.reason}`)}\n`));
+          if (changes.length) out.write(printable(`Saved to ${terminalSafe(shown)}. Review it, then: posture apply ${terminalSafe(shown)}\n`));
           const code = irreversible.length ? 1 : changes.length ? 2 : 0;
           if (trail) {
-            trail.append(planEvidence(plan, newRunId(), run.actor, code));
+            seen.record = trail.append(planEvidence(plan, newRunId(), run.actor, code));
+            seen.trailPath = trail.path;
             log.info(`recorded in ${relative(process.cwd(), trail.path) || trail.path}`);
           }
+          if (json) printJsonDocument(document(code));
           setExit(code);
         } catch (err) {
           if (err instanceof ApplyRefused) recordRefusal(run, err, attempt(), log);
@@ -127,6 +165,7 @@ export function rollbackCommand(setExit: (code: number) => void): CommandModule<
         }
       } catch (err) {
         fail(err, args.debug, 'rollback');
+        if (json) printJsonDocument(document(1, err));
         setExit(1);
       } finally {
         await run?.lock.release();

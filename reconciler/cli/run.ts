@@ -106,9 +106,10 @@ export interface RecordedApply {
 /**
  * Applies changes one by one under the run's lock, each recorded in the trail: the intent before its
  * write, the outcome after it (a change that cannot be recorded stops the run), then the run's end.
- * Prints each outcome as it comes. Used by apply and by respond's automatic actions.
+ * Prints each outcome to `out` as it comes (stderr when stdout carries a JSON document). Used by apply
+ * and by respond's automatic actions.
  */
-export async function applyRecorded(p: RecordablePlan<PlannedChange>, conn: Connection, run: OpenRun, command: string): Promise<RecordedApply> {
+export async function applyRecorded(p: RecordablePlan<PlannedChange>, conn: Connection, run: OpenRun, command: string, out: NodeJS.WritableStream = process.stdout): Promise<RecordedApply> {
   const recorder = run.trail ? applyRecorder<PlannedChange>(run.trail, run.runId, run.actor) : undefined;
   recorder?.start(p);
   let unrecorded: string | undefined;
@@ -127,7 +128,7 @@ export async function applyRecorded(p: RecordablePlan<PlannedChange>, conn: Conn
       }
     },
     onChange: (o) => {
-      process.stdout.write(printable(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${terminalSafe(describeChange(o.change))}${o.error ? `\n    ${terminalSafe(o.error)}` : ''}${o.settled ? `\n    ${terminalSafe(o.settled)}` : ''}\n`));
+      out.write(printable(`  ${o.result === 'applied' ? 'applied' : 'FAILED '} ${terminalSafe(describeChange(o.change))}${o.error ? `\n    ${terminalSafe(o.error)}` : ''}${o.settled ? `\n    ${terminalSafe(o.settled)}` : ''}\n`));
       try {
         recorder?.change(o);
         return true;

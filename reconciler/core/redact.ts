@@ -13,8 +13,12 @@ const SECRET_KEY = /secret|password|token|assertion|authorization|certificate|cl
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const BEARER = /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi;
-const SECRET_PARAM = /\b((?:client_secret|client_assertion|password|secret|assertion|access_token|refresh_token|id_token)=)[^&\s"']+/gi;
+const SECRET_PARAM = /\b((?:client_secret|client_assertion|password|secret|assertion|access_token|refresh_token|id_token|sig)=)[^&\s"']+/gi;
 const PEM = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|$)/g;
+/** Basic credentials in a header (a proxy's `Proxy-Authorization: Basic …`). */
+const BASIC = /\b((?:Proxy-)?Authorization:\s*Basic\s+)[A-Za-z0-9+/=]+/gi;
+/** The user name and password of a URL (`http://user:password@proxy:3128`): everything between `//` and `@`. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>`]+@/gi;
 
 /** Secrets this process holds (tokens it was given or obtained, client secrets), masked wherever they appear. */
 const known = new Set<string>();
@@ -30,7 +34,24 @@ export function rememberSecret(value: string | undefined): void {
   if (typeof value === 'string' && value.length >= MIN_SECRET_LENGTH) known.add(value);
 }
 
-/** Masks tokens and secrets in a string: known secrets, JWTs, Bearer credentials, `secret=` parameters, PEM blocks. */
+/**
+ * Remembers a URL that is a secret as a whole (a webhook URL: whoever holds it can post), so that
+ * neither it nor its path and query, where the secret part is, appears anywhere.
+ */
+export function rememberSecretUrl(url: string): void {
+  rememberSecret(url);
+  rememberSecret(url.trim());
+  try {
+    const u = new URL(url.trim());
+    rememberSecret(u.href);
+    rememberSecret(`${u.pathname}${u.search}`);
+    rememberSecret(u.search.slice(1));
+  } catch {
+    // Not a URL: remembered as given.
+  }
+}
+
+/** Masks tokens and secrets in a string: known secrets, JWTs, Bearer and Basic credentials, `secret=` parameters, PEM blocks, a URL's user name and password. */
 export function redactText(text: string): string {
   let masked = text;
   for (const secret of known) if (masked.includes(secret)) masked = masked.split(secret).join(REDACTED);
@@ -38,6 +59,8 @@ export function redactText(text: string): string {
     .replace(PEM, REDACTED)
     .replace(JWT, REDACTED)
     .replace(BEARER, `Bearer ${REDACTED}`)
+    .replace(BASIC, `$1${REDACTED}`)
+    .replace(URL_USERINFO, `$1${REDACTED}@`)
     .replace(SECRET_PARAM, `$1${REDACTED}`);
   return masked === `Bearer ${REDACTED}` ? REDACTED : masked;
 }

@@ -68,6 +68,10 @@ export class Evaluation {
   readonly incomplete: IncompleteRead[] = [];
   readonly directory: Directory;
   private readonly notEvaluatedKeys = new Set<string>();
+  /** Controls (unversioned ids) a check ran for on data it could judge: only these can pass. */
+  readonly checked = new Set<string>();
+  /** Controls a check could not judge for some resource, without a failed read (why, for each). */
+  readonly unjudged = new Map<string, string[]>();
 
   constructor(
     readonly manifest: Manifest,
@@ -154,6 +158,21 @@ export class Evaluation {
     this.unread(section, what);
   }
 
+  /** Records that a check of a control ran on data it could judge (`need` does it for the checks that call it). */
+  ran(controlId: string): void {
+    this.checked.add(controlId);
+  }
+
+  /**
+   * Records that a check of a control could not judge one resource although every read succeeded
+   * (no DMARC record to judge the policy of): the control cannot pass, and is listed as not evaluated.
+   */
+  cannotJudge(controlId: string, why: string): void {
+    const list = this.unjudged.get(controlId);
+    if (list) list.push(why);
+    else this.unjudged.set(controlId, [why]);
+  }
+
   /** Lists a failed read as incomplete (once per endpoint), whether or not a check needed it. */
   unread(section: Section<unknown> & { ok: false }, what: string): void {
     if (this.incomplete.some((i) => i.endpoint === section.endpoint)) return;
@@ -181,6 +200,7 @@ export class Evaluation {
       }
     }
     if (!ok) return undefined;
+    this.ran(controlId);
     return sections.map(([s]) => (s && !(s instanceof Map) && s.ok ? s.value : undefined)) as T;
   }
 

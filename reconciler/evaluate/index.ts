@@ -11,11 +11,13 @@ import { checkOwnership } from '../checks/ownership.js';
 import { checkInboundPaths } from '../checks/paths.js';
 import { checkSenderAuthentication } from '../checks/sender-authentication.js';
 import { checkThreatProtection } from '../checks/threat-protection.js';
-import type { Finding, IncompleteRead } from '../model/finding.js';
+import { resolveControl, versionedId } from '../../policies/catalogue.js';
+import { ACTIONABLE, type Finding, type IncompleteRead } from '../model/finding.js';
+import type { ControlResult } from '../model/plan.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { LiveState } from '../model/live.js';
 import type { PathMap } from '../model/paths.js';
-import { RESOURCES } from '../resources/registry.js';
+import { RESOURCES, resourceType } from '../resources/registry.js';
 import { Evaluation } from './context.js';
 
 /** What a section of the live state is, in the words of an incomplete-read message: the title of the type read into it. */
@@ -25,7 +27,11 @@ const sectionTitle = (key: keyof LiveState) => RESOURCES.find((t) => t.read?.sec
  * Evaluates every declared control against the live state. Pure: no I/O, the same inputs give the
  * same findings in the same order.
  */
-export function evaluate(manifest: Manifest, live: LiveState, today: string): { findings: Finding[]; incomplete: IncompleteRead[]; inboundPaths?: PathMap } {
+export function evaluate(
+  manifest: Manifest,
+  live: LiveState,
+  today: string,
+): { findings: Finding[]; incomplete: IncompleteRead[]; controls: ControlResult[]; inboundPaths?: PathMap } {
   const ev = new Evaluation(manifest, live, today);
   checkSenderAuthentication(ev);
   checkInbound(ev);
@@ -50,5 +56,37 @@ export function evaluate(manifest: Manifest, live: LiveState, today: string): { 
   const findings = [...ev.findings].sort(
     (a, b) => order.indexOf(a.control.versionedId) - order.indexOf(b.control.versionedId) || a.resource.name.localeCompare(b.resource.name) || a.id.localeCompare(b.id),
   );
-  return { findings, incomplete: ev.incomplete, ...(inboundPaths ? { inboundPaths } : {}) };
+  return { findings, incomplete: ev.incomplete, controls: controlResults(ev, findings), ...(inboundPaths ? { inboundPaths } : {}) };
+}
+
+/**
+ * What the run made of each declared control. A control passes only when a check of it ran on data
+ * it could judge and nothing was found; a control with a failed read, or nothing a check could
+ * judge, is not evaluated, never passed. A finding to act on makes it failed, whatever else.
+ */
+function controlResults(ev: Evaluation, findings: readonly Finding[]): ControlResult[] {
+  return ev.manifest.controls.flatMap((entry): ControlResult[] => {
+    const resolved = resolveControl(entry.id);
+    if ('error' in resolved) return [];
+    const control = resolved.control;
+    const own = findings.filter((f) => f.control.id === control.id);
+    const notRead = own.filter((f) => f.status === 'not-evaluated');
+    const unjudged = ev.unjudged.get(control.id) ?? [];
+    const why = [...notRead.map((f) => f.notEvaluated?.detail ?? f.summary), ...unjudged];
+    if (why.length === 0 && own.length === 0 && !ev.checked.has(control.id)) why.push('no check of it had anything to judge');
+    const result = own.some((f) => ACTIONABLE.includes(f.status)) ? 'failed' : why.length > 0 ? 'not-evaluated' : own.length > 0 ? 'excepted' : 'passed';
+    return [
+      {
+        control: { id: control.id, version: control.version, versionedId: versionedId(control), title: control.title },
+        severity: control.severity,
+        owner: entry.owner,
+        mode: entry.mode,
+        result,
+        checks: control.checks.map((c) => ({ id: c.id, description: c.description })),
+        reads: control.resources.read.map((k) => resourceType(k).title),
+        findings: own.length,
+        ...(result === 'not-evaluated' ? { notEvaluated: [...new Set(why)].join('; ') } : {}),
+      },
+    ];
+  });
 }

@@ -244,11 +244,73 @@ export interface ResponseEvidenceRecord extends EvidenceRecordBase {
   readonly exitCode: number;
 }
 
+/** Why a finding is alerted: first seen, seen again after it was resolved (or excepted), or its exception expired. */
+export type AlertReason = 'new' | 'reopened' | 'exception-expired';
+
+/** An alert destination as the trail names it: its kind and the environment variable that holds its URL (never the URL). */
+export interface RecordedDestination {
+  readonly kind: string;
+  readonly urlFromEnv: string;
+}
+
+/**
+ * One alert sent (or tried) to one destination by `plan`/`drift --deliver-alerts`. Only a
+ * `delivered` record counts as delivered: a finding with a `failed` one is sent again next run.
+ */
+export interface AlertDeliveryEvidenceRecord extends EvidenceRecordBase {
+  readonly kind: 'alert-delivery';
+  /** The plan whose finding was alerted. */
+  readonly planHash: string;
+  readonly tenantId: string;
+  readonly stack: string;
+  readonly findingId: string;
+  /** Versioned control id, e.g. `MAIL.FWD.4v1`. */
+  readonly control: string;
+  readonly reason: AlertReason;
+  /** The finding's status when it was alerted (`violation`, `exception-expired`, …). */
+  readonly findingStatus: string;
+  readonly destination: RecordedDestination;
+  readonly result: 'delivered' | 'failed';
+  /** How many requests were sent (retries included). */
+  readonly attempts: number;
+  /** The HTTP status of the last answer, when there was one. */
+  readonly httpStatus?: number;
+  /** Why it failed. */
+  readonly error?: string;
+}
+
+/**
+ * The end of a run that delivered alerts: the findings of alert-mode controls open in it. A later
+ * run takes a finding that is absent from a complete run's `open` (it was resolved or excepted) and
+ * comes back as reopened, and alerts it again.
+ */
+export interface AlertRunEvidenceRecord extends EvidenceRecordBase {
+  readonly kind: 'alert-run';
+  readonly planHash: string;
+  readonly tenantId: string;
+  readonly stack: string;
+  /** Whether every read succeeded: only a complete run shows that a finding is gone. */
+  readonly complete: boolean;
+  /** Ids of the findings of alert-mode controls that were open (to act on), sorted. */
+  readonly open: readonly string[];
+  readonly counts: { readonly delivered: number; readonly failed: number };
+}
+
 /** One line of the evidence file. */
-export type EvidenceRecord = PlanEvidenceRecord | ApplyStartEvidenceRecord | IntentEvidenceRecord | ChangeEvidenceRecord | ApplyEndEvidenceRecord | RefusalEvidenceRecord | ResponseEvidenceRecord | ProbeEvidenceRecord;
+export type EvidenceRecord =
+  | PlanEvidenceRecord
+  | ApplyStartEvidenceRecord
+  | IntentEvidenceRecord
+  | ChangeEvidenceRecord
+  | ApplyEndEvidenceRecord
+  | RefusalEvidenceRecord
+  | ResponseEvidenceRecord
+  | ProbeEvidenceRecord
+  | AlertDeliveryEvidenceRecord
+  | AlertRunEvidenceRecord;
 
 export type EvidenceKind = EvidenceRecord['kind'];
-export const EVIDENCE_KINDS: readonly EvidenceKind[] = ['plan', 'apply-start', 'intent', 'change', 'apply-end', 'refusal', 'response', 'probe'];
+export const EVIDENCE_KINDS: readonly EvidenceKind[] = ['plan', 'apply-start', 'intent', 'change', 'apply-end', 'refusal', 'response', 'probe', 'alert-delivery', 'alert-run'];
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -328,6 +390,20 @@ export function validateInput(input: EvidenceInput): void {
       check(nonEmpty(input.tenantId) && nonEmpty(input.stack), 'tenantId and stack are required');
       check(Array.isArray(input.probes), 'probes must be a list');
       check(Number.isInteger(input.exitCode), 'exitCode must be an integer');
+      break;
+    case 'alert-delivery':
+      check(nonEmpty(input.tenantId) && nonEmpty(input.stack), 'tenantId and stack are required');
+      check(nonEmpty(input.findingId) && nonEmpty(input.control), 'findingId and control are required');
+      check(['new', 'reopened', 'exception-expired'].includes(input.reason), 'reason must be new, reopened or exception-expired');
+      check(input.destination && nonEmpty(input.destination.kind) && nonEmpty(input.destination.urlFromEnv), 'destination must have a kind and urlFromEnv');
+      check(input.result === 'delivered' || input.result === 'failed', 'result must be delivered or failed');
+      check(count(input.attempts), 'attempts must be a count');
+      break;
+    case 'alert-run':
+      check(nonEmpty(input.tenantId) && nonEmpty(input.stack), 'tenantId and stack are required');
+      check(typeof input.complete === 'boolean', 'complete must be true or false');
+      check(Array.isArray(input.open) && input.open.every(nonEmpty), 'open must be a list of finding ids');
+      check(input.counts && count(input.counts.delivered) && count(input.counts.failed), 'counts must hold delivered and failed');
       break;
     case 'refusal':
       check(input.command === 'apply' || input.command === 'rollback', 'command must be apply or rollback');

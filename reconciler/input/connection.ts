@@ -5,6 +5,7 @@ import type { DnsResolver } from '../read/dns.js';
 import { ExchangeTransport } from '../transport/exchange.js';
 import { GraphTransport } from '../transport/graph.js';
 import { DEFAULT_RETRY } from '../transport/middleware.js';
+import { proxyFetch, ProxyError, type FetchLike } from '../transport/proxy.js';
 import { InputError } from './synth-output.js';
 
 export interface ConnectionOptions {
@@ -93,12 +94,20 @@ export function connect(o: ConnectionOptions): Connection {
   const graphScope = scopeFor('graph', new URL(o.graphUrl), isLoopbackUrl(new URL(o.graphUrl)));
   const exchangeScope = scopeFor('exchange', new URL(o.exchangeUrl), isLoopbackUrl(new URL(o.exchangeUrl)));
   const retry = { ...DEFAULT_RETRY, maxRetries: o.maxRetries ?? DEFAULT_RETRY.maxRetries };
+  // HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as undici reads them; Node's own fetch when none is set.
+  let fetch: FetchLike | undefined;
+  try {
+    fetch = proxyFetch(o.env);
+  } catch (err) {
+    if (err instanceof ProxyError) throw new InputError(err.message);
+    throw err;
+  }
   const tokens = tokenProvider(o.auth, { env: o.env, tenant, graphScope, exchangeScope });
   return {
     tenant,
     tokens,
-    graph: new GraphTransport({ baseUrl: o.graphUrl, tokens, timeoutMs: o.timeoutMs, retry }),
-    exchange: new ExchangeTransport({ baseUrl: o.exchangeUrl, tenant, tokens, timeoutMs: o.timeoutMs, retry }),
+    graph: new GraphTransport({ baseUrl: o.graphUrl, tokens, timeoutMs: o.timeoutMs, retry, ...(fetch ? { fetch } : {}) }),
+    exchange: new ExchangeTransport({ baseUrl: o.exchangeUrl, tenant, tokens, timeoutMs: o.timeoutMs, retry, ...(fetch ? { fetch } : {}) }),
     resolver: dnsResolver(o.dnsServer),
   };
 }

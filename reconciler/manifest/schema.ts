@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { domainName, guid, isoDate, mailDestination, mailtoUri, upn } from './formats.js';
 import { responseSchema } from './response.js';
+import { alertsSchema } from './alerts.js';
 import { threatAttachmentsSchema, threatLinksSchema } from './threat-links.js';
 import { WEAK_METHODS } from '../../policies/catalogue/authentication.js';
 
@@ -37,6 +38,25 @@ export const ownerSchema = z
 
 export const controlModeSchema = z.enum(['report', 'alert', 'remediate']);
 
+/**
+ * Where a construct is declared in the posture's code: the stack file relative to the folder holding
+ * cdktf.json (posix separators, never absolute, never `..`) and the line and column of the `new …`.
+ * Absent from manifests written before it was recorded, and when the declaration lies outside that
+ * folder.
+ */
+export const sourceLocationSchema = z
+  .object({
+    file: z
+      .string()
+      .regex(
+        /^(?![A-Za-z][A-Za-z0-9+.-]*:)(?!\.\.?(?:\/|$))(?!.*\/\.\.?(?:\/|$))[^\\/]+(?:\/[^\\/]+)*$/,
+        'must be a relative path with / separators, without `..`, `.` or empty segments',
+      ),
+    line: z.number().int().min(1),
+    column: z.number().int().min(1).optional(),
+  })
+  .strict();
+
 export const controlEntrySchema = z
   .object({
     id: versionedControlId,
@@ -44,6 +64,8 @@ export const controlEntrySchema = z
     owner: ownerSchema,
     /** The construct that declared the control, for messages that point back at the code. */
     declaredBy: text,
+    /** Where that construct is declared, for reports that annotate the code (SARIF). */
+    source: sourceLocationSchema.optional(),
   })
   .strict();
 
@@ -215,7 +237,11 @@ export const manifestSchema = z
     breakGlass: z.object({ users: z.array(upn).min(1, 'declare at least one break-glass account'), groups: z.array(text) }).strict(),
     exceptionPolicy: z.object({ maxDays: z.number().int().positive() }).strict(),
     controls: z.array(controlEntrySchema),
+    /** Where each construct of the posture (the root, each area, the response policy) is declared, by construct path. */
+    sources: z.record(text, sourceLocationSchema).optional(),
     exceptions: z.array(exceptionSchema),
+    /** Where findings of controls in `alert` mode are delivered (reconciler/manifest/alerts.ts); absent: nowhere. */
+    alerts: alertsSchema.optional(),
     desired: z
       .object({
         senderAuthentication: z.object({ domains: z.array(domainSchema) }).strict().optional(),
@@ -395,6 +421,7 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type Owner = z.infer<typeof ownerSchema>;
 export type ControlMode = z.infer<typeof controlModeSchema>;
 export type ControlEntry = z.infer<typeof controlEntrySchema>;
+export type SourceLocation = z.infer<typeof sourceLocationSchema>;
 export type PostureException = z.infer<typeof exceptionSchema>;
 export type DesiredDomain = z.infer<typeof domainSchema>;
 export type DesiredCaPolicy = z.infer<typeof caPolicySchema>;

@@ -1,5 +1,5 @@
-import type { Severity } from '../../policies/types.js';
-import type { Owner } from '../manifest/schema.js';
+import type { ControlCheck, Severity } from '../../policies/types.js';
+import type { ControlMode, Owner } from '../manifest/schema.js';
 import type { PlannedChange } from './change.js';
 import type { Finding, FindingResource, FindingStatus, IncompleteRead } from './finding.js';
 import type { PathMap } from './paths.js';
@@ -34,6 +34,11 @@ export interface PlanDocument {
   readonly changes: readonly PlannedChange[];
   /** The inbound path map (MAIL.PATH.1), when the posture declares inbound paths. */
   readonly inboundPaths?: PathMap;
+  /**
+   * What the run made of each declared control, passed ones included, in the posture's order.
+   * Absent on plans written before it was recorded, and on rollback plans (which evaluate nothing).
+   */
+  readonly controls?: readonly ControlResult[];
   /** Set on a rollback plan: the apply run whose changes it reverses. */
   readonly rollbackOf?: string;
   /**
@@ -54,4 +59,30 @@ export interface RestoredFinding {
   readonly title: string;
   readonly severity: Severity | 'unknown';
   readonly resource: FindingResource;
+}
+
+/**
+ * What a run made of one declared control:
+ * - `passed`: its checks ran on everything they needed and found nothing;
+ * - `failed`: at least one finding to act on;
+ * - `excepted`: findings, every one covered by an exception in force;
+ * - `not-evaluated`: a read it needs failed, or there was nothing its checks could judge
+ *   (`notEvaluated` says why). Never counted as passed.
+ */
+export type ControlResultKind = 'passed' | 'failed' | 'excepted' | 'not-evaluated';
+
+export interface ControlResult {
+  readonly control: { readonly id: string; readonly version: number; readonly versionedId: string; readonly title: string };
+  readonly severity: Severity;
+  readonly owner: Owner;
+  readonly mode: ControlMode;
+  readonly result: ControlResultKind;
+  /** What was checked: the catalogue's checks of the control. */
+  readonly checks: readonly ControlCheck[];
+  /** What was read for it: the titles of the resource types its catalogue entry reads. */
+  readonly reads: readonly string[];
+  /** How many findings of the plan are about it. */
+  readonly findings: number;
+  /** For `not-evaluated`: why. */
+  readonly notEvaluated?: string;
 }

@@ -1,5 +1,5 @@
 import { ACTIONABLE, type Finding, type IncompleteRead } from '../model/finding.js';
-import { type PlanDocument, type PlanSummary, type RestoredFinding } from '../model/plan.js';
+import { type ControlResult, type PlanDocument, type PlanSummary, type RestoredFinding } from '../model/plan.js';
 import type { PathMap } from '../model/paths.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { PlannedChange } from '../model/change.js';
@@ -8,8 +8,22 @@ import { canonicalJsonV1, wellFormed } from '../core/json.js';
 import { redactSecrets } from '../core/redact.js';
 import { TOOL_VERSION } from '../version.js';
 
-/** The `desiredHash` of a plan: SHA-256 of the manifest's canonical JSON. */
-export const desiredHashOf = (manifest: Manifest): string => sha256(canonicalJsonV1(manifest));
+/**
+ * The `desiredHash` of a plan: SHA-256 of the manifest's canonical JSON, without where the code
+ * declares each construct (`sources`, `controls[].source`): moving a declaration to another line
+ * leaves the desired state, and a reviewed plan, as they were. A manifest without them hashes as it
+ * always did.
+ */
+export const desiredHashOf = (manifest: Manifest): string => sha256(canonicalJsonV1(withoutSources(manifest)));
+
+function withoutSources(manifest: Manifest): Manifest {
+  const controls = Array.isArray(manifest.controls) ? manifest.controls : [];
+  if (manifest.sources === undefined && !controls.some((c) => c.source !== undefined)) return manifest;
+  const copy: Manifest = { ...manifest, controls: controls.map((c) => ({ ...c })) };
+  delete copy.sources;
+  for (const c of copy.controls) delete c.source;
+  return copy;
+}
 
 export function summarise(findings: readonly Finding[]): PlanSummary {
   const byStatus: Record<string, number> = {};
@@ -39,6 +53,8 @@ export function buildPlan(input: {
   restores?: readonly RestoredFinding[];
   /** The inbound path map, when the posture declares inbound paths. */
   inboundPaths?: PathMap;
+  /** What the run made of each declared control, passed ones included. */
+  controls?: readonly ControlResult[];
   now?: Date;
 }): PlanDocument {
   // Redacted before hashing: a token a service echoed into an error, or a secret in a value read,
@@ -59,6 +75,7 @@ export function buildPlan(input: {
     incomplete: [...input.incomplete],
     changes: input.kind === 'plan' ? [...(input.changes ?? [])] : [],
     ...(input.inboundPaths ? { inboundPaths: input.inboundPaths } : {}),
+    ...(input.controls ? { controls: [...input.controls] } : {}),
     ...(input.rollbackOf ? { rollbackOf: input.rollbackOf } : {}),
     ...(input.restores?.length ? { restores: input.restores } : {}),
   }));

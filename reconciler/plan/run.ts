@@ -48,7 +48,7 @@ export async function runPlan(input: RunInput): Promise<Run> {
   const dir = directoryOf(live);
   const findings = input.confirm ? await confirmed(evaluated.findings, { graph: input.read.graph, manifest: input.manifest, live, dir }) : evaluated.findings;
   const changes = input.kind === 'plan' ? plannedChanges(findings, input.manifest, live, dir) : [];
-  const plan = buildPlan({ kind: input.kind, manifest: input.manifest, tenantId: input.tenantId, findings, incomplete, changes, ...(evaluated.inboundPaths ? { inboundPaths: evaluated.inboundPaths } : {}) });
+  const plan = buildPlan({ kind: input.kind, manifest: input.manifest, tenantId: input.tenantId, findings, incomplete, changes, controls: evaluated.controls, ...(evaluated.inboundPaths ? { inboundPaths: evaluated.inboundPaths } : {}) });
   return { live, dir, findings, incomplete, changes, plan };
 }
 

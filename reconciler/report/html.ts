@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { resolveControl } from '../../policies/catalogue.js';
 import type { Severity } from '../../policies/types.js';
 import type { Finding, FindingStatus } from '../model/finding.js';
-import type { PlanDocument } from '../model/plan.js';
+import type { ControlResult, ControlResultKind, PlanDocument } from '../model/plan.js';
+import type { Owner } from '../manifest/schema.js';
 import { redactSecrets } from '../core/redact.js';
+import { controlCsvRecord, csvHeader, findingCsvRecord } from './csv.js';
 import { pathMapHtml } from './path-map.js';
 import {
   changesText,
@@ -93,7 +95,15 @@ tfoot td { font-weight: 700; background: #f8f9fb; border-top: 1px solid var(--li
 .filters button { cursor: pointer; }
 .filters select { max-width: 22em; }
 .filters output { margin-left: auto; font-size: 13px; color: var(--muted); align-self: center; }
-.noscript { font-size: 13px; color: var(--muted); margin: 16px 0 0; }
+.filters .field.search { flex: 1 1 14em; min-width: 0; max-width: 24em; }
+.filters input[type="search"] { font: inherit; font-size: 14px; padding: 5px 8px; border: 1px solid #c7cdd8; border-radius: 6px; background: #fff; color: var(--ink); width: 100%; min-width: 0; }
+.filters select:focus-visible, .filters button:focus-visible, .filters input:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
+.filters .actions { display: flex; flex-wrap: wrap; gap: 8px; }
+.filters .hint { font-size: 12px; color: var(--muted); flex-basis: 100%; margin: -6px 0 0; }
+.control-tally { margin: 12px 0 0; font-size: 14px; color: var(--muted); }
+.control-tally a { color: var(--accent); font-weight: 600; }
+.empty { margin: 0 0 12px; padding: 10px 14px; background: var(--paper); border: 1px dashed #c7cdd8; border-radius: 10px; color: var(--muted); }
+.noscript, .note { font-size: 13px; color: var(--muted); margin: 16px 0 0; }
 .print-filter { display: none; }
 .group { margin: 0 0 22px; }
 .group > h3 { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 10px; padding: 6px 0 8px; border-bottom: 2px solid var(--line); margin-bottom: 12px; }
@@ -122,6 +132,15 @@ pre { margin: 0; padding: 8px 12px; background: #f6f8fa; border: 1px solid var(-
 .controls tbody th[colspan] .pill { margin-left: 6px; }
 .controls td { overflow-wrap: anywhere; }
 .controls a { color: var(--accent); white-space: nowrap; }
+.results { table-layout: fixed; min-width: 44rem; }
+.results col.r-control { width: 27%; } .results col.r-result { width: 140px; } .results col.r-sev { width: 104px; } .results col.r-owner { width: 17%; }
+.results tbody th { font-weight: 400; overflow-wrap: anywhere; }
+.results tbody th code { font-weight: 700; margin-right: 6px; }
+.results td { overflow-wrap: anywhere; }
+.results ul.checked { margin: 0; padding-left: 1.1em; }
+.results a { color: var(--accent); }
+.r-passed { --c: var(--ok); --cb: var(--ok-bg); } .r-failed { --c: var(--critical); --cb: var(--critical-bg); }
+.r-excepted { --c: var(--excepted); --cb: var(--excepted-bg); } .r-not-evaluated { --c: var(--noteval); --cb: var(--noteval-bg); }
 .legend { margin: -4px 0 14px; font-size: 13px; color: var(--muted); }
 .legend code { display: inline-block; min-width: 1.2em; text-align: center; font-weight: 700; color: var(--ink); }
 footer { color: var(--muted); font-size: 12px; margin-top: 36px; border-top: 1px solid var(--line); padding-top: 12px; overflow-wrap: anywhere; }
@@ -218,6 +237,18 @@ footer { color: var(--muted); font-size: 12px; margin-top: 36px; border-top: 1px
   .controls td.ctl-owner::before { content: "Owner: "; color: var(--muted); font-weight: 600; }
   .controls td.ctl-owner .sub { display: inline; }
   .controls td.ctl-owner .sub::before { content: " · "; }
+  /* The controls table stacked the same way: each control a block. */
+  .results, .results tbody, .results tr, .results th, .results td { display: block; }
+  .results { min-width: 0; }
+  .results colgroup { display: none; }
+  .results thead { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
+  .results tr { padding: 8px 12px 10px; border-bottom: 1px solid var(--line); }
+  .results tbody tr:last-child { border-bottom: 0; }
+  .results th, .results td { padding: 2px 0; border: 0; }
+  .results td.res-result, .results td.res-sev { display: inline-block; margin: 4px 6px 2px 0; }
+  .results td.res-owner::before { content: "Owner: "; color: var(--muted); font-weight: 600; }
+  .results td.res-owner .sub { display: inline; }
+  .results td.res-owner .sub::before { content: " · "; }
 }
 @media print {
   .filters, .noscript { display: none !important; }
@@ -227,59 +258,116 @@ footer { color: var(--muted); font-size: 12px; margin-top: 36px; border-top: 1px
   td.num, th.num { width: auto; }
   th.num { white-space: normal; }
   .owners th, .owners td { padding: 6px 8px; }
-  .finding, .pm-path { break-inside: avoid; }
+  .finding, .pm-path, .results tr { break-inside: avoid; }
   html { background: #fff; }
   .pm-path, .pm-step, .pm-chip, .pm-badge, .pm-mini, .pm-despite, .pm-exception { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 }
 `;
 
-const SCRIPT = `
+const SCRIPT = String.raw`
 (() => {
   const form = document.getElementById('filters');
   if (!form) return;
   form.hidden = false;
   const note = document.getElementById('filters-note');
   if (note) note.hidden = true;
+  // Only dataset, hidden and textContent are set from here on: no markup is built from the report's text.
   const items = Array.from(document.querySelectorAll('[data-finding]'));
+  const rows = Array.from(document.querySelectorAll('[data-control-result]'));
   const groups = Array.from(document.querySelectorAll('[data-group]'));
+  const empties = Array.from(document.querySelectorAll('[data-empty]'));
   const count = document.getElementById('filter-count');
   const total = document.querySelectorAll('article[data-finding]').length;
-  const apply = () => {
-    const severity = form.elements.namedItem('severity').value;
-    const status = form.elements.namedItem('status').value;
-    const owner = form.elements.namedItem('owner').value;
-    let shown = 0;
+  const controls = rows.length;
+  const field = (name) => form.elements.namedItem(name);
+  const search = field('search');
+  let shown = 0;
+  let shownControls = 0;
+  const counted = () => 'Showing ' + shown + ' of ' + total + ' findings' + (controls > 0 ? ' and ' + shownControls + ' of ' + controls + ' controls' : '');
+  let pending = 0;
+  const apply = (later) => {
+    const severity = field('severity').value;
+    const status = field('status').value;
+    const owner = field('owner').value;
+    const words = search.value.toLowerCase().split(/\s+/).filter((w) => w !== '');
+    const found = (d) => words.every((w) => (d.search || '').includes(w));
+    const withFindings = new Set();
+    shown = 0;
     for (const el of items) {
       const d = el.dataset;
       const ok = (!severity || d.severity === severity)
         && (!status || (status === 'actionable' ? d.actionable === 'true' : d.status === status))
-        && (!owner || d.owner === owner);
+        && (!owner || d.owner === owner)
+        && found(d);
       el.hidden = !ok;
+      if (ok) withFindings.add(d.control);
       if (ok && el.tagName === 'ARTICLE') shown++;
     }
     for (const g of groups) g.hidden = !g.querySelector('[data-finding]:not([hidden])');
-    count.textContent = 'Showing ' + shown + ' of ' + total + ' findings';
-    mark(shown);
+    // A control is shown when it matches the filters itself (passed and not evaluated ones), or
+    // when one of its findings is shown.
+    shownControls = 0;
+    for (const r of rows) {
+      const d = r.dataset;
+      const own = (!severity || d.severity === severity) && (!owner || d.owner === owner) && found(d);
+      const ok = status === '' ? own || withFindings.has(d.control)
+        : status === 'passed' ? d.controlResult === 'passed' && own
+        : status === 'not-evaluated' ? withFindings.has(d.control) || (d.controlResult === 'not-evaluated' && own)
+        : withFindings.has(d.control);
+      r.hidden = !ok;
+      if (ok) shownControls++;
+    }
+    for (const e of empties) e.hidden = (e.dataset.empty === 'controls' ? shownControls : shown) > 0;
+    mark();
+    // The count is a live region: while someone types it is announced once they pause.
+    clearTimeout(pending);
+    if (later) pending = setTimeout(() => { count.textContent = counted(); }, 400);
+    else count.textContent = counted();
   };
-  // On paper there is no form: each note says which filter the printed lists are under.
+  // On paper there is no form: each note says which filter and search the printed lists are under.
   const notes = Array.from(document.querySelectorAll('[data-print-filter]'));
-  const describe = () => Array.from(form.querySelectorAll('select'))
-    .filter((s) => s.value !== '')
-    .map((s) => form.querySelector('label[for="' + s.id + '"]').textContent + ': ' + s.selectedOptions[0].textContent)
-    .join('; ');
-  const mark = (shown) => {
+  const describe = () => {
+    const parts = Array.from(form.querySelectorAll('select'))
+      .filter((s) => s.value !== '')
+      .map((s) => form.querySelector('label[for="' + s.id + '"]').textContent + ': ' + s.selectedOptions[0].textContent);
+    if (search.value.trim() !== '') parts.push('Search: “' + search.value.trim() + '”');
+    return parts.join('; ');
+  };
+  const mark = () => {
     const filter = describe();
+    const ofControls = controls > 0 ? ' and ' + shownControls + ' of ' + controls + ' controls' : '';
     for (const n of notes) {
       n.hidden = filter === '';
       n.textContent = n.dataset.printFilter === 'counts'
-        ? 'Filtered copy: these counts cover all ' + total + ' findings; the findings listed below show ' + shown + ' of them (' + filter + ').'
-        : 'Filtered: showing ' + shown + ' of ' + total + ' findings (' + filter + '). The counts at the top cover all ' + total + '.';
+        ? 'Filtered copy: these counts cover all ' + total + ' findings; the ' + (controls > 0 ? 'lists' : 'findings listed') + ' below show ' + shown + ' of them' + ofControls + ' (' + filter + ').'
+        : 'Filtered: showing ' + shown + ' of ' + total + ' findings' + ofControls + ' (' + filter + '). The counts at the top cover all ' + total + '.';
     }
   };
-  form.addEventListener('change', apply);
-  form.addEventListener('reset', () => setTimeout(apply, 0));
+  // The CSV of what is shown: each record was written, quoted and defused when the report was made.
+  const csv = document.getElementById('csv-download');
+  if (csv) {
+    csv.addEventListener('click', () => {
+      const lines = [csv.dataset.csvHeader];
+      for (const el of items) if (el.tagName === 'ARTICLE' && !el.hidden) lines.push(el.dataset.csv);
+      for (const r of rows) if (!r.hidden) lines.push(r.dataset.csv);
+      const blob = new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
+      // Called through call(), so nothing in the page reads like a style sheet reference to a resource.
+      const url = URL.createObjectURL.call(URL, blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = csv.dataset.filename;
+      a.hidden = true;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL.call(URL, url), 1000);
+    });
+  }
+  form.addEventListener('change', () => apply(false));
+  search.addEventListener('input', () => apply(true));
+  form.addEventListener('reset', () => setTimeout(() => apply(false), 0));
   form.addEventListener('submit', (e) => e.preventDefault());
-  apply();
+  apply(false);
 })();
 `;
 
@@ -309,8 +397,22 @@ function anchorIds(findings: readonly Finding[]): Map<Finding, string> {
   return ids;
 }
 
+/** What the search box looks in: ids, titles, resources and owners, in lower case. */
+function searchText(parts: readonly (string | null | undefined)[]): string {
+  return parts.filter((p): p is string => typeof p === 'string' && p !== '').join('\n').toLowerCase();
+}
+
+/** An attribute value holding a CSV record: HTML-escaped, and CR written as a reference (the parser would make a raw one LF). */
+const csvAttr = (record: string): string => h(record).replace(/\r/g, '&#13;');
+
+const ownerKey = (o: Owner): string => o.contact.toLowerCase();
+
 function dataAttrs(f: Finding): string {
-  return `data-finding data-severity="${h(f.severity)}" data-status="${h(f.status)}" data-actionable="${isActionable(f)}" data-owner="${h(f.owner.contact)}"`;
+  const search = searchText([f.id, f.control.versionedId, f.control.title, f.check, f.resource.type, f.resource.name, f.resource.id, f.owner.name, f.owner.team, f.owner.contact]);
+  return (
+    `data-finding data-severity="${h(f.severity)}" data-status="${h(f.status)}" data-actionable="${isActionable(f)}" data-owner="${h(ownerKey(f.owner))}"` +
+    ` data-control="${h(f.control.versionedId)}" data-search="${h(search)}"`
+  );
 }
 
 function renderCards(t: Tally): string {
@@ -396,7 +498,7 @@ function renderFinding(f: Finding, id: string): string {
   }
   if (f.remediation) blocks.push(`<div class="block remediation"><div class="label">Remediation</div><pre>${h(f.remediation.trim())}</pre></div>`);
   return [
-    `<article class="finding ${cls}" id="${h(id)}" ${dataAttrs(f)}>`,
+    `<article class="finding ${cls}" id="${h(id)}" ${dataAttrs(f)} data-csv="${csvAttr(findingCsvRecord(f))}">`,
     '<header>',
     `<span class="sign" title="${h(outcomeOf(f))}">${h(signOf(f))}</span>`,
     `<h4><span class="rtype">${h(f.resource.type)}</span>${h(f.resource.name)}</h4>`,
@@ -465,8 +567,70 @@ function renderByControl(findings: readonly Finding[], ids: Map<Finding, string>
   );
 }
 
-function renderFilters(plan: PlanDocument, groups: readonly OwnerGroup[]): string {
-  const present = new Set(plan.findings.map((f) => f.status));
+const RESULT_ORDER: readonly ControlResultKind[] = ['failed', 'not-evaluated', 'excepted', 'passed'];
+const resultLabel = (r: ControlResultKind): string => (r === 'not-evaluated' ? 'not evaluated' : r);
+
+/**
+ * Every declared control and what the run made of it, passed ones included, in the posture's order:
+ * what was checked (the catalogue's checks and the reads), and why for one not evaluated. A failed
+ * or excepted control links to its first finding.
+ */
+function renderControls(controls: readonly ControlResult[], findings: readonly Finding[], ids: Map<Finding, string>): string {
+  const count = (r: ControlResultKind) => controls.filter((c) => c.result === r).length;
+  const tallyLine = RESULT_ORDER.map((r) => `${count(r)} ${resultLabel(r)}`).join(' · ');
+  const rows = controls.map((c) => {
+    const first = findings.find((f) => f.control.versionedId === c.control.versionedId);
+    const link = first && c.findings > 0 ? ` <a href="#${h(ids.get(first) ?? '')}">${c.findings} ${c.findings === 1 ? 'finding' : 'findings'}</a>` : '';
+    const why = c.result === 'not-evaluated' && c.notEvaluated ? `<span class="sub"><strong>Not evaluated:</strong> ${h(c.notEvaluated)}</span>` : '';
+    const search = searchText([c.control.versionedId, c.control.title, ...c.checks.map((k) => k.id), c.owner.name, c.owner.team, c.owner.contact]);
+    return (
+      `<tr data-control-result="${h(c.result)}" data-severity="${h(c.severity)}" data-owner="${h(ownerKey(c.owner))}" data-control="${h(c.control.versionedId)}"` +
+      ` data-search="${h(search)}" data-csv="${csvAttr(controlCsvRecord(c))}">` +
+      `<th scope="row" class="res-control"><code>${h(c.control.versionedId)}</code>${h(c.control.title)}</th>` +
+      `<td class="res-result"><span class="pill r-${h(c.result)}">${h(resultLabel(c.result))}</span></td>` +
+      `<td class="res-sev"><span class="pill ${severityClass(c.severity)}">${h(c.severity)}</span></td>` +
+      `<td class="res-owner">${h(c.owner.name)}<span class="sub">${h(c.owner.team)}</span></td>` +
+      `<td class="res-checked"><ul class="checked">${c.checks.map((k) => `<li>${h(k.description)}</li>`).join('')}</ul>` +
+      `<span class="sub">Read: ${h(c.reads.join(', ') || 'nothing')}</span>${why}${link}</td></tr>`
+    );
+  });
+  return [
+    '<section id="controls" aria-labelledby="controls-title">',
+    '<h2 id="controls-title">Controls</h2>',
+    `<p class="legend">${controls.length} declared: ${h(tallyLine)}. A control passes when its checks ran on everything they need and found nothing; one whose data could not be read or judged is not evaluated, never passed.</p>`,
+    '<p class="empty" data-empty="controls" hidden>No control matches the filters.</p>',
+    tableWrap(
+      [
+        '<table class="results">',
+        '<caption class="visually-hidden">Every declared control and its result</caption>',
+        '<colgroup><col class="r-control"><col class="r-result"><col class="r-sev"><col class="r-owner"><col></colgroup>',
+        '<thead><tr><th scope="col">Control</th><th scope="col">Result</th><th scope="col">Severity</th><th scope="col">Owner</th><th scope="col">What was checked</th></tr></thead>',
+        `<tbody>${rows.join('\n')}</tbody>`,
+        '</table>',
+      ].join('\n'),
+    ),
+    '</section>',
+  ].join('\n');
+}
+
+/** A file name for the CSV: the stack and the day of the plan, in characters every system keeps. */
+function csvFileName(plan: PlanDocument): string {
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'report';
+  return `posture-${safe(plan.stack)}-${safe(plan.kind)}-${safe(plan.createdAt.slice(0, 10))}.csv`;
+}
+
+/** The owners the owner filter offers: those of findings and of controls, by name. */
+function ownersOf(groups: readonly OwnerGroup[], controls: readonly ControlResult[]): { key: string; owner: Owner }[] {
+  const byKey = new Map<string, Owner>(groups.map((g) => [g.key, g.owner]));
+  for (const c of controls) if (!byKey.has(ownerKey(c.owner))) byKey.set(ownerKey(c.owner), c.owner);
+  return [...byKey.entries()]
+    .map(([key, owner]) => ({ key, owner }))
+    .sort((a, b) => a.owner.name.localeCompare(b.owner.name) || a.owner.team.localeCompare(b.owner.team) || a.key.localeCompare(b.key));
+}
+
+function renderFilters(plan: PlanDocument, owners: readonly { key: string; owner: Owner }[]): string {
+  const controls = plan.controls ?? [];
+  const present = new Set<string>([...plan.findings.map((f) => f.status), ...controls.filter((c) => c.result === 'not-evaluated').map(() => 'not-evaluated')]);
   const option = (value: string, label: string): string => `<option value="${h(value)}">${h(label)}</option>`;
   const field = (name: string, label: string, options: string): string =>
     `<div class="field"><label for="filter-${name}">${label}</label><select id="filter-${name}" name="${name}">${options}</select></div>`;
@@ -478,13 +642,19 @@ function renderFilters(plan: PlanDocument, groups: readonly OwnerGroup[]): strin
       'Status',
       `${option('', 'All statuses')}${option('actionable', 'To act on')}${STATUS_ORDER.filter((s) => present.has(s))
         .map((s) => option(s, statusLabel(s)))
-        .join('')}`,
+        .join('')}${controls.length > 0 ? option('passed', 'Passed (controls)') : ''}`,
     ),
-    field('owner', 'Owner', `${option('', 'All owners')}${groups.map((g) => option(g.key, `${g.owner.name} (${g.owner.team})`)).join('')}`),
+    field('owner', 'Owner', `${option('', 'All owners')}${owners.map((g) => option(g.key, `${g.owner.name} (${g.owner.team})`)).join('')}`),
+    '<div class="field search"><label for="filter-search">Search</label>' +
+      '<input type="search" id="filter-search" name="search" autocomplete="off" spellcheck="false" aria-describedby="filter-search-hint"></div>',
+    '<div class="actions">',
     '<button type="reset">Clear filters</button>',
+    `<button type="button" id="csv-download" data-filename="${h(csvFileName(plan))}" data-csv-header="${csvAttr(csvHeader())}">Download CSV of what is shown</button>`,
+    '</div>',
     '<output id="filter-count" aria-live="polite"></output>',
+    '<p class="hint" id="filter-search-hint">Search looks in ids, control titles, resources and owners; every word must match.</p>',
     '</form>',
-    '<p class="noscript" id="filters-note">All findings are shown. Filtering by severity, status and owner needs JavaScript.</p>',
+    `<p class="noscript" id="filters-note">All ${controls.length > 0 ? 'findings and controls are' : 'findings are'} shown. Filtering, search and the CSV download need JavaScript.</p>`,
     '<p class="print-filter" data-print-filter="list" hidden></p>',
   ].join('\n');
 }
@@ -493,11 +663,15 @@ function renderFilters(plan: PlanDocument, groups: readonly OwnerGroup[]): strin
  * Renders a plan as one self-contained HTML page: inline CSS, no external resources, readable
  * without JavaScript. At the top, an INCOMPLETE banner when reads failed, then the counts by
  * severity and by owner; then, when the plan carries it, the inbound path map (path-map.ts); then
- * every finding grouped by owner, and again by control. Filters by severity, status and owner
- * appear only when JavaScript runs; without it everything is shown. A printed copy has no form, so
- * under a filter it says which one, beside the counts (which always cover every finding) and above
- * the lists. On a phone the page is no wider than the screen: the owner table scrolls in its own
- * box and the by-control table stacks each finding. Text meets WCAG AA contrast, and each table is
+ * every finding grouped by owner, and again by control; then, when the plan carries them, every
+ * declared control with its result (passed ones too, with what was checked; not evaluated ones
+ * say why, and are never passed). Filters by severity, status and owner, a search box and a CSV
+ * download of what is shown appear only when JavaScript runs; without it everything is shown. The
+ * script builds no markup from the report's text: it sets `hidden` and `textContent`, and the CSV
+ * records were written, quoted and defused (csv.ts) when the page was. A printed copy has no form,
+ * so under a filter or search it says which, beside the counts (which always cover every finding)
+ * and above the lists. On a phone the page is no wider than the screen: the owner table scrolls in
+ * its own box, and the by-control and controls tables stack each row. Text meets WCAG AA contrast, and each table is
  * named by a caption that is hidden from sight only.
  * Every tenant-supplied string is HTML-escaped, secrets are redacted, and a Content-Security-Policy
  * forbids loading anything from anywhere.
@@ -532,23 +706,37 @@ export function renderHtml(input: PlanDocument): string {
     body.push(`<p class="verdict ${verdictClass}">${h(headline)}<span class="changes">${h(changesText(plan))}</span></p>`);
   }
   body.push(renderCards(all));
+  const controls = plan.controls ?? [];
+  if (controls.length > 0) {
+    const n = (r: ControlResultKind) => controls.filter((c) => c.result === r).length;
+    body.push(
+      `<p class="control-tally"><a href="#controls">Controls</a>: ${n('passed')} of ${controls.length} passed · ${n('failed')} failed · ${n('not-evaluated')} not evaluated` +
+        `${n('excepted') > 0 ? ` · ${n('excepted')} excepted` : ''}</p>`,
+    );
+  }
   if (plan.findings.length > 0) body.push('<p class="print-filter" data-print-filter="counts" hidden></p>');
   if (groups.length > 0) body.push('<h2>By owner</h2>', renderOwnerTable(groups, all));
   body.push('</section>');
   if (plan.inboundPaths) body.push(pathMapHtml(plan.inboundPaths));
+  if (plan.findings.length > 0 || controls.length > 0) body.push(renderFilters(plan, ownersOf(groups, controls)));
   if (plan.findings.length > 0) {
     body.push(
-      renderFilters(plan, groups),
       '<section id="by-owner" aria-labelledby="by-owner-title">',
       '<h2 id="by-owner-title">Findings by owner</h2>',
       '<p class="legend"><code>+</code> apply creates · <code>~</code> apply updates · <code>-</code> apply deletes · <code>!</code> needs its owner · <code>=</code> excepted · <code>?</code> not evaluated</p>',
+      '<p class="empty" data-empty="findings" hidden>No finding matches the filters.</p>',
       renderByOwner(groups, ids),
       '</section>',
       '<section id="by-control" aria-labelledby="by-control-title">',
       '<h2 id="by-control-title">Findings by control</h2>',
+      '<p class="empty" data-empty="findings" hidden>No finding matches the filters.</p>',
       renderByControl(plan.findings, ids),
       '</section>',
     );
+  }
+  if (controls.length > 0) body.push(renderControls(controls, ordered, ids));
+  else if (!plan.rollbackOf) {
+    body.push('<p class="note" id="controls-absent">This plan does not record which controls passed (it was written before plans carried each control’s result): only its findings are shown.</p>');
   }
 
   return [

@@ -1,9 +1,10 @@
+import { gzipSync } from 'node:zlib';
 import type { Location, Log, Notification, ReportingDescriptor, Result } from 'sarif';
 import { resolveControl, type Control } from '../../policies/catalogue.js';
 import type { FrameworkRefs, Severity } from '../../policies/types.js';
 import type { Finding } from '../model/finding.js';
 import type { PlanDocument } from '../model/plan.js';
-import { MANIFEST_FILE } from '../manifest/schema.js';
+import { MANIFEST_FILE, type ControlEntry, type SourceLocation } from '../manifest/schema.js';
 import { redactSecrets } from '../core/redact.js';
 import { jsonSafe, neutralise } from '../core/text.js';
 import { exceptionText, isActionable, notEvaluatedText, outcomeOf, patchLines, patchLineText, statusLabel } from './shared.js';
@@ -22,12 +23,28 @@ export const SARIF_LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'
   low: 'note',
 };
 
+/**
+ * What GitHub code scanning takes in one upload: results per run, and the file's size gzip
+ * compressed. A log over them is refused whole, so results beyond them are left out, least severe
+ * first, and a notification says how many (the JSON report has them all).
+ */
+export const SARIF_LIMITS = { resultsPerRun: 25_000, gzipBytes: 10 * 1024 * 1024 } as const;
+
 export interface SarifOptions {
   /**
-   * The posture manifest, relative to the repository root: code scanning needs a file to attach an
-   * alert to. Defaults to `cdktf.out/stacks/<stack>/posture.json`.
+   * The posture manifest, relative to the repository root: where a result points when its control
+   * has no recorded source. Defaults to `cdktf.out/stacks/<stack>/posture.json`.
    */
   readonly manifestPath?: string;
+  /**
+   * The manifest's control entries: a result points at the line of the code that declares its
+   * control (`source`, relative to the folder holding cdktf.json), so code scanning annotates it.
+   */
+  readonly declarations?: readonly Pick<ControlEntry, 'id' | 'source'>[];
+  /** The folder holding cdktf.json, relative to the repository root; empty or absent when it is the root. */
+  readonly sourceRoot?: string;
+  /** Overrides of SARIF_LIMITS (tests). */
+  readonly limits?: { readonly resultsPerRun?: number; readonly gzipBytes?: number };
 }
 
 function frameworkTags(frameworks: FrameworkRefs): string[] {
@@ -91,14 +108,50 @@ function ruleFor(finding: Finding): ReportingDescriptor {
   };
 }
 
-function locationFor(finding: Finding, manifestPath: string): Location {
+/** A repository-relative path as code scanning takes it: posix, not absolute, no `.`, `..` or empty segment, no scheme. */
+export function isRelativeUri(uri: string): boolean {
+  return (
+    uri.length > 0 &&
+    !uri.includes('\\') &&
+    !uri.startsWith('/') &&
+    !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri) &&
+    !uri.split('/').some((s) => s === '' || s === '.' || s === '..')
+  );
+}
+
+/** Where results point: the declaring code of each control, or else the manifest. */
+interface Places {
+  readonly manifestPath: string;
+  readonly sources: ReadonlyMap<string, SourceLocation>;
+}
+
+function placesOf(plan: PlanDocument, options: SarifOptions): Places {
+  const fallback = `cdktf.out/stacks/${plan.stack}/${MANIFEST_FILE}`;
+  const given = (options.manifestPath ?? fallback).replace(/\\/g, '/').replace(/^(\.\/)+/, '');
+  // Never an absolute path or one out of the repository: code scanning could not place it.
+  const manifestPath = isRelativeUri(given) ? given : fallback;
+  const root = (options.sourceRoot ?? '').replace(/\\/g, '/').replace(/^(\.\/)+|\/+$/g, '');
+  const sources = new Map<string, SourceLocation>();
+  for (const c of options.declarations ?? []) {
+    if (!c.source) continue;
+    const file = root && root !== '.' ? `${root}/${c.source.file}` : c.source.file;
+    if (isRelativeUri(file) && Number.isInteger(c.source.line) && c.source.line >= 1) sources.set(c.id, { ...c.source, file });
+  }
+  return { manifestPath, sources };
+}
+
+function locationFor(finding: Finding, places: Places): Location {
+  const source = places.sources.get(finding.control.versionedId);
+  const physicalLocation = source
+    ? { artifactLocation: { uri: source.file }, region: { startLine: source.line, ...(source.column ? { startColumn: source.column } : {}) } }
+    : { artifactLocation: { uri: places.manifestPath }, region: { startLine: 1 } };
   return {
-    physicalLocation: { artifactLocation: { uri: manifestPath }, region: { startLine: 1 } },
+    physicalLocation,
     logicalLocations: [{ name: shown(finding.resource.name), fullyQualifiedName: shown(`${finding.resource.type}/${finding.resource.name}`), kind: 'resource' }],
   };
 }
 
-function resultFor(finding: Finding, ruleIndex: number, manifestPath: string): Result {
+function resultFor(finding: Finding, ruleIndex: number, places: Places): Result {
   const patch = patchLines(finding, 400).map(patchLineText);
   const result: Result = {
     ruleId: finding.control.versionedId,
@@ -106,7 +159,9 @@ function resultFor(finding: Finding, ruleIndex: number, manifestPath: string): R
     kind: 'fail',
     level: SARIF_LEVEL[finding.severity],
     message: { text: shown(finding.summary) },
-    locations: [locationFor(finding, manifestPath)],
+    locations: [locationFor(finding, places)],
+    // The finding id hashes control, check and resource, never where the code declares the control:
+    // moving a declaration keeps the alert.
     partialFingerprints: { findingId: finding.id },
     properties: {
       status: finding.status,
@@ -135,19 +190,50 @@ function resultFor(finding: Finding, ruleIndex: number, manifestPath: string): R
   return result;
 }
 
+const SEVERITY_ORDER: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
+
+/** The order results are kept in when a limit cuts them: actionable before excepted, then by severity, then as planned. */
+function keepOrder(findings: readonly Finding[]): Finding[] {
+  const rank = (f: Finding) => (f.status === 'excepted' ? SEVERITY_ORDER.length : 0) + SEVERITY_ORDER.indexOf(f.severity);
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+    .map((x) => x.f);
+}
+
 /**
  * Renders a plan as SARIF 2.1.0 for GitHub code scanning. The rules are the catalogue controls the
  * findings name; each actionable finding is a result, and each excepted one a result with an
  * accepted external suppression. Findings that were not evaluated, and reads that failed, are tool
- * execution notifications; a failed read marks the invocation unsuccessful. Every result points at
- * the posture manifest (code scanning needs a file) and names the tenant resource as a logical
- * location; `partialFingerprints.findingId` lets GitHub track one problem across runs. Secrets are
- * redacted; the texts code scanning shows carry no control or bidirectional formatting character,
- * and the data in property bags carries them only as JSON escapes.
+ * execution notifications; a failed read marks the invocation unsuccessful.
+ *
+ * Every result points at the line of the posture's code that declares its control (the source the
+ * manifest records, given in `options.declarations`), a path relative to the repository root, so code
+ * scanning annotates the stack file in a pull request; a control without a recorded source (an older
+ * manifest) points at the manifest. The tenant resource is the result's logical location, and
+ * `partialFingerprints.findingId` (control, check and resource; never a line) lets GitHub track one
+ * problem across runs. The log names no analysis category (`automationDetails`), so the upload's
+ * `category` decides it. Results beyond code scanning's limits (SARIF_LIMITS) are left out, least
+ * severe first, and a notification says so. Secrets are redacted; the texts code scanning shows
+ * carry no control or bidirectional formatting character, and the data in property bags carries
+ * them only as JSON escapes.
  */
 export function renderSarif(input: PlanDocument, options: SarifOptions = {}): string {
   const plan = redactSecrets(input);
-  const manifestPath = (options.manifestPath ?? `cdktf.out/stacks/${plan.stack}/${MANIFEST_FILE}`).replace(/\\/g, '/').replace(/^\.\//, '');
+  const places = placesOf(plan, options);
+  const limits = { ...SARIF_LIMITS, ...options.limits };
+  const reported = plan.findings.filter((f) => isActionable(f) || f.status === 'excepted');
+  const ordered = keepOrder(reported);
+  let keep = Math.min(ordered.length, limits.resultsPerRun);
+  for (;;) {
+    const text = renderLog(plan, places, new Set(ordered.slice(0, keep)), reported.length - keep);
+    const size = gzipSync(text).length;
+    if (keep === 0 || size <= limits.gzipBytes) return text;
+    keep = Math.floor(keep * Math.min(0.9, limits.gzipBytes / size));
+  }
+}
+
+function renderLog(plan: PlanDocument, places: Places, kept: ReadonlySet<Finding>, omitted: number): string {
   const rules: ReportingDescriptor[] = [];
   const ruleIndex = new Map<string, number>();
   const indexOf = (f: Finding): number => {
@@ -163,7 +249,7 @@ export function renderSarif(input: PlanDocument, options: SarifOptions = {}): st
   const notifications: Notification[] = [];
   for (const f of plan.findings) {
     if (isActionable(f) || f.status === 'excepted') {
-      results.push(resultFor(f, indexOf(f), manifestPath));
+      if (kept.has(f)) results.push(resultFor(f, indexOf(f), places));
     } else if (f.status === 'not-evaluated') {
       notifications.push({
         level: 'warning',
@@ -172,7 +258,7 @@ export function renderSarif(input: PlanDocument, options: SarifOptions = {}): st
         },
         descriptor: { id: `not-evaluated/${f.notEvaluated?.reason ?? 'unknown'}` },
         associatedRule: { id: f.control.versionedId, index: indexOf(f) },
-        locations: [locationFor(f, manifestPath)],
+        locations: [locationFor(f, places)],
         properties: { findingId: f.id, owner: f.owner, ...(f.notEvaluated ? { notEvaluated: f.notEvaluated } : {}) },
       });
     }
@@ -185,6 +271,16 @@ export function renderSarif(input: PlanDocument, options: SarifOptions = {}): st
       properties: { what: read.what, endpoint: read.endpoint, error: read.error },
     });
   }
+  if (omitted > 0) {
+    notifications.push({
+      level: 'warning',
+      message: {
+        text: `${omitted} of ${results.length + omitted} results were left out, the least severe first: code scanning takes at most ${SARIF_LIMITS.resultsPerRun.toLocaleString('en-US')} results per run and 10 MB (gzip) per file. The JSON report holds every finding.`,
+      },
+      descriptor: { id: 'results-truncated' },
+      properties: { omitted, kept: results.length },
+    });
+  }
 
   const log: Log = {
     $schema: SARIF_SCHEMA_URI,
@@ -192,7 +288,6 @@ export function renderSarif(input: PlanDocument, options: SarifOptions = {}): st
     runs: [
       {
         tool: { driver: { name: 'email-posture', version: plan.tool.version, semanticVersion: plan.tool.version, rules } },
-        automationDetails: { id: `email-posture/${plan.stack}/` },
         invocations: [
           {
             executionSuccessful: plan.incomplete.length === 0,
@@ -207,6 +302,7 @@ export function renderSarif(input: PlanDocument, options: SarifOptions = {}): st
           organization: plan.organization,
           tenantId: plan.tenantId,
           desiredHash: plan.desiredHash,
+          ...(omitted > 0 ? { omittedResults: omitted } : {}),
         },
       },
     ],

@@ -1,6 +1,7 @@
 import type { Middleware } from '@microsoft/microsoft-graph-client';
 import type { TokenProvider } from '../auth/tokens.js';
 import { send, type HttpReply } from './http.js';
+import type { FetchLike } from './proxy.js';
 
 interface ExchangePage<T> {
   value?: T[];
@@ -37,6 +38,8 @@ export interface ExchangeTransportOptions {
   readonly timeoutMs?: number;
   readonly pageSize?: number;
   readonly sleep?: Sleep;
+  /** The fetch requests go out with: `proxyFetch(env)` when a proxy is set; Node's own otherwise. */
+  readonly fetch?: FetchLike;
 }
 
 const MAX_PAGES = 100_000;
@@ -55,7 +58,7 @@ export class ExchangeTransport {
       new RetryLink(options.retry ?? DEFAULT_RETRY, this.stats, this.wait),
       new AuthLink(options.tokens, 'exchange', new URL(this.endpoint).origin),
       new TimeoutLink(options.timeoutMs ?? 60_000),
-    ]);
+    ], options.fetch);
   }
 
   /**

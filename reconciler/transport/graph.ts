@@ -1,6 +1,7 @@
 import type { Middleware } from '@microsoft/microsoft-graph-client';
 import type { TokenProvider } from '../auth/tokens.js';
 import { send, type HttpReply } from './http.js';
+import type { FetchLike } from './proxy.js';
 import { AuthLink, DEFAULT_RETRY, nextLinkFormProblem, PacingLink, pipeline, RetryLink, sleep, TimeoutLink, type RetryPolicy, type Sleep, type TransportStats } from './middleware.js';
 
 /** A Graph error answer, kept whole so callers can tell a missing permission from a failure. */
@@ -31,6 +32,8 @@ export interface GraphTransportOptions {
   /** Requests per second across Graph, $batch items counted one by one. @default 1800 (under the 2,000 per app) */
   readonly requestsPerSecond?: number;
   readonly sleep?: Sleep;
+  /** The fetch requests go out with: `proxyFetch(env)` when a proxy is set; Node's own otherwise. */
+  readonly fetch?: FetchLike;
 }
 
 /** Endpoints limited to 1 request per second per tenant, which answer 429 without Retry-After. */
@@ -98,7 +101,7 @@ export class GraphTransport {
       new PacingLink(isPacedEndpoint, options.pacedIntervalMs ?? 1100, this.wait),
       new AuthLink(options.tokens, 'graph', new URL(this.root).origin),
       new TimeoutLink(options.timeoutMs ?? 30_000),
-    ]);
+    ], options.fetch);
   }
 
   /**

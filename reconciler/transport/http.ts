@@ -1,5 +1,5 @@
 import type { Middleware } from '@microsoft/microsoft-graph-client';
-import { NetworkError, originOf, OutcomeUnknownError, RefusedRequestError, sleep, type Sleep, type WriteContext } from './middleware.js';
+import { describe, NetworkError, originOf, OutcomeUnknownError, RefusedRequestError, sleep, type Sleep, type WriteContext } from './middleware.js';
 
 export interface HttpReply<T = unknown> {
   readonly status: number;
@@ -37,9 +37,9 @@ export async function send<T>(chain: Middleware, method: string, url: string, bo
       await res.body?.cancel().catch(() => undefined);
       throw new RefusedRequestError(redirectMessage(res, url));
     }
-    const text = await res.text().catch((err: Error) => {
-      if (!idempotent) throw new OutcomeUnknownError(`the answer was cut off (${err.message}): it may have been carried out, so it was not sent again`);
-      throw new NetworkError(`the answer was cut off (${err.message})`);
+    const text = await res.text().catch((err: unknown) => {
+      if (!idempotent) throw new OutcomeUnknownError(`the answer was cut off (${describe(err)}): it may have been carried out, so it was not sent again`);
+      throw new NetworkError(`the answer was cut off (${describe(err)})`);
     });
     if (!text) return { status: res.status, headers: res.headers, body: undefined as T };
     try {

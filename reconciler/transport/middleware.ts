@@ -1,6 +1,7 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
 import { CredentialError, type Api, type TokenProvider } from '../auth/tokens.js';
+import { describeCause, ProxyError, type FetchLike } from './proxy.js';
 
 /**
  * The HTTP pipeline both transports share, built from the Graph client's middleware interface and its
@@ -240,14 +241,30 @@ export function originOf(url: string): string | undefined {
   }
 }
 
-function describe(err: unknown): string {
-  const e = err as { message?: string; cause?: { code?: string; message?: string } };
-  return e.cause?.code ? `${e.cause.code}${e.cause.message ? ` (${e.cause.message})` : ''}` : (e.message ?? String(err));
+/**
+ * What a failed request failed of, in a few words rather than "fetch failed": the cause chain's
+ * innermost errors (`ECONNREFUSED 127.0.0.1:443`, `getaddrinfo ENOTFOUND host`, `certificate has
+ * expired (CERT_HAS_EXPIRED)`), or a proxy's failure as the proxy path worded it.
+ */
+export function describe(err: unknown): string {
+  if (err instanceof NetworkError || err instanceof ProxyError) return err.message;
+  return describeCause(err);
 }
 
-/** Builds the chain and returns its head. */
-export function pipeline(links: Link[]): Middleware {
-  const handler = new HTTPMessageHandler();
+/** The last link when requests go through a proxy: sends each with the given fetch (undici's, with its proxy agent). */
+class FetchHandler implements Middleware {
+  constructor(private readonly send: FetchLike) {}
+  async execute(context: Context): Promise<void> {
+    context.response = await this.send(String(context.request), context.options);
+  }
+}
+
+/**
+ * Builds the chain and returns its head. `fetch` (from `proxyFetch` when a proxy variable is
+ * set) replaces the Graph client's fetch handler, which calls Node's fetch.
+ */
+export function pipeline(links: Link[], fetch?: FetchLike): Middleware {
+  const handler: Middleware = fetch ? new FetchHandler(fetch) : new HTTPMessageHandler();
   const all: Middleware[] = [...links, handler];
   for (let i = 0; i < all.length - 1; i++) all[i]!.setNext!(all[i + 1]!);
   return all[0]!;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { EXCHANGE_COLLECTIONS, EXCHANGE_STATE } from '../exchange/cmdlets.js';
 import { GRAPH_COLLECTIONS, GRAPH_STATE } from '../graph/routes.js';
 import { ALL_LICENCES } from '../tenant/tenant.js';
+import { simulatorSettingsSchema } from '../http/settings.js';
 import type { ExchangeNoun, ExchangeScenarioState, GraphCollectionName, GraphScenarioState } from '../tenant/tenant.js';
 
 /**
@@ -67,6 +68,8 @@ export const scenarioSchema = z
     clock: z.iso.datetime({ offset: true }).optional(),
     /** Signals that arrive over time: each entry's Graph objects, by collection, appear once the simulator's clock reaches `at`. */
     timeline: z.array(timelineEntry).default([]),
+    /** How the simulator serves the tenant: latency, throttling limits and faults (`posture sim` options override each). */
+    simulator: simulatorSettingsSchema.optional(),
   })
   .strict();
 
@@ -85,6 +88,8 @@ const overlaySchema = z
     description: z.string(),
     extends: z.string().min(1),
     drifts: z.array(z.object({ id: z.string().min(1), description: z.string().min(1), patch: z.array(z.record(z.string(), z.unknown())).min(1) }).strict()),
+    /** Replaces the base's `simulator` block. */
+    simulator: simulatorSettingsSchema.optional(),
   })
   .strict();
 
@@ -136,7 +141,7 @@ export function applyDrifts(base: Scenario, overlay: ScenarioOverlay, source = o
     }
   }
   const result = parseScenario(doc, source);
-  return { ...result, name: overlay.name, description: overlay.description };
+  return { ...result, name: overlay.name, description: overlay.description, ...(overlay.simulator ? { simulator: overlay.simulator } : {}) };
 }
 
 function resolveRelative(ref: string, from: string): string {

@@ -2,10 +2,11 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { controlsForArea, resolveControl, versionedId } from '../../policies/catalogue.js';
 import type { Control, ControlArea } from '../../policies/types.js';
-import type { ControlEntry, ControlMode, DesiredState, Owner } from '../../reconciler/manifest/schema.js';
+import type { ControlEntry, ControlMode, DesiredState, Owner, SourceLocation } from '../../reconciler/manifest/schema.js';
 import { EmailSecurityPosture, checkOwner } from './posture.js';
 import { checkShape, validateWith, type Problems } from './problems.js';
 import { controlMode, ownerProps, props, type PropsSchema, type Shape } from './prop-schemas.js';
+import { captureDeclaration } from './source.js';
 
 /** Owner and mode of one control, overriding the area's. */
 export interface ControlSettings {
@@ -36,9 +37,12 @@ export abstract class PostureArea extends Construct {
   private readonly areaProps: PostureAreaProps;
   /** Whether the props match their schema (no unknown property, enum value or type is wrong). */
   protected readonly propsMatchSchema: boolean;
+  /** Where the posture's code declares this area (file relative to the folder of cdktf.json, line), when known. */
+  readonly source: SourceLocation | undefined;
 
   protected constructor(scope: EmailSecurityPosture, id: string, area: ControlArea, props: PostureAreaProps, schema: PropsSchema) {
     super(scope, id);
+    this.source = captureDeclaration();
     this.posture = EmailSecurityPosture.of(scope);
     this.area = area;
     this.areaProps = props;
@@ -61,7 +65,7 @@ export abstract class PostureArea extends Construct {
   controlEntries(): ControlEntry[] {
     return this.controls.map((c) => {
       const s = this.settingsFor(c);
-      return { id: versionedId(c), mode: s.mode, owner: s.owner!, declaredBy: this.node.path };
+      return { id: versionedId(c), mode: s.mode, owner: s.owner!, declaredBy: this.node.path, ...(this.source ? { source: this.source } : {}) };
     });
   }
 

@@ -18,10 +18,13 @@ import {
   type Manifest,
   type Owner,
   type PostureException,
+  type SourceLocation,
 } from '../../reconciler/manifest/schema.js';
 import type { ResponsePolicy } from '../../reconciler/manifest/response.js';
 import { validateWith, type Problems } from './problems.js';
 import { controlMode, list, named, oneOf, ownerProps, props, text, texts, whole } from './prop-schemas.js';
+import { captureDeclaration } from './source.js';
+import { alertsManifest, alertsProps, checkAlerts, type AlertsProps } from './alerts.js';
 
 /** Default and ceiling for how long an exception may run, in days from the day of synth. */
 export const DEFAULT_EXCEPTION_MAX_DAYS = 180;
@@ -81,12 +84,16 @@ export interface EmailSecurityPostureProps {
   };
   /** Mode of every control whose area does not say otherwise. Remediation is opt-in. @default 'report' */
   readonly defaultMode?: ControlMode;
+  /** Where the findings of controls in `alert` mode are delivered (webhooks named by environment variable). */
+  readonly alerts?: AlertsProps;
 }
 
 /** What the root needs of an area construct (`PostureArea` in area.ts, which builds on this file). */
 export interface RegisteredArea {
   readonly area: ControlArea;
   readonly node: { readonly id: string; readonly path: string };
+  /** Where the posture's code declares the area, when known. */
+  readonly source?: SourceLocation | undefined;
   controlEntries(): ControlEntry[];
   desiredState(): Partial<DesiredState>;
 }
@@ -94,6 +101,8 @@ export interface RegisteredArea {
 /** What the root needs of the IncidentResponse construct (response.ts, which builds on this file). */
 export interface RegisteredResponse {
   readonly node: { readonly id: string; readonly path: string };
+  /** Where the posture's code declares the construct, when known. */
+  readonly source?: SourceLocation | undefined;
   responsePolicy(): ResponsePolicy;
 }
 
@@ -115,6 +124,8 @@ export class EmailSecurityPosture extends Construct {
   readonly props: EmailSecurityPostureProps;
   readonly defaultMode: ControlMode;
   readonly maxExceptionDays: number;
+  /** Where the posture's code declares this posture (file relative to the folder of cdktf.json, line), when known. */
+  readonly source: SourceLocation | undefined;
   private readonly exceptionProps: ExceptionProps[];
   private readonly areas: RegisteredArea[] = [];
   private readonly responseConstructs: RegisteredResponse[] = [];
@@ -123,6 +134,7 @@ export class EmailSecurityPosture extends Construct {
 
   constructor(scope: Construct, id: string, props: EmailSecurityPostureProps) {
     super(scope, id);
+    this.source = captureDeclaration();
     this.props = props;
     this.defaultMode = props.defaultMode ?? 'report';
     this.maxExceptionDays = props.exceptionPolicy?.maxDays ?? DEFAULT_EXCEPTION_MAX_DAYS;
@@ -236,6 +248,13 @@ export class EmailSecurityPosture extends Construct {
     });
   }
 
+  /** Where the posture's code declares this posture, its areas and its response policy, by construct path. */
+  sources(): Record<string, SourceLocation> {
+    const sources: Record<string, SourceLocation> = {};
+    for (const c of [this, ...this.areas, ...this.responseConstructs]) if (c.source) sources[c.node.path] = c.source;
+    return sources;
+  }
+
   /** The whole desired state as the reconciler will read it. Throws if the result breaks the schema. */
   toManifest(): Manifest {
     const controls: ControlEntry[] = [
@@ -244,6 +263,7 @@ export class EmailSecurityPosture extends Construct {
         mode: this.props.ownership.mode ?? 'report',
         owner: this.props.ownership.owner,
         declaredBy: this.node.path,
+        ...(this.source ? { source: this.source } : {}),
       })),
       ...this.areas.flatMap((a) => a.controlEntries()),
     ];
@@ -263,7 +283,9 @@ export class EmailSecurityPosture extends Construct {
       breakGlass: { users: this.breakGlassUsers(), groups: [...(this.props.breakGlass.groups ?? [])] },
       exceptionPolicy: { maxDays: this.maxExceptionDays },
       controls,
+      ...(Object.keys(this.sources()).length > 0 ? { sources: this.sources() } : {}),
       exceptions: this.exceptions(),
+      ...(this.props.alerts ? { alerts: alertsManifest(this.props.alerts) } : {}),
       desired,
     };
     const parsed = manifestSchema.safeParse(manifest);
@@ -304,6 +326,7 @@ export class EmailSecurityPosture extends Construct {
       p.add('exceptionPolicy.maxDays', `must be a whole number of days of at least 1, not ${this.maxExceptionDays}`);
     }
     this.exceptionProps.forEach((e, i) => this.checkException(p, `exceptions[${i}]`, e));
+    checkAlerts(p, 'alerts', this.props.alerts);
 
     const others = TerraformStack.of(this).node.findAll().filter((c) => c instanceof EmailSecurityPosture && c !== this);
     if (others.length) p.add('(stack)', `a stack holds one posture; ${others.map((c) => c.node.path).join(', ')} is another`);
@@ -361,7 +384,10 @@ export function checkOwner(p: Problems, at: string, owner: Owner | undefined): v
   }
   p.required(`${at}.name`, owner.name);
   p.required(`${at}.team`, owner.team);
-  if (p.required(`${at}.contact`, owner.contact)) p.format(`${at}.contact`, upn, owner.contact);
+  if (p.required(`${at}.contact`, owner.contact) && p.format(`${at}.contact`, upn, owner.contact) && /\.invalid$/i.test(owner.contact)) {
+    // The .invalid domain (RFC 2606) never resolves: posture import writes its placeholder owner there.
+    p.add(`${at}.contact`, `${owner.contact} is a placeholder (.invalid): replace the placeholder owner written by posture import with an accountable owner`);
+  }
 }
 
 /** `date` (YYYY-MM-DD) plus `days`, as YYYY-MM-DD. */
@@ -392,4 +418,5 @@ export const emailSecurityPostureProps = named('EmailSecurityPosture', props<Ema
   exceptions: list(exceptionProps),
   exceptionPolicy: props<NonNullable<EmailSecurityPostureProps['exceptionPolicy']>>({ maxDays: whole }).optional(),
   defaultMode: controlMode.optional(),
+  alerts: alertsProps.optional(),
 }));

@@ -14,11 +14,12 @@ import {
   type SignalRule,
   type Tier,
 } from '../../reconciler/manifest/response.js';
-import type { Owner } from '../../reconciler/manifest/schema.js';
+import type { Owner, SourceLocation } from '../../reconciler/manifest/schema.js';
 import { EmailSecurityPosture, checkOwner } from './posture.js';
 import { validateWith, type Problems } from './problems.js';
 import { list, named, oneOf, ownerProps, props, text, texts, whole } from './prop-schemas.js';
 import { DEFAULT_PRIVILEGED_ROLES } from './roles.js';
+import { captureDeclaration } from './source.js';
 
 export type { Confidence, ResponseAction, Tier } from '../../reconciler/manifest/response.js';
 
@@ -249,9 +250,12 @@ function fieldsOf(source: SignalSource): readonly string[] {
 export class IncidentResponse extends Construct {
   readonly posture: EmailSecurityPosture;
   readonly props: IncidentResponseProps;
+  /** Where the posture's code declares this construct, when known. */
+  readonly source: SourceLocation | undefined;
 
   constructor(scope: EmailSecurityPosture, id: string, props: IncidentResponseProps) {
     super(scope, id);
+    this.source = captureDeclaration();
     this.posture = EmailSecurityPosture.of(scope);
     this.props = props;
     this.posture.registerResponse(this);

@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { SYNTH_FAILED_FILE } from '../../reconciler/manifest/schema.js';
+import { SYNTH_RESULT_ENV, type SynthResultFile } from '../../reconciler/manifest/synth-result.js';
 import { PROPERTY_SEPARATOR } from './problems.js';
 
 /** One validation error, located by construct path and property. */
@@ -121,6 +122,17 @@ export function formatErrors(errors: readonly SynthError[]): string {
   return `posture synth: ${n} validation error${n === 1 ? '' : 's'}; nothing was written.\n${lines.join('\n')}`;
 }
 
+/** Writes the result for `posture synth --format json` when the environment names a file for it; never fails the synth. */
+function reportResult(result: Omit<SynthResultFile, 'kind'>): void {
+  const file = process.env[SYNTH_RESULT_ENV];
+  if (!file) return;
+  try {
+    writeFileSync(file, `${JSON.stringify({ kind: 'EmailSecurityPostureSynthResult', ...result } satisfies SynthResultFile)}\n`);
+  } catch (err) {
+    console.error(`posture synth: the result could not be written to ${file} (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
 /**
  * The synth command line: validates and synthesizes, prints one clear report on failure and returns
  * the exit code (0 written, 1 invalid or failed). On failure it also sets `process.exitCode` to 1, so
@@ -141,12 +153,15 @@ export function runSynth(build: (app: App) => void, argv: readonly string[] = pr
     const result = synthesize(build, options);
     if (!result.ok) {
       console.error(formatErrors(result.errors));
+      reportResult({ ok: false, outdir, stacks: [], errors: result.errors });
       return fail();
     }
+    reportResult({ ok: true, outdir: result.outdir, stacks: result.stacks, errors: [] });
     console.log(`synthesized ${result.stacks.join(', ')} into ${relative(process.cwd(), result.outdir) || '.'}`);
     return 0;
   } catch (err) {
     console.error(`posture synth: ${err instanceof Error ? err.message : String(err)}; nothing was written.`);
+    reportResult({ ok: false, outdir, stacks: [], errors: [], error: err instanceof Error ? err.message : String(err) });
     if (debug && err instanceof Error) console.error(err.stack);
     else console.error('(run with --debug for the stack trace)');
     return fail();

@@ -229,6 +229,10 @@ export function checkInvocation(args: readonly string[]): CheckedInvocation {
   const problems: string[] = [];
   const path: string[] = [];
   const rest = [...args];
+  // `posture --version` (or --help) alone: a flag of posture itself, from its top-level help.
+  if (rest.length === 1 && ['--version', '--help'].includes(rest[0]!) && commandHelp([]).options.get(rest[0]!)?.boolean) {
+    return { command: rest[0]!, flags: [rest[0]!], values: new Map(), positionals: [], problems: [] };
+  }
   if (!rest[0] || rest[0].startsWith('-')) return { command: '', flags: [], values: new Map(), positionals: [], problems: ['no command named'] };
   path.push(rest.shift()!);
   let help = commandHelp(path);
@@ -320,18 +324,131 @@ function scriptBlocks(node: unknown, where = ''): Array<{ where: string; script:
 
 const stepScript = (step: Obj): string => str(step['run']) || str(step['script']) || str(step['bash']) || str(obj(step['inputs'])['script']);
 
+// ---------------------------------------------------------------------------------------------
+// What really runs: the posture action's steps in place of `uses: ./.github/actions/posture`, and
+// the steps template's in place of `- template: templates/posture-setup.yml`, each with its inputs
+// or parameters filled in, so that every check below applies to the action's and the template's own
+// steps as well.
+// ---------------------------------------------------------------------------------------------
+
+/** The posture action, `uses: ./.github/actions/posture` in a repository (after actions/checkout). */
+const ACTION_USES = './.github/actions/posture';
+const action = load('examples/github/actions/posture/action.yml', 'github');
+/** The steps template, `- template: templates/posture-setup.yml` beside azure-pipelines.yml. */
+const TEMPLATE_PATH = 'templates/posture-setup.yml';
+const template = load('examples/azure-devops/templates/posture-setup.yml', 'azure');
+
+/** Replaces every string of a value (scripts excepted when `scripts` is false) through `f`. */
+function mapStrings(node: unknown, f: (s: string) => string, scripts: boolean, key = ''): unknown {
+  if (typeof node === 'string') return !scripts && SCRIPT_KEYS.has(key) ? node : f(node);
+  if (Array.isArray(node)) return node.map((n) => mapStrings(n, f, scripts));
+  if (isObj(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, mapStrings(v, f, scripts, k)]));
+  return node;
+}
+
+/** A word as bash would read it back: single-quoted, so nothing in it expands. */
+const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The action's steps for one `uses:` step: inputs from its `with:` or their defaults, put into the
+ * env, with, if and working-directory values as the runner evaluates them (never into a script);
+ * a step whose `if:` compares an input runs or not accordingly; the calling step's env flows into
+ * every step, under the step's own. The command step runs `npx posture "${words[@]}"`, the words of
+ * the command input: the expansion puts them in its place, so the invocation is checked as written.
+ */
+export function expandAction(step: Obj): Obj[] {
+  const declared = obj(action.data['inputs']);
+  const given = obj(step['with']);
+  const unknown = Object.keys(given).filter((k) => !(k in declared));
+  if (unknown.length > 0) throw new Error(`${ACTION_USES} has no input ${unknown.join(', ')}`);
+  const inputs = new Map(Object.entries(declared).map(([name, spec]) => [name, String(given[name] ?? obj(spec)['default'] ?? '')] as const));
+  const input = (name: string) => {
+    if (!inputs.has(name)) throw new Error(`${ACTION_USES} reads an input it does not declare: ${name}`);
+    return inputs.get(name)!;
+  };
+  const fill = (s: string) => s.replace(/\$\{\{\s*inputs\.([\w-]+)\s*\}\}/g, (_m, name: string) => input(name));
+  const out: Obj[] = [];
+  for (const raw of list(obj(action.data['runs'])['steps']).map(obj)) {
+    const condition = str(raw['if']);
+    let s = obj(mapStrings(raw, fill, false));
+    if (condition !== '') {
+      const m = /^inputs\.([\w-]+) (==|!=) '([^']*)'$/.exec(condition.trim());
+      if (m) {
+        if ((input(m[1]!) === m[3]) !== (m[2] === '==')) continue;
+        s = Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'if'));
+      }
+    }
+    if (typeof s['run'] === 'string' && s['run'].includes('"${words[@]}"')) {
+      const words = str(obj(s['env'])['POSTURE_COMMAND']).split(/\s+/).filter(Boolean);
+      s = { ...s, run: s['run'].replace('"${words[@]}"', words.map(shellQuote).join(' ')) };
+    }
+    if (step['env'] !== undefined || s['env'] !== undefined) s = { ...s, env: { ...obj(step['env']), ...obj(s['env']) } };
+    out.push(s);
+  }
+  return out;
+}
+
+/** `eq(parameters.x, v)` / `ne(parameters.x, v)`, the only template expressions the template uses. */
+function templateCondition(expression: string, parameters: Map<string, unknown>): boolean {
+  const m = /^\$\{\{\s*if (eq|ne)\(parameters\.(\w+), (true|false|'[^']*')\)\s*\}\}$/.exec(expression.trim());
+  if (!m) throw new Error(`${TEMPLATE_PATH}: an expression the test does not evaluate: ${expression}`);
+  if (!parameters.has(m[2]!)) throw new Error(`${TEMPLATE_PATH} reads a parameter it does not declare: ${m[2]}`);
+  const value = m[3] === 'true' ? true : m[3] === 'false' ? false : m[3]!.slice(1, -1);
+  return (parameters.get(m[2]!) === value) === (m[1] === 'eq');
+}
+
+/**
+ * The template's steps for one `- template:` step: parameters from the step or their defaults
+ * (each must be one of the parameter's values when it lists them), `${{ parameters.x }}` filled in
+ * as Azure Pipelines does when it compiles the pipeline, and `${{ if … }}:` items kept or dropped.
+ */
+export function expandTemplate(step: Obj): Obj[] {
+  if (str(step['template']) !== TEMPLATE_PATH) throw new Error(`no such template: ${str(step['template'])}`);
+  const declared = new Map(list(template.data['parameters']).map((p) => [str(obj(p)['name']), obj(p)] as const));
+  const given = obj(step['parameters']);
+  const unknown = Object.keys(given).filter((k) => !declared.has(k));
+  if (unknown.length > 0) throw new Error(`${TEMPLATE_PATH} has no parameter ${unknown.join(', ')}`);
+  const parameters = new Map([...declared].map(([name, spec]) => [name, given[name] ?? spec['default']] as const));
+  for (const [name, spec] of declared) {
+    const values = spec['values'];
+    if (Array.isArray(values) && !values.includes(parameters.get(name))) throw new Error(`${TEMPLATE_PATH}: ${name} ${String(parameters.get(name))} is not one of ${values.join(', ')}`);
+  }
+  const fill = (s: string) =>
+    s.replace(/\$\{\{\s*parameters\.(\w+)\s*\}\}/g, (_m, name: string) => {
+      if (!parameters.has(name)) throw new Error(`${TEMPLATE_PATH} reads a parameter it does not declare: ${name}`);
+      return String(parameters.get(name));
+    });
+  const expand = (items: unknown[]): Obj[] =>
+    items.flatMap((item) => {
+      const keys = Object.keys(obj(item));
+      if (keys.length === 1 && keys[0]!.startsWith('${{')) return templateCondition(keys[0]!, parameters) ? expand(list(obj(item)[keys[0]!])) : [];
+      return [obj(mapStrings(item, fill, true))];
+    });
+  const steps = expand(list(template.data['steps']));
+  const left = JSON.stringify(steps).match(/\$\{\{[^}]*\}\}/g);
+  if (left) throw new Error(`${TEMPLATE_PATH}: expressions left after expansion: ${left.join(', ')}`);
+  return steps;
+}
+
+/** A job's steps as they run: the action and the template expanded in place. */
+function expandSteps(steps: Obj[]): Obj[] {
+  return steps.flatMap((s) => (str(s['uses']) === ACTION_USES ? expandAction(s) : s['template'] !== undefined ? expandTemplate(s) : [s]));
+}
+
 interface Job {
   w: Workflow;
   id: string;
   job: Obj;
   /** The stage, on Azure Pipelines. */
   stage: Obj;
+  /** What runs: the steps with the action and the template expanded. */
   steps: Obj[];
+  /** The steps as the file writes them. */
   rawSteps: unknown;
 }
 
 function githubJobs(w: Workflow): Job[] {
-  return Object.entries(obj(w.data['jobs'])).map(([id, j]) => ({ w, id, job: obj(j), stage: {}, steps: list(obj(j)['steps']).map(obj), rawSteps: obj(j)['steps'] }));
+  return Object.entries(obj(w.data['jobs'])).map(([id, j]) => ({ w, id, job: obj(j), stage: {}, steps: expandSteps(list(obj(j)['steps']).map(obj)), rawSteps: obj(j)['steps'] }));
 }
 
 function azureJobs(w: Workflow): Job[] {
@@ -339,7 +456,7 @@ function azureJobs(w: Workflow): Job[] {
     list(obj(s)['jobs']).map((j) => {
       const job = obj(j);
       const rawSteps = job['deployment'] !== undefined ? obj(obj(obj(job['strategy'])['runOnce'])['deploy'])['steps'] : job['steps'];
-      return { w, id: str(job['job']) || str(job['deployment']), job, stage: obj(s), steps: list(rawSteps).map(obj), rawSteps };
+      return { w, id: str(job['job']) || str(job['deployment']), job, stage: obj(s), steps: expandSteps(list(rawSteps).map(obj)), rawSteps };
     }),
   );
 }
@@ -463,6 +580,8 @@ describe('the invocation checker', () => {
       'posture drift: unexpected argument(s) extra',
     ]);
     expect(problems('npx posture show --format json')).toEqual(['posture show: missing a required argument']);
+    expect(problems('npx posture --version')).toEqual([]);
+    expect(problems('npx posture --debug')).toEqual(['no command named']);
     expect(problems('npx posture apply plan.json --auto-approve --auth "$AUTH"')).toEqual([]);
   }, 120_000);
 });
@@ -482,12 +601,13 @@ describe.each(workflows.map((w) => [w.file, w] as const))('%s', (_file, w) => {
       for (const s of list(j.rawSteps)) expect(isObj(s), `${j.id}: a step is not a mapping`).toBe(true);
     }
     // No script block lives outside a job's steps, where the checks below would not see it.
-    const inSteps = jobs.flatMap((j) => j.steps.map(stepScript)).filter(Boolean);
+    const inSteps = jobs.flatMap((j) => list(j.rawSteps).map(obj).map(stepScript)).filter(Boolean);
     expect(scriptBlocks(w.data).map((b) => b.script).sort()).toEqual([...inSteps].sort());
   });
 
   it('every posture invocation names a real command, its real flags and allowed choices', () => {
-    const blocks = scriptBlocks(w.data);
+    // What runs: the workflow's own scripts and those of the action or template its jobs use.
+    const blocks = jobsOf(w).flatMap((j) => j.steps.map((s, k) => ({ where: `${j.id}.steps[${k}]`, script: stepScript(s) })));
     const problems: string[] = [];
     const used = new Set<string>();
     for (const block of blocks) {
@@ -575,7 +695,7 @@ describe('GitHub Actions workflow', () => {
   }, 120_000);
 
   it('passes values to scripts through env, never by ${{ }} inside a script', () => {
-    for (const b of github.flatMap((w) => scriptBlocks(w.data))) expect(b.script, b.where).not.toContain('${{');
+    for (const b of [...github, action].flatMap((w) => scriptBlocks(w.data).map((x) => ({ ...x, where: `${w.file}${x.where}` })))) expect(b.script, b.where).not.toContain('${{');
   });
 
   it('plans on pull requests: comment, SARIF and the plan artifact', () => {
@@ -648,6 +768,35 @@ describe('GitHub Actions workflow', () => {
     expect(upload, 'the HTML report is uploaded').toBeDefined();
     expect(str(upload!['if'])).toContain('always()');
     for (const s of drift!.steps.filter(touchesTenant)) expect(s['continue-on-error']).toBeUndefined();
+  }, 120_000);
+
+  it('uploads the SARIF of the plan and of the drift check to code scanning in one category, with upload-sarif pinned to a commit', () => {
+    const uploadsOf = (j: Job) => j.steps.filter((s) => str(s['uses']).startsWith('github/codeql-action/upload-sarif@'));
+    const categories = new Set<string>();
+    for (const command of ['plan', 'drift']) {
+      const [j] = jobWith(command);
+      const uploads = uploadsOf(j!);
+      expect(uploads, `${j!.id} uploads SARIF`).toHaveLength(1);
+      const upload = uploads[0]!;
+      // A full commit SHA, with the version it is in a comment on the same line.
+      const uses = str(upload['uses']);
+      expect(uses).toMatch(/@[0-9a-f]{40}$/);
+      expect(j!.w.text.split('\n').some((l) => l.trim() === `uses: ${uses} # ${/^v\d+\.\d+\.\d+$/.exec(l.trim().split(' # ')[1] ?? '')?.[0] ?? 'no version'}`), `${uses} has its version in a comment`).toBe(true);
+      expect(obj(j!.job['permissions'])['security-events'], `${j!.id}: security-events`).toBe('write');
+      const inv = j!.steps.flatMap(invocationsOf).find((i) => i.command === command)!;
+      const sarif = inv.values.get('--out')![inv.values.get('--format')!.indexOf('sarif')];
+      expect(sarif, `${j!.id}: posture ${command} --format sarif`).toBeDefined();
+      expect(str(obj(upload['with'])['sarif_file'])).toBe(sarif);
+      categories.add(str(obj(upload['with'])['category']));
+    }
+    // A pull request's alerts are compared with the base branch's analysis of the same category.
+    expect([...categories]).toEqual(['posture-drift']);
+    // The drift check's upload runs after drift is found (the step fails with exit 2), never after an incomplete check.
+    const [drift] = jobWith('drift');
+    const condition = str(uploadsOf(drift!)[0]!['if']);
+    expect(condition).toContain('always()');
+    expect(condition).toMatch(/outputs\.exit-code == '2'/);
+    expect(condition).not.toMatch(/'1'/);
   }, 120_000);
 
   it('verifies the evidence trail after apply and after the drift check, and keeps it as an artifact even when they fail', () => {
@@ -726,6 +875,172 @@ describe('GitHub Actions workflow', () => {
     expect(str(obj(upload!['with'])['name'])).not.toBe('');
     expect(str(obj(upload!['with'])['name'])).not.toBe(applyArtifact);
   }, 120_000);
+});
+
+describe('setup: the posture action and the steps template', () => {
+  /** Each `uses:` line of a file: what it uses and the comment after it. */
+  const usesLines = (text: string) =>
+    text.split('\n').flatMap((line) => {
+      const m = /^\s*(?:-\s+)?uses:\s*(\S+)\s*(?:#\s*(.*))?$/.exec(line);
+      return m ? [{ uses: m[1]!, comment: (m[2] ?? '').trim(), line: line.trim() }] : [];
+    });
+  /** Every `uses:` value of a parsed document. */
+  const usesValues = (node: unknown): string[] =>
+    Array.isArray(node) ? node.flatMap(usesValues) : isObj(node) ? Object.entries(node).flatMap(([k, v]) => (k === 'uses' && typeof v === 'string' ? [v] : usesValues(v))) : [];
+  /** Actions that could not be pinned to a commit, each with the reason. None at present. */
+  const UNPINNED: Readonly<Record<string, string>> = {};
+  const actionSteps = () => list(obj(action.data['runs'])['steps']).map(obj);
+
+  it('pins every action the workflows and the posture action use to a full commit SHA, its version in a trailing comment', () => {
+    const pins = new Map<string, string>();
+    for (const f of [...github, action]) {
+      const lines = usesLines(f.text);
+      // Every uses: of the document is on a line of its own, where its comment is read.
+      expect(lines.map((l) => l.uses).sort(), f.file).toEqual(usesValues(f.data).sort());
+      for (const { uses, comment, line } of lines) {
+        if (uses.startsWith('./')) {
+          expect(uses, `${f.file}: the one local action`).toBe(ACTION_USES);
+          continue;
+        }
+        const m = /^([\w.-]+\/[\w.-]+)(?:\/[\w.-]+)*@(.+)$/.exec(uses);
+        expect(m, `${f.file}: ${line}`).not.toBeNull();
+        const [, repo, ref] = m!;
+        if (repo! in UNPINNED) continue;
+        expect(ref, `${f.file}: ${line} is pinned to a full commit SHA`).toMatch(/^[0-9a-f]{40}$/);
+        expect(comment, `${f.file}: ${line} names its version in a comment`).toMatch(/^v\d+(\.\d+){0,2}$/);
+        const pin = `${ref} # ${comment}`;
+        expect(pins.get(repo!) ?? pin, `${repo} is pinned to one commit everywhere`).toBe(pin);
+        pins.set(repo!, pin);
+      }
+    }
+    for (const [repo, reason] of Object.entries(UNPINNED)) expect(reason, `${repo}: why it is not pinned`).not.toBe('');
+    // GitHub's own actions only.
+    for (const repo of pins.keys()) expect(repo).toMatch(/^(actions|github)\//);
+    expect([...pins.keys()]).toEqual(expect.arrayContaining(['actions/checkout', 'actions/setup-node', 'actions/upload-artifact']));
+  });
+
+  it('every job checks out, then sets up through the action or the template: Node.js in support, npm cache, npm ci, then synth before any other posture command', () => {
+    const variables = new Map(list(azure.data['variables']).map((v) => [str(obj(v)['name']), str(obj(v)['value'])] as const));
+    for (const w of workflows) {
+      for (const j of jobsOf(w)) {
+        const name = `${w.file} ${j.id}`;
+        const raw = list(j.rawSteps).map(obj);
+        const checkout = raw.findIndex((s) => (w.platform === 'github' ? str(s['uses']).startsWith('actions/checkout@') : s['checkout'] !== undefined));
+        const setup = raw.findIndex((s) => (w.platform === 'github' ? str(s['uses']) === ACTION_USES : s['template'] === TEMPLATE_PATH));
+        expect(checkout, `${name} checks the repository out`).toBeGreaterThanOrEqual(0);
+        expect(setup, `${name} sets up with ${w.platform === 'github' ? ACTION_USES : TEMPLATE_PATH} after the checkout`).toBeGreaterThan(checkout);
+        expect(raw.filter((s) => /^actions\/setup-node@/.test(str(s['uses'])) || /^(UseNode|NodeTool)@/.test(str(s['task']))), `${name}: no Node.js setup of its own`).toEqual([]);
+
+        // What runs.
+        const steps = j.steps;
+        const node = steps.findIndex((s) => /^actions\/setup-node@/.test(str(s['uses'])) || /^(UseNode|NodeTool)@/.test(str(s['task'])));
+        expect(node, `${name} sets up Node.js`).toBeGreaterThanOrEqual(0);
+        // A line in support (Node 20 reached its end of life on 2026-04-30).
+        if (w.platform === 'github') {
+          const inputs = obj(steps[node]!['with']);
+          expect(inputs, name).toMatchObject({ cache: 'npm' });
+          expect(String(inputs['node-version']), name).toMatch(/^(22|24|26)(\.|$)/);
+        } else {
+          const inputs = obj(steps[node]!['inputs']);
+          expect(str(inputs['version'] ?? inputs['versionSpec']), name).toMatch(/^(22|24|26)\.x$/);
+          const cache = steps.findIndex((s) => str(s['task']) === 'Cache@2');
+          expect(cache, `${name} caches npm's folder`).toBeGreaterThan(node);
+          expect(str(obj(steps[cache]!['inputs'])['key'])).toMatch(/^npm \| "\$\(Agent\.OS\)" \| .*package-lock\.json$/);
+          expect(str(obj(steps[cache]!['inputs'])['path'])).toBe('$(npm_config_cache)');
+          expect(variables.get('npm_config_cache'), 'npm reads its cache folder from the variable').toBe('$(Pipeline.Workspace)/.npm');
+        }
+        const ci = steps.findIndex((s) => shellCommands(stepScript(s)).some((words) => words.join(' ') === 'npm ci'));
+        expect(ci, `${name} runs npm ci after setting up Node.js`).toBeGreaterThan(node);
+        const synth = steps.findIndex((s) => invocationsOf(s).some((i) => i.command === 'synth'));
+        expect(synth, `${name} synthesizes after npm ci`).toBeGreaterThan(ci);
+        const other = steps.findIndex((s) => invocationsOf(s).some((i) => !['synth', '--version'].includes(i.command)));
+        expect(other, `${name} runs posture after synth`).toBeGreaterThan(synth);
+      }
+    }
+  }, 120_000);
+
+  it('the action: its inputs and defaults, read by its scripts only through env; each output set by the step it names', () => {
+    expect(action.errors).toEqual([]);
+    const runs = obj(action.data['runs']);
+    expect(runs['using']).toBe('composite');
+    const inputs = obj(action.data['inputs']);
+    expect(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, obj(v)['default']]))).toEqual({ 'node-version': '24', 'working-directory': '.', synth: 'true', command: '', 'allowed-exit-codes': '0' });
+    const steps = actionSteps();
+    expect(scriptBlocks(action.data).map((b) => b.script).sort(), 'no script outside the steps').toEqual(steps.map(stepScript).filter(Boolean).sort());
+    const read = new Set<string>();
+    for (const [k, s] of steps.entries()) {
+      const script = str(s['run']);
+      if (script !== '') {
+        expect(script, `step ${k}: no expression inside a script`).not.toContain('${{');
+        expect(s['shell'], `step ${k} names its shell`).toBe('bash');
+        expect(shellCommands(script).map((words) => words[0]), `step ${k}: no eval`).not.toContain('eval');
+      }
+      for (const [key, value] of Object.entries(s)) {
+        const refs = [...JSON.stringify(value).matchAll(/\binputs\.([\w-]+)/g)].map((m) => m[1]!);
+        if (refs.length === 0) continue;
+        expect(['env', 'with', 'if', 'working-directory'], `step ${k} reads inputs in ${key}`).toContain(key);
+        for (const r of refs) read.add(r);
+      }
+    }
+    expect([...read].sort(), 'every input is read, and only those declared').toEqual(Object.keys(inputs).sort());
+
+    // The command: split into words without globbing, quotes or eval.
+    const command = steps.find((s) => str(s['id']) === 'command')!;
+    expect(str(obj(command['env'])['POSTURE_COMMAND'])).toMatch(/^\$\{\{\s*inputs\.command\s*\}\}$/);
+    expect(str(command['run'])).toMatch(/^\s*set -f$/m);
+    expect(str(command['run'])).toMatch(/read -ra words\b.*<<< "\$POSTURE_COMMAND"/);
+    expect(str(command['run'])).toContain('npx posture "${words[@]}"');
+
+    const outputs = obj(action.data['outputs']);
+    expect(Object.keys(outputs).sort()).toEqual(['exit-code', 'synth-dir', 'version']);
+    for (const [name, spec] of Object.entries(outputs)) {
+      expect(str(obj(spec)['description']), `output ${name} is described`).not.toBe('');
+      const m = /^\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}$/.exec(str(obj(spec)['value']));
+      expect(m, `output ${name} is a step's output`).not.toBeNull();
+      const step = steps.find((s) => str(s['id']) === m![1]);
+      expect(step, `output ${name}: step ${m![1]}`).toBeDefined();
+      expect(str(step!['run']), `output ${name}: step ${m![1]} writes ${m![2]}`).toMatch(new RegExp(`echo "${m![2]}=[^"\\n]*" >> "\\$GITHUB_OUTPUT"`));
+    }
+  });
+
+  it('expands the action with its inputs: the command is checked as written, synth false leaves synth out, the calling step env flows in', () => {
+    const commandLine = 'plan --stack contoso --auth github-oidc --format json --out plan.json';
+    const steps = expandAction({ uses: ACTION_USES, env: { AZURE_TENANT_ID: '${{ vars.AZURE_TENANT_ID }}' }, with: { 'node-version': '22', synth: 'false', command: commandLine, 'allowed-exit-codes': '0 2' } });
+    const invocations = steps.flatMap(invocationsOf);
+    expect(invocations.map((i) => i.command)).toEqual(['--version', 'plan']);
+    expect(invocations.flatMap((i) => i.problems)).toEqual([]);
+    expect(invocations[1]!.values.get('--out')).toEqual(['plan.json']);
+    expect(obj(steps.find((s) => str(s['uses']).startsWith('actions/setup-node@'))!['with'])['node-version']).toBe('22');
+    const command = steps.find((s) => str(s['id']) === 'command')!;
+    expect(command['if']).toBeUndefined();
+    expect(obj(command['env'])).toEqual({ AZURE_TENANT_ID: '${{ vars.AZURE_TENANT_ID }}', POSTURE_COMMAND: commandLine, ALLOWED_EXIT_CODES: '0 2' });
+    // By default: synth, and no command.
+    const plain = expandAction({ uses: ACTION_USES });
+    expect(plain.flatMap(invocationsOf).map((i) => i.command)).toEqual(['--version', 'synth']);
+    expect(plain.some((s) => str(s['id']) === 'command')).toBe(false);
+    expect(expandAction({ uses: ACTION_USES, with: { command: 'plan --stak x' } }).flatMap(invocationsOf).flatMap((i) => i.problems)).toEqual(['posture plan: unknown flag --stak']);
+    expect(() => expandAction({ uses: ACTION_USES, with: { nodeversion: '22' } })).toThrow(/no input nodeversion/);
+  }, 120_000);
+
+  it('the template: its parameters and defaults, the supported Node.js lines only, synth left out when asked', () => {
+    expect(template.errors).toEqual([]);
+    const parameters = new Map(list(template.data['parameters']).map((p) => [str(obj(p)['name']), obj(p)] as const));
+    expect([...parameters.keys()].sort()).toEqual(['nodeVersion', 'synth', 'workingDirectory']);
+    expect(parameters.get('nodeVersion')).toMatchObject({ type: 'string', default: '24', values: ['22', '24', '26'] });
+    expect(parameters.get('synth')).toMatchObject({ type: 'boolean', default: true });
+    expect(parameters.get('workingDirectory')).toMatchObject({ type: 'string' });
+    const steps = expandTemplate({ template: TEMPLATE_PATH });
+    expect(steps.map((s) => str(s['task']) || stepScript(s))).toEqual(['UseNode@1', 'Cache@2', 'npm ci', 'npx posture synth']);
+    for (const s of steps.filter((x) => stepScript(x) !== '')) expect(str(s['workingDirectory']), stepScript(s)).toBe(str(parameters.get('workingDirectory')!['default']));
+    const lean = expandTemplate({ template: TEMPLATE_PATH, parameters: { nodeVersion: '22', synth: false } });
+    expect(obj(lean[0]!['inputs'])['version']).toBe('22.x');
+    expect(lean.flatMap(invocationsOf)).toEqual([]);
+    expect(() => expandTemplate({ template: TEMPLATE_PATH, parameters: { nodeVersion: '20' } })).toThrow(/not one of/);
+    expect(() => expandTemplate({ template: TEMPLATE_PATH, parameters: { node: '22' } })).toThrow(/no parameter node/);
+    // Its scripts hold no expression: a value reaches a script through env, as in the pipeline.
+    for (const b of scriptBlocks(template.data)) expect(b.script, b.where).not.toContain('${{');
+    expect(template.text.match(/\$\{\{\s*parameters\.(\w+)/g)?.map((m) => m.replace(/^\$\{\{\s*parameters\./, '')).every((p) => parameters.has(p))).toBe(true);
+  });
 });
 
 describe('GitHub Actions respond workflow', () => {
@@ -1016,12 +1331,13 @@ describe('exit codes of the plan and drift steps', () => {
     return cases;
   };
 
-  const run = (c: Case, exit: number) => {
+  const run = (c: Case, exit: number, prepare?: (work: string) => void) => {
     const dir = mkdtempSync(join(tmpdir(), 'posture-step-'));
     const file = join(dir, 'step.sh');
     writeFileSync(file, c.script);
     const work = join(dir, 'work');
     mkdirSync(work);
+    prepare?.(work);
     const log = join(dir, 'npx.log');
     const r = spawnSync('bash', [...c.shell, file], {
       cwd: work,
@@ -1034,9 +1350,10 @@ describe('exit codes of the plan and drift steps', () => {
         FAKE_NPX_LOG: log,
         GITHUB_OUTPUT: join(dir, 'output'),
         GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+        RUNNER_TEMP: dir,
       },
     });
-    return { status: r.status, calls: existsSync(log) ? readFileSync(log, 'utf8') : '', output: existsSync(join(dir, 'output')) ? readFileSync(join(dir, 'output'), 'utf8') : '', stdout: r.stdout, stderr: r.stderr };
+    return { work, status: r.status, calls: existsSync(log) ? readFileSync(log, 'utf8') : '', output: existsSync(join(dir, 'output')) ? readFileSync(join(dir, 'output'), 'utf8') : '', stdout: r.stdout, stderr: r.stderr };
   };
 
   it('plan: exit 2 (changes to review) passes, exit 1 (error, incomplete) fails', () => {
@@ -1078,6 +1395,47 @@ describe('exit codes of the plan and drift steps', () => {
         const signalled = c.name.startsWith('examples/github') ? /=saved$/m.test(r.output) : /^##vso\[task\.setvariable variable=\w+\]saved$/m.test(r.stdout);
         expect(signalled, `${c.name}: posture rollback exiting ${exit} leaves a plan to apply`).toBe(saved);
       }
+    }
+  }, 120_000);
+
+  it("the action's command: words without globbing or expansion; the allowed exit codes pass, any other fails; its exit code is an output", () => {
+    const steps = list(obj(action.data['runs'])['steps']).map(obj);
+    const command = steps.find((s) => str(s['id']) === 'command')!;
+    const shell = ['--noprofile', '--norc', '-eo', 'pipefail'];
+    const commandCase = (env: Record<string, string>): Case => ({ name: `${action.file} command`, script: str(command['run']), shell, env });
+    const line = 'plan --stack contoso --format json --out plan.json';
+    for (const [allowed, exit, passes] of [['0 2', 0, true], ['0 2', 2, true], ['0 2', 1, false], ['0', 0, true], ['0', 2, false], ['2', 0, false]] as const) {
+      const r = run(commandCase({ POSTURE_COMMAND: line, ALLOWED_EXIT_CODES: allowed }), exit);
+      expect(r.calls).toBe(`posture ${line}\n`);
+      expect(r.status === 0, `exit ${exit}, allowed ${allowed}: ${r.stderr}`).toBe(passes);
+      expect(r.output).toBe(`exit-code=${exit}\n`);
+    }
+    // Words as given, across lines: a glob, a substitution and a variable stay literal text.
+    const literal = 'show *.json $(touch pwned) `touch pwned` $HOME';
+    const r = run(commandCase({ POSTURE_COMMAND: literal.replace(' $(', '\n  $('), ALLOWED_EXIT_CODES: '0' }), 0, (work) => writeFileSync(join(work, 'plan.json'), '{}'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toBe(`posture ${literal}\n`);
+    expect(existsSync(join(r.work, 'pwned'))).toBe(false);
+    expect(run(commandCase({ POSTURE_COMMAND: '  ', ALLOWED_EXIT_CODES: '0' }), 0).status).not.toBe(0);
+
+    // The inputs are checked before anything is set up.
+    const check = steps.find((s) => str(s['name']) === 'Check the inputs')!;
+    const checkCase = (env: Record<string, string>): Case => ({ name: `${action.file} inputs`, script: str(check['run']), shell, env: { NODE_VERSION: '24', SYNTH: 'true', ALLOWED_EXIT_CODES: '0', ...env } });
+    for (const [env, passes] of [
+      [{}, true],
+      [{ NODE_VERSION: '22' }, true],
+      [{ NODE_VERSION: '26.1' }, true],
+      [{ NODE_VERSION: '24.x' }, true],
+      [{ NODE_VERSION: '20' }, false],
+      [{ NODE_VERSION: 'lts/*' }, false],
+      [{ NODE_VERSION: '24; touch pwned' }, false],
+      [{ SYNTH: 'false' }, true],
+      [{ SYNTH: 'yes' }, false],
+      [{ ALLOWED_EXIT_CODES: '0 2' }, true],
+      [{ ALLOWED_EXIT_CODES: '' }, false],
+      [{ ALLOWED_EXIT_CODES: '0,2' }, false],
+    ] as const) {
+      expect(run(checkCase(env), 0).status === 0, JSON.stringify(env)).toBe(passes);
     }
   }, 120_000);
 });

@@ -49,14 +49,18 @@ describe('command-line conventions', () => {
   });
 });
 
-describe('every positional and option is described in --help', () => {
+describe('every positional and option is described in --help, with examples and exit codes', () => {
   it('of every command', async () => {
-    for (const command of ['synth', 'plan', 'drift', 'show', 'apply', 'rollback', 'respond', 'probe', 'evidence verify', 'controls', 'permissions', 'check-domain', 'sim', 'demo']) {
+    for (const command of ['init', 'synth', 'plan', 'drift', 'show', 'apply', 'rollback', 'respond', 'probe', 'evidence verify', 'controls', 'permissions', 'check-domain', 'sim', 'demo']) {
       const r = await cli([...command.split(' '), '--help']);
       expect(r.code, command).toBe(0);
       // yargs prints an undescribed option or positional as its name, then straight its [type] or [choices].
       const undescribed = r.stdout.split('\n').filter((l) => /^ {2}(--?[\w-]+(?:, --?[\w-]+)*|[a-z][\w-]*) +\[/.test(l));
       expect(undescribed, `${command}:\n${r.stdout}`).toEqual([]);
+      expect(r.stdout, `${command} has examples`).toMatch(/\nExamples:\n {2}posture /);
+      const codes = /\nExit codes:\n((?: {2}\d+ {2}.+\n?)+)/.exec(r.stdout);
+      expect(codes, `${command} lists its exit codes`).not.toBeNull();
+      expect(codes![1], `${command}: 0 or 2 for success, 1 for failure`).toMatch(/^ {2}1 {2}/m);
     }
   });
 });

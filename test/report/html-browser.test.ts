@@ -49,7 +49,7 @@ describe('HTML report in a browser', () => {
     try {
       // No filters without JavaScript, and a word saying why.
       expect(await page.locator('#filters').isVisible()).toBe(false);
-      expect(await page.getByText('All findings are shown. Filtering by severity, status and owner needs JavaScript.').isVisible()).toBe(true);
+      expect(await page.getByText('All findings are shown. Filtering, search and the CSV download need JavaScript.').isVisible()).toBe(true);
 
       const banner = page.getByRole('alert');
       expect(await banner.isVisible()).toBe(true);

@@ -1,30 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import AjvDraft04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
 import type { Log, Result } from 'sarif';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, versionedId } from '../../policies/catalogue.js';
 import { ACTIONABLE } from '../../reconciler/model/finding.js';
 import { renderSarif, SECURITY_SEVERITY } from '../../reconciler/report/sarif.js';
 import { cleanPlan, driftedFindings, driftedPlan, HOSTILE_NAME, INCOMPLETE_READ, makePlan } from './fixtures.js';
-
-/**
- * The SARIF 2.1.0 JSON schema as Microsoft's SARIF SDK publishes it (the schema store's
- * sarif-2.1.0-rtm.5.json). It is written in JSON Schema draft-04, hence Ajv's draft-04 class.
- */
-function sarifValidator() {
-  const require = createRequire(import.meta.url);
-  const file = join(dirname(require.resolve('@microsoft/jest-sarif/package.json')), 'lib/schemas/sarif-2.1.0-rtm.5.json');
-  const schema = JSON.parse(readFileSync(file, 'utf8')) as { title: string };
-  expect(schema.title).toMatch(/^Static Analysis Results Format \(SARIF\) Version 2\.1\.0/);
-  // The schema's `language` pattern has a stray `]`, legal only in a regular expression without the
-  // `u` flag, which is how draft-04 validators compile patterns.
-  const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
-  addFormats.default(ajv);
-  return ajv.compile(schema);
-}
+import { sarifValidator } from './sarif-schema.js';
 
 const validate = sarifValidator();
 const parse = (text: string): Log => JSON.parse(text) as Log;
