@@ -21,6 +21,13 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
     exitCodes: { 0: 'the repository was written', 1: `${BAD_INPUT}, or a file exists already (nothing was written)` },
   },
+  import: {
+    examples: [
+      ['$0 import --tenant contoso.onmicrosoft.com --auth azure-cli --owner "Mail Platform Lead <mail-platform@contoso.com>" --team Messaging', 'write stacks/contoso.ts from the tenant; the break-glass accounts are proposed in a comment'],
+      ['$0 import --tenant contoso.onmicrosoft.com --stack contoso --break-glass bg1@contoso.com bg2@contoso.com --owner "Mail Platform Lead <mail-platform@contoso.com>" --team Messaging', 'the same, with the break-glass accounts confirmed'],
+    ],
+    exitCodes: { 0: 'the stack file was written', 1: `${READ}, or the file exists without --force; nothing was written` },
+  },
   synth: {
     examples: [
       ['$0 synth', "run the app cdktf.json names and write cdktf.out/"],

@@ -14,6 +14,7 @@ type SetExit = (code: number) => void;
  */
 const LOADERS: Readonly<Record<string, (setExit: SetExit) => Promise<CommandModule<object, never>>>> = {
   init: async (e) => (await import('./init.js')).initCommand(e) as never,
+  import: async (e) => (await import('./import.js')).importCommand(e) as never,
   synth: async (e) => (await import('./synth.js')).synthCommand(e) as never,
   plan: async (e) => (await import('./plan.js')).planCommand('plan', e) as never,
   drift: async (e) => (await import('./plan.js')).planCommand('drift', e) as never,

@@ -1,0 +1,148 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { AUTH_METHODS, type AuthMethod } from '../auth/tokens.js';
+import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, signIn } from '../input/connection.js';
+import { InputError } from '../input/synth-output.js';
+import { upn } from '../manifest/formats.js';
+import type { Owner } from '../manifest/schema.js';
+import { derivePosture } from '../import/derive.js';
+import { readForImport } from '../import/read.js';
+import { classNameOf, DEFAULT_MODULE, renderStack } from '../import/render.js';
+import { fail } from './fail.js';
+import { parseOwner } from './init.js';
+import { createLogger, printable, type LogFormat } from './log.js';
+import { wholeNumberOption } from './options.js';
+
+export interface ImportArgs {
+  tenant?: string;
+  auth: AuthMethod;
+  'graph-url': string;
+  'exchange-url': string;
+  'dns-server'?: string;
+  timeout: number;
+  'max-retries': number;
+  'log-format': LogFormat;
+  stack?: string;
+  out?: string;
+  owner?: string;
+  team?: string;
+  'break-glass'?: string[];
+  organization?: string;
+  module: string;
+  force: boolean;
+  debug: boolean;
+}
+
+const STACK_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** The owner the options give, or undefined (a placeholder is written); refused when half given or not an address. */
+export function ownerOf(args: Pick<ImportArgs, 'owner' | 'team'>): Owner | undefined {
+  if (!args.owner && !args.team) return undefined;
+  if (!args.owner || !args.team) throw new InputError('--owner and --team go together: the owner of every control, as "Name <address>", and its team');
+  const owner = parseOwner('owner', args.owner, args.team);
+  if (!upn.safeParse(owner.contact).success) throw new InputError(`--owner: ${JSON.stringify(owner.contact)} is not a mail address`);
+  if (/\.invalid$/i.test(owner.contact)) throw new InputError(`--owner: ${JSON.stringify(owner.contact)} is in the .invalid domain, which synth refuses for an owner`);
+  return owner;
+}
+
+/**
+ * The line that registers the stack in a `stacks/main.ts` written by `posture init` (its
+ * `runSynth((app) => { … })`), or undefined when there is none beside the stack file.
+ */
+export function registration(out: string, stack: string): { main: string; lines: string[] } | undefined {
+  const main = join(dirname(out), 'main.ts');
+  if (!existsSync(main) || resolve(main) === resolve(out)) return undefined;
+  const text = readFileSync(main, 'utf8');
+  if (!/runSynth\(\s*\(app\)\s*=>\s*\{/.test(text)) return undefined;
+  const className = classNameOf(stack);
+  if (text.includes(`new ${className}(`)) return { main, lines: [] };
+  const module = `./${basename(out).replace(/\.ts$/, '.js')}`;
+  return { main, lines: [`import { ${className} } from ${JSON.stringify(module)};`, `  new ${className}(app, ${JSON.stringify(stack)});`] };
+}
+
+/** `posture import`: a stack file declaring the posture a live tenant has, read-only. */
+export function importCommand(setExit: (code: number) => void): CommandModule<object, ImportArgs> {
+  return {
+    command: 'import',
+    describe: "Write a posture stack (TypeScript) from a live tenant's sender authentication, forwarding, inbound, consent and conditional access; read-only",
+    builder: (y) =>
+      y
+        .option('tenant', { type: 'string', describe: 'Tenant id or initial domain (default: AZURE_TENANT_ID)' })
+        .option('auth', { choices: AUTH_METHODS, default: 'auto' as AuthMethod, describe: 'How to get tokens (as for posture plan)' })
+        .option('graph-url', { type: 'string', default: DEFAULT_GRAPH_URL, describe: 'Microsoft Graph endpoint (sovereign clouds, the simulator)' })
+        .option('exchange-url', { type: 'string', default: DEFAULT_EXCHANGE_URL, describe: 'Exchange Online endpoint' })
+        .option('dns-server', { type: 'string', describe: 'DNS server HOST:PORT (default: the system resolvers)' })
+        .option('timeout', wholeNumberOption('timeout', { min: 1, max: 3600, unit: 'seconds', default: 30, describe: 'Seconds to wait for one answer' }))
+        .option('max-retries', wholeNumberOption('max-retries', { min: 0, max: 20, unit: 'retries', default: 6, describe: 'Retries of a throttled or failed request' }))
+        .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, describe: 'Logs on stderr: lines, or JSON lines for pipelines' })
+        .option('stack', { type: 'string', requiresArg: true, describe: 'The stack name (lower case, digits, dashes; default: the first label of the primary domain)' })
+        .option('out', { type: 'string', requiresArg: true, describe: 'The stack file to write (default: stacks/STACK.ts)' })
+        .option('owner', { type: 'string', requiresArg: true, describe: 'The owner of every control, as "Name <address>" (default: a placeholder synth refuses)' })
+        .option('team', { type: 'string', requiresArg: true, describe: "The owner's team" })
+        .option('break-glass', { type: 'string', array: true, requiresArg: true, describe: 'Confirm an emergency-access account (repeat for each); without it, the accounts every enabled policy excludes are proposed in a comment and synth refuses the stack' })
+        .option('organization', { type: 'string', requiresArg: true, describe: "The organisation's name (default: the primary domain)" })
+        .option('module', { type: 'string', default: DEFAULT_MODULE, requiresArg: true, describe: 'The module the generated stack imports the constructs from' })
+        .option('force', { type: 'boolean', default: false, describe: 'Replace the stack file if it exists' }) as never,
+    handler: async (args) => {
+      const log = createLogger(args['log-format']);
+      try {
+        if (args.stack !== undefined && !STACK_NAME.test(args.stack)) throw new InputError(`--stack ${JSON.stringify(args.stack)}: use lower-case letters, digits and dashes, starting with a letter or digit`);
+        const owner = ownerOf(args);
+        const breakGlass = (args['break-glass'] ?? []).map((u) => u.trim().toLowerCase());
+        for (const u of breakGlass) if (!upn.safeParse(u).success) throw new InputError(`--break-glass ${JSON.stringify(u)} is not a user principal name`);
+        if (args.out !== undefined && !args.out.endsWith('.ts')) throw new InputError(`--out ${JSON.stringify(args.out)}: the stack file is TypeScript, ending in .ts`);
+        if (args.out !== undefined && existsSync(args.out) && !args.force) throw new InputError(`${args.out} exists: pass --force to replace it`);
+
+        const conn = connect({
+          ...(args.tenant ? { tenant: args.tenant } : {}),
+          auth: args.auth,
+          graphUrl: args['graph-url'],
+          exchangeUrl: args['exchange-url'],
+          ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}),
+          timeoutMs: args.timeout * 1000,
+          maxRetries: args['max-retries'],
+          env: process.env,
+        });
+        log.info(`reading tenant ${conn.tenant} for import (${conn.tokens.description})`);
+        await signIn(conn);
+        const read = await readForImport({ graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver, progress: (done, total) => log.progress('inbox rules', done, total) });
+
+        const primary = read.domains[0];
+        const stack = args.stack ?? defaultStack(read.live.domains?.ok ? (read.live.domains.value as Record<string, unknown>[]) : [], primary);
+        const posture = derivePosture(read, { stack, ...(owner ? { owner } : {}), ...(breakGlass.length ? { breakGlass } : {}), ...(args.organization ? { organization: args.organization } : {}) });
+        const source = renderStack(posture, { tenant: conn.tenant, module: args.module });
+
+        const out = args.out ?? join('stacks', `${stack}.ts`);
+        if (existsSync(out) && !args.force) throw new InputError(`${out} exists: pass --force to replace it, or --out another file`);
+        mkdirSync(dirname(resolve(out)), { recursive: true });
+        // Written beside, then renamed: a file is there whole or not at all.
+        const partial = `${out}.partial`;
+        writeFileSync(partial, source);
+        renameSync(partial, out);
+
+        for (const w of posture.warnings) log.warn(w);
+        const todo = [!owner && 'the owner', !breakGlass.length && 'the break-glass accounts'].filter(Boolean);
+        process.stdout.write(`wrote ${printable(relative(process.cwd(), resolve(out)) || out)}: stack ${stack}, class ${classNameOf(stack)}\n`);
+        if (todo.length) process.stdout.write(`synth refuses it until ${todo.join(' and ')} are confirmed: see the TODO comments\n`);
+        const reg = registration(out, stack);
+        if (reg && reg.lines.length) {
+          process.stdout.write(`register the stack in ${printable(relative(process.cwd(), reg.main) || reg.main)}: add\n  ${printable(reg.lines[0]!)}\nbeside its imports, and\n${printable(reg.lines[1]!)}\ninside runSynth((app) => { … })\n`);
+        } else if (!reg) {
+          process.stdout.write(`instantiate ${classNameOf(stack)} in the cdktf app (cdktf.json "app"): new ${classNameOf(stack)}(app, ${JSON.stringify(stack)})\n`);
+        }
+        setExit(0);
+      } catch (err) {
+        fail(err, args.debug, 'import');
+        setExit(1);
+      }
+    },
+  };
+}
+
+/** The first label of the primary (default) domain, as a stack name. */
+function defaultStack(domains: readonly Record<string, unknown>[], fallback: string | undefined): string {
+  const primary = String(domains.find((d) => d['isDefault'] === true)?.['id'] ?? fallback ?? 'posture').toLowerCase();
+  const label = primary.split('.')[0]!.replace(/[^a-z0-9-]/g, '-').replace(/^-+/, '').slice(0, 63);
+  return STACK_NAME.test(label) ? label : 'posture';
+}

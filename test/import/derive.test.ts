@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { isUnsafeCodePoint } from '../../reconciler/core/text.js';
+import { commentLine, literal, noted, quoted, render } from '../../reconciler/import/code.js';
+import { derivePosture } from '../../reconciler/import/derive.js';
+import { dnsFailures, readManifest, unreadSections, type ImportRead } from '../../reconciler/import/read.js';
+import { classNameOf, renderStack } from '../../reconciler/import/render.js';
+import { registration } from '../../reconciler/cli/import.js';
+import { readDomainDns, type DnsResolver } from '../../reconciler/read/dns.js';
+import type { LiveState } from '../../reconciler/model/live.js';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const HOSTILE = 'a */ b\n// c();\u2028\u202e\u0007\u009b "q" \\';
+const unsafe = (text: string) => [...text].some((ch) => ch !== '\n' && isUnsafeCodePoint(ch.codePointAt(0)!));
+
+describe('code', () => {
+  it('writes a string as a literal that means exactly the string and holds nothing unsafe', () => {
+    const lit = literal(HOSTILE);
+    expect(unsafe(lit)).toBe(false);
+    expect(lit).not.toContain('\n');
+    expect(JSON.parse(lit)).toBe(HOSTILE);
+  });
+
+  it('keeps tenant text in comments on one line, unable to end a block comment', () => {
+    for (const line of [commentLine(quoted(HOSTILE)), commentLine(HOSTILE)]) {
+      expect(line).not.toMatch(/\n|\*\//);
+      expect(unsafe(line)).toBe(false);
+    }
+  });
+
+  it('formats short values on one line and writes comments above what they note', () => {
+    expect(render({ a: 'x', b: [1, true, null] })).toBe('{ a: "x", b: [1, true, null] }');
+    const text = render({ domains: [noted({ name: 'd.example' }, ['A note.'])] });
+    expect(text).toBe('{\n  domains: [\n    // A note.\n    { name: "d.example" },\n  ],\n}');
+    expect(render({ 'not-an-identifier': 1 })).toBe('{ "not-an-identifier": 1 }');
+  });
+
+  it('names classes from stack names', () => {
+    expect(classNameOf('contoso-prod')).toBe('ContosoProdStack');
+    expect(classNameOf('365')).toBe('Posture365Stack');
+  });
+});
+
+/** A resolver answering from a table; a name it does not hold does not exist. */
+function resolver(table: Record<string, string[]>, failing: readonly string[] = []): DnsResolver {
+  const answer = (name: string) => {
+    if (failing.includes(name)) return Promise.reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' }));
+    const rows = table[name];
+    return rows ? Promise.resolve(rows) : Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }));
+  };
+  return { resolveTxt: async (n) => (await answer(n)).map((r) => [r]), resolveCname: answer };
+}
+
+const section = <T>(value: T) => ({ ok: true as const, value, endpoint: 'test', readAt: '2026-06-01T00:00:00Z' });
+
+async function readOf(live: LiveState, table: Record<string, string[]>, domains: string[]): Promise<ImportRead> {
+  const r = resolver(table);
+  const dns = new Map(await Promise.all(domains.map(async (d) => [d, await readDomainDns(d, r)] as const)));
+  return { live, domains, dns };
+}
+
+const BG = { id: '11111111-1111-1111-1111-111111111111', userPrincipalName: 'bg@contoso.example' };
+const policy = (displayName: string, extra: Record<string, unknown>) => ({
+  id: `${displayName}-id`,
+  displayName,
+  state: 'enabled',
+  sessionControls: null,
+  conditions: {
+    userRiskLevels: [], signInRiskLevels: [], clientAppTypes: ['all'], servicePrincipalRiskLevels: [],
+    applications: { includeApplications: ['All'], excludeApplications: [], includeUserActions: [], includeAuthenticationContextClassReferences: [], applicationFilter: null },
+    users: { includeUsers: ['All'], excludeUsers: [BG.id], includeGroups: [], excludeGroups: [], includeRoles: [], excludeRoles: [] },
+    ...(extra['conditions'] as object),
+  },
+  grantControls: { operator: 'OR', builtInControls: ['block'], customAuthenticationFactors: [], termsOfUse: [], authenticationStrength: null },
+  ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'conditions')),
+});
+
+describe('derivePosture', () => {
+  const live: LiveState = {
+    users: section([BG]),
+    groups: section([]),
+    domains: section([{ id: 'contoso.example', isDefault: true, isVerified: true }]),
+    acceptedDomains: section([{ DomainName: 'contoso.example' }]),
+    dkim: section([]),
+    remoteDomains: section([{ DomainName: '*', AutoForwardEnabled: true }]),
+    outboundSpam: section([{ Name: 'Default', AutoForwardingMode: 'Automatic' }]),
+    antiPhish: section([{ IsDefault: true, HonorDmarcPolicy: false, DmarcRejectAction: 'Quarantine', DmarcQuarantineAction: 'Quarantine' }]),
+    authorizationPolicy: section({ permissionGrantPolicyIdsAssignedToDefaultUserRole: ['ManagePermissionGrantsForSelf.microsoft-user-default-legacy'], defaultUserRolePermissions: { allowedToCreateApps: true } }),
+    adminConsentRequestPolicy: section({ isEnabled: false, reviewers: [] }),
+    caPolicies: section([
+      policy('Corp - Block legacy authentication', { conditions: { clientAppTypes: ['exchangeActiveSync', 'other'] } }),
+      policy('Corp - User risk high: block', { conditions: { userRiskLevels: ['high'] } }),
+      policy('Trusted office only', { conditions: { locations: { includeLocations: ['All'] } } }),
+    ]),
+  };
+  const table = {
+    '_dmarc.contoso.example': ['v=DMARC1; p=none; sp=none; pct=50; t=y; rua=mailto:d@contoso.example'],
+    'contoso.example': ['v=spf1 ip4:192.0.2.1 ?all'],
+  };
+
+  it('declares the catalogue minimum below it, saying the plan will show the gap, and what needs a person', async () => {
+    const posture = derivePosture(await readOf(live, table, ['contoso.example']), { stack: 'contoso' });
+    const text = renderStack(posture, { tenant: 'contoso.onmicrosoft.example' });
+    expect(unsafe(text)).toBe(false);
+    for (const gap of [
+      /p=none \(monitoring only\), below the catalogue minimum: p=reject is declared and the plan will show the gap/,
+      /sp=none, below the catalogue minimum/,
+      /pct=50/,
+      /testing mode \(t=y\)/,
+      /does not end in a fail/,
+      /does not DKIM-sign/,
+      /default remote domain \("\*"\) allows automatic forwarding/,
+      /"Default" allows automatic forwarding \("Automatic"\)/,
+      /does not honour senders' DMARC policies/,
+      /Users may consent apps by themselves/,
+      /Any user can register applications/,
+      /admin consent workflow is off/,
+      /No policy of the tenant is the sign-in-risk policy/,
+      /"Trusted office only": it has a locations condition/,
+    ]) expect(text).toMatch(gap);
+    expect(text).toContain('dmarcRejectAction: "Quarantine"');
+    expect(text).toContain('namePrefix: "Corp"');
+    expect(text).toContain('userRisk: { levels: ["high"], response: "block" }');
+    expect(text).toContain('TODO: name who reviews admin consent requests');
+    expect(text).toContain('contact: "owner-required@posture-import.invalid"');
+    expect(text).toContain('// Every enabled conditional access policy excludes: "bg@contoso.example".');
+    expect(text).not.toMatch(/policy: "none"|subdomainPolicy|pct:|testing:/);
+  });
+
+  it('writes the confirmed break-glass accounts and warns of one no policy excludes everywhere', async () => {
+    const posture = derivePosture(await readOf(live, table, ['contoso.example']), { stack: 'contoso', breakGlass: ['bg@contoso.example', 'other@contoso.example'], owner: { name: 'Lead', team: 'Mail', contact: 'lead@contoso.example' } });
+    expect(posture.breakGlass.users).toEqual(['bg@contoso.example', 'other@contoso.example']);
+    expect(posture.warnings).toEqual([expect.stringContaining('"other@contoso.example" is not excluded by every enabled conditional access policy')]);
+  });
+});
+
+describe('reads', () => {
+  it('names every section the manifest needs that was not read, and DNS lookups that failed', async () => {
+    const m = readManifest();
+    const missing = unreadSections(m, { users: { ok: false, endpoint: '/users', readAt: '', error: 'HTTP 403', reason: 'permission-missing', permission: 'User.Read.All' } });
+    expect(missing).toEqual(expect.arrayContaining([expect.stringMatching(/\(\/users\): HTTP 403 \(needs User\.Read\.All\)/), expect.stringMatching(/: not read$/)]));
+    const dns = await readDomainDns('contoso.example', resolver({}, ['_dmarc.contoso.example']));
+    expect(dnsFailures(dns, 'contoso.example')).toEqual(['DNS TXT _dmarc.contoso.example: ETIMEOUT']);
+  });
+});
+
+describe('registration', () => {
+  it('gives the lines that register the stack in the stacks/main.ts posture init writes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'posture-import-main-'));
+    mkdirSync(join(dir, 'stacks'));
+    writeFileSync(join(dir, 'stacks', 'main.ts'), "import { runSynth } from 'email-posture';\nimport { PostureStack } from './posture.js';\n\nrunSynth((app) => {\n  new PostureStack(app, \"contoso\");\n});\n");
+    expect(registration(join(dir, 'stacks', 'contoso-prod.ts'), 'contoso-prod')?.lines).toEqual([
+      'import { ContosoProdStack } from "./contoso-prod.js";',
+      '  new ContosoProdStack(app, "contoso-prod");',
+    ]);
+    expect(registration(join(dir, 'other', 'x.ts'), 'x')).toBeUndefined();
+  });
+});

@@ -1,0 +1,249 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isUnsafeCodePoint } from '../../reconciler/core/text.js';
+import { permissionsFor } from '../../reconciler/cli/permissions.js';
+import type { PlanDocument } from '../../reconciler/model/plan.js';
+import { loadScenario, startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import type { Scenario } from '../../simulator/scenario/scenario.js';
+import { synthesize, TODAY_CONTEXT_KEY, type App, type SynthResult } from '../../stacks/index.js';
+import { cli, isWrite, planAgainst, TODAY, tokens } from '../reconciler/harness.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+/** The generated stacks import the constructs from the repository's source, as a posture repository imports 'email-posture'. */
+const MODULE = join(repo, 'stacks', 'index.js');
+const OWNER = ['--owner', 'Mail Platform Lead <mail-platform@tailspintoys.example>', '--team', 'Messaging'];
+const BREAK_GLASS = ['--break-glass', 'bg-alpha@tailspintoys.example', 'bg-bravo@tailspintoys.example'];
+/** Whether a generated file holds a character that hides or reorders code (a newline only as layout). */
+const UNSAFE = { test: (text: string) => [...text].some((ch) => ch !== '\n' && isUnsafeCodePoint(ch.codePointAt(0)!)) };
+
+/** The Graph permissions of the read-only app (`posture permissions plan`). */
+const READER = permissionsFor('plan').filter((p) => p.api === 'graph').map((p) => p.name);
+
+const connection = (sim: RunningSimulator) => ['--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`];
+
+/** A temporary posture folder: ESM, so the generated stack is compiled and loaded as a posture repository's is. */
+function workspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'posture-import-'));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+  return dir;
+}
+
+async function runImport(sim: RunningSimulator, dir: string, extra: readonly string[], env = tokens(sim)) {
+  return cli(['import', ...connection(sim), '--stack', 'tailspin', '--module', MODULE, '--out', join(dir, 'stacks', 'tailspin.ts'), ...extra], env, dir);
+}
+
+/** Loads the generated class and synthesizes it, as a tiny cdktf app that instantiates it would. */
+async function synthGenerated(file: string): Promise<{ result: SynthResult; outdir: string }> {
+  const mod = (await import(pathToFileURL(file).href)) as Record<string, new (scope: App, id: string) => unknown>;
+  const Stack = mod['TailspinStack']!;
+  const outdir = join(dirname(dirname(file)), 'cdktf.out');
+  const result = synthesize((app) => void new Stack(app, 'tailspin'), { outdir, context: { [TODAY_CONTEXT_KEY]: TODAY } });
+  return { result, outdir };
+}
+
+/** Type-checks a generated file with the repository's compiler options. */
+function typeErrors(file: string): string[] {
+  const config = ts.readConfigFile(join(repo, 'tsconfig.json'), ts.sys.readFile);
+  const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, repo);
+  const program = ts.createProgram([file], { ...options, noEmit: true, typeRoots: [join(repo, 'node_modules', '@types')] });
+  return ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+}
+
+const findingLine = (f: PlanDocument['findings'][number]) => `${f.control.versionedId} ${f.status} ${f.resource.type}:${f.resource.name}`;
+
+/**
+ * What the round trip against the compliant tenant leaves, each for a reason import cannot remove:
+ * nothing of these is drift of an imported value.
+ */
+const COMPLIANT_KNOWN_GAPS: ReadonlyArray<readonly [finding: string, reason: string]> = [
+  [
+    'APP.CONSENT.5v1 violation appRoleAssignment:Payroll Statement Mailer → Microsoft Graph Mail.Send',
+    'an approved mail integration is declared in MailApplications (MAIL.APPS), which import does not write yet; without it APP.CONSENT.5 flags its application permission',
+  ],
+];
+
+describe('posture import against the compliant tenant', () => {
+  let sim: RunningSimulator;
+  let dir: string;
+  let file: string;
+  let stdout: string;
+  beforeAll(async () => {
+    sim = await startSimulator({ scenario: 'compliant' });
+    dir = workspace();
+    file = join(dir, 'stacks', 'tailspin.ts');
+    const r = await runImport(sim, dir, [...OWNER, ...BREAK_GLASS]);
+    expect(r.stderr).not.toMatch(/warning|error/i);
+    expect(r.code).toBe(0);
+    stdout = r.stdout;
+    // Read-only: nothing but reads reached the tenant.
+    expect(sim.requests.entries.length).toBeGreaterThan(0);
+    expect(sim.requests.entries.filter(isWrite)).toEqual([]);
+  }, 60_000);
+  afterAll(() => sim.stop());
+
+  it('writes a stack file without control characters, every tenant string a literal', () => {
+    const text = readFileSync(file, 'utf8');
+    expect(UNSAFE.test(text)).toBe(false);
+    expect(text).toContain('export class TailspinStack extends TerraformStack');
+    expect(text).toContain(`from ${JSON.stringify(MODULE)}`);
+    expect(text).toContain('primaryDomain: "tailspintoys.example"');
+    expect(text).toContain('users: ["bg-alpha@tailspintoys.example", "bg-bravo@tailspintoys.example"]');
+    expect(text).toContain('allowedRemoteDomains');
+    expect(text).toContain('"payroll-partner.example"');
+    expect(text).toContain('reviewers: [{ user: "casey.lee@tailspintoys.example" }, { group: "App Consent Reviewers" }]');
+    expect(text).toContain('staged: ["privileged-user-risk"]');
+    expect(text).toContain('policy: "quarantine"');
+    expect(stdout).toContain('new TailspinStack(app, "tailspin")');
+    // Nothing about users beyond break-glass accounts, reviewers and the owner.
+    expect(text).not.toMatch(/morgan\.reed|taylor\.nguyen|payroll@/);
+  });
+
+  it('type-checks against the constructs', () => {
+    expect(typeErrors(file)).toEqual([]);
+  }, 120_000);
+
+  it('synthesizes, and a plan against the same tenant has no drift on anything imported', async () => {
+    const { result, outdir } = await synthGenerated(file);
+    expect(result).toMatchObject({ ok: true, stacks: ['tailspin'] });
+    const r = await planAgainst(sim, outdir, ['--format', 'json']);
+    const plan = JSON.parse(r.stdout) as PlanDocument;
+    expect(plan.incomplete).toEqual([]);
+    expect(plan.findings.filter((f) => f.status === 'drift').map(findingLine)).toEqual([]);
+    // What remains is exactly the known gaps, each with its reason above.
+    expect(plan.findings.map(findingLine).sort()).toEqual(COMPLIANT_KNOWN_GAPS.map(([f]) => f).sort());
+    expect(plan.summary.changes).toEqual({ create: 0, update: 0, delete: 0 });
+  }, 120_000);
+
+  it('refuses to replace the file without --force, and writes the same file again with it', async () => {
+    const before = readFileSync(file, 'utf8');
+    const refused = await runImport(sim, dir, [...OWNER, ...BREAK_GLASS]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/exists: pass --force/);
+    const again = await runImport(sim, dir, [...OWNER, ...BREAK_GLASS, '--force']);
+    expect(again.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  }, 60_000);
+
+  it('without --owner and --break-glass writes placeholders that synth refuses', async () => {
+    const other = workspace();
+    const r = await runImport(sim, other, []);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/synth refuses it until the owner and the break-glass accounts are confirmed/);
+    const generated = join(other, 'stacks', 'tailspin.ts');
+    const text = readFileSync(generated, 'utf8');
+    expect(text).toContain('owner-required@posture-import.invalid');
+    expect(text).toContain('breakGlass: { users: [] }');
+    // The proposal, from the exclusions every enabled policy shares, is in a comment.
+    expect(text).toMatch(/\/\/ Every enabled conditional access policy excludes: "bg-alpha@tailspintoys\.example", "bg-bravo@tailspintoys\.example"\./);
+    const { result } = await synthGenerated(generated);
+    expect(result.ok).toBe(false);
+    const errors = result.ok ? [] : result.errors;
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/replace the placeholder owner written by posture import/);
+    expect(errors.some((e) => e.constructPath === 'tailspin/Posture' && e.property === 'breakGlass.users')).toBe(true);
+  }, 60_000);
+
+  it('fails loudly on a read it cannot make, naming it, and writes nothing', async () => {
+    const other = workspace();
+    const r = await runImport(sim, other, [...OWNER, ...BREAK_GLASS], tokens(sim, READER.filter((p) => p !== 'Policy.Read.All')));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/could not be read completely, so nothing was written/);
+    expect(r.stderr).toMatch(/Policy\.Read\.All/);
+    expect(existsSync(join(other, 'stacks', 'tailspin.ts'))).toBe(false);
+  }, 60_000);
+});
+
+describe('posture import against the drifted tenant', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ scenario: 'drifted' });
+  });
+  afterAll(() => sim.stop());
+
+  it('declares the catalogue minimum where the tenant is below it, and the plan shows the gaps', async () => {
+    const dir = workspace();
+    const r = await runImport(sim, dir, [...OWNER, ...BREAK_GLASS]);
+    expect(r.code).toBe(0);
+    // bg-bravo was dropped from one policy's exclusions: confirmed anyway, with a warning.
+    expect(r.stderr).toMatch(/"bg-bravo@tailspintoys\.example" is not excluded by every enabled conditional access policy/);
+    const file = join(dir, 'stacks', 'tailspin.ts');
+    const text = readFileSync(file, 'utf8');
+    expect(UNSAFE.test(text)).toBe(false);
+    expect(text).toMatch(/Published at p=none \(monitoring only\), below the catalogue minimum: p=reject is declared and the plan will show the gap\./);
+    expect(text).toMatch(/publishes no DMARC record/);
+    expect(text).toMatch(/allows automatic forwarding/);
+    expect(typeErrors(file)).toEqual([]);
+    const { result, outdir } = await synthGenerated(file);
+    expect(result.ok).toBe(true);
+    const plan = await planAgainst(sim, outdir, ['--format', 'json']);
+    expect(plan.code).toBe(2);
+    const findings = (JSON.parse(plan.stdout) as PlanDocument).findings.map(findingLine);
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        'MAIL.DMARC.2v1 violation domain:tailspintoys.example',
+        'MAIL.DMARC.1v1 missing domain:tailspin-toys.example',
+        'MAIL.FWD.1v1 drift hostedOutboundSpamFilterPolicy:Default',
+        'APP.CONSENT.1v1 drift authorizationPolicy:Authorization Policy',
+        'MAIL.FWD.4v1 violation inboxRule:morgan.reed@tailspintoys.example: "."',
+      ]),
+    );
+  }, 180_000);
+});
+
+describe('posture import of hostile tenant text', () => {
+  let sim: RunningSimulator;
+  // A group name synth accepts (a reviewer is one line), and a policy name that is only ever in a comment.
+  const hostile = 'Reviewers */ \u202egnp.exe "quoted" \\ \u0007';
+  const hostilePolicy = 'Office */ only\u2028\n// injected();\r\u202e';
+  beforeAll(async () => {
+    const scenario = loadScenario('compliant') as Scenario & { graph: { groups: Array<Record<string, unknown>>; conditionalAccessPolicies: Array<Record<string, unknown>> } };
+    const group = scenario.graph.groups.find((g) => g['displayName'] === 'App Consent Reviewers')!;
+    group['displayName'] = hostile;
+    // A policy with a location condition, which the constructs do not declare: listed in a comment.
+    const legacy = scenario.graph.conditionalAccessPolicies.find((p) => p['displayName'] === 'EP - Block legacy authentication')!;
+    const copy = structuredClone(legacy);
+    copy['id'] = '0d6f1f0e-7a43-4c1b-9a3e-5b2d8c4e6f10';
+    copy['displayName'] = hostilePolicy;
+    (copy['conditions'] as Record<string, unknown>)['locations'] = { includeLocations: ['All'], excludeLocations: ['AllTrusted'] };
+    scenario.graph.conditionalAccessPolicies.push(copy);
+    sim = await startSimulator({ scenario });
+  });
+  afterAll(() => sim.stop());
+
+  it('writes tenant text only as escaped literals: the file type-checks and the name comes back exactly', async () => {
+    const dir = workspace();
+    const r = await runImport(sim, dir, [...OWNER, ...BREAK_GLASS]);
+    expect(r.code).toBe(0);
+    const file = join(dir, 'stacks', 'tailspin.ts');
+    const text = readFileSync(file, 'utf8');
+    expect(UNSAFE.test(text)).toBe(false);
+    expect(text).not.toMatch(/^\s*injected\(\);/m);
+    // The policy's name is in the comment as an escaped literal, on one line.
+    expect(text).toContain(`//   - ${JSON.stringify(hostilePolicy).replace(/\u2028/g, '\\u2028').replace(/\u202e/g, '\\u202e').replace(/\*\//g, '*\\/')}: it has a locations condition`);
+    expect(typeErrors(file)).toEqual([]);
+    const { result, outdir } = await synthGenerated(file);
+    expect(result.ok).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(outdir, 'stacks', 'tailspin', 'posture.json'), 'utf8')) as { desired: { consent: { adminConsentWorkflow: { reviewers: string[] } } } };
+    expect(manifest.desired.consent.adminConsentWorkflow.reviewers).toContain(`group:${hostile}`);
+  }, 180_000);
+});
+
+describe('posture import on the command line', () => {
+  it('describes every option, with examples and exit codes', async () => {
+    const r = await cli(['import', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => /^ {2}(--?[\w-]+(?:, --?[\w-]+)*|[a-z][\w-]*) +\[/.test(l))).toEqual([]);
+    expect(r.stdout).toMatch(/\nExamples:\n {2}posture import /);
+    expect(r.stdout).toMatch(/\nExit codes:\n {2}0 {2}the stack file was written\n {2}1 {2}/);
+  });
+
+  it('refuses an owner without a team, or a placeholder owner, before reading anything', async () => {
+    const half = await cli(['import', '--tenant', 'contoso.onmicrosoft.example', '--owner', 'Lead <lead@contoso.example>']);
+    expect([half.code, half.stderr]).toEqual([1, expect.stringMatching(/--owner and --team go together/)]);
+    const placeholder = await cli(['import', '--tenant', 'contoso.onmicrosoft.example', '--owner', 'Lead <owner-required@posture-import.invalid>', '--team', 'T']);
+    expect([placeholder.code, placeholder.stderr]).toEqual([1, expect.stringMatching(/\.invalid domain, which synth refuses/)]);
+  });
+});
