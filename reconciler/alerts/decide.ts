@@ -61,15 +61,16 @@ export function decideAlerts(input: AlertDecisionInput): AlertDecision {
   /** Last `delivered` seq per finding and destination, and the first per finding to any destination. */
   const delivered = new Map<string, number>();
   const firstDelivered = new Map<string, number>();
-  /** Last seq of a complete run in which the finding was not open. */
+  /** Last seq of a run that judged the finding's control (every run that read everything does) and did not find it open. */
   const closed = new Map<string, number>();
   for (const r of input.records) {
     if (r.kind === 'alert-delivery' && r.result === 'delivered' && same(r) && byId.has(r.findingId)) {
       delivered.set(`${r.findingId} ${destinationKey(r.destination)}`, r.seq);
       if (!firstDelivered.has(r.findingId)) firstDelivered.set(r.findingId, r.seq);
-    } else if (r.kind === 'alert-run' && r.complete && same(r)) {
+    } else if (r.kind === 'alert-run' && same(r)) {
       const wasOpen = new Set(r.open);
-      for (const id of byId.keys()) if (!wasOpen.has(id)) closed.set(id, r.seq);
+      const judged = new Set(r.evaluated ?? []);
+      for (const [id, f] of byId) if (!wasOpen.has(id) && (r.complete || judged.has(f.control.id))) closed.set(id, r.seq);
     }
   }
 

@@ -113,6 +113,7 @@ export async function deliverAlerts(o: {
     stack: o.plan.stack,
     complete: o.plan.incomplete.length === 0,
     open: [...open],
+    ...(o.plan.controls ? { evaluated: o.plan.controls.filter((c) => c.mode === 'alert' && c.result !== 'not-evaluated').map((c) => c.control.id).sort() } : {}),
     counts: { delivered, failed: failures.length },
   });
   o.info(`alerts: ${delivered} delivered, ${failures.length} failed, ${open.length} open finding${open.length === 1 ? '' : 's'} of alert-mode controls`);

@@ -57,6 +57,12 @@ function synthDocument(outdir: string, code: number, result: SynthResultFile | u
 /** The document of a synth that could not start. */
 const notRun = (outdir: string, err: unknown): SynthDocument => ({ schemaVersion: 1, kind: 'email-posture-synth', ok: false, exitCode: 1, outdir, stacks: [], errors: [], error: outputError(err) });
 
+/** The environment without {@link SYNTH_RESULT_ENV}. */
+function withoutResultFile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { [SYNTH_RESULT_ENV]: _ignored, ...rest } = env;
+  return rest;
+}
+
 /**
  * `posture synth`: runs the app that cdktf.json names, as the cdktf CLI would, with the output folder
  * in CDKTF_OUTDIR. The app validates the posture and writes cdk.tf.json and posture.json per stack.
@@ -97,7 +103,8 @@ export function synthCommand(setExit: (code: number) => void): CommandModule<obj
         const child = spawn(config.app!, args.debug ? ['--debug'] : [], {
           shell: true,
           stdio: json ? ['inherit', 2, 'inherit'] : 'inherit',
-          env: { ...process.env, CDKTF_OUTDIR: outdir, ...(resultFile ? { [SYNTH_RESULT_ENV]: resultFile } : {}) },
+          // The result file is always this run's own: one the environment names otherwise is not passed on.
+          env: { ...withoutResultFile(process.env), CDKTF_OUTDIR: outdir, ...(resultFile ? { [SYNTH_RESULT_ENV]: resultFile } : {}) },
         });
         child.on('error', (err) => {
           console.error(printableLine(`posture synth: cannot run "${config.app}": ${err.message}`));

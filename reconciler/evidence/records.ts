@@ -289,8 +289,14 @@ export interface AlertRunEvidenceRecord extends EvidenceRecordBase {
   readonly planHash: string;
   readonly tenantId: string;
   readonly stack: string;
-  /** Whether every read succeeded: only a complete run shows that a finding is gone. */
+  /** Whether every read succeeded: a complete run shows that a finding it did not find is gone. */
   readonly complete: boolean;
+  /**
+   * The alert-mode controls (unversioned ids) this run could judge, complete or not: a finding of one
+   * of them that is not open is gone too. A tenant that can never read one section (a permission or
+   * licence it lacks) still sees its other controls' findings close and reopen.
+   */
+  readonly evaluated?: readonly string[];
   /** Ids of the findings of alert-mode controls that were open (to act on), sorted. */
   readonly open: readonly string[];
   readonly counts: { readonly delivered: number; readonly failed: number };
@@ -403,6 +409,7 @@ export function validateInput(input: EvidenceInput): void {
       check(nonEmpty(input.tenantId) && nonEmpty(input.stack), 'tenantId and stack are required');
       check(typeof input.complete === 'boolean', 'complete must be true or false');
       check(Array.isArray(input.open) && input.open.every(nonEmpty), 'open must be a list of finding ids');
+      check(input.evaluated === undefined || (Array.isArray(input.evaluated) && input.evaluated.every(nonEmpty)), 'evaluated must be a list of control ids');
       check(input.counts && count(input.counts.delivered) && count(input.counts.failed), 'counts must hold delivered and failed');
       break;
     case 'refusal':

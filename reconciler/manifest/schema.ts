@@ -49,8 +49,9 @@ export const sourceLocationSchema = z
     file: z
       .string()
       .regex(
-        /^(?![A-Za-z][A-Za-z0-9+.-]*:)(?!\.\.?(?:\/|$))(?!.*\/\.\.?(?:\/|$))[^\\/]+(?:\/[^\\/]+)*$/,
-        'must be a relative path with / separators, without `..`, `.` or empty segments',
+        // eslint-disable-next-line no-control-regex
+        /^(?![A-Za-z][A-Za-z0-9+.-]*:)(?!\.\.?(?:\/|$))(?!.*\/\.\.?(?:\/|$))(?!.*[\u0000-\u001f\u007f])[^\\/]+(?:\/[^\\/]+)*$/,
+        'must be a relative path with / separators, without `..`, `.` or empty segments or control characters',
       ),
     line: z.number().int().min(1),
     column: z.number().int().min(1).optional(),

@@ -115,8 +115,18 @@ export function isRelativeUri(uri: string): boolean {
     !uri.includes('\\') &&
     !uri.startsWith('/') &&
     !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri) &&
+    // eslint-disable-next-line no-control-regex
+    !/[\u0000-\u001f\u007f]/.test(uri) &&
     !uri.split('/').some((s) => s === '' || s === '.' || s === '..')
   );
+}
+
+/**
+ * A repository-relative path as a URI reference: each segment percent-encoded (a `#` or `?` in a file
+ * name is not a fragment or a query, a `%2e%2e` segment stays a name and is never read as `..`).
+ */
+export function uriOf(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
 }
 
 /** Where results point: the declaring code of each control, or else the manifest. */
@@ -143,8 +153,8 @@ function placesOf(plan: PlanDocument, options: SarifOptions): Places {
 function locationFor(finding: Finding, places: Places): Location {
   const source = places.sources.get(finding.control.versionedId);
   const physicalLocation = source
-    ? { artifactLocation: { uri: source.file }, region: { startLine: source.line, ...(source.column ? { startColumn: source.column } : {}) } }
-    : { artifactLocation: { uri: places.manifestPath }, region: { startLine: 1 } };
+    ? { artifactLocation: { uri: uriOf(source.file) }, region: { startLine: source.line, ...(source.column ? { startColumn: source.column } : {}) } }
+    : { artifactLocation: { uri: uriOf(places.manifestPath) }, region: { startLine: 1 } };
   return {
     physicalLocation,
     logicalLocations: [{ name: shown(finding.resource.name), fullyQualifiedName: shown(`${finding.resource.type}/${finding.resource.name}`), kind: 'resource' }],

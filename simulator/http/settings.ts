@@ -136,7 +136,7 @@ export function limitsOfSettings(settings: SimulatorSettings | undefined): Parti
 export function parseLimit(text: string): { field: keyof Limits; value: number } {
   const at = text.indexOf('=');
   const name = (at < 0 ? text : text.slice(0, at)).trim();
-  if (!(name in LIMIT_NAMES)) {
+  if (!Object.hasOwn(LIMIT_NAMES, name)) {
     throw new SettingsError(`--limit ${JSON.stringify(text)}: ${JSON.stringify(name)} is not a limit; give one of ${Object.keys(LIMIT_NAMES).join(', ')} as NAME=N`);
   }
   if (at < 0) throw new SettingsError(`--limit ${JSON.stringify(text)}: give the limit as ${name}=N`);

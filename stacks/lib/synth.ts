@@ -4,6 +4,7 @@ import { App, TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { SYNTH_FAILED_FILE } from '../../reconciler/manifest/schema.js';
 import { SYNTH_RESULT_ENV, type SynthResultFile } from '../../reconciler/manifest/synth-result.js';
+import { neutralise } from '../../reconciler/core/text.js';
 import { PROPERTY_SEPARATOR } from './problems.js';
 
 /** One validation error, located by construct path and property. */
@@ -127,9 +128,11 @@ function reportResult(result: Omit<SynthResultFile, 'kind'>): void {
   const file = process.env[SYNTH_RESULT_ENV];
   if (!file) return;
   try {
-    writeFileSync(file, `${JSON.stringify({ kind: 'EmailSecurityPostureSynthResult', ...result } satisfies SynthResultFile)}\n`);
+    // A new file only (`wx`: never through a link, never over a file that exists): `posture synth`
+    // names one in a folder of its own that it made for this run.
+    writeFileSync(file, `${JSON.stringify({ kind: 'EmailSecurityPostureSynthResult', ...result } satisfies SynthResultFile)}\n`, { flag: 'wx', mode: 0o600 });
   } catch (err) {
-    console.error(`posture synth: the result could not be written to ${file} (${err instanceof Error ? err.message : String(err)})`);
+    console.error(neutralise(`posture synth: the result could not be written to ${file} (${err instanceof Error ? err.message : String(err)})`));
   }
 }
 

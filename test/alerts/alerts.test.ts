@@ -40,7 +40,7 @@ let seq = 0;
 const delivered = (findingId: string, destination: AlertDestination, result: 'delivered' | 'failed' = 'delivered', stack = 'contoso'): AlertDeliveryEvidenceRecord => ({
   ...base, stack, seq: ++seq, kind: 'alert-delivery', findingId, control: 'X', reason: 'new', findingStatus: 'violation', destination: { kind: destination.kind, urlFromEnv: destination.urlFromEnv }, result, attempts: 1,
 });
-const run = (open: string[], complete = true): AlertRunEvidenceRecord => ({ ...base, seq: ++seq, kind: 'alert-run', complete, open, counts: { delivered: 0, failed: 0 } });
+const run = (open: string[], complete = true, evaluated?: string[]): AlertRunEvidenceRecord => ({ ...base, seq: ++seq, kind: 'alert-run', complete, open, ...(evaluated ? { evaluated } : {}), counts: { delivered: 0, failed: 0 } });
 
 const input = (findings: Finding[], records: EvidenceRecord[] = [], destinations = [teams]): AlertDecisionInput => ({
   findings,
@@ -89,6 +89,15 @@ describe('which alerts a run delivers', () => {
 
   it('an incomplete run does not show that a finding is gone', () => {
     expect(sent(input([finding('f1', 'MAIL.FWD.4')], [delivered('f1', teams), run([], false)]))).toEqual([]);
+    // Nor does one that could not judge the finding's control.
+    expect(sent(input([finding('f1', 'MAIL.FWD.4')], [delivered('f1', teams), run([], false, ['GOV.OWNER.1'])]))).toEqual([]);
+  });
+
+  it('in a tenant that never reads everything, a finding of a control the runs could judge still closes and reopens, and its exception expires', () => {
+    // Every run is incomplete (a section it lacks the permission for), but MAIL.FWD.4 was judged each time.
+    const records = [delivered('f1', teams), run(['f1'], false, ['MAIL.FWD.4']), run([], false, ['MAIL.FWD.4'])];
+    expect(sent(input([finding('f1', 'MAIL.FWD.4')], records))).toEqual([['f1', 'POSTURE_TEAMS_WEBHOOK', 'reopened']]);
+    expect(sent(input([finding('f1', 'MAIL.FWD.4', 'exception-expired')], records))).toEqual([['f1', 'POSTURE_TEAMS_WEBHOOK', 'exception-expired']]);
   });
 
   it('a finding whose exception expired is sent as exception-expired, after the excepted runs', () => {

@@ -951,6 +951,8 @@ describe('setup: the posture action and the steps template', () => {
         }
         const ci = steps.findIndex((s) => shellCommands(stepScript(s)).some((words) => words.join(' ') === 'npm ci'));
         expect(ci, `${name} runs npm ci after setting up Node.js`).toBeGreaterThan(node);
+        // Then checks the repository's own posture is installed: npx would otherwise fetch and run any package of that name.
+        expect(stepScript(steps[ci]!), `${name} checks node_modules/.bin/posture after npm ci`).toMatch(/\[ ! -x node_modules\/\.bin\/posture \]/);
         const synth = steps.findIndex((s) => invocationsOf(s).some((i) => i.command === 'synth'));
         expect(synth, `${name} synthesizes after npm ci`).toBeGreaterThan(ci);
         const other = steps.findIndex((s) => invocationsOf(s).some((i) => !['synth', '--version'].includes(i.command)));
@@ -1030,7 +1032,9 @@ describe('setup: the posture action and the steps template', () => {
     expect(parameters.get('synth')).toMatchObject({ type: 'boolean', default: true });
     expect(parameters.get('workingDirectory')).toMatchObject({ type: 'string' });
     const steps = expandTemplate({ template: TEMPLATE_PATH });
-    expect(steps.map((s) => str(s['task']) || stepScript(s))).toEqual(['UseNode@1', 'Cache@2', 'npm ci', 'npx posture synth']);
+    expect(steps.map((s) => str(s['task']) || stepScript(s).split('\n')[0])).toEqual(['UseNode@1', 'Cache@2', 'npm ci', 'npx posture synth']);
+    // npx must run the repository's own posture, never fetch a package of that name: the install step checks it is there.
+    expect(stepScript(steps[2]!)).toMatch(/\[ ! -x node_modules\/\.bin\/posture \]/);
     for (const s of steps.filter((x) => stepScript(x) !== '')) expect(str(s['workingDirectory']), stepScript(s)).toBe(str(parameters.get('workingDirectory')!['default']));
     const lean = expandTemplate({ template: TEMPLATE_PATH, parameters: { nodeVersion: '22', synth: false } });
     expect(obj(lean[0]!['inputs'])['version']).toBe('22.x');
