@@ -1,16 +1,15 @@
-import {
-  AzureAuthorityHosts,
-  AzureCliCredential,
-  AzurePipelinesCredential,
-  ClientAssertionCredential,
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  ManagedIdentityCredential,
-  WorkloadIdentityCredential,
-  type TokenCredential,
-} from '@azure/identity';
+import { createRequire } from 'node:module';
+import type * as Identity from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { rememberSecret } from '../core/redact.js';
 import { describeCause, proxyFetch } from '../transport/proxy.js';
+
+/**
+ * @azure/identity, loaded the first time a credential is made: a run with pre-issued tokens (the
+ * simulator, a pipeline that signs in elsewhere) never loads it and its MSAL.
+ */
+let identityModule: typeof Identity | undefined;
+const identity = (): typeof Identity => (identityModule ??= createRequire(import.meta.url)('@azure/identity') as typeof Identity);
 
 /** The two APIs the reconciler calls, each with its own token audience. */
 export type Api = 'graph' | 'exchange';
@@ -42,9 +41,15 @@ export function scopeFor(api: Api, endpoint: URL, loopback: boolean): string {
   return `${loopback ? GLOBAL_RESOURCE[api] : endpoint.origin}/.default`;
 }
 
-/** Hosts of Microsoft's clouds, which MSAL knows and validates through instance discovery. */
-const MICROSOFT_AUTHORITIES = new Set([
-  ...Object.values(AzureAuthorityHosts).map((h) => new URL(h).host),
+/**
+ * Hosts of Microsoft's clouds, which MSAL knows and validates through instance discovery: those of
+ * @azure/identity's AzureAuthorityHosts (a test keeps the two in step) and MSAL's aliases.
+ */
+export const MICROSOFT_AUTHORITIES: ReadonlySet<string> = new Set([
+  'login.microsoftonline.com',
+  'login.chinacloudapi.cn',
+  'login.microsoftonline.de',
+  'login.microsoftonline.us',
   'login.windows.net',
   'login.microsoft.com',
   'sts.windows.net',
@@ -138,30 +143,30 @@ export function credentialFor(method: Exclude<AuthMethod, 'auto' | 'token'>, env
   switch (method) {
     case 'secret': {
       const [clientId, secret] = need(env, 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET');
-      return new ClientSecretCredential(requireTenant(), clientId!, secret!, authority);
+      return new (identity().ClientSecretCredential)(requireTenant(), clientId!, secret!, authority);
     }
     case 'certificate': {
       const [clientId, certificatePath] = need(env, 'AZURE_CLIENT_ID', 'AZURE_CLIENT_CERTIFICATE_PATH');
       rememberSecret(env['AZURE_CLIENT_CERTIFICATE_PASSWORD']);
-      return new ClientCertificateCredential(requireTenant(), clientId!, { certificatePath: certificatePath!, ...(env['AZURE_CLIENT_CERTIFICATE_PASSWORD'] ? { certificatePassword: env['AZURE_CLIENT_CERTIFICATE_PASSWORD'] } : {}) }, authority);
+      return new (identity().ClientCertificateCredential)(requireTenant(), clientId!, { certificatePath: certificatePath!, ...(env['AZURE_CLIENT_CERTIFICATE_PASSWORD'] ? { certificatePassword: env['AZURE_CLIENT_CERTIFICATE_PASSWORD'] } : {}) }, authority);
     }
     case 'workload-identity': {
       const [clientId, tokenFilePath] = need(env, 'AZURE_CLIENT_ID', 'AZURE_FEDERATED_TOKEN_FILE');
-      return new WorkloadIdentityCredential({ tenantId: requireTenant(), clientId: clientId!, tokenFilePath: tokenFilePath!, ...authority });
+      return new (identity().WorkloadIdentityCredential)({ tenantId: requireTenant(), clientId: clientId!, tokenFilePath: tokenFilePath!, ...authority });
     }
     case 'github-oidc': {
       const [clientId] = need(env, 'AZURE_CLIENT_ID');
-      return new ClientAssertionCredential(requireTenant(), clientId!, githubAssertion(env), authority);
+      return new (identity().ClientAssertionCredential)(requireTenant(), clientId!, githubAssertion(env), authority);
     }
     case 'azure-pipelines': {
       const [clientId, connection, systemToken] = need(env, 'AZURE_CLIENT_ID', 'AZURESUBSCRIPTION_SERVICE_CONNECTION_ID', 'SYSTEM_ACCESSTOKEN');
       need(env, 'SYSTEM_OIDCREQUESTURI');
-      return new AzurePipelinesCredential(requireTenant(), clientId!, connection!, systemToken!, authority);
+      return new (identity().AzurePipelinesCredential)(requireTenant(), clientId!, connection!, systemToken!, authority);
     }
     case 'managed-identity':
-      return env['AZURE_CLIENT_ID'] ? new ManagedIdentityCredential({ clientId: env['AZURE_CLIENT_ID'] }) : new ManagedIdentityCredential();
+      return env['AZURE_CLIENT_ID'] ? new (identity().ManagedIdentityCredential)({ clientId: env['AZURE_CLIENT_ID'] }) : new (identity().ManagedIdentityCredential)();
     case 'azure-cli':
-      return new AzureCliCredential(tenantId ? { tenantId } : {});
+      return new (identity().AzureCliCredential)(tenantId ? { tenantId } : {});
   }
 }
 

@@ -50,3 +50,11 @@ describe('credential errors and auto', () => {
     expect(autoMethod({})).toBe('azure-cli');
   });
 });
+
+describe('the Microsoft authorities', () => {
+  it("hold every host of @azure/identity's AzureAuthorityHosts", async () => {
+    const { AzureAuthorityHosts } = await import('@azure/identity');
+    const { MICROSOFT_AUTHORITIES } = await import('../../reconciler/auth/tokens.js');
+    for (const h of Object.values(AzureAuthorityHosts)) expect(MICROSOFT_AUTHORITIES.has(new URL(h).host), h).toBe(true);
+  });
+});
