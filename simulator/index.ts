@@ -58,6 +58,13 @@ export interface SimulatorOptions {
    * Protection would, and recorded as message traces and analyzed emails. Off by default.
    */
   smtp?: boolean;
+  /**
+   * Serve Graph and Exchange over HTTPS with this key and certificate (PEM) instead of plain HTTP.
+   * `graphHost` / `exchangeHost` are the names their URLs (and nextLinks) give in place of the
+   * listening address: names the certificate holds, which something else resolves (a forward proxy,
+   * for instance, to the listening address). @default plain HTTP
+   */
+  tls?: { key: string; cert: string; graphHost?: string; exchangeHost?: string };
   /** @default 127.0.0.1 */
   host?: string;
   /** @default 0 (any free port) for each */
@@ -162,6 +169,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return serveGraph(graphSvc, { method: req.method, url: req.url, body: req.body, claims: auth.claims, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
     },
     (req, status) => requests.add({ api: 'graph', method: req.method, path: req.url.pathname + req.url.search, status, time: Date.now() }),
+    tlsOf(options),
   );
   const exoSvc: ExchangeService = { tenant, faults, throttler, baseUrl: '' };
   const exchange = new SimHttpServer(
@@ -170,14 +178,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       const cmdlet = (req.body as { CmdletInput?: { CmdletName?: unknown } } | undefined)?.CmdletInput?.CmdletName;
       requests.add({ api: 'exchange', method: req.method, path: req.url.pathname + req.url.search, status, time: Date.now(), ...(typeof cmdlet === 'string' ? { cmdlet } : {}) });
     },
+    tlsOf(options),
   );
 
   const dnsQueries: DnsQueryLogEntry[] = [];
   const started: Array<{ stop(): Promise<void> }> = [];
   try {
-    graphSvc.baseUrl = await graph.listen(host, options.ports?.graph ?? 0);
+    graphSvc.baseUrl = named(await graph.listen(host, options.ports?.graph ?? 0), options.tls?.graphHost);
     started.push(graph);
-    exoSvc.baseUrl = await exchange.listen(host, options.ports?.exchange ?? 0);
+    exoSvc.baseUrl = named(await exchange.listen(host, options.ports?.exchange ?? 0), options.tls?.exchangeHost);
     started.push(exchange);
     let identity: RunningIdentity | undefined;
     if (options.identity) {
@@ -241,4 +250,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     await Promise.all(started.map((s) => s.stop()));
     throw err;
   }
+}
+
+/** The HTTPS options of Graph's and Exchange's servers, when the simulator serves HTTPS. */
+const tlsOf = (o: SimulatorOptions) => (o.tls ? { tls: { key: o.tls.key, cert: o.tls.cert } } : {});
+
+/** A base URL with its host replaced by `name`, when one is given. */
+function named(baseUrl: string, name: string | undefined): string {
+  if (!name) return baseUrl;
+  const u = new URL(baseUrl);
+  u.hostname = name;
+  return u.origin;
 }

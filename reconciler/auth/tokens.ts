@@ -119,7 +119,7 @@ function githubAssertion(env: NodeJS.ProcessEnv): () => Promise<string> {
     url.searchParams.set('audience', TOKEN_EXCHANGE_AUDIENCE);
     let res: Response;
     try {
-      // The bearer goes to this URL only: a redirect is refused, not followed. Through HTTPS_PROXY when one is set.
+      // The bearer goes to this URL only: a redirect is refused, not followed. Through HTTPS_PROXY when one is set (not to a loopback host).
       res = await (proxyFetch(env) ?? fetch)(url.href, { headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json' }, redirect: 'error' });
     } catch (err) {
       throw new CredentialError(`GitHub OIDC token request to ${url.origin} failed: ${describeCause(err)}`);

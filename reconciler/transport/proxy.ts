@@ -1,18 +1,26 @@
-import type { Dispatcher, fetch as UndiciFetch } from 'undici';
+import type * as Undici from 'undici';
 import { rememberSecret } from '../core/redact.js';
+import { isLoopbackHost } from '../input/connection.js';
 
 /**
  * Outbound HTTP through the proxy the environment names. HTTPS_PROXY / https_proxy (for https
- * URLs), HTTP_PROXY / http_proxy (for http URLs, and for https ones when no HTTPS proxy is set) and
- * NO_PROXY / no_proxy are read as undici's EnvHttpProxyAgent reads them, which routes the requests:
- * the lower-case name wins; NO_PROXY is a list of host names (`example.com` and `.example.com`
- * also cover their subdomains), optionally with `:port`, or `*` for none. Every request, plain http
- * too, goes through a CONNECT tunnel, so the proxy sees the target's host and port, never its
- * headers (the bearer token stays between us and the service).
+ * URLs; HTTP_PROXY / http_proxy when no HTTPS proxy is set) and NO_PROXY / no_proxy are read the
+ * usual way: the lower-case name wins; NO_PROXY is a list of host names (`example.com` and
+ * `.example.com` also cover their subdomains), optionally with `:port`, or `*` for none.
+ *
+ * Some requests never go through a proxy, whatever the variables say: a plain http URL (which the
+ * connection and webhook rules allow on loopback only: the simulator, a local relay, a receiver on
+ * this machine) and an https URL whose host is a loopback name (localhost, 127.0.0.0/8, ::1), as
+ * Go's ProxyFromEnvironment and most tools treat localhost. A proxy is another machine: its
+ * loopback is not ours, and plain http through it would show it the bearer token and the body.
+ * Those go out through Node's own fetch. Every other request goes to the proxy through a CONNECT
+ * tunnel that carries TLS, so the proxy sees the target's host and port, never the headers or the
+ * body (the bearer token stays between us and the service).
  *
  * With none of the proxy variables set, nothing here is used (undici is not even loaded): requests
- * go out through Node's own fetch exactly as before. undici's fetch is used only with undici's own
- * dispatcher, so the two always come from the same version.
+ * go out through Node's own fetch exactly as before. undici is loaded on the first request that
+ * goes through a proxy, and its fetch is used only with its own dispatcher, so the two always come
+ * from the same version.
  */
 
 /** The proxy variables of an environment, resolved as undici resolves them. */
@@ -70,20 +78,21 @@ function parseProxy(variable: string, value: string): URL {
 }
 
 /**
- * The proxy a request to `url` goes through, or undefined when it goes direct: the same rules as
- * undici's EnvHttpProxyAgent, which does the routing; this only says, when a request fails, whether
- * it was the proxy that failed it.
+ * The proxy a request to `url` goes through, or undefined when it goes direct. This decides the
+ * routing, and names the proxy when a request fails: plain http and loopback hosts go direct, then
+ * NO_PROXY, then the HTTPS proxy (or the HTTP one when no HTTPS proxy is set).
  */
 export function proxyFor(url: URL, settings: ProxySettings): string | undefined {
-  const chosen = url.protocol === 'https:' ? settings.httpsProxy || settings.httpProxy : settings.httpProxy;
+  if (url.protocol !== 'https:' || isLoopbackHost(url.hostname)) return undefined;
+  const chosen = settings.httpsProxy || settings.httpProxy;
   if (!chosen) return undefined;
-  const host = url.host.replace(/:\d*$/, '').toLowerCase();
-  const port = Number.parseInt(url.port, 10) || (url.protocol === 'https:' ? 443 : 80);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const port = Number.parseInt(url.port, 10) || 443;
   const entries = settings.noProxy.split(/[,\s]/).filter(Boolean);
   if (entries.length > 0 && settings.noProxy === '*') return undefined;
   for (const entry of entries) {
     const m = /^(.+):(\d+)$/.exec(entry);
-    const name = (m ? m[1]! : entry).replace(/^\*?\./, '').toLowerCase();
+    const name = (m ? m[1]! : entry).replace(/^\*?\./, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
     if (m && Number.parseInt(m[2]!, 10) !== port) continue;
     if (host === name || host.endsWith(`.${name}`)) return undefined;
   }
@@ -93,8 +102,9 @@ export function proxyFor(url: URL, settings: ProxySettings): string | undefined 
 const fetchers = new Map<string, FetchLike>();
 
 /**
- * The fetch for an environment: undefined when no proxy variable is set (use Node's fetch), else
- * undici's fetch through one EnvHttpProxyAgent per distinct setting, whose failures say whether the
+ * The fetch for an environment: undefined when no proxy variable is set (use Node's fetch), else a
+ * fetch that sends each request as {@link proxyFor} says: direct with Node's fetch, or with
+ * undici's fetch through a tunnelling ProxyAgent, one per proxy, whose failures say whether the
  * proxy failed them. A proxy variable that is not an http(s) URL is a {@link ProxyError} at once.
  */
 export function proxyFetch(env: NodeJS.ProcessEnv): FetchLike | undefined {
@@ -106,18 +116,20 @@ export function proxyFetch(env: NodeJS.ProcessEnv): FetchLike | undefined {
   const proxies = new Map<string, URL>();
   if (settings.httpProxy) proxies.set(settings.httpProxy, parseProxy(env['http_proxy'] !== undefined ? 'http_proxy' : 'HTTP_PROXY', settings.httpProxy));
   if (settings.httpsProxy) proxies.set(settings.httpsProxy, parseProxy(env['https_proxy'] !== undefined ? 'https_proxy' : 'HTTPS_PROXY', settings.httpsProxy));
-  // Loaded on the first request: a run without a proxy never pays for undici.
-  let loaded: Promise<{ fetch: typeof UndiciFetch; dispatcher: Dispatcher }> | undefined;
-  const load = () =>
-    (loaded ??= import('undici').then((undici) => ({ fetch: undici.fetch, dispatcher: new undici.EnvHttpProxyAgent({ ...settings, proxyTunnel: true }) })));
+  // Loaded on the first request through a proxy: a run that sends nothing through one never pays for undici.
+  let loaded: Promise<typeof Undici> | undefined;
+  const dispatchers = new Map<string, Undici.Dispatcher>();
   const send: FetchLike = async (url, init) => {
     const target = new URL(url);
     const via = proxyFor(target, settings);
-    const { fetch, dispatcher } = await load();
+    if (!via) return fetch(url, init);
+    const undici = await (loaded ??= import('undici'));
+    let dispatcher = dispatchers.get(via);
+    if (!dispatcher) dispatchers.set(via, (dispatcher = new undici.ProxyAgent({ uri: via, proxyTunnel: true })));
     try {
-      return (await fetch(url, { ...(init as Parameters<typeof UndiciFetch>[1]), dispatcher })) as unknown as Response;
+      return (await undici.fetch(url, { ...(init as Parameters<typeof Undici.fetch>[1]), dispatcher })) as unknown as Response;
     } catch (err) {
-      if (!via || (err as Error | undefined)?.name === 'TimeoutError' || (err as Error | undefined)?.name === 'AbortError') throw err;
+      if ((err as Error | undefined)?.name === 'TimeoutError' || (err as Error | undefined)?.name === 'AbortError') throw err;
       throw proxyFailure(err, proxies.get(via)!, target);
     }
   };
@@ -147,7 +159,7 @@ const codeOf = (e: unknown): string | undefined => {
 
 /**
  * What a request through a proxy failed of, naming the proxy when it was the proxy: a connection to
- * the proxy that failed (every connection goes to the proxy, so a refused, reset or timed-out
+ * the proxy that failed (a proxied request connects to the proxy only, so a refused, reset or timed-out
  * connect or a name that does not resolve is the proxy's), or the proxy's answer to CONNECT. A
  * failure inside the tunnel (the service's certificate) names the service, through the proxy.
  */
@@ -157,7 +169,7 @@ function proxyFailure(err: unknown, proxy: URL, target: URL): Error {
   const tunnel = all.map((e) => /Proxy response \((\d+)\) !== 200 when HTTP Tunneling/.exec((e as Error)?.message ?? '')).find(Boolean);
   if (tunnel) {
     const status = Number(tunnel[1]);
-    const ask = `CONNECT ${target.hostname}:${target.port || (target.protocol === 'https:' ? 443 : 80)}`;
+    const ask = `CONNECT ${target.hostname}:${target.port || 443}`;
     if (status === 407) return new ProxyError(`proxy ${at} asked for authentication (HTTP 407 to ${ask})${proxy.username ? ': it refused the user name and password given' : ': give them as http://user:password@host:port'}`);
     return new ProxyError(`proxy ${at} answered HTTP ${status} to ${ask}`);
   }

@@ -64,7 +64,7 @@ export async function postWebhook(url: string, body: unknown, policy: WebhookPol
     let retryAfter: number | undefined;
     let retryable: boolean;
     try {
-      // Through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY names the host; Node's fetch when no proxy is set.
+      // https through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY names the host; plain http (loopback only) and loopback hosts direct.
       const res = await (proxyFetch(process.env) ?? fetch)(url.trim(), {
         method: 'POST',
         headers: { 'Content-Type': 'application/json; charset=utf-8' },

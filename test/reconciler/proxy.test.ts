@@ -18,7 +18,7 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 86_400_000;
 
-/** An https server on loopback whose certificate expired yesterday. */
+/** An https server on loopback whose certificate, for 127.0.0.1 and expired.proxy.test, expired yesterday. */
 async function expiredServer(): Promise<Server> {
   const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const now = Date.now();
@@ -29,7 +29,12 @@ async function expiredServer(): Promise<Server> {
     notAfter: new Date(now - DAY),
     keys,
     signingAlgorithm: EC,
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'ip', value: '127.0.0.1' }])],
+    extensions: [
+      new x509.SubjectAlternativeNameExtension([
+        { type: 'ip', value: '127.0.0.1' },
+        { type: 'dns', value: 'expired.proxy.test' },
+      ]),
+    ],
   });
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   const key = `-----BEGIN PRIVATE KEY-----\n${der.toString('base64')}\n-----END PRIVATE KEY-----\n`;
@@ -45,10 +50,13 @@ describe('a failed request names its cause', () => {
   let server: Server;
   let proxy: ForwardProxy;
   let url: string;
+  /** The same server by a name only the proxy resolves: a loopback address would go direct. */
+  let named: string;
   beforeAll(async () => {
     server = await expiredServer();
-    proxy = await startForwardProxy();
+    proxy = await startForwardProxy({ hosts: { 'expired.proxy.test': '127.0.0.1' } });
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    named = `https://expired.proxy.test:${(server.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
     await proxy.stop();
@@ -64,10 +72,20 @@ describe('a failed request names its cause', () => {
 
   it('an expired certificate behind the proxy: the service’s certificate, named as reached through the proxy', async () => {
     const fetch = proxyFetch({ HTTPS_PROXY: proxy.url });
-    const t = new GraphTransport({ baseUrl: url, tokens, retry: quick, timeoutMs: 5000, fetch: fetch! });
+    const t = new GraphTransport({ baseUrl: named, tokens, retry: quick, timeoutMs: 5000, fetch: fetch! });
     const err = await t.request('GET', '/users').catch((e: unknown) => e);
     expect((err as Error).message).toBe(`certificate has expired (CERT_HAS_EXPIRED) (through proxy 127.0.0.1:${proxy.port})`);
-    expect(proxy.carried.map((c) => `${c.kind} ${c.target}`)).toEqual([`connect ${new URL(url).host}`]);
+    expect(proxy.carried.map((c) => `${c.kind} ${c.target}`)).toEqual([`connect ${new URL(named).host}`]);
+  });
+
+  it('an expired certificate on loopback with a proxy set: sent direct, so the cause is the service’s alone', async () => {
+    const carried = proxy.carried.length;
+    const fetch = proxyFetch({ HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url });
+    const t = new GraphTransport({ baseUrl: url, tokens, retry: quick, timeoutMs: 5000, fetch: fetch! });
+    const err = await t.request('GET', '/users').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect((err as Error).message).toBe('certificate has expired (CERT_HAS_EXPIRED)');
+    expect(proxy.carried.length).toBe(carried);
   });
 
   it('the shapes of Node’s and undici’s errors: system errors, TLS, AggregateError, wrapped causes', () => {
@@ -102,13 +120,15 @@ describe('the proxy variables, read as undici reads them', () => {
   });
 
   it('which requests go through which proxy, and which NO_PROXY lets go direct', () => {
-    const s = { httpProxy: 'http://plain:3128', httpsProxy: 'http://secure:3128', noProxy: 'internal.example, .corp.example,*.lab.example graph.example:8443 [::1]' };
+    const s = { httpProxy: 'http://plain:3128', httpsProxy: 'http://secure:3128', noProxy: 'internal.example, .corp.example,*.lab.example graph.example:8443 [fd00::1]' };
     const via = (url: string, settings = s) => proxyFor(new URL(url), settings);
     expect(via('https://graph.microsoft.com/v1.0')).toBe('http://secure:3128');
-    expect(via('http://127.0.0.1:8080/')).toBe('http://plain:3128');
     expect(via('https://graph.microsoft.com/', { ...s, httpsProxy: '' })).toBe('http://plain:3128');
-    expect(via('http://127.0.0.1/', { ...s, httpProxy: '' })).toBeUndefined();
-    for (const direct of ['https://internal.example/', 'https://a.internal.example/', 'https://corp.example/', 'https://b.corp.example/', 'https://c.lab.example/', 'https://GRAPH.example:8443/', 'http://[::1]:80/']) expect(via(direct), direct).toBeUndefined();
+    // Plain http (loopback only, by the connection rules) and loopback hosts never go through a proxy.
+    for (const direct of ['http://127.0.0.1:8080/', 'http://localhost/', 'http://[::1]:80/', 'http://plain.example/', 'https://127.0.0.1:8443/', 'https://127.9.8.7/', 'https://localhost:443/', 'https://LOCALHOST/', 'https://[::1]/'])
+      expect(via(direct), direct).toBeUndefined();
+    for (const proxied of ['https://127.evil.example/', 'https://localhost.example/', 'https://10.0.0.1/']) expect(via(proxied), proxied).toBe('http://secure:3128');
+    for (const direct of ['https://internal.example/', 'https://a.internal.example/', 'https://corp.example/', 'https://b.corp.example/', 'https://c.lab.example/', 'https://GRAPH.example:8443/', 'https://[fd00::1]/']) expect(via(direct), direct).toBeUndefined();
     for (const proxied of ['https://notinternal.example/', 'https://graph.example/', 'https://graph.example:443/']) expect(via(proxied), proxied).toBe('http://secure:3128');
     expect(via('https://anything.example/', { ...s, noProxy: '*' })).toBeUndefined();
   });
@@ -137,17 +157,39 @@ describe('the proxy variables, read as undici reads them', () => {
   });
 });
 
+describe('plain http on loopback with a proxy set', () => {
+  it('is sent direct with Node’s fetch: the proxy carries nothing, the service gets the token', async () => {
+    const seen: Array<string | undefined> = [];
+    const service = createHttpServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"value":[]}');
+    });
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    const proxy = await startForwardProxy();
+    try {
+      const fetch = proxyFetch({ HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url });
+      const t = new GraphTransport({ baseUrl: `http://127.0.0.1:${(service.address() as AddressInfo).port}`, tokens, retry: quick, timeoutMs: 5000, fetch: fetch! });
+      expect(await t.request('GET', '/users')).toMatchObject({ status: 200, body: { value: [] } });
+      expect(seen).toEqual(['Bearer opaque-test-token-0123456789']);
+      expect(proxy.carried).toEqual([]);
+    } finally {
+      await proxy.stop();
+      await new Promise<void>((resolve) => service.close(() => resolve()));
+    }
+  });
+});
+
 describe('a webhook behind the proxy', () => {
   afterEach(() => vi.unstubAllEnvs());
   const policy = { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1, timeoutMs: 5000 };
 
-  it('is posted through the proxy HTTP_PROXY names, and the proxy’s failure is named without the URL', async () => {
+  it('on plain http on loopback is posted direct, whatever HTTP_PROXY says: the proxy never sees its path or body', async () => {
     const received: string[] = [];
     const receiver = createHttpServer((req, res) => {
       let body = '';
       req.on('data', (d: Buffer) => (body += d.toString()));
       req.on('end', () => {
-        received.push(body);
+        received.push(`${req.url ?? ''} ${body}`);
         res.writeHead(204).end();
       });
     });
@@ -156,18 +198,24 @@ describe('a webhook behind the proxy', () => {
     try {
       const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/secret-path-0123456789`;
       vi.stubEnv('HTTP_PROXY', proxy.url);
+      vi.stubEnv('HTTPS_PROXY', proxy.url);
       expect(await postWebhook(url, { text: 'hello' }, policy)).toEqual({ ok: true, attempts: 1, status: 204 });
-      expect(received).toEqual(['{"text":"hello"}']);
-      expect(proxy.carried.map((c) => `${c.kind} ${c.target}`)).toEqual([`connect ${new URL(url).host}`]);
-
-      const refused = await closedPort();
-      vi.stubEnv('HTTP_PROXY', `http://127.0.0.1:${refused}`);
-      const failed = await postWebhook(url, { text: 'again' }, policy);
-      expect(failed).toMatchObject({ ok: false, attempts: 1 });
-      expect((failed as { error: string }).error).toBe(`no answer (proxy 127.0.0.1:${refused} refused the connection (ECONNREFUSED 127.0.0.1:${refused}))`);
+      // A proxy that refuses connections changes nothing: it is not asked.
+      vi.stubEnv('HTTP_PROXY', `http://127.0.0.1:${await closedPort()}`);
+      expect(await postWebhook(url, { text: 'again' }, policy)).toEqual({ ok: true, attempts: 1, status: 204 });
+      expect(received).toEqual(['/hooks/secret-path-0123456789 {"text":"hello"}', '/hooks/secret-path-0123456789 {"text":"again"}']);
+      expect(proxy.carried).toEqual([]);
     } finally {
       await proxy.stop();
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
+  });
+
+  it('on https is posted through the proxy, and the proxy’s failure is named without the URL', async () => {
+    const refused = await closedPort();
+    vi.stubEnv('HTTPS_PROXY', `http://127.0.0.1:${refused}`);
+    const failed = await postWebhook('https://hooks.proxy.test/services/secret-path-0123456789', { text: 'hello' }, policy);
+    expect(failed).toMatchObject({ ok: false, attempts: 1 });
+    expect((failed as { error: string }).error).toBe(`no answer (proxy 127.0.0.1:${refused} refused the connection (ECONNREFUSED 127.0.0.1:${refused}))`);
   });
 });
