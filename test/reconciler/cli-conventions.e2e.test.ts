@@ -51,7 +51,10 @@ describe('command-line conventions', () => {
 
 describe('every positional and option is described in --help, with examples and exit codes', () => {
   it('of every command', async () => {
-    for (const command of ['init', 'synth', 'plan', 'drift', 'show', 'apply', 'rollback', 'respond', 'probe', 'evidence verify', 'controls', 'permissions', 'check-domain', 'sim', 'demo']) {
+    const listed = (await cli(['--help'])).stdout.split('\n').flatMap((l) => /^ {2}posture ([a-z-]+)/.exec(l)?.[1] ?? []).filter((c) => c !== 'completion');
+    expect(listed.length).toBeGreaterThan(10);
+    const checked = new Set<string>();
+    for (const command of ['init', 'import', 'synth', 'plan', 'drift', 'show', 'apply', 'rollback', 'respond', 'probe', 'evidence verify', 'controls', 'permissions', 'check-domain', 'sim', 'demo']) {
       const r = await cli([...command.split(' '), '--help']);
       expect(r.code, command).toBe(0);
       // yargs prints an undescribed option or positional as its name, then straight its [type] or [choices].
@@ -61,7 +64,9 @@ describe('every positional and option is described in --help, with examples and 
       const codes = /\nExit codes:\n((?: {2}\d+ {2}.+\n?)+)/.exec(r.stdout);
       expect(codes, `${command} lists its exit codes`).not.toBeNull();
       expect(codes![1], `${command}: 0 or 2 for success, 1 for failure`).toMatch(/^ {2}1 {2}/m);
+      checked.add(command.split(' ')[0]!);
     }
+    expect([...checked].sort(), 'every command of posture --help is checked').toEqual([...new Set(listed)].sort());
   });
 });
 
