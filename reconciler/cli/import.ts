@@ -27,6 +27,8 @@ export interface ImportArgs {
   out?: string;
   owner?: string;
   team?: string;
+  'mail-owner'?: string;
+  'identity-owner'?: string;
   'break-glass'?: string[];
   organization?: string;
   module: string;
@@ -36,14 +38,30 @@ export interface ImportArgs {
 
 const STACK_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-/** The owner the options give, or undefined (a placeholder is written); refused when half given or not an address. */
-export function ownerOf(args: Pick<ImportArgs, 'owner' | 'team'>): Owner | undefined {
-  if (!args.owner && !args.team) return undefined;
-  if (!args.owner || !args.team) throw new InputError('--owner and --team go together: the owner of every control, as "Name <address>", and its team');
-  const owner = parseOwner('owner', args.owner, args.team);
-  if (!upn.safeParse(owner.contact).success) throw new InputError(`--owner: ${JSON.stringify(owner.contact)} is not a mail address`);
-  if (/\.invalid$/i.test(owner.contact)) throw new InputError(`--owner: ${JSON.stringify(owner.contact)} is in the .invalid domain, which synth refuses for an owner`);
+/** One owner option, `Name <address>` of `team`: refused when not a mail address or in the .invalid domain. */
+function ownerOption(option: string, value: string, team: string): Owner {
+  const owner = parseOwner(option, value, team);
+  if (!upn.safeParse(owner.contact).success) throw new InputError(`--${option}: ${JSON.stringify(owner.contact)} is not a mail address`);
+  if (/\.invalid$/i.test(owner.contact)) throw new InputError(`--${option}: ${JSON.stringify(owner.contact)} is in the .invalid domain, which synth refuses for an owner`);
   return owner;
+}
+
+/** The owner the options give, or undefined (a placeholder is written); refused when half given or not an address. */
+export function ownerOf(args: Pick<ImportArgs, 'owner' | 'team' | 'mail-owner' | 'identity-owner'>): Owner | undefined {
+  // --team alone goes with --mail-owner or --identity-owner; the rest keeps the placeholder.
+  if (!args.owner && (!args.team || args['mail-owner'] !== undefined || args['identity-owner'] !== undefined)) return undefined;
+  if (!args.owner || !args.team) throw new InputError('--owner and --team go together: the owner of every control, as "Name <address>", and its team');
+  return ownerOption('owner', args.owner, args.team);
+}
+
+/** The owners of the mail and of the identity areas the options give, each of --team; absent: --owner's. */
+export function areaOwnersOf(args: Pick<ImportArgs, 'team' | 'mail-owner' | 'identity-owner'>): { mailOwner?: Owner; identityOwner?: Owner } {
+  const given = (['mail-owner', 'identity-owner'] as const).filter((o) => args[o] !== undefined);
+  if (given.length && !args.team) throw new InputError(`--${given[0]} needs --team: the team of the owners, as for --owner`);
+  return {
+    ...(args['mail-owner'] !== undefined ? { mailOwner: ownerOption('mail-owner', args['mail-owner'], args.team!) } : {}),
+    ...(args['identity-owner'] !== undefined ? { identityOwner: ownerOption('identity-owner', args['identity-owner'], args.team!) } : {}),
+  };
 }
 
 /**
@@ -65,7 +83,7 @@ export function registration(out: string, stack: string): { main: string; lines:
 export function importCommand(setExit: (code: number) => void): CommandModule<object, ImportArgs> {
   return {
     command: 'import',
-    describe: "Write a posture stack (TypeScript) from a live tenant's sender authentication, forwarding, inbound, consent and conditional access; read-only",
+    describe: "Write a posture stack (TypeScript) from a live tenant's sender authentication, inbound, forwarding, threat protection, exposure, consent, conditional access, authentication strength and mail applications; read-only",
     builder: (y) =>
       y
         .option('tenant', { type: 'string', describe: 'Tenant id or initial domain (default: AZURE_TENANT_ID)' })
@@ -79,7 +97,9 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
         .option('stack', { type: 'string', requiresArg: true, describe: 'The stack name (lower case, digits, dashes; default: the first label of the primary domain)' })
         .option('out', { type: 'string', requiresArg: true, describe: 'The stack file to write (default: stacks/STACK.ts)' })
         .option('owner', { type: 'string', requiresArg: true, describe: 'The owner of every control, as "Name <address>" (default: a placeholder synth refuses)' })
-        .option('team', { type: 'string', requiresArg: true, describe: "The owner's team" })
+        .option('team', { type: 'string', requiresArg: true, describe: "The owners' team" })
+        .option('mail-owner', { type: 'string', requiresArg: true, describe: 'Owner of the mail areas (sender authentication, inbound, forwarding, threat protection, exposure), as "Name <address>" (default: --owner)' })
+        .option('identity-owner', { type: 'string', requiresArg: true, describe: 'Owner of the identity areas (consent, conditional access, authentication strength, mail applications), as "Name <address>" (default: --owner)' })
         .option('break-glass', { type: 'string', array: true, requiresArg: true, describe: 'Confirm an emergency-access account (repeat for each); without it, the accounts every enabled policy excludes are proposed in a comment and synth refuses the stack' })
         .option('organization', { type: 'string', requiresArg: true, describe: "The organisation's name (default: the primary domain)" })
         .option('module', { type: 'string', default: DEFAULT_MODULE, requiresArg: true, describe: 'The module the generated stack imports the constructs from' })
@@ -89,6 +109,7 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
       try {
         if (args.stack !== undefined && !STACK_NAME.test(args.stack)) throw new InputError(`--stack ${JSON.stringify(args.stack)}: use lower-case letters, digits and dashes, starting with a letter or digit`);
         const owner = ownerOf(args);
+        const areaOwners = areaOwnersOf(args);
         const breakGlass = (args['break-glass'] ?? []).map((u) => u.trim().toLowerCase());
         for (const u of breakGlass) if (!upn.safeParse(u).success) throw new InputError(`--break-glass ${JSON.stringify(u)} is not a user principal name`);
         if (args.out !== undefined && !args.out.endsWith('.ts')) throw new InputError(`--out ${JSON.stringify(args.out)}: the stack file is TypeScript, ending in .ts`);
@@ -110,7 +131,7 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
 
         const primary = read.domains[0];
         const stack = args.stack ?? defaultStack(read.live.domains?.ok ? (read.live.domains.value as Record<string, unknown>[]) : [], primary);
-        const posture = derivePosture(read, { stack, ...(owner ? { owner } : {}), ...(breakGlass.length ? { breakGlass } : {}), ...(args.organization ? { organization: args.organization } : {}) });
+        const posture = derivePosture(read, { stack, ...(owner ? { owner } : {}), ...areaOwners, ...(breakGlass.length ? { breakGlass } : {}), ...(args.organization ? { organization: args.organization } : {}) });
         const source = renderStack(posture, { tenant: conn.tenant, module: args.module });
 
         const out = args.out ?? join('stacks', `${stack}.ts`);
@@ -122,9 +143,9 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
         renameSync(partial, out);
 
         for (const w of posture.warnings) log.warn(w);
-        const todo = [!owner && 'the owner', !breakGlass.length && 'the break-glass accounts'].filter(Boolean);
+        const todo = [!owner && 'the owner', !breakGlass.length && 'the break-glass accounts', ...posture.todo].filter(Boolean);
         process.stdout.write(`wrote ${printable(relative(process.cwd(), resolve(out)) || out)}: stack ${stack}, class ${classNameOf(stack)}\n`);
-        if (todo.length) process.stdout.write(`synth refuses it until ${todo.join(' and ')} are confirmed: see the TODO comments\n`);
+        if (todo.length) process.stdout.write(`synth refuses it until ${todo.length > 2 ? `${todo.slice(0, -1).join(', ')} and ${todo.at(-1)}` : todo.join(' and ')} are confirmed: see the TODO comments\n`);
         const reg = registration(out, stack);
         if (reg && reg.lines.length) {
           process.stdout.write(`register the stack in ${printable(relative(process.cwd(), reg.main) || reg.main)}: add\n  ${printable(reg.lines[0]!)}\nbeside its imports, and\n${printable(reg.lines[1]!)}\ninside runSynth((app) => { … })\n`);

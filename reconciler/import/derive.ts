@@ -4,14 +4,20 @@
  * minimum is declared, with a note that the plan will show the gap. Notes are our own words; tenant
  * text in them goes through {@link quoted}.
  */
+import { DEFAULT_MAX_SECRET_AGE_DAYS, MAIL_APP_PERMISSIONS, MICROSOFT_TENANT_IDS } from '../../policies/catalogue.js';
+import { WEAK_METHODS } from '../../policies/catalogue/authentication.js';
 import { DEFAULT_PRIVILEGED_ROLES } from '../../stacks/lib/roles.js';
+import { COMMON_ATTACHMENT_TYPES } from '../../stacks/lib/threat-links.js';
+import { membershipOf, recipientOfMailbox, resolver, type ProtectionKind } from '../checks/effective-policy.js';
+import { isMailAppPermission, mailRoles } from '../checks/mail-app-permissions.js';
 import { domainName, upn } from '../manifest/formats.js';
 import type { Owner } from '../manifest/schema.js';
-import type { LiveState } from '../model/live.js';
+import type { GroupMemberships, LiveState } from '../model/live.js';
 import type { DomainDns } from '../read/dns.js';
 import { reviewerTarget } from '../resources/admin-consent-request-policy.js';
+import { methodConfigurations } from '../resources/authentication-methods-policy.js';
 import { USER_CONSENT_POLICIES } from '../resources/authorization-policy.js';
-import { noted, quoted } from './code.js';
+import { noted, quoted, Raw } from './code.js';
 import type { ImportRead } from './read.js';
 
 type Obj = Record<string, unknown>;
@@ -21,6 +27,10 @@ export interface ImportOptions {
   readonly stack: string;
   /** The owner of every control; absent: a placeholder synth refuses. */
   readonly owner?: Owner;
+  /** The owner of the mail areas (sender authentication, inbound, forwarding, threat protection, exposure); absent: `owner`. */
+  readonly mailOwner?: Owner;
+  /** The owner of the identity areas (consent, conditional access, authentication strength, mail applications); absent: `owner`. */
+  readonly identityOwner?: Owner;
   /** Break-glass accounts confirmed on the command line; absent: the proposal is written as a comment only. */
   readonly breakGlass?: readonly string[];
   /** The organisation's name (not read from the tenant); absent: the primary domain, with a note. */
@@ -29,12 +39,22 @@ export interface ImportOptions {
 
 /** One construct of the generated stack. */
 export interface ImportedArea {
-  readonly construct: 'SenderAuthentication' | 'InboundEnforcement' | 'ForwardingLockdown' | 'ConsentGovernance' | 'RiskBasedAccess';
+  readonly construct:
+    | 'SenderAuthentication' | 'InboundEnforcement' | 'ForwardingLockdown' | 'ThreatProtection' | 'ExternalExposure'
+    | 'ConsentGovernance' | 'RiskBasedAccess' | 'AuthenticationStrength' | 'MailApplications';
   readonly id: string;
+  /** Whose area it is: the mail owner's or the identity owner's (each `owner` when not given). */
+  readonly group: OwnerGroup;
   /** Props besides `owner`, which every area gets. */
   readonly props: Obj;
   readonly notes: readonly string[];
 }
+
+export type OwnerGroup = 'mail' | 'identity';
+
+/** The variable of the generated stack holding the owner of a group's areas. */
+export const ownerVariable = (o: { readonly mailOwner?: Owner; readonly identityOwner?: Owner }, group: OwnerGroup): string =>
+  group === 'mail' ? (o.mailOwner ? 'mailOwner' : 'owner') : o.identityOwner ? 'identityOwner' : 'owner';
 
 export interface ImportedPolicy {
   readonly id: string;
@@ -47,6 +67,8 @@ export interface ImportedPosture {
   readonly organization: { readonly name: string; readonly primaryDomain: string };
   readonly organizationNotes: readonly string[];
   readonly owner?: Owner;
+  readonly mailOwner?: Owner;
+  readonly identityOwner?: Owner;
   readonly breakGlass: { readonly users: readonly string[]; readonly proposed: readonly string[]; readonly notes: readonly string[] };
   readonly areas: readonly ImportedArea[];
   /** Conditional access policies added to RiskBasedAccess with `addPolicy`. */
@@ -55,6 +77,8 @@ export interface ImportedPosture {
   readonly notImported: readonly string[];
   /** Warnings for the person running import (stderr), our words with tenant text quoted. */
   readonly warnings: readonly string[];
+  /** What synth refuses until a person fills it in, besides the owner and the break-glass accounts (each a TODO comment of the file). */
+  readonly todo: readonly string[];
 }
 
 const rows = (s: { ok: boolean; value?: unknown } | undefined): Obj[] => (s?.ok && Array.isArray(s.value) ? (s.value as Obj[]) : []);
@@ -72,6 +96,7 @@ class Names {
     for (const g of rows(live.groups)) if (g['displayName']) this.groups.set(lower(g['id']), String(g['displayName']));
   }
   user = (id: string) => this.users.get(id.toLowerCase());
+  hasUser = (upn: string) => [...this.users.values()].includes(upn.toLowerCase());
   group = (id: string) => this.groups.get(id.toLowerCase());
 }
 
@@ -85,23 +110,31 @@ export function derivePosture(read: ImportRead, o: ImportOptions): ImportedPostu
   const organizationNotes = o.organization ? [] : ['The organisation\'s name is not read from the tenant: the primary domain stands in for it; change it to the name people use.'];
 
   const ca = conditionalAccess(live, names, o, warnings);
+  const apps = mailApplications(live, ownerVariable(o, 'identity'));
   const areas: ImportedArea[] = [
     senderAuthentication(read, live, primary),
     inboundEnforcement(live),
     forwarding(live),
+    threatProtection(live, names),
+    externalExposure(live),
     consent(live, names),
     ca.area,
+    authenticationStrength(live),
+    ...(apps ? [apps] : []),
   ];
   return {
     stack: o.stack,
     organization: { name: o.organization ?? primary, primaryDomain: primary },
     organizationNotes,
     ...(o.owner ? { owner: o.owner } : {}),
+    ...(o.mailOwner ? { mailOwner: o.mailOwner } : {}),
+    ...(o.identityOwner ? { identityOwner: o.identityOwner } : {}),
     breakGlass: ca.breakGlass,
     areas,
     policies: ca.policies,
     notImported: ca.notImported,
     warnings,
+    todo: ((apps?.props['apps'] ?? []) as Obj[]).some((a) => (a['scope'] as { mailboxes?: unknown[] }).mailboxes?.length === 0) ? ['the mailboxes each mail application may reach'] : [],
   };
 }
 
@@ -127,6 +160,7 @@ function senderAuthentication(read: ImportRead, live: LiveState, primary: string
   return {
     construct: 'SenderAuthentication',
     id: 'SenderAuthentication',
+    group: 'mail',
     props: { ...(reportAddresses ? { reportAddresses } : {}), domains },
     notes: domains.length ? [] : ['The tenant has no domain whose DNS the organisation publishes; declare at least one (synth refuses none).'],
   };
@@ -213,7 +247,7 @@ function inboundEnforcement(live: LiveState): ImportedArea {
     else if (quarantine !== 'Quarantine') notes.push(`Mail failing DMARC under p=quarantine is handled as ${quoted(quarantine)}; Quarantine is declared and ${GAP}.`);
   }
   notes.push('Transport rules and allow lists that bypass filtering (MAIL.INBOUND.2, .3) are not imported: keep one only with an approved exception.');
-  return { construct: 'InboundEnforcement', id: 'InboundEnforcement', props, notes };
+  return { construct: 'InboundEnforcement', id: 'InboundEnforcement', group: 'mail', props, notes };
 }
 
 // ---------------------------------------------------------------- forwarding
@@ -234,7 +268,7 @@ function forwarding(live: LiveState): ImportedArea {
   notes.push('Mailboxes and inbox rules that forward out (MAIL.FWD.3, .4) need an approved exception each; the plan lists them.');
   const props: Obj = {};
   if (allowed.length) props['allowedRemoteDomains'] = noted([...new Set(allowed)].sort(), ['Partner domains whose remote-domain entry allows automatic forwarding in the tenant: confirm each is still needed.']);
-  return { construct: 'ForwardingLockdown', id: 'ForwardingLockdown', props, notes };
+  return { construct: 'ForwardingLockdown', id: 'ForwardingLockdown', group: 'mail', props, notes };
 }
 
 // ---------------------------------------------------------------- consent
@@ -267,7 +301,7 @@ function consent(live: LiveState, names: Names): ImportedArea {
     if (days !== 30) workflow['requestDurationInDays'] = days;
   } else if (days !== undefined && days !== null) notes.push(`Requests expire after ${quoted(String(days))} days, outside 1 to 30; 30 is declared and ${GAP}.`);
   props['adminConsentWorkflow'] = workflow;
-  return { construct: 'ConsentGovernance', id: 'ConsentGovernance', props, notes };
+  return { construct: 'ConsentGovernance', id: 'ConsentGovernance', group: 'identity', props, notes };
 }
 
 // ---------------------------------------------------------------- conditional access
@@ -466,7 +500,7 @@ function conditionalAccess(live: LiveState, names: Names, o: ImportOptions, warn
   }
 
   return {
-    area: { construct: 'RiskBasedAccess' as const, id: 'RiskBasedAccess', props: noted(props, [], propNotes), notes },
+    area: { construct: 'RiskBasedAccess' as const, id: 'RiskBasedAccess', group: 'identity' as const, props: noted(props, [], propNotes), notes },
     breakGlass: { users: confirmed, proposed, notes: breakGlassNotes },
     policies: added,
     notImported,
@@ -542,4 +576,289 @@ function policyProps(s: Shape, names: Names, breakGlass: ReadonlySet<string>): O
     else return 'its sign-in frequency is not one the constructs declare';
   }
   return out;
+}
+
+// ---------------------------------------------------------------- mail applications
+
+const DAY_MS = 86_400_000;
+
+/** A time read from the tenant as milliseconds, or NaN. */
+const when = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : NaN);
+
+/**
+ * The apps that hold a mail application permission, declared as MailApplications declares them:
+ * the permissions they hold, their owner in Entra ID, the mailboxes an application access policy
+ * restricts them to, and the kinds of credential they sign in with (never a key, secret or thumbprint).
+ */
+function mailApplications(live: LiveState, ownerVar: string): ImportedArea | undefined {
+  const perms = live.appPermissions?.ok ? live.appPermissions.value : undefined;
+  if (!perms) return undefined;
+  const roles = mailRoles(perms.resources);
+  const sps = new Map(rows(live.servicePrincipals).map((s) => [lower(s['id']), s]));
+  const held = new Map<string, { graph: Set<string>; exchange: Set<string> }>();
+  for (const a of perms.assignments) {
+    if (String(a['principalType']) !== 'ServicePrincipal') continue;
+    const role = roles.get(lower(a['appRoleId']));
+    if (!isMailAppPermission(role)) continue;
+    const sp = sps.get(lower(a['principalId']));
+    if (!sp || MICROSOFT_TENANT_IDS.includes(lower(sp['appOwnerOrganizationId']))) continue;
+    const id = lower(a['principalId']);
+    const h = held.get(id) ?? { graph: new Set<string>(), exchange: new Set<string>() };
+    h[role.api].add(MAIL_APP_PERMISSIONS[role.api].find((p) => p.toLowerCase() === role.value.toLowerCase()) ?? role.value);
+    held.set(id, h);
+  }
+  if (!held.size) return undefined;
+  const owners = live.mailAppOwners?.ok ? live.mailAppOwners.value : {};
+  const policies = rows(live.applicationAccessPolicies);
+  const registrations = rows(live.applications);
+  const readAt = when(live.applications?.ok ? live.applications.readAt : undefined);
+  const users = rows(live.users);
+  const groups = rows(live.groups);
+  const notes: string[] = [];
+  const apps: Obj[] = [];
+  const entries = [...held.entries()].map(([id, h]) => ({ id, h, sp: sps.get(id)! })).sort((a, b) => String(a.sp['displayName']).localeCompare(String(b.sp['displayName'])) || lower(a.sp['appId']).localeCompare(lower(b.sp['appId'])));
+  for (const { id, h, sp } of entries) {
+    const appId = lower(sp['appId']);
+    const displayName = String(sp['displayName'] ?? '').trim() || appId;
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(appId)) {
+      notes.push(`The app ${quoted(displayName)} holds mail application permissions but has no application id the constructs accept; it is not declared and ${GAP}.`);
+      continue;
+    }
+    const appNotes: string[] = [];
+    const propNotes: Record<string, string[]> = {};
+    const app: Obj = { appId, displayName };
+
+    // The owner: the app's first owner in Entra ID that is a user with a mail address.
+    const person = (owners[id] ?? []).map((o) => ({ name: String(o['displayName'] ?? '').trim(), contact: lower(o['userPrincipalName'] ?? o['mail']) })).find((o) => o.name && upn.safeParse(o.contact).success && !/\.invalid$/.test(o.contact));
+    if (person) {
+      app['owner'] = { name: person.name, team: new Raw(`${ownerVar}.team`), contact: person.contact };
+      propNotes['owner'] = ["The app's owner in Entra ID; the team is not read from the tenant, so the area owner's team stands in."];
+    } else {
+      app['owner'] = new Raw(ownerVar);
+      propNotes['owner'] = ['TODO: the app has no owner in Entra ID that is a person with a mail address; the area owner stands in: name who answers for the app.'];
+    }
+
+    const permissions: Obj = {};
+    if (h.graph.size) permissions['graph'] = [...h.graph].sort();
+    if (h.exchange.size) permissions['exchange'] = [...h.exchange].sort();
+    app['permissions'] = permissions;
+
+    // The scope: the application access policies that restrict the app, resolved to a group's or the mailboxes' addresses.
+    const restricting = policies.filter((p) => lower(p['AppId']) === appId && lower(p['AccessRight']) === 'restrictaccess');
+    const matches = (p: Obj, o: Obj, keys: readonly string[]) => keys.some((k) => typeof o[k] === 'string' && o[k] && [lower(p['ScopeName']), lower(p['ScopeIdentity'])].includes(lower(o[k])));
+    const resolved = restricting.map((p) => {
+      const g = groups.find((x) => typeof x['mail'] === 'string' && x['mail'] && matches(p, x, ['displayName', 'mailNickname', 'mail']));
+      if (g) return { group: lower(g['mail']) };
+      const u = users.find((x) => matches(p, x, ['displayName', 'mail', 'userPrincipalName']));
+      return u ? { mailbox: lower(u['userPrincipalName']) } : { unresolved: String(p['ScopeName'] ?? p['ScopeIdentity'] ?? '') };
+    });
+    const groupScopes = resolved.filter((r) => 'group' in r);
+    const mailboxScopes = resolved.filter((r) => 'mailbox' in r);
+    if (resolved.length === 1 && groupScopes.length === 1) app['scope'] = { group: groupScopes[0]!.group };
+    else if (resolved.length && mailboxScopes.length === resolved.length) app['scope'] = { mailboxes: [...new Set(mailboxScopes.map((r) => r.mailbox!))].sort() };
+    else {
+      app['scope'] = { mailboxes: [] };
+      propNotes['scope'] = [
+        restricting.length
+          ? `TODO: the application access policies restricting the app (${resolved.map((r) => quoted(r.group ?? r.mailbox ?? r.unresolved ?? '')).join(', ')}) are not one group or only mailboxes of the directory; name the group or mailboxes it needs (synth refuses none).`
+          : 'TODO: no application access policy restricts the app, so it reaches every mailbox; name the group or mailboxes it needs (synth refuses none), then restrict it as the plan says.',
+      ];
+    }
+
+    // The kinds of credential the registration holds that still sign in; never the credentials themselves.
+    const reg = registrations.find((r) => lower(r['appId']) === appId);
+    if (!reg) appNotes.push(`The app has no application registration in this tenant, so its credentials are its publisher's; MAIL.APPS.3 needs an exception for it and ${GAP}.`);
+    else {
+      const active = (v: unknown) => ((Array.isArray(v) ? v : []) as Obj[]).filter((c) => !(when(c['endDateTime']) <= readAt));
+      const secrets = active(reg['passwordCredentials']);
+      const certificates = active(reg['keyCredentials']).filter((c) => lower(c['usage']) !== 'sign');
+      const kinds = [...(certificates.length ? ['certificate'] : []), ...(secrets.length ? ['secret'] : [])];
+      if (kinds.length) app['credentials'] = kinds;
+      else propNotes['appId'] = ['The registration holds no certificate or client secret that signs in: the default credentials (certificate, federated) are declared.'];
+      if (secrets.length) {
+        propNotes['credentials'] = ['The app signs in with a client secret: prefer a certificate or a federated credential, then drop "secret".'];
+        const long = secrets.some((c) => {
+          const start = when(c['startDateTime']);
+          const end = when(c['endDateTime']);
+          return !Number.isFinite(end) || (end - start) / DAY_MS > DEFAULT_MAX_SECRET_AGE_DAYS || (readAt - start) / DAY_MS > DEFAULT_MAX_SECRET_AGE_DAYS;
+        });
+        if (long) appNotes.push(`A client secret of the app lives or has lived longer than the catalogue's ${DEFAULT_MAX_SECRET_AGE_DAYS} days; the default is declared and ${GAP}.`);
+      }
+    }
+    apps.push(noted(app, appNotes, propNotes));
+  }
+  if (!apps.length) return undefined;
+  return { construct: 'MailApplications', id: 'MailApplications', group: 'identity', props: { apps }, notes: ['The apps that hold a mail application permission; any other app holding one is a finding of MAIL.APPS.1.', ...notes] };
+}
+
+// ---------------------------------------------------------------- external exposure
+
+/** A sharing policy entry, `domain:Action1, Action2`. */
+const sharingEntry = (entry: string) => {
+  const i = entry.indexOf(':');
+  return { domain: (i < 0 ? entry : entry.slice(0, i)).trim(), actions: i < 0 ? [] : entry.slice(i + 1).split(',').map((a) => a.trim().toLowerCase()).filter(Boolean) };
+};
+
+function externalExposure(live: LiveState): ImportedArea {
+  const notes: string[] = [];
+  const props: Obj = {};
+  const tag = rows(live.externalInOutlook)[0];
+  if (tag?.['Enabled'] === true) {
+    if (strings(tag['AllowList']).length) notes.push(`The External tag is not shown for ${strings(tag['AllowList']).map(quoted).join(', ')}; each needs an approved exception and ${GAP}.`);
+  } else {
+    // A transport rule that marks mail from outside stands for the tag.
+    const banner = rows(live.transportRules).find(
+      (r) =>
+        lower(r['State']) === 'enabled' && lower(r['Mode']) === 'enforce' && lower(r['FromScope']) === 'notinorganization' &&
+        ((lower(r['ApplyHtmlDisclaimerLocation']) === 'prepend' && String(r['ApplyHtmlDisclaimerText'] ?? '').trim() !== '') || String(r['PrependSubject'] ?? '').trim() !== ''),
+    );
+    const name = String(banner?.['Name'] ?? '').trim();
+    if (banner && name.length <= 64 && !/\p{Cc}/u.test(name)) {
+      props['bannerRule'] = name;
+      notes.push('Mail from outside is marked by a transport rule rather than by Outlook\'s External tag.');
+    } else notes.push(`Outlook's External tag is off and no transport rule marks mail from outside; the tag is declared and ${GAP}.`);
+  }
+  let freeBusy = false;
+  let more = false;
+  for (const p of rows(live.sharingPolicies)) {
+    if (p['Enabled'] !== true) continue;
+    for (const e of strings(p['Domains']).map(sharingEntry)) {
+      if (e.domain.toLowerCase() === 'anonymous') more = true;
+      if (e.domain !== '*') continue;
+      if (e.actions.includes('calendarsharingfreebusysimple')) freeBusy = true;
+      if (e.actions.some((a) => a !== 'calendarsharingfreebusysimple')) more = true;
+    }
+  }
+  if (freeBusy) {
+    props['allowFreeBusyWithAllDomains'] = true;
+    notes.push('A sharing policy of the tenant shares free/busy with every outside domain: declaring it keeps it; drop it when only named partners need it.');
+  }
+  if (more) notes.push(`A sharing policy shares calendar details or contacts with every domain, or publishes calendars anonymously; none of it is declared and ${GAP}.`);
+  const org = rows(live.organizationConfig)[0];
+  if (org?.['AuditDisabled'] === true) notes.push(`Mailbox auditing is off for the organisation; it is declared on and ${GAP}.`);
+  notes.push('Every user and shared mailbox must audit the actions MAIL.EXPOSURE.3 names; the plan lists the mailboxes that do not.');
+  return { construct: 'ExternalExposure', id: 'ExternalExposure', group: 'mail', props, notes };
+}
+
+// ---------------------------------------------------------------- authentication strength
+
+function authenticationStrength(live: LiveState): ImportedArea {
+  const notes: string[] = [];
+  const props: Obj = {};
+  const policy = live.authMethodsPolicy?.ok ? live.authMethodsPolicy.value : undefined;
+  const configs = policy ? methodConfigurations(policy) : [];
+  const disabled: string[] = [];
+  const enabled: string[] = [];
+  for (const m of WEAK_METHODS) {
+    const c = configs.find((x) => lower(x['id']) === m.toLowerCase());
+    if (!c) continue;
+    if (lower(c['state']) === 'enabled') enabled.push(m);
+    else disabled.push(m);
+  }
+  if (disabled.length) {
+    props['disabledMethods'] = disabled.sort();
+    notes.push('Methods the tenant has turned off, declared so they stay off; the privileged roles are the catalogue\'s highly privileged roles, or RiskBasedAccess\'s.');
+  }
+  if (enabled.includes('sms') || enabled.includes('voice')) notes.push(`SMS or voice codes are enabled in the tenant; a phishing page can relay them: declare them in disabledMethods once users have a stronger method.`);
+  return { construct: 'AuthenticationStrength', id: 'AuthenticationStrength', group: 'identity', props, notes };
+}
+
+// ---------------------------------------------------------------- threat protection
+
+const NO_MEMBERSHIPS: GroupMemberships = { groups: [], unresolved: [] };
+
+/** The entries of a list property, trimmed, without empty ones. */
+const entries = (v: unknown) => strings(v).map((x) => x.trim()).filter(Boolean);
+/** What every policy holds (lower case), in the first policy's order; none when there is no policy. */
+const heldByAll = (lists: readonly string[][]) => (lists.length ? lists[0]!.filter((x) => lists.every((l) => l.includes(x))) : []);
+
+/**
+ * ThreatProtection from every policy of each kind that applies to some mailbox (default, custom,
+ * preset and built-in alike, resolved as the checks resolve them): what every one of them holds is declared
+ * (protected users, partner domains, additional file types), and a setting any one of them relaxes
+ * is declared relaxed, so no population's effective policy is below what is declared. The settings
+ * the catalogue fixes (spoof and mailbox intelligence, anti-spam actions, zero-hour purge, Safe
+ * Links' scanning) are not props: the plan judges them.
+ */
+function threatProtection(live: LiveState, names: Names): ImportedArea {
+  const notes: string[] = [];
+  const props: Obj = {};
+  // The policies that apply to some mailbox, by the reconciler's own resolution; every policy when that is not known.
+  const recipients = rows(live.mailboxes).map((m) => recipientOfMailbox(m)).filter((r): r is NonNullable<typeof r> => r !== undefined);
+  const membership = membershipOf(live.groupMemberships?.ok ? live.groupMemberships.value : NO_MEMBERSHIPS);
+  const applied = (kind: ProtectionKind, policies: Obj[], rules: Obj[], presetRules: Obj[]): Obj[] => {
+    const resolve = resolver({ kind, policies, rules, presetRules }, membership);
+    const used = new Set<Obj>();
+    for (const r of recipients) {
+      const a = resolve(r);
+      if (a.status === 'unknown') return policies;
+      if (a.status === 'applies' && a.policy) used.add(a.policy);
+    }
+    return recipients.length ? policies.filter((p) => used.has(p)) : policies;
+  };
+  const own = new Set(rows(live.acceptedDomains).map((a) => lower(a['DomainName'] ?? a['Name'])));
+
+  // High-value groups: the directory's groups the tenant's enabled rules target by membership.
+  const groups = new Set<string>();
+  for (const section of [live.antiPhishRules, live.eopProtectionRules, live.atpProtectionRules, live.contentFilterRules, live.malwareFilterRules, live.safeLinksRules, live.safeAttachmentRules]) {
+    for (const r of rows(section)) {
+      if (lower(r['State']) !== 'enabled') continue;
+      for (const g of entries(r['SentToMemberOf'])) {
+        const found = rows(live.groups).find((x) => [lower(x['displayName']), lower(x['mail']), lower(x['mailNickname'])].includes(g.toLowerCase()));
+        if (found && String(found['displayName'] ?? '').trim()) groups.add(String(found['displayName']).trim());
+        else if (!found) notes.push(`A rule targets the members of ${quoted(g)}, which is no group of the directory; it is not declared as a population.`);
+      }
+    }
+  }
+  if (groups.size) props['populations'] = noted({ highValueGroups: [...groups].sort() }, ['Groups the tenant\'s protection rules target: each is judged as a population of its own.']);
+
+  // Impersonation: the users and partner domains every anti-phishing policy protects.
+  const phish = applied('antiPhish', rows(live.antiPhish), rows(live.antiPhishRules), rows(live.atpProtectionRules));
+  const users = heldByAll(phish.map((p) => (p['EnableTargetedUserProtection'] === true ? entries(p['TargetedUsersToProtect']).map((e) => lower(e.split(';').pop())) : [])))
+    .filter((u) => upn.safeParse(u).success && names.hasUser(u));
+  const domains = heldByAll(phish.map((p) => (p['EnableTargetedDomainsProtection'] === true ? entries(p['TargetedDomainsToProtect']).map(lower) : [])))
+    .filter((d) => !own.has(d) && domainName.safeParse(d).success);
+  const some = (key: string, flag: string, of: (e: string) => string) => [...new Set(phish.flatMap((p) => (p[flag] === true ? entries(p[key]).map(of) : [])))];
+  const partly = [
+    ...some('TargetedUsersToProtect', 'EnableTargetedUserProtection', (e) => lower(e.split(';').pop())).filter((u) => !users.includes(u)),
+    ...some('TargetedDomainsToProtect', 'EnableTargetedDomainsProtection', lower).filter((d) => !domains.includes(d) && !own.has(d)),
+  ];
+  if (partly.length) notes.push(`Protected by some anti-phishing policies only, so not declared: ${partly.map(quoted).join(', ')}; declare those every population needs, and the plan shows the policies without them.`);
+  const ACTIONS = ['TargetedUserProtectionAction', 'TargetedDomainProtectionAction', 'MailboxIntelligenceProtectionAction'];
+  const impersonation: Obj = {};
+  if (users.length) impersonation['protectedUsers'] = [...new Set(users)];
+  if (domains.length) impersonation['partnerDomains'] = [...new Set(domains)];
+  if (phish.length && phish.every((p) => ACTIONS.every((k) => String(p[k] ?? '') === 'Delete'))) impersonation['action'] = 'Delete';
+  if (Object.keys(impersonation).length) props['impersonation'] = noted(impersonation, ['Protected by every anti-phishing policy that applies to a mailbox; a user or domain only some of them protect is not declared.']);
+  if (!rows(live.antiPhish).length) notes.push(`The tenant has no anti-phishing policy; impersonation protection is declared and ${GAP}.`);
+
+  // Safe Links: a setting any policy leaves off is declared relaxed.
+  const links = applied('safeLinks', rows(live.safeLinks), rows(live.safeLinksRules), rows(live.atpProtectionRules));
+  const relaxed: Obj = {};
+  for (const [prop, key] of [['teams', 'EnableSafeLinksForTeams'], ['office', 'EnableSafeLinksForOffice'], ['internalSenders', 'EnableForInternalSenders']] as const) {
+    if (links.some((p) => p[key] === false)) relaxed[prop] = false;
+  }
+  if (Object.keys(relaxed).length) props['links'] = noted(relaxed, ['A Safe Links policy that applies to a mailbox leaves these off: declared relaxed, so it is not drift; require them when every policy has them on.']);
+  if (!rows(live.safeLinks).length) notes.push(`The tenant has no Safe Links policy (Defender for Office 365 may not be licensed); Safe Links is declared and ${GAP}.`);
+
+  // Safe Attachments and anti-malware.
+  const attachments: Obj = {};
+  const sa = applied('safeAttachments', rows(live.safeAttachments), rows(live.safeAttachmentRules), rows(live.atpProtectionRules));
+  if (sa.some((p) => String(p['Action'] ?? '') === 'DynamicDelivery') && sa.every((p) => ['Block', 'DynamicDelivery'].includes(String(p['Action'] ?? '')))) attachments['action'] = 'DynamicDelivery';
+  const tags = [...new Set(sa.map((p) => String(p['QuarantineTag'] ?? '').trim()))];
+  if (tags.length === 1 && tags[0] && tags[0] !== 'AdminOnlyAccessPolicy' && !/\p{Cc}/u.test(tags[0])) attachments['quarantineTag'] = tags[0];
+  const malware = applied('antiMalware', rows(live.malwareFilter), rows(live.malwareFilterRules), rows(live.eopProtectionRules));
+  const common = new Set(COMMON_ATTACHMENT_TYPES);
+  const extra = heldByAll(malware.map((p) => (p['EnableFileFilter'] === false ? [] : entries(p['FileTypes']).map((t) => t.toLowerCase().replace(/^\./, ''))))).filter((t) => !common.has(t) && /^[a-z0-9]{1,16}$/.test(t));
+  if (extra.length) attachments['additionalFileTypes'] = [...new Set(extra)].sort();
+  if (malware.length && malware.every((p) => String(p['FileTypeAction'] ?? '') === 'Quarantine')) attachments['fileTypeAction'] = 'Quarantine';
+  if (Object.keys(attachments).length) props['attachments'] = attachments;
+  if (!rows(live.safeAttachments).length) notes.push(`The tenant has no Safe Attachments policy; Safe Attachments is declared and ${GAP}.`);
+
+  notes.push(
+    'Threat protection judges the effective policy of each population; what is declared here is what every policy applying to a mailbox holds.',
+    'Not imported: the privileged roles (the catalogue\'s, or RiskBasedAccess\'s), because the tenant holds no such list; and the anti-spam, spoof and',
+    'mailbox intelligence settings, which the catalogue fixes rather than the posture: the plan judges them.',
+  );
+  return { construct: 'ThreatProtection', id: 'ThreatProtection', group: 'mail', props, notes };
 }

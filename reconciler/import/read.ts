@@ -5,12 +5,14 @@ import { MANIFEST_VERSION, type Manifest } from '../manifest/schema.js';
 import type { LiveState, Section } from '../model/live.js';
 import { readDns, type DomainDns } from '../read/dns.js';
 import { readTenant, typesToRead } from '../read/live.js';
+import { DEFAULT_PRIVILEGED_ROLES } from '../../stacks/lib/roles.js';
+import { linksAttachmentsDesiredState } from '../../stacks/lib/threat-links.js';
 import type { ReadContext } from '../resources/types.js';
 
 type Obj = Record<string, unknown>;
 
 /** The control areas `posture import` writes code for, and so reads. */
-export const IMPORTED_AREAS: readonly ControlArea[] = ['ownership', 'sender-authentication', 'inbound', 'forwarding', 'consent', 'conditional-access'];
+export const IMPORTED_AREAS: readonly ControlArea[] = ['ownership', 'sender-authentication', 'inbound', 'forwarding', 'threat', 'exposure', 'consent', 'conditional-access', 'authentication', 'mail-apps'];
 
 /** What import read: the live state of the imported areas, and the DNS of every domain the organisation publishes. */
 export interface ImportRead {
@@ -58,6 +60,13 @@ export function readManifest(domains: readonly string[] = []): Manifest {
       },
       inbound: { antiPhish: { honorDmarcPolicy: true, dmarcRejectAction: 'Reject', dmarcQuarantineAction: 'Quarantine' } },
       forwarding: { autoForwardingMode: 'Off', allowedRemoteDomains: [] },
+      // Declared so the role holders the populations need are read.
+      threatProtection: {
+        populations: { privilegedRoles: [...DEFAULT_PRIVILEGED_ROLES], highValueGroups: [] },
+        impersonation: { protectedUsers: [], protectedDomains: [], action: 'Quarantine' },
+        antiSpam: { highConfidencePhishAction: 'Quarantine', phishSpamAction: 'Quarantine', zeroHourAutoPurge: true },
+        ...linksAttachmentsDesiredState(),
+      },
       consent: {
         userConsent: 'disabled',
         allowUsersToRegisterApps: false,

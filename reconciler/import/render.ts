@@ -4,7 +4,7 @@
  * code.ts), every comment our own words.
  */
 import { commentLine, literal, noted, quoted, Raw, render } from './code.js';
-import type { ImportedPosture } from './derive.js';
+import { ownerVariable, type ImportedPosture } from './derive.js';
 
 /** The package the constructs are imported from in a posture repository. */
 export const DEFAULT_MODULE = 'email-posture';
@@ -38,7 +38,7 @@ export function renderStack(p: ImportedPosture, o: RenderOptions): string {
   let body = '';
   body += `${pad}new LocalBackend(this, { path: \`terraform.\${id}.tfstate\` });\n\n`;
   if (p.owner) {
-    body += comment(['The owner of every control; give an area or a control its own owner with `owner` or `controls`.'], pad);
+    body += comment([p.mailOwner && p.identityOwner ? 'The owner of the ownership controls; give an area or a control its own owner with `owner` or `controls`.' : 'The owner of every control not given another; give an area or a control its own owner with `owner` or `controls`.'], pad);
     body += `${pad}const owner = ${render({ ...p.owner }, pad)};\n`;
   } else {
     body += comment(
@@ -49,6 +49,14 @@ export function renderStack(p: ImportedPosture, o: RenderOptions): string {
       pad,
     );
     body += `${pad}const owner = ${render({ ...PLACEHOLDER_OWNER }, pad)};\n`;
+  }
+  if (p.mailOwner) {
+    body += comment(['The owner of the mail areas: sender authentication, inbound, forwarding, threat protection, exposure.'], pad);
+    body += `${pad}const mailOwner = ${render({ ...p.mailOwner }, pad)};\n`;
+  }
+  if (p.identityOwner) {
+    body += comment(['The owner of the identity areas: consent, conditional access, authentication strength, mail applications.'], pad);
+    body += `${pad}const identityOwner = ${render({ ...p.identityOwner }, pad)};\n`;
   }
   body += '\n';
 
@@ -68,7 +76,7 @@ export function renderStack(p: ImportedPosture, o: RenderOptions): string {
     body += comment(area.notes, pad);
     const hasPolicies = area.construct === 'RiskBasedAccess' && p.policies.length > 0;
     // Spread copies the comment symbols too.
-    const props = render({ owner: new Raw('owner'), ...area.props }, pad);
+    const props = render({ owner: new Raw(ownerVariable(p, area.group)), ...area.props }, pad);
     body += `${pad}${hasPolicies ? 'const access = ' : ''}new ${area.construct}(posture, ${literal(area.id)}, ${props});\n`;
     if (area.construct === 'RiskBasedAccess') {
       for (const policy of p.policies) {
@@ -84,8 +92,7 @@ export function renderStack(p: ImportedPosture, o: RenderOptions): string {
   const header = [
     `A posture imported from tenant ${quoted(o.tenant)} by posture import. Review every comment, above all`,
     'each TODO, before the first synth; then `posture plan` shows where the tenant is below the catalogue.',
-    'Not imported: ThreatProtection, AuthenticationStrength, ExternalExposure, MailApplications, InboundPaths,',
-    'exceptions and IncidentResponse; declare them here as the posture needs them.',
+    'Not imported: InboundPaths, exceptions and IncidentResponse; declare them here as the posture needs them.',
   ];
   return (
     `${comment(header, '')}` +

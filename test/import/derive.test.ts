@@ -157,3 +157,98 @@ describe('registration', () => {
     expect(registration(join(dir, 'other', 'x.ts'), 'x')).toBeUndefined();
   });
 });
+
+describe('derivePosture beyond mail flow and consent', () => {
+  const GRAPH_SP = { id: 'sp-graph', appId: '00000003-0000-0000-c000-000000000000', displayName: 'Microsoft Graph', appOwnerOrganizationId: 'f8cdef31-a31e-4b4a-93e4-5f571e91255a' };
+  const EXO_SP = { id: 'sp-exo', appId: '00000002-0000-0ff1-ce00-000000000000', displayName: 'Office 365 Exchange Online', appOwnerOrganizationId: 'f8cdef31-a31e-4b4a-93e4-5f571e91255a' };
+  const graphRoles = [{ id: 'role-send', value: 'Mail.Send' }, { id: 'role-user', value: 'User.Read.All' }];
+  const exoRoles = [{ id: 'role-full', value: 'full_access_as_app' }];
+  const app = (id: string, appId: string, displayName: string) => ({ id, appId, displayName, appOwnerOrganizationId: '0c4d1e2f-0000-4000-8000-000000000001' });
+  const assign = (principalId: string, appRoleId: string, resourceId: string) => ({ id: `${principalId}-${appRoleId}`, principalId, principalType: 'ServicePrincipal', appRoleId, resourceId });
+  const HOSTILE_APP = 'Mailer */ \u202e\n// run();';
+  const live: LiveState = {
+    users: section([BG, { id: 'u-owner', userPrincipalName: 'owner@contoso.example', displayName: 'Ola Owner' }, { id: 'u-exec', userPrincipalName: 'exec@contoso.example', displayName: 'Eve Exec' }, { id: 'u-fin', userPrincipalName: 'fin@contoso.example', displayName: 'Fin Ance' }]),
+    groups: section([{ id: 'g-1', displayName: 'Finance Team', mail: 'finance@contoso.example', mailNickname: 'finance' }]),
+    domains: section([{ id: 'contoso.example', isDefault: true, isVerified: true }]),
+    acceptedDomains: section([{ DomainName: 'contoso.example' }]),
+    servicePrincipals: section([GRAPH_SP, EXO_SP, app('sp-a', '11111111-2222-4333-8444-555555555555', HOSTILE_APP), app('sp-b', '66666666-7777-4888-9999-000000000000', 'Archiver'), app('sp-c', '12121212-3434-4565-8787-909090909090', 'Directory Reader')]),
+    appPermissions: section({
+      resources: [{ ...GRAPH_SP, appRoles: graphRoles }, { ...EXO_SP, appRoles: exoRoles }],
+      assignments: [assign('sp-a', 'role-send', 'sp-graph'), assign('sp-b', 'role-full', 'sp-exo'), assign('sp-c', 'role-user', 'sp-graph')],
+    }),
+    mailAppOwners: section({ 'sp-a': [{ id: 'u-owner', displayName: 'Ola Owner', userPrincipalName: 'owner@contoso.example' }], 'sp-b': [] }),
+    applications: { ...section([
+      { appId: '11111111-2222-4333-8444-555555555555', passwordCredentials: [{ keyId: 'k1', startDateTime: '2025-01-01T00:00:00Z', endDateTime: '2027-01-01T00:00:00Z', hint: 'abc' }], keyCredentials: [{ keyId: 'k2', usage: 'Verify', endDateTime: '2020-01-01T00:00:00Z', customKeyIdentifier: 'THUMB' }] },
+      { appId: '66666666-7777-4888-9999-000000000000', passwordCredentials: [], keyCredentials: [] },
+    ]), readAt: '2026-06-01T00:00:00Z' },
+    applicationAccessPolicies: section([{ AppId: '11111111-2222-4333-8444-555555555555', AccessRight: 'RestrictAccess', ScopeName: 'Finance Team', ScopeIdentity: 'finance' }]),
+    externalInOutlook: section([{ Identity: 'ExternalInOutlook', Enabled: false, AllowList: [] }]),
+    transportRules: section([{ Name: 'External banner', State: 'Enabled', Mode: 'Enforce', FromScope: 'NotInOrganization', ApplyHtmlDisclaimerLocation: 'Prepend', ApplyHtmlDisclaimerText: 'External' }]),
+    sharingPolicies: section([{ Identity: 'Default Sharing Policy', Enabled: true, Domains: ['*:CalendarSharingFreeBusyDetail', 'partner.example:ContactsSharing'] }]),
+    organizationConfig: section([{ AuditDisabled: false }]),
+    authMethodsPolicy: section({ authenticationMethodConfigurations: [{ id: 'Sms', state: 'enabled' }, { id: 'Voice', state: 'disabled' }, { id: 'Email', state: 'enabled' }] }),
+    antiPhish: section([
+      { Name: 'Default', IsDefault: true, EnableTargetedUserProtection: true, TargetedUsersToProtect: ['Eve Exec;exec@contoso.example', 'Fin Ance;fin@contoso.example'], EnableTargetedDomainsProtection: true, TargetedDomainsToProtect: ['partner.example', 'contoso.example'] },
+      { Name: 'Finance', IsDefault: false, EnableTargetedUserProtection: true, TargetedUsersToProtect: ['Eve Exec;exec@contoso.example'], EnableTargetedDomainsProtection: true, TargetedDomainsToProtect: ['partner.example'] },
+    ]),
+    antiPhishRules: section([{ Name: 'Finance', State: 'Enabled', AntiPhishPolicy: 'Finance', SentToMemberOf: ['Finance Team'], Priority: 0 }]),
+    safeLinks: section([{ Name: 'Links', EnableSafeLinksForTeams: false, EnableSafeLinksForOffice: true, EnableForInternalSenders: true }]),
+    safeAttachments: section([{ Name: 'Attachments', Action: 'DynamicDelivery', QuarantineTag: 'AdminOnlyAccessPolicy' }]),
+    malwareFilter: section([{ Name: 'Default', IsDefault: true, FileTypes: ['exe', 'one', 'ONE'], FileTypeAction: 'Reject' }]),
+  };
+
+  it('declares the mail apps with their permissions, owner, scope and credential kinds, never a credential', async () => {
+    const posture = derivePosture(await readOf(live, {}, []), { stack: 'contoso', identityOwner: { name: 'Id', team: 'Identity', contact: 'id@contoso.example' } });
+    const text = renderStack(posture, { tenant: 'contoso.onmicrosoft.example' });
+    expect(unsafe(text)).toBe(false);
+    expect(text).toMatch(/new MailApplications\(posture, "MailApplications", \{\n {6}owner: identityOwner,/);
+    // Only the apps holding a mail permission; the hostile name a literal that means exactly it.
+    expect(text).not.toContain('Directory Reader');
+    expect(text).toContain(`displayName: ${literal(HOSTILE_APP)}`);
+    expect(text).not.toMatch(/^\s*\/\/ run\(\);/m);
+    expect(text).toMatch(/owner: \{ name: "Ola Owner", team: identityOwner\.team, contact: "owner@contoso\.example" \}/);
+    expect(text).toContain('permissions: { graph: ["Mail.Send"] }');
+    expect(text).toContain('scope: { group: "finance@contoso.example" }');
+    // The expired certificate does not count; the secret does, with its kind only.
+    expect(text).toContain('credentials: ["secret"]');
+    expect(text).toMatch(/lives or has lived longer than the catalogue's 180 days/);
+    expect(text).not.toMatch(/k1|k2|THUMB|abc/);
+    // The Exchange app: no owner, no access policy: placeholders synth refuses.
+    expect(text).toContain('permissions: { exchange: ["full_access_as_app"] }');
+    expect(text).toMatch(/TODO: the app has no owner in Entra ID[^\n]*\n\s+owner: identityOwner,/);
+    expect(text).toMatch(/TODO: no application access policy restricts the app[^\n]*\n\s+scope: \{ mailboxes: \[\] \}/);
+    expect(posture.todo).toEqual(['the mailboxes each mail application may reach']);
+  });
+
+  it('declares exposure and authentication strength as the tenant has them, naming the gaps', async () => {
+    const posture = derivePosture(await readOf(live, {}, []), { stack: 'contoso' });
+    const text = renderStack(posture, { tenant: 'contoso.onmicrosoft.example' });
+    expect(text).toMatch(/new ExternalExposure\(posture, "ExternalExposure", \{[^)]*bannerRule: "External banner"/);
+    // Details shared with every domain are below the catalogue: nothing of it is declared.
+    expect(text).not.toMatch(/allowFreeBusyWithAllDomains/);
+    expect(text).toMatch(/shares calendar details or contacts with every domain[^\n]*the plan will show the gap/);
+    expect(text).toMatch(/new AuthenticationStrength\(posture, "AuthenticationStrength", \{ owner, disabledMethods: \["voice"\] \}\)/);
+    expect(text).toMatch(/SMS or voice codes are enabled/);
+  });
+
+  it('declares threat protection as every policy applying to a mailbox holds it', async () => {
+    const posture = derivePosture(await readOf(live, {}, []), { stack: 'contoso', mailOwner: { name: 'Mail', team: 'Mail', contact: 'mail@contoso.example' } });
+    const text = renderStack(posture, { tenant: 'contoso.onmicrosoft.example' });
+    expect(text).toMatch(/new ThreatProtection\(posture, "ThreatProtection", \{\n {6}owner: mailOwner,/);
+    expect(text).toContain('populations: { highValueGroups: ["Finance Team"] }');
+    // Without the mailboxes, every policy counts: exec is protected by both, fin by one; the own domain is always protected.
+    expect(text).toContain('impersonation: { protectedUsers: ["exec@contoso.example"], partnerDomains: ["partner.example"] }');
+    expect(text).toMatch(/Protected by some anti-phishing policies only, so not declared: "fin@contoso\.example"/);
+    expect(text).toContain('links: { teams: false }');
+    expect(text).toContain('attachments: { action: "DynamicDelivery", additionalFileTypes: ["one"] }');
+    expect(text).toMatch(/Not imported: the privileged roles/);
+  });
+
+  it('gives every area the owner variable of its group', async () => {
+    const posture = derivePosture(await readOf(live, {}, []), { stack: 'contoso' });
+    expect(Object.fromEntries(posture.areas.map((a) => [a.construct, a.group]))).toEqual({
+      SenderAuthentication: 'mail', InboundEnforcement: 'mail', ForwardingLockdown: 'mail', ThreatProtection: 'mail', ExternalExposure: 'mail',
+      ConsentGovernance: 'identity', RiskBasedAccess: 'identity', AuthenticationStrength: 'identity', MailApplications: 'identity',
+    });
+  });
+});
