@@ -1,5 +1,4 @@
 import { Resolver } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
 import { scopeFor, tokenProvider, type AuthMethod, type TokenProvider } from '../auth/tokens.js';
 import type { DnsResolver } from '../read/dns.js';
 import { ExchangeTransport } from '../transport/exchange.js';
@@ -36,22 +35,9 @@ export const sameTenant = (a: string, b: string): boolean => a.toLowerCase() ===
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
 export const DEFAULT_EXCHANGE_URL = 'https://outlook.office365.com';
 
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
+import { isLoopbackHost } from '../core/loopback.js';
 
-/**
- * Whether a host name is a loopback address: an IPv4 address in 127.0.0.0/8, ::1 (IPv4-mapped forms
- * included), or `localhost`. A name that merely starts like one (`127.evil.example`) is not, and
- * neither is `localhost.`: an absolute name a resolver may send to DNS instead of the hosts file.
- * Takes a URL's `hostname` (IPv6 in brackets) or a bare address.
- */
-export function isLoopbackHost(host: string): boolean {
-  const name = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (name.toLowerCase() === 'localhost') return true;
-  const family = isIP(name);
-  return family !== 0 && LOOPBACK.check(name, family === 6 ? 'ipv6' : 'ipv4');
-}
+export { isLoopbackHost };
 
 /** A DNS resolver, pointed at `server` (HOST:PORT) when given. */
 export function dnsResolver(server: string | undefined, timeoutMs = 3000): DnsResolver {

@@ -1,6 +1,6 @@
 import type * as Undici from 'undici';
 import { rememberSecret } from '../core/redact.js';
-import { isLoopbackHost } from '../input/connection.js';
+import { isLoopbackHost } from '../core/loopback.js';
 
 /**
  * Outbound HTTP through the proxy the environment names. HTTPS_PROXY / https_proxy (for https

@@ -8,7 +8,7 @@
  * The URL is a secret: it never appears in what this module returns. Errors name the HTTP status
  * or the network failure only, and the caller names the destination by its environment variable.
  */
-import { isLoopbackHost } from '../input/connection.js';
+import { isLoopbackHost } from '../core/loopback.js';
 import { sleep as realSleep, type Sleep } from './middleware.js';
 import { proxyFetch, ProxyError } from './proxy.js';
 
