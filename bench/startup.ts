@@ -9,10 +9,13 @@
  * maxRSS at exit) are reported. The floor is Node itself: `node -e 0`, the least any Node CLI can
  * start in on this machine; each result gives its ratio to it.
  *
- * Run: npm run bench:startup [-- --runs 9]
+ * `--baseline REF` measures a commit of this repository the same way (a detached worktree sharing this
+ * checkout's node_modules, run from its TypeScript source), for a before-and-after.
+ *
+ * Run: npm run bench:startup [-- --runs 9] [-- --baseline 361ff1f]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROLE_IDS, startSimulator } from '../simulator/index.js';
@@ -41,10 +44,25 @@ writeFileSync(
 const installed = spawnSync('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: app, encoding: 'utf8' });
 if (installed.status !== 0) throw new Error(`npm ci failed: ${installed.stderr}`);
 
-const entries = {
+const entries: Record<string, string> = {
   source: join(repo, 'bin', 'posture.js'),
   compiled: join(app, 'node_modules', 'email-posture', 'bin', 'posture.js'),
 };
+
+// The commit to compare with, checked out beside this one.
+const at = process.argv.indexOf('--baseline');
+const baselineRef = at > 0 ? process.argv[at + 1] : undefined;
+const baselineDir = join(work, 'baseline');
+if (baselineRef) {
+  const added = spawnSync('git', ['worktree', 'add', '--detach', baselineDir, baselineRef], { cwd: repo, encoding: 'utf8' });
+  if (added.status !== 0) throw new Error(`git worktree add ${baselineRef} failed: ${added.stderr}`);
+  symlinkSync(join(repo, 'node_modules'), join(baselineDir, 'node_modules'));
+  entries['baseline'] = join(baselineDir, 'bin', 'posture.js');
+  // Its own synth: a manifest is read by the version that wrote it.
+  const synthesized = spawnSync(process.execPath, ['--import', 'tsx', join(baselineDir, 'stacks', 'main.ts')], { cwd: baselineDir, env: { ...process.env, CDKTF_OUTDIR: join(work, 'baseline-out') }, encoding: 'utf8' });
+  if (synthesized.status !== 0) throw new Error(`synth of ${baselineRef} failed: ${synthesized.stderr}`);
+}
+const synthDirOf = (name: string) => (name === 'baseline' ? join(work, 'baseline-out') : synthDir);
 
 // Each measured process reports its own peak resident memory as it exits.
 const reportRss = `data:text/javascript,process.on('exit',()=>process.stderr.write('\\nMAXRSS '+process.resourceUsage().maxRSS+'\\n'))`;
@@ -74,12 +92,12 @@ async function series(args: readonly string[], env: Record<string, string>) {
 
 const sim = await startSimulator({ scenario: 'compliant' });
 const env = tenantEnv(sim, ROLE_IDS.globalReader);
-const planArgs = (entry: string) => [entry, 'plan', '--synth-dir', synthDir, '--stack', 'minimal', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`, '--auth', 'token', '--evidence', join(work, 'evidence.jsonl'), '--out', join(work, 'plan.txt')];
+const planArgs = (entry: string, dir: string) => [entry, 'plan', '--synth-dir', dir, '--stack', 'minimal', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`, '--auth', 'token', '--evidence', join(work, 'evidence.jsonl'), '--out', join(work, 'plan.txt')];
 
 const floor = await series(['-e', '0'], env);
 const measured: Record<string, { version: Awaited<ReturnType<typeof series>>; plan: Awaited<ReturnType<typeof series>> }> = {};
 for (const [name, entry] of Object.entries(entries)) {
-  measured[name] = { version: await series([entry, '--version'], env), plan: await series(planArgs(entry), env) };
+  measured[name] = { version: await series([entry, '--version'], env), plan: await series(planArgs(entry, synthDirOf(name)), env) };
 }
 await sim.stop();
 
@@ -92,11 +110,26 @@ const result = {
   floor: { what: 'node -e 0', ...floor },
   source: { how: 'TypeScript through tsx (a checkout)', version: { ...measured.source!.version, ratioToFloor: ratio(measured.source!.version) }, plan: { ...measured.source!.plan, ratioToFloor: ratio(measured.source!.plan) } },
   compiled: { how: 'the packed package, installed', version: { ...measured.compiled!.version, ratioToFloor: ratio(measured.compiled!.version) }, plan: { ...measured.compiled!.plan, ratioToFloor: ratio(measured.compiled!.plan) } },
+  ...(measured['baseline']
+    ? {
+        baseline: {
+          how: `commit ${baselineRef}, from its TypeScript source`,
+          version: { ...measured['baseline'].version, ratioToFloor: ratio(measured['baseline'].version) },
+          plan: { ...measured['baseline'].plan, ratioToFloor: ratio(measured['baseline'].plan) },
+        },
+        compiledVsBaseline: {
+          versionWall: fixed2(measured.compiled!.version.wallSeconds / measured['baseline'].version.wallSeconds),
+          planWall: fixed2(measured.compiled!.plan.wallSeconds / measured['baseline'].plan.wallSeconds),
+          planRss: fixed2(measured.compiled!.plan.peakRssMb / measured['baseline'].plan.peakRssMb),
+        },
+      }
+    : {}),
   compiledVsSource: {
     versionWall: fixed2(measured.compiled!.version.wallSeconds / measured.source!.version.wallSeconds),
     planWall: fixed2(measured.compiled!.plan.wallSeconds / measured.source!.plan.wallSeconds),
     planRss: fixed2(measured.compiled!.plan.peakRssMb / measured.source!.plan.peakRssMb),
   },
 };
+if (baselineRef) spawnSync('git', ['worktree', 'remove', '--force', baselineDir], { cwd: repo });
 rmSync(work, { recursive: true, force: true });
 writeResult('startup', result, { code: 0, stderr: '' });
