@@ -56,6 +56,8 @@ const baselineDir = join(work, 'baseline');
 if (baselineRef) {
   const added = spawnSync('git', ['worktree', 'add', '--detach', baselineDir, baselineRef], { cwd: repo, encoding: 'utf8' });
   if (added.status !== 0) throw new Error(`git worktree add ${baselineRef} failed: ${added.stderr}`);
+  // Removed however the benchmark ends.
+  process.on('exit', () => spawnSync('git', ['worktree', 'remove', '--force', baselineDir], { cwd: repo }));
   symlinkSync(join(repo, 'node_modules'), join(baselineDir, 'node_modules'));
   entries['baseline'] = join(baselineDir, 'bin', 'posture.js');
   // Its own synth: a manifest is read by the version that wrote it.
@@ -130,6 +132,5 @@ const result = {
     planRss: fixed2(measured.compiled!.plan.peakRssMb / measured.source!.plan.peakRssMb),
   },
 };
-if (baselineRef) spawnSync('git', ['worktree', 'remove', '--force', baselineDir], { cwd: repo });
 rmSync(work, { recursive: true, force: true });
 writeResult('startup', result, { code: 0, stderr: '' });
