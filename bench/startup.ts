@@ -57,7 +57,10 @@ if (baselineRef) {
   const added = spawnSync('git', ['worktree', 'add', '--detach', baselineDir, baselineRef], { cwd: repo, encoding: 'utf8' });
   if (added.status !== 0) throw new Error(`git worktree add ${baselineRef} failed: ${added.stderr}`);
   // Removed however the benchmark ends.
-  process.on('exit', () => spawnSync('git', ['worktree', 'remove', '--force', baselineDir], { cwd: repo }));
+  process.on('exit', () => {
+    spawnSync('git', ['worktree', 'remove', '--force', baselineDir], { cwd: repo });
+    spawnSync('git', ['worktree', 'prune'], { cwd: repo });
+  });
   symlinkSync(join(repo, 'node_modules'), join(baselineDir, 'node_modules'));
   entries['baseline'] = join(baselineDir, 'bin', 'posture.js');
   // Its own synth: a manifest is read by the version that wrote it.
