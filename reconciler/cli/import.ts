@@ -68,7 +68,7 @@ export function areaOwnersOf(args: Pick<ImportArgs, 'team' | 'mail-owner' | 'ide
  * The line that registers the stack in a `stacks/main.ts` written by `posture init` (its
  * `runSynth((app) => { … })`), or undefined when there is none beside the stack file.
  */
-export function registration(out: string, stack: string): { main: string; lines: string[] } | undefined {
+export function registration(out: string, stack: string): { main: string; lines: string[]; clash?: string } | undefined {
   const main = join(dirname(out), 'main.ts');
   if (!existsSync(main) || resolve(main) === resolve(out)) return undefined;
   const text = readFileSync(main, 'utf8');
@@ -76,7 +76,31 @@ export function registration(out: string, stack: string): { main: string; lines:
   const className = classNameOf(stack);
   if (text.includes(`new ${className}(`)) return { main, lines: [] };
   const module = `./${basename(out).replace(/\.ts$/, '.js')}`;
-  return { main, lines: [`import { ${className} } from ${JSON.stringify(module)};`, `  new ${className}(app, ${JSON.stringify(stack)});`] };
+  const lines = [`import { ${className} } from ${JSON.stringify(module)};`, `  new ${className}(app, ${JSON.stringify(stack)});`];
+  // Another class already builds a stack of this name (init's PostureStack): two would stop synth.
+  const clash = new RegExp(`new\\s+(\\w+)\\(\\s*app\\s*,\\s*(['"\`])${stack}\\2`).exec(text)?.[1];
+  return clash ? { main, lines, clash } : { main, lines };
+}
+
+/**
+ * `text` (a `stacks/main.ts` in `posture init`'s layout) with the stack registered: the import after
+ * the last import line, the instantiation as the last line of `runSynth((app) => { … })`. Undefined
+ * when the file has not that layout, so nothing is guessed: the command then says what to add.
+ */
+export function withRegistration(text: string, lines: readonly string[]): string | undefined {
+  const [importLine, newLine] = lines;
+  if (importLine === undefined || newLine === undefined) return undefined;
+  const open = /runSynth\(\s*\(app\)\s*=>\s*\{[ \t]*\r?\n/.exec(text);
+  if (!open) return undefined;
+  const body = open.index + open[0].length;
+  const close = /^\}\);[ \t]*$/m.exec(text.slice(body));
+  if (!close) return undefined;
+  const closeAt = body + close.index;
+  const imports = [...text.slice(0, open.index).matchAll(/^import [^\n]*;[ \t]*\r?\n/gm)];
+  const last = imports.at(-1);
+  if (!last) return undefined;
+  const importAt = last.index + last[0].length;
+  return `${text.slice(0, importAt)}${importLine}\n${text.slice(importAt, closeAt)}${newLine}\n${text.slice(closeAt)}`;
 }
 
 /** `posture import`: a stack file declaring the posture a live tenant has, read-only. */
@@ -147,8 +171,16 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
         process.stdout.write(`wrote ${printable(relative(process.cwd(), resolve(out)) || out)}: stack ${stack}, class ${classNameOf(stack)}\n`);
         if (todo.length) process.stdout.write(`synth refuses it until ${todo.length > 2 ? `${todo.slice(0, -1).join(', ')} and ${todo.at(-1)}` : todo.join(' and ')} are confirmed: see the TODO comments\n`);
         const reg = registration(out, stack);
-        if (reg && reg.lines.length) {
-          process.stdout.write(`register the stack in ${printable(relative(process.cwd(), reg.main) || reg.main)}: add\n  ${printable(reg.lines[0]!)}\nbeside its imports, and\n${printable(reg.lines[1]!)}\ninside runSynth((app) => { … })\n`);
+        const registered = reg && reg.lines.length && !reg.clash ? withRegistration(readFileSync(reg.main, 'utf8'), reg.lines) : undefined;
+        const mainName = reg ? printable(relative(process.cwd(), reg.main) || reg.main) : '';
+        if (reg && registered !== undefined) {
+          writeFileSync(`${reg.main}.partial`, registered);
+          renameSync(`${reg.main}.partial`, reg.main);
+          process.stdout.write(`registered ${classNameOf(stack)} in ${mainName}: posture synth builds stack ${stack}\n`);
+        } else if (reg?.clash) {
+          process.stdout.write(`${mainName} already builds a stack named ${stack} (${printable(reg.clash)}): replace that line and its import with\n  ${printable(reg.lines[0]!)}\n${printable(reg.lines[1]!)}\n(two stacks of one name stop synth)\n`);
+        } else if (reg && reg.lines.length) {
+          process.stdout.write(`register the stack in ${mainName}: add\n  ${printable(reg.lines[0]!)}\nbeside its imports, and\n${printable(reg.lines[1]!)}\ninside runSynth((app) => { … })\n`);
         } else if (!reg) {
           process.stdout.write(`instantiate ${classNameOf(stack)} in the cdktf app (cdktf.json "app"): new ${classNameOf(stack)}(app, ${JSON.stringify(stack)})\n`);
         }

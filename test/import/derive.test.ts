@@ -4,7 +4,7 @@ import { commentLine, literal, noted, quoted, render } from '../../reconciler/im
 import { derivePosture } from '../../reconciler/import/derive.js';
 import { dnsFailures, readManifest, unreadSections, type ImportRead } from '../../reconciler/import/read.js';
 import { classNameOf, renderStack } from '../../reconciler/import/render.js';
-import { registration } from '../../reconciler/cli/import.js';
+import { registration, withRegistration } from '../../reconciler/cli/import.js';
 import { readDomainDns, type DnsResolver } from '../../reconciler/read/dns.js';
 import type { LiveState } from '../../reconciler/model/live.js';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -155,6 +155,23 @@ describe('registration', () => {
       '  new ContosoProdStack(app, "contoso-prod");',
     ]);
     expect(registration(join(dir, 'other', 'x.ts'), 'x')).toBeUndefined();
+    // init's PostureStack already builds "contoso": registering a second stack of that name would stop synth.
+    expect(registration(join(dir, 'stacks', 'contoso.ts'), 'contoso')?.clash).toBe('PostureStack');
+    expect(registration(join(dir, 'stacks', 'contoso-prod.ts'), 'contoso-prod')?.clash).toBeUndefined();
+  });
+});
+
+describe('withRegistration', () => {
+  const lines = ['import { BStack } from "./b.js";', '  new BStack(app, "b");'];
+  it('adds the import after the last import and the stack as the last line of runSynth', () => {
+    const text = "import { runSynth } from 'email-posture';\nimport { A } from './a.js';\n\n// the app\nrunSynth((app) => {\n  new A(app, 'a');\n});\n";
+    expect(withRegistration(text, lines)).toBe("import { runSynth } from 'email-posture';\nimport { A } from './a.js';\nimport { BStack } from \"./b.js\";\n\n// the app\nrunSynth((app) => {\n  new A(app, 'a');\n  new BStack(app, \"b\");\n});\n");
+  });
+  it('guesses nothing in a file of another layout', () => {
+    expect(withRegistration("runSynth((app) => {\n});\n", lines), 'no import line').toBeUndefined();
+    expect(withRegistration("import x from 'x';\nrunSynth((app) => { new A(app); });\n", lines), 'one-line body').toBeUndefined();
+    expect(withRegistration("import x from 'x';\nrunSynth((app) => {\n  new A(app);\n", lines), 'unclosed').toBeUndefined();
+    expect(withRegistration("import x from 'x';\nsynthesize((app) => {\n});\n", lines), 'not runSynth').toBeUndefined();
   });
 });
 

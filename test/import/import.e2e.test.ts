@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -124,6 +124,22 @@ describe('posture import against the compliant tenant', () => {
     expect(plan.findings.map(findingLine).sort()).toEqual(COMPLIANT_KNOWN_GAPS.map(([f]) => f).sort());
     expect(plan.summary.changes).toEqual({ create: 0, update: 0, delete: 0 });
   }, 120_000);
+
+  it("registers the stack in posture init's stacks/main.ts, once however often it is imported", async () => {
+    const own = workspace();
+    mkdirSync(join(own, 'stacks'));
+    const main = join(own, 'stacks', 'main.ts');
+    writeFileSync(main, "import { runSynth } from 'email-posture';\nimport { PostureStack } from './posture.js';\n\nrunSynth((app) => {\n  new PostureStack(app, 'contoso');\n});\n");
+    const first = await runImport(sim, own, [...OWNER, ...BREAK_GLASS]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/registered TailspinStack in .*main\.ts: posture synth builds stack tailspin/);
+    const registered = "import { runSynth } from 'email-posture';\nimport { PostureStack } from './posture.js';\nimport { TailspinStack } from \"./tailspin.js\";\n\nrunSynth((app) => {\n  new PostureStack(app, 'contoso');\n  new TailspinStack(app, \"tailspin\");\n});\n";
+    expect(readFileSync(main, 'utf8')).toBe(registered);
+    const again = await runImport(sim, own, [...OWNER, ...BREAK_GLASS, '--force']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).not.toMatch(/registered|register the stack/);
+    expect(readFileSync(main, 'utf8')).toBe(registered);
+  }, 60_000);
 
   it('refuses to replace the file without --force, and writes the same file again with it', async () => {
     const before = readFileSync(file, 'utf8');
