@@ -68,7 +68,7 @@ export function areaOwnersOf(args: Pick<ImportArgs, 'team' | 'mail-owner' | 'ide
  * The line that registers the stack in a `stacks/main.ts` written by `posture init` (its
  * `runSynth((app) => { … })`), or undefined when there is none beside the stack file.
  */
-export function registration(out: string, stack: string): { main: string; lines: string[]; clash?: string } | undefined {
+export function registration(out: string, stack: string): { main: string; lines: string[]; clash?: string; registered?: string } | undefined {
   const main = join(dirname(out), 'main.ts');
   if (!existsSync(main) || resolve(main) === resolve(out)) return undefined;
   const text = readFileSync(main, 'utf8');
@@ -79,7 +79,9 @@ export function registration(out: string, stack: string): { main: string; lines:
   const lines = [`import { ${className} } from ${JSON.stringify(module)};`, `  new ${className}(app, ${JSON.stringify(stack)});`];
   // Another class already builds a stack of this name (init's PostureStack): two would stop synth.
   const clash = new RegExp(`new\\s+(\\w+)\\(\\s*app\\s*,\\s*(['"\`])${stack}\\2`).exec(text)?.[1];
-  return clash ? { main, lines, clash } : { main, lines };
+  if (clash) return { main, lines, clash };
+  const registered = withRegistration(text, lines);
+  return registered === undefined ? { main, lines } : { main, lines, registered };
 }
 
 /**
@@ -161,21 +163,16 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
         const out = args.out ?? join('stacks', `${stack}.ts`);
         if (existsSync(out) && !args.force) throw new InputError(`${out} exists: pass --force to replace it, or --out another file`);
         mkdirSync(dirname(resolve(out)), { recursive: true });
-        // Written beside, then renamed: a file is there whole or not at all.
-        const partial = `${out}.partial`;
-        writeFileSync(partial, source);
-        renameSync(partial, out);
+        writeWhole(out, source);
 
         for (const w of posture.warnings) log.warn(w);
         const todo = [!owner && 'the owner', !breakGlass.length && 'the break-glass accounts', ...posture.todo].filter(Boolean);
         process.stdout.write(`wrote ${printable(relative(process.cwd(), resolve(out)) || out)}: stack ${stack}, class ${classNameOf(stack)}\n`);
         if (todo.length) process.stdout.write(`synth refuses it until ${todo.length > 2 ? `${todo.slice(0, -1).join(', ')} and ${todo.at(-1)}` : todo.join(' and ')} are confirmed: see the TODO comments\n`);
         const reg = registration(out, stack);
-        const registered = reg && reg.lines.length && !reg.clash ? withRegistration(readFileSync(reg.main, 'utf8'), reg.lines) : undefined;
         const mainName = reg ? printable(relative(process.cwd(), reg.main) || reg.main) : '';
-        if (reg && registered !== undefined) {
-          writeFileSync(`${reg.main}.partial`, registered);
-          renameSync(`${reg.main}.partial`, reg.main);
+        if (reg?.registered !== undefined) {
+          writeWhole(reg.main, reg.registered);
           process.stdout.write(`registered ${classNameOf(stack)} in ${mainName}: posture synth builds stack ${stack}\n`);
         } else if (reg?.clash) {
           process.stdout.write(`${mainName} already builds a stack named ${stack} (${printable(reg.clash)}): replace that line and its import with\n  ${printable(reg.lines[0]!)}\n${printable(reg.lines[1]!)}\n(two stacks of one name stop synth)\n`);
@@ -191,6 +188,12 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
       }
     },
   };
+}
+
+/** Written beside, then renamed: a file is there whole or not at all. */
+function writeWhole(path: string, text: string): void {
+  writeFileSync(`${path}.partial`, text);
+  renameSync(`${path}.partial`, path);
 }
 
 /** The first label of the primary (default) domain, as a stack name. */

@@ -94,8 +94,8 @@ describe('SARIF for GitHub code scanning', () => {
     const log = sourced();
     const broken = structuredClone(log);
     const r = broken.runs[0]!.results![0]!;
-    r.locations![0]!.physicalLocation!.artifactLocation!.uri = '/home/runner/work/posture/stacks/contoso.ts';
-    broken.runs[0]!.results![1]!.locations![0]!.physicalLocation!.artifactLocation!.uri = 'file:///home/runner/work/stacks/contoso.ts';
+    r.locations![0]!.physicalLocation!.artifactLocation!.uri = '/builds/posture/stacks/contoso.ts';
+    broken.runs[0]!.results![1]!.locations![0]!.physicalLocation!.artifactLocation!.uri = 'file:///builds/stacks/contoso.ts';
     broken.runs[0]!.results![2]!.locations![0]!.physicalLocation!.artifactLocation!.uri = '../stacks/contoso.ts';
     broken.runs[0]!.results![3]!.locations![0]!.physicalLocation!.region = { startLine: 0 };
     delete broken.runs[0]!.results![4]!.ruleId;
@@ -138,7 +138,7 @@ describe('SARIF for GitHub code scanning', () => {
     const bad = controls.map((c) => ({ ...c, source: { file: '../outside/stack.ts', line: 3 } }));
     for (const r of results(check(renderSarif(plan, { declarations: bad })))) expect(uriOf(r)).toBe('cdktf.out/stacks/tailspin/posture.json');
     // Nor is an absolute manifest path.
-    const absolute = check(renderSarif(plan, { manifestPath: '/home/runner/work/posture/cdktf.out/stacks/tailspin/posture.json' }));
+    const absolute = check(renderSarif(plan, { manifestPath: '/builds/posture/cdktf.out/stacks/tailspin/posture.json' }));
     for (const r of results(absolute)) expect(uriOf(r)).toBe('cdktf.out/stacks/tailspin/posture.json');
   });
 

@@ -166,7 +166,7 @@ describe('the manifest schema of sources', () => {
   it('refuses a source that is not a repository-relative posix path with a line', () => {
     expect(manifestSchema.safeParse(withSource({ file: 'stacks/contoso.ts', line: 3 })).success).toBe(true);
     for (const bad of [
-      { file: '/home/runner/work/stacks/contoso.ts', line: 3 },
+      { file: '/builds/stacks/contoso.ts', line: 3 },
       { file: '../stacks/contoso.ts', line: 3 },
       { file: 'stacks/../contoso.ts', line: 3 },
       { file: 'stacks\\contoso.ts', line: 3 },
