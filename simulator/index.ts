@@ -5,7 +5,7 @@ import { ALL_GRAPH_PERMISSIONS } from './graph/routes.js';
 import { authenticate, serveGraph, type GraphService } from './graph/service.js';
 import { graphError } from './http/errors.js';
 import { Faults, type FaultRule } from './http/faults.js';
-import { DEFAULT_LIMITS, Throttler, type Limits } from './http/limits.js';
+import { DEFAULT_LIMITS, Throttler, type Limits, type SlidingWindow } from './http/limits.js';
 import { limitsOfSettings } from './http/settings.js';
 import { RequestLog } from './http/log.js';
 import { SimHttpServer, type Outcome } from './http/server.js';
@@ -65,10 +65,40 @@ export interface SimulatorOptions {
    * for instance, to the listening address). @default plain HTTP
    */
   tls?: { key: string; cert: string; graphHost?: string; exchangeHost?: string };
+  /**
+   * More tenants behind the same Graph, Exchange and identity endpoints, as the real services serve
+   * every tenant: a request goes to the tenant its token's `tid` names (a token of one tenant never
+   * reads another), each tenant under its own limits and faults, and all under the one per-app
+   * limit across tenants (`appPerSecond`). The tenant of `scenario` is served too.
+   */
+  tenants?: readonly ServedTenantOptions[];
   /** @default 127.0.0.1 */
   host?: string;
   /** @default 0 (any free port) for each */
   ports?: { graph?: number; exchange?: number; dns?: number; smtp?: number };
+}
+
+/** One more tenant served by the same endpoints. */
+export interface ServedTenantOptions {
+  /** The tenant id (GUID): the `tid` of its tokens, and its Exchange URL path. */
+  readonly id: string;
+  /** @default the scenario's initial domain */
+  readonly initialDomain?: string;
+  /** @default the scenario's display name */
+  readonly displayName?: string;
+  /** As {@link SimulatorOptions.scenario}. @default 'compliant' */
+  readonly scenario?: string | Scenario;
+  readonly generate?: GenerateOptions;
+  /** This tenant's limits (the per-app limit across tenants is the simulator's own). */
+  readonly limits?: Partial<Limits>;
+  readonly faults?: readonly FaultRule[];
+}
+
+/** A tenant being served: its state and its faults. */
+export interface ServedTenant {
+  readonly id: string;
+  readonly tenant: Tenant;
+  readonly faults: Faults;
 }
 
 /** The SMTP listeners, when started with `smtp`. */
@@ -99,6 +129,8 @@ export interface RunningSimulator {
   readonly tenantId: string;
   /** The live tenant state (tests may inspect it). */
   readonly tenant: Tenant;
+  /** Every tenant served, by tenant id in lower case: the scenario's and those of `tenants`. */
+  readonly tenants: ReadonlyMap<string, ServedTenant>;
   /** Every HTTP request answered (Graph, Exchange, and $batch items). */
   readonly requests: RequestLog;
   /** Every DNS query answered or dropped. */
@@ -115,7 +147,7 @@ export interface RunningSimulator {
   readonly smtp?: RunningSmtpListener;
   setDnsFault(name: string, fault: DnsFault | undefined): void;
   /** A token for this tenant. Graph: every permission unless `roles` says otherwise; Exchange: Exchange.ManageAsApp with the Exchange Administrator role. */
-  token(api: 'graph' | 'exchange', options?: { roles?: readonly string[]; wids?: readonly string[]; lifetimeSeconds?: number }): string;
+  token(api: 'graph' | 'exchange', options?: { roles?: readonly string[]; wids?: readonly string[]; lifetimeSeconds?: number; tenantId?: string }): string;
   stop(): Promise<void>;
 }
 
@@ -125,7 +157,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const tenant = options.generate ? generateTenant(scenario, options.generate) : tenantFromScenario(scenario);
   // The scenario's own settings, then what the caller gives: each overrides the one before.
   const limits: Limits = { ...DEFAULT_LIMITS, ...limitsOfSettings(scenario.simulator), ...options.limits };
-  const throttler = new Throttler(limits, tenant.size);
+  // Graph's application limit is per app across every tenant served.
+  const appWindows = new Map<string, SlidingWindow>();
+  const throttler = new Throttler(limits, tenant.size, appWindows);
   const faults = new Faults(options.faults ?? (scenario.simulator?.faults as FaultRule[] | undefined));
   const requests = new RequestLog();
   const host = options.host ?? '127.0.0.1';
@@ -144,9 +178,31 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   release();
 
   const graphSvc: GraphService = { tenant, faults, throttler, baseUrl: '' };
+  const exoSvc: ExchangeService = { tenant, faults, throttler, baseUrl: '' };
+  const served = new Map<string, { served: ServedTenant; graph: GraphService; exchange: ExchangeService; displayName: string }>();
+  served.set(tenant.id.toLowerCase(), { served: { id: tenant.id, tenant, faults }, graph: graphSvc, exchange: exoSvc, displayName: scenario.tenant.displayName });
+  for (const t of options.tenants ?? []) {
+    const key = t.id.toLowerCase();
+    if (served.has(key)) throw new Error(`simulator: tenant ${t.id} is served twice`);
+    const base = typeof t.scenario === 'object' ? t.scenario : loadScenario(t.scenario ?? 'compliant');
+    const own: Scenario = { ...base, tenant: { ...base.tenant, id: t.id, ...(t.initialDomain ? { initialDomain: t.initialDomain } : {}), ...(t.displayName ? { displayName: t.displayName } : {}) } };
+    const state = t.generate ? generateTenant(own, t.generate) : tenantFromScenario(own);
+    const ownThrottler = new Throttler({ ...DEFAULT_LIMITS, ...limitsOfSettings(own.simulator), ...t.limits, appPerSecond: limits.appPerSecond }, state.size, appWindows);
+    const ownFaults = new Faults(t.faults ?? (own.simulator?.faults as FaultRule[] | undefined));
+    served.set(key, {
+      served: { id: state.id, tenant: state, faults: ownFaults },
+      graph: { tenant: state, faults: ownFaults, throttler: ownThrottler, baseUrl: '' },
+      exchange: { tenant: state, faults: ownFaults, throttler: ownThrottler, baseUrl: '' },
+      displayName: own.tenant.displayName,
+    });
+  }
+  // The tenant a request is for is the one its token names; a token naming no tenant served is judged by the first.
+  const servedFor = (authorization: string | undefined) => served.get(tokenTenant(authorization) ?? '') ?? served.get(tenant.id.toLowerCase())!;
   let batchSeq = 0;
   const graph = new SimHttpServer(
     async (req): Promise<Outcome> => {
+      const graphSvc = servedFor(req.headers.authorization).graph;
+      const { faults, throttler } = graphSvc;
       const auth = authenticate(graphSvc, req.headers.authorization);
       if ('outcome' in auth) {
         await throttler.latency();
@@ -171,9 +227,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     (req, status) => requests.add({ api: 'graph', method: req.method, path: req.url.pathname + req.url.search, status, time: Date.now() }),
     tlsOf(options),
   );
-  const exoSvc: ExchangeService = { tenant, faults, throttler, baseUrl: '' };
   const exchange = new SimHttpServer(
-    (req) => serveExchange(exoSvc, req),
+    (req) => serveExchange(servedFor(req.headers.authorization).exchange, req),
     (req, status) => {
       const cmdlet = (req.body as { CmdletInput?: { CmdletName?: unknown } } | undefined)?.CmdletInput?.CmdletName;
       requests.add({ api: 'exchange', method: req.method, path: req.url.pathname + req.url.search, status, time: Date.now(), ...(typeof cmdlet === 'string' ? { cmdlet } : {}) });
@@ -188,21 +243,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     started.push(graph);
     exoSvc.baseUrl = named(await exchange.listen(host, options.ports?.exchange ?? 0), options.tls?.exchangeHost);
     started.push(exchange);
+    for (const s of served.values()) {
+      s.graph.baseUrl = graphSvc.baseUrl;
+      s.exchange.baseUrl = exoSvc.baseUrl;
+    }
     let identity: RunningIdentity | undefined;
     if (options.identity) {
       identity = await startIdentity({
         host,
         requests,
         options: options.identity === true ? {} : options.identity,
-        tenant: {
-          id: tenant.id,
-          displayName: scenario.tenant.displayName,
-          matches: (name) => [tenant.id, tenant.initialDomain].some((n) => n.toLowerCase() === name.toLowerCase()) || tenant.graph.domains.get(name.toLowerCase()) !== undefined,
-        },
+        tenant: tenantInfo(tenant, scenario.tenant.displayName),
+        others: [...served.values()].slice(1).map((s) => tenantInfo(s.served.tenant, s.displayName)),
       });
       started.push(identity);
-      graphSvc.trust = identity.trust;
-      exoSvc.trust = identity.trust;
+      for (const s of served.values()) {
+        s.graph.trust = identity.trust;
+        s.exchange.trust = identity.trust;
+      }
     }
     let smtp: RunningSmtp | undefined;
     if (options.smtp) {
@@ -226,6 +284,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       dns: { host: dns.host, port: dns.port },
       tenantId: tenant.id,
       tenant,
+      tenants: new Map([...served].map(([k, s]) => [k, s.served])),
       requests,
       dnsQueries,
       faults,
@@ -236,19 +295,41 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       token: (api, o = {}) =>
         mintToken({
           audience: api === 'graph' ? GRAPH_AUDIENCE : EXCHANGE_AUDIENCE,
-          tenantId: tenant.id,
+          tenantId: o.tenantId ?? tenant.id,
           roles: o.roles ?? (api === 'graph' ? ALL_GRAPH_PERMISSIONS : ['Exchange.ManageAsApp']),
           wids: o.wids ?? (api === 'exchange' ? [ROLE_IDS.exchangeAdministrator] : []),
           ...(o.lifetimeSeconds !== undefined ? { lifetimeSeconds: o.lifetimeSeconds } : {}),
         }),
       stop: async () => {
-        faults.release();
+        for (const s of served.values()) s.served.faults.release();
         await Promise.all(started.map((s) => s.stop()));
       },
     };
   } catch (err) {
     await Promise.all(started.map((s) => s.stop()));
     throw err;
+  }
+}
+
+/** The identity endpoint's view of a tenant: its id, and the names (id, initial domain, domains) that refer to it. */
+const tenantInfo = (t: Tenant, displayName: string) => ({
+  id: t.id,
+  displayName,
+  matches: (name: string) => [t.id, t.initialDomain].some((n) => n.toLowerCase() === name.toLowerCase()) || t.graph.domains.get(name.toLowerCase()) !== undefined,
+});
+
+/**
+ * The tenant id a bearer token names (`tid`, lower case), read without checking anything: only to
+ * choose whose state judges the request, which then checks the token in full.
+ */
+function tokenTenant(authorization: string | undefined): string | undefined {
+  const payload = /^Bearer\s+[^.\s]*\.([^.\s]+)\./i.exec(authorization ?? '')?.[1];
+  if (!payload) return undefined;
+  try {
+    const tid = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { tid?: unknown } | null)?.tid;
+    return typeof tid === 'string' ? tid.toLowerCase() : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -48,7 +48,7 @@ export type TenantSize = keyof typeof IDENTITY_UNITS_BY_SIZE;
 export type Admission = { ok: true; release?: () => void } | { ok: false; retryAfterSeconds?: number; reason: string };
 
 /** Sliding window of the last `limit` admission times. */
-class SlidingWindow {
+export class SlidingWindow {
   private readonly times: number[] = [];
   constructor(
     private readonly limit: number,
@@ -87,15 +87,19 @@ class Budget {
 export class Throttler {
   private readonly ca: SlidingWindow;
   private readonly identity = new Map<string, Budget>();
-  private readonly app = new Map<string, SlidingWindow>();
   private readonly security = new Map<string, SlidingWindow>();
   private readonly messageTrace = new Map<string, SlidingWindow>();
   private readonly mailboxWindows = new Map<string, SlidingWindow>();
   private readonly mailboxInFlight = new Map<string, number>();
 
+  /**
+   * `app` holds the per-app request windows: its own by default; one map shared by the throttlers of
+   * several tenants served together, since the application limit is per app across tenants.
+   */
   constructor(
     readonly limits: Limits,
     private readonly size: TenantSize,
+    private readonly app: Map<string, SlidingWindow> = new Map(),
   ) {
     this.ca = new SlidingWindow(limits.conditionalAccessPerSecond, 1000);
   }

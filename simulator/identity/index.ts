@@ -64,7 +64,7 @@ const oauth = (err: OAuthError): Outcome => json(err.status, err.body(), err.sta
  * configuration, instance discovery, signing keys, the v2.0 token endpoint, and the stand-in
  * federated issuers), and the managed identity endpoints on HTTP.
  */
-export async function startIdentity(o: { tenant: TenantInfo; host: string; requests: RequestLog; options: IdentityOptions }): Promise<RunningIdentity> {
+export async function startIdentity(o: { tenant: TenantInfo; others?: readonly TenantInfo[]; host: string; requests: RequestLog; options: IdentityOptions }): Promise<RunningIdentity> {
   const tls = await makeLoopbackTls();
   const dir = mkdtempSync(join(tmpdir(), 'posture-sim-identity-'));
   const caFile = join(dir, 'ca.pem');
@@ -90,6 +90,11 @@ export async function startIdentity(o: { tenant: TenantInfo; host: string; reque
     arcFiles: new Set(),
   };
   for (const app of o.options.apps ?? []) apps.set(app.clientId.toLowerCase(), registerApp(app));
+  // One application registration signs in to every tenant served (a multi-tenant app consented in each);
+  // a token names the tenant of the path it was asked at. The tenant id is matched before any domain.
+  const tenants = [o.tenant, ...(o.others ?? [])];
+  const tenantNamed = (name: string): TenantInfo | undefined => tenants.find((t) => t.id.toLowerCase() === name.toLowerCase()) ?? tenants.find((t) => t.matches(name));
+  const contextOf = (t: TenantInfo): ManagedIdentityContext => (t === o.tenant ? ctx : { ...ctx, tenant: t });
   for (const mi of o.options.managedIdentities ?? []) managedIdentities.push(registerManagedIdentity(mi));
 
   const log = (api: 'identity') => (req: { method: string; url: URL }, status: number) => o.requests.add({ api, method: req.method, path: req.url.pathname + req.url.search, status, time: Date.now() });
@@ -119,13 +124,14 @@ export async function startIdentity(o: { tenant: TenantInfo; host: string; reque
     m = /^\/([^/]+)\/(v2\.0\/)?\.well-known\/openid-configuration$/.exec(path);
     if (m && req.method === 'GET') return openIdConfiguration(m[1]!, Boolean(m[2]));
     m = /^\/([^/]+)\/discovery\/(v2\.0\/)?keys$/.exec(path);
-    if (m && req.method === 'GET') return json(200, { keys: [key.jwk({ x5t: key.kid, issuer: `${base}/${o.tenant.id}/v2.0` })] });
+    if (m && req.method === 'GET') return json(200, { keys: [key.jwk({ x5t: key.kid, issuer: `${base}/${(tenantNamed(m[1]!) ?? o.tenant).id}/v2.0` })] });
     m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
     if (m) {
       if (req.method !== 'POST') return json(405, new OAuthError(405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.').body());
-      if (!o.tenant.matches(m[1]!)) return oauth(tenantNotFound(m[1]!));
+      const named = tenantNamed(m[1]!);
+      if (!named) return oauth(tenantNotFound(m[1]!));
       try {
-        return json(200, await clientCredentials(ctx, m[1]!, typeof req.body === 'string' ? req.body : '', `${base}${path}`));
+        return json(200, await clientCredentials(contextOf(named), m[1]!, typeof req.body === 'string' ? req.body : '', `${base}${path}`));
       } catch (err) {
         if (err instanceof OAuthError) return oauth(err);
         throw err;
@@ -158,9 +164,10 @@ export async function startIdentity(o: { tenant: TenantInfo; host: string; reque
   /** GET /{tenant}/v2.0/.well-known/openid-configuration (and the v1 document without v2.0). */
   function openIdConfiguration(name: string, v2: boolean): Outcome {
     const common = ['common', 'organizations'].includes(name.toLowerCase());
-    if (!common && !o.tenant.matches(name)) return oauth(tenantNotFound(name));
-    const tid = common ? '{tenantid}' : o.tenant.id;
-    const t = common ? name.toLowerCase() : o.tenant.id;
+    const named = common ? undefined : tenantNamed(name);
+    if (!common && !named) return oauth(tenantNotFound(name));
+    const tid = named ? named.id : '{tenantid}';
+    const t = named ? named.id : name.toLowerCase();
     const v = v2 ? '/v2.0' : '';
     return json(200, {
       token_endpoint: `${base}/${t}/oauth2${v}/token`,
