@@ -30,6 +30,7 @@ export interface ImportArgs {
   'mail-owner'?: string;
   'identity-owner'?: string;
   'break-glass'?: string[];
+  'break-glass-group'?: string[];
   organization?: string;
   module: string;
   force: boolean;
@@ -127,6 +128,7 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
         .option('mail-owner', { type: 'string', requiresArg: true, describe: 'Owner of the mail areas (sender authentication, inbound, forwarding, threat protection, exposure), as "Name <address>" (default: --owner)' })
         .option('identity-owner', { type: 'string', requiresArg: true, describe: 'Owner of the identity areas (consent, conditional access, authentication strength, mail applications), as "Name <address>" (default: --owner)' })
         .option('break-glass', { type: 'string', array: true, requiresArg: true, describe: 'Confirm an emergency-access account (repeat for each); without it, the accounts every enabled policy excludes are proposed in a comment and synth refuses the stack' })
+        .option('break-glass-group', { type: 'string', array: true, requiresArg: true, describe: 'Confirm a group of emergency-access accounts by display name (repeat for each); without it, the groups every enabled policy excludes are proposed in a comment' })
         .option('organization', { type: 'string', requiresArg: true, describe: "The organisation's name (default: the primary domain)" })
         .option('module', { type: 'string', default: DEFAULT_MODULE, requiresArg: true, describe: 'The module the generated stack imports the constructs from' })
         .option('force', { type: 'boolean', default: false, describe: 'Replace the stack file if it exists' }) as never,
@@ -138,6 +140,8 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
         const areaOwners = areaOwnersOf(args);
         const breakGlass = (args['break-glass'] ?? []).map((u) => u.trim().toLowerCase());
         for (const u of breakGlass) if (!upn.safeParse(u).success) throw new InputError(`--break-glass ${JSON.stringify(u)} is not a user principal name`);
+        const breakGlassGroups = (args['break-glass-group'] ?? []).map((g) => g.trim());
+        for (const g of breakGlassGroups) if (g === '' || g.length > 256 || /\p{Cc}/u.test(g)) throw new InputError(`--break-glass-group ${JSON.stringify(g)}: give the group's display name (at most 256 characters, no control characters)`);
         if (args.out !== undefined && !args.out.endsWith('.ts')) throw new InputError(`--out ${JSON.stringify(args.out)}: the stack file is TypeScript, ending in .ts`);
         if (args.out !== undefined && existsSync(args.out) && !args.force) throw new InputError(`${args.out} exists: pass --force to replace it`);
 
@@ -153,11 +157,11 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
         });
         log.info(`reading tenant ${conn.tenant} for import (${conn.tokens.description})`);
         await signIn(conn);
-        const read = await readForImport({ graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver, progress: (done, total) => log.progress('inbox rules', done, total) });
+        const read = await readForImport({ graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
 
         const primary = read.domains[0];
         const stack = args.stack ?? defaultStack(read.live.domains?.ok ? (read.live.domains.value as Record<string, unknown>[]) : [], primary);
-        const posture = derivePosture(read, { stack, ...(owner ? { owner } : {}), ...areaOwners, ...(breakGlass.length ? { breakGlass } : {}), ...(args.organization ? { organization: args.organization } : {}) });
+        const posture = derivePosture(read, { stack, ...(owner ? { owner } : {}), ...areaOwners, ...(breakGlass.length ? { breakGlass } : {}), ...(breakGlassGroups.length ? { breakGlassGroups } : {}), ...(args.organization ? { organization: args.organization } : {}) });
         const source = renderStack(posture, { tenant: conn.tenant, module: args.module });
 
         const out = args.out ?? join('stacks', `${stack}.ts`);

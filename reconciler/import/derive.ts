@@ -33,6 +33,8 @@ export interface ImportOptions {
   readonly identityOwner?: Owner;
   /** Break-glass accounts confirmed on the command line; absent: the proposal is written as a comment only. */
   readonly breakGlass?: readonly string[];
+  /** Groups of emergency-access accounts confirmed on the command line (display names); absent: those every enabled policy excludes are proposed in a comment. */
+  readonly breakGlassGroups?: readonly string[];
   /** The organisation's name (not read from the tenant); absent: the primary domain, with a note. */
   readonly organization?: string;
 }
@@ -69,7 +71,14 @@ export interface ImportedPosture {
   readonly owner?: Owner;
   readonly mailOwner?: Owner;
   readonly identityOwner?: Owner;
-  readonly breakGlass: { readonly users: readonly string[]; readonly proposed: readonly string[]; readonly notes: readonly string[] };
+  readonly breakGlass: {
+    readonly users: readonly string[];
+    readonly proposed: readonly string[];
+    /** Confirmed groups of emergency-access accounts, as the directory names them. */
+    readonly groups: readonly string[];
+    readonly proposedGroups: readonly string[];
+    readonly notes: readonly string[];
+  };
   readonly areas: readonly ImportedArea[];
   /** Conditional access policies added to RiskBasedAccess with `addPolicy`. */
   readonly policies: readonly ImportedPolicy[];
@@ -98,6 +107,8 @@ class Names {
   user = (id: string) => this.users.get(id.toLowerCase());
   hasUser = (upn: string) => [...this.users.values()].includes(upn.toLowerCase());
   group = (id: string) => this.groups.get(id.toLowerCase());
+  /** The directory's display name of the group named `name` (any case), if there is one. */
+  groupNamed = (name: string) => [...this.groups.values()].find((g) => g.toLowerCase() === name.trim().toLowerCase());
 }
 
 export function derivePosture(read: ImportRead, o: ImportOptions): ImportedPosture {
@@ -418,7 +429,7 @@ function conditionalAccess(live: LiveState, names: Names, o: ImportOptions, warn
   const proposed = [...(shared ?? [])].map((id) => names.user(id)).filter((u): u is string => Boolean(u)).sort();
   const confirmed = (o.breakGlass ?? []).map((u) => u.toLowerCase());
   for (const u of confirmed) if (!proposed.includes(u)) warnings.push(`break-glass account ${quoted(u)} is not excluded by every enabled conditional access policy; the plan will show each policy that catches it`);
-  const breakGlassNotes = confirmed.length
+  const breakGlassNotes: string[] = confirmed.length
     ? []
     : [
         'TODO: confirm the break-glass accounts (run posture import again with --break-glass, or list them here). Synth refuses a posture without one.',
@@ -427,6 +438,26 @@ function conditionalAccess(live: LiveState, names: Names, o: ImportOptions, warn
           : 'No account is excluded by every enabled conditional access policy.',
       ];
   const breakGlass = new Set(confirmed.length ? confirmed : proposed);
+
+  // Break-glass groups: the groups every enabled policy excludes, declared when confirmed.
+  const excludedGroupsBy = (s: Shape) => new Set(strings(s.users['excludeGroups']).map((id) => id.toLowerCase()));
+  let sharedGroups: Set<string> | undefined;
+  for (const s of enabled) sharedGroups = sharedGroups ? new Set([...sharedGroups].filter((id) => excludedGroupsBy(s).has(id))) : excludedGroupsBy(s);
+  const proposedGroups = [...(sharedGroups ?? [])].map((id) => names.group(id)).filter((g): g is string => Boolean(g)).sort();
+  const confirmedGroups: string[] = [];
+  for (const g of o.breakGlassGroups ?? []) {
+    const name = names.groupNamed(g);
+    if (!name) warnings.push(`break-glass group ${quoted(g)} is no group of the directory; it is not declared`);
+    else {
+      if (!confirmedGroups.includes(name)) confirmedGroups.push(name);
+      if (!proposedGroups.includes(name)) warnings.push(`break-glass group ${quoted(name)} is not excluded by every enabled conditional access policy; the plan will show each policy that catches its members`);
+    }
+  }
+  const unconfirmedGroups = proposedGroups.filter((g) => !confirmedGroups.includes(g));
+  if (unconfirmedGroups.length) {
+    breakGlassNotes.push(`Every enabled conditional access policy also excludes the group${unconfirmedGroups.length > 1 ? 's' : ''} ${unconfirmedGroups.map(quoted).join(', ')}: if ${unconfirmedGroups.length > 1 ? 'they hold' : 'it holds'} emergency-access accounts, confirm with --break-glass-group (or list ${unconfirmedGroups.length > 1 ? 'them' : 'it'} in groups); until then ${unconfirmedGroups.length > 1 ? 'they are' : 'it is'} declared as ${unconfirmedGroups.length > 1 ? 'exclusions' : 'an exclusion'}.`);
+  }
+  const breakGlassGroupSet = new Set(confirmedGroups.map((g) => g.toLowerCase()));
 
   // The four policies RiskBasedAccess declares, matched by shape and by the names it gives them.
   const matched = new Map<Key, { s: Shape; props: Obj; prefix: string }>();
@@ -462,7 +493,7 @@ function conditionalAccess(live: LiveState, names: Names, o: ImportOptions, warn
 
   // Exclusions beyond break-glass shared by the four policies: declared once; others per policy.
   const extras = (s: Shape) => strings(s.users['excludeUsers']).map((id) => names.user(id) ?? id).filter((u) => !breakGlass.has(u));
-  const extraGroups = (s: Shape) => strings(s.users['excludeGroups']).map((id) => names.group(id) ?? id);
+  const extraGroups = (s: Shape) => strings(s.users['excludeGroups']).map((id) => names.group(id) ?? id).filter((g) => !breakGlassGroupSet.has(g.toLowerCase()));
   const matchedShapes = [...matched.values()].map((m) => m.s);
   const users = matchedShapes.length ? matchedShapes.map(extras).reduce((a, b) => a.filter((x) => b.includes(x))) : [];
   const groups = matchedShapes.length ? matchedShapes.map(extraGroups).reduce((a, b) => a.filter((x) => b.includes(x))) : [];
@@ -484,7 +515,7 @@ function conditionalAccess(live: LiveState, names: Names, o: ImportOptions, warn
   const ids = new Set<string>(['UserRisk', 'SignInRisk', 'PrivilegedUserRisk', 'LegacyAuthentication']);
   for (const s of rest) {
     const name = String(s.p['displayName'] ?? '');
-    const why = policyProps(s, names, breakGlass);
+    const why = policyProps(s, names, breakGlass, breakGlassGroupSet);
     if (typeof why === 'string') {
       notImported.push(`${quoted(name)}: ${why}`);
       continue;
@@ -501,7 +532,7 @@ function conditionalAccess(live: LiveState, names: Names, o: ImportOptions, warn
 
   return {
     area: { construct: 'RiskBasedAccess' as const, id: 'RiskBasedAccess', group: 'identity' as const, props: noted(props, [], propNotes), notes },
-    breakGlass: { users: confirmed, proposed, notes: breakGlassNotes },
+    breakGlass: { users: confirmed, proposed, groups: confirmedGroups, proposedGroups, notes: breakGlassNotes },
     policies: added,
     notImported,
   };
@@ -517,7 +548,7 @@ function controlOf(s: Shape): string | undefined {
 }
 
 /** The props of `addPolicy` for a live policy, or why it is not imported. */
-function policyProps(s: Shape, names: Names, breakGlass: ReadonlySet<string>): Obj | string {
+function policyProps(s: Shape, names: Names, breakGlass: ReadonlySet<string>, breakGlassGroups: ReadonlySet<string>): Obj | string {
   if (s.unsupported.length) return `it has ${s.unsupported.join(', ')}, which the constructs do not declare`;
   const state = String(s.p['state'] ?? '');
   if (!['enabled', 'disabled', 'enabledForReportingButNotEnforced'].includes(state)) return 'its state is not one the constructs declare';
@@ -551,6 +582,8 @@ function policyProps(s: Shape, names: Names, breakGlass: ReadonlySet<string>): O
   for (const v of [include, exclude, includeGroups, excludeGroups]) if (typeof v === 'string') return v;
   const excluded = exclude as string[];
   if (state !== 'disabled' && [...breakGlass].some((b) => !excluded.includes(b))) return 'it does not exclude every break-glass account (declaring it would fail synth; the plan shows it)';
+  const excludedGroups = new Set((excludeGroups as string[]).map((g) => g.toLowerCase()));
+  if (state !== 'disabled' && [...breakGlassGroups].some((g) => !excludedGroups.has(g))) return 'it does not exclude every break-glass group (declaring it would fail synth; the plan shows it)';
   const apps = (((s.p['conditions'] as Obj | undefined)?.['applications']) as Obj | undefined) ?? {};
   const includeApps = strings(apps['includeApplications']);
   const excludeApps = strings(apps['excludeApplications']);

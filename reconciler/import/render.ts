@@ -60,7 +60,11 @@ export function renderStack(p: ImportedPosture, o: RenderOptions): string {
   }
   body += '\n';
 
-  const breakGlass = noted({ users: [...p.breakGlass.users] }, p.breakGlass.notes.length ? [] : ['Confirmed with --break-glass: excluded from every conditional access policy, never acted on.']);
+  const confirmed = p.breakGlass.users.length > 0 && !p.breakGlass.notes.some((n) => n.startsWith('TODO'));
+  const breakGlass = noted(
+    { users: [...p.breakGlass.users], ...(p.breakGlass.groups.length ? { groups: [...p.breakGlass.groups] } : {}) },
+    confirmed ? [`Confirmed with --break-glass${p.breakGlass.groups.length ? ' and --break-glass-group' : ''}: excluded from every conditional access policy, never acted on.`] : [],
+  );
   const root = noted(
     {
       organization: noted({ name: p.organization.name, primaryDomain: p.organization.primaryDomain }, p.organizationNotes),

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { isUnsafeCodePoint } from '../../reconciler/core/text.js';
 import { commentLine, literal, noted, quoted, render } from '../../reconciler/import/code.js';
 import { derivePosture } from '../../reconciler/import/derive.js';
-import { dnsFailures, readManifest, unreadSections, type ImportRead } from '../../reconciler/import/read.js';
+import { dnsFailures, IMPORTED_AREAS, NOT_READ_FOR_IMPORT, readManifest, unreadSections, type ImportRead } from '../../reconciler/import/read.js';
+import { typesToRead } from '../../reconciler/read/live.js';
+import { CATALOGUE } from '../../policies/catalogue.js';
 import { classNameOf, renderStack } from '../../reconciler/import/render.js';
 import { registration, withRegistration } from '../../reconciler/cli/import.js';
 import { readDomainDns, type DnsResolver } from '../../reconciler/read/dns.js';
@@ -142,6 +144,54 @@ describe('reads', () => {
     expect(missing).toEqual(expect.arrayContaining([expect.stringMatching(/\(\/users\): HTTP 403 \(needs User\.Read\.All\)/), expect.stringMatching(/: not read$/)]));
     const dns = await readDomainDns('contoso.example', resolver({}, ['_dmarc.contoso.example']));
     expect(dnsFailures(dns, 'contoso.example')).toEqual(['DNS TXT _dmarc.contoso.example: ETIMEOUT']);
+  });
+});
+
+describe('break-glass groups', () => {
+  const GROUP = { id: '22222222-2222-2222-2222-222222222222', displayName: 'Emergency Access' };
+  const OTHER = { id: '33333333-3333-3333-3333-333333333333', displayName: 'Travel Exempt' };
+  const withGroups = (p: ReturnType<typeof policy>, groups: string[]) => ({ ...p, conditions: { ...p.conditions, users: { ...p.conditions.users, excludeGroups: groups } } });
+  const live: LiveState = {
+    users: section([BG]),
+    groups: section([GROUP, OTHER]),
+    domains: section([{ id: 'contoso.example', isDefault: true, isVerified: true }]),
+    acceptedDomains: section([{ DomainName: 'contoso.example' }]),
+    caPolicies: section([
+      withGroups(policy('Corp - Block legacy authentication', { conditions: { clientAppTypes: ['exchangeActiveSync', 'other'] } }), [GROUP.id, OTHER.id]),
+      withGroups(policy('Corp - User risk high: block', { conditions: { userRiskLevels: ['high'] } }), [GROUP.id, OTHER.id]),
+    ]),
+  };
+  const owner = { name: 'Lead', team: 'Mail', contact: 'lead@contoso.example' };
+
+  it('proposes the groups every enabled policy excludes, declared as exclusions until confirmed', async () => {
+    const posture = derivePosture(await readOf(live, {}, ['contoso.example']), { stack: 'contoso', owner, breakGlass: ['bg@contoso.example'] });
+    expect(posture.breakGlass.proposedGroups).toEqual(['Emergency Access', 'Travel Exempt']);
+    expect(posture.breakGlass.groups).toEqual([]);
+    const text = renderStack(posture, { tenant: 'contoso.example' });
+    expect(text).toMatch(/also excludes the groups "Emergency Access", "Travel Exempt": if they hold emergency-access accounts, confirm with --break-glass-group/);
+    expect(text).toContain('groups: ["Emergency Access", "Travel Exempt"]');
+    expect(text).not.toMatch(/breakGlass: \{[^}]*groups/);
+  });
+
+  it('declares a confirmed group as break-glass, not as an exclusion, and warns of one that is no group', async () => {
+    const posture = derivePosture(await readOf(live, {}, ['contoso.example']), { stack: 'contoso', owner, breakGlass: ['bg@contoso.example'], breakGlassGroups: ['emergency access', 'Nobody'] });
+    expect(posture.breakGlass.groups).toEqual(['Emergency Access']);
+    expect(posture.warnings).toEqual([expect.stringContaining('"Nobody" is no group of the directory')]);
+    const text = renderStack(posture, { tenant: 'contoso.example' });
+    expect(text).toMatch(/breakGlass: \{\s*users: \["bg@contoso\.example"\],\s*groups: \["Emergency Access"\]/);
+    expect(text).toContain('groups: ["Travel Exempt"]');
+    expect(text).not.toMatch(/groups: \["Emergency Access", "Travel Exempt"\]/);
+  });
+});
+
+describe('what import reads', () => {
+  it('reads no inbox rules, and every other type the imported areas govern', () => {
+    const read = new Set(typesToRead(readManifest()).map((t) => t.key));
+    expect(read.has('inboxRule')).toBe(false);
+    const areas = new Set<string>(IMPORTED_AREAS);
+    const governed = CATALOGUE.filter((c) => areas.has(c.area)).flatMap((c) => c.resources.read).filter((k) => !NOT_READ_FOR_IMPORT.has(k));
+    expect(governed.filter((k) => !read.has(k))).toEqual([]);
+    expect(read.has('mailbox')).toBe(true);
   });
 });
 

@@ -77,6 +77,8 @@ describe('posture import against the compliant tenant', () => {
     // Read-only: nothing but reads reached the tenant.
     expect(sim.requests.entries.length).toBeGreaterThan(0);
     expect(sim.requests.entries.filter(isWrite)).toEqual([]);
+    // Inbox rules are the plan's to judge: import reads none.
+    expect(sim.requests.entries.filter((e) => /messageRules/i.test(e.path))).toEqual([]);
   }, 60_000);
   afterAll(() => sim.stop());
 
