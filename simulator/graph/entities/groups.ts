@@ -3,6 +3,7 @@ import type { Collection, Entity } from '../../tenant/collection.js';
 import { listPage } from '../odata.js';
 import { badRequest } from '../../http/errors.js';
 import { ctxUrl, getOne, graphEntity, list, obj, resourceNotFound, slot, type RouteContext } from '../entity.js';
+import { deltaRoute } from '../delta.js';
 
 declare module '../../tenant/tenant.js' {
   interface GraphScenarioState {
@@ -55,6 +56,7 @@ export const groups = graphEntity({
   },
   routes: [
     { method: 'GET', pattern: '/groups', permission: 'read', cost: 2, handle: list('groups', 'groups', { typeName: 'microsoft.graph.group', known: GROUP_PROPS, filterable: ['displayName', 'mail', 'securityEnabled', 'mailEnabled', 'id'] }) },
+    { method: 'GET', pattern: '/groups/delta', permission: 'read', cost: 2, handle: deltaRoute('groups', { typeName: 'microsoft.graph.group', known: GROUP_PROPS, removedReason: 'changed' }) },
     { method: 'GET', pattern: '/groups/{id}', permission: 'read', cost: 1, handle: getOne('groups', 'groups') },
     {
       method: 'GET', pattern: '/groups/{id}/members', permission: 'read', cost: 2,

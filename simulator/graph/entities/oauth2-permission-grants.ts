@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { badRequest, graphError, HttpError } from '../../http/errors.js';
 import type { Collection, Entity } from '../../tenant/collection.js';
 import { ctxUrl, getOne, graphEntity, list, obj, resourceNotFound } from '../entity.js';
+import { deltaRoute } from '../delta.js';
 
 declare module '../../tenant/tenant.js' {
   interface GraphCollections {
@@ -20,6 +21,7 @@ export const oauth2PermissionGrants = graphEntity({
   },
   routes: [
     { method: 'GET', pattern: '/oauth2PermissionGrants', permission: 'read', cost: 2, handle: list('oauth2PermissionGrants', 'oauth2PermissionGrants', { typeName: 'microsoft.graph.oAuth2PermissionGrant', filterable: ['clientId', 'consentType', 'principalId', 'resourceId'] }) },
+    { method: 'GET', pattern: '/oauth2PermissionGrants/delta', permission: 'read', cost: 2, handle: deltaRoute('oauth2PermissionGrants', { typeName: 'microsoft.graph.oAuth2PermissionGrant', removedReason: 'deleted' }) },
     { method: 'GET', pattern: '/oauth2PermissionGrants/{id}', permission: 'read', cost: 1, handle: getOne('oauth2PermissionGrants', 'oauth2PermissionGrants') },
     {
       method: 'POST', pattern: '/oauth2PermissionGrants', permission: 'write', cost: 3,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Collection, Entity } from '../../tenant/collection.js';
 import { listPage } from '../odata.js';
 import { ctxUrl, getOne, graphEntity, list, resourceNotFound, slot } from '../entity.js';
+import { deltaRoute } from '../delta.js';
 
 declare module '../../tenant/tenant.js' {
   interface GraphCollections {
@@ -36,6 +37,7 @@ export const servicePrincipals = graphEntity({
   },
   routes: [
     { method: 'GET', pattern: '/servicePrincipals', permission: 'read', cost: 2, handle: list('servicePrincipals', 'servicePrincipals', { typeName: 'microsoft.graph.servicePrincipal', filterable: ['appId', 'displayName', 'servicePrincipalType'] }) },
+    { method: 'GET', pattern: '/servicePrincipals/delta', permission: 'read', cost: 2, handle: deltaRoute('servicePrincipals', { typeName: 'microsoft.graph.servicePrincipal', removedReason: 'changed' }) },
     { method: 'GET', pattern: '/servicePrincipals/{id}', permission: 'read', cost: 1, handle: getOne('servicePrincipals', 'servicePrincipals') },
     {
       // Owners are directory objects: users or service principals, each with its @odata.type.

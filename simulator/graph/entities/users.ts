@@ -2,6 +2,7 @@ import { badRequest, graphError, HttpError } from '../../http/errors.js';
 import { ROLE_IDS } from '../../http/token.js';
 import type { Collection, Entity } from '../../tenant/collection.js';
 import { ctxUrl, getOne, graphEntity, list, obj, resourceNotFound, type RouteContext } from '../entity.js';
+import { deltaRoute } from '../delta.js';
 
 declare module '../../tenant/tenant.js' {
   interface GraphCollections {
@@ -180,6 +181,7 @@ export const users = graphEntity({
   },
   routes: [
     { method: 'GET', pattern: '/users', permission: 'read', cost: 2, handle: (c) => list('users', 'users', { typeName: 'microsoft.graph.user', known: USER_PROPS, filterable: ['userPrincipalName', 'accountEnabled', 'mail', 'displayName', 'userType', 'id'], render: shown(c) })(c) },
+    { method: 'GET', pattern: '/users/delta', permission: 'read', cost: 2, handle: deltaRoute('users', { typeName: 'microsoft.graph.user', known: USER_PROPS, render: shown, removedReason: 'changed' }) },
     { method: 'GET', pattern: '/users/{id}', permission: 'read', cost: 1, handle: getOne('users', 'users', 'userPrincipalName', (c, u) => shown(c)(u)) },
     {
       method: 'PATCH', pattern: '/users/{id}', permission: 'write', cost: 3,
