@@ -17,6 +17,9 @@ import type { DomainDns } from '../read/dns.js';
 import { reviewerTarget } from '../resources/admin-consent-request-policy.js';
 import { methodConfigurations } from '../resources/authentication-methods-policy.js';
 import { USER_CONSENT_POLICIES } from '../resources/authorization-policy.js';
+import { inboundPaths } from '../checks/inbound-paths.js';
+import { FAILURE_KINDS, weaker, type FailureKind } from '../model/paths.js';
+import { DEFAULT_PATH_REQUIREMENT } from '../../stacks/lib/inbound-paths.js';
 import { noted, quoted, Raw } from './code.js';
 import type { ImportRead } from './read.js';
 
@@ -43,7 +46,7 @@ export interface ImportOptions {
 export interface ImportedArea {
   readonly construct:
     | 'SenderAuthentication' | 'InboundEnforcement' | 'ForwardingLockdown' | 'ThreatProtection' | 'ExternalExposure'
-    | 'ConsentGovernance' | 'RiskBasedAccess' | 'AuthenticationStrength' | 'MailApplications';
+    | 'ConsentGovernance' | 'RiskBasedAccess' | 'AuthenticationStrength' | 'MailApplications' | 'InboundPaths';
   readonly id: string;
   /** Whose area it is: the mail owner's or the identity owner's (each `owner` when not given). */
   readonly group: OwnerGroup;
@@ -132,6 +135,7 @@ export function derivePosture(read: ImportRead, o: ImportOptions): ImportedPostu
     ca.area,
     authenticationStrength(live),
     ...(apps ? [apps] : []),
+    inboundPathsArea(live, ownerVariable(o, 'mail')),
   ];
   return {
     stack: o.stack,
@@ -894,4 +898,49 @@ function threatProtection(live: LiveState, names: Names): ImportedArea {
     'mailbox intelligence settings, which the catalogue fixes rather than the posture: the plan judges them.',
   );
   return { construct: 'ThreatProtection', id: 'ThreatProtection', group: 'mail', props, notes };
+}
+
+// ---------------------------------------------------------------- inbound paths
+
+const KIND_WORDS: Readonly<Record<FailureKind, string>> = {
+  'dmarc-reject': 'DMARC fail under p=reject',
+  'dmarc-quarantine': 'DMARC fail under p=quarantine',
+  'spf-hardfail': 'SPF hard fail',
+  'compauth-fail': 'composite authentication fail',
+};
+
+/**
+ * InboundPaths from the paths the tenant's MX records, connectors and bypasses make, mapped as the
+ * plan maps them: the mail owner owns the routing and the policy of every path (a gateway or a
+ * connector gets its own owners under `paths`); a path that delivers failing mail more gently than
+ * the default requirement is named, with the gap the plan will show.
+ */
+function inboundPathsArea(live: LiveState, mailOwner: string): ImportedArea {
+  const notes: string[] = [];
+  const antiPhish = rows(live.antiPhish);
+  const failedMx = rows(live.mxRecords).filter((r) => r['error'] !== undefined).map((r) => lower(r['domain']));
+  const mx = Object.fromEntries(rows(live.mxRecords).filter((r) => Array.isArray(r['records'])).map((r) => [lower(r['domain']), r['records'] as { preference: number; exchange: string }[]]));
+  const paths = inboundPaths({
+    acceptedDomains: rows(live.acceptedDomains).filter((a) => !failedMx.includes(lower(a['DomainName'] ?? a['Name']))),
+    mx,
+    connectors: rows(live.inboundConnectors),
+    transportRules: rows(live.transportRules),
+    connectionFilter: rows(live.connectionFilter),
+    spoofItems: rows(live.spoofItems),
+    contentFilter: rows(live.contentFilter),
+    antiPhish: antiPhish.find((p) => p['IsDefault'] === true && p['Enabled'] !== false) ?? antiPhish.find((p) => p['Enabled'] !== false),
+  });
+  if (paths.length) notes.push(`The tenant's inbound paths: ${paths.map((p) => quoted(p.key)).join(', ')}.`);
+  for (const p of paths) {
+    const short = FAILURE_KINDS.filter((k) => weaker(p.dispositions[k].outcome, DEFAULT_PATH_REQUIREMENT[k]));
+    if (short.length) notes.push(`On ${quoted(p.key)} ${short.map((k) => `${KIND_WORDS[k]} ends as ${p.dispositions[k].outcome}`).join(', ')}, below the default requirement; ${GAP}.`);
+  }
+  notes.push('The mail owner owns the routing and the policy of every path: give a gateway or a partner connector its own owners under paths.');
+  return {
+    construct: 'InboundPaths',
+    id: 'InboundPaths',
+    group: 'mail',
+    props: { routingOwner: new Raw(mailOwner), policyOwner: new Raw(mailOwner) },
+    notes,
+  };
 }

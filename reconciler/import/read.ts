@@ -12,15 +12,16 @@ import type { ReadContext } from '../resources/types.js';
 type Obj = Record<string, unknown>;
 
 /** The control areas `posture import` writes code for, and so reads. */
-export const IMPORTED_AREAS: readonly ControlArea[] = ['ownership', 'sender-authentication', 'inbound', 'forwarding', 'threat', 'exposure', 'consent', 'conditional-access', 'authentication', 'mail-apps'];
+export const IMPORTED_AREAS: readonly ControlArea[] = ['ownership', 'sender-authentication', 'inbound', 'inbound-paths', 'forwarding', 'threat', 'exposure', 'consent', 'conditional-access', 'authentication', 'mail-apps'];
 
 /**
  * Resource types the imported areas' controls read that nothing import writes comes from: inbox
  * rules are one read per mailbox (60,000 at 60,000 mailboxes) and the posture declares none of
- * them, so they are left to the plan, which judges every rule. A control that reads one is left
+ * them, so they are left to the plan, which judges every rule; analyzed emails are evidence of what
+ * happened to mail, which the plan shows. A control that reads one is left
  * out of the read manifest; what else it reads, another control of its area reads too.
  */
-export const NOT_READ_FOR_IMPORT: ReadonlySet<string> = new Set(['inboxRule']);
+export const NOT_READ_FOR_IMPORT: ReadonlySet<string> = new Set(['inboxRule', 'analyzedEmail']);
 
 /** The controls of the imported areas import reads for. */
 export const importedControls = () => {

@@ -100,6 +100,8 @@ describe('posture import against the compliant tenant', () => {
     expect(text).toContain('scope: { group: "payroll-senders@tailspintoys.example" }');
     expect(text).toContain('credentials: ["certificate"]');
     expect(text).toContain('new ExternalExposure(posture, "ExternalExposure", { owner, allowFreeBusyWithAllDomains: true })');
+    expect(text).toContain('new InboundPaths(posture, "InboundPaths", { owner, routingOwner: owner, policyOwner: owner })');
+    expect(text).toMatch(/\/\/ The tenant's inbound paths: "tailspintoys\.example\/eop"/);
     expect(text).toContain('disabledMethods: ["hardwareOath", "sms", "softwareOath", "voice"]');
     expect(text).toContain('populations: { highValueGroups: ["Security Operations"] }');
     expect(text).toContain('protectedUsers: ["ciso@tailspintoys.example", "casey.lee@tailspintoys.example"]');
