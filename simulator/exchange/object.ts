@@ -163,7 +163,7 @@ export function exchangeObject<const N extends ExchangeNoun>(def: {
       required: ['Identity'],
       run: (t, p) => {
         const found = o.find(t, String(p['Identity']));
-        t.exchange[noun].replace(found.id, { ...apply(found, p, t), WhenChanged: new Date().toISOString() });
+        t.exchange[noun].replace(found.id, { ...apply(found, p, t), WhenChanged: new Date(t.clock.now()).toISOString() });
         return [];
       },
     }),

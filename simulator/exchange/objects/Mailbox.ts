@@ -1,4 +1,5 @@
 import type { Collection, Entity } from '../../tenant/collection.js';
+import { auditChange } from '../../graph/entities/audit-log-queries.js';
 import { FilterSyntaxError, parseOpath } from '../filter.js';
 import { CmdletError, COMMON, exchangeObject } from '../object.js';
 
@@ -7,6 +8,9 @@ declare module '../../tenant/tenant.js' {
     Mailbox: Collection;
   }
 }
+
+/** Who an admin cmdlet's audit record names: the cmdlets do not see the caller, so one name stands for the administrator. */
+const ADMIN_ACTOR = 'admin@simulated.example';
 
 /** What an -Identity (or -Mailbox) value may name a mailbox by. */
 export const MAILBOX_KEYS = ['Identity', 'Name', 'Alias', 'UserPrincipalName', 'PrimarySmtpAddress', 'ExternalDirectoryObjectId', 'Guid', 'DistinguishedName'];
@@ -93,7 +97,7 @@ export const Mailbox = exchangeObject({
       },
       view: shown,
     },
-    o.set({ ForwardingSmtpAddress: 'any', ForwardingAddress: 'any', DeliverToMailboxAndForward: 'bool', AuditEnabled: 'bool', AuditOwner: 'any', AuditDelegate: 'any', AuditAdmin: 'any', DefaultAuditSet: 'strings' }, (x, p) => {
+    o.set({ ForwardingSmtpAddress: 'any', ForwardingAddress: 'any', DeliverToMailboxAndForward: 'bool', AuditEnabled: 'bool', AuditOwner: 'any', AuditDelegate: 'any', AuditAdmin: 'any', DefaultAuditSet: 'strings' }, (x, p, t) => {
       const next = { ...x };
       const audit = shown(x);
       let defaultSet = (audit['DefaultAuditSet'] as string[]).filter((l) => LOGON_TYPES.some((k) => k.toLowerCase() === l.toLowerCase()));
@@ -121,6 +125,8 @@ export const Mailbox = exchangeObject({
         if (p[k] !== undefined) next[k] = p[k] === '' ? null : p[k];
       }
       if (typeof next['ForwardingSmtpAddress'] === 'string' && !/^smtp:/i.test(next['ForwardingSmtpAddress'])) next['ForwardingSmtpAddress'] = `smtp:${next['ForwardingSmtpAddress']}`;
+      const parameters = Object.entries(p).filter(([k]) => k !== 'Identity' && !(k in COMMON)).map(([Name, v]) => ({ Name, Value: typeof v === 'string' ? v : JSON.stringify(v) }));
+      auditChange(t, { operation: 'Set-Mailbox', mailbox: { upn: String(x['UserPrincipalName'] ?? x['PrimarySmtpAddress'] ?? x['Identity']), guid: x.id }, actor: ADMIN_ACTOR, parameters });
       return next;
     }),
   ],

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { badRequest, graphError, HttpError } from '../../http/errors.js';
 import type { Collection, Entity } from '../../tenant/collection.js';
+import type { Tenant } from '../../tenant/tenant.js';
 import { listPage } from '../odata.js';
 import { ctxUrl, graphEntity, obj, slot, type RouteContext } from '../entity.js';
 
@@ -18,6 +19,14 @@ export interface AuditLogSearchSettings {
   outcome: AuditQueryOutcome;
   /** The most records one query returns; more matching records set `isRecordCountLimitExceeded`. */
   recordCountLimit: number;
+  /**
+   * How long after a change its audit record becomes searchable, on the tenant's clock (records
+   * of the tenant's own changes: rule and forwarding changes). Microsoft documents no bound, only
+   * that records usually arrive within 60 to 90 minutes: the default.
+   */
+  ingestionDelayMs: number;
+  /** While true, the tenant's changes leave no audit record (records lost, as the service sometimes does). */
+  loseRecords: boolean;
 }
 
 declare module '../../tenant/tenant.js' {
@@ -50,6 +59,57 @@ export const AUDIT_QUERY_RUN_MS = 30_000;
  */
 const DEFAULT_RECORD_COUNT_LIMIT = 50_000;
 
+/** When a change's audit record becomes searchable when a scenario does not say: 60 minutes. */
+export const DEFAULT_INGESTION_DELAY_MS = 60 * 60_000;
+
+/** One change of the tenant, as its audit record tells it. */
+export interface AuditedChange {
+  /** The operation: Set-Mailbox, New-InboxRule, Set-InboxRule, Remove-InboxRule (admin cmdlets), UpdateInboxRules (a client's change). */
+  readonly operation: string;
+  /** The mailbox changed. */
+  readonly mailbox: { readonly upn: string; readonly guid?: string };
+  /** Who made it: the mailbox's owner when not given. */
+  readonly actor?: string;
+  /** The object changed within the mailbox (a rule's name), for objectId. */
+  readonly object?: string;
+  readonly parameters?: ReadonlyArray<{ readonly Name: string; readonly Value: string }>;
+}
+
+/**
+ * Writes the audit record of a change made in the tenant (it becomes searchable as the audit log
+ * settings say). Admin cmdlets are exchangeAdmin records; a client's change of inbox rules is the
+ * mailbox audit's exchangeItem UpdateInboxRules.
+ */
+export function auditChange(t: Tenant, change: AuditedChange): void {
+  const item = change.operation.toLowerCase() === 'updateinboxrules';
+  const actor = change.actor ?? change.mailbox.upn;
+  const objectId = change.object ? `${change.mailbox.upn}\\${change.object}` : change.mailbox.upn;
+  t.auditLogSearch.record(
+    {
+      id: randomUUID(),
+      createdDateTime: t.clock.iso(),
+      auditLogRecordType: item ? 'exchangeItem' : 'exchangeAdmin',
+      operation: change.operation,
+      organizationId: t.id,
+      userType: 'regular',
+      userId: actor,
+      service: 'Exchange',
+      objectId,
+      userPrincipalName: actor,
+      clientIp: '',
+      administrativeUnits: [],
+      auditData: {
+        '@odata.type': 'microsoft.graph.security.auditData',
+        ObjectId: objectId,
+        MailboxOwnerUPN: change.mailbox.upn,
+        ...(change.mailbox.guid ? { MailboxGuid: change.mailbox.guid } : {}),
+        ...(change.parameters ? { Parameters: change.parameters } : {}),
+      },
+    },
+    t.clock.now(),
+  );
+}
+
 /** The string-collection filters of a query and the record property each one matches (case-insensitively). */
 const LIST_FILTERS = {
   recordTypeFilters: 'auditLogRecordType',
@@ -79,8 +139,24 @@ interface StoredQuery {
  */
 export class AuditLogSearch {
   private readonly queries = new Map<string, StoredQuery>();
+  /** Records of the tenant's changes not yet searchable, oldest first. */
+  private readonly arriving: Array<{ at: number; record: Entity }> = [];
 
   constructor(readonly settings: AuditLogSearchSettings) {}
+
+  /**
+   * Records a change made in the tenant: searchable {@link AuditLogSearchSettings.ingestionDelayMs}
+   * after `now`, or never while `loseRecords` is set.
+   */
+  record(record: Entity, now: number): void {
+    if (this.settings.loseRecords) return;
+    this.arriving.push({ at: now + this.settings.ingestionDelayMs, record });
+  }
+
+  /** Moves the records that have arrived by `now` into the searchable log. */
+  private arrive(now: number, records: Collection): void {
+    while (this.arriving.length && this.arriving[0]!.at <= now) records.insert(this.arriving.shift()!.record);
+  }
 
   /** Where queries end; tests may change it while the simulator runs. */
   get outcome(): AuditQueryOutcome {
@@ -101,12 +177,14 @@ export class AuditLogSearch {
     const q = this.queries.get(id);
     if (!q) return undefined;
     if (poll) q.polls++;
+    this.arrive(now, records);
     this.advance(q, now, records);
     return q;
   }
 
   /** Every query, oldest first, as each stands at `now`. */
   list(now: number, records: Collection): Entity[] {
+    this.arrive(now, records);
     return [...this.queries.values()].map((q) => (this.advance(q, now, records), q.query));
   }
 
@@ -253,6 +331,8 @@ export const auditLogQueries = graphEntity({
       .object({
         outcome: z.enum(AUDIT_QUERY_OUTCOMES).default('succeeded'),
         recordCountLimit: z.number().int().positive().default(DEFAULT_RECORD_COUNT_LIMIT),
+        ingestionDelayMs: z.number().int().nonnegative().default(DEFAULT_INGESTION_DELAY_MS),
+        loseRecords: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -6,6 +6,7 @@ import { PerUserStore } from '../../tenant/per-user.js';
 import { listPage } from '../odata.js';
 import { ctxUrl, entitySchema, graphEntity, obj, slot, type RouteContext } from '../entity.js';
 import { findUser } from './users.js';
+import { auditChange } from './audit-log-queries.js';
 
 declare module '../../tenant/tenant.js' {
   interface GraphScenarioState {
@@ -29,6 +30,16 @@ export function mailboxUser(c: RouteContext): Entity {
     throw new HttpError(graphError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.'));
   }
   return user;
+}
+
+/** A client's change of a mailbox's rules: the mailbox audit's UpdateInboxRules record. */
+function audited(c: RouteContext, user: Entity, rule: string): void {
+  const mailbox = c.tenant.mailboxOf(user.id);
+  auditChange(c.tenant, {
+    operation: 'UpdateInboxRules',
+    mailbox: { upn: String(user['userPrincipalName']), ...(typeof mailbox?.['Guid'] === 'string' ? { guid: mailbox['Guid'] } : {}) },
+    object: rule,
+  });
 }
 
 const itemNotFound = () => new HttpError(graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.'));
@@ -79,6 +90,7 @@ export const messageRules = graphEntity({
         const { id: _id, hasError: _hasError, isReadOnly: _readOnly, ...fields } = Object.fromEntries(Object.entries(b).filter(([k]) => !k.startsWith('@odata.')));
         const rule: Entity = { id: `AQAAA${randomBytes(5).toString('base64')}`, isEnabled: true, ...fields, hasError: false, isReadOnly: false };
         c.tenant.inboxRules.add(user.id, rule);
+        audited(c, user, String(rule['displayName']));
         return { status: 201, body: { '@odata.context': rulesContext(c, '/$entity'), ...rule } };
       },
     },
@@ -86,7 +98,9 @@ export const messageRules = graphEntity({
       method: 'DELETE', pattern: '/users/{user}/mailFolders/inbox/messageRules/{id}', permission: 'write',
       handle: (c) => {
         const user = mailboxUser(c);
-        if (!c.tenant.inboxRules.remove(user.id, c.params['id']!)) throw itemNotFound();
+        const rule = c.tenant.inboxRules.list(user.id).find((r) => r.id === c.params['id']);
+        if (!rule || !c.tenant.inboxRules.remove(user.id, rule.id)) throw itemNotFound();
+        audited(c, user, String(rule['displayName']));
         return { status: 204 };
       },
     },
