@@ -32,10 +32,26 @@ export interface Cmdlet {
   readonly required?: readonly string[];
   run(tenant: Tenant, params: Record<string, unknown>): Entity[];
   /**
+   * The results as positions to page through, for a cmdlet whose answer can be long (every object
+   * of a collection): a page reads only its own positions, so a list of 100,000 costs each page its
+   * own size. Undefined for these parameters (one object, by -Identity) means `run`.
+   */
+  readonly positions?: (tenant: Tenant, params: Record<string, unknown>) => Positions | undefined;
+  /**
    * How one result is shown, applied only to the results of the page being answered (a long list is
    * run again for each page, so a view applied in `run` would be paid for every result on every page).
    */
   readonly view?: (e: Entity) => Entity;
+}
+
+/**
+ * Results by position, read page by page (a collection's positions, each shown as the cmdlet shows
+ * it): `at` is undefined for a hole (a removed object) or an object the parameters leave out.
+ * Positions stay where they are while a list is paged, as a server-side cursor does.
+ */
+export interface Positions {
+  readonly size: number;
+  at(position: number): Entity | undefined;
 }
 
 export interface ExchangeObject<N extends ExchangeNoun = ExchangeNoun> {
@@ -155,6 +171,11 @@ export function exchangeObject<const N extends ExchangeNoun>(def: {
       writes: false,
       parameters: { Identity: 'string', ResultSize: 'any', ...COMMON },
       run: (t, p) => (p['Identity'] !== undefined ? [o.find(t, String(p['Identity']))] : [...t.exchange[noun].values()].map(withDefaults)),
+      positions: (t, p) => {
+        if (p['Identity'] !== undefined) return undefined;
+        const coll = t.exchange[noun];
+        return { get size() { return coll.size; }, at: (i) => { const x = coll.at(i); return x && withDefaults(x); } };
+      },
     }),
     set: (parameters, apply, verb = 'Set') => ({
       name: `${verb}-${noun}`,

@@ -7,6 +7,7 @@ import { checkBearer, EXCHANGE_AUDIENCE, ROLE_IDS, type TokenTrust } from '../ht
 import type { Entity } from '../tenant/collection.js';
 import type { Tenant } from '../tenant/tenant.js';
 import { bindParameters, CMDLETS, CmdletError } from './cmdlets.js';
+import type { Positions } from './object.js';
 
 export interface ExchangeService {
   readonly tenant: Tenant;
@@ -123,32 +124,43 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
       cursor = id;
       if (!Number.isInteger(start) || start < 0) return exchangeError(400, 'System.ArgumentException', 'The $skiptoken is invalid.');
     }
-    // A continuation reads the result set the first page was cut from, as a server-side cursor does;
-    // one that has expired (or a body that is not the same cmdlet) runs the cmdlet again.
+    // A continuation reads on from the position the page before stopped at, in the results the
+    // first page was cut from, as a server-side cursor does. A long list (every object of a
+    // collection) is read by position: each page costs its own size, an object removed before its
+    // page is read is not listed, one changed is listed as it is then, and one added is listed at
+    // the end. A short result (a cmdlet without positions) is held as the first page computed it.
+    // A cursor that has expired (or a body that is not the same cmdlet) is opened again.
     const key = JSON.stringify(input);
     const held = cursor !== undefined ? cursorsOf(svc).get(cursor) : undefined;
-    let results: Entity[];
+    let results: Positions;
     if (held && held.key === key) results = held.results;
     else {
       try {
         const params = bindParameters(cmdlet!, input!.Parameters);
-        results = cmdlet!.run(svc.tenant, params);
+        results = cmdlet!.positions?.(svc.tenant, params) ?? inOrder(cmdlet!.run(svc.tenant, params));
       } catch (err) {
         if (err instanceof CmdletError) return exchangeError(err.status, err.type, err.message);
         throw err;
       }
     }
     const view = cmdlet!.view;
-    const page = results.slice(start, start + pageSize).map((e) => render(view ? view(e) : e));
+    const page: Record<string, unknown>[] = [];
+    let p = start;
+    for (; p < results.size && page.length < pageSize; p++) {
+      const e = results.at(p);
+      if (e) page.push(render(view ? view(e) : e));
+    }
+    // Past the positions that list nothing, so the last page carries no next link.
+    while (p < results.size && !results.at(p)) p++;
     const body: Record<string, unknown> = {
       '@odata.context': `${svc.baseUrl}/adminapi/beta/${svc.tenant.id}/$metadata#Collection(Exchange.GenericHashTable)`,
       value: page,
     };
     if (loop) body['@odata.nextLink'] = req.url.toString();
-    else if (start + pageSize < results.length) {
+    else if (p < results.size) {
       const id = cursor !== undefined && held ? cursor : holdCursor(svc, key, results);
       const next = new URL(`${svc.baseUrl}/adminapi/beta/${svc.tenant.id}/InvokeCommand`);
-      next.searchParams.set('$skiptoken', Buffer.from(`${start + pageSize}:${id}`).toString('base64url'));
+      next.searchParams.set('$skiptoken', Buffer.from(`${p}:${id}`).toString('base64url'));
       body['@odata.nextLink'] = next.toString();
     } else if (cursor !== undefined) cursorsOf(svc).delete(cursor);
     if (prefer) return { status: 200, body, headers: { 'Preference-Applied': `odata.maxpagesize=${pageSize}` } };
@@ -156,15 +168,29 @@ export async function serveExchange(svc: ExchangeService, req: HttpRequest): Pro
   }
 }
 
-/** The result sets of paged Get- cmdlets still being read, per service: at most CURSORS, the oldest dropped first. */
+/** A cmdlet's results as positions. */
+const inOrder = (results: readonly Entity[]): Positions => ({ size: results.length, at: (i) => results[i] });
+
+/**
+ * The cursor a continuation of a paged cmdlet reads (from its `$skiptoken`), for counting the pages
+ * of one read in the request log; undefined for a first page.
+ */
+export function continuationOf(pathAndQuery: string): string | undefined {
+  const token = new URL(pathAndQuery, 'http://exchange.invalid').searchParams.get('$skiptoken');
+  if (token === null) return undefined;
+  const id = Buffer.from(token, 'base64url').toString('utf8').split(':')[1];
+  return id || undefined;
+}
+
+/** The results of paged Get- cmdlets still being read, per service: at most CURSORS, the oldest dropped first. */
 const CURSORS = 16;
-const cursorStore = new WeakMap<ExchangeService, Map<string, { key: string; results: Entity[] }>>();
-function cursorsOf(svc: ExchangeService): Map<string, { key: string; results: Entity[] }> {
+const cursorStore = new WeakMap<ExchangeService, Map<string, { key: string; results: Positions }>>();
+function cursorsOf(svc: ExchangeService): Map<string, { key: string; results: Positions }> {
   let m = cursorStore.get(svc);
   if (!m) cursorStore.set(svc, (m = new Map()));
   return m;
 }
-function holdCursor(svc: ExchangeService, key: string, results: Entity[]): string {
+function holdCursor(svc: ExchangeService, key: string, results: Positions): string {
   const m = cursorsOf(svc);
   const id = randomUUID().replace(/-/g, '');
   m.set(id, { key, results });

@@ -1,7 +1,7 @@
 import type { Collection, Entity } from '../../tenant/collection.js';
 import { auditChange } from '../../graph/entities/audit-log-queries.js';
 import { FilterSyntaxError, parseOpath } from '../filter.js';
-import { CmdletError, COMMON, exchangeObject } from '../object.js';
+import { CmdletError, COMMON, exchangeObject, type Positions } from '../object.js';
 
 declare module '../../tenant/tenant.js' {
   interface ExchangeCollections {
@@ -64,6 +64,35 @@ function auditActions(param: string, current: string[], value: unknown): string[
   return [...new Set(check(list(value)))];
 }
 
+/**
+ * The mailboxes Get-Mailbox lists for -Filter and -RecipientTypeDetails, by position in the
+ * collection: a page reads only its own positions. The filter is parsed here, before any page.
+ */
+function mailboxPositions(coll: Collection, p: Record<string, unknown>): Positions {
+  let predicate: (m: Entity) => boolean = () => true;
+  if (p['Filter'] !== undefined) {
+    try {
+      const matches = parseOpath(String(p['Filter']));
+      // A filter sees the mailbox as Get-Mailbox shows it, audit defaults included.
+      predicate = (m) => matches(shown(m));
+    } catch (err) {
+      if (err instanceof FilterSyntaxError) throw new CmdletError('Microsoft.Exchange.Management.Tasks.ADFilterException', err.message);
+      throw err;
+    }
+  }
+  const types = (p['RecipientTypeDetails'] as string[] | undefined)?.map((x) => x.toLowerCase());
+  return {
+    get size() {
+      return coll.size;
+    },
+    at(i) {
+      const m = coll.at(i);
+      if (!m || (types && !types.includes(String(m['RecipientTypeDetails']).toLowerCase()))) return undefined;
+      return predicate(m) ? m : undefined;
+    },
+  };
+}
+
 /** Mailboxes (ExternalDirectoryObjectId links one to its Graph user), their forwarding and their audit settings. */
 export const Mailbox = exchangeObject({
   noun: 'Mailbox',
@@ -76,25 +105,15 @@ export const Mailbox = exchangeObject({
       parameters: { Identity: 'string', Filter: 'string', ResultSize: 'any', RecipientTypeDetails: 'strings', ...COMMON },
       run: (t, p) => {
         if (p['Identity'] !== undefined) return [shown(o.find(t, String(p['Identity'])))];
-        let predicate: (m: Entity) => boolean = () => true;
-        if (p['Filter'] !== undefined) {
-          try {
-            const matches = parseOpath(String(p['Filter']));
-            // A filter sees the mailbox as Get-Mailbox shows it, audit defaults included.
-            predicate = (m) => matches(shown(m));
-          } catch (err) {
-            if (err instanceof FilterSyntaxError) throw new CmdletError('Microsoft.Exchange.Management.Tasks.ADFilterException', err.message);
-            throw err;
-          }
-        }
-        const types = (p['RecipientTypeDetails'] as string[] | undefined)?.map((x) => x.toLowerCase());
+        const all = mailboxPositions(t.exchange.Mailbox, p);
         const out: Entity[] = [];
-        for (const m of t.exchange.Mailbox.values()) {
-          if (types && !types.includes(String(m['RecipientTypeDetails']).toLowerCase())) continue;
-          if (predicate(m)) out.push(m);
+        for (let i = 0; i < all.size; i++) {
+          const m = all.at(i);
+          if (m) out.push(m);
         }
         return out;
       },
+      positions: (t, p) => (p['Identity'] !== undefined ? undefined : mailboxPositions(t.exchange.Mailbox, p)),
       view: shown,
     },
     o.set({ ForwardingSmtpAddress: 'any', ForwardingAddress: 'any', DeliverToMailboxAndForward: 'bool', AuditEnabled: 'bool', AuditOwner: 'any', AuditDelegate: 'any', AuditAdmin: 'any', DefaultAuditSet: 'strings' }, (x, p, t) => {
