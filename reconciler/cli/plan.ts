@@ -10,13 +10,15 @@ import { sarifPlaces } from '../input/repository.js';
 import { exitCodeOf } from '../plan/build.js';
 import { runPlan } from '../plan/run.js';
 import { renderHuman } from '../report/human.js';
+import { changesText, tally, tallyText } from '../report/shared.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat, type ReportOptions } from '../report/index.js';
 import { newRunId, planEvidence } from '../evidence/recorder.js';
 import { actorOf, evidenceOption, openEvidence } from './evidence.js';
 import { fail } from './fail.js';
 import { createLogger, printable, type LogFormat } from './log.js';
 import { pipelineLines, pipelineOf, writeJobSummary } from './pipeline.js';
-import { terminalSafe } from '../core/text.js';
+import { mapStrings, terminalSafe } from '../core/text.js';
+import { redactSecrets } from '../core/redact.js';
 import { colourByDefault, dayOption, wholeNumberOption } from './options.js';
 import { deliverAlerts, resolveDestinations } from './alerts.js';
 import { DEFAULT_WEBHOOK_POLICY } from '../transport/webhook.js';
@@ -81,7 +83,6 @@ export function reportOptions<T>(y: Argv<T>) {
     .option('color', { type: 'boolean', default: colourByDefault(), describe: 'Colour the human plan (default: at a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR forces it)' });
 }
 
-/** Writes the reports asked for; the human plan goes to stdout unless a report does. */
 /** The formats asked for, each paired with its --out; refused when they do not pair (checked before anything is read). */
 export function reportFormats(args: Pick<PlanArgs, 'format' | 'out'>): ReportFormat[] {
   const formats: ReportFormat[] = args.format.length === 0 && args.out.length === 1 ? ['json'] : args.format;
@@ -92,7 +93,33 @@ export function reportFormats(args: Pick<PlanArgs, 'format' | 'out'>): ReportFor
   return formats;
 }
 
-export function writeReports(plan: PlanDocument, args: Pick<PlanArgs, 'format' | 'out' | 'color'>, options: ReportOptions = {}): void {
+/**
+ * What stdout gets when every report went to a file: the counts, the reads that failed, and where
+ * each report went, not the whole plan again (a 60,000-mailbox tenant's plan is thousands of lines).
+ */
+export function reportSummary(input: PlanDocument, files: ReadonlyArray<{ format: ReportFormat; file: string }>): string {
+  // Tenant text loses its secrets and its control characters, as in the human plan.
+  const plan = mapStrings(redactSecrets(input), (s) => terminalSafe(s, true));
+  const safe = (s: string) => terminalSafe(s, true);
+  const t = tally(plan.findings);
+  const lines = [
+    `email-posture ${plan.kind} · ${plan.organization} · stack ${plan.stack} · tenant ${plan.tenantId} · ${plan.createdAt}`,
+    `${changesText(plan)}; ${plan.findings.length === 0 ? 'no findings in what could be read' : tallyText(t)}.`,
+    `Reports: ${files.map((r) => `${r.format} in ${safe(redactSecrets(r.file))}`).join(', ')}.`,
+  ];
+  if (plan.incomplete.length > 0) {
+    lines.push(`INCOMPLETE: ${plan.incomplete.length} ${plan.incomplete.length === 1 ? 'read' : 'reads'} failed; this run cannot report "no drift". Not read:`);
+    for (const read of plan.incomplete) lines.push(`  - ${read.what}`, `      endpoint: ${read.endpoint}`, `      error:    ${read.error}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Writes the reports asked for; with none asked, the human plan goes to stdout. When every report
+ * goes to a file, stdout gets the human plan (`human`, as `posture show` does) or a short summary of
+ * the run (`summary`, as plan and drift do).
+ */
+export function writeReports(plan: PlanDocument, args: Pick<PlanArgs, 'format' | 'out' | 'color'>, options: ReportOptions = {}, whenFiled: 'human' | 'summary' = 'human'): void {
   const formats = reportFormats(args);
   let stdoutUsed = false;
   formats.forEach((format, i) => {
@@ -106,7 +133,9 @@ export function writeReports(plan: PlanDocument, args: Pick<PlanArgs, 'format' |
       stdoutUsed = true;
     }
   });
-  if (!stdoutUsed) process.stdout.write(renderHuman(plan, { color: args.color }));
+  if (stdoutUsed) return;
+  if (whenFiled === 'summary' && formats.length > 0) process.stdout.write(reportSummary(plan, formats.map((format, i) => ({ format, file: args.out[i]! }))));
+  else process.stdout.write(renderHuman(plan, { color: args.color }));
 }
 
 /** The last instant of a day, or now when the day has not ended: an evidence period never reaches into the future. */
@@ -161,7 +190,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
           confirm: args['confirm-near-miss'],
         });
         // SARIF points at the declaring code, by repository paths.
-        writeReports(plan, args, sarifPlaces(args['synth-dir'], input));
+        writeReports(plan, args, sarifPlaces(args['synth-dir'], input), 'summary');
         // In a pipeline: annotations for what to act on, and the plan in the job summary (GitHub).
         const pipeline = pipelineOf();
         for (const line of pipelineLines(pipeline, plan)) process.stderr.write(`${line}\n`);

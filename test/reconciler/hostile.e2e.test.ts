@@ -131,12 +131,14 @@ describe('a name any mailbox user can set cannot drive the terminal or forge a l
     const dir = tmp();
     const r = await planAgainst(s, synthDir, [...reportArgs(dir), '--no-evidence'], writer(s));
     expect(r.code).toBe(2);
-    for (const [name, text] of [['human plan', r.stdout], ['logs', r.stderr]] as const) {
+    // Every report went to a file: stdout has the run's summary, and the human plan is `posture show`'s.
+    const human = await cli(['show', join(dir, 'plan.json'), '--color', 'false']);
+    for (const [name, text] of [['summary', r.stdout], ['human plan', human.stdout], ['logs', r.stderr]] as const) {
       noRaw(name, text);
       noForgedLine(name, text);
     }
-    expect(r.stdout).toContain('Archive\\x1b[2J\\x1b]0;pwned\\x07   ~ authorizationPolicy "fake"');
-    expect(r.stdout).toContain('\\u{202e}fdp.exe');
+    expect(human.stdout).toContain('Archive\\x1b[2J\\x1b]0;pwned\\x07   ~ authorizationPolicy "fake"');
+    expect(human.stdout).toContain('\\u{202e}fdp.exe');
     for (const f of Object.values(FORMATS)) {
       noRaw(f, read(dir, f));
       noForgedLine(f, read(dir, f));

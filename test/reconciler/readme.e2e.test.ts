@@ -74,7 +74,8 @@ describe('the README example posture', () => {
     expect(first.plan.incomplete).toEqual([]);
     expect(first.plan.findings).toEqual([]);
     expect(first.r.code).toBe(0);
-    expect(first.r.stdout).toContain('No changes. The tenant matches the posture.');
+    // The plan went to a file: stdout has the run's summary.
+    expect(first.r.stdout).toContain('Plan: 0 to create, 0 to update, 0 to delete; no findings in what could be read.');
     // Real answers were served: the annotation on every policy, Microsoft's domains, server defaults.
     expect(sim.requests.entries.some((e) => e.path.startsWith('/v1.0/identity/conditionalAccess/policies'))).toBe(true);
 
