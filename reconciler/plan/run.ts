@@ -25,6 +25,8 @@ export interface RunInput {
    * the finding, never a failed run.
    */
   readonly confirm?: boolean;
+  /** How the tenant is read (an incremental read); @default readTenant */
+  readonly readLive?: (m: Manifest, ctx: ReadContext) => Promise<LiveState>;
 }
 
 export interface Run {
@@ -42,7 +44,7 @@ export interface Run {
  * preflight all use it.
  */
 export async function runPlan(input: RunInput): Promise<Run> {
-  const live = await readTenant(input.manifest, input.read);
+  const live = await (input.readLive ?? readTenant)(input.manifest, input.read);
   const evaluated = evaluate(input.manifest, live, input.today);
   const { incomplete } = evaluated;
   const dir = directoryOf(live);

@@ -5,14 +5,14 @@ import type { ResourceType } from './types.js';
 export const user: ResourceType = {
   key: 'user',
   title: 'users',
-  read: { section: 'users', how: { kind: 'graph-list', path: '/users?$select=id,userPrincipalName,displayName,accountEnabled,mail&$top=999' }, permissions: [P.userRead] },
+  read: { section: 'users', how: { kind: 'graph-list', path: '/users?$select=id,userPrincipalName,displayName,accountEnabled,mail&$top=999' }, permissions: [P.userRead], incremental: { kind: 'graph-delta', path: '/users/delta?$select=id,userPrincipalName,displayName,accountEnabled,mail' } },
 };
 
 /** Groups, by display name and mail. Read-only. */
 export const group: ResourceType = {
   key: 'group',
   title: 'groups',
-  read: { section: 'groups', how: { kind: 'graph-list', path: '/groups?$select=id,displayName,mail,mailNickname,securityEnabled,mailEnabled&$top=999' }, permissions: [P.groupRead] },
+  read: { section: 'groups', how: { kind: 'graph-list', path: '/groups?$select=id,displayName,mail,mailNickname,securityEnabled,mailEnabled&$top=999' }, permissions: [P.groupRead], incremental: { kind: 'graph-delta', path: '/groups/delta?$select=id,displayName,mail,mailNickname,securityEnabled,mailEnabled' } },
 };
 
 /** The tenant's verified domains (Graph). Read-only. */
@@ -30,5 +30,6 @@ export const servicePrincipal: ResourceType = {
     section: 'servicePrincipals',
     how: { kind: 'graph-list', path: '/servicePrincipals?$select=id,appId,displayName,publisherName,verifiedPublisher,appOwnerOrganizationId,servicePrincipalType&$top=999' },
     permissions: [P.applicationRead],
+    incremental: { kind: 'graph-delta', path: '/servicePrincipals/delta?$select=id,appId,displayName,publisherName,verifiedPublisher,appOwnerOrganizationId,servicePrincipalType' },
   },
 };

@@ -33,6 +33,13 @@ const inboxRuleFamily = graphEntity({
     permissions: [P.mailboxSettingsRead],
     // Each page of mailboxes has its rules read while the next page is.
     alongside: 'mailbox',
+    // A rule change does not move the mailbox's WhenChanged: the audit log names the mailboxes whose
+    // rules changed (an admin's cmdlet, or a client's UpdateInboxRules).
+    incremental: {
+      kind: 'per-mailbox',
+      mailboxOf: (url) => /^\/users\/([^/?]+)\/mailFolders\/inbox\/messageRules$/.exec(url)?.[1],
+      auditOperations: ['New-InboxRule', 'Set-InboxRule', 'Remove-InboxRule', 'Enable-InboxRule', 'Disable-InboxRule', 'UpdateInboxRules'],
+    },
   },
   writes: [
     ['POST', '/users/{id}/mailFolders/inbox/messageRules'],

@@ -9,7 +9,11 @@ const mailboxFamily = exchangeObject({
   key: 'mailbox',
   title: 'mailboxes',
   noun: 'Mailbox',
-  read: exchangeRead('mailboxes', 'Get-Mailbox', { ResultSize: 'Unlimited' }),
+  read: {
+    ...exchangeRead('mailboxes', 'Get-Mailbox', { ResultSize: 'Unlimited' }),
+    // Forwarding is a mailbox setting: changing it moves WhenChanged.
+    incremental: { kind: 'exchange-changed', field: 'WhenChanged', key: 'Guid', mailboxId: 'ExternalDirectoryObjectId', names: ['UserPrincipalName', 'PrimarySmtpAddress'], auditOperations: ['Set-Mailbox'] },
+  },
   verbs: ['Set'],
   writeFor: (f) => ({ api: 'exchange', cmdlet: 'Set-Mailbox', parameters: { Identity: f.resource.name, ForwardingSmtpAddress: null, ForwardingAddress: null, DeliverToMailboxAndForward: false } }),
 });

@@ -10,7 +10,7 @@ const same = (x: unknown, y: unknown) => String(x ?? '').toLowerCase() === Strin
 const grantFamily = graphEntity({
   key: 'oauth2PermissionGrant',
   title: 'delegated permission grants',
-  read: graphRead('grants', 'graph-list', '/oauth2PermissionGrants?$top=999', [P.grantRead]),
+  read: { ...graphRead('grants', 'graph-list', '/oauth2PermissionGrants?$top=999', [P.grantRead]), incremental: { kind: 'graph-delta', path: '/oauth2PermissionGrants/delta' } },
   writes: [
     ['POST', '/oauth2PermissionGrants'],
     ['DELETE', '/oauth2PermissionGrants/{id}'],

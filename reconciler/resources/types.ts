@@ -61,7 +61,37 @@ export interface ReadSpec {
   readonly afterIfRead?: readonly string[];
   /** Read only when this holds of what was read before (the managers of users, only for rules that send to them). */
   readonly when?: (live: LiveState, m: Manifest) => boolean;
+  /** How a run that keeps state between runs (`posture drift --incremental`) reads only what changed; absent: read in full every run. */
+  readonly incremental?: IncrementalRead;
 }
+
+/**
+ * How a type's read follows changes between runs (read/incremental/): a Graph delta query, an
+ * Exchange list asked for what changed since a watermark, or a per-mailbox read done again only for
+ * the mailboxes the audit log, the watermark or the rotation names.
+ */
+export type IncrementalRead =
+  /** The collection's delta function (`…/delta?$select=…`), whose rows replace the full list's, by id. */
+  | { readonly kind: 'graph-delta'; readonly path: string }
+  /**
+   * The cmdlet's rows changed at or after a watermark of the service's clock, by a -Filter on
+   * `field`, merged by `key` into the rows kept; `auditOperations` are the audit log's names of
+   * the changes of a row (read again anyway by the watermark).
+   */
+  | {
+      readonly kind: 'exchange-changed';
+      readonly field: string;
+      readonly key: string;
+      /** The row's mailbox (the user object id its per-mailbox reads go to), and the addresses audit records name it by. */
+      readonly mailboxId: string;
+      readonly names: readonly string[];
+      readonly auditOperations: readonly string[];
+    }
+  /**
+   * A per-mailbox `$batch` read: `mailboxOf` gives the mailbox (user object id) a request URL reads,
+   * undefined for any other; `auditOperations` are the changes that make a mailbox's read worth doing.
+   */
+  | { readonly kind: 'per-mailbox'; readonly mailboxOf: (url: string) => string | undefined; readonly auditOperations: readonly string[] };
 
 /** One resource type, as a Terraform provider has one per resource: everything about it, in its own module. */
 export interface ResourceType {
