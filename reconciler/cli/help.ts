@@ -72,6 +72,32 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: [['$0 probe --stack contoso --smtp-port 25', 'send marked spoofs down every inbound path and confirm their disposition']],
     exitCodes: { 0: 'every path rejected or quarantined the probes', 2: 'a path delivered a probe', 1: `${READ}, or a path could not be probed` },
   },
+  fleet: {
+    examples: [
+      ['$0 fleet plan --fleet fleet.yaml --shard 1/4 --out-dir results', 'plan the tenants of shard 1 of 4'],
+      ['$0 fleet merge results --fleet fleet.yaml --out-dir report', 'one fleet report from every shard'],
+    ],
+    exitCodes: { 0: 'done (see posture fleet plan, drift or merge --help)', 1: BAD_INPUT },
+  },
+  'fleet plan': {
+    examples: [
+      ['$0 fleet plan --fleet fleet.yaml --shard 2/10 --out-dir results', 'shard 2 of 10, as a GitHub Actions matrix job passes it'],
+      ['JOB_COMPLETION_INDEX=3 $0 fleet plan --fleet fleet.yaml --shards 10 --out-dir results', 'in a Kubernetes Indexed Job of 10 completions'],
+      ['$0 fleet plan --fleet fleet.yaml --out-dir results', 'in an Azure DevOps parallel job (SYSTEM_JOBPOSITIONINPHASE of SYSTEM_TOTALJOBSINPHASE), or the whole fleet'],
+    ],
+    exitCodes: { 0: 'every tenant of the shard read in full (findings are in its result)', 1: "a tenant's run failed or was incomplete (named); others' results written", 2: 'the fleet file, the shard or an option is wrong (named); nothing was run' },
+  },
+  'fleet drift': {
+    examples: [['$0 fleet drift --fleet fleet.yaml --shard 1/4 --out-dir results', 'the nightly read-only check of shard 1 of 4']],
+    exitCodes: { 0: 'every tenant of the shard read in full (drift is in its result)', 1: "a tenant's run failed or was incomplete (named); others' results written", 2: 'the fleet file, the shard or an option is wrong (named); nothing was run' },
+  },
+  'fleet merge': {
+    examples: [
+      ['$0 fleet merge results/*.json --fleet fleet.yaml --out-dir report', 'fleet.json, fleet.md, fleet.html, and SARIF and JUnit per tenant'],
+      ['$0 fleet merge artifacts --out-dir report', 'every result file under the downloaded artifacts'],
+    ],
+    exitCodes: { 0: 'every tenant read in full and clean', 2: 'findings to act on in a tenant', 1: 'a tenant failed, was incomplete or missing (named), or a result is invalid' },
+  },
   evidence: {
     examples: [['$0 evidence verify posture-evidence.jsonl --expect-head HEAD_HASH', 'check the trail against the head a run printed']],
     exitCodes: { 0: 'the chain is intact', 1: 'a record was edited, removed, inserted or reordered, or the file is damaged' },

@@ -23,6 +23,7 @@ const LOADERS: Readonly<Record<string, (setExit: SetExit) => Promise<CommandModu
   rollback: async (e) => (await import('./rollback.js')).rollbackCommand(e) as never,
   respond: async (e) => (await import('./respond.js')).respondCommand(e) as never,
   probe: async (e) => (await import('./probe.js')).probeCommand(e) as never,
+  fleet: async (e) => (await import('./fleet.js')).fleetCommand(e) as never,
   evidence: async (e) => (await import('./evidence.js')).evidenceCommand(e) as never,
   controls: async (e) => (await import('./controls.js')).controlsCommand(e) as never,
   permissions: async (e) => (await import('./permissions.js')).permissionsCommand(e) as never,

@@ -1,0 +1,334 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { redactText } from '../core/redact.js';
+import { terminalSafe } from '../core/text.js';
+import { tenantEnv } from '../fleet/auth.js';
+import { parseFleet, type Fleet, type FleetTenant } from '../fleet/file.js';
+import { mergeResults } from '../fleet/merge.js';
+import { renderFleetHtml, renderFleetMarkdown } from '../fleet/render.js';
+import { parseResult } from '../fleet/result.js';
+import { resolveShard, ShardError, tenantsOfShard, type Shard } from '../fleet/shard.js';
+import { tenantManifest } from '../fleet/stack.js';
+import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, signIn } from '../input/connection.js';
+import { InputError, loadSynthOutput } from '../input/synth-output.js';
+import type { Manifest } from '../manifest/schema.js';
+import { FLEET_RESULT_FORMAT, type FleetOutcome, type FleetResult } from '../model/fleet.js';
+import { exitCodeOf } from '../plan/build.js';
+import { runPlan } from '../plan/run.js';
+import { renderReport } from '../report/index.js';
+import { fail } from './fail.js';
+import { withHelp } from './help.js';
+import { createLogger, printable, type LogFormat, type Logger } from './log.js';
+import { dayOption, wholeNumberOption } from './options.js';
+
+/** Bad input to a fleet command (the fleet file, the shard, the options): exit 2, nothing run. */
+class FleetInputError extends InputError {}
+
+interface ShardArgs {
+  fleet: string;
+  'synth-dir': string;
+  shard?: string;
+  shards?: number;
+  'out-dir': string;
+  concurrency?: number;
+  'graph-url': string;
+  'exchange-url': string;
+  'dns-server'?: string;
+  timeout: number;
+  'max-retries': number;
+  today?: string;
+  now?: string;
+  'log-format': LogFormat;
+  debug: boolean;
+}
+
+/** Reads and checks a fleet file: one message naming the file and the property. */
+export function loadFleet(file: string): Fleet {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FleetInputError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a fleet file' : `cannot be read (${code ?? (err as Error).message})`}`);
+  }
+  const parsed = parseFleet(text, file);
+  if (!parsed.ok) throw new FleetInputError(parsed.errors.length === 1 ? parsed.errors[0]! : `the fleet file is invalid:\n  ${parsed.errors.join('\n  ')}`);
+  return parsed.fleet;
+}
+
+function shardOptions<T>(y: Argv<T>) {
+  return y
+    .option('fleet', { type: 'string', demandOption: true, requiresArg: true, describe: 'The fleet file (YAML or JSON): tenants, their overrides of the baseline stack, how to sign in' })
+    .option('synth-dir', { type: 'string', default: 'cdktf.out', describe: 'Synthesized output holding the baseline stack the fleet file names' })
+    .option('shard', { type: 'string', requiresArg: true, describe: 'The shard to run, I/N from 1/N (a GitHub Actions matrix); default: JOB_COMPLETION_INDEX with --shards (Kubernetes Indexed Job), or SYSTEM_JOBPOSITIONINPHASE of SYSTEM_TOTALJOBSINPHASE (Azure DevOps), or the whole fleet' })
+    .option('shards', wholeNumberOption('shards', { min: 1, max: 256, describe: 'The number of shards, where the engine gives only an index (a Kubernetes Indexed Job: its completions)' }))
+    .option('out-dir', { type: 'string', demandOption: true, requiresArg: true, describe: 'Folder for the result files, one per tenant (KEY.json)' })
+    .option('concurrency', wholeNumberOption('concurrency', { min: 1, max: 64, describe: "Tenants read at the same time (default: the fleet file's concurrency, else 4)" }))
+    .option('graph-url', { type: 'string', default: DEFAULT_GRAPH_URL, describe: 'Microsoft Graph endpoint (sovereign clouds, the simulator)' })
+    .option('exchange-url', { type: 'string', default: DEFAULT_EXCHANGE_URL, describe: 'Exchange Online endpoint' })
+    .option('dns-server', { type: 'string', describe: 'DNS server HOST:PORT (default: the system resolvers)' })
+    .option('timeout', wholeNumberOption('timeout', { min: 1, max: 3600, unit: 'seconds', default: 30, describe: 'Seconds to wait for one answer' }))
+    .option('max-retries', wholeNumberOption('max-retries', { min: 0, max: 20, unit: 'retries', default: 6, describe: 'Retries of a throttled or failed request (Retry-After honoured)' }))
+    .option('today', dayOption('today', 'Day used for exception expiry (YYYY-MM-DD)', true))
+    .option('now', { type: 'string', hidden: true, describe: "The time taken as now, for the services' retention windows (ISO 8601; default: the clock)" })
+    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, describe: 'Logs on stderr: lines, or JSON lines for pipelines' });
+}
+
+/** Runs `work` over `items`, at most `limit` at a time; never rejects (each item's work catches its own failure). */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+/** Writes a file whole or not at all: a reader (the merge) never sees half a result. */
+function writeWhole(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+/** One line of a run's error: secrets redacted, control characters shown as escapes. */
+const errorLine = (err: unknown): string => terminalSafe(redactText(err instanceof Error ? err.message : String(err))).replace(/\s*\n\s*/g, '; ').slice(0, 2000);
+
+/**
+ * One tenant of the shard: its stack (the baseline with its overrides), its sign-in, and the one
+ * composition of a run (`runPlan`, as `posture plan` and `posture drift` use). Whatever happens, a
+ * result comes back; nothing thrown here stops the other tenants.
+ */
+async function runTenant(o: { kind: 'plan' | 'drift'; fleet: Fleet; fleetFile: string; baseline: Manifest; tenant: FleetTenant; index: number; shard: Shard; args: ShardArgs; today: string }): Promise<FleetResult> {
+  const startedAt = new Date().toISOString();
+  const t = o.tenant;
+  const head = {
+    format: FLEET_RESULT_FORMAT,
+    formatVersion: 1 as const,
+    fleet: { name: o.fleet.name, hash: o.fleet.hash },
+    tenant: { key: t.key, tenantId: t.id, ...(t.name ? { name: t.name } : {}), owners: t.owners },
+    shard: { index: o.shard.index, count: o.shard.count },
+    kind: o.kind,
+    startedAt,
+  };
+  try {
+    const built = tenantManifest(o.baseline, t, `${o.fleetFile}: $.tenants[${o.index}]`);
+    if (!built.ok) throw new InputError(built.errors.join('; '));
+    const { env, auth, missing } = tenantEnv(o.fleet.auth, t, process.env);
+    if (missing.length) throw new InputError(`the tenant's credentials name environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not set`);
+    const conn = connect({
+      tenant: t.id,
+      auth: auth.method,
+      graphUrl: o.args['graph-url'],
+      exchangeUrl: o.args['exchange-url'],
+      ...(o.args['dns-server'] ? { dnsServer: o.args['dns-server'] } : {}),
+      timeoutMs: o.args.timeout * 1000,
+      maxRetries: o.args['max-retries'],
+      env,
+    });
+    await signIn(conn);
+    const { plan } = await runPlan({
+      kind: o.kind,
+      manifest: built.manifest,
+      tenantId: conn.tenant,
+      today: o.today,
+      read: { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver, ...(o.args.now ? { now: new Date(o.args.now) } : {}) },
+    });
+    const exitCode = exitCodeOf(plan);
+    const outcome: FleetOutcome = plan.incomplete.length ? 'incomplete' : exitCode === 2 ? 'findings' : 'clean';
+    return { ...head, finishedAt: new Date().toISOString(), outcome, exitCode, plan };
+  } catch (err) {
+    return { ...head, finishedAt: new Date().toISOString(), outcome: 'error', exitCode: 1, error: errorLine(err) };
+  }
+}
+
+function outcomeLine(r: FleetResult): string {
+  const who = `${r.tenant.key} (${r.tenant.tenantId})`;
+  switch (r.outcome) {
+    case 'clean':
+      return `${who}: clean`;
+    case 'findings':
+      return `${who}: ${r.plan!.summary.findings} finding${r.plan!.summary.findings === 1 ? '' : 's'}`;
+    case 'incomplete':
+      return `${who}: INCOMPLETE, could not read ${r.plan!.incomplete.map((i) => i.what).join(', ')}`;
+    case 'error':
+      return `${who}: FAILED: ${r.error ?? ''}`;
+  }
+}
+
+/** `posture fleet plan|drift`: the tenants of one shard, a bounded number at a time, one result file each. */
+function shardCommand(kind: 'plan' | 'drift', setExit: (code: number) => void): CommandModule<object, ShardArgs> {
+  return {
+    command: kind,
+    describe:
+      kind === 'plan'
+        ? "Plan every tenant of one shard of the fleet: one result file per tenant (the shard's index from the flag or the engine)"
+        : 'Read-only drift check of every tenant of one shard of the fleet: one result file per tenant',
+    builder: (y) => shardOptions(y) as never,
+    handler: async (args) => {
+      const log: Logger = createLogger(args['log-format']);
+      const command = `fleet ${kind}`;
+      let fleet: Fleet;
+      let shard: Shard & { source: string };
+      let baseline: Manifest;
+      try {
+        if (args.now !== undefined && Number.isNaN(Date.parse(args.now))) throw new FleetInputError(`--now ${JSON.stringify(args.now)} is not an ISO 8601 time such as 2026-11-30T09:00:00Z`);
+        fleet = loadFleet(args.fleet);
+        try {
+          shard = resolveShard({ flag: args.shard, shards: args.shards, env: process.env });
+        } catch (err) {
+          if (err instanceof ShardError) throw new FleetInputError(err.message);
+          throw err;
+        }
+        try {
+          baseline = loadSynthOutput(resolve(args['synth-dir']), fleet.baseline.stack).manifest;
+        } catch (err) {
+          if (err instanceof InputError) throw new FleetInputError(`${args.fleet}: $.baseline.stack: ${err.message}`);
+          throw err;
+        }
+        mkdirSync(args['out-dir'], { recursive: true });
+      } catch (err) {
+        fail(err, args.debug, command);
+        setExit(err instanceof FleetInputError ? 2 : 1);
+        return;
+      }
+      const mine = tenantsOfShard(fleet.tenants.map((t, index) => ({ key: t.key, tenant: t, index })), shard);
+      const limit = args.concurrency ?? fleet.concurrency ?? 4;
+      log.info(`fleet ${terminalSafe(fleet.name)}: shard ${shard.index + 1} of ${shard.count} (${shard.source}): ${mine.length} of ${fleet.tenants.length} tenants, ${limit} at a time`);
+      const today = args.today ?? new Date().toISOString().slice(0, 10);
+      const results: FleetResult[] = [];
+      let unwritten = 0;
+      await pool(mine, limit, async ({ tenant, index }) => {
+        const result = await runTenant({ kind, fleet, fleetFile: args.fleet, baseline, tenant, index, shard, args, today });
+        results.push(result);
+        try {
+          writeWhole(join(args['out-dir'], `${tenant.key}.json`), `${JSON.stringify(result, null, 2)}\n`);
+        } catch (err) {
+          unwritten++;
+          process.stderr.write(printable(`posture ${command}: the result of ${tenant.key} could not be written (${errorLine(err)})\n`));
+        }
+        (result.outcome === 'error' || result.outcome === 'incomplete' ? log.warn : log.info)(outcomeLine(result));
+      });
+      const bad = results.filter((r) => r.outcome === 'error' || r.outcome === 'incomplete');
+      const count = (o: FleetOutcome) => results.filter((r) => r.outcome === o).length;
+      process.stdout.write(
+        printable(`Shard ${shard.index + 1}/${shard.count}: ${results.length} tenants: ${count('clean')} clean, ${count('findings')} with findings, ${count('incomplete')} incomplete, ${count('error')} failed. Results in ${relative(process.cwd(), resolve(args['out-dir'])) || '.'}.\n`),
+      );
+      if (bad.length) process.stderr.write(printable(`posture ${command}: not read in full: ${bad.map((r) => r.tenant.key).join(', ')}\n`));
+      setExit(bad.length || unwritten ? 1 : 0);
+    },
+  };
+}
+
+interface MergeArgs {
+  results: string[];
+  fleet?: string;
+  'out-dir': string;
+  debug: boolean;
+}
+
+/** The result files a path names: the file itself, or every .json file under a folder (an engine's downloaded artifacts). */
+function resultFiles(path: string): string[] {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new InputError(`${path}: no such file or folder`);
+  }
+  if (!st.isDirectory()) return [path];
+  const out: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (depth > 8) return;
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const s = statSync(p);
+      if (s.isDirectory()) walk(p, depth + 1);
+      else if (name.endsWith('.json')) out.push(p);
+    }
+  };
+  walk(path, 0);
+  if (out.length === 0) throw new InputError(`${path}: a folder with no result files (*.json)`);
+  return out;
+}
+
+const MAX_RESULT_BYTES = 256 * 1024 * 1024;
+
+/** `posture fleet merge RESULTS…`: the fleet view, and SARIF and JUnit per tenant. */
+function mergeCommand(setExit: (code: number) => void): CommandModule<object, MergeArgs> {
+  return {
+    command: 'merge <results..>',
+    describe: "Merge the shards' result files into one fleet report (JSON, Markdown, HTML: tenants × controls, worst first) and SARIF and JUnit per tenant",
+    builder: (y) =>
+      y
+        .positional('results', { type: 'string', array: true, demandOption: true, describe: 'Result files, or folders holding them (the shards\' artifacts)' })
+        .option('fleet', { type: 'string', requiresArg: true, describe: 'The fleet file: its tenants without a result are named as missing, and results of another revision are refused' })
+        .option('out-dir', { type: 'string', demandOption: true, requiresArg: true, describe: 'Folder for fleet.json, fleet.md, fleet.html and tenants/KEY.sarif, tenants/KEY.junit.xml' }) as never,
+    handler: (args) => {
+      try {
+        const fleet = args.fleet ? loadFleet(args.fleet) : undefined;
+        const files = [...new Set(args.results.flatMap(resultFiles))];
+        const results = files.map((file) => {
+          let text: string;
+          try {
+            if (statSync(file).size > MAX_RESULT_BYTES) throw new InputError(`${file}: larger than ${MAX_RESULT_BYTES / 1024 / 1024} MiB: not a result file`);
+            text = readFileSync(file, 'utf8');
+          } catch (err) {
+            if (err instanceof InputError) throw err;
+            throw new InputError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+          }
+          let value: unknown;
+          try {
+            value = JSON.parse(text);
+          } catch (err) {
+            throw new InputError(`${file}: not valid JSON (${(err as Error).message})`);
+          }
+          const parsed = parseResult(value, file);
+          if (!parsed.ok) throw new InputError(parsed.error);
+          return { result: parsed.result, source: file };
+        });
+        const merged = mergeResults({ results, ...(fleet ? { fleet } : {}), now: new Date() });
+        if (!merged.ok) throw new InputError(merged.errors.length === 1 ? merged.errors[0]! : `the results do not merge:\n  ${merged.errors.join('\n  ')}`);
+        const { report } = merged;
+        const out = args['out-dir'];
+        mkdirSync(join(out, 'tenants'), { recursive: true });
+        writeWhole(join(out, 'fleet.json'), `${JSON.stringify(report, null, 2)}\n`);
+        writeWhole(join(out, 'fleet.md'), renderFleetMarkdown(report));
+        writeWhole(join(out, 'fleet.html'), renderFleetHtml(report));
+        for (const { result } of results) {
+          if (!result.plan) continue;
+          writeWhole(join(out, 'tenants', `${result.tenant.key}.sarif`), renderReport(result.plan, 'sarif'));
+          writeWhole(join(out, 'tenants', `${result.tenant.key}.junit.xml`), renderReport(result.plan, 'junit'));
+        }
+        for (const note of merged.notes) process.stderr.write(printable(`posture fleet merge: note: ${terminalSafe(note)}\n`));
+        const s = report.summary;
+        process.stdout.write(printable(`Fleet ${terminalSafe(report.fleet.name)}: ${s.tenants} tenants: ${s.clean} clean, ${s.findings} with findings, ${s.incomplete} incomplete, ${s.error} failed, ${s.missing} missing. Report in ${join(out, 'fleet.html')}.\n`));
+        const notRead = report.tenants.filter((t) => t.outcome === 'error' || t.outcome === 'incomplete' || t.outcome === 'missing');
+        if (notRead.length) {
+          process.stderr.write(printable(`posture fleet merge: not read in full, so the fleet is not clean:\n${notRead.map((t) => `  - ${t.key} (${t.tenantId}): ${t.outcome}${t.error ? `: ${terminalSafe(t.error)}` : ''}`).join('\n')}\n`));
+        }
+        setExit(report.exitCode);
+      } catch (err) {
+        fail(err, args.debug, 'fleet merge');
+        setExit(1);
+      }
+    },
+  };
+}
+
+/** `posture fleet <plan|drift|merge>`: many tenants, sharded over an engine's parallel jobs, merged into one view. */
+export function fleetCommand(setExit: (code: number) => void): CommandModule<object, object> {
+  return {
+    command: 'fleet',
+    describe: 'Run a fleet of tenants in shards (GitHub Actions matrix, Kubernetes Indexed Job, Azure DevOps parallel jobs) and merge their results',
+    builder: (y) =>
+      y
+        .command(withHelp(shardCommand('plan', setExit), 'fleet plan'))
+        .command(withHelp(shardCommand('drift', setExit), 'fleet drift'))
+        .command(withHelp(mergeCommand(setExit), 'fleet merge'))
+        .demandCommand(1, 'Name a fleet command: plan, drift or merge.') as never,
+    handler: () => {},
+  };
+}
