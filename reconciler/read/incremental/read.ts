@@ -65,6 +65,8 @@ export interface IncrementalRun {
   readonly mailboxesKept: number;
   /** Collections whose delta link was refused and read again from a first round. */
   readonly resynced: readonly string[];
+  /** The audit log window read, and how many of its records named a change. */
+  readonly audit?: { readonly start: string; readonly end: string; readonly records: number };
 }
 
 type Incremental<K extends IncrementalRead['kind']> = { type: ResourceType; how: Extract<IncrementalRead, { kind: K }> };
@@ -230,7 +232,10 @@ export async function readIncremental(m: Manifest, ctx: ReadContext, o: Incremen
   const sections = [...deltas, ...changedLists, ...perMailbox].map((d) => (live as Record<string, Section<unknown> | undefined>)[d.type.read!.section]);
   const allRead = sections.every((s) => s === undefined || s.ok);
   const mailboxesRead = incremental ? asked.size : countAll(live, perMailbox);
-  const run = { live, mode: incremental ? ({ kind: 'incremental' } as const) : ({ kind: 'full', reason: reason! } as const), mailboxesRead, mailboxesKept: known.size, resynced };
+  const run = {
+    live, mode: incremental ? ({ kind: 'incremental' } as const) : ({ kind: 'full', reason: reason! } as const), mailboxesRead, mailboxesKept: known.size, resynced,
+    ...(incremental && window ? { audit: { ...window, records: audit.length } } : {}),
+  };
   if (!allRead) return { ...run, state: undefined };
   const next: IncrementalState = {
     version: STATE_VERSION,
