@@ -25,6 +25,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: [
       ['$0 import --tenant contoso.onmicrosoft.com --auth azure-cli --owner "Mail Platform Lead <mail-platform@contoso.com>" --team Messaging', 'write stacks/contoso.ts from the tenant; the break-glass accounts are proposed in a comment'],
       ['$0 import --tenant contoso.onmicrosoft.com --stack contoso --break-glass bg1@contoso.com bg2@contoso.com --owner "Mail Platform Lead <mail-platform@contoso.com>" --team Messaging', 'the same, with the break-glass accounts confirmed'],
+      ['$0 import --tenant contoso.onmicrosoft.com --break-glass bg1@contoso.com --break-glass-group "Emergency Access" --accept-gaps --expires 2027-03-31 --owner "Mail Platform Lead <mail-platform@contoso.com>" --team Messaging', 'declare the tenant as it is: each gap an exception until 2027-03-31, which synth refuses until a person approves it'],
     ],
     exitCodes: { 0: 'the stack file was written', 1: `${READ}, or the file exists without --force; nothing was written` },
   },

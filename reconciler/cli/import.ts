@@ -5,14 +5,14 @@ import { AUTH_METHODS, type AuthMethod } from '../auth/tokens.js';
 import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, signIn } from '../input/connection.js';
 import { InputError } from '../input/synth-output.js';
 import { upn } from '../manifest/formats.js';
-import type { Owner } from '../manifest/schema.js';
+import { addDays, DEFAULT_EXCEPTION_MAX_DAYS, type Owner } from '../manifest/schema.js';
 import { derivePosture } from '../import/derive.js';
 import { readForImport } from '../import/read.js';
 import { classNameOf, DEFAULT_MODULE, renderStack } from '../import/render.js';
 import { fail } from './fail.js';
 import { parseOwner } from './init.js';
 import { createLogger, printable, type LogFormat } from './log.js';
-import { wholeNumberOption } from './options.js';
+import { dayOption, wholeNumberOption } from './options.js';
 
 export interface ImportArgs {
   tenant?: string;
@@ -32,6 +32,9 @@ export interface ImportArgs {
   'break-glass'?: string[];
   'break-glass-group'?: string[];
   organization?: string;
+  'accept-gaps': boolean;
+  expires?: string;
+  today?: string;
   module: string;
   force: boolean;
   debug: boolean;
@@ -129,6 +132,9 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
         .option('identity-owner', { type: 'string', requiresArg: true, describe: 'Owner of the identity areas (consent, conditional access, authentication strength, mail applications), as "Name <address>" (default: --owner)' })
         .option('break-glass', { type: 'string', array: true, requiresArg: true, describe: 'Confirm an emergency-access account (repeat for each); without it, the accounts every enabled policy excludes are proposed in a comment and synth refuses the stack' })
         .option('break-glass-group', { type: 'string', array: true, requiresArg: true, describe: 'Confirm a group of emergency-access accounts by display name (repeat for each); without it, the groups every enabled policy excludes are proposed in a comment' })
+        .option('accept-gaps', { type: 'boolean', default: false, describe: 'Declare the tenant as it is where it is below the catalogue: each gap an exception that expires and that synth refuses until a person approves it' })
+        .option('today', dayOption('today', 'Day the expiry of --accept-gaps counts from (YYYY-MM-DD)', true))
+        .option('expires', dayOption('expires', `With --accept-gaps: the day the exceptions expire, YYYY-MM-DD (default: ${GAP_DAYS} days from today; at most ${DEFAULT_EXCEPTION_MAX_DAYS})`))
         .option('organization', { type: 'string', requiresArg: true, describe: "The organisation's name (default: the primary domain)" })
         .option('module', { type: 'string', default: DEFAULT_MODULE, requiresArg: true, describe: 'The module the generated stack imports the constructs from' })
         .option('force', { type: 'boolean', default: false, describe: 'Replace the stack file if it exists' }) as never,
@@ -142,6 +148,9 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
         for (const u of breakGlass) if (!upn.safeParse(u).success) throw new InputError(`--break-glass ${JSON.stringify(u)} is not a user principal name`);
         const breakGlassGroups = (args['break-glass-group'] ?? []).map((g) => g.trim());
         for (const g of breakGlassGroups) if (g === '' || g.length > 256 || /\p{Cc}/u.test(g)) throw new InputError(`--break-glass-group ${JSON.stringify(g)}: give the group's display name (at most 256 characters, no control characters)`);
+        const today = args.today ?? new Date().toISOString().slice(0, 10);
+        const acceptGapsUntil = args['accept-gaps'] ? gapExpiry(args.expires, today) : undefined;
+        if (!args['accept-gaps'] && args.expires !== undefined) throw new InputError('--expires goes with --accept-gaps: the day the exceptions it declares expire');
         if (args.out !== undefined && !args.out.endsWith('.ts')) throw new InputError(`--out ${JSON.stringify(args.out)}: the stack file is TypeScript, ending in .ts`);
         if (args.out !== undefined && existsSync(args.out) && !args.force) throw new InputError(`${args.out} exists: pass --force to replace it`);
 
@@ -161,8 +170,8 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
 
         const primary = read.domains[0];
         const stack = args.stack ?? defaultStack(read.live.domains?.ok ? (read.live.domains.value as Record<string, unknown>[]) : [], primary);
-        const posture = derivePosture(read, { stack, ...(owner ? { owner } : {}), ...areaOwners, ...(breakGlass.length ? { breakGlass } : {}), ...(breakGlassGroups.length ? { breakGlassGroups } : {}), ...(args.organization ? { organization: args.organization } : {}) });
-        const source = renderStack(posture, { tenant: conn.tenant, module: args.module });
+        const posture = derivePosture(read, { stack, ...(owner ? { owner } : {}), ...areaOwners, ...(breakGlass.length ? { breakGlass } : {}), ...(breakGlassGroups.length ? { breakGlassGroups } : {}), ...(args.organization ? { organization: args.organization } : {}), ...(acceptGapsUntil ? { judgeGapsOn: today } : {}) });
+        const source = renderStack(posture, { tenant: conn.tenant, module: args.module, ...(acceptGapsUntil ? { acceptGapsUntil } : {}) });
 
         const out = args.out ?? join('stacks', `${stack}.ts`);
         if (existsSync(out) && !args.force) throw new InputError(`${out} exists: pass --force to replace it, or --out another file`);
@@ -170,7 +179,8 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
         writeWhole(out, source);
 
         for (const w of posture.warnings) log.warn(w);
-        const todo = [!owner && 'the owner', !breakGlass.length && 'the break-glass accounts', ...posture.todo].filter(Boolean);
+        const todo = [!owner && 'the owner', !breakGlass.length && 'the break-glass accounts', ...posture.todo, acceptGapsUntil && posture.gaps.length && `the approver of each of the ${posture.gaps.length} exceptions`].filter(Boolean);
+        if (acceptGapsUntil) process.stdout.write(posture.gaps.length ? `declared ${posture.gaps.length} gap${posture.gaps.length === 1 ? '' : 's'} of the tenant as exceptions expiring on ${acceptGapsUntil}\n` : 'the tenant has no gap an exception can declare\n');
         process.stdout.write(`wrote ${printable(relative(process.cwd(), resolve(out)) || out)}: stack ${stack}, class ${classNameOf(stack)}\n`);
         if (todo.length) process.stdout.write(`synth refuses it until ${todo.length > 2 ? `${todo.slice(0, -1).join(', ')} and ${todo.at(-1)}` : todo.join(' and ')} are confirmed: see the TODO comments\n`);
         const reg = registration(out, stack);
@@ -192,6 +202,18 @@ export function importCommand(setExit: (code: number) => void): CommandModule<ob
       }
     },
   };
+}
+
+/** Days from today the exceptions of --accept-gaps run by default. */
+export const GAP_DAYS = 90;
+
+/** The expiry of the exceptions --accept-gaps declares: --expires, or GAP_DAYS from today; refused when past or beyond the exception limit. */
+export function gapExpiry(expires: string | undefined, today: string): string {
+  if (expires === undefined) return addDays(today, GAP_DAYS);
+  if (expires <= today) throw new InputError(`--expires ${expires}: the day must be after today (${today})`);
+  const limit = addDays(today, DEFAULT_EXCEPTION_MAX_DAYS);
+  if (expires > limit) throw new InputError(`--expires ${expires}: exceptions run at most ${DEFAULT_EXCEPTION_MAX_DAYS} days (latest allowed: ${limit})`);
+  return expires;
 }
 
 /** Written beside, then renamed: a file is there whole or not at all. */

@@ -65,6 +65,8 @@ const allows = (allowed: string, address: string) => (allowed.includes('@') ? al
 /** Everything the pure evaluation needs, and where its findings go. */
 export class Evaluation {
   readonly findings: Finding[] = [];
+  /** What an exception could cover each finding by, by finding id (findings that have a scope). */
+  readonly scopes = new Map<string, readonly Scope[]>();
   readonly incomplete: IncompleteRead[] = [];
   readonly directory: Directory;
   private readonly notEvaluatedKeys = new Set<string>();
@@ -100,8 +102,10 @@ export class Evaluation {
     let status: FindingStatus = input.status;
     if (exception) status = exception.expires >= this.today ? 'excepted' : 'exception-expired';
     const automatic = control.remediation.automatic && entry.mode === 'remediate';
+    const id = findingId(control.id, input.check, input.resource.type, input.key ?? input.resource.name);
+    if (input.scopes?.length) this.scopes.set(id, input.scopes);
     this.findings.push({
-      id: findingId(control.id, input.check, input.resource.type, input.key ?? input.resource.name),
+      id,
       control: { id: control.id, version: control.version, versionedId: versionedId(control), title: control.title },
       check: input.check,
       resource: input.resource,

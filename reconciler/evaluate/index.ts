@@ -18,7 +18,7 @@ import type { Manifest } from '../manifest/schema.js';
 import type { LiveState } from '../model/live.js';
 import type { PathMap } from '../model/paths.js';
 import { RESOURCES, resourceType } from '../resources/registry.js';
-import { Evaluation } from './context.js';
+import { Evaluation, type Scope } from './context.js';
 
 /** What a section of the live state is, in the words of an incomplete-read message: the title of the type read into it. */
 const sectionTitle = (key: keyof LiveState) => RESOURCES.find((t) => t.read?.section === key)?.title ?? key;
@@ -31,7 +31,7 @@ export function evaluate(
   manifest: Manifest,
   live: LiveState,
   today: string,
-): { findings: Finding[]; incomplete: IncompleteRead[]; controls: ControlResult[]; inboundPaths?: PathMap } {
+): { findings: Finding[]; incomplete: IncompleteRead[]; controls: ControlResult[]; inboundPaths?: PathMap; scopes: ReadonlyMap<string, readonly Scope[]> } {
   const ev = new Evaluation(manifest, live, today);
   checkSenderAuthentication(ev);
   checkInbound(ev);
@@ -56,7 +56,7 @@ export function evaluate(
   const findings = [...ev.findings].sort(
     (a, b) => order.indexOf(a.control.versionedId) - order.indexOf(b.control.versionedId) || a.resource.name.localeCompare(b.resource.name) || a.id.localeCompare(b.id),
   );
-  return { findings, incomplete: ev.incomplete, controls: controlResults(ev, findings), ...(inboundPaths ? { inboundPaths } : {}) };
+  return { findings, incomplete: ev.incomplete, controls: controlResults(ev, findings), ...(inboundPaths ? { inboundPaths } : {}), scopes: ev.scopes };
 }
 
 /**

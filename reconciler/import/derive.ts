@@ -18,10 +18,14 @@ import { reviewerTarget } from '../resources/admin-consent-request-policy.js';
 import { methodConfigurations } from '../resources/authentication-methods-policy.js';
 import { USER_CONSENT_POLICIES } from '../resources/authorization-policy.js';
 import { inboundPaths } from '../checks/inbound-paths.js';
-import { FAILURE_KINDS, weaker, type FailureKind } from '../model/paths.js';
-import { DEFAULT_PATH_REQUIREMENT } from '../../stacks/lib/inbound-paths.js';
+import { DEFAULT_PATH_REQUIREMENT, FAILURE_KINDS, weaker, type FailureKind } from '../model/paths.js';
+import type { ExceptionScopeType } from '../../policies/types.js';
+import { CATALOGUE } from '../../policies/catalogue.js';
+import { internalDomains } from '../checks/forwarding.js';
+import { Recipients } from '../checks/recipients.js';
 import { noted, quoted, Raw } from './code.js';
-import type { ImportRead } from './read.js';
+import { readManifest, type ImportRead } from './read.js';
+import { evaluate } from '../evaluate/index.js';
 
 type Obj = Record<string, unknown>;
 
@@ -40,6 +44,12 @@ export interface ImportOptions {
   readonly breakGlassGroups?: readonly string[];
   /** The organisation's name (not read from the tenant); absent: the primary domain, with a note. */
   readonly organization?: string;
+  /**
+   * Find the gaps the catalogue's own checks judge (filtering bypasses, threat-protection settings,
+   * SMTP AUTH) as of this day, YYYY-MM-DD, besides those the import's reading
+   * names: what `--accept-gaps` declares as exceptions. @default only the gaps the reading names
+   */
+  readonly judgeGapsOn?: string;
 }
 
 /** One construct of the generated stack. */
@@ -60,6 +70,21 @@ export type OwnerGroup = 'mail' | 'identity';
 /** The variable of the generated stack holding the owner of a group's areas. */
 export const ownerVariable = (o: { readonly mailOwner?: Owner; readonly identityOwner?: Owner }, group: OwnerGroup): string =>
   group === 'mail' ? (o.mailOwner ? 'mailOwner' : 'owner') : o.identityOwner ? 'identityOwner' : 'owner';
+
+/**
+ * Where the tenant is below what the stack declares, as the plan will show it: the control, and the
+ * scope an exception to it names. With `acceptGaps` each becomes an exception of the stack, which a
+ * person approves (synth refuses the placeholder approver) and which expires.
+ */
+export interface Gap {
+  readonly control: string;
+  readonly scope: { readonly type: ExceptionScopeType; readonly value: string; readonly destinations?: readonly string[] };
+  /** What the tenant has, in our words (tenant text quoted). */
+  readonly reason: string;
+}
+
+/** More gaps of one control than this are not excepted one by one: the plan lists them. */
+export const MAX_GAPS_PER_CONTROL = 50;
 
 export interface ImportedPolicy {
   readonly id: string;
@@ -91,6 +116,10 @@ export interface ImportedPosture {
   readonly warnings: readonly string[];
   /** What synth refuses until a person fills it in, besides the owner and the break-glass accounts (each a TODO comment of the file). */
   readonly todo: readonly string[];
+  /** Where the tenant is below the stack, one per control and scope, in the order found. */
+  readonly gaps: readonly Gap[];
+  /** Gaps not given as exceptions, by control: too many to except one by one, or the control accepts none. */
+  readonly gapsNotExcepted: readonly string[];
 }
 
 const rows = (s: { ok: boolean; value?: unknown } | undefined): Obj[] => (s?.ok && Array.isArray(s.value) ? (s.value as Obj[]) : []);
@@ -118,25 +147,28 @@ export function derivePosture(read: ImportRead, o: ImportOptions): ImportedPostu
   const { live } = read;
   const names = new Names(live);
   const warnings: string[] = [];
+  const gaps: Gap[] = [];
 
   const verified = rows(live.domains);
   const primary = lower(verified.find((d) => d['isDefault'] === true)?.['id']) || read.domains[0] || lower(verified[0]?.['id']);
   const organizationNotes = o.organization ? [] : ['The organisation\'s name is not read from the tenant: the primary domain stands in for it; change it to the name people use.'];
 
   const ca = conditionalAccess(live, names, o, warnings);
-  const apps = mailApplications(live, ownerVariable(o, 'identity'));
+  const apps = mailApplications(live, ownerVariable(o, 'identity'), gaps);
   const areas: ImportedArea[] = [
-    senderAuthentication(read, live, primary),
-    inboundEnforcement(live),
-    forwarding(live),
+    senderAuthentication(read, live, primary, gaps),
+    inboundEnforcement(live, gaps),
+    forwarding(live, gaps),
     threatProtection(live, names),
-    externalExposure(live),
+    externalExposure(live, gaps),
     consent(live, names),
     ca.area,
     authenticationStrength(live),
     ...(apps ? [apps] : []),
-    inboundPathsArea(live, ownerVariable(o, 'mail')),
+    inboundPathsArea(live, ownerVariable(o, 'mail'), gaps),
   ];
+  if (o.judgeGapsOn) gaps.push(...judgedGaps(read, o.judgeGapsOn));
+  const accepted = acceptable(gaps);
   return {
     stack: o.stack,
     organization: { name: o.organization ?? primary, primaryDomain: primary },
@@ -150,16 +182,67 @@ export function derivePosture(read: ImportRead, o: ImportOptions): ImportedPostu
     notImported: ca.notImported,
     warnings,
     todo: ((apps?.props['apps'] ?? []) as Obj[]).some((a) => (a['scope'] as { mailboxes?: unknown[] }).mailboxes?.length === 0) ? ['the mailboxes each mail application may reach'] : [],
+    gaps: accepted.gaps,
+    gapsNotExcepted: accepted.notExcepted,
   };
+}
+
+/**
+ * Controls whose gaps the catalogue's checks judge from the catalogue alone, whatever the stack
+ * declares: the bypasses of filtering, the settings of the threat policies the catalogue fixes and
+ * SMTP AUTH. Their findings against the catalogue minimum are the gaps, each scoped to its policy
+ * or rule.
+ */
+export const JUDGED_GAP_CONTROLS: readonly string[] = ['MAIL.INBOUND.2', 'MAIL.INBOUND.3', 'MAIL.SMTP.1', 'MAIL.THREAT.1', 'MAIL.THREAT.2', 'MAIL.THREAT.3', 'MAIL.THREAT.4', 'MAIL.THREAT.5'];
+
+/** The gaps of {@link JUDGED_GAP_CONTROLS}: the findings of the catalogue minimum (the read manifest) against what was read, each by the first scope its control accepts. */
+function judgedGaps(read: ImportRead, today: string): Gap[] {
+  const manifest = readManifest(read.domains);
+  const { findings, scopes } = evaluate({ ...manifest, controls: manifest.controls.filter((c) => JUDGED_GAP_CONTROLS.includes(c.id.replace(/v\d+$/, ''))) }, { ...read.live, dns: new Map(read.dns) }, today);
+  const out: Gap[] = [];
+  for (const f of findings) {
+    if (!['violation', 'drift', 'missing'].includes(f.status)) continue;
+    const control = CATALOGUE.find((c) => c.id === f.control.id);
+    const scope = (scopes.get(f.id) ?? []).find((x) => control?.exceptionScopes.includes(x.type) && x.value);
+    if (scope) out.push({ control: f.control.id, scope: { type: scope.type, value: scope.value }, reason: ourWords(f.summary) });
+  }
+  return out;
+}
+
+/** A finding's summary as the reason of an exception: its first clause, on one line, shortened. */
+const ourWords = (summary: string) => {
+  // A threat finding speaks of a population first ("privileged (3 users): …"): the policy is what the exception names.
+  const line = summary.replace(/\s+/g, ' ').trim().split(/; |\. /)[0]!.replace(/\.$/, '').replace(/^[^:"]{1,80} \(\d+ users?\): /, '');
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+};
+
+/** One gap per control and scope (reasons joined), and only what an exception can cover: a control that accepts the scope, not too many of one control. */
+function acceptable(found: readonly Gap[]): { gaps: Gap[]; notExcepted: string[] } {
+  const byKey = new Map<string, Gap>();
+  for (const g of found) {
+    const key = `${g.control}\u0000${g.scope.type}\u0000${g.scope.value.toLowerCase()}`;
+    const had = byKey.get(key);
+    byKey.set(key, had ? { ...had, reason: had.reason.includes(g.reason) || had.reason.length > 240 ? had.reason : `${had.reason}; ${g.reason}`, ...(had.scope.destinations || g.scope.destinations ? { scope: { ...had.scope, destinations: [...new Set([...(had.scope.destinations ?? []), ...(g.scope.destinations ?? [])])] } } : {}) } : g);
+  }
+  const notExcepted: string[] = [];
+  const count = new Map<string, number>();
+  for (const g of byKey.values()) count.set(g.control, (count.get(g.control) ?? 0) + 1);
+  const gaps = [...byKey.values()].filter((g) => {
+    const control = CATALOGUE.find((c) => c.id === g.control);
+    if (!control?.exceptionScopes.includes(g.scope.type)) return false;
+    return (count.get(g.control) ?? 0) <= MAX_GAPS_PER_CONTROL;
+  });
+  for (const [control, n] of count) if (n > MAX_GAPS_PER_CONTROL) notExcepted.push(`${control}: ${n} gaps, too many to except one by one; the plan lists them`);
+  return { gaps, notExcepted };
 }
 
 // ---------------------------------------------------------------- sender authentication
 
-function senderAuthentication(read: ImportRead, live: LiveState, primary: string): ImportedArea {
+function senderAuthentication(read: ImportRead, live: LiveState, primary: string, gaps: Gap[]): ImportedArea {
   const dkim = new Map(rows(live.dkim).map((c) => [lower(c['Domain'] ?? c['Identity']), c]));
   // The primary domain first, then the others by name.
   const names = [...read.domains].sort((a, b) => Number(b === primary) - Number(a === primary) || a.localeCompare(b));
-  const domains = names.map((name) => domainProps(name, read.dns.get(name)!, dkim.get(name)));
+  const domains = names.map((name) => domainProps(name, read.dns.get(name)!, dkim.get(name), gaps));
   // One list of report addresses shared by every domain that names any is declared once, for the
   // area; a domain that names none gets it too (said in a note), rather than a value synth refuses.
   const named = domains.filter((d) => (d['rua'] as string[]).length > 0);
@@ -181,8 +264,9 @@ function senderAuthentication(read: ImportRead, live: LiveState, primary: string
   };
 }
 
-function domainProps(name: string, dns: DomainDns, dkimConfig: Obj | undefined): Obj {
+function domainProps(name: string, dns: DomainDns, dkimConfig: Obj | undefined, gaps: Gap[]): Obj {
   const notes: string[] = [];
+  const gap = (control: string, reason: string) => gaps.push({ control, scope: { type: 'domain', value: name }, reason });
   const propNotes: Record<string, string[]> = {};
   const out: Obj = { name };
   const spfRecord = dns.spf.record?.trim();
@@ -191,6 +275,7 @@ function domainProps(name: string, dns: DomainDns, dkimConfig: Obj | undefined):
 
   const rec = dns.dmarc.source === 'domain' ? dns.dmarc.record : undefined;
   if (!rec) {
+    gap('MAIL.DMARC.1', dns.dmarc.recordText || dns.dmarc.recordTexts ? 'its DMARC record is not usable as published' : 'it publishes no DMARC record of its own');
     notes.push(
       dns.dmarc.recordText || dns.dmarc.recordTexts
         ? `The domain's DMARC record is not usable as published; the catalogue minimum (p=reject) is declared and ${GAP}.`
@@ -204,6 +289,7 @@ function domainProps(name: string, dns: DomainDns, dkimConfig: Obj | undefined):
     let policy = rec.p;
     if (rec.policyFallback || policy === 'none') {
       notes.push(`Published at p=none (monitoring only), below the catalogue minimum: p=reject is declared and ${GAP}.`);
+      gap('MAIL.DMARC.2', 'DMARC is published at p=none');
       policy = 'reject';
     }
     if (policy === 'quarantine') {
@@ -213,16 +299,28 @@ function domainProps(name: string, dns: DomainDns, dkimConfig: Obj | undefined):
     // Unpublished, sp follows p: the declared one.
     const sp = rec.sp ?? policy;
     if (sp !== policy) {
-      if (STRENGTH[sp] < STRENGTH[policy] && STRENGTH[sp] < STRENGTH.quarantine) notes.push(`The subdomain policy is published as sp=${sp}, below the catalogue minimum; sp=${policy} is declared and ${GAP}.`);
+      if (STRENGTH[sp] < STRENGTH[policy] && STRENGTH[sp] < STRENGTH.quarantine) {
+        notes.push(`The subdomain policy is published as sp=${sp}, below the catalogue minimum; sp=${policy} is declared and ${GAP}.`);
+        gap('MAIL.DMARC.2', `the subdomain policy is sp=${sp}`);
+      }
       else out['subdomainPolicy'] = sp;
     }
     const effectiveSp = (out['subdomainPolicy'] as keyof typeof STRENGTH | undefined) ?? policy;
     if (rec.np !== undefined && rec.np !== effectiveSp) {
-      if (STRENGTH[rec.np] < STRENGTH[effectiveSp] && STRENGTH[rec.np] < STRENGTH.quarantine) notes.push(`Non-existent subdomains are published as np=${rec.np}, below the catalogue minimum; np=${effectiveSp} is declared and ${GAP}.`);
+      if (STRENGTH[rec.np] < STRENGTH[effectiveSp] && STRENGTH[rec.np] < STRENGTH.quarantine) {
+        notes.push(`Non-existent subdomains are published as np=${rec.np}, below the catalogue minimum; np=${effectiveSp} is declared and ${GAP}.`);
+        gap('MAIL.DMARC.2', `non-existent subdomains are np=${rec.np}`);
+      }
       else out['nonExistentSubdomainPolicy'] = rec.np;
     }
-    if (rec.pct < 100) notes.push(`Published with pct=${rec.pct}, which exempts part of the failing mail; pct=100 is declared and ${GAP}.`);
-    if (rec.t === 'y') notes.push(`Published in testing mode (t=y); enforcement is declared and ${GAP}.`);
+    if (rec.pct < 100) {
+      notes.push(`Published with pct=${rec.pct}, which exempts part of the failing mail; pct=100 is declared and ${GAP}.`);
+      gap('MAIL.DMARC.2', `DMARC applies to pct=${rec.pct} of failing mail`);
+    }
+    if (rec.t === 'y') {
+      notes.push(`Published in testing mode (t=y); enforcement is declared and ${GAP}.`);
+      gap('MAIL.DMARC.2', 'DMARC is in testing mode (t=y)');
+    }
     const rua = rec.rua.filter((u) => u.scheme === 'mailto').map((u) => u.uri);
     out['rua'] = rua;
     if (rua.length === 0) propNotes['rua'] = ['TODO: the domain publishes no mailto: address for aggregate reports; name one (synth refuses none).'];
@@ -232,34 +330,54 @@ function domainProps(name: string, dns: DomainDns, dkimConfig: Obj | undefined):
   }
 
   const all = dns.spf.all;
-  if (dns.spf.status === 'missing') notes.push(`The domain publishes no SPF record; "-all" is declared and ${GAP}.`);
-  else if (dns.spf.status === 'invalid') notes.push(`The domain's SPF record is not valid as published; "-all" is declared and ${GAP}.`);
-  else if (all === '~' && !parked) out['spfAll'] = '~all';
-  else if (all !== '-') notes.push(`The SPF record does not end in a fail ("-all"); "-all" is declared and ${GAP}.`);
+  if (dns.spf.status === 'missing') {
+    notes.push(`The domain publishes no SPF record; "-all" is declared and ${GAP}.`);
+    gap('MAIL.SPF.1', 'it publishes no SPF record');
+  } else if (dns.spf.status === 'invalid') {
+    notes.push(`The domain's SPF record is not valid as published; "-all" is declared and ${GAP}.`);
+    gap('MAIL.SPF.1', 'its SPF record is not valid');
+  } else if (all === '~' && !parked) out['spfAll'] = '~all';
+  else if (all !== '-') {
+    notes.push(`The SPF record does not end in a fail ("-all"); "-all" is declared and ${GAP}.`);
+    gap('MAIL.SPF.1', 'its SPF record does not end in -all');
+  }
   const declaredAll = (out['spfAll'] as string | undefined) ?? '-all';
   if (spfRecord && dns.spf.status !== 'invalid' && spfRecord.toLowerCase().endsWith(` ${declaredAll}`) && spfRecord.length <= 450) {
     out['spfRecord'] = spfRecord;
   }
 
-  if (!parked && dkimConfig?.['Enabled'] !== true) notes.push(`Exchange Online does not DKIM-sign for the domain; signing is declared and ${GAP}.`);
+  if (!parked && dkimConfig?.['Enabled'] !== true) {
+    notes.push(`Exchange Online does not DKIM-sign for the domain; signing is declared and ${GAP}.`);
+    gap('MAIL.DKIM.1', 'Exchange Online does not DKIM-sign for it');
+  }
   return noted(out, notes, propNotes);
 }
 
 // ---------------------------------------------------------------- inbound
 
-function inboundEnforcement(live: LiveState): ImportedArea {
+function inboundEnforcement(live: LiveState, gaps: Gap[]): ImportedArea {
   const policy = rows(live.antiPhish).find((p) => p['IsDefault'] === true);
   const notes: string[] = [];
   const props: Obj = {};
+  const gap = (reason: string) => policy && gaps.push({ control: 'MAIL.INBOUND.1', scope: { type: 'policy', value: String(policy['Identity'] ?? policy['Name']) }, reason });
   if (!policy) notes.push(`No default anti-phishing policy was found; the catalogue's actions are declared and ${GAP}.`);
   else {
-    if (policy['HonorDmarcPolicy'] !== true) notes.push(`The default anti-phishing policy does not honour senders' DMARC policies; honouring them is declared and ${GAP}.`);
+    if (policy['HonorDmarcPolicy'] !== true) {
+      notes.push(`The default anti-phishing policy does not honour senders' DMARC policies; honouring them is declared and ${GAP}.`);
+      gap("the default anti-phishing policy does not honour senders' DMARC policies");
+    }
     const reject = String(policy['DmarcRejectAction'] ?? '');
     if (reject === 'Quarantine') props['dmarcRejectAction'] = 'Quarantine';
-    else if (reject !== 'Reject') notes.push(`Mail failing DMARC under p=reject is handled as ${quoted(reject)}; Reject is declared and ${GAP}.`);
+    else if (reject !== 'Reject') {
+      notes.push(`Mail failing DMARC under p=reject is handled as ${quoted(reject)}; Reject is declared and ${GAP}.`);
+      gap(`mail failing DMARC under p=reject is handled as ${quoted(reject)}`);
+    }
     const quarantine = String(policy['DmarcQuarantineAction'] ?? '');
     if (quarantine === 'MoveToJmf') props['dmarcQuarantineAction'] = 'MoveToJmf';
-    else if (quarantine !== 'Quarantine') notes.push(`Mail failing DMARC under p=quarantine is handled as ${quoted(quarantine)}; Quarantine is declared and ${GAP}.`);
+    else if (quarantine !== 'Quarantine') {
+      notes.push(`Mail failing DMARC under p=quarantine is handled as ${quoted(quarantine)}; Quarantine is declared and ${GAP}.`);
+      gap(`mail failing DMARC under p=quarantine is handled as ${quoted(quarantine)}`);
+    }
   }
   notes.push('Transport rules and allow lists that bypass filtering (MAIL.INBOUND.2, .3) are not imported: keep one only with an approved exception.');
   return { construct: 'InboundEnforcement', id: 'InboundEnforcement', group: 'mail', props, notes };
@@ -267,7 +385,7 @@ function inboundEnforcement(live: LiveState): ImportedArea {
 
 // ---------------------------------------------------------------- forwarding
 
-function forwarding(live: LiveState): ImportedArea {
+function forwarding(live: LiveState, gaps: Gap[]): ImportedArea {
   const notes: string[] = [];
   const allowed: string[] = [];
   for (const r of rows(live.remoteDomains)) {
@@ -278,7 +396,21 @@ function forwarding(live: LiveState): ImportedArea {
     else notes.push(`The remote domain ${quoted(name)} allows automatic forwarding but is no single domain; it is not declared and ${GAP}.`);
   }
   for (const p of rows(live.outboundSpam)) {
-    if (String(p['AutoForwardingMode'] ?? '') !== 'Off') notes.push(`The outbound spam policy ${quoted(String(p['Name'] ?? p['Identity'] ?? ''))} allows automatic forwarding (${quoted(String(p['AutoForwardingMode'] ?? ''))}); Off is declared and ${GAP}.`);
+    if (String(p['AutoForwardingMode'] ?? '') !== 'Off') {
+      notes.push(`The outbound spam policy ${quoted(String(p['Name'] ?? p['Identity'] ?? ''))} allows automatic forwarding (${quoted(String(p['AutoForwardingMode'] ?? ''))}); Off is declared and ${GAP}.`);
+      gaps.push({ control: 'MAIL.FWD.1', scope: { type: 'policy', value: String(p['Identity'] ?? p['Name']) }, reason: `the outbound spam policy allows automatic forwarding (${quoted(String(p['AutoForwardingMode'] ?? ''))})` });
+    }
+  }
+  // Mailboxes that forward out, resolved as the plan resolves them; each excepted only to where it forwards now.
+  const to = new Recipients(internalDomains(rows(live.acceptedDomains)), { mailboxes: rows(live.mailboxes), mailUsers: rows(live.mailUsers), mailContacts: rows(live.mailContacts), groups: rows(live.groups) });
+  for (const m of rows(live.mailboxes)) {
+    const targets = [m['ForwardingSmtpAddress'], m['ForwardingAddress']].filter((x): x is string => typeof x === 'string' && x.length > 0);
+    if (!targets.length) continue;
+    const { external } = to.classify(targets);
+    const upn = lower(m['UserPrincipalName'] ?? m['PrimarySmtpAddress']);
+    if (external.length && /^[^@\s]+@[^@\s]+$/.test(upn)) {
+      gaps.push({ control: 'MAIL.FWD.3', scope: { type: 'user', value: upn, destinations: external.map((d) => d.address) }, reason: `the mailbox forwards all mail to ${external.map((d) => quoted(d.address)).join(', ')}` });
+    }
   }
   notes.push('Mailboxes and inbox rules that forward out (MAIL.FWD.3, .4) need an approved exception each; the plan lists them.');
   const props: Obj = {};
@@ -627,7 +759,7 @@ const when = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : NaN);
  * the permissions they hold, their owner in Entra ID, the mailboxes an application access policy
  * restricts them to, and the kinds of credential they sign in with (never a key, secret or thumbprint).
  */
-function mailApplications(live: LiveState, ownerVar: string): ImportedArea | undefined {
+function mailApplications(live: LiveState, ownerVar: string, gaps: Gap[]): ImportedArea | undefined {
   const perms = live.appPermissions?.ok ? live.appPermissions.value : undefined;
   if (!perms) return undefined;
   const roles = mailRoles(perms.resources);
@@ -700,11 +832,15 @@ function mailApplications(live: LiveState, ownerVar: string): ImportedArea | und
           ? `TODO: the application access policies restricting the app (${resolved.map((r) => quoted(r.group ?? r.mailbox ?? r.unresolved ?? '')).join(', ')}) are not one group or only mailboxes of the directory; name the group or mailboxes it needs (synth refuses none).`
           : 'TODO: no application access policy restricts the app, so it reaches every mailbox; name the group or mailboxes it needs (synth refuses none), then restrict it as the plan says.',
       ];
+      if (!restricting.length) gaps.push({ control: 'MAIL.APPS.2', scope: { type: 'app', value: appId }, reason: 'no application access policy restricts the app, so it reaches every mailbox' });
     }
 
     // The kinds of credential the registration holds that still sign in; never the credentials themselves.
     const reg = registrations.find((r) => lower(r['appId']) === appId);
-    if (!reg) appNotes.push(`The app has no application registration in this tenant, so its credentials are its publisher's; MAIL.APPS.3 needs an exception for it and ${GAP}.`);
+    if (!reg) {
+      appNotes.push(`The app has no application registration in this tenant, so its credentials are its publisher's; MAIL.APPS.3 needs an exception for it and ${GAP}.`);
+      gaps.push({ control: 'MAIL.APPS.3', scope: { type: 'app', value: appId }, reason: "the app has no application registration in this tenant, so its credentials are its publisher's" });
+    }
     else {
       const active = (v: unknown) => ((Array.isArray(v) ? v : []) as Obj[]).filter((c) => !(when(c['endDateTime']) <= readAt));
       const secrets = active(reg['passwordCredentials']);
@@ -719,7 +855,10 @@ function mailApplications(live: LiveState, ownerVar: string): ImportedArea | und
           const end = when(c['endDateTime']);
           return !Number.isFinite(end) || (end - start) / DAY_MS > DEFAULT_MAX_SECRET_AGE_DAYS || (readAt - start) / DAY_MS > DEFAULT_MAX_SECRET_AGE_DAYS;
         });
-        if (long) appNotes.push(`A client secret of the app lives or has lived longer than the catalogue's ${DEFAULT_MAX_SECRET_AGE_DAYS} days; the default is declared and ${GAP}.`);
+        if (long) {
+          appNotes.push(`A client secret of the app lives or has lived longer than the catalogue's ${DEFAULT_MAX_SECRET_AGE_DAYS} days; the default is declared and ${GAP}.`);
+          gaps.push({ control: 'MAIL.APPS.3', scope: { type: 'app', value: appId }, reason: `a client secret of the app lives or has lived longer than ${DEFAULT_MAX_SECRET_AGE_DAYS} days` });
+        }
       }
     }
     apps.push(noted(app, appNotes, propNotes));
@@ -736,12 +875,18 @@ const sharingEntry = (entry: string) => {
   return { domain: (i < 0 ? entry : entry.slice(0, i)).trim(), actions: i < 0 ? [] : entry.slice(i + 1).split(',').map((a) => a.trim().toLowerCase()).filter(Boolean) };
 };
 
-function externalExposure(live: LiveState): ImportedArea {
+function externalExposure(live: LiveState, gaps: Gap[]): ImportedArea {
   const notes: string[] = [];
   const props: Obj = {};
   const tag = rows(live.externalInOutlook)[0];
   if (tag?.['Enabled'] === true) {
-    if (strings(tag['AllowList']).length) notes.push(`The External tag is not shown for ${strings(tag['AllowList']).map(quoted).join(', ')}; each needs an approved exception and ${GAP}.`);
+    if (strings(tag['AllowList']).length) {
+      notes.push(`The External tag is not shown for ${strings(tag['AllowList']).map(quoted).join(', ')}; each needs an approved exception and ${GAP}.`);
+      for (const entry of strings(tag['AllowList'])) {
+        const domain = entry.replace(/^\*\./, '').replace(/^.*@/, '').toLowerCase();
+        if (domainName.safeParse(domain).success) gaps.push({ control: 'MAIL.EXPOSURE.1', scope: { type: 'domain', value: domain }, reason: `the External tag is not shown for ${quoted(entry)}` });
+      }
+    }
   } else {
     // A transport rule that marks mail from outside stands for the tag.
     const banner = rows(live.transportRules).find(
@@ -759,12 +904,15 @@ function externalExposure(live: LiveState): ImportedArea {
   let more = false;
   for (const p of rows(live.sharingPolicies)) {
     if (p['Enabled'] !== true) continue;
+    let shares = false;
     for (const e of strings(p['Domains']).map(sharingEntry)) {
-      if (e.domain.toLowerCase() === 'anonymous') more = true;
+      if (e.domain.toLowerCase() === 'anonymous') shares = true;
       if (e.domain !== '*') continue;
       if (e.actions.includes('calendarsharingfreebusysimple')) freeBusy = true;
-      if (e.actions.some((a) => a !== 'calendarsharingfreebusysimple')) more = true;
+      if (e.actions.some((a) => a !== 'calendarsharingfreebusysimple')) shares = true;
     }
+    if (shares) gaps.push({ control: 'MAIL.EXPOSURE.2', scope: { type: 'policy', value: String(p['Identity'] ?? p['Name']) }, reason: 'the sharing policy shares calendar details or contacts with every domain, or publishes calendars anonymously' });
+    more ||= shares;
   }
   if (freeBusy) {
     props['allowFreeBusyWithAllDomains'] = true;
@@ -915,7 +1063,7 @@ const KIND_WORDS: Readonly<Record<FailureKind, string>> = {
  * connector gets its own owners under `paths`); a path that delivers failing mail more gently than
  * the default requirement is named, with the gap the plan will show.
  */
-function inboundPathsArea(live: LiveState, mailOwner: string): ImportedArea {
+function inboundPathsArea(live: LiveState, mailOwner: string, gaps: Gap[]): ImportedArea {
   const notes: string[] = [];
   const antiPhish = rows(live.antiPhish);
   const failedMx = rows(live.mxRecords).filter((r) => r['error'] !== undefined).map((r) => lower(r['domain']));
@@ -933,7 +1081,10 @@ function inboundPathsArea(live: LiveState, mailOwner: string): ImportedArea {
   if (paths.length) notes.push(`The tenant's inbound paths: ${paths.map((p) => quoted(p.key)).join(', ')}.`);
   for (const p of paths) {
     const short = FAILURE_KINDS.filter((k) => weaker(p.dispositions[k].outcome, DEFAULT_PATH_REQUIREMENT[k]));
-    if (short.length) notes.push(`On ${quoted(p.key)} ${short.map((k) => `${KIND_WORDS[k]} ends as ${p.dispositions[k].outcome}`).join(', ')}, below the default requirement; ${GAP}.`);
+    if (!short.length) continue;
+    const what = short.map((k) => `${KIND_WORDS[k]} ends as ${p.dispositions[k].outcome}`).join(', ');
+    notes.push(`On ${quoted(p.key)} ${what}, below the default requirement; ${GAP}.`);
+    gaps.push({ control: 'MAIL.PATH.1', scope: { type: 'path', value: p.key }, reason: `on this path ${what}` });
   }
   notes.push('The mail owner owns the routing and the policy of every path: give a gateway or a partner connector its own owners under paths.');
   return {

@@ -3,6 +3,7 @@
  * imported posture with the project's constructs. Pure; every tenant string is a literal (see
  * code.ts), every comment our own words.
  */
+import { CATALOGUE } from '../../policies/catalogue.js';
 import { commentLine, literal, noted, quoted, Raw, render } from './code.js';
 import { ownerVariable, type ImportedPosture } from './derive.js';
 
@@ -15,12 +16,37 @@ export const DEFAULT_MODULE = 'email-posture';
  */
 export const PLACEHOLDER_OWNER = { name: 'Owner required', team: 'Owner required', contact: 'owner-required@posture-import.invalid' } as const;
 
+/**
+ * The approver written on the exceptions `--accept-gaps` declares: in the `.invalid` domain, which
+ * synth refuses for an approver, so no exception takes effect before a person approves it.
+ */
+export const PLACEHOLDER_APPROVER = 'approver-required@posture-import.invalid';
+
 export interface RenderOptions {
   /** The module specifier the constructs are imported from. @default 'email-posture' */
   readonly module?: string;
   /** The tenant as given on the command line, for the header. */
   readonly tenant: string;
+  /** Declare each gap as an exception that expires on this day (YYYY-MM-DD), for a person to approve. @default the gaps are left to the plan */
+  readonly acceptGapsUntil?: string;
 }
+
+/** The exceptions that declare the tenant's gaps as they are: each with the placeholder approver, until `expires`. */
+function gapExceptions(p: ImportedPosture, expires: string): Obj[] {
+  return p.gaps.map((g) => {
+    const control = CATALOGUE.find((c) => c.id === g.control);
+    const e: Obj = {
+      control: g.control,
+      scope: { type: g.scope.type, value: g.scope.value, ...(g.scope.destinations && control?.exceptionDestinations ? { destinations: [...g.scope.destinations] } : {}) },
+      reason: `Imported as the tenant is: ${g.reason}.`,
+      approvedBy: PLACEHOLDER_APPROVER,
+      expires,
+    };
+    return control?.exceptionNeedsCompensatingControl ? noted(e, ['TODO: name the compensating control (compensatingControl) that reduces the risk while the path stays as it is; synth requires one.']) : e;
+  });
+}
+
+type Obj = Record<string, unknown>;
 
 /** `contoso-prod` → `ContosoProdStack`: a class name from a stack name. */
 export function classNameOf(stack: string): string {
@@ -70,6 +96,18 @@ export function renderStack(p: ImportedPosture, o: RenderOptions): string {
       organization: noted({ name: p.organization.name, primaryDomain: p.organization.primaryDomain }, p.organizationNotes),
       breakGlass: noted(breakGlass, p.breakGlass.notes),
       ownership: { owner: new Raw('owner') },
+      ...(o.acceptGapsUntil && p.gaps.length
+        ? {
+            exceptions: noted(gapExceptions(p, o.acceptGapsUntil), [
+              'TODO: each exception declares a gap of the tenant as it was imported, until it expires; approve one by naming',
+              'yourself in approvedBy (synth refuses the placeholder), or remove it and the plan shows the gap.',
+              'Never declared as exceptions: the consent settings (their controls accept none), a user\'s consent to mail',
+              'scopes, a break-glass account a policy catches, a policy the stack declares and the tenant lacks, mailbox',
+              'auditing, and inbox rules (import reads none; the plan judges each).',
+              ...p.gapsNotExcepted.map((n) => `Not excepted: ${n}.`),
+            ]),
+          }
+        : {}),
     },
     [],
   );
@@ -96,7 +134,9 @@ export function renderStack(p: ImportedPosture, o: RenderOptions): string {
   const header = [
     `A posture imported from tenant ${quoted(o.tenant)} by posture import. Review every comment, above all`,
     'each TODO, before the first synth; then `posture plan` shows where the tenant is below the catalogue.',
-    'Not imported: InboundPaths, exceptions and IncidentResponse; declare them here as the posture needs them.',
+    o.acceptGapsUntil
+      ? 'Where the tenant is below the catalogue, an exception declares it as it is until it expires, once a person approves it.'
+      : 'Where the tenant is below the catalogue, the catalogue minimum is declared: the plan shows each gap.',
   ];
   return (
     `${comment(header, '')}` +

@@ -13,6 +13,16 @@ import { WEAK_METHODS } from '../../policies/catalogue/authentication.js';
  * version would misread. Readers refuse versions they do not know.
  */
 export const MANIFEST_VERSION = 1;
+
+/** Default and ceiling for how long an exception may run, in days from the day of synth. */
+export const DEFAULT_EXCEPTION_MAX_DAYS = 180;
+
+/** `date` (YYYY-MM-DD) plus `days`, as YYYY-MM-DD. */
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
 export const MANIFEST_FILE = 'posture.json';
 
 /**

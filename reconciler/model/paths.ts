@@ -14,6 +14,19 @@ export const FAILURE_KINDS: readonly FailureKind[] = ['dmarc-reject', 'dmarc-qua
 export type Outcome = 'reject' | 'quarantine' | 'junk' | 'inbox';
 export const OUTCOMES: readonly Outcome[] = ['reject', 'quarantine', 'junk', 'inbox'];
 
+/**
+ * The weakest outcome accepted per failure kind, unless the posture says otherwise: mail failing
+ * DMARC under p=reject is quarantined at least (InboundEnforcement may declare Quarantine for it),
+ * under p=quarantine or failing SPF or composite authentication it goes to Junk at least. Inbox is
+ * never accepted by default.
+ */
+export const DEFAULT_PATH_REQUIREMENT: Readonly<Record<FailureKind, Outcome>> = {
+  'dmarc-reject': 'quarantine',
+  'dmarc-quarantine': 'junk',
+  'spf-hardfail': 'junk',
+  'compauth-fail': 'junk',
+};
+
 /** Whether `got` is weaker than `required` (inbox is the weakest). */
 export const weaker = (got: Outcome, required: Outcome): boolean => OUTCOMES.indexOf(got) > OUTCOMES.indexOf(required);
 

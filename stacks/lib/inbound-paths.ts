@@ -1,23 +1,13 @@
 import type { DesiredState, Owner } from '../../reconciler/manifest/schema.js';
 import { domainName, upn } from '../../reconciler/manifest/formats.js';
-import { FAILURE_KINDS, type FailureKind, type Outcome } from '../../reconciler/model/paths.js';
+import { DEFAULT_PATH_REQUIREMENT, FAILURE_KINDS, type FailureKind, type Outcome } from '../../reconciler/model/paths.js';
 import { areaProps, PostureArea, type PostureAreaProps } from './area.js';
 import { checkOwner, type EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
 import { list, named, oneOf, ownerProps, props, text, whole } from './prop-schemas.js';
 
-/**
- * The weakest outcome accepted per failure kind, unless the posture says otherwise: mail failing
- * DMARC under p=reject is quarantined at least (InboundEnforcement may declare Quarantine for it),
- * under p=quarantine or failing SPF or composite authentication it goes to Junk at least. Inbox is
- * never accepted by default.
- */
-export const DEFAULT_PATH_REQUIREMENT: Readonly<Record<FailureKind, Outcome>> = {
-  'dmarc-reject': 'quarantine',
-  'dmarc-quarantine': 'junk',
-  'spf-hardfail': 'junk',
-  'compauth-fail': 'junk',
-};
+/** The weakest outcome accepted per failure kind, unless the posture says otherwise (one definition, in the path model). */
+export { DEFAULT_PATH_REQUIREMENT };
 
 /** Days of analyzed emails read as evidence by default. */
 export const DEFAULT_EVIDENCE_DAYS = 7;

@@ -9,6 +9,8 @@ import { controlsForArea, resolveControl, versionedId } from '../../policies/cat
 import type { ControlArea, ExceptionScopeType } from '../../policies/types.js';
 import { domainName, guid, isoDate, mailDestination, upn } from '../../reconciler/manifest/formats.js';
 import {
+  addDays,
+  DEFAULT_EXCEPTION_MAX_DAYS,
   MANIFEST_FILE,
   MANIFEST_VERSION,
   manifestSchema,
@@ -26,8 +28,8 @@ import { controlMode, list, named, oneOf, ownerProps, props, text, texts, whole 
 import { captureDeclaration } from './source.js';
 import { alertsManifest, alertsProps, checkAlerts, type AlertsProps } from './alerts.js';
 
-/** Default and ceiling for how long an exception may run, in days from the day of synth. */
-export const DEFAULT_EXCEPTION_MAX_DAYS = 180;
+/** Default and ceiling for how long an exception may run, and day arithmetic for expiries (defined with the manifest). */
+export { addDays, DEFAULT_EXCEPTION_MAX_DAYS };
 
 /** Context key that fixes "today" for validation (YYYY-MM-DD); tests use it, real runs do not. */
 export const TODAY_CONTEXT_KEY = 'email-posture:today';
@@ -365,7 +367,10 @@ export class EmailSecurityPosture extends Construct {
     if (control?.exceptionNeedsCompensatingControl && (typeof e.compensatingControl !== 'string' || e.compensatingControl.trim() === '')) {
       p.add(`${at}.compensatingControl`, `is required: an exception to ${control.id} names what reduces the risk while the path stays as it is`);
     }
-    if (p.required(`${at}.approvedBy`, e.approvedBy)) p.format(`${at}.approvedBy`, upn, e.approvedBy);
+    if (p.required(`${at}.approvedBy`, e.approvedBy) && p.format(`${at}.approvedBy`, upn, e.approvedBy) && /\.invalid$/i.test(e.approvedBy)) {
+      // The .invalid domain (RFC 2606) never resolves: posture import --accept-gaps writes its placeholder approver there.
+      p.add(`${at}.approvedBy`, `${e.approvedBy} is a placeholder (.invalid): the person who approves the exception names themselves here, or the exception is removed`);
+    }
     if (p.required(`${at}.expires`, e.expires) && p.format(`${at}.expires`, isoDate, e.expires)) {
       const limit = addDays(this.today, this.maxExceptionDays);
       if (e.expires < this.today) p.add(`${at}.expires`, `expired on ${e.expires}; renew it with a new approval or remove it`);
@@ -390,12 +395,6 @@ export function checkOwner(p: Problems, at: string, owner: Owner | undefined): v
   }
 }
 
-/** `date` (YYYY-MM-DD) plus `days`, as YYYY-MM-DD. */
-export function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 const exceptionProps = props<ExceptionProps>({
   control: text,
