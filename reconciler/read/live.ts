@@ -32,10 +32,10 @@ export function typesToRead(m: Manifest): ResourceType[] {
 /**
  * Rows of a long Exchange list repeat the same short string lists (a mailbox's audited actions,
  * its address types): equal lists are held once, so 60,000 mailboxes do not hold 60,000 copies.
- * The rows are read-only from here on; nothing downstream changes a list in place.
+ * Pages are shared as they arrive, so the copies of one page are garbage before the next is read,
+ * never the whole list's. The rows are read-only from here on; nothing downstream changes a list in place.
  */
-function shareEqualLists(rows: Obj[]): Obj[] {
-  if (rows.length < 1000) return rows;
+function listSharer(): (rows: readonly Obj[]) => void {
   const seen = new Map<string, readonly unknown[]>();
   // Most rows hold the same list as the row before: compared in place, no key is built for them.
   const last = new Map<string, readonly unknown[]>();
@@ -44,24 +44,34 @@ function shareEqualLists(rows: Obj[]): Obj[] {
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
     return true;
   };
-  for (const row of rows) {
-    for (const k in row) {
-      const v = row[k];
-      if (!Array.isArray(v) || v.length === 0 || v.length > 32) continue;
-      const previous = last.get(k);
-      if (previous && previous !== v && same(previous, v)) {
-        row[k] = previous;
-        continue;
+  return (rows) => {
+    for (const row of rows) {
+      for (const k in row) {
+        const v = row[k];
+        if (!Array.isArray(v) || v.length === 0 || v.length > 32) continue;
+        const previous = last.get(k);
+        if (previous && previous !== v && same(previous, v)) {
+          row[k] = previous;
+          continue;
+        }
+        if (!v.every((x) => typeof x === 'string')) continue;
+        const key = `${k}\u0000${v.join('\u0000')}`;
+        const shared = seen.get(key);
+        if (shared) row[k] = shared;
+        else if (seen.size < 10_000) seen.set(key, v);
+        last.set(k, shared ?? v);
       }
-      if (!v.every((x) => typeof x === 'string')) continue;
-      const key = `${k}\u0000${v.join('\u0000')}`;
-      const shared = seen.get(key);
-      if (shared) row[k] = shared;
-      else if (seen.size < 10_000) seen.set(key, v);
-      last.set(k, shared ?? v);
     }
-  }
-  return rows;
+  };
+}
+
+/** What an Exchange read does with each page as it arrives: its equal lists shared, then the page given to the read that takes it alongside. */
+function pageByPage(feed: PageFeed<Obj> | undefined): (rows: readonly Obj[]) => void {
+  const share = listSharer();
+  return (rows) => {
+    share(rows);
+    feed?.push(rows);
+  };
 }
 
 /**
@@ -88,7 +98,7 @@ async function readOne(t: ResourceType, ctx: ReadContext, live: LiveState, m: Ma
     const value =
       how.kind === 'graph-list' ? await ctx.graph.list<Obj>(how.path)
       : how.kind === 'graph-get' ? await ctx.graph.call<Obj>('GET', how.path)
-      : shareEqualLists(await ctx.exchange.invoke<Obj>(how.cmdlet, how.parameters ?? {}, feed && ((rows) => feed.push(rows))));
+      : await ctx.exchange.invoke<Obj>(how.cmdlet, how.parameters ?? {}, pageByPage(feed));
     if (feed && how.kind !== 'exchange') feed.push(Array.isArray(value) ? (value as Obj[]) : [value as Obj]);
     feed?.end();
     return { ok: true, value, endpoint, readAt: now() } satisfies Section<unknown>;

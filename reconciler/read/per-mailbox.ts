@@ -49,7 +49,8 @@ export async function readPerMailbox(
   const notEnabled: string[] = [];
   const failures: string[] = [];
   let denied = false;
-  const chunks: MailboxRead[][] = [];
+  // Batches waiting to be read; a batch taken is let go, so a long scan does not hold every mailbox's read.
+  const chunks: Array<MailboxRead[] | undefined> = [];
   let total = 0;
   // Batches are filled to 20 across pages; the last one takes what is left.
   const pending: MailboxRead[] = [];
@@ -86,7 +87,11 @@ export async function readPerMailbox(
   /** The next batch, waiting for one while the feed goes on; undefined at its end (a failed feed's batches are still read: the answer is the same whenever it fails). */
   const nextChunk = async (): Promise<MailboxRead[] | undefined> => {
     for (;;) {
-      if (next < chunks.length) return chunks[next++];
+      if (next < chunks.length) {
+        const chunk = chunks[next];
+        chunks[next++] = undefined;
+        return chunk;
+      }
       if (fed) return undefined;
       await new Promise<void>((r) => wake.push(r));
     }
@@ -102,7 +107,8 @@ export async function readPerMailbox(
           if (r && r.status === 200) {
             const page = collectionPage(r.body, what);
             if ('error' in page) return void failures.push(`${read.label}: malformed answer: ${page.error}`);
-            items.set(read.key, [...(items.get(read.key) ?? []), ...page.value]);
+            const earlier = items.get(read.key);
+            items.set(read.key, earlier ? [...earlier, ...page.value] : page.value);
             if (page.next !== undefined) more.push({ read, link: page.next });
           } else if (r && r.status === 404 && code === 'MailboxNotEnabledForRESTAPI') {
             items.set(read.key, items.get(read.key) ?? []);
