@@ -186,13 +186,19 @@ function shardCommand(kind: 'plan' | 'drift', setExit: (code: number) => void): 
         try {
           baseline = loadSynthOutput(resolve(args['synth-dir']), fleet.baseline.stack).manifest;
         } catch (err) {
-          if (err instanceof InputError) throw new FleetInputError(`${args.fleet}: $.baseline.stack: ${err.message}`);
+          // The stack the fleet file names is not in the output: say where it is named.
+          if (err instanceof InputError && err.message.startsWith('unknown stack')) throw new FleetInputError(`${args.fleet}: $.baseline.stack: ${err.message}`);
           throw err;
         }
+        // The endpoint and DNS options are the same for every tenant: a wrong one is bad input, said once, not a failure of each tenant.
+        connect({
+          tenant: fleet.tenants[0]!.id, auth: 'token', graphUrl: args['graph-url'], exchangeUrl: args['exchange-url'],
+          ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}), timeoutMs: args.timeout * 1000, env: { ...process.env, POSTURE_GRAPH_TOKEN: 'unused', POSTURE_EXCHANGE_TOKEN: 'unused' },
+        });
         mkdirSync(args['out-dir'], { recursive: true });
       } catch (err) {
         fail(err, args.debug, command);
-        setExit(err instanceof FleetInputError ? 2 : 1);
+        setExit(err instanceof InputError ? 2 : 1);
         return;
       }
       const mine = tenantsOfShard(fleet.tenants.map((t, index) => ({ key: t.key, tenant: t, index })), shard);

@@ -193,6 +193,19 @@ describe('bad input to the fleet commands', () => {
     expect(sim.requests.entries).toEqual([]);
   });
 
+  it('an endpoint that is not allowed, or a baseline stack the output does not hold, is refused once with exit 2', async () => {
+    const out = join(work, 'never');
+    const a = await cli(['fleet', 'drift', '--fleet', fleetFile, '--shard', '1/4', '--out-dir', out, '--synth-dir', synthDir, '--graph-url', 'http://graph.example']);
+    expect(a.code).toBe(2);
+    expect(a.stderr.trim().split('\n')).toEqual(['posture fleet drift: --graph-url http://graph.example: only https is allowed, except on loopback (127.0.0.0/8, ::1, localhost: the simulator)']);
+    const other = join(work, 'other-stack.yaml');
+    writeFileSync(other, readFileSync(fleetFile, 'utf8').replace('stack: tailspin', 'stack: contoso'));
+    const b = await cli(['fleet', 'drift', '--fleet', other, '--shard', '1/4', '--out-dir', out, '--synth-dir', synthDir]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain(`posture fleet drift: ${other}: $.baseline.stack: unknown stack "contoso"`);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('a shard out of range, or an index without a count, is refused with exit 2', async () => {
     const out = join(work, 'never');
     const a = await cli(['fleet', 'plan', '--fleet', fleetFile, '--shard', '5/4', '--out-dir', out, '--synth-dir', synthDir]);
