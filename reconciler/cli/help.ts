@@ -44,7 +44,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     exitCodes: { 0: 'nothing to change, no finding to act on', 2: 'changes or findings to act on', 1: READ },
   },
   drift: {
-    examples: [['$0 drift --stack contoso --auth github-oidc --format html --out drift.html', 'the nightly read-only check with an HTML report']],
+    examples: [
+      ['$0 drift --stack contoso --auth github-oidc --format html --out drift.html', 'the nightly read-only check with an HTML report'],
+      ['$0 drift --stack contoso --incremental --rotation-period 7', 'read only what changed since the last night, every mailbox again within 7 nights'],
+    ],
     exitCodes: { 0: 'no drift', 2: 'drift or findings to act on', 1: READ },
   },
   show: {

@@ -14,6 +14,7 @@ import { changesText, tally, tallyText } from '../report/shared.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat, type ReportOptions } from '../report/index.js';
 import { newRunId, planEvidence } from '../evidence/recorder.js';
 import { actorOf, evidenceOption, openEvidence } from './evidence.js';
+import { incrementalOptions, incrementalSetup } from './incremental.js';
 import { fail } from './fail.js';
 import { createLogger, printable, type LogFormat } from './log.js';
 import { pipelineLines, pipelineOf, writeJobSummary } from './pipeline.js';
@@ -44,6 +45,10 @@ export interface PlanArgs {
   evidence: string | false;
   'confirm-near-miss': boolean;
   'deliver-alerts': boolean;
+  /** `posture drift` only (see cli/incremental.ts). */
+  incremental?: boolean;
+  full?: boolean;
+  'rotation-period'?: number;
 }
 
 /** Options shared by every command that reads the tenant. */
@@ -150,7 +155,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
         ? 'Compare the tenant with the posture and show what apply would change, grouped by owner'
         : 'Read-only drift check for scheduled jobs: the same findings, no changes proposed',
     builder: (y) =>
-      evidenceOption(reportOptions(tenantOptions(y)))
+      (kind === 'drift' ? incrementalOptions(evidenceOption(reportOptions(tenantOptions(y)))) : evidenceOption(reportOptions(tenantOptions(y))))
         .option('today', dayOption('today', 'Day used for exception expiry (YYYY-MM-DD)', true))
         .option('evidence-until', dayOption('evidence-until', 'Last day of the evidence period of inbound paths (MAIL.PATH.2), YYYY-MM-DD (default: today)'))
         .option('now', { type: 'string', hidden: true, describe: "The time taken as now, for the services' retention windows (ISO 8601; default: the clock)" })
@@ -174,6 +179,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
         if (args['deliver-alerts'] && !trail) throw new InputError('--deliver-alerts records each delivery in the evidence trail, so that a finding is alerted once: it cannot be used with --no-evidence');
         const destinations = args['deliver-alerts'] ? resolveDestinations(input.manifest, process.env) : undefined;
         const conn = connectFrom(args);
+        const incremental = kind === 'drift' ? incrementalSetup({ incremental: args.incremental ?? false, full: args.full ?? false, 'rotation-period': args['rotation-period'] ?? 7, evidence: args.evidence }, conn.tenant) : undefined;
         log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
         await signIn(conn);
         const today = args.today ?? new Date().toISOString().slice(0, 10);
@@ -188,6 +194,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
             ...(args.now ? { now: new Date(args.now) } : {}),
           },
           confirm: args['confirm-near-miss'],
+          ...(incremental ? { readLive: incremental.readLive } : {}),
         });
         // SARIF points at the declaring code, by repository paths.
         writeReports(plan, args, sarifPlaces(args['synth-dir'], input), 'summary');
@@ -203,6 +210,7 @@ export function planCommand(kind: 'plan' | 'drift', setExit: (code: number) => v
         if (plan.incomplete.length) {
           log.warn(`the run is incomplete; this is not a clean result. Could not read:\n${plan.incomplete.map((i) => `  - ${terminalSafe(i.what)} (${terminalSafe(i.endpoint)}): ${terminalSafe(i.error)}`).join('\n')}`);
         }
+        for (const line of incremental?.finish(plan.incomplete.length === 0) ?? []) log.info(line);
         let code = exitCodeOf(plan);
         const runId = newRunId();
         if (trail && destinations) {
