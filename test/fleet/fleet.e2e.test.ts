@@ -20,6 +20,8 @@ const WRONG = 'Fleet~not-the-secret_0000000000000000000';
 const N = 50;
 const SHARDS = 4;
 const FAILING = 't17';
+/** A tenant whose Exchange refuses every read: its run is incomplete, never clean. */
+const INCOMPLETE = 't29';
 const tenantId = (i: number) => `a11ce000-0000-4000-8000-${(i + 1).toString(16).padStart(12, '0')}`;
 const key = (i: number) => `t${String(i).padStart(2, '0')}`;
 
@@ -46,7 +48,10 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'posture-fleet-'));
   sim = await startSimulator({
     scenario: 'compliant',
-    tenants: Array.from({ length: N }, (_, i) => ({ id: tenantId(i), displayName: `Customer ${i}`, generate: { mailboxes: 5 + (i % 7) } })),
+    tenants: Array.from({ length: N }, (_, i) => ({
+      id: tenantId(i), displayName: `Customer ${i}`, generate: { mailboxes: 5 + (i % 7) },
+      ...(key(i) === INCOMPLETE ? { faults: [{ api: 'exchange' as const, route: '.*', kind: 'status' as const, status: 403 }] } : {}),
+    })),
     identity: { apps: [{ clientId: CLIENT, displayName: 'msp posture reader', secrets: [{ value: SECRET }], ...grants() }] },
   });
   const fleet = {
@@ -87,16 +92,19 @@ describe('a fleet of 50 tenants in 4 shards, one failing', () => {
       const expected = tenantsOfShard(tenants, { index: s, count: SHARDS }).map((t) => t.key).sort();
       expect(expected.length, 'every shard has tenants').toBeGreaterThan(0);
       expect(resultsOf(s).map((r) => r.tenant.key).sort()).toEqual(expected);
-      expect(shardRuns[s]!.code, shardRuns[s]!.stderr).toBe(expected.includes(FAILING) ? 1 : 0);
+      expect(shardRuns[s]!.code, shardRuns[s]!.stderr).toBe(expected.includes(FAILING) || expected.includes(INCOMPLETE) ? 1 : 0);
       for (const r of resultsOf(s)) expect(r.shard).toEqual({ index: s, count: SHARDS });
     }
   });
 
-  it("every tenant but the failing one was read in full, from its own tenant's state", () => {
+  it("every tenant but the failing and the incomplete one was read in full, from its own tenant's state", () => {
     const all = Array.from({ length: SHARDS }, (_, s) => resultsOf(s)).flat();
     expect(all).toHaveLength(N);
+    const incomplete = all.find((r) => r.tenant.key === INCOMPLETE)!;
+    expect([incomplete.outcome, incomplete.exitCode]).toEqual(['incomplete', 1]);
+    expect(incomplete.plan!.incomplete.length).toBeGreaterThan(0);
     for (const r of all) {
-      if (r.tenant.key === FAILING) continue;
+      if (r.tenant.key === FAILING || r.tenant.key === INCOMPLETE) continue;
       expect(r.outcome, `${r.tenant.key}: ${r.error ?? ''}`).not.toBe('error');
       expect(r.plan!.incomplete).toEqual([]);
       expect(r.plan!.tenantId).toBe(r.tenant.tenantId);
@@ -124,18 +132,23 @@ describe('a fleet of 50 tenants in 4 shards, one failing', () => {
     }
   });
 
-  it('the merge keeps every other tenant, names the failing one, and exits 1', () => {
+  it('the merge keeps every other tenant, names the failing and the incomplete one, and exits 1', () => {
     expect(merge.code, merge.stderr).toBe(1);
     expect(merge.stderr).toContain(`${FAILING} (${tenantId(17)}): error`);
+    expect(merge.stderr).toContain(`${INCOMPLETE} (${tenantId(29)}): incomplete`);
     const report = JSON.parse(readFileSync(join(work, 'report', 'fleet.json'), 'utf8')) as FleetReport;
     expect(report.tenants).toHaveLength(N);
     expect(report.summary.error).toBe(1);
+    expect(report.summary.incomplete).toBe(1);
     expect(report.summary.missing).toBe(0);
-    expect(report.summary.clean + report.summary.findings).toBe(N - 1);
-    // Worst first: the failed tenant heads the view.
-    expect(report.tenants[0]!.key).toBe(FAILING);
+    expect(report.summary.clean + report.summary.findings).toBe(N - 2);
+    // Worst first: the failed tenant heads the view, then the incomplete one.
+    expect(report.tenants.slice(0, 2).map((t) => t.key)).toEqual([FAILING, INCOMPLETE]);
+    expect(report.tenants[1]!.incomplete.length).toBeGreaterThan(0);
     expect(report.controls.length).toBeGreaterThan(5);
     for (const t of report.tenants.slice(1)) expect(Object.keys(t.controls).length).toBe(report.controls.length);
+    // A tenant whose Exchange could not be read has controls that were not evaluated, never passed on no data.
+    expect(Object.values(report.tenants[1]!.controls)).toContain('not-evaluated');
     // SARIF and JUnit for every tenant with a plan.
     const files = readdirSync(join(work, 'report', 'tenants'));
     expect(files.filter((f) => f.endsWith('.sarif'))).toHaveLength(N - 1);
