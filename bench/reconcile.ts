@@ -47,12 +47,18 @@ for (const mailboxes of sizes) {
   // The limits the simulator enforces: Microsoft's published values, the scenario's own settings, the latency asked.
   const limits: Limits = { ...DEFAULT_LIMITS, ...limitsOfSettings(loadScenario(SCENARIO).simulator), latencyMs };
   const planFile = join(work, `plan-${mailboxes}.json`);
+  const spawnedAt = Date.now();
   const run = await timedPosture(
     ['drift', ...tenantArgs(sim, synthDir), '--dns-server', `${sim.dns.host}:${sim.dns.port}`, '--format', 'json', '--out', planFile, '--log-format', 'json', '--evidence', join(work, `evidence-${mailboxes}.jsonl`)],
     tenantEnv(sim, ROLE_IDS.globalReader),
   );
   last = run;
   const log = sim.requests.entries;
+  const exitedAt = spawnedAt + run.wallSeconds * 1000;
+  const firstAnswer = log.length ? log[0]!.time : exitedAt;
+  const lastAnswer = log.length ? log[log.length - 1]!.time : exitedAt;
+  const firstRules = log.find((e) => e.batch !== undefined)?.time;
+  const lastMailboxPage = log.filter((e) => e.cmdlet === 'Get-Mailbox').at(-1)?.time;
   // The mailbox list is the one paged read other reads are made from (each page's inbox rules).
   const floor = floorOf(log, { limits, size: sim.tenant.size, feeds: 'Get-Mailbox' });
   let plan: PlanDocument | undefined;
@@ -79,6 +85,14 @@ for (const mailboxes of sizes) {
     bindingLimit: floor.binding,
     floors: floor.limits.map((l) => ({ ...l, seconds: fixed2(l.seconds) })),
     ratioToFloor: floor.seconds > 0 ? fixed2(run.wallSeconds / floor.seconds) : null,
+    // Where the wall time went, in seconds from the start of the process.
+    timeline: {
+      firstAnswer: fixed2((firstAnswer - spawnedAt) / 1000),
+      firstInboxRules: firstRules === undefined ? null : fixed2((firstRules - spawnedAt) / 1000),
+      lastMailboxPage: lastMailboxPage === undefined ? null : fixed2((lastMailboxPage - spawnedAt) / 1000),
+      lastAnswer: fixed2((lastAnswer - spawnedAt) / 1000),
+      exit: fixed2(run.wallSeconds),
+    },
     peakRssMb: run.peakRssMb,
     meetsTargets: plan !== undefined && plan.incomplete.length === 0 && floor.seconds > 0 && run.wallSeconds / floor.seconds <= targets.ratioToFloor && run.peakRssMb <= targets.peakRssMb,
   });

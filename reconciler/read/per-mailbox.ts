@@ -33,8 +33,9 @@ export function collectionPage(body: unknown, what: string): { value: Obj[]; nex
  * Reads one collection in each of many mailboxes through Graph `$batch`, 20 a batch, a few batches in
  * flight (the transport paces and retries; Outlook's per-mailbox limits hold per item). A mailbox
  * whose answer has a next link has the rest read through the transport. Every mailbox is read or
- * named among the failures: a partial read is never an empty one. A mailbox that is not enabled for
- * REST (inactive, on-premises) has nothing to read: it is named in `notEnabled`.
+ * named among the failures: a partial read is never an empty one. `items` holds the mailboxes that
+ * have something (a mailbox read and not among the failures has nothing). A mailbox that is not
+ * enabled for REST (inactive, on-premises) has nothing to read: it is named in `notEnabled`.
  */
 export async function readPerMailbox(
   graph: GraphTransport,
@@ -107,11 +108,11 @@ export async function readPerMailbox(
           if (r && r.status === 200) {
             const page = collectionPage(r.body, what);
             if ('error' in page) return void failures.push(`${read.label}: malformed answer: ${page.error}`);
+            // Only a mailbox that has something is kept: most have nothing, and a long scan would hold an empty list for each.
             const earlier = items.get(read.key);
-            items.set(read.key, earlier ? [...earlier, ...page.value] : page.value);
+            if (page.value.length) items.set(read.key, earlier ? [...earlier, ...page.value] : page.value);
             if (page.next !== undefined) more.push({ read, link: page.next });
           } else if (r && r.status === 404 && code === 'MailboxNotEnabledForRESTAPI') {
-            items.set(read.key, items.get(read.key) ?? []);
             notEnabled.push(read.key);
           } else {
             if (r?.status === 403) denied = true;
@@ -127,7 +128,7 @@ export async function readPerMailbox(
           const rest = await graph.list<unknown>(link);
           const page = collectionPage({ value: rest }, what);
           if ('error' in page) failures.push(`${read.label}: malformed answer: ${page.error}`);
-          else items.set(read.key, [...(items.get(read.key) ?? []), ...page.value]);
+          else if (page.value.length) items.set(read.key, [...(items.get(read.key) ?? []), ...page.value]);
         } catch (err) {
           if ((err as { status?: number }).status === 403) denied = true;
           failures.push(`${read.label}: ${(err as Error).message}`);
