@@ -19,7 +19,7 @@
  * the whole fleet's requests at the per-app rates. Reported: each shard's wall time and peak RSS,
  * the merge's, the projection, the floor and the ratio; every tenant must be read in full.
  *
- * Run: npx tsx bench/fleet.ts [-- --tenants 500 --mailboxes 2000 --shards 10 --concurrency 4 --latency 50]
+ * Run: npx tsx bench/fleet.ts [--tenants 500 --mailboxes 2000 --shards 10 --concurrency 4 --latency 50]
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
