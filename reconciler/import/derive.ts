@@ -56,7 +56,7 @@ export interface ImportOptions {
 export interface ImportedArea {
   readonly construct:
     | 'SenderAuthentication' | 'InboundEnforcement' | 'ForwardingLockdown' | 'ThreatProtection' | 'ExternalExposure'
-    | 'ConsentGovernance' | 'RiskBasedAccess' | 'AuthenticationStrength' | 'MailApplications' | 'InboundPaths';
+    | 'ConsentGovernance' | 'RiskBasedAccess' | 'AuthenticationStrength' | 'MailApplications' | 'InboundPaths' | 'IncidentResponse';
   readonly id: string;
   /** Whose area it is: the mail owner's or the identity owner's (each `owner` when not given). */
   readonly group: OwnerGroup;
@@ -65,11 +65,12 @@ export interface ImportedArea {
   readonly notes: readonly string[];
 }
 
-export type OwnerGroup = 'mail' | 'identity';
+/** Whose areas: the mail owner's, the identity owner's, or (incident response) the owner of every control's. */
+export type OwnerGroup = 'mail' | 'identity' | 'all';
 
 /** The variable of the generated stack holding the owner of a group's areas. */
 export const ownerVariable = (o: { readonly mailOwner?: Owner; readonly identityOwner?: Owner }, group: OwnerGroup): string =>
-  group === 'mail' ? (o.mailOwner ? 'mailOwner' : 'owner') : o.identityOwner ? 'identityOwner' : 'owner';
+  group === 'mail' ? (o.mailOwner ? 'mailOwner' : 'owner') : group === 'identity' && o.identityOwner ? 'identityOwner' : 'owner';
 
 /**
  * Where the tenant is below what the stack declares, as the plan will show it: the control, and the
@@ -166,6 +167,7 @@ export function derivePosture(read: ImportRead, o: ImportOptions): ImportedPostu
     authenticationStrength(live),
     ...(apps ? [apps] : []),
     inboundPathsArea(live, ownerVariable(o, 'mail'), gaps),
+    incidentResponse(live, names),
   ];
   if (o.judgeGapsOn) gaps.push(...judgedGaps(read, o.judgeGapsOn));
   const accepted = acceptable(gaps);
@@ -957,6 +959,23 @@ const entries = (v: unknown) => strings(v).map((x) => x.trim()).filter(Boolean);
 /** What every policy holds (lower case), in the first policy's order; none when there is no policy. */
 const heldByAll = (lists: readonly string[][]) => (lists.length ? lists[0]!.filter((x) => lists.every((l) => l.includes(x))) : []);
 
+/** High-value groups: the directory's groups the tenant's enabled protection rules target by membership (and the names no group has). */
+function highValueGroups(live: LiveState): { groups: Set<string>; unknown: string[] } {
+  const groups = new Set<string>();
+  const unknown: string[] = [];
+  for (const section of [live.antiPhishRules, live.eopProtectionRules, live.atpProtectionRules, live.contentFilterRules, live.malwareFilterRules, live.safeLinksRules, live.safeAttachmentRules]) {
+    for (const r of rows(section)) {
+      if (lower(r['State']) !== 'enabled') continue;
+      for (const g of entries(r['SentToMemberOf'])) {
+        const found = rows(live.groups).find((x) => [lower(x['displayName']), lower(x['mail']), lower(x['mailNickname'])].includes(g.toLowerCase()));
+        if (found && String(found['displayName'] ?? '').trim()) groups.add(String(found['displayName']).trim());
+        else if (!found) unknown.push(g);
+      }
+    }
+  }
+  return { groups, unknown };
+}
+
 /**
  * ThreatProtection from every policy of each kind that applies to some mailbox (default, custom,
  * preset and built-in alike, resolved as the checks resolve them): what every one of them holds is declared
@@ -983,18 +1002,8 @@ function threatProtection(live: LiveState, names: Names): ImportedArea {
   };
   const own = new Set(rows(live.acceptedDomains).map((a) => lower(a['DomainName'] ?? a['Name'])));
 
-  // High-value groups: the directory's groups the tenant's enabled rules target by membership.
-  const groups = new Set<string>();
-  for (const section of [live.antiPhishRules, live.eopProtectionRules, live.atpProtectionRules, live.contentFilterRules, live.malwareFilterRules, live.safeLinksRules, live.safeAttachmentRules]) {
-    for (const r of rows(section)) {
-      if (lower(r['State']) !== 'enabled') continue;
-      for (const g of entries(r['SentToMemberOf'])) {
-        const found = rows(live.groups).find((x) => [lower(x['displayName']), lower(x['mail']), lower(x['mailNickname'])].includes(g.toLowerCase()));
-        if (found && String(found['displayName'] ?? '').trim()) groups.add(String(found['displayName']).trim());
-        else if (!found) notes.push(`A rule targets the members of ${quoted(g)}, which is no group of the directory; it is not declared as a population.`);
-      }
-    }
-  }
+  const { groups, unknown } = highValueGroups(live);
+  for (const g of unknown) notes.push(`A rule targets the members of ${quoted(g)}, which is no group of the directory; it is not declared as a population.`);
   if (groups.size) props['populations'] = noted({ highValueGroups: [...groups].sort() }, ['Groups the tenant\'s protection rules target: each is judged as a population of its own.']);
 
   // Impersonation: the users and partner domains every anti-phishing policy protects.
@@ -1094,4 +1103,55 @@ function inboundPathsArea(live: LiveState, mailOwner: string, gaps: Gap[]): Impo
     props: { routingOwner: new Raw(mailOwner), policyOwner: new Raw(mailOwner) },
     notes,
   };
+}
+
+// ---------------------------------------------------------------- incident response
+
+/**
+ * IncidentResponse is not in the tenant: what is proposed is the product's signal rules and its
+ * default authority matrix, with the tiers the tenant shows (the high-value groups its protection
+ * rules target) and a watchlist where a conditional access policy asks one group to sign in every
+ * time. Every part is a proposal for the owner to review before `posture respond` runs.
+ */
+function incidentResponse(live: LiveState, names: Names): ImportedArea {
+  const notes = [
+    'Proposed, not read: the tenant holds no response policy. Review the signals and the authority matrix before posture respond runs;',
+    'by default respond revokes sessions and confirms compromise on its own at high confidence, and waits for approval for the rest.',
+  ];
+  const props: Obj = {
+    signals: noted(
+      [
+        { source: 'defenderAlert', evidenceTypes: ['mailboxConfigurationEvidence'], confidence: 'high' },
+        { source: 'defenderAlert', serviceSources: ['microsoftDefenderForOffice365'], severities: ['high'], confidence: 'high' },
+        { source: 'defenderAlert', serviceSources: ['microsoftDefenderForOffice365'], severities: ['medium'], confidence: 'medium' },
+        { source: 'riskDetection', riskEventTypes: ['suspiciousInboxForwarding', 'mcasSuspiciousInboxManipulationRules'], confidence: 'high' },
+        { source: 'riskDetection', riskEventTypes: ['anomalousToken', 'maliciousIPAddress'], confidence: 'medium' },
+        { source: 'riskyUser', riskLevels: ['high'], confidence: 'high' },
+        { source: 'finding', controls: ['MAIL.FWD.4'], confidence: 'high' },
+        { source: 'finding', controls: ['APP.CONSENT.4'], confidence: 'medium' },
+      ],
+      ['Rules apply in order: the first that matches a signal gives its confidence; a signal none matches is not acted on.'],
+    ),
+  };
+  const { groups } = highValueGroups(live);
+  const tiers: Obj = {};
+  if (groups.size) tiers['highValueGroups'] = [...groups].sort();
+  props['tiers'] = noted(tiers, [
+    groups.size ? 'The high-value groups are those the tenant\'s protection rules target; the privileged roles are the catalogue\'s.' : 'The privileged roles are the catalogue\'s; name high-value groups (executives, finance) here.',
+    'TODO: name the service accounts (serviceAccounts: { users, groups }): respond never puts them on the watchlist nor asks them to re-register MFA.',
+  ]);
+  // A watchlist: the one group an enabled (or report-only) policy asks to sign in every time.
+  const watch = rows(live.caPolicies).flatMap((p) => {
+    const users = (((p['conditions'] as Obj | undefined)?.['users']) as Obj | undefined) ?? {};
+    const frequency = ((p['sessionControls'] as Obj | null | undefined)?.['signInFrequency']) as Obj | null | undefined;
+    const groupIds = strings(users['includeGroups']);
+    if (lower(p['state']) === 'disabled' || frequency?.['isEnabled'] === false || frequency?.['frequencyInterval'] !== 'everyTime') return [];
+    if (strings(users['includeUsers']).length || strings(users['includeRoles']).length || groupIds.length !== 1) return [];
+    const name = names.group(groupIds[0]!);
+    return name && !/\p{Cc}/u.test(name) && name.length <= 256 ? [name] : [];
+  });
+  if (watch.length === 1) {
+    props['watchlist'] = noted({ group: watch[0]! }, ['A conditional access policy of the tenant asks this group to sign in every time: respond adds a user here for 14 days.']);
+  } else notes.push('No watchlist: declare one (a group a conditional access policy asks to sign in every time) for respond to add users to.');
+  return { construct: 'IncidentResponse', id: 'IncidentResponse', group: 'all', props, notes };
 }

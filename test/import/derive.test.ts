@@ -184,6 +184,34 @@ describe('break-glass groups', () => {
   });
 });
 
+describe('incident response', () => {
+  it('proposes the signal rules and tiers, and the watchlist a policy asks to sign in every time', async () => {
+    const WATCH = { id: '44444444-4444-4444-4444-444444444444', displayName: 'Watchlist - sign-in every time' };
+    const watchPolicy = {
+      ...policy('Watchlist: sign in every time', {}),
+      sessionControls: { signInFrequency: { value: null, type: null, authenticationType: 'primaryAndSecondaryAuthentication', frequencyInterval: 'everyTime', isEnabled: true } },
+      grantControls: { operator: 'OR', builtInControls: ['mfa'], customAuthenticationFactors: [], termsOfUse: [], authenticationStrength: null },
+    };
+    watchPolicy.conditions = { ...watchPolicy.conditions, users: { ...watchPolicy.conditions.users, includeUsers: [], includeGroups: [WATCH.id] } };
+    const live: LiveState = {
+      users: section([BG]),
+      groups: section([WATCH, { id: '55555555-5555-5555-5555-555555555555', displayName: 'Finance' }]),
+      domains: section([{ id: 'contoso.example', isDefault: true, isVerified: true }]),
+      acceptedDomains: section([{ DomainName: 'contoso.example' }]),
+      caPolicies: section([watchPolicy]),
+      antiPhishRules: section([{ Name: 'Finance phish', State: 'Enabled', SentToMemberOf: ['Finance'] }]),
+    };
+    const posture = derivePosture(await readOf(live, {}, ['contoso.example']), { stack: 'contoso' });
+    const response = posture.areas.find((a) => a.construct === 'IncidentResponse')!;
+    expect(response.group).toBe('all');
+    expect(JSON.parse(JSON.stringify(response.props['watchlist']))).toEqual({ group: 'Watchlist - sign-in every time' });
+    expect(JSON.parse(JSON.stringify(response.props['tiers']))).toEqual({ highValueGroups: ['Finance'] });
+    const text = renderStack(posture, { tenant: 'contoso.example' });
+    expect(text).toMatch(/new IncidentResponse\(posture, "IncidentResponse", \{\s*owner,/);
+    expect(text).toContain('TODO: name the service accounts');
+  });
+});
+
 describe('gapExpiry', () => {
   it('defaults to 90 days from today, and refuses a day past, today or beyond the exception limit', () => {
     expect(gapExpiry(undefined, '2026-06-01')).toBe('2026-08-30');
@@ -357,7 +385,7 @@ describe('derivePosture beyond mail flow and consent', () => {
     const posture = derivePosture(await readOf(live, {}, []), { stack: 'contoso' });
     expect(Object.fromEntries(posture.areas.map((a) => [a.construct, a.group]))).toEqual({
       SenderAuthentication: 'mail', InboundEnforcement: 'mail', ForwardingLockdown: 'mail', ThreatProtection: 'mail', ExternalExposure: 'mail', InboundPaths: 'mail',
-      ConsentGovernance: 'identity', RiskBasedAccess: 'identity', AuthenticationStrength: 'identity', MailApplications: 'identity',
+      ConsentGovernance: 'identity', RiskBasedAccess: 'identity', AuthenticationStrength: 'identity', MailApplications: 'identity', IncidentResponse: 'all',
     });
   });
 });

@@ -115,6 +115,7 @@ describe('posture import against the compliant tenant', () => {
     expect(text).toContain('new ExternalExposure(posture, "ExternalExposure", { owner, allowFreeBusyWithAllDomains: true })');
     expect(text).toContain('new InboundPaths(posture, "InboundPaths", { owner, routingOwner: owner, policyOwner: owner })');
     expect(text).toMatch(/\/\/ The tenant's inbound paths: [^\n]*"tailspintoys\.example\/eop"/);
+    expect(text).toMatch(/\/\/ Proposed, not read: the tenant holds no response policy\.[^\n]*\n[^\n]*\n[^\n]*\n\s*new IncidentResponse\(posture, "IncidentResponse", \{\s*owner,/);
     expect(text).toContain('disabledMethods: ["hardwareOath", "sms", "softwareOath", "voice"]');
     expect(text).toContain('populations: { highValueGroups: ["Security Operations"] }');
     expect(text).toContain('protectedUsers: ["ciso@tailspintoys.example", "casey.lee@tailspintoys.example"]');
