@@ -9,10 +9,13 @@ import type { Finding } from '../model/finding.js';
 import type { LiveState } from '../model/live.js';
 import { canonicalJson } from '../core/json.js';
 import { desiredHashOf, planHashOf } from '../plan/build.js';
-import { runPlan } from '../plan/run.js';
+import { directoryOf } from '../evaluate/context.js';
+import { evaluate } from '../evaluate/index.js';
+import { plannedChanges } from '../plan/changes.js';
+import { failedReads, readTouched } from './preflight.js';
 import { hasRails, isResourceType, RESOURCES } from '../resources/registry.js';
 import { ExchangeError, isIdempotentCmdlet } from '../transport/exchange.js';
-import { errorOf, GraphError, isIdempotent } from '../transport/graph.js';
+import { errorOf, GraphError, isIdempotent, isPacedEndpoint } from '../transport/graph.js';
 import { OutcomeUnknownError } from '../transport/middleware.js';
 import { findingsRestored, planRollback } from './rollback.js';
 import { rollbackState } from './rollback-state.js';
@@ -81,13 +84,22 @@ const same = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJ
 const edited = (c: PlannedChange, rollback: boolean) =>
   new ApplyRefused(`the plan's change to ${labelOf(c.resource)} is not the one ${rollback ? 'the evidence trail' : 'the posture'} calls for: the plan file was edited; make a new ${rollback ? 'rollback' : 'plan'}`, 'altered');
 
+/** What preflight read: the live state of what the plan touches, and each change's target where that read showed it. */
+export interface Preflight {
+  readonly live: LiveState;
+  readonly dir: Directory;
+  /** The target of a change as read by this preflight (see {@link ApplyOptions.targets}). */
+  readonly targets: ReadonlyMap<PlannedChange, unknown>;
+}
+
 /**
  * Checks that make apply refuse before anything is written. The plan file is trusted for nothing it
  * does not prove: every write is derived again, from the posture and a fresh read (or, for a
  * rollback, from the evidence trail and a fresh read), and must be exactly the write the plan holds.
- * Returns the fresh live state.
+ * The fresh read is of what the changes touch (apply/preflight.ts): the sections their controls
+ * and rails are computed from, and, for a type read where its writes act, only those objects.
  */
-export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Connection, o: PreflightOptions): Promise<{ live: LiveState; dir: Directory }> {
+export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Connection, o: PreflightOptions): Promise<Preflight> {
   checkShape(plan);
   if (plan.planHash !== planHashOf(plan)) throw new ApplyRefused('the plan file was altered after it was made (its hash does not match its content); make a new plan', 'altered');
   if (plan.kind !== 'plan') throw new ApplyRefused('this is a drift report, not a plan; make one with `posture plan --out FILE`', 'not-a-plan');
@@ -98,14 +110,18 @@ export async function preflight(plan: PlanDocument, manifest: Manifest, conn: Co
   // A rollback's writes come from the evidence trail, which anyone who can write the file can rewrite whole.
   if (plan.rollbackOf) checkWriteTargets(plan.changes);
 
-  const fresh = await runPlan({ kind: 'plan', manifest, tenantId: conn.tenant, read: { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver }, today: o.today });
-  if (fresh.incomplete.length) throw new ApplyRefused(`the tenant could not be read completely before applying: ${fresh.incomplete.map((i) => i.what).join(', ')}`, 'incomplete-read');
-  const { live, dir } = fresh;
+  const touched = await readTouched(plan.changes, manifest, { graph: conn.graph, exchange: conn.exchange, resolver: conn.resolver });
+  const { live } = touched;
+  const evaluated = evaluate(touched.manifest, live, o.today);
+  const failed = failedReads(evaluated.incomplete);
+  if (failed.length) throw new ApplyRefused(`the tenant could not be read completely before applying: ${failed.map((i) => i.what).join(', ')}`, 'incomplete-read');
+  const dir = directoryOf(live);
   if (plan.rollbackOf) await checkRollback(plan, plan.rollbackOf, conn, o);
-  else checkPlanned(plan, fresh.findings, fresh.changes);
+  else checkPlanned(plan, evaluated.findings, plannedChanges(evaluated.findings, touched.manifest, live, dir));
   checkWriteTargets(plan.changes);
   checkRails(plan.changes, manifest, dir, live);
-  return { live, dir };
+  // A target the preflight read is the one the fingerprint was checked against; a rollback reads its own.
+  return { live, dir, targets: plan.rollbackOf ? new Map() : touched.targets };
 }
 
 /** A plan's changes must be exactly what the posture calls for now, against the live state they were computed from. */
@@ -183,50 +199,153 @@ function checkRails(changes: readonly PlannedChange[], manifest: Manifest, dir: 
   }
 }
 
+/** How apply runs the changes. */
+export interface ApplyOptions {
+  /**
+   * How many changes are under way at once (read, write, read back), within the limits: changes
+   * that share what the service limits them by (one mailbox, one target, the paced conditional
+   * access endpoints) go one after another, in plan order. 1: one change at a time. @default 16
+   */
+  readonly concurrency?: number;
+  /**
+   * The target of a change as the preflight read it just before, for changes whose target the
+   * preflight's read showed (and whose fingerprint it checked): not read again. Any other change's
+   * target is read just before its write.
+   */
+  readonly targets?: ReadonlyMap<PlannedChange, unknown>;
+}
+
+export const DEFAULT_CONCURRENCY = 16;
+
+/** What the service limits a change's requests by: changes of one lane go one after another. */
+function laneOf(c: PlannedChange): string {
+  const w = c.write;
+  // Conditional access and identity protection allow 1 request/s per tenant: one lane for them all.
+  if (w.api === 'graph' && isPacedEndpoint(new URL(w.path, 'https://graph.invalid'))) return 'paced';
+  const t = writable(c.resource.type);
+  return `${c.resource.type} ${t.limitScope ? t.limitScope(w) : t.targetKey(w)}`;
+}
+
 /**
- * Applies the plan's changes one by one, each verified by a read after it. Stops at the first change
- * that fails or does not verify. Running again (after a new plan) converges: a change already made
- * no longer appears in the plan.
+ * Applies the plan's changes, each verified by a read after it: the changes of each run of one
+ * resource type in the plan (600 inbox rules) up to `concurrency` at once (see {@link ApplyOptions}),
+ * the runs one after another. What is recorded keeps one order whatever the timing: the hooks are
+ * told in a fixed sequence, in each run intents going `concurrency` changes ahead of outcomes
+ * (intent 1 … intent N, outcome 1, intent N+1, outcome 2, …; with 1, or a run of one change,
+ * intent and outcome of each change in turn), every outcome in plan order. A change whose target read fails, or that fails or does not verify, stops
+ * the run: no intent after its place in that sequence is recorded or sent (the changes already under
+ * way finish and are recorded). Running again (after a new plan) converges: a change already made no
+ * longer appears in the plan.
  */
-export async function applyChanges(plan: Pick<PlanDocument, 'changes'>, conn: Connection, hooks: ApplyHooks): Promise<ChangeOutcome[]> {
-  const outcomes: ChangeOutcome[] = [];
-  for (const change of plan.changes) {
-    let outcome: ChangeOutcome;
-    let before: unknown;
+export async function applyChanges(plan: Pick<PlanDocument, 'changes'>, conn: Connection, hooks: ApplyHooks, o: ApplyOptions = {}): Promise<ChangeOutcome[]> {
+  const changes = plan.changes;
+  const window = Math.max(1, Math.floor(o.concurrency ?? DEFAULT_CONCURRENCY));
+  // Each change's lane predecessor must finish before the change reads its target.
+  const done: Array<Promise<void>> = [];
+  const finish: Array<() => void> = [];
+  const laneLast = new Map<string, number>();
+  const laneWait: Array<Promise<void>> = [];
+  for (let i = 0; i < changes.length; i++) {
+    done.push(new Promise<void>((r) => finish.push(r)));
+    let lane: string;
     try {
-      before = snapshot(await readTarget(conn, change.resource.type, change.write));
-    } catch (err) {
-      outcome = { change, result: 'failed', error: (err as Error).message };
-      outcomes.push(outcome);
-      hooks.onChange?.(outcome);
-      break;
+      lane = laneOf(changes[i]!);
+    } catch {
+      lane = `change ${i}`;
     }
-    if (hooks.beforeWrite?.(change, before) === false) break;
-    try {
-      let created: unknown;
-      let settled: string | undefined;
-      try {
-        created = await send(conn, change.write);
-      } catch (err) {
-        // A create or delete is never sent twice blindly: read to learn whether it took, and say so.
-        if (!outcomeUnknown(err, change.write)) throw err;
-        const s = await settleWrite(conn, change.resource.type, change.write, before);
-        if (s.outcome !== 'took') {
-          throw new Error(`${(err as Error).message}; ${s.reason}, so ${s.outcome === 'not-taken' ? 'it did not take' : 'whether it took is not known: check it by hand'}, and it was not sent again`, { cause: err });
+    const prev = laneLast.get(lane);
+    laneWait.push(prev === undefined ? Promise.resolve() : done[prev]!);
+    laneLast.set(lane, i);
+  }
+  type Read = { ok: true; before: unknown } | { ok: false; error: string };
+  const reads = new Map<number, Promise<Read>>();
+  const readOf = (i: number) => {
+    let r = reads.get(i);
+    if (!r) {
+      const change = changes[i]!;
+      r = laneWait[i]!.then(async (): Promise<Read> => {
+        try {
+          return { ok: true, before: o.targets?.has(change) ? snapshot(o.targets.get(change)) : snapshot(await readTarget(conn, change.resource.type, change.write)) };
+        } catch (err) {
+          return { ok: false, error: (err as Error).message };
         }
-        created = s.created;
-        settled = `${(err as Error).message}; a read shows the write took`;
-      }
-      const after = await verify(conn, change, created, before);
-      outcome = { change, result: 'applied', before, after: snapshot(after), ...(settled ? { settled } : {}) };
-    } catch (err) {
-      outcome = { change, result: 'failed', before, error: (err as Error).message };
+      });
+      reads.set(i, r);
     }
-    outcomes.push(outcome);
-    const goOn = hooks.onChange?.(outcome);
-    if (outcome.result === 'failed' || goOn === false) break;
+    return r;
+  };
+  const results = new Map<number, Promise<ChangeOutcome>>();
+  const outcomes: ChangeOutcome[] = [];
+  let stopped = false;
+  // The fixed sequence, in each run of changes of one type: intents of its first `window` changes,
+  // then for each change k its outcome and the intent of change k+window.
+  const intent = async (i: number, end: number) => {
+    if (stopped) return;
+    // Reads of the changes about to start go ahead (never past the window or the run), so the sequence does not wait on each in turn.
+    for (let j = i; j < Math.min(end, i + window); j++) void readOf(j);
+    const change = changes[i]!;
+    const read = await readOf(i);
+    if (!read.ok) {
+      results.set(i, Promise.resolve({ change, result: 'failed', error: read.error }));
+      finish[i]!();
+      stopped = true;
+      return;
+    }
+    if (hooks.beforeWrite?.(change, read.before) === false) {
+      finish[i]!();
+      stopped = true;
+      return;
+    }
+    results.set(i, writeAndVerify(conn, change, read.before).finally(() => finish[i]!()));
+  };
+  const outcome = async (k: number) => {
+    const result = results.get(k);
+    if (!result) return;
+    const got = await result;
+    outcomes.push(got);
+    const goOn = hooks.onChange?.(got);
+    if (got.result === 'failed' || goOn === false) stopped = true;
+  };
+  // Changes of one type next to each other in the plan are independent of each other (distinct
+  // targets, or one lane); a change of another type may build on what came before it (a policy
+  // naming a strength the plan creates first), so each such run of the plan starts when the one
+  // before it has ended.
+  for (let start = 0; start < changes.length; ) {
+    let end = start + 1;
+    while (end < changes.length && changes[end]!.resource.type === changes[start]!.resource.type) end++;
+    const width = Math.min(window, end - start);
+    for (let i = start; i < start + width; i++) await intent(i, end);
+    for (let k = start; k < end; k++) {
+      await outcome(k);
+      if (k + width < end) await intent(k + width, end);
+    }
+    start = end;
   }
   return outcomes;
+}
+
+/** One change's write, sent once, and its read back; a write whose answer was lost is settled by a read, never sent again. */
+async function writeAndVerify(conn: Connection, change: PlannedChange, before: unknown): Promise<ChangeOutcome> {
+  try {
+    let created: unknown;
+    let settled: string | undefined;
+    try {
+      created = await send(conn, change.write);
+    } catch (err) {
+      // A create or delete is never sent twice blindly: read to learn whether it took, and say so.
+      if (!outcomeUnknown(err, change.write)) throw err;
+      const s = await settleWrite(conn, change.resource.type, change.write, before);
+      if (s.outcome !== 'took') {
+        throw new Error(`${(err as Error).message}; ${s.reason}, so ${s.outcome === 'not-taken' ? 'it did not take' : 'whether it took is not known: check it by hand'}, and it was not sent again`, { cause: err });
+      }
+      created = s.created;
+      settled = `${(err as Error).message}; a read shows the write took`;
+    }
+    const after = await verify(conn, change, created, before);
+    return { change, result: 'applied', before, after: snapshot(after), ...(settled ? { settled } : {}) };
+  } catch (err) {
+    return { change, result: 'failed', before, error: (err as Error).message };
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
-import { ApplyRefused, checkShape, preflight } from '../apply/apply.js';
+import { ApplyRefused, checkShape, preflight, type Preflight } from '../apply/apply.js';
 import { describeChange, type PlannedChange } from '../model/change.js';
 import type { PlanDocument } from '../model/plan.js';
 import { renderRestores } from '../report/human.js';
@@ -181,6 +181,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         // One apply or rollback at a time per tenant and trail; an interrupted one is settled first.
         run = await openRun({ conn, evidence: args.evidence, expectHead, log, attempt });
         const { trail, runId, actor } = run;
+        let checked: Preflight | undefined;
         try {
           if (plan) checkShape(plan);
           log.info(`reading tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
@@ -204,7 +205,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
             setExit(0);
             return;
           }
-          await preflight(p, input.manifest, conn, { maxChanges, today, ...(p.rollbackOf && trail ? { trail: existsSync(trail.path) ? readFileSync(trail.path, 'utf8') : '' } : {}) });
+          checked = await preflight(p, input.manifest, conn, { maxChanges, today, ...(p.rollbackOf && trail ? { trail: existsSync(trail.path) ? readFileSync(trail.path, 'utf8') : '' } : {}) });
           out.write(printable(`${p.changes.length} change${p.changes.length === 1 ? '' : 's'} to apply:\n${p.changes.map((c) => `  ${terminalSafe(describeChange(c))}`).join('\n')}\n`));
           if (p.restores?.length) out.write(printable(renderRestores(p.restores)));
           const approved = args['auto-approve'] || (process.stdin.isTTY === true && (await confirmInteractively(p.changes)));
@@ -216,7 +217,10 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
           throw err;
         }
         const p = plan;
-        const { code, ended, summary, outcomes } = await applyRecorded(p, conn, run, 'apply', out);
+        // The targets preflight read stand as the writes' before-values only when the writes follow it
+        // at once; after a person was asked, each target is read again just before its write.
+        const targets = args['auto-approve'] && checked ? checked.targets : undefined;
+        const { code, ended, summary, outcomes } = await applyRecorded(p, conn, run, 'apply', out, targets ? { targets } : {});
         seen.outcomes = outcomes;
         out.write(printable(summary));
         if (trail && ended) log.info(`recorded as run ${runId} in ${relative(process.cwd(), trail.path) || trail.path}`);

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ApplyRefused, applyChanges, type ChangeOutcome } from '../apply/apply.js';
+import { ApplyRefused, applyChanges, type ApplyOptions, type ChangeOutcome } from '../apply/apply.js';
 import { takeRunLock, type RunLock } from '../apply/lock.js';
 import { settleInterrupted } from '../apply/settle.js';
 import { applyRecorder, newRunId, refusalEvidence, type RecordablePlan } from '../evidence/recorder.js';
@@ -104,12 +104,13 @@ export interface RecordedApply {
 }
 
 /**
- * Applies changes one by one under the run's lock, each recorded in the trail: the intent before its
- * write, the outcome after it (a change that cannot be recorded stops the run), then the run's end.
+ * Applies changes under the run's lock (several at once, as `options` allow), each recorded in the
+ * trail: the intent before its write, the outcome after it (a change that cannot be recorded stops
+ * the run), in the fixed order `applyChanges` gives them, then the run's end.
  * Prints each outcome to `out` as it comes (stderr when stdout carries a JSON document). Used by apply
  * and by respond's automatic actions.
  */
-export async function applyRecorded(p: RecordablePlan<PlannedChange>, conn: Connection, run: OpenRun, command: string, out: NodeJS.WritableStream = process.stdout): Promise<RecordedApply> {
+export async function applyRecorded(p: RecordablePlan<PlannedChange>, conn: Connection, run: OpenRun, command: string, out: NodeJS.WritableStream = process.stdout, options: ApplyOptions = {}): Promise<RecordedApply> {
   const recorder = run.trail ? applyRecorder<PlannedChange>(run.trail, run.runId, run.actor) : undefined;
   recorder?.start(p);
   let unrecorded: string | undefined;
@@ -139,7 +140,7 @@ export async function applyRecorded(p: RecordablePlan<PlannedChange>, conn: Conn
         return false;
       }
     },
-  });
+  }, options);
   const failed = outcomes.filter((o) => o.result === 'failed');
   const code = failed.length || unrecorded || notStarted ? 1 : 0;
   let ended = !unrecorded;
@@ -156,7 +157,7 @@ export async function applyRecorded(p: RecordablePlan<PlannedChange>, conn: Conn
     : notStarted
       ? `Apply stopped before a write: ${outcomes.length - failed.length} applied, ${p.changes.length - outcomes.length} not attempted.\n`
       : failed.length
-        ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, 1 failed, ${p.changes.length - outcomes.length} not attempted. Run ${command === 'apply' ? 'plan and apply' : command} again once the cause is fixed.\n`
+        ? `Apply stopped at the first failure: ${outcomes.length - failed.length} applied, ${failed.length} failed, ${p.changes.length - outcomes.length} not attempted. Run ${command === 'apply' ? 'plan and apply' : command} again once the cause is fixed.\n`
         : `Apply complete: ${outcomes.length} change${outcomes.length === 1 ? '' : 's'} applied and verified.\n`;
   return { outcomes, code, ended, summary };
 }

@@ -1,5 +1,6 @@
 import { P } from '../../policies/permissions.js';
-import type { InboxRules, MailboxRef, Section } from '../model/live.js';
+import type { InboxRules, LiveState, MailboxRef, Section } from '../model/live.js';
+import type { Write } from '../model/change.js';
 import { canonicalJson } from '../core/json.js';
 import { readPerMailbox } from '../read/per-mailbox.js';
 import { GraphError } from '../transport/graph.js';
@@ -7,7 +8,7 @@ import { graphEntity } from './graph-entity.js';
 import { isObj, writable } from './compare.js';
 import type { Connection } from '../input/connection.js';
 import { withoutAnnotations } from '../core/annotations.js';
-import type { Obj, ReadContext, Respondable, ResponseTarget, ResponseWrite } from './types.js';
+import type { NarrowReadable, Obj, ReadContext, Respondable, ResponseTarget, ResponseWrite, TouchedRead, Writable } from './types.js';
 
 const now = () => new Date().toISOString();
 const mailboxListFailed = (): Section<InboxRules> => ({ ok: false, endpoint: 'inbox rules of every mailbox', readAt: now(), reason: 'read-failed', error: 'the mailbox list could not be read' });
@@ -66,6 +67,18 @@ const inboxRuleFamily = graphEntity({
   recreate: (before, w) => ({ api: 'graph', method: 'POST', path: w.path.replace(/\/[^/]+$/, ''), body: writable(before) }),
 });
 
+/** The mailbox (user object id) an inbox rule write acts in, from its path. */
+function mailboxOf(w: Write): string | undefined {
+  if (w.api !== 'graph') return undefined;
+  const m = /^\/users\/([^/]+)\/mailFolders\/inbox\/messageRules(?:\/[^/]+)?$/.exec(w.path);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return undefined;
+  }
+}
+
 const nonEmpty = (v: unknown) => Array.isArray(v) && v.length > 0;
 /** Whether a rule sends mail away (forward, redirect) or destroys it (delete): what an attacker plants. */
 export const isHostileRule = (rule: Obj): boolean => {
@@ -77,8 +90,31 @@ export const isHostileRule = (rule: Obj): boolean => {
  * Inbox rules of every mailbox. For `posture respond`'s removeMailRules: every rule of the user's
  * inbox that forwards, redirects or deletes is deleted (a rollback creates it again).
  */
-export const inboxRule: typeof inboxRuleFamily & Respondable = {
+export const inboxRule: typeof inboxRuleFamily & Respondable & NarrowReadable & Required<Pick<Writable, 'limitScope'>> = {
   ...inboxRuleFamily,
+  // The service limits requests per mailbox (4 at once): one mailbox's changes go one after another.
+  limitScope: (w) => {
+    const id = mailboxOf(w);
+    return id === undefined ? inboxRuleFamily.targetKey(w) : `mailbox ${id.toLowerCase()}`;
+  },
+  /**
+   * For apply's preflight: the rules of the mailboxes the writes name, read as the full read reads
+   * them (the same `$batch` reader), and each write's target from them, so it is not read again.
+   */
+  async readTouched(ctx: ReadContext, live: LiveState, writes: readonly Write[]): Promise<TouchedRead> {
+    if (!live.mailboxes?.ok) return { section: mailboxListFailed() };
+    const ids = new Set(writes.map(mailboxOf).filter((id): id is string => id !== undefined).map((id) => id.toLowerCase()));
+    const touched = live.mailboxes.value.filter((m) => typeof m['ExternalDirectoryObjectId'] === 'string' && ids.has(m['ExternalDirectoryObjectId'].toLowerCase()));
+    const section = await readInboxRules(ctx, touched);
+    if (!section.ok) return { section };
+    const targets = writes.map((w) => {
+      if (w.api !== 'graph' || w.method !== 'DELETE') return undefined;
+      const id = mailboxOf(w)?.toLowerCase();
+      const found = section.value.rules.find((x) => x.mailbox.id.toLowerCase() === id && w.path.endsWith(`/${encodeURIComponent(String(x.rule['id']))}`));
+      return found ? withoutAnnotations(found.rule) : null;
+    });
+    return { section, targets };
+  },
   responds: ['removeMailRules'],
   async respondWrites(_action: string, target: ResponseTarget, conn: Connection): Promise<ResponseWrite[]> {
     const path = `/users/${encodeURIComponent(target.user.id)}/mailFolders/inbox/messageRules`;

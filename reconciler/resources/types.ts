@@ -138,6 +138,29 @@ export interface Writable {
   targetKey(w: Write): string;
   /** What a write does to its target: creates it, deletes it, or changes it. */
   effect(w: Write): 'create' | 'update' | 'delete';
+  /**
+   * What the service limits a write's requests by, as one key (default: {@link targetKey}): apply
+   * runs the changes of one key one after another, and changes of different keys at once. Inbox
+   * rules are limited per mailbox (4 requests at once), so their key is the mailbox.
+   */
+  limitScope?(w: Write): string;
+}
+
+/** What apply's preflight reads of a type for the writes of a plan: the section, and each write's target. */
+export interface TouchedRead {
+  /** The section as a full read gives it, holding only the objects the writes touch: their findings are computed from it as from a full read. */
+  readonly section: unknown;
+  /** Each write's target (in the order of the writes) as its type's `readTarget` reads it; absent when the section does not show it. */
+  readonly targets?: readonly unknown[];
+}
+
+/**
+ * A type apply's preflight can read narrowly: only the objects a plan's writes act on, instead of
+ * the whole section (the inbox rules of the mailboxes the writes name, not of every mailbox). Only
+ * for a type whose findings are each computed from its own object (and other, fully read, sections).
+ */
+export interface NarrowReadable {
+  readTouched(ctx: ReadContext, live: LiveState, writes: readonly Write[]): Promise<TouchedRead>;
 }
 
 /** A recorded change, as much of it as an inverse reads. */
