@@ -195,7 +195,7 @@ export function derivePosture(read: ImportRead, o: ImportOptions): ImportedPostu
  * SMTP AUTH. Their findings against the catalogue minimum are the gaps, each scoped to its policy
  * or rule.
  */
-export const JUDGED_GAP_CONTROLS: readonly string[] = ['MAIL.INBOUND.2', 'MAIL.INBOUND.3', 'MAIL.SMTP.1', 'MAIL.THREAT.1', 'MAIL.THREAT.2', 'MAIL.THREAT.3', 'MAIL.THREAT.4', 'MAIL.THREAT.5'];
+export const JUDGED_GAP_CONTROLS: readonly string[] = ['MAIL.INBOUND.2', 'MAIL.SMTP.1', 'MAIL.THREAT.1', 'MAIL.THREAT.2', 'MAIL.THREAT.3', 'MAIL.THREAT.4', 'MAIL.THREAT.5'];
 
 /** The gaps of {@link JUDGED_GAP_CONTROLS}: the findings of the catalogue minimum (the read manifest) against what was read, each by the first scope its control accepts. */
 function judgedGaps(read: ImportRead, today: string): Gap[] {
@@ -382,6 +382,12 @@ function inboundEnforcement(live: LiveState, gaps: Gap[]): ImportedArea {
     }
   }
   notes.push('Transport rules and allow lists that bypass filtering (MAIL.INBOUND.2, .3) are not imported: keep one only with an approved exception.');
+  // The connection filter's allow list entry by entry (an exception to the policy as a whole would let any later entry in too).
+  for (const p of rows(live.connectionFilter)) {
+    const name = String(p['Identity'] ?? p['Name']);
+    for (const entry of strings(p['IPAllowList'])) gaps.push({ control: 'MAIL.INBOUND.3', scope: { type: 'policy', value: `${name}/${entry}` }, reason: `the connection filter allow-lists ${entry}: its mail skips spam filtering` });
+    if (p['EnableSafeList'] === true) gaps.push({ control: 'MAIL.INBOUND.3', scope: { type: 'policy', value: name }, reason: "the connection filter's safe list is on: mail from the sources Microsoft lists skips spam filtering" });
+  }
   return { construct: 'InboundEnforcement', id: 'InboundEnforcement', group: 'mail', props, notes };
 }
 
