@@ -72,6 +72,15 @@ describe('posture drift --incremental', () => {
     expect(after.result.resynced.length).toBeGreaterThan(0);
     expect(after.findings).toBe((await fullRun(s, m)).findings);
 
+    // A link to another host (an edited state) is never followed: the collection is read again, the token stays home.
+    const elsewhere = structuredClone(after.result.state!) as { delta: Record<string, { link: string }> };
+    for (const d of Object.values(elsewhere.delta)) d.link = d.link.replace(/^http:\/\/[^/]+/, 'http://127.0.0.9:9');
+    const before = s.requests.entries.length;
+    const edited = await incrementalRun(s, m, elsewhere as never, { period: 3 });
+    expect(edited.result.resynced.length).toBe(Object.keys(elsewhere.delta).length);
+    expect(edited.findings).toBe(after.findings);
+    expect(s.requests.entries.length).toBeGreaterThan(before);
+
     expect((await incrementalRun(s, m, after.result.state, { period: 3, full: true })).result.mode).toEqual({ kind: 'full', reason: '--full was given' });
     const other = { ...after.result.state!, desiredHash: 'another' };
     expect((await incrementalRun(s, m, other, { period: 3 })).result.mode.kind).toBe('full');

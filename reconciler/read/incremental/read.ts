@@ -75,7 +75,12 @@ function declared<K extends IncrementalRead['kind']>(types: readonly ResourceTyp
   return types.flatMap((type) => (type.read?.incremental?.kind === kind ? [{ type, how: type.read.incremental as Extract<IncrementalRead, { kind: K }> }] : []));
 }
 
-const resyncNeeded = (err: unknown) => err instanceof GraphError && (err.status === 410 || (err.status === 400 && /^syncStateNotFound$/i.test(err.code)));
+/**
+ * A delta link the service no longer honours (410 Gone, or 400 syncStateNotFound past its lifetime),
+ * or one that is not on this run's Graph endpoint (another endpoint, or an edited state file): the
+ * transport never sends the token there, and the collection starts again with a first round.
+ */
+const resyncNeeded = (err: unknown) => err instanceof GraphError && (err.status === 410 || (err.status === 400 && /^syncStateNotFound$/i.test(err.code)) || err.code === 'ForeignUrl');
 
 /** One delta round from `url` to its delta link. */
 async function deltaRound(ctx: ReadContext, url: string): Promise<{ rows: Obj[]; link: string }> {
