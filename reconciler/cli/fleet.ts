@@ -18,6 +18,8 @@ import { exitCodeOf } from '../plan/build.js';
 import { runPlan } from '../plan/run.js';
 import { renderReport } from '../report/index.js';
 import { fail } from './fail.js';
+import { newRunId, planEvidence } from '../evidence/recorder.js';
+import { actorOf, openEvidence } from './evidence.js';
 import { withHelp } from './help.js';
 import { createLogger, printable, type LogFormat, type Logger } from './log.js';
 import { dayOption, wholeNumberOption } from './options.js';
@@ -31,6 +33,7 @@ interface ShardArgs {
   shard?: string;
   shards?: number;
   'out-dir': string;
+  'evidence-dir'?: string;
   concurrency?: number;
   'graph-url': string;
   'exchange-url': string;
@@ -64,6 +67,7 @@ function shardOptions<T>(y: Argv<T>) {
     .option('shard', { type: 'string', requiresArg: true, describe: 'The shard to run, I/N from 1/N (a GitHub Actions matrix); default: JOB_COMPLETION_INDEX with --shards (Kubernetes Indexed Job), or SYSTEM_JOBPOSITIONINPHASE of SYSTEM_TOTALJOBSINPHASE (Azure DevOps), or the whole fleet' })
     .option('shards', wholeNumberOption('shards', { min: 1, max: 256, describe: 'The number of shards, where the engine gives only an index (a Kubernetes Indexed Job: its completions)' }))
     .option('out-dir', { type: 'string', demandOption: true, requiresArg: true, describe: 'Folder for the result files, one per tenant (KEY.json)' })
+    .option('evidence-dir', { type: 'string', requiresArg: true, describe: "Folder of the tenants' evidence trails, one per tenant (KEY.jsonl), each run recorded in its tenant's trail; default: none" })
     .option('concurrency', wholeNumberOption('concurrency', { min: 1, max: 64, describe: "Tenants read at the same time (default: the fleet file's concurrency, else 4)" }))
     .option('graph-url', { type: 'string', default: DEFAULT_GRAPH_URL, describe: 'Microsoft Graph endpoint (sovereign clouds, the simulator)' })
     .option('exchange-url', { type: 'string', default: DEFAULT_EXCHANGE_URL, describe: 'Exchange Online endpoint' })
@@ -102,7 +106,7 @@ const errorLine = (err: unknown): string => terminalSafe(redactText(err instance
  * composition of a run (`runPlan`, as `posture plan` and `posture drift` use). Whatever happens, a
  * result comes back; nothing thrown here stops the other tenants.
  */
-async function runTenant(o: { kind: 'plan' | 'drift'; fleet: Fleet; fleetFile: string; baseline: Manifest; tenant: FleetTenant; index: number; shard: Shard; args: ShardArgs; today: string }): Promise<FleetResult> {
+async function runTenant(o: { kind: 'plan' | 'drift'; fleet: Fleet; fleetFile: string; baseline: Manifest; tenant: FleetTenant; index: number; shard: Shard; args: ShardArgs; today: string; unrecorded: (message: string) => void }): Promise<FleetResult> {
   const startedAt = new Date().toISOString();
   const t = o.tenant;
   const head = {
@@ -139,6 +143,14 @@ async function runTenant(o: { kind: 'plan' | 'drift'; fleet: Fleet; fleetFile: s
     });
     const exitCode = exitCodeOf(plan);
     const outcome: FleetOutcome = plan.incomplete.length ? 'incomplete' : exitCode === 2 ? 'findings' : 'clean';
+    // The tenant's own trail, as `posture plan` records a run: a run that cannot be recorded fails the shard, its result still written.
+    if (o.args['evidence-dir'] !== undefined) {
+      try {
+        openEvidence(join(o.args['evidence-dir'], `${t.key}.jsonl`))!.append(planEvidence(plan, newRunId(), await actorOf(conn), exitCode));
+      } catch (err) {
+        o.unrecorded(`${t.key}: the run could not be recorded in its evidence trail (${errorLine(err)})`);
+      }
+    }
     return { ...head, finishedAt: new Date().toISOString(), outcome, exitCode, plan };
   } catch (err) {
     return { ...head, finishedAt: new Date().toISOString(), outcome: 'error', exitCode: 1, error: errorLine(err) };
@@ -196,6 +208,7 @@ function shardCommand(kind: 'plan' | 'drift', setExit: (code: number) => void): 
           ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}), timeoutMs: args.timeout * 1000, env: { ...process.env, POSTURE_GRAPH_TOKEN: 'unused', POSTURE_EXCHANGE_TOKEN: 'unused' },
         });
         mkdirSync(args['out-dir'], { recursive: true });
+        if (args['evidence-dir'] !== undefined) mkdirSync(args['evidence-dir'], { recursive: true });
       } catch (err) {
         fail(err, args.debug, command);
         setExit(err instanceof InputError ? 2 : 1);
@@ -208,7 +221,13 @@ function shardCommand(kind: 'plan' | 'drift', setExit: (code: number) => void): 
       const results: FleetResult[] = [];
       let unwritten = 0;
       await pool(mine, limit, async ({ tenant, index }) => {
-        const result = await runTenant({ kind, fleet, fleetFile: args.fleet, baseline, tenant, index, shard, args, today });
+        const result = await runTenant({
+          kind, fleet, fleetFile: args.fleet, baseline, tenant, index, shard, args, today,
+          unrecorded: (m) => {
+            unwritten++;
+            process.stderr.write(printable(`posture ${command}: ${m}\n`));
+          },
+        });
         results.push(result);
         try {
           writeWhole(join(args['out-dir'], `${tenant.key}.json`), `${JSON.stringify(result, null, 2)}\n`);

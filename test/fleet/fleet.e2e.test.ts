@@ -74,7 +74,7 @@ beforeAll(async () => {
   writeFileSync(fleetFile, stringify(fleet));
   const env = { ...sim.identity!.env, AZURE_CLIENT_SECRET: SECRET, T17_CLIENT_SECRET: WRONG };
   const target = ['--synth-dir', synthDir, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`, '--today', TODAY];
-  shardRuns = await Promise.all(Array.from({ length: SHARDS }, (_, s) => cli(['fleet', 'drift', '--fleet', fleetFile, '--shard', `${s + 1}/${SHARDS}`, '--out-dir', join(work, 'results', `shard-${s + 1}`), ...target], env)));
+  shardRuns = await Promise.all(Array.from({ length: SHARDS }, (_, s) => cli(['fleet', 'drift', '--fleet', fleetFile, '--shard', `${s + 1}/${SHARDS}`, '--out-dir', join(work, 'results', `shard-${s + 1}`), '--evidence-dir', join(work, 'evidence'), ...target], env)));
   merge = await cli(['fleet', 'merge', join(work, 'results'), '--fleet', fleetFile, '--out-dir', join(work, 'report')]);
 }, 600_000);
 
@@ -116,6 +116,15 @@ describe('a fleet of 50 tenants in 4 shards, one failing', () => {
       const audiences = new Set(issued.filter((t) => t.tid === tenantId(i)).map((t) => t.audience));
       expect([...audiences].sort(), key(i)).toEqual(key(i) === FAILING ? [] : ['https://graph.microsoft.com', 'https://outlook.office365.com']);
     }
+  });
+
+  it("each tenant read is recorded in its own evidence trail, which verifies; the failing tenant's has nothing", async () => {
+    const trails = readdirSync(join(work, 'evidence')).sort();
+    expect(trails).toEqual(Array.from({ length: N }, (_, i) => key(i)).filter((k) => k !== FAILING).map((k) => `${k}.jsonl`).sort());
+    const one = JSON.parse(readFileSync(join(work, 'evidence', 't05.jsonl'), 'utf8').trim()) as { kind: string; actor: { kind: string; id: string } };
+    expect(one.actor).toMatchObject({ kind: 'application', id: CLIENT });
+    const verified = await cli(['evidence', 'verify', join(work, 'evidence', 't05.jsonl')]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
   });
 
   it('the failing tenant has a result that says why, and no secret', () => {
