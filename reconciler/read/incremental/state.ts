@@ -38,16 +38,31 @@ export interface IncrementalState {
 
 const ABSENT = '$absent';
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * A value's JSON, kept per object: rows expanded from a compaction share their common values, and
+ * a list most rows hold is written out once, not once per row.
+ */
+function keyer(): (v: unknown) => string {
+  const cache = new WeakMap<object, string>();
+  return (v) => {
+    if (typeof v !== 'object' || v === null) return JSON.stringify(v) ?? 'undefined';
+    let k = cache.get(v);
+    if (k === undefined) cache.set(v, (k = JSON.stringify(v)));
+    return k;
+  };
+}
 
 /** Compacts rows: the value most rows hold for each property is written once. */
 export function compactRows(rows: readonly Obj[]): CompactRows {
+  const keyOf = keyer();
+  const same = (a: unknown, b: unknown) => a === b || keyOf(a) === keyOf(b);
   const counts = new Map<string, Map<string, { value: unknown; n: number }>>();
   for (const row of rows) {
     for (const [k, v] of Object.entries(row)) {
       let byValue = counts.get(k);
       if (!byValue) counts.set(k, (byValue = new Map()));
-      const key = JSON.stringify(v);
+      const key = keyOf(v);
       const hit = byValue.get(key);
       if (hit) hit.n++;
       else if (byValue.size < 64) byValue.set(key, { value: v, n: 1 });
@@ -71,12 +86,16 @@ export function compactRows(rows: readonly Obj[]): CompactRows {
   };
 }
 
-/** The rows a {@link compactRows} holds, each a new object (in the order of the properties of the original row is not kept). */
+/**
+ * The rows a {@link compactRows} holds, each a new object (the order of the original row's
+ * properties is not kept). Common values are shared between rows, as a full read shares equal
+ * lists (read/live.ts): rows are read-only from here on.
+ */
 export function expandRows(c: CompactRows): Obj[] {
   return c.rows.map((r) => {
-    const absent = new Set(Array.isArray(r[ABSENT]) ? (r[ABSENT] as string[]) : []);
+    const absent = Array.isArray(r[ABSENT]) ? new Set(r[ABSENT] as string[]) : undefined;
     const out: Obj = {};
-    for (const [k, v] of Object.entries(c.common)) if (!absent.has(k)) out[k] = structuredClone(v);
+    for (const [k, v] of Object.entries(c.common)) if (!absent?.has(k)) out[k] = v;
     for (const [k, v] of Object.entries(r)) if (k !== ABSENT) out[k] = v;
     return out;
   });
