@@ -6,7 +6,7 @@ import { terminalSafe } from '../core/text.js';
 import { tenantEnv } from '../fleet/auth.js';
 import { parseFleet, type Fleet, type FleetTenant } from '../fleet/file.js';
 import { mergeResults } from '../fleet/merge.js';
-import { renderFleetHtml, renderFleetMarkdown } from '../fleet/render.js';
+import { renderFleetHtml, renderFleetJunit, renderFleetMarkdown } from '../fleet/render.js';
 import { parseResult } from '../fleet/result.js';
 import { resolveShard, ShardError, tenantsOfShard, type Shard } from '../fleet/shard.js';
 import { tenantManifest } from '../fleet/stack.js';
@@ -290,7 +290,7 @@ function mergeCommand(setExit: (code: number) => void): CommandModule<object, Me
       y
         .positional('results', { type: 'string', array: true, demandOption: true, describe: 'Result files, or folders holding them (the shards\' artifacts)' })
         .option('fleet', { type: 'string', requiresArg: true, describe: 'The fleet file: its tenants without a result are named as missing, and results of another revision are refused' })
-        .option('out-dir', { type: 'string', demandOption: true, requiresArg: true, describe: 'Folder for fleet.json, fleet.md, fleet.html and tenants/KEY.sarif, tenants/KEY.junit.xml' }) as never,
+        .option('out-dir', { type: 'string', demandOption: true, requiresArg: true, describe: 'Folder for fleet.json, fleet.md, fleet.html, fleet.junit.xml (a test case per tenant) and tenants/KEY.sarif, tenants/KEY.junit.xml' }) as never,
     handler: (args) => {
       try {
         const fleet = args.fleet ? loadFleet(args.fleet) : undefined;
@@ -322,6 +322,7 @@ function mergeCommand(setExit: (code: number) => void): CommandModule<object, Me
         writeWhole(join(out, 'fleet.json'), `${JSON.stringify(report, null, 2)}\n`);
         writeWhole(join(out, 'fleet.md'), renderFleetMarkdown(report));
         writeWhole(join(out, 'fleet.html'), renderFleetHtml(report));
+        writeWhole(join(out, 'fleet.junit.xml'), renderFleetJunit(report));
         for (const { result } of results) {
           if (!result.plan) continue;
           writeWhole(join(out, 'tenants', `${result.tenant.key}.sarif`), renderReport(result.plan, 'sarif'));

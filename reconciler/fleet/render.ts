@@ -1,6 +1,8 @@
+import { neutralise } from '../core/text.js';
 import type { FleetReport, FleetTenantRow } from '../model/fleet.js';
 import type { Owner } from '../manifest/schema.js';
 import { h } from '../report/html-text.js';
+import { xmlAttr, xmlText } from '../report/junit.js';
 import { escapeMarkdown, escapeTenantMarkdown } from '../report/markdown.js';
 
 /**
@@ -95,4 +97,21 @@ ${rows}
 <p><small>Fleet file hash ${h(r.fleet.hash.slice(0, 12))}; written ${h(r.createdAt)}.</small></p>
 </body></html>
 `;
+}
+
+/**
+ * The fleet as one JUnit suite, a test case per tenant: a failure for a tenant that failed, came
+ * back incomplete, has no result or has findings to act on, so a pipeline's test view lists each
+ * tenant that needs a person (each tenant's own findings are in its tenants/KEY.junit.xml).
+ */
+export function renderFleetJunit(r: FleetReport): string {
+  const failing = r.tenants.filter((t) => t.outcome !== 'clean');
+  const cases = r.tenants.map((t) => {
+    const name = xmlAttr(neutralise(`${t.key} (${t.tenantId})${t.name ? ` ${t.name}` : ''}`));
+    if (t.outcome === 'clean') return `    <testcase classname="fleet" name="${name}"/>`;
+    const message = t.outcome === 'findings' ? `${t.findings} findings to act on` : `${OUTCOME_TEXT[t.outcome]}${t.error ? `: ${t.error}` : ''}`;
+    const body = [message, ...t.incomplete, ...t.owners.map((o) => `owner: ${ownerText(o)}`)].join('\n');
+    return `    <testcase classname="fleet" name="${name}">\n      <failure message="${xmlAttr(neutralise(message))}" type="${t.outcome}">${xmlText(neutralise(body, '\n'))}</failure>\n    </testcase>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${xmlAttr(neutralise(`fleet ${r.fleet.name}`))}" tests="${r.tenants.length}" failures="${failing.length}">\n  <testsuite name="${xmlAttr(neutralise(`fleet ${r.fleet.name}: ${r.kind}`))}" tests="${r.tenants.length}" failures="${failing.length}" timestamp="${xmlAttr(r.createdAt)}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { XMLParser } from 'fast-xml-parser';
 import { stringify } from 'yaml';
 import { permissionsFor } from '../../reconciler/cli/permissions.js';
 import { tenantsOfShard } from '../../reconciler/fleet/shard.js';
@@ -163,6 +164,14 @@ describe('a fleet of 50 tenants in 4 shards, one failing', () => {
     expect(files.filter((f) => f.endsWith('.sarif'))).toHaveLength(N - 1);
     expect(files.filter((f) => f.endsWith('.junit.xml'))).toHaveLength(N - 1);
     expect(files).not.toContain(`${FAILING}.sarif`);
+    // The fleet as one JUnit suite: a test case per tenant, a failure for each that needs a person.
+    const junit = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(join(work, 'report', 'fleet.junit.xml'), 'utf8')) as { testsuites: { testsuite: { testcase: Array<{ '@_name': string; failure?: { '@_type': string } }> } } };
+    const cases = junit.testsuites.testsuite.testcase;
+    expect(cases).toHaveLength(N);
+    expect(cases.find((c) => c['@_name'].startsWith(`${FAILING} `))!.failure!['@_type']).toBe('error');
+    expect(cases.find((c) => c['@_name'].startsWith(`${INCOMPLETE} `))!.failure!['@_type']).toBe('incomplete');
+    expect(cases.filter((c) => c.failure).length).toBe(N - report.summary.clean);
+    expect(readFileSync(join(work, 'report', 'fleet.junit.xml'), 'utf8')).not.toContain('\u001b');
   });
 
   it("the Markdown and HTML views escape tenant text and list each tenant's owners", () => {
