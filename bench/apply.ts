@@ -5,10 +5,10 @@
  * remediate mode deletes) behind the simulator's default limits and 50 ms latency. `posture plan`
  * saves the plan, then `posture apply PLAN --auto-approve` runs in its own process, preflight
  * included. Reported: the wall time of apply, its requests (Graph, $batch items, Exchange, by
- * method), 429s, peak RSS, and the floor: the largest of what each limit that applies allows
- * (Graph requests ÷ 2,000/s per app; the 1 request/s pacing of conditional access; per mailbox,
- * its requests through 4 at a time; and the latency of the longest chain of requests one change
- * makes one after another, as its requests are made in order), naming the one that binds.
+ * method), 429s, peak RSS, and the floor: the largest of what each limit allows (Graph requests,
+ * $batch items counted one by one, ÷ 2,000/s per app; the 1 request/s pacing of conditional
+ * access; the busiest mailbox's requests, which go one after another: a change reads, writes and
+ * reads back; and the latency of the longest list, read page after page), naming the one that binds.
  * Target: apply under 15 s at 60,000 mailboxes.
  *
  * Run: npm run bench:apply [-- --mailboxes 60000 --latency 50]
@@ -43,7 +43,9 @@ const log = sim.requests.entries.slice(from);
 await sim.stop();
 
 const graph = log.filter((e) => e.api === 'graph' && e.batch === undefined);
-const graphRequests = graph.length;
+const envelopes = graph.filter((e) => e.path.includes('$batch')).length;
+// Graph's per-app rate counts each $batch item as a request.
+const graphRequests = graph.length - envelopes + log.filter((e) => e.batch !== undefined).length;
 const paced = graph.filter((e) => /\/(identity\/conditionalAccess|identityProtection)\//i.test(e.path)).length;
 const perMailbox = new Map<string, number>();
 for (const e of log) {
@@ -51,14 +53,21 @@ for (const e of log) {
   if (m && e.api === 'graph') perMailbox.set(m[1]!.toLowerCase(), (perMailbox.get(m[1]!.toLowerCase()) ?? 0) + 1);
 }
 const busiestMailbox = Math.max(0, ...perMailbox.values());
+// A list is read page after page: its pages' latencies add up, whatever else runs beside it.
+const pages = new Map<string, number>();
+for (const e of log) {
+  if (e.batch !== undefined) continue;
+  const key = e.api === 'exchange' ? `Exchange ${e.cmdlet ?? ''}` : e.method === 'GET' && !/\/users\/[^/]+\//.test(e.path) ? `Graph ${e.path.split('?')[0]}` : undefined;
+  if (key) pages.set(key, (pages.get(key) ?? 0) + 1);
+}
+const [longestList, longestPages] = [...pages.entries()].reduce((a, b) => (b[1] > a[1] ? b : a), ['none', 0] as [string, number]);
 const byMethod = Object.fromEntries(['GET', 'POST', 'PATCH', 'PUT', 'DELETE'].map((m) => [m, graph.filter((e) => e.method === m && !e.path.includes('$batch')).length]));
-// One change's requests go one after another (write, read back): at least that chain's latency, in its mailbox.
-const chain = busiestMailbox;
-const floors = {
+const floors: Record<string, number> = {
   'Graph 2,000 requests/s per app': graphRequests / 2000,
   'conditional access 1 request/s': Math.max(0, paced - 1),
-  'mailbox 4 concurrent requests': (busiestMailbox / 4) * (latencyMs / 1000),
-  'requests of one change, one after another': chain * (latencyMs / 1000),
+  // 4 at once per mailbox, and a change's own requests (read, write, read back) one after another.
+  "the busiest mailbox's requests, one after another": busiestMailbox * (latencyMs / 1000),
+  [`the longest list read page by page (${longestList}, ${longestPages} pages)`]: longestPages * (latencyMs / 1000),
 };
 const [binding, floorSeconds] = Object.entries(floors).reduce((a, b) => (b[1] > a[1] ? b : a));
 
@@ -71,7 +80,8 @@ const result = {
   wallSeconds: fixed2(wallSeconds),
   requests: {
     total: log.length,
-    graph: graphRequests,
+    graph: graph.length,
+    graphCountedByRate: graphRequests,
     graphByMethod: byMethod,
     graphBatchItems: log.filter((e) => e.batch !== undefined).length,
     exchange: log.filter((e) => e.api === 'exchange').length,

@@ -204,7 +204,8 @@ export interface ApplyOptions {
   /**
    * How many changes are under way at once (read, write, read back), within the limits: changes
    * that share what the service limits them by (one mailbox, one target, the paced conditional
-   * access endpoints) go one after another, in plan order. 1: one change at a time. @default 16
+   * access endpoints) go one after another, in plan order. `posture apply` runs
+   * {@link DEFAULT_CONCURRENCY}. @default 1: one change at a time
    */
   readonly concurrency?: number;
   /**
@@ -215,6 +216,7 @@ export interface ApplyOptions {
   readonly targets?: ReadonlyMap<PlannedChange, unknown>;
 }
 
+/** How many changes `posture apply` has under way at once. */
 export const DEFAULT_CONCURRENCY = 16;
 
 /** What the service limits a change's requests by: changes of one lane go one after another. */
@@ -239,7 +241,7 @@ function laneOf(c: PlannedChange): string {
  */
 export async function applyChanges(plan: Pick<PlanDocument, 'changes'>, conn: Connection, hooks: ApplyHooks, o: ApplyOptions = {}): Promise<ChangeOutcome[]> {
   const changes = plan.changes;
-  const window = Math.max(1, Math.floor(o.concurrency ?? DEFAULT_CONCURRENCY));
+  const window = Math.max(1, Math.floor(o.concurrency ?? 1));
   // Each change's lane predecessor must finish before the change reads its target.
   const done: Array<Promise<void>> = [];
   const finish: Array<() => void> = [];

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
-import { ApplyRefused, checkShape, preflight, type Preflight } from '../apply/apply.js';
+import { ApplyRefused, checkShape, DEFAULT_CONCURRENCY, preflight, type Preflight } from '../apply/apply.js';
 import { describeChange, type PlannedChange } from '../model/change.js';
 import type { PlanDocument } from '../model/plan.js';
 import { renderRestores } from '../report/human.js';
@@ -220,7 +220,7 @@ export function applyCommand(setExit: (code: number) => void): CommandModule<obj
         // The targets preflight read stand as the writes' before-values only when the writes follow it
         // at once; after a person was asked, each target is read again just before its write.
         const targets = args['auto-approve'] && checked ? checked.targets : undefined;
-        const { code, ended, summary, outcomes } = await applyRecorded(p, conn, run, 'apply', out, targets ? { targets } : {});
+        const { code, ended, summary, outcomes } = await applyRecorded(p, conn, run, 'apply', out, { concurrency: DEFAULT_CONCURRENCY, ...(targets ? { targets } : {}) });
         seen.outcomes = outcomes;
         out.write(printable(summary));
         if (trail && ended) log.info(`recorded as run ${runId} in ${relative(process.cwd(), trail.path) || trail.path}`);
