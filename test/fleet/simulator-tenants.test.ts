@@ -1,3 +1,4 @@
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 
@@ -79,13 +80,13 @@ describe('a simulator serving several tenants', () => {
 
   it('issues tokens for each tenant to one multi-tenant application, with that tenant as tid', async () => {
     const tokenFor = async (tenant: string) => {
-      const r = await fetch(`${sim.identity!.authorityHost}/${tenant}/oauth2/v2.0/token`, {
+      const r = await undiciFetch(`${sim.identity!.authorityHost}/${tenant}/oauth2/v2.0/token`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT, client_secret: SECRET, scope: 'https://graph.microsoft.com/.default' }).toString(),
         // The identity endpoint is HTTPS under the simulator's own CA.
-        dispatcher: await caDispatcher(),
-      } as RequestInit);
+        dispatcher: caDispatcher(),
+      });
       expect(r.status).toBe(200);
       const token = ((await r.json()) as { access_token: string }).access_token;
       return { token, tid: (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { tid: string }).tid };
@@ -95,12 +96,12 @@ describe('a simulator serving several tenants', () => {
     expect(a.tid).toBe(A);
     expect(b.tid).toBe(B);
     expect((await users(a.token)).length).toBe((await users(sim.token('graph', { tenantId: A }))).length);
-    const unknown = await fetch(`${sim.identity!.authorityHost}/0f1e2d3c-0000-4000-8000-0000000000ff/oauth2/v2.0/token`, {
+    const unknown = await undiciFetch(`${sim.identity!.authorityHost}/0f1e2d3c-0000-4000-8000-0000000000ff/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT, client_secret: SECRET, scope: 'https://graph.microsoft.com/.default' }).toString(),
-      dispatcher: await caDispatcher(),
-    } as RequestInit);
+      dispatcher: caDispatcher(),
+    });
     expect(unknown.status).toBe(400);
   });
 });
@@ -118,7 +119,4 @@ describe('the application limit across tenants', () => {
   });
 });
 
-async function caDispatcher() {
-  const { Agent } = await import('undici');
-  return new Agent({ connect: { ca: sim.identity!.caPem } });
-}
+const caDispatcher = () => new Agent({ connect: { ca: sim.identity!.caPem } });
