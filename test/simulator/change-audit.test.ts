@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunningSimulator } from '../../simulator/index.js';
+import { ROLE_IDS, type RunningSimulator } from '../../simulator/index.js';
 import { DEFAULT_INGESTION_DELAY_MS } from '../../simulator/graph/entities/audit-log-queries.js';
 import { all, exo, graph, start } from './helpers.js';
 
@@ -77,5 +77,31 @@ describe("the tenant's changes in Get-Mailbox -Filter WhenChanged and in the aud
     const records = await audit(s, '2026-11-16T07:00:00Z', '2026-11-16T09:00:00Z');
     expect(records).toHaveLength(1);
     expect(JSON.stringify(records[0]!['auditData'])).toContain('kept@partner.example');
+  });
+
+  it('New-InboxRule, Set-InboxRule and Remove-InboxRule change the rules Get-InboxRule and Graph show, each leaving its exchangeAdmin record', async () => {
+    sim = await start();
+    const s = sim;
+    s.clock.set('2026-11-16T08:00:00Z');
+    s.tenant.auditLogSearch.settings.ingestionDelayMs = 0;
+    const admin = { token: s.token('exchange', { wids: [ROLE_IDS.exchangeAdministrator] }) };
+    expect((await exo(s, 'New-InboxRule', { Mailbox: ALEX, Name: 'Invoices', ForwardTo: ['ap@partner.example'] }, admin)).status).toBe(200);
+    const rules = (await graph(s, 'GET', `/v1.0/users/${ALEX_ID}/mailFolders/inbox/messageRules`)).body.value as Array<Record<string, unknown>>;
+    const rule = rules.find((r) => r['displayName'] === 'Invoices')!;
+    expect(rule['actions']).toEqual({ forwardTo: [{ emailAddress: { address: 'ap@partner.example' } }] });
+    expect((await exo(s, 'Set-InboxRule', { Mailbox: ALEX, Identity: 'Invoices', RedirectTo: 'smtp:other@partner.example', ForwardTo: null }, admin)).status).toBe(200);
+    const shown = (await exo(s, 'Get-InboxRule', { Mailbox: ALEX })).body.value as Array<Record<string, unknown>>;
+    expect(shown.find((r) => r['Name'] === 'Invoices')).toMatchObject({ ForwardTo: null, RedirectTo: ['"other@partner.example" [SMTP:other@partner.example]'] });
+    expect((await exo(s, 'Remove-InboxRule', { Mailbox: ALEX, Identity: `${ALEX}\\${String(rule['id'])}` }, admin)).status).toBe(200);
+    expect((await exo(s, 'Remove-InboxRule', { Mailbox: ALEX, Identity: 'Invoices' }, admin)).status).toBe(404);
+    // Without the Exchange Administrator role the cmdlets are refused.
+    expect((await exo(s, 'New-InboxRule', { Mailbox: ALEX, Name: 'x' }, { token: s.token('exchange', { wids: [ROLE_IDS.globalReader] }) })).status).toBe(403);
+    s.clock.advance(1000);
+    const records = await audit(s, '2026-11-16T07:00:00Z', '2026-11-16T09:00:00Z');
+    expect(records.map((r) => [r['operation'], r['auditLogRecordType'], r['objectId']]).sort()).toEqual([
+      ['New-InboxRule', 'exchangeAdmin', `${ALEX}\\Invoices`],
+      ['Remove-InboxRule', 'exchangeAdmin', `${ALEX}\\Invoices`],
+      ['Set-InboxRule', 'exchangeAdmin', `${ALEX}\\Invoices`],
+    ]);
   });
 });
