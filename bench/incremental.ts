@@ -15,7 +15,7 @@
  * them (default 7 runs): the slice alone is 14 % of the mailboxes at 7, so the 5 % target needs a
  * period of about 30 runs at 1 % changed.
  *
- * Run: npx tsx bench/incremental.ts [--mailboxes 60000 --changed 0.01 --latency 50 --rotation-period 7]
+ * Run: npm run bench:incremental -- [--mailboxes 60000 --changed 0.01 --latency 50 --rotation-period 7]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

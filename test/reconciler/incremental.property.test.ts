@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../reconciler/manifest/schema.js';
 import type { IncrementalState } from '../../reconciler/read/incremental/state.js';
-import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
+import { ROLE_IDS, startSimulator, type RunningSimulator } from '../../simulator/index.js';
 import { exo, graph } from '../simulator/helpers.js';
 import { synthExamples } from './harness.js';
 import { fullRun, incrementalRun, tailspin } from './incremental-harness.js';
@@ -15,6 +15,8 @@ import { fullRun, incrementalRun, tailspin } from './incremental-harness.js';
  *   whose record is lost is found within `PERIOD` incremental runs (the rotation's slices cover
  *   every mailbox in any PERIOD consecutive runs). Forwarding set on a mailbox (WhenChanged) and
  *   consent grants (delta query) are found by the next run whatever the audit log holds.
+ *
+ * Rules change over Graph (the record is UpdateInboxRules) and by an administrator's New-InboxRule.
  *
  * Seeded (mulberry32), so a failure replays: INCREMENTAL_SEED=<seed> reruns one sequence.
  */
@@ -83,7 +85,7 @@ describe('incremental drift finds what a full read finds', () => {
       for (let k = 0; k < ops; k++) {
         // A rule added with its audit record lost, one change in five.
         const lose = random() < 0.2;
-        const kind = lose ? 'addRule' : pick(['addRule', 'addRule', 'changeRule', 'removeRule', 'forwarding', 'grant'] as const);
+        const kind = lose ? 'addRule' : pick(['addRule', 'cmdletRule', 'changeRule', 'removeRule', 'forwarding', 'grant'] as const);
         s.tenant.auditLogSearch.settings.loseRecords = lose;
         const mailbox = lose ? quiet.pop()! : pick(mailboxes);
         let changed: { upn: string } | undefined;
@@ -93,6 +95,11 @@ describe('incremental drift finds what a full read finds', () => {
           });
           expect(r.status).toBe(201);
           if (!lose) rules.set(r.body.id as string, { mailbox, id: r.body.id as string });
+          changed = mailbox;
+        } else if (kind === 'cmdletRule') {
+          // An administrator's New-InboxRule: its record is New-InboxRule, not UpdateInboxRules.
+          const r = await exo(s, 'New-InboxRule', { Mailbox: mailbox.upn, Name: `cmdlet ${run}.${k}`, RedirectTo: [`c${run}${k}@exfil.example`] }, { token: s.token('exchange', { wids: [ROLE_IDS.exchangeAdministrator] }) });
+          expect(r.status).toBe(200);
           changed = mailbox;
         } else if (kind === 'changeRule' || kind === 'removeRule') {
           const rule = pick([...rules.values()]);
