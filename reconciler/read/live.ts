@@ -31,7 +31,8 @@ export function typesToRead(m: Manifest): ResourceType[] {
 
 /**
  * Rows of a long Exchange list repeat the same short string lists (a mailbox's audited actions,
- * its address types): equal lists are held once, so 60,000 mailboxes do not hold 60,000 copies.
+ * its address types) and the same strings: equal lists are held once, so 60,000 mailboxes do not
+ * hold 60,000 copies.
  * Pages are shared as they arrive, so the copies of one page are garbage before the next is read,
  * never the whole list's. The rows are read-only from here on; nothing downstream changes a list in place.
  */
@@ -44,10 +45,21 @@ function listSharer(): (rows: readonly Obj[]) => void {
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
     return true;
   };
+  // Strings too: a value equal to the row before's under the same key (a type, a retention), or to
+  // another value of the same row (a mailbox's address is its user name), is held once.
+  const lastText = new Map<string, string>();
   return (rows) => {
     for (const row of rows) {
+      const inRow = new Map<string, string>();
       for (const k in row) {
         const v = row[k];
+        if (typeof v === 'string') {
+          const same = lastText.get(k) === v ? lastText.get(k)! : inRow.get(v);
+          if (same !== undefined) row[k] = same;
+          else inRow.set(v, v);
+          lastText.set(k, same ?? v);
+          continue;
+        }
         if (!Array.isArray(v) || v.length === 0 || v.length > 32) continue;
         const previous = last.get(k);
         if (previous && previous !== v && same(previous, v)) {

@@ -34,6 +34,13 @@ describe('a long Exchange list, read page by page', () => {
       expect(last[k]).toEqual(first[k]);
       expect(last[k]).toBe(first[k]);
     }
+    // Held once or not, every value is the service's.
+    const served = [...sim.tenant.exchange.Mailbox.values()];
+    for (const i of [0, 1, 999, 1000, rows.length - 1]) {
+      for (const k of ['Identity', 'Name', 'Alias', 'DisplayName', 'UserPrincipalName', 'PrimarySmtpAddress', 'ExternalDirectoryObjectId', 'Guid', 'RecipientTypeDetails', 'ForwardingSmtpAddress']) {
+        expect(rows[i]![k], `${i} ${k}`).toEqual(served[i]![k] ?? null);
+      }
+    }
     // A list a mailbox holds on its own stays its own.
     const changed = sim.tenant.exchange.Mailbox.at(1500)!;
     expect(live.inboxRules?.ok).toBe(true);
