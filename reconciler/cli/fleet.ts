@@ -17,6 +17,8 @@ import { FLEET_RESULT_FORMAT, type FleetOutcome, type FleetResult } from '../mod
 import { exitCodeOf } from '../plan/build.js';
 import { runPlan } from '../plan/run.js';
 import { renderReport } from '../report/index.js';
+import { RateLimiter } from '../transport/graph.js';
+import { sleep } from '../transport/middleware.js';
 import { fail } from './fail.js';
 import { newRunId, planEvidence } from '../evidence/recorder.js';
 import { actorOf, openEvidence } from './evidence.js';
@@ -106,7 +108,7 @@ const errorLine = (err: unknown): string => terminalSafe(redactText(err instance
  * composition of a run (`runPlan`, as `posture plan` and `posture drift` use). Whatever happens, a
  * result comes back; nothing thrown here stops the other tenants.
  */
-async function runTenant(o: { kind: 'plan' | 'drift'; fleet: Fleet; fleetFile: string; baseline: Manifest; tenant: FleetTenant; index: number; shard: Shard; args: ShardArgs; today: string; unrecorded: (message: string) => void }): Promise<FleetResult> {
+async function runTenant(o: { kind: 'plan' | 'drift'; fleet: Fleet; fleetFile: string; baseline: Manifest; tenant: FleetTenant; index: number; shard: Shard; args: ShardArgs; today: string; graphRate: RateLimiter; unrecorded: (message: string) => void }): Promise<FleetResult> {
   const startedAt = new Date().toISOString();
   const t = o.tenant;
   const head = {
@@ -132,6 +134,7 @@ async function runTenant(o: { kind: 'plan' | 'drift'; fleet: Fleet; fleetFile: s
       timeoutMs: o.args.timeout * 1000,
       maxRetries: o.args['max-retries'],
       env,
+      graphRateLimiter: o.graphRate,
     });
     await signIn(conn);
     const { plan } = await runPlan({
@@ -220,9 +223,11 @@ function shardCommand(kind: 'plan' | 'drift', setExit: (code: number) => void): 
       const today = args.today ?? new Date().toISOString().slice(0, 10);
       const results: FleetResult[] = [];
       let unwritten = 0;
+      // Graph's per-app rate is across tenants: the tenants this shard reads at once keep under it together (each tenant's own limits are its transports').
+      const graphRate = new RateLimiter(1800, sleep);
       await pool(mine, limit, async ({ tenant, index }) => {
         const result = await runTenant({
-          kind, fleet, fleetFile: args.fleet, baseline, tenant, index, shard, args, today,
+          kind, fleet, fleetFile: args.fleet, baseline, tenant, index, shard, args, today, graphRate,
           unrecorded: (m) => {
             unwritten++;
             process.stderr.write(printable(`posture ${command}: ${m}\n`));

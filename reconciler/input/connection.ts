@@ -2,7 +2,7 @@ import { Resolver } from 'node:dns/promises';
 import { scopeFor, tokenProvider, type AuthMethod, type TokenProvider } from '../auth/tokens.js';
 import type { DnsResolver } from '../read/dns.js';
 import { ExchangeTransport } from '../transport/exchange.js';
-import { GraphTransport } from '../transport/graph.js';
+import { GraphTransport, type RateLimiter } from '../transport/graph.js';
 import { DEFAULT_RETRY } from '../transport/middleware.js';
 import { proxyFetch, ProxyError, type FetchLike } from '../transport/proxy.js';
 import { InputError } from './synth-output.js';
@@ -19,6 +19,8 @@ export interface ConnectionOptions {
   /** Retries of one request. @default 6 */
   readonly maxRetries?: number;
   readonly env: NodeJS.ProcessEnv;
+  /** Graph's per-app rate, shared with the other connections of the same application (the tenants of a fleet shard). */
+  readonly graphRateLimiter?: RateLimiter;
 }
 
 export interface Connection {
@@ -92,7 +94,7 @@ export function connect(o: ConnectionOptions): Connection {
   return {
     tenant,
     tokens,
-    graph: new GraphTransport({ baseUrl: o.graphUrl, tokens, timeoutMs: o.timeoutMs, retry, ...(fetch ? { fetch } : {}) }),
+    graph: new GraphTransport({ baseUrl: o.graphUrl, tokens, timeoutMs: o.timeoutMs, retry, ...(fetch ? { fetch } : {}), ...(o.graphRateLimiter ? { rateLimiter: o.graphRateLimiter } : {}) }),
     exchange: new ExchangeTransport({ baseUrl: o.exchangeUrl, tenant, tokens, timeoutMs: o.timeoutMs, retry, ...(fetch ? { fetch } : {}) }),
     resolver: dnsResolver(o.dnsServer),
   };

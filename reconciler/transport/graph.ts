@@ -31,6 +31,12 @@ export interface GraphTransportOptions {
   readonly pacedIntervalMs?: number;
   /** Requests per second across Graph, $batch items counted one by one. @default 1800 (under the 2,000 per app) */
   readonly requestsPerSecond?: number;
+  /**
+   * A limiter shared with the other transports of the same application, in place of this
+   * transport's own: the per-app rate is across tenants, so the tenants one process reads at once
+   * (a fleet shard) keep under it together.
+   */
+  readonly rateLimiter?: RateLimiter;
   readonly sleep?: Sleep;
   /** The fetch requests go out with: `proxyFetch(env)` when a proxy is set; Node's own otherwise. */
   readonly fetch?: FetchLike;
@@ -94,7 +100,7 @@ export class GraphTransport {
 
   constructor(private readonly options: GraphTransportOptions) {
     this.wait = options.sleep ?? sleep;
-    this.rate = new RateLimiter(options.requestsPerSecond ?? 1800, this.wait);
+    this.rate = options.rateLimiter ?? new RateLimiter(options.requestsPerSecond ?? 1800, this.wait);
     this.root = `${options.baseUrl.replace(/\/+$/, '')}/${options.version ?? 'v1.0'}`;
     this.chain = pipeline([
       new RetryLink(options.retry ?? DEFAULT_RETRY, this.stats, this.wait),
