@@ -127,7 +127,8 @@ function checkConnectionFilter(ev: Evaluation): void {
         patch: [{ op: 'replace', path: '/EnableSafeList', value: false }],
         summary: `Connection filter policy "${name}" turns on the safe list: mail from the sources Microsoft lists skips spam filtering.`,
         evidence: evidence({ Identity: name, EnableSafeList: true }),
-        scopes: [{ type: 'policy', value: name }],
+        // The policy, or the safe list alone: an exception to "<policy>/EnableSafeList" does not cover an allow-list entry.
+        scopes: [{ type: 'policy', value: name }, { type: 'policy', value: `${name}/EnableSafeList` }],
       });
     }
   }

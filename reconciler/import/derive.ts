@@ -7,11 +7,11 @@
 import { DEFAULT_MAX_SECRET_AGE_DAYS, MAIL_APP_PERMISSIONS, MICROSOFT_TENANT_IDS } from '../../policies/catalogue.js';
 import { WEAK_METHODS } from '../../policies/catalogue/authentication.js';
 import { DEFAULT_PRIVILEGED_ROLES } from '../../stacks/lib/roles.js';
-import { COMMON_ATTACHMENT_TYPES } from '../../stacks/lib/threat-links.js';
+import { COMMON_ATTACHMENT_TYPES, threatProtectionDesiredState, type ThreatDesiredProps } from '../../stacks/lib/threat-links.js';
 import { membershipOf, recipientOfMailbox, resolver, type ProtectionKind } from '../checks/effective-policy.js';
 import { isMailAppPermission, mailRoles } from '../checks/mail-app-permissions.js';
 import { domainName, upn } from '../manifest/formats.js';
-import type { Owner } from '../manifest/schema.js';
+import type { Manifest, Owner } from '../manifest/schema.js';
 import type { GroupMemberships, LiveState } from '../model/live.js';
 import type { DomainDns } from '../read/dns.js';
 import { reviewerTarget } from '../resources/admin-consent-request-policy.js';
@@ -23,7 +23,7 @@ import type { ExceptionScopeType } from '../../policies/types.js';
 import { CATALOGUE } from '../../policies/catalogue.js';
 import { internalDomains } from '../checks/forwarding.js';
 import { Recipients } from '../checks/recipients.js';
-import { noted, quoted, Raw } from './code.js';
+import { literal, noted, quoted, Raw } from './code.js';
 import { readManifest, type ImportRead } from './read.js';
 import { evaluate } from '../evaluate/index.js';
 
@@ -140,8 +140,8 @@ class Names {
   user = (id: string) => this.users.get(id.toLowerCase());
   hasUser = (upn: string) => [...this.users.values()].includes(upn.toLowerCase());
   group = (id: string) => this.groups.get(id.toLowerCase());
-  /** The directory's display name of the group named `name` (any case), if there is one. */
-  groupNamed = (name: string) => [...this.groups.values()].find((g) => g.toLowerCase() === name.trim().toLowerCase());
+  /** The directory's display names of the groups named `name` (any case): more than one, and the name does not say which group. */
+  groupsNamed = (name: string) => [...this.groups.values()].filter((g) => g.toLowerCase() === name.trim().toLowerCase());
 }
 
 export function derivePosture(read: ImportRead, o: ImportOptions): ImportedPosture {
@@ -169,7 +169,7 @@ export function derivePosture(read: ImportRead, o: ImportOptions): ImportedPostu
     inboundPathsArea(live, ownerVariable(o, 'mail'), gaps),
     incidentResponse(live, names),
   ];
-  if (o.judgeGapsOn) gaps.push(...judgedGaps(read, o.judgeGapsOn));
+  if (o.judgeGapsOn) gaps.push(...judgedGaps(read, o.judgeGapsOn, areas.find((a) => a.construct === 'ThreatProtection')?.props ?? {}));
   const accepted = acceptable(gaps);
   return {
     stack: o.stack,
@@ -197,16 +197,26 @@ export function derivePosture(read: ImportRead, o: ImportOptions): ImportedPostu
  */
 export const JUDGED_GAP_CONTROLS: readonly string[] = ['MAIL.INBOUND.2', 'MAIL.SMTP.1', 'MAIL.THREAT.1', 'MAIL.THREAT.2', 'MAIL.THREAT.3', 'MAIL.THREAT.4', 'MAIL.THREAT.5'];
 
-/** The gaps of {@link JUDGED_GAP_CONTROLS}: the findings of the catalogue minimum (the read manifest) against what was read, each by the first scope its control accepts. */
-function judgedGaps(read: ImportRead, today: string): Gap[] {
+/**
+ * The gaps of {@link JUDGED_GAP_CONTROLS}: the findings of the stack being written against what was
+ * read (the read manifest with the threat protection the stack declares: what it relaxes is no
+ * gap), each by the first scope its control accepts.
+ */
+function judgedGaps(read: ImportRead, today: string, threat: Obj): Gap[] {
   const manifest = readManifest(read.domains);
-  const { findings, scopes } = evaluate({ ...manifest, controls: manifest.controls.filter((c) => JUDGED_GAP_CONTROLS.includes(c.id.replace(/v\d+$/, ''))) }, { ...read.live, dns: new Map(read.dns) }, today);
+  const judged: Manifest = {
+    ...manifest,
+    controls: manifest.controls.filter((c) => JUDGED_GAP_CONTROLS.includes(c.id.replace(/v\d+$/, ''))),
+    desired: { ...manifest.desired, threatProtection: threatProtectionDesiredState(threat as ThreatDesiredProps) },
+  };
+  const { findings, scopes } = evaluate(judged, { ...read.live, dns: new Map(read.dns) }, today);
   const out: Gap[] = [];
   for (const f of findings) {
     if (!['violation', 'drift', 'missing'].includes(f.status)) continue;
     const control = CATALOGUE.find((c) => c.id === f.control.id);
     const scope = (scopes.get(f.id) ?? []).find((x) => control?.exceptionScopes.includes(x.type) && x.value);
-    if (scope) out.push({ control: f.control.id, scope: { type: scope.type, value: scope.value }, reason: ourWords(f.summary) });
+    // Domains as the formats take them (synth refuses an upper-case domain as malformed, not as unapproved).
+    if (scope) out.push({ control: f.control.id, scope: { type: scope.type, value: scope.type === 'domain' ? scope.value.toLowerCase() : scope.value }, reason: ourWords(f.summary) });
   }
   return out;
 }
@@ -276,13 +286,19 @@ function domainProps(name: string, dns: DomainDns, dkimConfig: Obj | undefined, 
   if (parked) out['sending'] = false;
 
   const rec = dns.dmarc.source === 'domain' ? dns.dmarc.record : undefined;
+  // A record inherited from the organisational domain applies, as the check judges it: its policy is the gap, not its absence.
+  const inherited = dns.dmarc.source !== 'domain' && dns.dmarc.source !== 'none' && dns.dmarc.record !== undefined;
   if (!rec) {
-    gap('MAIL.DMARC.1', dns.dmarc.recordText || dns.dmarc.recordTexts ? 'its DMARC record is not usable as published' : 'it publishes no DMARC record of its own');
+    const e = dns.dmarcEvaluation;
+    if (e.status === 'missing' || e.status === 'invalid') gap('MAIL.DMARC.1', e.status === 'invalid' ? 'its DMARC record is not usable as published' : 'it publishes no DMARC record');
+    else if (inherited && (e.status !== 'enforced' || e.policy !== 'reject' || (e.subdomainPolicy ?? e.policy) !== 'reject')) {
+      gap('MAIL.DMARC.2', `the DMARC record it inherits from ${quoted(dns.dmarc.recordDomain ?? '')} is weaker than p=reject for all failing mail`);
+    }
     notes.push(
-      dns.dmarc.recordText || dns.dmarc.recordTexts
-        ? `The domain's DMARC record is not usable as published; the catalogue minimum (p=reject) is declared and ${GAP}.`
-        : dns.dmarc.source !== 'none'
-          ? `The domain publishes no DMARC record of its own (one is inherited from ${quoted(dns.dmarc.recordDomain ?? '')}); p=reject is declared and ${GAP}.`
+      inherited
+        ? `The domain publishes no DMARC record of its own (one is inherited from ${quoted(dns.dmarc.recordDomain ?? '')}); p=reject is declared and ${GAP}.`
+        : dns.dmarc.recordText || dns.dmarc.recordTexts
+          ? `The domain's DMARC record is not usable as published; the catalogue minimum (p=reject) is declared and ${GAP}.`
           : `The domain publishes no DMARC record; the catalogue minimum (p=reject) is declared and ${GAP}.`,
     );
     out['rua'] = [];
@@ -386,7 +402,7 @@ function inboundEnforcement(live: LiveState, gaps: Gap[]): ImportedArea {
   for (const p of rows(live.connectionFilter)) {
     const name = String(p['Identity'] ?? p['Name']);
     for (const entry of strings(p['IPAllowList'])) gaps.push({ control: 'MAIL.INBOUND.3', scope: { type: 'policy', value: `${name}/${entry}` }, reason: `the connection filter allow-lists ${entry}: its mail skips spam filtering` });
-    if (p['EnableSafeList'] === true) gaps.push({ control: 'MAIL.INBOUND.3', scope: { type: 'policy', value: name }, reason: "the connection filter's safe list is on: mail from the sources Microsoft lists skips spam filtering" });
+    if (p['EnableSafeList'] === true) gaps.push({ control: 'MAIL.INBOUND.3', scope: { type: 'policy', value: `${name}/EnableSafeList` }, reason: "the connection filter's safe list is on: mail from the sources Microsoft lists skips spam filtering" });
   }
   return { construct: 'InboundEnforcement', id: 'InboundEnforcement', group: 'mail', props, notes };
 }
@@ -587,15 +603,17 @@ function conditionalAccess(live: LiveState, names: Names, o: ImportOptions, warn
   const excludedGroupsBy = (s: Shape) => new Set(strings(s.users['excludeGroups']).map((id) => id.toLowerCase()));
   let sharedGroups: Set<string> | undefined;
   for (const s of enabled) sharedGroups = sharedGroups ? new Set([...sharedGroups].filter((id) => excludedGroupsBy(s).has(id))) : excludedGroupsBy(s);
-  const proposedGroups = [...(sharedGroups ?? [])].map((id) => names.group(id)).filter((g): g is string => Boolean(g)).sort();
+  // A group is named by its display name, which another group may share: such a name is never proposed or declared.
+  const sharedNames = [...(sharedGroups ?? [])].map((id) => names.group(id)).filter((g): g is string => Boolean(g));
+  const proposedGroups = sharedNames.filter((g) => names.groupsNamed(g).length === 1).sort();
   const confirmedGroups: string[] = [];
   for (const g of o.breakGlassGroups ?? []) {
-    const name = names.groupNamed(g);
-    if (!name) warnings.push(`break-glass group ${quoted(g)} is no group of the directory; it is not declared`);
-    else {
-      if (!confirmedGroups.includes(name)) confirmedGroups.push(name);
-      if (!proposedGroups.includes(name)) warnings.push(`break-glass group ${quoted(name)} is not excluded by every enabled conditional access policy; the plan will show each policy that catches its members`);
-    }
+    const found = names.groupsNamed(g);
+    if (found.length === 0) warnings.push(`break-glass group ${quoted(g)} is no group of the directory; it is not declared`);
+    else if (found.length > 1) warnings.push(`break-glass group ${quoted(g)} is the name of ${found.length} groups of the directory, so it does not say which; it is not declared`);
+    // Declared, it would be excluded from every policy the posture declares: only a group every enabled policy already excludes is.
+    else if (!proposedGroups.includes(found[0]!)) warnings.push(`break-glass group ${quoted(found[0]!)} is not excluded by every enabled conditional access policy; it is not declared (declaring it would exclude its members from every policy)`);
+    else if (!confirmedGroups.includes(found[0]!)) confirmedGroups.push(found[0]!);
   }
   const unconfirmedGroups = proposedGroups.filter((g) => !confirmedGroups.includes(g));
   if (unconfirmedGroups.length) {
@@ -1133,10 +1151,14 @@ function incidentResponse(live: LiveState, names: Names): ImportedArea {
         { source: 'riskDetection', riskEventTypes: ['suspiciousInboxForwarding', 'mcasSuspiciousInboxManipulationRules'], confidence: 'high' },
         { source: 'riskDetection', riskEventTypes: ['anomalousToken', 'maliciousIPAddress'], confidence: 'medium' },
         { source: 'riskyUser', riskLevels: ['high'], confidence: 'high' },
-        { source: 'finding', controls: ['MAIL.FWD.4'], confidence: 'high' },
-        { source: 'finding', controls: ['APP.CONSENT.4'], confidence: 'medium' },
+        { source: 'finding', controls: ['MAIL.FWD.4'], confidence: 'low' },
+        { source: 'finding', controls: ['APP.CONSENT.4'], confidence: 'low' },
       ],
-      ['Rules apply in order: the first that matches a signal gives its confidence; a signal none matches is not acted on.'],
+      [
+        'Rules apply in order: the first that matches a signal gives its confidence; a signal none matches is not acted on.',
+        "The posture's own findings start at low confidence (notify only): forwarding rules and consents the tenant has now are",
+        'findings too; raise them (MAIL.FWD.4 to high, APP.CONSENT.4 to medium) once those are resolved or excepted.',
+      ],
     ),
   };
   const { groups } = highValueGroups(live);
@@ -1146,18 +1168,30 @@ function incidentResponse(live: LiveState, names: Names): ImportedArea {
     groups.size ? 'The high-value groups are those the tenant\'s protection rules target; the privileged roles are the catalogue\'s.' : 'The privileged roles are the catalogue\'s; name high-value groups (executives, finance) here.',
     'TODO: name the service accounts (serviceAccounts: { users, groups }): respond never puts them on the watchlist nor asks them to re-register MFA.',
   ]);
-  // A watchlist: the one group an enabled (or report-only) policy asks to sign in every time.
-  const watch = rows(live.caPolicies).flatMap((p) => {
-    const users = (((p['conditions'] as Obj | undefined)?.['users']) as Obj | undefined) ?? {};
+  // A watchlist candidate: the one group an enabled policy asks, and only asks, to sign in with MFA every time.
+  // Only proposed in a comment: respond adds users to the watchlist on its own, and a group that also grants access would hand it out.
+  const candidates = rows(live.caPolicies).flatMap((p) => {
+    const c = (p['conditions'] as Obj | undefined) ?? {};
+    const users = (c['users'] as Obj | undefined) ?? {};
+    const apps = (c['applications'] as Obj | undefined) ?? {};
+    const grant = (p['grantControls'] as Obj | null | undefined) ?? null;
     const frequency = ((p['sessionControls'] as Obj | null | undefined)?.['signInFrequency']) as Obj | null | undefined;
     const groupIds = strings(users['includeGroups']);
-    if (lower(p['state']) === 'disabled' || frequency?.['isEnabled'] === false || frequency?.['frequencyInterval'] !== 'everyTime') return [];
+    if (lower(p['state']) !== 'enabled' || frequency?.['isEnabled'] === false || frequency?.['frequencyInterval'] !== 'everyTime') return [];
     if (strings(users['includeUsers']).length || strings(users['includeRoles']).length || groupIds.length !== 1) return [];
-    const name = names.group(groupIds[0]!);
-    return name && !/\p{Cc}/u.test(name) && name.length <= 256 ? [name] : [];
+    if (!same(strings(apps['includeApplications']), ['All']) || strings(grant?.['builtInControls']).includes('block') || !strings(grant?.['builtInControls']).includes('mfa')) return [];
+    if (shape(p).unsupported.length || strings(c['userRiskLevels']).length || strings(c['signInRiskLevels']).length || !same(strings(c['clientAppTypes']).length ? strings(c['clientAppTypes']) : ['all'], ['all'])) return [];
+    const group = rows(live.groups).find((g) => lower(g['id']) === groupIds[0]!.toLowerCase());
+    const name = String(group?.['displayName'] ?? '');
+    if (!group || group['securityEnabled'] === false || strings(group['groupTypes']).includes('Unified') || group['isAssignableToRole'] === true) return [];
+    return name && names.groupsNamed(name).length === 1 ? [{ group: name, policy: String(p['displayName'] ?? '') }] : [];
   });
-  if (watch.length === 1) {
-    props['watchlist'] = noted({ group: watch[0]! }, ['A conditional access policy of the tenant asks this group to sign in every time: respond adds a user here for 14 days.']);
+  if (candidates.length === 1) {
+    const c = candidates[0]!;
+    notes.push(
+      `The policy ${quoted(c.policy)} asks only the members of ${quoted(c.group)} to sign in with MFA every time: if that group grants no access of its own,`,
+      `declare it as the watchlist (watchlist: { group: ${literal(c.group)} }) and respond adds a user to it for 14 days.`,
+    );
   } else notes.push('No watchlist: declare one (a group a conditional access policy asks to sign in every time) for respond to add users to.');
   return { construct: 'IncidentResponse', id: 'IncidentResponse', group: 'all', props, notes };
 }

@@ -110,6 +110,12 @@ export function unreadSections(m: Manifest, live: LiveState): string[] {
   return out;
 }
 
+/** The MX lookups that failed: a section read as a whole can hold domains whose query failed, which are not "no MX". */
+export function mxFailures(live: LiveState): string[] {
+  if (!live.mxRecords?.ok) return [];
+  return live.mxRecords.value.filter((r) => r.error !== undefined).map((r) => `DNS MX ${r.domain}: ${r.error}`);
+}
+
 /** The DNS failures of one domain: a lookup that failed is not "no record". */
 export function dnsFailures(dns: DomainDns | undefined, domain: string): string[] {
   if (!dns) return [`DNS of ${domain}: not read`];
@@ -133,7 +139,7 @@ export function organisationDomains(live: LiveState): string[] {
 export async function readForImport(ctx: ReadContext): Promise<ImportRead> {
   const first = readManifest();
   const live = await readTenant(first, ctx);
-  const failures = unreadSections(first, live);
+  const failures = [...unreadSections(first, live), ...mxFailures(live)];
   if (failures.length) throw new ImportReadError(failures);
   const domains = organisationDomains(live);
   const dns = await readDns(readManifest(domains), ctx.resolver);

@@ -1,5 +1,7 @@
 import type { ThreatAttachments, ThreatLinks } from '../../reconciler/manifest/threat-links.js';
+import type { DesiredState } from '../../reconciler/manifest/schema.js';
 import type { Problems } from './problems.js';
+import { DEFAULT_PRIVILEGED_ROLES } from './roles.js';
 import { flag, oneOf, props, text, texts } from './prop-schemas.js';
 
 /**
@@ -76,6 +78,37 @@ export function linksAttachmentsDesiredState(links: ThreatLinksProps = {}, attac
       quarantineTag: attachments.quarantineTag?.trim() || 'AdminOnlyAccessPolicy',
       malware: { fileFilter: true, fileTypes, fileTypeAction: attachments.fileTypeAction ?? 'Reject', zeroHourAutoPurge: true },
     },
+  };
+}
+
+/** What `threatProtectionDesiredState` takes: ThreatProtection's props besides its owner and mode. */
+export interface ThreatDesiredProps {
+  readonly populations?: { readonly privilegedRoles?: readonly string[]; readonly highValueGroups?: readonly string[] };
+  readonly impersonation?: { readonly protectedUsers?: readonly string[]; readonly partnerDomains?: readonly string[]; readonly action?: 'Quarantine' | 'Delete' };
+  readonly links?: ThreatLinksProps;
+  readonly attachments?: ThreatAttachmentsProps;
+}
+
+/**
+ * `desired.threatProtection` of ThreatProtection's props, with their defaults: the one mapping, which
+ * the construct and `posture import` (judging the gaps of the stack it writes) both use.
+ */
+export function threatProtectionDesiredState(p: ThreatDesiredProps): NonNullable<DesiredState['threatProtection']> {
+  const lower = (s: string) => s.trim().toLowerCase();
+  const i = p.impersonation ?? {};
+  return {
+    populations: {
+      privilegedRoles: [...(p.populations?.privilegedRoles ?? DEFAULT_PRIVILEGED_ROLES)].map(lower),
+      highValueGroups: [...(p.populations?.highValueGroups ?? [])].map((g) => g.trim()),
+    },
+    impersonation: {
+      protectedUsers: [...(i.protectedUsers ?? [])].map(lower),
+      protectedDomains: [...(i.partnerDomains ?? [])].map(lower),
+      action: i.action ?? 'Quarantine',
+    },
+    // MAIL.THREAT.2 has nothing to choose: phishing quarantined, zero-hour auto purge on.
+    antiSpam: { highConfidencePhishAction: 'Quarantine', phishSpamAction: 'Quarantine', zeroHourAutoPurge: true },
+    ...linksAttachmentsDesiredState(p.links, p.attachments),
   };
 }
 

@@ -5,7 +5,7 @@ import type { EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
 import { named, oneOf, props, texts } from './prop-schemas.js';
 import { DEFAULT_PRIVILEGED_ROLES } from './roles.js';
-import { checkLinksAttachmentsProps, linksAttachmentsDesiredState, threatAttachmentsProps, threatLinksProps, type ThreatAttachmentsProps, type ThreatLinksProps } from './threat-links.js';
+import { checkLinksAttachmentsProps, threatProtectionDesiredState, threatAttachmentsProps, threatLinksProps, type ThreatAttachmentsProps, type ThreatLinksProps } from './threat-links.js';
 
 /** Who the threat protection controls judge, besides everyone. */
 export interface ThreatPopulationsProps {
@@ -58,24 +58,7 @@ export class ThreatProtection extends PostureArea {
   }
 
   desiredState(): Partial<DesiredState> {
-    const p = this.props;
-    const i = p.impersonation ?? {};
-    return {
-      threatProtection: {
-        populations: {
-          privilegedRoles: [...(p.populations?.privilegedRoles ?? DEFAULT_PRIVILEGED_ROLES)].map(lower),
-          highValueGroups: [...(p.populations?.highValueGroups ?? [])].map((g) => g.trim()),
-        },
-        impersonation: {
-          protectedUsers: [...(i.protectedUsers ?? [])].map(lower),
-          protectedDomains: [...(i.partnerDomains ?? [])].map(lower),
-          action: i.action ?? 'Quarantine',
-        },
-        // MAIL.THREAT.2 has nothing to choose: phishing quarantined, zero-hour auto purge on.
-        antiSpam: { highConfidencePhishAction: 'Quarantine', phishSpamAction: 'Quarantine', zeroHourAutoPurge: true },
-        ...linksAttachmentsDesiredState(p.links, p.attachments),
-      },
-    };
+    return { threatProtection: threatProtectionDesiredState(this.props) };
   }
 
   protected checkProps(p: Problems): void {

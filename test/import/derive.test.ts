@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isUnsafeCodePoint } from '../../reconciler/core/text.js';
 import { commentLine, literal, noted, quoted, render } from '../../reconciler/import/code.js';
 import { derivePosture } from '../../reconciler/import/derive.js';
-import { dnsFailures, IMPORTED_AREAS, NOT_READ_FOR_IMPORT, readManifest, unreadSections, type ImportRead } from '../../reconciler/import/read.js';
+import { dnsFailures, IMPORTED_AREAS, mxFailures, NOT_READ_FOR_IMPORT, readManifest, unreadSections, type ImportRead } from '../../reconciler/import/read.js';
 import { typesToRead } from '../../reconciler/read/live.js';
 import { CATALOGUE } from '../../policies/catalogue.js';
 import { classNameOf, renderStack } from '../../reconciler/import/render.js';
@@ -144,6 +144,8 @@ describe('reads', () => {
     expect(missing).toEqual(expect.arrayContaining([expect.stringMatching(/\(\/users\): HTTP 403 \(needs User\.Read\.All\)/), expect.stringMatching(/: not read$/)]));
     const dns = await readDomainDns('contoso.example', resolver({}, ['_dmarc.contoso.example']));
     expect(dnsFailures(dns, 'contoso.example')).toEqual(['DNS TXT _dmarc.contoso.example: ETIMEOUT']);
+    // An MX query that failed is inside a section that was read: still a failure, never "no MX".
+    expect(mxFailures({ mxRecords: section([{ domain: 'contoso.example', records: [] }, { domain: 'fabrikam.example', error: 'ESERVFAIL' }]) })).toEqual(['DNS MX fabrikam.example: ESERVFAIL']);
   });
 });
 
@@ -173,6 +175,21 @@ describe('break-glass groups', () => {
     expect(text).not.toMatch(/breakGlass: \{[^}]*groups/);
   });
 
+  it('refuses a group that is not excluded everywhere, or whose name two groups share', async () => {
+    const partly: LiveState = {
+      ...live,
+      groups: section([GROUP, OTHER, { id: '77777777-7777-7777-7777-777777777777', displayName: 'All Employees' }, { id: '88888888-8888-8888-8888-888888888888', displayName: 'TRAVEL EXEMPT' }]),
+    };
+    const posture = derivePosture(await readOf(partly, {}, ['contoso.example']), { stack: 'contoso', owner, breakGlass: ['bg@contoso.example'], breakGlassGroups: ['All Employees', 'Travel Exempt'] });
+    expect(posture.breakGlass.groups).toEqual([]);
+    // "Travel Exempt" is excluded everywhere, but another group has its name: not proposed either.
+    expect(posture.breakGlass.proposedGroups).toEqual(['Emergency Access']);
+    expect(posture.warnings).toEqual([
+      expect.stringContaining('"All Employees" is not excluded by every enabled conditional access policy; it is not declared'),
+      expect.stringContaining('"Travel Exempt" is the name of 2 groups of the directory'),
+    ]);
+  });
+
   it('declares a confirmed group as break-glass, not as an exclusion, and warns of one that is no group', async () => {
     const posture = derivePosture(await readOf(live, {}, ['contoso.example']), { stack: 'contoso', owner, breakGlass: ['bg@contoso.example'], breakGlassGroups: ['emergency access', 'Nobody'] });
     expect(posture.breakGlass.groups).toEqual(['Emergency Access']);
@@ -185,30 +202,71 @@ describe('break-glass groups', () => {
 });
 
 describe('incident response', () => {
-  it('proposes the signal rules and tiers, and the watchlist a policy asks to sign in every time', async () => {
-    const WATCH = { id: '44444444-4444-4444-4444-444444444444', displayName: 'Watchlist - sign-in every time' };
-    const watchPolicy = {
-      ...policy('Watchlist: sign in every time', {}),
-      sessionControls: { signInFrequency: { value: null, type: null, authenticationType: 'primaryAndSecondaryAuthentication', frequencyInterval: 'everyTime', isEnabled: true } },
-      grantControls: { operator: 'OR', builtInControls: ['mfa'], customAuthenticationFactors: [], termsOfUse: [], authenticationStrength: null },
-    };
-    watchPolicy.conditions = { ...watchPolicy.conditions, users: { ...watchPolicy.conditions.users, includeUsers: [], includeGroups: [WATCH.id] } };
-    const live: LiveState = {
-      users: section([BG]),
-      groups: section([WATCH, { id: '55555555-5555-5555-5555-555555555555', displayName: 'Finance' }]),
-      domains: section([{ id: 'contoso.example', isDefault: true, isVerified: true }]),
-      acceptedDomains: section([{ DomainName: 'contoso.example' }]),
-      caPolicies: section([watchPolicy]),
-      antiPhishRules: section([{ Name: 'Finance phish', State: 'Enabled', SentToMemberOf: ['Finance'] }]),
-    };
+  const WATCH = { id: '44444444-4444-4444-4444-444444444444', displayName: 'Watchlist - sign-in every time', securityEnabled: true, groupTypes: [] };
+  const watchPolicy = (extra: Record<string, unknown> = {}, group: string = WATCH.id) => {
+    const p = policy('Watchlist: sign in every time', {}) as Record<string, unknown> & { conditions: Record<string, unknown> & { users: Record<string, unknown> } };
+    p['sessionControls'] = { signInFrequency: { value: null, type: null, authenticationType: 'primaryAndSecondaryAuthentication', frequencyInterval: 'everyTime', isEnabled: true } };
+    p['grantControls'] = { operator: 'OR', builtInControls: ['mfa'], customAuthenticationFactors: [], termsOfUse: [], authenticationStrength: null };
+    p.conditions = { ...p.conditions, users: { ...p.conditions.users, includeUsers: [], includeGroups: [group] } };
+    return { ...p, ...extra };
+  };
+  const liveWith = (policies: Record<string, unknown>[], groups: Record<string, unknown>[] = [WATCH]): LiveState => ({
+    users: section([BG]),
+    groups: section([...groups, { id: '55555555-5555-5555-5555-555555555555', displayName: 'Finance', securityEnabled: true, groupTypes: [] }]),
+    domains: section([{ id: 'contoso.example', isDefault: true, isVerified: true }]),
+    acceptedDomains: section([{ DomainName: 'contoso.example' }]),
+    caPolicies: section(policies),
+    antiPhishRules: section([{ Name: 'Finance phish', State: 'Enabled', SentToMemberOf: ['Finance'] }]),
+  });
+  const responseOf = async (live: LiveState) => {
     const posture = derivePosture(await readOf(live, {}, ['contoso.example']), { stack: 'contoso' });
-    const response = posture.areas.find((a) => a.construct === 'IncidentResponse')!;
+    return { posture, response: posture.areas.find((a) => a.construct === 'IncidentResponse')! };
+  };
+
+  it('proposes the signal rules at low confidence for its own findings, and the tiers the tenant shows', async () => {
+    const { posture, response } = await responseOf(liveWith([watchPolicy()]));
     expect(response.group).toBe('all');
-    expect(JSON.parse(JSON.stringify(response.props['watchlist']))).toEqual({ group: 'Watchlist - sign-in every time' });
     expect(JSON.parse(JSON.stringify(response.props['tiers']))).toEqual({ highValueGroups: ['Finance'] });
+    const findings = (response.props['signals'] as Array<Record<string, unknown>>).filter((r) => r['source'] === 'finding');
+    expect(findings.map((r) => r['confidence'])).toEqual(['low', 'low']);
     const text = renderStack(posture, { tenant: 'contoso.example' });
     expect(text).toMatch(/new IncidentResponse\(posture, "IncidentResponse", \{\s*owner,/);
     expect(text).toContain('TODO: name the service accounts');
+    // The watchlist is proposed in a comment, never declared: respond adds users to it on its own.
+    expect(response.props['watchlist']).toBeUndefined();
+    expect(text).toContain('declare it as the watchlist (watchlist: { group: "Watchlist - sign-in every time" })');
+  });
+
+  it('proposes no watchlist from a policy that blocks, is report-only, has other conditions, or targets a group that grants more', async () => {
+    const cases: Array<[string, LiveState]> = [
+      ['report-only', liveWith([watchPolicy({ state: 'enabledForReportingButNotEnforced' })])],
+      ['block', liveWith([watchPolicy({ grantControls: { operator: 'OR', builtInControls: ['block'], customAuthenticationFactors: [], termsOfUse: [], authenticationStrength: null } })])],
+      ['a location condition', liveWith([(() => { const p = watchPolicy(); return { ...p, conditions: { ...p.conditions, locations: { includeLocations: ['All'] } } }; })()])],
+      ['a Microsoft 365 group', liveWith([watchPolicy()], [{ ...WATCH, groupTypes: ['Unified'] }])],
+      ['a role-assignable group', liveWith([watchPolicy()], [{ ...WATCH, isAssignableToRole: true }])],
+      ['a name two groups share', liveWith([watchPolicy()], [WATCH, { ...WATCH, id: '66666666-6666-6666-6666-666666666666', displayName: 'watchlist - SIGN-IN every time' }])],
+    ];
+    for (const [why, live] of cases) {
+      const { posture } = await responseOf(live);
+      expect(renderStack(posture, { tenant: 'contoso.example' }), why).not.toContain('declare it as the watchlist');
+    }
+  });
+});
+
+describe('an inherited DMARC record', () => {
+  it('is a gap of its policy, not of a missing record', async () => {
+    const live: LiveState = {
+      users: section([BG]), groups: section([]),
+      domains: section([{ id: 'contoso.example', isDefault: true, isVerified: true }, { id: 'mail.contoso.example', isDefault: false, isVerified: true }]),
+      acceptedDomains: section([{ DomainName: 'contoso.example' }, { DomainName: 'mail.contoso.example' }]),
+    };
+    const table = { '_dmarc.contoso.example': ['v=DMARC1; p=none; rua=mailto:d@contoso.example'], 'contoso.example': ['v=spf1 -all'], 'mail.contoso.example': ['v=spf1 -all'] };
+    const read = await readOf(live, table, ['contoso.example', 'mail.contoso.example']);
+    expect(read.dns.get('mail.contoso.example')!.dmarc.source).not.toBe('domain');
+    const posture = derivePosture(read, { stack: 'contoso' });
+    const mine = posture.gaps.filter((g) => g.scope.value === 'mail.contoso.example').map((g) => g.control);
+    expect(mine).toEqual(['MAIL.DMARC.2']);
+    expect(renderStack(posture, { tenant: 'contoso.example' })).toMatch(/publishes no DMARC record of its own \(one is inherited from "contoso\.example"\)/);
   });
 });
 

@@ -353,6 +353,26 @@ describe('posture import --accept-gaps against the drifted tenant', () => {
   }, 180_000);
 });
 
+describe('posture import --accept-gaps of a setting the stack relaxes', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    const scenario = loadScenario('compliant') as Scenario & { exchange: { SafeLinksPolicy: Array<Record<string, unknown>> } };
+    scenario.exchange.SafeLinksPolicy.find((p) => p['Name'] === 'Tailspin Safe Links')!['EnableSafeLinksForTeams'] = false;
+    sim = await startSimulator({ scenario });
+  });
+  afterAll(() => sim.stop());
+
+  it('declares it relaxed and excepts nothing for it: the policy stays judged on everything else', async () => {
+    const dir = workspace();
+    const r = await runImport(sim, dir, [...OWNER, ...BREAK_GLASS, '--accept-gaps', '--today', TODAY]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(join(dir, 'stacks', 'tailspin.ts'), 'utf8');
+    expect(text).toContain('links: { teams: false }');
+    expect(text).not.toContain('"MAIL.THREAT.3"');
+    expect(r.stdout).toContain('the tenant has no gap an exception can declare');
+  }, 120_000);
+});
+
 describe('posture import of hostile tenant text', () => {
   let sim: RunningSimulator;
   // A group name synth accepts (a reviewer is one line), and a policy name that is only ever in a comment.

@@ -17,15 +17,15 @@ let synthDir: string;
 let excepted: string;
 let sim: RunningSimulator | undefined;
 
-/** The example posture with an exception keeping one allow-list range of the connection filter. */
-function synthWithException(): string {
+/** The example posture with an exception keeping one allow-list range of the connection filter (or another scope of MAIL.INBOUND.3). */
+function synthWithException(value = 'Default/198.51.100.7'): string {
   const outdir = join(mkdtempSync(join(tmpdir(), 'posture-e2e-')), 'cdktf.out');
   const r = synthesize(
     (app) => {
       const stack = new TailspinStack(app, 'tailspin');
       stack.posture.addException({
         control: 'MAIL.INBOUND.3',
-        scope: { type: 'policy', value: 'Default/198.51.100.7' },
+        scope: { type: 'policy', value },
         reason: 'The scanning appliance relays journal copies from this address until its connector moves.',
         approvedBy: 'ciso@tailspintoys.example',
         expires: '2026-09-30',
@@ -103,6 +103,17 @@ describe('MAIL.INBOUND.3 and MAIL.SMTP.1', () => {
     expect(p.changes.find((c) => c.resource.type === 'hostedConnectionFilterPolicy' && 'IPAllowList' in (c.write as { parameters: object }).parameters)!.write).toEqual({
       api: 'exchange', cmdlet: 'Set-HostedConnectionFilterPolicy', parameters: { Identity: 'Default', IPAllowList: ['198.51.100.7'] },
     });
+  });
+
+  it('an exception to the safe list alone keeps it on and no allow-list entry', async () => {
+    sim = await startSimulator({ scenario: exposed() });
+    const r = await planAgainst(sim, synthWithException('Default/EnableSafeList'), ['--format', 'json']);
+    expect(r.code, r.stderr).toBe(2);
+    const found = ours(plan(r.stdout)).filter((f) => f.control.id === 'MAIL.INBOUND.3').map((f) => [f.check, f.resource.name, f.status]).sort();
+    expect(found).toEqual([
+      ['connection-filter-allow-list', 'Default', 'violation'],
+      ['connection-filter-safe-list', 'Default', 'excepted'],
+    ]);
   });
 
   it('an expired exception keeps nothing', async () => {
