@@ -4,7 +4,6 @@ import { areaProps, PostureArea, type PostureAreaProps } from './area.js';
 import type { EmailSecurityPosture } from './posture.js';
 import type { Problems } from './problems.js';
 import { named, oneOf, props, texts } from './prop-schemas.js';
-import { DEFAULT_PRIVILEGED_ROLES } from './roles.js';
 import { checkLinksAttachmentsProps, threatProtectionDesiredState, threatAttachmentsProps, threatLinksProps, type ThreatAttachmentsProps, type ThreatLinksProps } from './threat-links.js';
 
 /** Who the threat protection controls judge, besides everyone. */
