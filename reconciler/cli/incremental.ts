@@ -5,7 +5,7 @@ import { desiredHashOf } from '../plan/build.js';
 import { readIncremental, type IncrementalRun } from '../read/incremental/read.js';
 import { loadState, saveState, statePathFor } from '../read/incremental/store.js';
 import type { ReadContext } from '../resources/types.js';
-import type { AuditLogPolling } from '../respond/audit-log.js';
+import type { AuditLogPolling } from '../read/audit-log.js';
 import { terminalSafe } from '../core/text.js';
 import { InputError } from '../input/synth-output.js';
 import { evidenceFile } from './evidence.js';

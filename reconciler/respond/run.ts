@@ -17,7 +17,7 @@ import { correlate, decide, decideChain, holdWideChains, type Decision, type Dis
 import { readResponseInputs } from './read.js';
 import { stillOpen } from './chain.js';
 import { traceChain, type TracedChain } from './trace.js';
-import { AuditLogReadError, readAuditLog, type AuditLogRecord } from './audit-log.js';
+import { AuditLogReadError, readAuditLog, type AuditLogRecord } from '../read/audit-log.js';
 import { fromFinding, higher, type Signal, type SignalFile } from './signals.js';
 
 type Obj = Record<string, unknown>;

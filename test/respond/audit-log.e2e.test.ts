@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TokenProvider } from '../../reconciler/auth/tokens.js';
-import { AuditLogReadError, readAuditLog, type AuditLogFilter } from '../../reconciler/respond/audit-log.js';
+import { AuditLogReadError, readAuditLog, type AuditLogFilter } from '../../reconciler/read/audit-log.js';
 import { GraphTransport } from '../../reconciler/transport/graph.js';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.js';
 

@@ -1,7 +1,7 @@
 import { canonicalJson } from '../../core/json.js';
 import type { Manifest } from '../../manifest/schema.js';
 import type { LiveState, Section } from '../../model/live.js';
-import { readAuditLog, type AuditLogPolling } from '../../respond/audit-log.js';
+import { readAuditLog, type AuditLogPolling } from '../audit-log.js';
 import type { IncrementalRead, Obj, ReadContext, ResourceType } from '../../resources/types.js';
 import { GraphError, type BatchItem } from '../../transport/graph.js';
 import type { HttpReply } from '../../transport/http.js';
