@@ -70,6 +70,12 @@ const floors: Record<string, number> = {
   [`the longest list read page by page (${longestList}, ${longestPages} pages)`]: longestPages * (latencyMs / 1000),
 };
 const [binding, floorSeconds] = Object.entries(floors).reduce((a, b) => (b[1] > a[1] ? b : a));
+// Where the time went, from the answers' times: before the first request (start-up, sign-in), the
+// preflight's reads up to the first write, and the writes with their reads back.
+const first = log[0]?.time ?? 0;
+const last = log.at(-1)?.time ?? 0;
+const firstWrite = log.find((e) => e.api === 'graph' && e.method === 'DELETE')?.time ?? last;
+const phases = { beforeFirstRequest: fixed2(wallSeconds - (last - first) / 1000), preflight: fixed2((firstWrite - first) / 1000), writes: fixed2((last - firstWrite) / 1000) };
 
 const result = {
   benchmark: 'apply',
@@ -78,6 +84,7 @@ const result = {
   setup: { mailboxes, latencyMs, changes: plan.changes.length, limits: 'simulator defaults (Microsoft published values)' },
   exitCode: run.code,
   wallSeconds: fixed2(wallSeconds),
+  phasesSeconds: phases,
   requests: {
     total: log.length,
     graph: graph.length,
@@ -86,7 +93,7 @@ const result = {
     graphBatchItems: log.filter((e) => e.batch !== undefined).length,
     exchange: log.filter((e) => e.api === 'exchange').length,
     throttled429: log.filter((e) => e.status === 429).length,
-    perChange: fixed2((graphRequests + log.filter((e) => e.api === 'exchange').length) / plan.changes.length),
+    mailboxRequestsPerChange: fixed2([...perMailbox.values()].reduce((a, b) => a + b, 0) / plan.changes.length),
   },
   floors: Object.fromEntries(Object.entries(floors).map(([k, v]) => [k, fixed2(v)])),
   binding,

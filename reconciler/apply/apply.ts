@@ -217,7 +217,7 @@ export interface ApplyOptions {
 }
 
 /** How many changes `posture apply` has under way at once. */
-export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_CONCURRENCY = 32;
 
 /** What the service limits a change's requests by: changes of one lane go one after another. */
 function laneOf(c: PlannedChange): string {

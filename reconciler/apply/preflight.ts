@@ -4,13 +4,14 @@ import type { PlannedChange, Write } from '../model/change.js';
 import type { LiveState } from '../model/live.js';
 import { readFailed } from '../read/failed.js';
 import { typesToRead } from '../read/live.js';
-import { hasRails, RESOURCES, resourceType } from '../resources/registry.js';
+import { ALWAYS_READ, hasRails, RESOURCES, resourceType } from '../resources/registry.js';
 import type { NarrowReadable, Obj, ReadContext, ResourceType } from '../resources/types.js';
 
 /*
  * Apply's preflight reads what the plan's changes touch, not the whole tenant: the sections the
  * changes' controls are computed from (each read whole, as a plan reads it), the sections the rails
- * of the changed types judge by, and the users and groups references resolve in. A type whose
+ * of the changed types judge by, and the users and groups references resolve in (unless nothing of
+ * the plan can resolve a reference: see `typesFor`). A type whose
  * findings are each computed from its own object alone (inbox rules) is read only where the writes
  * act: the rules of the mailboxes they name, not of every mailbox. Everything a change's finding,
  * its write and its rails are computed from is read again, so a stale plan is refused as after a
@@ -42,9 +43,20 @@ function narrowable(t: ResourceType, controls: ReadonlySet<string>, changes: rea
   return CATALOGUE.filter((c) => controls.has(c.id) && c.resources.read.includes(t.key)).every((c) => c.resources.write?.length === 1 && c.resources.write[0] === t.key);
 }
 
-/** The types the changes need read: those of their controls, and those of the rails of the changed types, with what each read needs first. */
-function typesFor(manifest: Manifest, changes: readonly PlannedChange[]): ResourceType[] {
+/**
+ * The types the changes need read: those of their controls, and those of the rails of the changed
+ * types, with what each read needs first. The users and groups every plan reads (owners and
+ * references resolve in them) are left out when every change is of a type read narrowly, whose
+ * findings come from its own objects and the sections its controls name (see {@link NarrowReadable}),
+ * and no control of the plan names them.
+ */
+function typesFor(manifest: Manifest, changes: readonly PlannedChange[], controls: ReadonlySet<string>): ResourceType[] {
   const keys = new Set(typesToRead(manifest).map((t) => t.key));
+  const named = new Set(CATALOGUE.filter((c) => controls.has(c.id)).flatMap((c) => c.resources.read));
+  const railed = RESOURCES.filter(hasRails).some((t) => changes.some((c) => c.resource.type === t.key));
+  if (!railed && changes.every((c) => narrowable(resourceType(c.resource.type), controls, changes))) {
+    for (const k of ALWAYS_READ) if (!named.has(k)) keys.delete(k);
+  }
   const add = (key: string) => {
     if (keys.has(key)) return;
     keys.add(key);
@@ -78,7 +90,7 @@ export async function readTouched(changes: readonly PlannedChange[], manifest: M
   const controls = new Set(changes.map((c) => String(c.control)));
   const narrowed: Manifest = { ...manifest, controls: manifest.controls.filter((c) => controls.has(c.id)) };
   const unversionedControls = new Set([...controls].map(unversioned));
-  const types = typesFor(narrowed, changes);
+  const types = typesFor(narrowed, changes, unversionedControls);
   const live: LiveState = {};
   const targets = new Map<PlannedChange, unknown>();
   const narrow: string[] = [];

@@ -157,7 +157,8 @@ export interface TouchedRead {
 /**
  * A type apply's preflight can read narrowly: only the objects a plan's writes act on, instead of
  * the whole section (the inbox rules of the mailboxes the writes name, not of every mailbox). Only
- * for a type whose findings are each computed from its own object (and other, fully read, sections).
+ * for a type whose findings, and the writes for them, are each computed from its own object and the
+ * sections its controls name in the catalogue (read whole), nothing else: not the directory.
  */
 export interface NarrowReadable {
   readTouched(ctx: ReadContext, live: LiveState, writes: readonly Write[]): Promise<TouchedRead>;

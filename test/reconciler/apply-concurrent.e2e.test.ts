@@ -69,7 +69,9 @@ describe('apply reads what the plan touches', () => {
     expect(mailboxRequests.filter((e) => e.method === 'DELETE').length).toBe(p.changes.length);
     expect(mailboxRequests.filter((e) => e.batch === undefined && e.method === 'GET' && /\/messageRules$/.test(e.path)).length).toBe(p.changes.length);
 
-    // Nothing the inbox rule control does not read: no conditional access, no policy, no transport rule.
+    // Nothing the inbox rule control does not read: no conditional access, no policy, no transport
+    // rule, and not the users (its findings resolve no reference).
+    expect(log.filter((e) => e.api === 'graph' && /^\/v1\.0\/users(\?|$)/.test(e.path))).toEqual([]);
     expect(log.filter((e) => e.api === 'graph' && /conditionalAccess|\/policies\/|identityProtection/.test(e.path))).toEqual([]);
     const cmdlets = new Set(log.filter((e) => e.api === 'exchange').map((e) => e.cmdlet));
     for (const c of ['Get-TransportRule', 'Get-HostedOutboundSpamFilterPolicy', 'Get-RemoteDomain', 'Get-DkimSigningConfig', 'Get-AntiPhishPolicy']) expect(cmdlets.has(c)).toBe(false);
