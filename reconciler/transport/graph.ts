@@ -2,7 +2,10 @@ import type { Middleware } from '@microsoft/microsoft-graph-client';
 import type { TokenProvider } from '../auth/tokens.js';
 import { send, type HttpReply } from './http.js';
 import type { FetchLike } from './proxy.js';
-import { AuthLink, DEFAULT_RETRY, nextLinkFormProblem, PacingLink, pipeline, RetryLink, sleep, TimeoutLink, type RetryPolicy, type Sleep, type TransportStats } from './middleware.js';
+import { AuthLink, DEFAULT_RETRY, nextLinkFormProblem, PacingLink, pipeline, RateLink, RetryLink, sleep, TimeoutLink, type RetryPolicy, type Sleep, type TransportStats } from './middleware.js';
+import { GRAPH_APP_RATE, RateLimiter } from './rate.js';
+
+export { RateLimiter } from './rate.js';
 
 /** A Graph error answer, kept whole so callers can tell a missing permission from a failure. */
 export class GraphError extends Error {
@@ -29,7 +32,10 @@ export interface GraphTransportOptions {
    * @default 1100
    */
   readonly pacedIntervalMs?: number;
-  /** Requests per second across Graph, $batch items counted one by one. @default 1800 (under the 2,000 per app) */
+  /**
+   * Requests per second across Graph, $batch items counted one by one, over a sliding second as the
+   * service counts them (see `rate.ts`). @default 2000, Graph's per-app limit
+   */
   readonly requestsPerSecond?: number;
   /**
    * A limiter shared with the other transports of the same application, in place of this
@@ -46,41 +52,6 @@ export interface GraphTransportOptions {
 export const isPacedEndpoint = (url: URL) => /\/(identity\/conditionalAccess|identityProtection)\//i.test(url.pathname);
 
 const MAX_PAGES = 100_000;
-
-/**
- * A token bucket for the per-app request rate (Graph allows 2,000 requests per second per app;
- * every $batch item counts). Keeping under it avoids 429 storms instead of recovering from them.
- */
-export class RateLimiter {
-  private tokens: number;
-  private last = Date.now();
-  private queue: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly perSecond: number,
-    private readonly wait: Sleep,
-  ) {
-    this.tokens = perSecond / 10;
-  }
-
-  /** Waits until `n` requests may be sent. */
-  acquire(n: number): Promise<void> {
-    const turn = this.queue.then(async () => {
-      for (;;) {
-        const now = Date.now();
-        this.tokens = Math.min(this.perSecond / 10, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-        this.last = now;
-        if (this.tokens >= n || this.tokens >= this.perSecond / 10) {
-          this.tokens -= n;
-          return;
-        }
-        await this.wait(Math.ceil(((n - this.tokens) / this.perSecond) * 1000));
-      }
-    });
-    this.queue = turn;
-    return turn;
-  }
-}
 
 export interface BatchItem {
   readonly id: string;
@@ -100,10 +71,12 @@ export class GraphTransport {
 
   constructor(private readonly options: GraphTransportOptions) {
     this.wait = options.sleep ?? sleep;
-    this.rate = options.rateLimiter ?? new RateLimiter(options.requestsPerSecond ?? 1800, this.wait);
+    this.rate = options.rateLimiter ?? new RateLimiter(options.requestsPerSecond ?? GRAPH_APP_RATE.limit, this.wait);
     this.root = `${options.baseUrl.replace(/\/+$/, '')}/${options.version ?? 'v1.0'}`;
     this.chain = pipeline([
       new RetryLink(options.retry ?? DEFAULT_RETRY, this.stats, this.wait),
+      // Every attempt, a retry too, is counted against the per-app rate: a $batch as its items.
+      new RateLink((n) => this.rate.acquire(n)),
       new PacingLink(isPacedEndpoint, options.pacedIntervalMs ?? 1100, this.wait),
       new AuthLink(options.tokens, 'graph', new URL(this.root).origin),
       new TimeoutLink(options.timeoutMs ?? 30_000),
@@ -126,14 +99,13 @@ export class GraphTransport {
    * One request; non-2xx answers are returned, not thrown. A POST or a DELETE is not sent twice
    * after a lost answer or a 5xx (see {@link isIdempotent}): the caller reads to learn whether it took.
    */
-  async request<T = unknown>(method: string, pathOrUrl: string, body?: unknown, idempotent = isIdempotent(method)): Promise<HttpReply<T>> {
-    await this.rate.acquire(1);
-    return send<T>(this.chain, method, this.url(pathOrUrl), body, {}, this.wait, idempotent);
+  async request<T = unknown>(method: string, pathOrUrl: string, body?: unknown, idempotent = isIdempotent(method), cost = 1): Promise<HttpReply<T>> {
+    return send<T>(this.chain, method, this.url(pathOrUrl), body, {}, this.wait, idempotent, cost);
   }
 
   /** One request that must succeed; a GraphError otherwise. */
-  async call<T = unknown>(method: string, pathOrUrl: string, body?: unknown, idempotent = isIdempotent(method)): Promise<T> {
-    const reply = await this.request<T>(method, pathOrUrl, body, idempotent);
+  async call<T = unknown>(method: string, pathOrUrl: string, body?: unknown, idempotent = isIdempotent(method), cost = 1): Promise<T> {
+    const reply = await this.request<T>(method, pathOrUrl, body, idempotent, cost);
     if (reply.status >= 400) throw errorOf(reply, endpointOf(this.url(pathOrUrl)));
     return reply.body;
   }
@@ -180,10 +152,9 @@ export class GraphTransport {
     const policy = this.options.retry ?? DEFAULT_RETRY;
     for (let attempt = 0; pending.length > 0; attempt++) {
       const body = { requests: pending.map((i) => ({ id: i.id, method: i.method, url: i.url, ...(i.body !== undefined ? { body: i.body, headers: { 'Content-Type': 'application/json' } } : {}) })) };
-      await this.rate.acquire(pending.length - 1);
-      // A batch of reads may be sent again; one holding a write may not.
+      // A batch of reads may be sent again; one holding a write may not. The service counts its items, not the envelope.
       const reads = pending.every((i) => i.method === 'GET');
-      const reply = await this.call<{ responses: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> }>('POST', '/$batch', body, reads);
+      const reply = await this.call<{ responses: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> }>('POST', '/$batch', body, reads, pending.length);
       const retry: BatchItem[] = [];
       let waitMs = 0;
       for (const r of reply.responses ?? []) {

@@ -18,10 +18,11 @@ export class MalformedResponseError extends Error {}
  * failed request, whatever origin it points to, so an answer is only ever read from the URL the
  * request was sent to.
  */
-export async function send<T>(chain: Middleware, method: string, url: string, body: unknown, headers: Record<string, string> = {}, wait: Sleep = sleep, idempotent = true): Promise<HttpReply<T>> {
+export async function send<T>(chain: Middleware, method: string, url: string, body: unknown, headers: Record<string, string> = {}, wait: Sleep = sleep, idempotent = true, cost = 1): Promise<HttpReply<T>> {
   for (let attempt = 0; ; attempt++) {
     const context: WriteContext = {
       idempotent,
+      cost,
       request: url,
       options: {
         method,

@@ -44,6 +44,8 @@ export class OutcomeUnknownError extends NetworkError {}
 export interface WriteContext extends Context {
   /** `false` for a create or a delete: resent only after a 429 (not carried out), never after a lost answer. */
   idempotent?: boolean;
+  /** Requests the service's per-app rate counts for this one: a `$batch` counts its items. @default 1 */
+  cost?: number;
 }
 
 /**
@@ -140,6 +142,18 @@ export class PacingLink extends Link {
       }
       return;
     }
+    await this.next.execute(context);
+  }
+}
+
+/** Waits, before every attempt, for the per-app rate to have room for what the attempt counts. */
+export class RateLink extends Link {
+  constructor(private readonly acquire: (n: number) => Promise<void>) {
+    super();
+  }
+
+  async execute(context: Context): Promise<void> {
+    await this.acquire((context as WriteContext).cost ?? 1);
     await this.next.execute(context);
   }
 }
