@@ -2,8 +2,8 @@
  * What the benchmarks share: their arguments, a synthesized posture, the tokens of a simulated
  * tenant, one `posture` command run in its own process with its peak memory, and the result file.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,11 +35,38 @@ export const tenantEnv = (sim: RunningSimulator, exchangeRole: string): Record<s
 /** The connection options of `posture` against a simulated tenant. */
 export const tenantArgs = (sim: RunningSimulator, synthDir: string): string[] => ['--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl];
 
-/** Runs `posture ARGS` (this checkout's, or the `posture` script given) in its own process: its exit code, wall time, peak resident memory (VmHWM) and stderr. */
+/**
+ * Which `posture` the benchmarks measure. By default what users run: the package compiled to dist/
+ * (by scripts/build.mjs, once per benchmark process), started by bin/posture.js from a folder that
+ * holds no TypeScript sources, so it takes dist/ as the installed package does. BENCH_FROM_SOURCE=1
+ * measures the checkout's TypeScript through tsx instead (1.5 to 2.5 s more start-up).
+ */
+export const measuredPosture: { how: string; script: string | undefined } = {
+  how: process.env['BENCH_FROM_SOURCE'] === '1' ? 'the TypeScript sources through tsx (bin/posture.js in the checkout)' : 'the compiled package: dist/ built by scripts/build.mjs, run by bin/posture.js as installed',
+  script: undefined,
+};
+
+/** The `posture` script measured (see {@link measuredPosture}), built on first use. */
+export function postureScript(): string {
+  if (measuredPosture.script) return measuredPosture.script;
+  const repo = fileURLToPath(new URL('..', import.meta.url));
+  if (process.env['BENCH_FROM_SOURCE'] === '1') return (measuredPosture.script = join(repo, 'bin', 'posture.js'));
+  execFileSync(process.execPath, [join(repo, 'scripts', 'build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // bin/posture.js runs the sources when reconciler/cli/main.ts is beside it; here only dist/ is.
+  const installed = mkdtempSync(join(tmpdir(), 'posture-compiled-'));
+  mkdirSync(join(installed, 'bin'));
+  copyFileSync(join(repo, 'bin', 'posture.js'), join(installed, 'bin', 'posture.js'));
+  copyFileSync(join(repo, 'package.json'), join(installed, 'package.json'));
+  // The compiled modules resolve their dependencies from where they really are: the checkout's node_modules.
+  symlinkSync(join(repo, 'dist'), join(installed, 'dist'), 'dir');
+  return (measuredPosture.script = join(installed, 'bin', 'posture.js'));
+}
+
+/** Runs `posture ARGS` (the one {@link measuredPosture} names, or the `posture` script given) in its own process: its exit code, wall time, peak resident memory (VmHWM) and stderr. */
 export async function timedPosture(
   args: readonly string[],
   env: Record<string, string>,
-  posture: string = fileURLToPath(new URL('../bin/posture.js', import.meta.url)),
+  posture: string = postureScript(),
 ): Promise<{ code: number | null; wallSeconds: number; peakRssMb: number; stderr: string }> {
   const t0 = performance.now();
   // BENCH_NODE_ARGS passes options to the measured process's node, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it.
@@ -66,6 +93,7 @@ export const machine = () => ({ cpus: cpus().length, node: process.version });
 /** Writes bench/results/NAME.json and prints it; prints the command's stderr tail when it failed. */
 export function writeResult(name: string, result: Record<string, unknown>, run: { code: number | null; stderr: string }): void {
   mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
+  if (measuredPosture.script && result['posture'] === undefined) result = { ...result, posture: measuredPosture.how };
   writeFileSync(fileURLToPath(new URL(`./results/${name}.json`, import.meta.url)), JSON.stringify(result, null, 2) + '\n');
   console.log(JSON.stringify(result, null, 2));
   if (run.code !== 2 && run.code !== 0) console.error(run.stderr.slice(-2000));
