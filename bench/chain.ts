@@ -59,11 +59,11 @@ async function measure(sweep: boolean) {
   // The scenario's signals are from its own day: read them from a day before its clock.
   const since = new Date(Date.parse(now) - 24 * 3_600_000).toISOString();
   const before = sim.requests.entries.length;
-  const started = Date.now();
   const run = await timedPosture(
     ['respond', ...tenantArgs(sim, synthDir), '--since', since, '--now', now, '--auto-approve', '--out', planFile, '--log-format', 'json', '--evidence', join(work, `evidence-${sweep ? 'sweep' : 'default'}.jsonl`), ...(sweep ? ['--sweep-calendars'] : [])],
     tenantEnv(sim, ROLE_IDS.exchangeAdministrator),
   );
+  const started = run.spawnedAt;
   const log = sim.requests.entries.slice(before);
   await sim.stop();
 

@@ -62,12 +62,13 @@ export function postureScript(): string {
   return (measuredPosture.script = join(installed, 'bin', 'posture.js'));
 }
 
-/** Runs `posture ARGS` (the one {@link measuredPosture} names, or the `posture` script given) in its own process: its exit code, wall time, peak resident memory (VmHWM) and stderr. */
+/** Runs `posture ARGS` (the one {@link measuredPosture} names, or the `posture` script given) in its own process: its exit code, when it was spawned (epoch ms, after any build), wall time, peak resident memory (VmHWM) and stderr. */
 export async function timedPosture(
   args: readonly string[],
   env: Record<string, string>,
   posture: string = postureScript(),
-): Promise<{ code: number | null; wallSeconds: number; peakRssMb: number; stderr: string }> {
+): Promise<{ code: number | null; spawnedAt: number; wallSeconds: number; peakRssMb: number; stderr: string }> {
+  const spawnedAt = Date.now();
   const t0 = performance.now();
   // BENCH_NODE_ARGS passes options to the measured process's node, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it.
   const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
@@ -84,7 +85,7 @@ export async function timedPosture(
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
   clearInterval(poll);
-  return { code, wallSeconds: (performance.now() - t0) / 1000, peakRssMb: Math.round(peakKb / 1024), stderr };
+  return { code, spawnedAt, wallSeconds: (performance.now() - t0) / 1000, peakRssMb: Math.round(peakKb / 1024), stderr };
 }
 
 /** The machine a result was measured on. */

@@ -47,12 +47,12 @@ for (const mailboxes of sizes) {
   // The limits the simulator enforces: Microsoft's published values, the scenario's own settings, the latency asked.
   const limits: Limits = { ...DEFAULT_LIMITS, ...limitsOfSettings(loadScenario(SCENARIO).simulator), latencyMs };
   const planFile = join(work, `plan-${mailboxes}.json`);
-  const spawnedAt = Date.now();
   const run = await timedPosture(
     ['drift', ...tenantArgs(sim, synthDir), '--dns-server', `${sim.dns.host}:${sim.dns.port}`, '--format', 'json', '--out', planFile, '--log-format', 'json', '--evidence', join(work, `evidence-${mailboxes}.jsonl`)],
     tenantEnv(sim, ROLE_IDS.globalReader),
   );
   last = run;
+  const spawnedAt = run.spawnedAt;
   const log = sim.requests.entries;
   const exitedAt = spawnedAt + run.wallSeconds * 1000;
   const firstAnswer = log.length ? log[0]!.time : exitedAt;
