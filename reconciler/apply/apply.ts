@@ -234,10 +234,10 @@ function laneOf(c: PlannedChange): string {
  * the runs one after another. What is recorded keeps one order whatever the timing: the hooks are
  * told in a fixed sequence, in each run intents going `concurrency` changes ahead of outcomes
  * (intent 1 … intent N, outcome 1, intent N+1, outcome 2, …; with 1, or a run of one change,
- * intent and outcome of each change in turn), every outcome in plan order. A change whose target read fails, or that fails or does not verify, stops
- * the run: no intent after its place in that sequence is recorded or sent (the changes already under
- * way finish and are recorded). Running again (after a new plan) converges: a change already made no
- * longer appears in the plan.
+ * intent and outcome of each change in turn), every outcome in plan order. A change whose target
+ * read fails, or that fails or does not verify, stops the run: no intent after its place in that
+ * sequence is recorded or sent (the changes already under way finish and are recorded). Running
+ * again (after a new plan) converges: a change already made no longer appears in the plan.
  */
 export async function applyChanges(plan: Pick<PlanDocument, 'changes'>, conn: Connection, hooks: ApplyHooks, o: ApplyOptions = {}): Promise<ChangeOutcome[]> {
   const changes = plan.changes;
