@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { PlanDocument } from '../reconciler/model/plan.js';
 import { ROLE_IDS, startSimulator } from '../simulator/index.js';
-import { arg, fixed2, machine, synthesizedPostures, tenantArgs, tenantEnv, timedPosture, writeResult } from './lib.js';
+import { arg, fixed2, machine, measuredPosture, synthesizedPostures, tenantArgs, tenantEnv, timedPosture, writeResult } from './lib.js';
 
 const mailboxes = arg('mailboxes', 60_000);
 const latencyMs = arg('latency', 50);
@@ -75,13 +75,13 @@ const [binding, floorSeconds] = Object.entries(floors).reduce((a, b) => (b[1] > 
 const first = log[0]?.time ?? 0;
 const last = log.at(-1)?.time ?? 0;
 const firstWrite = log.find((e) => e.api === 'graph' && e.method === 'DELETE')?.time ?? last;
-const phases = { beforeFirstRequest: fixed2(wallSeconds - (last - first) / 1000), preflight: fixed2((firstWrite - first) / 1000), writes: fixed2((last - firstWrite) / 1000) };
+const phases = { beforeFirstRequest: fixed2((first - run.spawnedAt) / 1000), preflight: fixed2((firstWrite - first) / 1000), writes: fixed2((last - firstWrite) / 1000) };
 
 const result = {
   benchmark: 'apply',
   date: new Date().toISOString(),
   machine: machine(),
-  setup: { mailboxes, latencyMs, changes: plan.changes.length, limits: 'simulator defaults (Microsoft published values)' },
+  setup: { mailboxes, latencyMs, changes: plan.changes.length, limits: 'simulator defaults (Microsoft published values)', measured: measuredPosture.how },
   exitCode: run.code,
   wallSeconds: fixed2(wallSeconds),
   phasesSeconds: phases,
