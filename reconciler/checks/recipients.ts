@@ -14,9 +14,20 @@ export interface Destination {
 
 /** The address in any of the forms Exchange and Graph write one (`smtp:a@b`, `"N" [SMTP:a@b]`, `<a@b>`, `a@b`), lower-cased. */
 export function addressOf(value: string): string | undefined {
-  const m = /([^\s<>"[\]:]+@[^\s<>"[\]]+?)\]?>?$/.exec(value.trim());
+  const v = value.trim();
+  // The plain forms (`a@b`, `smtp:a@b`), nearly every address read, without the full pattern: no
+  // character the pattern stops at, but for one colon after a prefix without `@`.
+  const colon = v.indexOf(':');
+  const rest = colon < 0 ? v : v.slice(colon + 1);
+  if (!SPECIAL.test(rest) && (colon < 0 || (!SPECIAL.test(v.slice(0, colon)) && !v.slice(0, colon).includes('@')))) {
+    const at = rest.indexOf('@', 1);
+    return at > 0 && at < rest.length - 1 ? rest.toLowerCase() : undefined;
+  }
+  const m = /([^\s<>"[\]:]+@[^\s<>"[\]]+?)\]?>?$/.exec(v);
   return m ? m[1]!.toLowerCase().replace(/[>\]]+$/, '') : undefined;
 }
+
+const SPECIAL = /[\s<>"[\]:]/;
 
 export const domainOfAddress = (address: string) => address.slice(address.lastIndexOf('@') + 1);
 
@@ -36,8 +47,14 @@ export class Recipients {
     private readonly internal: ReadonlySet<string>,
     read: { mailboxes?: readonly Obj[]; mailUsers?: readonly Obj[]; mailContacts?: readonly Obj[]; groups?: readonly Obj[] },
   ) {
+    // An object's keys often repeat a value (its address as user name, its alias as name): each once.
     const index = (o: Obj, d: Destination, addresses: unknown[]) => {
-      for (const k of IDENTITY_KEYS) if (typeof o[k] === 'string' && o[k]) this.byIdentity.set(String(o[k]).toLowerCase(), d);
+      let previous: unknown;
+      for (const k of IDENTITY_KEYS) {
+        const v = o[k];
+        if (typeof v === 'string' && v && v !== previous) this.byIdentity.set(v.toLowerCase(), d);
+        previous = v;
+      }
       for (const a of addresses) {
         const address = typeof a === 'string' ? addressOf(a) : undefined;
         if (address && !this.byAddress.has(address)) this.byAddress.set(address, d);
