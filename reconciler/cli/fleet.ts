@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
 import { redactText } from '../core/redact.js';
 import { terminalSafe } from '../core/text.js';
@@ -10,10 +11,11 @@ import { renderFleetHtml, renderFleetJunit, renderFleetMarkdown } from '../fleet
 import { parseResult } from '../fleet/result.js';
 import { resolveShard, ShardError, tenantsOfShard, type Shard } from '../fleet/shard.js';
 import { tenantManifest } from '../fleet/stack.js';
-import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, signIn } from '../input/connection.js';
+import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, signIn, type Connection } from '../input/connection.js';
 import { InputError, loadSynthOutput } from '../input/synth-output.js';
 import type { Manifest } from '../manifest/schema.js';
-import { FLEET_RESULT_FORMAT, type FleetOutcome, type FleetResult } from '../model/fleet.js';
+import { FLEET_RESULT_FORMAT, type FleetKind, type FleetOutcome, type FleetResponsePlan, type FleetResult } from '../model/fleet.js';
+import { describeChange } from '../model/change.js';
 import { exitCodeOf } from '../plan/build.js';
 import { runPlan } from '../plan/run.js';
 import { renderReport } from '../report/index.js';
@@ -46,6 +48,10 @@ interface ShardArgs {
   now?: string;
   'log-format': LogFormat;
   debug: boolean;
+  /** respond: run each tenant's automatic actions, as `posture respond --auto-approve` does. */
+  'auto-approve'?: boolean;
+  since?: string;
+  'sweep-calendars'?: boolean;
 }
 
 /** Reads and checks a fleet file: one message naming the file and the property. */
@@ -81,6 +87,17 @@ function shardOptions<T>(y: Argv<T>) {
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, describe: 'Logs on stderr: lines, or JSON lines for pipelines' });
 }
 
+/** `posture fleet respond`'s own options: those of `posture respond` that mean the same for every tenant. */
+function respondOptions<T>(y: Argv<T>) {
+  return y
+    .option('auto-approve', { type: 'boolean', default: false, describe: "Run each tenant's automatic actions, as `posture respond --auto-approve` does; without it nothing is written, every tenant's plan is in its result" })
+    .option('since', { type: 'string', requiresArg: true, describe: "Read signals observed from this time (ISO 8601) instead of from each tenant's last run" })
+    .option('sweep-calendars', { type: 'boolean', default: false, describe: "Search every user's calendar for a chain's invites, not only its recipients'" });
+}
+
+/** Where the lines of a tenant's applied writes go: its result counts them, the shard's log says how it went. */
+const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+
 /** Runs `work` over `items`, at most `limit` at a time; never rejects (each item's work catches its own failure). */
 async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -108,7 +125,7 @@ const errorLine = (err: unknown): string => terminalSafe(redactText(err instance
  * composition of a run (`runPlan`, as `posture plan` and `posture drift` use). Whatever happens, a
  * result comes back; nothing thrown here stops the other tenants.
  */
-async function runTenant(o: { kind: 'plan' | 'drift'; fleet: Fleet; fleetFile: string; baseline: Manifest; tenant: FleetTenant; index: number; shard: Shard; args: ShardArgs; today: string; graphRate: RateLimiter; unrecorded: (message: string) => void }): Promise<FleetResult> {
+async function runTenant(o: { kind: FleetKind; fleet: Fleet; fleetFile: string; baseline: Manifest; tenant: FleetTenant; index: number; shard: Shard; args: ShardArgs; today: string; graphRate: RateLimiter; unrecorded: (message: string) => void; log: Logger }): Promise<FleetResult> {
   const startedAt = new Date().toISOString();
   const t = o.tenant;
   const head = {
@@ -137,6 +154,7 @@ async function runTenant(o: { kind: 'plan' | 'drift'; fleet: Fleet; fleetFile: s
       graphRateLimiter: o.graphRate,
     });
     await signIn(conn);
+    if (o.kind === 'respond') return { ...head, ...(await respondOne(o, built.manifest, conn)) };
     const { plan } = await runPlan({
       kind: o.kind,
       manifest: built.manifest,
@@ -160,8 +178,52 @@ async function runTenant(o: { kind: 'plan' | 'drift'; fleet: Fleet; fleetFile: s
   }
 }
 
+/**
+ * One tenant's respond run: the one composition `posture respond` runs (`respondTenant`), under the
+ * tenant's run lock and in its own evidence trail, where respond keeps its state (cursor, open
+ * incidents, the circuit breaker's window). Its automatic writes run only with --auto-approve,
+ * never on a prompt; writes that need a person wait in the response plan, as they do for respond.
+ */
+async function respondOne(o: { tenant: FleetTenant; args: ShardArgs; log: Logger }, manifest: Manifest, conn: Connection): Promise<Pick<FleetResult, 'finishedAt' | 'outcome' | 'exitCode' | 'error' | 'response' | 'respond'>> {
+  const [{ respondTenant }, { openRun }] = await Promise.all([import('./respond.js'), import('./run.js')]);
+  const evidence = o.args['evidence-dir'] !== undefined ? join(o.args['evidence-dir'], `${o.tenant.key}.jsonl`) : false;
+  const run = await openRun({ conn, evidence, log: o.log });
+  try {
+    const autoApprove = o.args['auto-approve'] === true;
+    const r = await respondTenant({
+      manifest, stack: manifest.stack, conn, run, files: [], messages: [], sweepCalendars: o.args['sweep-calendars'] === true,
+      now: o.args.now ? new Date(o.args.now) : new Date(),
+      ...(o.args.since !== undefined ? { since: o.args.since } : {}),
+      approve: () => Promise.resolve(autoApprove),
+      out: discard,
+    });
+    const p = r.plan;
+    const failed = (r.applied?.outcomes ?? []).filter((x) => x.result !== 'applied');
+    const respond = { approved: r.approved, applied: (r.applied?.outcomes.length ?? 0) - failed.length, failed: failed.length };
+    const response = p as unknown as FleetResponsePlan;
+    const finishedAt = new Date().toISOString();
+    if (r.applied && r.applied.code) {
+      const first = failed[0];
+      const error = first
+        ? `${failed.length} of ${p.changes.length} automatic write${p.changes.length === 1 ? '' : 's'} failed: ${errorLine(`${describeChange(first.change)}: ${first.error ?? 'not verified'}`)}`
+        : 'the automatic writes ran but could not all be recorded in the evidence trail';
+      return { finishedAt, outcome: 'error', exitCode: 1, error, response, respond };
+    }
+    const outcome: FleetOutcome = p.incomplete.length ? 'incomplete' : p.incidents.length + p.protected.length + p.changes.length + p.approvals.length > 0 ? 'findings' : 'clean';
+    return { finishedAt, outcome, exitCode: r.code, response, respond };
+  } finally {
+    await run.lock.release();
+  }
+}
+
 function outcomeLine(r: FleetResult): string {
   const who = `${r.tenant.key} (${r.tenant.tenantId})`;
+  const p = r.response;
+  if (p && r.outcome !== 'error') {
+    if (r.outcome === 'incomplete') return `${who}: INCOMPLETE, could not read ${p.incomplete.map((i) => i.what).join(', ')}; nothing was acted on`;
+    const n = p.incidents.length + p.protected.length;
+    return `${who}: ${n} incident${n === 1 ? '' : 's'}, ${r.respond?.applied ?? 0} automatic writes taken${r.respond?.approved || !p.changes.length ? '' : `, ${p.changes.length} not run (not approved)`}, ${p.approvals.length} awaiting approval`;
+  }
   switch (r.outcome) {
     case 'clean':
       return `${who}: clean`;
@@ -174,15 +236,17 @@ function outcomeLine(r: FleetResult): string {
   }
 }
 
-/** `posture fleet plan|drift`: the tenants of one shard, a bounded number at a time, one result file each. */
-function shardCommand(kind: 'plan' | 'drift', setExit: (code: number) => void): CommandModule<object, ShardArgs> {
+/** `posture fleet plan|drift|respond`: the tenants of one shard, a bounded number at a time, one result file each. */
+function shardCommand(kind: FleetKind, setExit: (code: number) => void): CommandModule<object, ShardArgs> {
   return {
     command: kind,
     describe:
       kind === 'plan'
         ? "Plan every tenant of one shard of the fleet: one result file per tenant (the shard's index from the flag or the engine)"
-        : 'Read-only drift check of every tenant of one shard of the fleet: one result file per tenant',
-    builder: (y) => shardOptions(y) as never,
+        : kind === 'drift'
+          ? 'Read-only drift check of every tenant of one shard of the fleet: one result file per tenant'
+          : "Respond in every tenant of one shard of the fleet, each under its own stack's response policy: one result file per tenant",
+    builder: (y) => (kind === 'respond' ? respondOptions(shardOptions(y)) : shardOptions(y)) as never,
     handler: async (args) => {
       const log: Logger = createLogger(args['log-format']);
       const command = `fleet ${kind}`;
@@ -191,6 +255,8 @@ function shardCommand(kind: 'plan' | 'drift', setExit: (code: number) => void): 
       let baseline: Manifest;
       try {
         if (args.now !== undefined && Number.isNaN(Date.parse(args.now))) throw new FleetInputError(`--now ${JSON.stringify(args.now)} is not an ISO 8601 time such as 2026-11-30T09:00:00Z`);
+        if (args.since !== undefined && Number.isNaN(Date.parse(args.since))) throw new FleetInputError(`--since ${JSON.stringify(args.since)} is not an ISO 8601 time such as 2026-11-16T09:00:00Z`);
+        if (args.since !== undefined && Date.parse(args.since) > Date.parse(args.now ?? new Date().toISOString())) throw new FleetInputError(`--since ${JSON.stringify(args.since)} is in the future: nothing observed yet could be read`);
         fleet = loadFleet(args.fleet);
         try {
           shard = resolveShard({ flag: args.shard, shards: args.shards, env: process.env });
@@ -227,7 +293,7 @@ function shardCommand(kind: 'plan' | 'drift', setExit: (code: number) => void): 
       const graphRate = new RateLimiter(1800, sleep);
       await pool(mine, limit, async ({ tenant, index }) => {
         const result = await runTenant({
-          kind, fleet, fleetFile: args.fleet, baseline, tenant, index, shard, args, today, graphRate,
+          kind, fleet, fleetFile: args.fleet, baseline, tenant, index, shard, args, today, graphRate, log,
           unrecorded: (m) => {
             unwritten++;
             process.stderr.write(printable(`posture ${command}: ${m}\n`));
@@ -349,7 +415,7 @@ function mergeCommand(setExit: (code: number) => void): CommandModule<object, Me
   };
 }
 
-/** `posture fleet <plan|drift|merge>`: many tenants, sharded over an engine's parallel jobs, merged into one view. */
+/** `posture fleet <plan|drift|respond|merge>`: many tenants, sharded over an engine's parallel jobs, merged into one view. */
 export function fleetCommand(setExit: (code: number) => void): CommandModule<object, object> {
   return {
     command: 'fleet',
@@ -358,8 +424,9 @@ export function fleetCommand(setExit: (code: number) => void): CommandModule<obj
       y
         .command(withHelp(shardCommand('plan', setExit), 'fleet plan'))
         .command(withHelp(shardCommand('drift', setExit), 'fleet drift'))
+        .command(withHelp(shardCommand('respond', setExit), 'fleet respond'))
         .command(withHelp(mergeCommand(setExit), 'fleet merge'))
-        .demandCommand(1, 'Name a fleet command: plan, drift or merge.') as never,
+        .demandCommand(1, 'Name a fleet command: plan, drift, respond or merge.') as never,
     handler: () => {},
   };
 }

@@ -95,6 +95,13 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: [['$0 fleet drift --fleet fleet.yaml --shard 1/4 --out-dir results', 'the nightly read-only check of shard 1 of 4']],
     exitCodes: { 0: 'every tenant of the shard read in full (drift is in its result)', 1: "a tenant's run failed or was incomplete (named); others' results written", 2: 'the fleet file, the shard or an option is wrong (named); nothing was run' },
   },
+  'fleet respond': {
+    examples: [
+      ['$0 fleet respond --fleet fleet.yaml --shard 1/4 --out-dir results --evidence-dir trails', "each tenant's incidents and the plan of its actions; nothing is written"],
+      ['$0 fleet respond --fleet fleet.yaml --shard 1/4 --out-dir results --evidence-dir trails --auto-approve', "each tenant's automatic actions run, as respond --auto-approve runs them; approvals still wait"],
+    ],
+    exitCodes: { 0: 'every tenant read in full (incidents and actions in its result)', 1: "a tenant failed, was incomplete or a write failed (named)", 2: 'the fleet file, the shard or an option is wrong (named)' },
+  },
   'fleet merge': {
     examples: [
       ['$0 fleet merge results/*.json --fleet fleet.yaml --out-dir report', 'fleet.json, fleet.md, fleet.html, and SARIF and JUnit per tenant'],

@@ -21,7 +21,9 @@ import { evidenceOption } from './evidence.js';
 import { fail } from './fail.js';
 import { createLogger, printable } from './log.js';
 import { connectFrom, tenantOptions, type PlanArgs } from './plan.js';
-import { applyRecorded, openRun, recordRefusal, type OpenRun } from './run.js';
+import { applyRecorded, openRun, recordRefusal, type OpenRun, type RecordedApply } from './run.js';
+import type { Connection } from '../input/connection.js';
+import type { Manifest } from '../manifest/schema.js';
 import { ApplyRefused } from '../apply/apply.js';
 import { sha256 } from '../core/hash.js';
 import { checkApproval } from '../respond/approve.js';
@@ -162,6 +164,92 @@ async function confirm(n: number): Promise<boolean> {
   }
 }
 
+/** What one tenant's respond run came to: its response plan, whether its automatic writes were approved, what they did, and the exit code `posture respond` gives. */
+export interface RespondOutcome {
+  readonly plan: ResponsePlan;
+  readonly approved: boolean;
+  readonly applied?: RecordedApply;
+  /** 0: nothing waits; 2: writes wait for approval (or the automatic ones were not approved); 1: a read was incomplete or a write failed. */
+  readonly code: 0 | 1 | 2;
+}
+
+/**
+ * The one composition of a respond run of one tenant, signed in, its run open (lock and trail):
+ * the trail's state (cursor, open incidents and chains, the circuit breaker's window), the
+ * response plan, the decision to run the automatic writes (`approve`, asked only when there are
+ * any and everything was read), the run on record before any write, then the writes, verified and
+ * recorded. `posture respond` and `posture fleet respond` both run it.
+ */
+export async function respondTenant(o: {
+  manifest: Manifest;
+  stack: string;
+  conn: Connection;
+  run: OpenRun;
+  files: readonly SignalFile[];
+  messages: readonly string[];
+  sweepCalendars: boolean;
+  now: Date;
+  since?: string;
+  approve: (writes: number) => Promise<boolean>;
+  /** Called with the plan before it is recorded and acted on (to save or show it). */
+  planned?: (plan: ResponsePlan) => void;
+  /** Where each applied write's line goes. @default stdout */
+  out?: NodeJS.WritableStream;
+}): Promise<RespondOutcome> {
+  const { run, conn } = o;
+  const policy = o.manifest.desired.response;
+  if (!policy) throw new InputError(`stack ${o.stack} declares no response policy: add an IncidentResponse to its posture`);
+  const { earlier, unfinished, watchesEnded, recentlyActedOn } = responses(run, conn.tenant, o.stack, policy, o.now);
+  // From the newest signal the last run read, less one window (alerts can arrive after later ones); else the look-back.
+  const cursor = earlier.at(-1)?.window.until;
+  const since = o.since ? new Date(o.since).toISOString() : cursor ? new Date(Date.parse(cursor) - policy.windowHours * 3_600_000).toISOString() : new Date(o.now.getTime() - policy.lookbackHours * 3_600_000).toISOString();
+  // Signals set aside for a reason that holds at their version (not one outside the window): not reported again.
+  // And every signal an earlier incident holds, at its version: an alert read again because only its status changed
+  // (an analyst took it) is nothing new, however long ago its incident closed.
+  const key = (x: { source: string; id: string; version?: string }) => signalKey({ source: x.source as Signal['source'], id: x.id, ...(x.version !== undefined ? { version: x.version } : {}) });
+  const seen = new Set([
+    ...earlier.flatMap((r) => r.setAside.filter((x) => (SETTLED_REASONS as readonly string[]).includes(x.reason)).map(key)),
+    // (A finding is a state, not an event: one still there after its incident closed is judged again.)
+    ...earlier.flatMap((r) => [...r.incidents, ...r.protected].flatMap((i) => i.signals.filter((x) => x.source !== 'finding').map(key))),
+  ]);
+  const chains = [...openChains(earlier, run.trail && existsSync(run.trail.path) ? trailRecords(readFileSync(run.trail.path, 'utf8')) : []), ...o.messages.map((m) => ({ networkMessageId: m.toLowerCase(), confidence: 'high' as const, startedBy: ['command-line'] }))];
+  const plan = await planResponse({ manifest: o.manifest, conn, since, now: o.now, files: [...o.files], open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, recentlyActedOn, watchesEnded, chains, sweepCalendars: o.sweepCalendars, ...(cursor ? { cursor } : {}) });
+  const incomplete = plan.incomplete.length > 0;
+  const approved = plan.changes.length > 0 && !incomplete && (await o.approve(plan.changes.length));
+  const record = (exitCode: number) =>
+    run.trail?.append({
+      kind: 'response',
+      runId: run.runId,
+      actor: run.actor,
+      planHash: plan.planHash,
+      desiredHash: plan.desiredHash,
+      tenantId: plan.tenantId,
+      stack: plan.stack,
+      window: plan.window,
+      incidents: plan.incidents.map(recorded),
+      protected: plan.protected.map(recorded),
+      chains: plan.chains ?? [],
+      setAside: plan.setAside,
+      ranAt: plan.createdAt,
+      ...(plan.circuitBreaker ? { circuitBreaker: plan.circuitBreaker } : {}),
+      changes: plan.changes.length,
+      approvals: plan.approvals.length,
+      exitCode,
+    });
+  o.planned?.(plan);
+  if (incomplete) {
+    record(1);
+    return { plan, approved: false, code: 1 };
+  }
+  let code: 0 | 1 | 2 = plan.approvals.length > 0 || (plan.changes.length > 0 && !approved) ? 2 : 0;
+  // The plan is on record before any of its writes.
+  record(code);
+  if (!approved) return { plan, approved, code };
+  const applied = await applyRecorded({ planHash: plan.planHash, desiredHash: plan.desiredHash, tenantId: plan.tenantId, stack: plan.stack, changes: plan.changes }, conn, run, 'respond', o.out);
+  if (applied.code) code = 1;
+  return { plan, approved, applied, code };
+}
+
 /**
  * `posture respond`: reads the signals since the last run, turns them into incidents, and acts as
  * the posture's response policy says: the automatic actions now (with --auto-approve), each verified
@@ -199,66 +287,27 @@ export function respondCommand(setExit: (code: number) => void): CommandModule<o
         run = await openRun({ conn, evidence: args.evidence, log });
         log.info(`reading signals of tenant ${conn.tenant} for stack ${input.stack} (${conn.tokens.description})`);
         await signIn(conn);
-        const now = args.now ? new Date(args.now) : new Date();
-        const { earlier, unfinished, watchesEnded, recentlyActedOn } = responses(run, conn.tenant, input.stack, policy, now);
-        // From the newest signal the last run read, less one window (alerts can arrive after later ones); else the look-back.
-        const cursor = earlier.at(-1)?.window.until;
-        const since = args.since ? new Date(args.since).toISOString() : cursor ? new Date(Date.parse(cursor) - policy.windowHours * 3_600_000).toISOString() : new Date(now.getTime() - policy.lookbackHours * 3_600_000).toISOString();
-        // Signals set aside for a reason that holds at their version (not one outside the window): not reported again.
-        // And every signal an earlier incident holds, at its version: an alert read again because only its status changed
-        // (an analyst took it) is nothing new, however long ago its incident closed.
-        const key = (x: { source: string; id: string; version?: string }) => signalKey({ source: x.source as Signal['source'], id: x.id, ...(x.version !== undefined ? { version: x.version } : {}) });
-        const seen = new Set([
-          ...earlier.flatMap((r) => r.setAside.filter((x) => (SETTLED_REASONS as readonly string[]).includes(x.reason)).map(key)),
-          // (A finding is a state, not an event: one still there after its incident closed is judged again.)
-          ...earlier.flatMap((r) => [...r.incidents, ...r.protected].flatMap((i) => i.signals.filter((x) => x.source !== 'finding').map(key))),
-        ]);
-        const chains = [...openChains(earlier, run.trail && existsSync(run.trail.path) ? trailRecords(readFileSync(run.trail.path, 'utf8')) : []), ...args.message.map((m) => ({ networkMessageId: m.toLowerCase(), confidence: 'high' as const, startedBy: ['command-line'] }))];
-        const plan = await planResponse({ manifest: input.manifest, conn, since, now, files, open: openIncidents(earlier, unfinished, policy.windowHours, since), seen, recentlyActedOn, watchesEnded, chains, sweepCalendars: args['sweep-calendars'], ...(cursor ? { cursor } : {}) });
-        const incomplete = plan.incomplete.length > 0;
-        const pending = plan.approvals.length > 0;
-        const approve = plan.changes.length > 0 && (args['auto-approve'] || (process.stdin.isTTY === true && !incomplete && (await confirm(plan.changes.length))));
-        const record = (exitCode: number) =>
-          run!.trail?.append({
-            kind: 'response',
-            runId: run!.runId,
-            actor: run!.actor,
-            planHash: plan.planHash,
-            desiredHash: plan.desiredHash,
-            tenantId: plan.tenantId,
-            stack: plan.stack,
-            window: plan.window,
-            incidents: plan.incidents.map(recorded),
-            protected: plan.protected.map(recorded),
-            chains: plan.chains ?? [],
-            setAside: plan.setAside,
-            ranAt: plan.createdAt,
-            ...(plan.circuitBreaker ? { circuitBreaker: plan.circuitBreaker } : {}),
-            changes: plan.changes.length,
-            approvals: plan.approvals.length,
-            exitCode,
-          });
-        if (args.out) {
-          mkdirSync(dirname(resolve(args.out)), { recursive: true });
-          writeFileSync(args.out, `${JSON.stringify(plan, null, 2)}\n`);
-        }
-        if (incomplete) {
-          record(1);
-          throw new InputError(`the signals or the directory could not be read completely, so nothing was acted on. Could not read:\n${plan.incomplete.map((i) => `  - ${i.what} (${i.endpoint}): ${i.error}`).join('\n')}`);
-        }
-        process.stdout.write(printable(renderResponseHuman(plan)));
-        if (args.markdown) writeFileSync(args.markdown, renderResponseMarkdown(plan));
-        if (args.html) writeFileSync(args.html, renderResponseHtml(plan));
-        let code = pending || (plan.changes.length > 0 && !approve) ? 2 : 0;
-        // The plan is on record before any of its writes.
-        record(code);
-        if (plan.changes.length && approve) {
-          const applied = await applyRecorded({ planHash: plan.planHash, desiredHash: plan.desiredHash, tenantId: plan.tenantId, stack: plan.stack, changes: plan.changes }, conn, run, 'respond');
-          process.stdout.write(printable(applied.summary));
-          if (applied.code) code = 1;
-        } else if (plan.changes.length) {
-          process.stdout.write(`The automatic actions were not run: pass --auto-approve, or answer 'yes' at a terminal.\n`);
-        }
+        const outcome = await respondTenant({
+          manifest: input.manifest, stack: input.stack, conn, run, files, messages: args.message, sweepCalendars: args['sweep-calendars'],
+          now: args.now ? new Date(args.now) : new Date(),
+          ...(args.since ? { since: args.since } : {}),
+          approve: async (n) => args['auto-approve'] || (process.stdin.isTTY === true && (await confirm(n))),
+          planned: (plan) => {
+            if (args.out) {
+              mkdirSync(dirname(resolve(args.out)), { recursive: true });
+              writeFileSync(args.out, `${JSON.stringify(plan, null, 2)}\n`);
+            }
+            if (plan.incomplete.length) return;
+            process.stdout.write(printable(renderResponseHuman(plan)));
+            if (args.markdown) writeFileSync(args.markdown, renderResponseMarkdown(plan));
+            if (args.html) writeFileSync(args.html, renderResponseHtml(plan));
+          },
+        });
+        const { plan } = outcome;
+        if (plan.incomplete.length) throw new InputError(`the signals or the directory could not be read completely, so nothing was acted on. Could not read:\n${plan.incomplete.map((i) => `  - ${i.what} (${i.endpoint}): ${i.error}`).join('\n')}`);
+        if (outcome.applied) process.stdout.write(printable(outcome.applied.summary));
+        else if (plan.changes.length) process.stdout.write(`The automatic actions were not run: pass --auto-approve, or answer 'yes' at a terminal.\n`);
+        const code = outcome.code;
         if (run.trail) log.info(`recorded as run ${run.runId} in ${relative(process.cwd(), run.trail.path) || run.trail.path}`);
         setExit(code);
       } catch (err) {

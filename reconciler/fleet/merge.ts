@@ -1,5 +1,5 @@
 import { isActionable, SEVERITIES } from '../report/shared.js';
-import { OUTCOME_RANK, FLEET_REPORT_FORMAT, type FleetReport, type FleetResult, type FleetTenantRow } from '../model/fleet.js';
+import { OUTCOME_RANK, FLEET_REPORT_FORMAT, type FleetReport, type FleetRespondRow, type FleetResult, type FleetTenantRow } from '../model/fleet.js';
 import type { Fleet } from './file.js';
 import { shardOf } from './shard.js';
 
@@ -64,6 +64,7 @@ export function mergeResults(input: MergeInput): Merged {
   const summary = { tenants: rows.length, missing: 0, error: 0, incomplete: 0, findings: 0, clean: 0 };
   for (const r of rows) summary[r.outcome]++;
   const kinds = new Set(input.results.map((r) => r.result.kind));
+  const respond = [...byKey.values()].filter(({ result }) => result.kind === 'respond').map(({ result }) => respondRowOf(result)).sort(respondWorstFirst);
   const exitCode: 0 | 1 | 2 = summary.missing || summary.error || summary.incomplete ? 1 : summary.findings ? 2 : 0;
   const name = input.fleet?.name ?? input.results[0]?.result.fleet.name ?? 'fleet';
   const hash = input.fleet?.hash ?? input.results[0]?.result.fleet.hash ?? '';
@@ -79,6 +80,7 @@ export function mergeResults(input: MergeInput): Merged {
       summary,
       controls: [...columns].map(([id, title]) => ({ id, title })),
       tenants: rows,
+      ...(respond.length ? { respond } : {}),
       exitCode,
     },
   };
@@ -90,6 +92,8 @@ const shardLabel = (key: string, count: number) => `${shardOf(key, count) + 1}/$
 function rowOf(r: FleetResult, columns: Map<string, string>): FleetTenantRow {
   const bySeverity = { critical: 0, high: 0, medium: 0, low: 0 };
   let findings = 0;
+  // A respond run's findings are its incidents.
+  if (r.response) findings = r.response.incidents.length + r.response.protected.length;
   for (const f of r.plan?.findings ?? []) {
     if (!isActionable(f)) continue;
     findings++;
@@ -111,7 +115,7 @@ function rowOf(r: FleetResult, columns: Map<string, string>): FleetTenantRow {
     ...(r.error !== undefined ? { error: r.error } : {}),
     bySeverity,
     findings,
-    incomplete: (r.plan?.incomplete ?? []).map((i) => `${i.what} (${i.endpoint}): ${i.error}`),
+    incomplete: (r.plan?.incomplete ?? r.response?.incomplete ?? []).map((i) => `${i.what} (${i.endpoint}): ${i.error}`),
     controls,
     finishedAt: r.finishedAt,
   };
@@ -125,4 +129,44 @@ function worstFirst(a: FleetTenantRow, b: FleetTenantRow): number {
     if (d) return d;
   }
   return b.findings - a.findings || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** A respond result's row: its incidents with what the matrix decided, and what became of the writes. */
+function respondRowOf(r: FleetResult): FleetRespondRow {
+  const p = r.response;
+  const incidents = [...(p?.incidents ?? []), ...(p?.protected ?? [])].map((i) => ({
+    id: i.id,
+    upn: i.identity.upn,
+    tier: i.tier,
+    confidence: i.confidence,
+    actions: i.actions.map((a) => ({ action: a.action, disposition: a.disposition, writes: a.writes, ...(a.heldBack !== undefined ? { heldBack: a.heldBack } : {}) })),
+  }));
+  const applied = r.respond?.applied ?? 0;
+  const failed = r.respond?.failed ?? 0;
+  return {
+    key: r.tenant.key,
+    tenantId: r.tenant.tenantId,
+    ...(r.tenant.name !== undefined ? { name: r.tenant.name } : {}),
+    outcome: r.outcome,
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    incidents,
+    protected: p?.protected.length ?? 0,
+    chains: p?.chains?.length ?? 0,
+    ...(p?.circuitBreaker !== undefined ? { circuitBreaker: p.circuitBreaker } : {}),
+    taken: applied,
+    failed,
+    planned: r.respond?.approved ? 0 : (p?.changes.length ?? 0),
+    awaitingApproval: p?.approvals.length ?? 0,
+    incomplete: (p?.incomplete ?? []).map((i) => `${i.what} (${i.endpoint}): ${i.error}`),
+  };
+}
+
+const CONFIDENCE_RANK: Readonly<Record<string, number>> = { high: 0, medium: 1, low: 2 };
+
+/** Failed and incomplete first, then the most high-confidence incidents, the most incidents, the most writes waiting, then by key. */
+function respondWorstFirst(a: FleetRespondRow, b: FleetRespondRow): number {
+  const rank = OUTCOME_RANK[a.outcome] - OUTCOME_RANK[b.outcome];
+  if (rank) return rank;
+  const high = (r: FleetRespondRow) => r.incidents.filter((i) => (CONFIDENCE_RANK[i.confidence] ?? 3) === 0).length;
+  return high(b) - high(a) || b.incidents.length - a.incidents.length || b.awaitingApproval + b.planned - (a.awaitingApproval + a.planned) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }

@@ -1,5 +1,5 @@
 import { neutralise } from '../core/text.js';
-import type { FleetReport, FleetTenantRow } from '../model/fleet.js';
+import type { FleetReport, FleetRespondRow, FleetTenantRow } from '../model/fleet.js';
 import type { Owner } from '../manifest/schema.js';
 import { h } from '../report/html-text.js';
 import { xmlAttr, xmlText } from '../report/junit.js';
@@ -46,6 +46,7 @@ export function renderFleetMarkdown(r: FleetReport): string {
     }
     out.push('');
   }
+  if (r.respond) out.push(...respondMarkdown(r.respond));
   out.push('## Tenants, worst first', '');
   const head = ['Tenant', 'Outcome', 'Critical', 'High', 'Medium', 'Low', 'Owners', ...r.controls.map((c) => escapeMarkdown(c.id))];
   out.push(`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`);
@@ -62,6 +63,38 @@ export function renderFleetMarkdown(r: FleetReport): string {
   out.push('', `Controls: ${r.controls.map((c) => `${escapeMarkdown(c.id)} ${escapeTenantMarkdown(c.title)}`).join('; ') || 'none'}.`, '');
   out.push(`Cells: pass, FAIL (findings to act on), exc (excepted), ? (not evaluated), – (not in the tenant's stack or not read). Fleet file hash \`${r.fleet.hash.slice(0, 12)}\`.`, '');
   return out.join('\n');
+}
+
+/** A respond row's writes in one line: taken, failed, not run, awaiting approval. */
+const writesText = (t: FleetRespondRow) =>
+  [`${t.taken} taken`, ...(t.failed ? [`${t.failed} FAILED`] : []), ...(t.planned ? [`${t.planned} not run (not approved)`] : []), `${t.awaitingApproval} awaiting approval`].join(', ');
+
+/** An incident's line: who, tier and confidence, and each action with its disposition. */
+const incidentText = (i: FleetRespondRow['incidents'][number]) =>
+  `${i.id} ${i.upn} (${i.tier}, ${i.confidence}): ${i.actions.map((a) => `${a.action} ${a.disposition}${a.heldBack ? ' held back' : ''}`).join(', ') || 'no action'}`;
+
+function respondMarkdown(rows: readonly FleetRespondRow[]): string[] {
+  const out = ['## Respond: incidents per tenant, worst first', ''];
+  for (const t of rows) {
+    out.push(`- **${escapeTenantMarkdown(t.name ?? t.key)}** (\`${t.key}\`): ${OUTCOME_TEXT[t.outcome]}${t.error ? `: ${escapeTenantMarkdown(t.error)}` : ''}; ${t.incidents.length} incident${t.incidents.length === 1 ? '' : 's'}; writes: ${writesText(t)}${t.circuitBreaker ? `; circuit breaker: ${escapeTenantMarkdown(t.circuitBreaker)}` : ''}`);
+    for (const i of t.incidents.slice(0, 20)) out.push(`  - ${escapeTenantMarkdown(incidentText(i))}`);
+    if (t.incidents.length > 20) out.push(`  - and ${t.incidents.length - 20} more`);
+  }
+  out.push('');
+  return out;
+}
+
+function respondHtml(rows: readonly FleetRespondRow[]): string {
+  const body = rows
+    .map((t) => `<tr class="${t.outcome === 'clean' ? 'ok' : t.outcome === 'findings' ? 'warn' : 'bad'}"><th scope="row">${h(t.name ?? t.key)}<br><code>${h(t.key)}</code></th><td>${h(OUTCOME_TEXT[t.outcome])}${t.error ? `<br>${h(t.error)}` : ''}</td><td class="n">${t.incidents.length}</td><td>${t.incidents.length ? `<ul>${t.incidents.slice(0, 20).map((i) => `<li>${h(incidentText(i))}</li>`).join('')}${t.incidents.length > 20 ? `<li>and ${t.incidents.length - 20} more</li>` : ''}</ul>` : ''}</td><td>${h(writesText(t))}${t.circuitBreaker ? `<br>circuit breaker: ${h(t.circuitBreaker)}` : ''}</td></tr>`)
+    .join('\n');
+  return `<h2>Respond: incidents per tenant, worst first</h2>
+<div class="wrap"><table>
+<thead><tr><th scope="col">Tenant</th><th scope="col">Outcome</th><th scope="col">Incidents</th><th scope="col">Incidents and actions</th><th scope="col">Writes</th></tr></thead>
+<tbody>
+${body}
+</tbody></table></div>
+`;
 }
 
 export function renderFleetHtml(r: FleetReport): string {
@@ -88,7 +121,7 @@ td.failed{background:#fde2e1;font-weight:bold}td.passed{color:#1f6b2e}td.excepte
 </style></head><body>
 <h1>Fleet ${h(r.fleet.name)}: ${h(r.kind)}</h1>
 <p>${h(headline(r))}</p>
-<div class="wrap"><table>
+${r.respond ? respondHtml(r.respond) : ''}<div class="wrap"><table>
 <caption>Tenants, worst first, by control</caption>
 <thead><tr><th scope="col">Tenant</th><th scope="col">Outcome</th><th scope="col">Critical</th><th scope="col">High</th><th scope="col">Medium</th><th scope="col">Low</th><th scope="col">Owners</th>${r.controls.map((c) => `<th scope="col" title="${h(c.title)}">${h(c.id)}</th>`).join('')}</tr></thead>
 <tbody>

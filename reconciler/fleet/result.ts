@@ -6,6 +6,7 @@ import { ACTIONABLE } from '../model/finding.js';
 import { FLEET_RESULT_FORMAT } from '../model/fleet.js';
 import type { PlanDocument } from '../model/plan.js';
 import { planHashOf } from '../plan/build.js';
+import { responsePlanHashOf } from '../respond/hash.js';
 import { jsonPath, tenantKey } from './file.js';
 
 /**
@@ -70,6 +71,42 @@ const planSchema = z
   })
   .passthrough();
 
+const incidentSchema = z
+  .object({
+    id: str,
+    identity: z.object({ id: str, upn: str }).passthrough(),
+    tier: str,
+    confidence: z.enum(['high', 'medium', 'low']),
+    openedAt: str,
+    lastSignalAt: str,
+    signals: z.array(z.unknown()).max(100_000),
+    actions: z.array(z.object({ action: str, disposition: str, rule: str, decisionId: str, writes: z.number().int().min(0), heldBack: str.optional() }).passthrough()).max(1000),
+  })
+  .passthrough();
+
+const responseSchema = z
+  .object({
+    format: z.literal('email-posture-response'),
+    formatVersion: z.literal(1),
+    createdAt: str,
+    tool: z.object({ name: z.literal('email-posture'), version: str }).passthrough(),
+    stack: str,
+    tenantId: str,
+    desiredHash: str,
+    window: z.object({ since: str, until: str }).passthrough(),
+    incidents: z.array(incidentSchema).max(100_000),
+    protected: z.array(incidentSchema).max(100_000),
+    chains: z.array(z.unknown()).max(100_000).optional(),
+    setAside: z.array(z.unknown()),
+    circuitBreaker: str.optional(),
+    watchesEnded: z.array(z.unknown()),
+    changes: z.array(z.unknown()),
+    approvals: z.array(z.unknown()),
+    incomplete: z.array(z.object({ what: str, endpoint: str, error: str }).passthrough()),
+    planHash: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .passthrough();
+
 export const fleetResultSchema = z
   .object({
     format: z.literal(FLEET_RESULT_FORMAT),
@@ -77,18 +114,36 @@ export const fleetResultSchema = z
     fleet: z.object({ name: str.min(1), hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex') }).strict(),
     tenant: z.object({ key: tenantKey, tenantId: z.guid(), name: str.optional(), owners: z.array(ownerSchema) }).strict(),
     shard: z.object({ index: z.number().int().min(0), count: z.number().int().min(1).max(256) }).strict(),
-    kind: z.enum(['plan', 'drift']),
+    kind: z.enum(['plan', 'drift', 'respond']),
     startedAt: iso,
     finishedAt: iso,
     outcome: z.enum(['clean', 'findings', 'incomplete', 'error']),
     exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]),
     error: str.optional(),
     plan: planSchema.optional(),
+    response: responseSchema.optional(),
+    respond: z.object({ approved: z.boolean(), applied: z.number().int().min(0), failed: z.number().int().min(0) }).strict().optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
     if (r.shard.index >= r.shard.count) ctx.addIssue({ code: 'custom', path: ['shard', 'index'], message: `shard ${r.shard.index} of ${r.shard.count} does not exist` });
     if (r.outcome === 'error' && r.error === undefined) ctx.addIssue({ code: 'custom', path: ['error'], message: 'a failed run says why' });
+    if (r.kind === 'respond') {
+      if (r.plan !== undefined) ctx.addIssue({ code: 'custom', path: ['plan'], message: 'a respond run carries a response plan, not a posture plan' });
+      if (r.outcome !== 'error' && r.response === undefined) ctx.addIssue({ code: 'custom', path: ['response'], message: `a run that is ${r.outcome} carries its response plan` });
+      if (r.response && r.respond === undefined) ctx.addIssue({ code: 'custom', path: ['respond'], message: 'a response plan comes with what was done with its writes' });
+      if (r.respond && r.respond.failed > 0 && r.outcome !== 'error') ctx.addIssue({ code: 'custom', path: ['outcome'], message: `${r.respond.failed} automatic writes failed: the run is error, not ${r.outcome}` });
+      if (r.response) {
+        if (r.response.tenantId.toLowerCase() !== r.tenant.tenantId.toLowerCase()) ctx.addIssue({ code: 'custom', path: ['response', 'tenantId'], message: `the response plan is of tenant ${r.response.tenantId}, not ${r.tenant.tenantId}` });
+        if (r.outcome !== 'error') {
+          const p = r.response;
+          const expected = p.incomplete.length ? 'incomplete' : p.incidents.length + p.protected.length + p.changes.length + p.approvals.length > 0 ? 'findings' : 'clean';
+          if (r.outcome !== expected) ctx.addIssue({ code: 'custom', path: ['outcome'], message: `the response plan says ${expected}, not ${r.outcome}` });
+        }
+      }
+      return;
+    }
+    if (r.response !== undefined || r.respond !== undefined) ctx.addIssue({ code: 'custom', path: [r.response !== undefined ? 'response' : 'respond'], message: `a ${r.kind} run carries no response plan` });
     if (r.outcome !== 'error' && r.plan === undefined) ctx.addIssue({ code: 'custom', path: ['plan'], message: `a run that is ${r.outcome} carries its plan` });
     if (r.plan) {
       if (r.plan.tenantId.toLowerCase() !== r.tenant.tenantId.toLowerCase()) ctx.addIssue({ code: 'custom', path: ['plan', 'tenantId'], message: `the plan is of tenant ${r.plan.tenantId}, not ${r.tenant.tenantId}` });
@@ -110,5 +165,7 @@ export function parseResult(value: unknown, source: string): { ok: true; result:
   }
   const plan = parsed.data.plan as unknown as PlanDocument | undefined;
   if (plan && planHashOf(plan) !== plan.planHash) return { ok: false, error: `${source}: $.plan.planHash: the plan's content does not match its hash (changed after it was written)` };
+  const response = parsed.data.response;
+  if (response && responsePlanHashOf(response) !== response.planHash) return { ok: false, error: `${source}: $.response.planHash: the response plan's content does not match its hash (changed after it was written)` };
   return { ok: true, result: parsed.data as unknown as FleetResult };
 }

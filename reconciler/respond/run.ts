@@ -1,5 +1,4 @@
 import { withoutAnnotations } from '../core/annotations.js';
-import { canonicalJson } from '../core/json.js';
 import { sha256 } from '../core/hash.js';
 import type { Connection } from '../input/connection.js';
 import type { ResponseAction } from '../manifest/response.js';
@@ -19,6 +18,7 @@ import { stillOpen } from './chain.js';
 import { traceChain, type TracedChain } from './trace.js';
 import { AuditLogReadError, readAuditLog, type AuditLogRecord } from '../read/audit-log.js';
 import { fromFinding, higher, type Signal, type SignalFile } from './signals.js';
+import { responsePlanHashOf } from './hash.js';
 
 type Obj = Record<string, unknown>;
 
@@ -99,10 +99,7 @@ const incidentView = (inc: Incident, actions: PlannedAction[]): PlannedIncident 
 });
 
 /** The hash of a response plan: SHA-256 of its canonical JSON without `planHash`. */
-export const responsePlanHash = (p: Omit<ResponsePlan, 'planHash'> & { planHash?: string }) => {
-  const { planHash: _ignored, ...rest } = p;
-  return sha256(canonicalJson(rest));
-};
+export const responsePlanHash = (p: Omit<ResponsePlan, 'planHash'> & { planHash?: string }): string => responsePlanHashOf(p);
 
 export interface PlanResponseOptions {
   readonly manifest: Manifest;
