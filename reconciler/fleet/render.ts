@@ -142,7 +142,8 @@ export function renderFleetJunit(r: FleetReport): string {
   const cases = r.tenants.map((t) => {
     const name = xmlAttr(neutralise(`${t.key} (${t.tenantId})${t.name ? ` ${t.name}` : ''}`));
     if (t.outcome === 'clean') return `    <testcase classname="fleet" name="${name}"/>`;
-    const message = t.outcome === 'findings' ? `${t.findings} findings to act on` : `${OUTCOME_TEXT[t.outcome]}${t.error ? `: ${t.error}` : ''}`;
+    const respond = r.respond?.find((x) => x.key === t.key);
+    const message = t.outcome === 'findings' ? (respond ? `${respond.incidents.length} incidents, ${respond.awaitingApproval} writes awaiting approval` : `${t.findings} findings to act on`) : `${OUTCOME_TEXT[t.outcome]}${t.error ? `: ${t.error}` : ''}`;
     const body = [message, ...t.incomplete, ...t.owners.map((o) => `owner: ${ownerText(o)}`)].join('\n');
     return `    <testcase classname="fleet" name="${name}">\n      <failure message="${xmlAttr(neutralise(message))}" type="${t.outcome}">${xmlText(neutralise(body, '\n'))}</failure>\n    </testcase>`;
   });

@@ -164,6 +164,17 @@ describe('posture fleet respond over five tenants, one failing', () => {
     }
   });
 
+  it('a respond result changed after it was written is refused by the merge, naming the file and the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'posture-fleet-respond-tampered-'));
+    const r = JSON.parse(readFileSync(join(work, 'held', 'incident-a.json'), 'utf8')) as { response: { incidents: Array<{ actions: unknown[] }> } };
+    r.response.incidents[0]!.actions = [];
+    writeFileSync(join(dir, 'incident-a.json'), JSON.stringify(r));
+    const m = await cli(['fleet', 'merge', dir, '--out-dir', join(dir, 'report')]);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain(`${join(dir, 'incident-a.json')}: $.response.planHash: the response plan's content does not match its hash`);
+    expect(m.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('--help describes every option, with examples and exit codes', async () => {
     const r = await cli(['fleet', 'respond', '--help']);
     expect(r.code).toBe(0);
