@@ -75,10 +75,12 @@ export class GraphTransport {
     this.root = `${options.baseUrl.replace(/\/+$/, '')}/${options.version ?? 'v1.0'}`;
     this.chain = pipeline([
       new RetryLink(options.retry ?? DEFAULT_RETRY, this.stats, this.wait),
-      // Every attempt, a retry too, is counted against the per-app rate: a $batch as its items.
-      new RateLink((n) => this.rate.acquire(n)),
       new PacingLink(isPacedEndpoint, options.pacedIntervalMs ?? 1100, this.wait),
       new AuthLink(options.tokens, 'graph', new URL(this.root).origin),
+      // Every attempt, a retry too, is counted against the per-app rate (a $batch as its items), as
+      // late as can be before it goes out, so the time counted is close to when it is sent; before
+      // the timeout, so waiting for the rate is not taken for a slow answer.
+      new RateLink((n) => this.rate.acquire(n)),
       new TimeoutLink(options.timeoutMs ?? 30_000),
     ], options.fetch);
   }
