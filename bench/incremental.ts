@@ -1,5 +1,5 @@
 /**
- * Incremental drift benchmark. Writes bench/results/incremental.json.
+ * Incremental drift benchmark.
  *
  * A generated tenant of `--mailboxes` mailboxes (default 60,000; 1 % with a forwarding inbox rule)
  * behind the simulator's default limits and `--latency` ms (default 50). Three `posture drift` runs,
@@ -14,6 +14,8 @@
  * The mailboxes read again are those changed plus the rotation's slice, 1/`--rotation-period` of
  * them (default 7 runs): the slice alone is 14 % of the mailboxes at 7, so the 5 % target needs a
  * period of about 30 runs at 1 % changed.
+ *
+ * Writes bench/results/incremental-period-N.json, N the rotation period.
  *
  * Run: npm run bench:incremental -- [--mailboxes 60000 --changed 0.01 --latency 50 --rotation-period 7]
  */
@@ -101,8 +103,9 @@ await sim.stop();
 
 const share = incremental.result.requests.total / full.result.requests.total;
 const sameFindings = incremental.plan !== undefined && fullAfter.plan !== undefined && JSON.stringify(incremental.plan.findings.map((f) => f.id).sort()) === JSON.stringify(fullAfter.plan.findings.map((f) => f.id).sort());
+// One file per rotation period, so the runs at 7 and at 30 are kept side by side.
 writeResult(
-  'incremental',
+  `incremental-period-${period}`,
   {
     benchmark: 'incremental',
     date: new Date().toISOString(),
