@@ -103,10 +103,13 @@ export function demoCommand(setExit: (code: number) => void): CommandModule<obje
         const gatewayTarget = ['--synth-dir', synthDir, '--stack', 'tailspin', '--tenant', sim.tenantId, '--graph-url', sim.graphUrl, '--exchange-url', sim.exoUrl, '--dns-server', `${sim.dns.host}:${sim.dns.port}`];
         const pathsReport = join(out, 'inbound-paths.html');
         const day = sim.clock.now().slice(0, 10);
+        const pathsPlan = join(out, 'inbound-paths.json');
         const pathsCode = await run('Inbound paths: the map, its owners and the week of evidence, behind a gateway without enhanced filtering', [
-          'drift', ...gatewayTarget, '--evidence-until', day, '--now', sim.clock.now(), '--evidence', join(out, 'paths-evidence.jsonl'), '--format', 'html', '--out', pathsReport,
+          'drift', ...gatewayTarget, '--evidence-until', day, '--now', sim.clock.now(), '--evidence', join(out, 'paths-evidence.jsonl'), '--format', 'json', '--out', pathsPlan,
         ], gatewayEnv);
         if (pathsCode === 1) return setExit(1);
+        // The saved plan at the terminal, path by path, and as the HTML report.
+        if ((await run('Inbound paths: the saved plan, shown', ['show', pathsPlan, '--format', 'html', '--out', pathsReport])) === 1) return setExit(1);
         const probeCode = await run('Probe: test messages that fail authentication to every MX host, confirmed in message trace', [
           'probe', ...gatewayTarget, '--smtp-port', String(sim.smtp!.port), '--allow-private-mx', '--trace-interval', '1', '--wait', '30', '--evidence', join(out, 'paths-evidence.jsonl'),
         ], gatewayEnv);
