@@ -160,7 +160,7 @@ export async function readInboxRules(ctx: ReadContext, mailboxes: readonly Obj[]
       })();
   let read: Awaited<ReturnType<typeof readPerMailbox>>;
   try {
-    read = await readPerMailbox(ctx.graph, reads, 'rules', ctx.batchConcurrency ?? 12, ctx.progress);
+    read = await readPerMailbox(ctx.graph, reads, 'rules', ctx.batchConcurrency ?? 20, ctx.progress);
   } catch {
     // The mailbox list failed part way: its own section says how; no mailbox's rules are a clean answer.
     return mailboxListFailed();
