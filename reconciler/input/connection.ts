@@ -103,10 +103,39 @@ export function connect(o: ConnectionOptions): Connection {
 /**
  * Gets the Graph and Exchange tokens before anything is read, so a credential that does not work
  * stops the run with one message instead of failing every read. Pre-issued tokens are not checked
- * here: the service judges them.
+ * here: the service judges them. Either way, a token issued for another tenant than the one the run
+ * names (by id) stops it: its reads would be another tenant's, reported as this one's.
  */
 export async function signIn(conn: Connection): Promise<void> {
-  if (!conn.tokens.canRefresh) return;
-  await conn.tokens.token('graph');
-  await conn.tokens.token('exchange');
+  if (conn.tokens.canRefresh) {
+    await conn.tokens.token('graph');
+    await conn.tokens.token('exchange');
+  }
+  for (const api of ['graph', 'exchange'] as const) {
+    let token: string;
+    try {
+      token = await conn.tokens.token(api);
+    } catch {
+      // A pre-issued token that is not there fails the first read that needs it, as before.
+      continue;
+    }
+    const issuedFor = tokenTenant(token);
+    if (issuedFor && GUID.test(conn.tenant) && issuedFor.toLowerCase() !== conn.tenant.toLowerCase()) {
+      throw new InputError(`the ${api === 'graph' ? 'Graph' : 'Exchange'} token was issued for tenant ${issuedFor}, not ${conn.tenant}: nothing was read`);
+    }
+  }
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The tenant (`tid`) an access token was issued for, when it is a JWT that says; never the token itself. */
+export function tokenTenant(token: string): string | undefined {
+  try {
+    const payload = token.split('.')[1];
+    if (!payload) return undefined;
+    const tid = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>)['tid'];
+    return typeof tid === 'string' && GUID.test(tid) ? tid : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -276,6 +276,15 @@ describe('a credential that does not work: one clear message, exit 1, nothing re
     expectNoSecrets(run, secrets);
   }
 
+  it("a pre-issued token of another tenant: refused before anything is read, so its tenant's data is never reported as this one's", async () => {
+    const other = '0b9c8d7e-6f5a-4b3c-8d2e-1f0a9b8c7d6e';
+    const graph = mintToken({ tenantId: other, roles: grantsFor('plan').roles!.graph! });
+    await refused('token', {
+      POSTURE_GRAPH_TOKEN: graph,
+      POSTURE_EXCHANGE_TOKEN: mintToken({ tenantId: sim.tenantId, audience: EXCHANGE_AUDIENCE, roles: ['Exchange.ManageAsApp'], wids: [ROLE_IDS.globalReader] }),
+    }, new RegExp(`^posture plan: the Graph token was issued for tenant ${other}, not ${sim.tenantId}: nothing was read$`, 'm'), [graph]);
+  });
+
   it('a wrong client secret', async () => {
     const wrong = 'Yq8~not.the-secret_of-this-app_0000000000000';
     await refused('secret', { AZURE_CLIENT_ID: READER, AZURE_CLIENT_SECRET: wrong }, /^posture plan: could not get a Microsoft Graph token with the secret credential: AADSTS7000215: Invalid client secret provided\./m, [wrong]);
