@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
@@ -8,7 +8,7 @@ import { tenantEnv } from '../fleet/auth.js';
 import { parseFleet, type Fleet, type FleetTenant } from '../fleet/file.js';
 import { mergeResults } from '../fleet/merge.js';
 import { renderFleetHtml, renderFleetJunit, renderFleetMarkdown } from '../fleet/render.js';
-import { parseResult } from '../fleet/result.js';
+import { engineRunId, parseResult } from '../fleet/result.js';
 import { resolveShard, ShardError, tenantsOfShard, type Shard } from '../fleet/shard.js';
 import { tenantManifest } from '../fleet/stack.js';
 import { connect, DEFAULT_EXCHANGE_URL, DEFAULT_GRAPH_URL, signIn, type Connection } from '../input/connection.js';
@@ -48,6 +48,7 @@ interface ShardArgs {
   now?: string;
   'log-format': LogFormat;
   debug: boolean;
+  'run-id'?: string;
   /** respond: run each tenant's automatic actions, as `posture respond --auto-approve` does. */
   'auto-approve'?: boolean;
   since?: string;
@@ -75,6 +76,7 @@ function shardOptions<T>(y: Argv<T>) {
     .option('shard', { type: 'string', requiresArg: true, describe: 'The shard to run, I/N from 1/N (a GitHub Actions matrix); default: JOB_COMPLETION_INDEX with --shards (Kubernetes Indexed Job), or SYSTEM_JOBPOSITIONINPHASE of SYSTEM_TOTALJOBSINPHASE (Azure DevOps), or the whole fleet' })
     .option('shards', wholeNumberOption('shards', { min: 1, max: 256, describe: 'The number of shards, where the engine gives only an index (a Kubernetes Indexed Job: its completions)' }))
     .option('out-dir', { type: 'string', demandOption: true, requiresArg: true, describe: 'Folder for the result files, one per tenant (KEY.json)' })
+    .option('run-id', { type: 'string', requiresArg: true, describe: "The engine's run, recorded in each result so a merge takes no result of another run (default: GITHUB_RUN_ID, or BUILD_BUILDID)" })
     .option('evidence-dir', { type: 'string', requiresArg: true, describe: "Folder of the tenants' evidence trails, one per tenant (KEY.jsonl), each run recorded in its tenant's trail; default: none" })
     .option('concurrency', wholeNumberOption('concurrency', { min: 1, max: 64, describe: "Tenants read at the same time (default: the fleet file's concurrency, else 4)" }))
     .option('graph-url', { type: 'string', default: DEFAULT_GRAPH_URL, describe: 'Microsoft Graph endpoint (sovereign clouds, the simulator)' })
@@ -125,7 +127,7 @@ const errorLine = (err: unknown): string => terminalSafe(redactText(err instance
  * composition of a run (`runPlan`, as `posture plan` and `posture drift` use). Whatever happens, a
  * result comes back; nothing thrown here stops the other tenants.
  */
-async function runTenant(o: { kind: FleetKind; fleet: Fleet; fleetFile: string; baseline: Manifest; tenant: FleetTenant; index: number; shard: Shard; args: ShardArgs; today: string; graphRate: RateLimiter; unrecorded: (message: string) => void; log: Logger }): Promise<FleetResult> {
+async function runTenant(o: { kind: FleetKind; run?: string; fleet: Fleet; fleetFile: string; baseline: Manifest; tenant: FleetTenant; index: number; shard: Shard; args: ShardArgs; today: string; graphRate: RateLimiter; unrecorded: (message: string) => void; log: Logger }): Promise<FleetResult> {
   const startedAt = new Date().toISOString();
   const t = o.tenant;
   const head = {
@@ -135,6 +137,7 @@ async function runTenant(o: { kind: FleetKind; fleet: Fleet; fleetFile: string; 
     tenant: { key: t.key, tenantId: t.id, ...(t.name ? { name: t.name } : {}), owners: t.owners },
     shard: { index: o.shard.index, count: o.shard.count },
     kind: o.kind,
+    ...(o.run !== undefined ? { run: o.run } : {}),
     startedAt,
   };
   try {
@@ -284,7 +287,10 @@ function shardCommand(kind: FleetKind, setExit: (code: number) => void): Command
         return;
       }
       const mine = tenantsOfShard(fleet.tenants.map((t, index) => ({ key: t.key, tenant: t, index })), shard);
+      // A result left from an earlier run is never taken for this one's: gone before the run starts, so a tenant this run does not finish is missing.
+      for (const { tenant } of mine) rmSync(join(args['out-dir'], `${tenant.key}.json`), { force: true });
       const limit = args.concurrency ?? fleet.concurrency ?? 4;
+      const run = engineRunId(args['run-id'], process.env);
       log.info(`fleet ${terminalSafe(fleet.name)}: shard ${shard.index + 1} of ${shard.count} (${shard.source}): ${mine.length} of ${fleet.tenants.length} tenants, ${limit} at a time`);
       const today = args.today ?? new Date().toISOString().slice(0, 10);
       const results: FleetResult[] = [];
@@ -293,7 +299,7 @@ function shardCommand(kind: FleetKind, setExit: (code: number) => void): Command
       const graphRate = new RateLimiter(1800, sleep);
       await pool(mine, limit, async ({ tenant, index }) => {
         const result = await runTenant({
-          kind, fleet, fleetFile: args.fleet, baseline, tenant, index, shard, args, today, graphRate, log,
+          kind, ...(run !== undefined ? { run } : {}), fleet, fleetFile: args.fleet, baseline, tenant, index, shard, args, today, graphRate, log,
           unrecorded: (m) => {
             unwritten++;
             process.stderr.write(printable(`posture ${command}: ${m}\n`));
@@ -322,6 +328,8 @@ function shardCommand(kind: FleetKind, setExit: (code: number) => void): Command
 interface MergeArgs {
   results: string[];
   fleet?: string;
+  'run-id'?: string;
+  'max-age': number;
   'out-dir': string;
   debug: boolean;
 }
@@ -340,9 +348,10 @@ function resultFiles(path: string): string[] {
     if (depth > 8) return;
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
-      const s = statSync(p);
+      // Only folders and regular files: a link, a FIFO or a device among the artifacts is not followed or read.
+      const s = lstatSync(p);
       if (s.isDirectory()) walk(p, depth + 1);
-      else if (name.endsWith('.json')) out.push(p);
+      else if (s.isFile() && name.endsWith('.json')) out.push(p);
     }
   };
   walk(path, 0);
@@ -361,6 +370,8 @@ function mergeCommand(setExit: (code: number) => void): CommandModule<object, Me
       y
         .positional('results', { type: 'string', array: true, demandOption: true, describe: 'Result files, or folders holding them (the shards\' artifacts)' })
         .option('fleet', { type: 'string', requiresArg: true, describe: 'The fleet file: its tenants without a result are named as missing, and results of another revision are refused' })
+        .option('run-id', { type: 'string', requiresArg: true, describe: "Take only results of this engine run; a tenant whose result is of another is missing (default: GITHUB_RUN_ID, or BUILD_BUILDID; none: any run)" })
+        .option('max-age', wholeNumberOption('max-age', { min: 0, max: 24 * 366, unit: 'hours', default: 24, describe: 'A result that finished longer ago is stale: its tenant is missing (0: no limit)' }))
         .option('out-dir', { type: 'string', demandOption: true, requiresArg: true, describe: 'Folder for fleet.json, fleet.md, fleet.html, fleet.junit.xml (a test case per tenant) and tenants/KEY.sarif, tenants/KEY.junit.xml' }) as never,
     handler: (args) => {
       try {
@@ -379,13 +390,15 @@ function mergeCommand(setExit: (code: number) => void): CommandModule<object, Me
           try {
             value = JSON.parse(text);
           } catch (err) {
-            throw new InputError(`${file}: not valid JSON (${(err as Error).message})`);
+            throw new InputError(`${file}: not valid JSON`);
           }
           const parsed = parseResult(value, file);
           if (!parsed.ok) throw new InputError(parsed.error);
           return { result: parsed.result, source: file };
         });
-        const merged = mergeResults({ results, ...(fleet ? { fleet } : {}), now: new Date() });
+        const runId = engineRunId(args['run-id'], process.env);
+        if (!fleet) process.stderr.write('posture fleet merge: note: without --fleet, a tenant whose shard wrote no result cannot be named as missing\n');
+        const merged = mergeResults({ results, ...(fleet ? { fleet } : {}), now: new Date(), ...(args['max-age'] > 0 ? { maxAgeHours: args['max-age'] } : {}), ...(runId !== undefined ? { runId } : {}) });
         if (!merged.ok) throw new InputError(merged.errors.length === 1 ? merged.errors[0]! : `the results do not merge:\n  ${merged.errors.join('\n  ')}`);
         const { report } = merged;
         const out = args['out-dir'];

@@ -104,6 +104,15 @@ export const fleetSchema = z
       if (id !== undefined) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'id'], message: `${t.id} is already the id of tenants[${id}]` });
       else ids.set(t.id.toLowerCase(), i);
     });
+    // A tenant's own credentials are its own: a variable two tenants name would sign one in as the other.
+    const owners = new Map<string, number>();
+    f.tenants.forEach((t, i) => {
+      for (const [credential, variable] of Object.entries(t.auth?.from ?? {})) {
+        const first = owners.get(variable);
+        if (first !== undefined && first !== i) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'auth', 'from', credential], message: `${variable} is already a credential of tenants[${first}]: each tenant's credentials come from variables of its own` });
+        else owners.set(variable, i);
+      }
+    });
   });
 
 export type FleetFile = z.infer<typeof fleetSchema>;

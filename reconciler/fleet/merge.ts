@@ -8,6 +8,10 @@ export interface MergeInput {
   /** The fleet file, when given: its tenants without a result are named as missing. */
   readonly fleet?: Fleet;
   readonly now: Date;
+  /** Results that finished longer ago than this are stale: their tenants are missing. @default no limit */
+  readonly maxAgeHours?: number;
+  /** The engine run being merged: a result of another run (or of none) is stale. @default any run */
+  readonly runId?: string;
 }
 
 export type Merged = { ok: true; report: FleetReport; notes: string[] } | { ok: false; errors: string[] };
@@ -20,8 +24,23 @@ export type Merged = { ok: true; report: FleetReport; notes: string[] } | { ok: 
 export function mergeResults(input: MergeInput): Merged {
   const errors: string[] = [];
   const notes: string[] = [];
+  // A result of another run, or older than the merge accepts, stands for nothing tonight: its tenant is missing, named with why.
+  const stale = new Map<string, { result: FleetResult; why: string }>();
+  const oldest = input.maxAgeHours === undefined ? undefined : input.now.getTime() - input.maxAgeHours * 3_600_000;
+  const current = input.results.filter((r) => {
+    const why =
+      input.runId !== undefined && r.result.run !== input.runId
+        ? `its result (${r.source}) is of ${r.result.run === undefined ? 'no recorded run' : `run ${r.result.run}`}, not run ${input.runId}`
+        : oldest !== undefined && Date.parse(r.result.finishedAt) < oldest
+          ? `its result (${r.source}) finished at ${r.result.finishedAt}, more than ${input.maxAgeHours} hours before the merge`
+          : Date.parse(r.result.finishedAt) > input.now.getTime() + 3_600_000
+            ? `its result (${r.source}) says it finished at ${r.result.finishedAt}, after the merge`
+            : undefined;
+    if (why && !stale.has(r.result.tenant.key)) stale.set(r.result.tenant.key, { result: r.result, why });
+    return why === undefined;
+  });
   const hashes = new Map<string, string>();
-  for (const { result, source } of input.results) if (!hashes.has(result.fleet.hash)) hashes.set(result.fleet.hash, source);
+  for (const { result, source } of current) if (!hashes.has(result.fleet.hash)) hashes.set(result.fleet.hash, source);
   if (input.fleet) {
     for (const [hash, source] of hashes) {
       if (hash !== input.fleet.hash) errors.push(`${source} is of another revision of the fleet file (fleet hash ${hash.slice(0, 12)}…, the file given is ${input.fleet.hash.slice(0, 12)}…): run the shards again with the same fleet file`);
@@ -30,10 +49,10 @@ export function mergeResults(input: MergeInput): Merged {
     errors.push(`the results are of ${hashes.size} revisions of the fleet file (${[...hashes.values()].join(', ')} differ): merge the results of one run`);
   }
   const byKey = new Map<string, { result: FleetResult; source: string }>();
-  for (const r of input.results) {
+  for (const r of current) {
     const seen = byKey.get(r.result.tenant.key);
     if (seen) {
-      const later = r.result.finishedAt > seen.result.finishedAt ? r : seen;
+      const later = Date.parse(r.result.finishedAt) > Date.parse(seen.result.finishedAt) ? r : seen;
       notes.push(`tenant ${r.result.tenant.key} has two results (${seen.source}, ${r.source}): the one that finished last, ${later.source}, is taken`);
       byKey.set(r.result.tenant.key, later);
     } else byKey.set(r.result.tenant.key, r);
@@ -50,12 +69,23 @@ export function mergeResults(input: MergeInput): Merged {
 
   const columns = new Map<string, string>();
   const rows: FleetTenantRow[] = [...byKey.values()].map(({ result }) => rowOf(result, columns));
+  // A stale result's tenant is missing even without the fleet file: it is never left out silently.
+  for (const [key, { result, why }] of stale) {
+    if (byKey.has(key) || fleetTenants?.has(key)) continue;
+    rows.push({
+      key, tenantId: result.tenant.tenantId, ...(result.tenant.name ? { name: result.tenant.name } : {}), owners: result.tenant.owners, outcome: 'missing', exitCode: 1,
+      error: `no current result: ${why}`, bySeverity: { critical: 0, high: 0, medium: 0, low: 0 }, findings: 0, incomplete: [], controls: {},
+    });
+  }
   if (fleetTenants) {
     for (const t of fleetTenants.values()) {
       if (byKey.has(t.key)) continue;
+      const old = stale.get(t.key);
       rows.push({
         key: t.key, tenantId: t.id, ...(t.name ? { name: t.name } : {}), owners: t.owners, outcome: 'missing', exitCode: 1,
-        error: `no result: the shard that runs it (${input.results[0] ? `shard ${shardLabel(t.key, input.results[0].result.shard.count)}` : 'its shard'}) did not run or its result was not collected`,
+        error: old
+          ? `no current result: ${old.why}`
+          : `no result: the shard that runs it (${input.results[0] ? `shard ${shardLabel(t.key, input.results[0].result.shard.count)}` : 'its shard'}) did not run or its result was not collected`,
         bySeverity: { critical: 0, high: 0, medium: 0, low: 0 }, findings: 0, incomplete: [], controls: {},
       });
     }

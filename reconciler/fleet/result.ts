@@ -107,6 +107,15 @@ const responseSchema = z
   })
   .passthrough();
 
+/** An engine's run id, as the result records it: short, printable. */
+export const RUN_ID = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1 to 128 letters, digits, dots, dashes, colons or underscores');
+
+/** The run id of this engine run: `--run-id`, else the engine's (GitHub Actions' run, Azure Pipelines' build), else none. */
+export function engineRunId(given: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const id = given ?? env['GITHUB_RUN_ID'] ?? env['BUILD_BUILDID'];
+  return id === undefined || id === '' ? undefined : id;
+}
+
 export const fleetResultSchema = z
   .object({
     format: z.literal(FLEET_RESULT_FORMAT),
@@ -115,6 +124,7 @@ export const fleetResultSchema = z
     tenant: z.object({ key: tenantKey, tenantId: z.guid(), name: str.optional(), owners: z.array(ownerSchema) }).strict(),
     shard: z.object({ index: z.number().int().min(0), count: z.number().int().min(1).max(256) }).strict(),
     kind: z.enum(['plan', 'drift', 'respond']),
+    run: RUN_ID.optional(),
     startedAt: iso,
     finishedAt: iso,
     outcome: z.enum(['clean', 'findings', 'incomplete', 'error']),

@@ -17,6 +17,8 @@ export interface FleetResult {
   /** The shard that ran it: `index` from 0, of `count`. */
   readonly shard: { readonly index: number; readonly count: number };
   readonly kind: FleetKind;
+  /** The engine's run the shard belonged to (`--run-id`, or GITHUB_RUN_ID, BUILD_BUILDID): a merge given one takes no result of another run. */
+  readonly run?: string;
   readonly startedAt: string;
   readonly finishedAt: string;
   /**

@@ -113,6 +113,10 @@ describe('the fleet file', () => {
       [fleetDoc({ auth: { method: 'token' } }), 'fleet.yaml: $.auth.method: token signs in to one tenant only'],
       [fleetDoc({ tenants: [{ key: 'a', id: guid(1), owners: [owner], auth: { method: 'secret', from: { AZURE_CLIENT_SECRET: 'not a name' } } }] }), 'fleet.yaml: $.tenants[0].auth.from.AZURE_CLIENT_SECRET: must be the name of an environment variable'],
       [fleetDoc({ tenants: [{ key: 'a', id: guid(1), owners: [owner], overrides: { owners: { 'MAIL.DMARC': owner } } }] }), 'fleet.yaml: $.tenants[0].overrides.owners'],
+      [fleetDoc({ tenants: [
+        { key: 'a', id: guid(1), owners: [owner], auth: { method: 'secret', from: { AZURE_CLIENT_SECRET: 'TENANT_A_SECRET' } } },
+        { key: 'b', id: guid(2), owners: [owner], auth: { method: 'secret', from: { AZURE_CLIENT_SECRET: 'TENANT_A_SECRET' } } },
+      ] }), "fleet.yaml: $.tenants[1].auth.from.AZURE_CLIENT_SECRET: TENANT_A_SECRET is already a credential of tenants[0]"],
       [{ ...fleetDoc(), fleetVersion: 2 }, 'fleet.yaml: $.fleetVersion: version 2 is not supported'],
       [{ ...fleetDoc(), kind: 'EmailSecurityPosture' }, 'fleet.yaml: $.kind: not a fleet file'],
     ];
@@ -210,6 +214,28 @@ describe('merging results', () => {
     expect(!stranger.ok && stranger.errors[0]).toBe('b.json: tenant northwind is not in the fleet file');
     const mixed = mergeResults({ results: [{ result: result('contoso', guid(1)), source: 'a.json' }, { result: result('fabrikam', guid(2), 'e'.repeat(64)), source: 'b.json' }], now: new Date() });
     expect(!mixed.ok && mixed.errors[0]).toContain('2 revisions of the fleet file');
+  });
+
+  it('takes no result of another run, none older than the limit and none from the future: their tenants are missing, with or without the fleet file', () => {
+    const clean = (key: string, id: string, fields: Partial<FleetResult>): FleetResult => {
+      const { error: _error, ...rest } = result(key, id);
+      return { ...rest, outcome: 'clean', exitCode: 0, ...fields };
+    };
+    const now = new Date('2026-06-02T00:30:00Z');
+    const results = [
+      { result: clean('contoso', guid(1), { run: '41', finishedAt: '2026-06-02T00:10:00Z' }), source: 'tonight/contoso.json' },
+      { result: clean('fabrikam', guid(2), { run: '40', finishedAt: '2026-06-01T00:10:00Z' }), source: 'last-night/fabrikam.json' },
+    ];
+    const byRun = mergeResults({ results, now, runId: '41' });
+    expect(byRun.ok).toBe(true);
+    if (!byRun.ok) return;
+    expect(byRun.report.tenants.map((t) => [t.key, t.outcome])).toEqual([['fabrikam', 'missing'], ['contoso', 'clean']]);
+    expect(byRun.report.tenants[0]!.error).toBe('no current result: its result (last-night/fabrikam.json) is of run 40, not run 41');
+    expect(byRun.report.exitCode).toBe(1);
+    const byAge = mergeResults({ results, fleet, now, maxAgeHours: 20 });
+    expect(byAge.ok && byAge.report.tenants.find((t) => t.key === 'fabrikam')).toMatchObject({ outcome: 'missing', error: expect.stringContaining('finished at 2026-06-01T00:10:00Z, more than 20 hours before the merge') });
+    const future = mergeResults({ results: [{ result: clean('contoso', guid(1), { finishedAt: '2099-01-01T00:00:00Z' }), source: 'x.json' }], now });
+    expect(future.ok && future.report.tenants.map((t) => [t.key, t.outcome])).toEqual([['contoso', 'missing']]);
   });
 
   it('takes the later of two results of one tenant, says so, and names the tenants without one', () => {
