@@ -389,7 +389,7 @@ function mergeCommand(setExit: (code: number) => void): CommandModule<object, Me
           let value: unknown;
           try {
             value = JSON.parse(text);
-          } catch (err) {
+          } catch {
             throw new InputError(`${file}: not valid JSON`);
           }
           const parsed = parseResult(value, file);
@@ -407,7 +407,9 @@ function mergeCommand(setExit: (code: number) => void): CommandModule<object, Me
         writeWhole(join(out, 'fleet.md'), renderFleetMarkdown(report));
         writeWhole(join(out, 'fleet.html'), renderFleetHtml(report));
         writeWhole(join(out, 'fleet.junit.xml'), renderFleetJunit(report));
-        for (const { result } of results) {
+        // A tenant's reports of an earlier merge go first: a tenant that failed this time has none, never last night's.
+        for (const t of report.tenants) for (const ext of ['sarif', 'junit.xml']) rmSync(join(out, 'tenants', `${t.key}.${ext}`), { force: true });
+        for (const result of merged.taken) {
           if (!result.plan) continue;
           writeWhole(join(out, 'tenants', `${result.tenant.key}.sarif`), renderReport(result.plan, 'sarif'));
           writeWhole(join(out, 'tenants', `${result.tenant.key}.junit.xml`), renderReport(result.plan, 'junit'));

@@ -14,7 +14,8 @@ export interface MergeInput {
   readonly runId?: string;
 }
 
-export type Merged = { ok: true; report: FleetReport; notes: string[] } | { ok: false; errors: string[] };
+/** `taken`: the one result of each tenant the report stands on (none of another run, none stale). */
+export type Merged = { ok: true; report: FleetReport; notes: string[]; taken: FleetResult[] } | { ok: false; errors: string[] };
 
 /**
  * The fleet view from the tenants' results. Refused when the results are of different revisions of
@@ -68,7 +69,14 @@ export function mergeResults(input: MergeInput): Merged {
   if (errors.length) return { ok: false, errors };
 
   const columns = new Map<string, string>();
-  const rows: FleetTenantRow[] = [...byKey.values()].map(({ result }) => rowOf(result, columns));
+  // Who a tenant is and who owns it is the fleet file's to say, when it is given, not a result's.
+  const rows: FleetTenantRow[] = [...byKey.values()].map(({ result }) => {
+    const row = rowOf(result, columns);
+    const t = fleetTenants?.get(result.tenant.key);
+    if (!t) return row;
+    const { name: _name, ...rest } = row;
+    return { ...rest, ...(t.name ? { name: t.name } : {}), owners: t.owners };
+  });
   // A stale result's tenant is missing even without the fleet file: it is never left out silently.
   for (const [key, { result, why }] of stale) {
     if (byKey.has(key) || fleetTenants?.has(key)) continue;
@@ -101,6 +109,7 @@ export function mergeResults(input: MergeInput): Merged {
   return {
     ok: true,
     notes,
+    taken: [...byKey.values()].map(({ result }) => result),
     report: {
       format: FLEET_REPORT_FORMAT,
       formatVersion: 1,

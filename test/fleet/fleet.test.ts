@@ -238,6 +238,14 @@ describe('merging results', () => {
     expect(future.ok && future.report.tenants.map((t) => [t.key, t.outcome])).toEqual([['contoso', 'missing']]);
   });
 
+  it("names a tenant's owners as the fleet file does, whatever its result says", () => {
+    const impostor = { ...result('contoso', guid(1)), tenant: { key: 'contoso', tenantId: guid(1), name: 'Not Contoso', owners: [{ name: 'Someone Else', team: 'X', contact: 'x@elsewhere.example' }] } };
+    const r = mergeResults({ results: [{ result: impostor, source: 'a.json' }], fleet, now: new Date('2026-06-01T01:00:00Z') });
+    const row = r.ok ? r.report.tenants.find((t) => t.key === 'contoso') : undefined;
+    expect(row?.owners).toEqual(fleet.tenants.find((t) => t.key === 'contoso')!.owners);
+    expect(row?.name).toBe(fleet.tenants.find((t) => t.key === 'contoso')!.name);
+  });
+
   it('takes the later of two results of one tenant, says so, and names the tenants without one', () => {
     const late = { ...result('contoso', guid(1)), finishedAt: '2026-06-01T00:05:00Z', error: 'second try' };
     const r = mergeResults({ results: [{ result: result('contoso', guid(1)), source: 'a.json' }, { result: late, source: 'b.json' }], fleet, now: new Date('2026-06-01T01:00:00Z') });

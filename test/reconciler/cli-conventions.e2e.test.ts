@@ -54,7 +54,7 @@ describe('every positional and option is described in --help, with examples and 
     const listed = (await cli(['--help'])).stdout.split('\n').flatMap((l) => /^ {2}posture ([a-z-]+)/.exec(l)?.[1] ?? []).filter((c) => c !== 'completion');
     expect(listed.length).toBeGreaterThan(10);
     const checked = new Set<string>();
-    for (const command of ['init', 'import', 'synth', 'plan', 'drift', 'show', 'apply', 'rollback', 'respond', 'probe', 'evidence verify', 'fleet plan', 'fleet drift', 'fleet merge', 'controls', 'permissions', 'check-domain', 'sim', 'demo']) {
+    for (const command of ['init', 'import', 'synth', 'plan', 'drift', 'show', 'apply', 'rollback', 'respond', 'probe', 'evidence verify', 'fleet plan', 'fleet drift', 'fleet respond', 'fleet merge', 'controls', 'permissions', 'check-domain', 'sim', 'demo']) {
       const r = await cli([...command.split(' '), '--help']);
       expect(r.code, command).toBe(0);
       // yargs prints an undescribed option or positional as its name, then straight its [type] or [choices].
