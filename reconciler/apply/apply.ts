@@ -235,8 +235,9 @@ function laneOf(c: PlannedChange): string {
  * told in a fixed sequence, in each run intents going `concurrency` changes ahead of outcomes
  * (intent 1 … intent N, outcome 1, intent N+1, outcome 2, …; with 1, or a run of one change,
  * intent and outcome of each change in turn), every outcome in plan order. A change whose target
- * read fails, or that fails or does not verify, stops the run: no intent after its place in that
- * sequence is recorded or sent (the changes already under way finish and are recorded). Running
+ * read fails, or that fails or does not verify, stops the run: from the moment it is known, no
+ * write not yet sent is sent and no intent not yet recorded is recorded (the changes already under
+ * way finish and are recorded), so a lane's next change never follows a failed one. Running
  * again (after a new plan) converges: a change already made no longer appears in the plan.
  */
 export async function applyChanges(plan: Pick<PlanDocument, 'changes'>, conn: Connection, hooks: ApplyHooks, o: ApplyOptions = {}): Promise<ChangeOutcome[]> {
@@ -279,6 +280,10 @@ export async function applyChanges(plan: Pick<PlanDocument, 'changes'>, conn: Co
   const results = new Map<number, Promise<ChangeOutcome>>();
   const outcomes: ChangeOutcome[] = [];
   let stopped = false;
+  // A failure seen, whenever it is seen: a write not yet sent is not sent (nor its intent recorded),
+  // whatever place in the sequence it has. `stopped` alone would let the writes the sequence reaches
+  // before the failure's outcome go out, one lane's next change among them.
+  let halted = false;
   // The fixed sequence, in each run of changes of one type: intents of its first `window` changes,
   // then for each change k its outcome and the intent of change k+window.
   const intent = async (i: number, end: number) => {
@@ -287,18 +292,30 @@ export async function applyChanges(plan: Pick<PlanDocument, 'changes'>, conn: Co
     for (let j = i; j < Math.min(end, i + window); j++) void readOf(j);
     const change = changes[i]!;
     const read = await readOf(i);
+    if (stopped || halted) {
+      finish[i]!();
+      return;
+    }
     if (!read.ok) {
       results.set(i, Promise.resolve({ change, result: 'failed', error: read.error }));
       finish[i]!();
-      stopped = true;
+      stopped = halted = true;
       return;
     }
     if (hooks.beforeWrite?.(change, read.before) === false) {
       finish[i]!();
-      stopped = true;
+      stopped = halted = true;
       return;
     }
-    results.set(i, writeAndVerify(conn, change, read.before).finally(() => finish[i]!()));
+    results.set(
+      i,
+      writeAndVerify(conn, change, read.before)
+        .then((r) => {
+          if (r.result === 'failed') halted = true;
+          return r;
+        })
+        .finally(() => finish[i]!()),
+    );
   };
   const outcome = async (k: number) => {
     const result = results.get(k);
