@@ -33,11 +33,12 @@ function scenarioWith(name: string, renamed: string, edit: (p: Policy) => void):
   return scenario;
 }
 
-/** `posture plan --out`: the human text on stdout, the plan document in the file. */
+/** `posture plan --out`: the plan document in the file, and its human text as `posture show` prints it (stdout of the plan has only a summary). */
 async function plan(s: RunningSimulator, extra: readonly string[] = []): Promise<{ code: number | null; text: string; plan: PlanDocument; file: string }> {
   const file = join(mkdtempSync(join(tmpdir(), 'posture-near-miss-')), 'plan.json');
   const r = await planAgainst(s, synthDir, ['--out', file, ...extra], writer(s));
-  return { code: r.code, text: r.stdout, plan: JSON.parse(readFileSync(file, 'utf8')) as PlanDocument, file };
+  const shown = await cli(['show', file], {});
+  return { code: r.code, text: shown.stdout, plan: JSON.parse(readFileSync(file, 'utf8')) as PlanDocument, file };
 }
 
 const missing = (p: PlanDocument, name: string): Finding => p.findings.find((f) => f.status === 'missing' && f.resource.name === name)!;
