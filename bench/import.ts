@@ -22,7 +22,7 @@ import type { RequestLogEntry } from '../simulator/http/log.js';
 import { floorOf } from '../simulator/http/floor.js';
 import { limitsOfSettings } from '../simulator/http/settings.js';
 import { DEFAULT_LIMITS, loadScenario, ROLE_IDS, startSimulator, type Limits, type RunningSimulator } from '../simulator/index.js';
-import { arg, fixed2, machine, synthesizedPostures, tenantArgs, tenantEnv, timedPosture, writeResult } from './lib.js';
+import { arg, fixed2, machine, synthesizedPostures, tenantArgs, tenantEnv, timedPosture, writeResult, requestTally } from './lib.js';
 
 const mailboxes = arg('mailboxes', 60_000);
 const latencyMs = arg('latency', 50);
@@ -41,13 +41,7 @@ const connection = (s: RunningSimulator) => ['--tenant', s.tenantId, '--graph-ur
 function measured(log: readonly RequestLogEntry[], wallSeconds: number, feeds?: string) {
   const floor = floorOf(log, { limits, size: sim.tenant.size, ...(feeds ? { feeds } : {}) });
   return {
-    requests: {
-      total: log.length,
-      graph: log.filter((e) => e.api === 'graph').length,
-      graphBatchItems: log.filter((e) => e.batch !== undefined).length,
-      exchange: log.filter((e) => e.api === 'exchange').length,
-      throttled429: log.filter((e) => e.status === 429).length,
-    },
+    requests: requestTally(log),
     floorSeconds: fixed2(floor.seconds),
     bindingLimit: floor.binding,
     floors: floor.limits.map((l) => ({ ...l, seconds: fixed2(l.seconds) })),

@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PlanDocument } from '../reconciler/model/plan.js';
 import { ROLE_IDS, startSimulator } from '../simulator/index.js';
-import { arg, fixed2, machine, synthesizedPostures, tenantArgs, tenantEnv, timedPosture, writeResult } from './lib.js';
+import { arg, fixed2, machine, synthesizedPostures, tenantArgs, tenantEnv, timedPosture, writeResult, requestTally } from './lib.js';
 
 const mailboxes = arg('mailboxes', 60_000);
 const changedShare = arg('changed', 0.01);
@@ -61,13 +61,7 @@ async function drift(name: string, extra: readonly string[]) {
       failedReads: plan ? plan.incomplete.length : 'no plan written',
       findings: plan?.summary.findings,
       wallSeconds: fixed2(run.wallSeconds),
-      requests: {
-        total: log.length,
-        graph: log.filter((e) => e.api === 'graph').length,
-        graphBatchItems: log.filter((e) => e.batch !== undefined).length,
-        exchange: log.filter((e) => e.api === 'exchange').length,
-        throttled429: log.filter((e) => e.status === 429).length,
-      },
+      requests: requestTally(log),
       ...(read ? { mailboxesReadAgain: Number(read[1]), mailboxesKept: Number(read[2]) } : {}),
       peakRssMb: run.peakRssMb,
     },

@@ -8,6 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_GRAPH_PERMISSIONS, EXCHANGE_AUDIENCE, mintToken, type RunningSimulator } from '../simulator/index.js';
+import type { RequestLogEntry } from '../simulator/http/log.js';
 import { buildApp } from '../stacks/app.js';
 import { synthesize } from '../stacks/index.js';
 
@@ -102,3 +103,14 @@ export function writeResult(name: string, result: Record<string, unknown>, run: 
 
 /** Rounds seconds and ratios as the results show them. */
 export const fixed2 = (n: number) => Number(n.toFixed(2));
+
+/** What a run sent, as every benchmark reports it: requests by API, `$batch` items, and 429s. */
+export function requestTally(log: readonly RequestLogEntry[]) {
+  return {
+    total: log.length,
+    graph: log.filter((e) => e.api === 'graph').length,
+    graphBatchItems: log.filter((e) => e.batch !== undefined).length,
+    exchange: log.filter((e) => e.api === 'exchange').length,
+    throttled429: log.filter((e) => e.status === 429).length,
+  };
+}

@@ -20,7 +20,7 @@ import type { PlanDocument } from '../reconciler/model/plan.js';
 import { DEFAULT_LIMITS, loadScenario, ROLE_IDS, startSimulator, type Limits } from '../simulator/index.js';
 import { floorOf } from '../simulator/http/floor.js';
 import { limitsOfSettings } from '../simulator/http/settings.js';
-import { arg, fixed2, machine, synthesizedPostures, tenantArgs, tenantEnv, timedPosture, writeResult } from './lib.js';
+import { arg, fixed2, machine, synthesizedPostures, tenantArgs, tenantEnv, timedPosture, writeResult, requestTally } from './lib.js';
 
 /** `--sizes 10000,60000` (or `--mailboxes N`): whole numbers of mailboxes, at least one. */
 function sizesArg(): number[] {
@@ -74,13 +74,7 @@ for (const mailboxes of sizes) {
     failedReads: plan ? plan.incomplete.length : 'no plan written',
     findings: plan?.summary.findings,
     wallSeconds: fixed2(run.wallSeconds),
-    requests: {
-      total: log.length,
-      graph: log.filter((e) => e.api === 'graph').length,
-      graphBatchItems: log.filter((e) => e.batch !== undefined).length,
-      exchange: log.filter((e) => e.api === 'exchange').length,
-      throttled429: log.filter((e) => e.status === 429).length,
-    },
+    requests: requestTally(log),
     floorSeconds: fixed2(floor.seconds),
     bindingLimit: floor.binding,
     floors: floor.limits.map((l) => ({ ...l, seconds: fixed2(l.seconds) })),
